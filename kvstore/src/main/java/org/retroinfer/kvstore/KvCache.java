@@ -1,0 +1,45 @@
+package org.retroinfer.kvstore;
+
+/**
+ * The seam between the transformer and the keys and values it attends to. The model hands over
+ * each layer's post-RoPE keys and values and asks for attention outputs; what is kept, where, and
+ * how exactly attention is computed is the cache's business (dense here; RetroInfer's wave index
+ * behind the same interface).
+ *
+ * <p>Within one forward step the model calls, for every layer in order, {@link #append} with the
+ * step's new keys and values and then {@link #attend} with the step's queries. Every query row sees
+ * the positions of its sequence up to and including its own (causal attention). Rows are laid out
+ * as {@link BatchLayout} says; a row holds all heads: queries {@code [queryHeads][headDim]}, keys and
+ * values {@code [kvHeads][headDim]}.
+ */
+public interface KvCache extends AutoCloseable {
+    AttentionShape shape();
+
+    /** Starts an empty sequence and returns its id. */
+    int openSequence();
+
+    /** Frees everything the sequence holds; its id must not be used again. */
+    void closeSequence(int sequence);
+
+    /** Positions of {@code sequence} stored for {@code layer}. */
+    long length(int sequence, int layer);
+
+    /**
+     * Stores the keys and values of the step's new positions for one layer:
+     * row r of {@code keys} and {@code values} starts at {@code r · kvWidth}.
+     */
+    void append(int layer, BatchLayout batch, float[] keys, float[] values);
+
+    /**
+     * Writes attention outputs for the step's query rows of one layer into {@code out} (same layout
+     * as {@code queries}: row r at {@code r · queryWidth}). The rows of a sequence are its last
+     * {@code count} stored positions, in order.
+     */
+    void attend(int layer, BatchLayout batch, float[] queries, float[] out);
+
+    /** Bytes of memory the cache holds now (off-heap pages and indexes). */
+    long memoryBytes();
+
+    @Override
+    void close();
+}
