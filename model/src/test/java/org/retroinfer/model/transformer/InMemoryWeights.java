@@ -11,10 +11,10 @@ import org.retroinfer.kernels.WeightMatrix;
 import org.retroinfer.model.config.ModelConfig;
 
 /** Random decoder weights held in F32 off-heap segments, for tests that need no files. */
-final class InMemoryWeights {
+public final class InMemoryWeights {
     private InMemoryWeights() {}
 
-    static ModelWeights random(ModelConfig c, Random random, Arena arena) {
+    public static ModelWeights random(ModelConfig c, Random random, Arena arena) {
         int hidden = c.hiddenSize();
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
