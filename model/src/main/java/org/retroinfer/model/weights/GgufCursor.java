@@ -40,15 +40,6 @@ final class GgufCursor {
         return file.byteSize() - position;
     }
 
-    /** Moves to {@code target}, which must lie inside the file or at its end. */
-    void seek(long target, String what) {
-        if (target > file.byteSize()) {
-            throw new ModelFileException(path, "is truncated: " + what + " starts at byte " + target
-                    + " but the file ends at byte " + file.byteSize() + "; fetch the file again");
-        }
-        position = target;
-    }
-
     byte i8(String what) {
         need(1, what);
         return file.get(ValueLayout.JAVA_BYTE, position++);

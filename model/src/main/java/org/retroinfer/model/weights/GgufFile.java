@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class GgufFile implements WeightFile {
     public static final int DEFAULT_ALIGNMENT = 32;
     public static final String ALIGNMENT_KEY = "general.alignment";
+    static final String SPLIT_COUNT_KEY = "split.count";
     /** ggml's GGML_MAX_DIMS. */
     static final int MAX_DIMS = 4;
     /** Deeper arrays of arrays are refused rather than followed into a stack overflow. */
@@ -75,7 +76,7 @@ public final class GgufFile implements WeightFile {
         int magic = in.i32("the 4-byte magic");
         if (magic != 0x46554747) {
             throw new ModelFileException(path, "is not a GGUF file: it starts with " + printable(magic)
-                    + " instead of the magic GGUF; " + "RetroInfer reads Hugging Face safetensors and GGUF files");
+                    + " instead of the magic GGUF; RetroInfer reads Hugging Face safetensors and GGUF files");
         }
         int version = checkVersion(path, in.i32("the version"));
         long tensorCount = in.i64("the tensor count");
@@ -98,6 +99,14 @@ public final class GgufFile implements WeightFile {
         }
         GgufMetadata metadata = new GgufMetadata(path, values);
         long alignment = alignment(path, values.get(ALIGNMENT_KEY));
+        // llama.cpp's gguf-split writes shards that each hold only some tensors; read alone, one would
+        // fail later with a misleading "tensor missing".
+        long splits = metadata.optionalInteger(SPLIT_COUNT_KEY).orElse(1);
+        if (splits > 1) {
+            throw new ModelFileException(path, "is shard " + (metadata.optionalInteger("split.no").orElse(0) + 1) + " of "
+                    + splits + " of a split GGUF model, which RetroInfer reads only whole: merge the shards with"
+                    + " llama-gguf-split --merge first");
+        }
 
         List<Info> infos = new ArrayList<>();
         Set<String> names = new HashSet<>();

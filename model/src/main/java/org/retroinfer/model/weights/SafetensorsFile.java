@@ -97,13 +97,14 @@ public final class SafetensorsFile implements WeightFile {
             }
         }
         long dataEnd = checkContiguous(path, entries);
-        if (dataStart + dataEnd > size) {
-            long missing = dataStart + dataEnd - size;
+        // Compared as a difference: offsets come from the file and may be near 2^63.
+        if (dataEnd > size - dataStart) {
+            long missing = dataEnd - (size - dataStart);
             throw new ModelFileException(path, "is truncated: its header says the tensor data ends at byte "
-                    + (dataStart + dataEnd) + " but the file has " + size + " bytes (" + missing
+                    + Long.toUnsignedString(dataStart + dataEnd) + " but the file has " + size + " bytes (" + missing
                     + " bytes missing); fetch the file again");
         }
-        if (dataStart + dataEnd < size) {
+        if (dataEnd < size - dataStart) {
             throw new ModelFileException(path, "has " + (size - dataStart - dataEnd) + " bytes after the end of its last"
                     + " tensor's data; the file is corrupt (the Hugging Face safetensors library refuses it too): fetch it again");
         }
@@ -213,9 +214,10 @@ public final class SafetensorsFile implements WeightFile {
         String previous = null;
         for (Entry e : byOffset) {
             if (e.begin != expected) {
-                String where = previous == null ? "the start of the data" : "tensor " + previous;
-                throw corrupt(path, "tensor " + e.name + "'s data starts at offset " + e.begin + ", but " + where
-                        + " ends at " + expected + (e.begin < expected ? " (they overlap)" : " (a gap)"));
+                throw corrupt(path, "tensor " + e.name + "'s data starts at offset " + e.begin + (previous == null
+                        ? " instead of 0, leaving a gap before it"
+                        : ", but tensor " + previous + "'s ends at " + expected
+                                + (e.begin < expected ? ", so they overlap" : ", leaving a gap between them")));
             }
             expected = e.end;
             previous = e.name;

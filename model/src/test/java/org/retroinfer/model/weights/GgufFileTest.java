@@ -28,6 +28,7 @@ class GgufFileTest {
         assertEquals(file, e.file());
         assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
         assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
+        System.out.println(e.getMessage());
         return e.getMessage();
     }
 
@@ -201,5 +202,16 @@ class GgufFileTest {
             assertEquals(bytes.length, gguf.dataOffset());
             assertEquals("empty", gguf.metadata().string("general.name"));
         }
+    }
+
+    @Test
+    void shardOfASplitModelIsRefusedWithHowToMergeIt() throws IOException {
+        Path file = dir.resolve("model-00001-of-00002.gguf");
+        new GgufWriter().put("split.no", new GgufValue(GgufType.UINT16, null, 0L))
+                .put("split.count", new GgufValue(GgufType.UINT16, null, 2L))
+                .add("x", DType.F32, new long[] {1}, new float[1]).write(file);
+        String message = rejected(file);
+        assertTrue(message.contains("is shard 1 of 2 of a split GGUF model"), message);
+        assertTrue(message.contains("llama-gguf-split --merge"), message);
     }
 }

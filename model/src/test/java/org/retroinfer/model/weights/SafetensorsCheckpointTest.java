@@ -35,6 +35,7 @@ class SafetensorsCheckpointTest {
     private static ModelFileException rejected(Path path) {
         ModelFileException e = assertThrows(ModelFileException.class, () -> SafetensorsCheckpoint.open(path).close());
         assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
+        System.out.println(e.getMessage());
         return e;
     }
 

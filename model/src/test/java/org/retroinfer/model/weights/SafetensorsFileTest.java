@@ -36,6 +36,7 @@ class SafetensorsFileTest {
         assertTrue(e.getMessage().startsWith(file.toString() + ": "), e.getMessage());
         assertEquals(file, e.file());
         assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
+        System.out.println(e.getMessage());
         return e;
     }
 

@@ -21,6 +21,7 @@ class WeightFilesTest {
         ModelFileException e = assertThrows(ModelFileException.class, () -> WeightFiles.open(path).close());
         assertEquals(path, e.file());
         assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
+        System.out.println(e.getMessage());
         return e.getMessage();
     }
 
