@@ -1,0 +1,192 @@
+package org.retroinfer.examples;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.retroinfer.kernels.ComputePool;
+import org.retroinfer.kernels.VectorSupport;
+import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.model.Model;
+import org.retroinfer.model.generation.GenerationListener;
+import org.retroinfer.model.generation.GenerationRequest;
+import org.retroinfer.model.generation.GenerationStats;
+import org.retroinfer.model.generation.Generator;
+import org.retroinfer.model.generation.SamplingParams;
+
+/**
+ * {@code retroinfer bench}: llama-bench-style prefill and decode speed over context depths, mean ±
+ * standard deviation over repetitions, with the memory each run used.
+ */
+final class BenchCommand implements Command {
+    private static final Set<String> VALUED = GenerateCommand.union(
+            Set.of("model", "context", "batch", "reps", "gen", "prefill-chunk", "out"), CacheFlags.NAMES);
+    private static final Set<String> FLAGS = Set.of("json");
+
+    /** One measured point: a context depth and batch size, over all repetitions. */
+    record Point(int context, int batch, int generated, List<Double> prefillTokensPerSecond,
+                 List<Double> decodeTokensPerSecond, long kvCacheBytes, long heapBytes) {
+        double prefillMean() {
+            return mean(prefillTokensPerSecond);
+        }
+
+        double prefillSd() {
+            return sd(prefillTokensPerSecond);
+        }
+
+        double decodeMean() {
+            return mean(decodeTokensPerSecond);
+        }
+
+        double decodeSd() {
+            return sd(decodeTokensPerSecond);
+        }
+    }
+
+    /** Everything one bench run measured, and where. */
+    record Report(String model, String format, String attention, String kvType, String date, String cpu, int threads,
+                  String vectorSpecies, long weightBytes, List<Point> points) {}
+
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "measure prefill and decode tokens/s over context lengths (llama-bench style)";
+    }
+
+    @Override
+    public String help() {
+        return """
+                usage: retroinfer bench --model PATH --context N[,N...] [options]
+
+                For each context length N: prefills --batch sequences of N random tokens, then decodes
+                --gen tokens for all of them in lock step. Reports prefill (pp) and decode (tg)
+                tokens/s as mean ± sd over --reps repetitions after one warm-up, and the memory used.
+
+                  --model PATH       a Hugging Face model directory or a .gguf file
+                  --context LIST     context lengths, e.g. 512,4k,16k
+                  --batch B          sequences decoded together (default 1)
+                  --gen G            tokens decoded per sequence (default 32)
+                  --reps R           repetitions (default 3)
+                  --prefill-chunk N  prompt tokens per prefill step (default 256)
+                """ + CacheFlags.HELP + """
+                  --json             print the results as JSON instead of a table
+                  --out FILE         also write the JSON results to FILE
+                """;
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) throws IOException {
+        Options o = Options.parse(name(), args, VALUED, FLAGS);
+        Path modelPath = o.existingPath("model", "a model directory or .gguf file");
+        List<Integer> contexts = o.sizes("context", 1, Integer.MAX_VALUE);
+        int batch = o.integer("batch", 1, 1, 4096);
+        int gen = o.integer("gen", 32, 1, 1 << 20);
+        int reps = o.integer("reps", 3, 1, 1000);
+        int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
+        CacheFlags cacheFlags = CacheFlags.read(o);
+        Path outFile = o.text("out").map(Path::of).orElse(null);
+        try (Model model = Model.load(modelPath)) {
+            int maxContext = model.config().maxPositions();
+            for (int n : contexts) {
+                if ((long) n + gen > maxContext) {
+                    throw o.error("--context " + n + " plus --gen " + gen + " exceeds the model's context of "
+                            + maxContext + " tokens");
+                }
+            }
+            Random random = new Random(1);
+            measure(model, cacheFlags, Math.min(64, contexts.getFirst()), 1, 4, chunk, random);
+            List<Point> points = new ArrayList<>();
+            for (int n : contexts) {
+                List<Double> pp = new ArrayList<>();
+                List<Double> tg = new ArrayList<>();
+                long kv = 0;
+                ProgressBar progress = ProgressBar.onStderr("bench context " + n, "reps");
+                for (int r = 0; r < reps; r++) {
+                    GenerationStats s = measure(model, cacheFlags, n, batch, gen, chunk, random);
+                    pp.add(s.prefillTokensPerSecond());
+                    tg.add(s.decodeTokensPerSecond());
+                    kv = Math.max(kv, s.peakKvBytes());
+                    progress.update(r + 1, reps);
+                }
+                Runtime rt = Runtime.getRuntime();
+                points.add(new Point(n, batch, gen, pp, tg, kv, rt.totalMemory() - rt.freeMemory()));
+            }
+            Report report = new Report(modelPath.toString(), model.format(), cacheFlags.attention(),
+                    cacheFlags.kvType().name(), Instant.now().toString(), cpuName(), ComputePool.threads(),
+                    VectorSupport.FLOAT.toString(), model.weightBytes(), points);
+            ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            if (outFile != null) {
+                mapper.writeValue(outFile.toFile(), report);
+            }
+            if (o.flag("json")) {
+                out.println(mapper.writeValueAsString(report));
+            } else {
+                printTable(report, out);
+            }
+        }
+        return 0;
+    }
+
+    private static GenerationStats measure(Model model, CacheFlags flags, int context, int batch, int gen, int chunk,
+                                           Random random) {
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            int[] prompt = random.ints(context, 0, model.config().vocabSize()).toArray();
+            requests.add(new GenerationRequest(prompt, gen, SamplingParams.greedy(), Set.of()));
+        }
+        try (KvCache cache = flags.create(model.config())) {
+            return new Generator(model.transformer(), cache, chunk).generate(requests, GenerationListener.NONE).stats();
+        }
+    }
+
+    private static void printTable(Report r, PrintStream out) {
+        out.printf("model: %s (%s, %.1f MiB of weights); attention %s, KV %s; %d threads, %s; %s%n%n", r.model(),
+                r.format(), r.weightBytes() / 1048576.0, r.attention(), r.kvType(), r.threads(), r.vectorSpecies(),
+                r.cpu());
+        out.println("| context | batch | test | tokens/s | KV cache MiB |");
+        out.println("| ---: | ---: | --- | ---: | ---: |");
+        for (Point p : r.points()) {
+            out.printf("| %d | %d | pp%d | %.2f ± %.2f | %.1f |%n", p.context(), p.batch(), p.context(), p.prefillMean(),
+                    p.prefillSd(), p.kvCacheBytes() / 1048576.0);
+            out.printf("| %d | %d | tg%d | %.2f ± %.2f | %.1f |%n", p.context(), p.batch(), p.generated(), p.decodeMean(),
+                    p.decodeSd(), p.kvCacheBytes() / 1048576.0);
+        }
+    }
+
+    static String cpuName() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim() + ", " + Runtime.getRuntime().availableProcessors()
+                            + " cores";
+                }
+            }
+        } catch (IOException e) {
+            // Not Linux: fall through to the JVM's description.
+        }
+        return System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cores";
+    }
+
+    private static double mean(List<Double> xs) {
+        return xs.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+    }
+
+    private static double sd(List<Double> xs) {
+        if (xs.size() < 2) {
+            return 0;
+        }
+        double m = mean(xs);
+        return Math.sqrt(xs.stream().mapToDouble(x -> (x - m) * (x - m)).sum() / (xs.size() - 1));
+    }
+}
