@@ -39,15 +39,16 @@ final class GgufVocabularyExporter {
     }
 
     Map<String, GgufValue> export() {
-        TokenizerJson.load(file); // rejects what we cannot encode, with its own messages
-        JsonNode root = readJson(file);
+        TokenizerJson.Contents contents = TokenizerJson.read(file);
+        TokenizerJson.build(contents); // rejects what we cannot encode, with its own messages
+        JsonNode root = contents.root();
         JsonNode config = readOptionalJson(file.resolveSibling("tokenizer_config.json"));
         JsonNode modelConfig = readOptionalJson(file.resolveSibling("config.json"));
-        JsonNode model = root.path("model");
+        JsonNode model = contents.model();
         boolean sentencePiece = model.path("byte_fallback").asBoolean(false);
 
         Map<Integer, String> byId = new HashMap<>();
-        model.path("vocab").properties().forEach(e -> byId.put(e.getValue().asInt(), e.getKey()));
+        contents.vocab().forEach((token, id) -> byId.put(id, token));
         Map<Integer, JsonNode> added = new HashMap<>();
         for (JsonNode t : root.path("added_tokens")) {
             added.put(t.path("id").asInt(), t);
@@ -76,14 +77,14 @@ final class GgufVocabularyExporter {
             out.put(P + "model", GgufValue.string("llama"));
             out.put(P + "pre", GgufValue.string("default"));
             out.put(P + "tokens", GgufValue.array(GgufType.STRING, tokens));
-            out.put(P + "scores", GgufValue.array(GgufType.FLOAT32, scores(model, size)));
+            out.put(P + "scores", GgufValue.array(GgufType.FLOAT32, scores(contents, size)));
             out.put(P + "token_type", GgufValue.array(GgufType.INT32, types));
         } else {
             out.put(P + "model", GgufValue.string("gpt2"));
             out.put(P + "pre", GgufValue.string(byteLevelPre(root).ggufName()));
             out.put(P + "tokens", GgufValue.array(GgufType.STRING, tokens));
             out.put(P + "token_type", GgufValue.array(GgufType.INT32, types));
-            out.put(P + "merges", GgufValue.array(GgufType.STRING, merges(model)));
+            out.put(P + "merges", GgufValue.array(GgufType.STRING, merges(contents.merges())));
         }
         addSpecialTokens(root, config, modelConfig, size, out);
         addChatTemplates(config, out);
@@ -167,20 +168,16 @@ final class GgufVocabularyExporter {
         }
     }
 
-    private static List<Double> scores(JsonNode model, int size) {
-        Map<String, Integer> vocab = new HashMap<>();
-        model.path("vocab").properties().forEach(e -> vocab.put(e.getKey(), e.getValue().asInt()));
-        int merges = model.path("merges").size();
+    private static List<Double> scores(TokenizerJson.Contents contents, int size) {
+        List<String[]> merges = contents.merges();
+        double unmerged = -(double) merges.size();
         double[] score = new double[size];
-        java.util.Arrays.fill(score, -(double) merges);
-        int rank = 0;
-        for (JsonNode m : model.path("merges")) {
-            String[] pair = mergePair(m);
-            Integer id = vocab.get(pair[0] + pair[1]);
-            if (id != null && score[id] == -(double) merges) {
+        java.util.Arrays.fill(score, unmerged);
+        for (int rank = 0; rank < merges.size(); rank++) {
+            Integer id = contents.vocab().get(merges.get(rank)[0] + merges.get(rank)[1]);
+            if (id != null && score[id] == unmerged) {
                 score[id] = -rank;
             }
-            rank++;
         }
         List<Double> out = new ArrayList<>(size);
         for (double s : score) {
@@ -190,24 +187,12 @@ final class GgufVocabularyExporter {
     }
 
     /** Merges as "left right"; a space inside a token is written as U+0120, as gguf-py does. */
-    private static List<String> merges(JsonNode model) {
-        List<String> out = new ArrayList<>(model.path("merges").size());
-        for (JsonNode m : model.path("merges")) {
-            if (m.isTextual()) {
-                out.add(m.asText());
-            } else {
-                String[] pair = mergePair(m);
-                out.add(pair[0].replace(' ', '\u0120') + " " + pair[1].replace(' ', '\u0120'));
-            }
+    private static List<String> merges(List<String[]> merges) {
+        List<String> out = new ArrayList<>(merges.size());
+        for (String[] m : merges) {
+            out.add(m[0].replace(' ', '\u0120') + " " + m[1].replace(' ', '\u0120'));
         }
         return out;
-    }
-
-    private static String[] mergePair(JsonNode m) {
-        if (m.isTextual()) {
-            return m.asText().split(" ", 2);
-        }
-        return new String[] {m.get(0).asText(), m.get(1).asText()};
     }
 
     private void addSpecialTokens(JsonNode root, JsonNode config, JsonNode modelConfig, int size, Map<String, GgufValue> out) {
@@ -299,15 +284,14 @@ final class GgufVocabularyExporter {
         }
     }
 
-    private static JsonNode readJson(Path path) {
+    private static JsonNode readOptionalJson(Path path) {
+        if (!Files.isRegularFile(path)) {
+            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        }
         try (var in = Files.newInputStream(path)) {
             return new ObjectMapper().readTree(in);
         } catch (IOException e) {
             throw new ModelFileException(path, "cannot be read as JSON: " + e.getMessage(), e);
         }
-    }
-
-    private static JsonNode readOptionalJson(Path path) {
-        return Files.isRegularFile(path) ? readJson(path) : com.fasterxml.jackson.databind.node.MissingNode.getInstance();
     }
 }

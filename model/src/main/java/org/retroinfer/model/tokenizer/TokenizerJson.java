@@ -1,7 +1,11 @@
 package org.retroinfer.model.tokenizer;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -24,6 +28,13 @@ final class TokenizerJson {
     static final String SUPPORTED_MODELS = "BPE (byte-level as in Llama 3, Qwen2/3 and GPT-2, or "
             + "SentencePiece-style with byte fallback as in Mistral)";
 
+    /**
+     * The parts of a tokenizer.json: the model's vocabulary and merges, read by streaming (they
+     * are most of a 10 MB file), and everything else as small JSON trees.
+     */
+    record Contents(Path file, Map<String, Integer> vocab, List<String[]> merges, JsonNode model, JsonNode root) {
+    }
+
     private final Path file;
 
     private TokenizerJson(Path file) {
@@ -31,43 +42,129 @@ final class TokenizerJson {
     }
 
     static BpeTokenizer load(Path file) {
-        JsonNode root;
-        try (var in = Files.newInputStream(file)) {
-            root = new ObjectMapper().readTree(in);
+        return build(read(file));
+    }
+
+    static BpeTokenizer build(Contents contents) {
+        return new TokenizerJson(contents.file()).parse(contents);
+    }
+
+    static Contents read(Path file) {
+        try (var in = Files.newInputStream(file); JsonParser p = new JsonFactory().createParser(in)) {
+            return new TokenizerJson(file).readContents(p);
         } catch (NoSuchFileException e) {
             throw new ModelFileException(file, "tokenizer file not found");
         } catch (IOException e) {
             throw new ModelFileException(file, "is not a readable tokenizer.json: " + e.getMessage(), e);
         }
-        if (root == null || !root.isObject()) {
-            throw new ModelFileException(file, "is not a tokenizer.json: the top level must be a JSON object");
-        }
-        return new TokenizerJson(file).parse(root);
     }
 
-    private BpeTokenizer parse(JsonNode root) {
-        JsonNode model = require(root, "model");
+    private Contents readContents(JsonParser p) throws IOException {
+        ObjectMapper mapper = new ObjectMapper();
+        if (p.nextToken() != JsonToken.START_OBJECT) {
+            throw fail("is not a tokenizer.json: the top level must be a JSON object");
+        }
+        ObjectNode root = mapper.createObjectNode();
+        ObjectNode model = null;
+        Map<String, Integer> vocab = null;
+        List<String[]> merges = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            p.nextToken();
+            if (!field.equals("model") || p.currentToken() != JsonToken.START_OBJECT) {
+                root.set(field, mapper.readTree(p));
+                continue;
+            }
+            model = mapper.createObjectNode();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken t = p.nextToken();
+                if (name.equals("vocab") && t == JsonToken.START_OBJECT) {
+                    vocab = readVocab(p);
+                } else if (name.equals("merges") && t == JsonToken.START_ARRAY) {
+                    merges = readMerges(p);
+                } else {
+                    model.set(name, mapper.readTree(p));
+                }
+            }
+            root.set("model", model);
+        }
+        if (model == null) {
+            throw fail("field model is missing");
+        }
+        return new Contents(file, vocab, merges, model, root);
+    }
+
+    private Map<String, Integer> readVocab(JsonParser p) throws IOException {
+        Map<String, Integer> vocab = new HashMap<>(1 << 18);
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String token = p.currentName();
+            if (p.nextToken() != JsonToken.VALUE_NUMBER_INT || p.getIntValue() < 0) {
+                throw fail("model.vocab gives token " + token + " the id " + p.getText() + "; ids are integers >= 0");
+            }
+            vocab.put(token, p.getIntValue());
+        }
+        return vocab;
+    }
+
+    /** Merges as "left right" strings or [left, right] pairs. */
+    private List<String[]> readMerges(JsonParser p) throws IOException {
+        List<String[]> merges = new ArrayList<>(1 << 18);
+        JsonToken t;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            int n = merges.size() + 1;
+            if (t == JsonToken.VALUE_STRING) {
+                String m = p.getText();
+                int space = m.indexOf(' ');
+                if (space < 0 || m.indexOf(' ', space + 1) >= 0) {
+                    throw fail("merge " + n + " (\"" + m + "\") is not two tokens separated by one space");
+                }
+                merges.add(new String[] {m.substring(0, space), m.substring(space + 1)});
+            } else if (t == JsonToken.START_ARRAY) {
+                String left = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                String right = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                if (left == null || right == null || p.nextToken() != JsonToken.END_ARRAY) {
+                    throw fail("merge " + n + " is not a [left, right] pair of strings");
+                }
+                merges.add(new String[] {left, right});
+            } else {
+                throw fail("merge " + n + " is neither \"left right\" nor [left, right]");
+            }
+        }
+        return merges;
+    }
+
+    private BpeTokenizer parse(Contents contents) {
+        JsonNode root = contents.root();
+        JsonNode model = contents.model();
         String type = model.path("type").asText("BPE");
         if (!type.equals("BPE")) {
             throw fail("tokenizer model type " + type + " is not supported; supported: " + SUPPORTED_MODELS);
         }
-        Map<String, Integer> vocab = vocab(require(model, "vocab"));
+        if (contents.vocab() == null) {
+            throw fail("field model.vocab is missing");
+        }
+        if (contents.merges() == null) {
+            throw fail("field model.merges is missing");
+        }
+        Map<String, Integer> vocab = contents.vocab();
         List<AddedToken> added = addedTokens(root.path("added_tokens"));
         Normalizer normalizer = normalizer(root.path("normalizer"));
         PreTokenizer preTokenizer = preTokenizer(root.path("pre_tokenizer"));
         PostProcessor postProcessor = postProcessor(root.path("post_processor"));
         Decoder decoder = decoder(root.path("decoder"));
-        return new BpeTokenizer(vocab, added, normalizer, preTokenizer, bpeModel(model, vocab), postProcessor, decoder);
+        return new BpeTokenizer(vocab, added, normalizer, preTokenizer, bpeModel(model, vocab, contents.merges()),
+                postProcessor, decoder);
     }
 
-    private BpeModel bpeModel(JsonNode model, Map<String, Integer> vocab) {
+    private BpeModel bpeModel(JsonNode model, Map<String, Integer> vocab, List<String[]> mergeList) {
         JsonNode dropout = model.path("dropout");
         if (dropout.isNumber() && dropout.asDouble() > 0) {
             throw fail("BPE dropout " + dropout.asDouble() + " makes encoding random; set it to null for inference");
         }
         String prefix = model.path("continuing_subword_prefix").asText("");
         String suffix = model.path("end_of_word_suffix").asText("");
-        PairMergeMap merges = merges(require(model, "merges"), vocab, prefix);
+        PairMergeMap merges = merges(mergeList, vocab, prefix);
         int unkId = -1;
         JsonNode unk = model.path("unk_token");
         if (unk.isTextual()) {
@@ -81,46 +178,14 @@ final class TokenizerJson {
                 model.path("fuse_unk").asBoolean(false), model.path("ignore_merges").asBoolean(false), prefix, suffix);
     }
 
-    private Map<String, Integer> vocab(JsonNode node) {
-        if (!node.isObject()) {
-            throw fail("model.vocab must be an object of token to id");
-        }
-        Map<String, Integer> vocab = new HashMap<>(node.size() * 2);
-        for (Map.Entry<String, JsonNode> e : node.properties()) {
-            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
-                throw fail("model.vocab gives token " + e.getKey() + " the id " + e.getValue() + "; ids are integers >= 0");
-            }
-            vocab.put(e.getKey(), e.getValue().asInt());
-        }
-        return vocab;
-    }
-
-    /** Merges as "left right" strings or [left, right] pairs, ranked by their order. */
-    private PairMergeMap merges(JsonNode node, Map<String, Integer> vocab, String prefix) {
-        if (!node.isArray()) {
-            throw fail("model.merges must be an array");
-        }
-        PairMergeMap merges = new PairMergeMap(node.size());
-        int rank = 0;
-        for (JsonNode m : node) {
-            String left;
-            String right;
-            if (m.isTextual()) {
-                String[] parts = m.asText().split(" ", -1);
-                if (parts.length != 2) {
-                    throw fail("merge " + (rank + 1) + " (\"" + m.asText() + "\") is not two tokens separated by one space");
-                }
-                left = parts[0];
-                right = parts[1];
-            } else if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
-                left = m.get(0).asText();
-                right = m.get(1).asText();
-            } else {
-                throw fail("merge " + (rank + 1) + " is neither \"left right\" nor [left, right]: " + m);
-            }
+    /** The merge table; a merge's rank is its position in the list. */
+    private PairMergeMap merges(List<String[]> list, Map<String, Integer> vocab, String prefix) {
+        PairMergeMap merges = new PairMergeMap(list.size());
+        for (int rank = 0; rank < list.size(); rank++) {
+            String left = list.get(rank)[0];
+            String right = list.get(rank)[1];
             String merged = left + right.substring(Math.min(prefix.length(), right.length()));
             merges.put(tokenId(vocab, left, rank), tokenId(vocab, right, rank), rank, tokenId(vocab, merged, rank));
-            rank++;
         }
         return merges;
     }
