@@ -38,6 +38,18 @@ def logits_at(model, tokens, positions):
     return [out[p].tolist() for p in positions]
 
 
+def same_bytes_as_safetensors_library(fixture):
+    """Whether the safetensors library writes exactly the bytes of our file for the same tensors."""
+    import tempfile
+    from safetensors.torch import load_file, save_file
+    ours = os.path.join(fixture, "model.safetensors")
+    with tempfile.TemporaryDirectory() as tmp:
+        theirs = os.path.join(tmp, "model.safetensors")
+        save_file(load_file(ours), theirs, metadata={"format": "pt"})
+        with open(ours, "rb") as a, open(theirs, "rb") as b:
+            return a.read() == b.read()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("fixtures", nargs="+")
@@ -64,6 +76,7 @@ def main():
             "attention_scaling": float(rotary.attention_scaling),
             "logits": logits_at(model, inputs["tokens"], inputs["positions"]),
         }
+        golden["safetensors_bytes_identical"] = same_bytes_as_safetensors_library(fixture)
         gguf_path = os.path.join(fixture, "model.gguf")
         if os.path.exists(gguf_path):
             try:
@@ -75,7 +88,8 @@ def main():
         with open(os.path.join(args.out, name + ".json"), "w") as f:
             json.dump(golden, f)
         print(f"{name}: {type(model).__name__}, {len(inputs['positions'])} positions, transformers "
-              f"{transformers.__version__}, gguf: {'gguf_logits' in golden or golden.get('gguf_error', 'absent')}",
+              f"{transformers.__version__}, same bytes as safetensors: {golden['safetensors_bytes_identical']}, "
+              f"gguf: {'gguf_logits' in golden or golden.get('gguf_error', 'absent')}",
               flush=True)
     return 0
 

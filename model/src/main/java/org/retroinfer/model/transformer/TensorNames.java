@@ -5,7 +5,7 @@ public enum TensorNames {
     /** Hugging Face checkpoints ({@code model.layers.0.self_attn.q_proj.weight}). */
     HUGGING_FACE {
         @Override
-        String layer(int layer, Part part) {
+        public String layer(int layer, Part part) {
             String prefix = "model.layers." + layer + ".";
             return prefix + switch (part) {
                 case ATTENTION_NORM -> "input_layernorm.weight";
@@ -27,24 +27,24 @@ public enum TensorNames {
         }
 
         @Override
-        String embedding() {
+        public String embedding() {
             return "model.embed_tokens.weight";
         }
 
         @Override
-        String finalNorm() {
+        public String finalNorm() {
             return "model.norm.weight";
         }
 
         @Override
-        String lmHead() {
+        public String lmHead() {
             return "lm_head.weight";
         }
     },
     /** GGUF files as llama.cpp names their tensors ({@code blk.0.attn_q.weight}). */
     GGUF {
         @Override
-        String layer(int layer, Part part) {
+        public String layer(int layer, Part part) {
             String prefix = "blk." + layer + ".";
             return prefix + switch (part) {
                 case ATTENTION_NORM -> "attn_norm.weight";
@@ -66,17 +66,17 @@ public enum TensorNames {
         }
 
         @Override
-        String embedding() {
+        public String embedding() {
             return "token_embd.weight";
         }
 
         @Override
-        String finalNorm() {
+        public String finalNorm() {
             return "output_norm.weight";
         }
 
         @Override
-        String lmHead() {
+        public String lmHead() {
             return "output.weight";
         }
     };
@@ -87,11 +87,11 @@ public enum TensorNames {
         FEED_FORWARD_NORM, GATE, UP, DOWN
     }
 
-    abstract String layer(int layer, Part part);
+    public abstract String layer(int layer, Part part);
 
-    abstract String embedding();
+    public abstract String embedding();
 
-    abstract String finalNorm();
+    public abstract String finalNorm();
 
-    abstract String lmHead();
+    public abstract String lmHead();
 }
