@@ -108,6 +108,11 @@ final class Options {
     }
 
     double number(String name, double fallback, double min, double max, boolean minInclusive) {
+        return number(name, fallback, min, minInclusive, max, true);
+    }
+
+    /** A number in the interval from {@code min} to {@code max}, each end open or closed. */
+    double number(String name, double fallback, double min, boolean minInclusive, double max, boolean maxInclusive) {
         String v = values.get(name);
         if (v == null) {
             return fallback;
@@ -119,9 +124,10 @@ final class Options {
             throw error("--" + name + " must be a number, got '" + v + "'");
         }
         boolean aboveMin = minInclusive ? d >= min : d > min;
-        if (!(aboveMin && d <= max)) {
+        boolean belowMax = maxInclusive ? d <= max : d < max;
+        if (!(aboveMin && belowMax)) {
             throw error("--" + name + " must be in " + (minInclusive ? "[" : "(") + format(min) + ", " + format(max)
-                    + "], got " + v);
+                    + (maxInclusive ? "]" : ")") + ", got " + v);
         }
         return d;
     }

@@ -26,7 +26,7 @@ final class SamplingFlags {
         double temperature = o.number("temperature", any ? 0 : defaults.temperature().orElse(0), 0, 100, true);
         double topP = o.number("top-p", any ? 1 : defaults.topP().orElse(1), 0, 1, false);
         int topK = o.integer("top-k", any ? 0 : defaults.topK().orElse(0), 0, Integer.MAX_VALUE);
-        double minP = o.number("min-p", 0, 0, 0.999999, true);
+        double minP = o.number("min-p", 0, 0, true, 1, false);
         double penalty = o.number("repeat-penalty", 1, 0, 10, false);
         long seed = o.longValue("seed", System.nanoTime());
         return new SamplingParams(temperature, topP, topK, minP, penalty, seed);

@@ -1,0 +1,161 @@
+package org.retroinfer.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.retroinfer.model.random.RandomModel;
+
+/**
+ * Every user mistake ends with exactly one line on standard error that names the flag or file at
+ * fault, and exit code 2; never a stack trace.
+ */
+class BadInputTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+
+    @BeforeAll
+    static void writeModel() {
+        model = dir.resolve("tiny");
+        RandomModel.write(model, GenerateCommandTest.TINY);
+    }
+
+    private static void assertRefused(CliHarness r, String... mustMention) {
+        assertEquals(2, r.exitCode(), "exit code; stderr: " + r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, "one line on stderr: " + r.err());
+        assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
+        for (String s : mustMention) {
+            assertTrue(lines[0].contains(s), "'" + s + "' in: " + lines[0]);
+        }
+        System.out.println(lines[0]);
+    }
+
+    private static Path copyOfModel(String name) throws IOException {
+        Path copy = dir.resolve(name);
+        try (Stream<Path> files = Files.list(model)) {
+            Files.createDirectories(copy);
+            for (Path f : files.sorted(Comparator.naturalOrder()).toList()) {
+                Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        return copy;
+    }
+
+    @Test
+    void missingModelFlag() {
+        assertRefused(CliHarness.run("generate", "--prompt", "hi"), "--model", "required");
+    }
+
+    @Test
+    void modelPathThatDoesNotExist() {
+        assertRefused(CliHarness.run("generate", "--model", dir.resolve("nowhere").toString(), "--prompt", "hi"),
+                "--model", "nowhere", "does not exist");
+    }
+
+    @Test
+    void truncatedWeightsFile() throws IOException {
+        Path copy = copyOfModel("truncated");
+        Path weights = copy.resolve("model.safetensors");
+        try (RandomAccessFile f = new RandomAccessFile(weights.toFile(), "rw")) {
+            f.setLength(f.length() - 1000);
+        }
+        assertRefused(CliHarness.run("generate", "--model", copy.toString(), "--prompt", "hi"),
+                "model.safetensors", "truncated");
+    }
+
+    @Test
+    void corruptConfig() throws IOException {
+        Path copy = copyOfModel("corrupt-config");
+        Files.writeString(copy.resolve("config.json"), "{\"model_type\": \"llama\", ");
+        assertRefused(CliHarness.run("generate", "--model", copy.toString(), "--prompt", "hi"), "config.json", "JSON");
+    }
+
+    @Test
+    void tensorWithTheWrongShape() throws IOException {
+        Path copy = copyOfModel("wrong-shape");
+        Path config = copy.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"intermediate_size\" : 128",
+                "\"intermediate_size\" : 96"));
+        assertRefused(CliHarness.run("generate", "--model", copy.toString(), "--prompt", "hi"),
+                "model.layers.0", "shape", "[96, 64]");
+    }
+
+    @Test
+    void tensorOfAnUnsupportedType() throws IOException {
+        Path copy = copyOfModel("wrong-type");
+        String header = "{\"model.norm.weight\":{\"dtype\":\"F64\",\"shape\":[64],\"data_offsets\":[0,512]}}";
+        byte[] json = header.getBytes(StandardCharsets.UTF_8);
+        byte[] file = new byte[8 + json.length + 512];
+        for (int i = 0; i < 8; i++) {
+            file[i] = (byte) ((long) json.length >>> (8 * i));
+        }
+        System.arraycopy(json, 0, file, 8, json.length);
+        Files.write(copy.resolve("model.safetensors"), file);
+        assertRefused(CliHarness.run("generate", "--model", copy.toString(), "--prompt", "hi"),
+                "model.safetensors", "model.norm.weight", "F64");
+    }
+
+    @Test
+    void unsupportedArchitecture() throws IOException {
+        Path copy = copyOfModel("gemma");
+        Path config = copy.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"llama\"", "\"gemma2\"")
+                .replace("LlamaForCausalLM", "Gemma2ForCausalLM"));
+        assertRefused(CliHarness.run("generate", "--model", copy.toString(), "--prompt", "hi"), "gemma2", "not supported");
+    }
+
+    @Test
+    void contextLongerThanTheModelAllows() {
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--max-tokens", "300"),
+                "--max-tokens 300", "context of 256");
+        assertRefused(CliHarness.run("bench", "--model", model.toString(), "--context", "250", "--gen", "32"),
+                "--context 250", "context of 256");
+    }
+
+    @Test
+    void samplingParametersOutOfRange() {
+        String m = model.toString();
+        assertRefused(CliHarness.run("generate", "--model", m, "--prompt", "hi", "--temperature", "-1"), "--temperature");
+        assertRefused(CliHarness.run("generate", "--model", m, "--prompt", "hi", "--top-p", "0"), "--top-p", "(0, 1]");
+        assertRefused(CliHarness.run("generate", "--model", m, "--prompt", "hi", "--top-k", "-3"), "--top-k");
+        assertRefused(CliHarness.run("generate", "--model", m, "--prompt", "hi", "--min-p", "1"), "--min-p", "[0, 1)");
+        assertRefused(CliHarness.run("generate", "--model", m, "--prompt", "hi", "--temperature", "warm"),
+                "--temperature", "number");
+        assertRefused(CliHarness.run("generate", "--model", m, "--prompt", "hi", "--max-tokens", "-1"), "--max-tokens");
+    }
+
+    @Test
+    void unknownOptionsCommandsAndAttentionModes() {
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--temprature", "1"),
+                "unknown option --temprature");
+        assertRefused(CliHarness.run("summarise"), "unknown command 'summarise'");
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--attention", "sparse"),
+                "--attention");
+        assertRefused(CliHarness.run("generate", "--model", model.toString()), "--prompt");
+    }
+
+    @Test
+    void aModelFileInsteadOfItsDirectory() {
+        assertRefused(CliHarness.run("generate", "--model", model.resolve("config.json").toString(), "--prompt", "hi"),
+                "config.json", "directory");
+    }
+
+    @Test
+    void noArgumentsPrintsUsageAndFails() {
+        CliHarness r = CliHarness.run();
+        assertEquals(2, r.exitCode());
+        assertTrue(r.out().contains("generate") && r.out().contains("bench") && r.out().contains("demo"));
+    }
+}
