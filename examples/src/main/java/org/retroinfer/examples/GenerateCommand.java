@@ -24,7 +24,7 @@ import org.retroinfer.model.tokenizer.StreamDecoder;
 
 /** {@code retroinfer generate}: one prompt in, its continuation streamed out, with timings. */
 final class GenerateCommand implements Command {
-    private static final Set<String> VALUED = union(Set.of("model", "prompt", "prompt-file", "max-tokens", "prefill-chunk"),
+    private static final Set<String> VALUED = union(Set.of("model", "prompt", "prompt-file", "max-tokens", "prefill-chunk", "stop"),
             SamplingFlags.NAMES, CacheFlags.NAMES);
     private static final Set<String> FLAGS = Set.of("json", "chat");
 
@@ -51,8 +51,10 @@ final class GenerateCommand implements Command {
                   --prompt TEXT      the prompt
                   --prompt-file F    read the prompt from a UTF-8 file instead
                   --chat             wrap the prompt as a user message in the model's chat template
-                  --max-tokens N     tokens to generate at most (default 256)
+                  --max-tokens N     tokens to generate at most (default 256, or what the context has room for)
                   --prefill-chunk N  prompt tokens per prefill step (default 256)
+                  --stop T1,T2       more tokens that end generation, as vocabulary strings (e.g. <|eot_id|>);
+                                     the model's end-of-sequence tokens always do
                 """ + SamplingFlags.HELP + CacheFlags.HELP + """
                   --json             print one JSON object (text, token counts, timings) instead of streaming
                 """;
@@ -80,11 +82,22 @@ final class GenerateCommand implements Command {
                 throw o.error("the prompt is empty after tokenisation; give some text");
             }
             int context = model.config().maxPositions();
+            if (tokens.length >= context) {
+                throw o.error("the prompt (" + tokens.length + " tokens) does not fit the model's context of " + context
+                        + " tokens; shorten it");
+            }
+            if (!o.has("max-tokens")) {
+                maxTokens = Math.min(maxTokens, context - tokens.length);
+            }
             if ((long) tokens.length + maxTokens > context) {
                 throw o.error("the prompt (" + tokens.length + " tokens) plus --max-tokens " + maxTokens
                         + " exceeds the model's context of " + context + " tokens; lower --max-tokens or shorten the prompt");
             }
             Set<Integer> stops = new HashSet<>(model.generationDefaults().eosTokenIds());
+            for (String stop : o.text("stop").map(t -> t.split(",")).orElse(new String[0])) {
+                stops.add(model.tokenizer().tokenId(stop).orElseThrow(() -> o.error("--stop '" + stop
+                        + "' is not a token of this model's vocabulary; give tokens such as its end-of-turn token")));
+            }
             StreamDecoder decoder = model.tokenizer().streamDecoder(true);
             StringBuilder generated = new StringBuilder();
             ProgressBar progress = ProgressBar.onStderr("prefill", "tokens");
@@ -121,6 +134,7 @@ final class GenerateCommand implements Command {
                 node.put("text", generated.toString());
                 node.put("prompt_tokens", tokens.length);
                 node.put("generated_tokens", completion.tokens().length);
+                node.putPOJO("tokens", completion.tokens());
                 node.put("stop_reason", completion.reason().name().toLowerCase());
                 node.put("prefill_seconds", stats.prefillNanos() / 1e9);
                 node.put("prefill_tokens_per_second", stats.prefillTokensPerSecond());

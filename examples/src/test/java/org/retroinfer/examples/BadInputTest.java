@@ -144,6 +144,8 @@ class BadInputTest {
         assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--attention", "sparse"),
                 "--attention");
         assertRefused(CliHarness.run("generate", "--model", model.toString()), "--prompt");
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--stop", "no such token"),
+                "--stop 'no such token'");
     }
 
     @Test

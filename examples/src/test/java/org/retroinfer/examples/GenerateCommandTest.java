@@ -70,6 +70,25 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aStopTokenGivenOnTheCommandLineEndsGeneration() throws Exception {
+        String[] base = {"generate", "--model", model.toString(), "--prompt", "Stop here", "--max-tokens", "8",
+            "--temperature", "0", "--json"};
+        JsonNode free = new ObjectMapper().readTree(CliHarness.run(base).out());
+        int first = free.get("tokens").get(0).asInt();
+        String token;
+        try (org.retroinfer.model.Model m = org.retroinfer.model.Model.load(model)) {
+            token = m.tokenizer().token(first);
+        }
+        org.junit.jupiter.api.Assumptions.assumeFalse(token.contains(","), "the first token holds a comma");
+        String[] stopped = java.util.Arrays.copyOf(base, base.length + 2);
+        stopped[base.length] = "--stop";
+        stopped[base.length + 1] = token;
+        JsonNode json = new ObjectMapper().readTree(CliHarness.run(stopped).out());
+        assertEquals(1, json.get("generated_tokens").asInt());
+        assertEquals("stop_token", json.get("stop_reason").asText());
+    }
+
+    @Test
     void helpDescribesEveryOption() {
         CliHarness r = CliHarness.run("generate", "--help");
         assertEquals(0, r.exitCode());
