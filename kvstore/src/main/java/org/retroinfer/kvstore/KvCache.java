@@ -37,6 +37,13 @@ public interface KvCache extends AutoCloseable {
      */
     void attend(int layer, BatchLayout batch, float[] queries, float[] out);
 
+    /**
+     * Says that every position appended to {@code sequence} so far was its prompt, and decoding
+     * starts. Caches that index the prompt (RetroInfer's wave index) build their index here; a dense
+     * cache has nothing to do.
+     */
+    default void endOfPrefill(int sequence) {}
+
     /** Bytes of memory the cache holds now (off-heap pages and indexes). */
     long memoryBytes();
 

@@ -135,6 +135,7 @@ public final class Generator {
             listener.prefilled(r.index, start + count, prompt.length);
         }
         r.position = prompt.length;
+        cache.endOfPrefill(r.sequence);
         return logits;
     }
 

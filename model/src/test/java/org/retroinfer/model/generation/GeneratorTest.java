@@ -116,6 +116,64 @@ class GeneratorTest {
     }
 
     @Test
+    void theCacheLearnsWhereEachPromptEndsBeforeDecoding() {
+        List<String> calls = new ArrayList<>();
+        org.retroinfer.kvstore.KvCache recording = new org.retroinfer.kvstore.KvCache() {
+            @Override
+            public org.retroinfer.kvstore.AttentionShape shape() {
+                return cache.shape();
+            }
+
+            @Override
+            public int openSequence() {
+                return cache.openSequence();
+            }
+
+            @Override
+            public void closeSequence(int sequence) {
+                cache.closeSequence(sequence);
+            }
+
+            @Override
+            public long length(int sequence, int layer) {
+                return cache.length(sequence, layer);
+            }
+
+            @Override
+            public void append(int layer, org.retroinfer.kvstore.BatchLayout batch, float[] keys, float[] values) {
+                cache.append(layer, batch, keys, values);
+            }
+
+            @Override
+            public void attend(int layer, org.retroinfer.kvstore.BatchLayout batch, float[] queries, float[] out) {
+                if (layer == 0) {
+                    calls.add("attend " + batch.rows());
+                }
+                cache.attend(layer, batch, queries, out);
+            }
+
+            @Override
+            public void endOfPrefill(int sequence) {
+                calls.add("end of prefill at " + cache.length(sequence, CONFIG.layers() - 1));
+            }
+
+            @Override
+            public long memoryBytes() {
+                return cache.memoryBytes();
+            }
+
+            @Override
+            public void close() {
+                cache.close();
+            }
+        };
+        new Generator(model, recording, 8).generate(List.of(greedy(prompt(12), 3), greedy(prompt(5), 3)),
+                GenerationListener.NONE);
+        assertEquals(List.of("attend 8", "attend 4", "end of prefill at 12", "attend 5", "end of prefill at 5",
+                "attend 2", "attend 2"), calls);
+    }
+
+    @Test
     void listenersSeePrefillProgressAndEveryTokenInOrder() {
         List<String> events = new ArrayList<>();
         GenerationListener listener = new GenerationListener() {
