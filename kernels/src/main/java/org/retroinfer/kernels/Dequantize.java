@@ -5,6 +5,7 @@ import static org.retroinfer.kernels.VectorSupport.FLOAT;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 /** Turns stored values of any {@link DType} back into floats. */
 public final class Dequantize {
@@ -37,9 +38,16 @@ public final class Dequantize {
             long block = offset + b * type.blockBytes();
             FloatVector scale = FloatVector.broadcast(FLOAT, QuantBlocks.scale(data, block));
             int base = outOffset + (int) b * QuantBlocks.VALUES;
-            for (int c = 0; c < QuantBlocks.CHUNKS; c++) {
-                FloatVector q = type == DType.Q8_0 ? QuantBlocks.q8(data, block, c) : QuantBlocks.q4(data, block, c);
-                q.mul(scale).intoArray(out, base + c * FLOAT.length());
+            if (type == DType.Q8_0) {
+                for (int first = 0; first < QuantBlocks.VALUES; first += FLOAT.length()) {
+                    QuantBlocks.q8(data, block, first).mul(scale).intoArray(out, base + first);
+                }
+            } else {
+                for (int first = 0; first < QuantBlocks.VALUES / 2; first += FLOAT.length()) {
+                    IntVector packed = QuantBlocks.q4Packed(data, block, first);
+                    QuantBlocks.q4Low(packed).mul(scale).intoArray(out, base + first);
+                    QuantBlocks.q4High(packed).mul(scale).intoArray(out, base + 16 + first);
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ import static org.retroinfer.kernels.VectorSupport.ORDER;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -72,46 +73,40 @@ final class RowDot {
         return sum;
     }
 
-    /** Blocks are summed unscaled, then scaled once: Σ_blocks d·(Σ_j q_j·x_j). */
+    /**
+     * Blocks are summed unscaled, then scaled once: Σ_blocks d·(Σ_j q_j·x_j). One block per
+     * iteration and a single accumulator: C2 unrolls the loop itself after inlining, whereas
+     * unrolling it by hand ran out of C2's parse-time node budget (the block's scale read was then
+     * left as a call, which spills every vector register) and was 2.5x slower.
+     */
     private static float q8(MemorySegment data, long offset, float[] x, int xOff, int blocks) {
-        FloatVector acc0 = FloatVector.zero(FLOAT), acc1 = FloatVector.zero(FLOAT);
-        int b = 0;
-        for (; b <= blocks - 2; b += 2) {
-            acc0 = q8Block(data, offset + 34L * b, x, xOff + QuantBlocks.VALUES * b, acc0);
-            acc1 = q8Block(data, offset + 34L * (b + 1), x, xOff + QuantBlocks.VALUES * (b + 1), acc1);
+        FloatVector acc = FloatVector.zero(FLOAT);
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + 34L * b;
+            int xb = xOff + QuantBlocks.VALUES * b;
+            FloatVector sum = FloatVector.zero(FLOAT);
+            for (int first = 0; first < QuantBlocks.VALUES; first += L) {
+                sum = QuantBlocks.q8(data, block, first).fma(FloatVector.fromArray(FLOAT, x, xb + first), sum);
+            }
+            acc = sum.fma(FloatVector.broadcast(FLOAT, QuantBlocks.scale(data, block)), acc);
         }
-        if (b < blocks) {
-            acc0 = q8Block(data, offset + 34L * b, x, xOff + QuantBlocks.VALUES * b, acc0);
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    private static FloatVector q8Block(MemorySegment data, long block, float[] x, int xOff, FloatVector acc) {
-        FloatVector sum = QuantBlocks.q8(data, block, 0).mul(FloatVector.fromArray(FLOAT, x, xOff));
-        for (int c = 1; c < QuantBlocks.CHUNKS; c++) {
-            sum = QuantBlocks.q8(data, block, c).fma(FloatVector.fromArray(FLOAT, x, xOff + c * L), sum);
-        }
-        return sum.fma(FloatVector.broadcast(FLOAT, QuantBlocks.scale(data, block)), acc);
-    }
-
+    /** As {@link #q8}; each load of packed bytes serves a low-nibble and a high-nibble vector. */
     private static float q4(MemorySegment data, long offset, float[] x, int xOff, int blocks) {
-        FloatVector acc0 = FloatVector.zero(FLOAT), acc1 = FloatVector.zero(FLOAT);
-        int b = 0;
-        for (; b <= blocks - 2; b += 2) {
-            acc0 = q4Block(data, offset + 18L * b, x, xOff + QuantBlocks.VALUES * b, acc0);
-            acc1 = q4Block(data, offset + 18L * (b + 1), x, xOff + QuantBlocks.VALUES * (b + 1), acc1);
+        FloatVector acc = FloatVector.zero(FLOAT);
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + 18L * b;
+            int xb = xOff + QuantBlocks.VALUES * b;
+            FloatVector sum = FloatVector.zero(FLOAT);
+            for (int first = 0; first < QuantBlocks.VALUES / 2; first += L) {
+                IntVector packed = QuantBlocks.q4Packed(data, block, first);
+                sum = QuantBlocks.q4Low(packed).fma(FloatVector.fromArray(FLOAT, x, xb + first), sum);
+                sum = QuantBlocks.q4High(packed).fma(FloatVector.fromArray(FLOAT, x, xb + 16 + first), sum);
+            }
+            acc = sum.fma(FloatVector.broadcast(FLOAT, QuantBlocks.scale(data, block)), acc);
         }
-        if (b < blocks) {
-            acc0 = q4Block(data, offset + 18L * b, x, xOff + QuantBlocks.VALUES * b, acc0);
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
-    private static FloatVector q4Block(MemorySegment data, long block, float[] x, int xOff, FloatVector acc) {
-        FloatVector sum = QuantBlocks.q4(data, block, 0).mul(FloatVector.fromArray(FLOAT, x, xOff));
-        for (int c = 1; c < QuantBlocks.CHUNKS; c++) {
-            sum = QuantBlocks.q4(data, block, c).fma(FloatVector.fromArray(FLOAT, x, xOff + c * L), sum);
-        }
-        return sum.fma(FloatVector.broadcast(FLOAT, QuantBlocks.scale(data, block)), acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }
