@@ -1,15 +1,32 @@
 package org.retroinfer.kernels;
 
+import static org.retroinfer.kernels.VectorSupport.FLOAT;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * The two inner loops of attention over keys and values stored as F16 or BF16 (math in F32):
  * scores of several query heads against a run of keys, and the probability-weighted sum of a run
  * of values. A run is {@code tokens} vectors of {@code headDim} values, contiguous in memory, so
  * a GQA group's query heads read each key and value once.
+ *
+ * <p>Both loops convert each loaded key or value vector once and apply it to up to 4 query heads
+ * held in registers; larger groups take several passes over the (by then cached) run. The
+ * kernels are single-threaded: callers split runs of tokens or KV heads over the
+ * {@link ComputePool}.
  */
 public final class AttentionKernels {
+    private static final int L = FLOAT.length();
+    /**
+     * Tokens per tile of {@link #accumulate}: the tile's values (a few KiB) stay in L1 while the
+     * head groups and dimension vectors pass over it, and each output vector is loaded and stored
+     * once per tile rather than once per token.
+     */
+    private static final int VALUE_TILE = 32;
+
     private AttentionKernels() {}
 
     /**
@@ -20,17 +37,65 @@ public final class AttentionKernels {
     public static void scores(float[] q, int qOff, int heads, int headDim,
                               MemorySegment keys, long keysOff, DType type, int tokens,
                               float scale, float[] scores, int scoresOff, int scoresStride) {
+        requireHalf(type);
         for (int t = 0; t < tokens; t++) {
             long k = keysOff + 2L * headDim * t;
-            for (int h = 0; h < heads; h++) {
-                float sum = 0;
-                for (int i = 0; i < headDim; i++) {
-                    sum += q[qOff + h * headDim + i]
-                            * Half.toFloat(type, keys.get(ValueLayout.JAVA_SHORT_UNALIGNED, k + 2L * i));
-                }
-                scores[scoresOff + h * scoresStride + t] = scale * sum;
+            int h = 0;
+            for (; h <= heads - 4; h += 4) {
+                scores4(q, qOff + h * headDim, headDim, keys, k, type, scale, scores, scoresOff + h * scoresStride + t,
+                        scoresStride);
+            }
+            for (; h < heads; h++) {
+                scores[scoresOff + h * scoresStride + t] = scale * dot(q, qOff + h * headDim, headDim, keys, k, type);
             }
         }
+    }
+
+    /** Four heads' scores against one key: the key is converted once per vector for all four. */
+    private static void scores4(float[] q, int q0, int headDim, MemorySegment keys, long k, DType type,
+                                float scale, float[] scores, int s0, int stride) {
+        int q1 = q0 + headDim, q2 = q1 + headDim, q3 = q2 + headDim;
+        FloatVector a0 = FloatVector.zero(FLOAT), a1 = FloatVector.zero(FLOAT);
+        FloatVector a2 = FloatVector.zero(FLOAT), a3 = FloatVector.zero(FLOAT);
+        int i = 0;
+        for (; i <= headDim - L; i += L) {
+            FloatVector key = HalfVectors.load(type, keys, k + 2L * i);
+            a0 = key.fma(FloatVector.fromArray(FLOAT, q, q0 + i), a0);
+            a1 = key.fma(FloatVector.fromArray(FLOAT, q, q1 + i), a1);
+            a2 = key.fma(FloatVector.fromArray(FLOAT, q, q2 + i), a2);
+            a3 = key.fma(FloatVector.fromArray(FLOAT, q, q3 + i), a3);
+        }
+        float d0 = a0.reduceLanes(VectorOperators.ADD), d1 = a1.reduceLanes(VectorOperators.ADD);
+        float d2 = a2.reduceLanes(VectorOperators.ADD), d3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < headDim; i++) {
+            float key = Half.toFloat(type, keys.get(ValueLayout.JAVA_SHORT_UNALIGNED, k + 2L * i));
+            d0 += q[q0 + i] * key;
+            d1 += q[q1 + i] * key;
+            d2 += q[q2 + i] * key;
+            d3 += q[q3 + i] * key;
+        }
+        scores[s0] = scale * d0;
+        scores[s0 + stride] = scale * d1;
+        scores[s0 + 2 * stride] = scale * d2;
+        scores[s0 + 3 * stride] = scale * d3;
+    }
+
+    private static float dot(float[] q, int qOff, int headDim, MemorySegment keys, long k, DType type) {
+        FloatVector a0 = FloatVector.zero(FLOAT), a1 = FloatVector.zero(FLOAT);
+        int i = 0;
+        for (; i <= headDim - 2 * L; i += 2 * L) {
+            a0 = HalfVectors.load(type, keys, k + 2L * i).fma(FloatVector.fromArray(FLOAT, q, qOff + i), a0);
+            a1 = HalfVectors.load(type, keys, k + 2L * (i + L)).fma(FloatVector.fromArray(FLOAT, q, qOff + i + L), a1);
+        }
+        if (i <= headDim - L) {
+            a0 = HalfVectors.load(type, keys, k + 2L * i).fma(FloatVector.fromArray(FLOAT, q, qOff + i), a0);
+            i += L;
+        }
+        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < headDim; i++) {
+            sum += q[qOff + i] * Half.toFloat(type, keys.get(ValueLayout.JAVA_SHORT_UNALIGNED, k + 2L * i));
+        }
+        return sum;
     }
 
     /**
@@ -40,21 +105,86 @@ public final class AttentionKernels {
     public static void accumulate(float[] p, int pOff, int pStride, int heads,
                                   MemorySegment values, long valuesOff, DType type, int tokens, int headDim,
                                   float[] out, int outOff) {
-        for (int t = 0; t < tokens; t++) {
-            long v = valuesOff + 2L * headDim * t;
-            for (int i = 0; i < headDim; i++) {
-                float value = Half.toFloat(type, values.get(ValueLayout.JAVA_SHORT_UNALIGNED, v + 2L * i));
-                for (int h = 0; h < heads; h++) {
-                    out[outOff + h * headDim + i] += p[pOff + h * pStride + t] * value;
+        requireHalf(type);
+        for (int t0 = 0; t0 < tokens; t0 += VALUE_TILE) {
+            int t1 = Math.min(tokens, t0 + VALUE_TILE);
+            long tile = valuesOff + 2L * headDim * t0;
+            int i = 0;
+            for (; i <= headDim - L; i += L) {
+                int h = 0;
+                for (; h <= heads - 4; h += 4) {
+                    accumulate4(p, pOff + h * pStride + t0, pStride, t1 - t0, values, tile + 2L * i, 2L * headDim, type,
+                            out, outOff + h * headDim + i, headDim);
+                }
+                for (; h < heads; h++) {
+                    accumulate1(p, pOff + h * pStride + t0, t1 - t0, values, tile + 2L * i, 2L * headDim, type,
+                            out, outOff + h * headDim + i);
+                }
+            }
+            for (; i < headDim; i++) {
+                for (int t = t0; t < t1; t++) {
+                    float value = Half.toFloat(type,
+                            values.get(ValueLayout.JAVA_SHORT_UNALIGNED, valuesOff + 2L * (headDim * (long) t + i)));
+                    for (int h = 0; h < heads; h++) {
+                        out[outOff + h * headDim + i] += p[pOff + h * pStride + t] * value;
+                    }
                 }
             }
         }
     }
 
+    /**
+     * One vector of dimensions of four heads' outputs, over a tile of tokens: each value vector
+     * is converted once and weighted by the four heads' probabilities.
+     */
+    private static void accumulate4(float[] p, int p0, int pStride, int tokens, MemorySegment values, long v,
+                                    long valueStride, DType type, float[] out, int o0, int headDim) {
+        int p1 = p0 + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
+        int o1 = o0 + headDim, o2 = o1 + headDim, o3 = o2 + headDim;
+        FloatVector a0 = FloatVector.fromArray(FLOAT, out, o0), a1 = FloatVector.fromArray(FLOAT, out, o1);
+        FloatVector a2 = FloatVector.fromArray(FLOAT, out, o2), a3 = FloatVector.fromArray(FLOAT, out, o3);
+        for (int t = 0; t < tokens; t++) {
+            FloatVector value = HalfVectors.load(type, values, v + valueStride * t);
+            a0 = value.fma(FloatVector.broadcast(FLOAT, p[p0 + t]), a0);
+            a1 = value.fma(FloatVector.broadcast(FLOAT, p[p1 + t]), a1);
+            a2 = value.fma(FloatVector.broadcast(FLOAT, p[p2 + t]), a2);
+            a3 = value.fma(FloatVector.broadcast(FLOAT, p[p3 + t]), a3);
+        }
+        a0.intoArray(out, o0);
+        a1.intoArray(out, o1);
+        a2.intoArray(out, o2);
+        a3.intoArray(out, o3);
+    }
+
+    private static void accumulate1(float[] p, int p0, int tokens, MemorySegment values, long v, long valueStride,
+                                    DType type, float[] out, int o0) {
+        FloatVector a0 = FloatVector.fromArray(FLOAT, out, o0), a1 = FloatVector.zero(FLOAT);
+        int t = 0;
+        for (; t <= tokens - 2; t += 2) {
+            a0 = HalfVectors.load(type, values, v + valueStride * t).fma(FloatVector.broadcast(FLOAT, p[p0 + t]), a0);
+            a1 = HalfVectors.load(type, values, v + valueStride * (t + 1)).fma(FloatVector.broadcast(FLOAT, p[p0 + t + 1]), a1);
+        }
+        if (t < tokens) {
+            a0 = HalfVectors.load(type, values, v + valueStride * t).fma(FloatVector.broadcast(FLOAT, p[p0 + t]), a0);
+        }
+        a0.add(a1).intoArray(out, o0);
+    }
+
     /** Stores {@code src[srcOff .. srcOff + n)} as F16 or BF16 at byte {@code dstOff} of {@code dst}. */
     public static void store(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, DType type) {
-        for (int i = 0; i < n; i++) {
+        requireHalf(type);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            HalfVectors.store(type, FloatVector.fromArray(FLOAT, src, srcOff + i), dst, dstOff + 2L * i);
+        }
+        for (; i < n; i++) {
             dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, dstOff + 2L * i, Half.fromFloat(type, src[srcOff + i]));
+        }
+    }
+
+    private static void requireHalf(DType type) {
+        if (type != DType.F16 && type != DType.BF16) {
+            throw new IllegalArgumentException("attention keys and values are stored as F16 or BF16, got " + type);
         }
     }
 }

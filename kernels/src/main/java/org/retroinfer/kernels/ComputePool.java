@@ -3,6 +3,7 @@ package org.retroinfer.kernels;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -18,19 +19,27 @@ public final class ComputePool {
         void run(int start, int end);
     }
 
-    private static final int THREADS = Integer.getInteger("retroinfer.threads",
-            Runtime.getRuntime().availableProcessors());
+    private static final int THREADS = threadCount();
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
+    private static final AtomicInteger STARTED = new AtomicInteger();
     private static final ExecutorService WORKERS = Executors.newFixedThreadPool(THREADS, runnable -> {
         Thread thread = new Thread(() -> {
             INSIDE.set(true);
             runnable.run();
-        }, "retroinfer-compute");
+        }, "retroinfer-compute-" + STARTED.incrementAndGet());
         thread.setDaemon(true);
         return thread;
     });
 
     private ComputePool() {}
+
+    private static int threadCount() {
+        int threads = Integer.getInteger("retroinfer.threads", Runtime.getRuntime().availableProcessors());
+        if (threads < 1) {
+            throw new IllegalStateException("-Dretroinfer.threads must be at least 1, got " + threads);
+        }
+        return threads;
+    }
 
     public static int threads() {
         return THREADS;
@@ -46,7 +55,10 @@ public final class ComputePool {
      * (except the end), so that no part is smaller than one grain.
      */
     public static void forRange(int n, int grain, RangeBody body) {
-        int grains = (n + grain - 1) / grain;
+        if (n < 0 || grain < 1) {
+            throw new IllegalArgumentException("forRange needs n >= 0 and grain >= 1, got n = " + n + ", grain = " + grain);
+        }
+        int grains = (int) (((long) n + grain - 1) / grain);
         int parts = Math.min(THREADS, grains);
         if (parts <= 1 || INSIDE.get()) {
             body.run(0, n);
@@ -61,7 +73,7 @@ public final class ComputePool {
                 try {
                     body.run(start, end);
                 } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
+                    record(failure, t);
                 } finally {
                     done.countDown();
                 }
@@ -70,21 +82,45 @@ public final class ComputePool {
         INSIDE.set(true);
         try {
             body.run(0, Math.min(n, grains / parts * grain));
+        } catch (Throwable t) {
+            record(failure, t);
         } finally {
             INSIDE.set(false);
         }
-        try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for compute threads", e);
-        }
+        // Wait for every part even when one failed: the caller must not see its arrays still being
+        // written after forRange returns or throws.
+        awaitUninterruptibly(done);
         Throwable t = failure.get();
         if (t instanceof RuntimeException re) {
             throw re;
         }
         if (t instanceof Error err) {
             throw err;
+        }
+        if (t != null) {
+            throw new IllegalStateException("a compute thread failed", t);
+        }
+    }
+
+    /** Keeps the first failure and attaches later ones to it as suppressed exceptions. */
+    private static void record(AtomicReference<Throwable> failure, Throwable t) {
+        if (!failure.compareAndSet(null, t) && failure.get() != t) {
+            failure.get().addSuppressed(t);
+        }
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch done) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                done.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

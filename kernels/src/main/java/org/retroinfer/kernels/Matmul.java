@@ -1,7 +1,15 @@
 package org.retroinfer.kernels;
 
-/** Matrix products of weights with activations: the linear layers and the logits. */
+/**
+ * Matrix products of weights with activations: the linear layers and the logits. Batch 1
+ * (decode) streams each weight row once through {@link RowDot}; larger batches (prefill) decode
+ * weight tiles once and apply them to many activation rows ({@link BatchMatmul}). Both run in
+ * parallel over output rows on the {@link ComputePool}.
+ */
 public final class Matmul {
+    /** Rows per scheduling grain: a few KiB to a few MiB of weights. */
+    private static final int ROW_GRAIN = 16;
+
     private Matmul() {}
 
     /**
@@ -11,22 +19,21 @@ public final class Matmul {
     public static void multiply(WeightMatrix w, float[] x, float[] out, int batch) {
         int rows = Math.toIntExact(w.rows());
         int cols = Math.toIntExact(w.cols());
+        if (batch < 0) {
+            throw new IllegalArgumentException("batch must be >= 0, got " + batch);
+        }
         checkLength("x", x, (long) batch * cols);
         checkLength("out", out, (long) batch * rows);
-        ComputePool.forRange(rows, 16, (start, end) -> {
-            float[] row = new float[cols];
-            for (int r = start; r < end; r++) {
-                w.readRow(r, row, 0);
-                for (int b = 0; b < batch; b++) {
-                    float sum = 0;
-                    int base = b * cols;
-                    for (int c = 0; c < cols; c++) {
-                        sum += row[c] * x[base + c];
-                    }
-                    out[b * rows + r] = sum;
+        if (batch == 1) {
+            long rowBytes = w.rowBytes();
+            ComputePool.forRange(rows, ROW_GRAIN, (start, end) -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = RowDot.dot(w.type(), w.data(), r * rowBytes, x, 0, cols);
                 }
-            }
-        });
+            });
+        } else if (batch > 1) {
+            BatchMatmul.multiply(w, x, out, batch);
+        }
     }
 
     static void checkLength(String name, float[] array, long needed) {

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Measures the CPU kernels with JMH and writes docs/benchmarks/cpu-kernels.md.
+# Builds the benchmarks (-Pbench), runs every benchmark in one JMH run on JDK 25 (the copy
+# bandwidth that the kernels are compared with is measured in the same run), keeps JMH's JSON in
+# benchmarks/target/cpu-kernels.json and renders the Markdown table from it.
+#   benchmarks/run.sh                     the full table (about 7 minutes)
+#   benchmarks/run.sh 'Matmul' -p type=F16   extra arguments go to JMH (a benchmark regex, -p ...)
+#   RETROINFER_JAVA_HOME                  a JDK 25+ to use (else JAVA_HOME if 25+, else /usr/lib/jvm)
+# Run it on an otherwise idle machine: other load makes the memory-bound figures meaningless.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+java_major() { # prints the major version of the JDK at $1, or nothing
+  [[ -x $1/bin/java && -f $1/release ]] || return 0
+  sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release"
+}
+
+find_jdk() {
+  local candidate major
+  for candidate in "${RETROINFER_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/* /opt/java/* /usr/local/java/*; do
+    [[ -n $candidate && -d $candidate ]] || continue
+    major=$(java_major "$candidate")
+    if [[ -n $major ]] && ((major >= 25)); then
+      echo "$candidate"
+      return
+    fi
+  done
+}
+
+jdk=$(find_jdk)
+if [[ -z $jdk ]]; then
+  echo "run.sh: no JDK 25 or newer found in RETROINFER_JAVA_HOME, JAVA_HOME or /usr/lib/jvm; install one or set RETROINFER_JAVA_HOME" >&2
+  exit 2
+fi
+command -v mvn >/dev/null || { echo "run.sh: Maven (mvn) is needed to build the benchmarks" >&2; exit 2; }
+
+echo "run.sh: building the benchmarks with Maven..." >&2
+mvn -B -q -ntp -Pbench -pl benchmarks -am -DskipTests package
+
+jar=benchmarks/target/benchmarks.jar
+json=benchmarks/target/cpu-kernels.json
+flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+# One fork per benchmark and parameter set; 4 warm-up and 8 measured iterations of 1 s each:
+# about 14 s per line, 27 lines. JMH's 99.9% confidence interval comes from the 8 iterations.
+jmh=(-f 1 -wi 4 -w 1s -i 8 -r 1s -prof gc -rf json -rff "$json" "$@")
+"$jdk/bin/java" "${flags[@]}" -jar "$jar" "${jmh[@]}"
+
+machine=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+"$jdk/bin/java" "${flags[@]}" -cp "$jar" org.retroinfer.benchmarks.CpuKernelsReport "$json" docs/benchmarks/cpu-kernels.md \
+  "machine=${machine:-unknown CPU}" "cores=$(nproc)" "date=$(date -u +%Y-%m-%dT%H:%MZ)" \
+  "command=benchmarks/run.sh${*:+ $*} (java -jar $jar ${jmh[*]})"

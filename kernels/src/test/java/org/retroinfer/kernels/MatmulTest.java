@@ -1,0 +1,110 @@
+package org.retroinfer.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class MatmulTest {
+    /** Checks every output of {@code multiply} against a float64 loop over the hand-decoded weights. */
+    private static void assertMatchesReference(WeightMatrix w, float[] x, int batch) {
+        int rows = (int) w.rows();
+        int cols = (int) w.cols();
+        float[] out = TestWeights.poisoned(batch * rows + 3);
+        Matmul.multiply(w, x, out, batch);
+        double[] row = new double[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = TestWeights.value(w, r, c);
+            }
+            for (int b = 0; b < batch; b++) {
+                double sum = 0;
+                double sumAbs = 0;
+                for (int c = 0; c < cols; c++) {
+                    double term = row[c] * x[b * cols + c];
+                    sum += term;
+                    sumAbs += Math.abs(term);
+                }
+                float got = out[b * rows + r];
+                double tolerance = TestWeights.dotTolerance(cols, sumAbs, sum);
+                if (!(Math.abs(got - sum) <= tolerance)) {
+                    throw new AssertionError(w.type() + " " + rows + "x" + cols + " batch " + batch + ": out[" + b
+                            + "][" + r + "] = " + got + ", float64 reference " + sum + ", tolerance " + tolerance);
+                }
+            }
+        }
+        for (int i = batch * rows; i < out.length; i++) {
+            assertTrue(Float.isNaN(out[i]), "multiply wrote past out[batch·rows) at " + i);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void everyBatchSizeFromOneToSeventeenMatchesTheFloat64Reference(DType type) {
+        Random random = TestWeights.random("everyBatchSize " + type);
+        try (Arena arena = Arena.ofShared()) {
+            for (int batch = 1; batch <= 17; batch++) {
+                int rows = 1 + random.nextInt(40);
+                int cols = type.isQuantized() ? 32 * (1 + random.nextInt(12)) : 1 + random.nextInt(300);
+                WeightMatrix w = TestWeights.matrix(arena, random, type, rows, cols);
+                assertMatchesReference(w, TestWeights.gaussian(random, batch * cols), batch);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void manyRowsSplitOverThreadsAndColumnChunksMatchTheReference(DType type) {
+        Random random = TestWeights.random("manyRows " + type);
+        try (Arena arena = Arena.ofShared()) {
+            // more rows than one scheduling grain per thread, and more columns than one decoded chunk
+            int rows = 16 * ComputePool.threads() * 3 + 1 + random.nextInt(16);
+            int cols = BatchMatmul.CHUNK_COLS + (type.isQuantized() ? 32 * (1 + random.nextInt(20)) : 1 + random.nextInt(700));
+            WeightMatrix w = TestWeights.matrix(arena, random, type, rows, cols);
+            for (int batch : new int[] {1, 5}) {
+                assertMatchesReference(w, TestWeights.gaussian(random, batch * cols), batch);
+            }
+        }
+    }
+
+    @Test
+    void batchesLargerThanOneBlockOfActivationRowsMatchTheReference() {
+        Random random = TestWeights.random("largeBatch");
+        try (Arena arena = Arena.ofShared()) {
+            int batch = BatchMatmul.BATCH_BLOCK + 1 + random.nextInt(10);
+            WeightMatrix w = TestWeights.matrix(arena, random, DType.Q4_0, 37, 96);
+            assertMatchesReference(w, TestWeights.gaussian(random, batch * 96), batch);
+        }
+    }
+
+    @Test
+    void callsFromInsideAPoolThreadRunInlineAndStayCorrect() {
+        Random random = TestWeights.random("nested");
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = TestWeights.matrix(arena, random, DType.F16, 200, 130);
+            float[] x = TestWeights.gaussian(random, 3 * 130);
+            ComputePool.forRange(ComputePool.threads() * 2, (start, end) -> {
+                for (int i = start; i < end; i++) {
+                    assertMatchesReference(w, x, 1 + i % 3);
+                }
+            });
+        }
+    }
+
+    @Test
+    void shortActivationOrOutputArraysAreRejectedWithTheirSizes() {
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = TestWeights.matrix(arena, new Random(1), DType.F32, 4, 8);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Matmul.multiply(w, new float[15], new float[8], 2));
+            assertEquals("x holds 15 floats, needs 16", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> Matmul.multiply(w, new float[16], new float[7], 2));
+            assertEquals("out holds 7 floats, needs 8", e.getMessage());
+        }
+    }
+}
