@@ -11,10 +11,12 @@ public interface BlockScope {
     void barrier(KernelContext thread);
 
     /**
-     * The block's {@code ordinal}-th shared array (the n-th allocate call of each thread returns the same
-     * array); {@code arrayType} is {@code float[].class}, {@code int[].class} or {@code short[].class}.
+     * The block's shared array for the calling allocation site: every thread that allocates at the same site
+     * (the same chain of calls from the kernel down to the allocate call) gets the same array, as on the GPU
+     * where each inlined site is one {@code .shared} variable. {@code arrayType} is {@code float[].class},
+     * {@code int[].class} or {@code short[].class}.
      */
-    Object sharedArray(KernelContext thread, int ordinal, Class<?> arrayType, int length);
+    Object sharedArray(KernelContext thread, Class<?> arrayType, int length);
 
     /** Exchanges a 32-bit value inside the thread's warp; every lane of the warp must take part. */
     int shuffle(KernelContext thread, ShuffleMode mode, int value, int laneOrDelta);

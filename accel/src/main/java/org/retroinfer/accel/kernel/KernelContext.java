@@ -56,7 +56,6 @@ public final class KernelContext {
 
     private final ThreadIndex index;
     private final BlockScope scope;
-    private int sharedArraysAllocated;
 
     /** Used by the CPU emulator to create one context per emulated thread. */
     public KernelContext(ThreadIndex index, BlockScope scope) {
@@ -97,12 +96,12 @@ public final class KernelContext {
 
     /** A {@code float} array shared by the block ({@code .shared}); {@code size} must be a compile-time constant. */
     public float[] allocateFloatLocalArray(int size) {
-        return (float[]) scope.sharedArray(this, sharedArraysAllocated++, float[].class, size);
+        return (float[]) scope.sharedArray(this, float[].class, size);
     }
 
     /** An {@code int} array shared by the block; {@code size} must be a compile-time constant. */
     public int[] allocateIntLocalArray(int size) {
-        return (int[]) scope.sharedArray(this, sharedArraysAllocated++, int[].class, size);
+        return (int[]) scope.sharedArray(this, int[].class, size);
     }
 
     /**
@@ -110,7 +109,7 @@ public final class KernelContext {
      * with {@link KMath#f16ToFloat} and {@link KMath#floatToF16}).
      */
     public short[] allocateHalfFloatLocalArray(int size) {
-        return (short[]) scope.sharedArray(this, sharedArraysAllocated++, short[].class, size);
+        return (short[]) scope.sharedArray(this, short[].class, size);
     }
 
     /** The value of lane {@code laneId + delta}; the top {@code delta} lanes get their own value. */
