@@ -70,15 +70,21 @@ public final class KernelCompiler {
         return cache.size();
     }
 
-    private static CompiledKernel build(KernelMethod kernel, CompileKey key) {
-        long start = System.nanoTime();
-        Function f = Frontend.translate(kernel, key.constants(), key.options());
+    /** The kernel's IR after every pass, ready for PTX emission (tests interpret it to check the front end). */
+    static Function optimizedIr(KernelMethod kernel, Map<Integer, Object> constants, CompileOptions options) {
+        Function f = Frontend.translate(kernel, constants, options);
         Simplifier.run(f);
         DeadCode.run(f);
         Simplifier.run(f);
         SpaceInference.run(f);
         CriticalEdges.run(f);
         BlockOrder.run(f);
+        return f;
+    }
+
+    private static CompiledKernel build(KernelMethod kernel, CompileKey key) {
+        long start = System.nanoTime();
+        Function f = optimizedIr(kernel, key.constants(), key.options());
         String comment = kernel.describe() + "\nconstants " + key.constants() + ", " + key.options();
         String ptx = PtxEmitter.emit(f, key.options(), comment);
         CompiledKernel compiled = new CompiledKernel(kernel, key, f.name(), ptx);
