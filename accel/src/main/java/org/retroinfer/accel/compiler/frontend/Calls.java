@@ -33,6 +33,10 @@ final class Calls {
             case InvokeInstruction i -> invoke(t, i);
             case NewObjectInstruction n -> {
                 VectorShape shape = VectorShape.forInternalName(n.className().asInternalName());
+                if (shape == null && isThrowable(t, n.className().asInternalName())) {
+                    throw t.error("throw: kernels cannot throw exceptions",
+                            "report errors through an output array, or check arguments on the host before the launch");
+                }
                 if (shape == null) {
                     throw t.error("new " + n.className().asInternalName().replace('/', '.')
                             + " allocates an object; kernels cannot allocate", "use primitives, or Float4/Float8/Int4 for vectors");
@@ -136,6 +140,14 @@ final class Calls {
         }
         t.pop();
         t.state().replace(u, new JValue.Aggregate(shape, lanes));
+    }
+
+    private static boolean isThrowable(MethodTranslator t, String internalName) {
+        try {
+            return Throwable.class.isAssignableFrom(load(t, internalName));
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     private static Class<?> load(MethodTranslator t, String internalName) {

@@ -72,6 +72,15 @@ final class MethodTranslator {
     /** Translates the body, entering at {@code entry} with {@code locals}; returns where control continues. */
     Result translate(Block entry, JValue[] locals) {
         if (code.hasExceptionHandlers()) {
+            // javac guards synchronized blocks with a handler: name the monitor, not a try/catch
+            for (BytecodeBlock b : code.blocks()) {
+                for (BytecodeInsn i : b.insns()) {
+                    if (i.instruction() instanceof java.lang.classfile.instruction.MonitorInstruction) {
+                        insn = i;
+                        throw Rejections.of(this, i.instruction());
+                    }
+                }
+            }
             insn = new BytecodeInsn(code.firstHandlerBci(), code.lineAt(code.firstHandlerBci()), null);
             throw error("try/catch is not supported: kernels cannot throw or catch exceptions",
                     "check the condition with an if statement instead");
