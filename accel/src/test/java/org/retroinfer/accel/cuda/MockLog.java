@@ -11,12 +11,12 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 /** Reads what the mock driver recorded: decoded kernel launches and cuGetProcAddress_v2 hits. */
-final class MockLog {
+public final class MockLog {
     private final MethodHandle log;
     private final MethodHandle reset;
     private final MethodHandle hits;
 
-    MockLog() {
+    public MockLog() {
         SymbolLookup lookup = SymbolLookup.libraryLookup(MockNatives.libcuda(), Arena.global());
         Linker linker = Linker.nativeLinker();
         log = linker.downcallHandle(lookup.find("mock_launch_log").orElseThrow(), FunctionDescriptor.of(ADDRESS));
@@ -24,7 +24,7 @@ final class MockLog {
         hits = linker.downcallHandle(lookup.find("mock_proc_address_hits").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
     }
 
-    String launches() {
+    public String launches() {
         try {
             return ((MemorySegment) log.invokeExact()).reinterpret(1 << 16).getString(0);
         } catch (Throwable t) {
@@ -32,7 +32,7 @@ final class MockLog {
         }
     }
 
-    void clear() {
+    public void clear() {
         try {
             reset.invokeExact();
         } catch (Throwable t) {
@@ -40,7 +40,7 @@ final class MockLog {
         }
     }
 
-    int procAddressHits() {
+    public int procAddressHits() {
         try {
             return (int) hits.invokeExact();
         } catch (Throwable t) {

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Assumptions;
  * Builds the mock libcuda and libcublas (src/test/c) with gcc, once per test JVM, into target/mock-native.
  * Without gcc the tests that need them are skipped with a message.
  */
-final class MockNatives {
+public final class MockNatives {
     private static final Path SOURCES = Path.of("src/test/c");
     private static final Path OUT = Path.of("target/mock-native");
     private static Path cuda;
@@ -20,12 +20,12 @@ final class MockNatives {
 
     private MockNatives() {}
 
-    static synchronized Path libcuda() {
+    public static synchronized Path libcuda() {
         build();
         return cuda;
     }
 
-    static synchronized Path libcublas() {
+    public static synchronized Path libcublas() {
         build();
         return cublas;
     }
