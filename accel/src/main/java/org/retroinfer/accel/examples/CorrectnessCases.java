@@ -45,7 +45,7 @@ final class CorrectnessCases {
 
         @Override
         public Instance create(Arena arena, Scale scale, Random r) {
-            long n = scale.elements() & ~7L;
+            long n = Math.min(scale.elements(), 1L << 26) & ~7L;
             F32Array in = F32Array.allocate(arena, n);
             for (long i = 0; i < n; i++) {
                 in.set(i, special(r, (int) (i % 1_000_003)));
@@ -91,7 +91,7 @@ final class CorrectnessCases {
 
         @Override
         public Instance create(Arena arena, Scale scale, Random r) {
-            long n = scale.elements();
+            long n = Math.min(scale.elements(), 1L << 24);
             int bins = 256;
             I32Array values = I32Array.allocate(arena, n);
             long[] expected = new long[bins];
@@ -136,7 +136,7 @@ final class CorrectnessCases {
 
         @Override
         public Instance create(Arena arena, Scale scale, Random r) {
-            int n = (int) Math.min(scale.elements(), 1 << 20);
+            int n = (int) Math.min(scale.elements(), 1 << 16);
             I32Array ints = I32Array.allocate(arena, 2L * n);
             F32Array floats = F32Array.allocate(arena, 2L * n);
             for (int i = 0; i < 2 * n; i++) {
