@@ -1,11 +1,13 @@
 package org.retroinfer.accel.cuda;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
@@ -65,7 +67,7 @@ public final class CudaDriver {
             }
         }
         this.resolvedThroughProcAddress = symbols.resolvedThroughProcAddress();
-        this.version = intOut(DriverCall.DRIVER_GET_VERSION, "cuDriverGetVersion");
+        this.version = intOut(DriverCall.DRIVER_GET_VERSION, "cuDriverGetVersion", (h, out) -> (int) h.invokeExact(out));
         LOG.debug("loaded {}: driver version {}, {} of {} entry points through cuGetProcAddress_v2", library, version,
                 resolvedThroughProcAddress, DriverCall.values().length);
     }
@@ -142,86 +144,38 @@ public final class CudaDriver {
         return new CudaException("the downcall to " + call + " failed: " + t, t);
     }
 
-    private int intOut(DriverCall c, String call) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_INT);
-            check((int) calls.get(c).invokeExact(out), call);
-            return out.get(JAVA_INT, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed(call, t);
-        }
-    }
-
     // ---------------------------------------------------------------------------------------- devices and contexts
 
     public int deviceCount() {
-        return intOut(DriverCall.DEVICE_GET_COUNT, "cuDeviceGetCount");
+        return intOut(DriverCall.DEVICE_GET_COUNT, "cuDeviceGetCount", (h, out) -> (int) h.invokeExact(out));
     }
 
     /** The device handle of {@code ordinal}. */
     public int device(int ordinal) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_INT);
-            check((int) calls.get(DriverCall.DEVICE_GET).invokeExact(out, ordinal), "cuDeviceGet(" + ordinal + ")");
-            return out.get(JAVA_INT, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuDeviceGet", t);
-        }
+        return intOut(DriverCall.DEVICE_GET, "cuDeviceGet(" + ordinal + ")", (h, out) -> (int) h.invokeExact(out, ordinal));
     }
 
     public String deviceName(int device) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(256);
-            check((int) calls.get(DriverCall.DEVICE_GET_NAME).invokeExact(out, 256, device), "cuDeviceGetName");
-            return out.getString(0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuDeviceGetName", t);
+            MemorySegment name = out(DriverCall.DEVICE_GET_NAME, "cuDeviceGetName", MemoryLayout.sequenceLayout(256, JAVA_BYTE),
+                    (h, out) -> (int) h.invokeExact(out, 256, device), arena);
+            return name.getString(0);
         }
     }
 
     /** A {@code CUdevice_attribute} of {@code device}. */
     public int deviceAttribute(int attribute, int device) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_INT);
-            check((int) calls.get(DriverCall.DEVICE_GET_ATTRIBUTE).invokeExact(out, attribute, device),
-                    "cuDeviceGetAttribute(" + attribute + ")");
-            return out.get(JAVA_INT, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuDeviceGetAttribute", t);
-        }
+        return intOut(DriverCall.DEVICE_GET_ATTRIBUTE, "cuDeviceGetAttribute(" + attribute + ")",
+                (h, out) -> (int) h.invokeExact(out, attribute, device));
     }
 
     public long deviceTotalMemory(int device) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_LONG);
-            check((int) calls.get(DriverCall.DEVICE_TOTAL_MEM).invokeExact(out, device), "cuDeviceTotalMem_v2");
-            return out.get(JAVA_LONG, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuDeviceTotalMem_v2", t);
-        }
+        return longOut(DriverCall.DEVICE_TOTAL_MEM, "cuDeviceTotalMem_v2", (h, out) -> (int) h.invokeExact(out, device));
     }
 
     /** Retains the device's primary context (the one the CUDA runtime and cuBLAS use too). */
     public MemorySegment retainPrimaryContext(int device) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) calls.get(DriverCall.PRIMARY_CTX_RETAIN).invokeExact(out, device), "cuDevicePrimaryCtxRetain");
-            return out.get(ADDRESS, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuDevicePrimaryCtxRetain", t);
-        }
+        return handleOut(DriverCall.PRIMARY_CTX_RETAIN, "cuDevicePrimaryCtxRetain", (h, out) -> (int) h.invokeExact(out, device));
     }
 
     public void releasePrimaryContext(int device) {
@@ -239,14 +193,10 @@ public final class CudaDriver {
     /** Free and total device memory of the current context's device. */
     public long[] memoryInfo() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment free = arena.allocate(JAVA_LONG);
             MemorySegment total = arena.allocate(JAVA_LONG);
-            check((int) calls.get(DriverCall.MEM_GET_INFO).invokeExact(free, total), "cuMemGetInfo_v2");
-            return new long[] {free.get(JAVA_LONG, 0), total.get(JAVA_LONG, 0)};
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuMemGetInfo_v2", t);
+            long free = out(DriverCall.MEM_GET_INFO, "cuMemGetInfo_v2", JAVA_LONG, (h, out) -> (int) h.invokeExact(out, total), arena)
+                    .get(JAVA_LONG, 0);
+            return new long[] {free, total.get(JAVA_LONG, 0)};
         }
     }
 
@@ -288,43 +238,22 @@ public final class CudaDriver {
 
     public MemorySegment function(MemorySegment module, String name) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) calls.get(DriverCall.MODULE_GET_FUNCTION).invokeExact(out, module, arena.allocateFrom(name)),
-                    "cuModuleGetFunction(" + name + ")");
-            return out.get(ADDRESS, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuModuleGetFunction", t);
+            MemorySegment cName = arena.allocateFrom(name);
+            return handleOut(DriverCall.MODULE_GET_FUNCTION, "cuModuleGetFunction(" + name + ")",
+                    (h, out) -> (int) h.invokeExact(out, module, cName));
         }
     }
 
     /** A {@code CUfunction_attribute} (registers, static shared memory, max threads per block). */
     public int functionAttribute(MemorySegment function, int attribute) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_INT);
-            check((int) calls.get(DriverCall.FUNC_GET_ATTRIBUTE).invokeExact(out, attribute, function),
-                    "cuFuncGetAttribute(" + attribute + ")");
-            return out.get(JAVA_INT, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuFuncGetAttribute", t);
-        }
+        return intOut(DriverCall.FUNC_GET_ATTRIBUTE, "cuFuncGetAttribute(" + attribute + ")",
+                (h, out) -> (int) h.invokeExact(out, attribute, function));
     }
 
     /** How many blocks of {@code blockSize} threads fit on one SM at once. */
     public int occupancyMaxBlocks(MemorySegment function, int blockSize, long dynamicSharedBytes) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_INT);
-            check((int) calls.get(DriverCall.OCCUPANCY_MAX_BLOCKS).invokeExact(out, function, blockSize, dynamicSharedBytes),
-                    "cuOccupancyMaxActiveBlocksPerMultiprocessor(block " + blockSize + ")");
-            return out.get(JAVA_INT, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuOccupancyMaxActiveBlocksPerMultiprocessor", t);
-        }
+        return intOut(DriverCall.OCCUPANCY_MAX_BLOCKS, "cuOccupancyMaxActiveBlocksPerMultiprocessor(block " + blockSize + ")",
+                (h, out) -> (int) h.invokeExact(out, function, blockSize, dynamicSharedBytes));
     }
 
     /** {@code cuLaunchKernel} with a prepared {@code void*[]} of argument pointers. */
@@ -346,15 +275,7 @@ public final class CudaDriver {
     // ---------------------------------------------------------------------------------------- memory
 
     public long malloc(long bytes) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_LONG);
-            check((int) calls.get(DriverCall.MEM_ALLOC).invokeExact(out, bytes), "cuMemAlloc_v2(" + bytes + " bytes)");
-            return out.get(JAVA_LONG, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuMemAlloc_v2", t);
-        }
+        return longOut(DriverCall.MEM_ALLOC, "cuMemAlloc_v2(" + bytes + " bytes)", (h, out) -> (int) h.invokeExact(out, bytes));
     }
 
     public void free(long pointer) {
@@ -363,16 +284,9 @@ public final class CudaDriver {
 
     /** Page-locked host memory, portable across contexts and mapped into the device address space. */
     public MemorySegment hostAlloc(long bytes) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) calls.get(DriverCall.MEM_HOST_ALLOC).invokeExact(out, bytes,
-                    CU_MEMHOSTALLOC_PORTABLE | CU_MEMHOSTALLOC_DEVICEMAP), "cuMemHostAlloc(" + bytes + " bytes)");
-            return out.get(ADDRESS, 0).reinterpret(bytes);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuMemHostAlloc", t);
-        }
+        int flags = CU_MEMHOSTALLOC_PORTABLE | CU_MEMHOSTALLOC_DEVICEMAP;
+        return handleOut(DriverCall.MEM_HOST_ALLOC, "cuMemHostAlloc(" + bytes + " bytes)",
+                (h, out) -> (int) h.invokeExact(out, bytes, flags)).reinterpret(bytes);
     }
 
     public void freeHost(MemorySegment host) {
@@ -381,15 +295,8 @@ public final class CudaDriver {
 
     /** The device address of mapped page-locked host memory. */
     public long hostDevicePointer(MemorySegment host) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_LONG);
-            check((int) calls.get(DriverCall.MEM_HOST_GET_DEVICE_POINTER).invokeExact(out, host, 0), "cuMemHostGetDevicePointer_v2");
-            return out.get(JAVA_LONG, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuMemHostGetDevicePointer_v2", t);
-        }
+        return longOut(DriverCall.MEM_HOST_GET_DEVICE_POINTER, "cuMemHostGetDevicePointer_v2",
+                (h, out) -> (int) h.invokeExact(out, host, 0));
     }
 
     public void copyHostToDevice(long dst, MemorySegment src, long bytes, MemorySegment stream) {
@@ -419,7 +326,7 @@ public final class CudaDriver {
     // ---------------------------------------------------------------------------------------- streams, events, graphs
 
     public MemorySegment createStream(int flags) {
-        return handleOut(DriverCall.STREAM_CREATE, "cuStreamCreate", flags);
+        return handleOut(DriverCall.STREAM_CREATE, "cuStreamCreate", (h, out) -> (int) h.invokeExact(out, flags));
     }
 
     public void destroyStream(MemorySegment stream) {
@@ -435,7 +342,7 @@ public final class CudaDriver {
     }
 
     public MemorySegment createEvent(int flags) {
-        return handleOut(DriverCall.EVENT_CREATE, "cuEventCreate", flags);
+        return handleOut(DriverCall.EVENT_CREATE, "cuEventCreate", (h, out) -> (int) h.invokeExact(out, flags));
     }
 
     public void recordEvent(MemorySegment event, MemorySegment stream) {
@@ -449,13 +356,8 @@ public final class CudaDriver {
     /** Milliseconds between two recorded events. */
     public float elapsedMillis(MemorySegment start, MemorySegment end) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_FLOAT);
-            check((int) calls.get(DriverCall.EVENT_ELAPSED_TIME).invokeExact(out, start, end), "cuEventElapsedTime");
-            return out.get(JAVA_FLOAT, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuEventElapsedTime", t);
+            return out(DriverCall.EVENT_ELAPSED_TIME, "cuEventElapsedTime", JAVA_FLOAT,
+                    (h, out) -> (int) h.invokeExact(out, start, end), arena).get(JAVA_FLOAT, 0);
         }
     }
 
@@ -468,27 +370,11 @@ public final class CudaDriver {
     }
 
     public MemorySegment endCapture(MemorySegment stream) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) calls.get(DriverCall.STREAM_END_CAPTURE).invokeExact(stream, out), "cuStreamEndCapture");
-            return out.get(ADDRESS, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuStreamEndCapture", t);
-        }
+        return handleOut(DriverCall.STREAM_END_CAPTURE, "cuStreamEndCapture", (h, out) -> (int) h.invokeExact(stream, out));
     }
 
     public MemorySegment instantiateGraph(MemorySegment graph) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) calls.get(DriverCall.GRAPH_INSTANTIATE).invokeExact(out, graph, 0L), "cuGraphInstantiateWithFlags");
-            return out.get(ADDRESS, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw crashed("cuGraphInstantiateWithFlags", t);
-        }
+        return handleOut(DriverCall.GRAPH_INSTANTIATE, "cuGraphInstantiateWithFlags", (h, out) -> (int) h.invokeExact(out, graph, 0L));
     }
 
     public void launchGraph(MemorySegment exec, MemorySegment stream) {
@@ -508,6 +394,42 @@ public final class CudaDriver {
     @FunctionalInterface
     private interface Invocation {
         int invoke(MethodHandle handle) throws Throwable;
+    }
+
+    /** A call that returns its result through one pointer argument. */
+    @FunctionalInterface
+    private interface OutInvocation {
+        int invoke(MethodHandle handle, MemorySegment out) throws Throwable;
+    }
+
+    private MemorySegment out(DriverCall c, String name, MemoryLayout layout, OutInvocation invocation, Arena arena) {
+        MemorySegment out = arena.allocate(layout);
+        int rc;
+        try {
+            rc = invocation.invoke(calls.get(c), out);
+        } catch (Throwable t) {
+            throw crashed(name, t);
+        }
+        check(rc, name);
+        return out;
+    }
+
+    private int intOut(DriverCall c, String name, OutInvocation invocation) {
+        try (Arena arena = Arena.ofConfined()) {
+            return out(c, name, JAVA_INT, invocation, arena).get(JAVA_INT, 0);
+        }
+    }
+
+    private long longOut(DriverCall c, String name, OutInvocation invocation) {
+        try (Arena arena = Arena.ofConfined()) {
+            return out(c, name, JAVA_LONG, invocation, arena).get(JAVA_LONG, 0);
+        }
+    }
+
+    private MemorySegment handleOut(DriverCall c, String name, OutInvocation invocation) {
+        try (Arena arena = Arena.ofConfined()) {
+            return out(c, name, ADDRESS, invocation, arena).get(ADDRESS, 0);
+        }
     }
 
     private void call(DriverCall c, String name, Invocation invocation) {

@@ -32,22 +32,8 @@ final class BandwidthCases {
             F32Array src = random(arena, n, r);
             F32Array dst = F32Array.allocate(arena, n);
             Grid grid = Grid.of(scale.streamingBlocks(), scale.blockSize());
-            return new Instance() {
-                @Override
-                public List<Launch> launches() {
-                    return List.of(new Launch(kernels().getFirst(), grid, new Object[] {src, dst, n}));
-                }
-
-                @Override
-                public List<Object> inputs() {
-                    return List.of(src);
-                }
-
-                @Override
-                public List<Object> outputs() {
-                    return List.of(dst);
-                }
-
+            Launch launch = new Launch(kernels().getFirst(), grid, new Object[] {src, dst, n});
+            return new SimpleInstance(List.of(launch), List.of(src), List.of(dst)) {
                 @Override
                 public Check check() {
                     for (long i = 0; i < n; i++) {
@@ -85,23 +71,10 @@ final class BandwidthCases {
             int blocks = scale.streamingBlocks();
             F32Array partials = F32Array.allocate(arena, blocks);
             F32Array result = F32Array.allocate(arena, 1);
-            return new Instance() {
-                @Override
-                public List<Launch> launches() {
-                    return List.of(new Launch(kernels().get(0), Grid.of(blocks, scale.blockSize()), new Object[] {x, partials, n}),
-                            new Launch(kernels().get(1), Grid.of(1, 1024), new Object[] {partials, result, blocks}));
-                }
-
-                @Override
-                public List<Object> inputs() {
-                    return List.of(x);
-                }
-
-                @Override
-                public List<Object> outputs() {
-                    return List.of(partials, result);
-                }
-
+            List<Launch> launches = List.of(
+                    new Launch(kernels().get(0), Grid.of(blocks, scale.blockSize()), new Object[] {x, partials, n}),
+                    new Launch(kernels().get(1), Grid.of(1, 1024), new Object[] {partials, result, blocks}));
+            return new SimpleInstance(launches, List.of(x), List.of(partials, result)) {
                 @Override
                 public Check check() {
                     double sum = 0;
@@ -147,23 +120,9 @@ final class BandwidthCases {
             for (int i = 0; i < expected.length; i++) {
                 expected[i] = x.get(i) * a + y.get(i);
             }
-            return new Instance() {
-                @Override
-                public List<Launch> launches() {
-                    return List.of(new Launch(kernels().getFirst(), Grid.of(scale.streamingBlocks(), scale.blockSize()),
-                            new Object[] {a, x, y, n}));
-                }
-
-                @Override
-                public List<Object> inputs() {
-                    return List.of(x, y);
-                }
-
-                @Override
-                public List<Object> outputs() {
-                    return List.of(y);
-                }
-
+            Launch launch = new Launch(kernels().getFirst(), Grid.of(scale.streamingBlocks(), scale.blockSize()),
+                    new Object[] {a, x, y, n});
+            return new SimpleInstance(List.of(launch), List.of(x, y), List.of(y)) {
                 @Override
                 public Check check() {
                     return Checks.exact(y, expected, "y");
