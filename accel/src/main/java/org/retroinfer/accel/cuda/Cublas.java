@@ -27,6 +27,7 @@ import org.retroinfer.accel.kernel.TypedArray;
  * captured into CUDA graphs; each distinct value is uploaded once, before its first use. Capture plans
  * upload theirs when they are built ({@link #prepareScalars}).
  */
+@SuppressWarnings("restricted") // binding native libraries is this class's purpose; run with --enable-native-access
 public final class Cublas implements AutoCloseable {
     public static final String LIBRARY_PROPERTY = "retroinfer.accel.libcublas";
     public static final String LIBRARY_ENV = "RETROINFER_LIBCUBLAS";

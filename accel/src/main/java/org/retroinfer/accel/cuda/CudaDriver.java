@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * {@link MemorySegment} addresses, device pointers are {@code long}s. Higher-level classes
  * ({@link Gpu}, {@link CudaStream}, ...) own lifetimes; this class only translates calls.
  */
+@SuppressWarnings("restricted") // binding native libraries is this class's purpose; run with --enable-native-access
 public final class CudaDriver {
     /** System property naming the driver library to load instead of {@code libcuda.so.1}. */
     public static final String LIBRARY_PROPERTY = "retroinfer.accel.libcuda";

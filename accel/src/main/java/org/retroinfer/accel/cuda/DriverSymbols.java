@@ -17,6 +17,7 @@ import java.util.Optional;
  * each call's ABI version (what NVIDIA recommends, and immune to symbol renames), falling back to the
  * exported versioned name.
  */
+@SuppressWarnings("restricted") // binding native libraries is this class's purpose; run with --enable-native-access
 final class DriverSymbols {
     /** {@code CU_GET_PROC_ADDRESS_LEGACY_STREAM}: the default-stream semantics of a plain C program. */
     private static final long LEGACY_STREAM = 1;

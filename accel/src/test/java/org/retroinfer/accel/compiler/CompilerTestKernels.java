@@ -1,7 +1,10 @@
 package org.retroinfer.accel.compiler;
 
+import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.Constant;
+import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.I8Array;
 import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
@@ -61,5 +64,19 @@ final class CompilerTestKernels {
         ctx.localBarrier();
         float[] source = useShared != 0 ? shared : global;
         out[ctx.globalIdx] = source[ctx.localIdx] + 1f;
+    }
+
+    /** Narrow loads and stores: bytes, shorts, chars and halves, scalar and through typed arrays. */
+    @Kernel
+    static void narrowTypes(KernelContext ctx, byte[] bytes, short[] shorts, I8Array i8, F16Array half,
+                            BF16Array brain, long[] wide, double[] doubles) {
+        int i = ctx.globalIdx;
+        bytes[i] = (byte) (bytes[i] + 1);
+        shorts[i] = (short) (shorts[i] * 3);
+        i8.set(i, (byte) (i8.get(i) >> 1));
+        half.set(i, half.get(i) * 2f);
+        brain.setBits(i, (short) (brain.getBits(i) ^ 0x8000));
+        wide[i] = wide[i] * 3 + Double.doubleToRawLongBits(doubles[i]);
+        doubles[i] = Math.sqrt(doubles[i]) + Math.max(doubles[i], 1.0);
     }
 }

@@ -11,6 +11,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 /** Reads what the mock driver recorded: decoded kernel launches and cuGetProcAddress_v2 hits. */
+@SuppressWarnings("restricted") // binding native libraries is this class's purpose; run with --enable-native-access
 public final class MockLog {
     private final MethodHandle log;
     private final MethodHandle reset;
