@@ -130,6 +130,11 @@ final class CorrectnessCases {
         }
 
         @Override
+        public boolean needsJavaFloatSemantics() {
+            return true;
+        }
+
+        @Override
         public List<KernelMethod> kernels() {
             return List.of(KernelMethod.of(SemanticsKernel.class, "javaSemantics"));
         }

@@ -61,6 +61,14 @@ public interface ExampleCase {
     /** Every kernel the case launches (for compilation checks). */
     List<KernelMethod> kernels();
 
+    /**
+     * Whether the check needs Java's float semantics bit for bit, which fast-math compilation gives up (then
+     * the GPU check skips the case and says why).
+     */
+    default boolean needsJavaFloatSemantics() {
+        return false;
+    }
+
     /** Builds a problem of roughly {@code scale.elements()} elements from {@code random}, in {@code arena}. */
     Instance create(Arena arena, Scale scale, Random random);
 }
