@@ -2,10 +2,6 @@ package org.retroinfer.accel.compiler.frontend;
 
 import java.lang.classfile.Instruction;
 import java.lang.classfile.Opcode;
-import java.lang.classfile.attribute.StackMapFrameInfo;
-import java.lang.classfile.attribute.StackMapFrameInfo.ObjectVerificationTypeInfo;
-import java.lang.classfile.attribute.StackMapFrameInfo.SimpleVerificationTypeInfo;
-import java.lang.classfile.attribute.StackMapFrameInfo.VerificationTypeInfo;
 import java.lang.classfile.instruction.BranchInstruction;
 import java.lang.classfile.instruction.LookupSwitchInstruction;
 import java.lang.classfile.instruction.ReturnInstruction;
@@ -26,13 +22,11 @@ import org.retroinfer.accel.compiler.ir.Cond;
 import org.retroinfer.accel.compiler.ir.Const;
 import org.retroinfer.accel.compiler.ir.Instr;
 import org.retroinfer.accel.compiler.ir.Op;
-import org.retroinfer.accel.compiler.ir.Phi;
 import org.retroinfer.accel.compiler.ir.SourcePosition;
 import org.retroinfer.accel.compiler.ir.Terminator;
 import org.retroinfer.accel.compiler.ir.Type;
 import org.retroinfer.accel.compiler.ir.Value;
 import org.retroinfer.accel.compiler.opt.Folder;
-import org.retroinfer.accel.kernel.KernelContext;
 
 /**
  * Translates one method body (the kernel, or a helper being inlined) from bytecode to SSA by abstract
@@ -47,8 +41,6 @@ final class MethodTranslator {
 
     /** The outcome of translating a helper: where the caller continues and the returned value (null for void). */
     record Result(Block continuation, JValue value) {}
-
-    private static final String CONTEXT = KernelContext.class.getName().replace('.', '/');
 
     private final FunctionBuilder fb;
     private final MethodCode code;
@@ -145,7 +137,7 @@ final class MethodTranslator {
         current = irBlocks.get(b);
         insn = b.insns().getFirst();
         if (b.frame() != null) {
-            state = enterWithPhis(b, b.frame(), in.getFirst().state());
+            state = FramePhis.enter(this, irBlocks.get(b), b.frame(), in.getFirst().state());
             frameEntries.put(b, state.copy());
         } else {
             if (in.size() != 1) {
@@ -178,90 +170,16 @@ final class MethodTranslator {
 
     // ---------------------------------------------------------------------------------------- phis
 
-    private FrameState enterWithPhis(BytecodeBlock b, StackMapFrameInfo frame, FrameState firstIncoming) {
-        FrameState s = new FrameState(code.maxLocals());
-        Block ir = irBlocks.get(b);
-        int slot = 0;
-        for (VerificationTypeInfo t : frame.locals()) {
-            s.locals[slot] = phiFor(t, ir, firstIncoming.locals[slot]);
-            slot += t == SimpleVerificationTypeInfo.LONG || t == SimpleVerificationTypeInfo.DOUBLE ? 2 : 1;
-        }
-        List<VerificationTypeInfo> stackTypes = frame.stack();
-        for (int i = 0; i < stackTypes.size(); i++) {
-            s.push(phiFor(stackTypes.get(i), ir, firstIncoming.stack.get(i)));
-        }
-        return s;
-    }
-
-    private JValue phiFor(VerificationTypeInfo t, Block ir, JValue incomingValue) {
-        return switch (t) {
-            case SimpleVerificationTypeInfo simple -> switch (simple) {
-                case TOP -> null;
-                case INTEGER -> new JValue.Scalar(ir.addPhi(Type.I32));
-                case FLOAT -> new JValue.Scalar(ir.addPhi(Type.F32));
-                case LONG -> new JValue.Scalar(ir.addPhi(Type.I64));
-                case DOUBLE -> new JValue.Scalar(ir.addPhi(Type.F64));
-                case NULL -> throw error("null references are not supported in kernels", "pass an array argument");
-                case UNINITIALIZED_THIS -> throw error("constructors cannot be kernel code", "");
-            };
-            case ObjectVerificationTypeInfo o -> objectPhi(o.className().asInternalName(), ir);
-            case StackMapFrameInfo.UninitializedVerificationTypeInfo u -> {
-                if (!(incomingValue instanceof JValue.Uninitialized)) {
-                    throw error("internal error: expected an object under construction", "");
-                }
-                yield incomingValue;
-            }
-        };
-    }
-
-    private JValue objectPhi(String internalName, Block ir) {
-        if (internalName.equals(CONTEXT)) {
-            return JValue.ContextRef.INSTANCE;
-        }
-        VectorShape shape = VectorShape.forInternalName(internalName);
-        if (shape != null) {
-            Value[] lanes = new Value[shape.lanes()];
-            for (int i = 0; i < lanes.length; i++) {
-                lanes[i] = ir.addPhi(shape.laneType());
-            }
-            return new JValue.Aggregate(shape, lanes);
-        }
-        if (isPointerClass(internalName)) {
-            return new JValue.Scalar(ir.addPhi(Type.PTR));
-        }
-        throw error("a value of type " + internalName.replace('/', '.') + " is live across this branch",
-                "kernels hold only primitives, arrays, typed arrays, Float4/Float8/Int4 and the KernelContext");
-    }
-
-    static boolean isPointerClass(String internalName) {
-        return (internalName.length() == 2 && internalName.charAt(0) == '[' && "BSIJFD".indexOf(internalName.charAt(1)) >= 0)
-                || TypedArrays.isTypedArray(internalName);
-    }
-
     private void fillPhis() {
         for (Map.Entry<BytecodeBlock, FrameState> e : frameEntries.entrySet()) {
             FrameState entry = e.getValue();
             for (Edge edge : incoming.get(e.getKey())) {
                 for (int i = 0; i < entry.locals.length; i++) {
-                    fillPhi(entry.locals[i], edge.state().locals[i], edge.from());
+                    FramePhis.fill(entry.locals[i], edge.state().locals[i], edge.from());
                 }
                 for (int i = 0; i < entry.stack.size(); i++) {
-                    fillPhi(entry.stack.get(i), edge.state().stack.get(i), edge.from());
+                    FramePhis.fill(entry.stack.get(i), edge.state().stack.get(i), edge.from());
                 }
-            }
-        }
-    }
-
-    private void fillPhi(JValue target, JValue in, Block from) {
-        switch (target) {
-            case JValue.Scalar(Value v) when v instanceof Phi p -> p.addIncoming(from, ((JValue.Scalar) in).value());
-            case JValue.Aggregate(VectorShape shape, Value[] lanes) -> {
-                JValue.Aggregate a = (JValue.Aggregate) in;
-                for (int i = 0; i < lanes.length; i++) {
-                    ((Phi) lanes[i]).addIncoming(from, a.lanes()[i]);
-                }
-            }
-            case null, default -> {
             }
         }
     }
@@ -413,7 +331,7 @@ final class MethodTranslator {
             default -> throw error("a helper returns different " + first.getClass().getSimpleName() + " values", "");
         };
         for (Edge e : returns) {
-            fillPhi(merged, e.state().peek(), e.from());
+            FramePhis.fill(merged, e.state().peek(), e.from());
         }
         return new Result(continuation, merged);
     }
