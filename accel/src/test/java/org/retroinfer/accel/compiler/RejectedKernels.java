@@ -117,6 +117,13 @@ final class RejectedKernels {
         out[ctx.globalIdx] = out[ctx.globalIdx] % 3f;
     }
 
+    @Kernel
+    static void tooMuchSharedMemory(KernelContext ctx, float[] out) {
+        float[] a = ctx.allocateFloatLocalArray(8192);
+        float[] b = ctx.allocateFloatLocalArray(8192);
+        out[ctx.globalIdx] = a[ctx.localIdx] + b[ctx.localIdx];
+    }
+
     /** Not rejected: a static final float initialised at run time is read at compile time. */
     @Kernel
     static void readsComputedConstant(KernelContext ctx, float[] out) {

@@ -30,7 +30,9 @@ class RejectedKernelsTest {
                 Arguments.of("usesLambda", "invokedynamic", "lambdas"),
                 Arguments.of("sharedArrayOfRuntimeSize", "must be a compile-time constant", "@Constant"),
                 Arguments.of("callsTypedArrayLength", "F32Array.length is host-side", "pass the length"),
-                Arguments.of("usesFloatRemainder", "floating-point remainder", "x - y"));
+                Arguments.of("usesFloatRemainder", "floating-point remainder", "x - y"),
+                Arguments.of("tooMuchSharedMemory", "to 65536 bytes; statically sized shared memory is limited to 48 KiB",
+                        "smaller arrays"));
     }
 
     @ParameterizedTest(name = "{0}")

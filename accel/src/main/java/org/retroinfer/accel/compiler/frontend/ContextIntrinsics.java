@@ -15,6 +15,9 @@ import org.retroinfer.accel.kernel.ShuffleMode;
  * get inlined.
  */
 final class ContextIntrinsics {
+    /** CUDA's limit on a block's static {@code .shared} memory (more needs dynamic shared memory and an opt-in). */
+    private static final long STATIC_SHARED_LIMIT = 48 * 1024;
+
     private ContextIntrinsics() {}
 
     /** The value of {@code ctx.<name>}. */
@@ -99,9 +102,12 @@ final class ContextIntrinsics {
             throw t.error("the size of ctx." + method + " must be a compile-time constant",
                     "use a literal, a static final int, or an expression of @Constant parameters");
         }
-        if (c.asInt() < 1 || (long) c.asInt() * element.bytes() > 227 * 1024) {
-            throw t.error("shared array of " + c.asInt() + " elements (" + (long) c.asInt() * element.bytes()
-                    + " bytes) does not fit the 227 KiB of shared memory a block can have", "use a smaller array");
+        long bytes = (long) c.asInt() * element.bytes();
+        long total = t.builder().function().sharedArrays().stream().mapToLong(SharedArray::bytes).sum() + bytes;
+        if (c.asInt() < 1 || total > STATIC_SHARED_LIMIT) {
+            throw t.error("shared array of " + c.asInt() + " elements (" + bytes + " bytes) brings the kernel's shared memory"
+                    + " to " + total + " bytes; statically sized shared memory is limited to 48 KiB per block",
+                    "use smaller arrays or fewer of them");
         }
         SharedArray array = t.builder().newSharedArray(element, c.asInt());
         t.push(t.emit(Op.SHARED_ADDR, Type.PTR, array));
