@@ -1,0 +1,84 @@
+package org.retroinfer.accel.cuda;
+
+import java.lang.foreign.MemorySegment;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.F16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.I8Array;
+import org.retroinfer.accel.kernel.MemoryRegion;
+
+/**
+ * Page-locked host memory ({@code cuMemHostAlloc}, portable and mapped). The {@link #asF32()} style views
+ * are {@link org.retroinfer.accel.kernel.MemoryKind#PINNED_HOST}: the host reads and writes them, and copies
+ * to and from the device run asynchronously at full PCIe speed. The {@link #mapped()} region is the same
+ * memory as seen by kernels (zero-copy reads over PCIe, for data touched once).
+ */
+public final class PinnedBuffer implements AutoCloseable {
+    private final Gpu gpu;
+    private final MemorySegment host;
+    private final long deviceAddress;
+    private boolean closed;
+
+    PinnedBuffer(Gpu gpu, long bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("a pinned buffer needs at least 1 byte, got " + bytes);
+        }
+        this.gpu = gpu;
+        gpu.makeCurrent();
+        this.host = gpu.driver().hostAlloc(bytes);
+        this.deviceAddress = gpu.driver().hostDevicePointer(host);
+    }
+
+    /** The host view: page-locked memory for asynchronous copies. */
+    public MemoryRegion pinned() {
+        checkOpen();
+        return MemoryRegion.pinned(host);
+    }
+
+    /** The same bytes, visible to kernels at the mapped device address. */
+    public MemoryRegion mapped() {
+        checkOpen();
+        return MemoryRegion.mapped(host, deviceAddress);
+    }
+
+    public long byteSize() {
+        return host.byteSize();
+    }
+
+    public F32Array asF32() {
+        return F32Array.view(pinned());
+    }
+
+    public F16Array asF16() {
+        return F16Array.view(pinned());
+    }
+
+    public BF16Array asBF16() {
+        return BF16Array.view(pinned());
+    }
+
+    public I32Array asI32() {
+        return I32Array.view(pinned());
+    }
+
+    public I8Array asI8() {
+        return I8Array.view(pinned());
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("pinned buffer of " + host.byteSize() + " bytes is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            gpu.makeCurrent();
+            gpu.driver().freeHost(host);
+            gpu.forget(this);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package org.retroinfer.accel.emulator;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.retroinfer.accel.kernel.KernelContext;
+import org.retroinfer.accel.kernel.ShuffleMode;
+
+/**
+ * One warp's {@code shfl.sync} with a full mask: all 32 lanes deposit a value at the same shuffle, then
+ * each reads the value of its source lane. A warp with fewer than 32 live lanes (a partial last warp, or
+ * lanes that returned) or lanes at different shuffles is an error, because on the GPU the result is
+ * undefined.
+ */
+final class WarpExchange {
+    private static final int LANES = KernelContext.WARP_SIZE;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition done = lock.newCondition();
+    private final String warp;
+    private final long timeoutNanos;
+    private final int[] inputs = new int[LANES];
+    private final int[] args = new int[LANES];
+    private int[] results = new int[LANES];
+    private int live;
+    private int arrived;
+    private long generation;
+    private CallSite phaseSite;
+    private String failure;
+
+    WarpExchange(String warp, int lanes, long timeoutNanos) {
+        this.warp = warp;
+        this.live = lanes;
+        this.timeoutNanos = timeoutNanos;
+    }
+
+    int exchange(int lane, CallSite site, ShuffleMode mode, int value, int laneOrDelta) {
+        lock.lock();
+        try {
+            if (failure != null) {
+                throw new EmulationException(failure);
+            }
+            if (live < LANES) {
+                throw fail(warp + ": warp shuffle at " + site.display() + " with only " + live + " of " + LANES
+                        + " lanes active; shuffles use a full mask, so the block size must be a multiple of 32 and no"
+                        + " lane may return before the shuffle");
+            }
+            if (arrived == 0) {
+                phaseSite = site;
+            } else if (!site.key().equals(phaseSite.key())) {
+                throw fail(warp + ": lane " + lane + " reached the shuffle at " + site.display()
+                        + " while other lanes wait at the shuffle at " + phaseSite.display()
+                        + "; all 32 lanes of a warp must execute the same shuffle");
+            }
+            inputs[lane] = value;
+            args[lane] = laneOrDelta;
+            arrived++;
+            long gen = generation;
+            if (arrived == live) {
+                results = shuffle(mode);
+                arrived = 0;
+                generation++;
+                done.signalAll();
+                return results[lane];
+            }
+            long remaining = timeoutNanos;
+            while (gen == generation && failure == null) {
+                if (remaining <= 0) {
+                    throw fail(warp + ": lane " + lane + " waited " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos)
+                            + " s at the shuffle at " + site.display() + " for " + (live - arrived) + " lanes");
+                }
+                remaining = done.awaitNanos(remaining);
+            }
+            if (failure != null) {
+                throw new EmulationException(failure);
+            }
+            return results[lane];
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EmulationException(warp + ": interrupted at a shuffle", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A lane returned; lanes already waiting at a shuffle can never complete it. */
+    void exit() {
+        lock.lock();
+        try {
+            live--;
+            if (arrived > 0) {
+                fail(warp + ": a lane returned while " + arrived + " lanes wait at the shuffle at " + phaseSite.display()
+                        + "; all 32 lanes must take part in every shuffle");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private EmulationException fail(String message) {
+        failure = message;
+        done.signalAll();
+        return new EmulationException(message);
+    }
+
+    /** PTX {@code shfl.sync} with clamp 31 (0 for up): an out-of-range source lane returns the lane's own value. */
+    private int[] shuffle(ShuffleMode mode) {
+        int[] out = new int[LANES];
+        for (int lane = 0; lane < LANES; lane++) {
+            int b = args[lane];
+            int src = switch (mode) {
+                case DOWN -> lane + b;
+                case UP -> lane - b;
+                case XOR -> lane ^ b;
+                case IDX -> b & (LANES - 1);
+            };
+            out[lane] = src >= 0 && src < LANES ? inputs[src] : inputs[lane];
+        }
+        return out;
+    }
+}

@@ -1,0 +1,82 @@
+package org.retroinfer.accel.compiler;
+
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.Constant;
+import org.retroinfer.accel.kernel.F16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.I8Array;
+import org.retroinfer.accel.kernel.KMath;
+import org.retroinfer.accel.kernel.Kernel;
+import org.retroinfer.accel.kernel.KernelContext;
+
+/** Small kernels that pin down individual compiler rules. */
+final class CompilerTestKernels {
+    private CompilerTestKernels() {}
+
+    @Kernel
+    static void floatArithmetic(KernelContext ctx, float[] a, float[] b, float[] out) {
+        int i = ctx.globalIdx;
+        out[i] = a[i] * b[i] + a[i] / b[i];
+    }
+
+    @Kernel
+    static void variableShift(KernelContext ctx, int[] a, int[] out, int s) {
+        out[ctx.globalIdx] = a[ctx.globalIdx] >>> s;
+    }
+
+    @Kernel
+    static void floatToInt(KernelContext ctx, float[] in, int[] out) {
+        out[ctx.globalIdx] = (int) in[ctx.globalIdx];
+    }
+
+    @Kernel
+    static void javaMax(KernelContext ctx, float[] a, float[] out) {
+        out[ctx.globalIdx] = Math.max(a[ctx.globalIdx], 0f);
+    }
+
+    @Kernel
+    static void specialised(KernelContext ctx, F32Array out, @Constant int n) {
+        float[] scratch = ctx.allocateFloatLocalArray(n);
+        scratch[ctx.localIdx % n] = ctx.localIdx;
+        ctx.localBarrier();
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            s += scratch[i];
+        }
+        out.set(ctx.globalIdx, s);
+    }
+
+    @Kernel
+    static void notUnrolled(KernelContext ctx, float[] out) {
+        float s = 0f;
+        KMath.noUnroll();
+        for (int i = 0; i < 128; i++) {
+            s = Math.fma(s, 0.5f, i);
+        }
+        out[ctx.globalIdx] = s;
+    }
+
+    /** A local that holds a shared array on one path and a global one on the other: a generic pointer. */
+    @Kernel
+    static void mixedSpaces(KernelContext ctx, float[] global, float[] out, int useShared) {
+        float[] shared = ctx.allocateFloatLocalArray(64);
+        shared[ctx.localIdx] = 2f * ctx.localIdx;
+        ctx.localBarrier();
+        float[] source = useShared != 0 ? shared : global;
+        out[ctx.globalIdx] = source[ctx.localIdx] + 1f;
+    }
+
+    /** Narrow loads and stores: bytes, shorts, chars and halves, scalar and through typed arrays. */
+    @Kernel
+    static void narrowTypes(KernelContext ctx, byte[] bytes, short[] shorts, I8Array i8, F16Array half,
+                            BF16Array brain, long[] wide, double[] doubles) {
+        int i = ctx.globalIdx;
+        bytes[i] = (byte) (bytes[i] + 1);
+        shorts[i] = (short) (shorts[i] * 3);
+        i8.set(i, (byte) (i8.get(i) >> 1));
+        half.set(i, half.get(i) * 2f);
+        brain.setBits(i, (short) (brain.getBits(i) ^ 0x8000));
+        wide[i] = wide[i] * 3 + Double.doubleToRawLongBits(doubles[i]);
+        doubles[i] = Math.sqrt(doubles[i]) + Math.max(doubles[i], 1.0);
+    }
+}

@@ -1,0 +1,120 @@
+package org.retroinfer.accel.compiler;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.retroinfer.accel.emulator.Emulator;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.KernelMethod;
+
+class KernelCompilerTest {
+    private final KernelCompiler compiler = new KernelCompiler();
+
+    private String ptx(String kernel, CompileOptions options) {
+        return compiler.compile(KernelMethod.of(CompilerTestKernels.class, kernel), options).ptx();
+    }
+
+    @Test
+    void strictModeRoundsEveryFloatOperationSoPtxasCannotContractThem() {
+        String strict = ptx("floatArithmetic", CompileOptions.defaults());
+        assertTrue(strict.contains("mul.rn.f32") && strict.contains("add.rn.f32") && strict.contains("div.rn.f32"), strict);
+        String fast = ptx("floatArithmetic", CompileOptions.defaults().withFastMath(true));
+        assertTrue(fast.contains("mul.f32") && fast.contains("add.f32") && fast.contains("div.full.f32"), fast);
+        assertFalse(fast.contains(".rn.f32"), fast);
+    }
+
+    @Test
+    void variableShiftCountsAreMaskedAsInJava() {
+        String ptx = ptx("variableShift", CompileOptions.defaults());
+        assertTrue(ptx.contains("and.b32") && ptx.contains(", 31;") && ptx.contains("shr.u32"), ptx);
+    }
+
+    @Test
+    void floatToIntTruncatesAndSaturates() {
+        assertTrue(ptx("floatToInt", CompileOptions.defaults()).contains("cvt.rzi.s32.f32"));
+    }
+
+    @Test
+    void mathMaxPropagatesNaN() {
+        assertTrue(ptx("javaMax", CompileOptions.defaults()).contains("max.NaN.f32"));
+    }
+
+    @Test
+    void constantParametersSpecialiseAndAreCachedPerValue() {
+        KernelMethod k = KernelMethod.of(CompilerTestKernels.class, "specialised");
+        CompiledKernel a = compiler.compile(k, Map.of(2, 64), CompileOptions.defaults());
+        CompiledKernel again = compiler.compileFor(k, new Object[] {null, 64}, CompileOptions.defaults());
+        CompiledKernel b = compiler.compile(k, Map.of(2, 128), CompileOptions.defaults());
+        assertSame(a, again);
+        assertNotSame(a, b);
+        assertEquals(2, compiler.cachedCount());
+        assertTrue(a.ptx().contains("specialised_smem0[256]"), a.ptx());
+        assertTrue(b.ptx().contains("specialised_smem0[512]"), b.ptx());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> compiler.compile(k, CompileOptions.defaults()));
+        assertTrue(e.getMessage().contains("@Constant parameter int n"), e.getMessage());
+    }
+
+    @Test
+    void noUnrollMarksTheNextLoopHeader() {
+        String ptx = ptx("notUnrolled", CompileOptions.defaults());
+        java.util.List<String> lines = ptx.lines().map(String::strip).toList();
+        int pragma = lines.indexOf(".pragma \"nounroll\";");
+        assertTrue(pragma > 0, ptx);
+        String header = lines.get(pragma - 1);
+        assertTrue(header.endsWith(":"), "the pragma must follow the loop header's label: " + ptx);
+        String label = header.substring(0, header.length() - 1);
+        assertTrue(lines.subList(pragma, lines.size()).stream().anyMatch(l -> l.startsWith("bra") && l.endsWith(label + ";")),
+                "no backward branch to " + label + ": " + ptx);
+    }
+
+    @Test
+    void aPointerFromTwoSpacesBecomesGenericAndStillReadsTheRightArray() {
+        KernelMethod k = KernelMethod.of(CompilerTestKernels.class, "mixedSpaces");
+        String ptx = compiler.compile(k, CompileOptions.defaults()).ptx();
+        assertTrue(ptx.contains("cvta.shared.u64") && ptx.contains("cvta.global.u64") && ptx.contains("ld.f32"), ptx);
+        for (int useShared = 0; useShared <= 1; useShared++) {
+            float[] global = new float[64];
+            for (int i = 0; i < 64; i++) {
+                global[i] = -i;
+            }
+            float[] viaIr = new float[64];
+            float[] viaJava = new float[64];
+            IrInterpreter.run(KernelCompiler.optimizedIr(k, Map.of(), CompileOptions.defaults()), Grid.of(1, 64), global, viaIr, useShared);
+            new Emulator().launch(k, Grid.of(1, 64), global, viaJava, useShared);
+            assertArrayEquals(viaJava, viaIr);
+            assertEquals(useShared == 1 ? 2f * 5 + 1 : -5 + 1, viaIr[5]);
+        }
+    }
+
+    @Test
+    void dumpPropertyWritesThePtx(@TempDir Path dir) throws Exception {
+        System.setProperty(PtxDump.PROPERTY, dir.toString());
+        try {
+            compiler.compile(KernelMethod.of(CompilerTestKernels.class, "javaMax"), CompileOptions.defaults());
+        } finally {
+            System.clearProperty(PtxDump.PROPERTY);
+        }
+        Path file = dir.resolve("CompilerTestKernels.javaMax.sm_90.ptx");
+        assertTrue(Files.readString(file).contains(".entry javaMax("), "missing " + file);
+    }
+
+    @Test
+    void targetsFollowComputeCapabilityAndRefuseOldGpus() {
+        assertEquals(Target.SM_90, Target.forComputeCapability(9, 0));
+        assertEquals(Target.SM_86, Target.forComputeCapability(8, 7));
+        assertEquals(Target.SM_120, Target.forComputeCapability(12, 1));
+        assertEquals("7.8", Target.SM_90.ptxVersion());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Target.forComputeCapability(7, 5));
+        assertTrue(e.getMessage().contains("sm_80"), e.getMessage());
+    }
+}
