@@ -56,6 +56,60 @@ class HuggingFaceGoldenTest {
         }
     }
 
+    /**
+     * GGUF files with rounded weights run the same model: their logits stay near the goldens (bounds
+     * about 2.5x the worst error measured on these fixtures: 4.8e-3 for F16/BF16, 1.9e-2 for Q8_0,
+     * 0.26 for Q4_0), and every type but Q4_0 agrees on the most likely token at every position. The
+     * random models' logits are nearly flat, so 4-bit weights do swap close candidates.
+     */
+    @ParameterizedTest
+    @MethodSource("fixtures")
+    void quantisedGgufFilesStayCloseToTransformers(String name, @TempDir Path tmp) throws Exception {
+        JsonNode golden = new ObjectMapper().readTree(fixture(name).resolveSibling(name + ".json").toFile());
+        int[] tokens = new ObjectMapper().convertValue(golden.get("tokens"), int[].class);
+        for (DType type : new DType[] {DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0}) {
+            Path gguf = tmp.resolve(name + "-" + type + ".gguf");
+            GgufConverter.convert(fixture(name), gguf, type);
+            try (Model model = Model.load(gguf)) {
+                float[][] logits = run(model.transformer(), model.config(), tokens);
+                double worst = 0;
+                int sameTop = 0;
+                JsonNode positions = golden.get("positions");
+                for (int i = 0; i < positions.size(); i++) {
+                    int p = positions.get(i).asInt();
+                    JsonNode expected = golden.get("logits").get(i);
+                    double scale = 0;
+                    double error = 0;
+                    int expectedTop = 0;
+                    int actualTop = 0;
+                    for (int v = 0; v < model.config().vocabSize(); v++) {
+                        double e = expected.get(v).asDouble();
+                        scale = Math.max(scale, Math.abs(e));
+                        error = Math.max(error, Math.abs(e - logits[p][v]));
+                        expectedTop = e > expected.get(expectedTop).asDouble() ? v : expectedTop;
+                        actualTop = logits[p][v] > logits[p][actualTop] ? v : actualTop;
+                    }
+                    worst = Math.max(worst, error / scale);
+                    sameTop += expectedTop == actualTop ? 1 : 0;
+                }
+                System.out.printf("%s (gguf %s): worst relative logit error %.2e, same top token at %d of %d positions%n",
+                        name, type, worst, sameTop, positions.size());
+                assertTrue(worst <= quantisedBound(type), name + " " + type + ": worst relative error " + worst);
+                if (type != DType.Q4_0) {
+                    assertEquals(positions.size(), sameTop, name + " " + type + ": positions with the same top token");
+                }
+            }
+        }
+    }
+
+    private static double quantisedBound(DType type) {
+        return switch (type) {
+            case F16, BF16 -> 1.2e-2;
+            case Q8_0 -> 5e-2;
+            default -> 0.6;
+        };
+    }
+
     private static void checkAgainstGolden(String name, Model model) throws IOException, URISyntaxException {
         JsonNode golden = new ObjectMapper().readTree(fixture(name).resolveSibling(name + ".json").toFile());
         ModelConfig c = model.config();
