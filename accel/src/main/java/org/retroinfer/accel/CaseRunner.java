@@ -27,17 +27,17 @@ import org.retroinfer.accel.kernel.TypedArray;
  * Java reference, then times the launches (median of CUDA-event-timed repetitions).
  */
 final class CaseRunner {
-    private static final int BLOCK = 256;
-
     private final Gpu gpu;
     private final long elements;
     private final int reps;
+    private final LaunchShape shape;
     private final Map<TypedArray, DeviceBuffer> buffers = new IdentityHashMap<>();
 
-    CaseRunner(Gpu gpu, long elements, int reps) {
+    CaseRunner(Gpu gpu, long elements, int reps, LaunchShape shape) {
         this.gpu = gpu;
         this.elements = elements;
         this.reps = reps;
+        this.shape = shape;
     }
 
     Json.Obj run(ExampleCase c, long seed) {
@@ -45,7 +45,8 @@ final class CaseRunner {
         Map<Object, TypedArray> twins = new IdentityHashMap<>();
         try (Arena arena = Arena.ofShared()) {
             int blocks = streamingBlocks(c.kernels().getFirst());
-            ExampleCase.Instance instance = c.create(arena, new ExampleCase.Scale(elements, blocks, BLOCK), new Random(seed));
+            ExampleCase.Instance instance = c.create(arena, new ExampleCase.Scale(elements, blocks, shape.blockSize()),
+                    new Random(seed));
             CudaStream s = gpu.defaultStream();
             for (ExampleCase.Launch l : instance.launches()) {
                 for (Object a : l.args()) {
@@ -99,13 +100,16 @@ final class CaseRunner {
         return result;
     }
 
-    /** Blocks for grid-stride kernels: as many as fit on the GPU at once (the prototype saw 20–40% swings otherwise). */
+    /**
+     * Blocks for grid-stride kernels, sized from occupancy by the launch shape (the prototype saw 20–40%
+     * swings otherwise); a kernel with {@code @Constant} parameters cannot be loaded before its arguments
+     * exist, so it gets four blocks per SM and wave.
+     */
     private int streamingBlocks(KernelMethod k) {
         if (k.parameters().stream().anyMatch(p -> p.constant())) {
-            return gpu.info().multiprocessors() * 4;
+            return gpu.info().multiprocessors() * 4 * shape.waves();
         }
-        LoadedKernel loaded = gpu.load(k);
-        return gpu.info().multiprocessors() * Math.max(1, gpu.maxActiveBlocksPerMultiprocessor(loaded, BLOCK));
+        return gpu.streamingGrid(gpu.load(k), shape.blockSize(), shape.waves()).gridX();
     }
 
     private TypedArray deviceTwin(Object host) {

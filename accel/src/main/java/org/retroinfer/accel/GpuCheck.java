@@ -15,11 +15,13 @@ import org.retroinfer.accel.examples.ExampleCatalog;
 /**
  * The GPU check: every example kernel compiled from Java, run on the GPU against its Java reference and
  * timed, next to {@code cuMemcpyDtoD} (the bandwidth yardstick), cuBLAS GEMM/GEMV and an execution plan
- * run directly and as a CUDA graph. Prints one line per check and writes everything as JSON.
+ * run directly and as a CUDA graph. Prints one line per check and writes everything as JSON. With
+ * {@code --sweep} it first times every shape of streaming copy and sum over block sizes and waves
+ * ({@link BandwidthSweep}).
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp ... org.retroinfer.accel.GpuCheck --out gpu-check.json
- *      [--size-mib 1024] [--reps 20] [--fast-math] [--dump-ptx DIR] [--seed N] [--gemm-n 4096] [--gemv-n 8192]
+ *      [--sweep] [--size-mib 1024] [--reps 20] [--fast-math] [--dump-ptx DIR] [--seed N] [--gemm-n 4096] [--gemv-n 8192]
  * </pre>
  *
  * Exit status: 0 when every check passes, 1 when one fails, 2 for bad arguments or no usable GPU.
@@ -79,8 +81,20 @@ public final class GpuCheck {
         report.put("deviceCopy", dtod);
         System.out.printf("cuMemcpyDtoDAsync %d MiB: %.1f GB/s%n", o.sizeMiB(), yardstick);
 
+        if (o.sweep()) {
+            BandwidthSweep.Outcome sweep = BandwidthSweep.run(gpu, bytes, o.reps(), o.seed(), yardstick);
+            report.put("sweep", sweep.report());
+            failures += sweep.failures();
+            Json.Obj again = ReferenceChecks.deviceCopy(gpu, bytes, o.reps());
+            report.put("deviceCopyAfterSweep", again);
+            System.out.printf("cuMemcpyDtoDAsync %d MiB after the sweep: %.1f GB/s (the percentages use the first figure)%n",
+                    o.sizeMiB(), (Double) field(again, "gbps"));
+        }
+
         List<Object> kernels = Json.array();
-        CaseRunner runner = new CaseRunner(gpu, bytes / 4, o.reps());
+        report.put("launchShape", LaunchShape.DEFAULT.toString());
+        System.out.println("grid-stride kernels: " + LaunchShape.DEFAULT + " (blocks per wave from occupancy)");
+        CaseRunner runner = new CaseRunner(gpu, bytes / 4, o.reps(), LaunchShape.DEFAULT);
         for (ExampleCase c : ExampleCatalog.all()) {
             if (o.fastMath() && c.needsJavaFloatSemantics()) {
                 Json.Obj skipped = Json.object().put("name", c.name()).put("ok", true).put("skipped", true)
@@ -139,9 +153,11 @@ public final class GpuCheck {
     }
 
     /** Command-line options. */
-    record Options(Path out, long sizeMiB, int reps, boolean fastMath, String dumpPtx, long seed, int gemmN, int gemvN) {
+    record Options(Path out, long sizeMiB, int reps, boolean fastMath, String dumpPtx, long seed, int gemmN, int gemvN,
+                   boolean sweep) {
         static Options parse(String[] args) {
             Path out = null;
+            boolean sweep = false;
             long size = 1024;
             int reps = 20;
             boolean fast = false;
@@ -156,12 +172,13 @@ public final class GpuCheck {
                     case "--size-mib" -> size = Long.parseLong(value(args, ++i, a));
                     case "--reps" -> reps = Integer.parseInt(value(args, ++i, a));
                     case "--fast-math" -> fast = true;
+                    case "--sweep" -> sweep = true;
                     case "--dump-ptx" -> dump = value(args, ++i, a);
                     case "--seed" -> seed = Long.parseLong(value(args, ++i, a));
                     case "--gemm-n" -> gemm = Integer.parseInt(value(args, ++i, a));
                     case "--gemv-n" -> gemv = Integer.parseInt(value(args, ++i, a));
                     default -> throw new IllegalArgumentException("unknown option " + a
-                            + "; usage: GpuCheck --out FILE [--size-mib N] [--reps N] [--fast-math] [--dump-ptx DIR] [--seed N]"
+                            + "; usage: GpuCheck --out FILE [--sweep] [--size-mib N] [--reps N] [--fast-math] [--dump-ptx DIR] [--seed N]"
                             + " [--gemm-n N] [--gemv-n N]");
                 }
             }
@@ -174,7 +191,7 @@ public final class GpuCheck {
             if (gemm < 16 || gemv < 16) {
                 throw new IllegalArgumentException("--gemm-n and --gemv-n must be at least 16");
             }
-            return new Options(out, size, reps, fast, dump, seed, gemm, gemv);
+            return new Options(out, size, reps, fast, dump, seed, gemm, gemv, sweep);
         }
 
         private static String value(String[] args, int i, String option) {

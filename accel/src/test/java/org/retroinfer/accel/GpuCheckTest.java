@@ -1,6 +1,7 @@
 package org.retroinfer.accel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -40,6 +41,12 @@ class GpuCheckTest {
         for (ExampleCase c : ExampleCatalog.all()) {
             assertTrue(json.contains("\"" + c.name() + "\""), c.name() + " missing");
         }
+    }
+
+    @Test
+    void sweepOptionIsParsed() {
+        assertTrue(GpuCheck.Options.parse(new String[] {"--out", "x.json", "--sweep"}).sweep());
+        assertFalse(GpuCheck.Options.parse(new String[] {"--out", "x.json"}).sweep());
     }
 
     @Test

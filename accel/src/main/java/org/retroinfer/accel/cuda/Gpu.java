@@ -241,6 +241,18 @@ public final class Gpu implements AutoCloseable {
         return driver.occupancyMaxBlocks(kernel.function(), blockSize, 0);
     }
 
+    /**
+     * The grid for a grid-stride loop: {@code waves} times as many blocks of {@code blockSize} threads of
+     * {@code kernel} as fit on all SMs at once (at least one block per SM for each wave).
+     */
+    public Grid streamingGrid(LoadedKernel kernel, int blockSize, int waves) {
+        if (waves < 1) {
+            throw new IllegalArgumentException("waves must be at least 1, got " + waves);
+        }
+        int perSm = Math.max(1, maxActiveBlocksPerMultiprocessor(kernel, blockSize));
+        return Grid.of(Math.multiplyExact(Math.multiplyExact(info.multiprocessors(), perSm), waves), blockSize);
+    }
+
     // ---------------------------------------------------------------------------------------- streams and lifetime
 
     public CudaStream createStream() {

@@ -19,11 +19,16 @@ final class BandwidthCases {
         return a;
     }
 
-    /** A copy kernel over {@code n} floats (not a multiple of 4 in tests, to exercise the tail). */
-    record Copy(String name, String kernelName) implements ExampleCase {
+    /** A copy kernel over {@code n} floats (not a multiple of 4, to exercise the tail). */
+    record Copy(StreamingKernel kernel) implements ExampleCase {
+        @Override
+        public String name() {
+            return kernel.name();
+        }
+
         @Override
         public List<KernelMethod> kernels() {
-            return List.of(KernelMethod.of(CopyKernels.class, kernelName));
+            return List.of(kernel.kernel());
         }
 
         @Override
@@ -31,7 +36,7 @@ final class BandwidthCases {
             long n = scale.elements() + 3;
             F32Array src = random(arena, n, r);
             F32Array dst = F32Array.allocate(arena, n);
-            Grid grid = Grid.of(scale.streamingBlocks(), scale.blockSize());
+            Grid grid = kernel.grid(n, scale.streamingBlocks(), scale.blockSize());
             Launch launch = new Launch(kernels().getFirst(), grid, new Object[] {src, dst, n});
             return new SimpleInstance(List.of(launch), List.of(src), List.of(dst)) {
                 @Override
@@ -52,27 +57,28 @@ final class BandwidthCases {
         }
     }
 
-    /** The two-pass sum. */
-    record Sum() implements ExampleCase {
+    /** A two-pass sum: a block-sums kernel, then {@link StreamingKernel#FINAL_SUM}. */
+    record Sum(StreamingKernel kernel) implements ExampleCase {
         @Override
         public String name() {
-            return "sum.float4";
+            return kernel.name();
         }
 
         @Override
         public List<KernelMethod> kernels() {
-            return List.of(KernelMethod.of(ReductionKernels.class, "blockSums"), KernelMethod.of(ReductionKernels.class, "finalSum"));
+            return List.of(kernel.kernel(), StreamingKernel.FINAL_SUM);
         }
 
         @Override
         public Instance create(Arena arena, Scale scale, Random r) {
             long n = scale.elements() + 1;
             F32Array x = random(arena, n, r);
-            int blocks = scale.streamingBlocks();
+            Grid grid = kernel.grid(n, scale.streamingBlocks(), scale.blockSize());
+            int blocks = grid.gridX();
             F32Array partials = F32Array.allocate(arena, blocks);
             F32Array result = F32Array.allocate(arena, 1);
             List<Launch> launches = List.of(
-                    new Launch(kernels().get(0), Grid.of(blocks, scale.blockSize()), new Object[] {x, partials, n}),
+                    new Launch(kernels().get(0), grid, new Object[] {x, partials, n}),
                     new Launch(kernels().get(1), Grid.of(1, 1024), new Object[] {partials, result, blocks}));
             return new SimpleInstance(launches, List.of(x), List.of(partials, result)) {
                 @Override

@@ -16,7 +16,10 @@ import org.retroinfer.accel.kernel.KernelMethod;
 final class CorrectnessCases {
     private CorrectnessCases() {}
 
-    /** Floats with the awkward values mixed in: NaN, infinities, signed zeros, subnormals, huge and tiny. */
+    /**
+     * Floats with the awkward values mixed in: NaN, infinities, signed zeros, subnormals, huge and tiny,
+     * and values around the long range's ends.
+     */
     static float special(Random r, int i) {
         return switch (i % 16) {
             case 0 -> Float.NaN;
@@ -28,6 +31,7 @@ final class CorrectnessCases {
             case 6 -> 65504f * (1 + r.nextFloat());
             case 7 -> -3e9f * r.nextFloat();
             case 8 -> 1e-6f * r.nextFloat();
+            case 9 -> (r.nextBoolean() ? 0x1p63f : -0x1p63f) * (0.5f + r.nextFloat());
             default -> (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 3));
         };
     }
@@ -152,33 +156,37 @@ final class CorrectnessCases {
             I32Array outInts = I32Array.allocate(arena, n);
             F32Array outFloats = F32Array.allocate(arena, n);
             long[] outLongs = new long[n];
+            long[] outConversions = new long[n];
             Grid grid = Grid.covering(n, scale.blockSize());
-            Object[] args = {ints, floats, outInts, outFloats, outLongs, n};
+            Object[] args = {ints, floats, outInts, outFloats, outLongs, outConversions, n};
             Launch launch = new Launch(kernels().getFirst(), grid, args);
-            return new SimpleInstance(List.of(launch), List.of(ints, floats), List.of(outInts, outFloats, outLongs)) {
+            return new SimpleInstance(List.of(launch), List.of(ints, floats), List.of(outInts, outFloats, outLongs, outConversions)) {
                 @Override
                 public Check check() {
                     try (Arena ref = Arena.ofShared()) {
                         I32Array refInts = I32Array.allocate(ref, n);
                         F32Array refFloats = F32Array.allocate(ref, n);
                         long[] refLongs = new long[n];
-                        new Emulator().launch(kernels().getFirst(), grid, ints, floats, refInts, refFloats, refLongs, n);
+                        long[] refConversions = new long[n];
+                        new Emulator().launch(kernels().getFirst(), grid, ints, floats, refInts, refFloats, refLongs,
+                                refConversions, n);
                         for (int i = 0; i < n; i++) {
-                            if (refInts.get(i) != outInts.get(i) || refLongs[i] != outLongs[i]) {
-                                return new Check(false, "thread " + i + ": ints " + outInts.get(i) + "/" + outLongs[i]
-                                        + ", the JVM gives " + refInts.get(i) + "/" + refLongs[i] + " for inputs "
-                                        + ints.get(2L * i) + ", " + ints.get(2L * i + 1) + ", " + floats.get(2L * i) + ", "
-                                        + floats.get(2L * i + 1));
+                            if (refInts.get(i) != outInts.get(i) || refLongs[i] != outLongs[i]
+                                    || refConversions[i] != outConversions[i]) {
+                                return new Check(false, "thread " + i + ": ints " + outInts.get(i) + "/" + outLongs[i] + "/"
+                                        + outConversions[i] + ", the JVM gives " + refInts.get(i) + "/" + refLongs[i] + "/"
+                                        + refConversions[i] + " for inputs " + ints.get(2L * i) + ", " + ints.get(2L * i + 1)
+                                        + ", " + floats.get(2L * i) + ", " + floats.get(2L * i + 1));
                             }
                         }
                         float[] expected = refFloats.toArray();
-                        return Checks.exact(outFloats, expected, n + " threads' int and long results bit-exact; floats");
+                        return Checks.exact(outFloats, expected, n + " threads' int, long and conversion results bit-exact; floats");
                     }
                 }
 
                 @Override
                 public long bytesMoved() {
-                    return 32L * n;
+                    return 40L * n;
                 }
             };
         }

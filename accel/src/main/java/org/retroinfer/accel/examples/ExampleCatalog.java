@@ -8,9 +8,9 @@ public final class ExampleCatalog {
 
     public static List<ExampleCase> all() {
         return List.of(
-                new BandwidthCases.Copy("copy.scalar", "copyScalar"),
-                new BandwidthCases.Copy("copy.float4", "copyVectorized"),
-                new BandwidthCases.Sum(),
+                StreamingKernel.COPY_SCALAR.asCase(),
+                StreamingKernel.COPY.asCase(),
+                StreamingKernel.SUM.asCase(),
                 new BandwidthCases.Saxpy(),
                 new RowCases.Softmax(),
                 new RowCases.MatVec(),
@@ -18,5 +18,13 @@ public final class ExampleCatalog {
                 new CorrectnessCases.Halves(),
                 new CorrectnessCases.Histogram(),
                 new CorrectnessCases.Semantics());
+    }
+
+    /**
+     * The alternative streaming shapes ({@link BandwidthShapes}) as cases: the tests check them like every
+     * example; the GPU check times them only in its sweep.
+     */
+    public static List<ExampleCase> alternativeShapes() {
+        return StreamingKernel.alternatives().stream().map(StreamingKernel::asCase).toList();
     }
 }

@@ -7,10 +7,11 @@ import org.retroinfer.accel.kernel.KernelContext;
 
 /**
  * A sum in two passes, written for the bandwidth roofline: {@link #blockSums} streams the input with
- * 16-byte loads and four independent accumulators per thread over a grid sized from the SM count, then
- * reduces each block with warp shuffles and one shared array (one partial per block, no atomics, so the
- * result is deterministic); {@link #finalSum} adds the partials in one block. There is no barrier across
- * blocks, hence the second launch.
+ * 16-byte loads in a grid-stride loop over a grid sized from occupancy (a {@code Float4} accumulator keeps
+ * four independent sums), then reduces each block with warp shuffles and one shared array (one partial per
+ * block, no atomics, so the result is deterministic); {@link #finalSum} adds the partials in one block.
+ * There is no barrier across blocks, hence the second launch. {@link BandwidthShapes} holds the unrolled
+ * alternatives that {@code GpuCheck --sweep} compares with it.
  */
 public final class ReductionKernels {
     private ReductionKernels() {}
@@ -19,21 +20,11 @@ public final class ReductionKernels {
     public static void blockSums(KernelContext ctx, F32Array x, F32Array partials, long n) {
         long n4 = n & ~3L;
         long stride = 4L * ctx.globalGroupSizeX;
-        long i = 4L * ctx.globalIdx;
-        Float4 acc0 = new Float4(0f, 0f, 0f, 0f);
-        Float4 acc1 = acc0;
-        Float4 acc2 = acc0;
-        Float4 acc3 = acc0;
-        for (; i + 3 * stride < n4; i += 4 * stride) {
-            acc0 = acc0.add(x.getFloat4(i));
-            acc1 = acc1.add(x.getFloat4(i + stride));
-            acc2 = acc2.add(x.getFloat4(i + 2 * stride));
-            acc3 = acc3.add(x.getFloat4(i + 3 * stride));
+        Float4 acc = new Float4(0f, 0f, 0f, 0f);
+        for (long i = 4L * ctx.globalIdx; i < n4; i += stride) {
+            acc = acc.add(x.getFloat4(i));
         }
-        for (; i < n4; i += stride) {
-            acc0 = acc0.add(x.getFloat4(i));
-        }
-        float sum = acc0.add(acc1).add(acc2.add(acc3)).sum();
+        float sum = acc.sum();
         long tail = n4 + ctx.globalIdx;
         if (tail < n) {
             sum += x.get(tail);

@@ -20,7 +20,7 @@ class CompiledExamplesTest {
     private static final KernelCompiler COMPILER = new KernelCompiler();
 
     static Stream<ExampleCase> cases() {
-        return ExampleCatalog.all().stream();
+        return Stream.concat(ExampleCatalog.all().stream(), ExampleCatalog.alternativeShapes().stream());
     }
 
     @ParameterizedTest(name = "{0}")

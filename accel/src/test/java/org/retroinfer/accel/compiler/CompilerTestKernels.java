@@ -25,11 +25,6 @@ final class CompilerTestKernels {
     }
 
     @Kernel
-    static void floatToInt(KernelContext ctx, float[] in, int[] out) {
-        out[ctx.globalIdx] = (int) in[ctx.globalIdx];
-    }
-
-    @Kernel
     static void javaMax(KernelContext ctx, float[] a, float[] out) {
         out[ctx.globalIdx] = Math.max(a[ctx.globalIdx], 0f);
     }
@@ -78,5 +73,88 @@ final class CompilerTestKernels {
         brain.setBits(i, (short) (brain.getBits(i) ^ 0x8000));
         wide[i] = wide[i] * 3 + Double.doubleToRawLongBits(doubles[i]);
         doubles[i] = Math.sqrt(doubles[i]) + Math.max(doubles[i], 1.0);
+    }
+
+    // One Java conversion each, from a scalar parameter to out[0]: ConversionPtxTest runs their PTX through
+    // a model of the PTX instructions and compares it with the JVM.
+
+    @Kernel
+    static void f2i(KernelContext ctx, float x, int[] out) {
+        out[0] = (int) x;
+    }
+
+    @Kernel
+    static void f2l(KernelContext ctx, float x, long[] out) {
+        out[0] = (long) x;
+    }
+
+    @Kernel
+    static void d2i(KernelContext ctx, double x, int[] out) {
+        out[0] = (int) x;
+    }
+
+    @Kernel
+    static void d2l(KernelContext ctx, double x, long[] out) {
+        out[0] = (long) x;
+    }
+
+    @Kernel
+    static void f2d(KernelContext ctx, float x, double[] out) {
+        out[0] = x;
+    }
+
+    @Kernel
+    static void d2f(KernelContext ctx, double x, float[] out) {
+        out[0] = (float) x;
+    }
+
+    @Kernel
+    static void i2f(KernelContext ctx, int x, float[] out) {
+        out[0] = x;
+    }
+
+    @Kernel
+    static void i2d(KernelContext ctx, int x, double[] out) {
+        out[0] = x;
+    }
+
+    @Kernel
+    static void l2f(KernelContext ctx, long x, float[] out) {
+        out[0] = x;
+    }
+
+    @Kernel
+    static void l2d(KernelContext ctx, long x, double[] out) {
+        out[0] = x;
+    }
+
+    @Kernel
+    static void l2i(KernelContext ctx, long x, int[] out) {
+        out[0] = (int) x;
+    }
+
+    @Kernel
+    static void i2l(KernelContext ctx, int x, long[] out) {
+        out[0] = x;
+    }
+
+    @Kernel
+    static void i2b(KernelContext ctx, int x, int[] out) {
+        out[0] = (byte) x;
+    }
+
+    @Kernel
+    static void i2s(KernelContext ctx, int x, int[] out) {
+        out[0] = (short) x;
+    }
+
+    @Kernel
+    static void i2c(KernelContext ctx, int x, int[] out) {
+        out[0] = (char) x;
+    }
+
+    @Kernel
+    static void absFloat(KernelContext ctx, float x, float[] out) {
+        out[0] = Math.abs(x);
     }
 }

@@ -40,11 +40,6 @@ class KernelCompilerTest {
     }
 
     @Test
-    void floatToIntTruncatesAndSaturates() {
-        assertTrue(ptx("floatToInt", CompileOptions.defaults()).contains("cvt.rzi.s32.f32"));
-    }
-
-    @Test
     void mathMaxPropagatesNaN() {
         assertTrue(ptx("javaMax", CompileOptions.defaults()).contains("max.NaN.f32"));
     }

@@ -44,6 +44,16 @@ class GpuTest {
     }
 
     @Test
+    void streamingGridIsWavesTimesTheBlocksThatFitAtOnce() {
+        LoadedKernel k = gpu.load(KernelMethod.of(CopyKernels.class, "copyVectorized"));
+        // the mock fits 2048 / blockSize blocks on each of its 132 SMs
+        assertEquals(Grid.of(132 * 8 * 3, 256), gpu.streamingGrid(k, 256, 3));
+        assertEquals(Grid.of(132 * 2, 1024), gpu.streamingGrid(k, 1024, 1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gpu.streamingGrid(k, 256, 0));
+        assertTrue(e.getMessage().contains("waves"), e.getMessage());
+    }
+
+    @Test
     void dataRoundTripsThroughDeviceAndPinnedMemory() {
         System.out.println("seed " + SEED);
         Random r = new Random(SEED);

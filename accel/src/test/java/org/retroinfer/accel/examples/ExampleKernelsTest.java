@@ -11,7 +11,7 @@ import org.retroinfer.accel.emulator.Emulator;
 
 class ExampleKernelsTest {
     static Stream<ExampleCase> cases() {
-        return ExampleCatalog.all().stream();
+        return Stream.concat(ExampleCatalog.all().stream(), ExampleCatalog.alternativeShapes().stream());
     }
 
     @ParameterizedTest(name = "{0}")

@@ -15,8 +15,9 @@ import org.retroinfer.accel.kernel.ShuffleMode;
 /**
  * Selects the PTX for each IR instruction. Java semantics by default: {@code .rn} on float add, sub and
  * mul (which stops ptxas from contracting them into fma), correctly rounded division and square root,
- * {@code max.NaN}/{@code min.NaN} for Math.max/min, {@code cvt.rzi} (saturating, NaN to 0) for
- * float-to-int. Fast math drops the rounding qualifiers and uses the approximate forms.
+ * {@code max.NaN}/{@code min.NaN} for Math.max/min, {@code cvt.rzi} (saturating, with NaN to 0 made
+ * explicit where PTX differs, see {@link Conversions}) for float-to-int, and a sign-bit mask for
+ * Math.abs(float). Fast math drops the rounding qualifiers and uses the approximate forms.
  */
 final class InstructionPrinter {
     private final PtxEmitter e;
@@ -39,7 +40,7 @@ final class InstructionPrinter {
             case SHR -> binary(i, "shr." + intType(i.type()));
             case USHR -> binary(i, "shr." + (i.type() == Type.I32 ? "u32" : "u64"));
             case NEG -> unary(i, "neg." + numType(i.type()));
-            case ABS -> unary(i, "abs." + numType(i.type()));
+            case ABS -> abs(i);
             case MIN, MAX -> minMax(i);
             case FMA -> e.line("fma.rn." + numType(i.type()) + " \t" + dst(i) + ", " + e.reg(i.operand(0)) + ", "
                     + e.operand(i.operand(1)) + ", " + e.operand(i.operand(2)));
@@ -107,6 +108,23 @@ final class InstructionPrinter {
         } else {
             binary(i, (i.op() == Op.MUL ? "mul.lo." : base + ".") + intType(i.type()));
         }
+    }
+
+    /**
+     * Math.abs. Java defines the float one as clearing the sign bit, NaN payload included, while PTX says
+     * {@code abs.f32} of a NaN "yields unspecified NaN" (abs.f64 passes it through), so strict mode clears
+     * the bit itself.
+     */
+    private void abs(Instr i) {
+        if (i.type() != Type.F32 || fast) {
+            unary(i, "abs." + numType(i.type()));
+            return;
+        }
+        String bits = e.temp(Registers.RegClass.B32);
+        String cleared = e.temp(Registers.RegClass.B32);
+        e.line("mov.b32 \t" + bits + ", " + e.reg(i.operand(0)));
+        e.line("and.b32 \t" + cleared + ", " + bits + ", 2147483647");
+        e.line("mov.b32 \t" + dst(i) + ", " + cleared);
     }
 
     private void divide(Instr i) {
