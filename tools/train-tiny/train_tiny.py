@@ -33,6 +33,7 @@ import heldout  # noqa: E402
 import tasks  # noqa: E402
 from lengthfit import fit_size, sample_tokens  # noqa: E402
 from rng import derive_seed  # noqa: E402
+from schedule import Schedule, Stage  # noqa: E402
 
 MODEL_NAME = "retro-tiny"
 MAX_OUT_FILES, MAX_OUT_FILE_BYTES, MAX_OUT_BYTES = 8, 16 * 2 ** 20, 64 * 2 ** 20
@@ -42,7 +43,7 @@ PROFILES = {
         "model": dict(hidden=512, layers=6, heads=4, kv_heads=2, head_dim=128, intermediate=896, rope_theta=500000,
                       max_positions=32768),
         "vocab": 4096, "corpus_mb": 200, "tokenizer_mb": 24,
-        "stages": [(0.0, 2048, 32), (0.25, 4096, 16), (0.5, 8192, 8), (0.75, 16384, 4)],
+        "stages": [(0.0, 2048, 32), (0.2, 4096, 16), (0.4, 8192, 8), (0.65, 16384, 4)],
         "peak_lr": 2e-3, "warmup_steps": 60, "rewarm_steps": 40, "decay_start": 0.75, "final_ratio": 0.1,
         "eval_counts": {8192: 10, 16384: 10, 32768: 3},
         "golden": [("needle-9k", "niah_single_2", 9000), ("vt-2k", "vt", 2048)],
@@ -115,12 +116,10 @@ def new_state(args, profile):
         "seed": args.seed,
         "eval_seed": args.eval_seed,
         "profile": "smoke" if args.smoke else "full",
-        "schedule": {
-            "stages": [{"start": s, "length": n, "rows": r} for s, n, r in profile["stages"]],
-            "peak_lr": profile["peak_lr"], "warmup_steps": profile["warmup_steps"],
-            "rewarm_steps": profile["rewarm_steps"], "decay_start": profile["decay_start"],
-            "final_ratio": profile["final_ratio"],
-        },
+        "schedule": Schedule(stages=tuple(Stage(s, n, r) for s, n, r in profile["stages"]),
+                             peak_lr=profile["peak_lr"], warmup_steps=profile["warmup_steps"],
+                             rewarm_steps=profile["rewarm_steps"], decay_start=profile["decay_start"],
+                             final_ratio=profile["final_ratio"]).to_json(),
         "step": 0, "trained_seconds": 0.0, "train_seconds": None, "tokens": 0, "finished": False, "calls": [],
     }
 
@@ -315,6 +314,8 @@ def _run(args, argv, out_dir, deadline, log):
     # How much of the schedule this call trains, and whether it finishes it (then it evaluates).
     trained = state["trained_seconds"]
     planned = args.train_seconds or state["train_seconds"]
+    if args.stop_after is not None and planned is None:
+        raise SystemExit("--stop-after needs --train-seconds: the schedule must be longer than this call")
     available = deadline - time.monotonic() - profile["reserve"] - profile["eval_generation"]
     if planned is None:
         final = True
@@ -344,7 +345,7 @@ def _run(args, argv, out_dir, deadline, log):
     log(f"training {this_call:.0f} s in this call ({trained:.0f} of {state['train_seconds']:.0f} s done before); "
         f"{'finishes the schedule, then evaluates' if final else 'then writes a checkpoint to resume from'}")
 
-    schedule = trainer.Schedule.from_json(state["schedule"])
+    schedule = Schedule.from_json(state["schedule"])
     summary = trainer.train(model, pool, schedule, state, time.monotonic() + this_call, log,
                             log_every=profile["log_every"])
     pool.terminate()

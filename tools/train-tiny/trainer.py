@@ -1,61 +1,18 @@
 """The training loop: float32 weights, BF16 autocast, SDPA (flash) attention, AdamW, a time-based schedule.
 
-The schedule runs on training time, not on steps, so that a run ends with its learning rate decayed
-however fast the card is: progress p = seconds trained / seconds planned picks the curriculum stage
-(sequence length and rows per batch; short first) and the learning rate (linear warm-up, constant,
-then a linear decay to final_ratio over the last part: warmup-stable-decay). The data behind step k
-at length L is fixed by the seed, so two runs differ only in where the stage boundaries fall.
+The schedule (schedule.py) runs on training time. The data behind step k at length L is fixed by
+the seed, so two runs differ only in where the stage boundaries fall.
 
 The loss is the mean over real-text tokens plus answer_weight times the mean over answer tokens
 (answers and the EOS after them); instructions, noise and needles carry no loss.
 """
 import collections
 import time
-from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 
 import tasks
-
-
-@dataclass(frozen=True)
-class Stage:
-    start: float   # progress at which the stage begins
-    length: int    # tokens per row
-    rows: int      # rows per batch
-
-
-@dataclass(frozen=True)
-class Schedule:
-    stages: tuple
-    peak_lr: float
-    warmup_steps: int
-    rewarm_steps: int     # after a resume, whose optimizer starts without moments
-    decay_start: float
-    final_ratio: float
-
-    def stage(self, progress):
-        current = self.stages[0]
-        for s in self.stages:
-            if s.start <= progress:
-                current = s
-        return current
-
-    def lr(self, progress, step, call_step, resumed):
-        f = min(1.0, (step + 1) / self.warmup_steps)
-        if resumed:
-            f = min(f, (call_step + 1) / self.rewarm_steps)
-        if progress > self.decay_start:
-            f *= 1.0 - (1.0 - self.final_ratio) * min(1.0, (progress - self.decay_start) / (1.0 - self.decay_start))
-        return self.peak_lr * f
-
-    def to_json(self):
-        return {**asdict(self), "stages": [asdict(s) for s in self.stages]}
-
-    @staticmethod
-    def from_json(d):
-        return Schedule(**{**d, "stages": tuple(Stage(**s) for s in d["stages"])})
 
 
 def optimizer(model, lr, weight_decay):

@@ -89,13 +89,13 @@ def install_fakes(test):
     sys.modules["modeling"] = modeling
 
     trainer = types.ModuleType("trainer")
-    trainer.Schedule = SimpleNamespace(from_json=lambda d: d)
 
     def fake_train(model, pool, schedule, state, train_until, log, log_every):
         import workers
         ids, classes, stats = pool.apply_async(workers.train_batch, (state["step"], 256, 2)).get(timeout=120)
         assert ids.shape == (2, 257) and classes.shape == (2, 257)
         before, total = state["trained_seconds"], state["train_seconds"]
+        assert schedule.stages[0].length == 256
         elapsed = max(0.0, min(train_until - time.monotonic(), total - before))
         state["trained_seconds"] = before + elapsed
         state["step"] += 3
