@@ -106,8 +106,10 @@ def export(model, config, tokenizer_file, directory, model_max_length):
     """Writes the Hugging Face directory; returns the shard file names."""
     from safetensors.torch import save_file
     os.makedirs(directory, exist_ok=True)
+    # Parameters only: the rotary frequencies are recomputed from config.json by every reader, and
+    # the tied lm_head is the embedding (named_parameters lists a shared tensor once).
     tensors = {name: t.detach().to("cpu", torch.bfloat16).contiguous()
-               for name, t in model.state_dict().items() if name != "lm_head.weight"}
+               for name, t in model.named_parameters() if name != "lm_head.weight"}
     plan = shard_plan(tensors)
     files = [f"model-{i + 1:05d}-of-{len(plan):05d}.safetensors" for i in range(len(plan))]
     weight_map = {}

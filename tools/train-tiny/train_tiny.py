@@ -47,7 +47,7 @@ PROFILES = {
         "peak_lr": 2e-3, "warmup_steps": 60, "rewarm_steps": 40, "decay_start": 0.75, "final_ratio": 0.1,
         "eval_counts": {8192: 10, 16384: 10, 32768: 3},
         "golden": [("needle-9k", "niah_single_2", 9000), ("vt-2k", "vt", 2048)],
-        "reserve": 80, "checkpoint_reserve": 25, "eval_generation": 20, "log_every": 15.0,
+        "reserve": 90, "checkpoint_reserve": 25, "eval_generation": 20, "log_every": 15.0,
         "max_bf16_bytes": 32_000_000, "greedy_checks": 2,
     },
     "smoke": {
