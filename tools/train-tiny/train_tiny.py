@@ -413,17 +413,19 @@ def _run(args, argv, out_dir, deadline, log):
     for sample in report["code_samples"]:
         log(f"code sample: {sample['prompt']!r} -> {sample['continuation']!r}")
 
-    if time.monotonic() < deadline - 20:
-        for path in golden.write(export_dir, goldens, tok, bos, os.path.join(work, "golden"), log):
-            extra[f"golden/{os.path.basename(path)}"] = path
-    else:
-        log("ERROR: no time left for the golden logits")
     with open(os.path.join(export_dir, "README.md"), "w") as f:
         f.write(modelcard.render(config, parameters, state, device,
                                  "\n".join(c["command"] for c in state["calls"]), report, corpus.describe(),
                                  tok.get_vocab_size()))
     save_train_files()
     write_bundle(out_dir, export_dir, extra)
+    if time.monotonic() < deadline - 20:
+        for path in golden.write(export_dir, goldens, tok, bos, os.path.join(work, "golden"), log):
+            extra[f"golden/{os.path.basename(path)}"] = path
+        save_train_files()
+        write_bundle(out_dir, export_dir, extra)
+    else:
+        log("ERROR: no time left for the golden logits")
     return check_outputs(out_dir, log)
 
 

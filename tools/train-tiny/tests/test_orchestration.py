@@ -27,10 +27,11 @@ class FakeModel:
 
 
 def install_fakes(test):
-    sys.path.insert(0, os.path.join(HERE, "fake_modules"))
-    import tokenizers
     saved = {name: sys.modules.get(name) for name in
-             ("torch", "transformers", "bpe", "modeling", "trainer", "quality", "golden")}
+             ("tokenizers", "torch", "transformers", "bpe", "modeling", "trainer", "quality", "golden")}
+    sys.path.insert(0, os.path.join(HERE, "fake_modules"))
+    sys.modules.pop("tokenizers", None)
+    import tokenizers
     test.addCleanup(lambda: [sys.modules.pop(n, None) if m is None else sys.modules.__setitem__(n, m)
                              for n, m in saved.items()])
     test.addCleanup(sys.path.remove, os.path.join(HERE, "fake_modules"))
