@@ -88,6 +88,8 @@ def clean(raw):
         return None, "not UTF-8"
     if "\x00" in text:
         return None, "NUL bytes"
+    if "<|bos|>" in text or "<|eos|>" in text:  # the tokenizer would read them as its special tokens
+        return None, "special-token text"
     text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
     if not text:
         return None, "blank"

@@ -129,6 +129,8 @@ class CorpusTest(unittest.TestCase):
                     f.write(text)
             with open(os.path.join(root, "pkg", "blob.txt"), "wb") as f:
                 f.write(b"\x00\x01" * 400)
+            with open(os.path.join(root, "pkg", "chat.md"), "w") as f:
+                f.write("A template ends each turn with <|eos|> like this.\n" * 10)
             with open(os.path.join(root, "pkg", "minified.py"), "w") as f:
                 f.write("x=1;" * 600)
             with open(os.path.join(root, "pkg", "__pycache__", "m0.py"), "w") as f:
@@ -138,7 +140,7 @@ class CorpusTest(unittest.TestCase):
             c = collect(10 ** 9, roots=[root])
             docs = c.train + c.heldout
             self.assertEqual(len(docs), 61)
-            self.assertEqual(c.rejected, {"duplicate": 1, "NUL bytes": 1, "very long lines": 1})
+            self.assertEqual(c.rejected, {"duplicate": 1, "NUL bytes": 1, "very long lines": 1, "special-token text": 1})
             self.assertTrue(all(not d.endswith("\n") for d in docs))
             self.assertGreater(len(c.heldout), 0)
             again = collect(10 ** 9, roots=[root])
