@@ -73,6 +73,8 @@ def parse_args(argv):
                    help="training time of the whole schedule, over all calls; default: all this call can give")
     p.add_argument("--stop-after", type=float, help="train at most this many seconds in this call, then checkpoint")
     p.add_argument("--resume", help="a previous call's output (its --out) to continue from")
+    p.add_argument("--finish", action="store_true",
+                   help="finish the schedule in this call, fitting what is left of it into the time the call has")
     p.add_argument("--smoke", action="store_true", help="every stage, resume included, on a toy model (~2 minutes)")
     p.add_argument("--seed", type=int, default=20261127, help="training data seed (a resumed run keeps its own)")
     p.add_argument("--eval-seed", type=int, default=5, help="held-out set seed (a resumed run keeps its own)")
@@ -80,6 +82,8 @@ def parse_args(argv):
                    help="data processes (default: CPU cores - 2, at most 12)")
     p.add_argument("--work", default=None, help="scratch directory (default: a new one under the system temp)")
     args = p.parse_args(argv)
+    if args.finish and args.stop_after is not None:
+        p.error("--finish and --stop-after contradict each other")
     for name in ("time_budget", "train_seconds", "stop_after"):
         value = getattr(args, name)
         if value is not None and value <= 0:
@@ -317,7 +321,7 @@ def _run(args, argv, out_dir, deadline, log):
     if args.stop_after is not None and planned is None:
         raise SystemExit("--stop-after needs --train-seconds: the schedule must be longer than this call")
     available = deadline - time.monotonic() - profile["reserve"] - profile["eval_generation"]
-    if planned is None:
+    if planned is None or args.finish:
         final = True
     elif planned - trained <= 0:
         final = True
@@ -333,7 +337,7 @@ def _run(args, argv, out_dir, deadline, log):
         log(f"held-out set: {len(records)} samples in {time.monotonic() - t:.1f} s; golden prompts "
             f"{[(n, len(tok.encode(p).ids)) for n, p in goldens]}")
         this_call = deadline - time.monotonic() - profile["reserve"]
-        if planned is not None:
+        if planned is not None and not args.finish:
             this_call = min(planned - trained, this_call)
         this_call = max(0.0, this_call)
         state["train_seconds"] = trained + this_call

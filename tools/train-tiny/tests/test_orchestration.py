@@ -189,6 +189,17 @@ class SmokeFlowTest(unittest.TestCase):
             self.assertIn("2 layers, hidden size 128", card)
             self.assertIn("--resume", card)
 
+            # --finish ends the schedule in one call, whatever --train-seconds planned
+            out3 = os.path.join(tmp, "out3")
+            argv = ["--out", out3, "--resume", os.path.join(out, "part1"), "--finish", "--time-budget", "300",
+                    "--workers", "2", "--work", tmp]
+            self.assertEqual(train_tiny.main(argv), 0)
+            with tarfile.open(os.path.join(out3, "retro-tiny.tar")) as tar:
+                state = json.load(tar.extractfile("retro-tiny/train/state.json"))
+            self.assertTrue(state["finished"])
+            self.assertGreater(state["trained_seconds"], 200)
+            self.assertAlmostEqual(state["trained_seconds"], state["train_seconds"], delta=0.5)
+
 
 if __name__ == "__main__":
     unittest.main()
