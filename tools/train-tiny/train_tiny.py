@@ -147,7 +147,8 @@ def unpack_resume(path, work):
     with open(os.path.join(model_dir, "train", "state.json")) as f:
         state = json.load(f)
     if state.get("finished"):
-        print(f"note: {path} holds a finished run; continuing trains it further on a new schedule", flush=True)
+        print(f"note: {path} holds a finished run; continuing stretches its schedule over the time this call adds",
+              flush=True)
         state["finished"] = False
         state["train_seconds"] = None
     history = []
