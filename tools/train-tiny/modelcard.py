@@ -1,0 +1,78 @@
+"""The model card (models/retro-tiny/README.md) written from what a run knows about itself."""
+import tasks
+
+
+def _quality_table(quality):
+    if not quality:
+        return "Not measured by this run.\n"
+    rows = ["| length | needle tasks exact | samples | per task (exact/n) |", "| --- | --- | --- | --- |"]
+    for length, s in quality["summary"].items():
+        per_task = ", ".join(f"{t} {c['exact']}/{c['n']}" for t, c in s["tasks"].items())
+        rate = "n/a" if s["needle_tasks_exact"] is None else f"{100 * s['needle_tasks_exact']:.1f}%"
+        rows.append(f"| {length} | {rate} | {s['needle_tasks_samples']} | {per_task} |")
+    loss = quality.get("heldout_text_loss")
+    tail = f"\nHeld-out text loss (2048-token rows): {loss['loss']}.\n" if loss else "\n"
+    return "\n".join(rows) + "\n" + tail
+
+
+def render(config, parameters, state, device, command, quality, corpus_description, tokenizer_vocab):
+    c = config
+    heads, kv_heads = c["num_attention_heads"], c["num_key_value_heads"]
+    schedule = state["schedule"]
+    stages = ", ".join(f"{s['length']} tokens x {s['rows']} rows from {int(100 * s['start'])}%"
+                       for s in schedule["stages"])
+    decay_share = int(round(100 * (1 - schedule["decay_start"])))
+    calls = "\n".join(f"- {call['started']}: {call['device']}, {call['steps']} steps, "
+                      f"{call['tokens'] / 1e6:.1f} M tokens, {call['seconds']} s of training" for call in state["calls"])
+    return f"""# retro-tiny
+
+A small long-context Llama model trained by the RetroInfer project (issue 5) for its demo, its tests
+and accuracy evaluation of sparse attention. It retrieves: RULER-style needles, variable chains,
+frequent words and pass keys in contexts up to 16K tokens (trained), evaluated to 32K. It is not a
+general assistant: its language comes from Python sources and package documentation.
+
+## Architecture
+
+`LlamaForCausalLM`: {c['num_hidden_layers']} layers, hidden size {c['hidden_size']}, {heads} query heads and
+{kv_heads} KV heads of dimension {c['head_dim']} (GQA {heads // kv_heads}:1), SwiGLU MLP of {c['intermediate_size']},
+RMSNorm (eps {c['rms_norm_eps']}), RoPE with theta {c['rope_theta']:.0f} and no scaling, tied input and
+output embeddings, vocabulary {c['vocab_size']}, at most {c['max_position_embeddings']} positions.
+{parameters / 1e6:.2f} M parameters, stored as BF16 safetensors in shards of at most 15 MiB
+(`model.safetensors.index.json`).
+
+Tokenizer: byte-level BPE with {tokenizer_vocab} tokens trained on the same text (`tokenizers`), Qwen2's
+pre-tokenizer (NFC, one digit per token), `<|bos|>` (id {c['bos_token_id']}) added in front of every text and
+`<|eos|>` (id {c['eos_token_id']}) ending every document and answer.
+
+## Data
+
+Made on the training machine from seed {state['seed']}: {corpus_description};
+mixed with synthetic tasks in the style of NVIDIA RULER ({', '.join(tasks.TASKS)}),
+with prompts ending in an answer prefix and answers of the form ` value.` followed by EOS. Loss on
+real text and on answers only. Held-out evaluation uses other seeds (base {state['eval_seed']}), the
+held-out tenth of the key words and held-out documents: `eval/heldout.jsonl.gz`. Formats:
+`tools/train-tiny/README.md`.
+
+## Training
+
+Curriculum (by share of training time): {stages}. AdamW (betas 0.9/0.95, weight decay 0.1), peak
+learning rate {schedule['peak_lr']}, warm-up, constant, linear decay to {schedule['final_ratio']} of the peak
+over the last {decay_share}% of the time; BF16 autocast on float32 weights, SDPA attention.
+{state['step']} steps, {state['tokens'] / 1e6:.1f} M tokens, {state['trained_seconds']:.0f} s of training:
+{calls}
+
+Command (from the repository root, on the GPU machine):
+
+```
+{command}
+```
+
+## Quality
+
+Measured at the end of training by transformers on the GPU ({device}; teacher-forced greedy exact
+match, float32):
+
+{_quality_table(quality)}
+Measured by the RetroInfer Java engine with full attention: see the project's evaluation results
+(issue 5, step 5).
+"""
