@@ -16,7 +16,9 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Both loops convert each loaded key or value vector once and apply it to up to 4 query heads
  * held in registers; larger groups take several passes over the (by then cached) run. The
  * kernels are single-threaded: callers split runs of tokens or KV heads over the
- * {@link ComputePool}.
+ * {@link ComputePool}. No method converts at more than two places: an F16 conversion is large
+ * once inlined, and a third one pushed C2 past its parse-time node budget, where it stopped
+ * inlining and boxed every vector (20x slower).
  */
 public final class AttentionKernels {
     private static final int L = FLOAT.length();
@@ -38,61 +40,104 @@ public final class AttentionKernels {
                               MemorySegment keys, long keysOff, DType type, int tokens,
                               float scale, float[] scores, int scoresOff, int scoresStride) {
         requireHalf(type);
-        for (int t = 0; t < tokens; t++) {
-            long k = keysOff + 2L * headDim * t;
+        long keyBytes = 2L * headDim;
+        for (int t = 0; t < tokens; t += 2) {
+            // An odd last token is paired with itself; its second score is not stored.
+            boolean pair = t + 1 < tokens;
+            long k0 = keysOff + keyBytes * t;
+            long k1 = pair ? k0 + keyBytes : k0;
             int h = 0;
             for (; h <= heads - 4; h += 4) {
-                scores4(q, qOff + h * headDim, headDim, keys, k, type, scale, scores, scoresOff + h * scoresStride + t,
-                        scoresStride);
+                scores4x2(q, qOff + h * headDim, headDim, keys, k0, k1, type, scale, scores,
+                        scoresOff + h * scoresStride + t, scoresStride, pair);
             }
             for (; h < heads; h++) {
-                scores[scoresOff + h * scoresStride + t] = scale * dot(q, qOff + h * headDim, headDim, keys, k, type);
+                scores1x2(q, qOff + h * headDim, headDim, keys, k0, k1, type, scale, scores,
+                        scoresOff + h * scoresStride + t, pair);
             }
         }
     }
 
-    /** Four heads' scores against one key: the key is converted once per vector for all four. */
-    private static void scores4(float[] q, int q0, int headDim, MemorySegment keys, long k, DType type,
-                                float scale, float[] scores, int s0, int stride) {
+    /**
+     * Four heads' scores against two keys: each key vector is converted once for four heads, and
+     * the 8 independent FMA chains keep the FMA units busy where one chain per head would wait
+     * on the FMA latency.
+     */
+    private static void scores4x2(float[] q, int q0, int headDim, MemorySegment keys, long k0, long k1, DType type,
+                                  float scale, float[] scores, int s0, int stride, boolean pair) {
         int q1 = q0 + headDim, q2 = q1 + headDim, q3 = q2 + headDim;
-        FloatVector a0 = FloatVector.zero(FLOAT), a1 = FloatVector.zero(FLOAT);
-        FloatVector a2 = FloatVector.zero(FLOAT), a3 = FloatVector.zero(FLOAT);
+        FloatVector a00 = FloatVector.zero(FLOAT), a10 = FloatVector.zero(FLOAT);
+        FloatVector a20 = FloatVector.zero(FLOAT), a30 = FloatVector.zero(FLOAT);
+        FloatVector a01 = FloatVector.zero(FLOAT), a11 = FloatVector.zero(FLOAT);
+        FloatVector a21 = FloatVector.zero(FLOAT), a31 = FloatVector.zero(FLOAT);
         int i = 0;
         for (; i <= headDim - L; i += L) {
-            FloatVector key = HalfVectors.load(type, keys, k + 2L * i);
-            a0 = key.fma(FloatVector.fromArray(FLOAT, q, q0 + i), a0);
-            a1 = key.fma(FloatVector.fromArray(FLOAT, q, q1 + i), a1);
-            a2 = key.fma(FloatVector.fromArray(FLOAT, q, q2 + i), a2);
-            a3 = key.fma(FloatVector.fromArray(FLOAT, q, q3 + i), a3);
+            FloatVector key0 = HalfVectors.load(type, keys, k0 + 2L * i);
+            FloatVector key1 = HalfVectors.load(type, keys, k1 + 2L * i);
+            FloatVector query = FloatVector.fromArray(FLOAT, q, q0 + i);
+            a00 = key0.fma(query, a00);
+            a01 = key1.fma(query, a01);
+            query = FloatVector.fromArray(FLOAT, q, q1 + i);
+            a10 = key0.fma(query, a10);
+            a11 = key1.fma(query, a11);
+            query = FloatVector.fromArray(FLOAT, q, q2 + i);
+            a20 = key0.fma(query, a20);
+            a21 = key1.fma(query, a21);
+            query = FloatVector.fromArray(FLOAT, q, q3 + i);
+            a30 = key0.fma(query, a30);
+            a31 = key1.fma(query, a31);
         }
-        float d0 = a0.reduceLanes(VectorOperators.ADD), d1 = a1.reduceLanes(VectorOperators.ADD);
-        float d2 = a2.reduceLanes(VectorOperators.ADD), d3 = a3.reduceLanes(VectorOperators.ADD);
-        for (; i < headDim; i++) {
-            float key = Half.toFloat(type, keys.get(ValueLayout.JAVA_SHORT_UNALIGNED, k + 2L * i));
-            d0 += q[q0 + i] * key;
-            d1 += q[q1 + i] * key;
-            d2 += q[q2 + i] * key;
-            d3 += q[q3 + i] * key;
+        float d00 = a00.reduceLanes(VectorOperators.ADD), d10 = a10.reduceLanes(VectorOperators.ADD);
+        float d20 = a20.reduceLanes(VectorOperators.ADD), d30 = a30.reduceLanes(VectorOperators.ADD);
+        float d01 = a01.reduceLanes(VectorOperators.ADD), d11 = a11.reduceLanes(VectorOperators.ADD);
+        float d21 = a21.reduceLanes(VectorOperators.ADD), d31 = a31.reduceLanes(VectorOperators.ADD);
+        if (i < headDim) {
+            d00 += tail(q, q0, keys, k0, type, i, headDim);
+            d10 += tail(q, q1, keys, k0, type, i, headDim);
+            d20 += tail(q, q2, keys, k0, type, i, headDim);
+            d30 += tail(q, q3, keys, k0, type, i, headDim);
+            d01 += tail(q, q0, keys, k1, type, i, headDim);
+            d11 += tail(q, q1, keys, k1, type, i, headDim);
+            d21 += tail(q, q2, keys, k1, type, i, headDim);
+            d31 += tail(q, q3, keys, k1, type, i, headDim);
         }
-        scores[s0] = scale * d0;
-        scores[s0 + stride] = scale * d1;
-        scores[s0 + 2 * stride] = scale * d2;
-        scores[s0 + 3 * stride] = scale * d3;
+        scores[s0] = scale * d00;
+        scores[s0 + stride] = scale * d10;
+        scores[s0 + 2 * stride] = scale * d20;
+        scores[s0 + 3 * stride] = scale * d30;
+        if (pair) {
+            scores[s0 + 1] = scale * d01;
+            scores[s0 + stride + 1] = scale * d11;
+            scores[s0 + 2 * stride + 1] = scale * d21;
+            scores[s0 + 3 * stride + 1] = scale * d31;
+        }
     }
 
-    private static float dot(float[] q, int qOff, int headDim, MemorySegment keys, long k, DType type) {
+    /** One head's scores against two keys. */
+    private static void scores1x2(float[] q, int q0, int headDim, MemorySegment keys, long k0, long k1, DType type,
+                                  float scale, float[] scores, int s0, boolean pair) {
         FloatVector a0 = FloatVector.zero(FLOAT), a1 = FloatVector.zero(FLOAT);
         int i = 0;
-        for (; i <= headDim - 2 * L; i += 2 * L) {
-            a0 = HalfVectors.load(type, keys, k + 2L * i).fma(FloatVector.fromArray(FLOAT, q, qOff + i), a0);
-            a1 = HalfVectors.load(type, keys, k + 2L * (i + L)).fma(FloatVector.fromArray(FLOAT, q, qOff + i + L), a1);
+        for (; i <= headDim - L; i += L) {
+            FloatVector query = FloatVector.fromArray(FLOAT, q, q0 + i);
+            a0 = HalfVectors.load(type, keys, k0 + 2L * i).fma(query, a0);
+            a1 = HalfVectors.load(type, keys, k1 + 2L * i).fma(query, a1);
         }
-        if (i <= headDim - L) {
-            a0 = HalfVectors.load(type, keys, k + 2L * i).fma(FloatVector.fromArray(FLOAT, q, qOff + i), a0);
-            i += L;
+        float d0 = a0.reduceLanes(VectorOperators.ADD), d1 = a1.reduceLanes(VectorOperators.ADD);
+        if (i < headDim) {
+            d0 += tail(q, q0, keys, k0, type, i, headDim);
+            d1 += tail(q, q0, keys, k1, type, i, headDim);
         }
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        for (; i < headDim; i++) {
+        scores[s0] = scale * d0;
+        if (pair) {
+            scores[s0 + 1] = scale * d1;
+        }
+    }
+
+    /** The scalar rest of a query·key dot product, dimensions [from, headDim). */
+    private static float tail(float[] q, int qOff, MemorySegment keys, long k, DType type, int from, int headDim) {
+        float sum = 0;
+        for (int i = from; i < headDim; i++) {
             sum += q[qOff + i] * Half.toFloat(type, keys.get(ValueLayout.JAVA_SHORT_UNALIGNED, k + 2L * i));
         }
         return sum;
@@ -158,16 +203,11 @@ public final class AttentionKernels {
 
     private static void accumulate1(float[] p, int p0, int tokens, MemorySegment values, long v, long valueStride,
                                     DType type, float[] out, int o0) {
-        FloatVector a0 = FloatVector.fromArray(FLOAT, out, o0), a1 = FloatVector.zero(FLOAT);
-        int t = 0;
-        for (; t <= tokens - 2; t += 2) {
-            a0 = HalfVectors.load(type, values, v + valueStride * t).fma(FloatVector.broadcast(FLOAT, p[p0 + t]), a0);
-            a1 = HalfVectors.load(type, values, v + valueStride * (t + 1)).fma(FloatVector.broadcast(FLOAT, p[p0 + t + 1]), a1);
+        FloatVector a = FloatVector.fromArray(FLOAT, out, o0);
+        for (int t = 0; t < tokens; t++) {
+            a = HalfVectors.load(type, values, v + valueStride * t).fma(FloatVector.broadcast(FLOAT, p[p0 + t]), a);
         }
-        if (t < tokens) {
-            a0 = HalfVectors.load(type, values, v + valueStride * t).fma(FloatVector.broadcast(FLOAT, p[p0 + t]), a0);
-        }
-        a0.add(a1).intoArray(out, o0);
+        a.intoArray(out, o0);
     }
 
     /** Stores {@code src[srcOff .. srcOff + n)} as F16 or BF16 at byte {@code dstOff} of {@code dst}. */

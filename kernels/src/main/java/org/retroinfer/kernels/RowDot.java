@@ -54,6 +54,7 @@ final class RowDot {
         return sum;
     }
 
+    /** Two conversion sites only (see {@link AttentionKernels}); up to 2L − 1 values go to the scalar tail. */
     private static float halves(DType type, MemorySegment data, long offset, float[] x, int xOff, int n) {
         FloatVector acc0 = FloatVector.zero(FLOAT), acc1 = FloatVector.zero(FLOAT);
         int i = 0;
@@ -61,10 +62,6 @@ final class RowDot {
             acc0 = HalfVectors.load(type, data, offset + 2L * i).fma(FloatVector.fromArray(FLOAT, x, xOff + i), acc0);
             acc1 = HalfVectors.load(type, data, offset + 2L * (i + L))
                     .fma(FloatVector.fromArray(FLOAT, x, xOff + i + L), acc1);
-        }
-        if (i <= n - L) {
-            acc0 = HalfVectors.load(type, data, offset + 2L * i).fma(FloatVector.fromArray(FLOAT, x, xOff + i), acc0);
-            i += L;
         }
         float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
