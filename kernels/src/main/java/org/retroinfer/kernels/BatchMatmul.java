@@ -21,6 +21,8 @@ final class BatchMatmul {
     static final int BATCH_BLOCK = 64;
     static final int TILE_ROWS = 4;
     private static final int L = FLOAT.length();
+    /** Each thread's decoded weight tile, reused across calls. */
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[TILE_ROWS * CHUNK_COLS]);
 
     private BatchMatmul() {}
 
@@ -32,7 +34,7 @@ final class BatchMatmul {
     private static void rowRange(WeightMatrix w, float[] x, float[] out, int batch, int start, int end) {
         int rows = (int) w.rows();
         int cols = (int) w.cols();
-        float[] tile = new float[TILE_ROWS * CHUNK_COLS];
+        float[] tile = TILE.get();
         for (int b0 = 0; b0 < batch; b0 += BATCH_BLOCK) {
             int b1 = Math.min(batch, b0 + BATCH_BLOCK);
             for (int k0 = 0; k0 < cols; k0 += CHUNK_COLS) {
