@@ -3,7 +3,7 @@
 # Builds the benchmarks (-Pbench), runs every benchmark in one JMH run on JDK 25 (the copy
 # bandwidth that the kernels are compared with is measured in the same run), keeps JMH's JSON in
 # benchmarks/target/cpu-kernels.json and renders the Markdown table from it.
-#   benchmarks/run.sh                     the full table (about 7 minutes)
+#   benchmarks/run.sh                     the full table (about 8 minutes)
 #   benchmarks/run.sh 'Matmul' -p type=F16   extra arguments go to JMH (a benchmark regex, -p ...)
 #   RETROINFER_JAVA_HOME                  a JDK 25+ to use (else JAVA_HOME if 25+, else /usr/lib/jvm)
 # Run it on an otherwise idle machine: other load makes the memory-bound figures meaningless.
@@ -41,7 +41,7 @@ mvn -B -q -ntp -Pbench -pl benchmarks -am -DskipTests package
 jar=benchmarks/target/benchmarks.jar
 json=benchmarks/target/cpu-kernels.json
 # One fork per benchmark and parameter set; 4 warm-up and 8 measured iterations of 1 s each:
-# about 14 s per line, 27 lines. JMH's 99.9% confidence interval comes from the 8 iterations.
+# about 14 s per line, 30 lines. JMH's 99.9% confidence interval comes from the 8 iterations.
 # The forks get their JVM flags from the benchmarks' @Fork annotations (the launcher's flags).
 jmh=(-f 1 -wi 4 -w 1s -i 8 -r 1s -prof gc -rf json -rff "$json" "$@")
 "$jdk/bin/java" -jar "$jar" "${jmh[@]}"
