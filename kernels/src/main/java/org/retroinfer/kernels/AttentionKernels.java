@@ -3,7 +3,6 @@ package org.retroinfer.kernels;
 import static org.retroinfer.kernels.VectorSupport.FLOAT;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -13,23 +12,19 @@ import jdk.incubator.vector.VectorOperators;
  * of values. A run is {@code tokens} vectors of {@code headDim} values, contiguous in memory, so
  * a GQA group's query heads read each key and value once.
  *
- * <p>Both loops convert each loaded key or value vector once and apply it to up to 4 query heads
- * held in registers; larger groups take several passes over the (by then cached) run. The
- * kernels are single-threaded: callers split runs of tokens or KV heads over the
- * {@link ComputePool}. No method converts at more than two places: an F16 conversion is large
- * once inlined, and a third one pushed C2 past its parse-time node budget, where it stopped
- * inlining and boxed every vector (an order of magnitude slower).
+ * <p>Both loops decode a tile of {@value #TILE} tokens at a time into a per-thread float scratch
+ * (8 KiB at head dimension 128, so it stays in L1) and apply each key or value vector to up to 4
+ * query heads held in registers; larger groups take several passes over the tile. Decoding the
+ * tile first keeps the conversions in one place ({@link Dequantize}) for both storage types.
+ * Measured on runs streamed from memory, tiles of 8 to 16 tokens ran 1.5x faster than 32 or
+ * more. The kernels are single-threaded: callers split runs of tokens or KV heads over the
+ * {@link ComputePool}.
  */
 public final class AttentionKernels {
+    /** Tokens decoded per tile. */
+    static final int TILE = 16;
     private static final int L = FLOAT.length();
-    /**
-     * Tokens per tile of {@link #accumulate}: the tile's values (4 KiB at head dimension 128) stay
-     * in L1 while the head groups and dimension vectors pass over it, and each output vector is
-     * loaded and stored once per tile rather than once per token. Measured on values streamed from
-     * memory, 8 to 16 tokens ran 1.5x faster than 32 or more (the passes over a larger tile hop
-     * through memory in 256-byte strides); below 16 the short loops cost more in cache.
-     */
-    private static final int VALUE_TILE = 16;
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[TILE * 128]);
 
     private AttentionKernels() {}
 
@@ -42,30 +37,34 @@ public final class AttentionKernels {
                               MemorySegment keys, long keysOff, DType type, int tokens,
                               float scale, float[] scores, int scoresOff, int scoresStride) {
         requireHalf(type);
-        long keyBytes = 2L * headDim;
-        for (int t = 0; t < tokens; t += 2) {
-            // An odd last token is paired with itself; its second score is not stored.
-            boolean pair = t + 1 < tokens;
-            long k0 = keysOff + keyBytes * t;
-            long k1 = pair ? k0 + keyBytes : k0;
-            int h = 0;
-            for (; h <= heads - 4; h += 4) {
-                scores4x2(q, qOff + h * headDim, headDim, keys, k0, k1, type, scale, scores,
-                        scoresOff + h * scoresStride + t, scoresStride, pair);
-            }
-            for (; h < heads; h++) {
-                scores1x2(q, qOff + h * headDim, headDim, keys, k0, k1, type, scale, scores,
-                        scoresOff + h * scoresStride + t, pair);
+        float[] tile = scratch(headDim);
+        for (int t0 = 0; t0 < tokens; t0 += TILE) {
+            int n = Math.min(TILE, tokens - t0);
+            Dequantize.row(type, keys, keysOff + 2L * headDim * t0, n * headDim, tile, 0);
+            for (int t = 0; t < n; t += 2) {
+                // An odd last token is paired with itself; its second score is not stored.
+                boolean pair = t + 1 < n;
+                int k0 = t * headDim;
+                int k1 = pair ? k0 + headDim : k0;
+                int s = scoresOff + t0 + t;
+                int h = 0;
+                for (; h <= heads - 4; h += 4) {
+                    scores4x2(q, qOff + h * headDim, headDim, tile, k0, k1, scale, scores, s + h * scoresStride,
+                            scoresStride, pair);
+                }
+                for (; h < heads; h++) {
+                    scores1x2(q, qOff + h * headDim, headDim, tile, k0, k1, scale, scores, s + h * scoresStride, pair);
+                }
             }
         }
     }
 
     /**
-     * Four heads' scores against two keys: each key vector is converted once for four heads, and
-     * the 8 independent FMA chains keep the FMA units busy where one chain per head would wait
-     * on the FMA latency.
+     * Four heads' scores against two keys: each key vector serves four heads, and the 8
+     * independent FMA chains keep the FMA units busy where one chain per head would wait on the
+     * FMA latency.
      */
-    private static void scores4x2(float[] q, int q0, int headDim, MemorySegment keys, long k0, long k1, DType type,
+    private static void scores4x2(float[] q, int q0, int headDim, float[] keys, int k0, int k1,
                                   float scale, float[] scores, int s0, int stride, boolean pair) {
         int q1 = q0 + headDim, q2 = q1 + headDim, q3 = q2 + headDim;
         FloatVector a00 = FloatVector.zero(FLOAT), a10 = FloatVector.zero(FLOAT);
@@ -74,8 +73,8 @@ public final class AttentionKernels {
         FloatVector a21 = FloatVector.zero(FLOAT), a31 = FloatVector.zero(FLOAT);
         int i = 0;
         for (; i <= headDim - L; i += L) {
-            FloatVector key0 = HalfVectors.load(type, keys, k0 + 2L * i);
-            FloatVector key1 = HalfVectors.load(type, keys, k1 + 2L * i);
+            FloatVector key0 = FloatVector.fromArray(FLOAT, keys, k0 + i);
+            FloatVector key1 = FloatVector.fromArray(FLOAT, keys, k1 + i);
             FloatVector query = FloatVector.fromArray(FLOAT, q, q0 + i);
             a00 = key0.fma(query, a00);
             a01 = key1.fma(query, a01);
@@ -89,58 +88,41 @@ public final class AttentionKernels {
             a30 = key0.fma(query, a30);
             a31 = key1.fma(query, a31);
         }
-        float d00 = a00.reduceLanes(VectorOperators.ADD), d10 = a10.reduceLanes(VectorOperators.ADD);
-        float d20 = a20.reduceLanes(VectorOperators.ADD), d30 = a30.reduceLanes(VectorOperators.ADD);
-        float d01 = a01.reduceLanes(VectorOperators.ADD), d11 = a11.reduceLanes(VectorOperators.ADD);
-        float d21 = a21.reduceLanes(VectorOperators.ADD), d31 = a31.reduceLanes(VectorOperators.ADD);
-        if (i < headDim) {
-            d00 += tail(q, q0, keys, k0, type, i, headDim);
-            d10 += tail(q, q1, keys, k0, type, i, headDim);
-            d20 += tail(q, q2, keys, k0, type, i, headDim);
-            d30 += tail(q, q3, keys, k0, type, i, headDim);
-            d01 += tail(q, q0, keys, k1, type, i, headDim);
-            d11 += tail(q, q1, keys, k1, type, i, headDim);
-            d21 += tail(q, q2, keys, k1, type, i, headDim);
-            d31 += tail(q, q3, keys, k1, type, i, headDim);
-        }
-        scores[s0] = scale * d00;
-        scores[s0 + stride] = scale * d10;
-        scores[s0 + 2 * stride] = scale * d20;
-        scores[s0 + 3 * stride] = scale * d30;
+        scores[s0] = scale * (a00.reduceLanes(VectorOperators.ADD) + tail(q, q0, keys, k0, i, headDim));
+        scores[s0 + stride] = scale * (a10.reduceLanes(VectorOperators.ADD) + tail(q, q1, keys, k0, i, headDim));
+        scores[s0 + 2 * stride] = scale * (a20.reduceLanes(VectorOperators.ADD) + tail(q, q2, keys, k0, i, headDim));
+        scores[s0 + 3 * stride] = scale * (a30.reduceLanes(VectorOperators.ADD) + tail(q, q3, keys, k0, i, headDim));
         if (pair) {
-            scores[s0 + 1] = scale * d01;
-            scores[s0 + stride + 1] = scale * d11;
-            scores[s0 + 2 * stride + 1] = scale * d21;
-            scores[s0 + 3 * stride + 1] = scale * d31;
+            scores[s0 + 1] = scale * (a01.reduceLanes(VectorOperators.ADD) + tail(q, q0, keys, k1, i, headDim));
+            scores[s0 + stride + 1] = scale * (a11.reduceLanes(VectorOperators.ADD) + tail(q, q1, keys, k1, i, headDim));
+            scores[s0 + 2 * stride + 1] =
+                    scale * (a21.reduceLanes(VectorOperators.ADD) + tail(q, q2, keys, k1, i, headDim));
+            scores[s0 + 3 * stride + 1] =
+                    scale * (a31.reduceLanes(VectorOperators.ADD) + tail(q, q3, keys, k1, i, headDim));
         }
     }
 
     /** One head's scores against two keys. */
-    private static void scores1x2(float[] q, int q0, int headDim, MemorySegment keys, long k0, long k1, DType type,
+    private static void scores1x2(float[] q, int q0, int headDim, float[] keys, int k0, int k1,
                                   float scale, float[] scores, int s0, boolean pair) {
         FloatVector a0 = FloatVector.zero(FLOAT), a1 = FloatVector.zero(FLOAT);
         int i = 0;
         for (; i <= headDim - L; i += L) {
             FloatVector query = FloatVector.fromArray(FLOAT, q, q0 + i);
-            a0 = HalfVectors.load(type, keys, k0 + 2L * i).fma(query, a0);
-            a1 = HalfVectors.load(type, keys, k1 + 2L * i).fma(query, a1);
+            a0 = FloatVector.fromArray(FLOAT, keys, k0 + i).fma(query, a0);
+            a1 = FloatVector.fromArray(FLOAT, keys, k1 + i).fma(query, a1);
         }
-        float d0 = a0.reduceLanes(VectorOperators.ADD), d1 = a1.reduceLanes(VectorOperators.ADD);
-        if (i < headDim) {
-            d0 += tail(q, q0, keys, k0, type, i, headDim);
-            d1 += tail(q, q0, keys, k1, type, i, headDim);
-        }
-        scores[s0] = scale * d0;
+        scores[s0] = scale * (a0.reduceLanes(VectorOperators.ADD) + tail(q, q0, keys, k0, i, headDim));
         if (pair) {
-            scores[s0 + 1] = scale * d1;
+            scores[s0 + 1] = scale * (a1.reduceLanes(VectorOperators.ADD) + tail(q, q0, keys, k1, i, headDim));
         }
     }
 
     /** The scalar rest of a query·key dot product, dimensions [from, headDim). */
-    private static float tail(float[] q, int qOff, MemorySegment keys, long k, DType type, int from, int headDim) {
+    private static float tail(float[] q, int qOff, float[] keys, int k, int from, int headDim) {
         float sum = 0;
         for (int i = from; i < headDim; i++) {
-            sum += q[qOff + i] * Half.toFloat(type, keys.get(ValueLayout.JAVA_SHORT_UNALIGNED, k + 2L * i));
+            sum += q[qOff + i] * keys[k + i];
         }
         return sum;
     }
@@ -153,45 +135,44 @@ public final class AttentionKernels {
                                   MemorySegment values, long valuesOff, DType type, int tokens, int headDim,
                                   float[] out, int outOff) {
         requireHalf(type);
-        for (int t0 = 0; t0 < tokens; t0 += VALUE_TILE) {
-            int t1 = Math.min(tokens, t0 + VALUE_TILE);
-            long tile = valuesOff + 2L * headDim * t0;
+        float[] tile = scratch(headDim);
+        for (int t0 = 0; t0 < tokens; t0 += TILE) {
+            int n = Math.min(TILE, tokens - t0);
+            Dequantize.row(type, values, valuesOff + 2L * headDim * t0, n * headDim, tile, 0);
             int i = 0;
             for (; i <= headDim - L; i += L) {
                 int h = 0;
                 for (; h <= heads - 4; h += 4) {
-                    accumulate4(p, pOff + h * pStride + t0, pStride, t1 - t0, values, tile + 2L * i, 2L * headDim, type,
-                            out, outOff + h * headDim + i, headDim);
+                    accumulate4(p, pOff + h * pStride + t0, pStride, n, tile, i, headDim, out, outOff + h * headDim + i);
                 }
                 for (; h < heads; h++) {
-                    accumulate1(p, pOff + h * pStride + t0, t1 - t0, values, tile + 2L * i, 2L * headDim, type,
-                            out, outOff + h * headDim + i);
+                    accumulate1(p, pOff + h * pStride + t0, n, tile, i, headDim, out, outOff + h * headDim + i);
                 }
             }
             for (; i < headDim; i++) {
-                for (int t = t0; t < t1; t++) {
-                    float value = Half.toFloat(type,
-                            values.get(ValueLayout.JAVA_SHORT_UNALIGNED, valuesOff + 2L * (headDim * (long) t + i)));
-                    for (int h = 0; h < heads; h++) {
-                        out[outOff + h * headDim + i] += p[pOff + h * pStride + t] * value;
+                for (int h = 0; h < heads; h++) {
+                    float sum = out[outOff + h * headDim + i];
+                    for (int t = 0; t < n; t++) {
+                        sum += p[pOff + h * pStride + t0 + t] * tile[t * headDim + i];
                     }
+                    out[outOff + h * headDim + i] = sum;
                 }
             }
         }
     }
 
     /**
-     * One vector of dimensions of four heads' outputs, over a tile of tokens: each value vector
-     * is converted once and weighted by the four heads' probabilities.
+     * One vector of dimensions (from {@code i}) of four heads' outputs, over a tile of tokens:
+     * each value vector is weighted by the four heads' probabilities.
      */
-    private static void accumulate4(float[] p, int p0, int pStride, int tokens, MemorySegment values, long v,
-                                    long valueStride, DType type, float[] out, int o0, int headDim) {
+    private static void accumulate4(float[] p, int p0, int pStride, int tokens, float[] tile, int i, int headDim,
+                                    float[] out, int o0) {
         int p1 = p0 + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
         int o1 = o0 + headDim, o2 = o1 + headDim, o3 = o2 + headDim;
         FloatVector a0 = FloatVector.fromArray(FLOAT, out, o0), a1 = FloatVector.fromArray(FLOAT, out, o1);
         FloatVector a2 = FloatVector.fromArray(FLOAT, out, o2), a3 = FloatVector.fromArray(FLOAT, out, o3);
         for (int t = 0; t < tokens; t++) {
-            FloatVector value = HalfVectors.load(type, values, v + valueStride * t);
+            FloatVector value = FloatVector.fromArray(FLOAT, tile, t * headDim + i);
             a0 = value.fma(FloatVector.broadcast(FLOAT, p[p0 + t]), a0);
             a1 = value.fma(FloatVector.broadcast(FLOAT, p[p1 + t]), a1);
             a2 = value.fma(FloatVector.broadcast(FLOAT, p[p2 + t]), a2);
@@ -203,11 +184,11 @@ public final class AttentionKernels {
         a3.intoArray(out, o3);
     }
 
-    private static void accumulate1(float[] p, int p0, int tokens, MemorySegment values, long v, long valueStride,
-                                    DType type, float[] out, int o0) {
+    private static void accumulate1(float[] p, int p0, int tokens, float[] tile, int i, int headDim,
+                                    float[] out, int o0) {
         FloatVector a = FloatVector.fromArray(FLOAT, out, o0);
         for (int t = 0; t < tokens; t++) {
-            a = HalfVectors.load(type, values, v + valueStride * t).fma(FloatVector.broadcast(FLOAT, p[p0 + t]), a);
+            a = FloatVector.fromArray(FLOAT, tile, t * headDim + i).fma(FloatVector.broadcast(FLOAT, p[p0 + t]), a);
         }
         a.intoArray(out, o0);
     }
@@ -215,13 +196,21 @@ public final class AttentionKernels {
     /** Stores {@code src[srcOff .. srcOff + n)} as F16 or BF16 at byte {@code dstOff} of {@code dst}. */
     public static void store(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, DType type) {
         requireHalf(type);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            HalfVectors.store(type, FloatVector.fromArray(FLOAT, src, srcOff + i), dst, dstOff + 2L * i);
+        if (type == DType.F16) {
+            HalfVectors.encodeF16(src, srcOff, n, dst, dstOff);
+        } else {
+            HalfVectors.encodeBf16(src, srcOff, n, dst, dstOff);
         }
-        for (; i < n; i++) {
-            dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, dstOff + 2L * i, Half.fromFloat(type, src[srcOff + i]));
+    }
+
+    /** This thread's tile scratch, grown to hold {@value #TILE} tokens of {@code headDim} floats. */
+    private static float[] scratch(int headDim) {
+        float[] tile = SCRATCH.get();
+        if (tile.length < TILE * headDim) {
+            tile = new float[TILE * headDim];
+            SCRATCH.set(tile);
         }
+        return tile;
     }
 
     private static void requireHalf(DType type) {
