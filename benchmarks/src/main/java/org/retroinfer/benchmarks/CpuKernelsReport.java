@@ -106,6 +106,7 @@ public final class CpuKernelsReport {
                 - **GB/s** of a kernel counts the bytes of weights (matmul) or of keys/values \
                 (attention) it reads per second; **% of copy** divides that by the copy bandwidth of the \
                 same run. Batch-1 matmuls and attention are bound by memory bandwidth.
+                - **matmul batch 1, mixed** runs one 4096 × 4096 matrix of each type per op in one JVM                 (the other lines fork a JVM per type), as a model with differently typed tensors does.
                 - **matmul prefill** multiplies 8192 × 8192 weights by a batch of activation rows: bound \
                 by arithmetic, so its figure is GFLOP/s (2·rows·cols·batch per op).
                 - **attention** is one layer of Llama 3 8B shapes at the given context: 8 KV heads × 4 \
@@ -142,6 +143,9 @@ public final class CpuKernelsReport {
                 yield new Row("matmul batch 1", type + " " + shape, ms, error, MatmulBenchmark.weightBytes(type, shape),
                         MatmulBenchmark.flops(shape, 1), allocated);
             }
+            case "MatmulMixedBenchmark.multiplyEachType" -> new Row("matmul batch 1, mixed",
+                    "F32+F16+BF16+Q8_0+Q4_0 " + MatmulMixedBenchmark.SHAPE + " in one JVM", ms, error,
+                    MatmulMixedBenchmark.weightBytes(), 5 * MatmulBenchmark.flops(MatmulMixedBenchmark.SHAPE, 1), allocated);
             case "MatmulPrefillBenchmark.multiply" -> {
                 DType type = DType.valueOf(params.path("type").asText());
                 int batch = params.path("batch").asInt();
