@@ -39,7 +39,8 @@ public final class CpuKernelsReport {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 2) {
-            System.err.println("usage: CpuKernelsReport results.json out.md [machine=..] [cores=..] [date=..] [command=..]");
+            System.err.println("usage: CpuKernelsReport results.json out.md"
+                    + " [machine=..] [cores=..] [date=..] [command=..]");
             System.exit(2);
         }
         Map<String, String> facts = new LinkedHashMap<>();
@@ -64,7 +65,8 @@ public final class CpuKernelsReport {
         String jvmArgs = "";
         for (JsonNode result : results) {
             rows.add(row(result));
-            jdk = result.path("vmName").asText() + " " + result.path("jdkVersion").asText() + " (" + result.path("vmVersion").asText() + ")";
+            jdk = result.path("vmName").asText() + " " + result.path("jdkVersion").asText()
+                    + " (" + result.path("vmVersion").asText() + ")";
             List<String> flags = new ArrayList<>();
             result.path("jvmArgs").forEach(flag -> flags.add(flag.asText()));
             jvmArgs = String.join(" ", flags);
@@ -106,15 +108,18 @@ public final class CpuKernelsReport {
                 - **GB/s** of a kernel counts the bytes of weights (matmul) or of keys/values \
                 (attention) it reads per second; **% of copy** divides that by the copy bandwidth of the \
                 same run. Batch-1 matmuls and attention are bound by memory bandwidth.
-                - **matmul batch 1, mixed** runs one 4096 × 4096 matrix of each type per op in one JVM                 (the other lines fork a JVM per type), as a model with differently typed tensors does.
+                - **matmul batch 1, mixed** runs one 4096 × 4096 matrix of each type per op in one JVM \
+                (the other lines fork a JVM per type), as a model with differently typed tensors does.
                 - **matmul prefill** multiplies 8192 × 8192 weights by a batch of activation rows: bound \
                 by arithmetic, so its figure is GFLOP/s (2·rows·cols·batch per op).
                 - **attention** is one layer of Llama 3 8B shapes at the given context: 8 KV heads × 4 \
                 query heads, head dimension 128; each KV head's keys (and values) are one contiguous run, \
                 64 MiB per layer at 32K tokens; `step` is scores + softmax + weighted values.
-                - **softmax, swiglu, rmsNorm** run on data in cache (Llama 3 8B sizes); they are small                 next to the matmuls and listed to show they are vectorised and allocate nothing.
-                - **allocated B/op** (JMH's gc profiler) is the pool's per-call bookkeeping; thousands of \
-                bytes per op would mean a kernel boxes vectors (C2 failed to inline it) and runs slowly.
+                - **softmax, swiglu, rmsNorm** run on data in cache (Llama 3 8B sizes); they are small \
+                next to the matmuls and listed to show they are vectorised and allocate nothing.
+                - **allocated B/op** (JMH's gc profiler) is the pool's per-call bookkeeping (and, for ops \
+                of a quarter second, JMH's own per-iteration objects); a kernel that boxes its vectors \
+                (C2 failed to inline it) allocates megabytes per op at these sizes and runs many times slower.
                 """);
         return md.toString();
     }
