@@ -40,10 +40,10 @@ mvn -B -q -ntp -Pbench -pl benchmarks -am -DskipTests package
 
 jar=benchmarks/target/benchmarks.jar
 json=benchmarks/target/cpu-kernels.json
-# One fork per benchmark and parameter set; 4 warm-up and 8 measured iterations of 1 s each:
-# about 14 s per line, 31 lines. JMH's 99.9% confidence interval comes from the 8 iterations.
+# One fork per benchmark and parameter set; 3 warm-up and 8 measured iterations of 1 s each:
+# about 13 s per line, 31 lines. JMH's 99.9% confidence interval comes from the 8 iterations.
 # The forks get their JVM flags from the benchmarks' @Fork annotations (the launcher's flags).
-jmh=(-f 1 -wi 4 -w 1s -i 8 -r 1s -prof gc -rf json -rff "$json" "$@")
+jmh=(-f 1 -wi 3 -w 1s -i 8 -r 1s -prof gc -rf json -rff "$json" "$@")
 "$jdk/bin/java" -jar "$jar" "${jmh[@]}"
 
 machine=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
