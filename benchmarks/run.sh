@@ -3,7 +3,7 @@
 # Builds the benchmarks (-Pbench), runs every benchmark in one JMH run on JDK 25 (the copy
 # bandwidth that the kernels are compared with is measured in the same run), keeps JMH's JSON in
 # benchmarks/target/cpu-kernels.json and renders the Markdown table from it.
-#   benchmarks/run.sh                     the full table (about 7 minutes)
+#   benchmarks/run.sh                     the full table (about 8 minutes)
 #   benchmarks/run.sh 'Matmul' -p type=F16   extra arguments go to JMH (a benchmark regex, -p ...)
 #   RETROINFER_JAVA_HOME                  a JDK 25+ to use (else JAVA_HOME if 25+, else /usr/lib/jvm)
 # Run it on an otherwise idle machine: other load makes the memory-bound figures meaningless.
@@ -40,13 +40,13 @@ mvn -B -q -ntp -Pbench -pl benchmarks -am -DskipTests package
 
 jar=benchmarks/target/benchmarks.jar
 json=benchmarks/target/cpu-kernels.json
-flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
-# One fork per benchmark and parameter set; 4 warm-up and 8 measured iterations of 1 s each:
-# about 14 s per line, 27 lines. JMH's 99.9% confidence interval comes from the 8 iterations.
-jmh=(-f 1 -wi 4 -w 1s -i 8 -r 1s -prof gc -rf json -rff "$json" "$@")
-"$jdk/bin/java" "${flags[@]}" -jar "$jar" "${jmh[@]}"
+# One fork per benchmark and parameter set; 3 warm-up and 8 measured iterations of 1 s each:
+# about 13 s per line, 31 lines. JMH's 99.9% confidence interval comes from the 8 iterations.
+# The forks get their JVM flags from the benchmarks' @Fork annotations (the launcher's flags).
+jmh=(-f 1 -wi 3 -w 1s -i 8 -r 1s -prof gc -rf json -rff "$json" "$@")
+"$jdk/bin/java" -jar "$jar" "${jmh[@]}"
 
 machine=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
-"$jdk/bin/java" "${flags[@]}" -cp "$jar" org.retroinfer.benchmarks.CpuKernelsReport "$json" docs/benchmarks/cpu-kernels.md \
+"$jdk/bin/java" --add-modules jdk.incubator.vector -cp "$jar" org.retroinfer.benchmarks.CpuKernelsReport "$json" docs/benchmarks/cpu-kernels.md \
   "machine=${machine:-unknown CPU}" "cores=$(nproc)" "date=$(date -u +%Y-%m-%dT%H:%MZ)" \
   "command=benchmarks/run.sh${*:+ $*} (java -jar $jar ${jmh[*]})"

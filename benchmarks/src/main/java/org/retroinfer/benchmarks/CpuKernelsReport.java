@@ -39,7 +39,8 @@ public final class CpuKernelsReport {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 2) {
-            System.err.println("usage: CpuKernelsReport results.json out.md [machine=..] [cores=..] [date=..] [command=..]");
+            System.err.println("usage: CpuKernelsReport results.json out.md"
+                    + " [machine=..] [cores=..] [date=..] [command=..]");
             System.exit(2);
         }
         Map<String, String> facts = new LinkedHashMap<>();
@@ -64,7 +65,8 @@ public final class CpuKernelsReport {
         String jvmArgs = "";
         for (JsonNode result : results) {
             rows.add(row(result));
-            jdk = result.path("vmName").asText() + " " + result.path("jdkVersion").asText() + " (" + result.path("vmVersion").asText() + ")";
+            jdk = result.path("vmName").asText() + " " + result.path("jdkVersion").asText()
+                    + " (" + result.path("vmVersion").asText() + ")";
             List<String> flags = new ArrayList<>();
             result.path("jvmArgs").forEach(flag -> flags.add(flag.asText()));
             jvmArgs = String.join(" ", flags);
@@ -90,7 +92,7 @@ public final class CpuKernelsReport {
         md.append("|---|---|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             md.append("| ").append(r.kernel()).append(" | ").append(r.params()).append(" | ");
-            md.append(String.format(Locale.ROOT, "%.3f ± %.3f | ", r.ms(), r.error()));
+            md.append(String.format(Locale.ROOT, "%.4g ± %.2g | ", r.ms(), r.error()));
             md.append(r.bytes() > 0 ? String.format(Locale.ROOT, "%.1f | ", r.gbPerSecond()) : "– | ");
             md.append(r.bytes() > 0 && copy != null && r != copy
                     ? String.format(Locale.ROOT, "%.0f%% | ", 100 * r.gbPerSecond() / copy.gbPerSecond()) : "– | ");
@@ -106,13 +108,18 @@ public final class CpuKernelsReport {
                 - **GB/s** of a kernel counts the bytes of weights (matmul) or of keys/values \
                 (attention) it reads per second; **% of copy** divides that by the copy bandwidth of the \
                 same run. Batch-1 matmuls and attention are bound by memory bandwidth.
+                - **matmul batch 1, mixed** runs one 4096 × 4096 matrix of each type per op in one JVM \
+                (the other lines fork a JVM per type), as a model with differently typed tensors does.
                 - **matmul prefill** multiplies 8192 × 8192 weights by a batch of activation rows: bound \
                 by arithmetic, so its figure is GFLOP/s (2·rows·cols·batch per op).
                 - **attention** is one layer of Llama 3 8B shapes at the given context: 8 KV heads × 4 \
                 query heads, head dimension 128; each KV head's keys (and values) are one contiguous run, \
                 64 MiB per layer at 32K tokens; `step` is scores + softmax + weighted values.
-                - **allocated B/op** (JMH's gc profiler) is the pool's per-call bookkeeping; thousands of \
-                bytes per op would mean a kernel boxes vectors (C2 failed to inline it) and runs slowly.
+                - **softmax, swiglu, rmsNorm** run on data in cache (Llama 3 8B sizes); they are small \
+                next to the matmuls and listed to show they are vectorised and allocate nothing.
+                - **allocated B/op** (JMH's gc profiler) is the pool's per-call bookkeeping (and, for ops \
+                of a quarter second, JMH's own per-iteration objects); a kernel that boxes its vectors \
+                (C2 failed to inline it) allocates megabytes per op at these sizes and runs many times slower.
                 """);
         return md.toString();
     }
@@ -122,12 +129,14 @@ public final class CpuKernelsReport {
         String simple = benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1);
         JsonNode params = result.path("params");
         JsonNode metric = result.path("primaryMetric");
-        if (!metric.path("scoreUnit").asText().equals("ms/op")) {
-            throw new IllegalArgumentException(benchmark + " reports " + metric.path("scoreUnit").asText()
-                    + "; the report expects ms/op (average time)");
-        }
-        double ms = metric.path("score").asDouble();
-        double error = metric.path("scoreError").asDouble();
+        double toMs = switch (metric.path("scoreUnit").asText()) {
+            case "ms/op" -> 1;
+            case "us/op" -> 1e-3;
+            default -> throw new IllegalArgumentException(benchmark + " reports " + metric.path("scoreUnit").asText()
+                    + "; the report expects average times in ms/op or us/op");
+        };
+        double ms = metric.path("score").asDouble() * toMs;
+        double error = metric.path("scoreError").asDouble() * toMs;
         JsonNode alloc = result.path("secondaryMetrics").path("gc.alloc.rate.norm");
         double allocated = alloc.isMissingNode() ? Double.NaN : alloc.path("score").asDouble();
         return switch (simple) {
@@ -139,6 +148,9 @@ public final class CpuKernelsReport {
                 yield new Row("matmul batch 1", type + " " + shape, ms, error, MatmulBenchmark.weightBytes(type, shape),
                         MatmulBenchmark.flops(shape, 1), allocated);
             }
+            case "MatmulMixedBenchmark.multiplyEachType" -> new Row("matmul batch 1, mixed",
+                    "F32+F16+BF16+Q8_0+Q4_0 " + MatmulMixedBenchmark.SHAPE + " in one JVM", ms, error,
+                    MatmulMixedBenchmark.weightBytes(), 5 * MatmulBenchmark.flops(MatmulMixedBenchmark.SHAPE, 1), allocated);
             case "MatmulPrefillBenchmark.multiply" -> {
                 DType type = DType.valueOf(params.path("type").asText());
                 int batch = params.path("batch").asInt();
@@ -152,6 +164,12 @@ public final class CpuKernelsReport {
                 yield new Row("attention " + op, params.path("type").asText() + ", " + tokens + " tokens", ms, error,
                         bytes, 0, allocated);
             }
+            case "VectorMathBenchmark.softmax" -> new Row("softmax", VectorMathBenchmark.SCORES + " scores", ms, error,
+                    0, 0, allocated);
+            case "VectorMathBenchmark.swiglu" -> new Row("swiglu", VectorMathBenchmark.HIDDEN + " activations", ms,
+                    error, 0, 0, allocated);
+            case "VectorMathBenchmark.rmsNorm" -> new Row("rmsNorm", VectorMathBenchmark.MODEL + " values", ms, error,
+                    0, 0, allocated);
             default -> throw new UncheckedIOException(new IOException("unknown benchmark " + benchmark
                     + "; teach CpuKernelsReport what it reads or computes"));
         };

@@ -67,8 +67,8 @@ public final class ComputePool {
         CountDownLatch done = new CountDownLatch(parts - 1);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         for (int p = 1; p < parts; p++) {
-            int start = (int) ((long) grains * p / parts) * grain;
-            int end = Math.min(n, (int) ((long) grains * (p + 1) / parts) * grain);
+            int start = (int) ((long) grains * p / parts * grain);
+            int end = (int) Math.min(n, (long) grains * (p + 1) / parts * grain);
             WORKERS.execute(() -> {
                 try {
                     body.run(start, end);
@@ -81,7 +81,7 @@ public final class ComputePool {
         }
         INSIDE.set(true);
         try {
-            body.run(0, Math.min(n, grains / parts * grain));
+            body.run(0, (int) Math.min(n, (long) grains / parts * grain));
         } catch (Throwable t) {
             record(failure, t);
         } finally {

@@ -25,12 +25,7 @@ public final class Matmul {
         checkLength("x", x, (long) batch * cols);
         checkLength("out", out, (long) batch * rows);
         if (batch == 1) {
-            long rowBytes = w.rowBytes();
-            ComputePool.forRange(rows, ROW_GRAIN, (start, end) -> {
-                for (int r = start; r < end; r++) {
-                    out[r] = RowDot.dot(w.type(), w.data(), r * rowBytes, x, 0, cols);
-                }
-            });
+            ComputePool.forRange(rows, ROW_GRAIN, (start, end) -> RowDot.rows(w, x, out, start, end));
         } else if (batch > 1) {
             BatchMatmul.multiply(w, x, out, batch);
         }

@@ -1,111 +1,177 @@
 package org.retroinfer.kernels;
 
+import static org.retroinfer.kernels.VectorSupport.BYTE;
 import static org.retroinfer.kernels.VectorSupport.FLOAT;
+import static org.retroinfer.kernels.VectorSupport.HALF;
+import static org.retroinfer.kernels.VectorSupport.INT;
 import static org.retroinfer.kernels.VectorSupport.ORDER;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The dot product of one stored weight row with a float vector, reading the row straight from
- * its segment and converting in registers: the whole work of a decode-time (batch 1) matmul,
- * which streams every weight byte once and is bound by memory bandwidth.
+ * Dot products of stored weight rows with a float vector, reading each row straight from its
+ * segment and converting in registers: the whole work of a decode-time (batch 1) matmul, which
+ * streams every weight byte once and is bound by memory bandwidth.
  *
- * <p>Each loop keeps two independent accumulators, enough to hide the FMA latency behind the
- * conversions, and small enough that C2 inlines the whole body (a larger unroll exceeded its
- * inlining budget for F16 and ran several times slower, boxing vectors).
+ * <p>Each loop converts at most two vectors per iteration, with the formulas of
+ * {@link HalfVectors} and {@link QuantBlocks} written out in place (vectors never cross a method
+ * boundary of ours, see {@link HalfVectors}); F16 and BF16 keep two accumulators, enough to hide
+ * the FMA latency behind the conversions. Quantised rows take one block per iteration with a
+ * single accumulator and let C2 unroll: unrolled by hand, the loop ran out of C2's node budget.
  */
 final class RowDot {
     private static final int L = FLOAT.length();
 
     private RowDot() {}
 
-    /** Σ_c row[c]·x[xOff + c] for c < n, the row starting at byte {@code offset} of {@code data}. */
-    static float dot(DType type, MemorySegment data, long offset, float[] x, int xOff, int n) {
-        return switch (type) {
-            case F32 -> f32(data, offset, x, xOff, n);
-            case F16, BF16 -> halves(type, data, offset, x, xOff, n);
-            case Q8_0 -> q8(data, offset, x, xOff, n / QuantBlocks.VALUES);
-            case Q4_0 -> q4(data, offset, x, xOff, n / QuantBlocks.VALUES);
-        };
+    /** {@code out[r] = row r · x[0 .. cols)} for rows r in [start, end) of {@code w}. */
+    static void rows(WeightMatrix w, float[] x, float[] out, int start, int end) {
+        MemorySegment data = w.data();
+        long rowBytes = w.rowBytes();
+        int cols = (int) w.cols();
+        switch (w.type()) {
+            case F32 -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = f32(data, r * rowBytes, x, cols);
+                }
+            }
+            case F16 -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = f16(data, r * rowBytes, x, cols);
+                }
+            }
+            case BF16 -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = bf16(data, r * rowBytes, x, cols);
+                }
+            }
+            case Q8_0 -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = q8(data, r * rowBytes, x, cols / QuantBlocks.VALUES);
+                }
+            }
+            case Q4_0 -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = q4(data, r * rowBytes, x, cols / QuantBlocks.VALUES);
+                }
+            }
+        }
     }
 
-    private static float f32(MemorySegment data, long offset, float[] x, int xOff, int n) {
+    private static float f32(MemorySegment data, long offset, float[] x, int n) {
         FloatVector acc0 = FloatVector.zero(FLOAT), acc1 = FloatVector.zero(FLOAT);
         int i = 0;
         for (; i <= n - 2 * L; i += 2 * L) {
             acc0 = FloatVector.fromMemorySegment(FLOAT, data, offset + 4L * i, ORDER)
-                    .fma(FloatVector.fromArray(FLOAT, x, xOff + i), acc0);
+                    .fma(FloatVector.fromArray(FLOAT, x, i), acc0);
             acc1 = FloatVector.fromMemorySegment(FLOAT, data, offset + 4L * (i + L), ORDER)
-                    .fma(FloatVector.fromArray(FLOAT, x, xOff + i + L), acc1);
-        }
-        if (i <= n - L) {
-            acc0 = FloatVector.fromMemorySegment(FLOAT, data, offset + 4L * i, ORDER)
-                    .fma(FloatVector.fromArray(FLOAT, x, xOff + i), acc0);
-            i += L;
+                    .fma(FloatVector.fromArray(FLOAT, x, i + L), acc1);
         }
         float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            sum += data.get(ValueLayout.JAVA_FLOAT_UNALIGNED, offset + 4L * i) * x[xOff + i];
+            sum += data.get(ValueLayout.JAVA_FLOAT_UNALIGNED, offset + 4L * i) * x[i];
         }
         return sum;
     }
 
-    private static float halves(DType type, MemorySegment data, long offset, float[] x, int xOff, int n) {
+    /** F16 decoded as in {@link HalfVectors#decodeF16}. */
+    private static float f16(MemorySegment data, long offset, float[] x, int n) {
         FloatVector acc0 = FloatVector.zero(FLOAT), acc1 = FloatVector.zero(FLOAT);
         int i = 0;
         for (; i <= n - 2 * L; i += 2 * L) {
-            acc0 = HalfVectors.load(type, data, offset + 2L * i).fma(FloatVector.fromArray(FLOAT, x, xOff + i), acc0);
-            acc1 = HalfVectors.load(type, data, offset + 2L * (i + L))
-                    .fma(FloatVector.fromArray(FLOAT, x, xOff + i + L), acc1);
-        }
-        if (i <= n - L) {
-            acc0 = HalfVectors.load(type, data, offset + 2L * i).fma(FloatVector.fromArray(FLOAT, x, xOff + i), acc0);
-            i += L;
+            IntVector bits = (IntVector) ShortVector.fromMemorySegment(HALF, data, offset + 2L * i, ORDER)
+                    .convertShape(VectorOperators.S2I, INT, 0);
+            VectorMask<Integer> infOrNan = bits.and(HalfVectors.F16_EXPONENT)
+                    .compare(VectorOperators.EQ, HalfVectors.F16_EXPONENT);
+            FloatVector w = bits.lanewise(VectorOperators.LSHL, 13).and(HalfVectors.F16_SIGN_EXPONENT_MANTISSA)
+                    .reinterpretAsFloats().mul(HalfVectors.F16_TO_F32_SCALE)
+                    .reinterpretAsInts().lanewise(VectorOperators.OR, HalfVectors.F32_EXPONENT, infOrNan)
+                    .reinterpretAsFloats();
+            acc0 = w.fma(FloatVector.fromArray(FLOAT, x, i), acc0);
+
+            bits = (IntVector) ShortVector.fromMemorySegment(HALF, data, offset + 2L * (i + L), ORDER)
+                    .convertShape(VectorOperators.S2I, INT, 0);
+            infOrNan = bits.and(HalfVectors.F16_EXPONENT).compare(VectorOperators.EQ, HalfVectors.F16_EXPONENT);
+            w = bits.lanewise(VectorOperators.LSHL, 13).and(HalfVectors.F16_SIGN_EXPONENT_MANTISSA)
+                    .reinterpretAsFloats().mul(HalfVectors.F16_TO_F32_SCALE)
+                    .reinterpretAsInts().lanewise(VectorOperators.OR, HalfVectors.F32_EXPONENT, infOrNan)
+                    .reinterpretAsFloats();
+            acc1 = w.fma(FloatVector.fromArray(FLOAT, x, i + L), acc1);
         }
         float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            sum += Half.toFloat(type, data.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset + 2L * i)) * x[xOff + i];
+            sum += Float.float16ToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset + 2L * i)) * x[i];
         }
         return sum;
     }
 
-    /**
-     * Blocks are summed unscaled, then scaled once: Σ_blocks d·(Σ_j q_j·x_j). One block per
-     * iteration and a single accumulator: C2 unrolls the loop itself after inlining, whereas
-     * unrolling it by hand ran out of C2's parse-time node budget (the block's scale read was then
-     * left as a call, which spills every vector register) and was 2.5x slower.
-     */
-    private static float q8(MemorySegment data, long offset, float[] x, int xOff, int blocks) {
+    /** BF16 decoded as in {@link HalfVectors#decodeBf16}. */
+    private static float bf16(MemorySegment data, long offset, float[] x, int n) {
+        FloatVector acc0 = FloatVector.zero(FLOAT), acc1 = FloatVector.zero(FLOAT);
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            FloatVector w0 = ShortVector.fromMemorySegment(HALF, data, offset + 2L * i, ORDER)
+                    .convertShape(VectorOperators.S2I, INT, 0).reinterpretAsInts()
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = ShortVector.fromMemorySegment(HALF, data, offset + 2L * (i + L), ORDER)
+                    .convertShape(VectorOperators.S2I, INT, 0).reinterpretAsInts()
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = w0.fma(FloatVector.fromArray(FLOAT, x, i), acc0);
+            acc1 = w1.fma(FloatVector.fromArray(FLOAT, x, i + L), acc1);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += Half.bf16ToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset + 2L * i)) * x[i];
+        }
+        return sum;
+    }
+
+    /** Q8_0 loaded as in {@link QuantBlocks#decodeQ8}; blocks are summed unscaled, then scaled once. */
+    private static float q8(MemorySegment data, long offset, float[] x, int blocks) {
         FloatVector acc = FloatVector.zero(FLOAT);
         for (int b = 0; b < blocks; b++) {
             long block = offset + 34L * b;
-            int xb = xOff + QuantBlocks.VALUES * b;
+            int xb = QuantBlocks.VALUES * b;
             FloatVector sum = FloatVector.zero(FLOAT);
             for (int first = 0; first < QuantBlocks.VALUES; first += L) {
-                sum = QuantBlocks.q8(data, block, first).fma(FloatVector.fromArray(FLOAT, x, xb + first), sum);
+                ByteVector q = QuantBlocks.MASKED_LOADS
+                        ? ByteVector.fromMemorySegment(BYTE, data, block + 2 + first, ORDER, QuantBlocks.FIRST_LANES)
+                        : ByteVector.fromMemorySegment(BYTE, data, block + 2 + first, ORDER);
+                sum = ((FloatVector) q.convertShape(VectorOperators.B2F, FLOAT, 0))
+                        .fma(FloatVector.fromArray(FLOAT, x, xb + first), sum);
             }
-            acc = sum.fma(FloatVector.broadcast(FLOAT, QuantBlocks.scale(data, block)), acc);
+            float d = Float.float16ToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, block));
+            acc = sum.fma(FloatVector.broadcast(FLOAT, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** As {@link #q8}; each load of packed bytes serves a low-nibble and a high-nibble vector. */
-    private static float q4(MemorySegment data, long offset, float[] x, int xOff, int blocks) {
+    /** Q4_0 loaded as in {@link QuantBlocks#decodeQ4}; each load of packed bytes serves two vectors. */
+    private static float q4(MemorySegment data, long offset, float[] x, int blocks) {
         FloatVector acc = FloatVector.zero(FLOAT);
         for (int b = 0; b < blocks; b++) {
             long block = offset + 18L * b;
-            int xb = xOff + QuantBlocks.VALUES * b;
+            int xb = QuantBlocks.VALUES * b;
             FloatVector sum = FloatVector.zero(FLOAT);
             for (int first = 0; first < QuantBlocks.VALUES / 2; first += L) {
-                IntVector packed = QuantBlocks.q4Packed(data, block, first);
-                sum = QuantBlocks.q4Low(packed).fma(FloatVector.fromArray(FLOAT, x, xb + first), sum);
-                sum = QuantBlocks.q4High(packed).fma(FloatVector.fromArray(FLOAT, x, xb + 16 + first), sum);
+                ByteVector q = QuantBlocks.MASKED_LOADS
+                        ? ByteVector.fromMemorySegment(BYTE, data, block + 2 + first, ORDER, QuantBlocks.FIRST_LANES)
+                        : ByteVector.fromMemorySegment(BYTE, data, block + 2 + first, ORDER);
+                IntVector packed = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INT, 0);
+                sum = packed.and(0x0F).or(QuantBlocks.FLOAT_2_POW_23).reinterpretAsFloats().sub(0x1p23f + 8)
+                        .fma(FloatVector.fromArray(FLOAT, x, xb + first), sum);
+                sum = packed.lanewise(VectorOperators.LSHR, 4).or(QuantBlocks.FLOAT_2_POW_23).reinterpretAsFloats()
+                        .sub(0x1p23f + 8).fma(FloatVector.fromArray(FLOAT, x, xb + QuantBlocks.VALUES / 2 + first), sum);
             }
-            acc = sum.fma(FloatVector.broadcast(FLOAT, QuantBlocks.scale(data, block)), acc);
+            float d = Float.float16ToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, block));
+            acc = sum.fma(FloatVector.broadcast(FLOAT, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
