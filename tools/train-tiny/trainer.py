@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 import tasks
+from schedule import progress as schedule_progress
 
 
 def optimizer(model, lr, weight_decay):
@@ -47,7 +48,6 @@ def train(model, pool, schedule, state, train_until, log, answer_weight=1.0, wei
     The schedule starts at schedule_start seconds of training (0, or where an extension begins).
     """
     import workers
-    from schedule import progress as schedule_progress
     device = next(model.parameters()).device
     model.train()
     opt = optimizer(model, schedule.peak_lr, weight_decay)
