@@ -15,15 +15,46 @@ def _quality_table(quality):
     return "\n".join(rows) + "\n" + tail
 
 
+def _stages(schedule):
+    return ", ".join(f"{s['length']} tokens x {s['rows']} rows from {int(100 * s['start'])}%"
+                     for s in schedule["stages"])
+
+
+def _weights(weights):
+    """E.g. 'task weights niah_multivalue 4, passkey 0.5, the other tasks 1'."""
+    other = [f"{t} {weights.get(t, 0):g}" for t in tasks.TASKS if weights.get(t, 0) != 1]
+    return "task weights " + ", ".join(other + ["the other tasks 1" if other else "every task 1"])
+
+
+def _extensions(state):
+    """A paragraph per --extend call: what it trained, on which schedule and mix."""
+    out = []
+    for e in state.get("extensions", []):
+        s = e["schedule"]
+        decay_share = int(round(100 * (1 - s["decay_start"])))
+        out.append(
+            f"\nExtension (call {e['call']}, `--extend`): from step {e['from_step']} "
+            f"({e['from_seconds']:.0f} s trained), {e['steps']} steps, {e['tokens'] / 1e6:.1f} M tokens,\n"
+            f"{e['seconds']} s of training. Curriculum (by share of the extension's time): {_stages(s)}.\n"
+            f"AdamW restarted, learning rate warmed up over {s['rewarm_steps']} steps to {s['peak_lr']}, constant,\n"
+            f"linear decay to {s['final_ratio']} of it over the last {decay_share}%;\n"
+            f"{_weights(e['task_weights'])}; answer loss weight {e['answer_weight']:g}.\n")
+    return "".join(out)
+
+
+def _call_line(call):
+    line = (f"- {call['started']}: {call['device']}, {call['steps']} steps, {call['tokens'] / 1e6:.1f} M tokens, "
+            f"{call['seconds']} s of training")
+    return line + (" (extension)" if call.get("extension") else "")
+
+
 def render(config, parameters, state, device, command, quality, corpus_description, tokenizer_vocab):
     c = config
     heads, kv_heads = c["num_attention_heads"], c["num_key_value_heads"]
     schedule = state["schedule"]
-    stages = ", ".join(f"{s['length']} tokens x {s['rows']} rows from {int(100 * s['start'])}%"
-                       for s in schedule["stages"])
+    stages = _stages(schedule)
     decay_share = int(round(100 * (1 - schedule["decay_start"])))
-    calls = "\n".join(f"- {call['started']}: {call['device']}, {call['steps']} steps, "
-                      f"{call['tokens'] / 1e6:.1f} M tokens, {call['seconds']} s of training" for call in state["calls"])
+    calls = "\n".join(_call_line(call) for call in state["calls"])
     return f"""# retro-tiny
 
 A small long-context Llama model trained by the RetroInfer project (issue 5) for its demo, its tests
@@ -60,7 +91,7 @@ learning rate {schedule['peak_lr']}, warm-up, constant, linear decay to {schedul
 over the last {decay_share}% of the time; BF16 autocast on float32 weights, SDPA attention.
 {state['step']} steps, {state['tokens'] / 1e6:.1f} M tokens, {state['trained_seconds']:.0f} s of training:
 {calls}
-
+{_extensions(state)}
 Command (from the repository root, on the GPU machine):
 
 ```

@@ -19,6 +19,29 @@ EXTRA_QUERY_TASKS = {"niah_multikey_1", "niah_multikey_2", "niah_multikey_3", "n
 DEFAULT_TASK_WEIGHTS = {**{t: 1.0 for t in tasks.TASKS}, "passkey": 0.5}
 
 
+def parse_task_weights(text, base=None):
+    """`name=w,name=w` over base (default: DEFAULT_TASK_WEIGHTS): the tasks named get w, the others keep theirs.
+
+    A weight of 0 drops a task; at least one task must keep a positive weight.
+    """
+    weights = dict(DEFAULT_TASK_WEIGHTS if base is None else base)
+    for item in text.split(","):
+        name, eq, value = item.strip().partition("=")
+        if not eq or name not in weights:
+            raise ValueError(f"--task-weights item {item.strip()!r}: expected name=weight with name one of "
+                             f"{', '.join(tasks.TASKS)}")
+        try:
+            w = float(value)
+        except ValueError:
+            raise ValueError(f"--task-weights item {item.strip()!r}: {value!r} is not a number") from None
+        if not w >= 0 or w == float("inf"):
+            raise ValueError(f"--task-weights item {item.strip()!r}: a weight is a finite number >= 0")
+        weights[name] = w
+    if not any(w > 0 for w in weights.values()):
+        raise ValueError(f"--task-weights {text!r} leaves no task with a positive weight")
+    return weights
+
+
 class RowBuilder:
     def __init__(self, encode, bos, eos, ctx, text_docs, seed, task_weights=None, p_long=0.5, p_text=0.3,
                  min_task_tokens=256, min_piece_tokens=32):

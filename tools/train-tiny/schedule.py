@@ -9,6 +9,11 @@ so its learning rate warms up again over rewarm_steps.
 from dataclasses import asdict, dataclass
 
 
+def progress(trained_seconds, origin, end):
+    """The share done of a schedule spanning [origin, end] seconds of training, after trained_seconds in all."""
+    return (trained_seconds - origin) / (end - origin) if end > origin else 1.0
+
+
 @dataclass(frozen=True)
 class Stage:
     start: float   # progress at which the stage begins

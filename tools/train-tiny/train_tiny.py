@@ -4,11 +4,14 @@
 One call: text corpus -> BPE tokenizer -> held-out set -> training -> export -> quality -> golden
 logits, everything it returns written under --out (see the README for the files). A call whose
 schedule does not finish (--train-seconds longer than the call can give, or --stop-after) exports a
-resumable checkpoint instead and a later call continues it with --resume. --smoke runs all of it,
-resume included, on a toy model in about two minutes.
+resumable checkpoint instead and a later call continues it with --resume. --resume DIR --extend S
+trains a finished model S seconds more at the long lengths (its own short schedule, the weak tasks
+sampled more often) and finishes like a finishing call. --smoke runs all of it, resume and extension
+included, on a toy model in about two minutes.
 
 usage: python3 tools/train-tiny/train_tiny.py --out DIR [--time-budget S] [--train-seconds S]
-                                              [--stop-after S] [--resume DIR] [--smoke] [--seed N]
+                                              [--stop-after S] [--resume DIR [--finish | --extend S]]
+                                              [--task-weights NAME=W,...] [--answer-weight W] [--smoke] [--seed N]
 """
 import time
 
@@ -32,6 +35,7 @@ import corpus as corpus_module  # noqa: E402
 import heldout  # noqa: E402
 import tasks  # noqa: E402
 from lengthfit import fit_size, sample_tokens  # noqa: E402
+from packing import DEFAULT_TASK_WEIGHTS, parse_task_weights  # noqa: E402
 from rng import derive_seed  # noqa: E402
 from schedule import Schedule, Stage  # noqa: E402
 
@@ -49,6 +53,12 @@ PROFILES = {
         "golden": [("needle-9k", "niah_single_2", 9000), ("vt-2k", "vt", 2048)],
         "reserve": 90, "checkpoint_reserve": 25, "eval_generation": 20, "log_every": 15.0,
         "max_bf16_bytes": 32_000_000, "greedy_checks": 2,
+        # --extend: the long lengths only, a lower peak (the main schedule ended at 2e-4), a decay to
+        # the end; the tasks short of the issue's bar sampled more often, the others and text kept.
+        "extend": {"stages": [(0.0, 8192, 8), (0.4, 16384, 4)], "peak_lr": 8e-4, "rewarm_steps": 100,
+                   "decay_start": 0.2, "final_ratio": 0.05, "answer_weight": 2.0,
+                   "task_weights": {**DEFAULT_TASK_WEIGHTS, "niah_multivalue": 4.0, "niah_multiquery": 2.5,
+                                    "vt": 2.0, "fwe": 2.0}},
     },
     "smoke": {
         "model": dict(hidden=128, layers=2, heads=2, kv_heads=1, head_dim=128, intermediate=256, rope_theta=500000,
@@ -60,6 +70,10 @@ PROFILES = {
         "golden": [("needle-1500", "niah_single_2", 1500), ("vt-1000", "vt", 1000)],
         "reserve": 30, "checkpoint_reserve": 15, "eval_generation": 8, "log_every": 2.0,
         "max_bf16_bytes": 32_000_000, "greedy_checks": 1,
+        "extend": {"stages": [(0.0, 512, 8)], "peak_lr": 1e-3, "rewarm_steps": 5, "decay_start": 0.2,
+                   "final_ratio": 0.05, "answer_weight": 2.0,
+                   "task_weights": {**DEFAULT_TASK_WEIGHTS, "niah_multivalue": 4.0, "niah_multiquery": 2.5,
+                                    "vt": 2.0, "fwe": 2.0}},
     },
 }
 
@@ -75,6 +89,14 @@ def parse_args(argv):
     p.add_argument("--resume", help="a previous call's output (its --out) to continue from")
     p.add_argument("--finish", action="store_true",
                    help="finish the schedule in this call, fitting what is left of it into the time the call has")
+    p.add_argument("--extend", type=float, metavar="SECONDS",
+                   help="with --resume of a finished model: train at most SECONDS more (less if the call cannot give "
+                        "them) on the extension schedule, then finish (export, evaluate, golden logits)")
+    p.add_argument("--task-weights", metavar="NAME=W,...",
+                   help="sampling weights of the tasks named; the others keep this call's defaults (every task 1, "
+                        "passkey 0.5; with --extend the extension's mix, which favours the weak tasks)")
+    p.add_argument("--answer-weight", type=float,
+                   help="weight of the answer loss beside the text loss (default 1; with --extend 2)")
     p.add_argument("--smoke", action="store_true", help="every stage, resume included, on a toy model (~2 minutes)")
     p.add_argument("--seed", type=int, default=20261127, help="training data seed (a resumed run keeps its own)")
     p.add_argument("--eval-seed", type=int, default=5, help="held-out set seed (a resumed run keeps its own)")
@@ -84,7 +106,19 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.finish and args.stop_after is not None:
         p.error("--finish and --stop-after contradict each other")
-    for name in ("time_budget", "train_seconds", "stop_after"):
+    if args.extend is not None:
+        if not args.resume:
+            p.error("--extend continues a finished model: name it with --resume")
+        clashing = [flag for flag, value in (("--finish", args.finish), ("--stop-after", args.stop_after),
+                                             ("--train-seconds", args.train_seconds)) if value]
+        if clashing:
+            p.error(f"--extend brings its own schedule and finishes; drop {', '.join(clashing)}")
+    if args.task_weights is not None:
+        try:
+            parse_task_weights(args.task_weights)
+        except ValueError as e:
+            p.error(str(e))
+    for name in ("time_budget", "train_seconds", "stop_after", "extend", "answer_weight"):
         value = getattr(args, name)
         if value is not None and value <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive, got {value}")
@@ -146,17 +180,32 @@ def unpack_resume(path, work):
                          f"(an extracted {MODEL_NAME} directory) is there")
     with open(os.path.join(model_dir, "train", "state.json")) as f:
         state = json.load(f)
-    if state.get("finished"):
-        print(f"note: {path} holds a finished run; continuing stretches its schedule over the time this call adds",
-              flush=True)
-        state["finished"] = False
-        state["train_seconds"] = None
     history = []
     log_path = os.path.join(model_dir, "train", "log.jsonl")
     if os.path.exists(log_path):
         with open(log_path) as f:
             history = [json.loads(line) for line in f if line.strip()]
     return model_dir, state, history
+
+
+def extension_schedule(profile):
+    e = profile["extend"]
+    return Schedule(stages=tuple(Stage(s, n, r) for s, n, r in e["stages"]), peak_lr=e["peak_lr"],
+                    warmup_steps=profile["warmup_steps"], rewarm_steps=e["rewarm_steps"],
+                    decay_start=e["decay_start"], final_ratio=e["final_ratio"])
+
+
+def call_mix(args, profile, state):
+    """This call's task weights and answer-loss weight: flags over the extension's or the run's own."""
+    if args.extend is not None:
+        weights, answer_weight = profile["extend"]["task_weights"], profile["extend"]["answer_weight"]
+    else:
+        weights, answer_weight = state.get("task_weights", DEFAULT_TASK_WEIGHTS), state.get("answer_weight", 1.0)
+    if args.task_weights is not None:
+        weights = parse_task_weights(args.task_weights, base=weights)
+    if args.answer_weight is not None:
+        answer_weight = args.answer_weight
+    return dict(weights), answer_weight
 
 
 def tokenizer_texts(corpus, profile, seed):
@@ -262,9 +311,21 @@ def _run(args, argv, out_dir, deadline, log):
         model_dir, state, history = unpack_resume(args.resume, work)
         profile = PROFILES[state["profile"]]
         log.records = history + log.records
+        if args.extend is not None and not state["finished"]:
+            raise SystemExit(f"--extend: {args.resume} holds an unfinished schedule ({state['trained_seconds']:.0f} of "
+                             f"{state['train_seconds']:.0f} s trained); finish it first (--resume it with --finish)")
+        if args.extend is None and state["finished"]:
+            print(f"note: {args.resume} holds a finished run; continuing stretches its schedule over the time this "
+                  f"call adds (--extend trains it further on a schedule of its own)", flush=True)
+            state["finished"] = False
+            state["train_seconds"] = None
     else:
         model_dir, state = None, new_state(args, profile)
+    weights, answer_weight = call_mix(args, profile, state)
+    if args.extend is None:
+        state["task_weights"], state["answer_weight"] = weights, answer_weight  # a resumed call keeps them
     log(f"train-tiny {'resuming ' + args.resume if args.resume else 'starting'}: {command_line(argv)}")
+    log(f"task weights {json.dumps(weights)}, answer loss weight {answer_weight}")
 
     import torch
     from tokenizers import Tokenizer
@@ -300,7 +361,7 @@ def _run(args, argv, out_dir, deadline, log):
 
     pool = multiprocessing.get_context("spawn").Pool(args.workers, initializer=workers.init, initargs=({
         "tokenizer": tokenizer_file, "corpus": corpus_file, "seed": state["seed"], "eval_seed": state["eval_seed"],
-        "bos": bos, "eos": eos},))
+        "bos": bos, "eos": eos, "task_weights": weights},))
 
     if model_dir:
         config = state["model_config"]
@@ -322,7 +383,7 @@ def _run(args, argv, out_dir, deadline, log):
     if args.stop_after is not None and planned is None:
         raise SystemExit("--stop-after needs --train-seconds: the schedule must be longer than this call")
     available = deadline - time.monotonic() - profile["reserve"] - profile["eval_generation"]
-    if planned is None or args.finish:
+    if planned is None or args.finish or args.extend is not None:
         final = True
     elif planned - trained <= 0:
         final = True
@@ -338,7 +399,9 @@ def _run(args, argv, out_dir, deadline, log):
         log(f"held-out set: {len(records)} samples in {time.monotonic() - t:.1f} s; golden prompts "
             f"{[(n, len(tok.encode(p).ids)) for n, p in goldens]}")
         this_call = deadline - time.monotonic() - profile["reserve"]
-        if planned is not None and not args.finish:
+        if args.extend is not None:
+            this_call = min(args.extend, this_call)
+        elif planned is not None and not args.finish:
             this_call = min(planned - trained, this_call)
         this_call = max(0.0, this_call)
         state["train_seconds"] = trained + this_call
@@ -347,16 +410,30 @@ def _run(args, argv, out_dir, deadline, log):
         this_call = deadline - time.monotonic() - profile["checkpoint_reserve"]
         if args.stop_after is not None:
             this_call = min(args.stop_after, this_call)
-    log(f"training {this_call:.0f} s in this call ({trained:.0f} of {state['train_seconds']:.0f} s done before); "
-        f"{'finishes the schedule, then evaluates' if final else 'then writes a checkpoint to resume from'}")
+    if args.extend is not None:
+        schedule, schedule_start = extension_schedule(profile), trained
+        extension = {"call": len(state["calls"]) + 1, "from_step": state["step"], "from_seconds": round(trained, 1),
+                     "planned_seconds": round(this_call, 1), "schedule": schedule.to_json(),
+                     "task_weights": weights, "answer_weight": answer_weight}
+        log(f"extending the finished model by {this_call:.0f} s ({trained:.0f} s trained before) on its own "
+            f"schedule {json.dumps(extension['schedule'])}; then evaluates")
+    else:
+        schedule, schedule_start, extension = Schedule.from_json(state["schedule"]), 0.0, None
+        then = "finishes the schedule, then evaluates" if final else "then writes a checkpoint to resume from"
+        log(f"training {this_call:.0f} s in this call ({trained:.0f} of {state['train_seconds']:.0f} s done "
+            f"before); {then}")
 
-    schedule = Schedule.from_json(state["schedule"])
     summary = trainer.train(model, pool, schedule, state, time.monotonic() + this_call, log,
-                            log_every=profile["log_every"])
+                            answer_weight=answer_weight, log_every=profile["log_every"], schedule_start=schedule_start)
     pool.terminate()
     state["finished"] = final
+    if extension is not None:
+        state.setdefault("extensions", []).append({**extension, "steps": summary["steps"],
+                                                   "tokens": summary["tokens"], "seconds": summary["seconds"]})
     state["calls"].append({"started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                           "device": device, "command": command_line(argv), "final": final, **summary})
+                           "device": device, "command": command_line(argv), "final": final,
+                           "extension": extension is not None, "task_weights": weights,
+                           "answer_weight": answer_weight, **summary})
     log({"call_summary": summary})
 
     export_dir = os.path.join(work, MODEL_NAME)
@@ -447,8 +524,9 @@ def hf_tokenizer_check(model_dir, tok, records):
 
 
 def smoke(args, argv):
-    """Part 1 trains half the schedule and checkpoints; part 2 resumes it, finishes, evaluates, exports."""
-    part1, part2 = os.path.join(args.out, "part1"), os.path.join(args.out, "part2")
+    """Part 1 trains half the schedule and checkpoints; part 2 resumes it, finishes, evaluates, exports;
+    part 3 extends part 2's finished model and finishes again."""
+    part1, part2, part3 = (os.path.join(args.out, f"part{i}") for i in (1, 2, 3))
     common = ["--time-budget", str(args.time_budget), "--workers", str(args.workers)]
     common += ["--work", args.work] if args.work else []
     argv1 = ["--smoke", "--out", part1, "--train-seconds", "16", "--stop-after", "8", "--seed", str(args.seed),
@@ -464,6 +542,11 @@ def smoke(args, argv):
         goldens = [json.load(tar.extractfile(n)) for n in sorted(names) if "/golden/" in n]
     with open(os.path.join(part2, "quality.json")) as f:
         report = json.load(f)
+    argv3 = ["--out", part3, "--resume", part2, "--extend", "6", "--task-weights", "fwe=0"] + common
+    ok3 = run(parse_args(argv3), argv3, part3, START + args.time_budget)
+    with tarfile.open(os.path.join(part3, MODEL_NAME + ".tar")) as tar:
+        state3 = json.load(tar.extractfile(f"{MODEL_NAME}/train/state.json"))
+        card3 = tar.extractfile(f"{MODEL_NAME}/README.md").read().decode()
     problems = []
     if state1["finished"] or not state2["finished"] or state2["step"] <= state1["step"] or len(state2["calls"]) != 2:
         problems.append(f"resume: part 1 {state1['step']} steps finished={state1['finished']}, "
@@ -476,7 +559,13 @@ def smoke(args, argv):
         problems.append(f"{len(goldens)} golden files, expected 3 with logits at every position")
     if not report["results"] or report["errors"]:
         problems.append(f"quality: {len(report['results'])} results, errors {report['errors']}")
-    if not (ok1 and ok2):
+    extensions = state3.get("extensions", [])
+    if (not state3["finished"] or state3["step"] <= state2["step"] or len(state3["calls"]) != 3
+            or len(extensions) != 1 or extensions[0]["task_weights"]["fwe"] != 0
+            or state3["calls"][2]["tasks"].get("fwe") or "--extend" not in card3):
+        problems.append(f"extension: {state3['step']} steps (before {state2['step']}), finished={state3['finished']}, "
+                        f"{len(state3['calls'])} calls, extensions {extensions}, tasks {state3['calls'][-1]['tasks']}")
+    if not (ok1 and ok2 and ok3):
         problems.append("outputs exceed what the GPU machine returns (see above)")
     print("SMOKE " + ("OK" if not problems else "FAILED: " + "; ".join(problems)), flush=True)
     return not problems

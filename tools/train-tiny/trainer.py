@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 import tasks
+from schedule import progress as schedule_progress
 
 
 def optimizer(model, lr, weight_decay):
@@ -40,10 +41,11 @@ def loss_terms(model, ids, classes):
 
 
 def train(model, pool, schedule, state, train_until, log, answer_weight=1.0, weight_decay=0.1, depth=24,
-          log_every=15.0):
+          log_every=15.0, schedule_start=0.0):
     """Trains from state['step'] until the schedule ends or the monotonic clock reaches train_until.
 
-    state holds step, trained_seconds, train_seconds (the schedule's length) and tokens; it is updated.
+    state holds step, trained_seconds, train_seconds (where the schedule ends) and tokens; it is updated.
+    The schedule starts at schedule_start seconds of training (0, or where an extension begins).
     """
     import workers
     device = next(model.parameters()).device
@@ -54,7 +56,7 @@ def train(model, pool, schedule, state, train_until, log, answer_weight=1.0, wei
     start = time.monotonic()
 
     def progress(now):
-        return (before + now - start) / total if total > 0 else 1.0
+        return schedule_progress(before + now - start, schedule_start, total)
 
     pending = collections.deque()
     next_step = state["step"]

@@ -32,7 +32,8 @@ def init(config):
 
     train_ctx = tasks.TaskContext(adjectives, nouns, "train", TextSource(train_docs))
     _state.update(
-        builder=RowBuilder(encode_with_starts, config["bos"], config["eos"], train_ctx, train_docs, config["seed"]),
+        builder=RowBuilder(encode_with_starts, config["bos"], config["eos"], train_ctx, train_docs, config["seed"],
+                           task_weights=config.get("task_weights")),
         encode=encode,
         heldout_ctx=tasks.TaskContext(adjectives, nouns, "heldout", TextSource(heldout_docs)),
         eval_seed=config["eval_seed"],

@@ -10,7 +10,7 @@ import heldout
 import tasks
 from corpus import TextSource, collect
 from lengthfit import fit_size, sample_tokens
-from packing import RowBuilder
+from packing import DEFAULT_TASK_WEIGHTS, RowBuilder, parse_task_weights
 
 
 def fresh_seed():
@@ -115,6 +115,37 @@ class PackingTest(unittest.TestCase):
             if len(eos) and eos[0] > 0.55 * 2048 and (cls[:eos[0] + 1] == tasks.ANSWER).any():
                 long_first += 1
         self.assertGreater(long_first, 3)
+
+
+    def test_task_weights_set_how_often_each_task_is_drawn(self):
+        tok = fakes.PieceTokenizer()
+        weights = {t: 0.0 for t in tasks.TASKS}
+        weights.update(niah_multivalue=3.0, passkey=1.0)
+        b = RowBuilder(tok.encode_with_starts, tok.BOS, tok.EOS, fakes.context(), fakes.DOCS, fresh_seed(),
+                       task_weights=weights)
+        counts = {}
+        for step in range(12):
+            for t, n in b.batch(step, 2048, 4)[2]["tasks"].items():
+                counts[t] = counts.get(t, 0) + n
+        self.assertEqual(set(counts), {"niah_multivalue", "passkey"})
+        self.assertGreater(counts["niah_multivalue"], counts["passkey"])
+
+
+class TaskWeightsTest(unittest.TestCase):
+    def test_named_tasks_get_their_weight_and_the_others_keep_the_base(self):
+        w = parse_task_weights("niah_multivalue=4, vt=2.5,fwe=0")
+        self.assertEqual((w["niah_multivalue"], w["vt"], w["fwe"]), (4.0, 2.5, 0.0))
+        self.assertEqual({t: v for t, v in w.items() if t not in ("niah_multivalue", "vt", "fwe")},
+                         {t: v for t, v in DEFAULT_TASK_WEIGHTS.items() if t not in ("niah_multivalue", "vt", "fwe")})
+        base = {**DEFAULT_TASK_WEIGHTS, "passkey": 2.0}
+        self.assertEqual(parse_task_weights("vt=3", base=base)["passkey"], 2.0)
+
+    def test_unknown_names_bad_numbers_and_all_zero_are_refused(self):
+        for text, message in (("multivalue=3", "name one of"), ("vt", "expected name=weight"),
+                              ("vt=x", "is not a number"), ("vt=-1", ">= 0"), ("vt=nan", ">= 0"),
+                              (",".join(f"{t}=0" for t in tasks.TASKS), "no task with a positive weight")):
+            with self.assertRaisesRegex(ValueError, message):
+                parse_task_weights(text)
 
 
 class CorpusTest(unittest.TestCase):

@@ -6,6 +6,8 @@ the glue: which files each call writes, what the tar holds, how a call decides t
 checkpoint, and that the data processes (spawned, with the stand-in tokenizer) make batches and
 held-out records.
 """
+import contextlib
+import io
 import json
 import os
 import sys
@@ -91,12 +93,19 @@ def install_fakes(test):
 
     trainer = types.ModuleType("trainer")
 
-    def fake_train(model, pool, schedule, state, train_until, log, log_every):
+    test.train_calls = []
+
+    def fake_train(model, pool, schedule, state, train_until, log, answer_weight, log_every, schedule_start):
         import workers
-        ids, classes, stats = pool.apply_async(workers.train_batch, (state["step"], 256, 2)).get(timeout=120)
-        assert ids.shape == (2, 257) and classes.shape == (2, 257)
+        test.train_calls.append({"schedule": schedule, "answer_weight": answer_weight,
+                                 "schedule_start": schedule_start, "trained_before": state["trained_seconds"]})
+        stats = {"tasks": {}}
+        for step in range(state["step"], state["step"] + 3):
+            ids, classes, s = pool.apply_async(workers.train_batch, (step, 256, 2)).get(timeout=120)
+            assert ids.shape == (2, 257) and classes.shape == (2, 257)
+            for t, n in s["tasks"].items():
+                stats["tasks"][t] = stats["tasks"].get(t, 0) + n
         before, total = state["trained_seconds"], state["train_seconds"]
-        assert schedule.stages[0].length == 256
         elapsed = max(0.0, min(train_until - time.monotonic(), total - before))
         state["trained_seconds"] = before + elapsed
         state["step"] += 3
@@ -188,6 +197,40 @@ class SmokeFlowTest(unittest.TestCase):
             self.assertEqual(len(self.records), 2 * 11)
             self.assertIn("2 layers, hidden size 128", card)
             self.assertIn("--resume", card)
+            main_schedule = self.train_calls[0]["schedule"]
+            self.assertEqual([c["schedule"] for c in self.train_calls[:2]], [main_schedule] * 2)
+            self.assertEqual([c["schedule_start"] for c in self.train_calls[:2]], [0.0, 0.0])
+            self.assertEqual([c["answer_weight"] for c in self.train_calls[:2]], [1.0, 1.0])
+
+            # part 3 extends the finished model on its own schedule, without fwe (--task-weights fwe=0)
+            extension = self.train_calls[2]
+            self.assertEqual(extension["schedule"].stages[0].length, 512)
+            self.assertEqual(extension["schedule_start"], extension["trained_before"])
+            self.assertEqual(extension["answer_weight"], 2.0)
+            with tarfile.open(os.path.join(out, "part3", "retro-tiny.tar")) as tar:
+                state3 = json.load(tar.extractfile("retro-tiny/train/state.json"))
+                card3 = tar.extractfile("retro-tiny/README.md").read().decode()
+            self.assertTrue(state3["finished"])
+            self.assertEqual([c["extension"] for c in state3["calls"]], [False, False, True])
+            self.assertEqual(state3["step"], 9)
+            self.assertAlmostEqual(state3["trained_seconds"], 22.0, delta=0.5)
+            [record] = state3["extensions"]
+            self.assertEqual((record["call"], record["from_step"], record["steps"]), (3, 6, 3))
+            self.assertEqual(record["task_weights"]["fwe"], 0)
+            self.assertEqual(record["task_weights"]["niah_multivalue"], 4.0)
+            self.assertNotIn("fwe", state3["calls"][2]["tasks"])
+            self.assertGreater(sum(state3["calls"][2]["tasks"].values()), 0)
+            self.assertIn("Extension (call 3, `--extend`): from step 6", card3)
+            self.assertIn("task weights niah_multivalue 4, niah_multiquery 2.5, vt 2, fwe 0, passkey 0.5, "
+                          "the other tasks 1; answer loss weight 2", card3)
+            self.assertIn("--extend 6", card3)
+            self.assertEqual(card3.count("(extension)"), 1)
+
+            # an unfinished checkpoint cannot be extended
+            argv = ["--out", os.path.join(tmp, "out4"), "--resume", os.path.join(out, "part1"), "--extend", "5",
+                    "--workers", "2", "--work", tmp]
+            with self.assertRaisesRegex(SystemExit, "unfinished schedule .* --finish"):
+                train_tiny.main(argv)
 
             # --finish ends the schedule in one call, whatever --train-seconds planned
             out3 = os.path.join(tmp, "out3")
@@ -199,6 +242,52 @@ class SmokeFlowTest(unittest.TestCase):
             self.assertTrue(state["finished"])
             self.assertGreater(state["trained_seconds"], 200)
             self.assertAlmostEqual(state["trained_seconds"], state["train_seconds"], delta=0.5)
+
+
+class ArgumentsTest(unittest.TestCase):
+    def setUp(self):
+        sys.modules.pop("train_tiny", None)
+        import train_tiny
+        self.train_tiny = train_tiny
+
+    def refused(self, argv, message):
+        with contextlib.redirect_stderr(io.StringIO()) as err, self.assertRaises(SystemExit):
+            self.train_tiny.parse_args(["--out", "/tmp/x"] + argv)
+        self.assertIn(message, err.getvalue())
+
+    def test_extend_needs_a_resumed_model_and_no_other_schedule_flag(self):
+        self.refused(["--extend", "300"], "--extend continues a finished model: name it with --resume")
+        self.refused(["--resume", "r", "--extend", "300", "--finish"], "drop --finish")
+        self.refused(["--resume", "r", "--extend", "300", "--train-seconds", "9"], "drop --train-seconds")
+        self.refused(["--resume", "r", "--extend", "0"], "--extend must be positive")
+
+    def test_task_weights_name_known_tasks_with_numbers(self):
+        self.refused(["--task-weights", "niah_multi=3"], "'niah_multi=3': expected name=weight")
+        self.refused(["--task-weights", "vt=lots"], "'lots' is not a number")
+        args = self.train_tiny.parse_args(["--out", "/tmp/x", "--resume", "r", "--extend", "300",
+                                           "--task-weights", "vt=3,fwe=0"])
+        self.assertEqual((args.extend, args.task_weights), (300.0, "vt=3,fwe=0"))
+
+    def test_extension_mix_favours_the_weak_tasks_and_flags_override_it(self):
+        profile = self.train_tiny.PROFILES["full"]
+        args = self.train_tiny.parse_args(["--out", "/tmp/x", "--resume", "r", "--extend", "300"])
+        weights, answer_weight = self.train_tiny.call_mix(args, profile, {})
+        self.assertEqual(answer_weight, 2.0)
+        for weak in ("niah_multivalue", "niah_multiquery", "vt", "fwe"):
+            self.assertGreater(weights[weak], weights["niah_single_1"])
+        self.assertTrue(all(w > 0 for w in weights.values()))
+        args = self.train_tiny.parse_args(["--out", "/tmp/x", "--resume", "r", "--extend", "300",
+                                           "--task-weights", "vt=3", "--answer-weight", "1.5"])
+        weights2, answer_weight = self.train_tiny.call_mix(args, profile, {})
+        self.assertEqual((weights2["vt"], answer_weight), (3.0, 1.5))
+        self.assertEqual({t: w for t, w in weights2.items() if t != "vt"},
+                         {t: w for t, w in weights.items() if t != "vt"})
+
+    def test_a_resumed_main_schedule_keeps_its_own_mix(self):
+        args = self.train_tiny.parse_args(["--out", "/tmp/x", "--resume", "r"])
+        state = {"task_weights": {"vt": 5.0, "fwe": 1.0}, "answer_weight": 1.25}
+        self.assertEqual(self.train_tiny.call_mix(args, self.train_tiny.PROFILES["full"], state),
+                         ({"vt": 5.0, "fwe": 1.0}, 1.25))
 
 
 if __name__ == "__main__":

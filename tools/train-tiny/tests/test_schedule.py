@@ -1,7 +1,7 @@
 import unittest
 
 import fakes  # noqa: F401  (puts the tool's directory on sys.path)
-from schedule import Schedule, Stage
+from schedule import Schedule, Stage, progress
 
 SCHEDULE = Schedule(stages=(Stage(0.0, 2048, 32), Stage(0.2, 4096, 16), Stage(0.65, 16384, 4)), peak_lr=2e-3,
                     warmup_steps=60, rewarm_steps=40, decay_start=0.75, final_ratio=0.1)
@@ -25,6 +25,12 @@ class ScheduleTest(unittest.TestCase):
     def test_a_resumed_run_warms_up_again(self):
         self.assertAlmostEqual(SCHEDULE.lr(0.5, 3000, 0, True), 2e-3 / 40)
         self.assertAlmostEqual(SCHEDULE.lr(0.5, 3000, 39, True), 2e-3)
+
+    def test_progress_counts_from_where_the_schedule_starts(self):
+        self.assertAlmostEqual(progress(490.0, 0.0, 980.0), 0.5)
+        self.assertAlmostEqual(progress(980.0, 980.0, 1430.0), 0.0)  # an extension of 450 s after 980 s
+        self.assertAlmostEqual(progress(1205.0, 980.0, 1430.0), 0.5)
+        self.assertEqual(progress(5.0, 980.0, 980.0), 1.0)  # an empty schedule is done
 
     def test_json_round_trip(self):
         self.assertEqual(Schedule.from_json(SCHEDULE.to_json()), SCHEDULE)
