@@ -1,5 +1,6 @@
 package org.retroinfer.kvstore.retro;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -282,6 +283,38 @@ class RetroKvCacheTest {
             assertEquals(steady, cache.memoryBytes());
             cache.closeSequence(other);
             assertEquals(0, cache.memoryBytes());
+        }
+    }
+
+    @Test
+    void theIndexIsAPureFunctionOfTheKeysAndValuesWhateverTheThreads() {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        AttentionShape shape = new AttentionShape(2, 8, 2, 32);
+        RetroConfig config = small(DType.BF16);
+        try (RetroKvCache a = new RetroKvCache(shape, config); RetroKvCache b = new RetroKvCache(shape, config);
+             RetroKvCache serial = new RetroKvCache(shape, config.withThreads(1))) {
+            RetroKvCache[] caches = {a, b, serial};
+            for (RetroKvCache cache : caches) {
+                Random random = new Random(seed);
+                int id = cache.openSequence();
+                for (int layer = 0; layer < shape.layers(); layer++) {
+                    cache.append(layer, BatchLayout.single(id, 1000), random(random, 1000 * shape.kvWidth()),
+                            random(random, 1000 * shape.kvWidth()));
+                }
+                cache.endOfPrefill(id);
+            }
+            for (int layer = 0; layer < shape.layers(); layer++) {
+                for (int h = 0; h < shape.kvHeads(); h++) {
+                    ClusterBatch first = caches[0].layer(0, layer).index.batch(h, 0);
+                    for (int c = 1; c < caches.length; c++) {
+                        ClusterBatch other = caches[c].layer(0, layer).index.batch(h, 0);
+                        assertArrayEquals(first.sizes(), other.sizes());
+                        assertEquals(-1, first.data().mismatch(other.data()), "layer " + layer + " head " + h
+                                + ": stored members, centroids and value sums differ (seed " + seed + ")");
+                    }
+                }
+            }
         }
     }
 
