@@ -30,6 +30,8 @@ final class BenchCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(
             Set.of("model", "context", "batch", "reps", "gen", "prefill-chunk", "out"), CacheFlags.NAMES);
     private static final Set<String> FLAGS = Set.of("json");
+    /** Tokens the warm-up decodes at least. */
+    private static final int WARM_UP_TOKENS = 256;
 
     /**
      * One measured point: a context depth and batch size, over all repetitions. Attention's time per
@@ -126,8 +128,11 @@ final class BenchCommand implements Command {
                 }
             }
             Random random = new Random(1);
-            // A warm-up long enough for RetroInfer to build an index (4 + 64 + 1024 positions).
-            measure(model, cacheFlags, Math.min(2048, contexts.getFirst()), 1, 4, chunk, random);
+            // A warm-up long enough for RetroInfer to build an index (4 + 64 + 1024 positions), decoding
+            // enough tokens for the JIT to compile the decode path (Vector API code runs orders of
+            // magnitude slower until C2 compiles it) before anything is timed.
+            measure(model, cacheFlags, Math.min(2048, contexts.getFirst()), 1, Math.max(gen, WARM_UP_TOKENS), chunk,
+                    random);
             List<Point> points = new ArrayList<>();
             for (int n : contexts) {
                 List<Double> pp = new ArrayList<>();

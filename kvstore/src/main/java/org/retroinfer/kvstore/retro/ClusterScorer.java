@@ -1,6 +1,11 @@
 package org.retroinfer.kvstore.retro;
 
-import org.retroinfer.kernels.AttentionKernels;
+import static org.retroinfer.kernels.VectorSupport.FLOAT;
+import static org.retroinfer.kernels.VectorSupport.ORDER;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import org.retroinfer.kernels.VectorMath;
 
 /**
@@ -10,10 +15,12 @@ import org.retroinfer.kernels.VectorMath;
  * masked, and the top {@code retrieval + estimation} clusters split by rank into the retrieval
  * and the estimation zone. Scores are F32 (the reference sums bf16, so ties may break differently).
  *
- * <p>After {@link #softmax}, {@link #weight} holds e^(y − max) per query head and cluster and
+ * <p>After {@link #softmax}, {@link #weights} holds e^(y − max) per query head and cluster and
  * {@link #max} the head's maximum: the estimation zone's weights, relative to the same maximum.
  */
 final class ClusterScorer {
+    private static final int L = ClusterBatch.BLOCK;
+
     private final int heads;
     private final int clusters;
     /** y, then e^(y − max): query head h, cluster c at {@code h·clusters + c}. */
@@ -35,17 +42,74 @@ final class ClusterScorer {
     record Selection(int[] retrieval, int[] estimation) {}
 
     /**
-     * y for clusters [from, to) of {@code kvHead}, for the group's query heads at {@code q[qOff ..]}:
-     * the centroids of each batch are one run, scored like keys.
+     * y for clusters [from, to) of {@code kvHead}, for the group's query heads at {@code q[qOff ..]}.
+     * Each block of centroids is scored by broadcasting one query coordinate against one vector
+     * of the block's coordinates: 4 query heads × 2 blocks of FMA chains at a time.
      */
     void logits(WaveIndex index, int kvHead, float[] q, int qOff, int headDim, float scale, int from, int to) {
         for (int b = index.batchOf(from); b < index.batchCount() && index.base(b) < to; b++) {
             ClusterBatch batch = index.batch(kvHead, b);
             int base = index.base(b);
-            int first = Math.max(from, base);
-            int last = Math.min(to, base + batch.clusters());
-            AttentionKernels.scores(q, qOff, heads, headDim, batch.data(), batch.centroidOffset(first - base),
-                    batch.type(), last - first, scale, weights, first, clusters);
+            int first = Math.max(from, base) - base;
+            int last = Math.min(to, base + batch.clusters()) - base;
+            int h = 0;
+            for (; h < heads; h += 4) {
+                int count = Math.min(4, heads - h);
+                for (int block = first / L; block * L < last; block += 2) {
+                    scoreBlocks(batch, block, Math.min(2, ClusterBatch.blocks(batch.clusters()) - block), q,
+                            qOff + h * headDim, count, headDim, scale, h, base, first, last);
+                }
+            }
+        }
+    }
+
+    /**
+     * Scores {@code blocks} (1 or 2) blocks of centroids from block {@code block} against
+     * {@code count} (1 to 4) query heads from {@code q[qOff ..]} (missing heads repeat the last),
+     * and keeps the lanes of clusters in [first, last) of the batch, at {@code base} in the
+     * weights of query heads from {@code head}.
+     */
+    private void scoreBlocks(ClusterBatch batch, int block, int blocks, float[] q, int qOff, int count, int headDim,
+                             float scale, int head, int base, int first, int last) {
+        MemorySegment data = batch.data();
+        int q0 = qOff, q1 = qOff + Math.min(1, count - 1) * headDim;
+        int q2 = qOff + Math.min(2, count - 1) * headDim, q3 = qOff + Math.min(3, count - 1) * headDim;
+        FloatVector a00 = FloatVector.zero(FLOAT), a01 = a00, a10 = a00, a11 = a00;
+        FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        int second = blocks == 2 ? block + 1 : block;
+        for (int i = 0; i < headDim; i++) {
+            FloatVector c0 = FloatVector.fromMemorySegment(FLOAT, data, batch.centroidOffset(block, i), ORDER);
+            FloatVector c1 = FloatVector.fromMemorySegment(FLOAT, data, batch.centroidOffset(second, i), ORDER);
+            FloatVector x = FloatVector.broadcast(FLOAT, q[q0 + i]);
+            a00 = c0.fma(x, a00);
+            a01 = c1.fma(x, a01);
+            x = FloatVector.broadcast(FLOAT, q[q1 + i]);
+            a10 = c0.fma(x, a10);
+            a11 = c1.fma(x, a11);
+            x = FloatVector.broadcast(FLOAT, q[q2 + i]);
+            a20 = c0.fma(x, a20);
+            a21 = c1.fma(x, a21);
+            x = FloatVector.broadcast(FLOAT, q[q3 + i]);
+            a30 = c0.fma(x, a30);
+            a31 = c1.fma(x, a31);
+        }
+        VectorMask<Float> in0 = FLOAT.indexInRange(block * L - first, last - first);
+        VectorMask<Float> in1 = FLOAT.indexInRange((block + 1) * L - first, blocks == 2 ? last - first : 0);
+        int out0 = base + block * L;
+        int out1 = out0 + L;
+        a00.mul(scale).intoArray(weights, head * clusters + out0, in0);
+        a01.mul(scale).intoArray(weights, head * clusters + out1, in1);
+        if (count > 1) {
+            a10.mul(scale).intoArray(weights, (head + 1) * clusters + out0, in0);
+            a11.mul(scale).intoArray(weights, (head + 1) * clusters + out1, in1);
+        }
+        if (count > 2) {
+            a20.mul(scale).intoArray(weights, (head + 2) * clusters + out0, in0);
+            a21.mul(scale).intoArray(weights, (head + 2) * clusters + out1, in1);
+        }
+        if (count > 3) {
+            a30.mul(scale).intoArray(weights, (head + 3) * clusters + out0, in0);
+            a31.mul(scale).intoArray(weights, (head + 3) * clusters + out1, in1);
         }
     }
 
@@ -100,11 +164,6 @@ final class ClusterScorer {
             ids[i] = (int) (0xFFFF_FFFFL - (keys[from + i] & 0xFFFF_FFFFL));
         }
         return ids;
-    }
-
-    /** e^(y − max) of query head {@code h} for cluster {@code c}, after {@link #softmax}. */
-    float weight(int h, int c) {
-        return weights[h * clusters + c];
     }
 
     /** The weights of all heads: head h, cluster c at {@code h·clusters() + c}. */

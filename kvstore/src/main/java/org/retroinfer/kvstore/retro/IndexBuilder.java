@@ -59,7 +59,7 @@ final class IndexBuilder {
         float[] centroids = clustering.centroids();
         for (int c = 0; c < clusters; c++) {
             VectorMath.addInPlace(centroids, c * headDim, mean, 0, headDim);
-            AttentionKernels.store(centroids, c * headDim, headDim, data, batch.centroidOffset(c), type);
+            batch.setCentroid(c, centroids, c * headDim);
             AttentionKernels.store(valueSums, c * headDim, headDim, data, batch.valueSumOffset(c), type);
         }
         return batch;

@@ -21,8 +21,12 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class MaxInnerProduct {
     private static final int L = FLOAT.length();
-    /** Blocks of centroids per cache chunk: 16 × L × d floats (128 KiB at d = 128, L = 16). */
-    private static final int CHUNK_BLOCKS = 16;
+    /**
+     * Blocks of centroids per cache chunk: 64 × L × d floats (512 KiB at d = 128, L = 16), which
+     * stay in L2 while a range of keys passes. On a shared 2-core Zen 5 (AVX-512) machine, after
+     * warm-up, 64 blocks ran at about 60 GFMA/s per core and 16 blocks at about 45.
+     */
+    private static final int CHUNK_BLOCKS = 64;
 
     private final int headDim;
     private final int blocks;

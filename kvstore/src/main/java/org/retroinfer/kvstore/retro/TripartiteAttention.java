@@ -137,8 +137,7 @@ final class TripartiteAttention {
         }
         RetrievalZone.attend(layer.index, kvHead, selection.retrieval(), part, parts, queries, qOff, shape.scale(), state,
                 scores);
-        EstimationZone.estimate(layer.index, kvHead, selection.estimation(), part, parts, scorers[task], state,
-                new float[shape.groupSize() * shape.headDim()]);
+        EstimationZone.estimate(layer.index, kvHead, selection.estimation(), part, parts, scorers[task], state);
     }
 
     private void finish(int task) {
