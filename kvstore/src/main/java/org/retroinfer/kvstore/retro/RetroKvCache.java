@@ -215,7 +215,12 @@ public final class RetroKvCache implements KvCache {
         }
     }
 
-    /** The layer state of an open sequence; for tests in this package. */
+    /** Whether {@code sequence} is past its prompt, its single rows answered by RetroInfer. */
+    boolean isDecoding(int sequence) {
+        return sequence(sequence).decoding;
+    }
+
+    /** The layer state of an open sequence. */
     SequenceLayer layer(int sequence, int layer) {
         return sequence(sequence).layers[layer];
     }

@@ -11,7 +11,7 @@ import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Dequantize;
 import org.retroinfer.kvstore.AttentionShape;
@@ -129,19 +129,24 @@ class TripartiteAttentionTest {
         return x;
     }
 
+    /**
+     * With one thread, and with more threads than (sequence, KV head) tasks, which splits each
+     * task's clusters into parts merged at the end.
+     */
     @ParameterizedTest
-    @ValueSource(ints = {1, 4})
-    void retrievedAndEstimatedClustersMergeAsTheSpecFormulaSays(int threads) {
+    @CsvSource({"1, 2, 2", "4, 2, 2", "4, 1, 1"})
+    void retrievedAndEstimatedClustersMergeAsTheSpecFormulaSays(int threads, int kvHeads, int sequences) {
         long seed = System.nanoTime();
         System.out.println("seed " + seed);
         Random random = new Random(seed);
-        AttentionShape shape = new AttentionShape(2, 8, 2, 32);
+        AttentionShape shape = new AttentionShape(2, 4 * kvHeads, kvHeads, 32);
         RetroConfig config = RetroKvCacheTest.small(DType.BF16).withBudgets(0.1, 0.5)
                 .withThreads(Math.min(threads, org.retroinfer.kernels.ComputePool.threads()));
         try (RetroKvCache cache = new RetroKvCache(shape, config)) {
             int a = cache.openSequence();
-            int b = cache.openSequence();
-            for (int id : new int[] {a, b}) {
+            int b = sequences == 2 ? cache.openSequence() : -1;
+            int[] ids = sequences == 2 ? new int[] {a, b} : new int[] {a};
+            for (int id : ids) {
                 for (int layer = 0; layer < shape.layers(); layer++) {
                     float[] kv = RetroKvCacheTest.random(random, 900 * shape.kvWidth());
                     float[] v = RetroKvCacheTest.random(random, 900 * shape.kvWidth());
@@ -150,19 +155,19 @@ class TripartiteAttentionTest {
                 cache.endOfPrefill(id);
             }
             for (int step = 0; step < 70; step++) {
-                BatchLayout batch = BatchLayout.oneRowEach(new int[] {a, b});
+                BatchLayout batch = BatchLayout.oneRowEach(ids);
                 for (int layer = 0; layer < shape.layers(); layer++) {
-                    cache.append(layer, batch, RetroKvCacheTest.random(random, 2 * shape.kvWidth()),
-                            RetroKvCacheTest.random(random, 2 * shape.kvWidth()));
-                    float[] q = RetroKvCacheTest.random(random, 2 * shape.queryWidth());
-                    float[] out = new float[2 * shape.queryWidth()];
+                    cache.append(layer, batch, RetroKvCacheTest.random(random, sequences * shape.kvWidth()),
+                            RetroKvCacheTest.random(random, sequences * shape.kvWidth()));
+                    float[] q = RetroKvCacheTest.random(random, sequences * shape.queryWidth());
+                    float[] out = new float[sequences * shape.queryWidth()];
                     Arrays.fill(out, Float.NaN);
                     cache.attend(layer, batch, q, out);
                     if (step % 23 != 0 && step != 69) {
                         continue;
                     }
-                    for (int row = 0; row < 2; row++) {
-                        SequenceLayer sl = cache.layer(row == 0 ? a : b, layer);
+                    for (int row = 0; row < sequences; row++) {
+                        SequenceLayer sl = cache.layer(ids[row], layer);
                         for (int kvHead = 0; kvHead < shape.kvHeads(); kvHead++) {
                             int qOff = row * shape.queryWidth() + kvHead * shape.groupSize() * shape.headDim();
                             double[][] expected = reference(sl, kvHead, q, qOff, shape.groupSize(), shape.headDim());
