@@ -59,12 +59,6 @@ final class WaveIndex {
         return b >= 0 ? b : -b - 2;
     }
 
-    /** Members of cluster {@code cluster} of {@code kvHead}. */
-    int size(int kvHead, int cluster) {
-        int b = batchOf(cluster);
-        return batch(kvHead, b).sizes()[cluster - bases[b]];
-    }
-
     /**
      * Adds one batch per KV head, all clustering the same positions into the same number of
      * clusters, and grows the budgets (spec §1.4).
