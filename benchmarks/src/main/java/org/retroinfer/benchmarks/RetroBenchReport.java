@@ -80,14 +80,20 @@ public final class RetroBenchReport {
             double[] rAtt = stats(r.path("decodeAttentionMillisPerStep"));
             double[] fPp = stats(f.path("prefillTokensPerSecond"));
             double[] rPp = stats(r.path("prefillTokensPerSecond"));
-            double[] build = stats(r.path("indexBuildSeconds"));
-            double[] share = stats(r.path("indexBuildShareOfPrefill"));
+            // A prompt too short for an index (under 1092 positions) has no build to report.
+            String build = "–";
+            String share = "–";
+            if (!r.path("indexBuildSeconds").isEmpty()) {
+                double[] seconds = stats(r.path("indexBuildSeconds"));
+                double[] fraction = stats(r.path("indexBuildShareOfPrefill"));
+                build = String.format(Locale.ROOT, "%.2f ± %.2f", seconds[0], seconds[1]);
+                share = String.format(Locale.ROOT, "**%.1f%%** ± %.1f", 100 * fraction[0], 100 * fraction[1]);
+            }
             md.append(String.format(Locale.ROOT,
                     "| %d | %.1f ± %.1f | %.1f ± %.1f | **%.1f×** | %.2f ± %.2f | %.2f ± %.2f | **%.1f×** | %.0f ± %.0f "
-                            + "| %.0f ± %.0f | %.2f ± %.2f | **%.1f%%** ± %.1f |%n",
+                            + "| %.0f ± %.0f | %s | %s |%n",
                     f.path("context").asInt(), fTg[0], fTg[1], rTg[0], rTg[1], rTg[0] / fTg[0], fAtt[0], fAtt[1],
-                    rAtt[0], rAtt[1], fAtt[0] / rAtt[0], fPp[0], fPp[1], rPp[0], rPp[1], build[0], build[1],
-                    100 * share[0], 100 * share[1]));
+                    rAtt[0], rAtt[1], fAtt[0] / rAtt[0], fPp[0], fPp[1], rPp[0], rPp[1], build, share));
         }
         md.append(String.format(Locale.ROOT, """
 
