@@ -29,13 +29,27 @@ final class ClusterScorer {
     private final float[] total;
     private final float[] score;
 
+    /** A scorer with arrays of its own. */
     ClusterScorer(int heads, int clusters) {
+        this(heads, clusters, new float[heads * clusters], new float[clusters]);
+    }
+
+    /**
+     * A scorer over this thread's {@link DecodeScratch}: for a (sequence, KV head) task that the
+     * thread scores, ranks and attends to alone, before its next task.
+     */
+    static ClusterScorer onThreadScratch(int heads, int clusters) {
+        DecodeScratch scratch = DecodeScratch.get();
+        return new ClusterScorer(heads, clusters, scratch.weights(heads * clusters), scratch.scores(clusters));
+    }
+
+    private ClusterScorer(int heads, int clusters, float[] weights, float[] score) {
         this.heads = heads;
         this.clusters = clusters;
-        this.weights = new float[heads * clusters];
+        this.weights = weights;
         this.max = new float[heads];
         this.total = new float[heads];
-        this.score = new float[clusters];
+        this.score = score;
     }
 
     /** The clusters chosen for exact attention and for estimation, in no particular order. */
@@ -115,7 +129,7 @@ final class ClusterScorer {
 
     /** The per-head softmax over all clusters, and each cluster's score, the sum over the group. */
     void softmax() {
-        java.util.Arrays.fill(score, 0f);
+        java.util.Arrays.fill(score, 0, clusters, 0f);
         for (int h = 0; h < heads; h++) {
             int base = h * clusters;
             max[h] = VectorMath.max(weights, base, clusters);
@@ -132,7 +146,7 @@ final class ClusterScorer {
      * the next {@code min(budget.estimation, C − retrieval)} for estimation; ties go to the lower id.
      */
     Selection select(WaveIndex index, int kvHead, ZoneBudget budget) {
-        long[] keys = new long[clusters];
+        long[] keys = DecodeScratch.get().rankKeys(clusters);
         int candidates = 0;
         for (int b = 0; b < index.batchCount(); b++) {
             ClusterBatch batch = index.batch(kvHead, b);
@@ -166,7 +180,7 @@ final class ClusterScorer {
         return ids;
     }
 
-    /** The weights of all heads: head h, cluster c at {@code h·clusters() + c}. */
+    /** The weights of all heads: head h, cluster c at {@code h·clusters() + c} (the array may be longer). */
     float[] weights() {
         return weights;
     }

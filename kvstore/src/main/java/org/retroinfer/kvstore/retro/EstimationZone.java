@@ -38,9 +38,10 @@ final class EstimationZone {
         int headDim = state.headDim();
         int total = scorer.clusters();
         float[] weights = scorer.weights();
-        float[] gathered = new float[heads * count];
+        DecodeScratch scratch = DecodeScratch.get();
+        float[] gathered = scratch.gathered(heads * count);
         float[] denominator = new float[heads];
-        float[] valueSums = new float[count * headDim];
+        float[] valueSums = scratch.valueSums(count * headDim);
         for (int j = 0, i = part; j < count; j++, i += parts) {
             int c = clusters[i];
             int b = index.batchOf(c);

@@ -103,7 +103,7 @@ final class TripartiteAttention {
             return;
         }
         if (parts == 1) {
-            scorers[task] = new ClusterScorer(shape.groupSize(), clusters);
+            scorers[task] = ClusterScorer.onThreadScratch(shape.groupSize(), clusters);
         }
         int from = (int) ((long) clusters * part / parts);
         int to = (int) ((long) clusters * (part + 1) / parts);
