@@ -13,7 +13,8 @@ import java.util.Random;
 import java.util.Set;
 import org.retroinfer.kernels.ComputePool;
 import org.retroinfer.kernels.VectorSupport;
-import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.retro.RetroConfig;
+import org.retroinfer.kvstore.retro.RetroKvCache;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.generation.GenerationListener;
 import org.retroinfer.model.generation.GenerationRequest;
@@ -29,10 +30,18 @@ final class BenchCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(
             Set.of("model", "context", "batch", "reps", "gen", "prefill-chunk", "out"), CacheFlags.NAMES);
     private static final Set<String> FLAGS = Set.of("json");
+    /** Tokens the warm-up decodes at least. */
+    private static final int WARM_UP_TOKENS = 256;
 
-    /** One measured point: a context depth and batch size, over all repetitions. */
+    /**
+     * One measured point: a context depth and batch size, over all repetitions. Attention's time per
+     * decode step covers every layer; the index build's share of prefill is RetroInfer's only
+     * (empty for full attention).
+     */
     record Point(int context, int batch, int generated, List<Double> prefillTokensPerSecond,
-                 List<Double> decodeTokensPerSecond, long kvCacheBytes, long heapBytes) {
+                 List<Double> decodeTokensPerSecond, List<Double> decodeAttentionMillisPerStep,
+                 List<Double> indexBuildSeconds, List<Double> indexBuildShareOfPrefill, long kvCacheBytes,
+                 long heapBytes) {
         double prefillMean() {
             return mean(prefillTokensPerSecond);
         }
@@ -48,11 +57,23 @@ final class BenchCommand implements Command {
         double decodeSd() {
             return sd(decodeTokensPerSecond);
         }
+
+        double attentionMean() {
+            return mean(decodeAttentionMillisPerStep);
+        }
+
+        double attentionSd() {
+            return sd(decodeAttentionMillisPerStep);
+        }
     }
 
+    /** What one generation measured. */
+    private record Measurement(GenerationStats stats, long decodeAttentionNanos, RetroKvCache.Stats retro) {}
+
     /** Everything one bench run measured, and where. */
-    record Report(String model, String format, String attention, String kvType, String date, String cpu, int threads,
-                  String vectorSpecies, long weightBytes, List<Point> points) {}
+    record Report(String model, String format, String attention, Double retrievalBudget, Double estimationBudget,
+                  String kvType, String date, String cpu, int threads, String vectorSpecies, long weightBytes,
+                  List<Point> points) {}
 
     @Override
     public String name() {
@@ -71,7 +92,9 @@ final class BenchCommand implements Command {
 
                 For each context length N: prefills --batch sequences of N random tokens, then decodes
                 --gen tokens for all of them in lock step. Reports prefill (pp) and decode (tg)
-                tokens/s as mean ± sd over --reps repetitions after one warm-up, and the memory used.
+                tokens/s as mean ± sd over --reps repetitions after one warm-up, the memory used, the
+                attention's time per decode step (all layers), and with --attention retro the wave
+                index build's share of prefill time.
 
                   --model PATH       a Hugging Face model directory or a .gguf file
                   --context LIST     context lengths, e.g. 512,4k,16k
@@ -105,24 +128,40 @@ final class BenchCommand implements Command {
                 }
             }
             Random random = new Random(1);
-            measure(model, cacheFlags, Math.min(64, contexts.getFirst()), 1, 4, chunk, random);
+            // A warm-up long enough for RetroInfer to build an index (4 + 64 + 1024 positions), decoding
+            // enough tokens for the JIT to compile the decode path (Vector API code runs orders of
+            // magnitude slower until C2 compiles it) before anything is timed.
+            measure(model, cacheFlags, Math.min(2048, contexts.getFirst()), 1, Math.max(gen, WARM_UP_TOKENS), chunk,
+                    random);
             List<Point> points = new ArrayList<>();
             for (int n : contexts) {
                 List<Double> pp = new ArrayList<>();
                 List<Double> tg = new ArrayList<>();
+                List<Double> attention = new ArrayList<>();
+                List<Double> build = new ArrayList<>();
+                List<Double> buildShare = new ArrayList<>();
                 long kv = 0;
                 ProgressBar progress = ProgressBar.onStderr("bench context " + n, "reps");
                 for (int r = 0; r < reps; r++) {
-                    GenerationStats s = measure(model, cacheFlags, n, batch, gen, chunk, random);
+                    Measurement m = measure(model, cacheFlags, n, batch, gen, chunk, random);
+                    GenerationStats s = m.stats();
                     pp.add(s.prefillTokensPerSecond());
                     tg.add(s.decodeTokensPerSecond());
+                    attention.add(s.decodeSteps() == 0 ? 0 : m.decodeAttentionNanos() / 1e6 / s.decodeSteps());
+                    if (m.retro() != null) {
+                        build.add(m.retro().indexBuildNanos() / 1e9);
+                        buildShare.add((double) m.retro().indexBuildNanos() / s.prefillNanos());
+                    }
                     kv = Math.max(kv, s.peakKvBytes());
                     progress.update(r + 1, reps);
                 }
                 Runtime rt = Runtime.getRuntime();
-                points.add(new Point(n, batch, gen, pp, tg, kv, rt.totalMemory() - rt.freeMemory()));
+                points.add(new Point(n, batch, gen, pp, tg, attention, build, buildShare, kv,
+                        rt.totalMemory() - rt.freeMemory()));
             }
+            RetroConfig retro = cacheFlags.retro();
             Report report = new Report(modelPath.toString(), model.format(), cacheFlags.attention(),
+                    retro == null ? null : retro.retrievalBudget(), retro == null ? null : retro.estimationBudget(),
                     cacheFlags.kvType().name(), Instant.now().toString(), cpuName(), ComputePool.threads(),
                     VectorSupport.FLOAT.toString(), model.weightBytes(), points);
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -138,29 +177,36 @@ final class BenchCommand implements Command {
         return 0;
     }
 
-    private static GenerationStats measure(Model model, CacheFlags flags, int context, int batch, int gen, int chunk,
-                                           Random random) {
+    private static Measurement measure(Model model, CacheFlags flags, int context, int batch, int gen, int chunk,
+                                       Random random) {
         List<GenerationRequest> requests = new ArrayList<>();
         for (int b = 0; b < batch; b++) {
             int[] prompt = random.ints(context, 0, model.config().vocabSize()).toArray();
             requests.add(new GenerationRequest(prompt, gen, SamplingParams.greedy(), Set.of()));
         }
-        try (KvCache cache = flags.create(model.config())) {
-            return new Generator(model.transformer(), cache, chunk).generate(requests, GenerationListener.NONE).stats();
+        try (AttentionTimer cache = new AttentionTimer(flags.create(model.config()))) {
+            GenerationStats stats = new Generator(model.transformer(), cache, chunk)
+                    .generate(requests, GenerationListener.NONE).stats();
+            RetroKvCache.Stats retro = cache.inner() instanceof RetroKvCache r ? r.stats() : null;
+            return new Measurement(stats, cache.decodeAttentionNanos(), retro);
         }
     }
 
     private static void printTable(Report r, PrintStream out) {
+        String attention = r.retrievalBudget() == null ? r.attention()
+                : r.attention() + " (retrieval " + r.retrievalBudget() + ", estimation " + r.estimationBudget() + ")";
         out.printf("model: %s (%s, %.1f MiB of weights); attention %s, KV %s; %d threads, %s; %s%n%n", r.model(),
-                r.format(), r.weightBytes() / 1048576.0, r.attention(), r.kvType(), r.threads(), r.vectorSpecies(),
-                r.cpu());
-        out.println("| context | batch | test | tokens/s | KV cache MiB |");
-        out.println("| ---: | ---: | --- | ---: | ---: |");
+                r.format(), r.weightBytes() / 1048576.0, attention, r.kvType(), r.threads(), r.vectorSpecies(), r.cpu());
+        out.println("| context | batch | test | tokens/s | attention ms/step | index build % of prefill | KV cache MiB |");
+        out.println("| ---: | ---: | --- | ---: | ---: | ---: | ---: |");
         for (Point p : r.points()) {
-            out.printf("| %d | %d | pp%d | %.2f ± %.2f | %.1f |%n", p.context(), p.batch(), p.context(), p.prefillMean(),
-                    p.prefillSd(), p.kvCacheBytes() / 1048576.0);
-            out.printf("| %d | %d | tg%d | %.2f ± %.2f | %.1f |%n", p.context(), p.batch(), p.generated(), p.decodeMean(),
-                    p.decodeSd(), p.kvCacheBytes() / 1048576.0);
+            String build = p.indexBuildShareOfPrefill().isEmpty() ? "-"
+                    : String.format("%.1f ± %.1f", 100 * mean(p.indexBuildShareOfPrefill()),
+                            100 * sd(p.indexBuildShareOfPrefill()));
+            out.printf("| %d | %d | pp%d | %.2f ± %.2f | | %s | %.1f |%n", p.context(), p.batch(), p.context(),
+                    p.prefillMean(), p.prefillSd(), build, p.kvCacheBytes() / 1048576.0);
+            out.printf("| %d | %d | tg%d | %.2f ± %.2f | %.3f ± %.3f | | %.1f |%n", p.context(), p.batch(), p.generated(),
+                    p.decodeMean(), p.decodeSd(), p.attentionMean(), p.attentionSd(), p.kvCacheBytes() / 1048576.0);
         }
     }
 

@@ -3,6 +3,8 @@ package org.retroinfer.examples;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.retroinfer.model.random.RandomModel;
 
@@ -32,9 +34,11 @@ final class DemoCommand implements Command {
                 usage: retroinfer demo [options]
 
                 Writes a small randomly initialised Llama-style model (about 12 MiB, once, under
-                --model-dir) and generates from it with full attention, streaming the text and
-                reporting prefill and decode speed. The model is random, so its text is gibberish:
-                the demo shows the engine running end to end, not a trained model's quality.
+                --model-dir) and generates from it, streaming the text and reporting prefill and
+                decode speed. The model is random, so its text is gibberish: the demo shows the
+                engine running end to end, not a trained model's quality. With --attention retro, a
+                prompt shorter than 1092 tokens is attended densely until 1024 generated tokens are
+                indexed.
 
                   --prompt TEXT      the prompt (default: a sentence about RetroInfer)
                   --max-tokens N     tokens to generate (default 64)
@@ -47,6 +51,7 @@ final class DemoCommand implements Command {
         Options o = Options.parse(name(), args, VALUED, Set.of());
         int maxTokens = o.integer("max-tokens", 64, 1, 4096);
         Path dir = o.text("model-dir").map(Path::of).orElse(defaultDirectory());
+        CacheFlags cacheFlags = CacheFlags.read(o);
         if (!Files.exists(dir.resolve("config.json"))) {
             err.println("demo: writing a random demo model to " + dir + " (once)...");
             RandomModel.write(dir, RandomModel.Spec.demo());
@@ -55,16 +60,18 @@ final class DemoCommand implements Command {
                 demo: NOTE - this model has random weights (the project's own trained model is not released yet),
                 demo: so the text below is gibberish. It shows tokenisation, chunked prefill, the KV cache,
                 demo: sampling and streaming working end to end, and how fast they run on this machine.""");
-        String[] generateArgs = {
-            "--model", dir.toString(),
-            "--prompt", o.text("prompt").orElse(PROMPT),
-            "--max-tokens", Integer.toString(maxTokens),
-            "--temperature", "0.8", "--top-p", "0.95", "--seed", "42",
-            "--attention", o.text("attention").orElse("full"),
-            "--kv-type", o.text("kv-type").orElse("f16"),
-        };
+        List<String> generateArgs = new ArrayList<>(List.of(
+                "--model", dir.toString(),
+                "--prompt", o.text("prompt").orElse(PROMPT),
+                "--max-tokens", Integer.toString(maxTokens),
+                "--temperature", "0.8", "--top-p", "0.95", "--seed", "42",
+                "--attention", cacheFlags.attention(),
+                "--kv-type", o.text("kv-type").orElse("f16")));
+        for (String budget : new String[] {"retrieval-budget", "estimation-budget"}) {
+            o.text(budget).ifPresent(value -> generateArgs.addAll(List.of("--" + budget, value)));
+        }
         err.println("demo: retroinfer generate " + String.join(" ", quoted(generateArgs)));
-        return new GenerateCommand().run(generateArgs, out, err);
+        return new GenerateCommand().run(generateArgs.toArray(String[]::new), out, err);
     }
 
     private static Path defaultDirectory() {
@@ -73,11 +80,7 @@ final class DemoCommand implements Command {
         return base.resolve("retroinfer").resolve("demo-random-model");
     }
 
-    private static String[] quoted(String[] args) {
-        String[] q = new String[args.length];
-        for (int i = 0; i < args.length; i++) {
-            q[i] = args[i].contains(" ") ? "'" + args[i] + "'" : args[i];
-        }
-        return q;
+    private static List<String> quoted(List<String> args) {
+        return args.stream().map(a -> a.contains(" ") ? "'" + a + "'" : a).toList();
     }
 }

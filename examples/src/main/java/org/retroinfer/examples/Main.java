@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
-    private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new BenchCommand(), new DemoCommand());
+    private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new BenchCommand(), new DemoCommand(),
+            new FidelityCommand());
 
     private Main() {}
 

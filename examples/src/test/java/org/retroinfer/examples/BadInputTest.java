@@ -142,10 +142,32 @@ class BadInputTest {
                 "unknown option --temprature");
         assertRefused(CliHarness.run("summarise"), "unknown command 'summarise'");
         assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--attention", "sparse"),
-                "--attention");
+                "--attention must be full or retro", "sparse");
         assertRefused(CliHarness.run("generate", "--model", model.toString()), "--prompt");
         assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--stop", "no such token"),
                 "--stop 'no such token'");
+    }
+
+    @Test
+    void retroBudgetsOutOfRangeOrWithoutRetroAttention() {
+        String m = model.toString();
+        assertRefused(CliHarness.run("generate", "--model", m, "--prompt", "hi", "--attention", "retro",
+                "--retrieval-budget", "0"), "generate:", "--retrieval-budget", "(0, 1]", "got 0");
+        assertRefused(CliHarness.run("generate", "--model", m, "--prompt", "hi", "--attention", "retro",
+                "--estimation-budget", "1.5"), "--estimation-budget", "[0, 1]", "got 1.5");
+        assertRefused(CliHarness.run("generate", "--model", m, "--prompt", "hi", "--attention", "retro",
+                "--retrieval-budget", "lots"), "--retrieval-budget", "number", "lots");
+        assertRefused(CliHarness.run("generate", "--model", m, "--prompt", "hi", "--retrieval-budget", "0.1"),
+                "--retrieval-budget", "only", "--attention retro");
+        assertRefused(CliHarness.run("bench", "--model", m, "--context", "16", "--attention", "full",
+                "--estimation-budget", "0.1"), "bench:", "--estimation-budget", "only", "--attention retro");
+        assertRefused(CliHarness.run("bench", "--model", m, "--context", "16", "--attention", "retro",
+                "--retrieval-budget", "-0.5"), "bench:", "--retrieval-budget", "(0, 1]");
+        assertRefused(CliHarness.run("demo", "--model-dir", dir.resolve("no-demo").toString(), "--attention", "retro",
+                "--estimation-budget", "2"), "demo:", "--estimation-budget", "[0, 1]");
+        assertRefused(CliHarness.run("demo", "--model-dir", dir.resolve("no-demo").toString(),
+                "--retrieval-budget", "0.5"), "demo:", "--retrieval-budget", "only");
+        assertFalse(Files.exists(dir.resolve("no-demo")), "a refused demo writes no model");
     }
 
     @Test

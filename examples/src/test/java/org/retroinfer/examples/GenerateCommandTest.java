@@ -89,11 +89,28 @@ class GenerateCommandTest {
     }
 
     @Test
+    void retroAttentionGeneratesAndSaysSo() throws Exception {
+        String[] base = {"generate", "--model", model.toString(), "--prompt", "Numbers: 1 2 3", "--max-tokens", "10",
+            "--temperature", "0", "--json"};
+        String[] retro = java.util.Arrays.copyOf(base, base.length + 6);
+        System.arraycopy(new String[] {"--attention", "retro", "--retrieval-budget", "0.05", "--estimation-budget", "0.5"},
+                0, retro, base.length, 6);
+        CliHarness r = CliHarness.run(retro);
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertEquals("retro", json.get("attention").asText());
+        // A prompt this short stays in the steady zone, which is attended exactly: the same greedy tokens.
+        JsonNode full = new ObjectMapper().readTree(CliHarness.run(base).out());
+        assertEquals(full.get("tokens"), json.get("tokens"));
+    }
+
+    @Test
     void helpDescribesEveryOption() {
         CliHarness r = CliHarness.run("generate", "--help");
         assertEquals(0, r.exitCode());
         for (String option : new String[] {"--model", "--prompt", "--prompt-file", "--max-tokens", "--temperature",
-            "--top-p", "--top-k", "--min-p", "--seed", "--attention", "--json"}) {
+            "--top-p", "--top-k", "--min-p", "--seed", "--attention", "--retrieval-budget", "--estimation-budget",
+            "--json"}) {
             assertTrue(r.out().contains(option), option);
         }
     }

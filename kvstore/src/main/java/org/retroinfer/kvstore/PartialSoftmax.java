@@ -1,69 +1,109 @@
 package org.retroinfer.kvstore;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import org.retroinfer.kernels.AttentionKernels;
 import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.VectorMath;
 
 /**
  * The running state of softmax attention for the query heads of one GQA group, folded in one run of
- * keys at a time (flash-decoding's (max, sum, unnormalised output) per head). Two such states over
- * disjoint key sets merge exactly by their log-sum-exps, which is how partial attentions combine.
+ * keys at a time (flash-decoding's (max, sum, unnormalised output) per head). The state of head h
+ * stands for the output {@code acc/sum} and the log-sum-exp {@code max + log sum}; two states over
+ * disjoint key sets merge exactly by their log-sum-exps ({@link SoftmaxMerge}), which is how partial
+ * attentions combine.
  */
-final class PartialSoftmax {
+public final class PartialSoftmax {
     private final int heads;
     private final int headDim;
-    private final float[] max;
-    private final float[] sum;
-    private final float[] acc;
+    final float[] max;
+    final float[] sum;
+    final float[] acc;
 
-    PartialSoftmax(int heads, int headDim) {
+    public PartialSoftmax(int heads, int headDim) {
         this.heads = heads;
         this.headDim = headDim;
         this.max = new float[heads];
         this.sum = new float[heads];
         this.acc = new float[heads * headDim];
+        reset();
     }
 
-    void reset() {
-        java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        java.util.Arrays.fill(sum, 0f);
-        java.util.Arrays.fill(acc, 0f);
+    public int heads() {
+        return heads;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    /** Forgets every key folded in: the state of an empty key set. */
+    public void reset() {
+        Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        Arrays.fill(sum, 0f);
+        Arrays.fill(acc, 0f);
     }
 
     /**
      * Folds in {@code n} keys whose scores are {@code scores[h·stride + t]} (overwritten with their
      * weights) and whose values start at byte {@code valuesOff} of {@code values}.
      */
-    void add(float[] scores, int stride, int n, MemorySegment values, long valuesOff, DType type) {
+    public void add(float[] scores, int stride, int n, MemorySegment values, long valuesOff, DType type) {
+        foldScores(scores, 0, stride, n);
+        accumulate(scores, 0, stride, n, values, valuesOff, type);
+    }
+
+    /**
+     * The first half of {@link #add}, for keys whose values are not one run: turns the scores
+     * {@code scores[off + h·stride + t]} (t < n) into weights relative to the new running maximum,
+     * adds them to the sums and rescales what was accumulated before. Every weight must then be
+     * passed to {@link #accumulate} before the next fold.
+     */
+    public void foldScores(float[] scores, int off, int stride, int n) {
         for (int h = 0; h < heads; h++) {
-            int base = h * stride;
-            float runMax = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t < n; t++) {
-                runMax = Math.max(runMax, scores[base + t]);
-            }
-            float newMax = Math.max(max[h], runMax);
+            int base = off + h * stride;
+            float newMax = Math.max(max[h], VectorMath.max(scores, base, n));
             if (newMax > max[h]) {
                 // Earlier weights were relative to the old maximum; rescale them to the new one.
                 float rescale = (float) Math.exp(max[h] - newMax);
                 sum[h] *= rescale;
-                for (int i = 0; i < headDim; i++) {
-                    acc[h * headDim + i] *= rescale;
-                }
+                VectorMath.scale(acc, h * headDim, headDim, rescale);
                 max[h] = newMax;
             }
-            float runSum = 0;
-            for (int t = 0; t < n; t++) {
-                float w = (float) Math.exp(scores[base + t] - newMax);
-                scores[base + t] = w;
-                runSum += w;
-            }
-            sum[h] += runSum;
+            sum[h] += VectorMath.expInPlace(scores, base, n, newMax);
         }
-        AttentionKernels.accumulate(scores, 0, stride, heads, values, valuesOff, type, n, headDim, acc, 0);
+    }
+
+    /**
+     * Adds {@code Σ_t weights[off + h·stride + t] · v_t} (t < n) to each head's output, where v_t
+     * starts at byte {@code valuesOff + t·headDim·2}: the second half of {@link #add}.
+     */
+    public void accumulate(float[] weights, int off, int stride, int n, MemorySegment values, long valuesOff,
+                           DType type) {
+        AttentionKernels.accumulate(weights, off, stride, heads, values, valuesOff, type, n, headDim, acc, 0);
+    }
+
+    /**
+     * Folds in a partial computed elsewhere for head {@code h}: maximum {@code otherMax}, weight sum
+     * {@code otherSum} and unnormalised output {@code otherAcc[otherOff ..]} relative to that maximum.
+     */
+    public void merge(int h, float otherMax, float otherSum, float[] otherAcc, int otherOff) {
+        SoftmaxMerge.merge(max, sum, acc, h, headDim, otherMax, otherSum, otherAcc, otherOff);
+    }
+
+    /** Folds in every head of {@code other}, a state over keys disjoint from this one's. */
+    public void merge(PartialSoftmax other) {
+        if (other.heads != heads || other.headDim != headDim) {
+            throw new IllegalArgumentException("cannot merge a partial softmax of " + other.heads + "x" + other.headDim
+                    + " into one of " + heads + "x" + headDim);
+        }
+        for (int h = 0; h < heads; h++) {
+            merge(h, other.max[h], other.sum[h], other.acc, h * headDim);
+        }
     }
 
     /** Writes each head's attention output, the weighted sum divided by the total weight. */
-    void writeOutput(float[] out, int outOff) {
+    public void writeOutput(float[] out, int outOff) {
         for (int h = 0; h < heads; h++) {
             float inv = 1f / sum[h];
             for (int i = 0; i < headDim; i++) {
@@ -72,8 +112,8 @@ final class PartialSoftmax {
         }
     }
 
-    /** log Σ e^score of head {@code h} over every key folded in so far. */
-    float logSumExp(int h) {
+    /** log Σ e^score of head {@code h} over every key folded in so far (−∞ for none). */
+    public float logSumExp(int h) {
         return max[h] + (float) Math.log(sum[h]);
     }
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Measures RetroInfer against full attention on the CPU with `retroinfer bench` and writes
+# docs/benchmarks/retro-cpu.md: decode tokens/s and attention time per decode step at 8K, 16K,
+# 32K and 64K tokens of context, and the wave index build's share of prefill time.
+#   benchmarks/retro-cpu.sh                    the full table (about an hour on 2 quiet cores,
+#                                              most of it dense prefill of the 64K prompts)
+#   CONTEXTS=8k,16k GEN=32 REPS=1 benchmarks/retro-cpu.sh   a quicker, smaller table
+#   RETROINFER_JAVA_HOME                       a JDK 25+ to use (else JAVA_HOME if 25+, else /usr/lib/jvm)
+#   RETROINFER_JAVA_OPTS                       JVM options for the bench runs (default -Xmx8g)
+# The model is random (RetroBenchModel says why its shape), written once to
+# benchmarks/target/retro-bench-model. Run it on an otherwise idle machine: other load shows up
+# directly in every figure.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+contexts=${CONTEXTS:-8k,16k,32k,64k}
+gen=${GEN:-64}
+reps=${REPS:-2}
+export RETROINFER_JAVA_OPTS=${RETROINFER_JAVA_OPTS:--Xmx8g}
+
+java_major() { # prints the major version of the JDK at $1, or nothing
+  [[ -x $1/bin/java && -f $1/release ]] || return 0
+  sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release"
+}
+
+find_jdk() {
+  local candidate major
+  for candidate in "${RETROINFER_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/* /opt/java/* /usr/local/java/*; do
+    [[ -n $candidate && -d $candidate ]] || continue
+    major=$(java_major "$candidate")
+    if [[ -n $major ]] && ((major >= 25)); then
+      echo "$candidate"
+      return
+    fi
+  done
+}
+
+jdk=$(find_jdk)
+if [[ -z $jdk ]]; then
+  echo "retro-cpu.sh: no JDK 25 or newer found in RETROINFER_JAVA_HOME, JAVA_HOME or /usr/lib/jvm; install one or set RETROINFER_JAVA_HOME" >&2
+  exit 2
+fi
+command -v mvn >/dev/null || { echo "retro-cpu.sh: Maven (mvn) is needed to build the benchmark tools" >&2; exit 2; }
+
+echo "retro-cpu.sh: building the benchmark tools with Maven..." >&2
+mvn -B -q -ntp -Pbench -pl benchmarks -am -DskipTests package
+jar=benchmarks/target/benchmarks.jar
+flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+model=benchmarks/target/retro-bench-model
+"$jdk/bin/java" "${flags[@]}" -cp "$jar" org.retroinfer.benchmarks.RetroBenchModel "$model"
+
+out=benchmarks/target
+full=(./retroinfer bench --model "$model" --context "$contexts" --gen "$gen" --reps "$reps" --attention full)
+retro=(./retroinfer bench --model "$model" --context "$contexts" --gen "$gen" --reps "$reps" --attention retro)
+"${full[@]}" --out "$out/retro-cpu-full.json"
+"${retro[@]}" --out "$out/retro-cpu-retro.json"
+
+machine=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+"$jdk/bin/java" "${flags[@]}" -cp "$jar" org.retroinfer.benchmarks.RetroBenchReport \
+  "$out/retro-cpu-full.json" "$out/retro-cpu-retro.json" docs/benchmarks/retro-cpu.md \
+  "machine=${machine:-unknown CPU}" "cores=$(nproc)" "date=$(date -u +%Y-%m-%dT%H:%MZ)" \
+  "model=random Llama-style (RetroBenchModel): 1 layer, hidden 512, 8 query heads, 2 KV heads, head dim 128, BF16 weights" \
+  "full=RETROINFER_JAVA_OPTS=$RETROINFER_JAVA_OPTS ${full[*]}" "retro=RETROINFER_JAVA_OPTS=$RETROINFER_JAVA_OPTS ${retro[*]}" \
+  "script=benchmarks/retro-cpu.sh (CONTEXTS=$contexts GEN=$gen REPS=$reps)"

@@ -1,0 +1,248 @@
+package org.retroinfer.kvstore.retro;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
+import org.retroinfer.kvstore.AttentionShape;
+import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.kvstore.KvCache;
+
+/**
+ * RetroInfer attention on the CPU behind the {@link KvCache} seam (spec §1, §2). A sequence's
+ * prompt is stored in position order and attended exactly; at {@link #endOfPrefill} every layer's
+ * prompt, except the sinks and the last {@code window} positions, is clustered into a
+ * {@link WaveIndex} per KV head. From then on each decode row attends exactly to the
+ * {@link SteadyZone} and the top clusters ({@link RetrievalZone}), estimates the next ones
+ * ({@link EstimationZone}) and merges the two by log-sum-exp; every {@code updateSegment}
+ * generated positions are clustered into the index in turn. A step with several rows for a
+ * sequence (a new prompt) makes it a prefill again, attended exactly, until its next end of
+ * prefill.
+ */
+public final class RetroKvCache implements KvCache {
+    private final AttentionShape shape;
+    private final RetroConfig config;
+    private final Map<Integer, Sequence> sequences = new ConcurrentHashMap<>();
+    private final AtomicInteger nextId = new AtomicInteger();
+    private final AtomicLong buildNanos = new AtomicLong();
+    private final AtomicLong builds = new AtomicLong();
+    private final AtomicLong builtTokens = new AtomicLong();
+    private final AtomicLong updateNanos = new AtomicLong();
+    private final AtomicLong updates = new AtomicLong();
+
+    public RetroKvCache(AttentionShape shape, RetroConfig config) {
+        this.shape = shape;
+        this.config = config;
+    }
+
+    /**
+     * Index building so far: the prompt builds at ends of prefill, and the updates during
+     * decoding, with the wall time each took.
+     */
+    public record Stats(long indexBuilds, long indexBuildNanos, long indexedPromptTokens, long indexUpdates,
+                        long indexUpdateNanos) {}
+
+    public Stats stats() {
+        return new Stats(builds.get(), buildNanos.get(), builtTokens.get(), updates.get(), updateNanos.get());
+    }
+
+    @Override
+    public AttentionShape shape() {
+        return shape;
+    }
+
+    public RetroConfig config() {
+        return config;
+    }
+
+    @Override
+    public int openSequence() {
+        int id = nextId.getAndIncrement();
+        sequences.put(id, new Sequence());
+        return id;
+    }
+
+    @Override
+    public void closeSequence(int sequence) {
+        Sequence s = sequences.remove(sequence);
+        if (s == null) {
+            throw new IllegalArgumentException("sequence " + sequence + " is not open");
+        }
+        for (SequenceLayer layer : s.layers) {
+            layer.close();
+        }
+        s.arena.close();
+    }
+
+    @Override
+    public long length(int sequence, int layer) {
+        return sequence(sequence).layers[layer].length();
+    }
+
+    @Override
+    public void append(int layer, BatchLayout batch, float[] keys, float[] values) {
+        int width = shape.kvWidth();
+        List<SequenceLayer.IndexWork> updatesDue = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            Sequence s = sequence(batch.sequence(i));
+            if (batch.count(i) > 1) {
+                s.decoding = false;
+            }
+            SequenceLayer target = s.layers[layer];
+            int row = batch.firstRow(i);
+            for (int r = 0; r < batch.count(i); r++, row++) {
+                if (s.decoding) {
+                    SequenceLayer.IndexWork update = target.appendGenerated(keys, values, row * width);
+                    if (update != null) {
+                        updatesDue.add(update);
+                    }
+                } else {
+                    target.appendPrompt(keys, values, row * width);
+                }
+            }
+        }
+        if (!updatesDue.isEmpty()) {
+            long start = System.nanoTime();
+            build(updatesDue);
+            updateNanos.addAndGet(System.nanoTime() - start);
+            updates.addAndGet(updatesDue.size());
+        }
+    }
+
+    @Override
+    public void attend(int layer, BatchLayout batch, float[] queries, float[] out) {
+        SequenceLayer[] layers = new SequenceLayer[batch.size()];
+        boolean[] exact = new boolean[batch.size()];
+        int decodeRows = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            Sequence s = sequence(batch.sequence(i));
+            layers[i] = s.layers[layer];
+            exact[i] = !s.decoding || batch.count(i) > 1;
+            decodeRows += exact[i] ? 0 : 1;
+        }
+        if (decodeRows < batch.size()) {
+            ExactAttention.attend(shape, config, batch, layers, exact, queries, out);
+        }
+        if (decodeRows > 0) {
+            SequenceLayer[] decoding = new SequenceLayer[decodeRows];
+            int[] rows = new int[decodeRows];
+            for (int i = 0, j = 0; i < batch.size(); i++) {
+                if (!exact[i]) {
+                    decoding[j] = layers[i];
+                    rows[j++] = batch.firstRow(i);
+                }
+            }
+            TripartiteAttention.attend(shape, config, decoding, rows, queries, out);
+        }
+    }
+
+    /**
+     * Builds the wave index of every layer over the prompt just ended (spec §1.1: all but the
+     * sinks and the last {@code window} positions), or keeps a prompt too short for one in the
+     * steady zone, and switches the sequence to decoding.
+     */
+    @Override
+    public void endOfPrefill(int sequence) {
+        Sequence s = sequence(sequence);
+        List<SequenceLayer.IndexWork> work = new ArrayList<>();
+        for (SequenceLayer layer : s.layers) {
+            SequenceLayer.IndexWork w = layer.endOfPrefill();
+            if (w != null) {
+                work.add(w);
+            }
+        }
+        s.decoding = true;
+        if (work.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        build(work);
+        buildNanos.addAndGet(System.nanoTime() - start);
+        builds.incrementAndGet();
+        builtTokens.addAndGet(work.getFirst().tokens().length());
+    }
+
+    /**
+     * Runs the index builds, one task per (work, KV head): tasks in parallel where there are
+     * enough of them to fill the threads, else one at a time with each k-means split across them.
+     */
+    private void build(List<SequenceLayer.IndexWork> work) {
+        int kvHeads = shape.kvHeads();
+        int tasks = work.size() * kvHeads;
+        ClusterBatch[][] batches = new ClusterBatch[work.size()][kvHeads];
+        int threads = config.threads();
+        int innerParts = tasks >= threads ? 1 : threads;
+        IntConsumer body = task -> {
+            SequenceLayer.IndexWork w = work.get(task / kvHeads);
+            batches[task / kvHeads][task % kvHeads] = IndexBuilder.build(w.tokens(), task % kvHeads, shape.headDim(),
+                    config.storage(), w.sizing(), config.iterations(), innerParts, w.layer().arena());
+        };
+        if (innerParts == 1) {
+            SplitWork.run(tasks, threads, (start, end) -> {
+                for (int t = start; t < end; t++) {
+                    body.accept(t);
+                }
+            });
+        } else {
+            for (int t = 0; t < tasks; t++) {
+                body.accept(t);
+            }
+        }
+        for (int i = 0; i < work.size(); i++) {
+            work.get(i).layer().commit(work.get(i), batches[i]);
+        }
+    }
+
+    @Override
+    public long memoryBytes() {
+        long total = 0;
+        for (Sequence s : sequences.values()) {
+            for (SequenceLayer layer : s.layers) {
+                total += layer.bytes();
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public void close() {
+        for (Integer id : List.copyOf(sequences.keySet())) {
+            closeSequence(id);
+        }
+    }
+
+    /** Whether {@code sequence} is past its prompt, its single rows answered by RetroInfer. */
+    boolean isDecoding(int sequence) {
+        return sequence(sequence).decoding;
+    }
+
+    /** The layer state of an open sequence. */
+    SequenceLayer layer(int sequence, int layer) {
+        return sequence(sequence).layers[layer];
+    }
+
+    private Sequence sequence(int id) {
+        Sequence s = sequences.get(id);
+        if (s == null) {
+            throw new IllegalArgumentException("sequence " + id + " is not open");
+        }
+        return s;
+    }
+
+    /** One sequence: its layers, freed together when it closes, and whether it is decoding. */
+    private final class Sequence {
+        final Arena arena = Arena.ofShared();
+        final SequenceLayer[] layers = new SequenceLayer[shape.layers()];
+        boolean decoding;
+
+        Sequence() {
+            for (int l = 0; l < layers.length; l++) {
+                layers[l] = new SequenceLayer(shape, config, arena);
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package org.retroinfer.kvstore.retro;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.Half;
+import org.retroinfer.kvstore.AttentionShape;
+
+/** The keys and values of one sequence as stored (rounded to the storage type), with exact float64 attention. */
+final class Float64Attention {
+    private final AttentionShape shape;
+    private final DType type;
+    final List<List<double[]>> keys = new ArrayList<>();
+    final List<List<double[]>> values = new ArrayList<>();
+
+    Float64Attention(AttentionShape shape, DType type) {
+        this.shape = shape;
+        this.type = type;
+        for (int l = 0; l < shape.layers(); l++) {
+            keys.add(new ArrayList<>());
+            values.add(new ArrayList<>());
+        }
+    }
+
+    /** Records one position of {@code layer}: row {@code off} of keys and values, all KV heads. */
+    void append(int layer, float[] k, float[] v, int off) {
+        keys.get(layer).add(rounded(k, off, shape.kvWidth(), type));
+        values.get(layer).add(rounded(v, off, shape.kvWidth(), type));
+    }
+
+    static double[] rounded(float[] x, int off, int n, DType type) {
+        double[] r = new double[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = Half.toFloat(type, Half.fromFloat(type, x[off + i]));
+        }
+        return r;
+    }
+
+    /** Causal attention of the query row at {@code q[qOff ..]} sitting at {@code position}. */
+    double[] attend(int layer, float[] q, int qOff, int position) {
+        int d = shape.headDim();
+        double[] out = new double[shape.queryWidth()];
+        for (int h = 0; h < shape.queryHeads(); h++) {
+            int kv = h / shape.groupSize();
+            double[] s = new double[position + 1];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int t = 0; t <= position; t++) {
+                double dot = 0;
+                for (int i = 0; i < d; i++) {
+                    dot += q[qOff + h * d + i] * keys.get(layer).get(t)[kv * d + i];
+                }
+                s[t] = dot / Math.sqrt(d);
+                max = Math.max(max, s[t]);
+            }
+            double sum = 0;
+            for (int t = 0; t <= position; t++) {
+                s[t] = Math.exp(s[t] - max);
+                sum += s[t];
+            }
+            for (int t = 0; t <= position; t++) {
+                for (int i = 0; i < d; i++) {
+                    out[h * d + i] += s[t] / sum * values.get(layer).get(t)[kv * d + i];
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,178 @@
+package org.retroinfer.kvstore.retro;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.retroinfer.kernels.ComputePool;
+
+class SphericalKMeansTest {
+    private static float[] gaussian(Random random, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        return x;
+    }
+
+    private static double dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += (double) a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    @Test
+    void eachKeyGoesToTheCentroidOfLargestInnerProduct() {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        Random random = new Random(seed);
+        for (int[] shape : new int[][] {{37, 24}, {16, 32}, {100, 7}, {1, 16}, {200, 128}}) {
+            int count = shape[0];
+            int d = shape[1];
+            int n = 203;
+            float[] keys = gaussian(random, n * d);
+            float[] centroids = gaussian(random, (count + 3) * d);
+            MaxInnerProduct mip = new MaxInnerProduct(centroids, 3, count, d);
+            int[] assignment = new int[n + 5];
+            Arrays.fill(assignment, -1);
+            mip.assign(keys, 2, n, assignment, 1000);
+            assertEquals(-1, assignment[1], "keys outside the range are left alone");
+            for (int t = 2; t < n; t++) {
+                double best = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < count; c++) {
+                    best = Math.max(best, dot(keys, t * d, centroids, (3 + c) * d, d));
+                }
+                int chosen = assignment[t] - 1000;
+                assertTrue(chosen >= 0 && chosen < count, "centroid " + chosen);
+                double got = dot(keys, t * d, centroids, (3 + chosen) * d, d);
+                assertTrue(got >= best - 1e-4 * (1 + Math.abs(best)), count + " centroids of " + d + ": key " + t
+                        + " chose " + got + ", best " + best + " (seed " + seed + ")");
+            }
+        }
+    }
+
+    @Test
+    void equalInnerProductsGoToTheLowestCentroid() {
+        int d = 8;
+        int count = 40;
+        float[] centroids = new float[count * d];
+        // Centroids 5, 21 and 37 are the same best direction, in different blocks and lanes.
+        for (int c : new int[] {5, 21, 37}) {
+            centroids[c * d] = 1;
+        }
+        for (int c = 0; c < count; c++) {
+            centroids[c * d + 1] = c == 5 || c == 21 || c == 37 ? 0 : 0.5f;
+        }
+        float[] keys = new float[6 * d];
+        for (int t = 0; t < 6; t++) {
+            keys[t * d] = 2;
+        }
+        int[] assignment = new int[6];
+        new MaxInnerProduct(centroids, 0, count, d).assign(keys, 0, 6, assignment, 0);
+        assertArrayEquals(new int[] {5, 5, 5, 5, 5, 5}, assignment);
+    }
+
+    @Test
+    void initialCentroidsAreEvenlySpacedKeys() {
+        int d = 2;
+        int n = 100;
+        float[] keys = new float[n * d];
+        for (int t = 0; t < n; t++) {
+            keys[t * d] = t;
+        }
+        float[] centroids = SphericalKMeans.initialCentroids(keys, n, d, 8);
+        // ⌊i·12.5 + 6.25⌋
+        int[] expected = {6, 18, 31, 43, 56, 68, 81, 93};
+        for (int i = 0; i < 8; i++) {
+            assertEquals(expected[i], centroids[i * d]);
+        }
+    }
+
+    @Test
+    void finalCentroidsAreTheMeansOfTheirMembers() {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        Random random = new Random(seed);
+        int n = 1000;
+        int d = 16;
+        float[] keys = gaussian(random, n * d);
+        SphericalKMeans.Clustering result = SphericalKMeans.cluster(keys, n, d, new ClusterSizing(2, 64), 10, 1);
+        int[] sizes = new int[64];
+        double[] sums = new double[64 * d];
+        for (int t = 0; t < n; t++) {
+            int c = result.assignment()[t];
+            sizes[c]++;
+            for (int i = 0; i < d; i++) {
+                sums[c * d + i] += keys[t * d + i];
+            }
+        }
+        assertArrayEquals(sizes, result.sizes());
+        for (int c = 0; c < 64; c++) {
+            for (int i = 0; sizes[c] > 0 && i < d; i++) {
+                assertEquals(sums[c * d + i] / sizes[c], result.centroids()[c * d + i], 1e-5, "cluster " + c);
+            }
+        }
+    }
+
+    @Test
+    void segmentsAreClusteredByTheirOwnCentroidBlocks() {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        Random random = new Random(seed);
+        int d = 32;
+        int perSegment = 400;
+        int directions = 4;
+        // Segment s draws its keys around directions of its own, in runs of 100 positions (topics),
+        // so that the positional start puts two of the segment's 8 centroids in each run.
+        float[][] centres = new float[2 * directions][];
+        for (int j = 0; j < centres.length; j++) {
+            centres[j] = gaussian(random, d);
+        }
+        float[] keys = new float[2 * perSegment * d];
+        int[] source = new int[2 * perSegment];
+        for (int t = 0; t < 2 * perSegment; t++) {
+            int s = t / perSegment;
+            source[t] = s * directions + (t % perSegment) / (perSegment / directions);
+            for (int i = 0; i < d; i++) {
+                keys[t * d + i] = 5 * centres[source[t]][i] + 0.2f * (float) random.nextGaussian();
+            }
+        }
+        SphericalKMeans.Clustering result = SphericalKMeans.cluster(keys, 2 * perSegment, d, new ClusterSizing(2, 16), 10, 1);
+        int[] directionOf = new int[16];
+        Arrays.fill(directionOf, -1);
+        for (int t = 0; t < 2 * perSegment; t++) {
+            int c = result.assignment()[t];
+            assertEquals(t / perSegment, c / 8, "key " + t + " of segment " + t / perSegment + " is in cluster " + c);
+            if (directionOf[c] < 0) {
+                directionOf[c] = source[t];
+            }
+            assertEquals(directionOf[c], source[t], "cluster " + c + " mixes planted groups (seed " + seed + ")");
+        }
+    }
+
+    @Test
+    void aClusteringIsAPureFunctionOfItsInputWhateverTheParallelSplit() {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        Random random = new Random(seed);
+        int n = 3000;
+        int d = 64;
+        float[] keys = gaussian(random, n * d);
+        ClusterSizing sizing = new ClusterSizing(3, 192);
+        SphericalKMeans.Clustering one = SphericalKMeans.cluster(keys.clone(), n, d, sizing, 10, 1);
+        SphericalKMeans.Clustering again = SphericalKMeans.cluster(keys.clone(), n, d, sizing, 10, 1);
+        SphericalKMeans.Clustering split = SphericalKMeans.cluster(keys.clone(), n, d, sizing, 10,
+                Math.max(4, ComputePool.threads()));
+        for (SphericalKMeans.Clustering other : new SphericalKMeans.Clustering[] {again, split}) {
+            assertArrayEquals(one.assignment(), other.assignment());
+            assertArrayEquals(one.sizes(), other.sizes());
+            assertArrayEquals(one.centroids(), other.centroids());
+        }
+        assertEquals(n, Arrays.stream(one.sizes()).sum());
+    }
+}
