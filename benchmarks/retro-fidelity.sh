@@ -3,8 +3,11 @@
 # docs/benchmarks/retro-fidelity.md: per layer, the relative output error against exact attention,
 # the attention mass RetroInfer's zones cover, and the recall of the 100 highest-scoring positions.
 #   benchmarks/retro-fidelity.sh                          the random benchmark model (proves the tool)
-#   MODEL=DIR PROMPT_FILE=F benchmarks/retro-fidelity.sh  a trained model on a real long prompt
+#   MODEL=DIR PROMPT_FILES="F1 F2" benchmarks/retro-fidelity.sh   a trained model on real long prompts,
+#                                                         a table each
 #   MAX_TOKENS=N RANDOM_PROMPT=N                          decode steps and random-prompt length
+# The committed figures: MODEL=models/retro-tiny PROMPT_FILES="benchmarks/prompts/*.txt" (held-out
+# 16K-token prompts of retro-tiny's evaluation set, eval/heldout.jsonl.gz).
 # A random model's attention has no structure to retrieve, so its figures say nothing about
 # RetroInfer's accuracy; real ones need a trained model (issue 5).
 set -euo pipefail
@@ -38,13 +41,24 @@ if [[ ! -f $model/config.json && -z ${MODEL:-} ]]; then
   "$jdk/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     -cp benchmarks/target/benchmarks.jar org.retroinfer.benchmarks.RetroBenchModel "$model"
 fi
-if [[ -n ${PROMPT_FILE:-} ]]; then
-  prompt=(--prompt-file "$PROMPT_FILE")
+if [[ -n ${PROMPT_FILES:-} ]]; then
+  read -r -a prompts <<< "$PROMPT_FILES"
 else
-  prompt=(--random-prompt "${RANDOM_PROMPT:-16384}")
+  prompts=("")
 fi
-command=(./retroinfer fidelity --model "$model" "${prompt[@]}" --max-tokens "$max_tokens")
-table=$("${command[@]}" --out benchmarks/target/retro-fidelity.json)
+tables=()
+commands=()
+for prompt_file in "${prompts[@]}"; do
+  if [[ -n $prompt_file ]]; then
+    prompt=(--prompt-file "$prompt_file")
+  else
+    prompt=(--random-prompt "${RANDOM_PROMPT:-16384}")
+  fi
+  command=(./retroinfer fidelity --model "$model" "${prompt[@]}" --max-tokens "$max_tokens")
+  json=benchmarks/target/retro-fidelity-$(basename "${prompt_file:-random}" .txt).json
+  tables+=("$("${command[@]}" --out "$json")")
+  commands+=("${command[*]}")
+done
 machine=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 mkdir -p docs/benchmarks
 {
@@ -56,16 +70,21 @@ mkdir -p docs/benchmarks
   echo "|---|---|"
   echo "| machine | ${machine:-unknown CPU}, $(nproc) cores |"
   echo "| date | $(date -u +%Y-%m-%dT%H:%MZ) |"
-  echo "| command | \`${command[*]}\` |"
   echo
   if [[ -z ${MODEL:-} ]]; then
     echo "**These figures come from a random-weight model and say nothing about RetroInfer's accuracy:**"
     echo "random weights give diffuse attention with no structure for clusters to capture. They show that"
-    echo "the tool works; real figures need the project's trained model (issue 5)."
+    echo "the tool works; real figures need a trained model."
     echo
   fi
-  echo "$table"
-  echo
+  for i in "${!tables[@]}"; do
+    echo "### \`${prompts[$i]:-random prompt}\`"
+    echo
+    echo "\`${commands[$i]}\`"
+    echo
+    echo "${tables[$i]}"
+    echo
+  done
   echo "Per layer, over query heads and decode steps (the model generates greedily with exact attention;"
   echo "RetroInfer answers the same queries from the same keys and values): **relative error** is"
   echo "‖o_retro − o_exact‖ / ‖o_exact‖; **mass attended exactly** is the exact softmax's share of the"
