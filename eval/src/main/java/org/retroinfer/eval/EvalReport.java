@@ -24,7 +24,8 @@ import java.util.TreeSet;
  * @param complete whether every selected sample was run (a report is also written after each one)
  */
 public record EvalReport(RunInfo run, boolean complete, List<Summary> summary, List<SampleResult> results) {
-    static final String METHOD = "greedy decoding with the RetroInfer Java engine until end-of-sequence or a newline, "
+    /** How samples are decoded and scored, for reports. */
+    public static final String METHOD = "greedy decoding with the RetroInfer Java engine until end-of-sequence or a newline, "
             + "at most the answer's length + 2 tokens; exact: the generated tokens are the answer's and then a stop "
             + "token, as tools/train-tiny/quality.py counts it; string_match_all: RULER's share of references found";
 

@@ -178,9 +178,12 @@ public final class HeldOutSet {
         if (node == null || !node.isObject()) {
             throw lineError(file, line, "not a JSON object");
         }
+        // fields in the order the README lists them, so that the first one at fault is named
         String taskName = string(file, line, node, "task");
         EvalTask task = EvalTask.byId(taskName).orElseThrow(() -> lineError(file, line, "unknown task '"
                 + taskName + "'; known tasks: " + EvalTask.ids()));
+        int targetLength = integer(file, line, node, "target_length");
+        int index = integer(file, line, node, "index");
         String seedText = string(file, line, node, "seed");
         long seed;
         try {
@@ -188,6 +191,11 @@ public final class HeldOutSet {
         } catch (NumberFormatException e) {
             throw lineError(file, line, "field 'seed' must be 16 hex digits, got '" + seedText + "'");
         }
+        int size = integer(file, line, node, "size");
+        int length = integer(file, line, node, "length");
+        int answerLength = integer(file, line, node, "answer_length");
+        String prompt = string(file, line, node, "prompt");
+        String answer = string(file, line, node, "answer");
         JsonNode refs = node.get("references");
         if (refs == null || !refs.isArray()) {
             throw lineError(file, line, "field 'references' must be a list of strings");
@@ -200,10 +208,7 @@ public final class HeldOutSet {
             references.add(r.asText());
         }
         try {
-            return new Sample(task, integer(file, line, node, "target_length"), integer(file, line, node, "index"), seed,
-                    integer(file, line, node, "size"), integer(file, line, node, "length"),
-                    integer(file, line, node, "answer_length"), string(file, line, node, "prompt"),
-                    string(file, line, node, "answer"), references);
+            return new Sample(task, targetLength, index, seed, size, length, answerLength, prompt, answer, references);
         } catch (IllegalArgumentException e) {
             throw lineError(file, line, e.getMessage());
         }
