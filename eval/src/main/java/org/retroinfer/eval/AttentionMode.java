@@ -25,7 +25,8 @@ public sealed interface AttentionMode {
 
         @Override
         public KvCache create(ModelConfig config) {
-            return new DenseKvCache(shape(config), new DenseKvCache.Config(kvType, DenseKvCache.Config.defaults().pageTokens()));
+            int pageTokens = DenseKvCache.Config.defaults().pageTokens();
+            return new DenseKvCache(shape(config), new DenseKvCache.Config(kvType, pageTokens));
         }
     }
 

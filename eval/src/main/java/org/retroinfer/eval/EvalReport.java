@@ -25,8 +25,8 @@ import java.util.TreeSet;
  */
 public record EvalReport(RunInfo run, boolean complete, List<Summary> summary, List<SampleResult> results) {
     /** How samples are decoded and scored, for reports. */
-    public static final String METHOD = "greedy decoding with the RetroInfer Java engine until end-of-sequence or a newline, "
-            + "at most the answer's length + 2 tokens; exact: the generated tokens are the answer's and then a stop "
+    public static final String METHOD = "greedy decoding with the RetroInfer Java engine until end-of-sequence or a "
+            + "newline, at most the answer's length + 2 tokens; exact: the generated tokens are the answer's and then a stop "
             + "token, as tools/train-tiny/quality.py counts it; string_match_all: RULER's share of references found";
 
     /**
@@ -99,7 +99,8 @@ public record EvalReport(RunInfo run, boolean complete, List<Summary> summary, L
             }
         }
         return new Summary(attention, length, needleSamples == 0 ? null : (double) needleExact / needleSamples,
-                needleSamples, needleExact, tasks, cell.stream().mapToDouble(SampleResult::prefillMillis).average().orElse(0),
+                needleSamples, needleExact, tasks,
+                cell.stream().mapToDouble(SampleResult::prefillMillis).average().orElse(0),
                 cell.stream().mapToDouble(SampleResult::decodeMillis).average().orElse(0));
     }
 

@@ -62,9 +62,9 @@ public final class EvalRun {
         for (Sample s : samples) {
             int[] tokens = tokenizer.encode(s.prompt(), true);
             if (tokens.length != s.length()) {
-                throw new EvalInputException(s.label() + ": the prompt is " + tokens.length + " tokens with the tokenizer of "
-                        + model.path() + " but the sample says " + s.length() + "; the samples were made for another "
-                        + "model's tokenizer");
+                throw new EvalInputException(s.label() + ": the prompt is " + tokens.length
+                        + " tokens with the tokenizer of " + model.path() + " but the sample says " + s.length()
+                        + "; the samples were made for another model's tokenizer");
             }
             // room for the answer and the token that ends it; tokens beyond are only for showing a wrong answer
             if ((long) tokens.length + s.answerLength() + 1 > positions) {
@@ -79,7 +79,14 @@ public final class EvalRun {
 
     /** Runs every sample under every mode, sample by sample, and returns the results in that order. */
     public List<SampleResult> run(List<Sample> samples, EvalListener listener) {
-        List<int[]> prompts = tokenize(samples);
+        return run(samples, tokenize(samples), listener);
+    }
+
+    /** As {@link #run(List, EvalListener)}, with the prompts {@link #tokenize} returned for the samples. */
+    public List<SampleResult> run(List<Sample> samples, List<int[]> prompts, EvalListener listener) {
+        if (prompts.size() != samples.size()) {
+            throw new IllegalArgumentException(samples.size() + " samples but " + prompts.size() + " prompts");
+        }
         List<SampleResult> results = new ArrayList<>();
         for (int i = 0; i < samples.size(); i++) {
             Sample sample = samples.get(i);

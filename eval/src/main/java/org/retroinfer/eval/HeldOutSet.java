@@ -217,7 +217,8 @@ public final class HeldOutSet {
     private static String string(Path file, int line, JsonNode node, String field) {
         JsonNode v = node.get(field);
         if (v == null || !v.isTextual()) {
-            throw lineError(file, line, v == null ? "field '" + field + "' is missing" : "field '" + field + "' must be a string");
+            throw lineError(file, line, v == null ? "field '" + field + "' is missing"
+                    : "field '" + field + "' must be a string");
         }
         return v.asText();
     }

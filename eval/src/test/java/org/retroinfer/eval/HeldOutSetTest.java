@@ -70,11 +70,12 @@ class HeldOutSetTest {
 
     @Test
     void badRecordsAreRefusedNamingTheFieldAtFault() throws IOException {
-        assertRefused(RECORD.formatted(0).replace("passkey", "qa_9"), "line 1: unknown task 'qa_9'; known tasks: niah_single_1");
-        assertRefused(RECORD.formatted(0).replace("\"answer\": \" 12345.\", ", ""), "line 1: field 'answer' is missing");
-        assertRefused(RECORD.formatted(0).replace("\"size\": 3", "\"size\": \"3\""), "line 1: field 'size' must be an integer");
-        assertRefused(RECORD.formatted(0).replace("00000000000000ff", "xyz"), "line 1: field 'seed' must be 16 hex digits");
-        assertRefused(RECORD.formatted(0).replace("[\"12345\"]", "[]"), "line 1: a sample needs at least one reference");
+        String r = RECORD.formatted(0);
+        assertRefused(r.replace("passkey", "qa_9"), "line 1: unknown task 'qa_9'; known tasks: niah_single_1");
+        assertRefused(r.replace("\"answer\": \" 12345.\", ", ""), "line 1: field 'answer' is missing");
+        assertRefused(r.replace("\"size\": 3", "\"size\": \"3\""), "line 1: field 'size' must be an integer");
+        assertRefused(r.replace("00000000000000ff", "xyz"), "line 1: field 'seed' must be 16 hex digits");
+        assertRefused(r.replace("[\"12345\"]", "[]"), "line 1: a sample needs at least one reference");
         assertRefused(RECORD.formatted(0) + "\n" + RECORD.formatted(0), "line 2: repeats passkey 256 #0 of line 1");
         assertRefused("[1, 2]", "line 1: not a JSON object");
         assertRefused("\n", "holds no samples");

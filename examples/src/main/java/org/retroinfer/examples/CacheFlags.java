@@ -42,7 +42,8 @@ final class CacheFlags {
     static CacheFlags read(Options o) {
         List<AttentionMode> modes = parse(o, "full", false);
         if (modes.size() > 1) {
-            throw o.error("--attention takes one mode here, full or retro, got '" + o.text("attention").orElseThrow() + "'");
+            throw o.error("--attention takes one mode here, full or retro, got '" + o.text("attention").orElseThrow()
+                    + "'");
         }
         return new CacheFlags(modes.getFirst());
     }

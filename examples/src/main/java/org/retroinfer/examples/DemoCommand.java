@@ -77,7 +77,8 @@ final class DemoCommand implements Command {
         boolean random = o.flag("random-model");
         for (String option : random ? NEEDLE_ONLY : RANDOM_MODEL_ONLY) {
             if (o.has(option)) {
-                throw o.error("--" + option + (random ? " does not apply to --random-model" : " applies only to --random-model"));
+                throw o.error("--" + option
+                        + (random ? " does not apply to --random-model" : " applies only to --random-model"));
             }
         }
         if (random) {
@@ -121,8 +122,9 @@ final class DemoCommand implements Command {
 
     private static EvalTask readTask(Options o) {
         String id = o.text("task").orElse(EvalTask.NIAH_SINGLE_1.id());
-        return EvalTask.byId(id).filter(NiahGenerator.tasks()::contains).orElseThrow(() -> o.error("--task must be one of "
-                + NiahGenerator.taskIds() + " (the tasks built from a seed alone), got '" + id + "'"));
+        return EvalTask.byId(id).filter(NiahGenerator.tasks()::contains).orElseThrow(() -> o.error(
+                "--task must be one of " + NiahGenerator.taskIds() + " (the tasks built from a seed alone), got '" + id
+                        + "'"));
     }
 
     private static long readSeed(Options o) {

@@ -112,6 +112,14 @@ final class EvalCommand implements Command {
         List<Sample> samples = set.select(lengths, tasks, perCell);
         Path outDir = o.text("out").map(Path::of).orElse(Path.of("eval-results", suite + "-"
                 + modelPath.toAbsolutePath().normalize().getFileName() + "-" + STAMP.format(Instant.now())));
+        if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
+            throw o.error("--out " + outDir + " is a file; give a directory");
+        }
+        try {
+            Files.createDirectories(outDir); // now rather than after the first sample's minutes
+        } catch (IOException e) {
+            throw o.error("--out " + outDir + " cannot be created (" + e.getMessage() + "); give another directory");
+        }
 
         try (Model model = Model.load(modelPath)) {
             EvalRun run = new EvalRun(model, modes, chunk);
@@ -119,14 +127,16 @@ final class EvalCommand implements Command {
                     commandLine(args), Instant.now().toString(), BenchCommand.cpuName(), threads,
                     VectorSupport.FLOAT.toString(), modes.stream().map(CacheFlags::describe).toList(),
                     EvalReport.METHOD);
+            List<int[]> prompts;
             try {
-                run.tokenize(samples);
+                prompts = run.tokenize(samples);
             } catch (EvalInputException e) {
                 throw new EvalInputException(file, e.getMessage());
             }
             err.printf("eval: %d samples x %s attention, %s; results go to %s%n", samples.size(),
                     String.join(" and ", modes.stream().map(AttentionMode::name).toList()), lengthsText(samples), outDir);
-            List<SampleResult> results = run.run(samples, new Progress(samples, modes.size(), err, info, outDir));
+            Progress progress = new Progress(samples, modes.size(), err, info, outDir);
+            List<SampleResult> results = run.run(samples, prompts, progress);
             EvalReport report = EvalReport.of(info, results, true);
             report.write(outDir);
             out.print(report.tables());
@@ -142,11 +152,14 @@ final class EvalCommand implements Command {
         private final EvalReport.RunInfo info;
         private final Path outDir;
         private final List<SampleResult> results = new ArrayList<>();
+        private final int runs;
+        private final long start = System.nanoTime();
         private long finishedTokens;
 
         Progress(List<Sample> samples, int modes, PrintStream err, EvalReport.RunInfo info, Path outDir) {
             this.bar = ProgressBar.on(err, "eval", "tokens");
             this.total = modes * samples.stream().mapToLong(Sample::length).sum();
+            this.runs = modes * samples.size();
             this.info = info;
             this.outDir = outDir;
         }
@@ -160,8 +173,13 @@ final class EvalCommand implements Command {
         public void finished(Sample sample, SampleResult r) {
             finishedTokens += r.promptTokens();
             results.add(r);
-            bar.note(String.format("%s %s: %s, wrote '%s' (prefill %.1f s, decode %.0f ms)", sample.label(), r.attention(),
-                    r.exact() ? "exact" : "WRONG", r.prediction(), r.prefillMillis() / 1000, r.decodeMillis()));
+            // the estimate goes by prompt tokens, as the bar does
+            double seconds = (System.nanoTime() - start) / 1e9;
+            String left = finishedTokens >= total ? ""
+                    : ", about " + ProgressBar.duration(seconds * (total - finishedTokens) / finishedTokens) + " left";
+            bar.note(String.format("%s %s: %s, wrote '%s' (prefill %.1f s, decode %.0f ms) [%d/%d%s]", sample.label(),
+                    r.attention(), r.exact() ? "exact" : "WRONG", r.prediction(), r.prefillMillis() / 1000,
+                    r.decodeMillis(), results.size(), runs, left));
             bar.update(finishedTokens, total);
             try {
                 EvalReport.of(info, results, false).write(outDir);

@@ -109,8 +109,8 @@ final class NeedleDemo {
         try {
             return NiahGenerator.fitted(s.task(), seed, context, WordKeys.Split.HELDOUT, s.model().tokenizer());
         } catch (IllegalArgumentException e) {
-            throw new UsageException("demo: --context " + context + " is too short for a " + s.task()
-                    + " prompt (" + e.getMessage() + "); give at least 256");
+            throw new UsageException("demo: --context " + context + " is too short for a " + s.task() + " prompt ("
+                    + e.getMessage() + "); give a longer one");
         }
     }
 

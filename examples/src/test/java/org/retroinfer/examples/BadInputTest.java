@@ -210,6 +210,9 @@ class BadInputTest {
                 System.setProperty("retroinfer.threads", threads);
             }
         }
+        Path occupied = Files.writeString(dir.resolve("occupied"), "a file");
+        assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", f, "--out", occupied.toString()),
+                "--out " + occupied, "is a file");
         assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", f, "--out", dir.resolve("x").toString()),
                 samples.toString(), "passkey 200 #0", "the prompt is", "tokens with the tokenizer of", "another model");
     }

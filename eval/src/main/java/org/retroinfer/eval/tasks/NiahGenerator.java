@@ -129,7 +129,8 @@ public final class NiahGenerator {
         String template = TEMPLATE;
         if (spec.queries() * spec.values() == 1) {
             // RULER's rewrite when one value is asked for, in its order, before the placeholders are filled
-            for (String[] rewrite : new String[][] {{"Some", "A"}, {"are all", "is"}, {"are", "is"}, {"answers", "answer"}}) {
+            String[][] rewrites = {{"Some", "A"}, {"are all", "is"}, {"are", "is"}, {"answers", "answer"}};
+            for (String[] rewrite : rewrites) {
                 template = template.replace(rewrite[0], rewrite[1]);
             }
             type = type.substring(0, type.length() - 1);
