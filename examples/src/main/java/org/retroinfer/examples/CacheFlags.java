@@ -1,12 +1,12 @@
 package org.retroinfer.examples;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.kernels.DType;
-import org.retroinfer.kvstore.AttentionShape;
-import org.retroinfer.kvstore.DenseKvCache;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.retro.RetroConfig;
-import org.retroinfer.kvstore.retro.RetroKvCache;
 import org.retroinfer.model.config.ModelConfig;
 
 /** The attention options shared by the commands: which KV cache, its budgets, and in what precision. */
@@ -16,25 +16,56 @@ final class CacheFlags {
               --attention MODE   full: exact attention over every position; retro: RetroInfer (a wave
                                  index of the prompt's keys, exact attention to the steady zone and the
                                  top clusters, estimation of the next ones) (default full)
-              --retrieval-budget R   retro: fraction of clusters attended exactly, in (0, 1] (default 0.018)
-              --estimation-budget E  retro: fraction of clusters estimated, in [0, 1] (default 0.232)
-              --kv-type TYPE     storage of keys and values: f16 or bf16 (default f16)
-            """;
+            """ + budgetHelp();
+    /** The help of commands that compare modes: --attention takes a list. */
+    static final String LIST_HELP = """
+              --attention LIST   full (exact attention over every position), retro (RetroInfer: a wave
+                                 index of the prompt's keys, exact attention to the steady zone and the
+                                 top clusters, estimation of the next ones), or both: full,retro
+            """ + budgetHelp();
 
-    private final String attention;
-    private final DType kvType;
-    private final RetroConfig retro;
+    private final AttentionMode mode;
 
-    private CacheFlags(String attention, DType kvType, RetroConfig retro) {
-        this.attention = attention;
-        this.kvType = kvType;
-        this.retro = retro;
+    private CacheFlags(AttentionMode mode) {
+        this.mode = mode;
     }
 
+    private static String budgetHelp() {
+        return """
+                  --retrieval-budget R   retro: fraction of clusters attended exactly, in (0, 1] (default 0.018)
+                  --estimation-budget E  retro: fraction of clusters estimated, in [0, 1] (default 0.232)
+                  --kv-type TYPE     storage of keys and values: f16 or bf16 (default f16)
+                """;
+    }
+
+    /** One attention mode (default full). */
     static CacheFlags read(Options o) {
-        String attention = o.text("attention").orElse("full");
-        if (!attention.equals("full") && !attention.equals("retro")) {
-            throw o.error("--attention must be full or retro, got '" + attention + "'");
+        List<AttentionMode> modes = parse(o, "full", false);
+        if (modes.size() > 1) {
+            throw o.error("--attention takes one mode here, full or retro, got '" + o.text("attention").orElseThrow()
+                    + "'");
+        }
+        return new CacheFlags(modes.getFirst());
+    }
+
+    /** A comma-separated list of attention modes, each at most once ({@code fallback} where the flag is absent). */
+    static List<AttentionMode> readModes(Options o, String fallback) {
+        return parse(o, fallback, true);
+    }
+
+    private static List<AttentionMode> parse(Options o, String fallback, boolean several) {
+        String list = o.text("attention").orElse(fallback);
+        List<String> names = new ArrayList<>();
+        for (String part : list.split(",", -1)) {
+            String name = part.trim();
+            if (!name.equals("full") && !name.equals("retro")) {
+                throw o.error("--attention must be full or retro" + (several ? ", or both: full,retro" : "")
+                        + ", got '" + list + "'");
+            }
+            if (names.contains(name)) {
+                throw o.error("--attention names " + name + " twice");
+            }
+            names.add(name);
         }
         String type = o.text("kv-type").orElse("f16");
         DType kvType = switch (type) {
@@ -42,38 +73,54 @@ final class CacheFlags {
             case "bf16" -> DType.BF16;
             default -> throw o.error("--kv-type must be f16 or bf16, got '" + type + "'");
         };
-        if (attention.equals("full")) {
+        if (!names.contains("retro")) {
             for (String retroOnly : new String[] {"retrieval-budget", "estimation-budget"}) {
                 if (o.has(retroOnly)) {
                     throw o.error("--" + retroOnly + " applies only to --attention retro");
                 }
             }
-            return new CacheFlags(attention, kvType, null);
         }
-        RetroConfig defaults = RetroConfig.defaults();
-        double retrieval = o.number("retrieval-budget", defaults.retrievalBudget(), 0, false, 1, true);
-        double estimation = o.number("estimation-budget", defaults.estimationBudget(), 0, true, 1, true);
-        return new CacheFlags(attention, kvType, defaults.withBudgets(retrieval, estimation).withStorage(kvType));
+        List<AttentionMode> modes = new ArrayList<>();
+        for (String name : names) {
+            if (name.equals("full")) {
+                modes.add(new AttentionMode.Full(kvType));
+            } else {
+                RetroConfig defaults = RetroConfig.defaults();
+                double retrieval = o.number("retrieval-budget", defaults.retrievalBudget(), 0, false, 1, true);
+                double estimation = o.number("estimation-budget", defaults.estimationBudget(), 0, true, 1, true);
+                modes.add(new AttentionMode.Retro(defaults.withBudgets(retrieval, estimation).withStorage(kvType)));
+            }
+        }
+        return modes;
+    }
+
+    /** A mode with its settings, for reports: {@code retro (retrieval 0.018, estimation 0.232, KV F16)}. */
+    static String describe(AttentionMode mode) {
+        return switch (mode) {
+            case AttentionMode.Full f -> "full (KV " + f.kvType() + ")";
+            case AttentionMode.Retro r -> "retro (retrieval " + r.config().retrievalBudget() + ", estimation "
+                    + r.config().estimationBudget() + ", KV " + r.kvType() + ")";
+        };
+    }
+
+    AttentionMode mode() {
+        return mode;
     }
 
     String attention() {
-        return attention;
+        return mode.name();
     }
 
     DType kvType() {
-        return kvType;
+        return mode.kvType();
     }
 
     /** RetroInfer's configuration, or null for full attention. */
     RetroConfig retro() {
-        return retro;
+        return mode instanceof AttentionMode.Retro r ? r.config() : null;
     }
 
     KvCache create(ModelConfig config) {
-        AttentionShape shape = new AttentionShape(config.layers(), config.heads(), config.kvHeads(), config.headDim());
-        if (retro != null) {
-            return new RetroKvCache(shape, retro);
-        }
-        return new DenseKvCache(shape, new DenseKvCache.Config(kvType, DenseKvCache.Config.defaults().pageTokens()));
+        return mode.create(config);
     }
 }

@@ -3,20 +3,30 @@ package org.retroinfer.examples;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import org.retroinfer.model.random.RandomModel;
+import org.retroinfer.eval.AttentionMode;
+import org.retroinfer.eval.EvalTask;
+import org.retroinfer.eval.tasks.NiahGenerator;
+import org.retroinfer.model.Model;
+import org.retroinfer.model.generation.Generator;
 
 /**
- * {@code retroinfer demo}: the main job end to end. Until the project ships its own trained model,
- * it runs on a randomly initialised model generated on first use, and says so.
+ * {@code retroinfer demo}: the project's own model, {@code models/retro-tiny}, finds a needle in a
+ * long haystack with full attention and with RetroInfer attention on the CPU, and the demo shows
+ * both answers, whether each is right, and how fast each decodes. {@code --random-model} keeps the
+ * older demo on a random-weight model for a checkout without the trained one.
  */
 final class DemoCommand implements Command {
-    private static final Set<String> VALUED = GenerateCommand.union(Set.of("max-tokens", "prompt", "model-dir"),
-            CacheFlags.NAMES);
-    private static final String PROMPT = "RetroInfer treats the KV cache as vector storage: it clusters the keys of a "
-            + "long context, attends exactly to the few clusters that matter, and estimates the rest.";
+    /** Set by the {@code retroinfer} launcher to the repository root, where the default model lives. */
+    static final String HOME_PROPERTY = "retroinfer.home";
+    static final Path DEFAULT_MODEL = Path.of("models", "retro-tiny");
+    private static final Set<String> VALUED = GenerateCommand.union(Set.of("model", "context", "seed", "task",
+            "decode-tokens", "prefill-chunk", ThreadsFlag.NAME, "max-tokens", "prompt", "model-dir"), CacheFlags.NAMES);
+    private static final Set<String> FLAGS = Set.of("json", "random-model", "no-warm-up");
+    private static final Set<String> RANDOM_MODEL_ONLY = Set.of("max-tokens", "prompt", "model-dir");
+    private static final Set<String> NEEDLE_ONLY = Set.of("model", "context", "seed", "task", "decode-tokens",
+            "prefill-chunk");
 
     @Override
     public String name() {
@@ -25,7 +35,12 @@ final class DemoCommand implements Command {
 
     @Override
     public String summary() {
-        return "generate text with a demo model to show the engine working end to end";
+        return "find a needle in a 16K-token prompt with full and RetroInfer attention, and compare their speed";
+    }
+
+    @Override
+    public boolean takesThreads() {
+        return true;
     }
 
     @Override
@@ -33,54 +48,92 @@ final class DemoCommand implements Command {
         return """
                 usage: retroinfer demo [options]
 
-                Writes a small randomly initialised Llama-style model (about 12 MiB, once, under
-                --model-dir) and generates from it, streaming the text and reporting prefill and
-                decode speed. The model is random, so its text is gibberish: the demo shows the
-                engine running end to end, not a trained model's quality. With --attention retro, a
-                prompt shorter than 1092 tokens is attended densely until 1024 generated tokens are
-                indexed.
+                Builds a long needle-in-a-haystack prompt exactly as the project's model was trained
+                on (RULER's niah_single_1: one 'special magic number' hidden among noise lines, with a
+                key the model never saw in training), decodes it greedily with full attention and
+                with RetroInfer attention on the CPU, and prints the question, both answers, whether
+                each is right, prefill and decode tokens/s, and RetroInfer's decode speed-up. Decoding
+                is timed over --decode-tokens tokens, past the answer's end; each mode first runs once
+                on a short prompt so that the JIT has compiled its decode path.
 
-                  --prompt TEXT      the prompt (default: a sentence about RetroInfer)
-                  --max-tokens N     tokens to generate (default 64)
-                  --model-dir DIR    where the demo model lives (default ~/.cache/retroinfer/demo-random-model)
-                """ + CacheFlags.HELP;
+                  --model PATH       the model (default: models/retro-tiny of this repository)
+                  --context N        tokens of the prompt and its answer, e.g. 16k (default 16384)
+                  --seed S           the prompt's random choices, decimal or 0x-hex (default 1); with
+                                     a held-out record's seed and target length it rebuilds that prompt
+                  --task T           niah_single_1 (default), niah_multikey_2 (the haystack is other
+                                     needles) or niah_multikey_3 (needles of UUIDs)
+                  --decode-tokens N  tokens decoded and timed per mode (default 64)
+                  --prefill-chunk N  prompt tokens per prefill step (default 256)
+                  --no-warm-up       time each mode without the warm-up run
+                  --json             print one JSON object instead of the table
+                """ + CacheFlags.LIST_HELP.replace("or both: full,retro", "or both: full,retro (default)")
+                + ThreadsFlag.HELP + "\n" + RandomModelDemo.HELP;
     }
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        Options o = Options.parse(name(), args, VALUED, Set.of());
-        int maxTokens = o.integer("max-tokens", 64, 1, 4096);
-        Path dir = o.text("model-dir").map(Path::of).orElse(defaultDirectory());
-        CacheFlags cacheFlags = CacheFlags.read(o);
-        if (!Files.exists(dir.resolve("config.json"))) {
-            err.println("demo: writing a random demo model to " + dir + " (once)...");
-            RandomModel.write(dir, RandomModel.Spec.demo());
+        Options o = Options.parse(name(), args, VALUED, FLAGS);
+        ThreadsFlag.read(o);
+        boolean random = o.flag("random-model");
+        for (String option : random ? NEEDLE_ONLY : RANDOM_MODEL_ONLY) {
+            if (o.has(option)) {
+                throw o.error("--" + option
+                        + (random ? " does not apply to --random-model" : " applies only to --random-model"));
+            }
         }
-        err.println("""
-                demo: NOTE - this model has random weights (the project's own trained model is not released yet),
-                demo: so the text below is gibberish. It shows tokenisation, chunked prefill, the KV cache,
-                demo: sampling and streaming working end to end, and how fast they run on this machine.""");
-        List<String> generateArgs = new ArrayList<>(List.of(
-                "--model", dir.toString(),
-                "--prompt", o.text("prompt").orElse(PROMPT),
-                "--max-tokens", Integer.toString(maxTokens),
-                "--temperature", "0.8", "--top-p", "0.95", "--seed", "42",
-                "--attention", cacheFlags.attention(),
-                "--kv-type", o.text("kv-type").orElse("f16")));
-        for (String budget : new String[] {"retrieval-budget", "estimation-budget"}) {
-            o.text(budget).ifPresent(value -> generateArgs.addAll(List.of("--" + budget, value)));
+        if (random) {
+            if (o.flag("json") || o.flag("no-warm-up")) {
+                throw o.error("--json and --no-warm-up do not apply to --random-model");
+            }
+            return RandomModelDemo.run(o, out, err);
         }
-        err.println("demo: retroinfer generate " + String.join(" ", quoted(generateArgs)));
-        return new GenerateCommand().run(generateArgs.toArray(String[]::new), out, err);
+        Path modelPath = o.has("model") ? o.existingPath("model", "a model directory or .gguf file") : defaultModel(o);
+        EvalTask task = readTask(o);
+        long seed = readSeed(o);
+        int decodeTokens = o.integer("decode-tokens", 64, 1, 4096);
+        int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
+        List<AttentionMode> modes = CacheFlags.readModes(o, "full,retro");
+        try (Model model = Model.load(modelPath)) {
+            if (o.text("context").orElse("").contains(",")) {
+                throw o.error("--context takes one length, got '" + o.text("context").orElseThrow() + "'");
+            }
+            int positions = model.config().maxPositions();
+            int context = o.has("context") ? o.sizes("context", 256, positions).getFirst() : Math.min(16384, positions);
+            String name = o.has("model") ? modelPath.toString() : DEFAULT_MODEL.toString();
+            return NeedleDemo.run(new NeedleDemo.Settings(model, name, task, seed, context, modes, decodeTokens, chunk,
+                    !o.flag("no-warm-up"), o.flag("json")), out, err);
+        }
     }
 
-    private static Path defaultDirectory() {
-        String cache = System.getenv("XDG_CACHE_HOME");
-        Path base = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("retroinfer").resolve("demo-random-model");
+    /** models/retro-tiny under the repository root the launcher names. */
+    private static Path defaultModel(Options o) {
+        String home = System.getProperty(HOME_PROPERTY);
+        if (home == null || home.isBlank()) {
+            throw o.error("no default model: -D" + HOME_PROPERTY + " (set by the ./retroinfer launcher) does not name the "
+                    + "repository; give --model PATH (e.g. models/retro-tiny) or --random-model");
+        }
+        Path model = Path.of(home).resolve(DEFAULT_MODEL);
+        if (!Files.isRegularFile(model.resolve("config.json"))) {
+            throw o.error("the default model " + model + " is missing (it ships with the repository: git checkout "
+                    + DEFAULT_MODEL + "); give --model PATH, or --random-model for a random-weight demo");
+        }
+        return model;
     }
 
-    private static List<String> quoted(List<String> args) {
-        return args.stream().map(a -> a.contains(" ") ? "'" + a + "'" : a).toList();
+    private static EvalTask readTask(Options o) {
+        String id = o.text("task").orElse(EvalTask.NIAH_SINGLE_1.id());
+        return EvalTask.byId(id).filter(NiahGenerator.tasks()::contains).orElseThrow(() -> o.error(
+                "--task must be one of " + NiahGenerator.taskIds() + " (the tasks built from a seed alone), got '" + id
+                        + "'"));
+    }
+
+    private static long readSeed(Options o) {
+        String text = o.text("seed").orElse("1").trim();
+        try {
+            return text.startsWith("0x") || text.startsWith("0X") ? Long.parseUnsignedLong(text.substring(2), 16)
+                    : Long.parseUnsignedLong(text);
+        } catch (NumberFormatException e) {
+            throw o.error("--seed must be an integer from 0 to 2^64 - 1, decimal or 0x-hex, got '" + text + "'");
+        }
     }
 }

@@ -3,6 +3,7 @@ package org.retroinfer.examples;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import org.retroinfer.eval.EvalInputException;
 import org.retroinfer.kernels.ComputePool;
 import org.retroinfer.kernels.VectorSupport;
 import org.retroinfer.model.weights.ModelFileException;
@@ -17,7 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
     private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new BenchCommand(), new DemoCommand(),
-            new FidelityCommand());
+            new FidelityCommand(), new EvalCommand());
 
     private Main() {}
 
@@ -41,10 +42,13 @@ public final class Main {
             out.print(command.help());
             return 0;
         }
+        if (command.takesThreads()) {
+            ThreadsFlag.requestBeforeStart(rest);
+        }
         try {
             checkVectorApi();
             return command.run(rest, out, err);
-        } catch (UsageException | ModelFileException e) {
+        } catch (UsageException | ModelFileException | EvalInputException e) {
             err.println("retroinfer " + (e instanceof UsageException ? "" : command.name() + ": ") + e.getMessage());
             return 2;
         } catch (Exception | Error e) {

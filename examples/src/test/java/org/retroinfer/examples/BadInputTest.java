@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.retroinfer.kernels.ComputePool;
 import org.retroinfer.model.random.RandomModel;
 
 /**
@@ -163,11 +164,85 @@ class BadInputTest {
                 "--estimation-budget", "0.1"), "bench:", "--estimation-budget", "only", "--attention retro");
         assertRefused(CliHarness.run("bench", "--model", m, "--context", "16", "--attention", "retro",
                 "--retrieval-budget", "-0.5"), "bench:", "--retrieval-budget", "(0, 1]");
-        assertRefused(CliHarness.run("demo", "--model-dir", dir.resolve("no-demo").toString(), "--attention", "retro",
-                "--estimation-budget", "2"), "demo:", "--estimation-budget", "[0, 1]");
-        assertRefused(CliHarness.run("demo", "--model-dir", dir.resolve("no-demo").toString(),
+        assertRefused(CliHarness.run("demo", "--random-model", "--model-dir", dir.resolve("no-demo").toString(),
+                "--attention", "retro", "--estimation-budget", "2"), "demo:", "--estimation-budget", "[0, 1]");
+        assertRefused(CliHarness.run("demo", "--random-model", "--model-dir", dir.resolve("no-demo").toString(),
                 "--retrieval-budget", "0.5"), "demo:", "--retrieval-budget", "only");
         assertFalse(Files.exists(dir.resolve("no-demo")), "a refused demo writes no model");
+    }
+
+    @Test
+    void evalMistakesNameTheSuiteFlagOrFileAtFault() throws IOException {
+        String m = model.toString();
+        assertRefused(CliHarness.run("eval", "--model", m), "eval:", "name a suite first", "heldout");
+        assertRefused(CliHarness.run("eval", "ruler", "--model", m), "eval:", "unknown suite 'ruler'");
+        assertRefused(CliHarness.run("eval", "heldout", "--model", m), "eval:", "no held-out set at",
+                "heldout.jsonl.gz", "--file");
+        Path corrupt = dir.resolve("corrupt.jsonl");
+        Files.writeString(corrupt, "{\"task\": \"vt\"}\n{not json\n");
+        assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", corrupt.toString()),
+                corrupt.toString(), "line 1", "field 'target_length' is missing");
+        Path samples = dir.resolve("samples.jsonl");
+        Files.writeString(samples, """
+                {"task": "passkey", "target_length": 200, "index": 0, "seed": "0000000000000001", "size": 3, \
+                "length": 5, "answer_length": 4, "prompt": "What is the pass key? The pass key is", \
+                "answer": " 77.", "references": ["77"]}
+                """);
+        String f = samples.toString();
+        assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", f, "--lengths", "4k"),
+                "--lengths 4096 is not a length of", "[200]");
+        assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", f, "--tasks", "vt"),
+                "--tasks vt has no samples");
+        assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", f, "--tasks", "needles"),
+                "--tasks: unknown task 'needles'");
+        assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", f, "--attention", "full,sparse"),
+                "--attention must be full or retro, or both");
+        assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", f, "--samples", "0"), "--samples");
+        assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", f, "--threads", "0"), "--threads");
+        String threads = System.getProperty("retroinfer.threads");
+        try {
+            assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", f, "--threads",
+                    Integer.toString(ComputePool.threads() + 1)), "--threads", "cannot take effect");
+        } finally {
+            if (threads == null) {
+                System.clearProperty("retroinfer.threads");
+            } else {
+                System.setProperty("retroinfer.threads", threads);
+            }
+        }
+        Path occupied = Files.writeString(dir.resolve("occupied"), "a file");
+        assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", f, "--out", occupied.toString()),
+                "--out " + occupied, "is a file");
+        assertRefused(CliHarness.run("eval", "heldout", "--model", m, "--file", f, "--out", dir.resolve("x").toString()),
+                samples.toString(), "passkey 200 #0", "the prompt is", "tokens with the tokenizer of", "another model");
+    }
+
+    @Test
+    void demoWithoutItsDefaultModelSaysWhatToDo() throws IOException {
+        String home = System.getProperty(DemoCommand.HOME_PROPERTY);
+        try {
+            System.clearProperty(DemoCommand.HOME_PROPERTY);
+            assertRefused(CliHarness.run("demo"), "demo:", "no default model", "--model PATH", "--random-model");
+            Path empty = Files.createDirectories(dir.resolve("checkout"));
+            System.setProperty(DemoCommand.HOME_PROPERTY, empty.toString());
+            assertRefused(CliHarness.run("demo"), "demo:", "default model " + empty.resolve("models/retro-tiny"),
+                    "missing", "--random-model");
+        } finally {
+            if (home == null) {
+                System.clearProperty(DemoCommand.HOME_PROPERTY);
+            } else {
+                System.setProperty(DemoCommand.HOME_PROPERTY, home);
+            }
+        }
+        assertRefused(CliHarness.run("demo", "--model", model.toString(), "--prompt", "hi"), "demo:", "--prompt",
+                "only to --random-model");
+        assertRefused(CliHarness.run("demo", "--random-model", "--context", "2k"), "demo:", "--context",
+                "does not apply to --random-model");
+        assertRefused(CliHarness.run("demo", "--model", model.toString(), "--task", "vt"), "demo:", "--task",
+                "niah_single_1, niah_multikey_2, niah_multikey_3");
+        assertRefused(CliHarness.run("demo", "--model", model.toString(), "--seed", "-1"), "demo:", "--seed");
+        assertRefused(CliHarness.run("demo", "--model", model.toString(), "--context", "100k"), "demo:", "--context",
+                "[256, 256]");
     }
 
     @Test

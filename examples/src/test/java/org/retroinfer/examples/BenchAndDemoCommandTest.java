@@ -74,8 +74,8 @@ class BenchAndDemoCommandTest {
     @Test
     void demoRunsWithRetroAttention() {
         Path modelDir = dir.resolve("demo-retro");
-        CliHarness r = CliHarness.run("demo", "--model-dir", modelDir.toString(), "--max-tokens", "4", "--attention",
-                "retro", "--retrieval-budget", "0.05");
+        CliHarness r = CliHarness.run("demo", "--random-model", "--model-dir", modelDir.toString(), "--max-tokens", "4",
+                "--attention", "retro", "--retrieval-budget", "0.05");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.err().contains("--attention retro --kv-type f16 --retrieval-budget 0.05"), r.err());
     }
@@ -83,12 +83,14 @@ class BenchAndDemoCommandTest {
     @Test
     void demoWritesItsRandomModelOnceAndSaysItIsRandom() {
         Path modelDir = dir.resolve("demo");
-        CliHarness first = CliHarness.run("demo", "--model-dir", modelDir.toString(), "--max-tokens", "4");
+        CliHarness first = CliHarness.run("demo", "--random-model", "--model-dir", modelDir.toString(), "--max-tokens",
+                "4");
         assertEquals(0, first.exitCode(), first.err());
         assertTrue(first.err().contains("random weights"), first.err());
         assertTrue(first.err().contains("writing a random demo model"), first.err());
         assertTrue(Files.exists(modelDir.resolve("model.safetensors")));
-        CliHarness second = CliHarness.run("demo", "--model-dir", modelDir.toString(), "--max-tokens", "4");
+        CliHarness second = CliHarness.run("demo", "--random-model", "--model-dir", modelDir.toString(), "--max-tokens",
+                "4");
         assertEquals(0, second.exitCode(), second.err());
         assertTrue(!second.err().contains("writing a random demo model"), second.err());
         assertEquals(first.out(), second.out(), "the demo's seed makes its output repeatable");
