@@ -115,6 +115,12 @@ public final class CpuKernelsReport {
                 - **attention** is one layer of Llama 3 8B shapes at the given context: 8 KV heads × 4 \
                 query heads, head dimension 128; each KV head's keys (and values) are one contiguous run, \
                 64 MiB per layer at 32K tokens; `step` is scores + softmax + weighted values.
+                - **attention prefill** is causal attention of the last 2048 rows of an 8192-token \
+                prompt, 8 query heads sharing 2 KV heads of dimension 128, F16/BF16 pages of 256 \
+                positions; GFLOP/s counts 4·128 flops per (query head, visible key) pair. **per row** \
+                attends one row and KV head per task (the decode path), re-reading and converting every \
+                key and value for each row; **blocked** converts each tile of 32 keys once per block of \
+                16 rows (64 query vectors) and runs register-blocked FMA microkernels with an online softmax.
                 - **softmax, swiglu, rmsNorm** run on data in cache (Llama 3 8B sizes); they are small \
                 next to the matmuls and listed to show they are vectorised and allocate nothing.
                 - **allocated B/op** (JMH's gc profiler) is the pool's per-call bookkeeping (and, for ops \
@@ -163,6 +169,12 @@ public final class CpuKernelsReport {
                 long bytes = AttentionBenchmark.cacheBytes(tokens) * (op.equals("step") ? 2 : 1);
                 yield new Row("attention " + op, params.path("type").asText() + ", " + tokens + " tokens", ms, error,
                         bytes, 0, allocated);
+            }
+            case "PrefillAttentionBenchmark.perRow", "PrefillAttentionBenchmark.blocked" -> {
+                String path = simple.endsWith("perRow") ? "per row" : "blocked";
+                yield new Row("attention prefill, " + path, params.path("type").asText() + ", "
+                        + PrefillAttentionBenchmark.ROWS + " rows over " + PrefillAttentionBenchmark.CONTEXT + " tokens",
+                        ms, error, 0, PrefillAttentionBenchmark.flops(), allocated);
             }
             case "VectorMathBenchmark.softmax" -> new Row("softmax", VectorMathBenchmark.SCORES + " scores", ms, error,
                     0, 0, allocated);
