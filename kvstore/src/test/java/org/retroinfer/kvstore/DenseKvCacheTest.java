@@ -80,9 +80,13 @@ class DenseKvCacheTest {
         return r;
     }
 
-    /** GQA groups of 4, 1 and 8 query heads, each with F16 and BF16 storage. */
+    /**
+     * GQA groups of 4, 1, 8, 3 and 2 query heads, head dimensions that are and are not whole
+     * vectors, each with F16 and BF16 storage.
+     */
     static Stream<Arguments> shapesAndTypes() {
-        return Stream.of(new AttentionShape(2, 8, 2, 16), new AttentionShape(1, 4, 4, 24), new AttentionShape(1, 8, 1, 32))
+        return Stream.of(new AttentionShape(2, 8, 2, 16), new AttentionShape(1, 4, 4, 24),
+                        new AttentionShape(1, 8, 1, 32), new AttentionShape(1, 6, 2, 8), new AttentionShape(1, 4, 2, 8))
                 .flatMap(shape -> Stream.of(Arguments.of(shape, DType.F16), Arguments.of(shape, DType.BF16)));
     }
 
