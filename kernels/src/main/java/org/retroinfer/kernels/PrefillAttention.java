@@ -14,8 +14,9 @@ import jdk.incubator.vector.VectorOperators;
  * of {@value #TILE} keys for the whole block, where attention one row at a time streams and
  * converts every key and value once per row.
  *
- * <p>Per tile the block computes the (keys × query vectors) score matrix with query vectors in
- * the lanes: the queries are transposed once per block ({@code q^T}, dimension-major and scaled
+ * <p>A block's rows are cut into sub-blocks of {@value #SUB_BLOCK_QUERIES} query vectors, each
+ * with its own softmax state, which all use each converted tile while it is in L1. Per tile each
+ * sub-block computes the (keys × query vectors) score matrix with query vectors in the lanes: the queries are transposed once per block ({@code q^T}, dimension-major and scaled
  * by the softmax temperature), so each score vector is Σ_i k[t][i]·q^T[i][lanes], an FMA of a
  * broadcast key coordinate into a vector of queries, and needs no horizontal sum; a 4 × 4 block
  * of such accumulators (4 keys × 4 query vectors) is 16 independent FMA chains. The running max
@@ -28,8 +29,8 @@ import jdk.incubator.vector.VectorOperators;
  * {@code visibleToFirstRow + j}. Tiles that every row sees fully are not masked at all; only the
  * tiles on the diagonal set the scores of hidden keys to −∞, and keys no row sees are skipped.
  *
- * <p>An instance is one thread's scratch (about 100 KiB at 64 query vectors and head dimension
- * 128), reused from block to block: a block allocates nothing. Use {@link #forThread}; call
+ * <p>An instance is one thread's scratch (about 70 KiB per sub-block and 40 KiB of tiles at head
+ * dimension 128), reused from block to block: a block allocates nothing. Use {@link #forThread}; call
  * {@link #begin}, any number of {@code add}s (keys in any order, as softmax does not mind), then
  * {@link #finish}.
  */
@@ -37,11 +38,17 @@ public final class PrefillAttention {
     /** Keys converted per tile: 2 × 16 KiB of F32 keys and values at head dimension 128, in L1 beside the block. */
     static final int TILE = 32;
     /**
-     * Query vectors a block aims for: enough to pay for converting each tile (the conversion is
-     * amortised over them) while the transposed queries and the output (32 KiB each at head
-     * dimension 128) stay close to L1.
+     * Query vectors of a sub-block: its transposed queries and its output (32 KiB each at head
+     * dimension 128) stay close to L1 while the microkernels sweep a tile. Measured at 8K
+     * context, 32 ran 30% slower (conversion and softmax are amortised over fewer FMAs) and 128
+     * no faster.
      */
-    public static final int BLOCK_QUERIES = 64;
+    public static final int SUB_BLOCK_QUERIES = 64;
+    /**
+     * Sub-blocks worth sharing one converted tile: reading and converting a tile is paid once per
+     * block; measured at 8K context, 4 sub-blocks ran 7% faster than 1, and 8 no faster than 4.
+     */
+    public static final int MAX_SUB_BLOCKS = 4;
     private static final int L = FLOAT.length();
     private static final ThreadLocal<PrefillAttention> LOCAL = ThreadLocal.withInitial(PrefillAttention::new);
 
@@ -52,20 +59,31 @@ public final class PrefillAttention {
     private int dimPad;
     /** Query vectors: rows × group. */
     private int queries;
-    /** Query vectors rounded up to whole vectors (lanes); padding lanes hold zero queries. */
+    /** Rows per sub-block; the last sub-block may have fewer. */
+    private int subRows;
+    private int subBlocks;
+    /** Query vectors of a sub-block rounded up to whole vectors (lanes); padding lanes hold zero queries. */
     private int lanesPad;
-    /** Query vectors rounded up to the 4 of an output register block. */
-    private int queries4;
 
-    /** q^T·scale, [dimPad][lanesPad]. */
+    /** The sub-block the microkernels work on: its rows [firstRow, lastRow], its slices of the arrays below. */
+    private int subFirstRow;
+    private int subLastRow;
+    /** Its query vectors rounded up to the 4 of an output register block. */
+    private int subQueries4;
+    private int qtBase;
+    private int outBase;
+    private int laneBase;
+
+    /** q^T·scale per sub-block, [subBlocks][dimPad][lanesPad]. */
     private float[] queriesT = new float[0];
-    /** Unnormalised outputs relative to {@link #max}, [lanesPad][dimPad]. */
+    /** Unnormalised outputs relative to {@link #max}, [subBlocks][lanesPad][dimPad]. */
     private float[] output = new float[0];
+    /** Per query vector lane, [subBlocks][lanesPad]: running max and sum of the online softmax. */
     private float[] max = new float[0];
     private float[] sum = new float[0];
-    /** e^(old max − new max) of the last tile, per query vector. */
+    /** e^(old max − new max) of the last tile, per query vector lane. */
     private float[] rescale = new float[0];
-    /** The block row of each query vector's lane; +∞ for padding lanes, which see every key. */
+    /** The block row of each query vector lane; +∞ for padding lanes, which see every key. */
     private float[] rowOfLane = new float[0];
     private float[] keys = new float[0];
     private float[] values = new float[0];
@@ -79,9 +97,9 @@ public final class PrefillAttention {
         return LOCAL.get();
     }
 
-    /** Rows per block for GQA groups of {@code group} query heads: {@value #BLOCK_QUERIES} query vectors, at least one row. */
-    public static int rowsPerBlock(int group) {
-        return Math.max(1, BLOCK_QUERIES / group);
+    /** Rows per sub-block for GQA groups of {@code group} query heads: {@value #SUB_BLOCK_QUERIES} query vectors, at least one row. */
+    public static int rowsPerSubBlock(int group) {
+        return Math.max(1, SUB_BLOCK_QUERIES / group);
     }
 
     /** Rows of the current block. */
@@ -90,8 +108,9 @@ public final class PrefillAttention {
     }
 
     /**
-     * Starts a block of {@code rows} rows: the query vector of row r, head h (h < group) is
-     * {@code q[qOff + r·rowStride + h·headDim ..]}.
+     * Starts a block of {@code rows} rows, cut into sub-blocks of {@link #rowsPerSubBlock} rows
+     * (blocks of up to {@link #MAX_SUB_BLOCKS} sub-blocks are the efficient ones): the query
+     * vector of row r, head h (h < group) is {@code q[qOff + r·rowStride + h·headDim ..]}.
      */
     public void begin(float[] q, int qOff, int rowStride, int rows, int group, int headDim, float scale) {
         if (rows < 1 || group < 1 || headDim < 1) {
@@ -103,35 +122,44 @@ public final class PrefillAttention {
         this.headDim = headDim;
         this.dimPad = roundUp(headDim, L);
         this.queries = rows * group;
-        this.lanesPad = roundUp(queries, L);
-        this.queries4 = roundUp(queries, 4);
+        this.subRows = Math.min(rows, rowsPerSubBlock(group));
+        this.subBlocks = (rows + subRows - 1) / subRows;
+        this.lanesPad = roundUp(subRows * group, L);
         ensureCapacity();
-        Arrays.fill(queriesT, 0, dimPad * lanesPad, 0f);
+        Arrays.fill(queriesT, 0, subBlocks * dimPad * lanesPad, 0f);
+        Arrays.fill(rowOfLane, 0, subBlocks * lanesPad, Float.POSITIVE_INFINITY);
         for (int j = 0; j < queries; j++) {
-            int src = qOff + (j / group) * rowStride + (j % group) * headDim;
+            int row = j / group;
+            int lane = lane(j);
+            int qt = row / subRows * dimPad * lanesPad + lane % lanesPad;
+            int src = qOff + row * rowStride + (j % group) * headDim;
             for (int i = 0; i < headDim; i++) {
-                queriesT[i * lanesPad + j] = q[src + i] * scale;
+                queriesT[qt + i * lanesPad] = q[src + i] * scale;
             }
+            rowOfLane[lane] = row;
         }
-        Arrays.fill(output, 0, lanesPad * dimPad, 0f);
-        Arrays.fill(max, 0, lanesPad, Float.NEGATIVE_INFINITY);
-        Arrays.fill(sum, 0, lanesPad, 0f);
-        for (int j = 0; j < lanesPad; j++) {
-            rowOfLane[j] = j < queries ? j / group : Float.POSITIVE_INFINITY;
-        }
+        Arrays.fill(output, 0, subBlocks * lanesPad * dimPad, 0f);
+        Arrays.fill(max, 0, subBlocks * lanesPad, Float.NEGATIVE_INFINITY);
+        Arrays.fill(sum, 0, subBlocks * lanesPad, 0f);
+    }
+
+    /** The lane of query vector j (row j / group, head j % group) in the per-lane arrays. */
+    private int lane(int j) {
+        int row = j / group;
+        return row / subRows * lanesPad + (row % subRows) * group + j % group;
     }
 
     private void ensureCapacity() {
-        int blockFloats = dimPad * lanesPad;
+        int blockFloats = subBlocks * dimPad * lanesPad;
         if (queriesT.length < blockFloats) {
             queriesT = new float[blockFloats];
             output = new float[blockFloats];
         }
-        if (max.length < lanesPad) {
-            max = new float[lanesPad];
-            sum = new float[lanesPad];
-            rescale = new float[lanesPad];
-            rowOfLane = new float[lanesPad];
+        if (max.length < subBlocks * lanesPad) {
+            max = new float[subBlocks * lanesPad];
+            sum = new float[subBlocks * lanesPad];
+            rescale = new float[subBlocks * lanesPad];
+            rowOfLane = new float[subBlocks * lanesPad];
         }
         if (scores.length < TILE * lanesPad) {
             scores = new float[TILE * lanesPad];
@@ -167,14 +195,31 @@ public final class PrefillAttention {
             int count = Math.min(TILE, n - t0);
             convert(type, keysData, keysOff + 2L * headDim * t0, count, keys);
             convert(type, valuesData, valuesOff + 2L * headDim * t0, count, values);
-            scoreTile(count);
+            // Row j sees the tile's keys t < firstHidden + j.
             long firstHidden = visibleToFirstRow - (firstPosition + t0);
-            if (firstHidden < count) {
-                mask(count, firstHidden);
+            for (int sub = 0; sub < subBlocks; sub++) {
+                selectSubBlock(sub);
+                int seen = (int) Math.min(count, firstHidden + subLastRow);
+                if (seen <= 0) {
+                    continue;
+                }
+                scoreTile(seen);
+                if (firstHidden + subFirstRow < seen) {
+                    mask(seen, firstHidden);
+                }
+                softmaxTile(seen);
+                accumulateTile(seen);
             }
-            softmaxTile(count);
-            accumulateTile(count);
         }
+    }
+
+    private void selectSubBlock(int sub) {
+        subFirstRow = sub * subRows;
+        subLastRow = Math.min(rows, subFirstRow + subRows) - 1;
+        subQueries4 = roundUp((subLastRow - subFirstRow + 1) * group, 4);
+        qtBase = sub * dimPad * lanesPad;
+        outBase = sub * lanesPad * dimPad;
+        laneBase = sub * lanesPad;
     }
 
     /**
@@ -184,8 +229,9 @@ public final class PrefillAttention {
     public void finish(float[] out, int outOff, int rowStride) {
         for (int j = 0; j < queries; j++) {
             int dst = outOff + (j / group) * rowStride + (j % group) * headDim;
-            float inv = 1f / sum[j];
-            int src = j * dimPad;
+            int lane = lane(j);
+            float inv = 1f / sum[lane];
+            int src = lane * dimPad;
             int i = 0;
             for (; i <= headDim - L; i += L) {
                 FloatVector.fromArray(FLOAT, output, src + i).mul(inv).intoArray(out, dst + i);
@@ -238,7 +284,7 @@ public final class PrefillAttention {
         float[] qt = queriesT;
         float[] k = keys;
         int stride = lanesPad;
-        for (int i = 0, q = lane; i < headDim; i++, q += stride) {
+        for (int i = 0, q = qtBase + lane; i < headDim; i++, q += stride) {
             FloatVector q0 = FloatVector.fromArray(FLOAT, qt, q);
             FloatVector q1 = FloatVector.fromArray(FLOAT, qt, q + L);
             FloatVector q2 = FloatVector.fromArray(FLOAT, qt, q + 2 * L);
@@ -294,7 +340,7 @@ public final class PrefillAttention {
         float[] qt = queriesT;
         float[] k = keys;
         int stride = lanesPad;
-        for (int i = 0, q = lane; i < headDim; i++, q += stride) {
+        for (int i = 0, q = qtBase + lane; i < headDim; i++, q += stride) {
             FloatVector q0 = FloatVector.fromArray(FLOAT, qt, q);
             a0 = q0.fma(FloatVector.broadcast(FLOAT, k[k0 + i]), a0);
             a1 = q0.fma(FloatVector.broadcast(FLOAT, k[k1 + i]), a1);
@@ -318,7 +364,7 @@ public final class PrefillAttention {
             float lastHidingRow = t - firstHidden;
             for (int v = 0; v < vectors; v++) {
                 int s = t * lanesPad + v * L;
-                FloatVector row = FloatVector.fromArray(FLOAT, rowOfLane, v * L);
+                FloatVector row = FloatVector.fromArray(FLOAT, rowOfLane, laneBase + v * L);
                 FloatVector.fromArray(FLOAT, scores, s)
                         .blend(Float.NEGATIVE_INFINITY, row.compare(VectorOperators.LE, lastHidingRow))
                         .intoArray(scores, s);
@@ -337,27 +383,27 @@ public final class PrefillAttention {
             for (int t = 0, s = lane; t < count; t++, s += lanesPad) {
                 tileMax = tileMax.max(FloatVector.fromArray(FLOAT, scores, s));
             }
-            FloatVector oldMax = FloatVector.fromArray(FLOAT, max, lane);
+            FloatVector oldMax = FloatVector.fromArray(FLOAT, max, laneBase + lane);
             FloatVector newMax = oldMax.max(tileMax);
             // A lane that has seen no key yet keeps max −∞; shifting by 0 there gives weights 0, not NaN.
             FloatVector shift = newMax.blend(0f, newMax.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
             FloatVector factor = oldMax.sub(shift).lanewise(VectorOperators.EXP);
-            FloatVector total = FloatVector.fromArray(FLOAT, sum, lane).mul(factor);
+            FloatVector total = FloatVector.fromArray(FLOAT, sum, laneBase + lane).mul(factor);
             for (int t = 0, s = lane; t < count; t++, s += lanesPad) {
                 FloatVector w = FloatVector.fromArray(FLOAT, scores, s).sub(shift).lanewise(VectorOperators.EXP);
                 w.intoArray(scores, s);
                 total = total.add(w);
             }
-            newMax.intoArray(max, lane);
-            total.intoArray(sum, lane);
-            factor.intoArray(rescale, lane);
+            newMax.intoArray(max, laneBase + lane);
+            total.intoArray(sum, laneBase + lane);
+            factor.intoArray(rescale, laneBase + lane);
         }
     }
 
     /** output[j] = output[j]·rescale[j] + Σ_t weight[t][j]·v_t for the tile's keys. */
     private void accumulateTile(int count) {
         int vectors = dimPad / L;
-        for (int j = 0; j < queries4; j += 4) {
+        for (int j = 0; j < subQueries4; j += 4) {
             int v = 0;
             for (; v <= vectors - 4; v += 4) {
                 accumulate4x4(count, j, v * L);
@@ -370,24 +416,25 @@ public final class PrefillAttention {
 
     /** Outputs of 4 query vectors, 4 vectors of dimensions from {@code i}: 16 independent FMA chains over the keys. */
     private void accumulate4x4(int count, int j, int i) {
-        int o0 = j * dimPad + i, o1 = o0 + dimPad, o2 = o1 + dimPad, o3 = o2 + dimPad;
+        int o0 = outBase + j * dimPad + i, o1 = o0 + dimPad, o2 = o1 + dimPad, o3 = o2 + dimPad;
         float[] out = output;
-        FloatVector r = FloatVector.broadcast(FLOAT, rescale[j]);
+        int r0 = laneBase + j;
+        FloatVector r = FloatVector.broadcast(FLOAT, rescale[r0]);
         FloatVector a00 = FloatVector.fromArray(FLOAT, out, o0).mul(r);
         FloatVector a01 = FloatVector.fromArray(FLOAT, out, o0 + L).mul(r);
         FloatVector a02 = FloatVector.fromArray(FLOAT, out, o0 + 2 * L).mul(r);
         FloatVector a03 = FloatVector.fromArray(FLOAT, out, o0 + 3 * L).mul(r);
-        r = FloatVector.broadcast(FLOAT, rescale[j + 1]);
+        r = FloatVector.broadcast(FLOAT, rescale[r0 + 1]);
         FloatVector a10 = FloatVector.fromArray(FLOAT, out, o1).mul(r);
         FloatVector a11 = FloatVector.fromArray(FLOAT, out, o1 + L).mul(r);
         FloatVector a12 = FloatVector.fromArray(FLOAT, out, o1 + 2 * L).mul(r);
         FloatVector a13 = FloatVector.fromArray(FLOAT, out, o1 + 3 * L).mul(r);
-        r = FloatVector.broadcast(FLOAT, rescale[j + 2]);
+        r = FloatVector.broadcast(FLOAT, rescale[r0 + 2]);
         FloatVector a20 = FloatVector.fromArray(FLOAT, out, o2).mul(r);
         FloatVector a21 = FloatVector.fromArray(FLOAT, out, o2 + L).mul(r);
         FloatVector a22 = FloatVector.fromArray(FLOAT, out, o2 + 2 * L).mul(r);
         FloatVector a23 = FloatVector.fromArray(FLOAT, out, o2 + 3 * L).mul(r);
-        r = FloatVector.broadcast(FLOAT, rescale[j + 3]);
+        r = FloatVector.broadcast(FLOAT, rescale[r0 + 3]);
         FloatVector a30 = FloatVector.fromArray(FLOAT, out, o3).mul(r);
         FloatVector a31 = FloatVector.fromArray(FLOAT, out, o3 + L).mul(r);
         FloatVector a32 = FloatVector.fromArray(FLOAT, out, o3 + 2 * L).mul(r);
@@ -441,12 +488,13 @@ public final class PrefillAttention {
 
     /** Outputs of 4 query vectors, one vector of dimensions: the rest of a head dimension not a multiple of 4 vectors. */
     private void accumulate4x1(int count, int j, int i) {
-        int o0 = j * dimPad + i, o1 = o0 + dimPad, o2 = o1 + dimPad, o3 = o2 + dimPad;
+        int o0 = outBase + j * dimPad + i, o1 = o0 + dimPad, o2 = o1 + dimPad, o3 = o2 + dimPad;
         float[] out = output;
-        FloatVector a0 = FloatVector.fromArray(FLOAT, out, o0).mul(rescale[j]);
-        FloatVector a1 = FloatVector.fromArray(FLOAT, out, o1).mul(rescale[j + 1]);
-        FloatVector a2 = FloatVector.fromArray(FLOAT, out, o2).mul(rescale[j + 2]);
-        FloatVector a3 = FloatVector.fromArray(FLOAT, out, o3).mul(rescale[j + 3]);
+        int r0 = laneBase + j;
+        FloatVector a0 = FloatVector.fromArray(FLOAT, out, o0).mul(rescale[r0]);
+        FloatVector a1 = FloatVector.fromArray(FLOAT, out, o1).mul(rescale[r0 + 1]);
+        FloatVector a2 = FloatVector.fromArray(FLOAT, out, o2).mul(rescale[r0 + 2]);
+        FloatVector a3 = FloatVector.fromArray(FLOAT, out, o3).mul(rescale[r0 + 3]);
         float[] w = scores;
         float[] val = values;
         int stride = lanesPad;

@@ -78,7 +78,7 @@ class PrefillAttentionTest {
             for (int trial = 0; trial < 30; trial++) {
                 int group = GROUPS[trial % GROUPS.length];
                 int headDim = HEAD_DIMS[random.nextInt(HEAD_DIMS.length)];
-                int rows = 1 + random.nextInt(2 * PrefillAttention.rowsPerBlock(group) + 3);
+                int rows = 1 + random.nextInt(PrefillAttention.MAX_SUB_BLOCKS * PrefillAttention.rowsPerSubBlock(group) + 3);
                 // Runs every row sees (cluster or steady-zone runs), then one causal run (the prompt)
                 // at positions [0, length) whose last `rows` positions are the block's rows, split
                 // into pages of a size that is not a multiple of the tile.

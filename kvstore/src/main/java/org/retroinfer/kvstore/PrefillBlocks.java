@@ -7,9 +7,9 @@ import org.retroinfer.kernels.PrefillAttention;
 
 /**
  * Prefill attention in blocks of consecutive query rows ({@link PrefillAttention}): the rows of
- * each prefill entry of a batch are cut into blocks of {@link PrefillAttention#rowsPerBlock} rows,
- * and each (block, KV head) is one task that reads and converts the keys and values its rows see
- * once for all of them.
+ * each prefill entry of a batch are cut into blocks of up to {@link PrefillAttention#MAX_SUB_BLOCKS}
+ * sub-blocks, and each (block, KV head) is one task that reads and converts the keys and values
+ * its rows see once for all of them.
  *
  * <p>Causal blocks differ in cost: a block sees every earlier position, so the first blocks of a
  * prompt's first chunk are short and its last ones long. Tasks are therefore taken from a shared
@@ -33,6 +33,20 @@ public final class PrefillBlocks {
 
     private PrefillBlocks() {}
 
+    /**
+     * Rows per block: as many sub-blocks as {@link PrefillAttention#MAX_SUB_BLOCKS} while that
+     * leaves at least two tasks per thread, fewer (down to one) where the batch is too small to
+     * keep every thread busy with blocks that large.
+     */
+    private static int rowsPerBlock(BatchLayout batch, boolean[] blocked, int subRows, int kvHeads, int parts) {
+        long subBlocks = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            subBlocks += blocked[i] ? (long) (batch.count(i) + subRows - 1) / subRows * kvHeads : 0;
+        }
+        long share = Math.clamp(subBlocks / (2L * parts), 1, PrefillAttention.MAX_SUB_BLOCKS);
+        return (int) share * subRows;
+    }
+
     private static int blockCount(BatchLayout batch, boolean[] blocked, int perBlock) {
         int blocks = 0;
         for (int i = 0; i < batch.size(); i++) {
@@ -53,7 +67,7 @@ public final class PrefillBlocks {
         int group = shape.groupSize();
         int d = shape.headDim();
         int width = shape.queryWidth();
-        int perBlock = PrefillAttention.rowsPerBlock(group);
+        int perBlock = rowsPerBlock(batch, blocked, PrefillAttention.rowsPerSubBlock(group), kvHeads, parts);
         int blocks = blockCount(batch, blocked, perBlock);
         int[] entryOf = new int[blocks];
         int[] firstRowOf = new int[blocks];
