@@ -20,7 +20,7 @@ import org.retroinfer.kernels.VectorSupport;
  * as a fraction of the copy bandwidth measured in the same run, and the prefill matmuls' flops.
  *
  * <p>Usage: {@code CpuKernelsReport results.json out.md key=value...}, where the keys
- * {@code machine}, {@code cores}, {@code date} and {@code command} describe the run.
+ * {@code machine}, {@code cores}, {@code date}, {@code command} and {@code load} describe the run.
  */
 public final class CpuKernelsReport {
     private CpuKernelsReport() {}
@@ -40,7 +40,7 @@ public final class CpuKernelsReport {
     public static void main(String[] args) throws IOException {
         if (args.length < 2) {
             System.err.println("usage: CpuKernelsReport results.json out.md"
-                    + " [machine=..] [cores=..] [date=..] [command=..]");
+                    + " [machine=..] [cores=..] [date=..] [command=..] [load=..]");
             System.exit(2);
         }
         Map<String, String> facts = new LinkedHashMap<>();
@@ -83,6 +83,9 @@ public final class CpuKernelsReport {
         md.append("| JVM flags | `").append(jvmArgs).append("` |\n");
         md.append("| vectors | ").append(VectorSupport.requireLive()).append(" |\n");
         md.append("| command | `").append(facts.getOrDefault("command", "?")).append("` |\n");
+        if (facts.containsKey("load")) {
+            md.append("| load average (1, 5, 15 min) before; after | ").append(facts.get("load")).append(" |\n");
+        }
         if (copy != null) {
             md.append(String.format(Locale.ROOT, "| copy bandwidth | **%.1f GB/s** (bytes read + bytes written) |%n",
                     copy.gbPerSecond()));
@@ -115,6 +118,14 @@ public final class CpuKernelsReport {
                 - **attention** is one layer of Llama 3 8B shapes at the given context: 8 KV heads × 4 \
                 query heads, head dimension 128; each KV head's keys (and values) are one contiguous run, \
                 64 MiB per layer at 32K tokens; `step` is scores + softmax + weighted values.
+                - **attention prefill** is causal attention of the last 2048 rows of an 8192-token \
+                prompt, 8 or 4 query heads sharing 2 KV heads of dimension 128 (GQA groups of 4 as in \
+                Llama 3 8B, or of 2 as in retro-tiny), F16/BF16 pages of 256 positions; GFLOP/s counts \
+                4·128 flops per (query head, visible key) pair. **per row** \
+                attends one row and KV head per task (the decode path), re-reading and converting every \
+                key and value for each row; **blocked** converts each tile of 32 keys once per block of up \
+                to 4 × 64 query vectors (16 rows of 4 heads, or 32 of 2, per 64) and runs \
+                register-blocked FMA microkernels with an online softmax.
                 - **softmax, swiglu, rmsNorm** run on data in cache (Llama 3 8B sizes); they are small \
                 next to the matmuls and listed to show they are vectorised and allocate nothing.
                 - **allocated B/op** (JMH's gc profiler) is the pool's per-call bookkeeping (and, for ops \
@@ -163,6 +174,14 @@ public final class CpuKernelsReport {
                 long bytes = AttentionBenchmark.cacheBytes(tokens) * (op.equals("step") ? 2 : 1);
                 yield new Row("attention " + op, params.path("type").asText() + ", " + tokens + " tokens", ms, error,
                         bytes, 0, allocated);
+            }
+            case "PrefillAttentionBenchmark.perRow", "PrefillAttentionBenchmark.blocked" -> {
+                String path = simple.endsWith("perRow") ? "per row" : "blocked";
+                int queryHeads = params.path("queryHeads").asInt();
+                yield new Row("attention prefill, " + path, params.path("type").asText() + ", " + queryHeads + "/"
+                        + PrefillAttentionBenchmark.KV_HEADS + " heads, " + PrefillAttentionBenchmark.ROWS + " rows over "
+                        + PrefillAttentionBenchmark.CONTEXT + " tokens", ms, error, 0,
+                        PrefillAttentionBenchmark.flops(queryHeads), allocated);
             }
             case "VectorMathBenchmark.softmax" -> new Row("softmax", VectorMathBenchmark.SCORES + " scores", ms, error,
                     0, 0, allocated);

@@ -83,34 +83,60 @@ public final class DenseKvCache implements KvCache {
         }
     }
 
+    /**
+     * Entries with several rows (prefill chunks) are attended in blocks of rows
+     * ({@link PrefillBlocks}), which read each page once per block; single rows (decode steps)
+     * one row and KV head per task, which reads each page once per row as decoding must anyway.
+     */
     @Override
     public void attend(int layer, BatchLayout batch, float[] queries, float[] out) {
+        KvPages[] pagesOfEntry = new KvPages[batch.size()];
+        boolean[] blocked = new boolean[batch.size()];
+        long[] visible = new long[batch.size()];
+        int singleRows = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            pagesOfEntry[i] = sequence(batch.sequence(i)).layers[layer];
+            blocked[i] = batch.count(i) > 1;
+            visible[i] = pagesOfEntry[i].length();
+            singleRows += blocked[i] ? 0 : 1;
+        }
+        if (singleRows < batch.size()) {
+            // Row r of an entry with `count` rows is position length − count + r.
+            PrefillBlocks.attend(shape, batch, blocked, visible, queries, out, ComputePool.threads(),
+                    (entry, kvHead, firstRow, block) -> {
+                        KvPages pages = pagesOfEntry[entry];
+                        pages.attend(kvHead, pages.length() - batch.count(entry) + firstRow + 1, block);
+                    });
+        }
+        if (singleRows > 0) {
+            attendSingleRows(batch, blocked, pagesOfEntry, singleRows, queries, out);
+        }
+    }
+
+    /** Attention of the entries with one row each, which sees every stored position. */
+    private void attendSingleRows(BatchLayout batch, boolean[] blocked, KvPages[] pagesOfEntry, int singleRows,
+                                  float[] queries, float[] out) {
         int kvHeads = shape.kvHeads();
         int group = shape.groupSize();
         int d = shape.headDim();
-        int[] entryOfRow = new int[batch.rows()];
-        for (int i = 0, row = 0; i < batch.size(); i++) {
-            for (int r = 0; r < batch.count(i); r++) {
-                entryOfRow[row++] = i;
+        int[] entryOf = new int[singleRows];
+        int[] rowOf = new int[singleRows];
+        for (int i = 0, j = 0, row = 0; i < batch.size(); row += batch.count(i), i++) {
+            if (!blocked[i]) {
+                entryOf[j] = i;
+                rowOf[j++] = row;
             }
         }
-        KvPages[] pagesOfEntry = new KvPages[batch.size()];
-        for (int i = 0; i < batch.size(); i++) {
-            pagesOfEntry[i] = sequence(batch.sequence(i)).layers[layer];
-        }
-        ComputePool.forRange(entryOfRow.length * kvHeads, (start, end) -> {
+        ComputePool.forRange(singleRows * kvHeads, (start, end) -> {
             PartialSoftmax state = new PartialSoftmax(group, d);
             float[] scores = new float[group * config.pageTokens()];
             for (int task = start; task < end; task++) {
-                int row = task / kvHeads;
+                int j = task / kvHeads;
                 int kvHead = task % kvHeads;
-                int entry = entryOfRow[row];
-                KvPages pages = pagesOfEntry[entry];
-                // Row r of an entry with `count` rows is position length − count + r.
-                long visible = pages.length() - batch.count(entry) + (row - batch.firstRow(entry)) + 1;
-                int qOff = row * shape.queryWidth() + kvHead * group * d;
+                KvPages pages = pagesOfEntry[entryOf[j]];
+                int qOff = rowOf[j] * shape.queryWidth() + kvHead * group * d;
                 state.reset();
-                pages.attend(kvHead, queries, qOff, visible, shape.scale(), state, scores);
+                pages.attend(kvHead, queries, qOff, pages.length(), shape.scale(), state, scores);
                 state.writeOutput(out, qOff);
             }
         });

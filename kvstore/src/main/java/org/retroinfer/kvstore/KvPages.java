@@ -7,6 +7,7 @@ import java.util.List;
 import org.retroinfer.kernels.AttentionKernels;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Dequantize;
+import org.retroinfer.kernels.PrefillAttention;
 
 /**
  * The keys and values of one (sequence, layer) in position order, as F16 or BF16 pages of
@@ -73,6 +74,19 @@ public final class KvPages {
             AttentionKernels.scores(q, qOff, state.heads(), headDim, page, offset(0, kvHead, 0), type, n, scale,
                     scores, 0, pageTokens);
             state.add(scores, pageTokens, n, page, offset(1, kvHead, 0), type);
+        }
+    }
+
+    /**
+     * Folds the positions of {@code kvHead} that a causal block of rows sees into {@code block}:
+     * its row j sees positions [0, visibleToFirstRow + j).
+     */
+    public void attend(int kvHead, long visibleToFirstRow, PrefillAttention block) {
+        long end = Math.min(length, visibleToFirstRow + block.rows() - 1);
+        for (long first = 0; first < end; first += pageTokens) {
+            int n = (int) Math.min(pageTokens, end - first);
+            MemorySegment page = pages.get((int) (first / pageTokens));
+            block.add(page, offset(0, kvHead, 0), page, offset(1, kvHead, 0), type, n, first, visibleToFirstRow);
         }
     }
 

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import org.retroinfer.kernels.AttentionKernels;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Dequantize;
+import org.retroinfer.kernels.PrefillAttention;
 import org.retroinfer.kvstore.PartialSoftmax;
 
 /**
@@ -92,6 +93,13 @@ final class SteadyZone {
             AttentionKernels.scores(q, qOff, state.heads(), headDim, data, offset(0, kvHead, first), type, n, scale,
                     scores, 0, tile);
             state.add(scores, tile, n, data, offset(1, kvHead, first), type);
+        }
+    }
+
+    /** Folds every position held for {@code kvHead} into a block of prefill rows, which all see them. */
+    void attend(int kvHead, PrefillAttention block) {
+        if (count > 0) {
+            block.add(data, offset(0, kvHead, 0), data, offset(1, kvHead, 0), type, count);
         }
     }
 

@@ -29,7 +29,8 @@ class RetroKvCacheTest {
                 Arguments.of(new AttentionShape(2, 8, 2, 32), DType.F16),
                 Arguments.of(new AttentionShape(2, 8, 2, 32), DType.BF16),
                 Arguments.of(new AttentionShape(1, 4, 4, 16), DType.F16),
-                Arguments.of(new AttentionShape(1, 6, 2, 24), DType.BF16));
+                Arguments.of(new AttentionShape(1, 6, 2, 24), DType.BF16),
+                Arguments.of(new AttentionShape(1, 8, 1, 32), DType.F16));
     }
 
     static float[] random(Random random, int n) {
