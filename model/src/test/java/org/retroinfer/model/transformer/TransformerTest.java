@@ -111,6 +111,10 @@ class TransformerTest {
         for (int i = 0; i < vocab; i++) {
             worst = Math.max(worst, Math.abs(expected[i] - actual[row * vocab + i]));
         }
-        assertTrue(worst <= 2e-4 * scale, where + ": max error " + worst + " against logit scale " + scale);
+        // The oracle rounds float64 keys and values to F16, the engine float32 ones: now and then an
+        // element lands on the other side of a rounding boundary, one F16 ulp apart, which moved a
+        // logit by 5.5e-4 of the scale (seed 14974354812486). 1e-3, the bound the goldens against
+        // transformers use, still fails any real mistake by orders of magnitude.
+        assertTrue(worst <= 1e-3 * scale, where + ": max error " + worst + " against logit scale " + scale);
     }
 }
