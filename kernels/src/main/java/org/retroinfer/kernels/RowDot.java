@@ -20,10 +20,10 @@ import jdk.incubator.vector.VectorOperators;
  * segment and converting in registers: the whole work of a decode-time (batch 1) matmul, which
  * streams every weight byte once and is bound by memory bandwidth.
  *
- * <p>F32, F16 and BF16 rows go in pairs that share each load of x, two vectors of each row per
- * iteration with an accumulator each, enough to hide the FMA latency behind the conversions; the
- * formulas of {@link HalfVectors} and {@link QuantBlocks} are written out in place (vectors never
- * cross a method boundary of ours, see {@link HalfVectors}). Quantised rows take one block per iteration with a
+ * <p>Each loop converts at most two vectors per iteration, with the formulas of
+ * {@link HalfVectors} and {@link QuantBlocks} written out in place (vectors never cross a method
+ * boundary of ours, see {@link HalfVectors}); F16 and BF16 keep two accumulators, enough to hide
+ * the FMA latency behind the conversions. Quantised rows take one block per iteration with a
  * single accumulator and let C2 unroll: unrolled by hand, the loop ran out of C2's node budget.
  */
 final class RowDot {
@@ -38,29 +38,17 @@ final class RowDot {
         int cols = (int) w.cols();
         switch (w.type()) {
             case F32 -> {
-                int r = start;
-                for (; r + 1 < end; r += 2) {
-                    f32Pair(data, r * rowBytes, rowBytes, x, cols, out, r);
-                }
-                if (r < end) {
+                for (int r = start; r < end; r++) {
                     out[r] = f32(data, r * rowBytes, x, cols);
                 }
             }
             case F16 -> {
-                int r = start;
-                for (; r + 1 < end; r += 2) {
-                    f16Pair(data, r * rowBytes, rowBytes, x, cols, out, r);
-                }
-                if (r < end) {
+                for (int r = start; r < end; r++) {
                     out[r] = f16(data, r * rowBytes, x, cols);
                 }
             }
             case BF16 -> {
-                int r = start;
-                for (; r + 1 < end; r += 2) {
-                    bf16Pair(data, r * rowBytes, rowBytes, x, cols, out, r);
-                }
-                if (r < end) {
+                for (int r = start; r < end; r++) {
                     out[r] = bf16(data, r * rowBytes, x, cols);
                 }
             }
@@ -91,122 +79,6 @@ final class RowDot {
             sum += data.get(ValueLayout.JAVA_FLOAT_UNALIGNED, offset + 4L * i) * x[i];
         }
         return sum;
-    }
-
-    /**
-     * Rows r and r + 1 at once: each vector of x is loaded once for both, which halves the x
-     * traffic; with 8192 columns x is 32 KiB of floats, an L1 cache's worth, and fetching it again
-     * for every row held those matrices well below the 4096-column ones (docs/benchmarks/cpu-kernels.md).
-     */
-    private static void f32Pair(MemorySegment data, long offset, long rowBytes, float[] x, int n, float[] out, int r) {
-        long offsetB = offset + rowBytes;
-        FloatVector a0 = FloatVector.zero(FLOAT), a1 = FloatVector.zero(FLOAT);
-        FloatVector b0 = FloatVector.zero(FLOAT), b1 = FloatVector.zero(FLOAT);
-        int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            FloatVector x0 = FloatVector.fromArray(FLOAT, x, i);
-            FloatVector x1 = FloatVector.fromArray(FLOAT, x, i + L);
-            a0 = FloatVector.fromMemorySegment(FLOAT, data, offset + 4L * i, ORDER).fma(x0, a0);
-            a1 = FloatVector.fromMemorySegment(FLOAT, data, offset + 4L * (i + L), ORDER).fma(x1, a1);
-            b0 = FloatVector.fromMemorySegment(FLOAT, data, offsetB + 4L * i, ORDER).fma(x0, b0);
-            b1 = FloatVector.fromMemorySegment(FLOAT, data, offsetB + 4L * (i + L), ORDER).fma(x1, b1);
-        }
-        float sumA = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        float sumB = b0.add(b1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sumA += data.get(ValueLayout.JAVA_FLOAT_UNALIGNED, offset + 4L * i) * x[i];
-            sumB += data.get(ValueLayout.JAVA_FLOAT_UNALIGNED, offsetB + 4L * i) * x[i];
-        }
-        out[r] = sumA;
-        out[r + 1] = sumB;
-    }
-
-    /** Rows r and r + 1 at once, as {@link #f32Pair}; F16 decoded as in {@link HalfVectors#decodeF16}. */
-    private static void f16Pair(MemorySegment data, long offset, long rowBytes, float[] x, int n, float[] out, int r) {
-        long offsetB = offset + rowBytes;
-        FloatVector a0 = FloatVector.zero(FLOAT), a1 = FloatVector.zero(FLOAT);
-        FloatVector b0 = FloatVector.zero(FLOAT), b1 = FloatVector.zero(FLOAT);
-        int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            FloatVector x0 = FloatVector.fromArray(FLOAT, x, i);
-            FloatVector x1 = FloatVector.fromArray(FLOAT, x, i + L);
-            IntVector bits = (IntVector) ShortVector.fromMemorySegment(HALF, data, offset + 2L * i, ORDER)
-                    .convertShape(VectorOperators.S2I, INT, 0);
-            VectorMask<Integer> infOrNan = bits.and(HalfVectors.F16_EXPONENT)
-                    .compare(VectorOperators.EQ, HalfVectors.F16_EXPONENT);
-            FloatVector w = bits.lanewise(VectorOperators.LSHL, 13).and(HalfVectors.F16_SIGN_EXPONENT_MANTISSA)
-                    .reinterpretAsFloats().mul(HalfVectors.F16_TO_F32_SCALE)
-                    .reinterpretAsInts().lanewise(VectorOperators.OR, HalfVectors.F32_EXPONENT, infOrNan)
-                    .reinterpretAsFloats();
-            a0 = w.fma(x0, a0);
-
-            bits = (IntVector) ShortVector.fromMemorySegment(HALF, data, offset + 2L * (i + L), ORDER)
-                    .convertShape(VectorOperators.S2I, INT, 0);
-            infOrNan = bits.and(HalfVectors.F16_EXPONENT).compare(VectorOperators.EQ, HalfVectors.F16_EXPONENT);
-            w = bits.lanewise(VectorOperators.LSHL, 13).and(HalfVectors.F16_SIGN_EXPONENT_MANTISSA)
-                    .reinterpretAsFloats().mul(HalfVectors.F16_TO_F32_SCALE)
-                    .reinterpretAsInts().lanewise(VectorOperators.OR, HalfVectors.F32_EXPONENT, infOrNan)
-                    .reinterpretAsFloats();
-            a1 = w.fma(x1, a1);
-
-            bits = (IntVector) ShortVector.fromMemorySegment(HALF, data, offsetB + 2L * i, ORDER)
-                    .convertShape(VectorOperators.S2I, INT, 0);
-            infOrNan = bits.and(HalfVectors.F16_EXPONENT).compare(VectorOperators.EQ, HalfVectors.F16_EXPONENT);
-            w = bits.lanewise(VectorOperators.LSHL, 13).and(HalfVectors.F16_SIGN_EXPONENT_MANTISSA)
-                    .reinterpretAsFloats().mul(HalfVectors.F16_TO_F32_SCALE)
-                    .reinterpretAsInts().lanewise(VectorOperators.OR, HalfVectors.F32_EXPONENT, infOrNan)
-                    .reinterpretAsFloats();
-            b0 = w.fma(x0, b0);
-
-            bits = (IntVector) ShortVector.fromMemorySegment(HALF, data, offsetB + 2L * (i + L), ORDER)
-                    .convertShape(VectorOperators.S2I, INT, 0);
-            infOrNan = bits.and(HalfVectors.F16_EXPONENT).compare(VectorOperators.EQ, HalfVectors.F16_EXPONENT);
-            w = bits.lanewise(VectorOperators.LSHL, 13).and(HalfVectors.F16_SIGN_EXPONENT_MANTISSA)
-                    .reinterpretAsFloats().mul(HalfVectors.F16_TO_F32_SCALE)
-                    .reinterpretAsInts().lanewise(VectorOperators.OR, HalfVectors.F32_EXPONENT, infOrNan)
-                    .reinterpretAsFloats();
-            b1 = w.fma(x1, b1);
-        }
-        float sumA = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        float sumB = b0.add(b1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sumA += Float.float16ToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset + 2L * i)) * x[i];
-            sumB += Float.float16ToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, offsetB + 2L * i)) * x[i];
-        }
-        out[r] = sumA;
-        out[r + 1] = sumB;
-    }
-
-    /** Rows r and r + 1 at once, as {@link #f32Pair}; BF16 decoded as in {@link HalfVectors#decodeBf16}. */
-    private static void bf16Pair(MemorySegment data, long offset, long rowBytes, float[] x, int n, float[] out, int r) {
-        long offsetB = offset + rowBytes;
-        FloatVector a0 = FloatVector.zero(FLOAT), a1 = FloatVector.zero(FLOAT);
-        FloatVector b0 = FloatVector.zero(FLOAT), b1 = FloatVector.zero(FLOAT);
-        int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            FloatVector x0 = FloatVector.fromArray(FLOAT, x, i);
-            FloatVector x1 = FloatVector.fromArray(FLOAT, x, i + L);
-            a0 = ShortVector.fromMemorySegment(HALF, data, offset + 2L * i, ORDER)
-                    .convertShape(VectorOperators.S2I, INT, 0).reinterpretAsInts()
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
-            a1 = ShortVector.fromMemorySegment(HALF, data, offset + 2L * (i + L), ORDER)
-                    .convertShape(VectorOperators.S2I, INT, 0).reinterpretAsInts()
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, a1);
-            b0 = ShortVector.fromMemorySegment(HALF, data, offsetB + 2L * i, ORDER)
-                    .convertShape(VectorOperators.S2I, INT, 0).reinterpretAsInts()
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, b0);
-            b1 = ShortVector.fromMemorySegment(HALF, data, offsetB + 2L * (i + L), ORDER)
-                    .convertShape(VectorOperators.S2I, INT, 0).reinterpretAsInts()
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b1);
-        }
-        float sumA = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        float sumB = b0.add(b1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sumA += Half.bf16ToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset + 2L * i)) * x[i];
-            sumB += Half.bf16ToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, offsetB + 2L * i)) * x[i];
-        }
-        out[r] = sumA;
-        out[r + 1] = sumB;
     }
 
     /** F16 decoded as in {@link HalfVectors#decodeF16}. */
