@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
     private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new BenchCommand(), new DemoCommand(),
-            new FidelityCommand(), new EvalCommand());
+            new FidelityCommand(), new EvalCommand(), new ConvertCommand());
 
     private Main() {}
 
