@@ -75,6 +75,12 @@ Tokenizer: byte-level BPE with {tokenizer_vocab} tokens trained on the same text
 pre-tokenizer (NFC, one digit per token), `<|bos|>` (id {c['bos_token_id']}) added in front of every text and
 `<|eos|>` (id {c['eos_token_id']}) ending every document and answer.
 
+GGUF: `./retroinfer convert --model models/retro-tiny --out retro-tiny.gguf --type bf16` (or `f16`,
+`q8_0`, `q4_0`) writes the model as one GGUF file with llama.cpp's names and metadata; the BF16 file
+decodes the same greedy tokens as the safetensors (`ConvertCommandTest`). It is made on demand rather
+than committed: runs on the GPU machine send the working tree and a Java runtime in 64 MiB, and the
+safetensors already take 30 MB of it.
+
 ## Data
 
 Made on the training machine from seed {state['seed']}: {corpus_description};
@@ -104,7 +110,11 @@ Measured at the end of training by transformers on the GPU ({device}; teacher-fo
 match, float32):
 
 {_quality_table(quality)}
-Measured by the RetroInfer Java engine: `./retroinfer eval heldout --model models/retro-tiny` runs this
+Measured by the RetroInfer Java engine with full attention on a trained model's samples: see
+`docs/results/retro-tiny-heldout/` (re-run it after training: the figures there belong to the weights
+they were measured on).
+
+`./retroinfer eval heldout --model models/retro-tiny` runs this
 held-out set, counting exact matches as above (greedy decoding, scored as `tools/train-tiny/quality.py`
 scores), with `--attention full,retro` to set RetroInfer beside full attention and `--lengths 8k
 --samples 2` for a quick look; it writes `results.json` and `results.md`.
