@@ -5,6 +5,7 @@
 # benchmarks/target/cpu-kernels.json and renders the Markdown table from it.
 #   benchmarks/run.sh                     the full table (about 10 minutes)
 #   benchmarks/run.sh 'Matmul' -p type=F16   extra arguments go to JMH (a benchmark regex, -p ...)
+#   FORKS=3 ITERATIONS=10                 more forks and measured iterations for a tighter interval
 #   REPORT=docs/benchmarks/x.md benchmarks/run.sh 'Prefill'   writes the table of a subset elsewhere
 #   RETROINFER_JAVA_HOME                  a JDK 25+ to use (else JAVA_HOME if 25+, else /usr/lib/jvm)
 # Run it on an otherwise idle machine: other load makes the memory-bound figures meaningless.
@@ -31,7 +32,7 @@ json=benchmarks/target/$(basename "$report" .md).json
 # One fork per benchmark and parameter set; 3 warm-up and 8 measured iterations of 1 s each:
 # about 13 s per line, 40 lines. JMH's 99.9% confidence interval comes from the 8 iterations.
 # The forks get their JVM flags from the benchmarks' @Fork annotations (the launcher's flags).
-jmh=(-f 1 -wi 3 -w 1s -i 8 -r 1s -prof gc -rf json -rff "$json" "$@")
+jmh=(-f "${FORKS:-1}" -wi 3 -w 1s -i "${ITERATIONS:-8}" -r 1s -prof gc -rf json -rff "$json" "$@")
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 "$jdk/bin/java" -jar "$jar" "${jmh[@]}"
 
