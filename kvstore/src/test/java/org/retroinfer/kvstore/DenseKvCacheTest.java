@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -14,55 +12,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.retroinfer.kernels.DType;
-import org.retroinfer.kernels.Half;
 
 class DenseKvCacheTest {
     private static final AttentionShape SHAPE = new AttentionShape(2, 8, 2, 16);
-
-    /** Keys and values of one sequence as stored (rounded to the storage type), per layer. */
-    private static final class Reference {
-        final AttentionShape shape;
-        final List<List<double[]>> keys = new ArrayList<>();
-        final List<List<double[]>> values = new ArrayList<>();
-
-        Reference(AttentionShape shape) {
-            this.shape = shape;
-            for (int l = 0; l < shape.layers(); l++) {
-                keys.add(new ArrayList<>());
-                values.add(new ArrayList<>());
-            }
-        }
-
-        /** Causal attention of one query row at position {@code position}, in float64. */
-        double[] attend(int layer, float[] q, int qOff, int position) {
-            int d = shape.headDim();
-            double[] out = new double[shape.queryWidth()];
-            for (int h = 0; h < shape.queryHeads(); h++) {
-                int kv = h / shape.groupSize();
-                double[] s = new double[position + 1];
-                double max = Double.NEGATIVE_INFINITY;
-                for (int t = 0; t <= position; t++) {
-                    double dot = 0;
-                    for (int i = 0; i < d; i++) {
-                        dot += q[qOff + h * d + i] * keys.get(layer).get(t)[kv * d + i];
-                    }
-                    s[t] = dot / Math.sqrt(d);
-                    max = Math.max(max, s[t]);
-                }
-                double sum = 0;
-                for (int t = 0; t <= position; t++) {
-                    s[t] = Math.exp(s[t] - max);
-                    sum += s[t];
-                }
-                for (int t = 0; t <= position; t++) {
-                    for (int i = 0; i < d; i++) {
-                        out[h * d + i] += s[t] / sum * values.get(layer).get(t)[kv * d + i];
-                    }
-                }
-            }
-            return out;
-        }
-    }
 
     private static float[] random(Random random, int n) {
         float[] x = new float[n];
@@ -70,14 +22,6 @@ class DenseKvCacheTest {
             x[i] = (float) random.nextGaussian();
         }
         return x;
-    }
-
-    private static double[] rounded(float[] x, int off, int n, DType type) {
-        double[] r = new double[n];
-        for (int i = 0; i < n; i++) {
-            r[i] = Half.toFloat(type, Half.fromFloat(type, x[off + i]));
-        }
-        return r;
     }
 
     /**
@@ -98,7 +42,8 @@ class DenseKvCacheTest {
         Random random = new Random(seed);
         try (DenseKvCache cache = new DenseKvCache(shape, new DenseKvCache.Config(storage, 7))) {
             int[] ids = {cache.openSequence(), cache.openSequence(), cache.openSequence()};
-            Reference[] refs = {new Reference(shape), new Reference(shape), new Reference(shape)};
+            Float64Attention[] refs = {new Float64Attention(shape, storage), new Float64Attention(shape, storage),
+                    new Float64Attention(shape, storage)};
             // A chunked prefill of different lengths per sequence, some chunks longer than a block of
             // rows and none a multiple of one, with decode rows mixed in; then lock-step steps of one
             // row each.
@@ -113,8 +58,7 @@ class DenseKvCacheTest {
                     for (int i = 0; i < batch.size(); i++) {
                         for (int r = 0; r < batch.count(i); r++) {
                             int row = batch.firstRow(i) + r;
-                            refs[i].keys.get(layer).add(rounded(k, row * shape.kvWidth(), shape.kvWidth(), storage));
-                            refs[i].values.get(layer).add(rounded(v, row * shape.kvWidth(), shape.kvWidth(), storage));
+                            refs[i].append(layer, k, v, row * shape.kvWidth());
                         }
                     }
                     cache.append(layer, batch, k, v);

@@ -8,6 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kvstore.AttentionShape;
+import org.retroinfer.kvstore.Float64Attention;
 
 class FidelityProbeTest {
     private static final AttentionShape SHAPE = new AttentionShape(2, 8, 2, 32);

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Random;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.kvstore.Float64Attention;
 
 /** One decode step through a {@link FidelityProbe}, whose answers must be exact attention. */
 final class ProbeSteps {

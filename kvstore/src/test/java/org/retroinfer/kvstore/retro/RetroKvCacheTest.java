@@ -17,6 +17,7 @@ import org.retroinfer.kernels.ComputePool;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.kvstore.Float64Attention;
 
 class RetroKvCacheTest {
     /** Small zones so that short tests cross every boundary: index at 84 positions, updates of 64. */

@@ -16,6 +16,7 @@ import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Dequantize;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.kvstore.Float64Attention;
 
 class TripartiteAttentionTest {
     private static float[] read(ClusterBatch batch, long offset) {

@@ -1,19 +1,18 @@
-package org.retroinfer.kvstore.retro;
+package org.retroinfer.kvstore;
 
 import java.util.ArrayList;
 import java.util.List;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Half;
-import org.retroinfer.kvstore.AttentionShape;
 
 /** The keys and values of one sequence as stored (rounded to the storage type), with exact float64 attention. */
-final class Float64Attention {
+public final class Float64Attention {
     private final AttentionShape shape;
     private final DType type;
-    final List<List<double[]>> keys = new ArrayList<>();
-    final List<List<double[]>> values = new ArrayList<>();
+    public final List<List<double[]>> keys = new ArrayList<>();
+    public final List<List<double[]>> values = new ArrayList<>();
 
-    Float64Attention(AttentionShape shape, DType type) {
+    public Float64Attention(AttentionShape shape, DType type) {
         this.shape = shape;
         this.type = type;
         for (int l = 0; l < shape.layers(); l++) {
@@ -23,12 +22,12 @@ final class Float64Attention {
     }
 
     /** Records one position of {@code layer}: row {@code off} of keys and values, all KV heads. */
-    void append(int layer, float[] k, float[] v, int off) {
+    public void append(int layer, float[] k, float[] v, int off) {
         keys.get(layer).add(rounded(k, off, shape.kvWidth(), type));
         values.get(layer).add(rounded(v, off, shape.kvWidth(), type));
     }
 
-    static double[] rounded(float[] x, int off, int n, DType type) {
+    public static double[] rounded(float[] x, int off, int n, DType type) {
         double[] r = new double[n];
         for (int i = 0; i < n; i++) {
             r[i] = Half.toFloat(type, Half.fromFloat(type, x[off + i]));
@@ -37,7 +36,7 @@ final class Float64Attention {
     }
 
     /** Causal attention of the query row at {@code q[qOff ..]} sitting at {@code position}. */
-    double[] attend(int layer, float[] q, int qOff, int position) {
+    public double[] attend(int layer, float[] q, int qOff, int position) {
         int d = shape.headDim();
         double[] out = new double[shape.queryWidth()];
         for (int h = 0; h < shape.queryHeads(); h++) {
