@@ -1,10 +1,6 @@
 package org.retroinfer.kvstore;
 
 import java.lang.foreign.Arena;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.retroinfer.kernels.ComputePool;
 import org.retroinfer.kernels.DType;
 
@@ -33,8 +29,7 @@ public final class DenseKvCache implements KvCache {
 
     private final AttentionShape shape;
     private final Config config;
-    private final Map<Integer, Sequence> sequences = new ConcurrentHashMap<>();
-    private final AtomicInteger nextId = new AtomicInteger();
+    private final OpenSequences<Sequence> sequences = new OpenSequences<>();
 
     public DenseKvCache(AttentionShape shape, Config config) {
         this.shape = shape;
@@ -52,17 +47,12 @@ public final class DenseKvCache implements KvCache {
 
     @Override
     public int openSequence() {
-        int id = nextId.getAndIncrement();
-        sequences.put(id, new Sequence(shape.layers()));
-        return id;
+        return sequences.open(new Sequence(shape.layers()));
     }
 
     @Override
     public void closeSequence(int sequence) {
         Sequence s = sequences.remove(sequence);
-        if (s == null) {
-            throw new IllegalArgumentException("sequence " + sequence + " is not open");
-        }
         s.arena.close();
     }
 
@@ -145,7 +135,7 @@ public final class DenseKvCache implements KvCache {
     @Override
     public long memoryBytes() {
         long total = 0;
-        for (Sequence s : sequences.values()) {
+        for (Sequence s : sequences.all()) {
             total += s.bytes();
         }
         return total;
@@ -153,17 +143,13 @@ public final class DenseKvCache implements KvCache {
 
     @Override
     public void close() {
-        for (Integer id : List.copyOf(sequences.keySet())) {
+        for (Integer id : sequences.ids()) {
             closeSequence(id);
         }
     }
 
     private Sequence sequence(int id) {
-        Sequence s = sequences.get(id);
-        if (s == null) {
-            throw new IllegalArgumentException("sequence " + id + " is not open");
-        }
-        return s;
+        return sequences.get(id);
     }
 
     /** One sequence's pages, all freed together when it closes. */

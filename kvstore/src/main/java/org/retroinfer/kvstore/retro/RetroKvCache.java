@@ -3,14 +3,12 @@ package org.retroinfer.kvstore.retro;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.OpenSequences;
 
 /**
  * RetroInfer attention on the CPU behind the {@link KvCache} seam (spec §1, §2). A sequence's
@@ -26,8 +24,7 @@ import org.retroinfer.kvstore.KvCache;
 public final class RetroKvCache implements KvCache {
     private final AttentionShape shape;
     private final RetroConfig config;
-    private final Map<Integer, Sequence> sequences = new ConcurrentHashMap<>();
-    private final AtomicInteger nextId = new AtomicInteger();
+    private final OpenSequences<Sequence> sequences = new OpenSequences<>();
     private final AtomicLong buildNanos = new AtomicLong();
     private final AtomicLong builds = new AtomicLong();
     private final AtomicLong builtTokens = new AtomicLong();
@@ -61,17 +58,12 @@ public final class RetroKvCache implements KvCache {
 
     @Override
     public int openSequence() {
-        int id = nextId.getAndIncrement();
-        sequences.put(id, new Sequence());
-        return id;
+        return sequences.open(new Sequence());
     }
 
     @Override
     public void closeSequence(int sequence) {
         Sequence s = sequences.remove(sequence);
-        if (s == null) {
-            throw new IllegalArgumentException("sequence " + sequence + " is not open");
-        }
         for (SequenceLayer layer : s.layers) {
             layer.close();
         }
@@ -200,7 +192,7 @@ public final class RetroKvCache implements KvCache {
     @Override
     public long memoryBytes() {
         long total = 0;
-        for (Sequence s : sequences.values()) {
+        for (Sequence s : sequences.all()) {
             for (SequenceLayer layer : s.layers) {
                 total += layer.bytes();
             }
@@ -210,7 +202,7 @@ public final class RetroKvCache implements KvCache {
 
     @Override
     public void close() {
-        for (Integer id : List.copyOf(sequences.keySet())) {
+        for (Integer id : sequences.ids()) {
             closeSequence(id);
         }
     }
@@ -226,11 +218,7 @@ public final class RetroKvCache implements KvCache {
     }
 
     private Sequence sequence(int id) {
-        Sequence s = sequences.get(id);
-        if (s == null) {
-            throw new IllegalArgumentException("sequence " + id + " is not open");
-        }
-        return s;
+        return sequences.get(id);
     }
 
     /** One sequence: its layers, freed together when it closes, and whether it is decoding. */
