@@ -7,11 +7,13 @@ import static org.retroinfer.kernels.VectorSupport.ORDER;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicBoolean;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Runs of F16 and BF16 values converted to and from floats, a {@link VectorSupport#FLOAT} vector
@@ -38,6 +40,10 @@ final class HalfVectors {
     static final int F32_EXPONENT = 0x7F80_0000;
     private static final int F32_SIGN = 0x8000_0000;
     private static final int L = FLOAT.length();
+    /** Full-width short lanes, for scans that convert nothing. */
+    private static final VectorSpecies<Short> SHORT = FLOAT.withLanes(short.class);
+    /** Values per parallel chunk of {@link #f16AllFinite}: 2 MiB. */
+    private static final long SCAN_CHUNK = 1L << 20;
 
     private HalfVectors() {}
 
@@ -63,6 +69,41 @@ final class HalfVectors {
         for (; i < count; i++) {
             out[outOffset + i] = Float.float16ToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset + 2L * i));
         }
+    }
+
+    /**
+     * Whether no value of the F16 array {@code data} is Inf or NaN (exponent field 31). Scans in
+     * parallel chunks with vectors as wide as {@link VectorSupport#FLOAT}.
+     */
+    static boolean f16AllFinite(MemorySegment data) {
+        long values = data.byteSize() / 2;
+        int chunks = Math.toIntExact((values + SCAN_CHUNK - 1) / SCAN_CHUNK);
+        AtomicBoolean finite = new AtomicBoolean(true);
+        ComputePool.forRange(chunks, (first, end) -> {
+            for (int c = first; c < end && finite.get(); c++) {
+                long from = (long) c * SCAN_CHUNK;
+                if (!f16Finite(data, from, Math.min(values, from + SCAN_CHUNK))) {
+                    finite.set(false);
+                }
+            }
+        });
+        return finite.get();
+    }
+
+    private static boolean f16Finite(MemorySegment data, long from, long to) {
+        int lanes = SHORT.length();
+        long i = from;
+        ShortVector exponents = ShortVector.zero(SHORT);
+        for (; i <= to - lanes; i += lanes) {
+            // Max over (bits & 0x7C00) as unsigned ints is 0x7C00 exactly where some value is Inf/NaN;
+            // the field is below the sign bit, so a signed max works too.
+            exponents = exponents.max(ShortVector.fromMemorySegment(SHORT, data, 2 * i, ORDER).and((short) F16_EXPONENT));
+        }
+        boolean finite = exponents.reduceLanes(VectorOperators.MAX) != F16_EXPONENT;
+        for (; i < to; i++) {
+            finite &= (data.get(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i) & F16_EXPONENT) != F16_EXPONENT;
+        }
+        return finite;
     }
 
     /** BF16 → float for {@code count} values at byte {@code offset}: BF16 is a float's high half. */

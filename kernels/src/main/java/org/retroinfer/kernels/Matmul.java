@@ -25,7 +25,12 @@ public final class Matmul {
         checkLength("x", x, (long) batch * cols);
         checkLength("out", out, (long) batch * rows);
         if (batch == 1) {
-            ComputePool.forRange(rows, ROW_GRAIN, (start, end) -> RowDot.rows(w, x, out, start, end));
+            float[] xScaled = w.f16Finite() ? RowDot.scaledForFiniteF16(x, cols) : null;
+            if (xScaled != null) {
+                ComputePool.forRange(rows, ROW_GRAIN, (start, end) -> RowDot.f16FiniteRows(w, xScaled, out, start, end));
+            } else {
+                ComputePool.forRange(rows, ROW_GRAIN, (start, end) -> RowDot.rows(w, x, out, start, end));
+            }
         } else if (batch > 1) {
             BatchMatmul.multiply(w, x, out, batch);
         }

@@ -112,6 +112,72 @@ final class RowDot {
         return sum;
     }
 
+    /**
+     * The factor on x for {@link #f16FiniteRows}: F16 bits moved into float position read as the
+     * weight times 2^-112 (exactly, subnormals included), so x is scaled up by 2^64 and each sum
+     * by the remaining 2^48. Powers of two scale exactly: the results equal the exact-decode
+     * path's bit for bit unless some |x| reaches 2^63 (checked, see {@link #scaledForFiniteF16})
+     * or a product is below 2^-78 (it then rounds to a float subnormal, off by at most 2^-101).
+     */
+    private static final float F16_X_SCALE = 0x1p64f;
+    private static final float F16_SUM_SCALE = 0x1p48f;
+    private static final float F16_X_LIMIT = 0x1p63f;
+
+    /**
+     * x scaled for {@link #f16FiniteRows}, or null where a finite |x| would overflow when scaled
+     * (the caller then takes the exact-decode path).
+     */
+    static float[] scaledForFiniteF16(float[] x, int n) {
+        float[] scaled = new float[n];
+        for (int i = 0; i < n; i++) {
+            float v = x[i];
+            if (Math.abs(v) >= F16_X_LIMIT && Float.isFinite(v)) {
+                return null;
+            }
+            scaled[i] = v * F16_X_SCALE;
+        }
+        return scaled;
+    }
+
+    /**
+     * {@code out[r] = row r · x} for an F16 matrix without Inf or NaN ({@link WeightMatrix#f16Finite}),
+     * given {@code xScaled} from {@link #scaledForFiniteF16}. The conversion drops the exact
+     * path's rebias multiply and Inf/NaN fix-up: a shift and a mask after the widening, one
+     * operation more than BF16's.
+     */
+    static void f16FiniteRows(WeightMatrix w, float[] xScaled, float[] out, int start, int end) {
+        MemorySegment data = w.data();
+        long rowBytes = w.rowBytes();
+        int cols = (int) w.cols();
+        for (int r = start; r < end; r++) {
+            out[r] = f16Finite(data, r * rowBytes, xScaled, cols) * F16_SUM_SCALE;
+        }
+    }
+
+    private static float f16Finite(MemorySegment data, long offset, float[] xs, int n) {
+        FloatVector acc0 = FloatVector.zero(FLOAT), acc1 = FloatVector.zero(FLOAT);
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(HALF, data, offset + 2L * i, ORDER)
+                    .convertShape(VectorOperators.S2I, INT, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(HalfVectors.F16_SIGN_EXPONENT_MANTISSA)
+                    .reinterpretAsFloats();
+            FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(HALF, data, offset + 2L * (i + L), ORDER)
+                    .convertShape(VectorOperators.S2I, INT, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(HalfVectors.F16_SIGN_EXPONENT_MANTISSA)
+                    .reinterpretAsFloats();
+            acc0 = w0.fma(FloatVector.fromArray(FLOAT, xs, i), acc0);
+            acc1 = w1.fma(FloatVector.fromArray(FLOAT, xs, i + L), acc1);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            int bits = (data.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset + 2L * i) << 13)
+                    & HalfVectors.F16_SIGN_EXPONENT_MANTISSA;
+            sum += Float.intBitsToFloat(bits) * xs[i];
+        }
+        return sum;
+    }
+
     /** BF16 decoded as in {@link HalfVectors#decodeBf16}. */
     private static float bf16(MemorySegment data, long offset, float[] x, int n) {
         FloatVector acc0 = FloatVector.zero(FLOAT), acc1 = FloatVector.zero(FLOAT);

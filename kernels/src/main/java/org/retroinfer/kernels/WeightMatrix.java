@@ -8,9 +8,21 @@ import java.lang.foreign.ValueLayout;
  * {@code data} (usually a slice of a memory-mapped weights file). A linear layer's weight in the
  * Hugging Face layout [out_features, in_features] is a WeightMatrix with rows = out_features.
  * Quantised rows are whole blocks, so {@code cols} is a multiple of the block size.
+ *
+ * <p>Not a record: an F16 matrix remembers whether all its values are finite, which it learns
+ * by one scan on first use (see {@link #f16Finite}).
  */
-public record WeightMatrix(DType type, long rows, long cols, MemorySegment data) {
-    public WeightMatrix {
+public final class WeightMatrix {
+    private static final byte UNKNOWN = 0, FINITE = 1, NOT_FINITE = 2;
+
+    private final DType type;
+    private final long rows;
+    private final long cols;
+    private final MemorySegment data;
+    /** A benign race: threads that scan at once all find the same answer. */
+    private volatile byte finiteness = UNKNOWN;
+
+    public WeightMatrix(DType type, long rows, long cols, MemorySegment data) {
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException("matrix must be non-empty, got " + rows + " x " + cols);
         }
@@ -23,11 +35,47 @@ public record WeightMatrix(DType type, long rows, long cols, MemorySegment data)
             throw new IllegalArgumentException("a " + rows + " x " + cols + " " + type + " matrix needs "
                     + expected + " bytes, got " + data.byteSize());
         }
+        this.type = type;
+        this.rows = rows;
+        this.cols = cols;
+        this.data = data;
+    }
+
+    public DType type() {
+        return type;
+    }
+
+    public long rows() {
+        return rows;
+    }
+
+    public long cols() {
+        return cols;
+    }
+
+    public MemorySegment data() {
+        return data;
     }
 
     /** Bytes of one row. */
     public long rowBytes() {
         return type.byteSize(cols);
+    }
+
+    /**
+     * Whether this is an F16 matrix without Inf or NaN, which lets batch-1 products use a
+     * cheaper conversion ({@link RowDot}). Scans the matrix once, in parallel, on first call.
+     */
+    boolean f16Finite() {
+        if (type != DType.F16) {
+            return false;
+        }
+        byte known = finiteness;
+        if (known == UNKNOWN) {
+            known = HalfVectors.f16AllFinite(data) ? FINITE : NOT_FINITE;
+            finiteness = known;
+        }
+        return known == FINITE;
     }
 
     /** Dequantises row {@code row} into {@code out[offset .. offset + cols)}. */
@@ -52,5 +100,10 @@ public record WeightMatrix(DType type, long rows, long cols, MemorySegment data)
                 yield block[(int) (col % 32)];
             }
         };
+    }
+
+    @Override
+    public String toString() {
+        return "WeightMatrix[" + type + ", " + rows + " x " + cols + "]";
     }
 }
