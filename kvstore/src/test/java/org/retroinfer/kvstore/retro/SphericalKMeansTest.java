@@ -59,22 +59,30 @@ class SphericalKMeansTest {
     @Test
     void equalInnerProductsGoToTheLowestCentroid() {
         int d = 8;
-        int count = 40;
-        float[] centroids = new float[count * d];
-        // Centroids 5, 21 and 37 are the same best direction, in different blocks and lanes.
-        for (int c : new int[] {5, 21, 37}) {
-            centroids[c * d] = 1;
+        // The same best direction in different blocks and lanes: blocks 0-2 (the one-block loop),
+        // and with 80 centroids blocks 1-3 of the four-block tile and block 4 after it.
+        int[][] cases = {{40, 5, 21, 37}, {80, 21, 37, 53, 70}, {80, 70, 53}};
+        for (int[] tie : cases) {
+            int count = tie[0];
+            int[] best = Arrays.copyOfRange(tie, 1, tie.length);
+            float[] centroids = new float[count * d];
+            for (int c : best) {
+                centroids[c * d] = 1;
+            }
+            for (int c = 0; c < count; c++) {
+                int centroid = c;
+                centroids[c * d + 1] = Arrays.stream(best).anyMatch(b -> b == centroid) ? 0 : 0.5f;
+            }
+            float[] keys = new float[6 * d];
+            for (int t = 0; t < 6; t++) {
+                keys[t * d] = 2;
+            }
+            int[] assignment = new int[6];
+            new MaxInnerProduct(centroids, 0, count, d).assign(keys, 0, 6, assignment, 0);
+            int lowest = Arrays.stream(best).min().getAsInt();
+            assertArrayEquals(new int[] {lowest, lowest, lowest, lowest, lowest, lowest}, assignment,
+                    "ties at " + Arrays.toString(best) + " of " + count);
         }
-        for (int c = 0; c < count; c++) {
-            centroids[c * d + 1] = c == 5 || c == 21 || c == 37 ? 0 : 0.5f;
-        }
-        float[] keys = new float[6 * d];
-        for (int t = 0; t < 6; t++) {
-            keys[t * d] = 2;
-        }
-        int[] assignment = new int[6];
-        new MaxInnerProduct(centroids, 0, count, d).assign(keys, 0, 6, assignment, 0);
-        assertArrayEquals(new int[] {5, 5, 5, 5, 5, 5}, assignment);
     }
 
     @Test
