@@ -18,7 +18,8 @@ import org.retroinfer.model.tokenizer.Tokenizer;
  * Runs samples through a model under one or more attention modes: each prompt is prefilled, then
  * decoded greedily until the answer ends (end-of-sequence or a newline) or for at most the answer's
  * length plus two tokens (quality.py's greedy check), and scored by {@link Scorer}. Each sample gets
- * a fresh KV cache per mode; samples run one at a time, every compute thread on each.
+ * a fresh KV cache per mode, all filled by one shared prefill ({@link PrefillFanOut}); samples run
+ * one at a time, every compute thread on each.
  */
 public final class EvalRun {
     /** Tokens decoded beyond the answer's length at most: room to show what the model wrote instead. */
@@ -90,8 +91,7 @@ public final class EvalRun {
         List<SampleResult> results = new ArrayList<>();
         for (int i = 0; i < samples.size(); i++) {
             Sample sample = samples.get(i);
-            for (AttentionMode mode : modes) {
-                SampleResult r = run(sample, prompts.get(i), mode, listener);
+            for (SampleResult r : run(sample, prompts.get(i), listener)) {
                 results.add(r);
                 listener.finished(sample, r);
             }
@@ -99,26 +99,55 @@ public final class EvalRun {
         return results;
     }
 
-    private SampleResult run(Sample sample, int[] prompt, AttentionMode mode, EvalListener listener) {
+    /**
+     * One sample under every mode: the prompt is prefilled once for all the modes' caches
+     * ({@link PrefillFanOut}), then each mode decodes from its own cache. Every result reports the
+     * shared prefill's time.
+     */
+    private List<SampleResult> run(Sample sample, int[] prompt, EvalListener listener) {
         GenerationRequest request = new GenerationRequest(prompt, sample.answerLength() + EXTRA_TOKENS,
                 SamplingParams.greedy(), scorer.stopTokens());
         GenerationListener progress = new GenerationListener() {
             @Override
             public void prefilled(int index, long done, long total) {
-                listener.prefilled(sample, mode, done, total);
+                listener.prefilled(sample, done, total);
             }
         };
-        GenerationResult result;
-        try (KvCache cache = mode.create(model.config())) {
-            result = new Generator(model.transformer(), cache, prefillChunk).generate(List.of(request), progress);
+        List<KvCache> caches = new ArrayList<>();
+        try {
+            for (AttentionMode mode : modes) {
+                caches.add(mode.create(model.config()));
+            }
+            PrefillFanOut fanOut = new PrefillFanOut(caches);
+            int sequence = fanOut.openSequence();
+            try {
+                long start = System.nanoTime();
+                float[] logits = new Generator(model.transformer(), fanOut, prefillChunk)
+                        .prefill(0, sequence, prompt, progress);
+                double prefillMillis = (System.nanoTime() - start) / 1e6;
+                List<SampleResult> results = new ArrayList<>();
+                for (int m = 0; m < modes.size(); m++) {
+                    GenerationResult result = new Generator(model.transformer(), caches.get(m), prefillChunk)
+                            .continuePrefilled(fanOut.member(sequence, m), request, logits, GenerationListener.NONE);
+                    results.add(result(sample, prompt, modes.get(m), result, prefillMillis));
+                }
+                return results;
+            } finally {
+                fanOut.closeSequence(sequence);
+            }
+        } finally {
+            caches.forEach(KvCache::close);
         }
+    }
+
+    private SampleResult result(Sample sample, int[] prompt, AttentionMode mode, GenerationResult result,
+                                double prefillMillis) {
         Completion completion = result.completions().getFirst();
         int[] generated = completion.tokens();
         Score score = scorer.score(sample, generated);
         return new SampleResult(sample.task(), sample.targetLength(), sample.index(),
                 sample.seedHex(), mode.name(), prompt.length, sample.answer(),
                 model.tokenizer().decode(generated, false), score.prediction(), score.exact(), score.stringMatchAll(),
-                score.stringMatchPart(), generated.length, result.stats().prefillNanos() / 1e6,
-                result.stats().decodeNanos() / 1e6);
+                score.stringMatchPart(), generated.length, prefillMillis, result.stats().decodeNanos() / 1e6);
     }
 }

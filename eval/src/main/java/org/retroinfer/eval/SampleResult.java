@@ -9,7 +9,7 @@ package org.retroinfer.eval;
  * @param answer          the expected answer
  * @param generated       the generated text, special tokens included
  * @param generatedTokens tokens generated (a stop token included)
- * @param prefillMillis   prefill of the prompt and the first token
+ * @param prefillMillis   prefill of the prompt, shared by every mode of the run (index builds included)
  * @param decodeMillis    the decode steps after the first token
  */
 public record SampleResult(EvalTask task, int length, int index, String seed, String attention, int promptTokens,

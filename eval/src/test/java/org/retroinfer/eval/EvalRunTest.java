@@ -10,12 +10,20 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.retroinfer.eval.tasks.NiahGenerator;
 import org.retroinfer.eval.tasks.WordKeys;
 import org.retroinfer.kernels.DType;
+import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.retro.RetroConfig;
+import org.retroinfer.model.generation.GenerationListener;
+import org.retroinfer.model.generation.GenerationRequest;
+import org.retroinfer.model.generation.GenerationResult;
+import org.retroinfer.model.generation.Generator;
+import org.retroinfer.model.generation.SamplingParams;
 import org.retroinfer.model.Model;
 
 /** The evaluation end to end on the project's model, with two short needle prompts of the held-out format. */
@@ -38,7 +46,7 @@ class EvalRunTest {
             List<long[]> progress = new ArrayList<>();
             EvalListener listener = new EvalListener() {
                 @Override
-                public void prefilled(Sample sample, AttentionMode mode, long done, long total) {
+                public void prefilled(Sample sample, long done, long total) {
                     progress.add(new long[] {done, total});
                 }
             };
@@ -91,6 +99,35 @@ class EvalRunTest {
                     }));
             assertTrue(e.getMessage().startsWith("niah_single_1 200 #3: the prompt is " + good.length() + " tokens"),
                     e.getMessage());
+        }
+    }
+
+    @Test
+    void oneSharedPrefillGivesEachModeTheTokensOfItsOwnSeparateRun() {
+        try (Model model = Model.load(RetroTiny.DIR)) {
+            // long enough for a wave index of some dozens of clusters, with small budgets so that retro is sparse
+            Sample sample = NiahGenerator.fitted(EvalTask.NIAH_MULTIKEY_2, 21, 1536, WordKeys.Split.HELDOUT,
+                    model.tokenizer());
+            // retro first: its prefill attention then answers for both
+            List<AttentionMode> modes = List.of(new AttentionMode.Retro(RetroConfig.defaults().withBudgets(0.02, 0.1)),
+                    new AttentionMode.Full(DType.F16));
+            EvalRun run = new EvalRun(model, modes, 96);
+            int[] prompt = run.tokenize(List.of(sample)).getFirst();
+            List<SampleResult> shared = run.run(List.of(sample), EvalListener.NONE);
+            assertEquals(2, shared.size());
+            Scorer scorer = new Scorer(model.tokenizer(), new HashSet<>(model.generationDefaults().eosTokenIds()));
+            for (int m = 0; m < modes.size(); m++) {
+                GenerationRequest request = new GenerationRequest(prompt, sample.answerLength() + EvalRun.EXTRA_TOKENS,
+                        SamplingParams.greedy(), scorer.stopTokens());
+                GenerationResult alone;
+                try (KvCache cache = modes.get(m).create(model.config())) {
+                    alone = new Generator(model.transformer(), cache, 96).generate(List.of(request),
+                            GenerationListener.NONE);
+                }
+                String expected = model.tokenizer().decode(alone.completions().getFirst().tokens(), false);
+                assertEquals(modes.get(m).name(), shared.get(m).attention());
+                assertEquals(expected, shared.get(m).generated(), modes.get(m).name());
+            }
         }
     }
 }

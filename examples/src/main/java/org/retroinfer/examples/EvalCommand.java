@@ -153,26 +153,31 @@ final class EvalCommand implements Command {
         private final Path outDir;
         private final List<SampleResult> results = new ArrayList<>();
         private final int runs;
+        private final int modes;
         private final long start = System.nanoTime();
         private long finishedTokens;
 
+        /** The bar counts prompt tokens prefilled: each prompt once, as every mode shares its prefill. */
         Progress(List<Sample> samples, int modes, PrintStream err, EvalReport.RunInfo info, Path outDir) {
             this.bar = ProgressBar.on(err, "eval", "tokens");
-            this.total = modes * samples.stream().mapToLong(Sample::length).sum();
+            this.total = samples.stream().mapToLong(Sample::length).sum();
             this.runs = modes * samples.size();
+            this.modes = modes;
             this.info = info;
             this.outDir = outDir;
         }
 
         @Override
-        public void prefilled(Sample sample, AttentionMode mode, long done, long all) {
+        public void prefilled(Sample sample, long done, long all) {
             bar.update(finishedTokens + done, total);
         }
 
         @Override
         public void finished(Sample sample, SampleResult r) {
-            finishedTokens += r.promptTokens();
             results.add(r);
+            if (results.size() % modes == 0) {
+                finishedTokens += r.promptTokens();
+            }
             // the estimate goes by prompt tokens, as the bar does
             double seconds = (System.nanoTime() - start) / 1e9;
             String left = finishedTokens >= total ? ""

@@ -50,66 +50,25 @@ public final class Generator {
     }
 
     public GenerationResult generate(List<GenerationRequest> requests, GenerationListener listener) {
-        int contextLimit = model.config().maxPositions();
-        int vocab = model.config().vocabSize();
         for (GenerationRequest r : requests) {
-            if (r.prompt().length > contextLimit) {
-                throw new IllegalArgumentException("a prompt of " + r.prompt().length
-                        + " tokens is longer than the model's context of " + contextLimit + " tokens");
-            }
+            checkFits(r.prompt().length);
         }
         List<Running> running = new ArrayList<>();
-        long peakKv = 0;
         try {
             for (int i = 0; i < requests.size(); i++) {
                 running.add(new Running(i, requests.get(i), cache.openSequence()));
             }
             long prefillStart = System.nanoTime();
             long promptTokens = 0;
+            long peakKv = 0;
             for (Running r : running) {
-                float[] logits = prefill(r, listener);
+                float[] logits = prefill(r.index, r.sequence, r.request.prompt(), listener);
+                r.position = r.request.prompt().length;
                 promptTokens += r.request.prompt().length;
                 peakKv = Math.max(peakKv, cache.memoryBytes());
-                accept(r, r.sampler.sample(logits, 0, vocab, r.seen), listener, contextLimit);
+                accept(r, r.sampler.sample(logits, 0, model.config().vocabSize(), r.seen), listener);
             }
-            long prefillNanos = System.nanoTime() - prefillStart;
-
-            long decodeStart = System.nanoTime();
-            long decodeTokens = 0;
-            long steps = 0;
-            List<Running> active = running.stream().filter(r -> r.stopped == null).toList();
-            while (!active.isEmpty()) {
-                int n = active.size();
-                int[] sequences = new int[n];
-                int[] tokens = new int[n];
-                long[] positions = new long[n];
-                int[] rows = new int[n];
-                for (int i = 0; i < n; i++) {
-                    Running r = active.get(i);
-                    sequences[i] = r.sequence;
-                    tokens[i] = r.generated.getLast();
-                    positions[i] = r.position;
-                    rows[i] = i;
-                }
-                float[] logits = new float[n * vocab];
-                model.forward(BatchLayout.oneRowEach(sequences), tokens, positions, cache, rows, logits);
-                peakKv = Math.max(peakKv, cache.memoryBytes());
-                for (int i = 0; i < n; i++) {
-                    Running r = active.get(i);
-                    r.position++;
-                    accept(r, r.sampler.sample(logits, i * vocab, vocab, r.seen), listener, contextLimit);
-                }
-                decodeTokens += n;
-                steps++;
-                active = active.stream().filter(r -> r.stopped == null).toList();
-            }
-            long decodeNanos = System.nanoTime() - decodeStart;
-            List<Completion> completions = running.stream()
-                    .map(r -> new Completion(r.generated.stream().mapToInt(Integer::intValue).toArray(), r.stopped,
-                            r.request.prompt().length))
-                    .toList();
-            return new GenerationResult(completions,
-                    new GenerationStats(promptTokens, prefillNanos, decodeTokens, steps, decodeNanos, peakKv));
+            return decode(running, promptTokens, System.nanoTime() - prefillStart, peakKv, listener);
         } finally {
             for (Running r : running) {
                 cache.closeSequence(r.sequence);
@@ -117,9 +76,78 @@ public final class Generator {
         }
     }
 
-    /** Feeds the whole prompt in chunks and returns the logits after its last token. */
-    private float[] prefill(Running r, GenerationListener listener) {
-        int[] prompt = r.request.prompt();
+    /**
+     * Decodes one sequence whose prompt is already in this generator's cache, prefilled elsewhere
+     * ({@link #prefill}; e.g. once for several caches at a time): samples the first token from
+     * the logits after the prompt, then decodes as {@link #generate} does. The sequence stays open;
+     * the stats count the prompt but no prefill time.
+     */
+    public GenerationResult continuePrefilled(int sequence, GenerationRequest request, float[] promptLogits,
+                                              GenerationListener listener) {
+        checkFits(request.prompt().length);
+        Running r = new Running(0, request, sequence);
+        r.position = request.prompt().length;
+        accept(r, r.sampler.sample(promptLogits, 0, model.config().vocabSize(), r.seen), listener);
+        return decode(List.of(r), request.prompt().length, 0, cache.memoryBytes(), listener);
+    }
+
+    private void checkFits(int promptTokens) {
+        int contextLimit = model.config().maxPositions();
+        if (promptTokens > contextLimit) {
+            throw new IllegalArgumentException("a prompt of " + promptTokens
+                    + " tokens is longer than the model's context of " + contextLimit + " tokens");
+        }
+    }
+
+    /** Lock-step decoding of every sequence not yet stopped, one token each per step. */
+    private GenerationResult decode(List<Running> running, long promptTokens, long prefillNanos, long peakKv,
+                                    GenerationListener listener) {
+        int vocab = model.config().vocabSize();
+        long decodeStart = System.nanoTime();
+        long decodeTokens = 0;
+        long steps = 0;
+        List<Running> active = running.stream().filter(r -> r.stopped == null).toList();
+        while (!active.isEmpty()) {
+            int n = active.size();
+            int[] sequences = new int[n];
+            int[] tokens = new int[n];
+            long[] positions = new long[n];
+            int[] rows = new int[n];
+            for (int i = 0; i < n; i++) {
+                Running r = active.get(i);
+                sequences[i] = r.sequence;
+                tokens[i] = r.generated.getLast();
+                positions[i] = r.position;
+                rows[i] = i;
+            }
+            float[] logits = new float[n * vocab];
+            model.forward(BatchLayout.oneRowEach(sequences), tokens, positions, cache, rows, logits);
+            peakKv = Math.max(peakKv, cache.memoryBytes());
+            for (int i = 0; i < n; i++) {
+                Running r = active.get(i);
+                r.position++;
+                accept(r, r.sampler.sample(logits, i * vocab, vocab, r.seen), listener);
+            }
+            decodeTokens += n;
+            steps++;
+            active = active.stream().filter(r -> r.stopped == null).toList();
+        }
+        long decodeNanos = System.nanoTime() - decodeStart;
+        List<Completion> completions = running.stream()
+                .map(r -> new Completion(r.generated.stream().mapToInt(Integer::intValue).toArray(), r.stopped,
+                        r.request.prompt().length))
+                .toList();
+        return new GenerationResult(completions,
+                new GenerationStats(promptTokens, prefillNanos, decodeTokens, steps, decodeNanos, peakKv));
+    }
+
+    /**
+     * Feeds the whole prompt of an open sequence in chunks, tells the cache that its prefill is
+     * over, and returns the logits after the prompt's last token. {@code index} names the prompt
+     * in the listener's progress calls.
+     */
+    public float[] prefill(int index, int sequence, int[] prompt, GenerationListener listener) {
+        checkFits(prompt.length);
         float[] logits = new float[model.config().vocabSize()];
         for (int start = 0; start < prompt.length; start += prefillChunk) {
             int count = Math.min(prefillChunk, prompt.length - start);
@@ -130,17 +158,17 @@ public final class Generator {
                 positions[i] = start + i;
             }
             boolean last = start + count == prompt.length;
-            model.forward(BatchLayout.single(r.sequence, count), tokens, positions, cache,
+            model.forward(BatchLayout.single(sequence, count), tokens, positions, cache,
                     last ? new int[] {count - 1} : new int[0], logits);
-            listener.prefilled(r.index, start + count, prompt.length);
+            listener.prefilled(index, start + count, prompt.length);
         }
-        r.position = prompt.length;
-        cache.endOfPrefill(r.sequence);
+        cache.endOfPrefill(sequence);
         return logits;
     }
 
     /** Records a sampled token and decides whether its sequence stops. */
-    private static void accept(Running r, int token, GenerationListener listener, int contextLimit) {
+    private void accept(Running r, int token, GenerationListener listener) {
+        int contextLimit = model.config().maxPositions();
         if (r.request.maxNewTokens() == 0) {
             r.stopped = Completion.StopReason.MAX_TOKENS;
             return;
