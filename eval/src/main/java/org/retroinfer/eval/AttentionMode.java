@@ -19,8 +19,18 @@ public sealed interface AttentionMode {
         }
 
         @Override
+        public String family() {
+            return "full";
+        }
+
+        @Override
         public String name() {
             return "full";
+        }
+
+        @Override
+        public Double retrievalBudget() {
+            return null;
         }
 
         @Override
@@ -33,8 +43,20 @@ public sealed interface AttentionMode {
     /** RetroInfer attention (a {@link RetroKvCache}) with its budgets. */
     record Retro(RetroConfig config) implements AttentionMode {
         @Override
-        public String name() {
+        public String family() {
             return "retro";
+        }
+
+        @Override
+        public String name() {
+            RetroConfig d = RetroConfig.defaults();
+            return config.retrievalBudget() == d.retrievalBudget() && config.estimationBudget() == d.estimationBudget()
+                    ? "retro" : "retro " + percent(config.retrievalBudget()) + "/" + percent(config.estimationBudget());
+        }
+
+        @Override
+        public Double retrievalBudget() {
+            return config.retrievalBudget();
         }
 
         @Override
@@ -48,14 +70,29 @@ public sealed interface AttentionMode {
         }
     }
 
-    /** {@code full} or {@code retro}, as the command line names it. */
+    /** The kind of attention as the command line names it: {@code full}, {@code retro}, ... */
+    String family();
+
+    /**
+     * The mode's name in results, unique within a run: the family, with its budgets where they are
+     * not the defaults (e.g. {@code retro 0.5%/23.2%}: retrieval / estimation).
+     */
     String name();
+
+    /** The fraction of the context attended exactly beyond the steady zone, or null for full attention. */
+    Double retrievalBudget();
 
     /** Storage type of keys and values. */
     DType kvType();
 
     /** A fresh, empty cache for the model; the caller closes it. */
     KvCache create(ModelConfig config);
+
+    /** A fraction as a short percentage: 0.018 → {@code 1.8%}. */
+    static String percent(double fraction) {
+        return java.math.BigDecimal.valueOf(100 * fraction).round(new java.math.MathContext(3)).stripTrailingZeros()
+                .toPlainString() + "%";
+    }
 
     private static AttentionShape shape(ModelConfig config) {
         return new AttentionShape(config.layers(), config.heads(), config.kvHeads(), config.headDim());
