@@ -19,7 +19,9 @@ public enum EvalTask {
     NIAH_MULTIQUERY("niah_multiquery", true),
     VT("vt", false),
     FWE("fwe", false),
-    PASSKEY("passkey", true);
+    PASSKEY("passkey", true),
+    /** Common-words extraction, built RULER-like for evaluation only (retro-tiny was not trained on it). */
+    CWE("cwe", false);
 
     private final String id;
     private final boolean needle;
@@ -45,6 +47,16 @@ public enum EvalTask {
 
     public static Optional<EvalTask> byId(String id) {
         return Arrays.stream(values()).filter(t -> t.id.equals(id)).findFirst();
+    }
+
+    /**
+     * The task named {@code id}.
+     *
+     * @throws IllegalArgumentException naming the known tasks where there is none
+     */
+    public static EvalTask of(String id) {
+        return byId(id).orElseThrow(() -> new IllegalArgumentException("unknown task '" + id + "'; known tasks: "
+                + ids()));
     }
 
     /** Every task's name, comma-separated, for messages. */

@@ -3,6 +3,7 @@ package org.retroinfer.eval.tasks;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -15,10 +16,11 @@ import org.retroinfer.model.tokenizer.Tokenizer;
 /**
  * RULER's needle-in-a-haystack prompts, generated from a seed exactly as
  * {@code tools/train-tiny/tasks.py} generates them: the same template, the same draws in the same
- * order ({@code tools/train-tiny/README.md}, "Task formats" and "Random draws"). Only the tasks
- * whose haystack needs nothing but the seed are here: noise lines ({@code niah_single_1}) and
- * distractor needles ({@code niah_multikey_2}, {@code niah_multikey_3}); the text-haystack tasks
- * draw lines from documents of the training machine, so their prompts come from the held-out file.
+ * order ({@code tools/train-tiny/README.md}, "Task formats" and "Random draws"). The haystack is
+ * noise lines ({@code niah_single_1}), distractor needles ({@code niah_multikey_2},
+ * {@code niah_multikey_3}) or lines of real text from a {@link TextHaystack} (the other five). The
+ * seeded tasks need nothing but the seed; a text task's prompt equals Python's where the haystack
+ * serves the same documents.
  */
 public final class NiahGenerator {
     static final String NOISE = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.";
@@ -30,7 +32,7 @@ public final class NiahGenerator {
     /** The smallest haystack of every NIAH task, in units (tasks.py's MIN_SIZE). */
     public static final int MIN_SIZE = 4;
 
-    private enum Haystack { NOISE, NEEDLES }
+    private enum Haystack { NOISE, NEEDLES, TEXT }
 
     private enum Kind {
         WORDS, NUMBERS, UUIDS;
@@ -45,25 +47,80 @@ public final class NiahGenerator {
 
     private static final Map<EvalTask, Spec> SPECS = new EnumMap<>(Map.of(
             EvalTask.NIAH_SINGLE_1, new Spec(Haystack.NOISE, Kind.WORDS, Kind.NUMBERS, 1, 1, 1),
+            EvalTask.NIAH_SINGLE_2, new Spec(Haystack.TEXT, Kind.WORDS, Kind.NUMBERS, 1, 1, 1),
+            EvalTask.NIAH_SINGLE_3, new Spec(Haystack.TEXT, Kind.WORDS, Kind.UUIDS, 1, 1, 1),
+            EvalTask.NIAH_MULTIKEY_1, new Spec(Haystack.TEXT, Kind.WORDS, Kind.NUMBERS, 4, 1, 1),
             EvalTask.NIAH_MULTIKEY_2, new Spec(Haystack.NEEDLES, Kind.WORDS, Kind.NUMBERS, 1, 1, 1),
-            EvalTask.NIAH_MULTIKEY_3, new Spec(Haystack.NEEDLES, Kind.UUIDS, Kind.UUIDS, 1, 1, 1)));
+            EvalTask.NIAH_MULTIKEY_3, new Spec(Haystack.NEEDLES, Kind.UUIDS, Kind.UUIDS, 1, 1, 1),
+            EvalTask.NIAH_MULTIVALUE, new Spec(Haystack.TEXT, Kind.WORDS, Kind.NUMBERS, 1, 4, 1),
+            EvalTask.NIAH_MULTIQUERY, new Spec(Haystack.TEXT, Kind.WORDS, Kind.NUMBERS, 4, 1, 4)));
+    /** The tasks whose prompt needs nothing but the seed (no {@link TextHaystack}), in {@link EvalTask} order. */
+    private static final Set<EvalTask> SEEDED = Collections.unmodifiableSet(EnumSet.of(EvalTask.NIAH_SINGLE_1,
+            EvalTask.NIAH_MULTIKEY_2, EvalTask.NIAH_MULTIKEY_3));
 
     private NiahGenerator() {}
 
-    /** The tasks this generator makes, in {@link EvalTask} order. */
+    /** The tasks built from a seed alone (no text haystack), in {@link EvalTask} order. */
     public static Set<EvalTask> tasks() {
+        return SEEDED;
+    }
+
+    /** Every NIAH task, in {@link EvalTask} order. */
+    public static Set<EvalTask> allTasks() {
         return Collections.unmodifiableSet(SPECS.keySet());
     }
 
-    /** One prompt of {@code task} from {@code seed} with a haystack of {@code size} units. */
-    public static TaskPrompt generate(EvalTask task, long seed, int size, WordKeys.Split split) {
+    /** Whether {@code task} is a NIAH task whose haystack is real text. */
+    public static boolean isTextTask(EvalTask task) {
         Spec spec = SPECS.get(task);
-        if (spec == null) {
+        return spec != null && spec.haystack() == Haystack.TEXT;
+    }
+
+    /** One prompt of a seeded task ({@link #tasks()}) from {@code seed} with a haystack of {@code size} units. */
+    public static TaskPrompt generate(EvalTask task, long seed, int size, WordKeys.Split split) {
+        if (!SEEDED.contains(task)) {
             throw new IllegalArgumentException("no seeded generator for task " + task + "; seeded tasks: " + taskIds());
         }
+        return generate(task, seed, size, split, null);
+    }
+
+    /**
+     * One prompt of any NIAH task from {@code seed} with a haystack of {@code size} units; the text
+     * tasks take their lines from {@code text}, which the other tasks do not need (it may be null).
+     */
+    public static TaskPrompt generate(EvalTask task, long seed, int size, WordKeys.Split split, TextHaystack text) {
+        Spec spec = SPECS.get(task);
+        if (spec == null) {
+            throw new IllegalArgumentException("task " + task + " is not a needle-in-a-haystack task; NIAH tasks: "
+                    + String.join(", ", SPECS.keySet().stream().map(EvalTask::id).toList()));
+        }
+        return build(task, spec, seed, size, split, text, -1);
+    }
+
+    /**
+     * A {@code niah_single_1} prompt (noise haystack, word key, 7-digit value) with the needle at
+     * {@code depthPercent} percent of the haystack instead of a drawn place: before noise line
+     * {@code round(size * depthPercent / 100)}, halves rounded up, so that 0 puts it first and 100
+     * after the last line. The key and value are drawn as niah_single_1 draws them.
+     */
+    public static TaskPrompt atDepth(long seed, int size, int depthPercent, WordKeys.Split split) {
+        if (depthPercent < 0 || depthPercent > 100) {
+            throw new IllegalArgumentException("depthPercent must be in [0, 100], got " + depthPercent);
+        }
+        int position = (int) (((long) size * depthPercent + 50) / 100);
+        return build(EvalTask.NIAH_SINGLE_1, SPECS.get(EvalTask.NIAH_SINGLE_1), seed, size, split, null, position);
+    }
+
+    /** The prompt; {@code fixedPosition} is the needle's place for a single needle, or -1 to draw it. */
+    private static TaskPrompt build(EvalTask task, Spec spec, long seed, int size, WordKeys.Split split,
+                                    TextHaystack text, int fixedPosition) {
         if (size < MIN_SIZE) {
             throw new IllegalArgumentException("task " + task + " needs a haystack of at least " + MIN_SIZE
                     + " units, got " + size);
+        }
+        if (spec.haystack() == Haystack.TEXT && text == null) {
+            throw new IllegalArgumentException("task " + task + " needs a text haystack (TextHaystack.read of a "
+                    + "model's eval/haystack.txt.gz)");
         }
         SplitMix64 rng = new SplitMix64(seed);
         int keyCount = Math.max(spec.keys(), spec.queries());
@@ -84,13 +141,17 @@ public final class NiahGenerator {
 
         String type = spec.value().plural();
         List<String> haystack = new ArrayList<>(size);
-        for (int i = 0; i < size; i++) {
-            if (spec.haystack() == Haystack.NOISE) {
-                haystack.add(NOISE);
-            } else {
-                String k = key(spec.key(), rng, split, used);
-                haystack.add(NEEDLE.formatted(type, k, value(spec.value(), rng)));
+        switch (spec.haystack()) {
+            case NOISE -> haystack.addAll(Collections.nCopies(size, NOISE));
+            case NEEDLES -> {
+                for (int i = 0; i < size; i++) {
+                    String k = key(spec.key(), rng, split, used);
+                    haystack.add(NEEDLE.formatted(type, k, value(spec.value(), rng)));
+                }
             }
+            // One draw whatever the number of documents (a rejection needs a draw within
+            // documents() of 2^64), so the needles' places below do not depend on the text.
+            case TEXT -> haystack.addAll(text.linesFrom(rng.below(text.documents()), size));
         }
 
         List<String[]> needles = new ArrayList<>(); // (key, value) in the order keys and values were drawn
@@ -99,7 +160,7 @@ public final class NiahGenerator {
                 needles.add(new String[] {keys.get(i), v});
             }
         }
-        List<Integer> positions = rng.distinct(size + 1, needles.size());
+        List<Integer> positions = fixedPosition < 0 ? rng.distinct(size + 1, needles.size()) : List.of(fixedPosition);
         Map<Integer, Integer> needleAt = new HashMap<>();
         for (int i = 0; i < positions.size(); i++) {
             needleAt.put(positions.get(i), i);
@@ -142,23 +203,13 @@ public final class NiahGenerator {
 
     /**
      * A sample of {@code task} from {@code seed} whose length (BOS, prompt, answer and EOS tokens)
-     * is at most {@code targetLength}, with the largest haystack lengthfit.py's search finds.
+     * is at most {@code targetLength}, with the largest haystack lengthfit.py's search finds; see
+     * {@link RulerTasks#fitted}, which this is for the seeded tasks.
      *
      * @throws IllegalArgumentException where even the smallest haystack does not fit
      */
     public static Sample fitted(EvalTask task, long seed, int targetLength, WordKeys.Split split, Tokenizer tokenizer) {
-        int size = LengthFit.fitSize(s -> tokens(generate(task, seed, s, split), tokenizer) <= targetLength, MIN_SIZE,
-                targetLength);
-        TaskPrompt p = generate(task, seed, size, split);
-        int promptTokens = tokenizer.encode(p.prompt(), false).length;
-        int answerTokens = tokenizer.encode(p.answer(), false).length;
-        return new Sample(task, targetLength, 0, seed, size, 1 + promptTokens, answerTokens, p.prompt(), p.answer(),
-                p.references());
-    }
-
-    /** lengthfit.py's sample_tokens: BOS + prompt + answer + EOS. */
-    private static int tokens(TaskPrompt p, Tokenizer tokenizer) {
-        return tokenizer.encode(p.prompt(), false).length + tokenizer.encode(p.answer(), false).length + 2;
+        return RulerTasks.fitted(task, seed, targetLength, split, null, tokenizer);
     }
 
     private static String key(Kind kind, SplitMix64 rng, WordKeys.Split split, Set<String> used) {
@@ -186,6 +237,6 @@ public final class NiahGenerator {
 
     /** The seeded tasks' names, for messages. */
     public static String taskIds() {
-        return String.join(", ", SPECS.keySet().stream().map(EvalTask::id).toList());
+        return String.join(", ", SEEDED.stream().map(EvalTask::id).toList());
     }
 }

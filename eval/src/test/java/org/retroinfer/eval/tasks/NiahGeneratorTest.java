@@ -103,6 +103,42 @@ class NiahGeneratorTest {
     }
 
     @Test
+    void needleAtDepthSitsAtItsShareOfTheNoiseWithNiahSingle1sKeyAndValue() {
+        long seed = new Random().nextLong();
+        System.out.println("seed " + seed);
+        TaskPrompt drawn = NiahGenerator.generate(EvalTask.NIAH_SINGLE_1, seed, 41, WordKeys.Split.HELDOUT);
+        // depth -> noise lines before the needle at size 41: 41 * depth / 100 with halves rounded up
+        int[][] cases = {{0, 0}, {25, 10}, {50, 21}, {99, 41}, {100, 41}};
+        for (int[] c : cases) {
+            TaskPrompt p = NiahGenerator.atDepth(seed, 41, c[0], WordKeys.Split.HELDOUT);
+            List<String> context = contextLines(p);
+            assertEquals(42, context.size());
+            int at = context.indexOf(context.stream().filter(l -> !l.equals(NiahGenerator.NOISE)).findFirst().orElseThrow());
+            assertEquals(c[1], at, "depth " + c[0]);
+            assertEquals(drawn.answer(), p.answer(), "the same key and value as niah_single_1 draws");
+            assertEquals(contextLines(drawn).stream().filter(l -> !l.equals(NiahGenerator.NOISE)).toList(),
+                    List.of(context.get(at)));
+        }
+    }
+
+    @Test
+    void gridSampleIsFittedWithTheNeedleAtItsDepth() {
+        Tokenizer tokenizer = Tokenizer.load(RetroTiny.DIR.resolve("tokenizer.json"));
+        long seed = RulerTasks.gridSeed(5, 2048, 30, 0);
+        Sample s = RulerTasks.niahGrid(seed, 2048, 30, WordKeys.Split.HELDOUT, tokenizer);
+        assertTrue(s.length() + s.answerLength() + 1 <= 2048, s.label());
+        assertTrue(s.length() + s.answerLength() + 1 > 2048 - 40, "one noise line more would not fit: " + s.length());
+        List<String> context = contextLines(new TaskPrompt(s.prompt(), s.answer(), s.references()));
+        assertTrue(context.get((s.size() * 30 + 50) / 100).startsWith("One of the special magic numbers"), s.prompt());
+    }
+
+    /** The haystack and needle lines between the template's head and question. */
+    private static List<String> contextLines(TaskPrompt p) {
+        List<String> lines = Arrays.asList(p.prompt().split("\n", -1));
+        return lines.subList(1, lines.size() - 1);
+    }
+
+    @Test
     void tooSmallAHaystackOrAnUnseededTaskIsRefused() {
         assertThrows(IllegalArgumentException.class,
                 () -> NiahGenerator.generate(EvalTask.NIAH_SINGLE_1, 1, NiahGenerator.MIN_SIZE - 1, WordKeys.Split.TRAIN));
