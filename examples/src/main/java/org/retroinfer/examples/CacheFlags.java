@@ -24,6 +24,18 @@ final class CacheFlags {
                                  top clusters, estimation of the next ones), or both: full,retro
             """ + budgetHelp();
 
+    /** The help of commands that sweep budgets. */
+    static final String SWEEP_HELP = """
+              --attention LIST   modes to compare, each once (default full,retro): full (exact
+                                 attention over every position), retro (RetroInfer: a wave index of the
+                                 prompt's keys, exact attention to the steady zone and the top clusters,
+                                 estimation of the next ones)
+              --budgets LIST     retrieval budgets of the sparse modes, fractions in (0, 1], e.g.
+                                 0.009,0.018,0.036: each sparse mode runs at each (default 0.018)
+              --estimation-budget E  retro: fraction of clusters estimated, in [0, 1] (default 0.232)
+              --kv-type TYPE     storage of keys and values: f16 or bf16 (default f16)
+            """;
+
     private final AttentionMode mode;
 
     private CacheFlags(AttentionMode mode) {
@@ -53,6 +65,67 @@ final class CacheFlags {
         return parse(o, fallback, true);
     }
 
+    /**
+     * The modes of a comparison: each family of --attention (default full,retro), the sparse ones at
+     * every retrieval budget of --budgets.
+     */
+    static List<AttentionMode> readSweep(Options o) {
+        if (o.has("retrieval-budget")) {
+            throw o.error("--retrieval-budget: give the budgets of a comparison with --budgets LIST");
+        }
+        String list = o.text("attention").orElse("full,retro");
+        List<String> families = new ArrayList<>();
+        for (String part : list.split(",", -1)) {
+            String name = part.trim();
+            if (!name.equals("full") && !name.equals("retro")) {
+                throw o.error("--attention takes a list of full and retro, got '" + list + "'");
+            }
+            if (families.contains(name)) {
+                throw o.error("--attention names " + name + " twice");
+            }
+            families.add(name);
+        }
+        List<Double> budgets = new ArrayList<>();
+        for (String part : o.text("budgets").orElse(String.valueOf(RetroConfig.defaults().retrievalBudget())).split(",", -1)) {
+            double b;
+            try {
+                b = Double.parseDouble(part.trim());
+            } catch (NumberFormatException e) {
+                b = Double.NaN;
+            }
+            if (!(b > 0 && b <= 1)) {
+                throw o.error("--budgets must be a comma-separated list of fractions in (0, 1], got '"
+                        + o.text("budgets").orElseThrow() + "'");
+            }
+            if (!budgets.contains(b)) {
+                budgets.add(b);
+            }
+        }
+        DType kvType = kvType(o);
+        RetroConfig defaults = RetroConfig.defaults().withStorage(kvType);
+        double estimation = o.number("estimation-budget", defaults.estimationBudget(), 0, true, 1, true);
+        List<AttentionMode> modes = new ArrayList<>();
+        for (String family : families) {
+            if (family.equals("full")) {
+                modes.add(new AttentionMode.Full(kvType));
+                continue;
+            }
+            for (double b : budgets) {
+                modes.add(new AttentionMode.Retro(defaults.withBudgets(b, estimation)));
+            }
+        }
+        return modes;
+    }
+
+    private static DType kvType(Options o) {
+        String type = o.text("kv-type").orElse("f16");
+        return switch (type) {
+            case "f16" -> DType.F16;
+            case "bf16" -> DType.BF16;
+            default -> throw o.error("--kv-type must be f16 or bf16, got '" + type + "'");
+        };
+    }
+
     private static List<AttentionMode> parse(Options o, String fallback, boolean several) {
         String list = o.text("attention").orElse(fallback);
         List<String> names = new ArrayList<>();
@@ -67,12 +140,7 @@ final class CacheFlags {
             }
             names.add(name);
         }
-        String type = o.text("kv-type").orElse("f16");
-        DType kvType = switch (type) {
-            case "f16" -> DType.F16;
-            case "bf16" -> DType.BF16;
-            default -> throw o.error("--kv-type must be f16 or bf16, got '" + type + "'");
-        };
+        DType kvType = kvType(o);
         if (!names.contains("retro")) {
             for (String retroOnly : new String[] {"retrieval-budget", "estimation-budget"}) {
                 if (o.has(retroOnly)) {

@@ -14,6 +14,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.eval.EvalInputException;
 import org.retroinfer.eval.EvalListener;
@@ -35,7 +36,7 @@ import org.retroinfer.model.generation.Generator;
 final class EvalCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(Set.of("model", "file", "lengths", "tasks", "samples",
             "out", "prefill-chunk", ThreadsFlag.NAME), CacheFlags.NAMES);
-    private static final List<String> SUITES = List.of("heldout");
+    private static final List<String> SUITES = List.of("heldout", "ruler", "niah", "plot");
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     @Override
@@ -89,7 +90,23 @@ final class EvalCommand implements Command {
             throw new UsageException("eval: unknown suite '" + args[0] + "'; suites: " + String.join(", ", SUITES));
         }
         String suite = args[0];
-        Options o = Options.parse(name(), Arrays.copyOfRange(args, 1, args.length), VALUED, Set.of());
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        switch (suite) {
+            case "ruler", "niah" -> {
+                return CompareEval.run(suite, rest, commandLine(args), out, err);
+            }
+            case "plot" -> {
+                return CompareEval.plot(rest, err);
+            }
+            default -> {
+                return heldout(suite, args, rest, out, err);
+            }
+        }
+    }
+
+    private int heldout(String suite, String[] args, String[] rest, PrintStream out, PrintStream err)
+            throws IOException {
+        Options o = Options.parse(name(), rest, VALUED, Set.of());
         Path modelPath = o.existingPath("model", "a model directory or .gguf file");
         Path file = o.text("file").map(Path::of).orElse(modelPath.resolve("eval").resolve("heldout.jsonl.gz"));
         if (!Files.isRegularFile(file)) {
@@ -110,16 +127,7 @@ final class EvalCommand implements Command {
         }
         Set<EvalTask> tasks = readTasks(o, set);
         List<Sample> samples = set.select(lengths, tasks, perCell);
-        Path outDir = o.text("out").map(Path::of).orElse(Path.of("eval-results", suite + "-"
-                + modelPath.toAbsolutePath().normalize().getFileName() + "-" + STAMP.format(Instant.now())));
-        if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
-            throw o.error("--out " + outDir + " is a file; give a directory");
-        }
-        try {
-            Files.createDirectories(outDir); // now rather than after the first sample's minutes
-        } catch (IOException e) {
-            throw o.error("--out " + outDir + " cannot be created (" + e.getMessage() + "); give another directory");
-        }
+        Path outDir = outDir(o, suite, modelPath);
 
         try (Model model = Model.load(modelPath)) {
             EvalRun run = new EvalRun(model, modes, chunk);
@@ -135,7 +143,13 @@ final class EvalCommand implements Command {
             }
             err.printf("eval: %d samples x %s attention, %s; results go to %s%n", samples.size(),
                     String.join(" and ", modes.stream().map(AttentionMode::name).toList()), lengthsText(samples), outDir);
-            Progress progress = new Progress(samples, modes.size(), err, info, outDir);
+            Progress progress = new Progress(samples, modes.size(), err, partial -> {
+                try {
+                    EvalReport.of(info, partial, false).write(outDir);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write results to " + outDir, e);
+                }
+            });
             List<SampleResult> results = run.run(samples, prompts, progress);
             EvalReport report = EvalReport.of(info, results, true);
             report.write(outDir);
@@ -146,11 +160,10 @@ final class EvalCommand implements Command {
     }
 
     /** The progress bar over prompt tokens, a note per finished sample, and the report rewritten after each. */
-    private static final class Progress implements EvalListener {
+    static final class Progress implements EvalListener {
         private final ProgressBar bar;
         private final long total;
-        private final EvalReport.RunInfo info;
-        private final Path outDir;
+        private final Consumer<List<SampleResult>> report;
         private final List<SampleResult> results = new ArrayList<>();
         private final int runs;
         private final int modes;
@@ -158,13 +171,12 @@ final class EvalCommand implements Command {
         private long finishedTokens;
 
         /** The bar counts prompt tokens prefilled: each prompt once, as every mode shares its prefill. */
-        Progress(List<Sample> samples, int modes, PrintStream err, EvalReport.RunInfo info, Path outDir) {
+        Progress(List<Sample> samples, int modes, PrintStream err, Consumer<List<SampleResult>> report) {
             this.bar = ProgressBar.on(err, "eval", "tokens");
             this.total = samples.stream().mapToLong(Sample::length).sum();
             this.runs = modes * samples.size();
             this.modes = modes;
-            this.info = info;
-            this.outDir = outDir;
+            this.report = report;
         }
 
         @Override
@@ -180,18 +192,29 @@ final class EvalCommand implements Command {
             }
             // the estimate goes by prompt tokens, as the bar does
             double seconds = (System.nanoTime() - start) / 1e9;
-            String left = finishedTokens >= total ? ""
+            String left = finishedTokens >= total || finishedTokens == 0 ? ""
                     : ", about " + ProgressBar.duration(seconds * (total - finishedTokens) / finishedTokens) + " left";
             bar.note(String.format("%s %s: %s, wrote '%s' (prefill %.1f s, decode %.0f ms) [%d/%d%s]", sample.label(),
                     r.attention(), r.exact() ? "exact" : "WRONG", r.prediction(), r.prefillMillis() / 1000,
                     r.decodeMillis(), results.size(), runs, left));
             bar.update(finishedTokens, total);
-            try {
-                EvalReport.of(info, results, false).write(outDir);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write results to " + outDir, e);
-            }
+            report.accept(List.copyOf(results));
         }
+    }
+
+    /** --out DIR, or eval-results/SUITE-MODEL-TIME; created now rather than after the first sample's minutes. */
+    static Path outDir(Options o, String suite, Path modelPath) {
+        Path outDir = o.text("out").map(Path::of).orElse(Path.of("eval-results", suite + "-"
+                + modelPath.toAbsolutePath().normalize().getFileName() + "-" + STAMP.format(Instant.now())));
+        if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
+            throw o.error("--out " + outDir + " is a file; give a directory");
+        }
+        try {
+            Files.createDirectories(outDir);
+        } catch (IOException e) {
+            throw o.error("--out " + outDir + " cannot be created (" + e.getMessage() + "); give another directory");
+        }
+        return outDir;
     }
 
     private static Set<EvalTask> readTasks(Options o, HeldOutSet set) {
