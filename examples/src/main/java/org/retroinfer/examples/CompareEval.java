@@ -104,7 +104,6 @@ final class CompareEval {
 
         try (Model model = Model.load(modelPath)) {
             TextHaystack text = tasks.stream().anyMatch(RulerTasks::needsText) ? TextHaystack.forModel(modelPath) : null;
-            err.println("eval: generating the samples...");
             List<Sample> samples = new ArrayList<>();
             Map<String, Integer> depthBySeed = new HashMap<>();
             for (int length : lengths) {

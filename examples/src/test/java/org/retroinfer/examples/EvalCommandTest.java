@@ -60,4 +60,84 @@ class EvalCommandTest {
         assertTrue(r.out().contains("## Needle tasks exact") && md.endsWith(r.out()), r.out());
         assertTrue(r.err().contains("niah_single_1 224 #0 full: exact, wrote '"), r.err());
     }
+
+    /**
+     * The CI smoke run of the comparison suites: tiny lengths, two samples, two budgets, every task;
+     * checks generation, scoring and the output files (the JSON round trip, the tables, the PNGs).
+     */
+    @Test
+    void rulerSmokeRunScoresEveryTaskUnderEveryModeAndWritesTheOutputs() throws Exception {
+        Path out = dir.resolve("ruler");
+        CliHarness r = CliHarness.run("eval", "ruler", "--model", RETRO_TINY.toString(), "--lengths", "1k",
+                "--samples", "2", "--budgets", "0.05,0.2", "--seed", "7", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertTrue(json.get("complete").asBoolean());
+        List<String> modes = List.of("full", "retro 5%/23.2%", "retro 20%/23.2%");
+        assertEquals(EvalTask.values().length * 2 * modes.size(), json.get("results").size());
+        for (JsonNode s : json.get("results")) {
+            double score = s.get("stringMatchAll").asDouble();
+            assertTrue(score >= 0 && score <= 1, s.toString());
+            assertEquals(modes.get(modes.indexOf(s.get("attention").asText())), s.get("attention").asText());
+        }
+        // every mode has a mean over the tasks, and the sparse ones a drop against full
+        for (JsonNode score : json.get("scores")) {
+            assertTrue(score.get("score").asDouble() >= 0, score.toString());
+            assertEquals(score.get("attention").asText().equals("full"), score.get("dropVsFull").isNull(), score.toString());
+        }
+        assertEquals(json, new ObjectMapper().readTree(
+                new ObjectMapper().writeValueAsString(org.retroinfer.eval.ComparisonReport.read(out.resolve("results.json")))));
+        String md = Files.readString(out.resolve("results.md"));
+        assertTrue(md.contains("| attention | 1024 | all lengths | drop vs full |"), md);
+        for (EvalTask task : EvalTask.values()) {
+            assertTrue(md.contains("| " + task.id() + " |"), task + " in\n" + md);
+        }
+        assertPng(out.resolve("budget.png"));
+        assertTrue(r.out().contains("## Mean score") && md.endsWith(r.out()), r.out());
+    }
+
+    @Test
+    void niahSmokeRunDrawsTheDepthByLengthHeatmap() throws Exception {
+        Path out = dir.resolve("niah");
+        CliHarness r = CliHarness.run("eval", "niah", "--model", RETRO_TINY.toString(), "--lengths", "256,512",
+                "--depths", "0,50,100", "--samples", "2", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertEquals(2 * 3 * 2 * 2, json.get("results").size(), "lengths x depths x samples x modes");
+        assertEquals(2 * 3 * 2, json.get("cells").size(), "lengths x depths x modes");
+        for (JsonNode c : json.get("cells")) {
+            assertTrue(List.of(0, 50, 100).contains(c.get("depth").asInt()), c.toString());
+            assertEquals(2, c.get("samples").asInt());
+        }
+        assertPng(out.resolve("niah-heatmap.png"));
+        Files.delete(out.resolve("niah-heatmap.png"));
+        CliHarness again = CliHarness.run("eval", "plot", out.toString());
+        assertEquals(0, again.exitCode(), again.err());
+        assertPng(out.resolve("niah-heatmap.png"));
+    }
+
+    @Test
+    void comparisonArgumentsAreCheckedWithOneLine() {
+        String model = RETRO_TINY.toString();
+        String[][] cases = {
+                {"eval ruler: --lengths is required", "eval", "ruler", "--model", model},
+                {"--budgets must be a comma-separated list of fractions in (0, 1], got '0,0.1'", "eval", "ruler",
+                        "--model", model, "--lengths", "1k", "--budgets", "0,0.1"},
+                {"--depths must be a comma-separated list of percentages from 0 to 100, got '10,200'", "eval", "niah",
+                        "--model", model, "--lengths", "1k", "--depths", "10,200"},
+                {"--tasks: unknown task 'nope'", "eval", "ruler", "--model", model, "--lengths", "1k", "--tasks", "nope"},
+                {"--lengths 65536 is beyond the 32768 positions of", "eval", "niah", "--model", model, "--lengths", "64k"},
+                {"eval plot: ", "eval", "plot", dir.resolve("none").toString()},
+        };
+        for (String[] c : cases) {
+            CliHarness r = CliHarness.run(java.util.Arrays.copyOfRange(c, 1, c.length));
+            assertEquals(2, r.exitCode(), r.err());
+            assertTrue(r.err().contains(c[0]) && r.err().strip().lines().count() == 1, r.err());
+        }
+    }
+
+    private static void assertPng(Path file) throws Exception {
+        java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(file.toFile());
+        assertTrue(image != null && image.getWidth() > 100 && image.getHeight() > 100, file + " is not a PNG plot");
+    }
 }
