@@ -1,6 +1,7 @@
 package org.retroinfer.kvstore;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -92,6 +93,8 @@ public final class FidelityProbe implements KvCache {
             }
         }
         float[] sparse = new float[out.length];
+        // A row the sparse cache fails to write reads as NaN error, not as a perfect answer.
+        Arrays.fill(sparse, Float.NaN);
         if (!decodeEntries.isEmpty()) {
             cache.attend(layer, batch, queries, sparse);
         }
