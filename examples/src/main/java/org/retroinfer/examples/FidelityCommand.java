@@ -13,8 +13,14 @@ import java.util.Random;
 import java.util.Set;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kvstore.AttentionShape;
-import org.retroinfer.kvstore.retro.FidelityProbe;
+import org.retroinfer.kvstore.FidelityProbe;
+import org.retroinfer.kvstore.SparseKvCache;
+import org.retroinfer.kvstore.baseline.QuestConfig;
+import org.retroinfer.kvstore.baseline.QuestKvCache;
+import org.retroinfer.kvstore.baseline.StreamingLlmConfig;
+import org.retroinfer.kvstore.baseline.StreamingLlmKvCache;
 import org.retroinfer.kvstore.retro.RetroConfig;
+import org.retroinfer.kvstore.retro.RetroKvCache;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.config.ModelConfig;
 import org.retroinfer.model.generation.GenerationListener;
@@ -23,20 +29,21 @@ import org.retroinfer.model.generation.Generator;
 import org.retroinfer.model.generation.SamplingParams;
 
 /**
- * {@code retroinfer fidelity}: how closely RetroInfer attention follows exact attention on a
- * model's own queries, keys and values. The model generates greedily with exact attention, and at
- * every decode step of every layer RetroInfer answers the same queries from the same keys and
- * values; the report gives, per layer, the relative output error, the attention mass RetroInfer's
- * zones cover, and the recall of the 100 highest-scoring positions.
+ * {@code retroinfer fidelity}: how closely a sparse attention (RetroInfer, or the StreamingLLM and
+ * Quest baselines at RetroInfer's exact budget) follows exact attention on a model's own queries,
+ * keys and values. The model generates greedily with exact attention, and at every decode step of
+ * every layer the sparse attention answers the same queries from the same keys and values; the
+ * report gives, per layer, the relative output error, the attention mass the exactly attended (and,
+ * for RetroInfer, estimated) positions cover, and the recall of the 100 highest-scoring positions.
  */
 final class FidelityCommand implements Command {
     private static final Set<String> VALUED = Set.of("model", "prompt", "prompt-file", "random-prompt", "max-tokens",
-            "prefill-chunk", "retrieval-budget", "estimation-budget", "kv-type", "seed", "out");
+            "prefill-chunk", "attention", "retrieval-budget", "estimation-budget", "kv-type", "seed", "out");
     private static final Set<String> FLAGS = Set.of("json");
 
     /** Everything one fidelity run measured. */
-    record Report(String model, String date, int promptTokens, int generatedTokens, double retrievalBudget,
-                  double estimationBudget, String kvType, long indexBuilds, long indexUpdates,
+    record Report(String model, String date, String attention, int promptTokens, int generatedTokens,
+                  double retrievalBudget, double estimationBudget, String kvType, long indexBuilds, long indexUpdates,
                   List<FidelityProbe.LayerFidelity> layers) {}
 
     @Override
@@ -46,7 +53,7 @@ final class FidelityCommand implements Command {
 
     @Override
     public String summary() {
-        return "measure RetroInfer attention against exact attention on a model's own queries, per layer";
+        return "measure RetroInfer (or StreamingLLM, Quest) attention against exact attention on a model's own queries";
     }
 
     @Override
@@ -55,12 +62,15 @@ final class FidelityCommand implements Command {
                 usage: retroinfer fidelity --model PATH (--prompt TEXT | --prompt-file F | --random-prompt N) [options]
 
                 Generates greedily with exact attention and, at every decode step of every layer, also
-                answers the model's queries with RetroInfer from the same keys and values. Reports per
-                layer, averaged over query heads and decode steps: RetroInfer's relative output error,
-                the exact softmax's mass on the positions it attends exactly (steady zone and retrieved
-                clusters) and on those plus the estimated clusters, and the recall of the 100
-                highest-scoring positions among those it attends exactly. A prompt needs 1092 tokens or
-                more to be indexed at once; shorter ones are indexed after 1024 generated tokens.
+                answers the model's queries with a sparse attention from the same keys and values.
+                Reports per layer, averaged over query heads and decode steps: its relative output
+                error, the exact softmax's mass on the positions it attends exactly (RetroInfer: steady
+                zone and retrieved clusters) and on those plus the estimated clusters (RetroInfer only),
+                and the recall of the 100 highest-scoring positions among those it attends exactly.
+                StreamingLLM (sinks and the most recent positions) and Quest (pages of 16 positions
+                ranked by their min/max key bound) attend exactly to as many positions as RetroInfer
+                at the same --retrieval-budget. A prompt needs 1092 tokens or more to be indexed at
+                once; shorter ones are attended whole until 1024 tokens have been generated.
 
                   --model PATH            a Hugging Face model directory or a .gguf file
                   --prompt TEXT           the prompt
@@ -68,8 +78,9 @@ final class FidelityCommand implements Command {
                   --random-prompt N       a prompt of N random tokens instead (seeded by --seed)
                   --max-tokens N          tokens to generate (default 32)
                   --prefill-chunk N       prompt tokens per prefill step (default 256)
+                  --attention MODE        retro, streaming or quest (default retro)
                   --retrieval-budget R    fraction of clusters attended exactly, in (0, 1] (default 0.018)
-                  --estimation-budget E   fraction of clusters estimated, in [0, 1] (default 0.232)
+                  --estimation-budget E   fraction of clusters estimated, in [0, 1] (default 0.232; retro only)
                   --kv-type TYPE          storage of keys and values: f16 or bf16 (default f16)
                   --seed S                seed of --random-prompt (default 1)
                   --json                  print the results as JSON instead of a table
@@ -96,6 +107,13 @@ final class FidelityCommand implements Command {
             case "bf16" -> DType.BF16;
             default -> throw o.error("--kv-type must be f16 or bf16, got '" + type + "'");
         };
+        String attention = o.text("attention").orElse("retro");
+        if (!Set.of("retro", "streaming", "quest").contains(attention)) {
+            throw o.error("--attention must be retro, streaming or quest, got '" + attention + "'");
+        }
+        if (!attention.equals("retro") && o.has("estimation-budget")) {
+            throw o.error("--estimation-budget applies to --attention retro only; " + attention + " estimates nothing");
+        }
         RetroConfig config = defaults.withBudgets(retrieval, estimation).withStorage(kvType);
         try (Model model = Model.load(modelPath)) {
             ModelConfig c = model.config();
@@ -106,7 +124,12 @@ final class FidelityCommand implements Command {
             }
             AttentionShape shape = new AttentionShape(c.layers(), c.heads(), c.kvHeads(), c.headDim());
             Report report;
-            try (FidelityProbe probe = new FidelityProbe(shape, config)) {
+            SparseKvCache cache = switch (attention) {
+                case "streaming" -> new StreamingLlmKvCache(shape, new StreamingLlmConfig(config));
+                case "quest" -> new QuestKvCache(shape, new QuestConfig(config, QuestConfig.defaults().pageTokens()));
+                default -> new RetroKvCache(shape, config);
+            };
+            try (FidelityProbe probe = new FidelityProbe(cache)) {
                 ProgressBar progress = ProgressBar.onStderr("fidelity", "tokens");
                 int[] generated = new Generator(model.transformer(), probe, chunk).generate(
                         List.of(new GenerationRequest(prompt, maxTokens, SamplingParams.greedy(), Set.of())),
@@ -118,9 +141,11 @@ final class FidelityCommand implements Command {
                                 progress.update(++tokens, maxTokens);
                             }
                         }).completions().getFirst().tokens();
-                report = new Report(modelPath.toString(), Instant.now().toString(), prompt.length, generated.length,
-                        retrieval, estimation, kvType.name(), probe.retro().stats().indexBuilds(),
-                        probe.retro().stats().indexUpdates(), probe.fidelity());
+                RetroKvCache.Stats stats = cache instanceof RetroKvCache retro ? retro.stats() : null;
+                report = new Report(modelPath.toString(), Instant.now().toString(), attention, prompt.length,
+                        generated.length, retrieval, attention.equals("retro") ? estimation : 0, kvType.name(),
+                        stats == null ? 0 : stats.indexBuilds(), stats == null ? 0 : stats.indexUpdates(),
+                        probe.fidelity());
             }
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
             if (o.has("out")) {
@@ -159,9 +184,10 @@ final class FidelityCommand implements Command {
     }
 
     private static void printTable(Report r, PrintStream out) {
-        out.printf("model: %s; prompt %d tokens, %d generated; retrieval %s, estimation %s, KV %s; "
-                        + "index builds %d, updates %d%n%n", r.model(), r.promptTokens(), r.generatedTokens(),
-                r.retrievalBudget(), r.estimationBudget(), r.kvType(), r.indexBuilds(), r.indexUpdates());
+        out.printf("model: %s; attention %s; prompt %d tokens, %d generated; retrieval %s, estimation %s, KV %s; "
+                        + "index builds %d, updates %d%n%n", r.model(), r.attention(), r.promptTokens(),
+                r.generatedTokens(), r.retrievalBudget(), r.estimationBudget(), r.kvType(), r.indexBuilds(),
+                r.indexUpdates());
         out.println("| layer | samples | relative error, mean | relative error, max | mass attended exactly "
                 + "| mass exact + estimated | recall@" + FidelityProbe.RECALL_AT + " |");
         out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

@@ -58,6 +58,36 @@ class FidelityCommandTest {
         }
     }
 
+    /** The baselines at a full budget attend to everything; at the default one they cover part of the mass. */
+    @Test
+    void theBaselinesAreMeasuredAtRetroInfersBudget() throws Exception {
+        for (String mode : new String[] {"streaming", "quest"}) {
+            for (String budget : new String[] {"1", "0.018"}) {
+                CliHarness r = CliHarness.run("fidelity", "--model", model.toString(), "--random-prompt", "1200",
+                        "--max-tokens", "3", "--attention", mode, "--retrieval-budget", budget, "--json");
+                assertEquals(0, r.exitCode(), r.err());
+                JsonNode report = new ObjectMapper().readTree(r.out());
+                assertEquals(mode, report.get("attention").asText());
+                assertEquals(0, report.get("indexBuilds").asInt());
+                for (JsonNode layer : report.get("layers")) {
+                    double mass = layer.get("exactMass").asDouble();
+                    assertEquals(mass, layer.get("exactAndEstimatedMass").asDouble(), 1e-12, layer.toString());
+                    if (budget.equals("1")) {
+                        assertTrue(layer.get("maxRelativeError").asDouble() < 1e-4, mode + " " + layer);
+                        assertEquals(1.0, mass, 1e-6, mode + " " + layer);
+                        assertEquals(1.0, layer.get("recallAt100").asDouble(), 1e-9, mode + " " + layer);
+                    } else {
+                        assertTrue(mass > 0 && mass < 1, mode + " " + layer);
+                    }
+                }
+            }
+        }
+        CliHarness refused = CliHarness.run("fidelity", "--model", model.toString(), "--random-prompt", "50",
+                "--attention", "quest", "--estimation-budget", "0.1");
+        assertEquals(2, refused.exitCode());
+        assertTrue(refused.err().contains("--estimation-budget applies to --attention retro only"), refused.err());
+    }
+
     @Test
     void aPromptMustBeGivenOnce() {
         CliHarness r = CliHarness.run("fidelity", "--model", model.toString());

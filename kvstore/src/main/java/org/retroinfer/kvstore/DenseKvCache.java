@@ -148,6 +148,16 @@ public final class DenseKvCache implements KvCache {
         }
     }
 
+    /**
+     * The pages of an open sequence's layer, for caches that keep their keys and values in a dense
+     * store and attend to a selection of them (the baselines of
+     * {@code org.retroinfer.kvstore.baseline}). Appending through them bypasses this cache's
+     * bookkeeping; callers read.
+     */
+    public KvPages pages(int sequence, int layer) {
+        return sequence(sequence).layers[layer];
+    }
+
     private Sequence sequence(int id) {
         return sequences.get(id);
     }

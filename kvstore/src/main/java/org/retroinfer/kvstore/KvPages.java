@@ -68,12 +68,39 @@ public final class KvPages {
      * at {@code q[qOff ..]}. {@code scores} is scratch of at least heads × pageTokens floats.
      */
     public void attend(int kvHead, float[] q, int qOff, long visible, float scale, PartialSoftmax state, float[] scores) {
-        for (long first = 0; first < visible; first += pageTokens) {
-            int n = (int) Math.min(pageTokens, visible - first);
+        attend(kvHead, q, qOff, 0, visible, scale, state, scores);
+    }
+
+    /**
+     * Folds positions [from, to) of {@code kvHead} into {@code state}, one fold per page the range
+     * touches. {@code scores} is scratch of at least heads × pageTokens floats.
+     */
+    public void attend(int kvHead, float[] q, int qOff, long from, long to, float scale, PartialSoftmax state,
+                       float[] scores) {
+        for (long first = from; first < to; ) {
+            int slot = (int) (first % pageTokens);
+            int n = (int) Math.min(pageTokens - slot, to - first);
             MemorySegment page = pages.get((int) (first / pageTokens));
-            AttentionKernels.scores(q, qOff, state.heads(), headDim, page, offset(0, kvHead, 0), type, n, scale,
+            AttentionKernels.scores(q, qOff, state.heads(), headDim, page, offset(0, kvHead, slot), type, n, scale,
                     scores, 0, pageTokens);
-            state.add(scores, pageTokens, n, page, offset(1, kvHead, 0), type);
+            state.add(scores, pageTokens, n, page, offset(1, kvHead, slot), type);
+            first += n;
+        }
+    }
+
+    /**
+     * Writes {@code scores[off + h·stride + t] = scale · q_h·k_(from + t)} for the {@code heads} query
+     * heads at {@code q[qOff ..]} and positions [from, to) of {@code kvHead}.
+     */
+    public void scores(int kvHead, float[] q, int qOff, int heads, long from, long to, float scale, float[] scores,
+                       int off, int stride) {
+        for (long first = from; first < to; ) {
+            int slot = (int) (first % pageTokens);
+            int n = (int) Math.min(pageTokens - slot, to - first);
+            MemorySegment page = pages.get((int) (first / pageTokens));
+            AttentionKernels.scores(q, qOff, heads, headDim, page, offset(0, kvHead, slot), type, n, scale, scores,
+                    off + (int) (first - from), stride);
+            first += n;
         }
     }
 

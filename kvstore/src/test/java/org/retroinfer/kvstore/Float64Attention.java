@@ -2,6 +2,7 @@ package org.retroinfer.kvstore;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Half;
 
@@ -37,28 +38,33 @@ public final class Float64Attention {
 
     /** Causal attention of the query row at {@code q[qOff ..]} sitting at {@code position}. */
     public double[] attend(int layer, float[] q, int qOff, int position) {
+        return attend(layer, q, qOff, IntStream.rangeClosed(0, position).toArray());
+    }
+
+    /** Attention of the query row at {@code q[qOff ..]} restricted to the stored {@code positions}. */
+    public double[] attend(int layer, float[] q, int qOff, int[] positions) {
         int d = shape.headDim();
         double[] out = new double[shape.queryWidth()];
         for (int h = 0; h < shape.queryHeads(); h++) {
             int kv = h / shape.groupSize();
-            double[] s = new double[position + 1];
+            double[] s = new double[positions.length];
             double max = Double.NEGATIVE_INFINITY;
-            for (int t = 0; t <= position; t++) {
+            for (int j = 0; j < positions.length; j++) {
                 double dot = 0;
                 for (int i = 0; i < d; i++) {
-                    dot += q[qOff + h * d + i] * keys.get(layer).get(t)[kv * d + i];
+                    dot += q[qOff + h * d + i] * keys.get(layer).get(positions[j])[kv * d + i];
                 }
-                s[t] = dot / Math.sqrt(d);
-                max = Math.max(max, s[t]);
+                s[j] = dot / Math.sqrt(d);
+                max = Math.max(max, s[j]);
             }
             double sum = 0;
-            for (int t = 0; t <= position; t++) {
-                s[t] = Math.exp(s[t] - max);
-                sum += s[t];
+            for (int j = 0; j < positions.length; j++) {
+                s[j] = Math.exp(s[j] - max);
+                sum += s[j];
             }
-            for (int t = 0; t <= position; t++) {
+            for (int j = 0; j < positions.length; j++) {
                 for (int i = 0; i < d; i++) {
-                    out[h * d + i] += s[t] / sum * values.get(layer).get(t)[kv * d + i];
+                    out[h * d + i] += s[j] / sum * values.get(layer).get(positions[j])[kv * d + i];
                 }
             }
         }

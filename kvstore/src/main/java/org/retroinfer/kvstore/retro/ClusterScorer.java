@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import org.retroinfer.kernels.VectorMath;
+import org.retroinfer.kvstore.TopK;
 
 /**
  * Ranks the clusters of one (sequence, layer, KV head) index for one decode step (spec §2.2):

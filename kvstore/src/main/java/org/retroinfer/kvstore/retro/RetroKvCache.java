@@ -7,8 +7,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.kvstore.DecodeZones;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.OpenSequences;
+import org.retroinfer.kvstore.SparseKvCache;
 
 /**
  * RetroInfer attention on the CPU behind the {@link KvCache} seam (spec §1, §2). A sequence's
@@ -21,7 +23,7 @@ import org.retroinfer.kvstore.OpenSequences;
  * sequence (a new prompt) makes it a prefill again, attended exactly, until its next end of
  * prefill.
  */
-public final class RetroKvCache implements KvCache {
+public final class RetroKvCache implements SparseKvCache {
     private final AttentionShape shape;
     private final RetroConfig config;
     private final OpenSequences<Sequence> sequences = new OpenSequences<>();
@@ -208,8 +210,38 @@ public final class RetroKvCache implements KvCache {
     }
 
     /** Whether {@code sequence} is past its prompt, its single rows answered by RetroInfer. */
-    boolean isDecoding(int sequence) {
+    @Override
+    public boolean isSparse(int sequence) {
         return sequence(sequence).decoding;
+    }
+
+    @Override
+    public void attendExactly(int layer, BatchLayout batch, float[] queries, float[] out) {
+        SequenceLayer[] layers = new SequenceLayer[batch.size()];
+        boolean[] all = new boolean[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            layers[i] = layer(batch.sequence(i), layer);
+            all[i] = true;
+        }
+        ExactAttention.attend(shape, config, batch, layers, all, queries, out);
+    }
+
+    @Override
+    public DecodeZones zones(int sequence, int layer, int kvHead, float[] queries, int qOff) {
+        return RetroZones.of(shape, layer(sequence, layer), kvHead, queries, qOff);
+    }
+
+    /**
+     * The steady zone and the retrieval budget's nominal positions ({@link ZoneBudget#retrievalTokens})
+     * while decoding; every position before.
+     */
+    @Override
+    public long exactBudget(int sequence, int layer) {
+        SequenceLayer sl = layer(sequence, layer);
+        if (!isSparse(sequence)) {
+            return sl.length();
+        }
+        return sl.steady.count() + sl.index.budget().retrievalTokens(sl.index.tokens(), sl.index.clusters());
     }
 
     /** The layer state of an open sequence. */

@@ -39,4 +39,18 @@ public record ZoneBudget(int retrieval, int estimation) {
                 : (int) Math.max(Math.rint(added * config.estimationBudget()), 1);
         return new ZoneBudget(retrieval + moreRetrieval, estimation + moreEstimation);
     }
+
+    /**
+     * Positions the retrieval zone attends exactly, nominally, in an index of {@code clusters}
+     * clusters holding {@code indexedTokens} positions: nprobe clusters of the index's average size,
+     * round(nprobe · indexedTokens / clusters), which is about the retrieval budget's fraction of
+     * the indexed positions. Retrieved clusters vary in size around it; the baselines compared at
+     * equal budget attend exactly this many.
+     */
+    public long retrievalTokens(long indexedTokens, int clusters) {
+        if (clusters == 0) {
+            return 0;
+        }
+        return Math.min(indexedTokens, Math.round((double) retrieval * indexedTokens / clusters));
+    }
 }

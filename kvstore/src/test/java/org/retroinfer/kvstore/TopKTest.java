@@ -1,4 +1,4 @@
-package org.retroinfer.kvstore.retro;
+package org.retroinfer.kvstore;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

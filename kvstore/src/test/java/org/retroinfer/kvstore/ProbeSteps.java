@@ -1,24 +1,29 @@
-package org.retroinfer.kvstore.retro;
+package org.retroinfer.kvstore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Arrays;
 import java.util.Random;
-import org.retroinfer.kvstore.AttentionShape;
-import org.retroinfer.kvstore.BatchLayout;
-import org.retroinfer.kvstore.Float64Attention;
 
-/** One decode step through a {@link FidelityProbe}, whose answers must be exact attention. */
-final class ProbeSteps {
+/** Random inputs, and one decode step through a {@link FidelityProbe}, whose answers must be exact attention. */
+public final class ProbeSteps {
     private ProbeSteps() {}
 
-    static void stepAndCheck(FidelityProbe probe, Float64Attention ref, int id, Random random, long seed) {
+    public static float[] random(Random random, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        return x;
+    }
+
+    public static void stepAndCheck(FidelityProbe probe, Float64Attention ref, int id, Random random, long seed) {
         AttentionShape shape = probe.shape();
         BatchLayout batch = BatchLayout.single(id, 1);
         for (int layer = 0; layer < shape.layers(); layer++) {
-            float[] k = RetroKvCacheTest.random(random, shape.kvWidth());
-            float[] v = RetroKvCacheTest.random(random, shape.kvWidth());
-            float[] q = RetroKvCacheTest.random(random, shape.queryWidth());
+            float[] k = random(random, shape.kvWidth());
+            float[] v = random(random, shape.kvWidth());
+            float[] q = random(random, shape.queryWidth());
             ref.append(layer, k, v, 0);
             probe.append(layer, batch, k, v);
             float[] out = new float[shape.queryWidth()];

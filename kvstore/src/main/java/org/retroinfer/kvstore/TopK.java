@@ -1,15 +1,16 @@
-package org.retroinfer.kvstore.retro;
+package org.retroinfer.kvstore;
 
 /**
  * Partial selection: moves the k largest of n keys to the front of the array, in O(n) expected
- * time (quickselect, Hoare partitioning around a median of three). The keys are distinct (they
- * carry the cluster id), so the result is the same set whatever the pivots.
+ * time (quickselect, Hoare partitioning around a median of three). Callers make the keys distinct
+ * (a score in the high bits, an id such as a cluster's or a position's in the low bits), so the
+ * result is the same set whatever the pivots.
  */
-final class TopK {
+public final class TopK {
     private TopK() {}
 
     /** Rearranges {@code keys[0 .. n)} so that its k largest are in {@code keys[0 .. k)}. */
-    static void select(long[] keys, int n, int k) {
+    public static void select(long[] keys, int n, int k) {
         if (k < 0 || k > n || n > keys.length) {
             throw new IllegalArgumentException("cannot select the top " + k + " of " + n + " keys");
         }
