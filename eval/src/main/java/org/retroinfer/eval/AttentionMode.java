@@ -4,11 +4,18 @@ import org.retroinfer.kernels.DType;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.DenseKvCache;
 import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.baseline.QuestConfig;
+import org.retroinfer.kvstore.baseline.QuestKvCache;
+import org.retroinfer.kvstore.baseline.StreamingLlmConfig;
+import org.retroinfer.kvstore.baseline.StreamingLlmKvCache;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.retro.RetroKvCache;
 import org.retroinfer.model.config.ModelConfig;
 
-/** How a model attends while it is measured: exactly over every position, or with RetroInfer. */
+/**
+ * How a model attends while it is measured: exactly over every position, with RetroInfer, or with
+ * one of the sparse baselines at RetroInfer's exact-attention budget.
+ */
 public sealed interface AttentionMode {
     /** Exact attention over every stored position (a {@link DenseKvCache}). */
     record Full(DType kvType) implements AttentionMode {
@@ -67,6 +74,70 @@ public sealed interface AttentionMode {
         @Override
         public KvCache create(ModelConfig model) {
             return new RetroKvCache(shape(model), config);
+        }
+    }
+
+    /**
+     * The StreamingLLM baseline: sinks and the most recent positions only, as many positions as
+     * RetroInfer attends exactly at the same retrieval budget.
+     */
+    record StreamingLlm(StreamingLlmConfig config) implements AttentionMode {
+        @Override
+        public String family() {
+            return "streaming";
+        }
+
+        @Override
+        public String name() {
+            return config.matched().retrievalBudget() == RetroConfig.defaults().retrievalBudget()
+                    ? "streaming" : "streaming " + percent(config.matched().retrievalBudget());
+        }
+
+        @Override
+        public Double retrievalBudget() {
+            return config.matched().retrievalBudget();
+        }
+
+        @Override
+        public DType kvType() {
+            return config.matched().storage();
+        }
+
+        @Override
+        public KvCache create(ModelConfig model) {
+            return new StreamingLlmKvCache(shape(model), config);
+        }
+    }
+
+    /**
+     * The Quest baseline: the steady zone and the 16-token pages of largest key-bound score, as
+     * many positions as RetroInfer attends exactly at the same retrieval budget.
+     */
+    record Quest(QuestConfig config) implements AttentionMode {
+        @Override
+        public String family() {
+            return "quest";
+        }
+
+        @Override
+        public String name() {
+            return config.matched().retrievalBudget() == RetroConfig.defaults().retrievalBudget()
+                    ? "quest" : "quest " + percent(config.matched().retrievalBudget());
+        }
+
+        @Override
+        public Double retrievalBudget() {
+            return config.matched().retrievalBudget();
+        }
+
+        @Override
+        public DType kvType() {
+            return config.matched().storage();
+        }
+
+        @Override
+        public KvCache create(ModelConfig model) {
+            return new QuestKvCache(shape(model), config);
         }
     }
 

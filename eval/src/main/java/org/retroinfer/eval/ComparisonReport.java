@@ -88,6 +88,35 @@ public record ComparisonReport(EvalReport.RunInfo run, List<ModeInfo> modes, boo
         return new ComparisonReport(run, modes, complete, cells, withDrops, results, depths);
     }
 
+    /**
+     * Several runs of the same modes as one report (e.g. one run per length): their results and
+     * depths together, their commands and dates joined; complete if every run was.
+     */
+    public static ComparisonReport merge(List<ComparisonReport> reports) {
+        ComparisonReport first = reports.getFirst();
+        List<SampleResult> results = new ArrayList<>();
+        java.util.Map<String, Integer> depths = new java.util.HashMap<>();
+        List<String> commands = new ArrayList<>();
+        List<String> dates = new ArrayList<>();
+        List<String> files = new ArrayList<>();
+        boolean complete = true;
+        for (ComparisonReport r : reports) {
+            results.addAll(r.results());
+            depths.putAll(r.depths());
+            commands.add(r.run().command());
+            dates.add(r.run().date());
+            if (!files.contains(r.run().file())) {
+                files.add(r.run().file());
+            }
+            complete &= r.complete();
+        }
+        EvalReport.RunInfo run = first.run();
+        EvalReport.RunInfo merged = new EvalReport.RunInfo(run.suite(), run.model(), String.join("; ", files),
+                String.join("`; `", commands), String.join(", ", dates), run.cpu(), run.threads(), run.vectorSpecies(),
+                run.modes(), run.method());
+        return of(merged, first.modes(), results, depths, complete);
+    }
+
     /** The mean over the (task, length, depth) cells of {@code lengths} that every mode has run. */
     private static ModeScore score(String mode, int length, List<Cell> cells, List<Integer> lengths) {
         double sum = 0;

@@ -6,6 +6,8 @@ import java.util.Set;
 import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.baseline.QuestConfig;
+import org.retroinfer.kvstore.baseline.StreamingLlmConfig;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.model.config.ModelConfig;
 
@@ -26,10 +28,14 @@ final class CacheFlags {
 
     /** The help of commands that sweep budgets. */
     static final String SWEEP_HELP = """
-              --attention LIST   modes to compare, each once (default full,retro): full (exact
-                                 attention over every position), retro (RetroInfer: a wave index of the
-                                 prompt's keys, exact attention to the steady zone and the top clusters,
-                                 estimation of the next ones)
+              --attention LIST   modes to compare, each once (default full,retro,streaming,quest):
+                                 full (exact attention over every position), retro (RetroInfer: a
+                                 wave index of the prompt's keys, exact attention to the steady zone
+                                 and the top clusters, estimation of the next ones), and two
+                                 baselines attending exactly as many positions as retro does:
+                                 streaming (StreamingLLM: sinks and the most recent positions) and
+                                 quest (Quest: the steady zone and the 16-token pages of largest
+                                 key-bound score)
               --budgets LIST     retrieval budgets of the sparse modes, fractions in (0, 1], e.g.
                                  0.009,0.018,0.036: each sparse mode runs at each (default 0.018)
               --estimation-budget E  retro: fraction of clusters estimated, in [0, 1] (default 0.232)
@@ -73,12 +79,12 @@ final class CacheFlags {
         if (o.has("retrieval-budget")) {
             throw o.error("--retrieval-budget: give the budgets of a comparison with --budgets LIST");
         }
-        String list = o.text("attention").orElse("full,retro");
+        String list = o.text("attention").orElse("full,retro,streaming,quest");
         List<String> families = new ArrayList<>();
         for (String part : list.split(",", -1)) {
             String name = part.trim();
-            if (!name.equals("full") && !name.equals("retro")) {
-                throw o.error("--attention takes a list of full and retro, got '" + list + "'");
+            if (!List.of("full", "retro", "streaming", "quest").contains(name)) {
+                throw o.error("--attention takes a list of full, retro, streaming and quest, got '" + list + "'");
             }
             if (families.contains(name)) {
                 throw o.error("--attention names " + name + " twice");
@@ -111,7 +117,12 @@ final class CacheFlags {
                 continue;
             }
             for (double b : budgets) {
-                modes.add(new AttentionMode.Retro(defaults.withBudgets(b, estimation)));
+                RetroConfig matched = defaults.withBudgets(b, estimation);
+                modes.add(switch (family) {
+                    case "retro" -> new AttentionMode.Retro(matched);
+                    case "streaming" -> new AttentionMode.StreamingLlm(new StreamingLlmConfig(matched));
+                    default -> new AttentionMode.Quest(new QuestConfig(matched, QuestConfig.defaults().pageTokens()));
+                });
             }
         }
         return modes;
@@ -168,6 +179,12 @@ final class CacheFlags {
             case AttentionMode.Full f -> "full (KV " + f.kvType() + ")";
             case AttentionMode.Retro r -> "retro (retrieval " + r.config().retrievalBudget() + ", estimation "
                     + r.config().estimationBudget() + ", KV " + r.kvType() + ")";
+            case AttentionMode.StreamingLlm s -> s.name() + " (StreamingLLM: " + s.config().matched().sinks()
+                    + " sinks + recent positions, as many as retro attends exactly at retrieval "
+                    + s.config().matched().retrievalBudget() + ", KV " + s.kvType() + ")";
+            case AttentionMode.Quest q -> q.name() + " (Quest: steady zone + top " + q.config().pageTokens()
+                    + "-token pages by key bounds, as many positions as retro attends exactly at retrieval "
+                    + q.config().matched().retrievalBudget() + ", KV " + q.kvType() + ")";
         };
     }
 

@@ -151,24 +151,55 @@ final class CompareEval {
         return 0;
     }
 
-    /** {@code eval plot DIR}: draws the PNGs of an earlier run's results.json again. */
+    /**
+     * {@code eval plot DIR} draws the PNGs of an earlier run's results.json again; {@code eval plot
+     * --out DIR RUN...} first merges several runs of the same modes (e.g. one per length, run
+     * apart) into one report in DIR.
+     */
     static int plot(String[] args, PrintStream err) throws IOException {
-        if (args.length != 1 || args[0].startsWith("--")) {
-            throw new UsageException("eval plot: give the results directory of an eval ruler or eval niah run: "
-                    + "retroinfer eval plot DIR");
+        List<String> dirs = new ArrayList<>(Arrays.asList(args));
+        Path outDir = null;
+        int at = dirs.indexOf("--out");
+        if (at >= 0) {
+            if (at + 1 >= dirs.size()) {
+                throw new UsageException("eval plot: --out needs a directory");
+            }
+            outDir = Path.of(dirs.get(at + 1));
+            dirs.subList(at, at + 2).clear();
         }
-        Path file = Path.of(args[0]).resolve("results.json");
-        if (!Files.isRegularFile(file)) {
-            throw new UsageException("eval plot: " + file + " does not exist; give the directory of an eval run");
+        if (dirs.isEmpty() || dirs.stream().anyMatch(d -> d.startsWith("--")) || (outDir == null && dirs.size() != 1)) {
+            throw new UsageException("eval plot: give the results directory of an eval ruler or eval niah run "
+                    + "(retroinfer eval plot DIR), or merge runs: retroinfer eval plot --out DIR RUN1 RUN2 ...");
         }
-        ComparisonReport report;
-        try {
-            report = ComparisonReport.read(file);
-        } catch (IOException e) {
-            throw new UsageException("eval plot: " + file + " is not the results.json of eval ruler or eval niah ("
-                    + e.getMessage().lines().findFirst().orElse("") + ")");
+        List<ComparisonReport> reports = new ArrayList<>();
+        for (String d : dirs) {
+            Path file = Path.of(d).resolve("results.json");
+            if (!Files.isRegularFile(file)) {
+                throw new UsageException("eval plot: " + file + " does not exist; give the directory of an eval run");
+            }
+            try {
+                reports.add(ComparisonReport.read(file));
+            } catch (IOException e) {
+                throw new UsageException("eval plot: " + file + " is not the results.json of eval ruler or eval niah ("
+                        + e.getMessage().lines().findFirst().orElse("") + ")");
+            }
         }
-        for (Path p : EvalPlots.write(report, file.getParent())) {
+        ComparisonReport report = reports.getFirst();
+        if (reports.size() > 1) {
+            for (int i = 1; i < reports.size(); i++) {
+                if (!reports.get(i).modes().equals(report.modes())) {
+                    throw new UsageException("eval plot: " + dirs.get(i) + " ran other attention modes than "
+                            + dirs.getFirst() + "; only runs of the same modes merge");
+                }
+            }
+            report = ComparisonReport.merge(reports);
+        }
+        Path target = outDir != null ? outDir : Path.of(dirs.getFirst());
+        if (outDir != null) {
+            report.write(outDir);
+            err.println("eval: wrote " + outDir.resolve("results.json") + " and " + outDir.resolve("results.md"));
+        }
+        for (Path p : EvalPlots.write(report, target)) {
             err.println("eval: wrote " + p);
         }
         return 0;

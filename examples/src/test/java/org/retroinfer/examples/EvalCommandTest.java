@@ -73,7 +73,8 @@ class EvalCommandTest {
         assertEquals(0, r.exitCode(), r.err());
         JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertTrue(json.get("complete").asBoolean());
-        List<String> modes = List.of("full", "retro 5%/23.2%", "retro 20%/23.2%");
+        List<String> modes = List.of("full", "retro 5%/23.2%", "retro 20%/23.2%", "streaming 5%", "streaming 20%",
+                "quest 5%", "quest 20%");
         assertEquals(EvalTask.values().length * 2 * modes.size(), json.get("results").size());
         for (JsonNode s : json.get("results")) {
             double score = s.get("stringMatchAll").asDouble();
@@ -103,8 +104,8 @@ class EvalCommandTest {
                 "--depths", "0,50,100", "--samples", "2", "--out", out.toString());
         assertEquals(0, r.exitCode(), r.err());
         JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
-        assertEquals(2 * 3 * 2 * 2, json.get("results").size(), "lengths x depths x samples x modes");
-        assertEquals(2 * 3 * 2, json.get("cells").size(), "lengths x depths x modes");
+        assertEquals(2 * 3 * 2 * 4, json.get("results").size(), "lengths x depths x samples x modes");
+        assertEquals(2 * 3 * 4, json.get("cells").size(), "lengths x depths x modes");
         for (JsonNode c : json.get("cells")) {
             assertTrue(List.of(0, 50, 100).contains(c.get("depth").asInt()), c.toString());
             assertEquals(2, c.get("samples").asInt());
