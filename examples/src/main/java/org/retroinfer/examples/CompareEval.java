@@ -75,12 +75,15 @@ final class CompareEval {
                   --seed S           base seed of the samples (default 1)
                   --out DIR          where results go (default: eval-results/<suite>-<model>-<time>)
                   --prefill-chunk N  prompt tokens per prefill step (default 256)
+                  --no-plots         write no PNGs (for a Java runtime without java.desktop, such as
+                                     the GPU machine's pack); draw them later with eval plot DIR
                 """ + CacheFlags.SWEEP_HELP + ThreadsFlag.HELP;
     }
 
     static int run(String suite, String[] args, String commandLine, PrintStream out, PrintStream err)
             throws IOException {
-        Options o = Options.parse("eval " + suite, args, VALUED, Set.of());
+        Options o = Options.parse("eval " + suite, args, VALUED, Set.of("no-plots"));
+        boolean plots = !o.flag("no-plots");
         Path modelPath = o.existingPath("model", "a model directory or .gguf file");
         if (!o.has("lengths")) {
             throw o.error("--lengths is required, e.g. --lengths 8k,16k");
@@ -143,7 +146,7 @@ final class CompareEval {
                     results -> write(ComparisonReport.of(info, infos, results, depthBySeed, false), outDir, false));
             List<SampleResult> results = run.run(samples, prompts, progress);
             ComparisonReport report = ComparisonReport.of(info, infos, results, depthBySeed, true);
-            write(report, outDir, true);
+            write(report, outDir, plots);
             out.print(report.tables());
             err.println("eval: results in " + outDir.resolve("results.json") + ", " + outDir.resolve("results.md")
                     + " and the plots beside them");
