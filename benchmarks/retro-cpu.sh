@@ -5,6 +5,8 @@
 #   benchmarks/retro-cpu.sh                    the full table (about an hour on 2 quiet cores,
 #                                              most of it dense prefill of the 64K prompts)
 #   CONTEXTS=8k,16k GEN=32 REPS=1 benchmarks/retro-cpu.sh   a quicker, smaller table
+#   WARMUP=3                                   untimed warm-up runs before the first context
+#   REPORT=docs/benchmarks/x.md                writes the table elsewhere (e.g. a subset of contexts)
 #   RETROINFER_JAVA_HOME                       a JDK 25+ to use (else JAVA_HOME if 25+, else /usr/lib/jvm)
 #   RETROINFER_JAVA_OPTS                       JVM options for the bench runs (default -Xmx8g)
 # The model is random (RetroBenchModel says why its shape), written once to
@@ -17,6 +19,9 @@ cd "$root"
 contexts=${CONTEXTS:-8k,16k,32k,64k}
 gen=${GEN:-64}
 reps=${REPS:-2}
+# Warm-up runs before the first context: the first index builds of a JVM run while C2 is still
+# compiling the k-means kernel (the very first takes over a second on 2 cores), so 3 warm-ups.
+warmup=${WARMUP:-3}
 export RETROINFER_JAVA_OPTS=${RETROINFER_JAVA_OPTS:--Xmx8g}
 
 # shellcheck source=tools/find-jdk.sh
@@ -37,15 +42,15 @@ model=benchmarks/target/retro-bench-model
 "$jdk/bin/java" "${flags[@]}" -cp "$jar" org.retroinfer.benchmarks.RetroBenchModel "$model"
 
 out=benchmarks/target
-full=(./retroinfer bench --model "$model" --context "$contexts" --gen "$gen" --reps "$reps" --attention full)
-retro=(./retroinfer bench --model "$model" --context "$contexts" --gen "$gen" --reps "$reps" --attention retro)
+full=(./retroinfer bench --model "$model" --context "$contexts" --gen "$gen" --reps "$reps" --warmup "$warmup" --attention full)
+retro=(./retroinfer bench --model "$model" --context "$contexts" --gen "$gen" --reps "$reps" --warmup "$warmup" --attention retro)
 "${full[@]}" --out "$out/retro-cpu-full.json"
 "${retro[@]}" --out "$out/retro-cpu-retro.json"
 
 machine=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 "$jdk/bin/java" "${flags[@]}" -cp "$jar" org.retroinfer.benchmarks.RetroBenchReport \
-  "$out/retro-cpu-full.json" "$out/retro-cpu-retro.json" docs/benchmarks/retro-cpu.md \
+  "$out/retro-cpu-full.json" "$out/retro-cpu-retro.json" "${REPORT:-docs/benchmarks/retro-cpu.md}" \
   "machine=${machine:-unknown CPU}" "cores=$(nproc)" "date=$(date -u +%Y-%m-%dT%H:%MZ)" \
   "model=random Llama-style (RetroBenchModel): 1 layer, hidden 512, 8 query heads, 2 KV heads, head dim 128, BF16 weights" \
   "full=RETROINFER_JAVA_OPTS=$RETROINFER_JAVA_OPTS ${full[*]}" "retro=RETROINFER_JAVA_OPTS=$RETROINFER_JAVA_OPTS ${retro[*]}" \
-  "script=benchmarks/retro-cpu.sh (CONTEXTS=$contexts GEN=$gen REPS=$reps)"
+  "script=benchmarks/retro-cpu.sh (CONTEXTS=$contexts GEN=$gen REPS=$reps WARMUP=$warmup${REPORT:+ REPORT=$REPORT})"

@@ -97,7 +97,8 @@ public final class RetroBenchReport {
         }
         md.append(String.format(Locale.ROOT, """
 
-                Each cell is the mean ± standard deviation over %d repetitions (after one warm-up run), \
+                Each cell is the mean ± standard deviation over %d repetitions (after the untimed warm-up runs: \
+                WARMUP in the script line, 1 where it is absent), \
                 batch %d, %d decoded tokens per repetition.
                 - **decode tok/s** is the whole model's decode speed (`tg` of `retroinfer bench`).
                 - **attention ms/step** is the time inside the KV cache's `attend` during decode steps, \

@@ -28,7 +28,7 @@ import org.retroinfer.model.generation.SamplingParams;
  */
 final class BenchCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(
-            Set.of("model", "context", "batch", "reps", "gen", "prefill-chunk", "out"), CacheFlags.NAMES);
+            Set.of("model", "context", "batch", "reps", "warmup", "gen", "prefill-chunk", "out"), CacheFlags.NAMES);
     private static final Set<String> FLAGS = Set.of("json");
     /** Tokens the warm-up decodes at least. */
     private static final int WARM_UP_TOKENS = 256;
@@ -92,7 +92,7 @@ final class BenchCommand implements Command {
 
                 For each context length N: prefills --batch sequences of N random tokens, then decodes
                 --gen tokens for all of them in lock step. Reports prefill (pp) and decode (tg)
-                tokens/s as mean ± sd over --reps repetitions after one warm-up, the memory used, the
+                tokens/s as mean ± sd over --reps repetitions after --warmup warm-up runs, the memory used, the
                 attention's time per decode step (all layers), and with --attention retro the wave
                 index build's share of prefill time.
 
@@ -101,6 +101,9 @@ final class BenchCommand implements Command {
                   --batch B          sequences decoded together (default 1)
                   --gen G            tokens decoded per sequence (default 32)
                   --reps R           repetitions (default 3)
+                  --warmup W         untimed runs before the first context (default 1): 2048 tokens (or
+                                     the first context, if shorter), at least 256 decoded; more of them
+                                     let the JIT finish compiling (RetroInfer's index build needs 2-3)
                   --prefill-chunk N  prompt tokens per prefill step (default 256)
                 """ + CacheFlags.HELP + """
                   --json             print the results as JSON instead of a table
@@ -116,6 +119,7 @@ final class BenchCommand implements Command {
         int batch = o.integer("batch", 1, 1, 4096);
         int gen = o.integer("gen", 32, 1, 1 << 20);
         int reps = o.integer("reps", 3, 1, 1000);
+        int warmups = o.integer("warmup", 1, 0, 100);
         int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
         CacheFlags cacheFlags = CacheFlags.read(o);
         Path outFile = o.text("out").map(Path::of).orElse(null);
@@ -131,8 +135,10 @@ final class BenchCommand implements Command {
             // A warm-up long enough for RetroInfer to build an index (4 + 64 + 1024 positions), decoding
             // enough tokens for the JIT to compile the decode path (Vector API code runs orders of
             // magnitude slower until C2 compiles it) before anything is timed.
-            measure(model, cacheFlags, Math.min(2048, contexts.getFirst()), 1, Math.max(gen, WARM_UP_TOKENS), chunk,
-                    random);
+            for (int w = 0; w < warmups; w++) {
+                measure(model, cacheFlags, Math.min(2048, contexts.getFirst()), 1, Math.max(gen, WARM_UP_TOKENS), chunk,
+                        random);
+            }
             List<Point> points = new ArrayList<>();
             for (int n : contexts) {
                 List<Double> pp = new ArrayList<>();

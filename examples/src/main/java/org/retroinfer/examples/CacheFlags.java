@@ -75,11 +75,11 @@ final class CacheFlags {
      * The modes of a comparison: each family of --attention (default full,retro), the sparse ones at
      * every retrieval budget of --budgets.
      */
-    static List<AttentionMode> readSweep(Options o) {
+    static List<AttentionMode> readSweep(Options o, String fallback) {
         if (o.has("retrieval-budget")) {
             throw o.error("--retrieval-budget: give the budgets of a comparison with --budgets LIST");
         }
-        String list = o.text("attention").orElse("full,retro,streaming,quest");
+        String list = o.text("attention").orElse(fallback);
         List<String> families = new ArrayList<>();
         for (String part : list.split(",", -1)) {
             String name = part.trim();

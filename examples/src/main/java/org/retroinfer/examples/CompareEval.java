@@ -21,6 +21,8 @@ import org.retroinfer.eval.EvalPlots;
 import org.retroinfer.eval.EvalReport;
 import org.retroinfer.eval.EvalRun;
 import org.retroinfer.eval.EvalTask;
+import org.retroinfer.eval.FidelityReport;
+import org.retroinfer.eval.FidelityRun;
 import org.retroinfer.eval.Sample;
 import org.retroinfer.eval.SampleResult;
 import org.retroinfer.eval.tasks.RulerTasks;
@@ -38,6 +40,9 @@ import org.retroinfer.model.generation.Generator;
 final class CompareEval {
     static final Set<String> VALUED = GenerateCommand.union(Set.of("model", "lengths", "tasks", "depths", "samples",
             "seed", "budgets", "out", "prefill-chunk", ThreadsFlag.NAME), CacheFlags.NAMES);
+    static final String FIDELITY_METHOD = "greedy decoding with exact attention (the answer's length + 2 tokens at "
+            + "most); at every decode step of every layer each sparse mode answers the same queries from the same stored "
+            + "keys and values; figures are averages over query heads and decode steps, per layer";
     static final List<Integer> DEFAULT_DEPTHS = List.of(0, 25, 50, 75, 100);
     static final String RULER_METHOD = "greedy decoding with the RetroInfer Java engine until end-of-sequence or a "
             + "newline, at most the answer's length + 2 tokens; score: RULER's string_match_all x 100 (the share of "
@@ -46,7 +51,19 @@ final class CompareEval {
     private CompareEval() {}
 
     static String help(String suite) {
-        String what = suite.equals("ruler")
+        String what = suite.equals("fidelity")
+                ? """
+                usage: retroinfer eval fidelity --model PATH --lengths LIST [options]
+
+                Attention fidelity of the sparse modes on the model's own activations: the RULER-style
+                samples of eval ruler are decoded with exact attention while each sparse mode answers
+                the same queries at every decode step; per layer: relative output error, attention
+                mass covered by the exactly attended (and estimated) positions, top-100 recall.
+                Modes: --attention retro,streaming,quest (the default) at each of --budgets.
+                  --tasks LIST       tasks to run (default: all)
+                  --samples N        samples per task and length (default 5)
+                """
+                : suite.equals("ruler")
                 ? """
                 usage: retroinfer eval ruler --model PATH --lengths LIST [options]
 
@@ -89,7 +106,7 @@ final class CompareEval {
             throw o.error("--lengths is required, e.g. --lengths 8k,16k");
         }
         List<Integer> lengths = List.copyOf(new LinkedHashSet<>(o.sizes("lengths", 64, 1 << 24)));
-        boolean ruler = suite.equals("ruler");
+        boolean ruler = !suite.equals("niah");
         if (ruler && o.has("depths")) {
             throw o.error("--depths applies to eval niah only");
         }
@@ -100,7 +117,11 @@ final class CompareEval {
         List<Integer> depths = ruler ? List.of() : readDepths(o);
         int samplesPerCell = o.integer("samples", ruler ? 5 : 1, 1, 1_000_000);
         long seed = o.longValue("seed", 1);
-        List<AttentionMode> modes = CacheFlags.readSweep(o);
+        boolean fidelity = suite.equals("fidelity");
+        List<AttentionMode> modes = CacheFlags.readSweep(o, fidelity ? "retro,streaming,quest" : "full,retro,streaming,quest");
+        if (fidelity && modes.stream().anyMatch(m -> m.retrievalBudget() == null)) {
+            throw o.error("--attention: fidelity measures the sparse modes against full attention; leave full out");
+        }
         int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
         int threads = ThreadsFlag.read(o);
         Path outDir = EvalCommand.outDir(o, suite, modelPath);
@@ -131,6 +152,10 @@ final class CompareEval {
                     }
                 }
             }
+            if (fidelity) {
+                return fidelity(model, modelPath, modes, chunk, threads, seed, samplesPerCell, samples, commandLine,
+                        outDir, out, err);
+            }
             EvalRun run = new EvalRun(model, modes, chunk);
             List<ComparisonReport.ModeInfo> infos = modes.stream().map(m -> new ComparisonReport.ModeInfo(m.name(),
                     m.family(), m.retrievalBudget(), CacheFlags.describe(m))).toList();
@@ -151,6 +176,36 @@ final class CompareEval {
             err.println("eval: results in " + outDir.resolve("results.json") + ", " + outDir.resolve("results.md")
                     + " and the plots beside them");
         }
+        return 0;
+    }
+
+    private static int fidelity(Model model, Path modelPath, List<AttentionMode> modes, int chunk, int threads, long seed,
+                                int perCell, List<Sample> samples, String commandLine, Path outDir, PrintStream out,
+                                PrintStream err) throws IOException {
+        FidelityRun run = new FidelityRun(model, modes, chunk);
+        List<int[]> prompts = new EvalRun(model, modes, chunk).tokenize(samples);
+        err.printf("eval: fidelity of %s on %d samples; results go to %s%n",
+                String.join(", ", modes.stream().map(AttentionMode::name).toList()), samples.size(), outDir);
+        ProgressBar bar = ProgressBar.on(err, "fidelity", "tokens");
+        long total = samples.stream().mapToLong(Sample::length).sum();
+        long[] before = {0};
+        List<FidelityRun.SampleFidelity> all = run.run(samples, prompts, new EvalListener() {
+            @Override
+            public void prefilled(Sample sample, long done, long all) {
+                bar.update(before[0] + done, total);
+                if (done == all) {
+                    before[0] += all;
+                }
+            }
+        });
+        EvalReport.RunInfo info = new EvalReport.RunInfo("fidelity", modelPath.toString(), "generated from seed " + seed
+                + ", " + perCell + " per task and length", commandLine, Instant.now().toString(), BenchCommand.cpuName(),
+                threads, VectorSupport.FLOAT.toString(), modes.stream().map(CacheFlags::describe).toList(),
+                FIDELITY_METHOD);
+        FidelityReport report = FidelityReport.of(info, modes.stream().map(AttentionMode::name).toList(), all);
+        report.write(outDir);
+        out.print(report.tables());
+        err.println("eval: results in " + outDir.resolve("results.json") + " and " + outDir.resolve("results.md"));
         return 0;
     }
 

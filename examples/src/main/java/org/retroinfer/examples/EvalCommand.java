@@ -36,7 +36,7 @@ import org.retroinfer.model.generation.Generator;
 final class EvalCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(Set.of("model", "file", "lengths", "tasks", "samples",
             "out", "prefill-chunk", ThreadsFlag.NAME), CacheFlags.NAMES);
-    private static final List<String> SUITES = List.of("heldout", "ruler", "niah", "plot");
+    private static final List<String> SUITES = List.of("heldout", "ruler", "niah", "fidelity", "plot");
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     @Override
@@ -46,7 +46,8 @@ final class EvalCommand implements Command {
 
     @Override
     public String summary() {
-        return "measure a model's long-context accuracy (held-out needle tasks) with full and RetroInfer attention";
+        return "measure long-context accuracy (held-out set, RULER-style tasks, NIAH grid) and attention fidelity "
+                + "of full, RetroInfer, StreamingLLM and Quest attention";
     }
 
     @Override
@@ -77,7 +78,14 @@ final class EvalCommand implements Command {
                                      (default: all)
                   --out DIR          where results go (default: eval-results/heldout-<model>-<time>)
                   --prefill-chunk N  prompt tokens per prefill step (default 256)
-                """ + CacheFlags.LIST_HELP + ThreadsFlag.HELP;
+                """ + CacheFlags.LIST_HELP + ThreadsFlag.HELP + "\n" + CompareEval.help("ruler") + "\n"
+                + CompareEval.help("niah") + "\n" + CompareEval.help("fidelity") + """
+
+                usage: retroinfer eval plot DIR | retroinfer eval plot --out DIR RUN1 RUN2 ...
+
+                Draws the PNGs of an eval ruler or eval niah run again, or merges runs of the same
+                attention modes (e.g. one per length) into one report in DIR and draws its plots.
+                """;
     }
 
     @Override
@@ -92,7 +100,7 @@ final class EvalCommand implements Command {
         String suite = args[0];
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (suite) {
-            case "ruler", "niah" -> {
+            case "ruler", "niah", "fidelity" -> {
                 return CompareEval.run(suite, rest, commandLine(args), out, err);
             }
             case "plot" -> {
