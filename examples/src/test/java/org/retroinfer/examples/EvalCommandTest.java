@@ -118,6 +118,32 @@ class EvalCommandTest {
     }
 
     @Test
+    void fidelitySmokeRunMeasuresEverySparseModePerLayer() throws Exception {
+        Path out = dir.resolve("fidelity");
+        // prompts past 1092 tokens, so that the prompt is indexed at the end of prefill
+        CliHarness r = CliHarness.run("eval", "fidelity", "--model", RETRO_TINY.toString(), "--lengths", "1200",
+                "--tasks", "niah_single_1,vt", "--samples", "1", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode rows = new ObjectMapper().readTree(out.resolve("results.json").toFile()).get("rows");
+        assertEquals(3 * (6 + 1), rows.size(), "retro, streaming and quest: 6 layers and their mean");
+        for (JsonNode row : rows) {
+            assertTrue(row.get("samples").asLong() > 0, row.toString());
+            assertTrue(row.get("relativeError").asDouble() >= 0, row.toString());
+            double exact = row.get("exactMass").asDouble();
+            double estimated = row.get("exactAndEstimatedMass").asDouble();
+            assertTrue(exact > 0 && exact <= estimated + 1e-9 && estimated <= 1 + 1e-9, row.toString());
+            if (!row.get("attention").asText().equals("retro")) {
+                assertEquals(exact, estimated, 1e-12, "baselines estimate nothing: " + row);
+            }
+        }
+        assertTrue(Files.readString(out.resolve("results.md")).contains("| 1200 | retro |"));
+        CliHarness full = CliHarness.run("eval", "fidelity", "--model", RETRO_TINY.toString(), "--lengths", "1200",
+                "--attention", "full,retro", "--out", out.toString());
+        assertEquals(2, full.exitCode());
+        assertTrue(full.err().contains("leave full out"), full.err());
+    }
+
+    @Test
     void comparisonArgumentsAreCheckedWithOneLine() {
         String model = RETRO_TINY.toString();
         String[][] cases = {
