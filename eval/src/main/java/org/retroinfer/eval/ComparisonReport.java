@@ -89,32 +89,54 @@ public record ComparisonReport(EvalReport.RunInfo run, List<ModeInfo> modes, boo
     }
 
     /**
-     * Several runs of the same modes as one report (e.g. one run per length): their results and
-     * depths together, their commands and dates joined; complete if every run was.
+     * Several runs as one report: e.g. one run per length, or further modes run apart on the same
+     * samples. Their modes (in order of first appearance), results and depths together, their
+     * commands, dates and machines joined; complete if every run was.
+     *
+     * @throws IllegalArgumentException where two runs hold results of one mode for the same sample
      */
     public static ComparisonReport merge(List<ComparisonReport> reports) {
         ComparisonReport first = reports.getFirst();
         List<SampleResult> results = new ArrayList<>();
         java.util.Map<String, Integer> depths = new java.util.HashMap<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<ModeInfo> modes = new ArrayList<>();
         List<String> commands = new ArrayList<>();
         List<String> dates = new ArrayList<>();
         List<String> files = new ArrayList<>();
+        List<String> machines = new ArrayList<>();
         boolean complete = true;
         for (ComparisonReport r : reports) {
-            results.addAll(r.results());
+            for (SampleResult s : r.results()) {
+                if (!seen.add(s.attention() + " " + s.task() + " " + s.length() + " " + s.seed())) {
+                    throw new IllegalArgumentException("two runs hold " + s.attention() + " results for " + s.task()
+                            + " " + s.length() + " seed " + s.seed() + "; merge runs of other samples or other modes");
+                }
+                results.add(s);
+            }
+            for (ModeInfo m : r.modes()) {
+                if (!modes.contains(m)) {
+                    modes.add(m);
+                }
+            }
             depths.putAll(r.depths());
             commands.add(r.run().command());
             dates.add(r.run().date());
-            if (!files.contains(r.run().file())) {
-                files.add(r.run().file());
-            }
+            addOnce(files, r.run().file());
+            addOnce(machines, r.run().cpu() + " (" + r.run().threads() + " threads)");
             complete &= r.complete();
         }
         EvalReport.RunInfo run = first.run();
         EvalReport.RunInfo merged = new EvalReport.RunInfo(run.suite(), run.model(), String.join("; ", files),
-                String.join("`; `", commands), String.join(", ", dates), run.cpu(), run.threads(), run.vectorSpecies(),
-                run.modes(), run.method());
-        return of(merged, first.modes(), results, depths, complete);
+                String.join("`; `", commands), String.join(", ", dates), String.join("; ", machines), run.threads(),
+                run.vectorSpecies(), modes.stream().map(ModeInfo::description).toList(), run.method());
+        return of(merged, modes, results, depths, complete);
+    }
+
+    private static void addOnce(List<String> list, String value) {
+        if (!list.contains(value)) {
+            list.add(value);
+        }
     }
 
     /** The mean over the (task, length, depth) cells of {@code lengths} that every mode has run. */

@@ -211,8 +211,8 @@ final class CompareEval {
 
     /**
      * {@code eval plot DIR} draws the PNGs of an earlier run's results.json again; {@code eval plot
-     * --out DIR RUN...} first merges several runs of the same modes (e.g. one per length, run
-     * apart) into one report in DIR.
+     * --out DIR RUN...} first merges several runs (one per length, or more modes on the same
+     * samples, run apart) into one report in DIR.
      */
     static int plot(String[] args, PrintStream err) throws IOException {
         List<String> dirs = new ArrayList<>(Arrays.asList(args));
@@ -244,13 +244,11 @@ final class CompareEval {
         }
         ComparisonReport report = reports.getFirst();
         if (reports.size() > 1) {
-            for (int i = 1; i < reports.size(); i++) {
-                if (!reports.get(i).modes().equals(report.modes())) {
-                    throw new UsageException("eval plot: " + dirs.get(i) + " ran other attention modes than "
-                            + dirs.getFirst() + "; only runs of the same modes merge");
-                }
+            try {
+                report = ComparisonReport.merge(reports);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("eval plot: " + e.getMessage());
             }
-            report = ComparisonReport.merge(reports);
         }
         Path target = outDir != null ? outDir : Path.of(dirs.getFirst());
         if (outDir != null) {

@@ -83,8 +83,9 @@ final class EvalCommand implements Command {
 
                 usage: retroinfer eval plot DIR | retroinfer eval plot --out DIR RUN1 RUN2 ...
 
-                Draws the PNGs of an eval ruler or eval niah run again, or merges runs of the same
-                attention modes (e.g. one per length) into one report in DIR and draws its plots.
+                Draws the PNGs of an eval ruler or eval niah run again, or merges runs (one per length,
+                or more attention modes on the same samples) into one report in DIR and draws its plots;
+                two runs may not both hold one mode's results for the same sample.
                 """;
     }
 
