@@ -16,12 +16,13 @@ import org.retroinfer.kvstore.FidelityProbe;
  * The report of {@code eval fidelity}: per sparse mode, length and layer, the averages over every
  * measured (query head, decode step) of all samples: relative output error, attention mass on the
  * exactly attended positions (and, for RetroInfer, those plus the estimated ones), recall of the
- * top-100 positions. Written as {@code results.json} and {@code results.md}.
+ * top-100 positions and of the top one. Written as {@code results.json} and {@code results.md}.
  */
 public record FidelityReport(EvalReport.RunInfo run, List<Row> rows) {
     /** One layer (−1: the mean over layers) of one mode at one length. */
     public record Row(String attention, int length, int layer, long samples, double relativeError,
-                      double maxRelativeError, double exactMass, double exactAndEstimatedMass, double recallAt100) {}
+                      double maxRelativeError, double exactMass, double exactAndEstimatedMass, double recallAt100,
+                      double recallAt1) {}
 
     public FidelityReport {
         rows = List.copyOf(rows);
@@ -61,7 +62,8 @@ public record FidelityReport(EvalReport.RunInfo run, List<Row> rows) {
                 parts.stream().mapToDouble(FidelityProbe.LayerFidelity::maxRelativeError).max().orElse(0),
                 parts.stream().mapToDouble(p -> p.exactMass() * p.samples()).sum() / w,
                 parts.stream().mapToDouble(p -> p.exactAndEstimatedMass() * p.samples()).sum() / w,
-                parts.stream().mapToDouble(p -> p.recallAt100() * p.samples()).sum() / w);
+                parts.stream().mapToDouble(p -> p.recallAt100() * p.samples()).sum() / w,
+                parts.stream().mapToDouble(p -> p.recallAt1() * p.samples()).sum() / w);
     }
 
     private static Row mean(String mode, int length, List<Row> layers) {
@@ -70,7 +72,8 @@ public record FidelityReport(EvalReport.RunInfo run, List<Row> rows) {
                 layers.stream().mapToDouble(Row::maxRelativeError).max().orElse(0),
                 layers.stream().mapToDouble(Row::exactMass).average().orElse(0),
                 layers.stream().mapToDouble(Row::exactAndEstimatedMass).average().orElse(0),
-                layers.stream().mapToDouble(Row::recallAt100).average().orElse(0));
+                layers.stream().mapToDouble(Row::recallAt100).average().orElse(0),
+                layers.stream().mapToDouble(Row::recallAt1).average().orElse(0));
     }
 
     public void write(Path dir) throws IOException {
@@ -98,24 +101,25 @@ public record FidelityReport(EvalReport.RunInfo run, List<Row> rows) {
     public String tables() {
         StringBuilder b = new StringBuilder();
         b.append("## Mean over layers\n\n| length | attention | relative error | mass exact | mass exact + estimated "
-                + "| recall@100 | measurements |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
+                + "| recall@100 | recall@1 | measurements |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Row r : rows) {
             if (r.layer() < 0) {
-                b.append(String.format(Locale.ROOT, "| %d | %s | %.4f | %.4f | %.4f | %.4f | %d |%n", r.length(),
+                b.append(String.format(Locale.ROOT, "| %d | %s | %.4f | %.4f | %.4f | %.4f | %.4f | %d |%n", r.length(),
                         r.attention(), r.relativeError(), r.exactMass(), r.exactAndEstimatedMass(), r.recallAt100(),
-                        r.samples()));
+                        r.recallAt1(), r.samples()));
             }
         }
         TreeSet<Integer> lengths = new TreeSet<>();
         rows.forEach(r -> lengths.add(r.length()));
         for (int length : lengths) {
             b.append("\n## ").append(length).append(" tokens, per layer\n\n| attention | layer | relative error "
-                    + "(max) | mass exact | mass exact + estimated | recall@100 |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+                    + "(max) | mass exact | mass exact + estimated | recall@100 | recall@1 |\n"
+                    + "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
             for (Row r : rows) {
                 if (r.length() == length && r.layer() >= 0) {
-                    b.append(String.format(Locale.ROOT, "| %s | %d | %.4f (%.3f) | %.4f | %.4f | %.4f |%n",
+                    b.append(String.format(Locale.ROOT, "| %s | %d | %.4f (%.3f) | %.4f | %.4f | %.4f | %.4f |%n",
                             r.attention(), r.layer(), r.relativeError(), r.maxRelativeError(), r.exactMass(),
-                            r.exactAndEstimatedMass(), r.recallAt100()));
+                            r.exactAndEstimatedMass(), r.recallAt100(), r.recallAt1()));
                 }
             }
         }

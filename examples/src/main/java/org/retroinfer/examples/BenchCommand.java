@@ -30,6 +30,8 @@ final class BenchCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(
             Set.of("model", "context", "batch", "reps", "warmup", "gen", "prefill-chunk", "out"), CacheFlags.NAMES);
     private static final Set<String> FLAGS = Set.of("json");
+    /** The longest context a warm-up prefills. */
+    private static final int WARM_UP_CONTEXT = 16384;
     /** Tokens the warm-up decodes at least. */
     private static final int WARM_UP_TOKENS = 256;
 
@@ -101,9 +103,9 @@ final class BenchCommand implements Command {
                   --batch B          sequences decoded together (default 1)
                   --gen G            tokens decoded per sequence (default 32)
                   --reps R           repetitions (default 3)
-                  --warmup W         untimed runs before the first context (default 1): 2048 tokens (or
-                                     the first context, if shorter), at least 256 decoded; more of them
-                                     let the JIT finish compiling (RetroInfer's index build needs 2-3)
+                  --warmup W         untimed runs before the first context (default 1): its length (at
+                                     most 16K tokens), at least 256 tokens decoded; more of them let the
+                                     JIT finish compiling (RetroInfer's index build needs 2-3)
                   --prefill-chunk N  prompt tokens per prefill step (default 256)
                 """ + CacheFlags.HELP + """
                   --json             print the results as JSON instead of a table
@@ -132,12 +134,14 @@ final class BenchCommand implements Command {
                 }
             }
             Random random = new Random(1);
-            // A warm-up long enough for RetroInfer to build an index (4 + 64 + 1024 positions), decoding
-            // enough tokens for the JIT to compile the decode path (Vector API code runs orders of
-            // magnitude slower until C2 compiles it) before anything is timed.
+            // Warm-ups at the first context's length (at most 16K tokens, at least RetroInfer's
+            // 4 + 64 + 1024 positions for an index), decoding enough tokens for the JIT to compile the
+            // decode path (Vector API code runs orders of magnitude slower until C2 compiles it)
+            // before anything is timed: shorter warm-ups left the first timed index builds at 8K
+            // still running partly uncompiled kernels.
             for (int w = 0; w < warmups; w++) {
-                measure(model, cacheFlags, Math.min(2048, contexts.getFirst()), 1, Math.max(gen, WARM_UP_TOKENS), chunk,
-                        random);
+                measure(model, cacheFlags, Math.min(WARM_UP_CONTEXT, contexts.getFirst()), 1,
+                        Math.max(gen, WARM_UP_TOKENS), chunk, random);
             }
             List<Point> points = new ArrayList<>();
             for (int n : contexts) {

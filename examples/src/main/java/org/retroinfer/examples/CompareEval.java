@@ -174,7 +174,7 @@ final class CompareEval {
             write(report, outDir, plots);
             out.print(report.tables());
             err.println("eval: results in " + outDir.resolve("results.json") + ", " + outDir.resolve("results.md")
-                    + " and the plots beside them");
+                    + (plots ? " and the plots beside them" : "; draw the plots with retroinfer eval plot " + outDir));
         }
         return 0;
     }

@@ -189,11 +189,12 @@ final class FidelityCommand implements Command {
                 r.generatedTokens(), r.retrievalBudget(), r.estimationBudget(), r.kvType(), r.indexBuilds(),
                 r.indexUpdates());
         out.println("| layer | samples | relative error, mean | relative error, max | mass attended exactly "
-                + "| mass exact + estimated | recall@" + FidelityProbe.RECALL_AT + " |");
-        out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                + "| mass exact + estimated | recall@" + FidelityProbe.RECALL_AT + " | recall@1 |");
+        out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (FidelityProbe.LayerFidelity l : r.layers()) {
-            out.printf("| %d | %d | %.4f | %.4f | %.4f | %.4f | %.4f |%n", l.layer(), l.samples(), l.relativeError(),
-                    l.maxRelativeError(), l.exactMass(), l.exactAndEstimatedMass(), l.recallAt100());
+            out.printf("| %d | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |%n", l.layer(), l.samples(),
+                    l.relativeError(), l.maxRelativeError(), l.exactMass(), l.exactAndEstimatedMass(), l.recallAt100(),
+                    l.recallAt1());
         }
     }
 }

@@ -15,7 +15,9 @@ import java.util.List;
  *   <li>the attention mass covered: the exact softmax's share of the positions attended exactly
  *       (for RetroInfer the steady zone and the retrieved clusters), and of those plus the estimated
  *       ones (RetroInfer's estimation zone; the same as the first for caches that estimate nothing);</li>
- *   <li>the recall of the 100 highest-scoring positions: how many of them are attended exactly.</li>
+ *   <li>the recall of the 100 highest-scoring positions: how many of them are attended exactly;</li>
+ *   <li>the recall of the highest-scoring position: whether it is attended exactly (the position a
+ *       copying head points at, which retrieval tasks need every step).</li>
  * </ul>
  * Every figure is per query head and decode step, averaged per layer. The probe owns the cache it
  * wraps and closes it.
@@ -26,7 +28,7 @@ public final class FidelityProbe implements KvCache {
 
     /** The averages of one layer over its samples (query head × decode step). */
     public record LayerFidelity(int layer, long samples, double relativeError, double maxRelativeError,
-                                double exactMass, double exactAndEstimatedMass, double recallAt100) {}
+                                double exactMass, double exactAndEstimatedMass, double recallAt100, double recallAt1) {}
 
     private final SparseKvCache cache;
     private final double[][] sums;
@@ -36,7 +38,7 @@ public final class FidelityProbe implements KvCache {
     public FidelityProbe(SparseKvCache cache) {
         this.cache = cache;
         int layers = cache.shape().layers();
-        this.sums = new double[layers][4];
+        this.sums = new double[layers][5];
         this.maxError = new double[layers];
         this.samples = new long[layers];
     }
@@ -47,7 +49,7 @@ public final class FidelityProbe implements KvCache {
         for (int l = 0; l < sums.length; l++) {
             double n = Math.max(1, samples[l]);
             layers.add(new LayerFidelity(l, samples[l], sums[l][0] / n, maxError[l], sums[l][1] / n, sums[l][2] / n,
-                    sums[l][3] / n));
+                    sums[l][3] / n, sums[l][4] / n));
         }
         return layers;
     }
@@ -119,8 +121,12 @@ public final class FidelityProbe implements KvCache {
         byte[] zone = zones.zones();
         int base = h * total;
         double max = Double.NEGATIVE_INFINITY;
+        int top = 0;
         for (int t = 0; t < total; t++) {
-            max = Math.max(max, scores[base + t]);
+            if (scores[base + t] > max) {
+                max = scores[base + t];
+                top = t;
+            }
         }
         double sum = 0;
         double exactMass = 0;
@@ -155,6 +161,7 @@ public final class FidelityProbe implements KvCache {
         sums[layer][1] += exactMass / sum;
         sums[layer][2] += (exactMass + estimatedMass) / sum;
         sums[layer][3] += (double) recalled / k;
+        sums[layer][4] += zone[top] == DecodeZones.EXACT ? 1 : 0;
         maxError[layer] = Math.max(maxError[layer], relative);
         samples[layer]++;
     }

@@ -72,6 +72,7 @@ class FidelityProbeTest {
             assertEquals(1.0, layer.exactMass(), 1e-6);
             assertEquals(1.0, layer.exactAndEstimatedMass(), 1e-6);
             assertEquals(1.0, layer.recallAt100(), 1e-12);
+            assertEquals(1.0, layer.recallAt1(), 1e-12);
         }
     }
 
