@@ -6,6 +6,8 @@
 #                                              most of it dense prefill of the 64K prompts)
 #   CONTEXTS=8k,16k GEN=32 REPS=1 benchmarks/retro-cpu.sh   a quicker, smaller table
 #   WARMUP=3                                   untimed warm-up runs before the first context
+#   SHAPE=llama3-8b-layer                      one layer of Llama 3 8B's shape instead of the attention-bound
+#                                              benchmark model (RetroBenchModel says why each)
 #   REPORT=docs/benchmarks/x.md                writes the table elsewhere (e.g. a subset of contexts)
 #   RETROINFER_JAVA_HOME                       a JDK 25+ to use (else JAVA_HOME if 25+, else /usr/lib/jvm)
 #   RETROINFER_JAVA_OPTS                       JVM options for the bench runs (default -Xmx8g)
@@ -38,8 +40,15 @@ echo "retro-cpu.sh: building the benchmark tools with Maven..." >&2
 mvn -B -q -ntp -Pbench -pl benchmarks -am -DskipTests package
 jar=benchmarks/target/benchmarks.jar
 flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
-model=benchmarks/target/retro-bench-model
-"$jdk/bin/java" "${flags[@]}" -cp "$jar" org.retroinfer.benchmarks.RetroBenchModel "$model"
+shape=${SHAPE:-attention}
+case $shape in
+  attention) model=benchmarks/target/retro-bench-model
+    description="random Llama-style (RetroBenchModel): 1 layer, hidden 512, 8 query heads, 2 KV heads, head dim 128, BF16 weights" ;;
+  llama3-8b-layer) model=benchmarks/target/retro-bench-model-llama3-8b-layer
+    description="random, one layer of Llama 3 8B's shape (RetroBenchModel llama3-8b-layer): hidden 4096, MLP 14336, 32 query heads, 8 KV heads, head dim 128, BF16 weights" ;;
+  *) echo "retro-cpu.sh: SHAPE must be attention or llama3-8b-layer, got '$shape'" >&2; exit 2 ;;
+esac
+"$jdk/bin/java" "${flags[@]}" -cp "$jar" org.retroinfer.benchmarks.RetroBenchModel "$model" "$shape"
 
 out=benchmarks/target
 full=(./retroinfer bench --model "$model" --context "$contexts" --gen "$gen" --reps "$reps" --warmup "$warmup" --attention full)
@@ -51,6 +60,6 @@ machine=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 "$jdk/bin/java" "${flags[@]}" -cp "$jar" org.retroinfer.benchmarks.RetroBenchReport \
   "$out/retro-cpu-full.json" "$out/retro-cpu-retro.json" "${REPORT:-docs/benchmarks/retro-cpu.md}" \
   "machine=${machine:-unknown CPU}" "cores=$(nproc)" "date=$(date -u +%Y-%m-%dT%H:%MZ)" \
-  "model=random Llama-style (RetroBenchModel): 1 layer, hidden 512, 8 query heads, 2 KV heads, head dim 128, BF16 weights" \
+  "model=$description" \
   "full=RETROINFER_JAVA_OPTS=$RETROINFER_JAVA_OPTS ${full[*]}" "retro=RETROINFER_JAVA_OPTS=$RETROINFER_JAVA_OPTS ${retro[*]}" \
-  "script=benchmarks/retro-cpu.sh (CONTEXTS=$contexts GEN=$gen REPS=$reps WARMUP=$warmup${REPORT:+ REPORT=$REPORT})"
+  "script=benchmarks/retro-cpu.sh (CONTEXTS=$contexts GEN=$gen REPS=$reps WARMUP=$warmup SHAPE=$shape${REPORT:+ REPORT=$REPORT})"

@@ -193,7 +193,7 @@ final class CacheFlags {
     }
 
     String attention() {
-        return mode.name();
+        return mode.family();
     }
 
     DType kvType() {

@@ -82,14 +82,14 @@ final class NeedleDemo {
         }
         List<Run> runs = new ArrayList<>();
         for (AttentionMode mode : s.modes()) {
-            ProgressBar bar = ProgressBar.on(err, "prefill (" + mode.name() + ")", "tokens");
+            ProgressBar bar = ProgressBar.on(err, "prefill (" + mode.family() + ")", "tokens");
             GenerationResult result = generate(model, mode, prompt, Math.max(s.decodeTokens(), sample.answerLength() + 1),
                     s.prefillChunk(), bar);
             int[] generated = result.completions().getFirst().tokens();
             int[] answer = upToTheFirstStop(generated, scorer.stopTokens());
             Score score = scorer.score(sample, answer);
             GenerationStats stats = result.stats();
-            runs.add(new Run(mode.name(), CacheFlags.describe(mode), score.prediction(), score.exact(), prompt.length,
+            runs.add(new Run(mode.family(), CacheFlags.describe(mode), score.prediction(), score.exact(), prompt.length,
                     stats.prefillTokensPerSecond(), stats.prefillNanos() / 1e9, stats.decodeTokens(),
                     stats.decodeTokensPerSecond(), stats.decodeNanos() / 1e9));
         }

@@ -175,7 +175,8 @@ class BadInputTest {
     void evalMistakesNameTheSuiteFlagOrFileAtFault() throws IOException {
         String m = model.toString();
         assertRefused(CliHarness.run("eval", "--model", m), "eval:", "name a suite first", "heldout");
-        assertRefused(CliHarness.run("eval", "ruler", "--model", m), "eval:", "unknown suite 'ruler'");
+        assertRefused(CliHarness.run("eval", "rulers", "--model", m), "eval:", "unknown suite 'rulers'", "ruler");
+        assertRefused(CliHarness.run("eval", "ruler", "--model", m), "eval ruler:", "--lengths is required");
         assertRefused(CliHarness.run("eval", "heldout", "--model", m), "eval:", "no held-out set at",
                 "heldout.jsonl.gz", "--file");
         Path corrupt = dir.resolve("corrupt.jsonl");
