@@ -78,29 +78,40 @@ public sealed interface AttentionMode {
     }
 
     /**
-     * The StreamingLLM baseline: sinks and the most recent positions only, as many positions as
-     * RetroInfer attends exactly at the same retrieval budget.
+     * A sparse baseline: as many positions attended exactly as RetroInfer attends at the
+     * configuration it matches, whose budget names it and whose storage it uses.
      */
-    record StreamingLlm(StreamingLlmConfig config) implements AttentionMode {
+    sealed interface Baseline extends AttentionMode permits StreamingLlm, Quest {
+        /** The RetroInfer configuration whose exact-attention budget the baseline matches. */
+        RetroConfig matched();
+
+        @Override
+        default String name() {
+            return matched().retrievalBudget() == RetroConfig.defaults().retrievalBudget()
+                    ? family() : family() + " " + percent(matched().retrievalBudget());
+        }
+
+        @Override
+        default Double retrievalBudget() {
+            return matched().retrievalBudget();
+        }
+
+        @Override
+        default DType kvType() {
+            return matched().storage();
+        }
+    }
+
+    /** The StreamingLLM baseline: sinks and the most recent positions only. */
+    record StreamingLlm(StreamingLlmConfig config) implements Baseline {
         @Override
         public String family() {
             return "streaming";
         }
 
         @Override
-        public String name() {
-            return config.matched().retrievalBudget() == RetroConfig.defaults().retrievalBudget()
-                    ? "streaming" : "streaming " + percent(config.matched().retrievalBudget());
-        }
-
-        @Override
-        public Double retrievalBudget() {
-            return config.matched().retrievalBudget();
-        }
-
-        @Override
-        public DType kvType() {
-            return config.matched().storage();
+        public RetroConfig matched() {
+            return config.matched();
         }
 
         @Override
@@ -109,30 +120,16 @@ public sealed interface AttentionMode {
         }
     }
 
-    /**
-     * The Quest baseline: the steady zone and the 16-token pages of largest key-bound score, as
-     * many positions as RetroInfer attends exactly at the same retrieval budget.
-     */
-    record Quest(QuestConfig config) implements AttentionMode {
+    /** The Quest baseline: the steady zone and the 16-token pages of largest key-bound score. */
+    record Quest(QuestConfig config) implements Baseline {
         @Override
         public String family() {
             return "quest";
         }
 
         @Override
-        public String name() {
-            return config.matched().retrievalBudget() == RetroConfig.defaults().retrievalBudget()
-                    ? "quest" : "quest " + percent(config.matched().retrievalBudget());
-        }
-
-        @Override
-        public Double retrievalBudget() {
-            return config.matched().retrievalBudget();
-        }
-
-        @Override
-        public DType kvType() {
-            return config.matched().storage();
+        public RetroConfig matched() {
+            return config.matched();
         }
 
         @Override

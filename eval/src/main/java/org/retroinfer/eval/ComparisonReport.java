@@ -3,10 +3,8 @@ package org.retroinfer.eval;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -156,19 +154,13 @@ public record ComparisonReport(EvalReport.RunInfo run, List<ModeInfo> modes, boo
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        replace(dir.resolve("results.json"), mapper.writeValueAsString(this) + "\n");
-        replace(dir.resolve("results.md"), markdown());
+        EvalReport.replace(dir.resolve("results.json"), mapper.writeValueAsString(this) + "\n");
+        EvalReport.replace(dir.resolve("results.md"), markdown());
     }
 
     /** Reads a report that {@link #write} wrote, e.g. to draw its plots again. */
     public static ComparisonReport read(Path file) throws IOException {
         return new ObjectMapper().readValue(file.toFile(), ComparisonReport.class);
-    }
-
-    private static void replace(Path file, String text) throws IOException {
-        Path partial = file.resolveSibling(file.getFileName() + ".partial");
-        Files.writeString(partial, text, StandardCharsets.UTF_8);
-        Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     public List<Integer> lengths() {
@@ -181,17 +173,7 @@ public record ComparisonReport(EvalReport.RunInfo run, List<ModeInfo> modes, boo
     public String markdown() {
         StringBuilder b = new StringBuilder();
         b.append("# Evaluation: ").append(run.suite()).append(", ").append(run.model()).append("\n\n");
-        b.append("| | |\n| --- | --- |\n");
-        b.append("| model | ").append(run.model()).append(" |\n");
-        b.append("| samples | ").append(run.file()).append(" |\n");
-        b.append("| command | `").append(run.command()).append("` |\n");
-        b.append("| date | ").append(run.date()).append(complete ? "" : " (incomplete: the run was still going)")
-                .append(" |\n");
-        b.append("| machine | ").append(run.cpu()).append("; ").append(run.threads()).append(" compute threads; ")
-                .append(run.vectorSpecies()).append(" |\n");
-        b.append("| attention | ").append(String.join("; ", modes.stream().map(ModeInfo::description).toList()))
-                .append(" |\n");
-        b.append("| method | ").append(run.method()).append(" |\n\n");
+        b.append(run.table(complete, modes.stream().map(ModeInfo::description).toList()));
         b.append(tables());
         return b.toString();
     }

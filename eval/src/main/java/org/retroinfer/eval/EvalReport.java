@@ -40,6 +40,18 @@ public record EvalReport(RunInfo run, boolean complete, List<Summary> summary, L
         public RunInfo {
             modes = List.copyOf(modes);
         }
+
+        /** The Markdown table of what ran, where and how, that heads every report. */
+        String table(boolean complete, List<String> modeDescriptions) {
+            return "| | |\n| --- | --- |\n"
+                    + "| model | " + model + " |\n"
+                    + "| samples | " + file + " |\n"
+                    + "| command | `" + command + "` |\n"
+                    + "| date | " + date + (complete ? "" : " (incomplete: the run was still going)") + " |\n"
+                    + "| machine | " + cpu + "; " + threads + " compute threads; " + vectorSpecies + " |\n"
+                    + "| attention | " + String.join("; ", modeDescriptions) + " |\n"
+                    + "| method | " + method + " |\n\n";
+        }
     }
 
     /** One task's scores at one length under one attention mode. */
@@ -112,7 +124,8 @@ public record EvalReport(RunInfo run, boolean complete, List<Summary> summary, L
         replace(dir.resolve("results.md"), markdown());
     }
 
-    private static void replace(Path file, String text) throws IOException {
+    /** Writes {@code text} to {@code file} through a sibling file and a move, so readers never see half of it. */
+    static void replace(Path file, String text) throws IOException {
         Path partial = file.resolveSibling(file.getFileName() + ".partial");
         Files.writeString(partial, text, StandardCharsets.UTF_8);
         Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -122,16 +135,7 @@ public record EvalReport(RunInfo run, boolean complete, List<Summary> summary, L
     public String markdown() {
         StringBuilder b = new StringBuilder();
         b.append("# Evaluation: ").append(run.suite()).append(", ").append(run.model()).append("\n\n");
-        b.append("| | |\n| --- | --- |\n");
-        b.append("| model | ").append(run.model()).append(" |\n");
-        b.append("| samples | ").append(run.file()).append(" |\n");
-        b.append("| command | `").append(run.command()).append("` |\n");
-        b.append("| date | ").append(run.date()).append(complete ? "" : " (incomplete: the run was still going)")
-                .append(" |\n");
-        b.append("| machine | ").append(run.cpu()).append("; ").append(run.threads()).append(" compute threads; ")
-                .append(run.vectorSpecies()).append(" |\n");
-        b.append("| attention | ").append(String.join("; ", run.modes())).append(" |\n");
-        b.append("| method | ").append(run.method()).append(" |\n\n");
+        b.append(run.table(complete, run.modes()));
         b.append(tables());
         return b.toString();
     }

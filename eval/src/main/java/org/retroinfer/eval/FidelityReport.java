@@ -3,7 +3,6 @@ package org.retroinfer.eval;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -78,21 +77,15 @@ public record FidelityReport(EvalReport.RunInfo run, List<Row> rows) {
 
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("results.json"),
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(this) + "\n",
-                StandardCharsets.UTF_8);
-        Files.writeString(dir.resolve("results.md"), markdown(), StandardCharsets.UTF_8);
+        EvalReport.replace(dir.resolve("results.json"),
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(this) + "\n");
+        EvalReport.replace(dir.resolve("results.md"), markdown());
     }
 
     public String markdown() {
         StringBuilder b = new StringBuilder();
-        b.append("# Attention fidelity: ").append(run.model()).append("\n\n| | |\n| --- | --- |\n");
-        b.append("| samples | ").append(run.file()).append(" |\n");
-        b.append("| command | `").append(run.command()).append("` |\n");
-        b.append("| date | ").append(run.date()).append(" |\n");
-        b.append("| machine | ").append(run.cpu()).append("; ").append(run.threads()).append(" compute threads |\n");
-        b.append("| attention | ").append(String.join("; ", run.modes())).append(" |\n");
-        b.append("| method | ").append(run.method()).append(" |\n\n");
+        b.append("# Attention fidelity: ").append(run.model()).append("\n\n");
+        b.append(run.table(true, run.modes()));
         b.append(tables());
         return b.toString();
     }

@@ -317,9 +317,4 @@ final class CompareEval {
         }
         return depths;
     }
-
-    static String commandLine(String[] args) {
-        return "retroinfer eval " + String.join(" ", Arrays.stream(args).map(a -> a.contains(" ") ? "'" + a + "'" : a)
-                .toList());
-    }
 }
