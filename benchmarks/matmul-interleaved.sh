@@ -10,12 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=tools/find-jdk.sh
 source "$root/tools/find-jdk.sh"
-jdk=$(find_jdk)
-if [[ -z $jdk ]]; then
-  echo "matmul-interleaved.sh: no JDK 25 or newer found in RETROINFER_JAVA_HOME, JAVA_HOME or /usr/lib/jvm; install one or set RETROINFER_JAVA_HOME" >&2
-  exit 2
-fi
-command -v mvn >/dev/null || { echo "matmul-interleaved.sh: Maven (mvn) is needed to build the benchmarks" >&2; exit 2; }
+require_build_tools matmul-interleaved.sh
 echo "matmul-interleaved.sh: building the benchmarks with Maven..." >&2
 mvn -B -q -ntp -Pbench -pl benchmarks -am -DskipTests package
 machine=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)

@@ -29,12 +29,7 @@ export RETROINFER_JAVA_OPTS=${RETROINFER_JAVA_OPTS:--Xmx8g}
 # shellcheck source=tools/find-jdk.sh
 source "$root/tools/find-jdk.sh"
 
-jdk=$(find_jdk)
-if [[ -z $jdk ]]; then
-  echo "retro-cpu.sh: no JDK 25 or newer found in RETROINFER_JAVA_HOME, JAVA_HOME or /usr/lib/jvm; install one or set RETROINFER_JAVA_HOME" >&2
-  exit 2
-fi
-command -v mvn >/dev/null || { echo "retro-cpu.sh: Maven (mvn) is needed to build the benchmark tools" >&2; exit 2; }
+require_build_tools retro-cpu.sh
 
 echo "retro-cpu.sh: building the benchmark tools with Maven..." >&2
 mvn -B -q -ntp -Pbench -pl benchmarks -am -DskipTests package

@@ -16,12 +16,7 @@ cd "$root"
 # shellcheck source=tools/find-jdk.sh
 source "$root/tools/find-jdk.sh"
 
-jdk=$(find_jdk)
-if [[ -z $jdk ]]; then
-  echo "run.sh: no JDK 25 or newer found in RETROINFER_JAVA_HOME, JAVA_HOME or /usr/lib/jvm; install one or set RETROINFER_JAVA_HOME" >&2
-  exit 2
-fi
-command -v mvn >/dev/null || { echo "run.sh: Maven (mvn) is needed to build the benchmarks" >&2; exit 2; }
+require_build_tools run.sh
 
 echo "run.sh: building the benchmarks with Maven..." >&2
 mvn -B -q -ntp -Pbench -pl benchmarks -am -DskipTests package
