@@ -7,10 +7,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-/** CUDA's PTX assembler, when installed: the check that generated PTX is valid for a target. */
-final class Ptxas {
+/**
+ * CUDA's PTX assembler, when installed: the check that generated PTX is valid for a target. Public so that
+ * modules with their own kernels (kernels) run the same check as accel's AllKernelsAssembleTest.
+ */
+public final class Ptxas {
     /** The assembler's verdict: exit status and its log (with -v: registers, shared memory, spills). */
-    record Result(int exitCode, String log) {}
+    public record Result(int exitCode, String log) {}
 
     private static final Path EXECUTABLE = find();
 
@@ -23,16 +26,16 @@ final class Ptxas {
         return candidates.filter(Files::isExecutable).findFirst().orElse(null);
     }
 
-    static boolean available() {
+    public static boolean available() {
         return EXECUTABLE != null;
     }
 
     /** Why tests that need ptxas are skipped. */
-    static String missingMessage() {
+    public static String missingMessage() {
         return "ptxas is not on the PATH (nor in /usr/local/cuda/bin): PTX assembly checks skipped; install the CUDA toolkit to run them";
     }
 
-    static Result assemble(String ptx, Target target) {
+    public static Result assemble(String ptx, Target target) {
         try {
             Path dir = Files.createTempDirectory("ptxas");
             Path in = dir.resolve("kernel.ptx");

@@ -1,0 +1,175 @@
+package org.retroinfer.kernels.gpu;
+
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.Random;
+import org.retroinfer.accel.cuda.CudaEvent;
+import org.retroinfer.accel.cuda.CudaStream;
+import org.retroinfer.accel.cuda.DeviceBuffer;
+import org.retroinfer.accel.cuda.Gpu;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KernelMethod;
+
+/**
+ * Runs {@link SplitKvDecode} on a real GPU: first against its float64 twin on random inputs (poisoned
+ * outputs, NaN past each sequence's end), then timed at Llama 3 8B's decode shape (8 KV heads, groups of
+ * 4, d = 128, BF16) next to a device-to-device copy of the same bytes. Exits 1 if the check fails.
+ *
+ * <p>{@code java org.retroinfer.kernels.gpu.DecodeAttentionGpuCheck [BATCH CONTEXT SPLITS]...} (default
+ * {@code 4 32768 16}).
+ */
+public final class DecodeAttentionGpuCheck {
+    /** GPU exp/log are {@code ex2/lg2.approx}, a few ulp; a wrong split or weight errs by 1e-2 or more. */
+    private static final double TOLERANCE = 1e-4;
+    private static final float SCALE = (float) (1 / Math.sqrt(HEAD_DIM));
+    private static final KernelMethod PARTIALS = KernelMethod.of(SplitKvDecode.class, "partialsBf16");
+    private static final KernelMethod MERGE = KernelMethod.of(SplitKvDecode.class, "merge");
+
+    private DecodeAttentionGpuCheck() {}
+
+    public static void main(String[] args) {
+        long seed = System.nanoTime();
+        try (Gpu gpu = Gpu.open()) {
+            System.out.println("device: " + gpu.info() + ", seed " + seed);
+            boolean ok = check(gpu, new Random(seed), new DecodeAttentionShape(3, 8, 4, 1100, 9), new int[] {1100, 517, 3})
+                    & check(gpu, new Random(seed + 1), new DecodeAttentionShape(2, 2, 8, 300, 5), new int[] {300, 77})
+                    & check(gpu, new Random(seed + 2), new DecodeAttentionShape(1, 4, 1, 200, 3), new int[] {129});
+            String[] shapes = args.length > 0 ? args : new String[] {"4", "32768", "16"};
+            for (int i = 0; i + 2 < shapes.length; i += 3) {
+                time(gpu, Integer.parseInt(shapes[i]), Integer.parseInt(shapes[i + 1]), Integer.parseInt(shapes[i + 2]));
+            }
+            System.out.println(ok ? "ALL OK" : "FAILED");
+            System.exit(ok ? 0 : 1);
+        }
+    }
+
+    private static boolean check(Gpu gpu, Random random, DecodeAttentionShape shape, int[] lengths) {
+        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape)) {
+            F32Array q = F32Array.allocate(arena, shape.queryElements());
+            BF16Array k = BF16Array.allocate(arena, shape.kvElements());
+            BF16Array v = BF16Array.allocate(arena, shape.kvElements());
+            for (long i = 0; i < shape.queryElements(); i++) q.set(i, (float) random.nextGaussian());
+            for (int s = 0; s < shape.batch(); s++) {
+                for (int h = 0; h < shape.kvHeads(); h++) {
+                    for (long t = 0; t < shape.capacity(); t++) {
+                        for (int d = 0; d < HEAD_DIM; d++) {
+                            long at = shape.kvOffset(s, h, t) + d;
+                            k.set(at, t < lengths[s] ? (float) random.nextGaussian() : Float.NaN);
+                            v.set(at, t < lengths[s] ? (float) random.nextGaussian() : Float.NaN);
+                        }
+                    }
+                }
+            }
+            I32Array lengthArray = I32Array.of(arena, lengths);
+            CudaStream stream = gpu.defaultStream();
+            gpu.copy(q, b.q, stream);
+            gpu.copy(k, b.k, stream);
+            gpu.copy(v, b.v, stream);
+            gpu.copy(lengthArray, b.lengths, stream);
+            for (F32Array output : new F32Array[] {b.partialOut, b.partialLse, b.out, b.outLse}) {
+                gpu.fill(output, (byte) 0xFF, stream); // NaN
+            }
+            b.launch(gpu, stream);
+            F32Array out = F32Array.allocate(arena, shape.queryElements());
+            F32Array outLse = F32Array.allocate(arena, (long) shape.batch() * shape.queryHeads());
+            gpu.copy(b.out, out, stream);
+            gpu.copy(b.outLse, outLse, stream);
+            stream.synchronize();
+            SplitKvDecodeTwin.Output twin = SplitKvDecodeTwin.merge(shape, SplitKvDecodeTwin.partials(shape, q, k, v, lengthArray, SCALE));
+            double worst = Math.max(worst(out, twin.out()), worst(outLse, twin.lse()));
+            boolean ok = worst <= TOLERANCE;
+            System.out.printf("check %s lengths %s: worst error %.2e (tolerance %.0e) %s%n", shape, Arrays.toString(lengths), worst,
+                    TOLERANCE, ok ? "OK" : "FAILED");
+            return ok;
+        }
+    }
+
+    /** NaN counts as an infinite error. */
+    private static double worst(F32Array actual, double[] expected) {
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double error = Math.abs(actual.get(i) - expected[i]);
+            worst = Double.isNaN(error) ? Double.POSITIVE_INFINITY : Math.max(worst, error);
+        }
+        return worst;
+    }
+
+    /** Median GPU time of both kernels at Llama 3 8B's shape, as GB/s of K/V read, beside a device copy. */
+    private static void time(Gpu gpu, int batch, int context, int splits) {
+        DecodeAttentionShape shape = new DecodeAttentionShape(batch, 8, 4, context, splits);
+        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape); DeviceBuffer copy = gpu.allocate(2 * shape.kvElements())) {
+            CudaStream stream = gpu.defaultStream();
+            gpu.fill(b.q, (byte) 0x3C, stream);
+            gpu.fill(b.k, (byte) 0x3C, stream); // BF16 0x3C3C ≈ 0.0115: finite, so timing runs the real path
+            gpu.fill(b.v, (byte) 0x3C, stream);
+            int[] lengths = new int[batch];
+            Arrays.fill(lengths, context);
+            gpu.copy(I32Array.of(arena, lengths), b.lengths, stream);
+            double attention = medianMillis(gpu, stream, () -> b.launch(gpu, stream));
+            double copyMs = medianMillis(gpu, stream, () -> gpu.copy(b.k, copy.asBF16(), stream));
+            double kvBytes = 2.0 * 2 * shape.kvElements();
+            System.out.printf("time batch %d context %d splits %d: attention %.3f ms = %.0f GB/s of K/V; D2D copy of the same bytes"
+                    + " %.3f ms = %.0f GB/s; attention at %.1f%% of the copy%n", batch, context, splits, attention,
+                    kvBytes / attention / 1e6, 2 * copyMs, kvBytes / (2 * copyMs) / 1e6, 100 * 2 * copyMs / attention);
+        }
+    }
+
+    /** Median of 20 back-to-back runs between events, after 3 warm-ups and one untimed run (as accel's GpuTimer). */
+    private static double medianMillis(Gpu gpu, CudaStream stream, Runnable work) {
+        int reps = 20;
+        for (int i = 0; i < 3; i++) work.run();
+        CudaEvent[] marks = new CudaEvent[reps + 1];
+        for (int i = 0; i <= reps; i++) marks[i] = gpu.createEvent();
+        work.run();
+        marks[0].record(stream);
+        for (int i = 0; i < reps; i++) {
+            work.run();
+            marks[i + 1].record(stream);
+        }
+        double[] times = new double[reps];
+        for (int i = 0; i < reps; i++) times[i] = marks[i + 1].millisSince(marks[i]);
+        for (CudaEvent e : marks) e.close();
+        Arrays.sort(times);
+        return (times[reps / 2 - 1] + times[reps / 2]) / 2;
+    }
+
+    /** The device buffers of one shape. */
+    private static final class Buffers implements AutoCloseable {
+        final DecodeAttentionShape shape;
+        final F32Array q, partialOut, partialLse, out, outLse;
+        final BF16Array k, v;
+        final I32Array lengths;
+        private final DeviceBuffer[] owned;
+
+        Buffers(Gpu gpu, DecodeAttentionShape shape) {
+            this.shape = shape;
+            owned = new DeviceBuffer[] {gpu.allocate(4 * shape.queryElements()), gpu.allocate(2 * shape.kvElements()),
+                    gpu.allocate(2 * shape.kvElements()), gpu.allocate(4L * shape.batch()), gpu.allocate(4 * shape.partialRows() * HEAD_DIM),
+                    gpu.allocate(4 * shape.partialRows()), gpu.allocate(4 * shape.queryElements()),
+                    gpu.allocate(4L * shape.batch() * shape.queryHeads())};
+            q = owned[0].asF32();
+            k = owned[1].asBF16();
+            v = owned[2].asBF16();
+            lengths = owned[3].asI32();
+            partialOut = owned[4].asF32();
+            partialLse = owned[5].asF32();
+            out = owned[6].asF32();
+            outLse = owned[7].asF32();
+        }
+
+        void launch(Gpu gpu, CudaStream stream) {
+            gpu.launch(PARTIALS, shape.partialsGrid(), stream, q, k, v, lengths, partialOut, partialLse, shape.kvHeads(),
+                    shape.capacity(), shape.splits(), SCALE, shape.groupSize());
+            gpu.launch(MERGE, shape.mergeGrid(), stream, partialOut, partialLse, out, outLse, shape.splits(), shape.groupSize());
+        }
+
+        @Override
+        public void close() {
+            for (DeviceBuffer b : owned) b.close();
+        }
+    }
+}

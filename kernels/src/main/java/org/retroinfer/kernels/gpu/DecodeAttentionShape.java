@@ -1,0 +1,83 @@
+package org.retroinfer.kernels.gpu;
+
+import org.retroinfer.accel.kernel.Grid;
+
+/**
+ * The shape of one split-KV decode attention launch, and the memory layout its two kernels share.
+ *
+ * <p>Layout (every offset is a {@code long}, in elements):
+ * <ul>
+ *   <li>queries {@code q}: F32 {@code [batch][kvHeads·groupSize][HEAD_DIM]}; query head {@code h} belongs to
+ *       KV head {@code h / groupSize} (Llama's grouping), so the group of one KV head is contiguous;</li>
+ *   <li>keys and values: 16-bit {@code [batch][kvHeads][capacity][HEAD_DIM]}, one contiguous slot of
+ *       {@code capacity} tokens per (sequence, KV head); sequence {@code s} uses its first {@code lengths[s]}
+ *       tokens and nothing past them is read;</li>
+ *   <li>partials: F32 {@code [batch][kvHeads][splits][groupSize][HEAD_DIM]} normalised outputs and
+ *       {@code [batch][kvHeads][splits][groupSize]} log-sum-exps (natural log of the scaled scores);</li>
+ *   <li>outputs: F32 {@code [batch][kvHeads·groupSize][HEAD_DIM]} and {@code [batch][kvHeads·groupSize]} lse.</li>
+ * </ul>
+ *
+ * @param batch     sequences, one decode query row each
+ * @param kvHeads   KV heads per sequence
+ * @param groupSize query heads per KV head (GQA); one block handles all of them, so each K/V element is
+ *                  read from memory once per block. At most {@link #MAX_GROUP}: the block's 128 threads
+ *                  hold one group member's 8-dimension slice each in the P·V step
+ * @param capacity  token slots per (sequence, KV head)
+ * @param splits    blocks the KV sequence of one (sequence, KV head) is cut into
+ */
+public record DecodeAttentionShape(int batch, int kvHeads, int groupSize, long capacity, int splits) {
+    /** Head dimension the kernels are written for (Llama 3, Mistral, Qwen2/3 at 7-8B). */
+    public static final int HEAD_DIM = 128;
+    /** Largest GQA group one block handles (Llama 3 70B's 64 query / 8 KV heads). */
+    public static final int MAX_GROUP = 8;
+    /** Threads of a partials block: 16 eight-dimension slices × {@link #MAX_GROUP} rows. */
+    public static final int PARTIAL_THREADS = 128;
+    /** Threads of a merge block: one warp, each lane owning four of the {@link #HEAD_DIM} dimensions. */
+    public static final int MERGE_THREADS = 32;
+
+    public DecodeAttentionShape {
+        if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        if (kvHeads < 1) throw new IllegalArgumentException("kvHeads must be at least 1, got " + kvHeads);
+        if (groupSize < 1 || groupSize > MAX_GROUP)
+            throw new IllegalArgumentException("groupSize must be in [1, " + MAX_GROUP + "], got " + groupSize);
+        if (capacity < 1) throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
+        if (splits < 1) throw new IllegalArgumentException("splits must be at least 1, got " + splits);
+        if ((long) batch * kvHeads * Math.max(splits, groupSize) > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("batch × kvHeads × max(splits, groupSize) must fit a grid of 2^31-1 blocks, got "
+                    + (long) batch * kvHeads * Math.max(splits, groupSize));
+    }
+
+    public int queryHeads() {
+        return kvHeads * groupSize;
+    }
+
+    /** Elements of {@code q} and of the merged output. */
+    public long queryElements() {
+        return (long) batch * queryHeads() * HEAD_DIM;
+    }
+
+    /** Elements of the K cache (and of the V cache). */
+    public long kvElements() {
+        return (long) batch * kvHeads * capacity * HEAD_DIM;
+    }
+
+    /** Offset of token {@code token} of (sequence, KV head) in the K and V caches. */
+    public long kvOffset(int sequence, int kvHead, long token) {
+        return (((long) sequence * kvHeads + kvHead) * capacity + token) * HEAD_DIM;
+    }
+
+    /** Number of partial rows: one per (sequence, KV head, split, group member). */
+    public long partialRows() {
+        return (long) batch * kvHeads * splits * groupSize;
+    }
+
+    /** The first kernel's grid: one block per (sequence, KV head, split). */
+    public Grid partialsGrid() {
+        return Grid.of(batch * kvHeads * splits, PARTIAL_THREADS);
+    }
+
+    /** The merge kernel's grid: one warp per (sequence, query head). */
+    public Grid mergeGrid() {
+        return Grid.of(batch * queryHeads(), MERGE_THREADS);
+    }
+}

@@ -1,0 +1,304 @@
+package org.retroinfer.kernels.gpu;
+
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.MAX_GROUP;
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.PARTIAL_THREADS;
+
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.Constant;
+import org.retroinfer.accel.kernel.F16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Float4;
+import org.retroinfer.accel.kernel.Float8;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KMath;
+import org.retroinfer.accel.kernel.Kernel;
+import org.retroinfer.accel.kernel.KernelContext;
+
+/**
+ * Split-KV ("flash-decoding") attention for one decode query row per sequence, in two kernels:
+ * {@code partials*} cuts each (sequence, KV head)'s tokens into {@code splits} chunks, one block per chunk,
+ * and writes per chunk and query head the normalised output {@code o_s} and {@code lse_s = m + log Σ e^(y−m)};
+ * {@link #merge} combines the chunks by the spec's rule (retroinfer-spec.md §2.4):
+ * {@code lse = log Σ_s e^(lse_s)}, {@code o = Σ_s e^(lse_s − lse) · o_s}. There is no barrier across blocks,
+ * hence two launches. Layout and grids: {@link DecodeAttentionShape}.
+ *
+ * <p>A partials block holds the whole GQA group of its KV head, so each K/V element is read from memory
+ * once per block. It walks its chunk in tiles of {@link #TILE} tokens: stage the tile's K and V in shared
+ * memory as F32 (16-byte loads, converted once), score every (query head, token) pair, update each head's
+ * running max and sum (online softmax, one warp per head), then accumulate P·V with each thread owning an
+ * eight-dimension slice of one head. Math is F32; chunks are whole tiles, so only a sequence's last tile is
+ * partial.
+ */
+public final class SplitKvDecode {
+    /** Tokens per tile: one per lane in the per-head softmax step. */
+    public static final int TILE = 32;
+    /** Eight-dimension slices of a head vector: the P·V step's threads per query head. */
+    private static final int SLICES = HEAD_DIM / 8;
+    /**
+     * Row stride of the staged keys. Scoring has lane {@code t} read key {@code t}'s dimension {@code j};
+     * with a stride of 128 floats all 32 lanes would hit one shared-memory bank, 129 spreads them over 32.
+     */
+    private static final int KEY_STRIDE = HEAD_DIM + 1;
+    private static final int WARPS = PARTIAL_THREADS / KernelContext.WARP_SIZE;
+    /** Offsets of the per-head running max, running sum and last rescale factor in the stats array. */
+    private static final int MAX = 0, SUM = MAX_GROUP, RESCALE = 2 * MAX_GROUP;
+
+    private SplitKvDecode() {}
+
+    /**
+     * Tokens per split for a sequence of {@code length} tokens: {@code length / splits} rounded up to whole
+     * tiles. Split {@code s} covers {@code [s·n, min(length, (s+1)·n))}; trailing splits may be empty.
+     */
+    public static int tokensPerSplit(int length, int splits) {
+        int perSplit = (length + splits - 1) / splits;
+        return (perSplit + TILE - 1) / TILE * TILE;
+    }
+
+    /** The partials of BF16 K/V; see the class comment. Launch on {@link DecodeAttentionShape#partialsGrid()}. */
+    @Kernel
+    public static void partialsBf16(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, I32Array lengths,
+            F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+            @Constant int group) {
+        float[] queries = ctx.allocateFloatLocalArray(group * HEAD_DIM);
+        float[] keys = ctx.allocateFloatLocalArray(TILE * KEY_STRIDE);
+        float[] values = ctx.allocateFloatLocalArray(TILE * HEAD_DIM);
+        float[] scores = ctx.allocateFloatLocalArray(group * TILE);
+        float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
+        int pair = ctx.groupIdx / splits; // sequence · kvHeads + KV head
+        int split = ctx.groupIdx - pair * splits;
+        int length = lengths.get(pair / kvHeads);
+        int perSplit = tokensPerSplit(length, splits);
+        int end = Math.min(length, (split + 1) * perSplit);
+        long slot = (long) pair * capacity * HEAD_DIM;
+        begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
+        Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        for (int first = split * perSplit; first < end; first += TILE) {
+            stageTile(ctx, k, v, slot, first, end, keys, values);
+            acc = attendTile(ctx, first, end, group, queries, keys, values, scores, stats, acc);
+        }
+        finish(ctx, partialOut, partialLse, (long) ctx.groupIdx * group, group, values, stats, acc);
+    }
+
+    /** {@link #partialsBf16} for F16 K/V; only the tile staging differs. */
+    @Kernel
+    public static void partialsF16(KernelContext ctx, F32Array q, F16Array k, F16Array v, I32Array lengths,
+            F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+            @Constant int group) {
+        float[] queries = ctx.allocateFloatLocalArray(group * HEAD_DIM);
+        float[] keys = ctx.allocateFloatLocalArray(TILE * KEY_STRIDE);
+        float[] values = ctx.allocateFloatLocalArray(TILE * HEAD_DIM);
+        float[] scores = ctx.allocateFloatLocalArray(group * TILE);
+        float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
+        int pair = ctx.groupIdx / splits;
+        int split = ctx.groupIdx - pair * splits;
+        int length = lengths.get(pair / kvHeads);
+        int perSplit = tokensPerSplit(length, splits);
+        int end = Math.min(length, (split + 1) * perSplit);
+        long slot = (long) pair * capacity * HEAD_DIM;
+        begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
+        Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        for (int first = split * perSplit; first < end; first += TILE) {
+            stageTile(ctx, k, v, slot, first, end, keys, values);
+            acc = attendTile(ctx, first, end, group, queries, keys, values, scores, stats, acc);
+        }
+        finish(ctx, partialOut, partialLse, (long) ctx.groupIdx * group, group, values, stats, acc);
+    }
+
+    /**
+     * Merges the {@code splits} partials of each (sequence, query head) by log-sum-exp and writes the
+     * attention output and its lse (the lse lets a later partial, such as RetroInfer's estimation zone, be
+     * merged in the same way). Launch on {@link DecodeAttentionShape#mergeGrid()}.
+     */
+    @Kernel
+    public static void merge(KernelContext ctx, F32Array partialOut, F32Array partialLse, F32Array out, F32Array outLse,
+            int splits, int group) {
+        int head = ctx.groupIdx; // sequence · queryHeads + query head
+        int pair = head / group;
+        long firstRow = (long) pair * splits * group + (head - pair * group);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int s = 0; s < splits; s++) {
+            max = Math.max(max, partialLse.get(firstRow + (long) s * group));
+        }
+        float total = 0f;
+        for (int s = 0; s < splits; s++) {
+            total += KMath.exp(partialLse.get(firstRow + (long) s * group) - max);
+        }
+        float lse = max + KMath.log(total);
+        Float4 o = new Float4(0f, 0f, 0f, 0f);
+        for (int s = 0; s < splits; s++) {
+            long row = firstRow + (long) s * group;
+            // An empty split has lse −∞ and o = 0, so its weight e^(−∞) = 0 adds nothing.
+            float weight = KMath.exp(partialLse.get(row) - lse);
+            o = o.add(partialOut.getFloat4(row * HEAD_DIM + 4 * ctx.laneId).scale(weight));
+        }
+        out.setFloat4((long) head * HEAD_DIM + 4 * ctx.laneId, o);
+        if (ctx.laneId == 0) {
+            outLse.set(head, lse);
+        }
+    }
+
+    /** Loads the group's query rows, pre-multiplied by the softmax scale, and resets every head's statistics. */
+    private static void begin(KernelContext ctx, F32Array q, long base, float scale, int group, float[] queries, float[] stats) {
+        for (int i = ctx.localIdx; i < group * HEAD_DIM; i += PARTIAL_THREADS) {
+            queries[i] = q.get(base + i) * scale;
+        }
+        if (ctx.localIdx < MAX_GROUP) {
+            stats[MAX + ctx.localIdx] = Float.NEGATIVE_INFINITY;
+            stats[SUM + ctx.localIdx] = 0f;
+        }
+        ctx.localBarrier();
+    }
+
+    /**
+     * Converts the tile's keys and values to F32 in shared memory, one 16-byte load each per step. Slots past
+     * {@code end} are zeroed, not read: they lie past the sequence (or in the next split), and a NaN there
+     * would survive its zero softmax weight in P·V.
+     */
+    private static void stageTile(KernelContext ctx, BF16Array k, BF16Array v, long slot, int first, int end,
+            float[] keys, float[] values) {
+        for (int c = ctx.localIdx; c < TILE * SLICES; c += PARTIAL_THREADS) {
+            int t = c / SLICES;
+            int d = (c - t * SLICES) * 8;
+            if (first + t < end) {
+                long at = slot + (long) (first + t) * HEAD_DIM + d;
+                store8(keys, t * KEY_STRIDE + d, k.getFloat8(at));
+                store8(values, t * HEAD_DIM + d, v.getFloat8(at));
+            } else {
+                store8(keys, t * KEY_STRIDE + d, zero8());
+                store8(values, t * HEAD_DIM + d, zero8());
+            }
+        }
+        ctx.localBarrier();
+    }
+
+    /** {@link #stageTile(KernelContext, BF16Array, BF16Array, long, int, int, float[], float[])} for F16. */
+    private static void stageTile(KernelContext ctx, F16Array k, F16Array v, long slot, int first, int end,
+            float[] keys, float[] values) {
+        for (int c = ctx.localIdx; c < TILE * SLICES; c += PARTIAL_THREADS) {
+            int t = c / SLICES;
+            int d = (c - t * SLICES) * 8;
+            if (first + t < end) {
+                long at = slot + (long) (first + t) * HEAD_DIM + d;
+                store8(keys, t * KEY_STRIDE + d, k.getFloat8(at));
+                store8(values, t * HEAD_DIM + d, v.getFloat8(at));
+            } else {
+                store8(keys, t * KEY_STRIDE + d, zero8());
+                store8(values, t * HEAD_DIM + d, zero8());
+            }
+        }
+        ctx.localBarrier();
+    }
+
+    /**
+     * One staged tile: scores, online-softmax update, P·V. Returns this thread's accumulator: eight
+     * dimensions ({@code localIdx % 16}) of one query head, over every {@code lanes}-th token of the tiles.
+     */
+    private static Float8 attendTile(KernelContext ctx, int first, int end, int group, float[] queries, float[] keys,
+            float[] values, float[] scores, float[] stats, Float8 acc) {
+        // Scores y = (scale·q)·k, one (head, token) pair per thread and step; −∞ past the end.
+        for (int p = ctx.localIdx; p < group * TILE; p += PARTIAL_THREADS) {
+            int g = p / TILE;
+            int t = p - g * TILE;
+            float y = Float.NEGATIVE_INFINITY;
+            if (first + t < end) {
+                y = 0f;
+                for (int j = 0; j < HEAD_DIM; j++) {
+                    y = Math.fma(queries[g * HEAD_DIM + j], keys[t * KEY_STRIDE + j], y);
+                }
+            }
+            scores[p] = y;
+        }
+        ctx.localBarrier();
+        // Online softmax, one warp per head, one token per lane: m' = max(m, max y), p = e^(y−m'),
+        // l' = l·e^(m−m') + Σ p. The tile holds at least one token, so m' is finite; e^(−∞) = 0 covers both
+        // the padding and the first tile (m = −∞).
+        for (int g = ctx.warpId; g < group; g += WARPS) {
+            float y = scores[g * TILE + ctx.laneId];
+            float mOld = stats[MAX + g];
+            float mNew = Math.max(mOld, ctx.warpMax(y));
+            float p = KMath.exp(y - mNew);
+            float tileSum = ctx.warpSum(p);
+            scores[g * TILE + ctx.laneId] = p;
+            if (ctx.laneId == 0) {
+                float rescale = KMath.exp(mOld - mNew);
+                stats[MAX + g] = mNew;
+                stats[SUM + g] = stats[SUM + g] * rescale + tileSum;
+                stats[RESCALE + g] = rescale;
+            }
+        }
+        ctx.localBarrier();
+        // P·V: thread row r = localIdx / 16 serves head r % group and tokens r / group (mod lanes), so all
+        // 128 threads work when the group divides 8; rows past group·lanes idle.
+        int slice = ctx.localIdx % SLICES;
+        int row = ctx.localIdx / SLICES;
+        int lanes = MAX_GROUP / group;
+        int g = row % group;
+        Float8 next = acc;
+        if (row < group * lanes) {
+            next = acc.scale(stats[RESCALE + g]);
+            for (int t = row / group; t < TILE; t += lanes) {
+                next = fma8(load8(values, t * HEAD_DIM + slice * 8), scores[g * TILE + t], next);
+            }
+        }
+        ctx.localBarrier(); // the next tile overwrites keys, values and scores
+        return next;
+    }
+
+    /**
+     * Sums each head's token lanes through shared memory (reusing the values tile) and writes
+     * {@code o_s = acc / l} and {@code lse_s = m + log l}; an empty split writes 0 and −∞.
+     */
+    private static void finish(KernelContext ctx, F32Array partialOut, F32Array partialLse, long firstRow, int group,
+            float[] values, float[] stats, Float8 acc) {
+        int slice = ctx.localIdx % SLICES;
+        int row = ctx.localIdx / SLICES;
+        store8(values, row * HEAD_DIM + slice * 8, acc);
+        ctx.localBarrier();
+        if (row < group) {
+            Float8 sum = acc;
+            for (int r = row + group; r < MAX_GROUP; r += group) {
+                sum = add8(sum, load8(values, r * HEAD_DIM + slice * 8));
+            }
+            float l = stats[SUM + row];
+            float inverse = l > 0f ? 1f / l : 0f;
+            long at = (firstRow + row) * HEAD_DIM + slice * 8;
+            partialOut.setFloat4(at, new Float4(sum.s0() * inverse, sum.s1() * inverse, sum.s2() * inverse, sum.s3() * inverse));
+            partialOut.setFloat4(at + 4, new Float4(sum.s4() * inverse, sum.s5() * inverse, sum.s6() * inverse, sum.s7() * inverse));
+            if (slice == 0) {
+                partialLse.set(firstRow + row, l > 0f ? stats[MAX + row] + KMath.log(l) : Float.NEGATIVE_INFINITY);
+            }
+        }
+    }
+
+    private static Float8 zero8() {
+        return new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+    }
+
+    private static Float8 load8(float[] a, int i) {
+        return new Float8(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5], a[i + 6], a[i + 7]);
+    }
+
+    private static void store8(float[] a, int i, Float8 x) {
+        a[i] = x.s0();
+        a[i + 1] = x.s1();
+        a[i + 2] = x.s2();
+        a[i + 3] = x.s3();
+        a[i + 4] = x.s4();
+        a[i + 5] = x.s5();
+        a[i + 6] = x.s6();
+        a[i + 7] = x.s7();
+    }
+
+    /** {@code x·p + acc} lane by lane, each with one rounding. */
+    private static Float8 fma8(Float8 x, float p, Float8 acc) {
+        return new Float8(Math.fma(x.s0(), p, acc.s0()), Math.fma(x.s1(), p, acc.s1()), Math.fma(x.s2(), p, acc.s2()),
+                Math.fma(x.s3(), p, acc.s3()), Math.fma(x.s4(), p, acc.s4()), Math.fma(x.s5(), p, acc.s5()),
+                Math.fma(x.s6(), p, acc.s6()), Math.fma(x.s7(), p, acc.s7()));
+    }
+
+    private static Float8 add8(Float8 a, Float8 b) {
+        return new Float8(a.s0() + b.s0(), a.s1() + b.s1(), a.s2() + b.s2(), a.s3() + b.s3(), a.s4() + b.s4(),
+                a.s5() + b.s5(), a.s6() + b.s6(), a.s7() + b.s7());
+    }
+}

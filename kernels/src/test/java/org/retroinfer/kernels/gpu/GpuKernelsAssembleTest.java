@@ -1,0 +1,60 @@
+package org.retroinfer.kernels.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.retroinfer.accel.compiler.CompileOptions;
+import org.retroinfer.accel.compiler.CompiledKernel;
+import org.retroinfer.accel.compiler.KernelCompiler;
+import org.retroinfer.accel.compiler.Ptxas;
+import org.retroinfer.accel.compiler.Target;
+import org.retroinfer.accel.kernel.Kernel;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.accel.kernel.KernelParameter;
+
+/**
+ * Every {@code @Kernel} of this package compiles to PTX that ptxas assembles without register spills for
+ * sm_80 and sm_90 (Java semantics) and sm_90 with fast math, at the GQA group sizes models use (accel's
+ * AllKernelsAssembleTest does the same for accel's own kernels).
+ */
+class GpuKernelsAssembleTest {
+    private static final KernelCompiler COMPILER = new KernelCompiler();
+    private static final CompileOptions[] OPTIONS = {new CompileOptions(Target.SM_80, false),
+            new CompileOptions(Target.SM_90, false), new CompileOptions(Target.SM_90, true)};
+    /** Values for {@code @Constant} parameters (the GQA group): 1, 4 and 8, and 3, which leaves threads idle. */
+    private static final int[] GROUPS = {1, 3, 4, 8};
+
+    static Stream<Arguments> kernels() {
+        return Stream.of(SplitKvDecode.class).flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
+                .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
+                .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
+                        ? Arrays.stream(GROUPS).mapToObj(g -> Arguments.of(k, g)) : Stream.of(Arguments.of(k, 0)));
+    }
+
+    @ParameterizedTest(name = "{0} group {1}")
+    @MethodSource("kernels")
+    void kernelAssemblesWithoutSpills(KernelMethod kernel, int group) {
+        Assumptions.assumeTrue(Ptxas.available(), Ptxas::missingMessage);
+        Map<Integer, Object> constants = new HashMap<>();
+        for (KernelParameter p : kernel.parameters()) {
+            if (p.constant()) {
+                constants.put(p.index(), group);
+            }
+        }
+        for (CompileOptions o : OPTIONS) {
+            CompiledKernel k = COMPILER.compile(kernel, constants, o);
+            Ptxas.Result r = Ptxas.assemble(k.ptx(), o.target());
+            assertEquals(0, r.exitCode(), () -> k.key().shortName() + " was rejected by ptxas:\n" + r.log());
+            assertTrue(r.log().contains("0 bytes spill stores"), () -> k.key().shortName() + " spills registers:\n" + r.log());
+            r.log().lines().filter(l -> l.contains("Used")).forEach(l -> System.out.println(k.key().shortName() + ": " + l.strip()));
+        }
+    }
+}
