@@ -16,7 +16,7 @@ import org.retroinfer.accel.kernel.KernelMethod;
 
 /**
  * Runs {@link SplitKvDecode} on a real GPU: first against its float64 twin on random inputs (poisoned
- * outputs, NaN past each sequence's end), then timed at Llama 3 8B's decode shape (8 KV heads, groups of
+ * outputs, NaN past each sequence's end), plain and as RetroInfer's estimation + exact zone sequence, then timed at Llama 3 8B's decode shape (8 KV heads, groups of
  * 4, d = 128, BF16) next to a device-to-device copy of the same bytes. Exits 1 if the check fails.
  *
  * <p>{@code java org.retroinfer.kernels.gpu.DecodeAttentionGpuCheck [BATCH CONTEXT SPLITS]...} (default
@@ -28,6 +28,8 @@ public final class DecodeAttentionGpuCheck {
     private static final float SCALE = (float) (1 / Math.sqrt(HEAD_DIM));
     private static final KernelMethod PARTIALS = KernelMethod.of(SplitKvDecode.class, "partialsBf16");
     private static final KernelMethod MERGE = KernelMethod.of(SplitKvDecode.class, "merge");
+    private static final KernelMethod WEIGHTED_PARTIALS = KernelMethod.of(SplitKvDecode.class, "partialsWeightedBf16");
+    private static final KernelMethod MERGE_WITH_PREVIOUS = KernelMethod.of(SplitKvDecode.class, "mergeWithPrevious");
 
     private DecodeAttentionGpuCheck() {}
 
@@ -37,7 +39,9 @@ public final class DecodeAttentionGpuCheck {
             System.out.println("device: " + gpu.info() + ", seed " + seed);
             boolean ok = check(gpu, new Random(seed), new DecodeAttentionShape(3, 8, 4, 1100, 9), new int[] {1100, 517, 3})
                     & check(gpu, new Random(seed + 1), new DecodeAttentionShape(2, 2, 8, 300, 5), new int[] {300, 77})
-                    & check(gpu, new Random(seed + 2), new DecodeAttentionShape(1, 4, 1, 200, 3), new int[] {129});
+                    & check(gpu, new Random(seed + 2), new DecodeAttentionShape(1, 4, 1, 200, 3), new int[] {129})
+                    & checkZones(gpu, new Random(seed + 3), new DecodeAttentionShape(2, 8, 4, 1100, 6), new int[] {1100, 300},
+                            new DecodeAttentionShape(2, 8, 4, 200, 2), new int[] {200, 33});
             String[] shapes = args.length > 0 ? args : new String[] {"4", "32768", "16"};
             for (int i = 0; i + 2 < shapes.length; i += 3) {
                 time(gpu, Integer.parseInt(shapes[i]), Integer.parseInt(shapes[i + 1]), Integer.parseInt(shapes[i + 2]));
@@ -53,17 +57,8 @@ public final class DecodeAttentionGpuCheck {
             BF16Array k = BF16Array.allocate(arena, shape.kvElements());
             BF16Array v = BF16Array.allocate(arena, shape.kvElements());
             for (long i = 0; i < shape.queryElements(); i++) q.set(i, (float) random.nextGaussian());
-            for (int s = 0; s < shape.batch(); s++) {
-                for (int h = 0; h < shape.kvHeads(); h++) {
-                    for (long t = 0; t < shape.capacity(); t++) {
-                        for (int d = 0; d < HEAD_DIM; d++) {
-                            long at = shape.kvOffset(s, h, t) + d;
-                            k.set(at, t < lengths[s] ? (float) random.nextGaussian() : Float.NaN);
-                            v.set(at, t < lengths[s] ? (float) random.nextGaussian() : Float.NaN);
-                        }
-                    }
-                }
-            }
+            fill(shape, lengths, k, random);
+            fill(shape, lengths, v, random);
             I32Array lengthArray = I32Array.of(arena, lengths);
             CudaStream stream = gpu.defaultStream();
             gpu.copy(q, b.q, stream);
@@ -85,6 +80,87 @@ public final class DecodeAttentionGpuCheck {
             System.out.printf("check %s lengths %s: worst error %.2e (tolerance %.0e) %s%n", shape, Arrays.toString(lengths), worst,
                     TOLERANCE, ok ? "OK" : "FAILED");
             return ok;
+        }
+    }
+
+    /**
+     * RetroInfer's sequence (spec §2.4): the weighted kernel and merge over the estimation zone (centroids,
+     * value sums, cluster sizes) give (out_E, lse_E); the plain kernel over the exact zone, merged with that
+     * previous partial, gives the attention output, checked against the twin.
+     */
+    private static boolean checkZones(Gpu gpu, Random random, DecodeAttentionShape exact, int[] lengths,
+            DecodeAttentionShape estimation, int[] clusters) {
+        try (Arena arena = Arena.ofShared(); Buffers x = new Buffers(gpu, exact); Buffers e = new Buffers(gpu, estimation);
+                DeviceBuffer sizeBuffer = gpu.allocate(4 * estimation.weightElements())) {
+            F32Array q = F32Array.allocate(arena, exact.queryElements());
+            for (long i = 0; i < exact.queryElements(); i++) q.set(i, (float) random.nextGaussian());
+            BF16Array k = BF16Array.allocate(arena, exact.kvElements());
+            BF16Array v = BF16Array.allocate(arena, exact.kvElements());
+            BF16Array centroids = BF16Array.allocate(arena, estimation.kvElements());
+            BF16Array valueSums = BF16Array.allocate(arena, estimation.kvElements());
+            fill(exact, lengths, k, random);
+            fill(exact, lengths, v, random);
+            fill(estimation, clusters, centroids, random);
+            fill(estimation, clusters, valueSums, random);
+            F32Array sizes = F32Array.allocate(arena, estimation.weightElements());
+            for (int s = 0; s < estimation.batch(); s++) {
+                for (int h = 0; h < estimation.kvHeads(); h++) {
+                    for (long t = 0; t < estimation.capacity(); t++) {
+                        sizes.set(estimation.weightOffset(s, h, t), t < clusters[s] ? 1 + random.nextInt(64) : Float.NaN);
+                    }
+                }
+            }
+            I32Array lengthArray = I32Array.of(arena, lengths);
+            I32Array clusterArray = I32Array.of(arena, clusters);
+            CudaStream stream = gpu.defaultStream();
+            F32Array deviceSizes = sizeBuffer.asF32();
+            gpu.copy(q, x.q, stream);
+            gpu.copy(q, e.q, stream);
+            gpu.copy(k, x.k, stream);
+            gpu.copy(v, x.v, stream);
+            gpu.copy(centroids, e.k, stream);
+            gpu.copy(valueSums, e.v, stream);
+            gpu.copy(sizes, deviceSizes, stream);
+            gpu.copy(lengthArray, x.lengths, stream);
+            gpu.copy(clusterArray, e.lengths, stream);
+            for (F32Array output : new F32Array[] {x.partialOut, x.partialLse, x.out, x.outLse, e.partialOut, e.partialLse, e.out, e.outLse}) {
+                gpu.fill(output, (byte) 0xFF, stream); // NaN
+            }
+            gpu.launch(WEIGHTED_PARTIALS, estimation.partialsGrid(), stream, e.q, e.k, e.v, deviceSizes, e.lengths, e.partialOut,
+                    e.partialLse, estimation.kvHeads(), estimation.capacity(), estimation.splits(), SCALE, estimation.groupSize());
+            gpu.launch(MERGE, estimation.mergeGrid(), stream, e.partialOut, e.partialLse, e.out, e.outLse, estimation.splits(),
+                    estimation.groupSize());
+            gpu.launch(PARTIALS, exact.partialsGrid(), stream, x.q, x.k, x.v, x.lengths, x.partialOut, x.partialLse, exact.kvHeads(),
+                    exact.capacity(), exact.splits(), SCALE, exact.groupSize());
+            gpu.launch(MERGE_WITH_PREVIOUS, exact.mergeGrid(), stream, x.partialOut, x.partialLse, e.out, e.outLse, x.out, x.outLse,
+                    exact.splits(), exact.groupSize());
+            F32Array out = F32Array.allocate(arena, exact.queryElements());
+            F32Array outLse = F32Array.allocate(arena, (long) exact.batch() * exact.queryHeads());
+            gpu.copy(x.out, out, stream);
+            gpu.copy(x.outLse, outLse, stream);
+            stream.synchronize();
+            SplitKvDecodeTwin.Output previous = SplitKvDecodeTwin.merge(estimation,
+                    SplitKvDecodeTwin.weightedPartials(estimation, q, centroids, valueSums, sizes, clusterArray, SCALE));
+            SplitKvDecodeTwin.Output twin = SplitKvDecodeTwin.merge(exact,
+                    SplitKvDecodeTwin.partials(exact, q, k, v, lengthArray, SCALE), previous);
+            double worst = Math.max(worst(out, twin.out()), worst(outLse, twin.lse()));
+            boolean ok = worst <= TOLERANCE;
+            System.out.printf("check estimation %s clusters %s + exact %s lengths %s: worst error %.2e (tolerance %.0e) %s%n",
+                    estimation, Arrays.toString(clusters), exact, Arrays.toString(lengths), worst, TOLERANCE, ok ? "OK" : "FAILED");
+            return ok;
+        }
+    }
+
+    /** Random values in each sequence's first {@code length} slots, NaN in the rest. */
+    private static void fill(DecodeAttentionShape shape, int[] lengths, BF16Array cache, Random random) {
+        for (int s = 0; s < shape.batch(); s++) {
+            for (int h = 0; h < shape.kvHeads(); h++) {
+                for (long t = 0; t < shape.capacity(); t++) {
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        cache.set(shape.kvOffset(s, h, t) + d, t < lengths[s] ? (float) random.nextGaussian() : Float.NaN);
+                    }
+                }
+            }
         }
     }
 

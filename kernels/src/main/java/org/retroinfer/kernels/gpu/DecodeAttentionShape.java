@@ -12,9 +12,11 @@ import org.retroinfer.accel.kernel.Grid;
  *   <li>keys and values: 16-bit {@code [batch][kvHeads][capacity][HEAD_DIM]}, one contiguous slot of
  *       {@code capacity} tokens per (sequence, KV head); sequence {@code s} uses its first {@code lengths[s]}
  *       tokens and nothing past them is read;</li>
+ *   <li>key weights (the weighted kernels only): F32 {@code [batch][kvHeads][capacity]}, one per key slot;</li>
  *   <li>partials: F32 {@code [batch][kvHeads][splits][groupSize][HEAD_DIM]} normalised outputs and
  *       {@code [batch][kvHeads][splits][groupSize]} log-sum-exps (natural log of the scaled scores);</li>
- *   <li>outputs: F32 {@code [batch][kvHeads·groupSize][HEAD_DIM]} and {@code [batch][kvHeads·groupSize]} lse.</li>
+ *   <li>outputs, and a previous partial merged into them: F32 {@code [batch][kvHeads·groupSize][HEAD_DIM]} and
+ *       {@code [batch][kvHeads·groupSize]} lse.</li>
  * </ul>
  *
  * @param batch     sequences, one decode query row each
@@ -64,6 +66,16 @@ public record DecodeAttentionShape(int batch, int kvHeads, int groupSize, long c
     /** Offset of token {@code token} of (sequence, KV head) in the K and V caches. */
     public long kvOffset(int sequence, int kvHead, long token) {
         return (((long) sequence * kvHeads + kvHead) * capacity + token) * HEAD_DIM;
+    }
+
+    /** Elements of the key weights: one per K/V token slot. */
+    public long weightElements() {
+        return (long) batch * kvHeads * capacity;
+    }
+
+    /** Offset of token {@code token}'s weight for (sequence, KV head) in the key weights. */
+    public long weightOffset(int sequence, int kvHead, long token) {
+        return ((long) sequence * kvHeads + kvHead) * capacity + token;
     }
 
     /** Number of partial rows: one per (sequence, KV head, split, group member). */

@@ -29,6 +29,13 @@ import org.retroinfer.accel.kernel.KernelContext;
  * running max and sum (online softmax, one warp per head), then accumulate P·V with each thread owning an
  * eight-dimension slice of one head. Math is F32; chunks are whole tiles, so only a sequence's last tile is
  * partial.
+ *
+ * <p>RetroInfer's two additions (spec §2.4, the weighted FlashAttention fork): {@code partialsWeighted*} give
+ * each key {@code t} a weight {@code w_t} that enters only the softmax denominator, so a partial is
+ * {@code o_s = Σ e^y·v / Σ w·e^y} and {@code lse_s = log Σ w·e^y}; with keys = centroids, values = value sums and
+ * weights = cluster sizes this is the estimation zone's {@code (out_E, lse_E)}. {@link #mergeWithPrevious} merges
+ * one more partial per (sequence, query head), such as that {@code (out_E, lse_E)}, as an extra split, which
+ * gives the spec's exact output {@code (Σ e^x V + Σ e^y VS) / (Σ e^x + Σ s·e^y)}.
  */
 public final class SplitKvDecode {
     /** Tokens per tile: one per lane in the per-head softmax step. */
@@ -106,6 +113,65 @@ public final class SplitKvDecode {
     }
 
     /**
+     * {@link #partialsBf16} with a weight per key in the softmax denominator only (spec §2.4):
+     * {@code o_s = Σ e^y·v / Σ w·e^y}, {@code lse_s = log Σ w·e^y}. {@code weights} is F32
+     * {@code [batch][kvHeads][capacity]} ({@link DecodeAttentionShape#weightOffset}); weights must be positive
+     * (cluster sizes). Launch on {@link DecodeAttentionShape#partialsGrid()}.
+     */
+    @Kernel
+    public static void partialsWeightedBf16(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, F32Array weights,
+            I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+            @Constant int group) {
+        float[] queries = ctx.allocateFloatLocalArray(group * HEAD_DIM);
+        float[] keys = ctx.allocateFloatLocalArray(TILE * KEY_STRIDE);
+        float[] values = ctx.allocateFloatLocalArray(TILE * HEAD_DIM);
+        float[] tileWeights = ctx.allocateFloatLocalArray(TILE);
+        float[] scores = ctx.allocateFloatLocalArray(group * TILE);
+        float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
+        int pair = ctx.groupIdx / splits;
+        int split = ctx.groupIdx - pair * splits;
+        int length = lengths.get(pair / kvHeads);
+        int perSplit = tokensPerSplit(length, splits);
+        int end = Math.min(length, (split + 1) * perSplit);
+        long slot = (long) pair * capacity * HEAD_DIM;
+        begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
+        Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        for (int first = split * perSplit; first < end; first += TILE) {
+            stageWeights(ctx, weights, (long) pair * capacity, first, end, tileWeights);
+            stageTile(ctx, k, v, slot, first, end, keys, values);
+            acc = attendWeightedTile(ctx, first, end, group, queries, keys, values, tileWeights, scores, stats, acc);
+        }
+        finish(ctx, partialOut, partialLse, (long) ctx.groupIdx * group, group, values, stats, acc);
+    }
+
+    /** {@link #partialsWeightedBf16} for F16 K/V. */
+    @Kernel
+    public static void partialsWeightedF16(KernelContext ctx, F32Array q, F16Array k, F16Array v, F32Array weights,
+            I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+            @Constant int group) {
+        float[] queries = ctx.allocateFloatLocalArray(group * HEAD_DIM);
+        float[] keys = ctx.allocateFloatLocalArray(TILE * KEY_STRIDE);
+        float[] values = ctx.allocateFloatLocalArray(TILE * HEAD_DIM);
+        float[] tileWeights = ctx.allocateFloatLocalArray(TILE);
+        float[] scores = ctx.allocateFloatLocalArray(group * TILE);
+        float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
+        int pair = ctx.groupIdx / splits;
+        int split = ctx.groupIdx - pair * splits;
+        int length = lengths.get(pair / kvHeads);
+        int perSplit = tokensPerSplit(length, splits);
+        int end = Math.min(length, (split + 1) * perSplit);
+        long slot = (long) pair * capacity * HEAD_DIM;
+        begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
+        Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        for (int first = split * perSplit; first < end; first += TILE) {
+            stageWeights(ctx, weights, (long) pair * capacity, first, end, tileWeights);
+            stageTile(ctx, k, v, slot, first, end, keys, values);
+            acc = attendWeightedTile(ctx, first, end, group, queries, keys, values, tileWeights, scores, stats, acc);
+        }
+        finish(ctx, partialOut, partialLse, (long) ctx.groupIdx * group, group, values, stats, acc);
+    }
+
+    /**
      * Merges the {@code splits} partials of each (sequence, query head) by log-sum-exp and writes the
      * attention output and its lse (the lse lets a later partial, such as RetroInfer's estimation zone, be
      * merged in the same way). Launch on {@link DecodeAttentionShape#mergeGrid()}.
@@ -113,19 +179,44 @@ public final class SplitKvDecode {
     @Kernel
     public static void merge(KernelContext ctx, F32Array partialOut, F32Array partialLse, F32Array out, F32Array outLse,
             int splits, int group) {
+        // No previous partial: lse −∞ and o = 0 weigh e^(−∞) = 0, so the result is the splits' alone.
+        combine(ctx, partialOut, partialLse, out, outLse, splits, group, Float.NEGATIVE_INFINITY, new Float4(0f, 0f, 0f, 0f));
+    }
+
+    /**
+     * {@link #merge} with one more partial per (sequence, query head) taken as an extra split, as the
+     * weighted FlashAttention fork's {@code previous_out, previous_lse} (spec §2.4): {@code previousOut} and
+     * {@code previousLse} have the outputs' layout, e.g. the estimation zone's {@code (out_E, lse_E)} from a
+     * {@code partialsWeighted*} launch and its merge. A previous lse of −∞ adds nothing. {@code out} and
+     * {@code outLse} must not alias the previous partial. Launch on {@link DecodeAttentionShape#mergeGrid()}.
+     */
+    @Kernel
+    public static void mergeWithPrevious(KernelContext ctx, F32Array partialOut, F32Array partialLse, F32Array previousOut,
+            F32Array previousLse, F32Array out, F32Array outLse, int splits, int group) {
+        long head = ctx.groupIdx;
+        combine(ctx, partialOut, partialLse, out, outLse, splits, group, previousLse.get(head),
+                previousOut.getFloat4(head * HEAD_DIM + 4 * ctx.laneId));
+    }
+
+    /**
+     * {@code lse = log(e^(extraLse) + Σ_s e^(lse_s))}, {@code o = e^(extraLse − lse)·extraOut + Σ_s e^(lse_s − lse)·o_s}
+     * for head {@code groupIdx}, this lane's four dimensions.
+     */
+    private static void combine(KernelContext ctx, F32Array partialOut, F32Array partialLse, F32Array out, F32Array outLse,
+            int splits, int group, float extraLse, Float4 extraOut) {
         int head = ctx.groupIdx; // sequence · queryHeads + query head
         int pair = head / group;
         long firstRow = (long) pair * splits * group + (head - pair * group);
-        float max = Float.NEGATIVE_INFINITY;
+        float max = extraLse;
         for (int s = 0; s < splits; s++) {
             max = Math.max(max, partialLse.get(firstRow + (long) s * group));
         }
-        float total = 0f;
+        float total = KMath.exp(extraLse - max);
         for (int s = 0; s < splits; s++) {
             total += KMath.exp(partialLse.get(firstRow + (long) s * group) - max);
         }
         float lse = max + KMath.log(total);
-        Float4 o = new Float4(0f, 0f, 0f, 0f);
+        Float4 o = extraOut.scale(KMath.exp(extraLse - lse));
         for (int s = 0; s < splits; s++) {
             long row = firstRow + (long) s * group;
             // An empty split has lse −∞ and o = 0, so its weight e^(−∞) = 0 adds nothing.
@@ -148,6 +239,20 @@ public final class SplitKvDecode {
             stats[SUM + ctx.localIdx] = 0f;
         }
         ctx.localBarrier();
+    }
+
+    /**
+     * Copies the tile's key weights to shared memory, 0 past {@code end}. No barrier of its own: the
+     * {@link #stageTile} that follows publishes it, and the previous tile's last barrier has passed.
+     */
+    private static void stageWeights(KernelContext ctx, F32Array weights, long slot, int first, int end, float[] tileWeights) {
+        if (ctx.localIdx < TILE) {
+            float w = 0f;
+            if (first + ctx.localIdx < end) {
+                w = weights.get(slot + first + ctx.localIdx);
+            }
+            tileWeights[ctx.localIdx] = w;
+        }
     }
 
     /**
@@ -196,7 +301,29 @@ public final class SplitKvDecode {
      */
     private static Float8 attendTile(KernelContext ctx, int first, int end, int group, float[] queries, float[] keys,
             float[] values, float[] scores, float[] stats, Float8 acc) {
-        // Scores y = (scale·q)·k, one (head, token) pair per thread and step; −∞ past the end.
+        scoreTile(ctx, first, end, group, queries, keys, scores);
+        for (int g = ctx.warpId; g < group; g += WARPS) {
+            updateHead(ctx, g, 1f, scores, stats);
+        }
+        ctx.localBarrier();
+        return accumulateTile(ctx, group, values, scores, stats, acc);
+    }
+
+    /** {@link #attendTile} with each token's softmax term weighted by {@code tileWeights} in the sum only. */
+    private static Float8 attendWeightedTile(KernelContext ctx, int first, int end, int group, float[] queries, float[] keys,
+            float[] values, float[] tileWeights, float[] scores, float[] stats, Float8 acc) {
+        scoreTile(ctx, first, end, group, queries, keys, scores);
+        float weight = tileWeights[ctx.laneId];
+        for (int g = ctx.warpId; g < group; g += WARPS) {
+            updateHead(ctx, g, weight, scores, stats);
+        }
+        ctx.localBarrier();
+        return accumulateTile(ctx, group, values, scores, stats, acc);
+    }
+
+    /** Scores y = (scale·q)·k, one (head, token) pair per thread and step; −∞ past the end. */
+    private static void scoreTile(KernelContext ctx, int first, int end, int group, float[] queries, float[] keys,
+            float[] scores) {
         for (int p = ctx.localIdx; p < group * TILE; p += PARTIAL_THREADS) {
             int g = p / TILE;
             int t = p - g * TILE;
@@ -210,26 +337,35 @@ public final class SplitKvDecode {
             scores[p] = y;
         }
         ctx.localBarrier();
-        // Online softmax, one warp per head, one token per lane: m' = max(m, max y), p = e^(y−m'),
-        // l' = l·e^(m−m') + Σ p. The tile holds at least one token, so m' is finite; e^(−∞) = 0 covers both
-        // the padding and the first tile (m = −∞).
-        for (int g = ctx.warpId; g < group; g += WARPS) {
-            float y = scores[g * TILE + ctx.laneId];
-            float mOld = stats[MAX + g];
-            float mNew = Math.max(mOld, ctx.warpMax(y));
-            float p = KMath.exp(y - mNew);
-            float tileSum = ctx.warpSum(p);
-            scores[g * TILE + ctx.laneId] = p;
-            if (ctx.laneId == 0) {
-                float rescale = KMath.exp(mOld - mNew);
-                stats[MAX + g] = mNew;
-                stats[SUM + g] = stats[SUM + g] * rescale + tileSum;
-                stats[RESCALE + g] = rescale;
-            }
+    }
+
+    /**
+     * Online softmax of head {@code g}, one warp, one token per lane: m' = max(m, max y), p = e^(y−m'),
+     * l' = l·e^(m−m') + Σ w·p, with the lane's token weight {@code w} (1 for plain attention; spec §2.4 weights
+     * the denominator only, so {@code p} itself goes to P·V). The tile holds at least one token, so m' is
+     * finite; e^(−∞) = 0 covers both the padding and the first tile (m = −∞).
+     */
+    private static void updateHead(KernelContext ctx, int g, float w, float[] scores, float[] stats) {
+        float y = scores[g * TILE + ctx.laneId];
+        float mOld = stats[MAX + g];
+        float mNew = Math.max(mOld, ctx.warpMax(y));
+        float p = KMath.exp(y - mNew);
+        float tileSum = ctx.warpSum(w * p);
+        scores[g * TILE + ctx.laneId] = p;
+        if (ctx.laneId == 0) {
+            float rescale = KMath.exp(mOld - mNew);
+            stats[MAX + g] = mNew;
+            stats[SUM + g] = stats[SUM + g] * rescale + tileSum;
+            stats[RESCALE + g] = rescale;
         }
-        ctx.localBarrier();
-        // P·V: thread row r = localIdx / 16 serves head r % group and tokens r / group (mod lanes), so all
-        // 128 threads work when the group divides 8; rows past group·lanes idle.
+    }
+
+    /**
+     * P·V: thread row r = localIdx / 16 serves head r % group and tokens r / group (mod lanes), so all 128
+     * threads work when the group divides 8; rows past group·lanes idle.
+     */
+    private static Float8 accumulateTile(KernelContext ctx, int group, float[] values, float[] scores, float[] stats,
+            Float8 acc) {
         int slice = ctx.localIdx % SLICES;
         int row = ctx.localIdx / SLICES;
         int lanes = MAX_GROUP / group;
@@ -241,7 +377,7 @@ public final class SplitKvDecode {
                 next = fma8(load8(values, t * HEAD_DIM + slice * 8), scores[g * TILE + t], next);
             }
         }
-        ctx.localBarrier(); // the next tile overwrites keys, values and scores
+        ctx.localBarrier(); // the next tile overwrites keys, values, weights and scores
         return next;
     }
 

@@ -2,6 +2,7 @@ package org.retroinfer.kernels.gpu;
 
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 
+import java.util.Arrays;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
@@ -25,6 +26,20 @@ public final class SplitKvDecodeTwin {
 
     public static Partials partials(DecodeAttentionShape shape, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
             I32Array lengths, float scale) {
+        return split(shape, q, k, v, null, lengths, scale);
+    }
+
+    /**
+     * The partials of {@code SplitKvDecode.partialsWeighted*}: {@code out = Σ e^y·v / Σ w·e^y},
+     * {@code lse = log Σ w·e^y} (spec §2.4), {@code weights} in {@link DecodeAttentionShape#weightOffset}'s layout.
+     */
+    public static Partials weightedPartials(DecodeAttentionShape shape, F32Array q, HalfPrecisionArray k,
+            HalfPrecisionArray v, F32Array weights, I32Array lengths, float scale) {
+        return split(shape, q, k, v, weights, lengths, scale);
+    }
+
+    private static Partials split(DecodeAttentionShape shape, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
+            F32Array weights, I32Array lengths, float scale) {
         int rows = Math.toIntExact(shape.partialRows());
         double[] out = new double[rows * HEAD_DIM];
         double[] lse = new double[rows];
@@ -39,7 +54,7 @@ public final class SplitKvDecodeTwin {
                     for (int g = 0; g < group; g++) {
                         int row = ((s * shape.kvHeads() + h) * shape.splits() + split) * group + g;
                         long query = ((long) s * shape.queryHeads() + (long) h * group + g) * HEAD_DIM;
-                        lse[row] = attend(shape, q, query, k, v, s, h, from, to, scale, out, (long) row * HEAD_DIM);
+                        lse[row] = attend(shape, q, query, k, v, weights, s, h, from, to, scale, out, (long) row * HEAD_DIM);
                     }
                 }
             }
@@ -50,16 +65,26 @@ public final class SplitKvDecodeTwin {
     /** Merges the partials of every (sequence, query head) by retroinfer-spec.md §2.4's log-sum-exp rule. */
     public static Output merge(DecodeAttentionShape shape, Partials partials) {
         int heads = shape.batch() * shape.queryHeads();
+        double[] noLse = new double[heads];
+        Arrays.fill(noLse, Double.NEGATIVE_INFINITY);
+        return merge(shape, partials, new Output(new double[heads * HEAD_DIM], noLse));
+    }
+
+    /** {@link #merge(DecodeAttentionShape, Partials)} with {@code previous} as one more split of each head. */
+    public static Output merge(DecodeAttentionShape shape, Partials partials, Output previous) {
+        int heads = shape.batch() * shape.queryHeads();
         int group = shape.groupSize();
         double[] out = new double[heads * HEAD_DIM];
         double[] lse = new double[heads];
         for (int head = 0; head < heads; head++) {
             int firstRow = head / group * shape.splits() * group + head % group;
-            double max = Double.NEGATIVE_INFINITY;
+            double max = previous.lse[head];
             for (int s = 0; s < shape.splits(); s++) max = Math.max(max, partials.lse[firstRow + s * group]);
-            double total = 0;
+            double total = Math.exp(previous.lse[head] - max);
             for (int s = 0; s < shape.splits(); s++) total += Math.exp(partials.lse[firstRow + s * group] - max);
             lse[head] = max + Math.log(total);
+            double wPrevious = Math.exp(previous.lse[head] - lse[head]);
+            for (int d = 0; d < HEAD_DIM; d++) out[head * HEAD_DIM + d] = wPrevious * previous.out[head * HEAD_DIM + d];
             for (int s = 0; s < shape.splits(); s++) {
                 int row = firstRow + s * group;
                 double w = Math.exp(partials.lse[row] - lse[head]);
@@ -72,9 +97,10 @@ public final class SplitKvDecodeTwin {
     /**
      * Softmax attention of one query row over tokens {@code [from, to)} of (sequence, KV head), written
      * normalised at {@code out[at..]}; returns the lse ({@code −∞} with zeros written when the range is empty).
+     * With {@code weights} (null: all 1) each token's term is weighted in the denominator only.
      */
     static double attend(DecodeAttentionShape shape, F32Array q, long query, HalfPrecisionArray k, HalfPrecisionArray v,
-            int sequence, int kvHead, int from, int to, float scale, double[] out, long at) {
+            F32Array weights, int sequence, int kvHead, int from, int to, float scale, double[] out, long at) {
         double[] y = new double[Math.max(0, to - from)];
         double max = Double.NEGATIVE_INFINITY;
         for (int t = from; t < to; t++) {
@@ -91,7 +117,7 @@ public final class SplitKvDecodeTwin {
         double[] acc = new double[HEAD_DIM];
         for (int t = from; t < to; t++) {
             double p = Math.exp(y[t - from] - max);
-            sum += p;
+            sum += weights == null ? p : weights.get(shape.weightOffset(sequence, kvHead, t)) * p;
             long value = shape.kvOffset(sequence, kvHead, t);
             for (int d = 0; d < HEAD_DIM; d++) acc[d] += p * v.get(value + d);
         }

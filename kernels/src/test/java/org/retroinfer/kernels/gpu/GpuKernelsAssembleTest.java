@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,7 +26,8 @@ import org.retroinfer.accel.kernel.KernelParameter;
 /**
  * Every {@code @Kernel} of this package compiles to PTX that ptxas assembles without register spills for
  * sm_80 and sm_90 (Java semantics) and sm_90 with fast math, at the GQA group sizes models use (accel's
- * AllKernelsAssembleTest does the same for accel's own kernels).
+ * AllKernelsAssembleTest does the same for accel's own kernels). The kernels are found by reflection;
+ * {@link #theDecodeAttentionKernelsAreAllFound} pins the list, so a renamed or dropped variant is noticed.
  */
 class GpuKernelsAssembleTest {
     private static final KernelCompiler COMPILER = new KernelCompiler();
@@ -37,6 +41,12 @@ class GpuKernelsAssembleTest {
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
                         ? Arrays.stream(GROUPS).mapToObj(g -> Arguments.of(k, g)) : Stream.of(Arguments.of(k, 0)));
+    }
+
+    @Test
+    void theDecodeAttentionKernelsAreAllFound() {
+        assertEquals(Set.of("partialsBf16", "partialsF16", "partialsWeightedBf16", "partialsWeightedF16", "merge",
+                "mergeWithPrevious"), kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 
     @ParameterizedTest(name = "{0} group {1}")

@@ -32,8 +32,8 @@ class SplitKvDecodeTest {
      * most a few hundred tokens, and the kernel sums in F32: its error is a few 1e-7 (measured ≤ 1e-6); a
      * wrong split boundary, rescale or merge weight errs by 1e-2 or more.
      */
-    private static final double TOLERANCE = 1e-5;
-    private static final float SCALE = (float) (1 / Math.sqrt(HEAD_DIM));
+    static final double TOLERANCE = 1e-5;
+    static final float SCALE = (float) (1 / Math.sqrt(HEAD_DIM));
 
     /** group size, splits, sequence lengths (none a multiple of the 32-token tile, one shorter than the splits). */
     static Stream<Arguments> shapes() {
@@ -121,7 +121,7 @@ class SplitKvDecodeTest {
     }
 
     /** Random values in each sequence's first {@code length} slots, NaN in the rest. */
-    private static void fillCache(DecodeAttentionShape shape, int[] lengths, HalfPrecisionArray cache, Random random) {
+    static void fillCache(DecodeAttentionShape shape, int[] lengths, HalfPrecisionArray cache, Random random) {
         for (int s = 0; s < shape.batch(); s++) {
             for (int h = 0; h < shape.kvHeads(); h++) {
                 for (long t = 0; t < shape.capacity(); t++) {
@@ -140,7 +140,7 @@ class SplitKvDecodeTest {
         for (int s = 0; s < shape.batch(); s++) {
             for (int head = 0; head < shape.queryHeads(); head++) {
                 long row = (long) s * shape.queryHeads() + head;
-                SplitKvDecodeTwin.attend(shape, q, row * HEAD_DIM, k, v, s, head / shape.groupSize(), 0, lengths[s], SCALE,
+                SplitKvDecodeTwin.attend(shape, q, row * HEAD_DIM, k, v, null, s, head / shape.groupSize(), 0, lengths[s], SCALE,
                         out, row * HEAD_DIM);
             }
         }
@@ -148,7 +148,7 @@ class SplitKvDecodeTest {
     }
 
     /** The largest error over finite expected values, after checking each is within {@link #TOLERANCE}. */
-    private static double worst(F32Array actual, double[] expected, String what) {
+    static double worst(F32Array actual, double[] expected, String what) {
         double worst = 0;
         for (int i = 0; i < expected.length; i++) {
             float a = actual.get(i);
@@ -163,13 +163,13 @@ class SplitKvDecodeTest {
         return worst;
     }
 
-    private static F32Array poisoned(Arena arena, long n) {
+    static F32Array poisoned(Arena arena, long n) {
         F32Array a = F32Array.allocate(arena, n);
         for (long i = 0; i < n; i++) a.set(i, Float.NaN);
         return a;
     }
 
-    private static Random random(String test) {
+    static Random random(String test) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
         System.out.println(test + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
         return new Random(seed);

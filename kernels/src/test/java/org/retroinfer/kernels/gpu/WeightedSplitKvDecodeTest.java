@@ -1,0 +1,315 @@
+package org.retroinfer.kernels.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
+import static org.retroinfer.kernels.gpu.SplitKvDecodeTest.SCALE;
+import static org.retroinfer.kernels.gpu.SplitKvDecodeTest.TOLERANCE;
+import static org.retroinfer.kernels.gpu.SplitKvDecodeTest.fillCache;
+import static org.retroinfer.kernels.gpu.SplitKvDecodeTest.poisoned;
+import static org.retroinfer.kernels.gpu.SplitKvDecodeTest.random;
+import static org.retroinfer.kernels.gpu.SplitKvDecodeTest.worst;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.retroinfer.accel.emulator.Emulator;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.F16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
+import org.retroinfer.accel.kernel.I32Array;
+
+/**
+ * RetroInfer's additions to {@link SplitKvDecode} (retroinfer-spec.md §2.3-2.4) on the accel emulator:
+ * per-key weights in the softmax denominator only, and a previous (out, lse) merged as one more split. Each
+ * result is checked against the float64 twin and against the spec's formula evaluated directly in float64,
+ * on fresh random inputs with NaN-poisoned outputs and NaN past every sequence's end (keys, values and
+ * weights).
+ */
+class WeightedSplitKvDecodeTest {
+    /** group size, splits, sequence lengths (none a multiple of the 32-token tile). */
+    static Stream<Arguments> shapes() {
+        return Stream.of(
+                Arguments.of(1, 3, new int[] {97, 33}),
+                Arguments.of(4, 5, new int[] {150, 61}),
+                Arguments.of(4, 1, new int[] {70}),
+                Arguments.of(8, 7, new int[] {5, 203}),
+                Arguments.of(3, 2, new int[] {45}));
+    }
+
+    @ParameterizedTest(name = "group {0}, {1} splits, lengths {2}")
+    @MethodSource("shapes")
+    void weightsEnterTheDenominatorOnly(int group, int splits, int[] lengths) {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = random("weighted bf16 group " + group + " splits " + splits + " lengths " + Arrays.toString(lengths));
+            DecodeAttentionShape shape = new DecodeAttentionShape(lengths.length, 2, group, 256, splits);
+            BF16Array k = BF16Array.allocate(arena, shape.kvElements());
+            BF16Array v = BF16Array.allocate(arena, shape.kvElements());
+            checkWeighted(arena, random, shape, lengths, k, v, "partialsWeightedBf16");
+        }
+    }
+
+    @Test
+    void f16WeightsEnterTheDenominatorOnly() {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = random("weighted f16 group 4 splits 3");
+            int[] lengths = {111, 40};
+            DecodeAttentionShape shape = new DecodeAttentionShape(lengths.length, 2, 4, 128, 3);
+            F16Array k = F16Array.allocate(arena, shape.kvElements());
+            F16Array v = F16Array.allocate(arena, shape.kvElements());
+            checkWeighted(arena, random, shape, lengths, k, v, "partialsWeightedF16");
+        }
+    }
+
+    /**
+     * Offsets of the previous partial's lse from the exact attention's: ±100, where e^lse alone would overflow
+     * or flush F32 (the merge must subtract the max first); near offsets, where dropping or doubling either
+     * side errs by far more than the tolerance; and −∞ (nothing to add).
+     */
+    static Stream<Arguments> previousOffsets() {
+        return Stream.of(Arguments.of(100.0, 4, 5), Arguments.of(-100.0, 4, 5), Arguments.of(1.5, 8, 3),
+                Arguments.of(-0.5, 1, 1), Arguments.of(Double.NEGATIVE_INFINITY, 4, 2));
+    }
+
+    @ParameterizedTest(name = "previous lse = exact lse + {0}, group {1}, {2} splits")
+    @MethodSource("previousOffsets")
+    void previousPartialMergesAsOneMoreSplit(double offset, int group, int splits) {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = random("previous partial offset " + offset + " group " + group + " splits " + splits);
+            int[] lengths = {150, 37};
+            DecodeAttentionShape shape = new DecodeAttentionShape(lengths.length, 2, group, 160, splits);
+            F32Array q = gaussian(arena, shape.queryElements(), random);
+            BF16Array k = BF16Array.allocate(arena, shape.kvElements());
+            BF16Array v = BF16Array.allocate(arena, shape.kvElements());
+            fillCache(shape, lengths, k, random);
+            fillCache(shape, lengths, v, random);
+            Sums exact = direct(shape, q, k, v, null, lengths);
+            int heads = shape.batch() * shape.queryHeads();
+            F32Array previousOut = gaussian(arena, shape.queryElements(), random);
+            F32Array previousLse = F32Array.allocate(arena, heads);
+            for (int head = 0; head < heads; head++) previousLse.set(head, (float) (exact.lse(head) + offset));
+
+            Emulator emulator = new Emulator();
+            F32Array[] partials = launchPartials(emulator, arena, shape, q, k, v, null, lengths, "partialsBf16");
+            F32Array out = poisoned(arena, shape.queryElements());
+            F32Array outLse = poisoned(arena, heads);
+            emulator.launch(SplitKvDecode.class, "mergeWithPrevious", shape.mergeGrid(), partials[0], partials[1], previousOut,
+                    previousLse, out, outLse, shape.splits(), shape.groupSize());
+
+            SplitKvDecodeTwin.Output previous = new SplitKvDecodeTwin.Output(toDouble(previousOut), toDouble(previousLse));
+            SplitKvDecodeTwin.Output twin = SplitKvDecodeTwin.merge(shape,
+                    SplitKvDecodeTwin.partials(shape, q, k, v, I32Array.of(arena, lengths), SCALE), previous);
+            Sums formula = exact.plus(Sums.of(previous));
+            double error = Math.max(worst(out, formula.out(), "merged out"), worst(outLse, formula.lse(), "merged lse"));
+            assertEquals(0, Math.max(maxDifference(twin.out(), formula.out()), maxDifference(twin.lse(), formula.lse())), 1e-9,
+                    "the twin's merge with the previous partial differs from the formula");
+            System.out.printf("  worst error against the formula: %.2e (tolerance %.0e)%n", error, TOLERANCE);
+        }
+    }
+
+    /**
+     * RetroInfer's call sequence (spec §2.4): the estimation zone's centroids, value sums and cluster sizes
+     * through the weighted kernel give (out_E, lse_E); the exact zone's keys and values through the plain
+     * kernel, merged with that previous partial, give §2.3's
+     * {@code o = (Σ e^x V + Σ e^y VS) / (Σ e^x + Σ s·e^y)}.
+     */
+    @Test
+    void estimationAndExactZonesCombineToTheSpecsOutput() {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = random("estimation + exact zones");
+            int[] exactLengths = {140, 70};
+            int[] clusterCounts = {45, 9};
+            DecodeAttentionShape exactShape = new DecodeAttentionShape(2, 2, 4, 160, 4);
+            DecodeAttentionShape estimationShape = new DecodeAttentionShape(2, 2, 4, 64, 2);
+            F32Array q = gaussian(arena, exactShape.queryElements(), random);
+            BF16Array k = BF16Array.allocate(arena, exactShape.kvElements());
+            BF16Array v = BF16Array.allocate(arena, exactShape.kvElements());
+            fillCache(exactShape, exactLengths, k, random);
+            fillCache(exactShape, exactLengths, v, random);
+            BF16Array centroids = BF16Array.allocate(arena, estimationShape.kvElements());
+            BF16Array valueSums = BF16Array.allocate(arena, estimationShape.kvElements());
+            fillCache(estimationShape, clusterCounts, centroids, random);
+            fillCache(estimationShape, clusterCounts, valueSums, random);
+            F32Array sizes = weights(arena, estimationShape, clusterCounts, random);
+
+            Emulator emulator = new Emulator();
+            int heads = exactShape.batch() * exactShape.queryHeads();
+            F32Array[] estimation = launchPartials(emulator, arena, estimationShape, q, centroids, valueSums, sizes,
+                    clusterCounts, "partialsWeightedBf16");
+            F32Array outE = poisoned(arena, exactShape.queryElements());
+            F32Array lseE = poisoned(arena, heads);
+            emulator.launch(SplitKvDecode.class, "merge", estimationShape.mergeGrid(), estimation[0], estimation[1], outE, lseE,
+                    estimationShape.splits(), estimationShape.groupSize());
+            F32Array[] exact = launchPartials(emulator, arena, exactShape, q, k, v, null, exactLengths, "partialsBf16");
+            F32Array out = poisoned(arena, exactShape.queryElements());
+            F32Array outLse = poisoned(arena, heads);
+            emulator.launch(SplitKvDecode.class, "mergeWithPrevious", exactShape.mergeGrid(), exact[0], exact[1], outE, lseE,
+                    out, outLse, exactShape.splits(), exactShape.groupSize());
+
+            Sums formula = direct(exactShape, q, k, v, null, exactLengths)
+                    .plus(direct(estimationShape, q, centroids, valueSums, sizes, clusterCounts));
+            double error = Math.max(worst(out, formula.out(), "attention out"), worst(outLse, formula.lse(), "attention lse"));
+            System.out.printf("  worst error against the spec's formula: %.2e (tolerance %.0e)%n", error, TOLERANCE);
+        }
+    }
+
+    private static void checkWeighted(Arena arena, Random random, DecodeAttentionShape shape, int[] lengths,
+            HalfPrecisionArray k, HalfPrecisionArray v, String partialsKernel) {
+        F32Array q = gaussian(arena, shape.queryElements(), random);
+        fillCache(shape, lengths, k, random);
+        fillCache(shape, lengths, v, random);
+        F32Array w = weights(arena, shape, lengths, random);
+        Emulator emulator = new Emulator();
+        F32Array[] partials = launchPartials(emulator, arena, shape, q, k, v, w, lengths, partialsKernel);
+        F32Array out = poisoned(arena, shape.queryElements());
+        F32Array outLse = poisoned(arena, (long) shape.batch() * shape.queryHeads());
+        emulator.launch(SplitKvDecode.class, "merge", shape.mergeGrid(), partials[0], partials[1], out, outLse,
+                shape.splits(), shape.groupSize());
+
+        SplitKvDecodeTwin.Partials twin = SplitKvDecodeTwin.weightedPartials(shape, q, k, v, w, I32Array.of(arena, lengths), SCALE);
+        for (int row = 0; row < twin.lse().length; row++) {
+            if (twin.lse()[row] == Double.NEGATIVE_INFINITY) {
+                assertEquals(Float.NEGATIVE_INFINITY, partials[1].get(row), "lse of empty split row " + row);
+            }
+        }
+        double partialError = Math.max(worst(partials[1], twin.lse(), "partial lse"), worst(partials[0], twin.out(), "partial out"));
+        Sums formula = direct(shape, q, k, v, w, lengths);
+        double outError = Math.max(worst(out, formula.out(), "merged out"), worst(outLse, formula.lse(), "merged lse"));
+        SplitKvDecodeTwin.Output merged = SplitKvDecodeTwin.merge(shape, twin);
+        assertEquals(0, Math.max(maxDifference(merged.out(), formula.out()), maxDifference(merged.lse(), formula.lse())), 1e-9,
+                "the twin's weighted partials and merge differ from the formula");
+        System.out.printf("  worst error: partials %.2e (twin), merged %.2e (formula), tolerance %.0e%n", partialError, outError,
+                TOLERANCE);
+    }
+
+    /** Launches a partials kernel into NaN-poisoned arrays; returns {partialOut, partialLse}. */
+    private static F32Array[] launchPartials(Emulator emulator, Arena arena, DecodeAttentionShape shape, F32Array q,
+            HalfPrecisionArray k, HalfPrecisionArray v, F32Array weights, int[] lengths, String kernel) {
+        F32Array partialOut = poisoned(arena, shape.partialRows() * HEAD_DIM);
+        F32Array partialLse = poisoned(arena, shape.partialRows());
+        I32Array lengthArray = I32Array.of(arena, lengths);
+        if (weights == null) {
+            emulator.launch(SplitKvDecode.class, kernel, shape.partialsGrid(), q, k, v, lengthArray, partialOut, partialLse,
+                    shape.kvHeads(), shape.capacity(), shape.splits(), SCALE, shape.groupSize());
+        } else {
+            emulator.launch(SplitKvDecode.class, kernel, shape.partialsGrid(), q, k, v, weights, lengthArray, partialOut,
+                    partialLse, shape.kvHeads(), shape.capacity(), shape.splits(), SCALE, shape.groupSize());
+        }
+        return new F32Array[] {partialOut, partialLse};
+    }
+
+    /** Cluster sizes: whole numbers in [2, 64] in each sequence's first {@code length} slots, NaN in the rest. */
+    private static F32Array weights(Arena arena, DecodeAttentionShape shape, int[] lengths, Random random) {
+        F32Array w = F32Array.allocate(arena, shape.weightElements());
+        for (int s = 0; s < shape.batch(); s++) {
+            for (int h = 0; h < shape.kvHeads(); h++) {
+                for (long t = 0; t < shape.capacity(); t++) {
+                    w.set(shape.weightOffset(s, h, t), t < lengths[s] ? 2 + random.nextInt(63) : Float.NaN);
+                }
+            }
+        }
+        return w;
+    }
+
+    /**
+     * Per (sequence, query head), in float64 straight from the formula: {@code max} of the scaled scores y,
+     * {@code num = Σ e^(y−max)·v} and {@code den = Σ w·e^(y−max)} ({@code w} = 1 without weights), so that
+     * {@code o = num / den} and {@code lse = max + log den}.
+     */
+    private static Sums direct(DecodeAttentionShape shape, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
+            F32Array weights, int[] lengths) {
+        int heads = shape.batch() * shape.queryHeads();
+        Sums sums = new Sums(new double[heads], new double[heads * HEAD_DIM], new double[heads]);
+        for (int s = 0; s < shape.batch(); s++) {
+            for (int head = 0; head < shape.queryHeads(); head++) {
+                int row = s * shape.queryHeads() + head;
+                int kvHead = head / shape.groupSize();
+                double[] y = new double[lengths[s]];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int t = 0; t < lengths[s]; t++) {
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        y[t] += (double) q.get((long) row * HEAD_DIM + d) * k.get(shape.kvOffset(s, kvHead, t) + d);
+                    }
+                    y[t] *= SCALE;
+                    max = Math.max(max, y[t]);
+                }
+                sums.max[row] = max;
+                for (int t = 0; t < lengths[s]; t++) {
+                    double e = Math.exp(y[t] - max);
+                    sums.den[row] += (weights == null ? 1 : weights.get(shape.weightOffset(s, kvHead, t))) * e;
+                    for (int d = 0; d < HEAD_DIM; d++) sums.num[row * HEAD_DIM + d] += e * v.get(shape.kvOffset(s, kvHead, t) + d);
+                }
+            }
+        }
+        return sums;
+    }
+
+    private record Sums(double[] max, double[] num, double[] den) {
+        /** A partial given as (o, lse): max = lse, den = 1, num = o. */
+        static Sums of(SplitKvDecodeTwin.Output partial) {
+            double[] den = new double[partial.lse().length];
+            Arrays.fill(den, 1);
+            return new Sums(partial.lse().clone(), partial.out().clone(), den);
+        }
+
+        /** The sums over both token sets, on a common max. */
+        Sums plus(Sums other) {
+            Sums both = new Sums(new double[max.length], new double[num.length], new double[den.length]);
+            for (int row = 0; row < max.length; row++) {
+                double m = Math.max(max[row], other.max[row]);
+                double a = max[row] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(max[row] - m);
+                double b = other.max[row] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(other.max[row] - m);
+                both.max[row] = m;
+                both.den[row] = a * den[row] + b * other.den[row];
+                for (int d = 0; d < HEAD_DIM; d++) {
+                    both.num[row * HEAD_DIM + d] = a * num[row * HEAD_DIM + d] + b * other.num[row * HEAD_DIM + d];
+                }
+            }
+            return both;
+        }
+
+        double lse(int row) {
+            return max[row] + Math.log(den[row]);
+        }
+
+        double[] lse() {
+            double[] lse = new double[max.length];
+            for (int row = 0; row < lse.length; row++) lse[row] = lse(row);
+            return lse;
+        }
+
+        double[] out() {
+            double[] out = new double[num.length];
+            for (int i = 0; i < out.length; i++) out[i] = num[i] / den[i / HEAD_DIM];
+            return out;
+        }
+    }
+
+    private static F32Array gaussian(Arena arena, long n, Random random) {
+        F32Array a = F32Array.allocate(arena, n);
+        for (long i = 0; i < n; i++) a.set(i, (float) random.nextGaussian());
+        return a;
+    }
+
+    private static double[] toDouble(F32Array a) {
+        double[] d = new double[Math.toIntExact(a.length())];
+        for (int i = 0; i < d.length; i++) d[i] = a.get(i);
+        return d;
+    }
+
+    private static double maxDifference(double[] a, double[] b) {
+        double worst = 0;
+        for (int i = 0; i < a.length; i++) {
+            assertTrue(Double.isFinite(a[i]) == Double.isFinite(b[i]) && (Double.isFinite(a[i]) || a[i] == b[i]),
+                    "element " + i + ": " + a[i] + " vs " + b[i]);
+            if (Double.isFinite(a[i])) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        }
+        return worst;
+    }
+}
