@@ -27,9 +27,9 @@ public final class DecodeAttentionGpuCheck {
     private static final double TOLERANCE = 1e-4;
     private static final float SCALE = (float) (1 / Math.sqrt(HEAD_DIM));
     private static final KernelMethod PARTIALS = KernelMethod.of(SplitKvDecode.class, "partialsBf16");
-    private static final KernelMethod MERGE = KernelMethod.of(SplitKvDecode.class, "merge");
+    private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
     private static final KernelMethod WEIGHTED_PARTIALS = KernelMethod.of(SplitKvDecode.class, "partialsWeightedBf16");
-    private static final KernelMethod MERGE_WITH_PREVIOUS = KernelMethod.of(SplitKvDecode.class, "mergeWithPrevious");
+    private static final KernelMethod MERGE_WITH_PREVIOUS = KernelMethod.of(SplitKvMerge.class, "mergeWithPrevious");
 
     private DecodeAttentionGpuCheck() {}
 

@@ -19,7 +19,7 @@ import org.retroinfer.accel.kernel.KernelContext;
  * Split-KV ("flash-decoding") attention for one decode query row per sequence, in two kernels:
  * {@code partials*} cuts each (sequence, KV head)'s tokens into {@code splits} chunks, one block per chunk,
  * and writes per chunk and query head the normalised output {@code o_s} and {@code lse_s = m + log Σ e^(y−m)};
- * {@link #merge} combines the chunks by the spec's rule (retroinfer-spec.md §2.4):
+ * {@link SplitKvMerge#merge} combines the chunks by the spec's rule (retroinfer-spec.md §2.4):
  * {@code lse = log Σ_s e^(lse_s)}, {@code o = Σ_s e^(lse_s − lse) · o_s}. There is no barrier across blocks,
  * hence two launches. Layout and grids: {@link DecodeAttentionShape}.
  *
@@ -33,7 +33,7 @@ import org.retroinfer.accel.kernel.KernelContext;
  * <p>RetroInfer's two additions (spec §2.4, the weighted FlashAttention fork): {@code partialsWeighted*} give
  * each key {@code t} a weight {@code w_t} that enters only the softmax denominator, so a partial is
  * {@code o_s = Σ e^y·v / Σ w·e^y} and {@code lse_s = log Σ w·e^y}; with keys = centroids, values = value sums and
- * weights = cluster sizes this is the estimation zone's {@code (out_E, lse_E)}. {@link #mergeWithPrevious} merges
+ * weights = cluster sizes this is the estimation zone's {@code (out_E, lse_E)}. {@link SplitKvMerge#mergeWithPrevious} merges
  * one more partial per (sequence, query head), such as that {@code (out_E, lse_E)}, as an extra split, which
  * gives the spec's exact output {@code (Σ e^x V + Σ e^y VS) / (Σ e^x + Σ s·e^y)}.
  */
@@ -169,64 +169,6 @@ public final class SplitKvDecode {
             acc = attendWeightedTile(ctx, first, end, group, queries, keys, values, tileWeights, scores, stats, acc);
         }
         finish(ctx, partialOut, partialLse, (long) ctx.groupIdx * group, group, values, stats, acc);
-    }
-
-    /**
-     * Merges the {@code splits} partials of each (sequence, query head) by log-sum-exp and writes the
-     * attention output and its lse (the lse lets a later partial, such as RetroInfer's estimation zone, be
-     * merged in the same way). Launch on {@link DecodeAttentionShape#mergeGrid()}.
-     */
-    @Kernel
-    public static void merge(KernelContext ctx, F32Array partialOut, F32Array partialLse, F32Array out, F32Array outLse,
-            int splits, int group) {
-        // No previous partial: lse −∞ and o = 0 weigh e^(−∞) = 0, so the result is the splits' alone.
-        combine(ctx, partialOut, partialLse, out, outLse, splits, group, Float.NEGATIVE_INFINITY, new Float4(0f, 0f, 0f, 0f));
-    }
-
-    /**
-     * {@link #merge} with one more partial per (sequence, query head) taken as an extra split, as the
-     * weighted FlashAttention fork's {@code previous_out, previous_lse} (spec §2.4): {@code previousOut} and
-     * {@code previousLse} have the outputs' layout, e.g. the estimation zone's {@code (out_E, lse_E)} from a
-     * {@code partialsWeighted*} launch and its merge. A previous lse of −∞ adds nothing. {@code out} and
-     * {@code outLse} must not alias the previous partial. Launch on {@link DecodeAttentionShape#mergeGrid()}.
-     */
-    @Kernel
-    public static void mergeWithPrevious(KernelContext ctx, F32Array partialOut, F32Array partialLse, F32Array previousOut,
-            F32Array previousLse, F32Array out, F32Array outLse, int splits, int group) {
-        long head = ctx.groupIdx;
-        combine(ctx, partialOut, partialLse, out, outLse, splits, group, previousLse.get(head),
-                previousOut.getFloat4(head * HEAD_DIM + 4 * ctx.laneId));
-    }
-
-    /**
-     * {@code lse = log(e^(extraLse) + Σ_s e^(lse_s))}, {@code o = e^(extraLse − lse)·extraOut + Σ_s e^(lse_s − lse)·o_s}
-     * for head {@code groupIdx}, this lane's four dimensions.
-     */
-    private static void combine(KernelContext ctx, F32Array partialOut, F32Array partialLse, F32Array out, F32Array outLse,
-            int splits, int group, float extraLse, Float4 extraOut) {
-        int head = ctx.groupIdx; // sequence · queryHeads + query head
-        int pair = head / group;
-        long firstRow = (long) pair * splits * group + (head - pair * group);
-        float max = extraLse;
-        for (int s = 0; s < splits; s++) {
-            max = Math.max(max, partialLse.get(firstRow + (long) s * group));
-        }
-        float total = KMath.exp(extraLse - max);
-        for (int s = 0; s < splits; s++) {
-            total += KMath.exp(partialLse.get(firstRow + (long) s * group) - max);
-        }
-        float lse = max + KMath.log(total);
-        Float4 o = extraOut.scale(KMath.exp(extraLse - lse));
-        for (int s = 0; s < splits; s++) {
-            long row = firstRow + (long) s * group;
-            // An empty split has lse −∞ and o = 0, so its weight e^(−∞) = 0 adds nothing.
-            float weight = KMath.exp(partialLse.get(row) - lse);
-            o = o.add(partialOut.getFloat4(row * HEAD_DIM + 4 * ctx.laneId).scale(weight));
-        }
-        out.setFloat4((long) head * HEAD_DIM + 4 * ctx.laneId, o);
-        if (ctx.laneId == 0) {
-            outLse.set(head, lse);
-        }
     }
 
     /** Loads the group's query rows, pre-multiplied by the softmax scale, and resets every head's statistics. */

@@ -37,7 +37,7 @@ class GpuKernelsAssembleTest {
     private static final int[] GROUPS = {1, 3, 4, 8};
 
     static Stream<Arguments> kernels() {
-        return Stream.of(SplitKvDecode.class).flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
+        return Stream.of(SplitKvDecode.class, SplitKvMerge.class).flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
                         ? Arrays.stream(GROUPS).mapToObj(g -> Arguments.of(k, g)) : Stream.of(Arguments.of(k, 0)));

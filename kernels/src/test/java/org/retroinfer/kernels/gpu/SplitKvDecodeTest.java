@@ -99,7 +99,7 @@ class SplitKvDecodeTest {
         Emulator emulator = new Emulator();
         emulator.launch(SplitKvDecode.class, partialsKernel, shape.partialsGrid(), q, k, v, lengthArray, partialOut, partialLse,
                 shape.kvHeads(), shape.capacity(), shape.splits(), SCALE, shape.groupSize());
-        emulator.launch(SplitKvDecode.class, "merge", shape.mergeGrid(), partialOut, partialLse, out, outLse,
+        emulator.launch(SplitKvMerge.class, "merge", shape.mergeGrid(), partialOut, partialLse, out, outLse,
                 shape.splits(), shape.groupSize());
 
         SplitKvDecodeTwin.Partials twin = SplitKvDecodeTwin.partials(shape, q, k, v, lengthArray, SCALE);

@@ -99,7 +99,7 @@ class WeightedSplitKvDecodeTest {
             F32Array[] partials = launchPartials(emulator, arena, shape, q, k, v, null, lengths, "partialsBf16");
             F32Array out = poisoned(arena, shape.queryElements());
             F32Array outLse = poisoned(arena, heads);
-            emulator.launch(SplitKvDecode.class, "mergeWithPrevious", shape.mergeGrid(), partials[0], partials[1], previousOut,
+            emulator.launch(SplitKvMerge.class, "mergeWithPrevious", shape.mergeGrid(), partials[0], partials[1], previousOut,
                     previousLse, out, outLse, shape.splits(), shape.groupSize());
 
             SplitKvDecodeTwin.Output previous = new SplitKvDecodeTwin.Output(toDouble(previousOut), toDouble(previousLse));
@@ -144,12 +144,12 @@ class WeightedSplitKvDecodeTest {
                     clusterCounts, "partialsWeightedBf16");
             F32Array outE = poisoned(arena, exactShape.queryElements());
             F32Array lseE = poisoned(arena, heads);
-            emulator.launch(SplitKvDecode.class, "merge", estimationShape.mergeGrid(), estimation[0], estimation[1], outE, lseE,
+            emulator.launch(SplitKvMerge.class, "merge", estimationShape.mergeGrid(), estimation[0], estimation[1], outE, lseE,
                     estimationShape.splits(), estimationShape.groupSize());
             F32Array[] exact = launchPartials(emulator, arena, exactShape, q, k, v, null, exactLengths, "partialsBf16");
             F32Array out = poisoned(arena, exactShape.queryElements());
             F32Array outLse = poisoned(arena, heads);
-            emulator.launch(SplitKvDecode.class, "mergeWithPrevious", exactShape.mergeGrid(), exact[0], exact[1], outE, lseE,
+            emulator.launch(SplitKvMerge.class, "mergeWithPrevious", exactShape.mergeGrid(), exact[0], exact[1], outE, lseE,
                     out, outLse, exactShape.splits(), exactShape.groupSize());
 
             Sums formula = direct(exactShape, q, k, v, null, exactLengths)
@@ -169,7 +169,7 @@ class WeightedSplitKvDecodeTest {
         F32Array[] partials = launchPartials(emulator, arena, shape, q, k, v, w, lengths, partialsKernel);
         F32Array out = poisoned(arena, shape.queryElements());
         F32Array outLse = poisoned(arena, (long) shape.batch() * shape.queryHeads());
-        emulator.launch(SplitKvDecode.class, "merge", shape.mergeGrid(), partials[0], partials[1], out, outLse,
+        emulator.launch(SplitKvMerge.class, "merge", shape.mergeGrid(), partials[0], partials[1], out, outLse,
                 shape.splits(), shape.groupSize());
 
         SplitKvDecodeTwin.Partials twin = SplitKvDecodeTwin.weightedPartials(shape, q, k, v, w, I32Array.of(arena, lengths), SCALE);
