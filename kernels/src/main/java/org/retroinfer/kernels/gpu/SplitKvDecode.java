@@ -266,17 +266,39 @@ public final class SplitKvDecode {
     /** Scores y = (scale·q)·k, one (head, token) pair per thread and step; −∞ past the end. */
     private static void scoreTile(KernelContext ctx, int first, int end, int group, float[] queries, float[] keys,
             float[] scores) {
-        for (int p = ctx.localIdx; p < group * TILE; p += PARTIAL_THREADS) {
-            int g = p / TILE;
-            int t = p - g * TILE;
-            float y = Float.NEGATIVE_INFINITY;
-            if (first + t < end) {
-                y = 0f;
-                for (int j = 0; j < HEAD_DIM; j++) {
-                    y = Math.fma(queries[g * HEAD_DIM + j], keys[t * KEY_STRIDE + j], y);
-                }
+        // Four lanes (a quad) share four (head, token) pairs: each lane sums every fourth dimension of all
+        // four, in four independent FMA chains instead of one serial chain of 128, and two shuffle steps
+        // add the quad's quarters. Dimension qd + 4i of token t sits in bank (t + qd + 4i) mod 32 (row stride
+        // 129), so a warp's 8 quads x 4 lanes read 32 distinct banks. Pairs come in whole warps (TILE = 32),
+        // so every lane of a warp that shuffles is active.
+        int quarter = ctx.laneId & 3;
+        for (int base = (ctx.localIdx >> 2) * 4; base < group * TILE; base += PARTIAL_THREADS) {
+            int g = base / TILE;
+            int t0 = base - g * TILE;
+            int q = g * HEAD_DIM + quarter;
+            int k0 = t0 * KEY_STRIDE + quarter;
+            float y0 = 0f;
+            float y1 = 0f;
+            float y2 = 0f;
+            float y3 = 0f;
+            for (int j = 0; j < HEAD_DIM; j += 4) {
+                float qj = queries[q + j];
+                y0 = Math.fma(qj, keys[k0 + j], y0);
+                y1 = Math.fma(qj, keys[k0 + KEY_STRIDE + j], y1);
+                y2 = Math.fma(qj, keys[k0 + 2 * KEY_STRIDE + j], y2);
+                y3 = Math.fma(qj, keys[k0 + 3 * KEY_STRIDE + j], y3);
             }
-            scores[p] = y;
+            y0 += ctx.shuffleXor(y0, 1);
+            y0 += ctx.shuffleXor(y0, 2);
+            y1 += ctx.shuffleXor(y1, 1);
+            y1 += ctx.shuffleXor(y1, 2);
+            y2 += ctx.shuffleXor(y2, 1);
+            y2 += ctx.shuffleXor(y2, 2);
+            y3 += ctx.shuffleXor(y3, 1);
+            y3 += ctx.shuffleXor(y3, 2);
+            // lane `quarter` of the quad writes pair t0 + quarter
+            float y = quarter == 0 ? y0 : quarter == 1 ? y1 : quarter == 2 ? y2 : y3;
+            scores[base + quarter] = first + t0 + quarter < end ? y : Float.NEGATIVE_INFINITY;
         }
         ctx.localBarrier();
     }
