@@ -263,7 +263,7 @@ public final class SplitKvDecode {
         return accumulateTile(ctx, group, values, scores, stats, acc);
     }
 
-    /** Scores y = (scale·q)·k, one (head, token) pair per thread and step; −∞ past the end. */
+    /** Scores y = (scale·q)·k for every (head, token) pair of the tile, four pairs per quad of lanes; −∞ past the end. */
     private static void scoreTile(KernelContext ctx, int first, int end, int group, float[] queries, float[] keys,
             float[] scores) {
         // Four lanes (a quad) share four (head, token) pairs: each lane sums every fourth dimension of all
