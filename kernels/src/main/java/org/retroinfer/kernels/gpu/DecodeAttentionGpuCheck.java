@@ -20,7 +20,7 @@ import org.retroinfer.accel.kernel.KernelMethod;
  * 4, d = 128, BF16) next to a device-to-device copy of the same bytes. Exits 1 if the check fails.
  *
  * <p>{@code java org.retroinfer.kernels.gpu.DecodeAttentionGpuCheck [BATCH CONTEXT SPLITS]...} (default
- * {@code 4 32768 16}).
+ * {@code 4 32768 16}); SPLITS 0 takes {@link DecodeAttentionShape#splitsFor}'s choice for the GPU.
  */
 public final class DecodeAttentionGpuCheck {
     /** GPU exp/log are {@code ex2/lg2.approx}, a few ulp; a wrong split or weight errs by 1e-2 or more. */
@@ -175,7 +175,10 @@ public final class DecodeAttentionGpuCheck {
     }
 
     /** Median GPU time of both kernels at Llama 3 8B's shape, as GB/s of K/V read, beside a device copy. */
-    private static void time(Gpu gpu, int batch, int context, int splits) {
+    private static void time(Gpu gpu, int batch, int context, int requestedSplits) {
+        // 0: the split count DecodeAttentionShape.splitsFor picks for this GPU
+        int splits = requestedSplits > 0 ? requestedSplits
+                : DecodeAttentionShape.splitsFor(batch, 8, context, gpu.info().multiprocessors());
         DecodeAttentionShape shape = new DecodeAttentionShape(batch, 8, 4, context, splits);
         try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape); DeviceBuffer copy = gpu.allocate(2 * shape.kvElements())) {
             CudaStream stream = gpu.defaultStream();

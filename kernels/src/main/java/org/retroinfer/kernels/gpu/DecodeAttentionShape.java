@@ -49,6 +49,28 @@ public record DecodeAttentionShape(int batch, int kvHeads, int groupSize, long c
                     + (long) batch * kvHeads * Math.max(splits, groupSize));
     }
 
+    /** Partials blocks per SM that {@link #splitsFor} aims at. */
+    static final int BLOCKS_PER_SM = 16;
+
+    /**
+     * A split count for {@code batch × kvHeads} (sequence, KV head) pairs whose longest sequence holds
+     * {@code longest} tokens on a GPU of {@code multiprocessors} SMs: enough splits for about
+     * {@value #BLOCKS_PER_SM} partials blocks per SM, but no more than the longest sequence has tiles. On
+     * an H100 (132 SMs) at Llama 3 8B's shape the bandwidth rose with the block count up to about 2,000
+     * blocks and stayed flat beyond (docs/results/gpu-decode-attention: 4 × 128K from 8 to 64 splits, 36%
+     * to 52% of the copy; 16 × 32K flat from 16 splits).
+     */
+    public static int splitsFor(int batch, int kvHeads, long longest, int multiprocessors) {
+        if (batch < 1 || kvHeads < 1 || longest < 1 || multiprocessors < 1) {
+            throw new IllegalArgumentException("splitsFor needs positive sizes, got batch " + batch + ", kvHeads "
+                    + kvHeads + ", longest " + longest + ", multiprocessors " + multiprocessors);
+        }
+        long pairs = (long) batch * kvHeads;
+        long wanted = (BLOCKS_PER_SM * (long) multiprocessors + pairs - 1) / pairs;
+        long tiles = (longest + SplitKvDecode.TILE - 1) / SplitKvDecode.TILE;
+        return (int) Math.max(1, Math.min(wanted, tiles));
+    }
+
     public int queryHeads() {
         return kvHeads * groupSize;
     }
