@@ -1,9 +1,7 @@
 package org.retroinfer.eval;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -152,10 +150,7 @@ public record ComparisonReport(EvalReport.RunInfo run, List<ModeInfo> modes, boo
 
     /** Writes {@code results.json} and {@code results.md} into {@code dir} (created if need be), each atomically. */
     public void write(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        EvalReport.replace(dir.resolve("results.json"), mapper.writeValueAsString(this) + "\n");
-        EvalReport.replace(dir.resolve("results.md"), markdown());
+        EvalReport.writeFiles(dir, this, markdown());
     }
 
     /** Reads a report that {@link #write} wrote, e.g. to draw its plots again. */

@@ -118,10 +118,18 @@ public record EvalReport(RunInfo run, boolean complete, List<Summary> summary, L
 
     /** Writes {@code results.json} and {@code results.md} into {@code dir} (created if need be), each atomically. */
     public void write(Path dir) throws IOException {
+        writeFiles(dir, this, markdown());
+    }
+
+    /**
+     * The files of every report: {@code report} as indented JSON in {@code results.json} and
+     * {@code markdown} in {@code results.md}, in {@code dir} (created if need be), each atomically.
+     */
+    static void writeFiles(Path dir, Object report, String markdown) throws IOException {
         Files.createDirectories(dir);
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        replace(dir.resolve("results.json"), mapper.writeValueAsString(this) + "\n");
-        replace(dir.resolve("results.md"), markdown());
+        replace(dir.resolve("results.json"), mapper.writeValueAsString(report) + "\n");
+        replace(dir.resolve("results.md"), markdown);
     }
 
     /** Writes {@code text} to {@code file} through a sibling file and a move, so readers never see half of it. */

@@ -1,9 +1,6 @@
 package org.retroinfer.eval;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,11 +72,9 @@ public record FidelityReport(EvalReport.RunInfo run, List<Row> rows) {
                 layers.stream().mapToDouble(Row::recallAt1).average().orElse(0));
     }
 
+    /** Writes {@code results.json} and {@code results.md} into {@code dir}, as the other reports do. */
     public void write(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        EvalReport.replace(dir.resolve("results.json"),
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(this) + "\n");
-        EvalReport.replace(dir.resolve("results.md"), markdown());
+        EvalReport.writeFiles(dir, this, markdown());
     }
 
     public String markdown() {
