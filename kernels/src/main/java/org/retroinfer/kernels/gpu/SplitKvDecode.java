@@ -62,6 +62,19 @@ public final class SplitKvDecode {
         return (perSplit + TILE - 1) / TILE * TILE;
     }
 
+    /** The first token of this block's split: splits are whole tiles ({@link #tokensPerSplit}). */
+    private static int splitFirst(KernelContext ctx, I32Array lengths, int kvHeads, int splits) {
+        int pair = ctx.groupIdx / splits;
+        return (ctx.groupIdx - pair * splits) * tokensPerSplit(lengths.get(pair / kvHeads), splits);
+    }
+
+    /** One past the last token of this block's split: the sequence's length for its last split. */
+    private static int splitEnd(KernelContext ctx, I32Array lengths, int kvHeads, int splits) {
+        int pair = ctx.groupIdx / splits;
+        int length = lengths.get(pair / kvHeads);
+        return Math.min(length, (ctx.groupIdx - pair * splits + 1) * tokensPerSplit(length, splits));
+    }
+
     /** The partials of BF16 K/V; see the class comment. Launch on {@link DecodeAttentionShape#partialsGrid()}. */
     @Kernel
     public static void partialsBf16(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, I32Array lengths,
@@ -73,14 +86,11 @@ public final class SplitKvDecode {
         float[] scores = ctx.allocateFloatLocalArray(group * TILE);
         float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
         int pair = ctx.groupIdx / splits; // sequence · kvHeads + KV head
-        int split = ctx.groupIdx - pair * splits;
-        int length = lengths.get(pair / kvHeads);
-        int perSplit = tokensPerSplit(length, splits);
-        int end = Math.min(length, (split + 1) * perSplit);
+        int end = splitEnd(ctx, lengths, kvHeads, splits);
         long slot = (long) pair * capacity * HEAD_DIM;
         begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
         Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
-        for (int first = split * perSplit; first < end; first += TILE) {
+        for (int first = splitFirst(ctx, lengths, kvHeads, splits); first < end; first += TILE) {
             stageTile(ctx, k, v, slot, first, end, keys, values);
             acc = attendTile(ctx, first, end, group, queries, keys, values, scores, stats, acc);
         }
@@ -97,15 +107,12 @@ public final class SplitKvDecode {
         float[] values = ctx.allocateFloatLocalArray(TILE * HEAD_DIM);
         float[] scores = ctx.allocateFloatLocalArray(group * TILE);
         float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
-        int pair = ctx.groupIdx / splits;
-        int split = ctx.groupIdx - pair * splits;
-        int length = lengths.get(pair / kvHeads);
-        int perSplit = tokensPerSplit(length, splits);
-        int end = Math.min(length, (split + 1) * perSplit);
+        int pair = ctx.groupIdx / splits; // sequence · kvHeads + KV head
+        int end = splitEnd(ctx, lengths, kvHeads, splits);
         long slot = (long) pair * capacity * HEAD_DIM;
         begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
         Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
-        for (int first = split * perSplit; first < end; first += TILE) {
+        for (int first = splitFirst(ctx, lengths, kvHeads, splits); first < end; first += TILE) {
             stageTile(ctx, k, v, slot, first, end, keys, values);
             acc = attendTile(ctx, first, end, group, queries, keys, values, scores, stats, acc);
         }
@@ -128,15 +135,12 @@ public final class SplitKvDecode {
         float[] tileWeights = ctx.allocateFloatLocalArray(TILE);
         float[] scores = ctx.allocateFloatLocalArray(group * TILE);
         float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
-        int pair = ctx.groupIdx / splits;
-        int split = ctx.groupIdx - pair * splits;
-        int length = lengths.get(pair / kvHeads);
-        int perSplit = tokensPerSplit(length, splits);
-        int end = Math.min(length, (split + 1) * perSplit);
+        int pair = ctx.groupIdx / splits; // sequence · kvHeads + KV head
+        int end = splitEnd(ctx, lengths, kvHeads, splits);
         long slot = (long) pair * capacity * HEAD_DIM;
         begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
         Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
-        for (int first = split * perSplit; first < end; first += TILE) {
+        for (int first = splitFirst(ctx, lengths, kvHeads, splits); first < end; first += TILE) {
             stageWeights(ctx, weights, (long) pair * capacity, first, end, tileWeights);
             stageTile(ctx, k, v, slot, first, end, keys, values);
             acc = attendWeightedTile(ctx, first, end, group, queries, keys, values, tileWeights, scores, stats, acc);
@@ -155,15 +159,12 @@ public final class SplitKvDecode {
         float[] tileWeights = ctx.allocateFloatLocalArray(TILE);
         float[] scores = ctx.allocateFloatLocalArray(group * TILE);
         float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
-        int pair = ctx.groupIdx / splits;
-        int split = ctx.groupIdx - pair * splits;
-        int length = lengths.get(pair / kvHeads);
-        int perSplit = tokensPerSplit(length, splits);
-        int end = Math.min(length, (split + 1) * perSplit);
+        int pair = ctx.groupIdx / splits; // sequence · kvHeads + KV head
+        int end = splitEnd(ctx, lengths, kvHeads, splits);
         long slot = (long) pair * capacity * HEAD_DIM;
         begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
         Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
-        for (int first = split * perSplit; first < end; first += TILE) {
+        for (int first = splitFirst(ctx, lengths, kvHeads, splits); first < end; first += TILE) {
             stageWeights(ctx, weights, (long) pair * capacity, first, end, tileWeights);
             stageTile(ctx, k, v, slot, first, end, keys, values);
             acc = attendWeightedTile(ctx, first, end, group, queries, keys, values, tileWeights, scores, stats, acc);
