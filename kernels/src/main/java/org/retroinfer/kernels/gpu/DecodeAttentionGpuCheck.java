@@ -220,7 +220,7 @@ public final class DecodeAttentionGpuCheck {
      * Keeps the GPU busy with copies for about a second, so that the first timed shape does not run at the
      * clocks of an idle card (on a freshly started machine the first shape read at a third of its later rate).
      */
-    private static void warmUp(Gpu gpu) {
+    static void warmUp(Gpu gpu) {
         try (DeviceBuffer a = gpu.allocate(1L << 30); DeviceBuffer b = gpu.allocate(1L << 30)) {
             CudaStream stream = gpu.defaultStream();
             long until = System.nanoTime() + 1_000_000_000L;
@@ -232,7 +232,7 @@ public final class DecodeAttentionGpuCheck {
     }
 
     /** Median of 20 back-to-back runs between events, after 3 warm-ups and one untimed run (as accel's GpuTimer). */
-    private static double medianMillis(Gpu gpu, CudaStream stream, Runnable work) {
+    static double medianMillis(Gpu gpu, CudaStream stream, Runnable work) {
         int reps = 20;
         for (int i = 0; i < 3; i++) work.run();
         CudaEvent[] marks = new CudaEvent[reps + 1];
