@@ -29,6 +29,8 @@ public final class ExecutionBufferGather {
     public static final int BLOCKS_PER_GROUP = 16;
     public static final int THREADS = 128;
     private static final int WARPS = THREADS / KernelContext.WARP_SIZE;
+    /** Where a chunk comes from. */
+    private static final int STEADY = 0, MISS = 1, HIT = 2;
 
     private ExecutionBufferGather() {}
 
@@ -55,19 +57,44 @@ public final class ExecutionBufferGather {
         int hits = hitCounts.get(group);
         int missTotal = regionLength(missSizes, missOffsets, units, misses);
         int steadyChunks = (steady + CHUNK - 1) / CHUNK;
+        int chunks = steadyChunks + misses + hits;
+        int stride = BLOCKS_PER_GROUP * WARPS;
         long exec = (long) group * execStride;
-        for (int c = warp; c < steadyChunks + misses + hits; c += BLOCKS_PER_GROUP * WARPS) {
-            if (c < steadyChunks) {
-                VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + c * CHUNK, execK, execV,
-                        exec + c * CHUNK, Math.min(CHUNK, steady - c * CHUNK));
-            } else if (c < steadyChunks + misses) {
-                long u = units + c - steadyChunks;
-                VectorChunks.copy(ctx, listK, listV, (long) group * listStride + missStarts.get(u), execK, execV,
-                        exec + steady + missOffsets.get(u), missSizes.get(u));
-            } else {
+        // The unit lists may sit in pinned host memory, a PCIe round trip per read: each lane reads the
+        // descriptor of one of the warp's next 32 chunks, and the warp walks them by shuffles.
+        for (int first = warp; first < chunks; first += stride * KernelContext.WARP_SIZE) {
+            int c = first + ctx.laneId * stride;
+            int kind = STEADY; // and its source row within the group's store, target row, vector count
+            int source = c * CHUNK;
+            int target = c * CHUNK;
+            int rows = Math.min(CHUNK, steady - c * CHUNK);
+            if (c >= chunks) {
+                rows = 0;
+            } else if (c >= steadyChunks + misses) {
                 long u = units + c - steadyChunks - misses;
-                VectorChunks.copy(ctx, cacheK, cacheV, ((long) group * cacheBlocks + hitBlocks.get(u)) * CHUNK, execK, execV,
-                        exec + steady + missTotal + hitOffsets.get(u), hitSizes.get(u));
+                kind = HIT;
+                source = hitBlocks.get(u) * CHUNK;
+                target = steady + missTotal + hitOffsets.get(u);
+                rows = hitSizes.get(u);
+            } else if (c >= steadyChunks) {
+                long u = units + c - steadyChunks;
+                kind = MISS;
+                source = missStarts.get(u);
+                target = steady + missOffsets.get(u);
+                rows = missSizes.get(u);
+            }
+            for (int j = 0; j < KernelContext.WARP_SIZE && first + j * stride < chunks; j++) {
+                int k = ctx.shuffleIdx(kind, j);
+                long from = ctx.shuffleIdx(source, j);
+                long to = exec + ctx.shuffleIdx(target, j);
+                int n = ctx.shuffleIdx(rows, j);
+                if (k == STEADY) {
+                    VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + from, execK, execV, to, n);
+                } else if (k == MISS) {
+                    VectorChunks.copy(ctx, listK, listV, (long) group * listStride + from, execK, execV, to, n);
+                } else {
+                    VectorChunks.copy(ctx, cacheK, cacheV, (long) group * cacheBlocks * CHUNK + from, execK, execV, to, n);
+                }
             }
         }
         if (ctx.groupIdx == group * BLOCKS_PER_GROUP && ctx.localIdx == 0) {
