@@ -37,7 +37,8 @@ class GpuKernelsAssembleTest {
     private static final int[] GROUPS = {1, 3, 4, 8};
 
     static Stream<Arguments> kernels() {
-        return Stream.of(SplitKvDecode.class, SplitKvMerge.class).flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
+        return Stream.of(SplitKvDecode.class, SplitKvMerge.class, RmsNorm.class, RopeRotation.class, SwiGlu.class,
+                        ResidualAdd.class, KvAppend.class, EmbeddingLookup.class).flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
                         ? Arrays.stream(GROUPS).mapToObj(g -> Arguments.of(k, g)) : Stream.of(Arguments.of(k, 0)));
@@ -46,7 +47,8 @@ class GpuKernelsAssembleTest {
     @Test
     void theDecodeAttentionKernelsAreAllFound() {
         assertEquals(Set.of("partialsBf16", "partialsF16", "partialsWeightedBf16", "partialsWeightedF16", "merge",
-                "mergeWithPrevious"), kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
+                "mergeWithPrevious", "rows", "heads", "halves", "adjacent", "apply", "add", "intoBf16", "intoF16", "fromBf16",
+                "fromF16", "fromF32"), kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 
     @ParameterizedTest(name = "{0} group {1}")
