@@ -11,7 +11,8 @@ import org.retroinfer.accel.kernel.KernelContext;
 /**
  * Rotary position embedding of a decode step's query and key rows in place, the GPU twin of
  * {@link org.retroinfer.kernels.Rope#rotate} for both of its {@link org.retroinfer.kernels.Rope.Pairing
- * pairings}, bit for bit: the same products and sums, each rounded once.
+ * pairings}, bit for bit under Java float semantics (the default): the same products and sums, each
+ * rounded once (fast math lets ptxas contract them into fma, an ulp away).
  *
  * <p>The cosines and sines come from tables {@code [positions][HEAD_DIM / 2]} filled on the host by the CPU
  * model's {@code RotaryEmbedding.angles} (row {@code p} = position {@code p}), and each sequence reads the
