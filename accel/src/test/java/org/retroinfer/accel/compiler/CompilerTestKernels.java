@@ -29,6 +29,14 @@ final class CompilerTestKernels {
         out[ctx.globalIdx] = Math.max(a[ctx.globalIdx], 0f);
     }
 
+    /** RMSNorm's inverse root as the CPU model writes it, and a root only rounded to float. */
+    @Kernel
+    static void inverseRoot(KernelContext ctx, float[] a, float[] inverse, float[] root) {
+        int i = ctx.globalIdx;
+        inverse[i] = (float) (1.0 / Math.sqrt(a[i]));
+        root[i] = (float) Math.sqrt(a[i]);
+    }
+
     @Kernel
     static void specialised(KernelContext ctx, F32Array out, @Constant int n) {
         float[] scratch = ctx.allocateFloatLocalArray(n);

@@ -38,7 +38,8 @@ class GpuKernelsAssembleTest {
 
     static Stream<Arguments> kernels() {
         return Stream.of(SplitKvDecode.class, SplitKvMerge.class, ExecutionBufferGather.class, CacheAdmission.class,
-                        EstimationGather.class).flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
+                        EstimationGather.class, RmsNorm.class, RopeRotation.class, SwiGlu.class, ResidualAdd.class, KvAppend.class,
+                        EmbeddingLookup.class).flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
                         ? Arrays.stream(GROUPS).mapToObj(g -> Arguments.of(k, g)) : Stream.of(Arguments.of(k, 0)));
@@ -47,7 +48,9 @@ class GpuKernelsAssembleTest {
     @Test
     void theGpuKernelsAreAllFound() {
         assertEquals(Set.of("partialsBf16", "partialsF16", "partialsWeightedBf16", "partialsWeightedF16", "merge",
-                "mergeWithPrevious", "gather", "admit"), kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
+                "mergeWithPrevious", "gather", "admit", "rows", "heads", "halves", "adjacent", "apply", "add", "intoBf16",
+                "intoF16", "fromBf16", "fromF16", "fromF32"), kernels().map(a -> ((KernelMethod) a.get()[0]).name())
+                .collect(Collectors.toSet()));
     }
 
     @ParameterizedTest(name = "{0} group {1}")

@@ -26,6 +26,12 @@ final class FunctionBuilder {
     private final Deque<Frame> inlineStack = new ArrayDeque<>();
     /** Doubles known to be exact widenings of a float (f2d), so Math.exp((double) f) can run in float. */
     private final Map<Value, Value> widenedFloats = new HashMap<>();
+    /**
+     * Doubles whose rounding to float is known to equal a float computation (a widening, or Math.sqrt of
+     * one), so that {@code (float) Math.sqrt(f)} becomes one float instruction while other uses of the double
+     * keep its full precision.
+     */
+    private final Map<Value, Value> roundedFloats = new HashMap<>();
     private int nextUninitialized;
 
     FunctionBuilder(Function function, CompileOptions options) {
@@ -77,6 +83,17 @@ final class FunctionBuilder {
 
     void recordWidening(Value dbl, Value flt) {
         widenedFloats.put(dbl, flt);
+        roundedFloats.put(dbl, flt);
+    }
+
+    /** Records that {@code (float) dbl} equals {@code flt}, without {@code dbl} being a float. */
+    void recordRounding(Value dbl, Value flt) {
+        roundedFloats.put(dbl, flt);
+    }
+
+    /** The float that equals {@code (float) dbl}, or null. */
+    Value roundedTo(Value dbl) {
+        return roundedFloats.get(dbl);
     }
 
     /** The float a double was widened from, or null. */

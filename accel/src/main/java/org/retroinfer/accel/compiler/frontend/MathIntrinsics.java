@@ -74,9 +74,16 @@ final class MathIntrinsics {
             case "abs(F)F" -> unary(t, Op.ABS, Type.F32);
             case "abs(D)D" -> unary(t, Op.ABS, Type.F64);
             case "sqrt(D)D" -> {
+                // The root stays a double, so 1.0 / Math.sqrt(f) divides by the exact root as Java does; where
+                // it is only rounded to float, the float root replaces it (sqrt.rn.f32 equals the double root
+                // rounded to float, as a double carries more than 2·24 + 2 bits) and dead code drops the f64.
                 Value x = t.popValue();
+                Value root = t.emit(Op.SQRT, Type.F64, null, x);
                 Value f = t.builder().widenedFrom(x);
-                t.push(f != null ? widen(t, t.emit(Op.SQRT, Type.F32, null, f)) : t.emit(Op.SQRT, Type.F64, null, x));
+                if (f != null) {
+                    t.builder().recordRounding(root, t.emit(Op.SQRT, Type.F32, null, f));
+                }
+                t.push(root);
             }
             case "exp(D)D" -> floatOnly(t, Op.EXP, "exp");
             case "log(D)D" -> floatOnly(t, Op.LOG, "log");

@@ -160,8 +160,8 @@ final class StraightLine {
     private static void convert(MethodTranslator t, TypeKind from, TypeKind to) {
         Value a = t.popValue();
         FunctionBuilder fb = t.builder();
-        if (from == TypeKind.DOUBLE && to == TypeKind.FLOAT && fb.widenedFrom(a) != null) {
-            t.push(fb.widenedFrom(a)); // (float) (double) f == f
+        if (from == TypeKind.DOUBLE && to == TypeKind.FLOAT && fb.roundedTo(a) != null) {
+            t.push(fb.roundedTo(a)); // (float) (double) f == f, (float) Math.sqrt((double) f) == sqrtf(f)
             return;
         }
         Conversion c = switch (from) {
