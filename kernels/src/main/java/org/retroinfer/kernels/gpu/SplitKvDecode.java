@@ -36,20 +36,23 @@ import org.retroinfer.accel.kernel.KernelContext;
  * weights = cluster sizes this is the estimation zone's {@code (out_E, lse_E)}. {@link SplitKvMerge#mergeWithPrevious} merges
  * one more partial per (sequence, query head), such as that {@code (out_E, lse_E)}, as an extra split, which
  * gives the spec's exact output {@code (Σ e^x V + Σ e^y VS) / (Σ e^x + Σ s·e^y)}.
+ *
+ * <p>{@link CentroidScoring} scores centroids with the same query staging, tile scoring and per-head online
+ * softmax, hence the package-private helpers.
  */
 public final class SplitKvDecode {
     /** Tokens per tile: one per lane in the per-head softmax step. */
     public static final int TILE = 32;
     /** Eight-dimension slices of a head vector: the P·V step's threads per query head. */
-    private static final int SLICES = HEAD_DIM / 8;
+    static final int SLICES = HEAD_DIM / 8;
     /**
      * Row stride of the staged keys. Scoring has lane {@code t} read key {@code t}'s dimension {@code j};
      * with a stride of 128 floats all 32 lanes would hit one shared-memory bank, 129 spreads them over 32.
      */
-    private static final int KEY_STRIDE = HEAD_DIM + 1;
-    private static final int WARPS = PARTIAL_THREADS / KernelContext.WARP_SIZE;
+    static final int KEY_STRIDE = HEAD_DIM + 1;
+    static final int WARPS = PARTIAL_THREADS / KernelContext.WARP_SIZE;
     /** Offsets of the per-head running max, running sum and last rescale factor in the stats array. */
-    private static final int MAX = 0, SUM = MAX_GROUP, RESCALE = 2 * MAX_GROUP;
+    static final int MAX = 0, SUM = MAX_GROUP, RESCALE = 2 * MAX_GROUP;
 
     private SplitKvDecode() {}
 
@@ -173,7 +176,7 @@ public final class SplitKvDecode {
     }
 
     /** Loads the group's query rows, pre-multiplied by the softmax scale, and resets every head's statistics. */
-    private static void begin(KernelContext ctx, F32Array q, long base, float scale, int group, float[] queries, float[] stats) {
+    static void begin(KernelContext ctx, F32Array q, long base, float scale, int group, float[] queries, float[] stats) {
         for (int i = ctx.localIdx; i < group * HEAD_DIM; i += PARTIAL_THREADS) {
             queries[i] = q.get(base + i) * scale;
         }
@@ -265,7 +268,7 @@ public final class SplitKvDecode {
     }
 
     /** Scores y = (scale·q)·k for every (head, token) pair of the tile, four pairs per quad of lanes; −∞ past the end. */
-    private static void scoreTile(KernelContext ctx, int first, int end, int group, float[] queries, float[] keys,
+    static void scoreTile(KernelContext ctx, int first, int end, int group, float[] queries, float[] keys,
             float[] scores) {
         // Four lanes (a quad) share four (head, token) pairs: each lane sums every fourth dimension of all
         // four, in four independent FMA chains instead of one serial chain of 128, and two shuffle steps
@@ -310,7 +313,7 @@ public final class SplitKvDecode {
      * the denominator only, so {@code p} itself goes to P·V). The tile holds at least one token, so m' is
      * finite; e^(−∞) = 0 covers both the padding and the first tile (m = −∞).
      */
-    private static void updateHead(KernelContext ctx, int g, float w, float[] scores, float[] stats) {
+    static void updateHead(KernelContext ctx, int g, float w, float[] scores, float[] stats) {
         float y = scores[g * TILE + ctx.laneId];
         float mOld = stats[MAX + g];
         float mNew = Math.max(mOld, ctx.warpMax(y));
@@ -372,7 +375,7 @@ public final class SplitKvDecode {
         }
     }
 
-    private static Float8 zero8() {
+    static Float8 zero8() {
         return new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
     }
 
@@ -380,7 +383,7 @@ public final class SplitKvDecode {
         return new Float8(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5], a[i + 6], a[i + 7]);
     }
 
-    private static void store8(float[] a, int i, Float8 x) {
+    static void store8(float[] a, int i, Float8 x) {
         a[i] = x.s0();
         a[i + 1] = x.s1();
         a[i + 2] = x.s2();

@@ -27,7 +27,7 @@ import org.retroinfer.accel.kernel.KernelParameter;
  * Every {@code @Kernel} of this package compiles to PTX that ptxas assembles without register spills for
  * sm_80 and sm_90 (Java semantics) and sm_90 with fast math, at the GQA group sizes models use (accel's
  * AllKernelsAssembleTest does the same for accel's own kernels). The kernels are found by reflection;
- * {@link #theDecodeAttentionKernelsAreAllFound} pins the list, so a renamed or dropped variant is noticed.
+ * {@link #theGpuKernelsAreAllFound} pins the list, so a renamed or dropped variant is noticed.
  */
 class GpuKernelsAssembleTest {
     private static final KernelCompiler COMPILER = new KernelCompiler();
@@ -37,16 +37,17 @@ class GpuKernelsAssembleTest {
     private static final int[] GROUPS = {1, 3, 4, 8};
 
     static Stream<Arguments> kernels() {
-        return Stream.of(SplitKvDecode.class, SplitKvMerge.class).flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
+        return Stream.of(SplitKvDecode.class, SplitKvMerge.class, CentroidScoring.class, ClusterTopK.class)
+                .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
                         ? Arrays.stream(GROUPS).mapToObj(g -> Arguments.of(k, g)) : Stream.of(Arguments.of(k, 0)));
     }
 
     @Test
-    void theDecodeAttentionKernelsAreAllFound() {
+    void theGpuKernelsAreAllFound() {
         assertEquals(Set.of("partialsBf16", "partialsF16", "partialsWeightedBf16", "partialsWeightedF16", "merge",
-                "mergeWithPrevious"), kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
+                "mergeWithPrevious", "logitsBf16", "logitsF32", "select"), kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 
     @ParameterizedTest(name = "{0} group {1}")
