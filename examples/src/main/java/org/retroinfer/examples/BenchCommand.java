@@ -103,9 +103,9 @@ final class BenchCommand implements Command {
                   --batch B          sequences decoded together (default 1)
                   --gen G            tokens decoded per sequence (default 32)
                   --reps R           repetitions (default 3)
-                  --warmup W         untimed runs before the first context (default 1): its length (at
-                                     most 16K tokens), at least 256 tokens decoded; more of them let the
-                                     JIT finish compiling (RetroInfer's index build needs 2-3)
+                  --warmup W         untimed runs before the first context (default 1), at the longest
+                                     context up to 16K tokens, at least 256 tokens decoded; more of them
+                                     let the JIT finish compiling (RetroInfer's index build needs 2-3)
                   --prefill-chunk N  prompt tokens per prefill step (default 256)
                 """ + CacheFlags.HELP + """
                   --json             print the results as JSON instead of a table
@@ -134,14 +134,14 @@ final class BenchCommand implements Command {
                 }
             }
             Random random = new Random(1);
-            // Warm-ups at the first context's length (at most 16K tokens, at least RetroInfer's
-            // 4 + 64 + 1024 positions for an index), decoding enough tokens for the JIT to compile the
-            // decode path (Vector API code runs orders of magnitude slower until C2 compiles it)
-            // before anything is timed: shorter warm-ups left the first timed index builds at 8K
-            // still running partly uncompiled kernels.
+            // Warm-ups at the longest context up to 16K tokens, decoding enough tokens for the JIT to
+            // compile the decode path (Vector API code runs orders of magnitude slower until C2 compiles
+            // it) before anything is timed: shorter warm-ups left the first timed index builds at 8K
+            // still running partly uncompiled kernels, and warm-ups at 8K only left the first 16K build
+            // compiling the k-means pass that a single 8K segment never runs (16K: 0.37 ± 0.28 s).
+            int warmUpContext = Math.min(WARM_UP_CONTEXT, contexts.stream().mapToInt(Integer::intValue).max().orElseThrow());
             for (int w = 0; w < warmups; w++) {
-                measure(model, cacheFlags, Math.min(WARM_UP_CONTEXT, contexts.getFirst()), 1,
-                        Math.max(gen, WARM_UP_TOKENS), chunk, random);
+                measure(model, cacheFlags, warmUpContext, 1, Math.max(gen, WARM_UP_TOKENS), chunk, random);
             }
             List<Point> points = new ArrayList<>();
             for (int n : contexts) {

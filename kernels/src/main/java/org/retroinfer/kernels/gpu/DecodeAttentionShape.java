@@ -21,9 +21,9 @@ import org.retroinfer.accel.kernel.Grid;
  *
  * @param batch     sequences, one decode query row each
  * @param kvHeads   KV heads per sequence
- * @param groupSize query heads per KV head (GQA); one block handles all of them, so each K/V element is
- *                  read from memory once per block. At most {@link #MAX_GROUP}: the block's 128 threads
- *                  hold one group member's 8-dimension slice each in the P·V step
+ * @param groupSize query heads per KV head (GQA); a partials block holds {@link #QUAD} of them in
+ *                  registers, so a group of up to four reads each K/V element once; larger groups (at most
+ *                  {@link #MAX_GROUP}) take a block per four heads, each reading the K/V
  * @param capacity  token slots per (sequence, KV head)
  * @param splits    blocks the KV sequence of one (sequence, KV head) is cut into
  */
@@ -32,7 +32,9 @@ public record DecodeAttentionShape(int batch, int kvHeads, int groupSize, long c
     public static final int HEAD_DIM = 128;
     /** Largest GQA group one block handles (Llama 3 70B's 64 query / 8 KV heads). */
     public static final int MAX_GROUP = 8;
-    /** Threads of a partials block: 16 eight-dimension slices × {@link #MAX_GROUP} rows. */
+    /** Query heads one partials block serves: their queries and outputs live in each lane's registers. */
+    public static final int QUAD = 4;
+    /** Threads of a partials block: four warps, each half-warp one token at a time. */
     public static final int PARTIAL_THREADS = 128;
     /** Threads of a merge block: one warp, each lane owning four of the {@link #HEAD_DIM} dimensions. */
     public static final int MERGE_THREADS = 32;
@@ -44,31 +46,38 @@ public record DecodeAttentionShape(int batch, int kvHeads, int groupSize, long c
             throw new IllegalArgumentException("groupSize must be in [1, " + MAX_GROUP + "], got " + groupSize);
         if (capacity < 1) throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
         if (splits < 1) throw new IllegalArgumentException("splits must be at least 1, got " + splits);
-        if ((long) batch * kvHeads * Math.max(splits, groupSize) > Integer.MAX_VALUE)
-            throw new IllegalArgumentException("batch × kvHeads × max(splits, groupSize) must fit a grid of 2^31-1 blocks, got "
-                    + (long) batch * kvHeads * Math.max(splits, groupSize));
+        long blocks = (long) batch * kvHeads * Math.max((long) splits * quads(groupSize), groupSize);
+        if (blocks > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("batch × kvHeads × splits × ⌈groupSize / 4⌉ must fit a grid of 2^31-1 blocks, got "
+                    + blocks);
     }
 
-    /** Partials blocks per SM that {@link #splitsFor} aims at. */
-    static final int BLOCKS_PER_SM = 16;
-
     /**
-     * A split count for {@code batch × kvHeads} (sequence, KV head) pairs whose longest sequence holds
-     * {@code longest} tokens on a GPU of {@code multiprocessors} SMs: enough splits for about
-     * {@value #BLOCKS_PER_SM} partials blocks per SM, but no more than the longest sequence has tiles. On
-     * an H100 (132 SMs) at Llama 3 8B's shape the bandwidth rose with the block count up to about 2,000
-     * blocks and stayed flat beyond (docs/results/gpu-decode-attention: 4 × 128K from 8 to 64 splits, 36%
-     * to 52% of the copy; 16 × 32K flat from 16 splits).
+     * A split count for {@code batch × kvHeads} (sequence, KV head) pairs of GQA groups of {@code groupSize},
+     * whose longest sequence holds {@code longest} tokens, on a GPU where {@code residentBlocks} partials
+     * blocks run at once (blocks per SM from the occupancy API × SMs): as many splits as fill one wave of
+     * resident blocks, so that every block starts at once and none waits for a second wave, but no more than
+     * the longest sequence has tiles, and at least one. On an H100 (132 SMs × 4 blocks) at Llama 3 8B's
+     * shape one full wave read K/V at 98-100% of the copy bandwidth where 1.9-2.4 waves read at 82-95%
+     * (docs/results/gpu-decode-attention).
      */
-    public static int splitsFor(int batch, int kvHeads, long longest, int multiprocessors) {
-        if (batch < 1 || kvHeads < 1 || longest < 1 || multiprocessors < 1) {
+    public static int splitsFor(int batch, int kvHeads, int groupSize, long longest, int residentBlocks) {
+        if (batch < 1 || kvHeads < 1 || groupSize < 1 || longest < 1 || residentBlocks < 1) {
             throw new IllegalArgumentException("splitsFor needs positive sizes, got batch " + batch + ", kvHeads "
-                    + kvHeads + ", longest " + longest + ", multiprocessors " + multiprocessors);
+                    + kvHeads + ", groupSize " + groupSize + ", longest " + longest + ", residentBlocks " + residentBlocks);
         }
-        long pairs = (long) batch * kvHeads;
-        long wanted = (BLOCKS_PER_SM * (long) multiprocessors + pairs - 1) / pairs;
+        long blocksPerSplit = (long) batch * kvHeads * quads(groupSize);
         long tiles = (longest + SplitKvDecode.TILE - 1) / SplitKvDecode.TILE;
-        return (int) Math.max(1, Math.min(wanted, tiles));
+        return (int) Math.max(1, Math.min(residentBlocks / blocksPerSplit, tiles));
+    }
+
+    /** Partials blocks per (sequence, KV head, split): one per {@link #QUAD} query heads. */
+    public int headQuads() {
+        return quads(groupSize);
+    }
+
+    private static int quads(int groupSize) {
+        return (groupSize + QUAD - 1) / QUAD;
     }
 
     public int queryHeads() {
@@ -105,9 +114,9 @@ public record DecodeAttentionShape(int batch, int kvHeads, int groupSize, long c
         return (long) batch * kvHeads * splits * groupSize;
     }
 
-    /** The first kernel's grid: one block per (sequence, KV head, split). */
+    /** The first kernel's grid: one block per (sequence, KV head, four query heads, split). */
     public Grid partialsGrid() {
-        return Grid.of(batch * kvHeads * splits, PARTIAL_THREADS);
+        return Grid.of(batch * kvHeads * headQuads() * splits, PARTIAL_THREADS);
     }
 
     /** The merge kernel's grid: one warp per (sequence, query head). */

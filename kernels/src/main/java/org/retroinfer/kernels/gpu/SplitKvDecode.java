@@ -1,7 +1,7 @@
 package org.retroinfer.kernels.gpu;
 
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
-import static org.retroinfer.kernels.gpu.DecodeAttentionShape.MAX_GROUP;
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.QUAD;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.PARTIAL_THREADS;
 
 import org.retroinfer.accel.kernel.BF16Array;
@@ -23,12 +23,17 @@ import org.retroinfer.accel.kernel.KernelContext;
  * {@code lse = log Σ_s e^(lse_s)}, {@code o = Σ_s e^(lse_s − lse) · o_s}. There is no barrier across blocks,
  * hence two launches. Layout and grids: {@link DecodeAttentionShape}.
  *
- * <p>A partials block holds the whole GQA group of its KV head, so each K/V element is read from memory
- * once per block. It walks its chunk in tiles of {@link #TILE} tokens: stage the tile's K and V in shared
- * memory as F32 (16-byte loads, converted once), score every (query head, token) pair, update each head's
- * running max and sum (online softmax, one warp per head), then accumulate P·V with each thread owning an
- * eight-dimension slice of one head. Math is F32; chunks are whole tiles, so only a sequence's last tile is
- * partial.
+ * <p>K and V stream from memory straight into registers. A block serves {@link DecodeAttentionShape#QUAD
+ * four} query heads of one KV head (Llama 3's whole GQA group, so each K/V byte is read once; larger groups
+ * take a block per four heads). Each half-warp takes one token at a time, a lane owning eight of its 128
+ * dimensions (one 16-byte load of K and one of V) and the same eight dimensions of the four queries and the
+ * four running outputs. A lane issues the loads of {@link #PER_LANE} tokens before it uses any, so a block
+ * has 16 KiB in flight. The step's 16 (token, head) scores are summed over the half-warp by a transposed
+ * butterfly that leaves one score per lane, so the online softmax costs one exp per lane and P·V fetches the
+ * probabilities by shuffles; each warp keeps its own running max per head. Shared memory is used once, to
+ * merge the four warps. At 128 registers four blocks fit on an SM. The first design staged each 32-token tile
+ * in shared memory as F32 and read it back per head: about ten shared bytes per K/V byte, which held it at
+ * a quarter of the H100's copy bandwidth (docs/results/gpu-decode-attention).
  *
  * <p>RetroInfer's two additions (spec §2.4, the weighted FlashAttention fork): {@code partialsWeighted*} give
  * each key {@code t} a weight {@code w_t} that enters only the softmax denominator, so a partial is
@@ -36,23 +41,18 @@ import org.retroinfer.accel.kernel.KernelContext;
  * weights = cluster sizes this is the estimation zone's {@code (out_E, lse_E)}. {@link SplitKvMerge#mergeWithPrevious} merges
  * one more partial per (sequence, query head), such as that {@code (out_E, lse_E)}, as an extra split, which
  * gives the spec's exact output {@code (Σ e^x V + Σ e^y VS) / (Σ e^x + Σ s·e^y)}.
- *
- * <p>{@link CentroidScoring} scores centroids with the same query staging, tile scoring and per-head online
- * softmax, hence the package-private helpers.
  */
 public final class SplitKvDecode {
-    /** Tokens per tile: one per lane in the per-head softmax step. */
+    /** Tokens a block takes per step, {@link #PER_LANE} per half-warp; splits are whole tiles. */
     public static final int TILE = 32;
-    /** Eight-dimension slices of a head vector: the P·V step's threads per query head. */
-    static final int SLICES = HEAD_DIM / 8;
-    /**
-     * Row stride of the staged keys. Scoring has lane {@code t} read key {@code t}'s dimension {@code j};
-     * with a stride of 128 floats all 32 lanes would hit one shared-memory bank, 129 spreads them over 32.
-     */
-    static final int KEY_STRIDE = HEAD_DIM + 1;
-    static final int WARPS = PARTIAL_THREADS / KernelContext.WARP_SIZE;
-    /** Offsets of the per-head running max, running sum and last rescale factor in the stats array. */
-    static final int MAX = 0, SUM = MAX_GROUP, RESCALE = 2 * MAX_GROUP;
+    /** Tokens whose loads each lane issues before using any: the block's loads in flight. */
+    private static final int PER_LANE = 4;
+    private static final int WARPS = PARTIAL_THREADS / KernelContext.WARP_SIZE;
+    /** Lanes that share one token, eight dimensions each. */
+    private static final int TOKEN_LANES = HEAD_DIM / 8;
+    /** A warp's share of the shared merge area: four heads' outputs, then four maxima and four sums. */
+    private static final int WARP_STRIDE = QUAD * HEAD_DIM + 2 * QUAD;
+    private static final int MAXIMA = QUAD * HEAD_DIM, SUMS = MAXIMA + QUAD;
 
     private SplitKvDecode() {}
 
@@ -65,61 +65,21 @@ public final class SplitKvDecode {
         return (perSplit + TILE - 1) / TILE * TILE;
     }
 
-    /** The first token of this block's split: splits are whole tiles ({@link #tokensPerSplit}). */
-    private static int splitFirst(KernelContext ctx, I32Array lengths, int kvHeads, int splits) {
-        int pair = ctx.groupIdx / splits;
-        return (ctx.groupIdx - pair * splits) * tokensPerSplit(lengths.get(pair / kvHeads), splits);
-    }
-
-    /** One past the last token of this block's split: the sequence's length for its last split. */
-    private static int splitEnd(KernelContext ctx, I32Array lengths, int kvHeads, int splits) {
-        int pair = ctx.groupIdx / splits;
-        int length = lengths.get(pair / kvHeads);
-        return Math.min(length, (ctx.groupIdx - pair * splits + 1) * tokensPerSplit(length, splits));
-    }
-
     /** The partials of BF16 K/V; see the class comment. Launch on {@link DecodeAttentionShape#partialsGrid()}. */
     @Kernel
     public static void partialsBf16(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, I32Array lengths,
             F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
-        float[] queries = ctx.allocateFloatLocalArray(group * HEAD_DIM);
-        float[] keys = ctx.allocateFloatLocalArray(TILE * KEY_STRIDE);
-        float[] values = ctx.allocateFloatLocalArray(TILE * HEAD_DIM);
-        float[] scores = ctx.allocateFloatLocalArray(group * TILE);
-        float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
-        int pair = ctx.groupIdx / splits; // sequence · kvHeads + KV head
-        int end = splitEnd(ctx, lengths, kvHeads, splits);
-        long slot = (long) pair * capacity * HEAD_DIM;
-        begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
-        Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
-        for (int first = splitFirst(ctx, lengths, kvHeads, splits); first < end; first += TILE) {
-            stageTile(ctx, k, v, slot, first, end, keys, values);
-            acc = attendTile(ctx, first, end, group, queries, keys, values, scores, stats, acc);
-        }
-        finish(ctx, partialOut, partialLse, (long) ctx.groupIdx * group, group, values, stats, acc);
+        // q stands in for the weights, which the unweighted path never reads
+        attend(ctx, q, k, v, q, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
     }
 
-    /** {@link #partialsBf16} for F16 K/V; only the tile staging differs. */
+    /** {@link #partialsBf16} for F16 K/V. */
     @Kernel
     public static void partialsF16(KernelContext ctx, F32Array q, F16Array k, F16Array v, I32Array lengths,
             F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
-        float[] queries = ctx.allocateFloatLocalArray(group * HEAD_DIM);
-        float[] keys = ctx.allocateFloatLocalArray(TILE * KEY_STRIDE);
-        float[] values = ctx.allocateFloatLocalArray(TILE * HEAD_DIM);
-        float[] scores = ctx.allocateFloatLocalArray(group * TILE);
-        float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
-        int pair = ctx.groupIdx / splits; // sequence · kvHeads + KV head
-        int end = splitEnd(ctx, lengths, kvHeads, splits);
-        long slot = (long) pair * capacity * HEAD_DIM;
-        begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
-        Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
-        for (int first = splitFirst(ctx, lengths, kvHeads, splits); first < end; first += TILE) {
-            stageTile(ctx, k, v, slot, first, end, keys, values);
-            acc = attendTile(ctx, first, end, group, queries, keys, values, scores, stats, acc);
-        }
-        finish(ctx, partialOut, partialLse, (long) ctx.groupIdx * group, group, values, stats, acc);
+        attend(ctx, q, k, v, q, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
     }
 
     /**
@@ -132,23 +92,7 @@ public final class SplitKvDecode {
     public static void partialsWeightedBf16(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, F32Array weights,
             I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
-        float[] queries = ctx.allocateFloatLocalArray(group * HEAD_DIM);
-        float[] keys = ctx.allocateFloatLocalArray(TILE * KEY_STRIDE);
-        float[] values = ctx.allocateFloatLocalArray(TILE * HEAD_DIM);
-        float[] tileWeights = ctx.allocateFloatLocalArray(TILE);
-        float[] scores = ctx.allocateFloatLocalArray(group * TILE);
-        float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
-        int pair = ctx.groupIdx / splits; // sequence · kvHeads + KV head
-        int end = splitEnd(ctx, lengths, kvHeads, splits);
-        long slot = (long) pair * capacity * HEAD_DIM;
-        begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
-        Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
-        for (int first = splitFirst(ctx, lengths, kvHeads, splits); first < end; first += TILE) {
-            stageWeights(ctx, weights, (long) pair * capacity, first, end, tileWeights);
-            stageTile(ctx, k, v, slot, first, end, keys, values);
-            acc = attendWeightedTile(ctx, first, end, group, queries, keys, values, tileWeights, scores, stats, acc);
-        }
-        finish(ctx, partialOut, partialLse, (long) ctx.groupIdx * group, group, values, stats, acc);
+        attend(ctx, q, k, v, weights, true, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
     }
 
     /** {@link #partialsWeightedBf16} for F16 K/V. */
@@ -156,234 +100,300 @@ public final class SplitKvDecode {
     public static void partialsWeightedF16(KernelContext ctx, F32Array q, F16Array k, F16Array v, F32Array weights,
             I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
-        float[] queries = ctx.allocateFloatLocalArray(group * HEAD_DIM);
-        float[] keys = ctx.allocateFloatLocalArray(TILE * KEY_STRIDE);
-        float[] values = ctx.allocateFloatLocalArray(TILE * HEAD_DIM);
-        float[] tileWeights = ctx.allocateFloatLocalArray(TILE);
-        float[] scores = ctx.allocateFloatLocalArray(group * TILE);
-        float[] stats = ctx.allocateFloatLocalArray(3 * MAX_GROUP);
-        int pair = ctx.groupIdx / splits; // sequence · kvHeads + KV head
-        int end = splitEnd(ctx, lengths, kvHeads, splits);
-        long slot = (long) pair * capacity * HEAD_DIM;
-        begin(ctx, q, (long) pair * group * HEAD_DIM, scale, group, queries, stats);
-        Float8 acc = new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
-        for (int first = splitFirst(ctx, lengths, kvHeads, splits); first < end; first += TILE) {
-            stageWeights(ctx, weights, (long) pair * capacity, first, end, tileWeights);
-            stageTile(ctx, k, v, slot, first, end, keys, values);
-            acc = attendWeightedTile(ctx, first, end, group, queries, keys, values, tileWeights, scores, stats, acc);
-        }
-        finish(ctx, partialOut, partialLse, (long) ctx.groupIdx * group, group, values, stats, acc);
+        attend(ctx, q, k, v, weights, true, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
     }
 
-    /** Loads the group's query rows, pre-multiplied by the softmax scale, and resets every head's statistics. */
-    static void begin(KernelContext ctx, F32Array q, long base, float scale, int group, float[] queries, float[] stats) {
-        for (int i = ctx.localIdx; i < group * HEAD_DIM; i += PARTIAL_THREADS) {
-            queries[i] = q.get(base + i) * scale;
+    /**
+     * One block's split: block {@code (pair · quads + quad) · splits + split} serves query heads
+     * {@code [4·quad, 4·quad + 4)} of (sequence, KV head) {@code pair}. The F16 overload differs only in
+     * the types of K and V (the kernel language has no common type for their loads).
+     */
+    private static void attend(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, F32Array weights, boolean weighted,
+            I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+            int group) {
+        float[] merge = ctx.allocateFloatLocalArray(WARPS * WARP_STRIDE);
+        int quads = (group + QUAD - 1) / QUAD;
+        int pairQuad = ctx.groupIdx / splits;
+        int split = ctx.groupIdx - pairQuad * splits;
+        int pair = pairQuad / quads;
+        int quad = pairQuad - pair * quads;
+        int length = lengths.get(pair / kvHeads);
+        int perSplit = tokensPerSplit(length, splits);
+        int end = Math.min(length, (split + 1) * perSplit);
+        int last = end - 1;
+        int slice = ctx.laneId % TOKEN_LANES;
+        int lead = ctx.warpId * 2 * PER_LANE + ctx.laneId / TOKEN_LANES; // this lane's token u of a step: lead + 2u
+        long kv = (long) pair * capacity * HEAD_DIM + slice * 8;
+        long weightSlot = (long) pair * capacity;
+        long qBase = ((long) pair * group + quad * QUAD) * HEAD_DIM + slice * 8;
+        int heads = group - quad * QUAD;
+        Float8 q0 = query(q, qBase, 0, heads, scale);
+        Float8 q1 = query(q, qBase, 1, heads, scale);
+        Float8 q2 = query(q, qBase, 2, heads, scale);
+        Float8 q3 = query(q, qBase, 3, heads, scale);
+        Float8 acc0 = zero8(), acc1 = zero8(), acc2 = zero8(), acc3 = zero8();
+        // This lane's (token, head) pair of each step, after the transposed sum: token u = pair / 4, head pair % 4
+        int pairIndex = ctx.laneId % TOKEN_LANES;
+        int pairToken = 2 * (pairIndex / QUAD);
+        int half = ctx.laneId - pairIndex;
+        float max = Float.NEGATIVE_INFINITY; // of this lane's head, shared by every lane that holds it
+        float sum = 0f; // this lane's pairs only; the head's lanes are added at the end
+        for (int first = split * perSplit; first < end; first += TILE) {
+            int t = first + lead;
+            // Every load is issued before any use. Tokens past the end load the split's last token instead
+            // (in bounds, and finite if the sequence is) and get zero probability below.
+            long a0 = kv + (long) Math.min(t, last) * HEAD_DIM;
+            long a1 = kv + (long) Math.min(t + 2, last) * HEAD_DIM;
+            long a2 = kv + (long) Math.min(t + 4, last) * HEAD_DIM;
+            long a3 = kv + (long) Math.min(t + 6, last) * HEAD_DIM;
+            Float8 k0 = k.getFloat8(a0);
+            Float8 k1 = k.getFloat8(a1);
+            Float8 k2 = k.getFloat8(a2);
+            Float8 k3 = k.getFloat8(a3);
+            Float8 v0 = v.getFloat8(a0);
+            Float8 v1 = v.getFloat8(a1);
+            Float8 v2 = v.getFloat8(a2);
+            Float8 v3 = v.getFloat8(a3);
+            float weight = weighted ? weights.get(weightSlot + Math.min(t + pairToken, last)) : 1f;
+            float y = transposedSum(ctx, dots(q0, q1, q2, q3, k0), dots(q0, q1, q2, q3, k1), dots(q0, q1, q2, q3, k2),
+                    dots(q0, q1, q2, q3, k3));
+            if (t + pairToken >= end) {
+                y = Float.NEGATIVE_INFINITY;
+            }
+            float newMax = Math.max(max, headMax(ctx, y));
+            float rescale = factor(max, newMax);
+            float p = probability(y, newMax);
+            max = newMax;
+            sum = sum * rescale + weight * p;
+            acc0 = accumulate(ctx, acc0, rescale, p, half, v0, v1, v2, v3);
+            acc1 = accumulate(ctx, acc1, rescale, p, half + 1, v0, v1, v2, v3);
+            acc2 = accumulate(ctx, acc2, rescale, p, half + 2, v0, v1, v2, v3);
+            acc3 = accumulate(ctx, acc3, rescale, p, half + 3, v0, v1, v2, v3);
         }
-        if (ctx.localIdx < MAX_GROUP) {
-            stats[MAX + ctx.localIdx] = Float.NEGATIVE_INFINITY;
-            stats[SUM + ctx.localIdx] = 0f;
+        publish(ctx, merge, max, sum, acc0, acc1, acc2, acc3);
+        long firstRow = ((long) pair * splits + split) * group + quad * QUAD;
+        finish(ctx, merge, partialOut, partialLse, firstRow, heads);
+    }
+
+    /** {@link #attend(KernelContext, F32Array, BF16Array, BF16Array, F32Array, boolean, I32Array, F32Array, F32Array, int, long, int, float, int)} for F16 K/V. */
+    private static void attend(KernelContext ctx, F32Array q, F16Array k, F16Array v, F32Array weights, boolean weighted,
+            I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+            int group) {
+        float[] merge = ctx.allocateFloatLocalArray(WARPS * WARP_STRIDE);
+        int quads = (group + QUAD - 1) / QUAD;
+        int pairQuad = ctx.groupIdx / splits;
+        int split = ctx.groupIdx - pairQuad * splits;
+        int pair = pairQuad / quads;
+        int quad = pairQuad - pair * quads;
+        int length = lengths.get(pair / kvHeads);
+        int perSplit = tokensPerSplit(length, splits);
+        int end = Math.min(length, (split + 1) * perSplit);
+        int last = end - 1;
+        int slice = ctx.laneId % TOKEN_LANES;
+        int lead = ctx.warpId * 2 * PER_LANE + ctx.laneId / TOKEN_LANES; // this lane's token u of a step: lead + 2u
+        long kv = (long) pair * capacity * HEAD_DIM + slice * 8;
+        long weightSlot = (long) pair * capacity;
+        long qBase = ((long) pair * group + quad * QUAD) * HEAD_DIM + slice * 8;
+        int heads = group - quad * QUAD;
+        Float8 q0 = query(q, qBase, 0, heads, scale);
+        Float8 q1 = query(q, qBase, 1, heads, scale);
+        Float8 q2 = query(q, qBase, 2, heads, scale);
+        Float8 q3 = query(q, qBase, 3, heads, scale);
+        Float8 acc0 = zero8(), acc1 = zero8(), acc2 = zero8(), acc3 = zero8();
+        // This lane's (token, head) pair of each step, after the transposed sum: token u = pair / 4, head pair % 4
+        int pairIndex = ctx.laneId % TOKEN_LANES;
+        int pairToken = 2 * (pairIndex / QUAD);
+        int half = ctx.laneId - pairIndex;
+        float max = Float.NEGATIVE_INFINITY; // of this lane's head, shared by every lane that holds it
+        float sum = 0f; // this lane's pairs only; the head's lanes are added at the end
+        for (int first = split * perSplit; first < end; first += TILE) {
+            int t = first + lead;
+            // Every load is issued before any use. Tokens past the end load the split's last token instead
+            // (in bounds, and finite if the sequence is) and get zero probability below.
+            long a0 = kv + (long) Math.min(t, last) * HEAD_DIM;
+            long a1 = kv + (long) Math.min(t + 2, last) * HEAD_DIM;
+            long a2 = kv + (long) Math.min(t + 4, last) * HEAD_DIM;
+            long a3 = kv + (long) Math.min(t + 6, last) * HEAD_DIM;
+            Float8 k0 = k.getFloat8(a0);
+            Float8 k1 = k.getFloat8(a1);
+            Float8 k2 = k.getFloat8(a2);
+            Float8 k3 = k.getFloat8(a3);
+            Float8 v0 = v.getFloat8(a0);
+            Float8 v1 = v.getFloat8(a1);
+            Float8 v2 = v.getFloat8(a2);
+            Float8 v3 = v.getFloat8(a3);
+            float weight = weighted ? weights.get(weightSlot + Math.min(t + pairToken, last)) : 1f;
+            float y = transposedSum(ctx, dots(q0, q1, q2, q3, k0), dots(q0, q1, q2, q3, k1), dots(q0, q1, q2, q3, k2),
+                    dots(q0, q1, q2, q3, k3));
+            if (t + pairToken >= end) {
+                y = Float.NEGATIVE_INFINITY;
+            }
+            float newMax = Math.max(max, headMax(ctx, y));
+            float rescale = factor(max, newMax);
+            float p = probability(y, newMax);
+            max = newMax;
+            sum = sum * rescale + weight * p;
+            acc0 = accumulate(ctx, acc0, rescale, p, half, v0, v1, v2, v3);
+            acc1 = accumulate(ctx, acc1, rescale, p, half + 1, v0, v1, v2, v3);
+            acc2 = accumulate(ctx, acc2, rescale, p, half + 2, v0, v1, v2, v3);
+            acc3 = accumulate(ctx, acc3, rescale, p, half + 3, v0, v1, v2, v3);
+        }
+        publish(ctx, merge, max, sum, acc0, acc1, acc2, acc3);
+        long firstRow = ((long) pair * splits + split) * group + quad * QUAD;
+        finish(ctx, merge, partialOut, partialLse, firstRow, heads);
+    }
+
+    /** This lane's eight dimensions of query head {@code h} of the block, scaled; 0 past the group. */
+    private static Float8 query(F32Array q, long base, int h, int heads, float scale) {
+        if (h >= heads) {
+            return zero8();
+        }
+        Float4 lo = q.getFloat4(base + h * HEAD_DIM);
+        Float4 hi = q.getFloat4(base + h * HEAD_DIM + 4);
+        return new Float8(lo.x(), lo.y(), lo.z(), lo.w(), hi.x(), hi.y(), hi.z(), hi.w()).scale(scale);
+    }
+
+    /** The four heads' partial scores (this lane's eight dimensions) of one token. */
+    private static Float4 dots(Float8 q0, Float8 q1, Float8 q2, Float8 q3, Float8 key) {
+        return new Float4(q0.dot(key), q1.dot(key), q2.dot(key), q3.dot(key));
+    }
+
+    /**
+     * Sums 16 partial scores (four tokens × four heads, {@code y_u} holding token u's heads) over this lane's
+     * half-warp in 15 shuffles rather than 64: at each step a lane keeps half of its values, sends the other
+     * half to its partner and adds what the partner sent, so lane j of the half ends with the full score of
+     * pair j, token {@code j / 4} and head {@code j % 4}.
+     */
+    private static float transposedSum(KernelContext ctx, Float4 y0, Float4 y1, Float4 y2, Float4 y3) {
+        boolean upper8 = (ctx.laneId & 8) != 0;
+        Float4 a = pick(upper8, y2, y0).add(shuffleXor4(ctx, pick(upper8, y0, y2), 8));
+        Float4 b = pick(upper8, y3, y1).add(shuffleXor4(ctx, pick(upper8, y1, y3), 8));
+        boolean upper4 = (ctx.laneId & 4) != 0;
+        Float4 c = pick(upper4, b, a).add(shuffleXor4(ctx, pick(upper4, a, b), 4));
+        boolean upper2 = (ctx.laneId & 2) != 0;
+        float d0 = (upper2 ? c.z() : c.x()) + ctx.shuffleXor(upper2 ? c.x() : c.z(), 2);
+        float d1 = (upper2 ? c.w() : c.y()) + ctx.shuffleXor(upper2 ? c.y() : c.w(), 2);
+        boolean upper1 = (ctx.laneId & 1) != 0;
+        return (upper1 ? d1 : d0) + ctx.shuffleXor(upper1 ? d0 : d1, 1);
+    }
+
+    private static Float4 pick(boolean first, Float4 a, Float4 b) {
+        return first ? a : b;
+    }
+
+    private static Float4 shuffleXor4(KernelContext ctx, Float4 x, int mask) {
+        return new Float4(ctx.shuffleXor(x.x(), mask), ctx.shuffleXor(x.y(), mask), ctx.shuffleXor(x.z(), mask),
+                ctx.shuffleXor(x.w(), mask));
+    }
+
+    /** The maximum over the lanes that hold this lane's head: its four tokens in each half of the warp. */
+    private static float headMax(KernelContext ctx, float y) {
+        y = Math.max(y, ctx.shuffleXor(y, 4));
+        y = Math.max(y, ctx.shuffleXor(y, 8));
+        return Math.max(y, ctx.shuffleXor(y, 16));
+    }
+
+    /** The sum over the lanes that hold this lane's head. */
+    private static float headSum(KernelContext ctx, float x) {
+        x += ctx.shuffleXor(x, 4);
+        x += ctx.shuffleXor(x, 8);
+        return x + ctx.shuffleXor(x, 16);
+    }
+
+    /** e^(old − new); 1 while both are −∞ (nothing seen yet), where the difference would be NaN. */
+    private static float factor(float old, float now) {
+        return old == now ? 1f : KMath.exp(old - now);
+    }
+
+    /** e^(y − max), 0 for a masked score (y = −∞, also when max is −∞). */
+    private static float probability(float y, float max) {
+        return y == Float.NEGATIVE_INFINITY ? 0f : KMath.exp(y - max);
+    }
+
+    /**
+     * {@code acc·rescale + Σ_u p_u·v_u} for the head whose pairs sit at lanes {@code head + 4u} of the half
+     * ({@code head} counts from the half's first lane), with that head's rescale and probabilities fetched
+     * from the lanes that computed them.
+     */
+    private static Float8 accumulate(KernelContext ctx, Float8 acc, float rescale, float p, int head, Float8 v0, Float8 v1,
+            Float8 v2, Float8 v3) {
+        float r = ctx.shuffleIdx(rescale, head);
+        float p0 = ctx.shuffleIdx(p, head);
+        float p1 = ctx.shuffleIdx(p, head + 4);
+        float p2 = ctx.shuffleIdx(p, head + 8);
+        float p3 = ctx.shuffleIdx(p, head + 12);
+        return fma8(v3, p3, fma8(v2, p2, fma8(v1, p1, fma8(v0, p0, acc.scale(r)))));
+    }
+
+    /**
+     * Adds up each head's lanes and the warp's two halves (they hold different tokens under one running max)
+     * and writes the warp's maxima, sums and unnormalised outputs to its part of {@code merge}.
+     */
+    private static void publish(KernelContext ctx, float[] merge, float max, float sum, Float8 acc0, Float8 acc1,
+            Float8 acc2, Float8 acc3) {
+        float total = headSum(ctx, sum);
+        Float8 o0 = add8(acc0, shuffleXor8(ctx, acc0, 16));
+        Float8 o1 = add8(acc1, shuffleXor8(ctx, acc1, 16));
+        Float8 o2 = add8(acc2, shuffleXor8(ctx, acc2, 16));
+        Float8 o3 = add8(acc3, shuffleXor8(ctx, acc3, 16));
+        int base = ctx.warpId * WARP_STRIDE;
+        if (ctx.laneId < TOKEN_LANES) {
+            int d = ctx.laneId * 8;
+            store8(merge, base + d, o0);
+            store8(merge, base + HEAD_DIM + d, o1);
+            store8(merge, base + 2 * HEAD_DIM + d, o2);
+            store8(merge, base + 3 * HEAD_DIM + d, o3);
+        }
+        if (ctx.laneId < QUAD) { // lane g holds head g's max and sum
+            merge[base + MAXIMA + ctx.laneId] = max;
+            merge[base + SUMS + ctx.laneId] = total;
         }
         ctx.localBarrier();
     }
 
     /**
-     * Copies the tile's key weights to shared memory, 0 past {@code end}. No barrier of its own: the
-     * {@link #stageTile} that follows publishes it, and the previous tile's last barrier has passed.
+     * Merges the four warps' results by log-sum-exp and writes {@code o_s = Σ_w e^(m_w − m)·acc_w / l} and
+     * {@code lse_s = m + log l} of the block's heads, thread {@code i} taking head {@code i / 32} and
+     * dimensions {@code 4·(i % 32) ..}; a split without tokens writes 0 and −∞.
      */
-    private static void stageWeights(KernelContext ctx, F32Array weights, long slot, int first, int end, float[] tileWeights) {
-        if (ctx.localIdx < TILE) {
-            float w = 0f;
-            if (first + ctx.localIdx < end) {
-                w = weights.get(slot + first + ctx.localIdx);
-            }
-            tileWeights[ctx.localIdx] = w;
+    private static void finish(KernelContext ctx, float[] merge, F32Array partialOut, F32Array partialLse, long firstRow,
+            int heads) {
+        int h = ctx.localIdx / KernelContext.WARP_SIZE;
+        int d = ctx.laneId * 4;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int w = 0; w < WARPS; w++) {
+            max = Math.max(max, merge[w * WARP_STRIDE + MAXIMA + h]);
         }
-    }
-
-    /**
-     * Converts the tile's keys and values to F32 in shared memory, one 16-byte load each per step. Slots past
-     * {@code end} are zeroed, not read: they lie past the sequence (or in the next split), and a NaN there
-     * would survive its zero softmax weight in P·V.
-     */
-    private static void stageTile(KernelContext ctx, BF16Array k, BF16Array v, long slot, int first, int end,
-            float[] keys, float[] values) {
-        for (int c = ctx.localIdx; c < TILE * SLICES; c += PARTIAL_THREADS) {
-            int t = c / SLICES;
-            int d = (c - t * SLICES) * 8;
-            if (first + t < end) {
-                long at = slot + (long) (first + t) * HEAD_DIM + d;
-                store8(keys, t * KEY_STRIDE + d, k.getFloat8(at));
-                store8(values, t * HEAD_DIM + d, v.getFloat8(at));
-            } else {
-                store8(keys, t * KEY_STRIDE + d, zero8());
-                store8(values, t * HEAD_DIM + d, zero8());
-            }
+        float l = 0f;
+        Float4 o = new Float4(0f, 0f, 0f, 0f);
+        for (int w = 0; w < WARPS; w++) {
+            int base = w * WARP_STRIDE;
+            // a warp that saw no token has max −∞ and weighs 0; if every warp did, nothing is added
+            float weight = probability(merge[base + MAXIMA + h], max);
+            l += weight * merge[base + SUMS + h];
+            int at = base + h * HEAD_DIM + d;
+            o = o.add(new Float4(merge[at], merge[at + 1], merge[at + 2], merge[at + 3]).scale(weight));
         }
-        ctx.localBarrier();
-    }
-
-    /** {@link #stageTile(KernelContext, BF16Array, BF16Array, long, int, int, float[], float[])} for F16. */
-    private static void stageTile(KernelContext ctx, F16Array k, F16Array v, long slot, int first, int end,
-            float[] keys, float[] values) {
-        for (int c = ctx.localIdx; c < TILE * SLICES; c += PARTIAL_THREADS) {
-            int t = c / SLICES;
-            int d = (c - t * SLICES) * 8;
-            if (first + t < end) {
-                long at = slot + (long) (first + t) * HEAD_DIM + d;
-                store8(keys, t * KEY_STRIDE + d, k.getFloat8(at));
-                store8(values, t * HEAD_DIM + d, v.getFloat8(at));
-            } else {
-                store8(keys, t * KEY_STRIDE + d, zero8());
-                store8(values, t * HEAD_DIM + d, zero8());
-            }
-        }
-        ctx.localBarrier();
-    }
-
-    /**
-     * One staged tile: scores, online-softmax update, P·V. Returns this thread's accumulator: eight
-     * dimensions ({@code localIdx % 16}) of one query head, over every {@code lanes}-th token of the tiles.
-     */
-    private static Float8 attendTile(KernelContext ctx, int first, int end, int group, float[] queries, float[] keys,
-            float[] values, float[] scores, float[] stats, Float8 acc) {
-        scoreTile(ctx, first, end, group, queries, keys, scores);
-        for (int g = ctx.warpId; g < group; g += WARPS) {
-            updateHead(ctx, g, 1f, scores, stats);
-        }
-        ctx.localBarrier();
-        return accumulateTile(ctx, group, values, scores, stats, acc);
-    }
-
-    /** {@link #attendTile} with each token's softmax term weighted by {@code tileWeights} in the sum only. */
-    private static Float8 attendWeightedTile(KernelContext ctx, int first, int end, int group, float[] queries, float[] keys,
-            float[] values, float[] tileWeights, float[] scores, float[] stats, Float8 acc) {
-        scoreTile(ctx, first, end, group, queries, keys, scores);
-        float weight = tileWeights[ctx.laneId];
-        for (int g = ctx.warpId; g < group; g += WARPS) {
-            updateHead(ctx, g, weight, scores, stats);
-        }
-        ctx.localBarrier();
-        return accumulateTile(ctx, group, values, scores, stats, acc);
-    }
-
-    /** Scores y = (scale·q)·k for every (head, token) pair of the tile, four pairs per quad of lanes; −∞ past the end. */
-    static void scoreTile(KernelContext ctx, int first, int end, int group, float[] queries, float[] keys,
-            float[] scores) {
-        // Four lanes (a quad) share four (head, token) pairs: each lane sums every fourth dimension of all
-        // four, in four independent FMA chains instead of one serial chain of 128, and two shuffle steps
-        // add the quad's quarters. Dimension qd + 4i of token t sits in bank (t + qd + 4i) mod 32 (row stride
-        // 129), so a warp's 8 quads x 4 lanes read 32 distinct banks. Pairs come in whole warps (TILE = 32),
-        // so every lane of a warp that shuffles is active.
-        int quarter = ctx.laneId & 3;
-        for (int base = (ctx.localIdx >> 2) * 4; base < group * TILE; base += PARTIAL_THREADS) {
-            int g = base / TILE;
-            int t0 = base - g * TILE;
-            int q = g * HEAD_DIM + quarter;
-            int k0 = t0 * KEY_STRIDE + quarter;
-            float y0 = 0f;
-            float y1 = 0f;
-            float y2 = 0f;
-            float y3 = 0f;
-            for (int j = 0; j < HEAD_DIM; j += 4) {
-                float qj = queries[q + j];
-                y0 = Math.fma(qj, keys[k0 + j], y0);
-                y1 = Math.fma(qj, keys[k0 + KEY_STRIDE + j], y1);
-                y2 = Math.fma(qj, keys[k0 + 2 * KEY_STRIDE + j], y2);
-                y3 = Math.fma(qj, keys[k0 + 3 * KEY_STRIDE + j], y3);
-            }
-            y0 += ctx.shuffleXor(y0, 1);
-            y0 += ctx.shuffleXor(y0, 2);
-            y1 += ctx.shuffleXor(y1, 1);
-            y1 += ctx.shuffleXor(y1, 2);
-            y2 += ctx.shuffleXor(y2, 1);
-            y2 += ctx.shuffleXor(y2, 2);
-            y3 += ctx.shuffleXor(y3, 1);
-            y3 += ctx.shuffleXor(y3, 2);
-            // lane `quarter` of the quad writes pair t0 + quarter
-            float y = quarter == 0 ? y0 : quarter == 1 ? y1 : quarter == 2 ? y2 : y3;
-            scores[base + quarter] = first + t0 + quarter < end ? y : Float.NEGATIVE_INFINITY;
-        }
-        ctx.localBarrier();
-    }
-
-    /**
-     * Online softmax of head {@code g}, one warp, one token per lane: m' = max(m, max y), p = e^(y−m'),
-     * l' = l·e^(m−m') + Σ w·p, with the lane's token weight {@code w} (1 for plain attention; spec §2.4 weights
-     * the denominator only, so {@code p} itself goes to P·V). The tile holds at least one token, so m' is
-     * finite; e^(−∞) = 0 covers both the padding and the first tile (m = −∞).
-     */
-    static void updateHead(KernelContext ctx, int g, float w, float[] scores, float[] stats) {
-        float y = scores[g * TILE + ctx.laneId];
-        float mOld = stats[MAX + g];
-        float mNew = Math.max(mOld, ctx.warpMax(y));
-        float p = KMath.exp(y - mNew);
-        float tileSum = ctx.warpSum(w * p);
-        scores[g * TILE + ctx.laneId] = p;
-        if (ctx.laneId == 0) {
-            float rescale = KMath.exp(mOld - mNew);
-            stats[MAX + g] = mNew;
-            stats[SUM + g] = stats[SUM + g] * rescale + tileSum;
-            stats[RESCALE + g] = rescale;
-        }
-    }
-
-    /**
-     * P·V: thread row r = localIdx / 16 serves head r % group and tokens r / group (mod lanes), so all 128
-     * threads work when the group divides 8; rows past group·lanes idle.
-     */
-    private static Float8 accumulateTile(KernelContext ctx, int group, float[] values, float[] scores, float[] stats,
-            Float8 acc) {
-        int slice = ctx.localIdx % SLICES;
-        int row = ctx.localIdx / SLICES;
-        int lanes = MAX_GROUP / group;
-        int g = row % group;
-        Float8 next = acc;
-        if (row < group * lanes) {
-            next = acc.scale(stats[RESCALE + g]);
-            for (int t = row / group; t < TILE; t += lanes) {
-                next = fma8(load8(values, t * HEAD_DIM + slice * 8), scores[g * TILE + t], next);
-            }
-        }
-        ctx.localBarrier(); // the next tile overwrites keys, values, weights and scores
-        return next;
-    }
-
-    /**
-     * Sums each head's token lanes through shared memory (reusing the values tile) and writes
-     * {@code o_s = acc / l} and {@code lse_s = m + log l}; an empty split writes 0 and −∞.
-     */
-    private static void finish(KernelContext ctx, F32Array partialOut, F32Array partialLse, long firstRow, int group,
-            float[] values, float[] stats, Float8 acc) {
-        int slice = ctx.localIdx % SLICES;
-        int row = ctx.localIdx / SLICES;
-        store8(values, row * HEAD_DIM + slice * 8, acc);
-        ctx.localBarrier();
-        if (row < group) {
-            Float8 sum = acc;
-            for (int r = row + group; r < MAX_GROUP; r += group) {
-                sum = add8(sum, load8(values, r * HEAD_DIM + slice * 8));
-            }
-            float l = stats[SUM + row];
+        if (h < heads) {
             float inverse = l > 0f ? 1f / l : 0f;
-            long at = (firstRow + row) * HEAD_DIM + slice * 8;
-            partialOut.setFloat4(at, new Float4(sum.s0() * inverse, sum.s1() * inverse, sum.s2() * inverse, sum.s3() * inverse));
-            partialOut.setFloat4(at + 4, new Float4(sum.s4() * inverse, sum.s5() * inverse, sum.s6() * inverse, sum.s7() * inverse));
-            if (slice == 0) {
-                partialLse.set(firstRow + row, l > 0f ? stats[MAX + row] + KMath.log(l) : Float.NEGATIVE_INFINITY);
+            partialOut.setFloat4((firstRow + h) * HEAD_DIM + d, o.scale(inverse));
+            if (ctx.laneId == 0) {
+                partialLse.set(firstRow + h, l > 0f ? max + KMath.log(l) : Float.NEGATIVE_INFINITY);
             }
         }
     }
 
-    static Float8 zero8() {
+    private static Float8 shuffleXor8(KernelContext ctx, Float8 x, int mask) {
+        return new Float8(ctx.shuffleXor(x.s0(), mask), ctx.shuffleXor(x.s1(), mask), ctx.shuffleXor(x.s2(), mask),
+                ctx.shuffleXor(x.s3(), mask), ctx.shuffleXor(x.s4(), mask), ctx.shuffleXor(x.s5(), mask),
+                ctx.shuffleXor(x.s6(), mask), ctx.shuffleXor(x.s7(), mask));
+    }
+
+    private static Float8 zero8() {
         return new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
     }
 
-    private static Float8 load8(float[] a, int i) {
-        return new Float8(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5], a[i + 6], a[i + 7]);
-    }
-
-    static void store8(float[] a, int i, Float8 x) {
+    private static void store8(float[] a, int i, Float8 x) {
         a[i] = x.s0();
         a[i + 1] = x.s1();
         a[i + 2] = x.s2();

@@ -45,30 +45,49 @@ public final class SplitKvMerge {
 
     /**
      * {@code lse = log(e^(extraLse) + Σ_s e^(lse_s))}, {@code o = e^(extraLse − lse)·extraOut + Σ_s e^(lse_s − lse)·o_s}
-     * for head {@code groupIdx}, this lane's four dimensions.
+     * for head {@code groupIdx}, this lane's four dimensions. The lanes share the splits' lse (lane {@code i}
+     * reads splits {@code i, i + 32, ...}), and the outputs are read four splits per step: with a serial
+     * load per split a merge of 66 splits took longer than the partials it merged.
      */
     private static void combine(KernelContext ctx, F32Array partialOut, F32Array partialLse, F32Array out, F32Array outLse,
             int splits, int group, float extraLse, Float4 extraOut) {
         int head = ctx.groupIdx; // sequence · queryHeads + query head
         int pair = head / group;
         long firstRow = (long) pair * splits * group + (head - pair * group);
-        float max = extraLse;
-        for (int s = 0; s < splits; s++) {
-            max = Math.max(max, partialLse.get(firstRow + (long) s * group));
+        float laneMax = Float.NEGATIVE_INFINITY;
+        for (int s = ctx.laneId; s < splits; s += KernelContext.WARP_SIZE) {
+            laneMax = Math.max(laneMax, partialLse.get(firstRow + (long) s * group));
         }
-        float total = KMath.exp(extraLse - max);
-        for (int s = 0; s < splits; s++) {
-            total += KMath.exp(partialLse.get(firstRow + (long) s * group) - max);
+        float max = Math.max(extraLse, ctx.warpMax(laneMax));
+        float laneTotal = 0f;
+        for (int s = ctx.laneId; s < splits; s += KernelContext.WARP_SIZE) {
+            laneTotal += KMath.exp(partialLse.get(firstRow + (long) s * group) - max);
         }
-        float lse = max + KMath.log(total);
+        float lse = max + KMath.log(KMath.exp(extraLse - max) + ctx.warpSum(laneTotal));
+        // An empty split has lse −∞ and o = 0, so its weight e^(−∞) = 0 adds nothing.
         Float4 o = extraOut.scale(KMath.exp(extraLse - lse));
-        for (int s = 0; s < splits; s++) {
-            long row = firstRow + (long) s * group;
-            // An empty split has lse −∞ and o = 0, so its weight e^(−∞) = 0 adds nothing.
-            float weight = KMath.exp(partialLse.get(row) - lse);
-            o = o.add(partialOut.getFloat4(row * HEAD_DIM + 4 * ctx.laneId).scale(weight));
+        long dims = 4L * ctx.laneId;
+        int s = 0;
+        for (; s + 4 <= splits; s += 4) {
+            long r0 = firstRow + (long) s * group;
+            long r1 = r0 + group;
+            long r2 = r1 + group;
+            long r3 = r2 + group;
+            Float4 o0 = partialOut.getFloat4(r0 * HEAD_DIM + dims);
+            Float4 o1 = partialOut.getFloat4(r1 * HEAD_DIM + dims);
+            Float4 o2 = partialOut.getFloat4(r2 * HEAD_DIM + dims);
+            Float4 o3 = partialOut.getFloat4(r3 * HEAD_DIM + dims);
+            float w0 = KMath.exp(partialLse.get(r0) - lse);
+            float w1 = KMath.exp(partialLse.get(r1) - lse);
+            float w2 = KMath.exp(partialLse.get(r2) - lse);
+            float w3 = KMath.exp(partialLse.get(r3) - lse);
+            o = o.add(o0.scale(w0)).add(o1.scale(w1)).add(o2.scale(w2)).add(o3.scale(w3));
         }
-        out.setFloat4((long) head * HEAD_DIM + 4 * ctx.laneId, o);
+        for (; s < splits; s++) {
+            long row = firstRow + (long) s * group;
+            o = o.add(partialOut.getFloat4(row * HEAD_DIM + dims).scale(KMath.exp(partialLse.get(row) - lse)));
+        }
+        out.setFloat4((long) head * HEAD_DIM + dims, o);
         if (ctx.laneId == 0) {
             outLse.set(head, lse);
         }

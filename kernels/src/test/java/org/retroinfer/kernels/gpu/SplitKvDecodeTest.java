@@ -35,7 +35,10 @@ class SplitKvDecodeTest {
     static final double TOLERANCE = 1e-5;
     static final float SCALE = (float) (1 / Math.sqrt(HEAD_DIM));
 
-    /** group size, splits, sequence lengths (none a multiple of the 32-token tile, one shorter than the splits). */
+    /**
+     * group size, splits, sequence lengths (none a multiple of the 32-token tile, one shorter than the splits;
+     * 37 splits make the merge stride its lanes over more than 32 splits and end on a remainder of one).
+     */
     static Stream<Arguments> shapes() {
         return Stream.of(
                 Arguments.of(1, 3, new int[] {97, 33}),
@@ -43,7 +46,8 @@ class SplitKvDecodeTest {
                 Arguments.of(4, 1, new int[] {70}),
                 Arguments.of(8, 4, new int[] {203}),
                 Arguments.of(8, 7, new int[] {5, 45}),
-                Arguments.of(3, 2, new int[] {45}));
+                Arguments.of(3, 2, new int[] {45}),
+                Arguments.of(4, 37, new int[] {250, 9}));
     }
 
     @ParameterizedTest(name = "group {0}, {1} splits, lengths {2}")
@@ -71,7 +75,7 @@ class SplitKvDecodeTest {
     }
 
     @Test
-    void groupsLargerThanOneBlockHoldsAreRefusedByName() {
+    void groupsLargerThanEightAreRefusedByName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new DecodeAttentionShape(1, 1, 9, 64, 2));
         assertEquals("groupSize must be in [1, 8], got 9", e.getMessage());
     }

@@ -19,6 +19,9 @@ import jdk.incubator.vector.VectorOperators;
  * on 8K keys and 512 centroids, Zen 5 with AVX-512); blocks are visited in chunks that stay in
  * L2 while a range of keys passes over them. Lanes past the last centroid start at −∞ and so never
  * win.
+ *
+ * <p>{@link ScoreTable} reuses scores across iterations and must reproduce these bit for bit: a
+ * change to the order of the sums here is a change there too.
  */
 final class MaxInnerProduct {
     private static final int L = FLOAT.length();

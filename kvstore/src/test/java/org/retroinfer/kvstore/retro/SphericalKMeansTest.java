@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.retroinfer.kernels.ComputePool;
+import org.retroinfer.kernels.VectorMath;
 
 class SphericalKMeansTest {
     private static float[] gaussian(Random random, int n) {
@@ -182,5 +183,147 @@ class SphericalKMeansTest {
             assertArrayEquals(one.centroids(), other.centroids());
         }
         assertEquals(n, Arrays.stream(one.sizes()).sum());
+    }
+
+    /**
+     * The k-means as it was before the score table, kept as the reference: every iteration scans
+     * every centroid with MaxInnerProduct, segment grains of 256 keys, then the global pass.
+     */
+    private static SphericalKMeans.Clustering fullScanReference(float[] keys, int n, int d, ClusterSizing sizing,
+                                                               int iterations) {
+        int clusters = sizing.clusters();
+        int segments = n >= sizing.segments() ? sizing.segments() : 1;
+        float[] centroids = SphericalKMeans.initialCentroids(keys, n, d, clusters);
+        int[] assignment = new int[n];
+        int[] sizes = new int[clusters];
+        int perSegment = n / segments;
+        int perBlock = clusters / segments;
+        for (int iteration = 0; iteration < iterations - 1; iteration++) {
+            for (int s = 0; s < segments; s++) {
+                MaxInnerProduct block = new MaxInnerProduct(centroids, s * perBlock, perBlock, d);
+                for (int from = s * perSegment; from < (s + 1) * perSegment; from += 256) {
+                    block.assign(keys, from, Math.min(from + 256, (s + 1) * perSegment), assignment, s * perBlock);
+                }
+            }
+            referenceUpdate(keys, segments * perSegment, d, assignment, centroids, sizes, true);
+        }
+        MaxInnerProduct all = new MaxInnerProduct(centroids, 0, clusters, d);
+        for (int from = 0; from < n; from += 256) {
+            all.assign(keys, from, Math.min(n, from + 256), assignment, 0);
+        }
+        referenceUpdate(keys, n, d, assignment, centroids, sizes, false);
+        return new SphericalKMeans.Clustering(assignment, centroids, sizes, 0);
+    }
+
+    private static void referenceUpdate(float[] keys, int n, int d, int[] assignment, float[] centroids, int[] sizes,
+                                        boolean normalise) {
+        float[] sums = new float[sizes.length * d];
+        Arrays.fill(sizes, 0);
+        for (int t = 0; t < n; t++) {
+            sizes[assignment[t]]++;
+            VectorMath.addInPlace(sums, assignment[t] * d, keys, t * d, d);
+        }
+        for (int c = 0; c < sizes.length; c++) {
+            if (sizes[c] == 0) {
+                continue;
+            }
+            float inv = 1f / sizes[c];
+            float squares = 0;
+            for (int i = 0; i < d; i++) {
+                float mean = sums[c * d + i] * inv;
+                sums[c * d + i] = mean;
+                squares += mean * mean;
+            }
+            float scale = normalise ? 1f / Math.max((float) Math.sqrt(squares), 1e-12f) : 1f;
+            for (int i = 0; i < d; i++) {
+                centroids[c * d + i] = sums[c * d + i] * scale;
+            }
+        }
+    }
+
+    /**
+     * Keys around a few planted directions with norms spread over four orders of magnitude, runs of
+     * duplicates, and (if {@code integers}) small integer coordinates, whose inner products tie
+     * exactly.
+     */
+    private static float[] awkwardKeys(Random random, int n, int d, boolean integers) {
+        float[][] centres = new float[12][];
+        for (int j = 0; j < centres.length; j++) {
+            centres[j] = gaussian(random, d);
+        }
+        float[] keys = new float[n * d];
+        for (int t = 0; t < n; t++) {
+            if (t > 0 && random.nextInt(10) == 0) {
+                System.arraycopy(keys, (t - 1) * d, keys, t * d, d);
+                continue;
+            }
+            float[] centre = centres[random.nextInt(centres.length)];
+            float scale = (float) Math.pow(10, random.nextInt(5) - 2);
+            for (int i = 0; i < d; i++) {
+                float x = scale * (centre[i] + 0.3f * (float) random.nextGaussian());
+                keys[t * d + i] = integers ? Math.round(x * 2) : x;
+            }
+        }
+        return keys;
+    }
+
+    @Test
+    void clusteringEqualsTheFullScanReferenceBitForBit() {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        Random random = new Random(seed);
+        // {keys, d, segments, clusters}: one segment with a partial last grain and n mod 4 != 0,
+        // several segments with tail keys outside them, a dimension that is not a multiple of
+        // the vector length, and segments of fewer than 4 keys.
+        int[][] shapes = {{1027, 32, 1, 64}, {2050, 24, 3, 96}, {603, 7, 2, 40}, {10, 16, 3, 6}, {4101, 128, 1, 256}};
+        for (int[] shape : shapes) {
+            for (boolean integers : new boolean[] {false, true}) {
+                int n = shape[0];
+                int d = shape[1];
+                ClusterSizing sizing = new ClusterSizing(shape[2], shape[3]);
+                float[] keys = awkwardKeys(random, n, d, integers);
+                for (int iterations : new int[] {1, 2, 10}) {
+                    SphericalKMeans.Clustering expected = fullScanReference(keys.clone(), n, d, sizing, iterations);
+                    SphericalKMeans.Clustering got = SphericalKMeans.cluster(keys.clone(), n, d, sizing, iterations,
+                            1 + random.nextInt(3));
+                    String what = Arrays.toString(shape) + (integers ? " integer" : "") + " keys, " + iterations
+                            + " iterations (seed " + seed + ")";
+                    assertArrayEquals(expected.assignment(), got.assignment(), what);
+                    assertArrayEquals(expected.sizes(), got.sizes(), what);
+                    assertArrayEquals(expected.centroids(), got.centroids(), what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void centroidsThatStopMovingAreNotScoredAgain() {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        Random random = new Random(seed);
+        int n = 4096;
+        int d = 64;
+        ClusterSizing sizing = new ClusterSizing(1, 256);
+        float[] keys = awkwardKeys(random, n, d, false);
+        SphericalKMeans.Clustering result = SphericalKMeans.cluster(keys, n, d, sizing, 10, 2);
+        long fullScans = 10L * n * sizing.clusters();
+        // Planted clusters settle within a few iterations; a table that rescored everything would
+        // compute all of them.
+        assertTrue(result.innerProducts() < fullScans / 2,
+                result.innerProducts() + " inner products of " + fullScans + " (seed " + seed + ")");
+    }
+
+    @Test
+    void aRangesLastKeysKeepTheirTwoChainScores() {
+        // Key 1 · (1, 1, 1, 1) is 1 in one chain (2^24 + 1 rounds to 2^24) and 2 in two chains
+        // (even and odd coordinates); key 3 · (1, 1, 1, 1) is 1.5 either way. Centroids start as
+        // keys 1 and 3, and of the five keys MaxInnerProduct scores the fifth with two chains.
+        float big = 1 << 24;
+        float[] keys = {1, 1, 1, 1, big, 1, -big, 1, 1, 1, 1, 1, 1.5f, 0, 0, 0, 1, 1, 1, 1};
+        SphericalKMeans.Clustering got = SphericalKMeans.cluster(keys.clone(), 5, 4, new ClusterSizing(1, 2), 1, 1);
+        assertArrayEquals(fullScanReference(keys.clone(), 5, 4, new ClusterSizing(1, 2), 1).assignment(),
+                got.assignment());
+        assertEquals(1, got.assignment()[0]);
+        assertEquals(0, got.assignment()[4], "the equal fifth key, scored with two chains, chooses the other centroid");
     }
 }
