@@ -9,6 +9,7 @@ import org.retroinfer.accel.cuda.CudaEvent;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.DeviceBuffer;
 import org.retroinfer.accel.cuda.Gpu;
+import org.retroinfer.accel.cuda.LoadedKernel;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
@@ -16,18 +17,22 @@ import org.retroinfer.accel.kernel.KernelMethod;
 
 /**
  * Runs {@link CentroidScoring} and {@link ClusterTopK} on a real GPU: first against {@link ClusterScoringTwin} on
- * random inputs (poisoned outputs, NaN past each row's count, a fifth of the clusters empty), then timed at
- * Llama 3 8B's shape (8 KV heads, groups of 4, BF16 centroids, 16 keys per cluster, the spec's 1.8% and 23.2%
- * zones) next to a device-to-device copy of the centroids. Exits 1 if the check fails.
+ * random inputs (poisoned outputs, NaN past each row's count, a fifth of the clusters empty), with BF16 and with
+ * F32 centroids, then timed at Llama 3 8B's shape (8 KV heads, groups of 4, 16 keys per cluster, the spec's
+ * 1.8% and 23.2% zones) next to a device-to-device copy of the centroids, whose bandwidth counts the bytes
+ * read plus the bytes written (as {@link DecodeAttentionGpuCheck}'s): scoring only reads its centroids, so
+ * it can reach the copy's figure. Exits 1 if the check fails.
  *
  * <p>{@code java org.retroinfer.kernels.gpu.ClusterRankingGpuCheck [BATCH CONTEXT SPLITS]...} (default
- * {@code 4 131072 0}); SPLITS 0 takes {@link ClusterScoringShape#splitsFor}'s choice for the GPU.
+ * {@code 4 131072 0 16 32768 0}); SPLITS 0 takes {@link ClusterScoringShape#splitsFor}'s choice for the GPU
+ * (one wave of resident scoring blocks).
  */
 public final class ClusterRankingGpuCheck {
     /** GPU exp is {@code ex2.approx}, a few ulp; a wrong split or combine errs by 1e-2 or more. */
     private static final double TOLERANCE = 1e-4;
     private static final float SCALE = (float) (1 / Math.sqrt(HEAD_DIM));
-    private static final KernelMethod LOGITS = KernelMethod.of(CentroidScoring.class, "logitsBf16");
+    private static final KernelMethod LOGITS_BF16 = KernelMethod.of(CentroidScoring.class, "logitsBf16");
+    private static final KernelMethod LOGITS_F32 = KernelMethod.of(CentroidScoring.class, "logitsF32");
     private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
 
     private ClusterRankingGpuCheck() {}
@@ -36,13 +41,19 @@ public final class ClusterRankingGpuCheck {
         long seed = System.nanoTime();
         try (Gpu gpu = Gpu.open()) {
             System.out.println("device: " + gpu.info() + ", seed " + seed);
-            boolean ok = check(gpu, new Random(seed), new ClusterScoringShape(2, 8, 4, 8192, 12, 148, 1901),
-                    new int[] {8192, 5000, 1, 0, 700, 8191, 33, 4097, 8000, 12, 64, 2048, 3000, 8192, 100, 511})
-                    & check(gpu, new Random(seed + 1), new ClusterScoringShape(1, 2, 8, 600, 3, 11, 139), new int[] {600, 77})
-                    & check(gpu, new Random(seed + 2), new ClusterScoringShape(1, 4, 1, 300, 2, 6, 70), new int[] {300, 299, 2, 150});
-            String[] shapes = args.length > 0 ? args : new String[] {"4", "131072", "0"};
+            boolean ok = true;
+            for (boolean f32 : new boolean[] {false, true}) {
+                ok &= check(gpu, new Random(seed), new ClusterScoringShape(2, 8, 4, 8192, 12, 148, 1901),
+                        new int[] {8192, 5000, 1, 0, 700, 8191, 33, 4097, 8000, 12, 64, 2048, 3000, 8192, 100, 511}, f32)
+                        & check(gpu, new Random(seed + 1), new ClusterScoringShape(1, 2, 8, 600, 3, 11, 139), new int[] {600, 77}, f32)
+                        & check(gpu, new Random(seed + 2), new ClusterScoringShape(1, 4, 1, 300, 2, 6, 70), new int[] {300, 299, 2, 150}, f32);
+            }
+            String[] shapes = args.length > 0 ? args : new String[] {"4", "131072", "0", "16", "32768", "0"};
+            warmUp(gpu);
             for (int i = 0; i + 2 < shapes.length; i += 3) {
-                time(gpu, Integer.parseInt(shapes[i]), Integer.parseInt(shapes[i + 1]), Integer.parseInt(shapes[i + 2]));
+                for (boolean f32 : new boolean[] {false, true}) {
+                    time(gpu, Integer.parseInt(shapes[i]), Integer.parseInt(shapes[i + 1]), Integer.parseInt(shapes[i + 2]), f32);
+                }
             }
             System.out.println(ok ? "ALL OK" : "FAILED");
             System.exit(ok ? 0 : 1);
@@ -53,17 +64,23 @@ public final class ClusterRankingGpuCheck {
      * Scores within {@link #TOLERANCE} of the twin, and zones equal as sets to the twin's selection from the
      * GPU's own F32 scores (the ranking rule is compared, not the float rounding).
      */
-    private static boolean check(Gpu gpu, Random random, ClusterScoringShape shape, int[] counts) {
-        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape)) {
+    private static boolean check(Gpu gpu, Random random, ClusterScoringShape shape, int[] counts, boolean f32) {
+        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape, f32)) {
             F32Array q = F32Array.allocate(arena, shape.queryElements());
             for (long i = 0; i < shape.queryElements(); i++) q.set(i, (float) random.nextGaussian());
-            BF16Array centroids = BF16Array.allocate(arena, shape.centroidElements());
+            BF16Array bf16 = f32 ? null : BF16Array.allocate(arena, shape.centroidElements());
+            F32Array f32Centroids = f32 ? F32Array.allocate(arena, shape.centroidElements()) : null;
             F32Array sizes = F32Array.allocate(arena, shape.clusterElements());
             int[] budgets = new int[2 * shape.rows()];
             for (int row = 0; row < shape.rows(); row++) {
                 for (int c = 0; c < shape.capacity(); c++) {
                     for (int d = 0; d < HEAD_DIM; d++) {
-                        centroids.set(shape.centroidOffset(row, c) + d, c < counts[row] ? (float) random.nextGaussian() : Float.NaN);
+                        float value = c < counts[row] ? (float) random.nextGaussian() : Float.NaN;
+                        if (f32) {
+                            f32Centroids.set(shape.centroidOffset(row, c) + d, value);
+                        } else {
+                            bf16.set(shape.centroidOffset(row, c) + d, value);
+                        }
                     }
                     sizes.set(shape.clusterOffset(row, c), c >= counts[row] ? Float.NaN : random.nextInt(5) == 0 ? 0 : 16);
                 }
@@ -74,7 +91,11 @@ public final class ClusterRankingGpuCheck {
             I32Array budgetArray = I32Array.of(arena, budgets);
             CudaStream stream = gpu.defaultStream();
             gpu.copy(q, b.q, stream);
-            gpu.copy(centroids, b.centroids, stream);
+            if (f32) {
+                gpu.copy(f32Centroids, b.centroids.asF32(), stream);
+            } else {
+                gpu.copy(bf16, b.centroids.asBF16(), stream);
+            }
             gpu.copy(sizes, b.sizes, stream);
             gpu.copy(countArray, b.counts, stream);
             gpu.copy(budgetArray, b.budgets, stream);
@@ -94,7 +115,7 @@ public final class ClusterRankingGpuCheck {
             gpu.copy(b.estimation, estimation, stream);
             gpu.copy(b.zoneSizes, zoneSizes, stream);
             stream.synchronize();
-            ClusterScoringTwin.Scores twin = ClusterScoringTwin.score(shape, q, centroids::get, countArray, SCALE);
+            ClusterScoringTwin.Scores twin = ClusterScoringTwin.score(shape, q, f32 ? f32Centroids::get : bf16::get, countArray, SCALE);
             double worst = 0;
             for (int row = 0; row < shape.rows(); row++) {
                 for (int c = 0; c < counts[row]; c++) {
@@ -112,8 +133,8 @@ public final class ClusterRankingGpuCheck {
                 wrongZones += same ? 0 : 1;
             }
             boolean ok = worst <= TOLERANCE && wrongZones == 0;
-            System.out.printf("check %s counts %s: worst score error %.2e (tolerance %.0e), %d rows with wrong zones %s%n", shape,
-                    Arrays.toString(counts), worst, TOLERANCE, wrongZones, ok ? "OK" : "FAILED");
+            System.out.printf("check %s centroids %s counts %s: worst score error %.2e (tolerance %.0e), %d rows with wrong zones %s%n",
+                    f32 ? "F32" : "BF16", shape, Arrays.toString(counts), worst, TOLERANCE, wrongZones, ok ? "OK" : "FAILED");
             return ok;
         }
     }
@@ -125,23 +146,29 @@ public final class ClusterRankingGpuCheck {
         return out;
     }
 
-    /** Median GPU time of each kernel and of both, at Llama 3 8B's shape, beside a device copy of the centroids. */
-    private static void time(Gpu gpu, int batch, int context, int requestedSplits) {
+    /**
+     * Median GPU time of scoring and of scoring + selection at Llama 3 8B's shape, scoring as GB/s of centroids
+     * read, beside a device copy of the centroids.
+     */
+    private static void time(Gpu gpu, int batch, int context, int requestedSplits, boolean f32) {
         int clusters = context / 16;
+        int perSm = residentBlocksPerSm(gpu, f32);
+        // 0: the split count ClusterScoringShape.splitsFor picks for this GPU
         int splits = requestedSplits > 0 ? requestedSplits
-                : ClusterScoringShape.splitsFor(batch * 8, clusters, gpu.info().multiprocessors());
+                : ClusterScoringShape.splitsFor(batch * 8, 4, clusters, perSm * gpu.info().multiprocessors());
         int retrievalBudget = Math.max(1, Math.round(clusters * 0.018f));
         int estimationBudget = Math.round(clusters * 0.232f);
         ClusterScoringShape shape = new ClusterScoringShape(batch, 8, 4, clusters, splits, retrievalBudget, estimationBudget);
-        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape); DeviceBuffer copy = gpu.allocate(2 * shape.centroidElements())) {
+        int elementBytes = f32 ? 4 : 2;
+        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape, f32);
+                DeviceBuffer copy = gpu.allocate(elementBytes * shape.centroidElements())) {
             CudaStream stream = gpu.defaultStream();
             Random random = new Random(1);
             F32Array q = F32Array.allocate(arena, shape.queryElements());
             for (long i = 0; i < shape.queryElements(); i++) q.set(i, (float) random.nextGaussian());
-            BF16Array centroids = BF16Array.allocate(arena, shape.centroidElements());
-            for (long i = 0; i < shape.centroidElements(); i++) centroids.set(i, (float) random.nextGaussian());
             gpu.copy(q, b.q, stream);
-            gpu.copy(centroids, b.centroids, stream);
+            // 0x3C3C3C3C: BF16 ≈ 0.0115 and F32 ≈ 0.0115, finite, so timing runs the real path
+            gpu.fill(f32 ? b.centroids.asF32() : b.centroids.asBF16(), (byte) 0x3C, stream);
             gpu.fill(b.sizes, (byte) 0x41, stream); // F32 0x41414141 ≈ 12.1: every cluster non-empty
             int[] counts = new int[shape.rows()];
             Arrays.fill(counts, clusters);
@@ -154,12 +181,43 @@ public final class ClusterRankingGpuCheck {
             gpu.copy(I32Array.of(arena, budgets), b.budgets, stream);
             double scoring = medianMillis(gpu, stream, () -> b.launchScoring(gpu, stream));
             double both = medianMillis(gpu, stream, () -> b.launch(gpu, stream));
-            double copyMs = medianMillis(gpu, stream, () -> gpu.copy(b.centroids, copy.asBF16(), stream));
-            double bytes = 2.0 * shape.centroidElements();
-            System.out.printf("time batch %d context %d (%d clusters per row, %d + %d selected) splits %d: scoring %.3f ms"
-                    + " = %.0f GB/s of centroids, scoring + selection %.3f ms; D2D copy of the centroids %.3f ms = %.0f GB/s%n",
-                    batch, context, clusters, retrievalBudget, estimationBudget, splits, scoring, bytes / scoring / 1e6, both,
-                    2 * copyMs, bytes / (2 * copyMs) / 1e6);
+            double copyMs = medianMillis(gpu, stream, () -> {
+                if (f32) {
+                    gpu.copy(b.centroids.asF32(), copy.asF32(), stream);
+                } else {
+                    gpu.copy(b.centroids.asBF16(), copy.asBF16(), stream);
+                }
+            });
+            double bytes = (double) elementBytes * shape.centroidElements();
+            // The copy reads and writes the centroids' bytes: its bandwidth counts both (issue 7's yardstick)
+            double copyGbs = 2 * bytes / copyMs / 1e6;
+            double scoringGbs = bytes / scoring / 1e6;
+            System.out.printf("time batch %d context %d (%d clusters per row, %d + %d selected) %s centroids, splits %d"
+                    + " (%d scoring blocks per SM): scoring %.3f ms = %.0f GB/s of centroids; D2D copy %.0f GB/s (read + written);"
+                    + " scoring at %.1f%% of the copy; scoring + selection %.3f ms%n", batch, context, clusters, retrievalBudget,
+                    estimationBudget, f32 ? "F32" : "BF16", splits, perSm, scoring, scoringGbs, copyGbs,
+                    100 * scoringGbs / copyGbs, both);
+        }
+    }
+
+    /** Scoring blocks of Llama 3 8B's group of 4 that one SM runs at once. */
+    private static int residentBlocksPerSm(Gpu gpu, boolean f32) {
+        LoadedKernel logits = gpu.load(f32 ? LOGITS_F32 : LOGITS_BF16, null, null, null, null, null, null, 0, 0, 0f, 4);
+        return gpu.maxActiveBlocksPerMultiprocessor(logits, DecodeAttentionShape.PARTIAL_THREADS);
+    }
+
+    /**
+     * Keeps the GPU busy with copies for about a second, so that the first timed shape does not run at the
+     * clocks of an idle card (as {@link DecodeAttentionGpuCheck} does).
+     */
+    private static void warmUp(Gpu gpu) {
+        try (DeviceBuffer a = gpu.allocate(1L << 30); DeviceBuffer b = gpu.allocate(1L << 30)) {
+            CudaStream stream = gpu.defaultStream();
+            long until = System.nanoTime() + 1_000_000_000L;
+            while (System.nanoTime() < until) {
+                for (int i = 0; i < 10; i++) gpu.copy(a.asBF16(), b.asBF16(), stream);
+                stream.synchronize();
+            }
         }
     }
 
@@ -182,17 +240,19 @@ public final class ClusterRankingGpuCheck {
         return (times[reps / 2 - 1] + times[reps / 2]) / 2;
     }
 
-    /** The device buffers of one shape. */
+    /** The device buffers of one shape, with BF16 or F32 centroids. */
     private static final class Buffers implements AutoCloseable {
         final ClusterScoringShape shape;
+        final boolean f32;
         final F32Array q, sizes, logits, partialMax, partialSum, headMax, headSum, scores;
-        final BF16Array centroids;
+        final DeviceBuffer centroids;
         final I32Array counts, budgets, retrieval, estimation, zoneSizes;
         private final DeviceBuffer[] owned;
 
-        Buffers(Gpu gpu, ClusterScoringShape shape) {
+        Buffers(Gpu gpu, ClusterScoringShape shape, boolean f32) {
             this.shape = shape;
-            owned = new DeviceBuffer[] {gpu.allocate(4 * shape.queryElements()), gpu.allocate(2 * shape.centroidElements()),
+            this.f32 = f32;
+            owned = new DeviceBuffer[] {gpu.allocate(4 * shape.queryElements()), gpu.allocate((f32 ? 4 : 2) * shape.centroidElements()),
                     gpu.allocate(4 * shape.clusterElements()), gpu.allocate(4L * shape.rows()), gpu.allocate(8L * shape.rows()),
                     gpu.allocate(4 * shape.logitElements()), gpu.allocate(4 * shape.partialElements()),
                     gpu.allocate(4 * shape.partialElements()), gpu.allocate(4 * shape.headElements()),
@@ -200,7 +260,7 @@ public final class ClusterRankingGpuCheck {
                     gpu.allocate(4 * Math.max(1, shape.retrievalElements())), gpu.allocate(4 * Math.max(1, shape.estimationElements())),
                     gpu.allocate(8L * shape.rows())};
             q = owned[0].asF32();
-            centroids = owned[1].asBF16();
+            centroids = owned[1];
             sizes = owned[2].asF32();
             counts = owned[3].asI32();
             budgets = owned[4].asI32();
@@ -216,8 +276,8 @@ public final class ClusterRankingGpuCheck {
         }
 
         void launchScoring(Gpu gpu, CudaStream stream) {
-            gpu.launch(LOGITS, shape.scoringGrid(), stream, q, centroids, counts, logits, partialMax, partialSum, shape.capacity(),
-                    shape.splits(), SCALE, shape.groupSize());
+            gpu.launch(f32 ? LOGITS_F32 : LOGITS_BF16, shape.scoringGrid(), stream, q, f32 ? centroids.asF32() : centroids.asBF16(),
+                    counts, logits, partialMax, partialSum, shape.capacity(), shape.splits(), SCALE, shape.groupSize());
         }
 
         void launch(Gpu gpu, CudaStream stream) {

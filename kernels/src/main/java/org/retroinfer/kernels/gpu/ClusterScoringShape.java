@@ -3,6 +3,7 @@ package org.retroinfer.kernels.gpu;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.MAX_GROUP;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.PARTIAL_THREADS;
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.QUAD;
 
 import org.retroinfer.accel.kernel.Grid;
 
@@ -29,9 +30,10 @@ import org.retroinfer.accel.kernel.Grid;
  *
  * @param batch         sequences
  * @param kvHeads       KV heads per sequence
- * @param groupSize     query heads per KV head, at most {@link DecodeAttentionShape#MAX_GROUP}
+ * @param groupSize     query heads per KV head, at most {@link DecodeAttentionShape#MAX_GROUP}; a scoring block
+ *                      holds four of them in registers, larger groups take a block per four
  * @param capacity      cluster slots per row
- * @param splits        scoring blocks per row
+ * @param splits        chunks each row's clusters are cut into, a scoring block per chunk and four query heads
  * @param maxRetrieval  retrieval ids a row can hold: the largest retrieval budget of the launch
  * @param maxEstimation estimation ids a row can hold: the largest estimation budget of the launch
  */
@@ -49,19 +51,30 @@ public record ClusterScoringShape(int batch, int kvHeads, int groupSize, int cap
         if (splits < 1) throw new IllegalArgumentException("splits must be at least 1, got " + splits);
         if (maxRetrieval < 0) throw new IllegalArgumentException("maxRetrieval cannot be negative, got " + maxRetrieval);
         if (maxEstimation < 0) throw new IllegalArgumentException("maxEstimation cannot be negative, got " + maxEstimation);
-        if ((long) batch * kvHeads * splits > Integer.MAX_VALUE)
-            throw new IllegalArgumentException("batch × kvHeads × splits must fit a grid of 2^31-1 blocks, got "
-                    + (long) batch * kvHeads * splits);
+        long blocks = (long) batch * kvHeads * splits * quads(groupSize);
+        if (blocks > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("batch × kvHeads × splits × ⌈groupSize / 4⌉ must fit a grid of 2^31-1 blocks, got "
+                    + blocks);
     }
 
     /**
-     * A split count for {@code rows} rows whose largest holds {@code longest} clusters on a GPU of
-     * {@code multiprocessors} SMs: {@link DecodeAttentionShape#splitsFor}'s rule (about 16 blocks per SM, no
-     * more splits than the longest row has 32-centroid tiles), since a scoring block streams centroids as a
-     * partials block streams keys. Not yet timed on a GPU for scoring.
+     * A split count for {@code rows} rows of GQA groups of {@code groupSize} whose largest holds {@code longest}
+     * clusters, on a GPU where {@code residentBlocks} scoring blocks run at once (blocks per SM from the
+     * occupancy API × SMs): {@link DecodeAttentionShape#splitsFor}'s rule (one wave of resident blocks, no more
+     * splits than the longest row has 32-centroid tiles), since a scoring block streams centroids as a partials
+     * block streams keys. Not yet timed on a GPU for scoring.
      */
-    public static int splitsFor(int rows, int longest, int multiprocessors) {
-        return DecodeAttentionShape.splitsFor(1, rows, longest, multiprocessors);
+    public static int splitsFor(int rows, int groupSize, int longest, int residentBlocks) {
+        return DecodeAttentionShape.splitsFor(1, rows, groupSize, longest, residentBlocks);
+    }
+
+    /** Scoring blocks per (row, split): one per {@link DecodeAttentionShape#QUAD} query heads. */
+    public int headQuads() {
+        return quads(groupSize);
+    }
+
+    private static int quads(int groupSize) {
+        return (groupSize + QUAD - 1) / QUAD;
     }
 
     /** (sequence, KV head) rows. */
@@ -118,9 +131,9 @@ public record ClusterScoringShape(int batch, int kvHeads, int groupSize, int cap
         return (long) rows() * maxEstimation;
     }
 
-    /** {@link CentroidScoring}'s grid: one block per (row, split). */
+    /** {@link CentroidScoring}'s grid: one block per (row, split, four query heads), the quads of a split adjacent. */
     public Grid scoringGrid() {
-        return Grid.of(rows() * splits, PARTIAL_THREADS);
+        return Grid.of(rows() * splits * headQuads(), PARTIAL_THREADS);
     }
 
     /** {@link ClusterTopK}'s grid: one block per row. */

@@ -129,6 +129,19 @@ class ClusterScoringTest {
         }
     }
 
+    /**
+     * A scoring block holds four query heads, so a group of 8 takes two per (row, split), and the split count
+     * fills one wave of resident scoring blocks (924 = 132 SMs × the 7 blocks that 72 registers allow).
+     */
+    @Test
+    void scoringTakesABlockPerRowSplitAndFourHeads() {
+        assertEquals(32 * 5, new ClusterScoringShape(4, 8, 4, 64, 5, 1, 1).scoringGrid().blockCount());
+        assertEquals(32 * 5 * 2, new ClusterScoringShape(4, 8, 8, 64, 5, 1, 1).scoringGrid().blockCount());
+        assertEquals(28, ClusterScoringShape.splitsFor(32, 4, 8192, 924), "924 resident blocks / 32 rows");
+        assertEquals(14, ClusterScoringShape.splitsFor(32, 8, 8192, 924), "two blocks per split");
+        assertEquals(4, ClusterScoringShape.splitsFor(8, 4, 100, 924), "100 clusters are 4 tiles of 32");
+    }
+
     /** The inputs of one launch pair: shape, counts, sizes (NaN past the counts), budgets and queries. */
     private record Case(ClusterScoringShape shape, int[] counts, I32Array countArray, F32Array sizes, I32Array budgets,
             F32Array q) {}
