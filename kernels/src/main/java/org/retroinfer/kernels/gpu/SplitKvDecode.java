@@ -41,15 +41,18 @@ import org.retroinfer.accel.kernel.KernelContext;
  * weights = cluster sizes this is the estimation zone's {@code (out_E, lse_E)}. {@link SplitKvMerge#mergeWithPrevious} merges
  * one more partial per (sequence, query head), such as that {@code (out_E, lse_E)}, as an extra split, which
  * gives the spec's exact output {@code (Σ e^x V + Σ e^y VS) / (Σ e^x + Σ s·e^y)}.
+ *
+ * <p>{@link CentroidScoring} streams centroids as this class streams keys (same lane layout, same transposed
+ * butterfly), hence the package-private constants and helpers.
  */
 public final class SplitKvDecode {
     /** Tokens a block takes per step, {@link #PER_LANE} per half-warp; splits are whole tiles. */
     public static final int TILE = 32;
     /** Tokens whose loads each lane issues before using any: the block's loads in flight. */
-    private static final int PER_LANE = 4;
+    static final int PER_LANE = 4;
     private static final int WARPS = PARTIAL_THREADS / KernelContext.WARP_SIZE;
     /** Lanes that share one token, eight dimensions each. */
-    private static final int TOKEN_LANES = HEAD_DIM / 8;
+    static final int TOKEN_LANES = HEAD_DIM / 8;
     /** A warp's share of the shared merge area: four heads' outputs, then four maxima and four sums. */
     private static final int WARP_STRIDE = QUAD * HEAD_DIM + 2 * QUAD;
     private static final int MAXIMA = QUAD * HEAD_DIM, SUMS = MAXIMA + QUAD;
@@ -244,7 +247,7 @@ public final class SplitKvDecode {
     }
 
     /** This lane's eight dimensions of query head {@code h} of the block, scaled; 0 past the group. */
-    private static Float8 query(F32Array q, long base, int h, int heads, float scale) {
+    static Float8 query(F32Array q, long base, int h, int heads, float scale) {
         if (h >= heads) {
             return zero8();
         }
@@ -254,7 +257,7 @@ public final class SplitKvDecode {
     }
 
     /** The four heads' partial scores (this lane's eight dimensions) of one token. */
-    private static Float4 dots(Float8 q0, Float8 q1, Float8 q2, Float8 q3, Float8 key) {
+    static Float4 dots(Float8 q0, Float8 q1, Float8 q2, Float8 q3, Float8 key) {
         return new Float4(q0.dot(key), q1.dot(key), q2.dot(key), q3.dot(key));
     }
 
@@ -264,7 +267,7 @@ public final class SplitKvDecode {
      * half to its partner and adds what the partner sent, so lane j of the half ends with the full score of
      * pair j, token {@code j / 4} and head {@code j % 4}.
      */
-    private static float transposedSum(KernelContext ctx, Float4 y0, Float4 y1, Float4 y2, Float4 y3) {
+    static float transposedSum(KernelContext ctx, Float4 y0, Float4 y1, Float4 y2, Float4 y3) {
         boolean upper8 = (ctx.laneId & 8) != 0;
         Float4 a = pick(upper8, y2, y0).add(shuffleXor4(ctx, pick(upper8, y0, y2), 8));
         Float4 b = pick(upper8, y3, y1).add(shuffleXor4(ctx, pick(upper8, y1, y3), 8));
@@ -287,14 +290,14 @@ public final class SplitKvDecode {
     }
 
     /** The maximum over the lanes that hold this lane's head: its four tokens in each half of the warp. */
-    private static float headMax(KernelContext ctx, float y) {
+    static float headMax(KernelContext ctx, float y) {
         y = Math.max(y, ctx.shuffleXor(y, 4));
         y = Math.max(y, ctx.shuffleXor(y, 8));
         return Math.max(y, ctx.shuffleXor(y, 16));
     }
 
     /** The sum over the lanes that hold this lane's head. */
-    private static float headSum(KernelContext ctx, float x) {
+    static float headSum(KernelContext ctx, float x) {
         x += ctx.shuffleXor(x, 4);
         x += ctx.shuffleXor(x, 8);
         return x + ctx.shuffleXor(x, 16);
@@ -306,7 +309,7 @@ public final class SplitKvDecode {
     }
 
     /** e^(y − max), 0 for a masked score (y = −∞, also when max is −∞). */
-    private static float probability(float y, float max) {
+    static float probability(float y, float max) {
         return y == Float.NEGATIVE_INFINITY ? 0f : KMath.exp(y - max);
     }
 
@@ -389,7 +392,7 @@ public final class SplitKvDecode {
                 ctx.shuffleXor(x.s6(), mask), ctx.shuffleXor(x.s7(), mask));
     }
 
-    private static Float8 zero8() {
+    static Float8 zero8() {
         return new Float8(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
     }
 

@@ -37,9 +37,10 @@ class GpuKernelsAssembleTest {
     private static final int[] GROUPS = {1, 3, 4, 8};
 
     static Stream<Arguments> kernels() {
-        return Stream.of(SplitKvDecode.class, SplitKvMerge.class, ExecutionBufferGather.class, CacheAdmission.class,
-                        EstimationGather.class, RmsNorm.class, RopeRotation.class, SwiGlu.class, ResidualAdd.class, KvAppend.class,
-                        EmbeddingLookup.class).flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
+        return Stream.of(SplitKvDecode.class, SplitKvMerge.class, CentroidScoring.class, ClusterTopK.class,
+                        ExecutionBufferGather.class, CacheAdmission.class, EstimationGather.class, RmsNorm.class, RopeRotation.class,
+                        SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class)
+                .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
                         ? Arrays.stream(GROUPS).mapToObj(g -> Arguments.of(k, g)) : Stream.of(Arguments.of(k, 0)));
@@ -48,9 +49,9 @@ class GpuKernelsAssembleTest {
     @Test
     void theGpuKernelsAreAllFound() {
         assertEquals(Set.of("partialsBf16", "partialsF16", "partialsWeightedBf16", "partialsWeightedF16", "merge",
-                "mergeWithPrevious", "gather", "admit", "rows", "heads", "halves", "adjacent", "apply", "add", "intoBf16",
-                "intoF16", "fromBf16", "fromF16", "fromF32"), kernels().map(a -> ((KernelMethod) a.get()[0]).name())
-                .collect(Collectors.toSet()));
+                "mergeWithPrevious", "logitsBf16", "logitsF32", "select", "gather", "admit", "rows", "heads", "halves",
+                "adjacent", "apply", "add", "intoBf16", "intoF16", "fromBf16", "fromF16", "fromF32"),
+                kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 
     @ParameterizedTest(name = "{0} group {1}")

@@ -1,0 +1,215 @@
+package org.retroinfer.kernels.gpu;
+
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.PARTIAL_THREADS;
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.QUAD;
+import static org.retroinfer.kernels.gpu.SplitKvDecode.PER_LANE;
+import static org.retroinfer.kernels.gpu.SplitKvDecode.TILE;
+import static org.retroinfer.kernels.gpu.SplitKvDecode.TOKEN_LANES;
+import static org.retroinfer.kernels.gpu.SplitKvDecode.dots;
+import static org.retroinfer.kernels.gpu.SplitKvDecode.probability;
+import static org.retroinfer.kernels.gpu.SplitKvDecode.query;
+import static org.retroinfer.kernels.gpu.SplitKvDecode.transposedSum;
+
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.Constant;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Float4;
+import org.retroinfer.accel.kernel.Float8;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.Kernel;
+import org.retroinfer.accel.kernel.KernelContext;
+
+/**
+ * The first half of cluster ranking (retroinfer-spec.md §2.2, {@code batch_gemm_softmax}): y = q·c/√d for every
+ * query head of a KV head's GQA group and every centroid of the row, and the softmax statistics of each head
+ * over a split of the row's clusters. {@link ClusterTopK} combines the splits' statistics by log-sum-exp, sums
+ * the group's softmaxes into each cluster's score and selects the zones. Layout and grids:
+ * {@link ClusterScoringShape}.
+ *
+ * <p>A row holds up to ~8K clusters at 128K tokens while a batch may have only 8 to 32 rows, so each row's
+ * clusters are cut into {@code splits} chunks of whole 32-centroid tiles, one block per chunk, as
+ * {@link SplitKvDecode} cuts keys (the same split arithmetic, {@link SplitKvDecode#tokensPerSplit}), and
+ * centroids stream into registers as its keys do: a block serves four query heads, each half-warp takes one
+ * centroid at a time with a lane owning eight of its 128 dimensions (one 16-byte load of a BF16 centroid, two
+ * of an F32 one), a lane issues the loads of four centroids before it uses any, and the transposed butterfly
+ * leaves one (centroid, head) score per lane. A group larger than four takes a block per four heads, as the
+ * decode kernels do: each reads the split's centroids, but the quads of one split are neighbours in the grid,
+ * so they run together and the second read mostly hits L2 (Llama 3 70B's group of 8; the 8B's group of 4 reads
+ * each centroid once).
+ *
+ * <p>With no values to weigh, each lane keeps its own running max and sum (a lane always holds the same head)
+ * at one exp per score and no shuffle; the lanes and warps of a head are combined once, at the end. A warp's
+ * y store writes, for each of its four heads, eight consecutive clusters: four whole 32-byte sectors. ptxas
+ * gives the BF16 kernel 72 registers (seven blocks, 56 KiB of loads in flight per SM) and the F32 one 84-86
+ * (five blocks, 80 KiB). The
+ * softmax runs over every cluster below the row's count, empty ones included, as the reference does: empty
+ * clusters are masked only when selecting (spec §2.2 step 3).
+ */
+public final class CentroidScoring {
+    private static final int WARPS = PARTIAL_THREADS / KernelContext.WARP_SIZE;
+    /** The shared merge area: each warp's four head maxima, then its four sums. */
+    private static final int SUMS = WARPS * QUAD;
+
+    private CentroidScoring() {}
+
+    /**
+     * Logits and per-split statistics for BF16 centroids: {@code logits[row][g][c] = scale · q_g · c},
+     * {@code partialMax/partialSum[row][split][g]} the max of y and Σ e^(y − max) over the split's clusters
+     * (−∞ and 0 for an empty split). Block {@code (row · splits + split) · quads + quad} serves heads
+     * {@code [4·quad, 4·quad + 4)}. Launch on {@link ClusterScoringShape#scoringGrid()}.
+     */
+    @Kernel
+    public static void logitsBf16(KernelContext ctx, F32Array q, BF16Array centroids, I32Array counts, F32Array logits,
+            F32Array partialMax, F32Array partialSum, int capacity, int splits, float scale, @Constant int group) {
+        float[] merge = ctx.allocateFloatLocalArray(2 * WARPS * QUAD);
+        int quads = (group + QUAD - 1) / QUAD;
+        int rowSplit = ctx.groupIdx / quads;
+        int quad = ctx.groupIdx - rowSplit * quads;
+        int row = rowSplit / splits;
+        int split = rowSplit - row * splits;
+        int count = counts.get(row);
+        int perSplit = SplitKvDecode.tokensPerSplit(count, splits);
+        int end = Math.min(count, (split + 1) * perSplit);
+        int last = end - 1;
+        int slice = ctx.laneId % TOKEN_LANES;
+        int lead = ctx.warpId * 2 * PER_LANE + ctx.laneId / TOKEN_LANES; // this lane's centroid u of a step: lead + 2u
+        long from = (long) row * capacity * HEAD_DIM + slice * 8;
+        long qBase = ((long) row * group + quad * QUAD) * HEAD_DIM + slice * 8;
+        int heads = group - quad * QUAD;
+        Float8 q0 = query(q, qBase, 0, heads, scale);
+        Float8 q1 = query(q, qBase, 1, heads, scale);
+        Float8 q2 = query(q, qBase, 2, heads, scale);
+        Float8 q3 = query(q, qBase, 3, heads, scale);
+        // This lane's (centroid, head) pair of each step, after the transposed sum: centroid u = pair / 4, head pair % 4
+        int pairToken = 2 * (slice / QUAD);
+        int pairHead = slice % QUAD;
+        long yRow = pairHead < heads ? ((long) row * group + quad * QUAD + pairHead) * capacity : -1;
+        float max = Float.NEGATIVE_INFINITY; // over this lane's scores only
+        float sum = 0f;
+        for (int first = split * perSplit; first < end; first += TILE) {
+            int t = first + lead;
+            // Every load is issued before any use. Centroids past the end load the split's last one instead
+            // (in bounds, and finite if the row is) and get y = −∞ below.
+            Float8 c0 = centroids.getFloat8(from + (long) Math.min(t, last) * HEAD_DIM);
+            Float8 c1 = centroids.getFloat8(from + (long) Math.min(t + 2, last) * HEAD_DIM);
+            Float8 c2 = centroids.getFloat8(from + (long) Math.min(t + 4, last) * HEAD_DIM);
+            Float8 c3 = centroids.getFloat8(from + (long) Math.min(t + 6, last) * HEAD_DIM);
+            float y = logit(ctx, q0, q1, q2, q3, c0, c1, c2, c3, t + pairToken, end, logits, yRow);
+            sum = addExp(sum, max, y);
+            max = Math.max(max, y);
+        }
+        finish(ctx, merge, max, sum, partialMax, partialSum, ((long) row * splits + split) * group + quad * QUAD, heads);
+    }
+
+    /** {@link #logitsBf16} for F32 centroids (as the CPU index keeps them): two 16-byte loads per centroid and lane. */
+    @Kernel
+    public static void logitsF32(KernelContext ctx, F32Array q, F32Array centroids, I32Array counts, F32Array logits,
+            F32Array partialMax, F32Array partialSum, int capacity, int splits, float scale, @Constant int group) {
+        float[] merge = ctx.allocateFloatLocalArray(2 * WARPS * QUAD);
+        int quads = (group + QUAD - 1) / QUAD;
+        int rowSplit = ctx.groupIdx / quads;
+        int quad = ctx.groupIdx - rowSplit * quads;
+        int row = rowSplit / splits;
+        int split = rowSplit - row * splits;
+        int count = counts.get(row);
+        int perSplit = SplitKvDecode.tokensPerSplit(count, splits);
+        int end = Math.min(count, (split + 1) * perSplit);
+        int last = end - 1;
+        int slice = ctx.laneId % TOKEN_LANES;
+        int lead = ctx.warpId * 2 * PER_LANE + ctx.laneId / TOKEN_LANES;
+        long from = (long) row * capacity * HEAD_DIM + slice * 8;
+        long qBase = ((long) row * group + quad * QUAD) * HEAD_DIM + slice * 8;
+        int heads = group - quad * QUAD;
+        Float8 q0 = query(q, qBase, 0, heads, scale);
+        Float8 q1 = query(q, qBase, 1, heads, scale);
+        Float8 q2 = query(q, qBase, 2, heads, scale);
+        Float8 q3 = query(q, qBase, 3, heads, scale);
+        int pairToken = 2 * (slice / QUAD);
+        int pairHead = slice % QUAD;
+        long yRow = pairHead < heads ? ((long) row * group + quad * QUAD + pairHead) * capacity : -1;
+        float max = Float.NEGATIVE_INFINITY;
+        float sum = 0f;
+        for (int first = split * perSplit; first < end; first += TILE) {
+            int t = first + lead;
+            long a0 = from + (long) Math.min(t, last) * HEAD_DIM;
+            long a1 = from + (long) Math.min(t + 2, last) * HEAD_DIM;
+            long a2 = from + (long) Math.min(t + 4, last) * HEAD_DIM;
+            long a3 = from + (long) Math.min(t + 6, last) * HEAD_DIM;
+            Float4 l0 = centroids.getFloat4(a0);
+            Float4 h0 = centroids.getFloat4(a0 + 4);
+            Float4 l1 = centroids.getFloat4(a1);
+            Float4 h1 = centroids.getFloat4(a1 + 4);
+            Float4 l2 = centroids.getFloat4(a2);
+            Float4 h2 = centroids.getFloat4(a2 + 4);
+            Float4 l3 = centroids.getFloat4(a3);
+            Float4 h3 = centroids.getFloat4(a3 + 4);
+            float y = logit(ctx, q0, q1, q2, q3, join(l0, h0), join(l1, h1), join(l2, h2), join(l3, h3), t + pairToken, end,
+                    logits, yRow);
+            sum = addExp(sum, max, y);
+            max = Math.max(max, y);
+        }
+        finish(ctx, merge, max, sum, partialMax, partialSum, ((long) row * splits + split) * group + quad * QUAD, heads);
+    }
+
+    private static Float8 join(Float4 low, Float4 high) {
+        return new Float8(low.x(), low.y(), low.z(), low.w(), high.x(), high.y(), high.z(), high.w());
+    }
+
+    /**
+     * This lane's score of the step, cluster {@code cluster} of its head, written to {@code logits} at
+     * {@code yRow + cluster} when the cluster is below {@code end} and the head in the group ({@code yRow ≥ 0});
+     * −∞ past the end, so it adds nothing to the softmax.
+     */
+    private static float logit(KernelContext ctx, Float8 q0, Float8 q1, Float8 q2, Float8 q3, Float8 c0, Float8 c1,
+            Float8 c2, Float8 c3, int cluster, int end, F32Array logits, long yRow) {
+        float y = transposedSum(ctx, dots(q0, q1, q2, q3, c0), dots(q0, q1, q2, q3, c1), dots(q0, q1, q2, q3, c2),
+                dots(q0, q1, q2, q3, c3));
+        if (cluster >= end) {
+            return Float.NEGATIVE_INFINITY;
+        }
+        if (yRow >= 0) {
+            logits.set(yRow + cluster, y);
+        }
+        return y;
+    }
+
+    /**
+     * The running Σ e^(y − max) with y added, under the new max {@code max(max, y)}: one exp whichever of the
+     * two is larger, {@code e^(low − high)}, which either rescales the old sum (y is the new max and adds
+     * e^0 = 1) or is y's own term. A masked y (−∞) adds 0, and so does the first score rescale the empty sum.
+     */
+    private static float addExp(float sum, float max, float y) {
+        float e = probability(Math.min(max, y), Math.max(max, y));
+        return y > max ? sum * e + 1f : sum + e;
+    }
+
+    /**
+     * Combines the lanes of each head (its four per half-warp) and the four warps by log-sum-exp, and writes
+     * each of the block's heads' max and Σ e^(y − max) over the split (−∞ and 0 when the split is empty).
+     */
+    private static void finish(KernelContext ctx, float[] merge, float max, float sum, F32Array partialMax,
+            F32Array partialSum, long firstRow, int heads) {
+        float warpMax = SplitKvDecode.headMax(ctx, max);
+        float warpSum = SplitKvDecode.headSum(ctx, sum * probability(max, warpMax));
+        if (ctx.laneId < QUAD) { // lane g holds head g
+            merge[ctx.warpId * QUAD + ctx.laneId] = warpMax;
+            merge[SUMS + ctx.warpId * QUAD + ctx.laneId] = warpSum;
+        }
+        ctx.localBarrier();
+        int h = ctx.localIdx;
+        if (h < QUAD && h < heads) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int w = 0; w < WARPS; w++) {
+                m = Math.max(m, merge[w * QUAD + h]);
+            }
+            float l = 0f;
+            for (int w = 0; w < WARPS; w++) {
+                // a warp that saw no cluster has max −∞ and weighs 0
+                l += probability(merge[w * QUAD + h], m) * merge[SUMS + w * QUAD + h];
+            }
+            partialMax.set(firstRow + h, m);
+            partialSum.set(firstRow + h, l);
+        }
+    }
+}

@@ -1,0 +1,295 @@
+package org.retroinfer.kernels.gpu;
+
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.Random;
+import org.retroinfer.accel.cuda.CudaEvent;
+import org.retroinfer.accel.cuda.CudaStream;
+import org.retroinfer.accel.cuda.DeviceBuffer;
+import org.retroinfer.accel.cuda.Gpu;
+import org.retroinfer.accel.cuda.LoadedKernel;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KernelMethod;
+
+/**
+ * Runs {@link CentroidScoring} and {@link ClusterTopK} on a real GPU: first against {@link ClusterScoringTwin} on
+ * random inputs (poisoned outputs, NaN past each row's count, a fifth of the clusters empty), with BF16 and with
+ * F32 centroids, then timed at Llama 3 8B's shape (8 KV heads, groups of 4, 16 keys per cluster, the spec's
+ * 1.8% and 23.2% zones) next to a device-to-device copy of the centroids, whose bandwidth counts the bytes
+ * read plus the bytes written (as {@link DecodeAttentionGpuCheck}'s): scoring only reads its centroids, so
+ * it can reach the copy's figure. Exits 1 if the check fails.
+ *
+ * <p>{@code java org.retroinfer.kernels.gpu.ClusterRankingGpuCheck [BATCH CONTEXT SPLITS]...} (default
+ * {@code 4 131072 0 16 32768 0}); SPLITS 0 takes {@link ClusterScoringShape#splitsFor}'s choice for the GPU
+ * (one wave of resident scoring blocks).
+ */
+public final class ClusterRankingGpuCheck {
+    /** GPU exp is {@code ex2.approx}, a few ulp; a wrong split or combine errs by 1e-2 or more. */
+    private static final double TOLERANCE = 1e-4;
+    private static final float SCALE = (float) (1 / Math.sqrt(HEAD_DIM));
+    private static final KernelMethod LOGITS_BF16 = KernelMethod.of(CentroidScoring.class, "logitsBf16");
+    private static final KernelMethod LOGITS_F32 = KernelMethod.of(CentroidScoring.class, "logitsF32");
+    private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
+
+    private ClusterRankingGpuCheck() {}
+
+    public static void main(String[] args) {
+        long seed = System.nanoTime();
+        try (Gpu gpu = Gpu.open()) {
+            System.out.println("device: " + gpu.info() + ", seed " + seed);
+            boolean ok = true;
+            for (boolean f32 : new boolean[] {false, true}) {
+                ok &= check(gpu, new Random(seed), new ClusterScoringShape(2, 8, 4, 8192, 12, 148, 1901),
+                        new int[] {8192, 5000, 1, 0, 700, 8191, 33, 4097, 8000, 12, 64, 2048, 3000, 8192, 100, 511}, f32)
+                        & check(gpu, new Random(seed + 1), new ClusterScoringShape(1, 2, 8, 600, 3, 11, 139), new int[] {600, 77}, f32)
+                        & check(gpu, new Random(seed + 2), new ClusterScoringShape(1, 4, 1, 300, 2, 6, 70), new int[] {300, 299, 2, 150}, f32);
+            }
+            String[] shapes = args.length > 0 ? args : new String[] {"4", "131072", "0", "16", "32768", "0"};
+            warmUp(gpu);
+            for (int i = 0; i + 2 < shapes.length; i += 3) {
+                for (boolean f32 : new boolean[] {false, true}) {
+                    time(gpu, Integer.parseInt(shapes[i]), Integer.parseInt(shapes[i + 1]), Integer.parseInt(shapes[i + 2]), f32);
+                }
+            }
+            System.out.println(ok ? "ALL OK" : "FAILED");
+            System.exit(ok ? 0 : 1);
+        }
+    }
+
+    /**
+     * Scores within {@link #TOLERANCE} of the twin, and zones equal as sets to the twin's selection from the
+     * GPU's own F32 scores (the ranking rule is compared, not the float rounding).
+     */
+    private static boolean check(Gpu gpu, Random random, ClusterScoringShape shape, int[] counts, boolean f32) {
+        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape, f32)) {
+            F32Array q = F32Array.allocate(arena, shape.queryElements());
+            for (long i = 0; i < shape.queryElements(); i++) q.set(i, (float) random.nextGaussian());
+            BF16Array bf16 = f32 ? null : BF16Array.allocate(arena, shape.centroidElements());
+            F32Array f32Centroids = f32 ? F32Array.allocate(arena, shape.centroidElements()) : null;
+            F32Array sizes = F32Array.allocate(arena, shape.clusterElements());
+            int[] budgets = new int[2 * shape.rows()];
+            for (int row = 0; row < shape.rows(); row++) {
+                for (int c = 0; c < shape.capacity(); c++) {
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        float value = c < counts[row] ? (float) random.nextGaussian() : Float.NaN;
+                        if (f32) {
+                            f32Centroids.set(shape.centroidOffset(row, c) + d, value);
+                        } else {
+                            bf16.set(shape.centroidOffset(row, c) + d, value);
+                        }
+                    }
+                    sizes.set(shape.clusterOffset(row, c), c >= counts[row] ? Float.NaN : random.nextInt(5) == 0 ? 0 : 16);
+                }
+                budgets[2 * row] = Math.min(shape.maxRetrieval(), Math.max(1, Math.round(counts[row] * 0.018f)));
+                budgets[2 * row + 1] = Math.min(shape.maxEstimation(), Math.round(counts[row] * 0.232f));
+            }
+            I32Array countArray = I32Array.of(arena, counts);
+            I32Array budgetArray = I32Array.of(arena, budgets);
+            CudaStream stream = gpu.defaultStream();
+            gpu.copy(q, b.q, stream);
+            if (f32) {
+                gpu.copy(f32Centroids, b.centroids.asF32(), stream);
+            } else {
+                gpu.copy(bf16, b.centroids.asBF16(), stream);
+            }
+            gpu.copy(sizes, b.sizes, stream);
+            gpu.copy(countArray, b.counts, stream);
+            gpu.copy(budgetArray, b.budgets, stream);
+            for (F32Array output : new F32Array[] {b.logits, b.partialMax, b.partialSum, b.headMax, b.headSum, b.scores}) {
+                gpu.fill(output, (byte) 0xFF, stream); // NaN
+            }
+            for (I32Array output : new I32Array[] {b.retrieval, b.estimation, b.zoneSizes}) {
+                gpu.fill(output, (byte) 0xFF, stream); // −1
+            }
+            b.launch(gpu, stream);
+            F32Array scores = F32Array.allocate(arena, shape.clusterElements());
+            I32Array retrieval = I32Array.allocate(arena, shape.retrievalElements());
+            I32Array estimation = I32Array.allocate(arena, shape.estimationElements());
+            I32Array zoneSizes = I32Array.allocate(arena, 2L * shape.rows());
+            gpu.copy(b.scores, scores, stream);
+            gpu.copy(b.retrieval, retrieval, stream);
+            gpu.copy(b.estimation, estimation, stream);
+            gpu.copy(b.zoneSizes, zoneSizes, stream);
+            stream.synchronize();
+            ClusterScoringTwin.Scores twin = ClusterScoringTwin.score(shape, q, f32 ? f32Centroids::get : bf16::get, countArray, SCALE);
+            double worst = 0;
+            for (int row = 0; row < shape.rows(); row++) {
+                for (int c = 0; c < counts[row]; c++) {
+                    double error = Math.abs(scores.get(shape.clusterOffset(row, c)) - twin.scores()[(int) shape.clusterOffset(row, c)]);
+                    worst = Double.isNaN(error) ? Double.POSITIVE_INFINITY : Math.max(worst, error);
+                }
+            }
+            ClusterScoringTwin.Zones zones = ClusterScoringTwin.select(shape, scores, sizes, countArray, budgetArray);
+            int wrongZones = 0;
+            for (int row = 0; row < shape.rows(); row++) {
+                boolean same = zoneSizes.get(2L * row) == zones.retrieval()[row].length
+                        && zoneSizes.get(2L * row + 1) == zones.estimation()[row].length
+                        && Arrays.equals(zones.retrieval()[row], sorted(retrieval, row, shape.maxRetrieval(), zones.retrieval()[row].length))
+                        && Arrays.equals(zones.estimation()[row], sorted(estimation, row, shape.maxEstimation(), zones.estimation()[row].length));
+                wrongZones += same ? 0 : 1;
+            }
+            boolean ok = worst <= TOLERANCE && wrongZones == 0;
+            System.out.printf("check %s centroids %s counts %s: worst score error %.2e (tolerance %.0e), %d rows with wrong zones %s%n",
+                    f32 ? "F32" : "BF16", shape, Arrays.toString(counts), worst, TOLERANCE, wrongZones, ok ? "OK" : "FAILED");
+            return ok;
+        }
+    }
+
+    private static int[] sorted(I32Array ids, int row, int stride, int size) {
+        int[] out = new int[size];
+        for (int i = 0; i < size; i++) out[i] = ids.get((long) row * stride + i);
+        Arrays.sort(out);
+        return out;
+    }
+
+    /**
+     * Median GPU time of scoring and of scoring + selection at Llama 3 8B's shape, scoring as GB/s of centroids
+     * read, beside a device copy of the centroids.
+     */
+    private static void time(Gpu gpu, int batch, int context, int requestedSplits, boolean f32) {
+        int clusters = context / 16;
+        int perSm = residentBlocksPerSm(gpu, f32);
+        // 0: the split count ClusterScoringShape.splitsFor picks for this GPU
+        int splits = requestedSplits > 0 ? requestedSplits
+                : ClusterScoringShape.splitsFor(batch * 8, 4, clusters, perSm * gpu.info().multiprocessors());
+        int retrievalBudget = Math.max(1, Math.round(clusters * 0.018f));
+        int estimationBudget = Math.round(clusters * 0.232f);
+        ClusterScoringShape shape = new ClusterScoringShape(batch, 8, 4, clusters, splits, retrievalBudget, estimationBudget);
+        int elementBytes = f32 ? 4 : 2;
+        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape, f32);
+                DeviceBuffer copy = gpu.allocate(elementBytes * shape.centroidElements())) {
+            CudaStream stream = gpu.defaultStream();
+            Random random = new Random(1);
+            F32Array q = F32Array.allocate(arena, shape.queryElements());
+            for (long i = 0; i < shape.queryElements(); i++) q.set(i, (float) random.nextGaussian());
+            gpu.copy(q, b.q, stream);
+            // 0x3C3C3C3C: BF16 ≈ 0.0115 and F32 ≈ 0.0115, finite, so timing runs the real path
+            gpu.fill(f32 ? b.centroids.asF32() : b.centroids.asBF16(), (byte) 0x3C, stream);
+            gpu.fill(b.sizes, (byte) 0x41, stream); // F32 0x41414141 ≈ 12.1: every cluster non-empty
+            int[] counts = new int[shape.rows()];
+            Arrays.fill(counts, clusters);
+            int[] budgets = new int[2 * shape.rows()];
+            for (int row = 0; row < shape.rows(); row++) {
+                budgets[2 * row] = retrievalBudget;
+                budgets[2 * row + 1] = estimationBudget;
+            }
+            gpu.copy(I32Array.of(arena, counts), b.counts, stream);
+            gpu.copy(I32Array.of(arena, budgets), b.budgets, stream);
+            double scoring = medianMillis(gpu, stream, () -> b.launchScoring(gpu, stream));
+            double both = medianMillis(gpu, stream, () -> b.launch(gpu, stream));
+            double copyMs = medianMillis(gpu, stream, () -> {
+                if (f32) {
+                    gpu.copy(b.centroids.asF32(), copy.asF32(), stream);
+                } else {
+                    gpu.copy(b.centroids.asBF16(), copy.asBF16(), stream);
+                }
+            });
+            double bytes = (double) elementBytes * shape.centroidElements();
+            // The copy reads and writes the centroids' bytes: its bandwidth counts both (issue 7's yardstick)
+            double copyGbs = 2 * bytes / copyMs / 1e6;
+            double scoringGbs = bytes / scoring / 1e6;
+            System.out.printf("time batch %d context %d (%d clusters per row, %d + %d selected) %s centroids, splits %d"
+                    + " (%d scoring blocks per SM): scoring %.3f ms = %.0f GB/s of centroids; D2D copy %.0f GB/s (read + written);"
+                    + " scoring at %.1f%% of the copy; scoring + selection %.3f ms%n", batch, context, clusters, retrievalBudget,
+                    estimationBudget, f32 ? "F32" : "BF16", splits, perSm, scoring, scoringGbs, copyGbs,
+                    100 * scoringGbs / copyGbs, both);
+        }
+    }
+
+    /** Scoring blocks of Llama 3 8B's group of 4 that one SM runs at once. */
+    private static int residentBlocksPerSm(Gpu gpu, boolean f32) {
+        LoadedKernel logits = gpu.load(f32 ? LOGITS_F32 : LOGITS_BF16, null, null, null, null, null, null, 0, 0, 0f, 4);
+        return gpu.maxActiveBlocksPerMultiprocessor(logits, DecodeAttentionShape.PARTIAL_THREADS);
+    }
+
+    /**
+     * Keeps the GPU busy with copies for about a second, so that the first timed shape does not run at the
+     * clocks of an idle card (as {@link DecodeAttentionGpuCheck} does).
+     */
+    private static void warmUp(Gpu gpu) {
+        try (DeviceBuffer a = gpu.allocate(1L << 30); DeviceBuffer b = gpu.allocate(1L << 30)) {
+            CudaStream stream = gpu.defaultStream();
+            long until = System.nanoTime() + 1_000_000_000L;
+            while (System.nanoTime() < until) {
+                for (int i = 0; i < 10; i++) gpu.copy(a.asBF16(), b.asBF16(), stream);
+                stream.synchronize();
+            }
+        }
+    }
+
+    /** Median of 20 back-to-back runs between events, after 3 warm-ups and one untimed run (as accel's GpuTimer). */
+    private static double medianMillis(Gpu gpu, CudaStream stream, Runnable work) {
+        int reps = 20;
+        for (int i = 0; i < 3; i++) work.run();
+        CudaEvent[] marks = new CudaEvent[reps + 1];
+        for (int i = 0; i <= reps; i++) marks[i] = gpu.createEvent();
+        work.run();
+        marks[0].record(stream);
+        for (int i = 0; i < reps; i++) {
+            work.run();
+            marks[i + 1].record(stream);
+        }
+        double[] times = new double[reps];
+        for (int i = 0; i < reps; i++) times[i] = marks[i + 1].millisSince(marks[i]);
+        for (CudaEvent e : marks) e.close();
+        Arrays.sort(times);
+        return (times[reps / 2 - 1] + times[reps / 2]) / 2;
+    }
+
+    /** The device buffers of one shape, with BF16 or F32 centroids. */
+    private static final class Buffers implements AutoCloseable {
+        final ClusterScoringShape shape;
+        final boolean f32;
+        final F32Array q, sizes, logits, partialMax, partialSum, headMax, headSum, scores;
+        final DeviceBuffer centroids;
+        final I32Array counts, budgets, retrieval, estimation, zoneSizes;
+        private final DeviceBuffer[] owned;
+
+        Buffers(Gpu gpu, ClusterScoringShape shape, boolean f32) {
+            this.shape = shape;
+            this.f32 = f32;
+            owned = new DeviceBuffer[] {gpu.allocate(4 * shape.queryElements()), gpu.allocate((f32 ? 4 : 2) * shape.centroidElements()),
+                    gpu.allocate(4 * shape.clusterElements()), gpu.allocate(4L * shape.rows()), gpu.allocate(8L * shape.rows()),
+                    gpu.allocate(4 * shape.logitElements()), gpu.allocate(4 * shape.partialElements()),
+                    gpu.allocate(4 * shape.partialElements()), gpu.allocate(4 * shape.headElements()),
+                    gpu.allocate(4 * shape.headElements()), gpu.allocate(4 * shape.clusterElements()),
+                    gpu.allocate(4 * Math.max(1, shape.retrievalElements())), gpu.allocate(4 * Math.max(1, shape.estimationElements())),
+                    gpu.allocate(8L * shape.rows())};
+            q = owned[0].asF32();
+            centroids = owned[1];
+            sizes = owned[2].asF32();
+            counts = owned[3].asI32();
+            budgets = owned[4].asI32();
+            logits = owned[5].asF32();
+            partialMax = owned[6].asF32();
+            partialSum = owned[7].asF32();
+            headMax = owned[8].asF32();
+            headSum = owned[9].asF32();
+            scores = owned[10].asF32();
+            retrieval = owned[11].asI32();
+            estimation = owned[12].asI32();
+            zoneSizes = owned[13].asI32();
+        }
+
+        void launchScoring(Gpu gpu, CudaStream stream) {
+            gpu.launch(f32 ? LOGITS_F32 : LOGITS_BF16, shape.scoringGrid(), stream, q, f32 ? centroids.asF32() : centroids.asBF16(),
+                    counts, logits, partialMax, partialSum, shape.capacity(), shape.splits(), SCALE, shape.groupSize());
+        }
+
+        void launch(Gpu gpu, CudaStream stream) {
+            launchScoring(gpu, stream);
+            gpu.launch(SELECT, shape.selectionGrid(), stream, logits, partialMax, partialSum, counts, sizes, budgets, headMax, headSum,
+                    scores, retrieval, estimation, zoneSizes, shape.capacity(), shape.splits(), shape.maxRetrieval(),
+                    shape.maxEstimation(), shape.groupSize());
+        }
+
+        @Override
+        public void close() {
+            for (DeviceBuffer b : owned) b.close();
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package org.retroinfer.kernels.gpu;
+
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.MAX_GROUP;
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.PARTIAL_THREADS;
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.QUAD;
+
+import org.retroinfer.accel.kernel.Grid;
+
+/**
+ * The shape of one cluster-ranking launch pair ({@link CentroidScoring}, then {@link ClusterTopK}), and the
+ * memory layout they share. A row is one (sequence, KV head): {@code row = sequence · kvHeads + kvHead}.
+ *
+ * <p>Layout (every offset is a {@code long}, in elements):
+ * <ul>
+ *   <li>queries {@code q}: F32 {@code [batch][kvHeads·groupSize][HEAD_DIM]}, as {@link DecodeAttentionShape};</li>
+ *   <li>centroids: F32 or BF16 {@code [rows][capacity][HEAD_DIM]}; row {@code r} uses its first {@code counts[r]}
+ *       slots and nothing past them is read;</li>
+ *   <li>counts: I32 {@code [rows]}, clusters per row, at most {@code capacity};</li>
+ *   <li>sizes: F32 {@code [rows][capacity]}, members per cluster (the weighted decode kernels' key weights);
+ *       a cluster of size 0 is empty and never selected;</li>
+ *   <li>budgets: I32 {@code [rows][2]}, the row's retrieval and estimation budgets in clusters;</li>
+ *   <li>logits y = q·c/√d: F32 {@code [rows][groupSize][capacity]};</li>
+ *   <li>per-split softmax statistics: F32 {@code [rows][splits][groupSize]} max of y and Σ e^(y − max);</li>
+ *   <li>per-head statistics: F32 {@code [rows][groupSize]} max of y and Σ e^(y − max) over the row's clusters;</li>
+ *   <li>scores: F32 {@code [rows][capacity]}, Σ over the group of softmax(y);</li>
+ *   <li>zones: I32 {@code [rows][maxRetrieval]} and {@code [rows][maxEstimation]} cluster ids, and I32
+ *       {@code [rows][2]} how many of each a row selected.</li>
+ * </ul>
+ *
+ * @param batch         sequences
+ * @param kvHeads       KV heads per sequence
+ * @param groupSize     query heads per KV head, at most {@link DecodeAttentionShape#MAX_GROUP}; a scoring block
+ *                      holds four of them in registers, larger groups take a block per four
+ * @param capacity      cluster slots per row
+ * @param splits        chunks each row's clusters are cut into, a scoring block per chunk and four query heads
+ * @param maxRetrieval  retrieval ids a row can hold: the largest retrieval budget of the launch
+ * @param maxEstimation estimation ids a row can hold: the largest estimation budget of the launch
+ */
+public record ClusterScoringShape(int batch, int kvHeads, int groupSize, int capacity, int splits, int maxRetrieval,
+        int maxEstimation) {
+    /** Threads of a {@link ClusterTopK} block: one block per row, so all its threads share one row's passes. */
+    public static final int SELECT_THREADS = 512;
+
+    public ClusterScoringShape {
+        if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        if (kvHeads < 1) throw new IllegalArgumentException("kvHeads must be at least 1, got " + kvHeads);
+        if (groupSize < 1 || groupSize > MAX_GROUP)
+            throw new IllegalArgumentException("groupSize must be in [1, " + MAX_GROUP + "], got " + groupSize);
+        if (capacity < 1) throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
+        if (splits < 1) throw new IllegalArgumentException("splits must be at least 1, got " + splits);
+        if (maxRetrieval < 0) throw new IllegalArgumentException("maxRetrieval cannot be negative, got " + maxRetrieval);
+        if (maxEstimation < 0) throw new IllegalArgumentException("maxEstimation cannot be negative, got " + maxEstimation);
+        long blocks = (long) batch * kvHeads * splits * quads(groupSize);
+        if (blocks > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("batch × kvHeads × splits × ⌈groupSize / 4⌉ must fit a grid of 2^31-1 blocks, got "
+                    + blocks);
+    }
+
+    /**
+     * A split count for {@code rows} rows of GQA groups of {@code groupSize} whose largest holds {@code longest}
+     * clusters, on a GPU where {@code residentBlocks} scoring blocks run at once (blocks per SM from the
+     * occupancy API × SMs): {@link DecodeAttentionShape#splitsFor}'s rule (one wave of resident blocks, no more
+     * splits than the longest row has 32-centroid tiles), since a scoring block streams centroids as a partials
+     * block streams keys. Not yet timed on a GPU for scoring.
+     */
+    public static int splitsFor(int rows, int groupSize, int longest, int residentBlocks) {
+        return DecodeAttentionShape.splitsFor(1, rows, groupSize, longest, residentBlocks);
+    }
+
+    /** Scoring blocks per (row, split): one per {@link DecodeAttentionShape#QUAD} query heads. */
+    public int headQuads() {
+        return quads(groupSize);
+    }
+
+    private static int quads(int groupSize) {
+        return (groupSize + QUAD - 1) / QUAD;
+    }
+
+    /** (sequence, KV head) rows. */
+    public int rows() {
+        return batch * kvHeads;
+    }
+
+    public long queryElements() {
+        return (long) rows() * groupSize * HEAD_DIM;
+    }
+
+    public long centroidElements() {
+        return (long) rows() * capacity * HEAD_DIM;
+    }
+
+    /** Offset of cluster {@code cluster}'s centroid in row {@code row}. */
+    public long centroidOffset(int row, int cluster) {
+        return ((long) row * capacity + cluster) * HEAD_DIM;
+    }
+
+    /** Elements of the per-cluster arrays (sizes, scores). */
+    public long clusterElements() {
+        return (long) rows() * capacity;
+    }
+
+    public long clusterOffset(int row, int cluster) {
+        return (long) row * capacity + cluster;
+    }
+
+    public long logitElements() {
+        return (long) rows() * groupSize * capacity;
+    }
+
+    /** Offset of y for query head {@code head} of the row's group and cluster {@code cluster}. */
+    public long logitOffset(int row, int head, int cluster) {
+        return ((long) row * groupSize + head) * capacity + cluster;
+    }
+
+    /** Elements of the per-split statistics. */
+    public long partialElements() {
+        return (long) rows() * splits * groupSize;
+    }
+
+    /** Elements of the per-head statistics. */
+    public long headElements() {
+        return (long) rows() * groupSize;
+    }
+
+    public long retrievalElements() {
+        return (long) rows() * maxRetrieval;
+    }
+
+    public long estimationElements() {
+        return (long) rows() * maxEstimation;
+    }
+
+    /** {@link CentroidScoring}'s grid: one block per (row, split, four query heads), the quads of a split adjacent. */
+    public Grid scoringGrid() {
+        return Grid.of(rows() * splits * headQuads(), PARTIAL_THREADS);
+    }
+
+    /** {@link ClusterTopK}'s grid: one block per row. */
+    public Grid selectionGrid() {
+        return Grid.of(rows(), SELECT_THREADS);
+    }
+}
