@@ -5,7 +5,6 @@ import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.Random;
-import org.retroinfer.accel.cuda.CudaEvent;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.DeviceBuffer;
 import org.retroinfer.accel.cuda.Gpu;
@@ -49,7 +48,7 @@ public final class ClusterRankingGpuCheck {
                         & check(gpu, new Random(seed + 2), new ClusterScoringShape(1, 4, 1, 300, 2, 6, 70), new int[] {300, 299, 2, 150}, f32);
             }
             String[] shapes = args.length > 0 ? args : new String[] {"4", "131072", "0", "16", "32768", "0"};
-            warmUp(gpu);
+            GpuTiming.warmUp(gpu);
             for (int i = 0; i + 2 < shapes.length; i += 3) {
                 for (boolean f32 : new boolean[] {false, true}) {
                     time(gpu, Integer.parseInt(shapes[i]), Integer.parseInt(shapes[i + 1]), Integer.parseInt(shapes[i + 2]), f32);
@@ -179,9 +178,9 @@ public final class ClusterRankingGpuCheck {
             }
             gpu.copy(I32Array.of(arena, counts), b.counts, stream);
             gpu.copy(I32Array.of(arena, budgets), b.budgets, stream);
-            double scoring = medianMillis(gpu, stream, () -> b.launchScoring(gpu, stream));
-            double both = medianMillis(gpu, stream, () -> b.launch(gpu, stream));
-            double copyMs = medianMillis(gpu, stream, () -> {
+            double scoring = GpuTiming.medianMillis(gpu, stream, () -> b.launchScoring(gpu, stream));
+            double both = GpuTiming.medianMillis(gpu, stream, () -> b.launch(gpu, stream));
+            double copyMs = GpuTiming.medianMillis(gpu, stream, () -> {
                 if (f32) {
                     gpu.copy(b.centroids.asF32(), copy.asF32(), stream);
                 } else {
@@ -204,40 +203,6 @@ public final class ClusterRankingGpuCheck {
     private static int residentBlocksPerSm(Gpu gpu, boolean f32) {
         LoadedKernel logits = gpu.load(f32 ? LOGITS_F32 : LOGITS_BF16, null, null, null, null, null, null, 0, 0, 0f, 4);
         return gpu.maxActiveBlocksPerMultiprocessor(logits, DecodeAttentionShape.PARTIAL_THREADS);
-    }
-
-    /**
-     * Keeps the GPU busy with copies for about a second, so that the first timed shape does not run at the
-     * clocks of an idle card (as {@link DecodeAttentionGpuCheck} does).
-     */
-    private static void warmUp(Gpu gpu) {
-        try (DeviceBuffer a = gpu.allocate(1L << 30); DeviceBuffer b = gpu.allocate(1L << 30)) {
-            CudaStream stream = gpu.defaultStream();
-            long until = System.nanoTime() + 1_000_000_000L;
-            while (System.nanoTime() < until) {
-                for (int i = 0; i < 10; i++) gpu.copy(a.asBF16(), b.asBF16(), stream);
-                stream.synchronize();
-            }
-        }
-    }
-
-    /** Median of 20 back-to-back runs between events, after 3 warm-ups and one untimed run (as accel's GpuTimer). */
-    private static double medianMillis(Gpu gpu, CudaStream stream, Runnable work) {
-        int reps = 20;
-        for (int i = 0; i < 3; i++) work.run();
-        CudaEvent[] marks = new CudaEvent[reps + 1];
-        for (int i = 0; i <= reps; i++) marks[i] = gpu.createEvent();
-        work.run();
-        marks[0].record(stream);
-        for (int i = 0; i < reps; i++) {
-            work.run();
-            marks[i + 1].record(stream);
-        }
-        double[] times = new double[reps];
-        for (int i = 0; i < reps; i++) times[i] = marks[i + 1].millisSince(marks[i]);
-        for (CudaEvent e : marks) e.close();
-        Arrays.sort(times);
-        return (times[reps / 2 - 1] + times[reps / 2]) / 2;
     }
 
     /** The device buffers of one shape, with BF16 or F32 centroids. */

@@ -6,7 +6,6 @@ import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.Random;
 import org.retroinfer.accel.cuda.CudaDriver;
-import org.retroinfer.accel.cuda.CudaEvent;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.DeviceBuffer;
 import org.retroinfer.accel.cuda.Gpu;
@@ -51,7 +50,7 @@ public final class DecodeAttentionGpuCheck {
                     & checkZones(gpu, new Random(seed + 3), new DecodeAttentionShape(2, 8, 4, 1100, 6), new int[] {1100, 300},
                             new DecodeAttentionShape(2, 8, 4, 200, 2), new int[] {200, 33});
             String[] shapes = args.length > 0 ? args : new String[] {"4", "32768", "16"};
-            warmUp(gpu);
+            GpuTiming.warmUp(gpu);
             for (int i = 0; i + 2 < shapes.length; i += 3) {
                 time(gpu, Integer.parseInt(shapes[i]), Integer.parseInt(shapes[i + 1]), Integer.parseInt(shapes[i + 2]));
             }
@@ -197,8 +196,8 @@ public final class DecodeAttentionGpuCheck {
             int[] lengths = new int[batch];
             Arrays.fill(lengths, context);
             gpu.copy(I32Array.of(arena, lengths), b.lengths, stream);
-            double attention = medianMillis(gpu, stream, () -> b.launch(gpu, stream));
-            double copyMs = medianMillis(gpu, stream, () -> gpu.copy(b.k, copy.asBF16(), stream));
+            double attention = GpuTiming.medianMillis(gpu, stream, () -> b.launch(gpu, stream));
+            double copyMs = GpuTiming.medianMillis(gpu, stream, () -> gpu.copy(b.k, copy.asBF16(), stream));
             double kvBytes = 2.0 * 2 * shape.kvElements();
             // The copy moves K's bytes; twice its time moves the K/V's. Its bandwidth counts bytes read plus
             // bytes written, as issue 7's yardstick (3.0 TB/s on an H100): a kernel that only reads can reach it.
@@ -214,40 +213,6 @@ public final class DecodeAttentionGpuCheck {
     private static int residentBlocks(Gpu gpu) {
         LoadedKernel partials = gpu.load(PARTIALS, null, null, null, null, null, null, 0, 0L, 0, 0f, 4);
         return gpu.maxActiveBlocksPerMultiprocessor(partials, DecodeAttentionShape.PARTIAL_THREADS) * gpu.info().multiprocessors();
-    }
-
-    /**
-     * Keeps the GPU busy with copies for about a second, so that the first timed shape does not run at the
-     * clocks of an idle card (on a freshly started machine the first shape read at a third of its later rate).
-     */
-    static void warmUp(Gpu gpu) {
-        try (DeviceBuffer a = gpu.allocate(1L << 30); DeviceBuffer b = gpu.allocate(1L << 30)) {
-            CudaStream stream = gpu.defaultStream();
-            long until = System.nanoTime() + 1_000_000_000L;
-            while (System.nanoTime() < until) {
-                for (int i = 0; i < 10; i++) gpu.copy(a.asBF16(), b.asBF16(), stream);
-                stream.synchronize();
-            }
-        }
-    }
-
-    /** Median of 20 back-to-back runs between events, after 3 warm-ups and one untimed run (as accel's GpuTimer). */
-    static double medianMillis(Gpu gpu, CudaStream stream, Runnable work) {
-        int reps = 20;
-        for (int i = 0; i < 3; i++) work.run();
-        CudaEvent[] marks = new CudaEvent[reps + 1];
-        for (int i = 0; i <= reps; i++) marks[i] = gpu.createEvent();
-        work.run();
-        marks[0].record(stream);
-        for (int i = 0; i < reps; i++) {
-            work.run();
-            marks[i + 1].record(stream);
-        }
-        double[] times = new double[reps];
-        for (int i = 0; i < reps; i++) times[i] = marks[i + 1].millisSince(marks[i]);
-        for (CudaEvent e : marks) e.close();
-        Arrays.sort(times);
-        return (times[reps / 2 - 1] + times[reps / 2]) / 2;
     }
 
     /** The device buffers of one shape. */

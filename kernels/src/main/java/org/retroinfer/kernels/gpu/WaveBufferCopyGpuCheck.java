@@ -40,7 +40,7 @@ public final class WaveBufferCopyGpuCheck {
         Random random = new Random(seed);
         try (Gpu gpu = Gpu.open()) {
             System.out.println("device: " + gpu.info() + ", seed " + seed);
-            DecodeAttentionGpuCheck.warmUp(gpu);
+            GpuTiming.warmUp(gpu);
             boolean ok = run(gpu, random, true) & run(gpu, random, false);
             System.out.println(ok ? "ALL OK" : "FAILED");
             System.exit(ok ? 0 : 1);
@@ -117,7 +117,7 @@ public final class WaveBufferCopyGpuCheck {
                     LIST_STRIDE, hostCacheK, hostCacheV, CACHE_BLOCKS, starts, sizes, offsets, missCounts, blocks, sizes, offsets,
                     hitCounts, UNITS, twinK, twinV, EXEC_STRIDE, twinValid);
             long wrong = differences(twinK, gotK) + differences(twinV, gotV) + differences(twinValid, gotValid);
-            double ms = DecodeAttentionGpuCheck.medianMillis(gpu, stream, launch);
+            double ms = GpuTiming.medianMillis(gpu, stream, launch);
             double unitBytes = 2.0 * GROUPS * UNITS * CHUNK * INTS * 4;
             double steadyBytes = 2.0 * GROUPS * STEADY * INTS * 4;
             System.out.printf("gather, every block a %s: %s (%d ints differ from the twin); %.3f ms for %.1f MB of %s K/V"
