@@ -3,7 +3,6 @@ package org.retroinfer.kernels.gpu;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.MAX_GROUP;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.PARTIAL_THREADS;
-import static org.retroinfer.kernels.gpu.DecodeAttentionShape.QUAD;
 
 import org.retroinfer.accel.kernel.Grid;
 
@@ -51,7 +50,7 @@ public record ClusterScoringShape(int batch, int kvHeads, int groupSize, int cap
         if (splits < 1) throw new IllegalArgumentException("splits must be at least 1, got " + splits);
         if (maxRetrieval < 0) throw new IllegalArgumentException("maxRetrieval cannot be negative, got " + maxRetrieval);
         if (maxEstimation < 0) throw new IllegalArgumentException("maxEstimation cannot be negative, got " + maxEstimation);
-        long blocks = (long) batch * kvHeads * splits * quads(groupSize);
+        long blocks = (long) batch * kvHeads * splits * DecodeAttentionShape.quads(groupSize);
         if (blocks > Integer.MAX_VALUE)
             throw new IllegalArgumentException("batch × kvHeads × splits × ⌈groupSize / 4⌉ must fit a grid of 2^31-1 blocks, got "
                     + blocks);
@@ -70,11 +69,7 @@ public record ClusterScoringShape(int batch, int kvHeads, int groupSize, int cap
 
     /** Scoring blocks per (row, split): one per {@link DecodeAttentionShape#QUAD} query heads. */
     public int headQuads() {
-        return quads(groupSize);
-    }
-
-    private static int quads(int groupSize) {
-        return (groupSize + QUAD - 1) / QUAD;
+        return DecodeAttentionShape.quads(groupSize);
     }
 
     /** (sequence, KV head) rows. */

@@ -76,7 +76,8 @@ public record DecodeAttentionShape(int batch, int kvHeads, int groupSize, long c
         return quads(groupSize);
     }
 
-    private static int quads(int groupSize) {
+    /** Blocks per split for a group: one per {@link #QUAD} query heads. */
+    static int quads(int groupSize) {
         return (groupSize + QUAD - 1) / QUAD;
     }
 

@@ -41,26 +41,19 @@ public final class RopeRotation {
     @Kernel
     public static void halves(KernelContext ctx, F32Array q, F32Array k, I32Array positions, F32Array cos, F32Array sin,
             int batch, int queryHeads, int kvHeads) {
-        long queryRows = (long) batch * queryHeads;
-        long items = (queryRows + (long) batch * kvHeads) * SLICES;
-        for (long item = ctx.globalIdx; item < items; item += ctx.globalGroupSizeX) {
-            long row = item / SLICES;
-            int pair = 4 * (int) (item - row * SLICES);
-            if (row < queryRows) {
-                long angles = (long) positions.get((int) (row / queryHeads)) * PAIRS + pair;
-                halves(q, row * HEAD_DIM + pair, cos.getFloat4(angles), sin.getFloat4(angles));
-            } else {
-                long keyRow = row - queryRows;
-                long angles = (long) positions.get((int) (keyRow / kvHeads)) * PAIRS + pair;
-                halves(k, keyRow * HEAD_DIM + pair, cos.getFloat4(angles), sin.getFloat4(angles));
-            }
-        }
+        rotate(ctx, q, k, positions, cos, sin, batch, queryHeads, kvHeads, false);
     }
 
     /** Pairs {@code (2i, 2i + 1)} (Meta's layout, GGUF's {@code llama} family); arguments as {@link #halves}. */
     @Kernel
     public static void adjacent(KernelContext ctx, F32Array q, F32Array k, I32Array positions, F32Array cos, F32Array sin,
             int batch, int queryHeads, int kvHeads) {
+        rotate(ctx, q, k, positions, cos, sin, batch, queryHeads, kvHeads, true);
+    }
+
+    /** The grid-stride walk over the query rows, then the key rows, four pairs per item. */
+    private static void rotate(KernelContext ctx, F32Array q, F32Array k, I32Array positions, F32Array cos, F32Array sin,
+            int batch, int queryHeads, int kvHeads, boolean adjacentPairs) {
         long queryRows = (long) batch * queryHeads;
         long items = (queryRows + (long) batch * kvHeads) * SLICES;
         for (long item = ctx.globalIdx; item < items; item += ctx.globalGroupSizeX) {
@@ -68,12 +61,21 @@ public final class RopeRotation {
             int pair = 4 * (int) (item - row * SLICES);
             if (row < queryRows) {
                 long angles = (long) positions.get((int) (row / queryHeads)) * PAIRS + pair;
-                adjacent(q, row * HEAD_DIM + 2 * pair, cos.getFloat4(angles), sin.getFloat4(angles));
+                rotatePairs(q, row * HEAD_DIM, pair, cos.getFloat4(angles), sin.getFloat4(angles), adjacentPairs);
             } else {
                 long keyRow = row - queryRows;
                 long angles = (long) positions.get((int) (keyRow / kvHeads)) * PAIRS + pair;
-                adjacent(k, keyRow * HEAD_DIM + 2 * pair, cos.getFloat4(angles), sin.getFloat4(angles));
+                rotatePairs(k, keyRow * HEAD_DIM, pair, cos.getFloat4(angles), sin.getFloat4(angles), adjacentPairs);
             }
+        }
+    }
+
+    /** Pairs {@code pair .. pair + 3} of the head row at {@code rowStart}, in either layout. */
+    private static void rotatePairs(F32Array x, long rowStart, int pair, Float4 c, Float4 s, boolean adjacentPairs) {
+        if (adjacentPairs) {
+            adjacent(x, rowStart + 2 * pair, c, s);
+        } else {
+            halves(x, rowStart + pair, c, s);
         }
     }
 
