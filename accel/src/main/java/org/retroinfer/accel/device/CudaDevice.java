@@ -1,0 +1,92 @@
+package org.retroinfer.accel.device;
+
+import java.lang.foreign.MemorySegment;
+import org.retroinfer.accel.cuda.CudaStream;
+import org.retroinfer.accel.cuda.DeviceBuffer;
+import org.retroinfer.accel.cuda.Gpu;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.accel.kernel.TypedArray;
+
+/** A {@link Device} on one CUDA GPU: device memory, one stream, kernels compiled to PTX on first launch. */
+public final class CudaDevice implements Device {
+    private final Gpu gpu;
+    private final CudaStream stream;
+    private long allocated;
+
+    /** Takes ownership of {@code gpu}: closing the device closes it. */
+    public CudaDevice(Gpu gpu) {
+        this.gpu = gpu;
+        this.stream = gpu.createStream();
+    }
+
+    public Gpu gpu() {
+        return gpu;
+    }
+
+    public CudaStream stream() {
+        return stream;
+    }
+
+    @Override
+    public String describe() {
+        return gpu.info().toString();
+    }
+
+    @Override
+    public TypedArray allocate(ElementType type, long length) {
+        long bytes = Math.multiplyExact(length, (long) type.bytes());
+        DeviceBuffer buffer = gpu.allocate(Math.max(bytes, 16));
+        allocated += buffer.byteSize();
+        // at least 16 bytes, so that even an empty array has an address; the view is exactly length long
+        return switch (type) {
+            case F32 -> buffer.asF32().slice(0, length);
+            case F16 -> buffer.asF16().slice(0, length);
+            case BF16 -> buffer.asBF16().slice(0, length);
+            case I32 -> buffer.asI32().slice(0, length);
+            default -> throw new IllegalArgumentException("no device arrays of " + type);
+        };
+    }
+
+    @Override
+    public void upload(MemorySegment host, TypedArray destination) {
+        gpu.copy(host, destination, stream);
+    }
+
+    @Override
+    public void download(TypedArray source, MemorySegment host) {
+        gpu.copy(source, host, stream);
+    }
+
+    @Override
+    public void fill(TypedArray array, byte value) {
+        gpu.fill(array, value, stream);
+    }
+
+    @Override
+    public void launch(KernelMethod kernel, Grid grid, Object... arguments) {
+        gpu.launch(kernel, grid, stream, arguments);
+    }
+
+    @Override
+    public int residentBlocks(KernelMethod kernel, int blockSize, Object... arguments) {
+        int perSm = gpu.maxActiveBlocksPerMultiprocessor(gpu.load(kernel, arguments), blockSize);
+        return Math.max(1, perSm) * gpu.info().multiprocessors();
+    }
+
+    @Override
+    public void synchronize() {
+        stream.synchronize();
+    }
+
+    @Override
+    public long allocatedBytes() {
+        return allocated;
+    }
+
+    @Override
+    public void close() {
+        gpu.close();
+    }
+}

@@ -1,0 +1,92 @@
+package org.retroinfer.accel.device;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.retroinfer.accel.emulator.Emulator;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.F16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.accel.kernel.TypedArray;
+
+/**
+ * A {@link Device} on the CPU: arrays in off-heap host memory, kernels run by the accel {@link Emulator} (real
+ * barriers and shuffles, Java float semantics). Slow, and exact about what a kernel reads and writes: tests run
+ * the GPU code paths on it. New arrays are filled with 0xFF bytes (NaN), so a read of an unwritten element shows.
+ */
+public final class EmulatedDevice implements Device {
+    /** Blocks the emulator pretends run at once: what split-count heuristics size a wave by. */
+    public static final int RESIDENT_BLOCKS = 16;
+
+    private final Arena arena = Arena.ofShared();
+    private final Emulator emulator = new Emulator();
+    private long allocated;
+
+    @Override
+    public String describe() {
+        return "the accel emulator on the CPU";
+    }
+
+    @Override
+    public TypedArray allocate(ElementType type, long length) {
+        TypedArray array = switch (type) {
+            case F32 -> F32Array.allocate(arena, length);
+            case F16 -> F16Array.allocate(arena, length);
+            case BF16 -> BF16Array.allocate(arena, length);
+            case I32 -> I32Array.allocate(arena, length);
+            default -> throw new IllegalArgumentException("no emulated arrays of " + type);
+        };
+        array.segment().fill((byte) 0xFF);
+        allocated += array.byteSize();
+        return array;
+    }
+
+    @Override
+    public void upload(MemorySegment host, TypedArray destination) {
+        check(host.byteSize(), destination);
+        MemorySegment.copy(host, 0, destination.segment(), 0, host.byteSize());
+    }
+
+    @Override
+    public void download(TypedArray source, MemorySegment host) {
+        check(host.byteSize(), source);
+        MemorySegment.copy(source.segment(), 0, host, 0, host.byteSize());
+    }
+
+    private static void check(long bytes, TypedArray array) {
+        if (bytes > array.byteSize()) {
+            throw new IllegalArgumentException("cannot copy " + bytes + " bytes to or from " + array.describe());
+        }
+    }
+
+    @Override
+    public void fill(TypedArray array, byte value) {
+        array.segment().fill(value);
+    }
+
+    @Override
+    public void launch(KernelMethod kernel, Grid grid, Object... arguments) {
+        emulator.launch(kernel, grid, arguments);
+    }
+
+    @Override
+    public int residentBlocks(KernelMethod kernel, int blockSize, Object... arguments) {
+        return RESIDENT_BLOCKS;
+    }
+
+    @Override
+    public void synchronize() {}
+
+    @Override
+    public long allocatedBytes() {
+        return allocated;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

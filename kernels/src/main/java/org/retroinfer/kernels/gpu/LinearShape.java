@@ -1,0 +1,20 @@
+package org.retroinfer.kernels.gpu;
+
+import org.retroinfer.accel.kernel.Grid;
+
+/** A {@link Linear} launch: {@code rows} rows of {@code in} inputs to {@code out} outputs. */
+public record LinearShape(int rows, int in, int out) {
+    public LinearShape {
+        if (rows < 1) throw new IllegalArgumentException("rows must be at least 1, got " + rows);
+        if (in < 8 || in % 8 != 0) throw new IllegalArgumentException("in must be a positive multiple of 8, got " + in);
+        if (out < 1) throw new IllegalArgumentException("out must be at least 1, got " + out);
+        if ((long) rows * Math.max(in, out) > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("rows × the wider side must fit an int, got " + rows + " × " + Math.max(in, out));
+    }
+
+    /** One warp per output. */
+    public Grid grid() {
+        int warps = Linear.THREADS / 32;
+        return Grid.of((out + warps - 1) / warps, Linear.THREADS);
+    }
+}
