@@ -1,0 +1,269 @@
+package org.retroinfer.kvstore.gpu;
+
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import org.retroinfer.accel.device.Device;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.gpu.DecodeAttentionShape;
+import org.retroinfer.kernels.gpu.DecodeLayerShape;
+import org.retroinfer.kernels.gpu.KvAppend;
+import org.retroinfer.kernels.gpu.SplitKvDecode;
+import org.retroinfer.kernels.gpu.SplitKvMerge;
+import org.retroinfer.kvstore.AttentionShape;
+import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.kvstore.KvCache;
+
+/**
+ * Exact attention with every key and value in device memory: per layer one K and one V array of
+ * {@code [slots][kvHeads][capacity][128]} BF16 or F16 elements, a sequence owning one slot from
+ * {@link #openSequence} to {@link #closeSequence}. The GPU transformer calls {@link #prepare} once per step and
+ * {@link #append(int, StepRows, F32Array, F32Array)} and {@link #attend(int, StepRows, F32Array, F32Array)} per layer
+ * on device arrays, with split-KV attention ({@link SplitKvDecode#rowsBf16}, one wave of resident blocks) and its
+ * merge. The {@link KvCache} methods on host arrays do the same through uploads and downloads, which lets the
+ * CPU model and the cache contract tests use it too.
+ *
+ * <p>Memory is fixed at construction (slots × capacity tokens of every layer), so a step never allocates.
+ */
+public final class GpuKvCache implements KvCache {
+    private final Device device;
+    private final AttentionShape shape;
+    private final DType storage;
+    private final int slots;
+    private final long capacity;
+    private final int maxRows;
+    private final HalfPrecisionArray[] keys;
+    private final HalfPrecisionArray[] values;
+    private final KernelMethod partials;
+    private final KernelMethod append;
+    private final I32Array stepSlots, stepPositions, stepLengths;
+    private final F32Array partialOut, partialLse, outLse;
+    /** Device arrays the KvCache methods on host arrays upload into and download from. */
+    private final F32Array scratchIn, scratchOut;
+    private final Deque<Integer> freeSlots = new ArrayDeque<>();
+    /** Sequence id to its slot and per-layer lengths. */
+    private final Map<Integer, Sequence> open = new HashMap<>();
+    private final int residentBlocks;
+    private int nextId;
+
+    private static final class Sequence {
+        final int slot;
+        final long[] lengths;
+
+        Sequence(int slot, int layers) {
+            this.slot = slot;
+            this.lengths = new long[layers];
+        }
+    }
+
+    /**
+     * @param slots    sequences open at once
+     * @param capacity tokens per sequence
+     * @param maxRows  the most rows a step may have (the prefill chunk or the decode batch, whichever is larger)
+     */
+    public GpuKvCache(Device device, AttentionShape shape, DType storage, int slots, long capacity, int maxRows) {
+        if (shape.headDim() != HEAD_DIM) {
+            throw new IllegalArgumentException("the GPU attention kernels take heads of " + HEAD_DIM + " dimensions; this model's are "
+                    + shape.headDim());
+        }
+        if (shape.groupSize() > DecodeAttentionShape.MAX_GROUP) {
+            throw new IllegalArgumentException("the GPU attention kernels take up to " + DecodeAttentionShape.MAX_GROUP
+                    + " query heads per KV head; this model has " + shape.groupSize());
+        }
+        if (storage != DType.BF16 && storage != DType.F16) {
+            throw new IllegalArgumentException("the GPU KV cache stores BF16 or F16, not " + storage);
+        }
+        if (slots < 1 || capacity < 1 || maxRows < 1) {
+            throw new IllegalArgumentException("slots, capacity and maxRows must be positive, got " + slots + ", " + capacity
+                    + ", " + maxRows);
+        }
+        this.device = device;
+        this.shape = shape;
+        this.storage = storage;
+        this.slots = slots;
+        this.capacity = capacity;
+        this.maxRows = maxRows;
+        DecodeAttentionShape layout = new DecodeAttentionShape(slots, shape.kvHeads(), shape.groupSize(), capacity, 1);
+        keys = new HalfPrecisionArray[shape.layers()];
+        values = new HalfPrecisionArray[shape.layers()];
+        for (int l = 0; l < shape.layers(); l++) {
+            keys[l] = half(layout.kvElements());
+            values[l] = half(layout.kvElements());
+        }
+        boolean bf16 = storage == DType.BF16;
+        partials = KernelMethod.of(SplitKvDecode.class, bf16 ? "rowsBf16" : "rowsF16");
+        append = KernelMethod.of(KvAppend.class, bf16 ? "intoBf16" : "intoF16");
+        stepSlots = device.i32(maxRows);
+        stepPositions = device.i32(maxRows);
+        stepLengths = device.i32(maxRows);
+        // One wave: rows × kvHeads × ⌈group/4⌉ × splits ≤ max(rows × kvHeads × ⌈group/4⌉, resident blocks)
+        outLse = device.f32((long) maxRows * shape.queryHeads());
+        scratchIn = device.f32((long) maxRows * shape.queryWidth());
+        scratchOut = device.f32((long) maxRows * shape.queryWidth());
+        residentBlocks = device.residentBlocks(partials, DecodeAttentionShape.PARTIAL_THREADS, scratchIn, keys[0], values[0], stepSlots,
+                stepLengths, outLse, outLse, shape.kvHeads(), capacity, 1, shape.scale(), shape.groupSize());
+        long partialRows = (long) shape.groupSize() * Math.max((long) maxRows * shape.kvHeads(), residentBlocks);
+        partialOut = device.f32(partialRows * HEAD_DIM);
+        partialLse = device.f32(partialRows);
+        for (int s = slots - 1; s >= 0; s--) {
+            freeSlots.push(s);
+        }
+    }
+
+    private HalfPrecisionArray half(long n) {
+        return storage == DType.BF16 ? device.bf16(n) : device.f16(n);
+    }
+
+    @Override
+    public AttentionShape shape() {
+        return shape;
+    }
+
+    public DType storage() {
+        return storage;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** Tokens each sequence may hold. */
+    public long capacity() {
+        return capacity;
+    }
+
+    /** The most rows one step may have. */
+    public int maxRows() {
+        return maxRows;
+    }
+
+    @Override
+    public int openSequence() {
+        if (freeSlots.isEmpty()) {
+            throw new IllegalStateException("all " + slots + " sequence slots of the GPU KV cache are in use");
+        }
+        int id = nextId++;
+        open.put(id, new Sequence(freeSlots.pop(), shape.layers()));
+        return id;
+    }
+
+    @Override
+    public void closeSequence(int sequence) {
+        Sequence s = open.remove(sequence);
+        if (s == null) {
+            throw new IllegalArgumentException("sequence " + sequence + " is not open");
+        }
+        freeSlots.push(s.slot);
+    }
+
+    @Override
+    public long length(int sequence, int layer) {
+        return sequence(sequence).lengths[layer];
+    }
+
+    private Sequence sequence(int id) {
+        Sequence s = open.get(id);
+        if (s == null) {
+            throw new IllegalArgumentException("sequence " + id + " is not open");
+        }
+        return s;
+    }
+
+    /**
+     * Uploads where the step's rows go: the rows of {@code batch}'s sequences follow the positions {@code layer}
+     * holds now (before the step's append). Checks that every sequence has room.
+     */
+    public StepRows prepare(BatchLayout batch, int layer) {
+        return rows(batch, layer, false);
+    }
+
+    /** The step's rows; {@code appended}: the layer holds them already (they are its last positions). */
+    private StepRows rows(BatchLayout batch, int layer, boolean appended) {
+        int rows = batch.rows();
+        if (rows > maxRows) {
+            throw new IllegalArgumentException("a step of " + rows + " rows exceeds the GPU KV cache's " + maxRows);
+        }
+        int[] slotOf = new int[rows], positionOf = new int[rows], lengthOf = new int[rows];
+        int r = 0, longest = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            Sequence s = sequence(batch.sequence(i));
+            long first = s.lengths[layer] - (appended ? batch.count(i) : 0);
+            if (first + batch.count(i) > capacity) {
+                throw new IllegalArgumentException("sequence " + batch.sequence(i) + " would hold " + (first + batch.count(i))
+                        + " tokens; the GPU KV cache holds " + capacity + " per sequence");
+            }
+            for (int j = 0; j < batch.count(i); j++, r++) {
+                slotOf[r] = s.slot;
+                positionOf[r] = (int) (first + j);
+                lengthOf[r] = positionOf[r] + 1;
+                longest = Math.max(longest, lengthOf[r]);
+            }
+        }
+        device.upload(MemorySegment.ofArray(slotOf), stepSlots);
+        device.upload(MemorySegment.ofArray(positionOf), stepPositions);
+        device.upload(MemorySegment.ofArray(lengthOf), stepLengths);
+        return new StepRows(rows, stepSlots, stepPositions, stepLengths, longest);
+    }
+
+    /**
+     * Stores the step's keys and values ({@code [rows][kvHeads][128]} F32 on the device) of {@code layer} and
+     * advances that layer's lengths. {@code batch} must be the batch {@code step} was prepared for.
+     */
+    public void append(int layer, BatchLayout batch, StepRows step, F32Array k, F32Array v) {
+        DecodeLayerShape rows = new DecodeLayerShape(step.rows(), 8, shape.kvHeads(), shape.kvHeads(), 8);
+        device.launch(append, rows.kvAppendGrid(), k, v, keys[layer], values[layer], step.slots(), step.positions(), step.rows(),
+                shape.kvHeads(), capacity);
+        for (int i = 0; i < batch.size(); i++) {
+            sequence(batch.sequence(i)).lengths[layer] += batch.count(i);
+        }
+    }
+
+    /** Writes the attention of the step's queries ({@code [rows][queryHeads][128]} F32 on the device) into {@code out}. */
+    public void attend(int layer, StepRows step, F32Array q, F32Array out) {
+        int splits = DecodeAttentionShape.splitsFor(step.rows(), shape.kvHeads(), shape.groupSize(), step.longest(),
+                residentBlocks);
+        DecodeAttentionShape attention = new DecodeAttentionShape(step.rows(), shape.kvHeads(), shape.groupSize(), capacity, splits);
+        device.launch(partials, attention.partialsGrid(), q, keys[layer], values[layer], step.slots(), step.lengths(), partialOut,
+                partialLse, shape.kvHeads(), capacity, splits, shape.scale(), shape.groupSize());
+        device.launch(KernelMethod.of(SplitKvMerge.class, "merge"), attention.mergeGrid(), partialOut, partialLse, out, outLse,
+                splits, shape.groupSize());
+    }
+
+    @Override
+    public void append(int layer, BatchLayout batch, float[] keysIn, float[] valuesIn) {
+        int n = batch.rows() * shape.kvWidth();
+        F32Array k = scratchIn.slice(0, n), v = scratchOut.slice(0, n);
+        device.upload(MemorySegment.ofArray(keysIn).asSlice(0, 4L * n), k);
+        device.upload(MemorySegment.ofArray(valuesIn).asSlice(0, 4L * n), v);
+        append(layer, batch, prepare(batch, layer), k, v);
+    }
+
+    @Override
+    public void attend(int layer, BatchLayout batch, float[] queries, float[] out) {
+        int n = batch.rows() * shape.queryWidth();
+        StepRows step = rows(batch, layer, true);
+        F32Array q = scratchIn.slice(0, n), o = scratchOut.slice(0, n);
+        device.upload(MemorySegment.ofArray(queries).asSlice(0, 4L * n), q);
+        attend(layer, step, q, o);
+        device.download(o, MemorySegment.ofArray(out).asSlice(0, 4L * n));
+    }
+
+    /** The device memory of the K/V arrays and the attention's scratch. */
+    @Override
+    public long memoryBytes() {
+        long kv = 2L * shape.layers() * keys[0].byteSize();
+        return kv + partialOut.byteSize() + partialLse.byteSize() + outLse.byteSize();
+    }
+
+    /** Closes nothing: the arrays belong to the device, which the owner closes. */
+    @Override
+    public void close() {}
+}
