@@ -1,6 +1,8 @@
 package org.retroinfer.accel.device;
 
 import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.DeviceBuffer;
 import org.retroinfer.accel.cuda.Gpu;
@@ -13,6 +15,7 @@ import org.retroinfer.accel.kernel.TypedArray;
 public final class CudaDevice implements Device {
     private final Gpu gpu;
     private final CudaStream stream;
+    private final Map<Long, DeviceBuffer> buffers = new HashMap<>();
     private long allocated;
 
     /** Takes ownership of {@code gpu}: closing the device closes it. */
@@ -39,6 +42,7 @@ public final class CudaDevice implements Device {
         long bytes = Math.multiplyExact(length, (long) type.bytes());
         DeviceBuffer buffer = gpu.allocate(Math.max(bytes, 16));
         allocated += buffer.byteSize();
+        buffers.put(buffer.region().deviceAddress(), buffer);
         // at least 16 bytes, so that even an empty array has an address; the view is exactly length long
         return switch (type) {
             case F32 -> buffer.asF32().slice(0, length);
@@ -47,6 +51,17 @@ public final class CudaDevice implements Device {
             case I32 -> buffer.asI32().slice(0, length);
             default -> throw new IllegalArgumentException("no device arrays of " + type);
         };
+    }
+
+    @Override
+    public void free(TypedArray array) {
+        DeviceBuffer buffer = buffers.remove(array.deviceAddress());
+        if (buffer == null) {
+            throw new IllegalArgumentException(array.describe() + " is not an array this device allocated, or is freed already");
+        }
+        stream.synchronize(); // work queued before the free may still read it
+        allocated -= buffer.byteSize();
+        buffer.close();
     }
 
     @Override
@@ -78,6 +93,12 @@ public final class CudaDevice implements Device {
     @Override
     public void synchronize() {
         stream.synchronize();
+    }
+
+    @Override
+    public long freeBytes() {
+        gpu.makeCurrent();
+        return gpu.driver().memoryInfo()[0];
     }
 
     @Override

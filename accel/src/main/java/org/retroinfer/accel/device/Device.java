@@ -16,7 +16,7 @@ import org.retroinfer.accel.kernel.TypedArray;
  * against this interface, so the same host logic runs on a GPU in production and on the emulator in CI.
  *
  * <p>Work is ordered: every call runs after the calls before it, as on one CUDA stream. Downloads wait for the
- * work before them. Arrays live until the device closes.
+ * work before them. Arrays live until freed or until the device closes.
  */
 public interface Device extends AutoCloseable {
     /** The device in words, for logs and reports. */
@@ -41,6 +41,9 @@ public interface Device extends AutoCloseable {
         return (F16Array) allocate(ElementType.F16, length);
     }
 
+    /** Frees an array this device allocated; it must not be used afterwards. */
+    void free(TypedArray array);
+
     /** Copies all of {@code host} into the start of {@code destination}; {@code host} may change once this returns. */
     void upload(MemorySegment host, TypedArray destination);
 
@@ -62,7 +65,10 @@ public interface Device extends AutoCloseable {
     /** Waits for all work issued so far. */
     void synchronize();
 
-    /** Bytes of device memory this device has handed out. */
+    /** Bytes of device memory still free for allocation (on the GPU, as the driver reports it). */
+    long freeBytes();
+
+    /** Bytes of device memory this device has handed out and not freed. */
     long allocatedBytes();
 
     /** Frees every array. */

@@ -2,6 +2,8 @@ package org.retroinfer.accel.device;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
 import org.retroinfer.accel.emulator.Emulator;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
@@ -20,8 +22,11 @@ import org.retroinfer.accel.kernel.TypedArray;
 public final class EmulatedDevice implements Device {
     /** Blocks the emulator pretends run at once: what split-count heuristics size a wave by. */
     public static final int RESIDENT_BLOCKS = 16;
+    /** Memory the emulator offers: off-heap host memory, kept small because emulated kernels are slow anyway. */
+    public static final long MEMORY_BYTES = 1L << 30;
 
-    private final Arena arena = Arena.ofShared();
+    /** Each array in an arena of its own, so that it can be freed alone. */
+    private final Map<Long, Arena> arenas = new HashMap<>();
     private final Emulator emulator = new Emulator();
     private long allocated;
 
@@ -32,6 +37,7 @@ public final class EmulatedDevice implements Device {
 
     @Override
     public TypedArray allocate(ElementType type, long length) {
+        Arena arena = Arena.ofShared();
         TypedArray array = switch (type) {
             case F32 -> F32Array.allocate(arena, length);
             case F16 -> F16Array.allocate(arena, length);
@@ -41,7 +47,18 @@ public final class EmulatedDevice implements Device {
         };
         array.segment().fill((byte) 0xFF);
         allocated += array.byteSize();
+        arenas.put(array.segment().address(), arena);
         return array;
+    }
+
+    @Override
+    public void free(TypedArray array) {
+        Arena arena = arenas.remove(array.segment().address());
+        if (arena == null) {
+            throw new IllegalArgumentException(array.describe() + " is not an array this device allocated, or is freed already");
+        }
+        allocated -= array.byteSize();
+        arena.close();
     }
 
     @Override
@@ -81,12 +98,19 @@ public final class EmulatedDevice implements Device {
     public void synchronize() {}
 
     @Override
+    public long freeBytes() {
+        return Math.max(0, MEMORY_BYTES - allocated);
+    }
+
+    @Override
     public long allocatedBytes() {
         return allocated;
     }
 
     @Override
     public void close() {
-        arena.close();
+        arenas.values().forEach(Arena::close);
+        arenas.clear();
+        allocated = 0;
     }
 }

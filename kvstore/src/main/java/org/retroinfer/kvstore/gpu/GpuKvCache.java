@@ -16,6 +16,7 @@ import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.gpu.DecodeAttentionShape;
 import org.retroinfer.kernels.gpu.DecodeLayerShape;
 import org.retroinfer.kernels.gpu.KvAppend;
+import org.retroinfer.kernels.gpu.RandomFill;
 import org.retroinfer.kernels.gpu.SplitKvDecode;
 import org.retroinfer.kernels.gpu.SplitKvMerge;
 import org.retroinfer.kvstore.AttentionShape;
@@ -70,14 +71,7 @@ public final class GpuKvCache implements KvCache {
      * @param maxRows  the most rows a step may have (the prefill chunk or the decode batch, whichever is larger)
      */
     public GpuKvCache(Device device, AttentionShape shape, DType storage, int slots, long capacity, int maxRows) {
-        if (shape.headDim() != HEAD_DIM) {
-            throw new IllegalArgumentException("the GPU attention kernels take heads of " + HEAD_DIM + " dimensions; this model's are "
-                    + shape.headDim());
-        }
-        if (shape.groupSize() > DecodeAttentionShape.MAX_GROUP) {
-            throw new IllegalArgumentException("the GPU attention kernels take up to " + DecodeAttentionShape.MAX_GROUP
-                    + " query heads per KV head; this model has " + shape.groupSize());
-        }
+        checkShape(shape);
         if (storage != DType.BF16 && storage != DType.F16) {
             throw new IllegalArgumentException("the GPU KV cache stores BF16 or F16, not " + storage);
         }
@@ -115,6 +109,18 @@ public final class GpuKvCache implements KvCache {
         partialLse = device.f32(partialRows);
         for (int s = slots - 1; s >= 0; s--) {
             freeSlots.push(s);
+        }
+    }
+
+    /** Refuses attention the GPU kernels do not serve: heads other than 128 wide, groups over 8 query heads. */
+    public static void checkShape(AttentionShape shape) {
+        if (shape.headDim() != HEAD_DIM) {
+            throw new IllegalArgumentException("the GPU attention kernels take heads of " + HEAD_DIM + " dimensions; this model's are "
+                    + shape.headDim());
+        }
+        if (shape.groupSize() > DecodeAttentionShape.MAX_GROUP) {
+            throw new IllegalArgumentException("the GPU attention kernels take up to " + DecodeAttentionShape.MAX_GROUP
+                    + " query heads per KV head; this model has " + shape.groupSize());
         }
     }
 
@@ -175,6 +181,40 @@ public final class GpuKvCache implements KvCache {
             throw new IllegalArgumentException("sequence " + id + " is not open");
         }
         return s;
+    }
+
+    /**
+     * Makes {@code sequence} hold {@code tokens} tokens of random keys and values in every layer ({@link RandomFill},
+     * uniform in [-1, 1)), as if a prompt of that length had been prefilled: decode-throughput benchmarks at long
+     * contexts start from it, where a real prefill would take minutes and change nothing they measure.
+     */
+    public void fillRandom(int sequence, long tokens, long seed) {
+        Sequence s = sequence(sequence);
+        if (tokens > capacity) {
+            throw new IllegalArgumentException("sequence " + sequence + " would hold " + tokens + " tokens; the GPU KV cache holds "
+                    + capacity + " per sequence");
+        }
+        KernelMethod fill = KernelMethod.of(RandomFill.class, storage == DType.BF16 ? "bf16" : "f16");
+        DecodeAttentionShape layout = new DecodeAttentionShape(slots, shape.kvHeads(), shape.groupSize(), capacity, 1);
+        long n = tokens * HEAD_DIM;
+        for (int l = 0; l < shape.layers(); l++) {
+            for (int h = 0; h < shape.kvHeads(); h++) {
+                long at = layout.kvOffset(s.slot, h, 0);
+                device.launch(fill, org.retroinfer.accel.kernel.Grid.of(1024, 256), slice(keys[l], at, n), n, seed++, 1f);
+                device.launch(fill, org.retroinfer.accel.kernel.Grid.of(1024, 256), slice(values[l], at, n), n, seed++, 1f);
+            }
+            s.lengths[l] = tokens;
+        }
+    }
+
+    private static HalfPrecisionArray slice(HalfPrecisionArray a, long from, long n) {
+        return a instanceof org.retroinfer.accel.kernel.BF16Array b ? b.slice(from, n)
+                : ((org.retroinfer.accel.kernel.F16Array) a).slice(from, n);
+    }
+
+    /** Device bytes of one sequence's keys and values over every layer. */
+    public static long bytesPerSequence(AttentionShape shape, DType storage, long capacity) {
+        return 2L * shape.layers() * shape.kvHeads() * capacity * HEAD_DIM * storage.byteSize(1);
     }
 
     /**
@@ -263,7 +303,16 @@ public final class GpuKvCache implements KvCache {
         return kv + partialOut.byteSize() + partialLse.byteSize() + outLse.byteSize();
     }
 
-    /** Closes nothing: the arrays belong to the device, which the owner closes. */
+    /** Frees the cache's device memory. */
     @Override
-    public void close() {}
+    public void close() {
+        for (int l = 0; l < shape.layers(); l++) {
+            device.free(keys[l]);
+            device.free(values[l]);
+        }
+        for (var array : new org.retroinfer.accel.kernel.TypedArray[] {stepSlots, stepPositions, stepLengths, partialOut, partialLse,
+                outLse, scratchIn, scratchOut}) {
+            device.free(array);
+        }
+    }
 }

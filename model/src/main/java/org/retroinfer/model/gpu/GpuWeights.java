@@ -4,7 +4,13 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import org.retroinfer.accel.device.Device;
+import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.kernels.gpu.DecodeLayerShape;
+import org.retroinfer.kernels.gpu.RandomFill;
+import org.retroinfer.model.config.ModelConfig;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.TypedArray;
 import org.retroinfer.kernels.WeightMatrix;
@@ -38,6 +44,41 @@ public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNor
         }
         Matrix lmHead = weights.lmHead() == weights.embedding() ? embedding : matrix(device, weights.lmHead());
         return new GpuWeights(embedding, layers, floats(device, weights.finalNorm()), lmHead);
+    }
+
+    /**
+     * Random BF16 weights of {@code config}'s shape made on the device ({@link RandomFill}): matrices uniform with
+     * variance {@code 1/cols}, so activations keep their scale from layer to layer, norms 1, biases absent, the LM
+     * head its own matrix unless the config ties it. For throughput benchmarks at real models' sizes.
+     */
+    public static GpuWeights random(Device device, ModelConfig config, long seed) {
+        long[] next = {seed};
+        java.util.function.BiFunction<Integer, Integer, Matrix> matrix = (rows, cols) -> {
+            BF16Array a = device.bf16((long) rows * cols);
+            float scale = (float) Math.sqrt(3.0 / cols);
+            device.launch(KernelMethod.of(RandomFill.class, "bf16"), Grid.of(4096, DecodeLayerShape.ELEMENTWISE_THREADS), a,
+                    a.length(), next[0]++, scale);
+            return new Matrix(a, rows, cols);
+        };
+        int hidden = config.hiddenSize();
+        Matrix embedding = matrix.apply(config.vocabSize(), hidden);
+        List<Layer> layers = new ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) {
+            layers.add(new Layer(ones(device, hidden), matrix.apply(config.queryWidth(), hidden), matrix.apply(config.kvWidth(), hidden),
+                    matrix.apply(config.kvWidth(), hidden), matrix.apply(hidden, config.queryWidth()), null, null, null, null,
+                    config.family().qkNorm() ? ones(device, config.headDim()) : null,
+                    config.family().qkNorm() ? ones(device, config.headDim()) : null, ones(device, hidden),
+                    matrix.apply(config.intermediateSize(), hidden), matrix.apply(config.intermediateSize(), hidden),
+                    matrix.apply(hidden, config.intermediateSize())));
+        }
+        Matrix lmHead = config.tiedEmbeddings() ? embedding : matrix.apply(config.vocabSize(), hidden);
+        return new GpuWeights(embedding, layers, ones(device, hidden), lmHead);
+    }
+
+    private static F32Array ones(Device device, int n) {
+        float[] values = new float[n];
+        java.util.Arrays.fill(values, 1f);
+        return floats(device, values);
     }
 
     private static Matrix matrix(Device device, WeightMatrix w) {

@@ -28,6 +28,10 @@ public final class Transformer implements ForwardPass {
         return config;
     }
 
+    public ModelWeights weights() {
+        return weights;
+    }
+
     public RotaryEmbedding rope() {
         return rope;
     }
