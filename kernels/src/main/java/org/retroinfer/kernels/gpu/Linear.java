@@ -11,21 +11,26 @@ import org.retroinfer.accel.kernel.KernelContext;
 /**
  * A linear layer over a step's rows, {@code y[r][o] = Σ_i x[r][i] · W[o][i] (+ bias[o])}, with F32 activations, a
  * 16-bit or F32 weight matrix {@code [out][in]} (the checkpoint's own layout and type, so the GPU multiplies the
- * same numbers as {@link org.retroinfer.kernels.Matmul} on the CPU) and F32 sums. A warp owns one output: its lanes
- * stride along the weight row eight elements (one 16-byte load) at a time and keep four rows' sums, which a warp
- * sum adds up at the end; rows past the first four take further passes over the same weight row, which the
- * caches then serve. Decoding (a few rows) reads each weight once, so the kernel streams the matrix; it is not
- * meant for long prefill chunks, whose rows it serves four at a time at CUDA-core speed.
+ * same numbers as {@link org.retroinfer.kernels.Matmul} on the CPU) and F32 sums. A warp owns {@link #OUTPUTS}
+ * consecutive outputs and serves {@link #ROWS} rows per pass: its lanes stride along the four weight rows eight
+ * elements (one 16-byte load each) at a time, load the same eight inputs of each row once for all four outputs, and
+ * keep sixteen sums, which warp sums add up at the end; rows past the first four take further passes, which the
+ * caches serve. A tile of four by four does 16 eight-element dot products per 12 loads where one output per warp did
+ * 4 per 9: at Llama 3 8B's decode batch 15 on an H100 that one-output kernel ran at 4.8 TFLOPS, bound by its reads
+ * of x (docs/results/gpu-decoder). Decoding a few rows reads each weight once, so the kernel streams the matrix; it
+ * is not meant for long prefill chunks, which run at CUDA-core speed.
  *
  * <p>{@code in} must be a multiple of 8 (every Llama-family width is). {@code hasBias} 0 ignores {@code bias}
  * (pass any F32 array). Launch on {@link LinearShape#grid()}.
  */
 public final class Linear {
-    /** Threads per block: four warps, four outputs. */
+    /** Threads per block: four warps. */
     public static final int THREADS = 128;
-    /** Rows one pass over a weight row serves. */
+    /** Outputs one warp owns. */
+    public static final int OUTPUTS = 4;
+    /** Rows one pass over the weights serves. */
     public static final int ROWS = 4;
-    private static final int WARPS = THREADS / KernelContext.WARP_SIZE;
+    static final int WARPS = THREADS / KernelContext.WARP_SIZE;
     private static final int STRIDE = 8 * KernelContext.WARP_SIZE;
 
     private Linear() {}
@@ -33,74 +38,104 @@ public final class Linear {
     @Kernel
     public static void bf16(KernelContext ctx, F32Array x, BF16Array w, F32Array bias, F32Array y, int rows, int in, int out,
             int hasBias) {
-        int o = ctx.groupIdx * WARPS + ctx.warpId;
-        if (o >= out) {
-            return; // the whole warp shares the output
+        int first = OUTPUTS * (ctx.groupIdx * WARPS + ctx.warpId);
+        if (first >= out) {
+            return; // the whole warp shares its outputs
         }
-        long row = (long) o * in;
+        // outputs past the last read the last one's row again (in bounds) and are never written
+        long w0 = (long) first * in, w1 = (long) Math.min(first + 1, out - 1) * in;
+        long w2 = (long) Math.min(first + 2, out - 1) * in, w3 = (long) Math.min(first + 3, out - 1) * in;
         for (int r = 0; r < rows; r += ROWS) {
-            Float4 sums = new Float4(0f, 0f, 0f, 0f);
+            Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero();
             for (int i = 8 * ctx.laneId; i < in; i += STRIDE) {
-                sums = step(x, r, rows, in, i, w.getFloat8(row + i), sums);
+                Float8 x0 = inputs(x, r, rows, in, i), x1 = inputs(x, r + 1, rows, in, i);
+                Float8 x2 = inputs(x, r + 2, rows, in, i), x3 = inputs(x, r + 3, rows, in, i);
+                s0 = add(s0, w.getFloat8(w0 + i), x0, x1, x2, x3);
+                s1 = add(s1, w.getFloat8(w1 + i), x0, x1, x2, x3);
+                s2 = add(s2, w.getFloat8(w2 + i), x0, x1, x2, x3);
+                s3 = add(s3, w.getFloat8(w3 + i), x0, x1, x2, x3);
             }
-            finish(ctx, sums, bias, hasBias, y, r, rows, out, o);
+            finish(ctx, s0, s1, s2, s3, bias, hasBias, y, r, rows, out, first);
         }
     }
 
     @Kernel
     public static void f16(KernelContext ctx, F32Array x, F16Array w, F32Array bias, F32Array y, int rows, int in, int out,
             int hasBias) {
-        int o = ctx.groupIdx * WARPS + ctx.warpId;
-        if (o >= out) {
+        int first = OUTPUTS * (ctx.groupIdx * WARPS + ctx.warpId);
+        if (first >= out) {
             return;
         }
-        long row = (long) o * in;
+        long w0 = (long) first * in, w1 = (long) Math.min(first + 1, out - 1) * in;
+        long w2 = (long) Math.min(first + 2, out - 1) * in, w3 = (long) Math.min(first + 3, out - 1) * in;
         for (int r = 0; r < rows; r += ROWS) {
-            Float4 sums = new Float4(0f, 0f, 0f, 0f);
+            Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero();
             for (int i = 8 * ctx.laneId; i < in; i += STRIDE) {
-                sums = step(x, r, rows, in, i, w.getFloat8(row + i), sums);
+                Float8 x0 = inputs(x, r, rows, in, i), x1 = inputs(x, r + 1, rows, in, i);
+                Float8 x2 = inputs(x, r + 2, rows, in, i), x3 = inputs(x, r + 3, rows, in, i);
+                s0 = add(s0, w.getFloat8(w0 + i), x0, x1, x2, x3);
+                s1 = add(s1, w.getFloat8(w1 + i), x0, x1, x2, x3);
+                s2 = add(s2, w.getFloat8(w2 + i), x0, x1, x2, x3);
+                s3 = add(s3, w.getFloat8(w3 + i), x0, x1, x2, x3);
             }
-            finish(ctx, sums, bias, hasBias, y, r, rows, out, o);
+            finish(ctx, s0, s1, s2, s3, bias, hasBias, y, r, rows, out, first);
         }
     }
 
     @Kernel
     public static void f32(KernelContext ctx, F32Array x, F32Array w, F32Array bias, F32Array y, int rows, int in, int out,
             int hasBias) {
-        int o = ctx.groupIdx * WARPS + ctx.warpId;
-        if (o >= out) {
+        int first = OUTPUTS * (ctx.groupIdx * WARPS + ctx.warpId);
+        if (first >= out) {
             return;
         }
-        long row = (long) o * in;
+        long w0 = (long) first * in, w1 = (long) Math.min(first + 1, out - 1) * in;
+        long w2 = (long) Math.min(first + 2, out - 1) * in, w3 = (long) Math.min(first + 3, out - 1) * in;
         for (int r = 0; r < rows; r += ROWS) {
-            Float4 sums = new Float4(0f, 0f, 0f, 0f);
+            Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero();
             for (int i = 8 * ctx.laneId; i < in; i += STRIDE) {
-                Float4 lo = w.getFloat4(row + i);
-                Float4 hi = w.getFloat4(row + i + 4);
-                sums = step(x, r, rows, in, i, new Float8(lo.x(), lo.y(), lo.z(), lo.w(), hi.x(), hi.y(), hi.z(), hi.w()), sums);
+                Float8 x0 = inputs(x, r, rows, in, i), x1 = inputs(x, r + 1, rows, in, i);
+                Float8 x2 = inputs(x, r + 2, rows, in, i), x3 = inputs(x, r + 3, rows, in, i);
+                s0 = add(s0, inputs(w, w0 + i), x0, x1, x2, x3);
+                s1 = add(s1, inputs(w, w1 + i), x0, x1, x2, x3);
+                s2 = add(s2, inputs(w, w2 + i), x0, x1, x2, x3);
+                s3 = add(s3, inputs(w, w3 + i), x0, x1, x2, x3);
             }
-            finish(ctx, sums, bias, hasBias, y, r, rows, out, o);
+            finish(ctx, s0, s1, s2, s3, bias, hasBias, y, r, rows, out, first);
         }
     }
 
-    /**
-     * Adds eight weights times the same eight inputs of rows {@code r .. r + 3} to their sums. Rows past the last
-     * read the last row again (in bounds) and are never written.
-     */
-    private static Float4 step(F32Array x, int r, int rows, int in, int i, Float8 w, Float4 sums) {
-        float s0 = sums.x() + w.dot(x.getFloat4(at(r, rows, in, i)), x.getFloat4(at(r, rows, in, i) + 4));
-        float s1 = sums.y() + w.dot(x.getFloat4(at(r + 1, rows, in, i)), x.getFloat4(at(r + 1, rows, in, i) + 4));
-        float s2 = sums.z() + w.dot(x.getFloat4(at(r + 2, rows, in, i)), x.getFloat4(at(r + 2, rows, in, i) + 4));
-        float s3 = sums.w() + w.dot(x.getFloat4(at(r + 3, rows, in, i)), x.getFloat4(at(r + 3, rows, in, i) + 4));
-        return new Float4(s0, s1, s2, s3);
+    /** Eight floats from {@code at}. */
+    private static Float8 inputs(F32Array a, long at) {
+        Float4 lo = a.getFloat4(at);
+        Float4 hi = a.getFloat4(at + 4);
+        return new Float8(lo.x(), lo.y(), lo.z(), lo.w(), hi.x(), hi.y(), hi.z(), hi.w());
     }
 
-    private static long at(int r, int rows, int in, int i) {
-        return (long) Math.min(r, rows - 1) * in + i;
+    /** Inputs {@code i .. i + 7} of row {@code r}; rows past the last read the last row again (in bounds, never written). */
+    private static Float8 inputs(F32Array x, int r, int rows, int in, int i) {
+        return inputs(x, (long) Math.min(r, rows - 1) * in + i);
     }
 
-    /** The warp's sums of rows {@code r .. r + 3}, written by lane 0 for the rows that exist. */
-    private static void finish(KernelContext ctx, Float4 sums, F32Array bias, int hasBias, F32Array y, int r, int rows, int out,
+    private static Float4 zero() {
+        return new Float4(0f, 0f, 0f, 0f);
+    }
+
+    /** One output's sums for four rows plus its eight weights times each row's eight inputs. */
+    private static Float4 add(Float4 sums, Float8 w, Float8 x0, Float8 x1, Float8 x2, Float8 x3) {
+        return new Float4(sums.x() + w.dot(x0), sums.y() + w.dot(x1), sums.z() + w.dot(x2), sums.w() + w.dot(x3));
+    }
+
+    /** The warp's sums, written by lane 0 for the outputs and rows that exist. */
+    private static void finish(KernelContext ctx, Float4 s0, Float4 s1, Float4 s2, Float4 s3, F32Array bias, int hasBias,
+            F32Array y, int r, int rows, int out, int first) {
+        write(ctx, s0, bias, hasBias, y, r, rows, out, first);
+        if (first + 1 < out) write(ctx, s1, bias, hasBias, y, r, rows, out, first + 1);
+        if (first + 2 < out) write(ctx, s2, bias, hasBias, y, r, rows, out, first + 2);
+        if (first + 3 < out) write(ctx, s3, bias, hasBias, y, r, rows, out, first + 3);
+    }
+
+    private static void write(KernelContext ctx, Float4 sums, F32Array bias, int hasBias, F32Array y, int r, int rows, int out,
             int o) {
         float b = hasBias != 0 ? bias.get(o) : 0f;
         float s0 = ctx.warpSum(sums.x()) + b;

@@ -12,9 +12,9 @@ public record LinearShape(int rows, int in, int out) {
             throw new IllegalArgumentException("rows × the wider side must fit an int, got " + rows + " × " + Math.max(in, out));
     }
 
-    /** One warp per output. */
+    /** One warp per {@link Linear#OUTPUTS} outputs. */
     public Grid grid() {
-        int warps = Linear.THREADS / 32;
-        return Grid.of((out + warps - 1) / warps, Linear.THREADS);
+        int perBlock = Linear.WARPS * Linear.OUTPUTS;
+        return Grid.of((out + perBlock - 1) / perBlock, Linear.THREADS);
     }
 }
