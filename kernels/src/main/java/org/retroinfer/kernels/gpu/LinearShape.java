@@ -12,9 +12,8 @@ public record LinearShape(int rows, int in, int out) {
             throw new IllegalArgumentException("rows × the wider side must fit an int, got " + rows + " × " + Math.max(in, out));
     }
 
-    /** One warp per {@link Linear#OUTPUTS} outputs. */
+    /** One block per {@link Linear#OUTPUTS} outputs. */
     public Grid grid() {
-        int perBlock = Linear.WARPS * Linear.OUTPUTS;
-        return Grid.of((out + perBlock - 1) / perBlock, Linear.THREADS);
+        return Grid.of((out + Linear.OUTPUTS - 1) / Linear.OUTPUTS, Linear.THREADS);
     }
 }

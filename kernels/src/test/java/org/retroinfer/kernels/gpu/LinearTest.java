@@ -30,7 +30,7 @@ class LinearTest {
     private static final double RELATIVE = 1e-5;
 
     @ParameterizedTest(name = "{0} weights, {1} rows, in {2}, out {3}, bias {4}")
-    @CsvSource({"bf16, 1, 264, 13, false", "bf16, 6, 512, 9, true", "f16, 5, 264, 5, true", "f32, 4, 72, 7, false",
+    @CsvSource({"bf16, 1, 264, 13, false", "bf16, 6, 512, 9, true", "bf16, 3, 2056, 6, true", "f16, 5, 264, 5, true", "f32, 4, 72, 7, false",
             "f32, 9, 264, 4, true"})
     void rowsTimesTheWeightsMatchAFloat64Loop(String type, int rows, int in, int out, boolean withBias) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());

@@ -35,6 +35,7 @@ import org.retroinfer.kvstore.KvCache;
  * <p>Memory is fixed at construction (slots × capacity tokens of every layer), so a step never allocates.
  */
 public final class GpuKvCache implements KvCache {
+    private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
     private final Device device;
     private final AttentionShape shape;
     private final DType storage;
@@ -273,7 +274,7 @@ public final class GpuKvCache implements KvCache {
         DecodeAttentionShape attention = new DecodeAttentionShape(step.rows(), shape.kvHeads(), shape.groupSize(), capacity, splits);
         device.launch(partials, attention.partialsGrid(), q, keys[layer], values[layer], step.slots(), step.lengths(), partialOut,
                 partialLse, shape.kvHeads(), capacity, splits, shape.scale(), shape.groupSize());
-        device.launch(KernelMethod.of(SplitKvMerge.class, "merge"), attention.mergeGrid(), partialOut, partialLse, out, outLse,
+        device.launch(MERGE, attention.mergeGrid(), partialOut, partialLse, out, outLse,
                 splits, shape.groupSize());
     }
 

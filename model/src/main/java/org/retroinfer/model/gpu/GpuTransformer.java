@@ -37,6 +37,9 @@ public final class GpuTransformer implements ForwardPass {
     private static final KernelMethod SWIGLU = KernelMethod.of(SwiGlu.class, "apply");
     private static final KernelMethod RESIDUAL = KernelMethod.of(ResidualAdd.class, "add");
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
+    private static final KernelMethod LINEAR_BF16 = KernelMethod.of(Linear.class, "bf16");
+    private static final KernelMethod LINEAR_F16 = KernelMethod.of(Linear.class, "f16");
+    private static final KernelMethod LINEAR_F32 = KernelMethod.of(Linear.class, "f32");
 
     private final ModelConfig config;
     private final GpuWeights weights;
@@ -45,6 +48,7 @@ public final class GpuTransformer implements ForwardPass {
     private final int maxRows;
     private final float eps;
     private final KernelMethod rotate;
+    private final KernelMethod lookup;
     private final Workspace ws;
 
     /** The device arrays of one step, sized for {@code maxRows} rows. */
@@ -82,6 +86,7 @@ public final class GpuTransformer implements ForwardPass {
         this.maxRows = maxRows;
         this.eps = (float) config.rmsNormEps();
         this.rotate = KernelMethod.of(RopeRotation.class, config.ropePairing() == Rope.Pairing.HALVES ? "halves" : "adjacent");
+        this.lookup = KernelMethod.of(EmbeddingLookup.class, lookupKernel(weights.embedding()));
         this.ws = new Workspace(device, config, maxRows);
         int[] identity = new int[maxRows];
         for (int r = 0; r < maxRows; r++) identity[r] = r;
@@ -123,7 +128,7 @@ public final class GpuTransformer implements ForwardPass {
         DecodeLayerShape shape = new DecodeLayerShape(rows, config.hiddenSize(), config.heads(), config.kvHeads(),
                 config.intermediateSize());
         device.upload(MemorySegment.ofArray(tokens), ws.tokens);
-        device.launch(KernelMethod.of(EmbeddingLookup.class, lookupKernel(weights.embedding())), shape.embeddingGrid(), ws.tokens,
+        device.launch(lookup, shape.embeddingGrid(), ws.tokens,
                 weights.embedding().array(), ws.x, rows, config.hiddenSize());
         uploadAngles(positions, rows);
         StepRows step = gpuCache.prepare(layout, 0);
@@ -191,12 +196,12 @@ public final class GpuTransformer implements ForwardPass {
 
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
         LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
-        String kernel = switch (w.array().elementType()) {
-            case BF16 -> "bf16";
-            case F16 -> "f16";
-            default -> "f32";
+        KernelMethod kernel = switch (w.array().elementType()) {
+            case BF16 -> LINEAR_BF16;
+            case F16 -> LINEAR_F16;
+            default -> LINEAR_F32;
         };
-        device.launch(KernelMethod.of(Linear.class, kernel), shape.grid(), x, w.array(), bias == null ? y : bias, y, rows, w.cols(),
+        device.launch(kernel, shape.grid(), x, w.array(), bias == null ? y : bias, y, rows, w.cols(),
                 w.rows(), bias == null ? 0 : 1);
     }
 
