@@ -31,7 +31,7 @@ import org.retroinfer.model.generation.SamplingParams;
  */
 final class BenchCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(
-            Set.of("model", "shape", "context", "batch", "reps", "warmup", "gen", "prefill-chunk", "out"), CacheFlags.NAMES,
+            Set.of("model", "shape", "cuda-graphs", "context", "batch", "reps", "warmup", "gen", "prefill-chunk", "out"), CacheFlags.NAMES,
             Engine.NAMES);
     private static final Set<String> FLAGS = Set.of("json");
     /** The longest context a warm-up prefills. */
@@ -108,6 +108,7 @@ final class BenchCommand implements Command {
                                      on the GPU (llama3-8b); each context is filled with random keys and
                                      values rather than prefilled, and only decoding is timed; --batch
                                      defaults to the largest batch whose KV fits the GPU
+  --cuda-graphs on|off  with --device gpu: replay repeated step shapes as CUDA graphs (default on)
                   --context LIST     context lengths, e.g. 512,4k,16k
                   --batch B          sequences decoded together (default 1)
                   --gen G            tokens decoded per sequence (default 32)
@@ -138,8 +139,12 @@ final class BenchCommand implements Command {
         CacheFlags cacheFlags = CacheFlags.read(o);
         Engine.wantsGpu(o, List.of(cacheFlags.mode())); // refuse a bad --device before loading the model
         Path outFile = o.text("out").map(Path::of).orElse(null);
+        boolean graphs = cudaGraphs(o);
         try (Model model = Model.load(modelPath); Engine engine = Engine.open(o, model, List.of(cacheFlags.mode()),
                 Math.max(chunk, batch))) {
+            if (engine.onGpu()) {
+                engine.gpu().transformer().withGraphs(graphs);
+            }
             int maxContext = model.config().maxPositions();
             for (int n : contexts) {
                 if ((long) n + gen > maxContext) {
@@ -224,8 +229,21 @@ final class BenchCommand implements Command {
         int gen = o.integer("gen", 32, 1, 1 << 20);
         int reps = o.integer("reps", 3, 1, 1000);
         int warmups = o.integer("warmup", 1, 0, 100);
-        return GpuShapeBench.run(o, name, config, contexts, batch, gen, reps, warmups, cacheFlags.kvType(),
+        return GpuShapeBench.run(o, name, config, contexts, batch, gen, reps, warmups, cacheFlags.kvType(), cudaGraphs(o),
                 o.text("out").map(Path::of).orElse(null), o.flag("json"), out, err);
+    }
+
+    /** {@code --cuda-graphs on|off} (default on); refused without --device gpu. */
+    static boolean cudaGraphs(Options o) {
+        String value = o.text("cuda-graphs").orElse("on");
+        if (o.has("cuda-graphs") && !o.text("device").orElse("cpu").equals("gpu")) {
+            throw o.error("--cuda-graphs applies only to --device gpu");
+        }
+        return switch (value) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw o.error("--cuda-graphs must be on or off, got '" + value + "'");
+        };
     }
 
     private static Measurement measure(Model model, Engine engine, CacheFlags flags, int context, int batch, int gen, int chunk,

@@ -40,12 +40,12 @@ final class GpuShapeBench {
                  long kvBytesPerSequence, long deviceBytesInUse) {}
 
     record Report(String shape, String attention, String kvType, String device, String date, long weightBytes,
-                  String contextFill, List<Point> points) {}
+                  String contextFill, boolean cudaGraphs, List<Point> points) {}
 
     private GpuShapeBench() {}
 
     static int run(Options o, String shapeName, ModelConfig config, List<Integer> contexts, Integer fixedBatch, int gen, int reps,
-                   int warmups, DType kvType, Path outFile, boolean json, PrintStream out, PrintStream err) throws IOException {
+                   int warmups, DType kvType, boolean graphs, Path outFile, boolean json, PrintStream out, PrintStream err) throws IOException {
         Device device;
         try {
             device = new CudaDevice(Gpu.open());
@@ -56,7 +56,7 @@ final class GpuShapeBench {
             err.printf("bench: random %s weights (BF16) on %s...%n", shapeName, device.describe());
             GpuWeights weights = GpuWeights.random(device, config, 1);
             long weightBytes = device.allocatedBytes();
-            GpuTransformer transformer = new GpuTransformer(config, weights, device, MAX_ROWS);
+            GpuTransformer transformer = new GpuTransformer(config, weights, device, MAX_ROWS).withGraphs(graphs);
             AttentionShape shape = config.attentionShape();
             Random random = new Random(1);
             List<Point> points = new ArrayList<>();
@@ -86,7 +86,7 @@ final class GpuShapeBench {
                 points.add(new Point(context, batch, gen, tps, ms, perSequence, inUse));
             }
             Report report = new Report(shapeName, "full", kvType.name(), device.describe(), Instant.now().toString(), weightBytes,
-                    "random keys and values (no prefill)", points);
+                    "random keys and values (no prefill)", graphs, points);
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
             if (outFile != null) {
                 mapper.writeValue(outFile.toFile(), report);
@@ -137,8 +137,9 @@ final class GpuShapeBench {
     }
 
     private static void print(Report r, PrintStream out) {
-        out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s; context: %s; %s%n%n", r.shape(),
-                r.weightBytes() / 1073741824.0, r.attention(), r.kvType(), r.contextFill(), r.device());
+        out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s; context: %s; CUDA graphs %s; %s%n%n",
+                r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(), r.contextFill(), r.cudaGraphs() ? "on" : "off",
+                r.device());
         out.println("| context | batch | decode tokens/s | ms per step | KV GiB per sequence | GPU GiB in use |");
         out.println("| ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Point p : r.points()) {

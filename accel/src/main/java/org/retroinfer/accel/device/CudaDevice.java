@@ -3,7 +3,10 @@ package org.retroinfer.accel.device;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
+import org.retroinfer.accel.cuda.CudaGraph;
 import org.retroinfer.accel.cuda.CudaStream;
+import org.retroinfer.accel.cuda.PinnedBuffer;
+import org.retroinfer.accel.kernel.MemoryKind;
 import org.retroinfer.accel.cuda.DeviceBuffer;
 import org.retroinfer.accel.cuda.Gpu;
 import org.retroinfer.accel.kernel.ElementType;
@@ -16,6 +19,8 @@ public final class CudaDevice implements Device {
     private final Gpu gpu;
     private final CudaStream stream;
     private final Map<Long, DeviceBuffer> buffers = new HashMap<>();
+    /** Staging arrays by host address. */
+    private final Map<Long, PinnedBuffer> pinned = new HashMap<>();
     private long allocated;
 
     /** Takes ownership of {@code gpu}: closing the device closes it. */
@@ -54,7 +59,55 @@ public final class CudaDevice implements Device {
     }
 
     @Override
+    public TypedArray staging(ElementType type, long length) {
+        PinnedBuffer buffer = gpu.allocatePinned(Math.max(Math.multiplyExact(length, (long) type.bytes()), 16));
+        pinned.put(buffer.asI8().segment().address(), buffer);
+        return switch (type) {
+            case F32 -> buffer.asF32().slice(0, length);
+            case F16 -> buffer.asF16().slice(0, length);
+            case BF16 -> buffer.asBF16().slice(0, length);
+            case I32 -> buffer.asI32().slice(0, length);
+            default -> throw new IllegalArgumentException("no staging arrays of " + type);
+        };
+    }
+
+    @Override
+    public void copy(TypedArray source, TypedArray destination) {
+        for (TypedArray a : new TypedArray[] {source, destination}) {
+            if (a.kind() == MemoryKind.HOST) {
+                throw new IllegalArgumentException(a.describe() + " is pageable host memory; enqueued copies need staging arrays");
+            }
+        }
+        gpu.copy(source, destination, stream);
+    }
+
+    @Override
+    public Replay capture(Runnable work) {
+        CudaGraph graph = CudaGraph.capture(gpu, stream, work);
+        return new Replay() {
+            @Override
+            public void run() {
+                graph.launch(stream);
+            }
+
+            @Override
+            public void close() {
+                graph.close();
+            }
+        };
+    }
+
+    @Override
     public void free(TypedArray array) {
+        if (array.kind() == MemoryKind.PINNED_HOST) {
+            PinnedBuffer buffer = pinned.remove(array.segment().address());
+            if (buffer == null) {
+                throw new IllegalArgumentException(array.describe() + " is not a staging array of this device, or is freed already");
+            }
+            stream.synchronize();
+            buffer.close();
+            return;
+        }
         DeviceBuffer buffer = buffers.remove(array.deviceAddress());
         if (buffer == null) {
             throw new IllegalArgumentException(array.describe() + " is not an array this device allocated, or is freed already");

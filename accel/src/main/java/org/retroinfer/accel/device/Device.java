@@ -41,6 +41,37 @@ public interface Device extends AutoCloseable {
         return (F16Array) allocate(ElementType.F16, length);
     }
 
+    /**
+     * A host array the device copies to and from without staging (page-locked on a GPU), for the inputs and outputs
+     * of steps that are captured and replayed ({@link #capture}): the host writes it, then a {@link #copy} enqueued in
+     * the step moves what it holds at that moment. Freed by {@link #free} like device arrays.
+     */
+    TypedArray staging(ElementType type, long length);
+
+    /**
+     * Enqueues a copy of all of {@code source} into the start of {@code destination}, between a {@link #staging}
+     * array and a device array in either direction, or between two device arrays. Unlike {@link #upload} it returns at
+     * once and may be captured.
+     */
+    void copy(TypedArray source, TypedArray destination);
+
+    /**
+     * Records the device work {@code work} enqueues (launches and {@link #copy copies}, nothing that waits) as a step
+     * that {@link Replay#run} enqueues with the same arguments and addresses: a CUDA graph on a GPU, which costs one
+     * launch however many kernels it holds. Nothing runs at capture; {@code work} must have no host-side effects
+     * (the emulator replays by calling it again).
+     */
+    Replay capture(Runnable work);
+
+    /** A captured step. */
+    interface Replay extends AutoCloseable {
+        /** Enqueues the step again. */
+        void run();
+
+        @Override
+        void close();
+    }
+
     /** Frees an array this device allocated; it must not be used afterwards. */
     void free(TypedArray array);
 

@@ -51,6 +51,37 @@ public final class EmulatedDevice implements Device {
         return array;
     }
 
+    /** Staging arrays are host arrays like every emulated array. */
+    @Override
+    public TypedArray staging(ElementType type, long length) {
+        return allocate(type, length);
+    }
+
+    @Override
+    public void copy(TypedArray source, TypedArray destination) {
+        if (destination.byteSize() < source.byteSize()) {
+            throw new IllegalArgumentException("cannot copy " + source.describe() + " into the smaller " + destination.describe());
+        }
+        MemorySegment.copy(source.segment(), 0, destination.segment(), 0, source.byteSize());
+    }
+
+    /**
+     * Nothing runs at capture, as on a GPU; each replay runs {@code work} again, whose calls are launches and copies
+     * with the arguments they had at capture.
+     */
+    @Override
+    public Replay capture(Runnable work) {
+        return new Replay() {
+            @Override
+            public void run() {
+                work.run();
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
     @Override
     public void free(TypedArray array) {
         Arena arena = arenas.remove(array.segment().address());

@@ -26,9 +26,10 @@ import org.retroinfer.kvstore.KvCache;
 /**
  * Exact attention with every key and value in device memory: per layer one K and one V array of
  * {@code [slots][kvHeads][capacity][128]} BF16 or F16 elements, a sequence owning one slot from
- * {@link #openSequence} to {@link #closeSequence}. The GPU transformer calls {@link #prepare} once per step and
- * {@link #append(int, StepRows, F32Array, F32Array)} and {@link #attend(int, StepRows, F32Array, F32Array)} per layer
- * on device arrays, with split-KV attention ({@link SplitKvDecode#rowsBf16}, one wave of resident blocks) and its
+ * {@link #openSequence} to {@link #closeSequence}. The GPU transformer calls {@link #prepare} (host work) and
+ * {@link #enqueueRows} once per step, {@link #append(int, StepRows, F32Array, F32Array)} and
+ * {@link #attend(int, StepRows, F32Array, F32Array)} per layer on device arrays (device work only, so a step can be
+ * captured as a CUDA graph and replayed), and {@link #advanceAll} after the step, with split-KV attention ({@link SplitKvDecode#rowsBf16}, one wave of resident blocks) and its
  * merge. The {@link KvCache} methods on host arrays do the same through uploads and downloads, which lets the
  * CPU model and the cache contract tests use it too.
  *
@@ -47,6 +48,8 @@ public final class GpuKvCache implements KvCache {
     private final KernelMethod partials;
     private final KernelMethod append;
     private final I32Array stepSlots, stepPositions, stepLengths;
+    /** The step's rows as the host writes them, copied to the step arrays by {@link #enqueueRows}. */
+    private final I32Array stagedSlots, stagedPositions, stagedLengths;
     private final F32Array partialOut, partialLse, outLse;
     /** Device arrays the KvCache methods on host arrays upload into and download from. */
     private final F32Array scratchIn, scratchOut;
@@ -99,6 +102,9 @@ public final class GpuKvCache implements KvCache {
         stepSlots = device.i32(maxRows);
         stepPositions = device.i32(maxRows);
         stepLengths = device.i32(maxRows);
+        stagedSlots = (I32Array) device.staging(org.retroinfer.accel.kernel.ElementType.I32, maxRows);
+        stagedPositions = (I32Array) device.staging(org.retroinfer.accel.kernel.ElementType.I32, maxRows);
+        stagedLengths = (I32Array) device.staging(org.retroinfer.accel.kernel.ElementType.I32, maxRows);
         // One wave: rows × kvHeads × ⌈group/4⌉ × splits ≤ max(rows × kvHeads × ⌈group/4⌉, resident blocks)
         outLse = device.f32((long) maxRows * shape.queryHeads());
         scratchIn = device.f32((long) maxRows * shape.queryWidth());
@@ -226,13 +232,15 @@ public final class GpuKvCache implements KvCache {
         return rows(batch, layer, false);
     }
 
-    /** The step's rows; {@code appended}: the layer holds them already (they are its last positions). */
+    /**
+     * The step's rows, written into the staging arrays (host work only: {@link #enqueueRows} moves them);
+     * {@code appended}: the layer holds them already (they are its last positions).
+     */
     private StepRows rows(BatchLayout batch, int layer, boolean appended) {
         int rows = batch.rows();
         if (rows > maxRows) {
             throw new IllegalArgumentException("a step of " + rows + " rows exceeds the GPU KV cache's " + maxRows);
         }
-        int[] slotOf = new int[rows], positionOf = new int[rows], lengthOf = new int[rows];
         int r = 0, longest = 0;
         for (int i = 0; i < batch.size(); i++) {
             Sequence s = sequence(batch.sequence(i));
@@ -242,55 +250,74 @@ public final class GpuKvCache implements KvCache {
                         + " tokens; the GPU KV cache holds " + capacity + " per sequence");
             }
             for (int j = 0; j < batch.count(i); j++, r++) {
-                slotOf[r] = s.slot;
-                positionOf[r] = (int) (first + j);
-                lengthOf[r] = positionOf[r] + 1;
-                longest = Math.max(longest, lengthOf[r]);
+                int position = (int) (first + j);
+                stagedSlots.set(r, s.slot);
+                stagedPositions.set(r, position);
+                stagedLengths.set(r, position + 1);
+                longest = Math.max(longest, position + 1);
             }
         }
-        device.upload(MemorySegment.ofArray(slotOf), stepSlots);
-        device.upload(MemorySegment.ofArray(positionOf), stepPositions);
-        device.upload(MemorySegment.ofArray(lengthOf), stepLengths);
-        return new StepRows(rows, stepSlots, stepPositions, stepLengths, longest);
+        int splits = DecodeAttentionShape.splitsFor(rows, shape.kvHeads(), shape.groupSize(), longest, residentBlocks);
+        return new StepRows(rows, stepSlots, stepPositions, stepLengths, longest, splits);
+    }
+
+    /** Enqueues the copies of a prepared step's rows to the device (capturable). */
+    public void enqueueRows(StepRows step) {
+        device.copy(stagedSlots.slice(0, step.rows()), stepSlots);
+        device.copy(stagedPositions.slice(0, step.rows()), stepPositions);
+        device.copy(stagedLengths.slice(0, step.rows()), stepLengths);
     }
 
     /**
-     * Stores the step's keys and values ({@code [rows][kvHeads][128]} F32 on the device) of {@code layer} and
-     * advances that layer's lengths. {@code batch} must be the batch {@code step} was prepared for.
+     * Enqueues the storing of the step's keys and values ({@code [rows][kvHeads][128]} F32 on the device) of
+     * {@code layer}. Device work only: {@link #advance} records the new lengths.
      */
-    public void append(int layer, BatchLayout batch, StepRows step, F32Array k, F32Array v) {
+    public void append(int layer, StepRows step, F32Array k, F32Array v) {
         DecodeLayerShape rows = new DecodeLayerShape(step.rows(), 8, shape.kvHeads(), shape.kvHeads(), 8);
         device.launch(append, rows.kvAppendGrid(), k, v, keys[layer], values[layer], step.slots(), step.positions(), step.rows(),
                 shape.kvHeads(), capacity);
+    }
+
+    /** Records that {@code layer} now holds {@code batch}'s rows. */
+    public void advance(int layer, BatchLayout batch) {
         for (int i = 0; i < batch.size(); i++) {
             sequence(batch.sequence(i)).lengths[layer] += batch.count(i);
         }
     }
 
-    /** Writes the attention of the step's queries ({@code [rows][queryHeads][128]} F32 on the device) into {@code out}. */
+    /** {@link #advance} for every layer: a whole forward step's appends. */
+    public void advanceAll(BatchLayout batch) {
+        for (int l = 0; l < shape.layers(); l++) {
+            advance(l, batch);
+        }
+    }
+
+    /** Enqueues the attention of the step's queries ({@code [rows][queryHeads][128]} F32 on the device) into {@code out}. */
     public void attend(int layer, StepRows step, F32Array q, F32Array out) {
-        int splits = DecodeAttentionShape.splitsFor(step.rows(), shape.kvHeads(), shape.groupSize(), step.longest(),
-                residentBlocks);
-        DecodeAttentionShape attention = new DecodeAttentionShape(step.rows(), shape.kvHeads(), shape.groupSize(), capacity, splits);
+        DecodeAttentionShape attention = new DecodeAttentionShape(step.rows(), shape.kvHeads(), shape.groupSize(), capacity,
+                step.splits());
         device.launch(partials, attention.partialsGrid(), q, keys[layer], values[layer], step.slots(), step.lengths(), partialOut,
-                partialLse, shape.kvHeads(), capacity, splits, shape.scale(), shape.groupSize());
-        device.launch(MERGE, attention.mergeGrid(), partialOut, partialLse, out, outLse,
-                splits, shape.groupSize());
+                partialLse, shape.kvHeads(), capacity, step.splits(), shape.scale(), shape.groupSize());
+        device.launch(MERGE, attention.mergeGrid(), partialOut, partialLse, out, outLse, step.splits(), shape.groupSize());
     }
 
     @Override
     public void append(int layer, BatchLayout batch, float[] keysIn, float[] valuesIn) {
         int n = batch.rows() * shape.kvWidth();
         F32Array k = scratchIn.slice(0, n), v = scratchOut.slice(0, n);
+        StepRows step = prepare(batch, layer);
+        enqueueRows(step);
         device.upload(MemorySegment.ofArray(keysIn).asSlice(0, 4L * n), k);
         device.upload(MemorySegment.ofArray(valuesIn).asSlice(0, 4L * n), v);
-        append(layer, batch, prepare(batch, layer), k, v);
+        append(layer, step, k, v);
+        advance(layer, batch);
     }
 
     @Override
     public void attend(int layer, BatchLayout batch, float[] queries, float[] out) {
         int n = batch.rows() * shape.queryWidth();
         StepRows step = rows(batch, layer, true);
+        enqueueRows(step);
         F32Array q = scratchIn.slice(0, n), o = scratchOut.slice(0, n);
         device.upload(MemorySegment.ofArray(queries).asSlice(0, 4L * n), q);
         attend(layer, step, q, o);
@@ -311,8 +338,8 @@ public final class GpuKvCache implements KvCache {
             device.free(keys[l]);
             device.free(values[l]);
         }
-        for (var array : new org.retroinfer.accel.kernel.TypedArray[] {stepSlots, stepPositions, stepLengths, partialOut, partialLse,
-                outLse, scratchIn, scratchOut}) {
+        for (var array : new org.retroinfer.accel.kernel.TypedArray[] {stepSlots, stepPositions, stepLengths, stagedSlots,
+                stagedPositions, stagedLengths, partialOut, partialLse, outLse, scratchIn, scratchOut}) {
             device.free(array);
         }
     }

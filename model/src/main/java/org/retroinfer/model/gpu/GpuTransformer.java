@@ -1,7 +1,9 @@
 package org.retroinfer.model.gpu;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import org.retroinfer.accel.device.Device;
+import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
@@ -50,13 +52,24 @@ public final class GpuTransformer implements ForwardPass {
     private final KernelMethod rotate;
     private final KernelMethod lookup;
     private final Workspace ws;
+    /** Captured steps, or null where every step runs eagerly. */
+    private StepGraphs graphs;
 
-    /** The device arrays of one step, sized for {@code maxRows} rows. */
+    /**
+     * The arrays of one step, sized for {@code maxRows} rows: on the device, and the staging arrays the host writes
+     * the step's inputs into and reads its logits from.
+     */
     private static final class Workspace {
-        final I32Array tokens, rowIndex, logitRows;
+        final I32Array tokens, rowIndex, logitRows, stagedTokens, stagedLogitRows;
         final F32Array x, normed, q, k, v, attention, projected, gate, up, cos, sin, selected, logits;
+        final F32Array stagedCos, stagedSin, stagedLogits;
 
         Workspace(Device d, ModelConfig c, int rows) {
+            stagedTokens = (I32Array) d.staging(ElementType.I32, rows);
+            stagedLogitRows = (I32Array) d.staging(ElementType.I32, rows);
+            stagedCos = (F32Array) d.staging(ElementType.F32, (long) rows * c.headDim() / 2);
+            stagedSin = (F32Array) d.staging(ElementType.F32, (long) rows * c.headDim() / 2);
+            stagedLogits = (F32Array) d.staging(ElementType.F32, (long) rows * c.vocabSize());
             tokens = d.i32(rows);
             rowIndex = d.i32(rows);
             logitRows = d.i32(rows);
@@ -91,6 +104,26 @@ public final class GpuTransformer implements ForwardPass {
         int[] identity = new int[maxRows];
         for (int r = 0; r < maxRows; r++) identity[r] = r;
         device.upload(MemorySegment.ofArray(identity), ws.rowIndex);
+        this.graphs = new StepGraphs(device);
+    }
+
+    /**
+     * Turns the capture of repeated step shapes into CUDA graphs on or off (on by default): the same kernels with the
+     * same arguments either way, so the logits are the same; eager steps are easier to profile.
+     */
+    public GpuTransformer withGraphs(boolean on) {
+        if (!on && graphs != null) {
+            graphs.close();
+            graphs = null;
+        } else if (on && graphs == null) {
+            graphs = new StepGraphs(device);
+        }
+        return this;
+    }
+
+    /** Step shapes captured so far. */
+    public int capturedSteps() {
+        return graphs == null ? 0 : graphs.size();
     }
 
     @Override
@@ -125,33 +158,59 @@ public final class GpuTransformer implements ForwardPass {
                 throw new IllegalArgumentException("token " + t + " is outside the vocabulary of " + config.vocabSize());
             }
         }
-        DecodeLayerShape shape = new DecodeLayerShape(rows, config.hiddenSize(), config.heads(), config.kvHeads(),
-                config.intermediateSize());
-        device.upload(MemorySegment.ofArray(tokens), ws.tokens);
-        device.launch(lookup, shape.embeddingGrid(), ws.tokens,
-                weights.embedding().array(), ws.x, rows, config.hiddenSize());
-        uploadAngles(positions, rows);
+        // host work: the step's inputs into the staging arrays, the cache's rows
+        MemorySegment.copy(tokens, 0, ws.stagedTokens.segment(), ValueLayout.JAVA_INT, 0, rows);
+        MemorySegment.copy(logitRows, 0, ws.stagedLogitRows.segment(), ValueLayout.JAVA_INT, 0, logitRows.length);
+        stageAngles(positions, rows);
         StepRows step = gpuCache.prepare(layout, 0);
-        for (int l = 0; l < config.layers(); l++) {
-            attentionBlock(l, layout, step, shape, gpuCache);
-            feedForwardBlock(l, shape);
+        // device work: captured once per step shape and replayed where graphs are on
+        Runnable work = () -> enqueue(step, gpuCache, logitRows.length);
+        if (graphs != null) {
+            graphs.run(new StepKey(gpuCache, rows, logitRows.length, step.splits()), work);
+        } else {
+            work.run();
         }
+        device.synchronize();
+        gpuCache.advanceAll(layout);
         if (logitRows.length > 0) {
-            logits(logitRows, logits);
+            MemorySegment.copy(ws.stagedLogits.segment(), ValueLayout.JAVA_FLOAT, 0, logits, 0, logitRows.length * config.vocabSize());
         }
     }
 
-    private void uploadAngles(long[] positions, int rows) {
+    /** What identifies a captured step: every launch argument that is not a fixed address follows from these. */
+    record StepKey(GpuKvCache cache, int rows, int logitRows, int splits) {}
+
+    /** Every copy and launch of one step, in order, and no host work, so that it can be captured. */
+    private void enqueue(StepRows step, GpuKvCache cache, int logitRows) {
+        int rows = step.rows();
+        DecodeLayerShape shape = new DecodeLayerShape(rows, config.hiddenSize(), config.heads(), config.kvHeads(),
+                config.intermediateSize());
+        int pairs = rope.pairs();
+        device.copy(ws.stagedTokens.slice(0, rows), ws.tokens);
+        device.copy(ws.stagedCos.slice(0, (long) rows * pairs), ws.cos);
+        device.copy(ws.stagedSin.slice(0, (long) rows * pairs), ws.sin);
+        cache.enqueueRows(step);
+        device.launch(lookup, shape.embeddingGrid(), ws.tokens, weights.embedding().array(), ws.x, rows, config.hiddenSize());
+        for (int l = 0; l < config.layers(); l++) {
+            attentionBlock(l, step, shape, cache);
+            feedForwardBlock(l, shape);
+        }
+        if (logitRows > 0) {
+            logits(logitRows);
+        }
+    }
+
+    private void stageAngles(long[] positions, int rows) {
         int pairs = rope.pairs();
         float[] cos = new float[rows * pairs], sin = new float[rows * pairs];
         for (int r = 0; r < rows; r++) {
             rope.angles(positions[r], cos, sin, r * pairs);
         }
-        device.upload(MemorySegment.ofArray(cos), ws.cos);
-        device.upload(MemorySegment.ofArray(sin), ws.sin);
+        MemorySegment.copy(cos, 0, ws.stagedCos.segment(), ValueLayout.JAVA_FLOAT, 0, cos.length);
+        MemorySegment.copy(sin, 0, ws.stagedSin.segment(), ValueLayout.JAVA_FLOAT, 0, sin.length);
     }
 
-    private void attentionBlock(int l, BatchLayout layout, StepRows step, DecodeLayerShape shape, GpuKvCache cache) {
+    private void attentionBlock(int l, StepRows step, DecodeLayerShape shape, GpuKvCache cache) {
         GpuWeights.Layer w = weights.layers().get(l);
         int rows = shape.batch();
         device.launch(NORM, shape.normGrid(), ws.x, w.attentionNorm(), ws.normed, config.hiddenSize(), eps);
@@ -165,7 +224,7 @@ public final class GpuTransformer implements ForwardPass {
             device.launch(HEAD_NORM, shape.headNormGrid(config.kvHeads()), ws.k, w.keyNorm(), ws.k, rows * config.kvHeads(), eps);
         }
         device.launch(rotate, shape.ropeGrid(), ws.q, ws.k, ws.rowIndex, ws.cos, ws.sin, rows, config.heads(), config.kvHeads());
-        cache.append(l, layout, step, ws.k, ws.v);
+        cache.append(l, step, ws.k, ws.v);
         cache.attend(l, step, ws.q, ws.attention);
         linear(w.output(), w.outputBias(), ws.attention, ws.projected, rows);
         device.launch(RESIDUAL, shape.residualGrid(), ws.x, ws.projected, shape.hiddenElements());
@@ -183,15 +242,14 @@ public final class GpuTransformer implements ForwardPass {
     }
 
     /** The final norm and LM head of the rows asked for, gathered first so that only they are multiplied. */
-    private void logits(int[] logitRows, float[] logits) {
-        int n = logitRows.length;
+    private void logits(int n) {
         DecodeLayerShape selected = new DecodeLayerShape(n, config.hiddenSize(), config.heads(), config.kvHeads(),
                 config.intermediateSize());
-        device.upload(MemorySegment.ofArray(logitRows), ws.logitRows);
+        device.copy(ws.stagedLogitRows.slice(0, n), ws.logitRows);
         device.launch(GATHER_ROWS, selected.embeddingGrid(), ws.logitRows, ws.x, ws.selected, n, config.hiddenSize());
         device.launch(NORM, selected.normGrid(), ws.selected, weights.finalNorm(), ws.normed, config.hiddenSize(), eps);
         linear(weights.lmHead(), null, ws.normed, ws.logits, n);
-        device.download(ws.logits, MemorySegment.ofArray(logits).asSlice(0, 4L * n * config.vocabSize()));
+        device.copy(ws.logits.slice(0, (long) n * config.vocabSize()), ws.stagedLogits);
     }
 
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
