@@ -7,6 +7,7 @@ import org.retroinfer.accel.cuda.Gpu;
 import org.retroinfer.accel.device.CudaDevice;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.eval.AttentionMode;
+import org.retroinfer.eval.EvalBackend;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.gpu.GpuSession;
@@ -86,6 +87,29 @@ final class Engine implements AutoCloseable {
     /** A fresh cache for {@code mode}, on the GPU sized for {@code sequences} of up to {@code capacity} tokens. */
     KvCache cache(Model model, AttentionMode mode, int sequences, long capacity) {
         return gpu == null ? mode.create(model.config()) : gpu.cache(mode.kvType(), sequences, capacity);
+    }
+
+    /** The evaluation's view of this engine: the CPU's shared prefill, or the GPU's forward pass and caches. */
+    EvalBackend evalBackend(Model model) {
+        if (gpu == null) {
+            return EvalBackend.cpu(model);
+        }
+        return new EvalBackend() {
+            @Override
+            public ForwardPass forward() {
+                return gpu.transformer();
+            }
+
+            @Override
+            public KvCache cache(AttentionMode mode, long capacity) {
+                return gpu.cache(mode.kvType(), 1, capacity);
+            }
+
+            @Override
+            public boolean sharesPrefill() {
+                return false;
+            }
+        };
     }
 
     /** The GPU session, or null on the CPU. */
