@@ -56,8 +56,9 @@ public final class LinearGpuCheck {
             gpu.copy(w, dw.asBF16(), stream);
             gpu.copy(x, dx.asF32(), stream);
             gpu.fill(dy.asF32(), (byte) 0xFF, stream);
-            gpu.launch(BF16, new LinearShape(rows, in, out).grid(), stream, dx.asF32(), dw.asBF16(), dy.asF32(), dy.asF32(), rows, in,
-                    out, 0);
+            LinearShape shape = new LinearShape(rows, in, out);
+            gpu.launch(BF16, shape.grid(), stream, dx.asF32(), dw.asBF16(), dy.asF32(), dy.asF32(), rows, in, out, 0,
+                    shape.rowsPerPass());
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             gpu.copy(dy.asF32(), y, stream);
             stream.synchronize();
@@ -84,7 +85,7 @@ public final class LinearGpuCheck {
             gpu.fill(dx.asF32(), (byte) 0x3C, stream);
             LinearShape shape = new LinearShape(rows, in, out);
             double linear = GpuTiming.medianMillis(gpu, stream, () -> gpu.launch(BF16, shape.grid(), stream, dx.asF32(), dw.asBF16(),
-                    dy.asF32(), dy.asF32(), rows, in, out, 0));
+                    dy.asF32(), dy.asF32(), rows, in, out, 0, shape.rowsPerPass()));
             double copyMs = GpuTiming.medianMillis(gpu, stream, () -> gpu.copy(dw.asBF16(), copy.asBF16(), stream));
             double bytes = 2.0 * weights;
             double linearGbs = bytes / linear / 1e6, copyGbs = 2 * bytes / copyMs / 1e6;

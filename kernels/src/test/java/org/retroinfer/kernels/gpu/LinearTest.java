@@ -31,7 +31,7 @@ class LinearTest {
 
     @ParameterizedTest(name = "{0} weights, {1} rows, in {2}, out {3}, bias {4}")
     @CsvSource({"bf16, 1, 264, 13, false", "bf16, 6, 512, 9, true", "bf16, 3, 2056, 6, true", "f16, 5, 264, 5, true", "f32, 4, 72, 7, false",
-            "f32, 9, 264, 4, true"})
+            "f32, 9, 264, 4, true", "bf16, 17, 264, 5, false"})
     void rowsTimesTheWeightsMatchAFloat64Loop(String type, int rows, int in, int out, boolean withBias) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
         System.out.println("linear " + type + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
@@ -55,7 +55,7 @@ class LinearTest {
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             y.fill(Float.NaN);
             LinearShape shape = new LinearShape(rows, in, out);
-            new Emulator().launch(Linear.class, type, shape.grid(), x, w, bias, y, rows, in, out, withBias ? 1 : 0);
+            new Emulator().launch(Linear.class, type, shape.grid(), x, w, bias, y, rows, in, out, withBias ? 1 : 0, shape.rowsPerPass());
 
             WeightMatrix matrix = new WeightMatrix(DType.valueOf(type.toUpperCase()), out, in, w.segment());
             float[] cpu = new float[rows * out];
