@@ -1,7 +1,6 @@
 package org.retroinfer.kernels.gpu;
 
 import org.retroinfer.accel.kernel.BF16Array;
-import org.retroinfer.accel.kernel.Constant;
 import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float4;
@@ -24,18 +23,15 @@ import org.retroinfer.accel.kernel.KernelContext;
  * weight once, so the kernel streams the matrix; it is not meant for long prefill chunks, which run at CUDA-core
  * speed.
  *
- * <p>{@code rowsPerPass} 8 (a compile-time constant, so each choice gets its own registers) serves eight rows per pass
- * with the same four weight loads: at Llama 3 8B's decode batch 15 four rows per pass took four passes over every
- * weight and streamed them at a fifth of the copy bandwidth. {@code in} must be a multiple of 8 (every Llama-family
- * width is). {@code hasBias} 0 ignores {@code bias} (pass any F32 array). Launch on {@link LinearShape#grid()} with
- * {@link LinearShape#rowsPerPass()}.
+ * <p>{@code in} must be a multiple of 8 (every Llama-family width is). {@code hasBias} 0 ignores {@code bias}
+ * (pass any F32 array). Launch on {@link LinearShape#grid()}.
  */
 public final class Linear {
     /** Threads per block: four warps sharing the block's outputs. */
     public static final int THREADS = 128;
     /** Outputs one warp owns. */
     public static final int OUTPUTS = 4;
-    /** Rows one pass over the weights serves: 4, or 8 where a step has more than 4 ({@link LinearShape#rowsPerPass}). */
+    /** Rows one pass over the weights serves. */
     public static final int ROWS = 4;
     static final int WARPS = THREADS / KernelContext.WARP_SIZE;
     private static final int STRIDE = 8 * THREADS;
@@ -46,7 +42,7 @@ public final class Linear {
 
     @Kernel
     public static void bf16(KernelContext ctx, F32Array x, BF16Array w, F32Array bias, F32Array y, int rows, int in, int out,
-            int hasBias, @Constant int rowsPerPass) {
+            int hasBias) {
         int first = OUTPUTS * ctx.groupIdx;
         if (first >= out) {
             return; // the whole block shares its outputs
@@ -55,36 +51,23 @@ public final class Linear {
         float[] partials = ctx.allocateFloatLocalArray(WARPS * PARTIALS);
         long w0 = (long) first * in, w1 = (long) Math.min(first + 1, out - 1) * in;
         long w2 = (long) Math.min(first + 2, out - 1) * in, w3 = (long) Math.min(first + 3, out - 1) * in;
-        for (int r = 0; r < rows; r += rowsPerPass) {
-            Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero(); // rows r .. r + 3
-            Float4 t0 = zero(), t1 = zero(), t2 = zero(), t3 = zero(); // rows r + 4 .. r + 7, with eight rows per pass
+        for (int r = 0; r < rows; r += ROWS) {
+            Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero();
             for (int i = 8 * ctx.localIdx; i < in; i += STRIDE) {
-                Float8 a = w.getFloat8(w0 + i), b = w.getFloat8(w1 + i), c = w.getFloat8(w2 + i), d = w.getFloat8(w3 + i);
                 Float8 x0 = inputs(x, r, rows, in, i), x1 = inputs(x, r + 1, rows, in, i);
                 Float8 x2 = inputs(x, r + 2, rows, in, i), x3 = inputs(x, r + 3, rows, in, i);
-                s0 = add(s0, a, x0, x1, x2, x3);
-                s1 = add(s1, b, x0, x1, x2, x3);
-                s2 = add(s2, c, x0, x1, x2, x3);
-                s3 = add(s3, d, x0, x1, x2, x3);
-                if (rowsPerPass == 8) {
-                    Float8 x4 = inputs(x, r + 4, rows, in, i), x5 = inputs(x, r + 5, rows, in, i);
-                    Float8 x6 = inputs(x, r + 6, rows, in, i), x7 = inputs(x, r + 7, rows, in, i);
-                    t0 = add(t0, a, x4, x5, x6, x7);
-                    t1 = add(t1, b, x4, x5, x6, x7);
-                    t2 = add(t2, c, x4, x5, x6, x7);
-                    t3 = add(t3, d, x4, x5, x6, x7);
-                }
+                s0 = add(s0, w.getFloat8(w0 + i), x0, x1, x2, x3);
+                s1 = add(s1, w.getFloat8(w1 + i), x0, x1, x2, x3);
+                s2 = add(s2, w.getFloat8(w2 + i), x0, x1, x2, x3);
+                s3 = add(s3, w.getFloat8(w3 + i), x0, x1, x2, x3);
             }
             finish(ctx, partials, s0, s1, s2, s3, bias, hasBias, y, r, rows, out, first);
-            if (rowsPerPass == 8) {
-                finish(ctx, partials, t0, t1, t2, t3, bias, hasBias, y, r + 4, rows, out, first);
-            }
         }
     }
 
     @Kernel
     public static void f16(KernelContext ctx, F32Array x, F16Array w, F32Array bias, F32Array y, int rows, int in, int out,
-            int hasBias, @Constant int rowsPerPass) {
+            int hasBias) {
         int first = OUTPUTS * ctx.groupIdx;
         if (first >= out) {
             return;
@@ -92,36 +75,23 @@ public final class Linear {
         float[] partials = ctx.allocateFloatLocalArray(WARPS * PARTIALS);
         long w0 = (long) first * in, w1 = (long) Math.min(first + 1, out - 1) * in;
         long w2 = (long) Math.min(first + 2, out - 1) * in, w3 = (long) Math.min(first + 3, out - 1) * in;
-        for (int r = 0; r < rows; r += rowsPerPass) {
-            Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero(); // rows r .. r + 3
-            Float4 t0 = zero(), t1 = zero(), t2 = zero(), t3 = zero(); // rows r + 4 .. r + 7, with eight rows per pass
+        for (int r = 0; r < rows; r += ROWS) {
+            Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero();
             for (int i = 8 * ctx.localIdx; i < in; i += STRIDE) {
-                Float8 a = w.getFloat8(w0 + i), b = w.getFloat8(w1 + i), c = w.getFloat8(w2 + i), d = w.getFloat8(w3 + i);
                 Float8 x0 = inputs(x, r, rows, in, i), x1 = inputs(x, r + 1, rows, in, i);
                 Float8 x2 = inputs(x, r + 2, rows, in, i), x3 = inputs(x, r + 3, rows, in, i);
-                s0 = add(s0, a, x0, x1, x2, x3);
-                s1 = add(s1, b, x0, x1, x2, x3);
-                s2 = add(s2, c, x0, x1, x2, x3);
-                s3 = add(s3, d, x0, x1, x2, x3);
-                if (rowsPerPass == 8) {
-                    Float8 x4 = inputs(x, r + 4, rows, in, i), x5 = inputs(x, r + 5, rows, in, i);
-                    Float8 x6 = inputs(x, r + 6, rows, in, i), x7 = inputs(x, r + 7, rows, in, i);
-                    t0 = add(t0, a, x4, x5, x6, x7);
-                    t1 = add(t1, b, x4, x5, x6, x7);
-                    t2 = add(t2, c, x4, x5, x6, x7);
-                    t3 = add(t3, d, x4, x5, x6, x7);
-                }
+                s0 = add(s0, w.getFloat8(w0 + i), x0, x1, x2, x3);
+                s1 = add(s1, w.getFloat8(w1 + i), x0, x1, x2, x3);
+                s2 = add(s2, w.getFloat8(w2 + i), x0, x1, x2, x3);
+                s3 = add(s3, w.getFloat8(w3 + i), x0, x1, x2, x3);
             }
             finish(ctx, partials, s0, s1, s2, s3, bias, hasBias, y, r, rows, out, first);
-            if (rowsPerPass == 8) {
-                finish(ctx, partials, t0, t1, t2, t3, bias, hasBias, y, r + 4, rows, out, first);
-            }
         }
     }
 
     @Kernel
     public static void f32(KernelContext ctx, F32Array x, F32Array w, F32Array bias, F32Array y, int rows, int in, int out,
-            int hasBias, @Constant int rowsPerPass) {
+            int hasBias) {
         int first = OUTPUTS * ctx.groupIdx;
         if (first >= out) {
             return;
@@ -129,30 +99,17 @@ public final class Linear {
         float[] partials = ctx.allocateFloatLocalArray(WARPS * PARTIALS);
         long w0 = (long) first * in, w1 = (long) Math.min(first + 1, out - 1) * in;
         long w2 = (long) Math.min(first + 2, out - 1) * in, w3 = (long) Math.min(first + 3, out - 1) * in;
-        for (int r = 0; r < rows; r += rowsPerPass) {
-            Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero(); // rows r .. r + 3
-            Float4 t0 = zero(), t1 = zero(), t2 = zero(), t3 = zero(); // rows r + 4 .. r + 7, with eight rows per pass
+        for (int r = 0; r < rows; r += ROWS) {
+            Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero();
             for (int i = 8 * ctx.localIdx; i < in; i += STRIDE) {
-                Float8 a = inputs(w, w0 + i), b = inputs(w, w1 + i), c = inputs(w, w2 + i), d = inputs(w, w3 + i);
                 Float8 x0 = inputs(x, r, rows, in, i), x1 = inputs(x, r + 1, rows, in, i);
                 Float8 x2 = inputs(x, r + 2, rows, in, i), x3 = inputs(x, r + 3, rows, in, i);
-                s0 = add(s0, a, x0, x1, x2, x3);
-                s1 = add(s1, b, x0, x1, x2, x3);
-                s2 = add(s2, c, x0, x1, x2, x3);
-                s3 = add(s3, d, x0, x1, x2, x3);
-                if (rowsPerPass == 8) {
-                    Float8 x4 = inputs(x, r + 4, rows, in, i), x5 = inputs(x, r + 5, rows, in, i);
-                    Float8 x6 = inputs(x, r + 6, rows, in, i), x7 = inputs(x, r + 7, rows, in, i);
-                    t0 = add(t0, a, x4, x5, x6, x7);
-                    t1 = add(t1, b, x4, x5, x6, x7);
-                    t2 = add(t2, c, x4, x5, x6, x7);
-                    t3 = add(t3, d, x4, x5, x6, x7);
-                }
+                s0 = add(s0, inputs(w, w0 + i), x0, x1, x2, x3);
+                s1 = add(s1, inputs(w, w1 + i), x0, x1, x2, x3);
+                s2 = add(s2, inputs(w, w2 + i), x0, x1, x2, x3);
+                s3 = add(s3, inputs(w, w3 + i), x0, x1, x2, x3);
             }
             finish(ctx, partials, s0, s1, s2, s3, bias, hasBias, y, r, rows, out, first);
-            if (rowsPerPass == 8) {
-                finish(ctx, partials, t0, t1, t2, t3, bias, hasBias, y, r + 4, rows, out, first);
-            }
         }
     }
 

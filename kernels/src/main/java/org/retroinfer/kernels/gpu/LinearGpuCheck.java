@@ -56,9 +56,8 @@ public final class LinearGpuCheck {
             gpu.copy(w, dw.asBF16(), stream);
             gpu.copy(x, dx.asF32(), stream);
             gpu.fill(dy.asF32(), (byte) 0xFF, stream);
-            LinearShape shape = new LinearShape(rows, in, out);
-            gpu.launch(BF16, shape.grid(), stream, dx.asF32(), dw.asBF16(), dy.asF32(), dy.asF32(), rows, in, out, 0,
-                    shape.rowsPerPass());
+            gpu.launch(BF16, new LinearShape(rows, in, out).grid(), stream, dx.asF32(), dw.asBF16(), dy.asF32(), dy.asF32(), rows, in,
+                    out, 0);
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             gpu.copy(dy.asF32(), y, stream);
             stream.synchronize();
@@ -85,7 +84,7 @@ public final class LinearGpuCheck {
             gpu.fill(dx.asF32(), (byte) 0x3C, stream);
             LinearShape shape = new LinearShape(rows, in, out);
             double linear = GpuTiming.medianMillis(gpu, stream, () -> gpu.launch(BF16, shape.grid(), stream, dx.asF32(), dw.asBF16(),
-                    dy.asF32(), dy.asF32(), rows, in, out, 0, shape.rowsPerPass()));
+                    dy.asF32(), dy.asF32(), rows, in, out, 0));
             double copyMs = GpuTiming.medianMillis(gpu, stream, () -> gpu.copy(dw.asBF16(), copy.asBF16(), stream));
             double bytes = 2.0 * weights;
             double linearGbs = bytes / linear / 1e6, copyGbs = 2 * bytes / copyMs / 1e6;

@@ -12,11 +12,6 @@ public record LinearShape(int rows, int in, int out) {
             throw new IllegalArgumentException("rows × the wider side must fit an int, got " + rows + " × " + Math.max(in, out));
     }
 
-    /** Rows a pass over the weights serves: 4 for up to four rows, else 8. */
-    public int rowsPerPass() {
-        return rows <= Linear.ROWS ? Linear.ROWS : 2 * Linear.ROWS;
-    }
-
     /** One block per {@link Linear#OUTPUTS} outputs. */
     public Grid grid() {
         return Grid.of((out + Linear.OUTPUTS - 1) / Linear.OUTPUTS, Linear.THREADS);

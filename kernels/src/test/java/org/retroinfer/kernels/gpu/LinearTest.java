@@ -55,7 +55,7 @@ class LinearTest {
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             y.fill(Float.NaN);
             LinearShape shape = new LinearShape(rows, in, out);
-            new Emulator().launch(Linear.class, type, shape.grid(), x, w, bias, y, rows, in, out, withBias ? 1 : 0, shape.rowsPerPass());
+            new Emulator().launch(Linear.class, type, shape.grid(), x, w, bias, y, rows, in, out, withBias ? 1 : 0);
 
             WeightMatrix matrix = new WeightMatrix(DType.valueOf(type.toUpperCase()), out, in, w.segment());
             float[] cpu = new float[rows * out];

@@ -260,7 +260,7 @@ public final class GpuTransformer implements ForwardPass {
             default -> LINEAR_F32;
         };
         device.launch(kernel, shape.grid(), x, w.array(), bias == null ? y : bias, y, rows, w.cols(),
-                w.rows(), bias == null ? 0 : 1, shape.rowsPerPass());
+                w.rows(), bias == null ? 0 : 1);
     }
 
     private static String lookupKernel(GpuWeights.Matrix table) {
