@@ -20,6 +20,8 @@ import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.model.config.ModelConfig;
 import org.retroinfer.model.gpu.GpuTransformer;
+import org.retroinfer.model.gpu.StepProfile;
+import java.util.Map;
 import org.retroinfer.model.gpu.GpuWeights;
 
 /**
@@ -36,8 +38,12 @@ final class GpuShapeBench {
     /** The most rows a step may have: the largest batch the bench picks. */
     private static final int MAX_ROWS = 256;
 
+    /**
+     * One context's results; {@code phaseMillisPerStep}: device time per decode step by phase, from one more run with
+     * an event between phases (eager, so it adds up to a little more than the timed runs' steps).
+     */
     record Point(int context, int batch, int generated, List<Double> decodeTokensPerSecond, List<Double> millisPerStep,
-                 long kvBytesPerSequence, long deviceBytesInUse) {}
+                 long kvBytesPerSequence, long deviceBytesInUse, Map<StepProfile.Phase, Double> phaseMillisPerStep) {}
 
     record Report(String shape, String attention, String kvType, String device, String date, long weightBytes,
                   String contextFill, boolean cudaGraphs, List<Point> points) {}
@@ -83,7 +89,14 @@ final class GpuShapeBench {
                         }
                     }
                 }
-                points.add(new Point(context, batch, gen, tps, ms, perSequence, inUse));
+                StepProfile profile = new StepProfile();
+                try (GpuKvCache cache = new GpuKvCache(device, shape, kvType, batch, capacity, MAX_ROWS)) {
+                    transformer.withProfile(profile);
+                    decode(transformer, cache, config, context, batch, gen, random);
+                } finally {
+                    transformer.withProfile(null);
+                }
+                points.add(new Point(context, batch, gen, tps, ms, perSequence, inUse, profile.millisPerStep()));
             }
             Report report = new Report(shapeName, "full", kvType.name(), device.describe(), Instant.now().toString(), weightBytes,
                     "random keys and values (no prefill)", graphs, points);
@@ -146,6 +159,28 @@ final class GpuShapeBench {
             out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.1f |%n", p.context(), p.batch(),
                     mean(p.decodeTokensPerSecond()), sd(p.decodeTokensPerSecond()), mean(p.millisPerStep()), sd(p.millisPerStep()),
                     p.kvBytesPerSequence() / 1073741824.0, p.deviceBytesInUse() / 1073741824.0);
+        }
+        printPhases(r, out);
+    }
+
+    private static void printPhases(Report r, PrintStream out) {
+        out.printf(Locale.ROOT, "%nDevice time per decode step by phase (ms; one eager run with events between phases):%n%n");
+        StringBuilder header = new StringBuilder("| context | batch |"), rule = new StringBuilder("| ---: | ---: |");
+        for (StepProfile.Phase phase : StepProfile.Phase.values()) {
+            header.append(' ').append(phase.name().toLowerCase(Locale.ROOT).replace('_', ' ')).append(" |");
+            rule.append(" ---: |");
+        }
+        out.println(header.append(" total |"));
+        out.println(rule.append(" ---: |"));
+        for (Point p : r.points()) {
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %d | %d |", p.context(), p.batch()));
+            double total = 0;
+            for (StepProfile.Phase phase : StepProfile.Phase.values()) {
+                double ms = p.phaseMillisPerStep().getOrDefault(phase, 0.0);
+                total += ms;
+                row.append(String.format(Locale.ROOT, " %.2f |", ms));
+            }
+            out.println(row.append(String.format(Locale.ROOT, " %.2f |", total)));
         }
     }
 

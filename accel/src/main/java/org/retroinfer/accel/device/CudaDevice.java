@@ -3,6 +3,7 @@ package org.retroinfer.accel.device;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
+import org.retroinfer.accel.cuda.CudaEvent;
 import org.retroinfer.accel.cuda.CudaGraph;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.PinnedBuffer;
@@ -95,6 +96,26 @@ public final class CudaDevice implements Device {
                 graph.close();
             }
         };
+    }
+
+    @Override
+    public Mark mark() {
+        CudaEvent event = gpu.createEvent();
+        event.record(stream);
+        return new EventMark(event);
+    }
+
+    /** A CUDA event recorded on the device's stream. */
+    private record EventMark(CudaEvent event) implements Mark {
+        @Override
+        public double millisSince(Mark earlier) {
+            return event.millisSince(((EventMark) earlier).event);
+        }
+
+        @Override
+        public void close() {
+            event.close();
+        }
     }
 
     @Override

@@ -72,6 +72,21 @@ public interface Device extends AutoCloseable {
         void close();
     }
 
+    /**
+     * A point in the device's work: everything enqueued before it has finished when it is reached (a CUDA event on a
+     * GPU). For profiling: {@link Mark#millisSince} after a {@link #synchronize}.
+     */
+    Mark mark();
+
+    /** A recorded point in the device's work. */
+    interface Mark extends AutoCloseable {
+        /** Milliseconds of device time from {@code earlier} to this mark; both must have been reached. */
+        double millisSince(Mark earlier);
+
+        @Override
+        void close();
+    }
+
     /** Frees an array this device allocated; it must not be used afterwards. */
     void free(TypedArray array);
 

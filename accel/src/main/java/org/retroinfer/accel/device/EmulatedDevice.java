@@ -82,6 +82,22 @@ public final class EmulatedDevice implements Device {
         };
     }
 
+    /** Emulated work runs when it is enqueued, so a mark is the host's clock at that moment. */
+    @Override
+    public Mark mark() {
+        return new ClockMark(System.nanoTime());
+    }
+
+    private record ClockMark(long nanos) implements Mark {
+        @Override
+        public double millisSince(Mark earlier) {
+            return (nanos - ((ClockMark) earlier).nanos) / 1e6;
+        }
+
+        @Override
+        public void close() {}
+    }
+
     @Override
     public void free(TypedArray array) {
         Arena arena = arenas.remove(array.segment().address());

@@ -54,6 +54,8 @@ public final class GpuTransformer implements ForwardPass {
     private final Workspace ws;
     /** Captured steps, or null where every step runs eagerly. */
     private StepGraphs graphs;
+    /** Where profiled steps record their phases, or null. */
+    private StepProfile profile;
 
     /**
      * The arrays of one step, sized for {@code maxRows} rows: on the device, and the staging arrays the host writes
@@ -121,6 +123,15 @@ public final class GpuTransformer implements ForwardPass {
         return this;
     }
 
+    /**
+     * Records where the device time of the following steps goes into {@code profile} (null: stop). Profiled steps run
+     * eagerly, with an event between phases.
+     */
+    public GpuTransformer withProfile(StepProfile profile) {
+        this.profile = profile;
+        return this;
+    }
+
     /** Step shapes captured so far. */
     public int capturedSteps() {
         return graphs == null ? 0 : graphs.size();
@@ -165,12 +176,18 @@ public final class GpuTransformer implements ForwardPass {
         StepRows step = gpuCache.prepare(layout, 0);
         // device work: captured once per step shape and replayed where graphs are on
         Runnable work = () -> enqueue(step, gpuCache, logitRows.length);
-        if (graphs != null) {
+        if (profile != null) {
+            profile.start(device.mark());
+            work.run();
+        } else if (graphs != null) {
             graphs.run(new StepKey(gpuCache, rows, logitRows.length, step.splits()), work);
         } else {
             work.run();
         }
         device.synchronize();
+        if (profile != null) {
+            profile.finish();
+        }
         gpuCache.advanceAll(layout);
         if (logitRows.length > 0) {
             MemorySegment.copy(ws.stagedLogits.segment(), ValueLayout.JAVA_FLOAT, 0, logits, 0, logitRows.length * config.vocabSize());
@@ -191,12 +208,21 @@ public final class GpuTransformer implements ForwardPass {
         device.copy(ws.stagedSin.slice(0, (long) rows * pairs), ws.sin);
         cache.enqueueRows(step);
         device.launch(lookup, shape.embeddingGrid(), ws.tokens, weights.embedding().array(), ws.x, rows, config.hiddenSize());
+        done(StepProfile.Phase.INPUTS);
         for (int l = 0; l < config.layers(); l++) {
             attentionBlock(l, step, shape, cache);
             feedForwardBlock(l, shape);
         }
         if (logitRows > 0) {
             logits(logitRows);
+            done(StepProfile.Phase.LOGITS);
+        }
+    }
+
+    /** Marks the end of a phase's work where steps are profiled. */
+    private void done(StepProfile.Phase phase) {
+        if (profile != null) {
+            profile.done(device.mark(), phase);
         }
     }
 
@@ -214,9 +240,11 @@ public final class GpuTransformer implements ForwardPass {
         GpuWeights.Layer w = weights.layers().get(l);
         int rows = shape.batch();
         device.launch(NORM, shape.normGrid(), ws.x, w.attentionNorm(), ws.normed, config.hiddenSize(), eps);
+        done(StepProfile.Phase.NORMS_AND_ROPE);
         linear(w.query(), w.queryBias(), ws.normed, ws.q, rows);
         linear(w.key(), w.keyBias(), ws.normed, ws.k, rows);
         linear(w.value(), w.valueBias(), ws.normed, ws.v, rows);
+        done(StepProfile.Phase.PROJECTIONS);
         if (w.queryNorm() != null) {
             device.launch(HEAD_NORM, shape.headNormGrid(config.heads()), ws.q, w.queryNorm(), ws.q, rows * config.heads(), eps);
         }
@@ -224,21 +252,31 @@ public final class GpuTransformer implements ForwardPass {
             device.launch(HEAD_NORM, shape.headNormGrid(config.kvHeads()), ws.k, w.keyNorm(), ws.k, rows * config.kvHeads(), eps);
         }
         device.launch(rotate, shape.ropeGrid(), ws.q, ws.k, ws.rowIndex, ws.cos, ws.sin, rows, config.heads(), config.kvHeads());
+        done(StepProfile.Phase.NORMS_AND_ROPE);
         cache.append(l, step, ws.k, ws.v);
+        done(StepProfile.Phase.KV_APPEND);
         cache.attend(l, step, ws.q, ws.attention);
+        done(StepProfile.Phase.ATTENTION);
         linear(w.output(), w.outputBias(), ws.attention, ws.projected, rows);
+        done(StepProfile.Phase.PROJECTIONS);
         device.launch(RESIDUAL, shape.residualGrid(), ws.x, ws.projected, shape.hiddenElements());
+        done(StepProfile.Phase.ELEMENTWISE);
     }
 
     private void feedForwardBlock(int l, DecodeLayerShape shape) {
         GpuWeights.Layer w = weights.layers().get(l);
         int rows = shape.batch();
         device.launch(NORM, shape.normGrid(), ws.x, w.feedForwardNorm(), ws.normed, config.hiddenSize(), eps);
+        done(StepProfile.Phase.NORMS_AND_ROPE);
         linear(w.gate(), null, ws.normed, ws.gate, rows);
         linear(w.up(), null, ws.normed, ws.up, rows);
+        done(StepProfile.Phase.MLP);
         device.launch(SWIGLU, shape.swigluGrid(), ws.gate, ws.up, shape.intermediateElements());
+        done(StepProfile.Phase.ELEMENTWISE);
         linear(w.down(), null, ws.gate, ws.projected, rows);
+        done(StepProfile.Phase.MLP);
         device.launch(RESIDUAL, shape.residualGrid(), ws.x, ws.projected, shape.hiddenElements());
+        done(StepProfile.Phase.ELEMENTWISE);
     }
 
     /** The final norm and LM head of the rows asked for, gathered first so that only they are multiplied. */
