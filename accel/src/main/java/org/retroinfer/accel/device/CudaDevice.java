@@ -7,7 +7,12 @@ import org.retroinfer.accel.cuda.CudaEvent;
 import org.retroinfer.accel.cuda.CudaGraph;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.PinnedBuffer;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.F16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.MemoryKind;
+import org.retroinfer.accel.kernel.MemoryRegion;
 import org.retroinfer.accel.cuda.DeviceBuffer;
 import org.retroinfer.accel.cuda.Gpu;
 import org.retroinfer.accel.kernel.ElementType;
@@ -73,6 +78,20 @@ public final class CudaDevice implements Device {
     }
 
     @Override
+    public TypedArray mapped(ElementType type, long length) {
+        PinnedBuffer buffer = gpu.allocatePinned(Math.max(Math.multiplyExact(length, (long) type.bytes()), 16));
+        pinned.put(buffer.asI8().segment().address(), buffer);
+        MemoryRegion region = buffer.mapped().slice(0, length * type.bytes());
+        return switch (type) {
+            case F32 -> F32Array.view(region);
+            case F16 -> F16Array.view(region);
+            case BF16 -> BF16Array.view(region);
+            case I32 -> I32Array.view(region);
+            default -> throw new IllegalArgumentException("no mapped arrays of " + type);
+        };
+    }
+
+    @Override
     public void copy(TypedArray source, TypedArray destination) {
         for (TypedArray a : new TypedArray[] {source, destination}) {
             if (a.kind() == MemoryKind.HOST) {
@@ -120,7 +139,7 @@ public final class CudaDevice implements Device {
 
     @Override
     public void free(TypedArray array) {
-        if (array.kind() == MemoryKind.PINNED_HOST) {
+        if (array.kind() == MemoryKind.PINNED_HOST || array.kind() == MemoryKind.MAPPED_HOST) {
             PinnedBuffer buffer = pinned.remove(array.segment().address());
             if (buffer == null) {
                 throw new IllegalArgumentException(array.describe() + " is not a staging array of this device, or is freed already");

@@ -49,6 +49,12 @@ public interface Device extends AutoCloseable {
     TypedArray staging(ElementType type, long length);
 
     /**
+     * A host array that kernels read and write directly (page-locked and mapped on a GPU: zero-copy over PCIe), for
+     * data the host writes and a kernel touches once, such as the wave buffer's host store and its descriptors.
+     */
+    TypedArray mapped(ElementType type, long length);
+
+    /**
      * Enqueues a copy of all of {@code source} into the start of {@code destination}, between a {@link #staging}
      * array and a device array in either direction, or between two device arrays. Unlike {@link #upload} it returns at
      * once and may be captured.

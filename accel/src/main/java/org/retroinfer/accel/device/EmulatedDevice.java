@@ -51,6 +51,12 @@ public final class EmulatedDevice implements Device {
         return array;
     }
 
+    /** Mapped arrays are host arrays like every emulated array. */
+    @Override
+    public TypedArray mapped(ElementType type, long length) {
+        return allocate(type, length);
+    }
+
     /** Staging arrays are host arrays like every emulated array. */
     @Override
     public TypedArray staging(ElementType type, long length) {
