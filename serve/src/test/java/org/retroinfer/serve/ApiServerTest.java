@@ -50,7 +50,7 @@ class ApiServerTest {
     }
 
     /** The greedy continuation of {@code prompt} by the library's own Generator, alone in its cache. */
-    static String generatorText(String prompt, int maxTokens) {
+    static String generatorText(Model model, String prompt, int maxTokens) {
         ModelConfig c = model.config();
         try (KvCache cache = new DenseKvCache(new AttentionShape(c.layers(), c.heads(), c.kvHeads(), c.headDim()),
                 DenseKvCache.Config.defaults())) {
@@ -104,7 +104,7 @@ class ApiServerTest {
         assertEquals("retro-tiny", body.get("model").asText());
         assertTrue(body.get("id").asText().startsWith("cmpl-"));
         JsonNode choice = body.get("choices").get(0);
-        String expected = generatorText(prompt, 12);
+        String expected = generatorText(model, prompt, 12);
         assertEquals(expected, choice.get("text").asText());
         JsonNode usage = body.get("usage");
         assertEquals(model.tokenizer().encode(prompt, true).length, usage.get("prompt_tokens").asInt());
@@ -131,7 +131,7 @@ class ApiServerTest {
     @Test
     void aStopStringEndsTheTextBeforeIt() throws Exception {
         String prompt = "The following is a list of Python keywords:";
-        String whole = generatorText(prompt, 24);
+        String whole = generatorText(model, prompt, 24);
         // A stop string from the middle of the greedy text: the answer is the text before it.
         String stop = whole.substring(whole.length() / 2, whole.length() / 2 + 3);
         HttpResponse<String> r = RetroTiny.post(server, "/v1/completions",
@@ -172,7 +172,7 @@ class ApiServerTest {
         List<String> prompts = List.of("class Stack:", "for i in range(10):", "# Licensed under the Apache License",
                 "import os\nimport sys\n", "def main():\n    parser = ", "The quick brown fox", "x = [1, 2, 3]\n",
                 "Copyright (c) 2020");
-        List<String> expected = prompts.stream().map(p -> generatorText(p, 10)).toList();
+        List<String> expected = prompts.stream().map(p -> generatorText(model, p, 10)).toList();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<HttpResponse<String>>> answers = new ArrayList<>();
             for (String p : prompts) {
