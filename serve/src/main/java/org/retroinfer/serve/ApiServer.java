@@ -97,6 +97,10 @@ public final class ApiServer implements AutoCloseable {
         return scheduler;
     }
 
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
     /** The prompt plus completion tokens a request may have: --max-context within the model's context. */
     public int maxContext() {
         return parser.maxContext();

@@ -68,9 +68,10 @@ public final class LoadClient {
 
     /**
      * Sends {@code prompts.size()} streamed completions from {@code clients} concurrent clients,
-     * each client taking the next prompt when its stream ends.
+     * each client taking the next prompt when its stream ends. A prompt is a string or an
+     * {@code int[]} of token ids.
      */
-    public static Report run(URI base, String model, List<String> prompts, int clients, int maxTokens,
+    public static Report run(URI base, String model, List<?> prompts, int clients, int maxTokens,
                              Duration timeout) throws Exception {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .executor(Executors.newVirtualThreadPerTaskExecutor()).build();
@@ -95,11 +96,11 @@ public final class LoadClient {
     }
 
     /** One streamed completion, greedy with a seed per request, checked line by line. */
-    static StreamResult stream(HttpClient http, URI base, String model, String prompt, int maxTokens, long seed,
+    static StreamResult stream(HttpClient http, URI base, String model, Object prompt, int maxTokens, long seed,
                                Duration timeout) {
         ObjectNode body = JSON.createObjectNode();
         body.put("model", model);
-        body.put("prompt", prompt);
+        body.set("prompt", JSON.valueToTree(prompt));
         body.put("max_tokens", maxTokens);
         body.put("temperature", 0);
         body.put("seed", seed);

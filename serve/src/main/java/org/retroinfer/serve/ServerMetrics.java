@@ -39,6 +39,11 @@ public final class ServerMetrics {
         this.clockSeconds = clockSeconds;
     }
 
+    /** Tokens generated since the server started. */
+    public long generatedTokens() {
+        return generatedTokens.sum();
+    }
+
     void promptTokens(int n) {
         promptTokens.add(n);
     }

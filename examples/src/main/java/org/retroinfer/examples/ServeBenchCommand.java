@@ -1,0 +1,177 @@
+package org.retroinfer.examples;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.retroinfer.eval.AttentionMode;
+import org.retroinfer.kernels.ComputePool;
+import org.retroinfer.kvstore.retro.RetroConfig;
+import org.retroinfer.model.Model;
+import org.retroinfer.serve.ApiServer;
+import org.retroinfer.serve.LoadClient;
+import org.retroinfer.serve.ServeConfig;
+
+/**
+ * {@code retroinfer serve-bench}: the server under load, per attention mode. Starts the server on
+ * loopback in this JVM, warms it up, then drives {@code --clients} concurrent streaming clients
+ * through {@code --requests} completions of distinct {@code --prompt-tokens}-token prompts, and
+ * reports requests per second, generated tokens per second and time to first token.
+ */
+final class ServeBenchCommand implements Command {
+    private static final Set<String> VALUED = Set.of("model", "attention", "clients", "requests", "prompt-tokens",
+            "max-tokens", "max-batch", "kv-memory", "warmup", "out", ThreadsFlag.NAME);
+
+    @Override
+    public String name() {
+        return "serve-bench";
+    }
+
+    @Override
+    public String summary() {
+        return "measure the server under concurrent streaming clients: requests/s and time to first token";
+    }
+
+    @Override
+    public boolean takesThreads() {
+        return true;
+    }
+
+    @Override
+    public String help() {
+        return """
+                usage: retroinfer serve-bench --model PATH [options]
+
+                Serves the model on loopback in this process, once per attention mode, and drives it
+                with concurrent streaming /v1/completions clients (greedy, distinct prompts of the
+                model's own tokens). Reports requests/s, generated tokens/s and time to first token
+                (mean, p50, p95); every stream is checked complete and well-formed, and a run with a
+                malformed or failed stream fails.
+
+                  --model PATH        a Hugging Face model directory or a .gguf file
+                  --attention LIST    full, retro, or both: full,retro (default full,retro)
+                  --clients N         concurrent clients (default 64)
+                  --requests N        completions in all, per mode (default 2 x clients)
+                  --prompt-tokens N   tokens per prompt (default 2048)
+                  --max-tokens N      tokens generated per request (default 32)
+                  --max-batch N       the server's --max-batch (default 64)
+                  --kv-memory SIZE    the server's --kv-memory (default 4g)
+                  --warmup N          completions before measuring, per mode (default: clients)
+                  --out FILE          also write the results as JSON
+                """ + ThreadsFlag.HELP;
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        Options o = Options.parse(name(), args, VALUED, Set.of());
+        Path modelPath = o.existingPath("model", "a model directory or .gguf file");
+        ThreadsFlag.read(o);
+        List<AttentionMode> modes = CacheFlags.readModes(o, "full,retro");
+        int clients = o.integer("clients", 64, 1, 4096);
+        int requests = o.integer("requests", 2 * clients, 1, 1 << 20);
+        int promptTokens = o.integer("prompt-tokens", 2048, 1, 1 << 24);
+        int maxTokens = o.integer("max-tokens", 32, 1, 1 << 20);
+        int maxBatch = o.integer("max-batch", ServeConfig.DEFAULT_MAX_BATCH, 1, 4096);
+        long kvMemory = ServeCommand.bytes(o, "kv-memory", ServeConfig.DEFAULT_KV_MEMORY);
+        int warmup = o.integer("warmup", clients, 0, 1 << 20);
+        Path outFile = o.text("out").map(Path::of).orElse(null);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode report = json.createObjectNode();
+        report.put("command", "retroinfer serve-bench " + String.join(" ", args));
+        report.put("date", Instant.now().toString());
+        report.put("cpu", cpuName());
+        report.put("threads", ComputePool.threads());
+        ArrayNode runs = report.putArray("runs");
+        boolean failed = false;
+        try (Model model = Model.load(modelPath)) {
+            int context = model.config().maxPositions();
+            if (promptTokens + maxTokens > context) {
+                throw o.error("--prompt-tokens " + promptTokens + " plus --max-tokens " + maxTokens
+                        + " exceeds the model's context of " + context + " tokens");
+            }
+            List<int[]> prompts = prompts(model, warmup + requests, promptTokens);
+            err.printf("serve-bench: %d clients, %d requests of %d prompt + %d generated tokens, per mode%n", clients,
+                    requests, promptTokens, maxTokens);
+            for (AttentionMode mode : modes) {
+                RetroConfig retro = mode instanceof AttentionMode.Retro r ? r.config() : null;
+                ServeConfig config = new ServeConfig("bench", "127.0.0.1", 0, retro, maxBatch, context, kvMemory,
+                        Math.max(ServeConfig.DEFAULT_MAX_WAITING, clients), ServeConfig.DEFAULT_PREFILL_CHUNK);
+                try (ApiServer server = ApiServer.start(model, config, null)) {
+                    java.net.URI base = java.net.URI.create("http://127.0.0.1:" + server.port());
+                    Duration timeout = Duration.ofMinutes(30);
+                    if (warmup > 0) {
+                        LoadClient.run(base, "bench", prompts.subList(0, warmup), Math.min(clients, warmup), maxTokens,
+                                timeout);
+                    }
+                    long tokensBefore = server.metrics().generatedTokens();
+                    LoadClient.Report r = LoadClient.run(base, "bench", prompts.subList(warmup, warmup + requests),
+                            clients, maxTokens, timeout);
+                    long generated = server.metrics().generatedTokens() - tokensBefore;
+                    double[] ttft = r.firstTokenSeconds();
+                    ObjectNode run = runs.addObject();
+                    run.put("attention", CacheFlags.describe(mode));
+                    run.put("requests", requests);
+                    run.put("failed", r.failures());
+                    run.put("seconds", r.wallSeconds());
+                    run.put("requests_per_second", r.requestsPerSecond());
+                    run.put("generated_tokens", generated);
+                    run.put("generated_tokens_per_second", generated / r.wallSeconds());
+                    run.put("ttft_mean_seconds", ttft[0]);
+                    run.put("ttft_p50_seconds", ttft[1]);
+                    run.put("ttft_p95_seconds", ttft[2]);
+                    out.printf("%-60s %7.2f requests/s %9.1f tokens/s   TTFT mean %.3f s, p50 %.3f s, p95 %.3f s%s%n",
+                            CacheFlags.describe(mode), r.requestsPerSecond(), generated / r.wallSeconds(), ttft[0],
+                            ttft[1], ttft[2], r.failures() == 0 ? "" : "   " + r.failures() + " FAILED");
+                    r.results().stream().filter(x -> !x.ok()).limit(3).forEach(x -> err.println("  failed: " + x.problem()));
+                    failed |= r.failures() > 0;
+                }
+            }
+        }
+        if (outFile != null) {
+            if (outFile.getParent() != null) {
+                Files.createDirectories(outFile.getParent());
+            }
+            json.writerWithDefaultPrettyPrinter().writeValue(outFile.toFile(), report);
+        }
+        return failed ? 1 : 0;
+    }
+
+    /**
+     * Distinct prompts of exactly {@code tokens} of the model's own tokens: numbered lines of
+     * code-like text, so that every request prefills its own keys.
+     */
+    private static List<int[]> prompts(Model model, int count, int tokens) {
+        List<int[]> out = new ArrayList<>();
+        for (int p = 0; p < count; p++) {
+            StringBuilder text = new StringBuilder("# request " + p + "\n");
+            int[] ids = model.tokenizer().encode(text.toString(), true);
+            for (int line = 0; ids.length < tokens; line += 64) {
+                for (int i = line; i < line + 64; i++) {
+                    text.append("value_").append(p).append('_').append(i).append(" = ").append((i * 31 + p) % 97)
+                            .append('\n');
+                }
+                ids = model.tokenizer().encode(text.toString(), true);
+            }
+            out.add(Arrays.copyOf(ids, tokens));
+        }
+        return out;
+    }
+
+    private static String cpuName() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown") + ", "
+                    + Runtime.getRuntime().availableProcessors() + " cores";
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+}
