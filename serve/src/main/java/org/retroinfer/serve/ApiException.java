@@ -12,14 +12,21 @@ public final class ApiException extends RuntimeException {
     private final String param;
     private final String code;
     private final int retryAfterSeconds;
+    private final String allow;
 
-    private ApiException(int status, String message, String type, String param, String code, int retryAfterSeconds) {
+    private ApiException(int status, String message, String type, String param, String code, int retryAfterSeconds,
+                         String allow) {
         super(message);
         this.status = status;
         this.type = type;
         this.param = param;
         this.code = code;
         this.retryAfterSeconds = retryAfterSeconds;
+        this.allow = allow;
+    }
+
+    private ApiException(int status, String message, String type, String param, String code, int retryAfterSeconds) {
+        this(status, message, type, param, code, retryAfterSeconds, null);
     }
 
     /** 400: a parameter is missing, of the wrong type or out of range. */
@@ -46,7 +53,7 @@ public final class ApiException extends RuntimeException {
 
     public static ApiException methodNotAllowed(String method, String path, String allowed) {
         return new ApiException(405, "Method " + method + " is not allowed on " + path + "; use " + allowed,
-                "invalid_request_error", null, "method_not_allowed", 0);
+                "invalid_request_error", null, "method_not_allowed", 0, allowed);
     }
 
     public static ApiException tooLarge(long limit) {
@@ -88,5 +95,10 @@ public final class ApiException extends RuntimeException {
     /** Seconds for a {@code Retry-After} header; 0 where there is none. */
     public int retryAfterSeconds() {
         return retryAfterSeconds;
+    }
+
+    /** The methods an {@code Allow} header lists (405), or null. */
+    public String allow() {
+        return allow;
     }
 }

@@ -190,9 +190,6 @@ public final class ApiServer implements AutoCloseable {
             } else {
                 whole(exchange, format, events);
             }
-        } catch (IOException e) {
-            submission.cancel();
-            throw e;
         } finally {
             // Whatever ended the exchange (a client gone, an interrupt, a bug), its sequence must not run on.
             submission.cancel();
@@ -293,8 +290,8 @@ public final class ApiServer implements AutoCloseable {
             if (e.retryAfterSeconds() > 0) {
                 exchange.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfterSeconds()));
             }
-            if (e.status() == 405) {
-                exchange.getResponseHeaders().set("Allow", e.getMessage().substring(e.getMessage().lastIndexOf(' ') + 1));
+            if (e.allow() != null) {
+                exchange.getResponseHeaders().set("Allow", e.allow());
             }
             sendJson(exchange, e.status(), ErrorBody.of(json, e));
         } catch (IOException io) {
