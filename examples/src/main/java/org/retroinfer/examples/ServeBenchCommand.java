@@ -28,7 +28,7 @@ import org.retroinfer.serve.ServeConfig;
  */
 final class ServeBenchCommand implements Command {
     private static final Set<String> VALUED = Set.of("model", "attention", "clients", "requests", "prompt-tokens",
-            "max-tokens", "max-batch", "kv-memory", "warmup", "out", ThreadsFlag.NAME);
+            "max-tokens", "max-batch", "kv-memory", "warmup", "reps", "out", ThreadsFlag.NAME);
 
     @Override
     public String name() {
@@ -50,11 +50,12 @@ final class ServeBenchCommand implements Command {
         return """
                 usage: retroinfer serve-bench --model PATH [options]
 
-                Serves the model on loopback in this process, once per attention mode, and drives it
-                with concurrent streaming /v1/completions clients (greedy, distinct prompts of the
-                model's own tokens). Reports requests/s, generated tokens/s and time to first token
-                (mean, p50, p95); every stream is checked complete and well-formed, and a run with a
-                malformed or failed stream fails.
+                Serves the model on loopback in this process, one server per attention mode, warms
+                every server up, then drives them in turn (alternating, --reps times) with concurrent
+                streaming /v1/completions clients (greedy, distinct prompts of the model's own
+                tokens). Reports requests/s, generated tokens/s and time to first token (mean, p50,
+                p95) as mean ± sd over the repetitions; every stream is checked complete and
+                well-formed, and a run with a malformed or failed stream fails.
 
                   --model PATH        a Hugging Face model directory or a .gguf file
                   --attention LIST    full, retro, or both: full,retro (default full,retro)
@@ -65,6 +66,7 @@ final class ServeBenchCommand implements Command {
                   --max-batch N       the server's --max-batch (default 64)
                   --kv-memory SIZE    the server's --kv-memory (default 4g)
                   --warmup N          completions before measuring, per mode (default: clients)
+                  --reps R            measured runs per mode, the modes alternating (default 2)
                   --out FILE          also write the results as JSON
                 """ + ThreadsFlag.HELP;
     }
@@ -82,6 +84,7 @@ final class ServeBenchCommand implements Command {
         int maxBatch = o.integer("max-batch", ServeConfig.DEFAULT_MAX_BATCH, 1, 4096);
         long kvMemory = ServeCommand.bytes(o, "kv-memory", ServeConfig.DEFAULT_KV_MEMORY);
         int warmup = o.integer("warmup", clients, 0, 1 << 20);
+        int reps = o.integer("reps", 2, 1, 100);
         Path outFile = o.text("out").map(Path::of).orElse(null);
         ObjectMapper json = new ObjectMapper();
         ObjectNode report = json.createObjectNode();
@@ -97,41 +100,68 @@ final class ServeBenchCommand implements Command {
                 throw o.error("--prompt-tokens " + promptTokens + " plus --max-tokens " + maxTokens
                         + " exceeds the model's context of " + context + " tokens");
             }
-            List<int[]> prompts = prompts(model, warmup + requests, promptTokens);
-            err.printf("serve-bench: %d clients, %d requests of %d prompt + %d generated tokens, per mode%n", clients,
-                    requests, promptTokens, maxTokens);
-            for (AttentionMode mode : modes) {
-                RetroConfig retro = mode instanceof AttentionMode.Retro r ? r.config() : null;
-                ServeConfig config = new ServeConfig("bench", "127.0.0.1", 0, retro, maxBatch, context, kvMemory,
-                        Math.max(ServeConfig.DEFAULT_MAX_WAITING, clients), ServeConfig.DEFAULT_PREFILL_CHUNK);
-                try (ApiServer server = ApiServer.start(model, config, null)) {
-                    java.net.URI base = java.net.URI.create("http://127.0.0.1:" + server.port());
-                    Duration timeout = Duration.ofMinutes(30);
+            List<int[]> prompts = prompts(model, warmup + requests * reps, promptTokens);
+            err.printf("serve-bench: %d clients, %d requests of %d prompt + %d generated tokens, per mode and repetition;"
+                    + " %d repetitions, modes alternating%n", clients, requests, promptTokens, maxTokens, reps);
+            List<ApiServer> servers = new ArrayList<>();
+            try {
+                for (AttentionMode mode : modes) {
+                    RetroConfig retro = mode instanceof AttentionMode.Retro r ? r.config() : null;
+                    servers.add(ApiServer.start(model, new ServeConfig("bench", "127.0.0.1", 0, retro, maxBatch, context,
+                            kvMemory, Math.max(ServeConfig.DEFAULT_MAX_WAITING, clients),
+                            ServeConfig.DEFAULT_PREFILL_CHUNK), null));
+                }
+                Duration timeout = Duration.ofMinutes(30);
+                // Every mode warms up before any is measured, so that no mode runs on a colder JIT than another.
+                for (ApiServer server : servers) {
                     if (warmup > 0) {
-                        LoadClient.run(base, "bench", prompts.subList(0, warmup), Math.min(clients, warmup), maxTokens,
-                                timeout);
+                        LoadClient.run(base(server), "bench", prompts.subList(0, warmup), Math.min(clients, warmup),
+                                maxTokens, timeout);
                     }
-                    long tokensBefore = server.metrics().generatedTokens();
-                    LoadClient.Report r = LoadClient.run(base, "bench", prompts.subList(warmup, warmup + requests),
-                            clients, maxTokens, timeout);
-                    long generated = server.metrics().generatedTokens() - tokensBefore;
-                    double[] ttft = r.firstTokenSeconds();
+                }
+                double[][] rps = new double[modes.size()][reps];
+                double[][] tps = new double[modes.size()][reps];
+                double[][][] ttft = new double[modes.size()][reps][];
+                for (int rep = 0; rep < reps; rep++) {
+                    List<int[]> measured = prompts.subList(warmup + rep * requests, warmup + (rep + 1) * requests);
+                    for (int m = 0; m < modes.size(); m++) {
+                        ApiServer server = servers.get(m);
+                        long tokensBefore = server.metrics().generatedTokens();
+                        LoadClient.Report r = LoadClient.run(base(server), "bench", measured, clients, maxTokens, timeout);
+                        long generated = server.metrics().generatedTokens() - tokensBefore;
+                        rps[m][rep] = r.requestsPerSecond();
+                        tps[m][rep] = generated / r.wallSeconds();
+                        ttft[m][rep] = r.firstTokenSeconds();
+                        err.printf("  repetition %d, %s: %.2f requests/s, TTFT mean %.3f s%n", rep + 1, modes.get(m).name(),
+                                rps[m][rep], ttft[m][rep][0]);
+                        r.results().stream().filter(x -> !x.ok()).limit(3).forEach(x -> err.println("  failed: " + x.problem()));
+                        failed |= r.failures() > 0;
+                    }
+                }
+                for (int m = 0; m < modes.size(); m++) {
                     ObjectNode run = runs.addObject();
-                    run.put("attention", CacheFlags.describe(mode));
-                    run.put("requests", requests);
-                    run.put("failed", r.failures());
-                    run.put("seconds", r.wallSeconds());
-                    run.put("requests_per_second", r.requestsPerSecond());
-                    run.put("generated_tokens", generated);
-                    run.put("generated_tokens_per_second", generated / r.wallSeconds());
-                    run.put("ttft_mean_seconds", ttft[0]);
-                    run.put("ttft_p50_seconds", ttft[1]);
-                    run.put("ttft_p95_seconds", ttft[2]);
-                    out.printf("%-60s %7.2f requests/s %9.1f tokens/s   TTFT mean %.3f s, p50 %.3f s, p95 %.3f s%s%n",
-                            CacheFlags.describe(mode), r.requestsPerSecond(), generated / r.wallSeconds(), ttft[0],
-                            ttft[1], ttft[2], r.failures() == 0 ? "" : "   " + r.failures() + " FAILED");
-                    r.results().stream().filter(x -> !x.ok()).limit(3).forEach(x -> err.println("  failed: " + x.problem()));
-                    failed |= r.failures() > 0;
+                    run.put("attention", CacheFlags.describe(modes.get(m)));
+                    run.put("requests_per_repetition", requests);
+                    putStats(run, "requests_per_second", rps[m]);
+                    putStats(run, "generated_tokens_per_second", tps[m]);
+                    double[] mean = new double[reps];
+                    double[] p50 = new double[reps];
+                    double[] p95 = new double[reps];
+                    for (int rep = 0; rep < reps; rep++) {
+                        mean[rep] = ttft[m][rep][0];
+                        p50[rep] = ttft[m][rep][1];
+                        p95[rep] = ttft[m][rep][2];
+                    }
+                    putStats(run, "ttft_mean_seconds", mean);
+                    putStats(run, "ttft_p50_seconds", p50);
+                    putStats(run, "ttft_p95_seconds", p95);
+                    out.printf("%-52s %6.2f ± %.2f requests/s %7.1f ± %.1f tokens/s   TTFT mean %.2f ± %.2f s,"
+                                    + " p50 %.2f s, p95 %.2f s%n", CacheFlags.describe(modes.get(m)), mean(rps[m]),
+                            sd(rps[m]), mean(tps[m]), sd(tps[m]), mean(mean), sd(mean), mean(p50), mean(p95));
+                }
+            } finally {
+                for (ApiServer server : servers) {
+                    server.close();
                 }
             }
         }
@@ -142,6 +172,32 @@ final class ServeBenchCommand implements Command {
             json.writerWithDefaultPrettyPrinter().writeValue(outFile.toFile(), report);
         }
         return failed ? 1 : 0;
+    }
+
+    private static java.net.URI base(ApiServer server) {
+        return java.net.URI.create("http://127.0.0.1:" + server.port());
+    }
+
+    private static void putStats(ObjectNode node, String name, double[] values) {
+        node.put(name, mean(values));
+        node.put(name + "_sd", sd(values));
+        ArrayNode each = node.putArray(name + "_each");
+        for (double v : values) {
+            each.add(v);
+        }
+    }
+
+    private static double mean(double[] v) {
+        return Arrays.stream(v).average().orElse(Double.NaN);
+    }
+
+    /** Sample standard deviation; 0 for one value. */
+    private static double sd(double[] v) {
+        if (v.length < 2) {
+            return 0;
+        }
+        double m = mean(v);
+        return Math.sqrt(Arrays.stream(v).map(x -> (x - m) * (x - m)).sum() / (v.length - 1));
     }
 
     /**

@@ -325,5 +325,6 @@ public final class ApiServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         cache.close();
+        LOG.info("stopped serving {}", config.modelId());
     }
 }
