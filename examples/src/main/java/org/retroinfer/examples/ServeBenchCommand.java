@@ -53,7 +53,8 @@ final class ServeBenchCommand implements Command {
                 Serves the model on loopback in this process, one server per attention mode, warms
                 every server up, then drives them in turn (alternating, --reps times) with concurrent
                 streaming /v1/completions clients (greedy, distinct prompts of the model's own
-                tokens). Reports requests/s, generated tokens/s and time to first token (mean, p50,
+                tokens). Reports requests/s, requests per CPU second of this process (which other work
+                on the machine does not skew), generated tokens/s and time to first token (mean, p50,
                 p95) as mean ± sd over the repetitions; every stream is checked complete and
                 well-formed, and a run with a malformed or failed stream fails.
 
@@ -120,6 +121,7 @@ final class ServeBenchCommand implements Command {
                     }
                 }
                 double[][] rps = new double[modes.size()][reps];
+                double[][] perCpu = new double[modes.size()][reps];
                 double[][] tps = new double[modes.size()][reps];
                 double[][][] ttft = new double[modes.size()][reps][];
                 for (int rep = 0; rep < reps; rep++) {
@@ -127,13 +129,16 @@ final class ServeBenchCommand implements Command {
                     for (int m = 0; m < modes.size(); m++) {
                         ApiServer server = servers.get(m);
                         long tokensBefore = server.metrics().generatedTokens();
+                        long cpuBefore = processCpuNanos();
                         LoadClient.Report r = LoadClient.run(base(server), "bench", measured, clients, maxTokens, timeout);
+                        double cpuSeconds = (processCpuNanos() - cpuBefore) / 1e9;
                         long generated = server.metrics().generatedTokens() - tokensBefore;
                         rps[m][rep] = r.requestsPerSecond();
+                        perCpu[m][rep] = requests / cpuSeconds;
                         tps[m][rep] = generated / r.wallSeconds();
                         ttft[m][rep] = r.firstTokenSeconds();
-                        err.printf("  repetition %d, %s: %.2f requests/s, TTFT mean %.3f s%n", rep + 1, modes.get(m).name(),
-                                rps[m][rep], ttft[m][rep][0]);
+                        err.printf("  repetition %d, %s: %.2f requests/s, %.3f requests per CPU second, TTFT mean %.3f s%n",
+                                rep + 1, modes.get(m).name(), rps[m][rep], perCpu[m][rep], ttft[m][rep][0]);
                         r.results().stream().filter(x -> !x.ok()).limit(3).forEach(x -> err.println("  failed: " + x.problem()));
                         failed |= r.failures() > 0;
                     }
@@ -143,6 +148,7 @@ final class ServeBenchCommand implements Command {
                     run.put("attention", CacheFlags.describe(modes.get(m)));
                     run.put("requests_per_repetition", requests);
                     putStats(run, "requests_per_second", rps[m]);
+                    putStats(run, "requests_per_cpu_second", perCpu[m]);
                     putStats(run, "generated_tokens_per_second", tps[m]);
                     double[] mean = new double[reps];
                     double[] p50 = new double[reps];
@@ -155,9 +161,10 @@ final class ServeBenchCommand implements Command {
                     putStats(run, "ttft_mean_seconds", mean);
                     putStats(run, "ttft_p50_seconds", p50);
                     putStats(run, "ttft_p95_seconds", p95);
-                    out.printf("%-52s %6.2f ± %.2f requests/s %7.1f ± %.1f tokens/s   TTFT mean %.2f ± %.2f s,"
-                                    + " p50 %.2f s, p95 %.2f s%n", CacheFlags.describe(modes.get(m)), mean(rps[m]),
-                            sd(rps[m]), mean(tps[m]), sd(tps[m]), mean(mean), sd(mean), mean(p50), mean(p95));
+                    out.printf("%-52s %6.2f ± %.2f requests/s (%.3f ± %.3f per CPU second) %7.1f ± %.1f tokens/s"
+                                    + "   TTFT mean %.2f ± %.2f s, p50 %.2f s, p95 %.2f s%n", CacheFlags.describe(modes.get(m)),
+                            mean(rps[m]), sd(rps[m]), mean(perCpu[m]), sd(perCpu[m]), mean(tps[m]), sd(tps[m]), mean(mean),
+                            sd(mean), mean(p50), mean(p95));
                 }
             } finally {
                 for (ApiServer server : servers) {
@@ -172,6 +179,15 @@ final class ServeBenchCommand implements Command {
             json.writerWithDefaultPrettyPrinter().writeValue(outFile.toFile(), report);
         }
         return failed ? 1 : 0;
+    }
+
+    /**
+     * CPU time of this process (server and clients): requests per CPU second compare modes even where
+     * other work shares the cores, which wall-clock requests/s and time to first token do not.
+     */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static java.net.URI base(ApiServer server) {
