@@ -54,7 +54,7 @@ final class ServeCommand implements Command {
                                        file name, without .gguf)
                   --host ADDRESS       the address to listen on (default 127.0.0.1; 0.0.0.0 for all)
                   --port N             the port (default 8080; 0 picks a free one)
-                  --device cpu|gpu     where to decode (default cpu; the GPU path is not built yet)
+                  --device cpu|gpu     where to decode (default cpu; the server's GPU path is not built yet)
                   --attention MODE     full (exact attention) or retro (RetroInfer) (default full)
                   --retrieval-budget R retro: the default fraction of clusters attended exactly (0.018)
                   --estimation-budget E retro: the default fraction of clusters estimated (0.232)
@@ -97,7 +97,7 @@ final class ServeCommand implements Command {
         String device = o.text("device").orElse("cpu");
         switch (device) {
             case "cpu" -> {}
-            case "gpu" -> throw o.error("--device gpu: the GPU decode path is not built yet; use --device cpu");
+            case "gpu" -> throw o.error("--device gpu: the server's GPU path is not built yet; use --device cpu");
             default -> throw o.error("--device must be cpu or gpu, got '" + device + "'");
         }
         ThreadsFlag.read(o);

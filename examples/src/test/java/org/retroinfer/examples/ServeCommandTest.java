@@ -32,7 +32,7 @@ class ServeCommandTest {
     @Test
     void theGpuDeviceIsRefusedWithOneLine() {
         assertRefused(CliHarness.run("serve", "--model", MODEL, "--device", "gpu"),
-                "--device gpu: the GPU decode path is not built yet; use --device cpu");
+                "--device gpu: the server's GPU path is not built yet; use --device cpu");
         assertRefused(CliHarness.run("serve", "--model", MODEL, "--device", "tpu"), "--device must be cpu or gpu");
     }
 
