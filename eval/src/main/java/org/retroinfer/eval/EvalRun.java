@@ -29,8 +29,14 @@ public final class EvalRun {
     private final List<AttentionMode> modes;
     private final int prefillChunk;
     private final Scorer scorer;
+    private final EvalBackend backend;
 
     public EvalRun(Model model, List<AttentionMode> modes, int prefillChunk) {
+        this(model, modes, prefillChunk, EvalBackend.cpu(model));
+    }
+
+    /** Runs on {@code backend} (the CPU's, or a GPU session's). */
+    public EvalRun(Model model, List<AttentionMode> modes, int prefillChunk, EvalBackend backend) {
         if (modes.isEmpty()) {
             throw new IllegalArgumentException("an evaluation needs at least one attention mode");
         }
@@ -44,6 +50,7 @@ public final class EvalRun {
         this.modes = List.copyOf(modes);
         this.prefillChunk = prefillChunk;
         this.scorer = new Scorer(model.tokenizer(), new HashSet<>(model.generationDefaults().eosTokenIds()));
+        this.backend = backend;
     }
 
     public List<AttentionMode> modes() {
@@ -113,21 +120,24 @@ public final class EvalRun {
                 listener.prefilled(sample, done, total);
             }
         };
+        if (!backend.sharesPrefill()) {
+            return separately(sample, prompt, request, progress);
+        }
         List<KvCache> caches = new ArrayList<>();
         try {
             for (AttentionMode mode : modes) {
-                caches.add(mode.create(model.config()));
+                caches.add(backend.cache(mode, (long) prompt.length + request.maxNewTokens()));
             }
             PrefillFanOut fanOut = new PrefillFanOut(caches);
             int sequence = fanOut.openSequence();
             try {
                 long start = System.nanoTime();
-                float[] logits = new Generator(model.transformer(), fanOut, prefillChunk)
+                float[] logits = new Generator(backend.forward(), fanOut, prefillChunk)
                         .prefill(0, sequence, prompt, progress);
                 double prefillMillis = (System.nanoTime() - start) / 1e6;
                 List<SampleResult> results = new ArrayList<>();
                 for (int m = 0; m < modes.size(); m++) {
-                    GenerationResult result = new Generator(model.transformer(), caches.get(m), prefillChunk)
+                    GenerationResult result = new Generator(backend.forward(), caches.get(m), prefillChunk)
                             .continuePrefilled(fanOut.member(sequence, m), request, logits, GenerationListener.NONE);
                     results.add(result(sample, prompt, modes.get(m), result, prefillMillis));
                 }
@@ -138,6 +148,18 @@ public final class EvalRun {
         } finally {
             caches.forEach(KvCache::close);
         }
+    }
+
+    /** One sample under every mode, each prefilling its own cache: each result reports its own prefill's time. */
+    private List<SampleResult> separately(Sample sample, int[] prompt, GenerationRequest request, GenerationListener progress) {
+        List<SampleResult> results = new ArrayList<>();
+        for (AttentionMode mode : modes) {
+            try (KvCache cache = backend.cache(mode, (long) prompt.length + request.maxNewTokens())) {
+                GenerationResult result = new Generator(backend.forward(), cache, prefillChunk).generate(List.of(request), progress);
+                results.add(result(sample, prompt, mode, result, result.stats().prefillNanos() / 1e6));
+            }
+        }
+        return results;
     }
 
     private SampleResult result(Sample sample, int[] prompt, AttentionMode mode, GenerationResult result,

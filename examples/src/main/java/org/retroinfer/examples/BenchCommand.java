@@ -15,6 +15,9 @@ import org.retroinfer.kernels.ComputePool;
 import org.retroinfer.kernels.VectorSupport;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.retro.RetroKvCache;
+import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.model.config.ModelConfig;
+import org.retroinfer.model.config.ModelShapes;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.generation.GenerationListener;
 import org.retroinfer.model.generation.GenerationRequest;
@@ -28,7 +31,8 @@ import org.retroinfer.model.generation.SamplingParams;
  */
 final class BenchCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(
-            Set.of("model", "context", "batch", "reps", "warmup", "gen", "prefill-chunk", "out"), CacheFlags.NAMES);
+            Set.of("model", "shape", "cuda-graphs", "context", "batch", "reps", "warmup", "gen", "prefill-chunk", "out"), CacheFlags.NAMES,
+            Engine.NAMES);
     private static final Set<String> FLAGS = Set.of("json");
     /** The longest context a warm-up prefills. */
     private static final int WARM_UP_CONTEXT = 16384;
@@ -74,7 +78,7 @@ final class BenchCommand implements Command {
 
     /** Everything one bench run measured, and where. */
     record Report(String model, String format, String attention, Double retrievalBudget, Double estimationBudget,
-                  String kvType, String date, String cpu, int threads, String vectorSpecies, long weightBytes,
+                  String kvType, String date, String device, String cpu, int threads, String vectorSpecies, long weightBytes,
                   List<Point> points) {}
 
     @Override
@@ -91,6 +95,7 @@ final class BenchCommand implements Command {
     public String help() {
         return """
                 usage: retroinfer bench --model PATH --context N[,N...] [options]
+                       retroinfer bench --shape llama3-8b --device gpu --context N[,N...] [options]
 
                 For each context length N: prefills --batch sequences of N random tokens, then decodes
                 --gen tokens for all of them in lock step. Reports prefill (pp) and decode (tg)
@@ -99,6 +104,11 @@ final class BenchCommand implements Command {
                 index build's share of prefill time.
 
                   --model PATH       a Hugging Face model directory or a .gguf file
+                  --shape NAME       instead of --model: random BF16 weights of a real model's shape, made
+                                     on the GPU (llama3-8b); each context is filled with random keys and
+                                     values rather than prefilled, and only decoding is timed; --batch
+                                     defaults to the largest batch whose KV fits the GPU
+  --cuda-graphs on|off  with --device gpu: replay repeated step shapes as CUDA graphs (default on)
                   --context LIST     context lengths, e.g. 512,4k,16k
                   --batch B          sequences decoded together (default 1)
                   --gen G            tokens decoded per sequence (default 32)
@@ -107,7 +117,7 @@ final class BenchCommand implements Command {
                                      context up to 16K tokens, at least 256 tokens decoded; more of them
                                      let the JIT finish compiling (RetroInfer's index build needs 2-3)
                   --prefill-chunk N  prompt tokens per prefill step (default 256)
-                """ + CacheFlags.HELP + """
+                """ + CacheFlags.HELP + Engine.HELP + """
                   --json             print the results as JSON instead of a table
                   --out FILE         also write the JSON results to FILE
                 """;
@@ -116,6 +126,9 @@ final class BenchCommand implements Command {
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) throws IOException {
         Options o = Options.parse(name(), args, VALUED, FLAGS);
+        if (o.has("shape")) {
+            return runShape(o, out, err);
+        }
         Path modelPath = o.existingPath("model", "a model directory or .gguf file");
         List<Integer> contexts = o.sizes("context", 1, Integer.MAX_VALUE);
         int batch = o.integer("batch", 1, 1, 4096);
@@ -124,8 +137,14 @@ final class BenchCommand implements Command {
         int warmups = o.integer("warmup", 1, 0, 100);
         int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
         CacheFlags cacheFlags = CacheFlags.read(o);
+        Engine.wantsGpu(o, List.of(cacheFlags.mode())); // refuse a bad --device before loading the model
         Path outFile = o.text("out").map(Path::of).orElse(null);
-        try (Model model = Model.load(modelPath)) {
+        boolean graphs = cudaGraphs(o);
+        try (Model model = Model.load(modelPath); Engine engine = Engine.open(o, model, List.of(cacheFlags.mode()),
+                Math.max(chunk, batch))) {
+            if (engine.onGpu()) {
+                engine.gpu().transformer().withGraphs(graphs);
+            }
             int maxContext = model.config().maxPositions();
             for (int n : contexts) {
                 if ((long) n + gen > maxContext) {
@@ -141,7 +160,7 @@ final class BenchCommand implements Command {
             // compiling the k-means pass that a single 8K segment never runs (16K: 0.37 ± 0.28 s).
             int warmUpContext = Math.min(WARM_UP_CONTEXT, contexts.stream().mapToInt(Integer::intValue).max().orElseThrow());
             for (int w = 0; w < warmups; w++) {
-                measure(model, cacheFlags, warmUpContext, 1, Math.max(gen, WARM_UP_TOKENS), chunk, random);
+                measure(model, engine, cacheFlags, warmUpContext, 1, Math.max(gen, WARM_UP_TOKENS), chunk, random);
             }
             List<Point> points = new ArrayList<>();
             for (int n : contexts) {
@@ -153,11 +172,13 @@ final class BenchCommand implements Command {
                 long kv = 0;
                 ProgressBar progress = ProgressBar.onStderr("bench context " + n, "reps");
                 for (int r = 0; r < reps; r++) {
-                    Measurement m = measure(model, cacheFlags, n, batch, gen, chunk, random);
+                    Measurement m = measure(model, engine, cacheFlags, n, batch, gen, chunk, random);
                     GenerationStats s = m.stats();
                     pp.add(s.prefillTokensPerSecond());
                     tg.add(s.decodeTokensPerSecond());
-                    attention.add(s.decodeSteps() == 0 ? 0 : m.decodeAttentionNanos() / 1e6 / s.decodeSteps());
+                    if (!engine.onGpu()) {
+                        attention.add(s.decodeSteps() == 0 ? 0 : m.decodeAttentionNanos() / 1e6 / s.decodeSteps());
+                    }
                     if (m.retro() != null) {
                         build.add(m.retro().indexBuildNanos() / 1e9);
                         buildShare.add((double) m.retro().indexBuildNanos() / s.prefillNanos());
@@ -172,7 +193,7 @@ final class BenchCommand implements Command {
             RetroConfig retro = cacheFlags.retro();
             Report report = new Report(modelPath.toString(), model.format(), cacheFlags.attention(),
                     retro == null ? null : retro.retrievalBudget(), retro == null ? null : retro.estimationBudget(),
-                    cacheFlags.kvType().name(), Instant.now().toString(), cpuName(), ComputePool.threads(),
+                    cacheFlags.kvType().name(), Instant.now().toString(), engine.device(), cpuName(), ComputePool.threads(),
                     VectorSupport.FLOAT.toString(), model.weightBytes(), points);
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
             if (outFile != null) {
@@ -187,12 +208,57 @@ final class BenchCommand implements Command {
         return 0;
     }
 
-    private static Measurement measure(Model model, CacheFlags flags, int context, int batch, int gen, int chunk,
+    /** {@code --shape}: random weights of a named model shape on the GPU, decode only ({@link GpuShapeBench}). */
+    private static int runShape(Options o, PrintStream out, PrintStream err) throws IOException {
+        if (o.has("model")) {
+            throw o.error("give --model PATH or --shape NAME, not both");
+        }
+        String name = o.requireText("shape", "a model shape");
+        ModelConfig config = ModelShapes.byName(name).orElseThrow(() -> o.error("--shape must be one of " + ModelShapes.names()
+                + ", got '" + name + "'"));
+        if (!o.text("device").orElse("cpu").equals("gpu")) {
+            throw o.error("--shape runs on the GPU only: add --device gpu");
+        }
+        if (o.has("prefill-chunk")) {
+            throw o.error("--prefill-chunk does not apply to --shape, whose contexts are filled, not prefilled");
+        }
+        CacheFlags cacheFlags = CacheFlags.read(o);
+        Engine.wantsGpu(o, List.of(cacheFlags.mode()));
+        List<Integer> contexts = o.sizes("context", 1, config.maxPositions());
+        Integer batch = o.has("batch") ? o.integer("batch", 1, 1, 256) : null;
+        int gen = o.integer("gen", 32, 1, 1 << 20);
+        int reps = o.integer("reps", 3, 1, 1000);
+        int warmups = o.integer("warmup", 1, 0, 100);
+        return GpuShapeBench.run(o, name, config, contexts, batch, gen, reps, warmups, cacheFlags.kvType(), cudaGraphs(o),
+                o.text("out").map(Path::of).orElse(null), o.flag("json"), out, err);
+    }
+
+    /** {@code --cuda-graphs on|off} (default on); refused without --device gpu. */
+    static boolean cudaGraphs(Options o) {
+        String value = o.text("cuda-graphs").orElse("on");
+        if (o.has("cuda-graphs") && !o.text("device").orElse("cpu").equals("gpu")) {
+            throw o.error("--cuda-graphs applies only to --device gpu");
+        }
+        return switch (value) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw o.error("--cuda-graphs must be on or off, got '" + value + "'");
+        };
+    }
+
+    private static Measurement measure(Model model, Engine engine, CacheFlags flags, int context, int batch, int gen, int chunk,
                                        Random random) {
         List<GenerationRequest> requests = new ArrayList<>();
         for (int b = 0; b < batch; b++) {
             int[] prompt = random.ints(context, 0, model.config().vocabSize()).toArray();
             requests.add(new GenerationRequest(prompt, gen, SamplingParams.greedy(), Set.of()));
+        }
+        if (engine.onGpu()) {
+            // the GPU forward pass needs its own cache type, so its attention is not timed apart
+            try (KvCache cache = engine.cache(model, flags.mode(), batch, (long) context + gen)) {
+                GenerationStats stats = new Generator(engine.forward(), cache, chunk).generate(requests, GenerationListener.NONE).stats();
+                return new Measurement(stats, 0, null);
+            }
         }
         try (AttentionTimer cache = new AttentionTimer(flags.create(model.config()))) {
             GenerationStats stats = new Generator(model.transformer(), cache, chunk)
@@ -205,8 +271,9 @@ final class BenchCommand implements Command {
     private static void printTable(Report r, PrintStream out) {
         String attention = r.retrievalBudget() == null ? r.attention()
                 : r.attention() + " (retrieval " + r.retrievalBudget() + ", estimation " + r.estimationBudget() + ")";
-        out.printf("model: %s (%s, %.1f MiB of weights); attention %s, KV %s; %d threads, %s; %s%n%n", r.model(),
-                r.format(), r.weightBytes() / 1048576.0, attention, r.kvType(), r.threads(), r.vectorSpecies(), r.cpu());
+        String where = r.device().equals("cpu") ? r.threads() + " threads, " + r.vectorSpecies() + "; " + r.cpu() : "on " + r.device();
+        out.printf("model: %s (%s, %.1f MiB of weights); attention %s, KV %s; %s%n%n", r.model(),
+                r.format(), r.weightBytes() / 1048576.0, attention, r.kvType(), where);
         out.println("| context | batch | test | tokens/s | attention ms/step | index build % of prefill | KV cache MiB |");
         out.println("| ---: | ---: | --- | ---: | ---: | ---: | ---: |");
         for (Point p : r.points()) {
@@ -215,8 +282,10 @@ final class BenchCommand implements Command {
                             100 * sd(p.indexBuildShareOfPrefill()));
             out.printf("| %d | %d | pp%d | %.2f ± %.2f | | %s | %.1f |%n", p.context(), p.batch(), p.context(),
                     p.prefillMean(), p.prefillSd(), build, p.kvCacheBytes() / 1048576.0);
-            out.printf("| %d | %d | tg%d | %.2f ± %.2f | %.3f ± %.3f | | %.1f |%n", p.context(), p.batch(), p.generated(),
-                    p.decodeMean(), p.decodeSd(), p.attentionMean(), p.attentionSd(), p.kvCacheBytes() / 1048576.0);
+            String attentionTime = p.decodeAttentionMillisPerStep().isEmpty() ? "-"
+                    : String.format("%.3f ± %.3f", p.attentionMean(), p.attentionSd());
+            out.printf("| %d | %d | tg%d | %.2f ± %.2f | %s | | %.1f |%n", p.context(), p.batch(), p.generated(),
+                    p.decodeMean(), p.decodeSd(), attentionTime, p.kvCacheBytes() / 1048576.0);
         }
     }
 

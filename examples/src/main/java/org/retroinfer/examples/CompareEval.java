@@ -39,7 +39,7 @@ import org.retroinfer.model.generation.Generator;
  */
 final class CompareEval {
     static final Set<String> VALUED = GenerateCommand.union(Set.of("model", "lengths", "tasks", "depths", "samples",
-            "seed", "budgets", "out", "prefill-chunk", ThreadsFlag.NAME), CacheFlags.NAMES);
+            "seed", "budgets", "out", "prefill-chunk", ThreadsFlag.NAME), CacheFlags.NAMES, Engine.NAMES);
     static final String FIDELITY_METHOD = "greedy decoding with exact attention (the answer's length + 2 tokens at "
             + "most); at every decode step of every layer each sparse mode answers the same queries from the same stored "
             + "keys and values; figures are averages over query heads and decode steps, per layer";
@@ -94,7 +94,7 @@ final class CompareEval {
                   --prefill-chunk N  prompt tokens per prefill step (default 256)
                   --no-plots         write no PNGs (for a Java runtime without java.desktop, such as
                                      the GPU machine's pack); draw them later with eval plot DIR
-                """ + CacheFlags.SWEEP_HELP + ThreadsFlag.HELP;
+                """ + CacheFlags.SWEEP_HELP.replace("(default full,retro,streaming,quest)", "(default full,retro,streaming,quest;\n                                 full with --device gpu)") + Engine.HELP + ThreadsFlag.HELP;
     }
 
     static int run(String suite, String[] args, String commandLine, PrintStream out, PrintStream err)
@@ -118,7 +118,12 @@ final class CompareEval {
         int samplesPerCell = o.integer("samples", ruler ? 5 : 1, 1, 1_000_000);
         long seed = o.longValue("seed", 1);
         boolean fidelity = suite.equals("fidelity");
-        List<AttentionMode> modes = CacheFlags.readSweep(o, fidelity ? "retro,streaming,quest" : "full,retro,streaming,quest");
+        boolean gpu = o.text("device").orElse("cpu").equals("gpu");
+        if (fidelity && o.has("device")) {
+            throw o.error("--device: eval fidelity runs on the CPU, which records every sparse mode's view of each step");
+        }
+        List<AttentionMode> modes = CacheFlags.readSweep(o, fidelity ? "retro,streaming,quest" : gpu ? "full" : "full,retro,streaming,quest");
+        Engine.wantsGpu(o, modes); // refuse a bad --device before loading the model
         if (fidelity && modes.stream().anyMatch(m -> m.retrievalBudget() == null)) {
             throw o.error("--attention: fidelity measures the sparse modes against full attention; leave full out");
         }
@@ -156,7 +161,8 @@ final class CompareEval {
                 return fidelity(model, modelPath, modes, chunk, threads, seed, samplesPerCell, samples, commandLine,
                         outDir, out, err);
             }
-            EvalRun run = new EvalRun(model, modes, chunk);
+            try (Engine engine = Engine.open(o, model, modes, chunk)) {
+            EvalRun run = new EvalRun(model, modes, chunk, engine.evalBackend(model));
             List<ComparisonReport.ModeInfo> infos = modes.stream().map(m -> new ComparisonReport.ModeInfo(m.name(),
                     m.family(), m.retrievalBudget(), CacheFlags.describe(m))).toList();
             EvalReport.RunInfo info = new EvalReport.RunInfo(suite, modelPath.toString(),
@@ -175,6 +181,7 @@ final class CompareEval {
             out.print(report.tables());
             err.println("eval: results in " + outDir.resolve("results.json") + ", " + outDir.resolve("results.md")
                     + (plots ? " and the plots beside them" : "; draw the plots with retroinfer eval plot " + outDir));
+            }
         }
         return 0;
     }

@@ -22,11 +22,11 @@ final class DemoCommand implements Command {
     static final String HOME_PROPERTY = "retroinfer.home";
     static final Path DEFAULT_MODEL = Path.of("models", "retro-tiny");
     private static final Set<String> VALUED = GenerateCommand.union(Set.of("model", "context", "seed", "task",
-            "decode-tokens", "prefill-chunk", ThreadsFlag.NAME, "max-tokens", "prompt", "model-dir"), CacheFlags.NAMES);
+            "decode-tokens", "prefill-chunk", ThreadsFlag.NAME, "max-tokens", "prompt", "model-dir"), CacheFlags.NAMES, Engine.NAMES);
     private static final Set<String> FLAGS = Set.of("json", "random-model", "no-warm-up");
     private static final Set<String> RANDOM_MODEL_ONLY = Set.of("max-tokens", "prompt", "model-dir");
     private static final Set<String> NEEDLE_ONLY = Set.of("model", "context", "seed", "task", "decode-tokens",
-            "prefill-chunk");
+            "prefill-chunk", "device");
 
     @Override
     public String name() {
@@ -66,7 +66,8 @@ final class DemoCommand implements Command {
                   --prefill-chunk N  prompt tokens per prefill step (default 256)
                   --no-warm-up       time each mode without the warm-up run
                   --json             print one JSON object instead of the table
-                """ + CacheFlags.LIST_HELP.replace("or both: full,retro", "or both: full,retro (default)")
+                """ + CacheFlags.LIST_HELP.replace("or both: full,retro", "or both: full,retro (default; full with --device gpu)")
+                + Engine.HELP
                 + ThreadsFlag.HELP + "\n" + RandomModelDemo.HELP;
     }
 
@@ -92,7 +93,8 @@ final class DemoCommand implements Command {
         long seed = readSeed(o);
         int decodeTokens = o.integer("decode-tokens", 64, 1, 4096);
         int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
-        List<AttentionMode> modes = CacheFlags.readModes(o, "full,retro");
+        List<AttentionMode> modes = CacheFlags.readModes(o, o.text("device").orElse("cpu").equals("gpu") ? "full" : "full,retro");
+        Engine.wantsGpu(o, modes); // refuse a bad --device before loading the model
         try (Model model = Model.load(modelPath)) {
             if (o.text("context").orElse("").contains(",")) {
                 throw o.error("--context takes one length, got '" + o.text("context").orElseThrow() + "'");
@@ -100,8 +102,10 @@ final class DemoCommand implements Command {
             int positions = model.config().maxPositions();
             int context = o.has("context") ? o.sizes("context", 256, positions).getFirst() : Math.min(16384, positions);
             String name = o.has("model") ? modelPath.toString() : DEFAULT_MODEL.toString();
-            return NeedleDemo.run(new NeedleDemo.Settings(model, name, task, seed, context, modes, decodeTokens, chunk,
-                    !o.flag("no-warm-up"), o.flag("json")), out, err);
+            try (Engine engine = Engine.open(o, model, modes, chunk)) {
+                return NeedleDemo.run(new NeedleDemo.Settings(model, engine, name, task, seed, context, modes, decodeTokens, chunk,
+                        !o.flag("no-warm-up"), o.flag("json")), out, err);
+            }
         }
     }
 

@@ -35,7 +35,7 @@ import org.retroinfer.model.generation.Generator;
  */
 final class EvalCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(Set.of("model", "file", "lengths", "tasks", "samples",
-            "out", "prefill-chunk", ThreadsFlag.NAME), CacheFlags.NAMES);
+            "out", "prefill-chunk", ThreadsFlag.NAME), CacheFlags.NAMES, Engine.NAMES);
     private static final List<String> SUITES = List.of("heldout", "ruler", "niah", "fidelity", "plot");
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
@@ -78,7 +78,7 @@ final class EvalCommand implements Command {
                                      (default: all)
                   --out DIR          where results go (default: eval-results/heldout-<model>-<time>)
                   --prefill-chunk N  prompt tokens per prefill step (default 256)
-                """ + CacheFlags.LIST_HELP + ThreadsFlag.HELP + "\n" + CompareEval.help("ruler") + "\n"
+                """ + CacheFlags.LIST_HELP + Engine.HELP + ThreadsFlag.HELP + "\n" + CompareEval.help("ruler") + "\n"
                 + CompareEval.help("niah") + "\n" + CompareEval.help("fidelity") + """
 
                 usage: retroinfer eval plot DIR | retroinfer eval plot --out DIR RUN1 RUN2 ...
@@ -123,6 +123,7 @@ final class EvalCommand implements Command {
                     : "the model has no held-out set at " + file) + "; give one with --file F");
         }
         List<AttentionMode> modes = CacheFlags.readModes(o, "full");
+        Engine.wantsGpu(o, modes); // refuse a bad --device before loading the model
         int perCell = o.integer("samples", Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
         int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
         int threads = ThreadsFlag.read(o);
@@ -138,8 +139,8 @@ final class EvalCommand implements Command {
         List<Sample> samples = set.select(lengths, tasks, perCell);
         Path outDir = outDir(o, suite, modelPath);
 
-        try (Model model = Model.load(modelPath)) {
-            EvalRun run = new EvalRun(model, modes, chunk);
+        try (Model model = Model.load(modelPath); Engine engine = Engine.open(o, model, modes, chunk)) {
+            EvalRun run = new EvalRun(model, modes, chunk, engine.evalBackend(model));
             EvalReport.RunInfo info = new EvalReport.RunInfo(suite, modelPath.toString(), file.toString(),
                     commandLine(args), Instant.now().toString(), BenchCommand.cpuName(), threads,
                     VectorSupport.FLOAT.toString(), modes.stream().map(CacheFlags::describe).toList(),

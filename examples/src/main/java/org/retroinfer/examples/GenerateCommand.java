@@ -25,7 +25,7 @@ import org.retroinfer.model.tokenizer.StreamDecoder;
 /** {@code retroinfer generate}: one prompt in, its continuation streamed out, with timings. */
 final class GenerateCommand implements Command {
     private static final Set<String> VALUED = union(Set.of("model", "prompt", "prompt-file", "max-tokens", "prefill-chunk", "stop"),
-            SamplingFlags.NAMES, CacheFlags.NAMES);
+            SamplingFlags.NAMES, CacheFlags.NAMES, Engine.NAMES);
     private static final Set<String> FLAGS = Set.of("json", "chat");
 
     @Override
@@ -55,7 +55,7 @@ final class GenerateCommand implements Command {
                   --prefill-chunk N  prompt tokens per prefill step (default 256)
                   --stop T1,T2       more tokens that end generation, as vocabulary strings (e.g. <|eot_id|>);
                                      the model's end-of-sequence tokens always do
-                """ + SamplingFlags.HELP + CacheFlags.HELP + """
+                """ + SamplingFlags.HELP + CacheFlags.HELP + Engine.HELP + """
                   --json             print one JSON object (text, token counts, timings) instead of streaming
                 """;
     }
@@ -68,6 +68,7 @@ final class GenerateCommand implements Command {
         int maxTokens = o.integer("max-tokens", 256, 0, Integer.MAX_VALUE);
         int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
         CacheFlags cacheFlags = CacheFlags.read(o);
+        Engine.wantsGpu(o, List.of(cacheFlags.mode())); // refuse a bad --device before loading the model
         boolean json = o.flag("json");
         try (Model model = Model.load(modelPath)) {
             SamplingParams sampling = SamplingFlags.read(o, model.generationDefaults());
@@ -120,9 +121,12 @@ final class GenerateCommand implements Command {
                 }
             };
             GenerationResult result;
-            try (KvCache cache = cacheFlags.create(model.config())) {
-                result = new Generator(model.transformer(), cache, chunk)
-                        .generate(List.of(new GenerationRequest(tokens, maxTokens, sampling, stops)), listener);
+            GenerationRequest request = new GenerationRequest(tokens, maxTokens, sampling, stops);
+            String device;
+            try (Engine engine = Engine.open(o, model, List.of(cacheFlags.mode()), chunk);
+                 KvCache cache = engine.cache(model, cacheFlags.mode(), 1, (long) tokens.length + maxTokens)) {
+                device = engine.device();
+                result = new Generator(engine.forward(), cache, chunk).generate(List.of(request), listener);
             }
             Completion completion = result.completions().getFirst();
             GenerationStats stats = result.stats();
@@ -131,6 +135,7 @@ final class GenerateCommand implements Command {
                 ObjectNode node = mapper.createObjectNode();
                 node.put("model", modelPath.toString());
                 node.put("attention", cacheFlags.attention());
+                node.put("device", device);
                 node.put("text", generated.toString());
                 node.put("prompt_tokens", tokens.length);
                 node.put("generated_tokens", completion.tokens().length);

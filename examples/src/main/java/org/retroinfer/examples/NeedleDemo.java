@@ -44,7 +44,7 @@ final class NeedleDemo {
     private static final int WARM_UP_TOKENS = 128;
 
     /** What to run. */
-    record Settings(Model model, String modelName, EvalTask task, long seed, int context, List<AttentionMode> modes,
+    record Settings(Model model, Engine engine, String modelName, EvalTask task, long seed, int context, List<AttentionMode> modes,
                     int decodeTokens, int prefillChunk, boolean warmUp, boolean json) {}
 
     /**
@@ -59,8 +59,8 @@ final class NeedleDemo {
 
     /** Everything the demo measured, for --json. */
     record Report(String model, String task, String seed, int context, int promptTokens, int haystackSize,
-                  String question, String expected, List<Run> runs, Double retroDecodeSpeedup, int threads,
-                  String cpu, String vectorSpecies) {}
+                  String question, String expected, List<Run> runs, Double retroDecodeSpeedup, String device,
+                  int threads, String cpu, String vectorSpecies) {}
 
     private NeedleDemo() {}
 
@@ -77,14 +77,13 @@ final class NeedleDemo {
             Sample shortSample = fit(s, s.seed() + 1, Math.min(WARM_UP_CONTEXT, s.context()));
             int[] shortPrompt = model.tokenizer().encode(shortSample.prompt(), true);
             for (AttentionMode mode : s.modes()) {
-                generate(model, mode, shortPrompt, WARM_UP_TOKENS, s.prefillChunk(), null);
+                generate(s, mode, shortPrompt, WARM_UP_TOKENS, null);
             }
         }
         List<Run> runs = new ArrayList<>();
         for (AttentionMode mode : s.modes()) {
             ProgressBar bar = ProgressBar.on(err, "prefill (" + mode.family() + ")", "tokens");
-            GenerationResult result = generate(model, mode, prompt, Math.max(s.decodeTokens(), sample.answerLength() + 1),
-                    s.prefillChunk(), bar);
+            GenerationResult result = generate(s, mode, prompt, Math.max(s.decodeTokens(), sample.answerLength() + 1), bar);
             int[] generated = result.completions().getFirst().tokens();
             int[] answer = upToTheFirstStop(generated, scorer.stopTokens());
             Score score = scorer.score(sample, answer);
@@ -95,7 +94,7 @@ final class NeedleDemo {
         }
         Double speedup = speedup(runs);
         Report report = new Report(s.modelName(), s.task().id(), Long.toUnsignedString(s.seed()), s.context(),
-                prompt.length, sample.size(), question, sample.answer().strip(), runs, speedup, ComputePool.threads(),
+                prompt.length, sample.size(), question, sample.answer().strip(), runs, speedup, s.engine().device(), ComputePool.threads(),
                 BenchCommand.cpuName(), VectorSupport.FLOAT.toString());
         if (s.json()) {
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
@@ -114,8 +113,7 @@ final class NeedleDemo {
         }
     }
 
-    private static GenerationResult generate(Model model, AttentionMode mode, int[] prompt, int tokens, int chunk,
-                                             ProgressBar bar) {
+    private static GenerationResult generate(Settings s, AttentionMode mode, int[] prompt, int tokens, ProgressBar bar) {
         GenerationListener listener = bar == null ? GenerationListener.NONE : new GenerationListener() {
             @Override
             public void prefilled(int request, long done, long total) {
@@ -124,8 +122,8 @@ final class NeedleDemo {
         };
         // No stop tokens: decoding is timed over the same number of tokens in every mode.
         GenerationRequest request = new GenerationRequest(prompt, tokens, SamplingParams.greedy(), Set.of());
-        try (KvCache cache = mode.create(model.config())) {
-            return new Generator(model.transformer(), cache, chunk).generate(List.of(request), listener);
+        try (KvCache cache = s.engine().cache(s.model(), mode, 1, (long) prompt.length + tokens)) {
+            return new Generator(s.engine().forward(), cache, s.prefillChunk()).generate(List.of(request), listener);
         }
     }
 
@@ -155,7 +153,8 @@ final class NeedleDemo {
     }
 
     private static void print(Report r, PrintStream out) {
-        out.printf("model:    %s; %d compute threads, %s%n", r.model(), r.threads(), r.cpu());
+        out.printf("model:    %s; %s%n", r.model(), r.device().equals("cpu") ? r.threads() + " compute threads, " + r.cpu()
+                : "on " + r.device());
         out.printf("prompt:   %s, %d tokens: one needle among %d %s; seed %s%n", r.task(), r.promptTokens(),
                 r.haystackSize(), r.task().equals(EvalTask.NIAH_SINGLE_1.id()) ? "noise lines" : "distractor needles",
                 r.seed());

@@ -258,4 +258,37 @@ class BadInputTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.out().contains("generate") && r.out().contains("bench") && r.out().contains("demo"));
     }
+
+    @Test
+    void anUnknownDeviceIsRefused() {
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--device", "tpu"),
+                "--device must be cpu or gpu", "tpu");
+    }
+
+    @Test
+    void retroOnTheGpuIsRefusedByName() {
+        for (String[] args : new String[][] {
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--device", "gpu", "--attention", "retro"},
+                {"demo", "--model", model.toString(), "--device", "gpu", "--attention", "full,retro"},
+                {"bench", "--model", model.toString(), "--context", "64", "--device", "gpu", "--attention", "retro"}}) {
+            assertRefused(CliHarness.run(args), "--device gpu runs --attention full only", "use --device cpu for retro");
+        }
+    }
+
+    /** CI machines have no NVIDIA driver: asking for the GPU is an error there, never a quiet run on the CPU. */
+    @Test
+    void theGpuWhereThereIsNoneIsAnErrorNotACpuRun() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(Files.exists(Path.of("/dev/nvidiactl")), "this machine has an NVIDIA GPU");
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--device", "gpu"),
+                "--device gpu: no usable CUDA GPU here", "libcuda");
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k"),
+                "--device gpu: no usable CUDA GPU here");
+    }
+
+    @Test
+    void aShapeNeedsTheGpuAndAKnownName() {
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--context", "1k"), "--shape runs on the GPU only");
+        assertRefused(CliHarness.run("bench", "--shape", "gpt-5", "--device", "gpu", "--context", "1k"), "--shape must be one of",
+                "llama3-8b");
+    }
 }

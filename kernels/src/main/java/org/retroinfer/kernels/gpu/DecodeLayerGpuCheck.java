@@ -144,10 +144,13 @@ public final class DecodeLayerGpuCheck {
         F32Array k = gaussian(shape.kvElements(), 1);
         F32Array v = gaussian(shape.kvElements(), 1);
         HalfPrecisionArray kCache = (HalfPrecisionArray) upload(expectedK), vCache = (HalfPrecisionArray) upload(expectedV);
-        DecodeLayerTwin.kvAppend(k, expectedK, positions, cache);
-        DecodeLayerTwin.kvAppend(v, expectedV, positions, cache);
+        int[] reversed = new int[cache.batch()];
+        for (int s = 0; s < reversed.length; s++) reversed[s] = reversed.length - 1 - s;
+        I32Array slots = I32Array.of(arena, reversed);
+        DecodeLayerTwin.kvAppend(k, expectedK, slots, positions, cache.batch(), cache);
+        DecodeLayerTwin.kvAppend(v, expectedV, slots, positions, cache.batch(), cache);
         gpu.launch(KernelMethod.of(KvAppend.class, kernel), shape.kvAppendGrid(), stream, upload(k), upload(v), kCache, vCache,
-                upload(positions), cache.batch(), cache.kvHeads(), cache.capacity());
+                upload(slots), upload(positions), cache.batch(), cache.kvHeads(), cache.capacity());
         long wrong = differentBits(expectedK, kCache) + differentBits(expectedV, vCache);
         boolean ok = wrong == 0;
         System.out.printf("check KvAppend.%s %s: %d elements differ %s%n", kernel, cache, wrong, ok ? "OK" : "FAILED");

@@ -61,12 +61,16 @@ public final class DecodeLayerTwin {
         return sum;
     }
 
-    /** Writes the step's rows {@code [batch][kvHeads][HEAD_DIM]} into {@code cache} at each sequence's position. */
-    public static void kvAppend(F32Array step, HalfPrecisionArray cache, I32Array positions, DecodeAttentionShape shape) {
-        for (int s = 0; s < shape.batch(); s++) {
+    /**
+     * Writes the step's rows {@code [rows][kvHeads][HEAD_DIM]} into {@code cache} ({@code shape}'s layout, its batch
+     * the slots): row {@code r} into slot {@code slots[r]} at {@code positions[r]}.
+     */
+    public static void kvAppend(F32Array step, HalfPrecisionArray cache, I32Array slots, I32Array positions, int rows,
+            DecodeAttentionShape shape) {
+        for (int r = 0; r < rows; r++) {
             for (int h = 0; h < shape.kvHeads(); h++) {
-                long to = shape.kvOffset(s, h, positions.get(s));
-                long from = ((long) s * shape.kvHeads() + h) * HEAD_DIM;
+                long to = shape.kvOffset(slots.get(r), h, positions.get(r));
+                long from = ((long) r * shape.kvHeads() + h) * HEAD_DIM;
                 for (int d = 0; d < HEAD_DIM; d++) {
                     cache.set(to + d, step.get(from + d));
                 }

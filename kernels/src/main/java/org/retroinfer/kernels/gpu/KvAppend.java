@@ -12,11 +12,12 @@ import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
 /**
- * Appends a decode step's post-RoPE keys and values (F32 {@code [batch][kvHeads][HEAD_DIM]}) to the dense
- * 16-bit cache {@link SplitKvDecode} reads ({@link DecodeAttentionShape}: {@code [batch][kvHeads][capacity][HEAD_DIM]}),
- * at each sequence's own position, rounded to nearest even. The caller then reads {@code positions[s] + 1}
- * tokens of sequence {@code s}. A thread moves eight dimensions of one (sequence, KV head): two 16-byte
- * loads of K and of V, one 16-byte store to each cache. Launch on {@link DecodeLayerShape#kvAppendGrid()}
+ * Appends a step's post-RoPE keys and values (F32 {@code [rows][kvHeads][HEAD_DIM]}) to the dense 16-bit cache
+ * {@link SplitKvDecode} reads ({@code [slots][kvHeads][capacity][HEAD_DIM]}, {@link DecodeAttentionShape#kvOffset}),
+ * row {@code r} into slot {@code slots[r]} at position {@code positions[r]}, rounded to nearest even. A decode
+ * step has one row per sequence; a prefill chunk has several rows of one slot at consecutive positions. A
+ * thread moves eight dimensions of one (row, KV head): two 16-byte loads of K and of V, one 16-byte store to
+ * each cache. Launch on {@link DecodeLayerShape#kvAppendGrid()} with the step's rows as its batch
  * (grid-stride, so any grid is correct); positions must be below {@code capacity}.
  */
 public final class KvAppend {
@@ -27,13 +28,15 @@ public final class KvAppend {
 
     /** Into a BF16 cache. */
     @Kernel
-    public static void intoBf16(KernelContext ctx, F32Array k, F32Array v, BF16Array kCache, BF16Array vCache, I32Array positions,
-            int batch, int kvHeads, long capacity) {
+    public static void intoBf16(KernelContext ctx, F32Array k, F32Array v, BF16Array kCache, BF16Array vCache, I32Array slots,
+            I32Array positions, int batch, int kvHeads, long capacity) {
         long items = (long) batch * kvHeads * SLICES;
         for (long item = ctx.globalIdx; item < items; item += ctx.globalGroupSizeX) {
             long pair = item / SLICES; // (sequence, KV head)
             long from = item * 8;
-            long to = (pair * capacity + positions.get((int) (pair / kvHeads))) * HEAD_DIM + (from - pair * HEAD_DIM);
+            int row = (int) (pair / kvHeads);
+            long slotPair = (long) slots.get(row) * kvHeads + (pair - (long) row * kvHeads);
+            long to = (slotPair * capacity + positions.get(row)) * HEAD_DIM + (from - pair * HEAD_DIM);
             kCache.setFloat8(to, eight(k, from));
             vCache.setFloat8(to, eight(v, from));
         }
@@ -41,13 +44,15 @@ public final class KvAppend {
 
     /** Into an F16 cache. */
     @Kernel
-    public static void intoF16(KernelContext ctx, F32Array k, F32Array v, F16Array kCache, F16Array vCache, I32Array positions,
-            int batch, int kvHeads, long capacity) {
+    public static void intoF16(KernelContext ctx, F32Array k, F32Array v, F16Array kCache, F16Array vCache, I32Array slots,
+            I32Array positions, int batch, int kvHeads, long capacity) {
         long items = (long) batch * kvHeads * SLICES;
         for (long item = ctx.globalIdx; item < items; item += ctx.globalGroupSizeX) {
             long pair = item / SLICES;
             long from = item * 8;
-            long to = (pair * capacity + positions.get((int) (pair / kvHeads))) * HEAD_DIM + (from - pair * HEAD_DIM);
+            int row = (int) (pair / kvHeads);
+            long slotPair = (long) slots.get(row) * kvHeads + (pair - (long) row * kvHeads);
+            long to = (slotPair * capacity + positions.get(row)) * HEAD_DIM + (from - pair * HEAD_DIM);
             kCache.setFloat8(to, eight(k, from));
             vCache.setFloat8(to, eight(v, from));
         }

@@ -74,7 +74,7 @@ public final class SplitKvDecode {
             F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
         // q stands in for the weights, which the unweighted path never reads
-        attend(ctx, q, k, v, q, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+        attend(ctx, q, k, v, q, false, lengths, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
     }
 
     /** {@link #partialsBf16} for F16 K/V. */
@@ -82,7 +82,7 @@ public final class SplitKvDecode {
     public static void partialsF16(KernelContext ctx, F32Array q, F16Array k, F16Array v, I32Array lengths,
             F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
-        attend(ctx, q, k, v, q, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+        attend(ctx, q, k, v, q, false, lengths, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
     }
 
     /**
@@ -95,7 +95,7 @@ public final class SplitKvDecode {
     public static void partialsWeightedBf16(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, F32Array weights,
             I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
-        attend(ctx, q, k, v, weights, true, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+        attend(ctx, q, k, v, weights, true, lengths, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
     }
 
     /** {@link #partialsWeightedBf16} for F16 K/V. */
@@ -103,7 +103,34 @@ public final class SplitKvDecode {
     public static void partialsWeightedF16(KernelContext ctx, F32Array q, F16Array k, F16Array v, F32Array weights,
             I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
-        attend(ctx, q, k, v, weights, true, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+        attend(ctx, q, k, v, weights, true, lengths, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+    }
+
+    /**
+     * {@link #partialsBf16} for query rows that each name the cache slot they read: row {@code r} attends to the
+     * first {@code lengths[r]} tokens of slot {@code slots[r]} ({@code [slots][kvHeads][capacity][128]} K/V, any
+     * number of slots). Several rows may read one slot: a prefill chunk's rows are its positions, each seeing
+     * the tokens up to its own. A decode step of sequences in arbitrary slots uses it too.
+     */
+    @Kernel
+    public static void rowsBf16(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, I32Array slots, I32Array lengths,
+            F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+            @Constant int group) {
+        attend(ctx, q, k, v, q, false, slots, true, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+    }
+
+    /** {@link #rowsBf16} for F16 K/V. */
+    @Kernel
+    public static void rowsF16(KernelContext ctx, F32Array q, F16Array k, F16Array v, I32Array slots, I32Array lengths,
+            F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+            @Constant int group) {
+        attend(ctx, q, k, v, q, false, slots, true, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+    }
+
+    /** The (slot, KV head) pair that (row, KV head) pair {@code pair} reads. */
+    private static long slotPair(I32Array slots, int pair, int kvHeads) {
+        int row = pair / kvHeads;
+        return (long) slots.get(row) * kvHeads + (pair - row * kvHeads);
     }
 
     /**
@@ -112,7 +139,7 @@ public final class SplitKvDecode {
      * the types of K and V (the kernel language has no common type for their loads).
      */
     private static void attend(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, F32Array weights, boolean weighted,
-            I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+            I32Array slots, boolean mapped, I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             int group) {
         float[] merge = ctx.allocateFloatLocalArray(WARPS * WARP_STRIDE);
         int quads = (group + QUAD - 1) / QUAD;
@@ -126,8 +153,9 @@ public final class SplitKvDecode {
         int last = end - 1;
         int slice = ctx.laneId % TOKEN_LANES;
         int lead = ctx.warpId * 2 * PER_LANE + ctx.laneId / TOKEN_LANES; // this lane's token u of a step: lead + 2u
-        long kv = (long) pair * capacity * HEAD_DIM + slice * 8;
-        long weightSlot = (long) pair * capacity;
+        long slotPair = mapped ? slotPair(slots, pair, kvHeads) : pair;
+        long kv = slotPair * capacity * HEAD_DIM + slice * 8;
+        long weightSlot = slotPair * capacity;
         long qBase = ((long) pair * group + quad * QUAD) * HEAD_DIM + slice * 8;
         int heads = group - quad * QUAD;
         Float8 q0 = query(q, qBase, 0, heads, scale);
@@ -178,9 +206,9 @@ public final class SplitKvDecode {
         finish(ctx, merge, partialOut, partialLse, firstRow, heads);
     }
 
-    /** {@link #attend(KernelContext, F32Array, BF16Array, BF16Array, F32Array, boolean, I32Array, F32Array, F32Array, int, long, int, float, int)} for F16 K/V. */
+    /** {@link #attend(KernelContext, F32Array, BF16Array, BF16Array, F32Array, boolean, I32Array, boolean, I32Array, F32Array, F32Array, int, long, int, float, int)} for F16 K/V. */
     private static void attend(KernelContext ctx, F32Array q, F16Array k, F16Array v, F32Array weights, boolean weighted,
-            I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+            I32Array slots, boolean mapped, I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             int group) {
         float[] merge = ctx.allocateFloatLocalArray(WARPS * WARP_STRIDE);
         int quads = (group + QUAD - 1) / QUAD;
@@ -194,8 +222,9 @@ public final class SplitKvDecode {
         int last = end - 1;
         int slice = ctx.laneId % TOKEN_LANES;
         int lead = ctx.warpId * 2 * PER_LANE + ctx.laneId / TOKEN_LANES; // this lane's token u of a step: lead + 2u
-        long kv = (long) pair * capacity * HEAD_DIM + slice * 8;
-        long weightSlot = (long) pair * capacity;
+        long slotPair = mapped ? slotPair(slots, pair, kvHeads) : pair;
+        long kv = slotPair * capacity * HEAD_DIM + slice * 8;
+        long weightSlot = slotPair * capacity;
         long qBase = ((long) pair * group + quad * QUAD) * HEAD_DIM + slice * 8;
         int heads = group - quad * QUAD;
         Float8 q0 = query(q, qBase, 0, heads, scale);

@@ -26,7 +26,16 @@ public final class SplitKvDecodeTwin {
 
     public static Partials partials(DecodeAttentionShape shape, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
             I32Array lengths, float scale) {
-        return split(shape, q, k, v, null, lengths, scale);
+        return split(shape, q, k, v, null, null, lengths, scale);
+    }
+
+    /**
+     * The partials of {@code SplitKvDecode.rows*}: query row {@code r} ({@code shape}'s batch counts rows) attends
+     * to the first {@code lengths[r]} tokens of cache slot {@code slots[r]}.
+     */
+    public static Partials rowPartials(DecodeAttentionShape shape, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
+            I32Array slots, I32Array lengths, float scale) {
+        return split(shape, q, k, v, null, slots, lengths, scale);
     }
 
     /**
@@ -35,11 +44,12 @@ public final class SplitKvDecodeTwin {
      */
     public static Partials weightedPartials(DecodeAttentionShape shape, F32Array q, HalfPrecisionArray k,
             HalfPrecisionArray v, F32Array weights, I32Array lengths, float scale) {
-        return split(shape, q, k, v, weights, lengths, scale);
+        return split(shape, q, k, v, weights, null, lengths, scale);
     }
 
+    /** {@code slots} null: row s reads sequence s. */
     private static Partials split(DecodeAttentionShape shape, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
-            F32Array weights, I32Array lengths, float scale) {
+            F32Array weights, I32Array slots, I32Array lengths, float scale) {
         int rows = Math.toIntExact(shape.partialRows());
         double[] out = new double[rows * HEAD_DIM];
         double[] lse = new double[rows];
@@ -54,7 +64,8 @@ public final class SplitKvDecodeTwin {
                     for (int g = 0; g < group; g++) {
                         int row = ((s * shape.kvHeads() + h) * shape.splits() + split) * group + g;
                         long query = ((long) s * shape.queryHeads() + (long) h * group + g) * HEAD_DIM;
-                        lse[row] = attend(shape, q, query, k, v, weights, s, h, from, to, scale, out, (long) row * HEAD_DIM);
+                        int slot = slots == null ? s : slots.get(s);
+                        lse[row] = attend(shape, q, query, k, v, weights, slot, h, from, to, scale, out, (long) row * HEAD_DIM);
                     }
                 }
             }

@@ -161,7 +161,7 @@ class DecodeLayerKernelsTest {
     }
 
     @Test
-    void kvAppendWritesEachSequencesPositionAndNothingElse() {
+    void kvAppendWritesEachRowIntoItsSlotAndPositionAndNothingElse() {
         try (Arena arena = Arena.ofShared()) {
             DecodeAttentionShape cache = new DecodeAttentionShape(5, 3, 1, 37, 1);
             kvAppend(arena, cache, BF16Array.allocate(arena, cache.kvElements()), BF16Array.allocate(arena, cache.kvElements()),
@@ -171,22 +171,28 @@ class DecodeLayerKernelsTest {
         }
     }
 
+    /**
+     * Seven rows into five slots: slot 0 twice and slot 4 three times at consecutive positions (prefill chunks),
+     * slot 1 once at the last position, slot 2 never.
+     */
     private void kvAppend(Arena arena, DecodeAttentionShape cache, HalfPrecisionArray kCache, HalfPrecisionArray vCache,
             HalfPrecisionArray expectedK, HalfPrecisionArray expectedV, String kernel) {
         Random random = random("kv append " + kernel);
-        DecodeLayerShape shape = new DecodeLayerShape(cache.batch(), 8, cache.kvHeads(), cache.kvHeads(), 8);
-        int[] at = new int[cache.batch()];
-        for (int s = 0; s < at.length; s++) at[s] = random.nextInt((int) cache.capacity());
-        at[0] = (int) cache.capacity() - 1;
+        int[] slotOf = {3, 0, 0, 4, 4, 4, 1};
+        int first = random.nextInt((int) cache.capacity() - 3);
+        int[] at = {random.nextInt((int) cache.capacity()), first, first + 1, first, first + 1, first + 2,
+                (int) cache.capacity() - 1};
+        DecodeLayerShape shape = new DecodeLayerShape(slotOf.length, 8, cache.kvHeads(), cache.kvHeads(), 8);
+        I32Array slots = I32Array.of(arena, slotOf);
         I32Array positions = I32Array.of(arena, at);
         F32Array k = gaussian(arena, random, shape.kvElements(), 1);
         F32Array v = gaussian(arena, random, shape.kvElements(), 1);
         for (HalfPrecisionArray c : new HalfPrecisionArray[] {kCache, vCache, expectedK, expectedV}) {
             for (long i = 0; i < c.length(); i++) c.setBits(i, (short) 0x7FFF); // NaN in both formats
         }
-        DecodeLayerTwin.kvAppend(k, expectedK, positions, cache);
-        DecodeLayerTwin.kvAppend(v, expectedV, positions, cache);
-        emulator.launch(KvAppend.class, kernel, shape.kvAppendGrid(), k, v, kCache, vCache, positions, cache.batch(),
+        DecodeLayerTwin.kvAppend(k, expectedK, slots, positions, slotOf.length, cache);
+        DecodeLayerTwin.kvAppend(v, expectedV, slots, positions, slotOf.length, cache);
+        emulator.launch(KvAppend.class, kernel, shape.kvAppendGrid(), k, v, kCache, vCache, slots, positions, slotOf.length,
                 cache.kvHeads(), cache.capacity());
         assertSameBits(expectedK, kCache, kernel + " keys");
         assertSameBits(expectedV, vCache, kernel + " values");

@@ -39,7 +39,7 @@ class GpuKernelsAssembleTest {
     static Stream<Arguments> kernels() {
         return Stream.of(SplitKvDecode.class, SplitKvMerge.class, CentroidScoring.class, ClusterTopK.class,
                         ExecutionBufferGather.class, CacheAdmission.class, EstimationGather.class, RmsNorm.class, RopeRotation.class,
-                        SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class)
+                        SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, Linear.class, RandomFill.class)
                 .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
@@ -48,7 +48,8 @@ class GpuKernelsAssembleTest {
 
     @Test
     void theGpuKernelsAreAllFound() {
-        assertEquals(Set.of("partialsBf16", "partialsF16", "partialsWeightedBf16", "partialsWeightedF16", "merge",
+        assertEquals(Set.of("partialsBf16", "partialsF16", "partialsWeightedBf16", "partialsWeightedF16", "rowsBf16", "rowsF16",
+                "merge", "bf16", "f16", "f32",
                 "mergeWithPrevious", "logitsBf16", "logitsF32", "select", "gather", "admit", "rows", "heads", "halves",
                 "adjacent", "apply", "add", "intoBf16", "intoF16", "fromBf16", "fromF16", "fromF32"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));

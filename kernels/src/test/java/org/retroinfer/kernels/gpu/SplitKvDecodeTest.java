@@ -74,6 +74,64 @@ class SplitKvDecodeTest {
         }
     }
 
+    /**
+     * Query rows naming their slot: a prefill chunk's three rows of slot 2 (lengths 98, 99, 100: each sees up to
+     * its own position), a decode row of slot 0, and slot 1 read by nobody. Every slot past its longest reader
+     * holds NaN, so a row reading a wrong slot or past its own length fails.
+     */
+    @ParameterizedTest(name = "{0}, group {1}, {2} splits")
+    @MethodSource("rowShapes")
+    void rowsReadTheirOwnSlotUpToTheirOwnLength(String kernel, int group, int splits) {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = random(kernel + " rows group " + group + " splits " + splits);
+            int[] slotOf = {2, 2, 2, 0};
+            int[] lengths = {98, 99, 100, 41};
+            int[] filled = {41, 0, 100};
+            DecodeAttentionShape cache = new DecodeAttentionShape(filled.length, 2, group, 128, splits);
+            DecodeAttentionShape rows = new DecodeAttentionShape(slotOf.length, 2, group, 128, splits);
+            HalfPrecisionArray k = kernel.equals("rowsBf16") ? BF16Array.allocate(arena, cache.kvElements())
+                    : F16Array.allocate(arena, cache.kvElements());
+            HalfPrecisionArray v = kernel.equals("rowsBf16") ? BF16Array.allocate(arena, cache.kvElements())
+                    : F16Array.allocate(arena, cache.kvElements());
+            fillCache(cache, filled, k, random);
+            fillCache(cache, filled, v, random);
+            F32Array q = F32Array.allocate(arena, rows.queryElements());
+            for (long i = 0; i < rows.queryElements(); i++) q.set(i, (float) random.nextGaussian());
+            I32Array slots = I32Array.of(arena, slotOf);
+            I32Array lengthArray = I32Array.of(arena, lengths);
+            F32Array partialOut = poisoned(arena, rows.partialRows() * HEAD_DIM);
+            F32Array partialLse = poisoned(arena, rows.partialRows());
+            F32Array out = poisoned(arena, rows.queryElements());
+            F32Array outLse = poisoned(arena, (long) rows.batch() * rows.queryHeads());
+
+            Emulator emulator = new Emulator();
+            emulator.launch(SplitKvDecode.class, kernel, rows.partialsGrid(), q, k, v, slots, lengthArray, partialOut, partialLse,
+                    rows.kvHeads(), rows.capacity(), rows.splits(), SCALE, rows.groupSize());
+            emulator.launch(SplitKvMerge.class, "merge", rows.mergeGrid(), partialOut, partialLse, out, outLse, rows.splits(),
+                    rows.groupSize());
+
+            SplitKvDecodeTwin.Output merged = SplitKvDecodeTwin.merge(rows,
+                    SplitKvDecodeTwin.rowPartials(rows, q, k, v, slots, lengthArray, SCALE));
+            worst(out, merged.out(), "merged out");
+            worst(outLse, merged.lse(), "merged lse");
+            for (int r = 0; r < slotOf.length; r++) {
+                for (int head = 0; head < rows.queryHeads(); head++) {
+                    long row = (long) r * rows.queryHeads() + head;
+                    double[] direct = new double[HEAD_DIM];
+                    SplitKvDecodeTwin.attend(cache, q, row * HEAD_DIM, k, v, null, slotOf[r], head / group, 0, lengths[r], SCALE,
+                            direct, 0);
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        assertEquals(direct[d], merged.out()[(int) (row * HEAD_DIM) + d], 1e-12, "twin against direct softmax");
+                    }
+                }
+            }
+        }
+    }
+
+    static Stream<Arguments> rowShapes() {
+        return Stream.of(Arguments.of("rowsBf16", 2, 3), Arguments.of("rowsF16", 4, 1), Arguments.of("rowsBf16", 8, 2));
+    }
+
     @Test
     void groupsLargerThanEightAreRefusedByName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new DecodeAttentionShape(1, 1, 9, 64, 2));

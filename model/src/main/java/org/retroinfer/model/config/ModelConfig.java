@@ -58,6 +58,11 @@ public record ModelConfig(
     }
 
     /** Width of all query heads of one token. */
+    /** The attention a KV cache must serve for this model. */
+    public org.retroinfer.kvstore.AttentionShape attentionShape() {
+        return new org.retroinfer.kvstore.AttentionShape(layers, heads, kvHeads, headDim);
+    }
+
     public int queryWidth() {
         return heads * headDim;
     }

@@ -5,7 +5,7 @@ import java.util.BitSet;
 import java.util.List;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.KvCache;
-import org.retroinfer.model.transformer.Transformer;
+import org.retroinfer.model.transformer.ForwardPass;
 
 /**
  * Turns prompts into completions: each prompt is prefilled in chunks, then every sequence still
@@ -14,11 +14,11 @@ import org.retroinfer.model.transformer.Transformer;
 public final class Generator {
     public static final int DEFAULT_PREFILL_CHUNK = 256;
 
-    private final Transformer model;
+    private final ForwardPass model;
     private final KvCache cache;
     private final int prefillChunk;
 
-    public Generator(Transformer model, KvCache cache, int prefillChunk) {
+    public Generator(ForwardPass model, KvCache cache, int prefillChunk) {
         if (prefillChunk < 1) {
             throw new IllegalArgumentException("prefill chunk must be at least 1 token, got " + prefillChunk);
         }

@@ -12,7 +12,7 @@ import org.retroinfer.model.config.ModelConfig;
  * sequences (a prefill chunk, a lock-step decode step, or both mixed). Attention goes through the
  * {@link KvCache}, which stores the step's post-RoPE keys and values.
  */
-public final class Transformer {
+public final class Transformer implements ForwardPass {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final RotaryEmbedding rope;
@@ -23,8 +23,13 @@ public final class Transformer {
         this.rope = new RotaryEmbedding(config);
     }
 
+    @Override
     public ModelConfig config() {
         return config;
+    }
+
+    public ModelWeights weights() {
+        return weights;
     }
 
     public RotaryEmbedding rope() {
@@ -39,6 +44,7 @@ public final class Transformer {
      * @param tokens    the token of each row
      * @param positions the position of each row in its sequence
      */
+    @Override
     public void forward(BatchLayout layout, int[] tokens, long[] positions, KvCache cache, int[] logitRows, float[] logits) {
         int rows = layout.rows();
         if (tokens.length != rows || positions.length != rows) {

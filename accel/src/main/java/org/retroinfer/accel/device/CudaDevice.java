@@ -1,0 +1,187 @@
+package org.retroinfer.accel.device;
+
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
+import org.retroinfer.accel.cuda.CudaEvent;
+import org.retroinfer.accel.cuda.CudaGraph;
+import org.retroinfer.accel.cuda.CudaStream;
+import org.retroinfer.accel.cuda.PinnedBuffer;
+import org.retroinfer.accel.kernel.MemoryKind;
+import org.retroinfer.accel.cuda.DeviceBuffer;
+import org.retroinfer.accel.cuda.Gpu;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.accel.kernel.TypedArray;
+
+/** A {@link Device} on one CUDA GPU: device memory, one stream, kernels compiled to PTX on first launch. */
+public final class CudaDevice implements Device {
+    private final Gpu gpu;
+    private final CudaStream stream;
+    private final Map<Long, DeviceBuffer> buffers = new HashMap<>();
+    /** Staging arrays by host address. */
+    private final Map<Long, PinnedBuffer> pinned = new HashMap<>();
+    private long allocated;
+
+    /** Takes ownership of {@code gpu}: closing the device closes it. */
+    public CudaDevice(Gpu gpu) {
+        this.gpu = gpu;
+        this.stream = gpu.createStream();
+    }
+
+    public Gpu gpu() {
+        return gpu;
+    }
+
+    public CudaStream stream() {
+        return stream;
+    }
+
+    @Override
+    public String describe() {
+        return gpu.info().toString();
+    }
+
+    @Override
+    public TypedArray allocate(ElementType type, long length) {
+        long bytes = Math.multiplyExact(length, (long) type.bytes());
+        DeviceBuffer buffer = gpu.allocate(Math.max(bytes, 16));
+        allocated += buffer.byteSize();
+        buffers.put(buffer.region().deviceAddress(), buffer);
+        // at least 16 bytes, so that even an empty array has an address; the view is exactly length long
+        return switch (type) {
+            case F32 -> buffer.asF32().slice(0, length);
+            case F16 -> buffer.asF16().slice(0, length);
+            case BF16 -> buffer.asBF16().slice(0, length);
+            case I32 -> buffer.asI32().slice(0, length);
+            default -> throw new IllegalArgumentException("no device arrays of " + type);
+        };
+    }
+
+    @Override
+    public TypedArray staging(ElementType type, long length) {
+        PinnedBuffer buffer = gpu.allocatePinned(Math.max(Math.multiplyExact(length, (long) type.bytes()), 16));
+        pinned.put(buffer.asI8().segment().address(), buffer);
+        return switch (type) {
+            case F32 -> buffer.asF32().slice(0, length);
+            case F16 -> buffer.asF16().slice(0, length);
+            case BF16 -> buffer.asBF16().slice(0, length);
+            case I32 -> buffer.asI32().slice(0, length);
+            default -> throw new IllegalArgumentException("no staging arrays of " + type);
+        };
+    }
+
+    @Override
+    public void copy(TypedArray source, TypedArray destination) {
+        for (TypedArray a : new TypedArray[] {source, destination}) {
+            if (a.kind() == MemoryKind.HOST) {
+                throw new IllegalArgumentException(a.describe() + " is pageable host memory; enqueued copies need staging arrays");
+            }
+        }
+        gpu.copy(source, destination, stream);
+    }
+
+    @Override
+    public Replay capture(Runnable work) {
+        CudaGraph graph = CudaGraph.capture(gpu, stream, work);
+        return new Replay() {
+            @Override
+            public void run() {
+                graph.launch(stream);
+            }
+
+            @Override
+            public void close() {
+                graph.close();
+            }
+        };
+    }
+
+    @Override
+    public Mark mark() {
+        CudaEvent event = gpu.createEvent();
+        event.record(stream);
+        return new EventMark(event);
+    }
+
+    /** A CUDA event recorded on the device's stream. */
+    private record EventMark(CudaEvent event) implements Mark {
+        @Override
+        public double millisSince(Mark earlier) {
+            return event.millisSince(((EventMark) earlier).event);
+        }
+
+        @Override
+        public void close() {
+            event.close();
+        }
+    }
+
+    @Override
+    public void free(TypedArray array) {
+        if (array.kind() == MemoryKind.PINNED_HOST) {
+            PinnedBuffer buffer = pinned.remove(array.segment().address());
+            if (buffer == null) {
+                throw new IllegalArgumentException(array.describe() + " is not a staging array of this device, or is freed already");
+            }
+            stream.synchronize();
+            buffer.close();
+            return;
+        }
+        DeviceBuffer buffer = buffers.remove(array.deviceAddress());
+        if (buffer == null) {
+            throw new IllegalArgumentException(array.describe() + " is not an array this device allocated, or is freed already");
+        }
+        stream.synchronize(); // work queued before the free may still read it
+        allocated -= buffer.byteSize();
+        buffer.close();
+    }
+
+    @Override
+    public void upload(MemorySegment host, TypedArray destination) {
+        gpu.copy(host, destination, stream);
+    }
+
+    @Override
+    public void download(TypedArray source, MemorySegment host) {
+        gpu.copy(source, host, stream);
+    }
+
+    @Override
+    public void fill(TypedArray array, byte value) {
+        gpu.fill(array, value, stream);
+    }
+
+    @Override
+    public void launch(KernelMethod kernel, Grid grid, Object... arguments) {
+        gpu.launch(kernel, grid, stream, arguments);
+    }
+
+    @Override
+    public int residentBlocks(KernelMethod kernel, int blockSize, Object... arguments) {
+        int perSm = gpu.maxActiveBlocksPerMultiprocessor(gpu.load(kernel, arguments), blockSize);
+        return Math.max(1, perSm) * gpu.info().multiprocessors();
+    }
+
+    @Override
+    public void synchronize() {
+        stream.synchronize();
+    }
+
+    @Override
+    public long freeBytes() {
+        gpu.makeCurrent();
+        return gpu.driver().memoryInfo()[0];
+    }
+
+    @Override
+    public long allocatedBytes() {
+        return allocated;
+    }
+
+    @Override
+    public void close() {
+        gpu.close();
+    }
+}

@@ -1,0 +1,123 @@
+package org.retroinfer.accel.device;
+
+import java.lang.foreign.MemorySegment;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.F16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.accel.kernel.TypedArray;
+
+/**
+ * Where kernels run and their arrays live: a CUDA GPU ({@link CudaDevice}) or the accel emulator on the CPU
+ * ({@link EmulatedDevice}). Code that drives a sequence of kernels (a transformer's forward pass) is written once
+ * against this interface, so the same host logic runs on a GPU in production and on the emulator in CI.
+ *
+ * <p>Work is ordered: every call runs after the calls before it, as on one CUDA stream. Downloads wait for the
+ * work before them. Arrays live until freed or until the device closes.
+ */
+public interface Device extends AutoCloseable {
+    /** The device in words, for logs and reports. */
+    String describe();
+
+    /** An uninitialised array of {@code length} elements of {@code type} (F32, F16, BF16 or I32). */
+    TypedArray allocate(ElementType type, long length);
+
+    default F32Array f32(long length) {
+        return (F32Array) allocate(ElementType.F32, length);
+    }
+
+    default I32Array i32(long length) {
+        return (I32Array) allocate(ElementType.I32, length);
+    }
+
+    default BF16Array bf16(long length) {
+        return (BF16Array) allocate(ElementType.BF16, length);
+    }
+
+    default F16Array f16(long length) {
+        return (F16Array) allocate(ElementType.F16, length);
+    }
+
+    /**
+     * A host array the device copies to and from without staging (page-locked on a GPU), for the inputs and outputs
+     * of steps that are captured and replayed ({@link #capture}): the host writes it, then a {@link #copy} enqueued in
+     * the step moves what it holds at that moment. Freed by {@link #free} like device arrays.
+     */
+    TypedArray staging(ElementType type, long length);
+
+    /**
+     * Enqueues a copy of all of {@code source} into the start of {@code destination}, between a {@link #staging}
+     * array and a device array in either direction, or between two device arrays. Unlike {@link #upload} it returns at
+     * once and may be captured.
+     */
+    void copy(TypedArray source, TypedArray destination);
+
+    /**
+     * Records the device work {@code work} enqueues (launches and {@link #copy copies}, nothing that waits) as a step
+     * that {@link Replay#run} enqueues with the same arguments and addresses: a CUDA graph on a GPU, which costs one
+     * launch however many kernels it holds. Nothing runs at capture; {@code work} must have no host-side effects
+     * (the emulator replays by calling it again).
+     */
+    Replay capture(Runnable work);
+
+    /** A captured step. */
+    interface Replay extends AutoCloseable {
+        /** Enqueues the step again. */
+        void run();
+
+        @Override
+        void close();
+    }
+
+    /**
+     * A point in the device's work: everything enqueued before it has finished when it is reached (a CUDA event on a
+     * GPU). For profiling: {@link Mark#millisSince} after a {@link #synchronize}.
+     */
+    Mark mark();
+
+    /** A recorded point in the device's work. */
+    interface Mark extends AutoCloseable {
+        /** Milliseconds of device time from {@code earlier} to this mark; both must have been reached. */
+        double millisSince(Mark earlier);
+
+        @Override
+        void close();
+    }
+
+    /** Frees an array this device allocated; it must not be used afterwards. */
+    void free(TypedArray array);
+
+    /** Copies all of {@code host} into the start of {@code destination}; {@code host} may change once this returns. */
+    void upload(MemorySegment host, TypedArray destination);
+
+    /** Copies the start of {@code source} into all of {@code host}, after the work before it. */
+    void download(TypedArray source, MemorySegment host);
+
+    /** Sets every byte of {@code array} to {@code value} (0xFF: NaN poison for float arrays). */
+    void fill(TypedArray array, byte value);
+
+    /** Runs {@code kernel} over {@code grid}; {@code arguments} exclude the KernelContext. */
+    void launch(KernelMethod kernel, Grid grid, Object... arguments);
+
+    /**
+     * How many blocks of {@code blockSize} threads of {@code kernel} (as specialised for {@code arguments}) run at
+     * once on the whole device: what one wave of a grid should hold.
+     */
+    int residentBlocks(KernelMethod kernel, int blockSize, Object... arguments);
+
+    /** Waits for all work issued so far. */
+    void synchronize();
+
+    /** Bytes of device memory still free for allocation (on the GPU, as the driver reports it). */
+    long freeBytes();
+
+    /** Bytes of device memory this device has handed out and not freed. */
+    long allocatedBytes();
+
+    /** Frees every array. */
+    @Override
+    void close();
+}

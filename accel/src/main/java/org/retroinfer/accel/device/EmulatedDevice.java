@@ -1,0 +1,163 @@
+package org.retroinfer.accel.device;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
+import org.retroinfer.accel.emulator.Emulator;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.F16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.accel.kernel.TypedArray;
+
+/**
+ * A {@link Device} on the CPU: arrays in off-heap host memory, kernels run by the accel {@link Emulator} (real
+ * barriers and shuffles, Java float semantics). Slow, and exact about what a kernel reads and writes: tests run
+ * the GPU code paths on it. New arrays are filled with 0xFF bytes (NaN), so a read of an unwritten element shows.
+ */
+public final class EmulatedDevice implements Device {
+    /** Blocks the emulator pretends run at once: what split-count heuristics size a wave by. */
+    public static final int RESIDENT_BLOCKS = 16;
+    /** Memory the emulator offers: off-heap host memory, kept small because emulated kernels are slow anyway. */
+    public static final long MEMORY_BYTES = 1L << 30;
+
+    /** Each array in an arena of its own, so that it can be freed alone. */
+    private final Map<Long, Arena> arenas = new HashMap<>();
+    private final Emulator emulator = new Emulator();
+    private long allocated;
+
+    @Override
+    public String describe() {
+        return "the accel emulator on the CPU";
+    }
+
+    @Override
+    public TypedArray allocate(ElementType type, long length) {
+        Arena arena = Arena.ofShared();
+        TypedArray array = switch (type) {
+            case F32 -> F32Array.allocate(arena, length);
+            case F16 -> F16Array.allocate(arena, length);
+            case BF16 -> BF16Array.allocate(arena, length);
+            case I32 -> I32Array.allocate(arena, length);
+            default -> throw new IllegalArgumentException("no emulated arrays of " + type);
+        };
+        array.segment().fill((byte) 0xFF);
+        allocated += array.byteSize();
+        arenas.put(array.segment().address(), arena);
+        return array;
+    }
+
+    /** Staging arrays are host arrays like every emulated array. */
+    @Override
+    public TypedArray staging(ElementType type, long length) {
+        return allocate(type, length);
+    }
+
+    @Override
+    public void copy(TypedArray source, TypedArray destination) {
+        if (destination.byteSize() < source.byteSize()) {
+            throw new IllegalArgumentException("cannot copy " + source.describe() + " into the smaller " + destination.describe());
+        }
+        MemorySegment.copy(source.segment(), 0, destination.segment(), 0, source.byteSize());
+    }
+
+    /**
+     * Nothing runs at capture, as on a GPU; each replay runs {@code work} again, whose calls are launches and copies
+     * with the arguments they had at capture.
+     */
+    @Override
+    public Replay capture(Runnable work) {
+        return new Replay() {
+            @Override
+            public void run() {
+                work.run();
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    /** Emulated work runs when it is enqueued, so a mark is the host's clock at that moment. */
+    @Override
+    public Mark mark() {
+        return new ClockMark(System.nanoTime());
+    }
+
+    private record ClockMark(long nanos) implements Mark {
+        @Override
+        public double millisSince(Mark earlier) {
+            return (nanos - ((ClockMark) earlier).nanos) / 1e6;
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    @Override
+    public void free(TypedArray array) {
+        Arena arena = arenas.remove(array.segment().address());
+        if (arena == null) {
+            throw new IllegalArgumentException(array.describe() + " is not an array this device allocated, or is freed already");
+        }
+        allocated -= array.byteSize();
+        arena.close();
+    }
+
+    @Override
+    public void upload(MemorySegment host, TypedArray destination) {
+        check(host.byteSize(), destination);
+        MemorySegment.copy(host, 0, destination.segment(), 0, host.byteSize());
+    }
+
+    @Override
+    public void download(TypedArray source, MemorySegment host) {
+        check(host.byteSize(), source);
+        MemorySegment.copy(source.segment(), 0, host, 0, host.byteSize());
+    }
+
+    private static void check(long bytes, TypedArray array) {
+        if (bytes > array.byteSize()) {
+            throw new IllegalArgumentException("cannot copy " + bytes + " bytes to or from " + array.describe());
+        }
+    }
+
+    @Override
+    public void fill(TypedArray array, byte value) {
+        array.segment().fill(value);
+    }
+
+    @Override
+    public void launch(KernelMethod kernel, Grid grid, Object... arguments) {
+        emulator.launch(kernel, grid, arguments);
+    }
+
+    @Override
+    public int residentBlocks(KernelMethod kernel, int blockSize, Object... arguments) {
+        return RESIDENT_BLOCKS;
+    }
+
+    @Override
+    public void synchronize() {}
+
+    @Override
+    public long freeBytes() {
+        return Math.max(0, MEMORY_BYTES - allocated);
+    }
+
+    @Override
+    public long allocatedBytes() {
+        return allocated;
+    }
+
+    @Override
+    public void close() {
+        arenas.values().forEach(Arena::close);
+        arenas.clear();
+        allocated = 0;
+    }
+}

@@ -1,0 +1,81 @@
+package org.retroinfer.kernels.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.retroinfer.accel.emulator.Emulator;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.F16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
+import org.retroinfer.accel.kernel.TypedArray;
+import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.Matmul;
+import org.retroinfer.kernels.WeightMatrix;
+
+/**
+ * {@link Linear} on the accel emulator against a float64 loop over the same weights, and against the CPU's
+ * {@link Matmul}, on fresh random inputs with a poisoned output: widths that are not multiples of the warp's
+ * 256-element stride, output counts that leave a block's warps idle, and row counts that leave a pass's rows
+ * unused.
+ */
+class LinearTest {
+    /**
+     * Allowed error relative to {@code Σ|x_i·w_i|}: F32 sums of a few hundred products in any order stay within a
+     * few 1e-7 of it; a wrong element or row errs by far more.
+     */
+    private static final double RELATIVE = 1e-5;
+
+    @ParameterizedTest(name = "{0} weights, {1} rows, in {2}, out {3}, bias {4}")
+    @CsvSource({"bf16, 1, 264, 13, false", "bf16, 6, 512, 9, true", "bf16, 3, 2056, 6, true", "f16, 5, 264, 5, true", "f32, 4, 72, 7, false",
+            "f32, 9, 264, 4, true", "bf16, 17, 264, 5, false"})
+    void rowsTimesTheWeightsMatchAFloat64Loop(String type, int rows, int in, int out, boolean withBias) {
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println("linear " + type + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        try (Arena arena = Arena.ofShared()) {
+            long n = (long) out * in;
+            TypedArray w = switch (type) {
+                case "bf16" -> BF16Array.allocate(arena, n);
+                case "f16" -> F16Array.allocate(arena, n);
+                default -> F32Array.allocate(arena, n);
+            };
+            for (long i = 0; i < n; i++) {
+                float value = (float) random.nextGaussian();
+                if (w instanceof HalfPrecisionArray h) h.set(i, value);
+                else ((F32Array) w).set(i, value);
+            }
+            F32Array x = F32Array.allocate(arena, (long) rows * in);
+            for (long i = 0; i < x.length(); i++) x.set(i, (float) random.nextGaussian());
+            F32Array bias = F32Array.allocate(arena, out);
+            for (int o = 0; o < out; o++) bias.set(o, (float) random.nextGaussian());
+            F32Array y = F32Array.allocate(arena, (long) rows * out);
+            y.fill(Float.NaN);
+            LinearShape shape = new LinearShape(rows, in, out);
+            new Emulator().launch(Linear.class, type, shape.grid(), x, w, bias, y, rows, in, out, withBias ? 1 : 0);
+
+            WeightMatrix matrix = new WeightMatrix(DType.valueOf(type.toUpperCase()), out, in, w.segment());
+            float[] cpu = new float[rows * out];
+            Matmul.multiply(matrix, x.toArray(), cpu, rows);
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < out; o++) {
+                    double exact = withBias ? bias.get(o) : 0, magnitude = Math.abs(exact);
+                    for (int i = 0; i < in; i++) {
+                        double term = (double) x.get((long) r * in + i) * matrix.get(o, i);
+                        exact += term;
+                        magnitude += Math.abs(term);
+                    }
+                    float got = y.get((long) r * out + o);
+                    double cpuValue = cpu[r * out + o] + (withBias ? bias.get(o) : 0);
+                    String where = "row " + r + ", output " + o;
+                    assertTrue(Math.abs(got - exact) <= RELATIVE * magnitude, where + ": expected " + exact + ", got " + got);
+                    assertTrue(Math.abs(got - cpuValue) <= RELATIVE * magnitude, where + ": the CPU's Matmul gives " + cpuValue
+                            + ", the kernel " + got);
+                }
+            }
+        }
+    }
+}

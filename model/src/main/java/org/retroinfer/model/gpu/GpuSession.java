@@ -1,0 +1,64 @@
+package org.retroinfer.model.gpu;
+
+import org.retroinfer.accel.device.Device;
+import org.retroinfer.kernels.DType;
+import org.retroinfer.kvstore.gpu.GpuKvCache;
+import org.retroinfer.model.Model;
+import org.retroinfer.model.config.ModelConfig;
+
+/**
+ * A model made ready on a device: its weights uploaded once and a {@link GpuTransformer} for steps of up to
+ * {@code maxRows} rows; {@link #cache} sizes a KV cache per run. Owns the device: closing the session frees
+ * everything on it.
+ */
+public final class GpuSession implements AutoCloseable {
+    private final Device device;
+    private final ModelConfig config;
+    private final GpuTransformer transformer;
+    private final long weightBytes;
+
+    private GpuSession(Device device, ModelConfig config, GpuTransformer transformer, long weightBytes) {
+        this.device = device;
+        this.config = config;
+        this.transformer = transformer;
+        this.weightBytes = weightBytes;
+    }
+
+    /** Uploads {@code model}'s weights to {@code device}, taking ownership of the device (closed on failure too). */
+    public static GpuSession open(Model model, Device device, int maxRows) {
+        try {
+            ModelConfig config = model.config();
+            GpuKvCache.checkShape(config.attentionShape()); // refuse unsupported heads before uploading
+            long before = device.allocatedBytes();
+            GpuWeights weights = GpuWeights.upload(device, model.transformer().weights());
+            long weightBytes = device.allocatedBytes() - before;
+            return new GpuSession(device, config, new GpuTransformer(config, weights, device, maxRows), weightBytes);
+        } catch (RuntimeException e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    public GpuTransformer transformer() {
+        return transformer;
+    }
+
+    /** A dense KV cache for {@code sequences} sequences of up to {@code capacity} tokens; close it to free it. */
+    public GpuKvCache cache(DType kvType, int sequences, long capacity) {
+        return new GpuKvCache(device, config.attentionShape(), kvType, sequences, capacity, transformer.maxRows());
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** Device memory of the weights. */
+    public long weightBytes() {
+        return weightBytes;
+    }
+
+    @Override
+    public void close() {
+        device.close();
+    }
+}

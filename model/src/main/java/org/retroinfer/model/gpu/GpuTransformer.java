@@ -1,0 +1,311 @@
+package org.retroinfer.model.gpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.retroinfer.accel.device.Device;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.kernels.Rope;
+import org.retroinfer.kernels.gpu.DecodeLayerShape;
+import org.retroinfer.kernels.gpu.EmbeddingLookup;
+import org.retroinfer.kernels.gpu.Linear;
+import org.retroinfer.kernels.gpu.LinearShape;
+import org.retroinfer.kernels.gpu.ResidualAdd;
+import org.retroinfer.kernels.gpu.RmsNorm;
+import org.retroinfer.kernels.gpu.RopeRotation;
+import org.retroinfer.kernels.gpu.SwiGlu;
+import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.gpu.GpuKvCache;
+import org.retroinfer.kvstore.gpu.StepRows;
+import org.retroinfer.model.config.ModelConfig;
+import org.retroinfer.model.transformer.ForwardPass;
+import org.retroinfer.model.transformer.RotaryEmbedding;
+
+/**
+ * The decoder's forward pass on a {@link Device}: the same steps as the CPU {@link
+ * org.retroinfer.model.transformer.Transformer}, each a kernel, with the hidden state on the device from the
+ * embedding lookup to the logits of the rows asked for, which are all that comes back. Attention goes through a
+ * {@link GpuKvCache} on the same device. RoPE's cos and sin are the CPU's own ({@link RotaryEmbedding#angles}), uploaded
+ * per step, so both paths rotate by the same floats.
+ *
+ * <p>Not thread-safe: one step at a time, like the device's single stream.
+ */
+public final class GpuTransformer implements ForwardPass {
+    private static final KernelMethod NORM = KernelMethod.of(RmsNorm.class, "rows");
+    private static final KernelMethod HEAD_NORM = KernelMethod.of(RmsNorm.class, "heads");
+    private static final KernelMethod SWIGLU = KernelMethod.of(SwiGlu.class, "apply");
+    private static final KernelMethod RESIDUAL = KernelMethod.of(ResidualAdd.class, "add");
+    private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
+    private static final KernelMethod LINEAR_BF16 = KernelMethod.of(Linear.class, "bf16");
+    private static final KernelMethod LINEAR_F16 = KernelMethod.of(Linear.class, "f16");
+    private static final KernelMethod LINEAR_F32 = KernelMethod.of(Linear.class, "f32");
+
+    private final ModelConfig config;
+    private final GpuWeights weights;
+    private final Device device;
+    private final RotaryEmbedding rope;
+    private final int maxRows;
+    private final float eps;
+    private final KernelMethod rotate;
+    private final KernelMethod lookup;
+    private final Workspace ws;
+    /** Captured steps, or null where every step runs eagerly. */
+    private StepGraphs graphs;
+    /** Where profiled steps record their phases, or null. */
+    private StepProfile profile;
+
+    /**
+     * The arrays of one step, sized for {@code maxRows} rows: on the device, and the staging arrays the host writes
+     * the step's inputs into and reads its logits from.
+     */
+    private static final class Workspace {
+        final I32Array tokens, rowIndex, logitRows, stagedTokens, stagedLogitRows;
+        final F32Array x, normed, q, k, v, attention, projected, gate, up, cos, sin, selected, logits;
+        final F32Array stagedCos, stagedSin, stagedLogits;
+
+        Workspace(Device d, ModelConfig c, int rows) {
+            stagedTokens = (I32Array) d.staging(ElementType.I32, rows);
+            stagedLogitRows = (I32Array) d.staging(ElementType.I32, rows);
+            stagedCos = (F32Array) d.staging(ElementType.F32, (long) rows * c.headDim() / 2);
+            stagedSin = (F32Array) d.staging(ElementType.F32, (long) rows * c.headDim() / 2);
+            stagedLogits = (F32Array) d.staging(ElementType.F32, (long) rows * c.vocabSize());
+            tokens = d.i32(rows);
+            rowIndex = d.i32(rows);
+            logitRows = d.i32(rows);
+            x = d.f32((long) rows * c.hiddenSize());
+            normed = d.f32((long) rows * c.hiddenSize());
+            q = d.f32((long) rows * c.queryWidth());
+            k = d.f32((long) rows * c.kvWidth());
+            v = d.f32((long) rows * c.kvWidth());
+            attention = d.f32((long) rows * c.queryWidth());
+            projected = d.f32((long) rows * c.hiddenSize());
+            gate = d.f32((long) rows * c.intermediateSize());
+            up = d.f32((long) rows * c.intermediateSize());
+            cos = d.f32((long) rows * c.headDim() / 2);
+            sin = d.f32((long) rows * c.headDim() / 2);
+            selected = d.f32((long) rows * c.hiddenSize());
+            logits = d.f32((long) rows * c.vocabSize());
+        }
+    }
+
+    /** Runs steps of up to {@code maxRows} rows with {@code weights} already on {@code device}. */
+    public GpuTransformer(ModelConfig config, GpuWeights weights, Device device, int maxRows) {
+        new DecodeLayerShape(maxRows, config.hiddenSize(), config.heads(), config.kvHeads(), config.intermediateSize()); // checks widths
+        this.config = config;
+        this.weights = weights;
+        this.device = device;
+        this.rope = new RotaryEmbedding(config);
+        this.maxRows = maxRows;
+        this.eps = (float) config.rmsNormEps();
+        this.rotate = KernelMethod.of(RopeRotation.class, config.ropePairing() == Rope.Pairing.HALVES ? "halves" : "adjacent");
+        this.lookup = KernelMethod.of(EmbeddingLookup.class, lookupKernel(weights.embedding()));
+        this.ws = new Workspace(device, config, maxRows);
+        int[] identity = new int[maxRows];
+        for (int r = 0; r < maxRows; r++) identity[r] = r;
+        device.upload(MemorySegment.ofArray(identity), ws.rowIndex);
+        this.graphs = new StepGraphs(device);
+    }
+
+    /**
+     * Turns the capture of repeated step shapes into CUDA graphs on or off (on by default): the same kernels with the
+     * same arguments either way, so the logits are the same; eager steps are easier to profile.
+     */
+    public GpuTransformer withGraphs(boolean on) {
+        if (!on && graphs != null) {
+            graphs.close();
+            graphs = null;
+        } else if (on && graphs == null) {
+            graphs = new StepGraphs(device);
+        }
+        return this;
+    }
+
+    /**
+     * Records where the device time of the following steps goes into {@code profile} (null: stop). Profiled steps run
+     * eagerly, with an event between phases.
+     */
+    public GpuTransformer withProfile(StepProfile profile) {
+        this.profile = profile;
+        return this;
+    }
+
+    /** Step shapes captured so far. */
+    public int capturedSteps() {
+        return graphs == null ? 0 : graphs.size();
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public int maxRows() {
+        return maxRows;
+    }
+
+    @Override
+    public void forward(BatchLayout layout, int[] tokens, long[] positions, KvCache cache, int[] logitRows, float[] logits) {
+        if (!(cache instanceof GpuKvCache gpuCache) || gpuCache.device() != device) {
+            throw new IllegalArgumentException("the GPU transformer attends through a GpuKvCache on its own device, got "
+                    + cache.getClass().getSimpleName());
+        }
+        int rows = layout.rows();
+        if (tokens.length != rows || positions.length != rows) {
+            throw new IllegalArgumentException("a step of " + rows + " rows needs as many tokens and positions, got "
+                    + tokens.length + " and " + positions.length);
+        }
+        if (rows > maxRows) {
+            throw new IllegalArgumentException("a step of " + rows + " rows exceeds the GPU transformer's " + maxRows);
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= config.vocabSize()) {
+                throw new IllegalArgumentException("token " + t + " is outside the vocabulary of " + config.vocabSize());
+            }
+        }
+        // host work: the step's inputs into the staging arrays, the cache's rows
+        MemorySegment.copy(tokens, 0, ws.stagedTokens.segment(), ValueLayout.JAVA_INT, 0, rows);
+        MemorySegment.copy(logitRows, 0, ws.stagedLogitRows.segment(), ValueLayout.JAVA_INT, 0, logitRows.length);
+        stageAngles(positions, rows);
+        StepRows step = gpuCache.prepare(layout, 0);
+        // device work: captured once per step shape and replayed where graphs are on
+        Runnable work = () -> enqueue(step, gpuCache, logitRows.length);
+        if (profile != null) {
+            profile.start(device.mark());
+            work.run();
+        } else if (graphs != null) {
+            graphs.run(new StepKey(gpuCache, rows, logitRows.length, step.splits()), work);
+        } else {
+            work.run();
+        }
+        device.synchronize();
+        if (profile != null) {
+            profile.finish();
+        }
+        gpuCache.advanceAll(layout);
+        if (logitRows.length > 0) {
+            MemorySegment.copy(ws.stagedLogits.segment(), ValueLayout.JAVA_FLOAT, 0, logits, 0, logitRows.length * config.vocabSize());
+        }
+    }
+
+    /** What identifies a captured step: every launch argument that is not a fixed address follows from these. */
+    record StepKey(GpuKvCache cache, int rows, int logitRows, int splits) {}
+
+    /** Every copy and launch of one step, in order, and no host work, so that it can be captured. */
+    private void enqueue(StepRows step, GpuKvCache cache, int logitRows) {
+        int rows = step.rows();
+        DecodeLayerShape shape = new DecodeLayerShape(rows, config.hiddenSize(), config.heads(), config.kvHeads(),
+                config.intermediateSize());
+        int pairs = rope.pairs();
+        device.copy(ws.stagedTokens.slice(0, rows), ws.tokens);
+        device.copy(ws.stagedCos.slice(0, (long) rows * pairs), ws.cos);
+        device.copy(ws.stagedSin.slice(0, (long) rows * pairs), ws.sin);
+        cache.enqueueRows(step);
+        device.launch(lookup, shape.embeddingGrid(), ws.tokens, weights.embedding().array(), ws.x, rows, config.hiddenSize());
+        done(StepProfile.Phase.INPUTS);
+        for (int l = 0; l < config.layers(); l++) {
+            attentionBlock(l, step, shape, cache);
+            feedForwardBlock(l, shape);
+        }
+        if (logitRows > 0) {
+            logits(logitRows);
+            done(StepProfile.Phase.LOGITS);
+        }
+    }
+
+    /** Marks the end of a phase's work where steps are profiled. */
+    private void done(StepProfile.Phase phase) {
+        if (profile != null) {
+            profile.done(device.mark(), phase);
+        }
+    }
+
+    private void stageAngles(long[] positions, int rows) {
+        int pairs = rope.pairs();
+        float[] cos = new float[rows * pairs], sin = new float[rows * pairs];
+        for (int r = 0; r < rows; r++) {
+            rope.angles(positions[r], cos, sin, r * pairs);
+        }
+        MemorySegment.copy(cos, 0, ws.stagedCos.segment(), ValueLayout.JAVA_FLOAT, 0, cos.length);
+        MemorySegment.copy(sin, 0, ws.stagedSin.segment(), ValueLayout.JAVA_FLOAT, 0, sin.length);
+    }
+
+    private void attentionBlock(int l, StepRows step, DecodeLayerShape shape, GpuKvCache cache) {
+        GpuWeights.Layer w = weights.layers().get(l);
+        int rows = shape.batch();
+        device.launch(NORM, shape.normGrid(), ws.x, w.attentionNorm(), ws.normed, config.hiddenSize(), eps);
+        done(StepProfile.Phase.NORMS_AND_ROPE);
+        linear(w.query(), w.queryBias(), ws.normed, ws.q, rows);
+        linear(w.key(), w.keyBias(), ws.normed, ws.k, rows);
+        linear(w.value(), w.valueBias(), ws.normed, ws.v, rows);
+        done(StepProfile.Phase.PROJECTIONS);
+        if (w.queryNorm() != null) {
+            device.launch(HEAD_NORM, shape.headNormGrid(config.heads()), ws.q, w.queryNorm(), ws.q, rows * config.heads(), eps);
+        }
+        if (w.keyNorm() != null) {
+            device.launch(HEAD_NORM, shape.headNormGrid(config.kvHeads()), ws.k, w.keyNorm(), ws.k, rows * config.kvHeads(), eps);
+        }
+        device.launch(rotate, shape.ropeGrid(), ws.q, ws.k, ws.rowIndex, ws.cos, ws.sin, rows, config.heads(), config.kvHeads());
+        done(StepProfile.Phase.NORMS_AND_ROPE);
+        cache.append(l, step, ws.k, ws.v);
+        done(StepProfile.Phase.KV_APPEND);
+        cache.attend(l, step, ws.q, ws.attention);
+        done(StepProfile.Phase.ATTENTION);
+        linear(w.output(), w.outputBias(), ws.attention, ws.projected, rows);
+        done(StepProfile.Phase.PROJECTIONS);
+        device.launch(RESIDUAL, shape.residualGrid(), ws.x, ws.projected, shape.hiddenElements());
+        done(StepProfile.Phase.ELEMENTWISE);
+    }
+
+    private void feedForwardBlock(int l, DecodeLayerShape shape) {
+        GpuWeights.Layer w = weights.layers().get(l);
+        int rows = shape.batch();
+        device.launch(NORM, shape.normGrid(), ws.x, w.feedForwardNorm(), ws.normed, config.hiddenSize(), eps);
+        done(StepProfile.Phase.NORMS_AND_ROPE);
+        linear(w.gate(), null, ws.normed, ws.gate, rows);
+        linear(w.up(), null, ws.normed, ws.up, rows);
+        done(StepProfile.Phase.MLP);
+        device.launch(SWIGLU, shape.swigluGrid(), ws.gate, ws.up, shape.intermediateElements());
+        done(StepProfile.Phase.ELEMENTWISE);
+        linear(w.down(), null, ws.gate, ws.projected, rows);
+        done(StepProfile.Phase.MLP);
+        device.launch(RESIDUAL, shape.residualGrid(), ws.x, ws.projected, shape.hiddenElements());
+        done(StepProfile.Phase.ELEMENTWISE);
+    }
+
+    /** The final norm and LM head of the rows asked for, gathered first so that only they are multiplied. */
+    private void logits(int n) {
+        DecodeLayerShape selected = new DecodeLayerShape(n, config.hiddenSize(), config.heads(), config.kvHeads(),
+                config.intermediateSize());
+        device.copy(ws.stagedLogitRows.slice(0, n), ws.logitRows);
+        device.launch(GATHER_ROWS, selected.embeddingGrid(), ws.logitRows, ws.x, ws.selected, n, config.hiddenSize());
+        device.launch(NORM, selected.normGrid(), ws.selected, weights.finalNorm(), ws.normed, config.hiddenSize(), eps);
+        linear(weights.lmHead(), null, ws.normed, ws.logits, n);
+        device.copy(ws.logits.slice(0, (long) n * config.vocabSize()), ws.stagedLogits);
+    }
+
+    private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
+        LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
+        KernelMethod kernel = switch (w.array().elementType()) {
+            case BF16 -> LINEAR_BF16;
+            case F16 -> LINEAR_F16;
+            default -> LINEAR_F32;
+        };
+        device.launch(kernel, shape.grid(), x, w.array(), bias == null ? y : bias, y, rows, w.cols(),
+                w.rows(), bias == null ? 0 : 1);
+    }
+
+    private static String lookupKernel(GpuWeights.Matrix table) {
+        return switch (table.array().elementType()) {
+            case BF16 -> "fromBf16";
+            case F16 -> "fromF16";
+            default -> "fromF32";
+        };
+    }
+}

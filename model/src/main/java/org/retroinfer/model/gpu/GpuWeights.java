@@ -1,0 +1,105 @@
+package org.retroinfer.model.gpu;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.retroinfer.accel.device.Device;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.kernels.gpu.DecodeLayerShape;
+import org.retroinfer.kernels.gpu.RandomFill;
+import org.retroinfer.model.config.ModelConfig;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.TypedArray;
+import org.retroinfer.kernels.WeightMatrix;
+import org.retroinfer.model.transformer.LayerWeights;
+import org.retroinfer.model.transformer.ModelWeights;
+
+/**
+ * A model's weights copied to a device once, in the checkpoint's own types: matrices stay BF16, F16 or F32 (what
+ * {@link org.retroinfer.kernels.gpu.Linear} multiplies), norms and biases become F32 arrays. A tied LM head is the
+ * embedding array itself, not a second copy.
+ */
+public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNorm, Matrix lmHead) {
+    /** A weight matrix on the device: {@code rows × cols} elements of {@code array}'s type. */
+    public record Matrix(TypedArray array, int rows, int cols) {}
+
+    /** One decoder layer; optional parts are null where the family has none. */
+    public record Layer(F32Array attentionNorm, Matrix query, Matrix key, Matrix value, Matrix output, F32Array queryBias,
+            F32Array keyBias, F32Array valueBias, F32Array outputBias, F32Array queryNorm, F32Array keyNorm,
+            F32Array feedForwardNorm, Matrix gate, Matrix up, Matrix down) {}
+
+    /** Uploads {@code weights}; quantized matrices are refused, naming the type. */
+    public static GpuWeights upload(Device device, ModelWeights weights) {
+        Matrix embedding = matrix(device, weights.embedding());
+        List<Layer> layers = new ArrayList<>();
+        for (LayerWeights w : weights.layers()) {
+            layers.add(new Layer(floats(device, w.attentionNorm()), matrix(device, w.query()), matrix(device, w.key()),
+                    matrix(device, w.value()), matrix(device, w.output()), floats(device, w.queryBias()),
+                    floats(device, w.keyBias()), floats(device, w.valueBias()), floats(device, w.outputBias()),
+                    floats(device, w.queryNorm()), floats(device, w.keyNorm()), floats(device, w.feedForwardNorm()),
+                    matrix(device, w.gate()), matrix(device, w.up()), matrix(device, w.down())));
+        }
+        Matrix lmHead = weights.lmHead() == weights.embedding() ? embedding : matrix(device, weights.lmHead());
+        return new GpuWeights(embedding, layers, floats(device, weights.finalNorm()), lmHead);
+    }
+
+    /**
+     * Random BF16 weights of {@code config}'s shape made on the device ({@link RandomFill}): matrices uniform with
+     * variance {@code 1/cols}, so activations keep their scale from layer to layer, norms 1, biases absent, the LM
+     * head its own matrix unless the config ties it. For throughput benchmarks at real models' sizes.
+     */
+    public static GpuWeights random(Device device, ModelConfig config, long seed) {
+        long[] next = {seed};
+        java.util.function.BiFunction<Integer, Integer, Matrix> matrix = (rows, cols) -> {
+            BF16Array a = device.bf16((long) rows * cols);
+            float scale = (float) Math.sqrt(3.0 / cols);
+            device.launch(KernelMethod.of(RandomFill.class, "bf16"), Grid.of(4096, DecodeLayerShape.ELEMENTWISE_THREADS), a,
+                    a.length(), next[0]++, scale);
+            return new Matrix(a, rows, cols);
+        };
+        int hidden = config.hiddenSize();
+        Matrix embedding = matrix.apply(config.vocabSize(), hidden);
+        List<Layer> layers = new ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) {
+            layers.add(new Layer(ones(device, hidden), matrix.apply(config.queryWidth(), hidden), matrix.apply(config.kvWidth(), hidden),
+                    matrix.apply(config.kvWidth(), hidden), matrix.apply(hidden, config.queryWidth()), null, null, null, null,
+                    config.family().qkNorm() ? ones(device, config.headDim()) : null,
+                    config.family().qkNorm() ? ones(device, config.headDim()) : null, ones(device, hidden),
+                    matrix.apply(config.intermediateSize(), hidden), matrix.apply(config.intermediateSize(), hidden),
+                    matrix.apply(hidden, config.intermediateSize())));
+        }
+        Matrix lmHead = config.tiedEmbeddings() ? embedding : matrix.apply(config.vocabSize(), hidden);
+        return new GpuWeights(embedding, layers, ones(device, hidden), lmHead);
+    }
+
+    private static F32Array ones(Device device, int n) {
+        float[] values = new float[n];
+        java.util.Arrays.fill(values, 1f);
+        return floats(device, values);
+    }
+
+    private static Matrix matrix(Device device, WeightMatrix w) {
+        ElementType type = switch (w.type()) {
+            case BF16 -> ElementType.BF16;
+            case F16 -> ElementType.F16;
+            case F32 -> ElementType.F32;
+            default -> throw new IllegalArgumentException("the GPU path multiplies BF16, F16 and F32 weights; this model has "
+                    + w.type() + " matrices (convert it with `retroinfer convert --type bf16`)");
+        };
+        TypedArray array = device.allocate(type, Math.multiplyExact(w.rows(), w.cols()));
+        device.upload(w.data().asSlice(0, array.byteSize()), array);
+        return new Matrix(array, Math.toIntExact(w.rows()), Math.toIntExact(w.cols()));
+    }
+
+    private static F32Array floats(Device device, float[] values) {
+        if (values == null) {
+            return null;
+        }
+        F32Array array = device.f32(values.length);
+        device.upload(MemorySegment.ofArray(values), array);
+        return array;
+    }
+}

@@ -1,0 +1,141 @@
+package org.retroinfer.model.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.retroinfer.accel.device.EmulatedDevice;
+import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.Half;
+import org.retroinfer.kernels.Rope;
+import org.retroinfer.kernels.WeightMatrix;
+import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.kvstore.DenseKvCache;
+import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.model.config.ModelConfig;
+import org.retroinfer.model.config.ModelFamily;
+import org.retroinfer.model.config.RopeScaling;
+import org.retroinfer.model.transformer.InMemoryWeights;
+import org.retroinfer.model.transformer.LayerWeights;
+import org.retroinfer.model.transformer.ModelWeights;
+import org.retroinfer.model.transformer.Transformer;
+
+/**
+ * The GPU forward pass, run on the emulated device (every kernel as the GPU runs it, with real shuffles and
+ * barriers), gives the CPU transformer's logits through a life of a prefill chunk, a mixed step (another sequence's
+ * prefill with the first one's decode) and lock-step decoding, for the families' variants: q/k/v bias with tied
+ * embeddings, Qwen3's q/k norms with adjacent RoPE pairs and llama3 scaling, BF16 and F32 weights.
+ */
+class GpuTransformerTest {
+    /** Logits differ only by the order of F32 sums (kernels against Vector API loops): within 1e-4 of the largest. */
+    private static final double RELATIVE = 1e-4;
+
+    static Stream<Arguments> models() {
+        return Stream.of(
+                Arguments.of("qwen2 bias, tied embeddings, bf16 weights", new ModelConfig(ModelFamily.QWEN2, 67, 64, 48, 2, 2, 1,
+                        128, 1e-6, 1000000, new RopeScaling.None(), Rope.Pairing.HALVES, 4096, true, true, false), true),
+                Arguments.of("qwen3 q/k norms, adjacent pairs, llama3 scaling, f32 weights", new ModelConfig(ModelFamily.QWEN3, 53,
+                        32, 40, 1, 4, 1, 128, 1e-5, 500000, new RopeScaling.Llama3(8, 1, 4, 16), Rope.Pairing.ADJACENT, 4096,
+                        false, false, false), false));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void logitsEqualTheCpuTransformers(String name, ModelConfig config, boolean bf16) {
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println(name + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        try (Arena arena = Arena.ofShared(); EmulatedDevice device = new EmulatedDevice()) {
+            ModelWeights weights = InMemoryWeights.random(config, random, arena);
+            if (bf16) weights = toBf16(weights, arena);
+            Transformer cpu = new Transformer(config, weights);
+            GpuTransformer gpu = new GpuTransformer(config, GpuWeights.upload(device, weights), device, 8);
+            try (KvCache cpuCache = new DenseKvCache(config.attentionShape(), new DenseKvCache.Config(DType.BF16, 16));
+                 KvCache gpuCache = new org.retroinfer.kvstore.gpu.GpuKvCache(device, config.attentionShape(), DType.BF16, 2, 32, 8)) {
+                int a = cpuCache.openSequence(), ga = gpuCache.openSequence();
+                int b = cpuCache.openSequence(), gb = gpuCache.openSequence();
+                compare(cpu, cpuCache, gpu, gpuCache, new int[] {a}, new int[] {ga}, new int[] {5}, new long[] {0}, random,
+                        new int[] {4});
+                compare(cpu, cpuCache, gpu, gpuCache, new int[] {b, a}, new int[] {gb, ga}, new int[] {3, 1}, new long[] {0, 5},
+                        random, new int[] {2, 3});
+                for (int step = 0; step < 1; step++) {
+                    compare(cpu, cpuCache, gpu, gpuCache, new int[] {a, b}, new int[] {ga, gb}, new int[] {1, 1},
+                            new long[] {6 + step, 3 + step}, random, new int[] {0, 1});
+                }
+            }
+        }
+    }
+
+    /** One step on both paths with the same random tokens; the logits of {@code logitRows} must agree. */
+    private static void compare(Transformer cpu, KvCache cpuCache, GpuTransformer gpu, KvCache gpuCache, int[] cpuSequences,
+            int[] gpuSequences, int[] counts, long[] firstPositions, Random random, int[] logitRows) {
+        int rows = 0;
+        for (int c : counts) rows += c;
+        int[] tokens = new int[rows];
+        long[] positions = new long[rows];
+        for (int i = 0, r = 0; i < counts.length; i++) {
+            for (int j = 0; j < counts[i]; j++, r++) {
+                tokens[r] = random.nextInt(cpu.config().vocabSize());
+                positions[r] = firstPositions[i] + j;
+            }
+        }
+        int vocab = cpu.config().vocabSize();
+        float[] expected = new float[logitRows.length * vocab], actual = new float[logitRows.length * vocab];
+        cpu.forward(new BatchLayout(cpuSequences, counts), tokens, positions, cpuCache, logitRows, expected);
+        gpu.forward(new BatchLayout(gpuSequences, counts), tokens, positions, gpuCache, logitRows, actual);
+        double largest = 0;
+        for (float e : expected) largest = Math.max(largest, Math.abs(e));
+        for (int i = 0; i < expected.length; i++) {
+            int at = i;
+            double bound = RELATIVE * largest;
+            assertTrue(Math.abs(expected[i] - actual[i]) <= bound,
+                    () -> "logit " + at + ": cpu " + expected[at] + ", gpu " + actual[at] + " (bound " + bound + ")");
+        }
+    }
+
+    @Test
+    void aCpuCacheIsRefusedByName() {
+        ModelConfig config = new ModelConfig(ModelFamily.LLAMA, 16, 32, 32, 1, 2, 1, 128, 1e-5, 10000, new RopeScaling.None(),
+                Rope.Pairing.HALVES, 64, false, false, false);
+        try (Arena arena = Arena.ofShared(); EmulatedDevice device = new EmulatedDevice();
+             KvCache dense = new DenseKvCache(config.attentionShape(), DenseKvCache.Config.defaults())) {
+            GpuTransformer gpu = new GpuTransformer(config, GpuWeights.upload(device,
+                    InMemoryWeights.random(config, new Random(1), arena)), device, 4);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> gpu.forward(BatchLayout.single(dense.openSequence(), 1), new int[] {1}, new long[] {0}, dense, new int[0],
+                            new float[0]));
+            assertEquals("the GPU transformer attends through a GpuKvCache on its own device, got DenseKvCache", e.getMessage());
+        }
+    }
+
+    /** The same weights rounded to BF16 (matrices only; norms and biases stay F32, as in checkpoints' use). */
+    private static ModelWeights toBf16(ModelWeights w, Arena arena) {
+        List<LayerWeights> layers = new ArrayList<>();
+        for (LayerWeights l : w.layers()) {
+            layers.add(new LayerWeights(l.attentionNorm(), bf16(l.query(), arena), bf16(l.key(), arena), bf16(l.value(), arena),
+                    bf16(l.output(), arena), l.queryBias(), l.keyBias(), l.valueBias(), l.outputBias(), l.queryNorm(), l.keyNorm(),
+                    l.feedForwardNorm(), bf16(l.gate(), arena), bf16(l.up(), arena), bf16(l.down(), arena)));
+        }
+        WeightMatrix embedding = bf16(w.embedding(), arena);
+        return new ModelWeights(embedding, layers, w.finalNorm(), w.lmHead() == w.embedding() ? embedding : bf16(w.lmHead(), arena));
+    }
+
+    private static WeightMatrix bf16(WeightMatrix m, Arena arena) {
+        long n = m.rows() * m.cols();
+        MemorySegment data = arena.allocate(2 * n, 64);
+        for (long i = 0; i < n; i++) {
+            data.setAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT, i, Half.floatToBf16(m.get(i / m.cols(), i % m.cols())));
+        }
+        return new WeightMatrix(DType.BF16, m.rows(), m.cols(), data);
+    }
+}
