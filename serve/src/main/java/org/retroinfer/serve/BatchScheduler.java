@@ -11,7 +11,7 @@ import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.retro.RetroKvCache;
 import org.retroinfer.model.tokenizer.Tokenizer;
-import org.retroinfer.model.transformer.Transformer;
+import org.retroinfer.model.transformer.ForwardPass;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class BatchScheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BatchScheduler.class);
 
-    private final Transformer model;
+    private final ForwardPass model;
     private final Tokenizer tokenizer;
     private final KvCache cache;
     private final KvBudget budget;
@@ -46,7 +46,7 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile long kvMemoryBytes;
     private volatile int runningCount;
 
-    public BatchScheduler(Transformer model, Tokenizer tokenizer, KvCache cache, ServeConfig config,
+    public BatchScheduler(ForwardPass model, Tokenizer tokenizer, KvCache cache, ServeConfig config,
                           ServerMetrics metrics) {
         this.model = model;
         this.tokenizer = tokenizer;
