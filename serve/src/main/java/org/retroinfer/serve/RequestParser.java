@@ -66,12 +66,11 @@ final class RequestParser {
         if (tools != null && !tools.isNull() && !(tools.isArray() && tools.isEmpty())) {
             throw ApiException.invalid("tools", "tools (function calling) are not supported by this server");
         }
-        for (String off : new String[] {"tool_choice", "parallel_tool_calls"}) {
-            if (body.has(off) && !body.get(off).isNull() && !body.get(off).asText().equals("none")
-                    && !(body.get(off).isBoolean())) {
-                throw ApiException.invalid(off, off + " is not supported by this server");
-            }
+        JsonNode toolChoice = body.get("tool_choice");
+        if (toolChoice != null && !toolChoice.isNull() && !(toolChoice.isTextual() && toolChoice.asText().equals("none"))) {
+            throw ApiException.invalid("tool_choice", "tool_choice is not supported by this server (only \"none\")");
         }
+        bool(body, "parallel_tool_calls");
         JsonNode format = body.get("response_format");
         if (format != null && !format.isNull() && !(format.isObject() && "text".equals(format.path("type").asText()))) {
             throw ApiException.invalid("response_format", "only response_format {\"type\": \"text\"} is supported");

@@ -100,6 +100,8 @@ class BadInputTest {
                         + "\"content\": 5}]}", 400, "messages[0].content", "must be a string or a list of text parts"),
                 bad("/v1/chat/completions", "{" + CHAT + ", \"tools\": [{\"type\": \"function\"}]}", 400, "tools",
                         "tools (function calling) are not supported"),
+                bad("/v1/chat/completions", "{" + CHAT + ", \"tool_choice\": \"auto\"}", 400, "tool_choice",
+                        "tool_choice is not supported by this server"),
                 bad("/v1/chat/completions", "{" + CHAT + ", \"max_tokens\": 0}", 400, "max_tokens",
                         "max_tokens must be at least 1"),
                 bad("/v1/chat/completions", "{" + CHAT + ", \"prompt\": \"x\"}", 400, "prompt",
