@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
     private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new BenchCommand(), new DemoCommand(),
-            new FidelityCommand(), new EvalCommand(), new ConvertCommand());
+            new FidelityCommand(), new EvalCommand(), new ConvertCommand(), new ServeCommand(), new ServeBenchCommand());
 
     private Main() {}
 
@@ -81,7 +81,7 @@ public final class Main {
                 commands:
                 """);
         for (Command c : COMMANDS) {
-            b.append(String.format("  %-10s %s%n", c.name(), c.summary()));
+            b.append(String.format("  %-12s %s%n", c.name(), c.summary()));
         }
         b.append("""
 

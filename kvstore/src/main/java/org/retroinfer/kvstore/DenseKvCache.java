@@ -132,6 +132,15 @@ public final class DenseKvCache implements KvCache {
         });
     }
 
+    /**
+     * The bytes one sequence of {@code positions} positions holds: whole pages of every layer, so
+     * that a server can admit sequences against a memory budget before it runs them.
+     */
+    public long sequenceBytes(long positions) {
+        long pages = (positions + config.pageTokens() - 1) / config.pageTokens();
+        return shape.layers() * pages * KvPages.pageBytes(shape.kvHeads(), shape.headDim(), config.pageTokens());
+    }
+
     @Override
     public long memoryBytes() {
         long total = 0;

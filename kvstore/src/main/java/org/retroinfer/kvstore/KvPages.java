@@ -31,8 +31,13 @@ public final class KvPages {
         this.headDim = headDim;
         this.type = type;
         this.pageTokens = pageTokens;
-        this.pageBytes = 2L * kvHeads * pageTokens * headDim * 2;
+        this.pageBytes = pageBytes(kvHeads, headDim, pageTokens);
         this.arena = arena;
+    }
+
+    /** Bytes of one page: keys and values of {@code pageTokens} positions, two bytes a number. */
+    public static long pageBytes(int kvHeads, int headDim, int pageTokens) {
+        return 2L * kvHeads * pageTokens * headDim * 2;
     }
 
     /** Positions stored. */

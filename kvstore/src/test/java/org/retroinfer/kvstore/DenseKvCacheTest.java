@@ -96,6 +96,9 @@ class DenseKvCacheTest {
                 cache.append(layer, BatchLayout.single(b, 1), kv, kv);
             }
             assertEquals(SHAPE.layers() * 3 * pageBytes, cache.memoryBytes());
+            assertEquals(cache.memoryBytes(), cache.sequenceBytes(5) + cache.sequenceBytes(1),
+                    "sequenceBytes foretells what a sequence holds");
+            assertEquals(0, cache.sequenceBytes(0));
             cache.closeSequence(a);
             assertEquals(SHAPE.layers() * pageBytes, cache.memoryBytes());
             cache.closeSequence(b);

@@ -9,6 +9,7 @@ import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.DecodeZones;
 import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.KvPages;
 import org.retroinfer.kvstore.OpenSequences;
 import org.retroinfer.kvstore.SparseKvCache;
 
@@ -60,7 +61,37 @@ public final class RetroKvCache implements SparseKvCache {
 
     @Override
     public int openSequence() {
-        return sequences.open(new Sequence());
+        return sequences.open(new Sequence(config));
+    }
+
+    /**
+     * Starts an empty sequence whose decode steps use its own budgets instead of the cache's (a
+     * server's per-request budgets); every other setting is the cache's.
+     */
+    public int openSequence(double retrievalBudget, double estimationBudget) {
+        return sequences.open(new Sequence(config.withBudgets(retrievalBudget, estimationBudget)));
+    }
+
+    /**
+     * The most bytes one sequence of {@code promptTokens} prompt positions and up to
+     * {@code generatedTokens} generated ones holds at any time, so that a server can admit
+     * sequences against a memory budget before it runs them. Per layer: the steady zone (allocated
+     * whole), the prompt pages (alive until the index over them is built) and an index of every
+     * position, with the clusters of the prompt's build and of every update it can take.
+     */
+    public long sequenceBytesBound(long promptTokens, long generatedTokens) {
+        int d = shape.headDim();
+        long positions = promptTokens + generatedTokens;
+        long steady = SteadyZone.bytes(shape.kvHeads(), d, config.steadyCapacity());
+        long pages = (promptTokens + config.pageTokens() - 1) / config.pageTokens();
+        long prompt = pages * KvPages.pageBytes(shape.kvHeads(), d, config.pageTokens());
+        long updates = positions / config.updateSegment() + 1;
+        long clusters = ClusterSizing.forPrompt(Math.max(promptTokens, 1), config).clusters()
+                + updates * ClusterSizing.forUpdate(config).clusters();
+        long batches = 1 + updates;
+        // ClusterBatch.bytes, summed over the batches, with each batch's centroid blocks rounded up.
+        long index = 2L * (2 * positions + clusters) * d + 4L * (clusters + batches * ClusterBatch.BLOCK) * d + 8L * clusters;
+        return shape.layers() * (steady + prompt + shape.kvHeads() * index);
     }
 
     @Override
@@ -253,15 +284,18 @@ public final class RetroKvCache implements SparseKvCache {
         return sequences.get(id);
     }
 
-    /** One sequence: its layers, freed together when it closes, and whether it is decoding. */
+    /**
+     * One sequence: its layers (built with the sequence's budgets), freed together when it closes,
+     * and whether it is decoding.
+     */
     private final class Sequence {
         final Arena arena = Arena.ofShared();
         final SequenceLayer[] layers = new SequenceLayer[shape.layers()];
         boolean decoding;
 
-        Sequence() {
+        Sequence(RetroConfig budgets) {
             for (int l = 0; l < layers.length; l++) {
-                layers[l] = new SequenceLayer(shape, config, arena);
+                layers[l] = new SequenceLayer(shape, budgets, arena);
             }
         }
     }

@@ -321,6 +321,71 @@ class RetroKvCacheTest {
     }
 
     @Test
+    void aSequenceOpenedWithItsOwnBudgetsDecodesWithThemBesideOneWithTheCachesBudgets() {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        Random random = new Random(seed);
+        AttentionShape shape = new AttentionShape(2, 8, 2, 32);
+        RetroConfig config = small(DType.F16);
+        try (RetroKvCache cache = new RetroKvCache(shape, config)) {
+            int own = cache.openSequence(1.0, 0.0);
+            int shared = cache.openSequence();
+            Float64Attention ref = new Float64Attention(shape, DType.F16);
+            prefill(cache, ref, own, 400, 100, random, seed);
+            for (int layer = 0; layer < shape.layers(); layer++) {
+                float[] kv = random(random, 400 * shape.kvWidth());
+                cache.append(layer, BatchLayout.single(shared, 400), kv, kv);
+            }
+            cache.endOfPrefill(shared);
+            WaveIndex ownIndex = cache.layer(own, 1).index;
+            WaveIndex sharedIndex = cache.layer(shared, 1).index;
+            assertEquals(ZoneBudget.initial(ownIndex.clusters(), config.withBudgets(1.0, 0.0)), ownIndex.budget());
+            assertEquals(ZoneBudget.initial(sharedIndex.clusters(), config), sharedIndex.budget());
+            assertTrue(sharedIndex.budget().retrieval() < sharedIndex.clusters(), "the cache's budget is partial");
+            // Retrieving every cluster is exact attention, across an update, while the other sequence
+            // stays at the cache's budgets.
+            for (int step = 0; step < 70; step++) {
+                stepAndCheck(cache, new Float64Attention[] {ref}, new int[] {own}, new int[] {1}, random, 1e-5, seed);
+            }
+            assertEquals(ownIndex.clusters(), ownIndex.budget().retrieval(), "the update grew the full budget");
+        }
+    }
+
+    @Test
+    void sequenceBytesBoundHoldsAtEveryStepAndIsNotFarAboveThePeak() {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        Random random = new Random(seed);
+        AttentionShape shape = new AttentionShape(2, 8, 2, 32);
+        try (RetroKvCache cache = new RetroKvCache(shape, small(DType.F16).withBudgets(1.0, 0.0))) {
+            for (int[] lengths : new int[][] {{30, 100}, {700, 140}}) {
+                int prompt = lengths[0];
+                int generated = lengths[1];
+                long bound = cache.sequenceBytesBound(prompt, generated);
+                int id = cache.openSequence();
+                Float64Attention ref = new Float64Attention(shape, DType.F16);
+                long peak = 0;
+                for (int done = 0; done < prompt; done += 96) {
+                    int n = Math.min(96, prompt - done);
+                    stepAndCheck(cache, new Float64Attention[] {ref}, new int[] {id}, new int[] {n}, random, 1e-5, seed);
+                    peak = Math.max(peak, cache.memoryBytes());
+                }
+                cache.endOfPrefill(id);
+                for (int step = 0; step < generated; step++) {
+                    peak = Math.max(peak, cache.memoryBytes());
+                    assertTrue(cache.memoryBytes() <= bound, "prompt " + prompt + ", step " + step + ": "
+                            + cache.memoryBytes() + " bytes above the bound " + bound);
+                    stepAndCheck(cache, new Float64Attention[] {ref}, new int[] {id}, new int[] {1}, random, 1e-5, seed);
+                }
+                peak = Math.max(peak, cache.memoryBytes());
+                assertTrue(peak <= bound, "peak " + peak + " above the bound " + bound);
+                assertTrue(bound <= 2.5 * peak, "the bound " + bound + " is far above the peak " + peak);
+                cache.closeSequence(id);
+            }
+        }
+    }
+
+    @Test
     void closedSequenceCannotBeUsed() {
         try (RetroKvCache cache = new RetroKvCache(new AttentionShape(1, 2, 1, 8), small(DType.F16))) {
             int id = cache.openSequence();
