@@ -28,7 +28,7 @@ import org.retroinfer.serve.ServeConfig;
  */
 final class ServeBenchCommand implements Command {
     private static final Set<String> VALUED = Set.of("model", "attention", "clients", "requests", "prompt-tokens",
-            "max-tokens", "max-batch", "kv-memory", "warmup", "reps", "out", ThreadsFlag.NAME);
+            "max-tokens", "max-batch", "kv-memory", "warmup", "reps", "out", "kv-type", "device", ThreadsFlag.NAME);
 
     @Override
     public String name() {
@@ -69,6 +69,7 @@ final class ServeBenchCommand implements Command {
                   --warmup N          completions before measuring, per mode (default: clients)
                   --reps R            measured runs per mode, the modes alternating (default 2)
                   --out FILE          also write the results as JSON
+                  --device cpu|gpu    where the server decodes (default cpu; gpu: --attention full, default then)
                 """ + ThreadsFlag.HELP;
     }
 
@@ -77,7 +78,8 @@ final class ServeBenchCommand implements Command {
         Options o = Options.parse(name(), args, VALUED, Set.of());
         Path modelPath = o.existingPath("model", "a model directory or .gguf file");
         ThreadsFlag.read(o);
-        List<AttentionMode> modes = CacheFlags.readModes(o, "full,retro");
+        List<AttentionMode> modes = CacheFlags.readModes(o, o.text("device").orElse("cpu").equals("gpu") ? "full" : "full,retro");
+        Engine.wantsGpu(o, modes); // refuse a bad --device before loading the model
         int clients = o.integer("clients", 64, 1, 4096);
         int requests = o.integer("requests", 2 * clients, 1, 1 << 20);
         int promptTokens = o.integer("prompt-tokens", 2048, 1, 1 << 24);
@@ -95,7 +97,9 @@ final class ServeBenchCommand implements Command {
         report.put("threads", ComputePool.threads());
         ArrayNode runs = report.putArray("runs");
         boolean failed = false;
-        try (Model model = Model.load(modelPath)) {
+        try (Model model = Model.load(modelPath);
+             Engine engine = Engine.open(o, model, modes, ServeConfig.DEFAULT_PREFILL_CHUNK + maxBatch)) {
+            report.put("device", engine.device());
             int context = model.config().maxPositions();
             if (promptTokens + maxTokens > context) {
                 throw o.error("--prompt-tokens " + promptTokens + " plus --max-tokens " + maxTokens
@@ -108,9 +112,22 @@ final class ServeBenchCommand implements Command {
             try {
                 for (AttentionMode mode : modes) {
                     RetroConfig retro = mode instanceof AttentionMode.Retro r ? r.config() : null;
-                    servers.add(ApiServer.start(model, new ServeConfig("bench", "127.0.0.1", 0, retro, maxBatch, context,
-                            kvMemory, Math.max(ServeConfig.DEFAULT_MAX_WAITING, clients),
-                            ServeConfig.DEFAULT_PREFILL_CHUNK), null));
+                    ServeConfig config = new ServeConfig("bench", "127.0.0.1", 0, retro, maxBatch, context, kvMemory,
+                            Math.max(ServeConfig.DEFAULT_MAX_WAITING, clients), ServeConfig.DEFAULT_PREFILL_CHUNK);
+                    if (engine.onGpu()) {
+                        // as `serve --device gpu`: a slot of the model's context per sequence
+                        long perSlot = org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(model.config().attentionShape(),
+                                mode.kvType(), context);
+                        int slots = (int) Math.min(maxBatch, kvMemory / perSlot);
+                        if (slots < 1) {
+                            throw o.error("--kv-memory " + kvMemory + " bytes holds no GPU sequence of " + context + " tokens ("
+                                    + perSlot + " bytes each)");
+                        }
+                        servers.add(ApiServer.start(model, config, null, engine.forward(),
+                                engine.gpu().cache(mode.kvType(), slots, context)));
+                    } else {
+                        servers.add(ApiServer.start(model, config, null));
+                    }
                 }
                 Duration timeout = Duration.ofMinutes(30);
                 // Every mode warms up before any is measured, so that no mode runs on a colder JIT than another.

@@ -54,7 +54,8 @@ final class ServeCommand implements Command {
                                        file name, without .gguf)
                   --host ADDRESS       the address to listen on (default 127.0.0.1; 0.0.0.0 for all)
                   --port N             the port (default 8080; 0 picks a free one)
-                  --device cpu|gpu     where to decode (default cpu; the server's GPU path is not built yet)
+                  --device cpu|gpu     where to decode (default cpu); gpu: CUDA GPU 0, full attention, a KV slot of
+                                       --max-context tokens per sequence, min(--max-batch, --kv-memory / slot) of them
                   --attention MODE     full (exact attention) or retro (RetroInfer) (default full)
                   --retrieval-budget R retro: the default fraction of clusters attended exactly (0.018)
                   --estimation-budget E retro: the default fraction of clusters estimated (0.232)
@@ -83,10 +84,14 @@ final class ServeCommand implements Command {
     }
 
     /** A server and the model it serves, closed together. */
-    record Running(ApiServer server, Model model) implements AutoCloseable {
+    /** A started server, its model and, with --device gpu, the GPU session it decodes on (closed after the server). */
+    record Running(ApiServer server, Model model, Engine engine) implements AutoCloseable {
         @Override
         public void close() {
             server.close();
+            if (engine != null) {
+                engine.close();
+            }
             model.close();
         }
     }
@@ -94,16 +99,11 @@ final class ServeCommand implements Command {
     /** Checks every option, loads the model and starts serving; for {@link #run} and tests. */
     static Running start(Options o, PrintStream err) throws IOException {
         Path modelPath = o.existingPath("model", "a model directory or .gguf file");
-        String device = o.text("device").orElse("cpu");
-        switch (device) {
-            case "cpu" -> {}
-            case "gpu" -> throw o.error("--device gpu: the server's GPU path is not built yet; use --device cpu");
-            default -> throw o.error("--device must be cpu or gpu, got '" + device + "'");
-        }
         ThreadsFlag.read(o);
         String host = o.text("host").orElse("127.0.0.1");
         int port = o.integer("port", ServeConfig.DEFAULT_PORT, 0, 65535);
         CacheFlags cache = CacheFlags.read(o);
+        boolean gpu = Engine.wantsGpu(o, java.util.List.of(cache.mode()));
         RetroConfig retro = cache.retro();
         int maxBatch = o.integer("max-batch", ServeConfig.DEFAULT_MAX_BATCH, 1, 4096);
         long kvMemory = bytes(o, "kv-memory", ServeConfig.DEFAULT_KV_MEMORY);
@@ -136,15 +136,33 @@ final class ServeCommand implements Command {
             ServeConfig config = new ServeConfig(modelId, host, port, retro, maxBatch, maxContext, kvMemory, maxWaiting,
                     chunk);
             ApiServer server;
+            Engine engine = null;
             try {
-                server = ApiServer.start(model, config, template);
+                if (gpu) {
+                    engine = Engine.open(o, model, java.util.List.of(cache.mode()), chunk + maxBatch);
+                    long perSlot = org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(model.config().attentionShape(),
+                            cache.kvType(), maxContext);
+                    int slots = (int) Math.min(maxBatch, kvMemory / perSlot);
+                    if (slots < 1) {
+                        throw o.error("--kv-memory " + kvMemory + " bytes holds no GPU sequence of --max-context " + maxContext
+                                + " tokens (" + perSlot + " bytes each); raise it or lower --max-context");
+                    }
+                    server = ApiServer.start(model, config, template, engine.forward(),
+                            engine.gpu().cache(cache.kvType(), slots, maxContext));
+                } else {
+                    server = ApiServer.start(model, config, template);
+                }
             } catch (java.net.BindException e) {
+                if (engine != null) engine.close();
                 throw o.error("cannot listen on " + host + ":" + port + ": " + e.getMessage()
                         + "; choose another --port or --host");
+            } catch (RuntimeException e) {
+                if (engine != null) engine.close();
+                throw e;
             }
             err.println("retroinfer serve: " + modelId + " (" + CacheFlags.describe(cache.mode()) + ", " + maxBatch
                     + " sequences at once, KV memory " + kvMemory + " bytes) on http://" + host + ":" + server.port());
-            return new Running(server, model);
+            return new Running(server, model, engine);
         } catch (RuntimeException | IOException e) {
             model.close();
             throw e;

@@ -30,9 +30,12 @@ class ServeCommandTest {
     }
 
     @Test
-    void theGpuDeviceIsRefusedWithOneLine() {
-        assertRefused(CliHarness.run("serve", "--model", MODEL, "--device", "gpu"),
-                "--device gpu: the server's GPU path is not built yet; use --device cpu");
+    void theGpuWhereThereIsNoneOrRetroOnItIsRefusedWithOneLine() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/nvidiactl")),
+                "this machine has an NVIDIA GPU");
+        assertRefused(CliHarness.run("serve", "--model", MODEL, "--device", "gpu"), "--device gpu: no usable CUDA GPU here");
+        assertRefused(CliHarness.run("serve", "--model", MODEL, "--device", "gpu", "--attention", "retro"),
+                "--device gpu runs --attention full only");
         assertRefused(CliHarness.run("serve", "--model", MODEL, "--device", "tpu"), "--device must be cpu or gpu");
     }
 

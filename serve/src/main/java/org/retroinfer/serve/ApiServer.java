@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.DenseKvCache;
 import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.model.transformer.ForwardPass;
 import org.retroinfer.kvstore.retro.RetroKvCache;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.chat.ChatTemplate;
@@ -59,14 +60,12 @@ public final class ApiServer implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final long startedSeconds = System.currentTimeMillis() / 1000;
 
-    private ApiServer(Model model, ServeConfig config, ChatTemplate chatTemplate) throws IOException {
+    private ApiServer(Model model, ServeConfig config, ChatTemplate chatTemplate, ForwardPass forward, KvCache cache)
+            throws IOException {
         this.config = config;
-        ModelConfig mc = model.config();
-        AttentionShape shape = new AttentionShape(mc.layers(), mc.heads(), mc.kvHeads(), mc.headDim());
-        this.cache = config.retro() == null ? new DenseKvCache(shape, DenseKvCache.Config.defaults())
-                : new RetroKvCache(shape, config.retro());
+        this.cache = cache;
         this.parser = new RequestParser(model, config, chatTemplate);
-        this.scheduler = new BatchScheduler(model.transformer(), model.tokenizer(), cache, config, metrics);
+        this.scheduler = new BatchScheduler(forward, model.tokenizer(), cache, config, metrics);
         try {
             this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 256);
         } catch (IOException e) {
@@ -85,7 +84,20 @@ public final class ApiServer implements AutoCloseable {
      * {@code chatTemplate} formats chat requests; null refuses them with a message.
      */
     public static ApiServer start(Model model, ServeConfig config, ChatTemplate chatTemplate) throws IOException {
-        return new ApiServer(model, config, chatTemplate);
+        ModelConfig mc = model.config();
+        AttentionShape shape = new AttentionShape(mc.layers(), mc.heads(), mc.kvHeads(), mc.headDim());
+        KvCache cache = config.retro() == null ? new DenseKvCache(shape, DenseKvCache.Config.defaults())
+                : new RetroKvCache(shape, config.retro());
+        return new ApiServer(model, config, chatTemplate, model.transformer(), cache);
+    }
+
+    /**
+     * Starts serving with another forward pass and its cache, such as a GPU session's transformer and its
+     * {@link org.retroinfer.kvstore.gpu.GpuKvCache}; the server closes the cache, the caller the rest.
+     */
+    public static ApiServer start(Model model, ServeConfig config, ChatTemplate chatTemplate, ForwardPass forward, KvCache cache)
+            throws IOException {
+        return new ApiServer(model, config, chatTemplate, forward, cache);
     }
 
     /** The port listened on (the one picked where the config asked for 0). */

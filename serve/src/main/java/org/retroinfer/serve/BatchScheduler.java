@@ -94,6 +94,11 @@ public final class BatchScheduler implements AutoCloseable {
         return runningCount;
     }
 
+    /** Where the KV cache lives: "gpu" for the GPU cache, else "cpu". */
+    public String kvTier() {
+        return cache instanceof org.retroinfer.kvstore.gpu.GpuKvCache ? "gpu" : "cpu";
+    }
+
     /** The cache's memory as of the last step. */
     public long kvMemoryBytes() {
         return kvMemoryBytes;

@@ -1,6 +1,7 @@
 package org.retroinfer.serve;
 
 import org.retroinfer.kvstore.DenseKvCache;
+import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.retro.RetroKvCache;
 
@@ -16,7 +17,7 @@ final class KvBudget {
     private volatile long reserved;
 
     KvBudget(KvCache cache, long limit) {
-        if (!(cache instanceof DenseKvCache) && !(cache instanceof RetroKvCache)) {
+        if (!(cache instanceof DenseKvCache) && !(cache instanceof RetroKvCache) && !(cache instanceof GpuKvCache)) {
             throw new IllegalArgumentException("no memory bound for a " + cache.getClass().getSimpleName());
         }
         this.cache = cache;
@@ -28,6 +29,8 @@ final class KvBudget {
         return switch (cache) {
             case DenseKvCache dense -> dense.sequenceBytes((long) promptTokens + maxTokens);
             case RetroKvCache retro -> retro.sequenceBytesBound(promptTokens, maxTokens);
+            // a GPU sequence holds a whole slot of the cache's capacity, whatever its length
+            case GpuKvCache gpu -> GpuKvCache.bytesPerSequence(gpu.shape(), gpu.storage(), gpu.capacity());
             default -> throw new IllegalStateException("checked in the constructor");
         };
     }

@@ -106,8 +106,10 @@ public final class ServerMetrics {
         counter(b, "retroinfer_generation_tokens_total", "Tokens generated.", generatedTokens.sum());
         gauge(b, "retroinfer_generation_tokens_per_second",
                 "Tokens generated per second, averaged over the last " + RATE_WINDOW + " seconds.", tokensPerSecond());
-        help(b, "retroinfer_kv_memory_bytes", "gauge", "KV cache memory held, by tier (cpu: off-heap host memory).");
-        b.append("retroinfer_kv_memory_bytes{tier=\"cpu\"} ").append(scheduler.kvMemoryBytes()).append('\n');
+        help(b, "retroinfer_kv_memory_bytes", "gauge",
+                "KV cache memory held, by tier (cpu: off-heap host memory; gpu: device memory of the GPU cache's slots).");
+        b.append("retroinfer_kv_memory_bytes{tier=\"").append(scheduler.kvTier()).append("\"} ").append(scheduler.kvMemoryBytes())
+                .append('\n');
         gauge(b, "retroinfer_kv_memory_reserved_bytes",
                 "KV memory reserved by running requests: each reserves its worst case at admission.",
                 scheduler.kvReservedBytes());
