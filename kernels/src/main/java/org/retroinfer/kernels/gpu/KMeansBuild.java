@@ -76,18 +76,43 @@ public final class KMeansBuild implements AutoCloseable {
             throw new IllegalArgumentException("keys and values must have one type, got " + keys.describe() + " and "
                     + values.describe());
         }
-        int chunks = shape.centreChunks();
-        device.launch(bf16 ? KEY_SUMS_BF16 : KEY_SUMS_F16, shape.centreGrid(), keys, base, shape.tokens(), partials);
-        device.launch(bf16 ? CENTRE_BF16 : CENTRE_F16, shape.centreGrid(), keys, base, shape.tokens(), partials, chunks, mean,
-                centred);
-        device.launch(SEED, STRIDE_GRID, centred, ids, shape.clusters(), centroids);
+        centre(keys, base);
         for (int i = 1; i < shape.iterations(); i++) {
-            iterate(shape.segments(), shape.perSegment(), shape.clustersPerSegment(), true);
+            segmentedIteration();
         }
+        globalIteration();
+        finish(values, base);
+    }
+
+    /** Centred F32 keys and the mean key, and the positional initial centroids. */
+    void centre(HalfPrecisionArray keys, long base) {
+        boolean bf16 = keys instanceof BF16Array;
+        device.launch(bf16 ? KEY_SUMS_BF16 : KEY_SUMS_F16, shape.centreGrid(), keys, base, shape.tokens(), partials);
+        device.launch(bf16 ? CENTRE_BF16 : CENTRE_F16, shape.centreGrid(), keys, base, shape.tokens(), partials,
+                shape.centreChunks(), mean, centred);
+        device.launch(SEED, STRIDE_GRID, centred, ids, shape.clusters(), centroids);
+    }
+
+    /** One of iterations 1 … I−1: each segment against its centroid block, normalised means. */
+    void segmentedIteration() {
+        iterate(shape.segments(), shape.perSegment(), shape.clustersPerSegment(), true);
+    }
+
+    /** Iteration I: every key against every centroid, plain means; leaves the index's member order. */
+    void globalIteration() {
         iterate(1, shape.tokens(), shape.clusters(), false);
-        device.launch(bf16 ? VALUE_SUMS_BF16 : VALUE_SUMS_F16, shape.clusterBlocksGrid(), values, base, members, starts, sizes,
-                valueSums);
+    }
+
+    /** Value sums over the final clusters, and the mean key added back to the centroids. */
+    void finish(HalfPrecisionArray values, long base) {
+        device.launch(values instanceof BF16Array ? VALUE_SUMS_BF16 : VALUE_SUMS_F16, shape.clusterBlocksGrid(), values, base,
+                members, starts, sizes, valueSums);
         device.launch(UNCENTRE, STRIDE_GRID, centroids, mean, shape.clusters());
+    }
+
+    /** Only the assignment step of an iteration over {@code segments} segments (for timing it alone). */
+    void assign(int segments, int perSegment, int cps) {
+        device.launch(NEAREST, KMeansShape.assignGrid(segments, perSegment), centred, centroids, assignment, perSegment, cps);
     }
 
     /** One assign + update over {@code segments} segments of {@code perSegment} keys and {@code cps} centroids each. */
@@ -95,7 +120,7 @@ public final class KMeansBuild implements AutoCloseable {
         int sorted = segments * perSegment;
         int tileTokens = shape.tileTokens();
         int clusters = shape.clusters();
-        device.launch(NEAREST, KMeansShape.assignGrid(segments, perSegment), centred, centroids, assignment, perSegment, cps);
+        assign(segments, perSegment, cps);
         device.launch(RANK, shape.rankGrid(sorted), assignment, sorted, tileTokens, clusters, tileCounts, ranks);
         device.launch(TILE_OFFSETS, shape.clusterThreadsGrid(), tileCounts, shape.tiles(sorted), clusters, sizes);
         device.launch(STARTS, Grid.of(1, KMeansShape.SCAN_THREADS), sizes, clusters, starts);
@@ -132,6 +157,11 @@ public final class KMeansBuild implements AutoCloseable {
     /** F32 {@code [clusters][HEAD_DIM]}: Σ of each cluster's values. */
     public F32Array valueSums() {
         return valueSums;
+    }
+
+    /** F32 {@code [tokens][HEAD_DIM]}: the keys less their mean, as the k-means saw them. */
+    public F32Array centredKeys() {
+        return centred;
     }
 
     /** F32 {@code [HEAD_DIM]}: the mean key subtracted before clustering. */
