@@ -31,7 +31,7 @@ public record KMeansShape(int tokens, int clusters, int segments, int iterations
     /** Keys of one {@link KMeansCentring} block: its threads sum that many keys each. */
     public static final int CENTRE_CHUNK = 1024;
     /** Keys per {@link KMeansAssign} block, and centroids per tile it streams through shared memory. */
-    public static final int ASSIGN_KEYS = 64;
+    public static final int ASSIGN_KEYS = 128;
     public static final int ASSIGN_THREADS = 256;
     /** Threads of a {@link KMeansUpdate#rank} block: the keys it ranks against each other at once. */
     public static final int RANK_THREADS = 512;

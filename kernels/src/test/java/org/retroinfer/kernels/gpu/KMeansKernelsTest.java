@@ -61,13 +61,13 @@ class KMeansKernelsTest {
         }
     }
 
-    /** Two segments of 100 keys (two key tiles, the second partial) against 70 centroids each, plus a tail. */
+    /** Two segments of 150 keys (two 128-key tiles, the second partial) against 70 centroids each, plus a tail. */
     @Test
     void segmentedAssignmentPicksTheLargestInnerProduct() {
-        checkAssignment(2, 100, 70, 7, "segmented");
+        checkAssignment(2, 150, 70, 7, "segmented");
     }
 
-    /** The global iteration: every key against every centroid (three centroid tiles, the last partial). */
+    /** The global iteration: every key against every centroid (two 128-centroid tiles, the second partial). */
     @Test
     void globalAssignmentPicksTheLargestInnerProduct() {
         checkAssignment(1, 150, 140, 0, "global");
@@ -113,7 +113,7 @@ class KMeansKernelsTest {
     void tiedCentroidsGoToTheLowestId() {
         try (Arena arena = Arena.ofShared()) {
             Random random = SplitKvDecodeTest.random("assignment ties");
-            int segments = 2, perSegment = 70, cps = 100;
+            int segments = 2, perSegment = 70, cps = 150;
             F32Array keys = gaussian(arena, (long) segments * perSegment * HEAD_DIM, random);
             F32Array distinct = gaussian(arena, 5L * HEAD_DIM, random);
             F32Array centroids = F32Array.allocate(arena, (long) segments * cps * HEAD_DIM);
@@ -212,7 +212,7 @@ class KMeansKernelsTest {
         assertEquals(512, llama.tileTokens(), "256 tiles of 512 keys");
         assertEquals(256L * 8192, llama.tileCountElements());
         assertEquals(4096, KMeansShape.of(1 << 20, 65536, 128, 10).tileTokens(), "long inputs take longer tiles, 256 of them");
-        assertEquals(16 * 128, KMeansShape.assignGrid(16, 8192).blockCount());
+        assertEquals(16 * 64, KMeansShape.assignGrid(16, 8192).blockCount(), "128 keys per block");
         int[] ids = KMeansShape.of(100, 8, 1, 1).initialTokens();
         assertArrayEquals(new int[] {6, 18, 31, 43, 56, 68, 81, 93}, ids, "⌊i·12.5 + 6.25⌋");
     }
