@@ -19,7 +19,8 @@ import org.retroinfer.accel.kernel.KernelContext;
  * {@link KMeansShape#CENTRE_CHUNK} keys; a block's 128 threads read one 256-byte key at a time): the chunks'
  * sums, then every block adds up the chunk sums in chunk order (the same mean in every block, so the result
  * does not depend on scheduling) and writes its chunk's centred keys. The sum is in F32, as the CPU's, but
- * grouped by chunks, so the mean can differ from the CPU's by F32 rounding.
+ * grouped by chunks and by four interleaved chains per chunk, so the mean can differ from the CPU's by F32 rounding
+ * (it is equal whenever the sums are exact).
  */
 public final class KMeansCentring {
     private KMeansCentring() {}
@@ -29,11 +30,20 @@ public final class KMeansCentring {
     public static void keySumsBf16(KernelContext ctx, BF16Array keys, long base, int tokens, F32Array partials) {
         int from = ctx.groupIdx * CENTRE_CHUNK;
         int to = Math.min(tokens, from + CENTRE_CHUNK);
-        float sum = 0f;
-        for (int t = from; t < to; t++) {
-            sum += keys.get(base + (long) t * HEAD_DIM + ctx.localIdx);
+        // four chains, so that four loads are in flight rather than one
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        long at = base + (long) from * HEAD_DIM + ctx.localIdx;
+        int t = from;
+        for (; t + 3 < to; t += 4, at += 4 * HEAD_DIM) {
+            s0 += keys.get(at);
+            s1 += keys.get(at + HEAD_DIM);
+            s2 += keys.get(at + 2 * HEAD_DIM);
+            s3 += keys.get(at + 3 * HEAD_DIM);
         }
-        partials.set((long) ctx.groupIdx * HEAD_DIM + ctx.localIdx, sum);
+        for (; t < to; t++, at += HEAD_DIM) {
+            s0 += keys.get(at);
+        }
+        partials.set((long) ctx.groupIdx * HEAD_DIM + ctx.localIdx, (s0 + s1) + (s2 + s3));
     }
 
     /** {@link #keySumsBf16} for an F16 cache. */
@@ -41,11 +51,20 @@ public final class KMeansCentring {
     public static void keySumsF16(KernelContext ctx, F16Array keys, long base, int tokens, F32Array partials) {
         int from = ctx.groupIdx * CENTRE_CHUNK;
         int to = Math.min(tokens, from + CENTRE_CHUNK);
-        float sum = 0f;
-        for (int t = from; t < to; t++) {
-            sum += keys.get(base + (long) t * HEAD_DIM + ctx.localIdx);
+        // four chains, so that four loads are in flight rather than one
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        long at = base + (long) from * HEAD_DIM + ctx.localIdx;
+        int t = from;
+        for (; t + 3 < to; t += 4, at += 4 * HEAD_DIM) {
+            s0 += keys.get(at);
+            s1 += keys.get(at + HEAD_DIM);
+            s2 += keys.get(at + 2 * HEAD_DIM);
+            s3 += keys.get(at + 3 * HEAD_DIM);
         }
-        partials.set((long) ctx.groupIdx * HEAD_DIM + ctx.localIdx, sum);
+        for (; t < to; t++, at += HEAD_DIM) {
+            s0 += keys.get(at);
+        }
+        partials.set((long) ctx.groupIdx * HEAD_DIM + ctx.localIdx, (s0 + s1) + (s2 + s3));
     }
 
     /**
@@ -59,7 +78,19 @@ public final class KMeansCentring {
         float m = mean(ctx, partials, chunks, tokens, mean);
         int from = ctx.groupIdx * CENTRE_CHUNK;
         int to = Math.min(tokens, from + CENTRE_CHUNK);
-        for (int t = from; t < to; t++) {
+        int t = from;
+        for (; t + 3 < to; t += 4) { // four loads issued before the stores, which could alias them
+            long at = (long) t * HEAD_DIM + d;
+            float k0 = keys.get(base + at);
+            float k1 = keys.get(base + at + HEAD_DIM);
+            float k2 = keys.get(base + at + 2 * HEAD_DIM);
+            float k3 = keys.get(base + at + 3 * HEAD_DIM);
+            centred.set(at, k0 - m);
+            centred.set(at + HEAD_DIM, k1 - m);
+            centred.set(at + 2 * HEAD_DIM, k2 - m);
+            centred.set(at + 3 * HEAD_DIM, k3 - m);
+        }
+        for (; t < to; t++) {
             centred.set((long) t * HEAD_DIM + d, keys.get(base + (long) t * HEAD_DIM + d) - m);
         }
     }
@@ -72,7 +103,19 @@ public final class KMeansCentring {
         float m = mean(ctx, partials, chunks, tokens, mean);
         int from = ctx.groupIdx * CENTRE_CHUNK;
         int to = Math.min(tokens, from + CENTRE_CHUNK);
-        for (int t = from; t < to; t++) {
+        int t = from;
+        for (; t + 3 < to; t += 4) { // four loads issued before the stores, which could alias them
+            long at = (long) t * HEAD_DIM + d;
+            float k0 = keys.get(base + at);
+            float k1 = keys.get(base + at + HEAD_DIM);
+            float k2 = keys.get(base + at + 2 * HEAD_DIM);
+            float k3 = keys.get(base + at + 3 * HEAD_DIM);
+            centred.set(at, k0 - m);
+            centred.set(at + HEAD_DIM, k1 - m);
+            centred.set(at + 2 * HEAD_DIM, k2 - m);
+            centred.set(at + 3 * HEAD_DIM, k3 - m);
+        }
+        for (; t < to; t++) {
             centred.set((long) t * HEAD_DIM + d, keys.get(base + (long) t * HEAD_DIM + d) - m);
         }
     }

@@ -97,7 +97,20 @@ public final class KMeansUpdate {
         int c = ctx.globalIdx;
         if (c < clusters) {
             int running = 0;
-            for (int tile = 0; tile < tiles; tile++) {
+            int tile = 0;
+            for (; tile + 3 < tiles; tile += 4) { // four loads in flight before the stores, which could alias them
+                long at = (long) tile * clusters + c;
+                int n0 = tileCounts.get(at);
+                int n1 = tileCounts.get(at + clusters);
+                int n2 = tileCounts.get(at + 2L * clusters);
+                int n3 = tileCounts.get(at + 3L * clusters);
+                tileCounts.set(at, running);
+                tileCounts.set(at + clusters, running + n0);
+                tileCounts.set(at + 2L * clusters, running + n0 + n1);
+                tileCounts.set(at + 3L * clusters, running + n0 + n1 + n2);
+                running += n0 + n1 + n2 + n3;
+            }
+            for (; tile < tiles; tile++) {
                 long at = (long) tile * clusters + c;
                 int count = tileCounts.get(at);
                 tileCounts.set(at, running);

@@ -34,7 +34,7 @@ class KMeansKernelsTest {
     void centringSubtractsTheMeanKey(boolean bf16) {
         try (Arena arena = Arena.ofShared()) {
             Random random = SplitKvDecodeTest.random("centring " + (bf16 ? "bf16" : "f16"));
-            int tokens = 1500; // two chunks, the second partial
+            int tokens = 1501; // two chunks, the second partial and not a multiple of the four chains
             long base = 3L * 1600 * HEAD_DIM; // the fourth (slot, head) of a cache of capacity 1600
             long length = base + 1600L * HEAD_DIM;
             HalfPrecisionArray keys = bf16 ? BF16Array.allocate(arena, length) : F16Array.allocate(arena, length);
@@ -132,13 +132,13 @@ class KMeansKernelsTest {
         }
     }
 
-    /** tile tokens 512: three tiles of one pass; 1024: a tile of two passes and a partial one. */
+    /** tile tokens 512: six tiles of one pass (the offsets' unrolled loop and its tail); 1024: three tiles of two passes. */
     @ParameterizedTest(name = "tile of {0} keys")
     @ValueSource(ints = {512, 1024})
     void countingSortAndMeansMatchTheTwin(int tileTokens) {
         try (Arena arena = Arena.ofShared()) {
             Random random = SplitKvDecodeTest.random("update, tiles of " + tileTokens);
-            int tokens = 1100, sorted = 1060, clusters = 90;
+            int tokens = 2900, sorted = 2850, clusters = 90;
             int[] hostAssignment = new int[tokens];
             for (int t = 0; t < tokens; t++) {
                 // a few crowded clusters, many small ones, and every fifth cluster empty

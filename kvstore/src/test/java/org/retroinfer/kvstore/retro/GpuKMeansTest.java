@@ -24,7 +24,8 @@ import org.retroinfer.kvstore.gpu.GpuKMeans;
  * centroids), so a key whose two best centroids tie within F32 rounding could go either way and send the runs
  * apart; with these clustered keys such near-ties are rare, and a mismatch reports the key's margin under the
  * CPU's centroids. The final iteration's sums run in token order on both sides, so with equal assignments the
- * centroids and value sums agree to float error (in practice bit for bit).
+ * non-empty clusters' centroids and all value sums are bit-equal; an empty cluster keeps a normalised centroid
+ * of the segmented iterations, equal to float error.
  */
 class GpuKMeansTest {
     private static final int D = 128;
@@ -97,13 +98,18 @@ class GpuKMeansTest {
         assertArrayEquals(members, gpu.members(), "head " + head + " members in cluster order");
         float[] centroids = cpu.centroids();
         for (int c = 0; c < clusters; c++) VectorMath.addInPlace(centroids, c * D, mean, 0, D);
-        System.out.println("head " + head + ": " + used + " clusters used; centroids bit-equal " + Arrays.equals(centroids,
-                gpu.centroids()) + ", value sums bit-equal " + Arrays.equals(valueSums, gpu.valueSums()));
+        System.out.println("head " + head + ": " + used + " clusters used");
         for (int i = 0; i < centroids.length; i++) {
-            assertEquals(centroids[i], gpu.centroids()[i], 1e-6f * Math.max(1, Math.abs(centroids[i])),
-                    "head " + head + " centroid " + i / D + " dimension " + i % D);
-            assertEquals(valueSums[i], gpu.valueSums()[i], 1e-6f * Math.max(1, Math.abs(valueSums[i])),
-                    "head " + head + " value sum " + i / D + " dimension " + i % D);
+            int c = i / D;
+            if (cpu.sizes()[c] > 0) {
+                // the final mean is an F32 sum in token order on both sides, over equal keys
+                assertEquals(centroids[i], gpu.centroids()[i], "head " + head + " centroid " + c + " dimension " + i % D);
+            } else {
+                // an empty cluster keeps a segmented iteration's normalised centroid, whose norm both sum in their own order
+                assertEquals(centroids[i], gpu.centroids()[i], 1e-6f * Math.max(1, Math.abs(centroids[i])),
+                        "head " + head + " empty centroid " + c + " dimension " + i % D);
+            }
+            assertEquals(valueSums[i], gpu.valueSums()[i], "head " + head + " value sum " + c + " dimension " + i % D);
         }
     }
 
