@@ -179,10 +179,7 @@ public final class KMeansUpdate {
         if (size > 0) { // the same for the whole block, so its barrier below is reached by all threads or none
             int start = starts.get(c);
             int d = ctx.localIdx;
-            float sum = 0f;
-            for (int m = 0; m < size; m++) {
-                sum += keys.get((long) members.get(start + m) * HEAD_DIM + d);
-            }
+            float sum = sumRows(keys, 0L, members, start, size, d);
             float mean = sum * (1f / size);
             float scale = 1f;
             if (normalise != 0) {
@@ -211,10 +208,7 @@ public final class KMeansUpdate {
         int c = ctx.groupIdx;
         int start = starts.get(c);
         int size = sizes.get(c);
-        float sum = 0f;
-        for (int m = 0; m < size; m++) {
-            sum += values.get(base + (long) members.get(start + m) * HEAD_DIM + ctx.localIdx);
-        }
+        float sum = sumRows(values, base, members, start, size, ctx.localIdx);
         valueSums.set((long) c * HEAD_DIM + ctx.localIdx, sum);
     }
 
@@ -225,10 +219,7 @@ public final class KMeansUpdate {
         int c = ctx.groupIdx;
         int start = starts.get(c);
         int size = sizes.get(c);
-        float sum = 0f;
-        for (int m = 0; m < size; m++) {
-            sum += values.get(base + (long) members.get(start + m) * HEAD_DIM + ctx.localIdx);
-        }
+        float sum = sumRows(values, base, members, start, size, ctx.localIdx);
         valueSums.set((long) c * HEAD_DIM + ctx.localIdx, sum);
     }
 
@@ -242,5 +233,72 @@ public final class KMeansUpdate {
         for (long i = ctx.globalIdx; i < total; i += ctx.globalGroupSizeX) {
             centroids.set(i, centroids.get(i) + mean.get(i % HEAD_DIM));
         }
+    }
+
+    /**
+     * Σ over members {@code [start, start + size)} of dimension {@code d} of their rows ({@code base + t·HEAD_DIM}),
+     * added one by one in member order. A crowded cluster has thousands of members and each needs an id load and
+     * then a row load, so four of each are issued before the four adds, which keep the order.
+     */
+    private static float sumRows(F32Array rows, long base, I32Array members, int start, int size, int d) {
+        float sum = 0f;
+        int m = 0;
+        for (; m + 3 < size; m += 4) {
+            int t0 = members.get(start + m);
+            int t1 = members.get(start + m + 1);
+            int t2 = members.get(start + m + 2);
+            int t3 = members.get(start + m + 3);
+            float x0 = rows.get(base + (long) t0 * HEAD_DIM + d);
+            float x1 = rows.get(base + (long) t1 * HEAD_DIM + d);
+            float x2 = rows.get(base + (long) t2 * HEAD_DIM + d);
+            float x3 = rows.get(base + (long) t3 * HEAD_DIM + d);
+            sum = sum + x0 + x1 + x2 + x3;
+        }
+        for (; m < size; m++) {
+            sum += rows.get(base + (long) members.get(start + m) * HEAD_DIM + d);
+        }
+        return sum;
+    }
+
+    /** {@link #sumRows(F32Array, long, I32Array, int, int, int)} over a BF16 array. */
+    private static float sumRows(BF16Array rows, long base, I32Array members, int start, int size, int d) {
+        float sum = 0f;
+        int m = 0;
+        for (; m + 3 < size; m += 4) {
+            int t0 = members.get(start + m);
+            int t1 = members.get(start + m + 1);
+            int t2 = members.get(start + m + 2);
+            int t3 = members.get(start + m + 3);
+            float x0 = rows.get(base + (long) t0 * HEAD_DIM + d);
+            float x1 = rows.get(base + (long) t1 * HEAD_DIM + d);
+            float x2 = rows.get(base + (long) t2 * HEAD_DIM + d);
+            float x3 = rows.get(base + (long) t3 * HEAD_DIM + d);
+            sum = sum + x0 + x1 + x2 + x3;
+        }
+        for (; m < size; m++) {
+            sum += rows.get(base + (long) members.get(start + m) * HEAD_DIM + d);
+        }
+        return sum;
+    }
+
+    /** {@link #sumRows(F32Array, long, I32Array, int, int, int)} over an F16 array. */
+    private static float sumRows(F16Array rows, long base, I32Array members, int start, int size, int d) {
+        float sum = 0f;
+        int m = 0;
+        for (; m + 3 < size; m += 4) {
+            int t0 = members.get(start + m);
+            int t1 = members.get(start + m + 1);
+            int t2 = members.get(start + m + 2);
+            int t3 = members.get(start + m + 3);
+            float x0 = rows.get(base + (long) t0 * HEAD_DIM + d);
+            float x1 = rows.get(base + (long) t1 * HEAD_DIM + d);
+            float x2 = rows.get(base + (long) t2 * HEAD_DIM + d);
+            float x3 = rows.get(base + (long) t3 * HEAD_DIM + d);
+            sum = sum + x0 + x1 + x2 + x3;
+        }
+        for (; m < size; m++) {
+            sum += rows.get(base + (long) members.get(start + m) * HEAD_DIM + d);
+        }
+        return sum;
     }
 }
