@@ -37,7 +37,7 @@ public final class KMeansAssign {
     private static final int COLUMNS = 16;
     /** Keys (rows) and centroids (columns) of the tile each thread scores. */
     private static final int KEYS_PER_THREAD = 8;
-    /** The id of a key that has not yet seen a finite score. */
+    /** The id of a key that has seen no score above −∞ (only NaN scores, never with finite keys and centroids). */
     private static final int NONE = Integer.MAX_VALUE;
     /** Rows of a stage the block's threads fill at once. */
     private static final int ROWS_PER_PASS = ASSIGN_THREADS / STAGE;

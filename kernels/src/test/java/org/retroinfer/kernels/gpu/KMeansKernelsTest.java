@@ -187,17 +187,20 @@ class KMeansKernelsTest {
                 }
             }
 
-            BF16Array values = BF16Array.allocate(arena, 2L * tokens * HEAD_DIM);
             long base = (long) tokens * HEAD_DIM;
-            for (long i = 0; i < values.length(); i++) values.set(i, i < base ? Float.NaN : (float) random.nextGaussian());
-            F32Array valueSums = SplitKvDecodeTest.poisoned(arena, (long) clusters * HEAD_DIM);
-            emulator.launch(KMeansUpdate.class, "valueSumsBf16", Grid.of(clusters, HEAD_DIM), values, base, members, starts, sizes,
-                    valueSums);
-            for (int c = 0; c < clusters; c++) {
-                double[] expected = KMeansTwin.sums(i -> values.get(base + i), runs, c);
-                for (int d = 0; d < HEAD_DIM; d++) {
-                    assertEquals(expected[d], valueSums.get((long) c * HEAD_DIM + d), 1e-5 * Math.max(1, runs.sizes()[c]),
-                            "value sum of cluster " + c);
+            for (boolean bf16 : new boolean[] {true, false}) {
+                HalfPrecisionArray values = bf16 ? BF16Array.allocate(arena, 2L * tokens * HEAD_DIM)
+                        : F16Array.allocate(arena, 2L * tokens * HEAD_DIM);
+                for (long i = 0; i < values.length(); i++) values.set(i, i < base ? Float.NaN : (float) random.nextGaussian());
+                F32Array valueSums = SplitKvDecodeTest.poisoned(arena, (long) clusters * HEAD_DIM);
+                emulator.launch(KMeansUpdate.class, bf16 ? "valueSumsBf16" : "valueSumsF16", Grid.of(clusters, HEAD_DIM), values,
+                        base, members, starts, sizes, valueSums);
+                for (int c = 0; c < clusters; c++) {
+                    double[] expected = KMeansTwin.sums(i -> values.get(base + i), runs, c);
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        assertEquals(expected[d], valueSums.get((long) c * HEAD_DIM + d), 1e-5 * Math.max(1, runs.sizes()[c]),
+                                (bf16 ? "BF16" : "F16") + " value sum of cluster " + c);
+                    }
                 }
             }
         }
