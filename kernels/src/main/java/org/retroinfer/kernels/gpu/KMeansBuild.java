@@ -33,8 +33,6 @@ public final class KMeansBuild implements AutoCloseable {
     private static final KernelMethod VALUE_SUMS_BF16 = KernelMethod.of(KMeansUpdate.class, "valueSumsBf16");
     private static final KernelMethod VALUE_SUMS_F16 = KernelMethod.of(KMeansUpdate.class, "valueSumsF16");
     private static final KernelMethod UNCENTRE = KernelMethod.of(KMeansUpdate.class, "uncentre");
-    /** Grid of the grid-stride kernels over the centroids' floats. */
-    private static final Grid STRIDE_GRID = Grid.of(256, 256);
 
     private final Device device;
     private final KMeansShape shape;
@@ -90,7 +88,7 @@ public final class KMeansBuild implements AutoCloseable {
         device.launch(bf16 ? KEY_SUMS_BF16 : KEY_SUMS_F16, shape.centreGrid(), keys, base, shape.tokens(), partials);
         device.launch(bf16 ? CENTRE_BF16 : CENTRE_F16, shape.centreGrid(), keys, base, shape.tokens(), partials,
                 shape.centreChunks(), mean, centred);
-        device.launch(SEED, STRIDE_GRID, centred, ids, shape.clusters(), centroids);
+        device.launch(SEED, shape.centroidFloatsGrid(), centred, ids, shape.clusters(), centroids);
     }
 
     /** One of iterations 1 … I−1: each segment against its centroid block, normalised means. */
@@ -107,7 +105,7 @@ public final class KMeansBuild implements AutoCloseable {
     void finish(HalfPrecisionArray values, long base) {
         device.launch(values instanceof BF16Array ? VALUE_SUMS_BF16 : VALUE_SUMS_F16, shape.clusterBlocksGrid(), values, base,
                 members, starts, sizes, valueSums);
-        device.launch(UNCENTRE, STRIDE_GRID, centroids, mean, shape.clusters());
+        device.launch(UNCENTRE, shape.centroidFloatsGrid(), centroids, mean, shape.clusters());
     }
 
     /** Only the assignment step of an iteration over {@code segments} segments (for timing it alone). */

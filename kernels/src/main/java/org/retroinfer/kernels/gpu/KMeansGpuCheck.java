@@ -10,6 +10,7 @@ import org.retroinfer.accel.cuda.CudaEvent;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.Gpu;
 import org.retroinfer.accel.device.CudaDevice;
+import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
@@ -79,7 +80,7 @@ public final class KMeansGpuCheck {
         }
     }
 
-    private static boolean checkBuild(CudaDevice device, KMeansBuild build, BF16Array hostKeys, BF16Array hostValues,
+    static boolean checkBuild(Device device, KMeansBuild build, BF16Array hostKeys, BF16Array hostValues,
             BF16Array keys, BF16Array values, long base) {
         KMeansShape shape = build.shape();
         device.fill(build.centroids(), (byte) 0xFF);
@@ -133,7 +134,7 @@ public final class KMeansGpuCheck {
      * {@link KMeansAssign#nearest} alone on the build's centred keys against random unit centroids, over
      * {@code segments} segments, against {@link KMeansTwin#nearest} on every {@link #SAMPLE}-th key.
      */
-    private static boolean checkAssignment(CudaDevice device, KMeansBuild build, Random random, int segments, int perSegment,
+    static boolean checkAssignment(Device device, KMeansBuild build, Random random, int segments, int perSegment,
             int cps) {
         KMeansShape shape = build.shape();
         float[] centroids = new float[shape.clusters() * HEAD_DIM];
@@ -217,7 +218,7 @@ public final class KMeansGpuCheck {
     }
 
     /** BF16 keys around 4096 random directions with noise, so the clusters are real, and offset so the mean is not 0. */
-    private static BF16Array clusteredKeys(Arena arena, KMeansShape shape, Random random) {
+    static BF16Array clusteredKeys(Arena arena, KMeansShape shape, Random random) {
         int directions = 4096;
         float[] centres = new float[directions * HEAD_DIM];
         for (int i = 0; i < centres.length; i++) centres[i] = (float) random.nextGaussian() + 0.3f;
@@ -231,13 +232,13 @@ public final class KMeansGpuCheck {
         return keys;
     }
 
-    private static int[] download(CudaDevice device, I32Array array, int n) {
+    private static int[] download(Device device, I32Array array, int n) {
         int[] out = new int[n];
         device.download(array, MemorySegment.ofArray(out));
         return out;
     }
 
-    private static float[] download(CudaDevice device, F32Array array, long n) {
+    private static float[] download(Device device, F32Array array, long n) {
         float[] out = new float[(int) n];
         device.download(array, MemorySegment.ofArray(out));
         return out;

@@ -125,6 +125,11 @@ public record KMeansShape(int tokens, int clusters, int segments, int iterations
         return Grid.covering(clusters, 256);
     }
 
+    /** A thread per centroid float ({@link KMeansUpdate#seedCentroids}, {@link KMeansUpdate#uncentre}). */
+    public Grid centroidFloatsGrid() {
+        return Grid.covering(centroidElements(), 256);
+    }
+
     /** A thread per sorted key ({@link KMeansUpdate#scatter}). */
     public static Grid tokenThreadsGrid(int sorted) {
         return Grid.covering(sorted, 256);

@@ -122,12 +122,12 @@ public final class KMeansUpdate {
 
     /**
      * {@code starts[c]} = Σ of {@code sizes} below c (an exclusive scan), by one block of 1024 threads: each sums
-     * a run of consecutive clusters, the block scans the run totals in shared memory, then each thread writes its
-     * run. Launch on one block of {@link KMeansShape#SCAN_THREADS} threads.
+     * a run of consecutive clusters, the block scans the run totals (shuffles within warps, then the 32 warp totals),
+     * then each thread writes its run. Launch on one block of {@link KMeansShape#SCAN_THREADS} threads.
      */
     @Kernel
     public static void clusterStarts(KernelContext ctx, I32Array sizes, int clusters, I32Array starts) {
-        int[] totals = ctx.allocateIntLocalArray(SCAN_THREADS);
+        int[] warpTotals = ctx.allocateIntLocalArray(SCAN_THREADS / KernelContext.WARP_SIZE);
         int run = (clusters + SCAN_THREADS - 1) / SCAN_THREADS;
         int from = Math.min(clusters, ctx.localIdx * run);
         int to = Math.min(clusters, from + run);
@@ -135,19 +135,33 @@ public final class KMeansUpdate {
         for (int c = from; c < to; c++) {
             own += sizes.get(c);
         }
-        totals[ctx.localIdx] = own;
-        ctx.localBarrier();
-        for (int offset = 1; offset < SCAN_THREADS; offset <<= 1) {
-            int add = ctx.localIdx >= offset ? totals[ctx.localIdx - offset] : 0;
-            ctx.localBarrier();
-            totals[ctx.localIdx] += add;
-            ctx.localBarrier();
+        // inclusive scan of the run totals: within each warp by shuffles, then over the warps' totals by warp 0
+        int inclusive = warpInclusiveScan(ctx, own);
+        if (ctx.laneId == KernelContext.WARP_SIZE - 1) {
+            warpTotals[ctx.warpId] = inclusive;
         }
-        int running = totals[ctx.localIdx] - own;
+        ctx.localBarrier();
+        if (ctx.warpId == 0) {
+            warpTotals[ctx.laneId] = warpInclusiveScan(ctx, warpTotals[ctx.laneId]);
+        }
+        ctx.localBarrier();
+        int running = inclusive - own + (ctx.warpId > 0 ? warpTotals[ctx.warpId - 1] : 0);
         for (int c = from; c < to; c++) {
             starts.set(c, running);
             running += sizes.get(c);
         }
+    }
+
+    /** Σ of {@code value} over lanes 0 … laneId of the warp (Hillis–Steele by shuffles). */
+    private static int warpInclusiveScan(KernelContext ctx, int value) {
+        int sum = value;
+        for (int delta = 1; delta < KernelContext.WARP_SIZE; delta <<= 1) {
+            int below = ctx.shuffleUp(sum, delta);
+            if (ctx.laneId >= delta) {
+                sum += below;
+            }
+        }
+        return sum;
     }
 
     /**
