@@ -52,7 +52,9 @@ public final class KMeansGpuCheck {
         int segments = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         int iterations = args.length > 3 ? Integer.parseInt(args[3]) : 10;
         KMeansShape shape = KMeansShape.of(tokens, clusters, segments, iterations);
-        try (Gpu gpu = Gpu.open(); CudaDevice device = new CudaDevice(gpu); Arena arena = Arena.ofShared()) {
+        // the device owns the GPU and closes it
+        try (CudaDevice device = new CudaDevice(Gpu.open()); Arena arena = Arena.ofShared()) {
+            Gpu gpu = device.gpu();
             System.out.println("device: " + gpu.info() + ", seed " + seed + ", " + shape);
             Random random = new Random(seed);
             int heads = 8;

@@ -48,7 +48,8 @@ public final class GpuIndexBuildCheck {
                 values[t * D + i] = bf16((float) random.nextGaussian());
             }
         }
-        try (Gpu gpu = Gpu.open(); CudaDevice device = new CudaDevice(gpu)) {
+        try (CudaDevice device = new CudaDevice(Gpu.open())) { // the device owns the GPU and closes it
+            Gpu gpu = device.gpu();
             System.out.println("device: " + gpu.info() + ", seed " + seed + ", " + tokens + " keys, " + sizing + ", "
                     + iterations + " iterations, " + config.threads() + " CPU threads");
             BF16Array deviceKeys = device.bf16((long) tokens * D);
