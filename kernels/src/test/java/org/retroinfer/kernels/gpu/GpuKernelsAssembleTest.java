@@ -39,7 +39,8 @@ class GpuKernelsAssembleTest {
     static Stream<Arguments> kernels() {
         return Stream.of(SplitKvDecode.class, SplitKvMerge.class, CentroidScoring.class, ClusterTopK.class,
                         ExecutionBufferGather.class, CacheAdmission.class, EstimationGather.class, RmsNorm.class, RopeRotation.class,
-                        SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, Linear.class, RandomFill.class)
+                        SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, Linear.class, RandomFill.class,
+                        KMeansCentring.class, KMeansAssign.class, KMeansUpdate.class)
                 .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
@@ -51,7 +52,9 @@ class GpuKernelsAssembleTest {
         assertEquals(Set.of("partialsBf16", "partialsF16", "partialsWeightedBf16", "partialsWeightedF16", "rowsBf16", "rowsF16",
                 "merge", "bf16", "f16", "f32",
                 "mergeWithPrevious", "logitsBf16", "logitsF32", "select", "gather", "admit", "rows", "heads", "halves",
-                "adjacent", "apply", "add", "intoBf16", "intoF16", "fromBf16", "fromF16", "fromF32"),
+                "adjacent", "apply", "add", "intoBf16", "intoF16", "fromBf16", "fromF16", "fromF32",
+                "keySumsBf16", "keySumsF16", "centreBf16", "centreF16", "nearest", "seedCentroids", "rank", "tileOffsets",
+                "clusterStarts", "scatter", "means", "valueSumsBf16", "valueSumsF16", "uncentre"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 

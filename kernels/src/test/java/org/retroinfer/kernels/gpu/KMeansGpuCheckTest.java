@@ -1,0 +1,42 @@
+package org.retroinfer.kernels.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.retroinfer.accel.device.EmulatedDevice;
+import org.retroinfer.accel.kernel.BF16Array;
+
+/**
+ * {@link KMeansGpuCheck}'s checks, run on the emulator at a small shape (258 keys: four segments of 64 and a tail of
+ * two, 32 clusters, 3 iterations), pass on a correct build and fail when the device's values are not the ones the
+ * check was given: the GPU's time is not spent on a check that cannot pass or cannot fail.
+ */
+class KMeansGpuCheckTest {
+    @Test
+    void checksPassOnACorrectBuildAndFailOnWrongValues() {
+        KMeansShape shape = KMeansShape.of(258, 32, 4, 3);
+        try (EmulatedDevice device = new EmulatedDevice(); Arena arena = Arena.ofShared()) {
+            Random random = SplitKvDecodeTest.random("k-means gpu check");
+            long head = shape.keyElements();
+            BF16Array hostKeys = KMeansGpuCheck.clusteredKeys(arena, shape, random);
+            BF16Array hostValues = BF16Array.allocate(arena, head);
+            for (long i = 0; i < head; i++) hostValues.set(i, (float) random.nextGaussian());
+            BF16Array keys = device.bf16(2 * head);
+            BF16Array values = device.bf16(2 * head);
+            device.upload(hostKeys.segment(), keys.slice(head, head));
+            device.upload(hostValues.segment(), values.slice(head, head));
+            try (KMeansBuild build = new KMeansBuild(device, shape)) {
+                assertTrue(KMeansGpuCheck.checkBuild(device, build, hostKeys, hostValues, keys, values, head));
+                assertTrue(KMeansGpuCheck.checkAssignment(device, build, random, 1, shape.tokens(), shape.clusters()));
+                assertTrue(KMeansGpuCheck.checkAssignment(device, build, random, shape.segments(), shape.perSegment(),
+                        shape.clustersPerSegment()));
+                BF16Array otherValues = BF16Array.allocate(arena, head);
+                for (long i = 0; i < head; i++) otherValues.set(i, hostValues.get(i) + 1f);
+                assertFalse(KMeansGpuCheck.checkBuild(device, build, hostKeys, otherValues, keys, values, head));
+            }
+        }
+    }
+}
