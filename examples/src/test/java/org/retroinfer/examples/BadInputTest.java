@@ -1,5 +1,6 @@
 package org.retroinfer.examples;
 
+import static org.retroinfer.examples.CliHarness.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,6 +23,7 @@ import org.retroinfer.model.random.RandomModel;
  * fault, and exit code 2; never a stack trace.
  */
 class BadInputTest {
+
     @TempDir
     static Path dir;
     static Path model;
@@ -30,17 +32,6 @@ class BadInputTest {
     static void writeModel() {
         model = dir.resolve("tiny");
         RandomModel.write(model, GenerateCommandTest.TINY);
-    }
-
-    private static void assertRefused(CliHarness r, String... mustMention) {
-        assertEquals(2, r.exitCode(), "exit code; stderr: " + r.err());
-        String[] lines = r.err().strip().split("\n");
-        assertEquals(1, lines.length, "one line on stderr: " + r.err());
-        assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
-        for (String s : mustMention) {
-            assertTrue(lines[0].contains(s), "'" + s + "' in: " + lines[0]);
-        }
-        System.out.println(lines[0]);
     }
 
     private static Path copyOfModel(String name) throws IOException {

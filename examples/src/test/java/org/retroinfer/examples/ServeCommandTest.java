@@ -1,5 +1,6 @@
 package org.retroinfer.examples;
 
+import static org.retroinfer.examples.CliHarness.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,17 +18,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ServeCommandTest {
-    static final String MODEL = EvalCommandTest.RETRO_TINY.toString();
 
-    private static void assertRefused(CliHarness r, String... mustMention) {
-        assertEquals(2, r.exitCode(), "exit code; stderr: " + r.err());
-        String[] lines = r.err().strip().split("\n");
-        assertEquals(1, lines.length, "one line on stderr: " + r.err());
-        assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
-        for (String s : mustMention) {
-            assertTrue(lines[0].contains(s), "'" + s + "' in: " + lines[0]);
-        }
-    }
+    static final String MODEL = EvalCommandTest.RETRO_TINY.toString();
 
     @Test
     void theGpuWhereThereIsNoneOrRetroOnItIsRefusedWithOneLine() {
