@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * {@code POST /v1/chat/completions} (whole or streamed as server-sent events),
  * {@code GET /v1/models}, {@code GET /health} and {@code GET /metrics}. Served by the JDK's
  * {@link HttpServer} with a virtual thread per exchange: a thread waiting on its sequence's next
- * token costs next to nothing, so thousands of open streams need no thread pool tuning. A streamed
- * response learns that its client left when a write fails; it writes at least every second (an
- * SSE comment while no token comes), and cancels its sequence at once.
+ * token costs next to nothing, so thousands of open streams need no thread pool tuning. A response
+ * learns that its client left when a write fails, so it writes at least every second (an SSE comment
+ * while no token comes; a space before a whole response's JSON) and cancels its sequence at once.
  */
 public final class ApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
@@ -208,20 +208,47 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A whole (non-streamed) response. While nothing has come for {@link #KEEP_ALIVE_MILLIS}, it commits to status 200
+     * and writes a space (JSON allows leading whitespace) every interval: the JDK server tells a handler that its client
+     * left only through a failed write, and without these a request whose client is gone would run to its last token.
+     * Errors known at submission (400, 429) come before that; a failure after the commitment is written as OpenAI's
+     * error object under the 200 already sent.
+     */
     private void whole(HttpExchange exchange, ResponseFormat format, EventQueue events)
             throws IOException, InterruptedException {
         StringBuilder text = new StringBuilder();
+        OutputStream committed = null;
         while (true) {
             EventQueue.Event event = events.poll(KEEP_ALIVE_MILLIS);
             switch (event) {
-                case null -> {}
+                case null -> {
+                    if (committed == null) {
+                        exchange.getResponseHeaders().set("Content-Type", "application/json");
+                        exchange.sendResponseHeaders(200, 0);
+                        committed = exchange.getResponseBody();
+                    }
+                    write(committed, " ");
+                }
                 case EventQueue.Text t -> text.append(t.piece());
                 case EventQueue.Finished f -> {
-                    sendJson(exchange, 200, format.complete(text.toString(), f.reason(), f.promptTokens(),
-                            f.completionTokens()));
+                    JsonNode body = format.complete(text.toString(), f.reason(), f.promptTokens(), f.completionTokens());
+                    if (committed == null) {
+                        sendJson(exchange, 200, body);
+                    } else {
+                        write(committed, json.writeValueAsString(body));
+                        committed.close();
+                    }
                     return;
                 }
-                case EventQueue.Failed f -> throw f.error();
+                case EventQueue.Failed f -> {
+                    if (committed == null) {
+                        throw f.error();
+                    }
+                    write(committed, json.writeValueAsString(ErrorBody.of(json, f.error())));
+                    committed.close();
+                    return;
+                }
             }
         }
     }

@@ -215,6 +215,30 @@ class ApiServerTest {
         assertTrue(RetroTiny.get(server, "/metrics").body().contains("retroinfer_requests_cancelled_total 1"));
     }
 
+    /** Whole responses too: the server writes a space a second while it works, so a failed write tells it the client left. */
+    @Test
+    void aNonStreamingClientThatDisconnectsHasItsSequenceFreed() throws Exception {
+        String body = completion("def f(x):", 3000, "");
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            String status = in.readLine(); // the 200 comes with the first space, a second into the work
+            assertTrue(status != null && status.contains("200"), "status line: " + status);
+            assertEquals(1, server.scheduler().running(), "the request is running");
+        }
+        long start = System.nanoTime();
+        RetroTiny.awaitIdle(server);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertEquals(0, server.scheduler().running(), "the sequence of a client that left is freed");
+        assertEquals(0, server.scheduler().kvMemoryBytes());
+        assertEquals(0, server.scheduler().kvReservedBytes());
+        assertTrue(seconds < 4, "freed " + seconds + " s after the client left, long before its 3000 tokens");
+    }
+
     @Test
     void modelsHealthAndMetricsAnswer() throws Exception {
         JsonNode models = JSON.readTree(RetroTiny.get(server, "/v1/models").body());
