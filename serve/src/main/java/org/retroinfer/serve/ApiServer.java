@@ -209,9 +209,10 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * A whole (non-streamed) response. While nothing has come for {@link #KEEP_ALIVE_MILLIS}, it commits to status 200
-     * and writes a space (JSON allows leading whitespace) every interval: the JDK server tells a handler that its client
-     * left only through a failed write, and without these a request whose client is gone would run to its last token.
+     * A whole (non-streamed) response. Once it has taken {@link #KEEP_ALIVE_MILLIS}, it commits to status 200 and
+     * writes a space (JSON allows leading whitespace) every interval, tokens coming or not: the JDK server tells a
+     * handler that its client left only through a failed write, and without these a request whose client is gone
+     * would run to its last token.
      * Errors known at submission (400, 429) come before that; a failure after the commitment is written as OpenAI's
      * error object under the 200 already sent.
      */
@@ -219,17 +220,11 @@ public final class ApiServer implements AutoCloseable {
             throws IOException, InterruptedException {
         StringBuilder text = new StringBuilder();
         OutputStream committed = null;
+        long nextBeat = System.nanoTime() + KEEP_ALIVE_MILLIS * 1_000_000;
         while (true) {
             EventQueue.Event event = events.poll(KEEP_ALIVE_MILLIS);
             switch (event) {
-                case null -> {
-                    if (committed == null) {
-                        exchange.getResponseHeaders().set("Content-Type", "application/json");
-                        exchange.sendResponseHeaders(200, 0);
-                        committed = exchange.getResponseBody();
-                    }
-                    write(committed, " ");
-                }
+                case null -> {}
                 case EventQueue.Text t -> text.append(t.piece());
                 case EventQueue.Finished f -> {
                     JsonNode body = format.complete(text.toString(), f.reason(), f.promptTokens(), f.completionTokens());
@@ -249,6 +244,16 @@ public final class ApiServer implements AutoCloseable {
                     committed.close();
                     return;
                 }
+            }
+            // a space a second, whether tokens are coming or not: only a write can fail when the client is gone
+            if (System.nanoTime() - nextBeat >= 0) {
+                if (committed == null) {
+                    exchange.getResponseHeaders().set("Content-Type", "application/json");
+                    exchange.sendResponseHeaders(200, 0);
+                    committed = exchange.getResponseBody();
+                }
+                write(committed, " ");
+                nextBeat = System.nanoTime() + KEEP_ALIVE_MILLIS * 1_000_000;
             }
         }
     }
