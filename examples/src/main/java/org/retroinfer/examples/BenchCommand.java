@@ -303,11 +303,11 @@ final class BenchCommand implements Command {
         return System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cores";
     }
 
-    private static double mean(List<Double> xs) {
+    static double mean(List<Double> xs) {
         return xs.stream().mapToDouble(Double::doubleValue).average().orElse(0);
     }
 
-    private static double sd(List<Double> xs) {
+    static double sd(List<Double> xs) {
         if (xs.size() < 2) {
             return 0;
         }

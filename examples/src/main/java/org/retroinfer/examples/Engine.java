@@ -57,18 +57,37 @@ final class Engine implements AutoCloseable {
         if (!wantsGpu(o, modes)) {
             return new Engine(model.transformer(), null);
         }
-        Device device;
-        try {
-            device = new CudaDevice(Gpu.open());
-        } catch (CudaException e) {
-            throw o.error("--device gpu: no usable CUDA GPU here: " + e.getMessage());
-        }
+        Device device = openGpu(o);
         try {
             GpuSession session = GpuSession.open(model, device, maxRows);
             return new Engine(session.transformer(), session);
         } catch (IllegalArgumentException e) {
             throw o.error("--device gpu: " + e.getMessage());
         }
+    }
+
+    /** CUDA GPU 0, or the one-line error saying why there is none. */
+    static Device openGpu(Options o) {
+        try {
+            return new CudaDevice(Gpu.open());
+        } catch (CudaException e) {
+            throw o.error("--device gpu: no usable CUDA GPU here: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A server's GPU cache: a slot of {@code context} tokens per sequence, min(maxBatch, kvMemory / slot) of them, or the
+     * one-line error where --kv-memory holds none.
+     */
+    KvCache serverCache(Options o, Model model, AttentionMode mode, int maxBatch, long kvMemory, int context) {
+        long perSlot = org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(model.config().attentionShape(), mode.kvType(),
+                context);
+        int slots = (int) Math.min(maxBatch, kvMemory / perSlot);
+        if (slots < 1) {
+            throw o.error("--kv-memory " + kvMemory + " bytes holds no GPU sequence of " + context + " tokens (" + perSlot
+                    + " bytes each); raise --kv-memory or shorten the context");
+        }
+        return gpu.cache(mode.kvType(), slots, context);
     }
 
     ForwardPass forward() {

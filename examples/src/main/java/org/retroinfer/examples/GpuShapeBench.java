@@ -10,9 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import org.retroinfer.accel.cuda.CudaException;
-import org.retroinfer.accel.cuda.Gpu;
-import org.retroinfer.accel.device.CudaDevice;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kvstore.AttentionShape;
@@ -52,13 +49,7 @@ final class GpuShapeBench {
 
     static int run(Options o, String shapeName, ModelConfig config, List<Integer> contexts, Integer fixedBatch, int gen, int reps,
                    int warmups, DType kvType, boolean graphs, Path outFile, boolean json, PrintStream out, PrintStream err) throws IOException {
-        Device device;
-        try {
-            device = new CudaDevice(Gpu.open());
-        } catch (CudaException e) {
-            throw o.error("--device gpu: no usable CUDA GPU here: " + e.getMessage());
-        }
-        try (device) {
+        try (Device device = Engine.openGpu(o)) {
             err.printf("bench: random %s weights (BF16) on %s...%n", shapeName, device.describe());
             GpuWeights weights = GpuWeights.random(device, config, 1);
             long weightBytes = device.allocatedBytes();
@@ -157,7 +148,8 @@ final class GpuShapeBench {
         out.println("| ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Point p : r.points()) {
             out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.1f |%n", p.context(), p.batch(),
-                    mean(p.decodeTokensPerSecond()), sd(p.decodeTokensPerSecond()), mean(p.millisPerStep()), sd(p.millisPerStep()),
+                    BenchCommand.mean(p.decodeTokensPerSecond()), BenchCommand.sd(p.decodeTokensPerSecond()),
+                    BenchCommand.mean(p.millisPerStep()), BenchCommand.sd(p.millisPerStep()),
                     p.kvBytesPerSequence() / 1073741824.0, p.deviceBytesInUse() / 1073741824.0);
         }
         printPhases(r, out);
@@ -184,13 +176,4 @@ final class GpuShapeBench {
         }
     }
 
-    private static double mean(List<Double> xs) {
-        return xs.stream().mapToDouble(Double::doubleValue).average().orElse(0);
-    }
-
-    private static double sd(List<Double> xs) {
-        if (xs.size() < 2) return 0;
-        double m = mean(xs);
-        return Math.sqrt(xs.stream().mapToDouble(x -> (x - m) * (x - m)).sum() / (xs.size() - 1));
-    }
 }

@@ -116,15 +116,8 @@ final class ServeBenchCommand implements Command {
                             Math.max(ServeConfig.DEFAULT_MAX_WAITING, clients), ServeConfig.DEFAULT_PREFILL_CHUNK);
                     if (engine.onGpu()) {
                         // as `serve --device gpu`: a slot of the model's context per sequence
-                        long perSlot = org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(model.config().attentionShape(),
-                                mode.kvType(), context);
-                        int slots = (int) Math.min(maxBatch, kvMemory / perSlot);
-                        if (slots < 1) {
-                            throw o.error("--kv-memory " + kvMemory + " bytes holds no GPU sequence of " + context + " tokens ("
-                                    + perSlot + " bytes each)");
-                        }
                         servers.add(ApiServer.start(model, config, null, engine.forward(),
-                                engine.gpu().cache(mode.kvType(), slots, context)));
+                                engine.serverCache(o, model, mode, maxBatch, kvMemory, context)));
                     } else {
                         servers.add(ApiServer.start(model, config, null));
                     }

@@ -140,15 +140,8 @@ final class ServeCommand implements Command {
             try {
                 if (gpu) {
                     engine = Engine.open(o, model, java.util.List.of(cache.mode()), chunk + maxBatch);
-                    long perSlot = org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(model.config().attentionShape(),
-                            cache.kvType(), maxContext);
-                    int slots = (int) Math.min(maxBatch, kvMemory / perSlot);
-                    if (slots < 1) {
-                        throw o.error("--kv-memory " + kvMemory + " bytes holds no GPU sequence of --max-context " + maxContext
-                                + " tokens (" + perSlot + " bytes each); raise it or lower --max-context");
-                    }
                     server = ApiServer.start(model, config, template, engine.forward(),
-                            engine.gpu().cache(cache.kvType(), slots, maxContext));
+                            engine.serverCache(o, model, cache.mode(), maxBatch, kvMemory, maxContext));
                 } else {
                     server = ApiServer.start(model, config, template);
                 }
