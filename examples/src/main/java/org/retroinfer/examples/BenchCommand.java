@@ -229,7 +229,7 @@ final class BenchCommand implements Command {
         int gen = o.integer("gen", 32, 1, 1 << 20);
         int reps = o.integer("reps", 3, 1, 1000);
         int warmups = o.integer("warmup", 1, 0, 100);
-        return GpuShapeBench.run(o, name, config, contexts, batch, gen, reps, warmups, cacheFlags.kvType(), cudaGraphs(o),
+        return GpuShapeBench.run(o, name, config, contexts, batch, gen, reps, warmups, cacheFlags.mode(), cudaGraphs(o),
                 o.text("out").map(Path::of).orElse(null), o.flag("json"), out, err);
     }
 

@@ -23,7 +23,8 @@ final class Engine implements AutoCloseable {
     static final Set<String> NAMES = Set.of("device");
     static final String HELP = """
               --device D         cpu (default) or gpu: CUDA GPU 0, every layer a Java kernel compiled to PTX at
-                                 run time (full attention only: RetroInfer on the GPU is not built yet)
+                                 run time; --attention full or retro (RetroInfer's wave index built on the GPU,
+                                 its keys and values in pinned host memory with a GPU block cache)
             """;
 
     private final ForwardPass forward;
@@ -41,15 +42,29 @@ final class Engine implements AutoCloseable {
             case "cpu" -> false;
             case "gpu" -> {
                 for (AttentionMode mode : modes) {
-                    if (!(mode instanceof AttentionMode.Full)) {
-                        throw o.error("--device gpu runs --attention full only for now (RetroInfer's wave buffer on the GPU"
-                                + " is not built yet); use --device cpu for " + mode.family());
+                    if (!(mode instanceof AttentionMode.Full) && !(mode instanceof AttentionMode.Retro)) {
+                        throw o.error("--device gpu runs --attention full or retro; use --device cpu for " + mode.family());
                     }
                 }
                 yield true;
             }
             default -> throw o.error("--device must be cpu or gpu, got '" + device + "'");
         };
+    }
+
+    /**
+     * {@link #wantsGpu} for the server: the GPU serves full attention only, since the server's steps mix prompt chunks
+     * with decode rows, which the GPU RetroInfer cache does not take yet.
+     */
+    static boolean wantsGpuServing(Options o, List<AttentionMode> modes) {
+        boolean gpu = wantsGpu(o, modes);
+        for (AttentionMode mode : modes) {
+            if (gpu && mode instanceof AttentionMode.Retro) {
+                throw o.error("--device gpu serves --attention full only for now (the server's steps mix prompt chunks with"
+                        + " decode rows, which the GPU RetroInfer cache does not take yet); use --device cpu for retro");
+            }
+        }
+        return gpu;
     }
 
     /** The engine {@code --device} asks for; {@code maxRows} bounds a GPU step's rows (prefill chunk, batch). */
@@ -80,6 +95,7 @@ final class Engine implements AutoCloseable {
      * one-line error where --kv-memory holds none.
      */
     KvCache serverCache(Options o, Model model, AttentionMode mode, int maxBatch, long kvMemory, int context) {
+
         long perSlot = org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(model.config().attentionShape(), mode.kvType(),
                 context);
         int slots = (int) Math.min(maxBatch, kvMemory / perSlot);
@@ -105,7 +121,13 @@ final class Engine implements AutoCloseable {
 
     /** A fresh cache for {@code mode}, on the GPU sized for {@code sequences} of up to {@code capacity} tokens. */
     KvCache cache(Model model, AttentionMode mode, int sequences, long capacity) {
-        return gpu == null ? mode.create(model.config()) : gpu.cache(mode.kvType(), sequences, capacity);
+        return gpu == null ? mode.create(model.config()) : gpuCache(gpu, mode, sequences, capacity);
+    }
+
+    /** The GPU cache of {@code mode} (full or retro, the modes {@link #wantsGpu} lets through). */
+    private static KvCache gpuCache(GpuSession gpu, AttentionMode mode, int sequences, long capacity) {
+        return mode instanceof AttentionMode.Retro retro ? gpu.retroCache(retro.config(), sequences, capacity)
+                : gpu.cache(mode.kvType(), sequences, capacity);
     }
 
     /** The evaluation's view of this engine: the CPU's shared prefill, or the GPU's forward pass and caches. */
@@ -121,7 +143,7 @@ final class Engine implements AutoCloseable {
 
             @Override
             public KvCache cache(AttentionMode mode, long capacity) {
-                return gpu.cache(mode.kvType(), 1, capacity);
+                return gpuCache(gpu, mode, 1, capacity);
             }
 
             @Override

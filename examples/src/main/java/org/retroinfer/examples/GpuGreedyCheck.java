@@ -12,6 +12,8 @@ import org.retroinfer.eval.tasks.WordKeys;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kvstore.DenseKvCache;
 import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.retro.RetroConfig;
+import org.retroinfer.kvstore.retro.RetroKvCache;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.generation.GenerationListener;
 import org.retroinfer.model.generation.GenerationRequest;
@@ -22,10 +24,12 @@ import org.retroinfer.model.gpu.GpuSession;
 
 /**
  * Greedy decoding on the GPU gives the CPU path's tokens: for needle prompts of several lengths (the demo's task, held-out
- * keys), both paths decode the same number of tokens with full attention and the same KV storage, and the token
- * sequences must be equal. Prints each prompt's result and both paths' decode speed; exits 1 on a difference.
+ * keys), both paths decode the same number of tokens with the same attention (full, or RetroInfer at its default
+ * budgets) and the same KV storage, and the token sequences must be equal. Prints each prompt's result and both paths'
+ * decode speed; exits 1 on a difference.
  *
- * <p>{@code java org.retroinfer.examples.GpuGreedyCheck MODEL [LENGTHS=1024,4096,16384] [TOKENS=48] [KV=bf16]}
+ * <p>{@code java org.retroinfer.examples.GpuGreedyCheck MODEL [LENGTHS=1024,4096,16384] [TOKENS=48] [KV=bf16]
+ * [ATTENTION=full|retro]}
  */
 public final class GpuGreedyCheck {
     private GpuGreedyCheck() {}
@@ -35,23 +39,26 @@ public final class GpuGreedyCheck {
         int[] lengths = Arrays.stream((args.length > 1 ? args[1] : "1024,4096,16384").split(",")).mapToInt(Integer::parseInt).toArray();
         int tokens = args.length > 2 ? Integer.parseInt(args[2]) : 48;
         DType kv = args.length > 3 && args[3].equals("f16") ? DType.F16 : DType.BF16;
+        RetroConfig retro = args.length > 4 && args[4].equals("retro") ? RetroConfig.defaults().withStorage(kv) : null;
         int chunk = Generator.DEFAULT_PREFILL_CHUNK;
         boolean ok = true;
         try (Model model = Model.load(modelPath);
              GpuSession gpu = GpuSession.open(model, new CudaDevice(Gpu.open()), chunk)) {
-            System.out.println("model " + modelPath + " on " + gpu.device().describe() + ", KV " + kv + ", " + tokens
-                    + " greedy tokens per prompt");
+            System.out.println("model " + modelPath + " on " + gpu.device().describe() + ", KV " + kv + ", attention "
+                    + (retro == null ? "full" : "retro") + ", " + tokens + " greedy tokens per prompt");
             for (int length : lengths) {
                 for (long seed = 1; seed <= 2; seed++) {
                     var sample = NiahGenerator.fitted(EvalTask.NIAH_SINGLE_1, seed, length, WordKeys.Split.HELDOUT, model.tokenizer());
                     int[] prompt = model.tokenizer().encode(sample.prompt(), true);
                     GenerationRequest request = new GenerationRequest(prompt, tokens, SamplingParams.greedy(), Set.of());
                     GenerationResult cpu;
-                    try (KvCache cache = new DenseKvCache(model.config().attentionShape(), new DenseKvCache.Config(kv, 256))) {
+                    try (KvCache cache = retro == null ? new DenseKvCache(model.config().attentionShape(),
+                            new DenseKvCache.Config(kv, 256)) : new RetroKvCache(model.config().attentionShape(), retro)) {
                         cpu = new Generator(model.transformer(), cache, chunk).generate(List.of(request), GenerationListener.NONE);
                     }
                     GenerationResult onGpu;
-                    try (KvCache cache = gpu.cache(kv, 1, (long) prompt.length + tokens)) {
+                    long capacity = (long) prompt.length + tokens;
+                    try (KvCache cache = retro == null ? gpu.cache(kv, 1, capacity) : gpu.retroCache(retro, 1, capacity)) {
                         onGpu = new Generator(gpu.transformer(), cache, chunk).generate(List.of(request), GenerationListener.NONE);
                     }
                     System.out.println("  (step shapes replayed as CUDA graphs: " + gpu.transformer().capturedSteps() + ")");

@@ -14,7 +14,11 @@ import org.retroinfer.accel.device.Device;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.eval.AttentionMode;
+import org.retroinfer.kvstore.gpu.DeviceKvCache;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
+import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
+import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.model.config.ModelConfig;
 import org.retroinfer.model.gpu.GpuTransformer;
 import org.retroinfer.model.gpu.StepProfile;
@@ -22,25 +26,35 @@ import java.util.Map;
 import org.retroinfer.model.gpu.GpuWeights;
 
 /**
- * {@code bench --shape NAME --device gpu}: decode throughput of a real model's shape with random BF16 weights made on
- * the GPU. Each sequence's context is filled with random keys and values ({@link GpuKvCache#fillRandom}) instead of
- * prefilled: with random weights and tokens a prefill computes nothing a decode step's speed depends on, and at
- * 128K tokens the GPU path's CUDA-core prefill would take minutes. The batch is the largest whose KV fits the
- * GPU's free memory (after the weights, less a reserve), unless --batch says otherwise. Decoding is greedy over
- * the logits of every row, which come back to the host each step as in real serving.
+ * {@code bench --shape NAME --device gpu [--attention full|retro]}: decode throughput of a real model's shape with
+ * random BF16 weights made on the GPU. Each sequence's context is filled with random keys and values
+ * ({@link GpuKvCache#fillRandom}) instead of prefilled: with random weights and tokens a prefill computes nothing a
+ * decode step's speed depends on, and at 128K tokens the GPU path's CUDA-core prefill would take minutes. With retro
+ * the filled context is then indexed as a prompt is ({@link GpuRetroKvCache#endOfPrefill}: k-means on the GPU, keys
+ * and values to pinned host memory in cluster order). The batch is the largest that fits, unless --batch says
+ * otherwise: full attention's KV in the GPU's free memory (after the weights, less a reserve); retro's meta index,
+ * steady zone and block cache there too, and its keys and values in the host's available memory (less a reserve),
+ * pinned. The cache is filled once per context; the warm-up and timed passes then decode on from where the last one
+ * stopped. Decoding is greedy over the logits of every row, which come back to the host each step as in real serving.
  */
 final class GpuShapeBench {
     /** Device memory kept free for the workspace, the attention's scratch and the driver. */
     private static final long RESERVE_BYTES = 2L << 30;
+    /** Host memory kept free for the JVM, the page cache and the system. */
+    private static final long HOST_RESERVE_BYTES = 12L << 30;
     /** The most rows a step may have: the largest batch the bench picks. */
     private static final int MAX_ROWS = 256;
 
     /**
-     * One context's results; {@code phaseMillisPerStep}: device time per decode step by phase, from one more run with
-     * an event between phases (eager, so it adds up to a little more than the timed runs' steps).
+     * One context's results; {@code phaseMillisPerStep}: device time per decode step by phase, from one more pass with
+     * an event between phases (eager, so it adds up to a little more than the timed passes' steps);
+     * {@code retroMillisPerLayer}: with retro, where one layer's attention goes in that pass; {@code hitRatio}: with
+     * retro, the retrieved clusters found in the GPU block cache over the timed passes.
      */
     record Point(int context, int batch, int generated, List<Double> decodeTokensPerSecond, List<Double> millisPerStep,
-                 long kvBytesPerSequence, long deviceBytesInUse, Map<StepProfile.Phase, Double> phaseMillisPerStep) {}
+                 long kvBytesPerSequence, long gpuBytesPerSequence, long hostBytesPerSequence, long deviceBytesInUse,
+                 double fillSeconds, Double hitRatio, Map<StepProfile.Phase, Double> phaseMillisPerStep,
+                 Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
 
     record Report(String shape, String attention, String kvType, String device, String date, long weightBytes,
                   String contextFill, boolean cudaGraphs, List<Point> points) {}
@@ -48,7 +62,10 @@ final class GpuShapeBench {
     private GpuShapeBench() {}
 
     static int run(Options o, String shapeName, ModelConfig config, List<Integer> contexts, Integer fixedBatch, int gen, int reps,
-                   int warmups, DType kvType, boolean graphs, Path outFile, boolean json, PrintStream out, PrintStream err) throws IOException {
+                   int warmups, AttentionMode mode, boolean graphs, Path outFile, boolean json, PrintStream out, PrintStream err)
+            throws IOException {
+        DType kvType = mode.kvType();
+        RetroConfig retro = mode instanceof AttentionMode.Retro r ? r.config().withStorage(kvType) : null;
         try (Device device = Engine.openGpu(o)) {
             err.printf("bench: random %s weights (BF16) on %s...%n", shapeName, device.describe());
             GpuWeights weights = GpuWeights.random(device, config, 1);
@@ -58,39 +75,65 @@ final class GpuShapeBench {
             Random random = new Random(1);
             List<Point> points = new ArrayList<>();
             for (int context : contexts) {
-                long capacity = (long) context + gen;
-                long perSequence = GpuKvCache.bytesPerSequence(shape, kvType, capacity);
-                int batch = fixedBatch != null ? fixedBatch
-                        : (int) Math.min(MAX_ROWS, Math.max(0, device.freeBytes() - RESERVE_BYTES) / perSequence);
-                if (batch < 1) {
-                    throw o.error("--context " + context + ": one sequence's KV (" + (perSequence >> 20) + " MiB) does not fit the"
-                            + " GPU's free memory (" + (device.freeBytes() >> 20) + " MiB)");
+                long capacity = (long) context + (long) gen * (warmups + reps + 1);
+                long kvPerSequence = GpuKvCache.bytesPerSequence(shape, kvType, capacity);
+                long gpuPerSequence = retro == null ? kvPerSequence : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity);
+                long hostPerSequence = retro == null ? 0 : GpuRetroKvCache.hostBytesPerSequence(shape, capacity);
+                // retro keeps one dense slot to fill (prefill) a context in before indexing it
+                long gpuFree = device.freeBytes() - RESERVE_BYTES - (retro == null ? 0 : kvPerSequence);
+                long fits = Math.max(0, gpuFree) / gpuPerSequence;
+                if (retro != null) {
+                    fits = Math.min(fits, Math.max(0, hostAvailableBytes() - HOST_RESERVE_BYTES) / hostPerSequence);
                 }
-                List<Double> tps = new ArrayList<>(), ms = new ArrayList<>();
-                long inUse = 0;
-                ProgressBar progress = ProgressBar.on(err, "bench context " + context + " batch " + batch, "reps");
-                for (int r = -warmups; r < reps; r++) {
-                    try (GpuKvCache cache = new GpuKvCache(device, shape, kvType, batch, capacity, MAX_ROWS)) {
-                        double seconds = decode(transformer, cache, config, context, batch, gen, random);
-                        inUse = Math.max(inUse, device.allocatedBytes());
+                int batch = fixedBatch != null ? fixedBatch : (int) Math.min(MAX_ROWS, fits);
+                if (batch < 1) {
+                    throw o.error("--context " + context + ": one sequence (" + (gpuPerSequence >> 20) + " MiB of GPU memory, "
+                            + (hostPerSequence >> 20) + " MiB of host memory) does not fit: " + (device.freeBytes() >> 20)
+                            + " MiB of GPU memory free, " + (hostAvailableBytes() >> 20) + " MiB of host memory available");
+                }
+                err.printf("bench: context %d, batch %d, %s: filling%s...%n", context, batch, mode.name(),
+                        retro == null ? "" : " and indexing");
+                try (DeviceKvCache cache = retro == null ? new GpuKvCache(device, shape, kvType, batch, capacity, MAX_ROWS)
+                        : new GpuRetroKvCache(device, shape, retro, batch, capacity, MAX_ROWS, 1)) {
+                    long fillStart = System.nanoTime();
+                    Decode decode = Decode.fill(cache, config, context, batch, random);
+                    double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
+                    long inUse = device.allocatedBytes();
+                    List<Double> tps = new ArrayList<>(), ms = new ArrayList<>();
+                    ProgressBar progress = ProgressBar.on(err, "bench context " + context + " batch " + batch, "reps");
+                    long hits = 0, accessed = 0;
+                    for (int r = -warmups; r < reps; r++) {
+                        long[] before = retro == null ? null : ((GpuRetroKvCache) cache).hitCounts();
+                        double seconds = decode.run(transformer, gen);
                         if (r >= 0) {
                             tps.add((double) batch * gen / seconds);
                             ms.add(1000 * seconds / gen);
                             progress.update(r + 1, reps);
+                            if (retro != null) {
+                                long[] after = ((GpuRetroKvCache) cache).hitCounts();
+                                hits += after[0] - before[0];
+                                accessed += after[1] - before[1];
+                            }
                         }
                     }
+                    StepProfile profile = new StepProfile();
+                    GpuRetroKvCache.Profile retroProfile = new GpuRetroKvCache.Profile();
+                    try {
+                        transformer.withProfile(profile);
+                        if (cache instanceof GpuRetroKvCache r) r.withProfile(retroProfile);
+                        decode.run(transformer, gen);
+                    } finally {
+                        transformer.withProfile(null);
+                        if (cache instanceof GpuRetroKvCache r) r.withProfile(null);
+                    }
+                    points.add(new Point(context, batch, gen, tps, ms, kvPerSequence, gpuPerSequence, hostPerSequence, inUse,
+                            fillSeconds, retro == null ? null : accessed == 0 ? 0 : (double) hits / accessed,
+                            profile.millisPerStep(), retro == null ? null : retroProfile.millisPerLayer()));
                 }
-                StepProfile profile = new StepProfile();
-                try (GpuKvCache cache = new GpuKvCache(device, shape, kvType, batch, capacity, MAX_ROWS)) {
-                    transformer.withProfile(profile);
-                    decode(transformer, cache, config, context, batch, gen, random);
-                } finally {
-                    transformer.withProfile(null);
-                }
-                points.add(new Point(context, batch, gen, tps, ms, perSequence, inUse, profile.millisPerStep()));
             }
-            Report report = new Report(shapeName, "full", kvType.name(), device.describe(), Instant.now().toString(), weightBytes,
-                    "random keys and values (no prefill)", graphs, points);
+            Report report = new Report(shapeName, mode.name(), kvType.name(), device.describe(), Instant.now().toString(),
+                    weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
+                    points);
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
             if (outFile != null) {
                 mapper.writeValue(outFile.toFile(), report);
@@ -104,32 +147,78 @@ final class GpuShapeBench {
         return 0;
     }
 
-    /** Seconds to decode {@code gen} greedy tokens for each of {@code batch} sequences of {@code context} tokens. */
-    private static double decode(GpuTransformer transformer, GpuKvCache cache, ModelConfig config, int context, int batch, int gen,
-                                 Random random) {
-        int[] sequences = new int[batch];
-        int[] tokens = new int[batch];
-        int[] rows = new int[batch];
-        for (int b = 0; b < batch; b++) {
-            sequences[b] = cache.openSequence();
-            cache.fillRandom(sequences[b], context, random.nextLong());
-            tokens[b] = random.nextInt(config.vocabSize());
-            rows[b] = b;
-        }
-        int vocab = config.vocabSize();
-        float[] logits = new float[batch * vocab];
-        BatchLayout layout = BatchLayout.oneRowEach(sequences);
-        transformer.device().synchronize();
-        long start = System.nanoTime();
-        for (int step = 0; step < gen; step++) {
-            long[] positions = new long[batch];
-            java.util.Arrays.fill(positions, context + step);
-            transformer.forward(layout, tokens, positions, cache, rows, logits);
-            for (int b = 0; b < batch; b++) {
-                tokens[b] = argmax(logits, b * vocab, vocab);
+    /** The host's available memory (MemAvailable of /proc/meminfo), or the JVM's view of physical memory without it. */
+    static long hostAvailableBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
             }
+        } catch (IOException | NumberFormatException e) {
+            // fall through
         }
-        return (System.nanoTime() - start) / 1e9;
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getFreeMemorySize();
+    }
+
+    /** A batch of filled sequences and their next tokens, decoded on pass after pass. */
+    private static final class Decode {
+        final DeviceKvCache cache;
+        final ModelConfig config;
+        final int[] tokens, rows;
+        final BatchLayout layout;
+        final Random random;
+        long position;
+
+        private Decode(DeviceKvCache cache, ModelConfig config, int[] sequences, long position, Random random) {
+            this.cache = cache;
+            this.config = config;
+            this.layout = BatchLayout.oneRowEach(sequences);
+            this.tokens = new int[sequences.length];
+            this.rows = new int[sequences.length];
+            for (int b = 0; b < sequences.length; b++) {
+                tokens[b] = random.nextInt(config.vocabSize());
+                rows[b] = b;
+            }
+            this.position = position;
+            this.random = random;
+        }
+
+        /** Opens {@code batch} sequences of {@code context} random positions (indexed, for a RetroInfer cache). */
+        static Decode fill(DeviceKvCache cache, ModelConfig config, int context, int batch, Random random) {
+            int[] sequences = new int[batch];
+            for (int b = 0; b < batch; b++) {
+                sequences[b] = cache.openSequence();
+                switch (cache) {
+                    case GpuKvCache dense -> dense.fillRandom(sequences[b], context, random.nextLong());
+                    case GpuRetroKvCache retro -> {
+                        retro.fillRandom(sequences[b], context, random.nextLong());
+                        retro.endOfPrefill(sequences[b]);
+                    }
+                    default -> throw new IllegalArgumentException("no random fill for " + cache.getClass().getSimpleName());
+                }
+            }
+            cache.device().synchronize();
+            return new Decode(cache, config, sequences, context, random);
+        }
+
+        /** Seconds to decode {@code gen} more greedy tokens for every sequence. */
+        double run(GpuTransformer transformer, int gen) {
+            int batch = tokens.length, vocab = config.vocabSize();
+            float[] logits = new float[batch * vocab];
+            transformer.device().synchronize();
+            long start = System.nanoTime();
+            for (int step = 0; step < gen; step++, position++) {
+                long[] positions = new long[batch];
+                java.util.Arrays.fill(positions, position);
+                transformer.forward(layout, tokens, positions, cache, rows, logits);
+                for (int b = 0; b < batch; b++) {
+                    tokens[b] = argmax(logits, b * vocab, vocab);
+                }
+            }
+            return (System.nanoTime() - start) / 1e9;
+        }
     }
 
     private static int argmax(float[] x, int from, int n) {
@@ -144,15 +233,36 @@ final class GpuShapeBench {
         out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s; context: %s; CUDA graphs %s; %s%n%n",
                 r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(), r.contextFill(), r.cudaGraphs() ? "on" : "off",
                 r.device());
-        out.println("| context | batch | decode tokens/s | ms per step | KV GiB per sequence | GPU GiB in use |");
-        out.println("| ---: | ---: | ---: | ---: | ---: | ---: |");
+        out.println("| context | batch | decode tokens/s | ms per step | GPU GiB per sequence | pinned host GiB per sequence"
+                + " | GPU GiB in use | fill s | cache hit ratio |");
+        out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Point p : r.points()) {
-            out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.1f |%n", p.context(), p.batch(),
+            out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.2f | %.1f | %.1f | %s |%n", p.context(), p.batch(),
                     BenchCommand.mean(p.decodeTokensPerSecond()), BenchCommand.sd(p.decodeTokensPerSecond()),
                     BenchCommand.mean(p.millisPerStep()), BenchCommand.sd(p.millisPerStep()),
-                    p.kvBytesPerSequence() / 1073741824.0, p.deviceBytesInUse() / 1073741824.0);
+                    p.gpuBytesPerSequence() / 1073741824.0, p.hostBytesPerSequence() / 1073741824.0,
+                    p.deviceBytesInUse() / 1073741824.0, p.fillSeconds(),
+                    p.hitRatio() == null ? "-" : String.format(Locale.ROOT, "%.3f", p.hitRatio()));
         }
         printPhases(r, out);
+        if (r.points().stream().anyMatch(p -> p.retroMillisPerLayer() != null)) {
+            out.printf(Locale.ROOT, "%nRetroInfer attention per layer (ms; device time mark to mark, and the host's lookups and LRU"
+                    + " updates):%n%n");
+            StringBuilder header = new StringBuilder("| context | batch |"), rule = new StringBuilder("| ---: | ---: |");
+            for (GpuRetroKvCache.Profile.Phase phase : GpuRetroKvCache.Profile.Phase.values()) {
+                header.append(' ').append(phase.name().toLowerCase(Locale.ROOT).replace('_', ' ')).append(" |");
+                rule.append(" ---: |");
+            }
+            out.println(header);
+            out.println(rule);
+            for (Point p : r.points()) {
+                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %d | %d |", p.context(), p.batch()));
+                for (GpuRetroKvCache.Profile.Phase phase : GpuRetroKvCache.Profile.Phase.values()) {
+                    row.append(String.format(Locale.ROOT, " %.3f |", p.retroMillisPerLayer().getOrDefault(phase, 0.0)));
+                }
+                out.println(row);
+            }
+        }
     }
 
     private static void printPhases(Report r, PrintStream out) {

@@ -79,7 +79,7 @@ final class ServeBenchCommand implements Command {
         Path modelPath = o.existingPath("model", "a model directory or .gguf file");
         ThreadsFlag.read(o);
         List<AttentionMode> modes = CacheFlags.readModes(o, o.text("device").orElse("cpu").equals("gpu") ? "full" : "full,retro");
-        Engine.wantsGpu(o, modes); // refuse a bad --device before loading the model
+        Engine.wantsGpuServing(o, modes); // refuse a bad --device before loading the model
         int clients = o.integer("clients", 64, 1, 4096);
         int requests = o.integer("requests", 2 * clients, 1, 1 << 20);
         int promptTokens = o.integer("prompt-tokens", 2048, 1, 1 << 24);

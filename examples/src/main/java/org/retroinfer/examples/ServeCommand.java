@@ -103,7 +103,7 @@ final class ServeCommand implements Command {
         String host = o.text("host").orElse("127.0.0.1");
         int port = o.integer("port", ServeConfig.DEFAULT_PORT, 0, 65535);
         CacheFlags cache = CacheFlags.read(o);
-        boolean gpu = Engine.wantsGpu(o, java.util.List.of(cache.mode()));
+        boolean gpu = Engine.wantsGpuServing(o, java.util.List.of(cache.mode()));
         RetroConfig retro = cache.retro();
         int maxBatch = o.integer("max-batch", ServeConfig.DEFAULT_MAX_BATCH, 1, 4096);
         long kvMemory = bytes(o, "kv-memory", ServeConfig.DEFAULT_KV_MEMORY);

@@ -257,12 +257,11 @@ class BadInputTest {
     }
 
     @Test
-    void retroOnTheGpuIsRefusedByName() {
-        for (String[] args : new String[][] {
-                {"generate", "--model", model.toString(), "--prompt", "hi", "--device", "gpu", "--attention", "retro"},
-                {"demo", "--model", model.toString(), "--device", "gpu", "--attention", "full,retro"},
-                {"bench", "--model", model.toString(), "--context", "64", "--device", "gpu", "--attention", "retro"}}) {
-            assertRefused(CliHarness.run(args), "--device gpu runs --attention full only", "use --device cpu for retro");
+    void sparseBaselinesOnTheGpuAreRefusedByName() {
+        for (String mode : new String[] {"quest", "streaming"}) {
+            assertRefused(CliHarness.run("eval", "ruler", "--model", model.toString(), "--lengths", "1k", "--device", "gpu",
+                    "--attention", "full,retro," + mode), "--device gpu runs --attention full or retro", "use --device cpu for "
+                    + mode);
         }
     }
 

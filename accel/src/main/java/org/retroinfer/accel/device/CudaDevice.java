@@ -132,6 +132,11 @@ public final class CudaDevice implements Device {
         }
 
         @Override
+        public void await() {
+            event.synchronize();
+        }
+
+        @Override
         public void close() {
             event.close();
         }

@@ -89,6 +89,12 @@ public interface Device extends AutoCloseable {
         /** Milliseconds of device time from {@code earlier} to this mark; both must have been reached. */
         double millisSince(Mark earlier);
 
+        /**
+         * Blocks the calling thread until the device has reached this mark: the host waits for one result (such as
+         * the ids a kernel selected) while the work enqueued after the mark goes on.
+         */
+        void await();
+
         @Override
         void close();
     }

@@ -100,6 +100,10 @@ public final class EmulatedDevice implements Device {
             return (nanos - ((ClockMark) earlier).nanos) / 1e6;
         }
 
+        /** Emulated work has run by the time it is enqueued: nothing to wait for. */
+        @Override
+        public void await() {}
+
         @Override
         public void close() {}
     }

@@ -91,14 +91,16 @@ public final class SplitKvDecodeTwin {
             int firstRow = head / group * shape.splits() * group + head % group;
             double max = previous.lse[head];
             for (int s = 0; s < shape.splits(); s++) max = Math.max(max, partials.lse[firstRow + s * group]);
-            double total = Math.exp(previous.lse[head] - max);
-            for (int s = 0; s < shape.splits(); s++) total += Math.exp(partials.lse[firstRow + s * group] - max);
-            lse[head] = max + Math.log(total);
-            double wPrevious = Math.exp(previous.lse[head] - lse[head]);
+            double shift = max == Double.NEGATIVE_INFINITY ? 0 : max; // all empty: lse −∞ and o = 0
+            double total = Math.exp(previous.lse[head] - shift);
+            for (int s = 0; s < shape.splits(); s++) total += Math.exp(partials.lse[firstRow + s * group] - shift);
+            lse[head] = shift + Math.log(total);
+            double base = lse[head] == Double.NEGATIVE_INFINITY ? 0 : lse[head];
+            double wPrevious = Math.exp(previous.lse[head] - base);
             for (int d = 0; d < HEAD_DIM; d++) out[head * HEAD_DIM + d] = wPrevious * previous.out[head * HEAD_DIM + d];
             for (int s = 0; s < shape.splits(); s++) {
                 int row = firstRow + s * group;
-                double w = Math.exp(partials.lse[row] - lse[head]);
+                double w = Math.exp(partials.lse[row] - base);
                 for (int d = 0; d < HEAD_DIM; d++) out[head * HEAD_DIM + d] += w * partials.out[row * HEAD_DIM + d];
             }
         }

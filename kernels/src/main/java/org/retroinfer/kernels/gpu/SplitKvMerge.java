@@ -59,13 +59,17 @@ public final class SplitKvMerge {
             laneMax = Math.max(laneMax, partialLse.get(firstRow + (long) s * group));
         }
         float max = Math.max(extraLse, ctx.warpMax(laneMax));
+        // Where every partial is empty (a group with no estimation clusters) the result is lse −∞ and o = 0, not
+        // the NaN of −∞ − (−∞): shift by 0 then, and weigh every (empty) partial e^(−∞ − 0) = 0.
+        float shift = max == Float.NEGATIVE_INFINITY ? 0f : max;
         float laneTotal = 0f;
         for (int s = ctx.laneId; s < splits; s += KernelContext.WARP_SIZE) {
-            laneTotal += KMath.exp(partialLse.get(firstRow + (long) s * group) - max);
+            laneTotal += KMath.exp(partialLse.get(firstRow + (long) s * group) - shift);
         }
-        float lse = max + KMath.log(KMath.exp(extraLse - max) + ctx.warpSum(laneTotal));
+        float lse = shift + KMath.log(KMath.exp(extraLse - shift) + ctx.warpSum(laneTotal));
+        float base = lse == Float.NEGATIVE_INFINITY ? 0f : lse;
         // An empty split has lse −∞ and o = 0, so its weight e^(−∞) = 0 adds nothing.
-        Float4 o = extraOut.scale(KMath.exp(extraLse - lse));
+        Float4 o = extraOut.scale(KMath.exp(extraLse - base));
         long dims = 4L * ctx.laneId;
         int s = 0;
         for (; s + 4 <= splits; s += 4) {
@@ -77,15 +81,15 @@ public final class SplitKvMerge {
             Float4 o1 = partialOut.getFloat4(r1 * HEAD_DIM + dims);
             Float4 o2 = partialOut.getFloat4(r2 * HEAD_DIM + dims);
             Float4 o3 = partialOut.getFloat4(r3 * HEAD_DIM + dims);
-            float w0 = KMath.exp(partialLse.get(r0) - lse);
-            float w1 = KMath.exp(partialLse.get(r1) - lse);
-            float w2 = KMath.exp(partialLse.get(r2) - lse);
-            float w3 = KMath.exp(partialLse.get(r3) - lse);
+            float w0 = KMath.exp(partialLse.get(r0) - base);
+            float w1 = KMath.exp(partialLse.get(r1) - base);
+            float w2 = KMath.exp(partialLse.get(r2) - base);
+            float w3 = KMath.exp(partialLse.get(r3) - base);
             o = o.add(o0.scale(w0)).add(o1.scale(w1)).add(o2.scale(w2)).add(o3.scale(w3));
         }
         for (; s < splits; s++) {
             long row = firstRow + (long) s * group;
-            o = o.add(partialOut.getFloat4(row * HEAD_DIM + dims).scale(KMath.exp(partialLse.get(row) - lse)));
+            o = o.add(partialOut.getFloat4(row * HEAD_DIM + dims).scale(KMath.exp(partialLse.get(row) - base)));
         }
         out.setFloat4((long) head * HEAD_DIM + dims, o);
         if (ctx.laneId == 0) {

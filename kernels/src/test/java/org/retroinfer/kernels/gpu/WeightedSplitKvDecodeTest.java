@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.retroinfer.accel.emulator.Emulator;
 import org.retroinfer.accel.kernel.BF16Array;
@@ -119,12 +120,13 @@ class WeightedSplitKvDecodeTest {
      * kernel, merged with that previous partial, give §2.3's
      * {@code o = (Σ e^x V + Σ e^y VS) / (Σ e^x + Σ s·e^y)}.
      */
-    @Test
-    void estimationAndExactZonesCombineToTheSpecsOutput() {
+    @ParameterizedTest(name = "estimation clusters {0} and {1}")
+    @CsvSource({"45, 9", "45, 0", "0, 0"})
+    void estimationAndExactZonesCombineToTheSpecsOutput(int clustersOfFirst, int clustersOfSecond) {
         try (Arena arena = Arena.ofShared()) {
-            Random random = random("estimation + exact zones");
+            Random random = random("estimation + exact zones " + clustersOfFirst + " " + clustersOfSecond);
             int[] exactLengths = {140, 70};
-            int[] clusterCounts = {45, 9};
+            int[] clusterCounts = {clustersOfFirst, clustersOfSecond};
             DecodeAttentionShape exactShape = new DecodeAttentionShape(2, 2, 4, 160, 4);
             DecodeAttentionShape estimationShape = new DecodeAttentionShape(2, 2, 4, 64, 2);
             F32Array q = gaussian(arena, exactShape.queryElements(), random);
@@ -146,6 +148,16 @@ class WeightedSplitKvDecodeTest {
             F32Array lseE = poisoned(arena, heads);
             emulator.launch(SplitKvMerge.class, "merge", estimationShape.mergeGrid(), estimation[0], estimation[1], outE, lseE,
                     estimationShape.splits(), estimationShape.groupSize());
+            // A sequence with no estimation clusters (a short prompt's, or estimation off) has lse −∞ and o = 0,
+            // which then adds nothing to the exact zone's output.
+            for (int head = 0; head < heads; head++) {
+                if (clusterCounts[head / exactShape.queryHeads()] == 0) {
+                    assertEquals(Float.NEGATIVE_INFINITY, lseE.get(head), "lse of head " + head + " with no clusters");
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        assertEquals(0f, outE.get((long) head * HEAD_DIM + d), "out of head " + head + " with no clusters");
+                    }
+                }
+            }
             F32Array[] exact = launchPartials(emulator, arena, exactShape, q, k, v, null, exactLengths, "partialsBf16");
             F32Array out = poisoned(arena, exactShape.queryElements());
             F32Array outLse = poisoned(arena, heads);

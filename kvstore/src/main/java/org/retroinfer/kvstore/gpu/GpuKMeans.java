@@ -55,6 +55,20 @@ public final class GpuKMeans implements AutoCloseable {
         return download();
     }
 
+    /**
+     * Clusters the {@code shape().tokens()} vectors of {@code keys} (and {@code values}) from element
+     * {@code firstElement} on: a head's positions past the sinks, or a steady zone's oldest generated ones.
+     */
+    public Clustering clusterAt(HalfPrecisionArray keys, HalfPrecisionArray values, long firstElement) {
+        if (firstElement < 0 || firstElement % HEAD_DIM != 0
+                || firstElement + (long) build.shape().tokens() * HEAD_DIM > keys.length()) {
+            throw new IllegalArgumentException("element " + firstElement + " does not start " + build.shape().tokens()
+                    + " whole vectors of an array of " + keys.length() + " elements");
+        }
+        build.run(keys, values, firstElement);
+        return download();
+    }
+
     /** Every KV head of {@code slot}, head h's clustering at index h. */
     public Clustering[] clusterHeads(HalfPrecisionArray keys, HalfPrecisionArray values, int slot, int kvHeads, long capacity) {
         Clustering[] out = new Clustering[kvHeads];

@@ -35,7 +35,7 @@ import org.retroinfer.kvstore.KvCache;
  *
  * <p>Memory is fixed at construction (slots × capacity tokens of every layer), so a step never allocates.
  */
-public final class GpuKvCache implements KvCache {
+public final class GpuKvCache implements DeviceKvCache {
     private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
     private final Device device;
     private final AttentionShape shape;
@@ -144,6 +144,7 @@ public final class GpuKvCache implements KvCache {
         return storage;
     }
 
+    @Override
     public Device device() {
         return device;
     }
@@ -153,7 +154,7 @@ public final class GpuKvCache implements KvCache {
         return capacity;
     }
 
-    /** The most rows one step may have. */
+    @Override
     public int maxRows() {
         return maxRows;
     }
@@ -219,6 +220,26 @@ public final class GpuKvCache implements KvCache {
                 : ((org.retroinfer.accel.kernel.F16Array) a).slice(from, n);
     }
 
+    /** Always: a dense step enqueues device work only. */
+    @Override
+    public boolean capturable(StepRows step) {
+        return true;
+    }
+
+    /** Layer {@code layer}'s keys, {@code [slots][kvHeads][capacity][128]} (an index build reads the prompt's here). */
+    public HalfPrecisionArray keys(int layer) {
+        return keys[layer];
+    }
+
+    public HalfPrecisionArray values(int layer) {
+        return values[layer];
+    }
+
+    /** The slot {@code sequence} holds. */
+    public int slotOf(int sequence) {
+        return sequence(sequence).slot;
+    }
+
     /** Device bytes of one sequence's keys and values over every layer. */
     public static long bytesPerSequence(AttentionShape shape, DType storage, long capacity) {
         return 2L * shape.layers() * shape.kvHeads() * capacity * HEAD_DIM * storage.byteSize(1);
@@ -228,6 +249,7 @@ public final class GpuKvCache implements KvCache {
      * Uploads where the step's rows go: the rows of {@code batch}'s sequences follow the positions {@code layer}
      * holds now (before the step's append). Checks that every sequence has room.
      */
+    @Override
     public StepRows prepare(BatchLayout batch, int layer) {
         return rows(batch, layer, false);
     }
@@ -262,6 +284,7 @@ public final class GpuKvCache implements KvCache {
     }
 
     /** Enqueues the copies of a prepared step's rows to the device (capturable). */
+    @Override
     public void enqueueRows(StepRows step) {
         device.copy(stagedSlots.slice(0, step.rows()), stepSlots);
         device.copy(stagedPositions.slice(0, step.rows()), stepPositions);
@@ -272,6 +295,7 @@ public final class GpuKvCache implements KvCache {
      * Enqueues the storing of the step's keys and values ({@code [rows][kvHeads][128]} F32 on the device) of
      * {@code layer}. Device work only: {@link #advance} records the new lengths.
      */
+    @Override
     public void append(int layer, StepRows step, F32Array k, F32Array v) {
         DecodeLayerShape rows = new DecodeLayerShape(step.rows(), 8, shape.kvHeads(), shape.kvHeads(), 8);
         device.launch(append, rows.kvAppendGrid(), k, v, keys[layer], values[layer], step.slots(), step.positions(), step.rows(),
@@ -286,6 +310,7 @@ public final class GpuKvCache implements KvCache {
     }
 
     /** {@link #advance} for every layer: a whole forward step's appends. */
+    @Override
     public void advanceAll(BatchLayout batch) {
         for (int l = 0; l < shape.layers(); l++) {
             advance(l, batch);
@@ -293,6 +318,7 @@ public final class GpuKvCache implements KvCache {
     }
 
     /** Enqueues the attention of the step's queries ({@code [rows][queryHeads][128]} F32 on the device) into {@code out}. */
+    @Override
     public void attend(int layer, StepRows step, F32Array q, F32Array out) {
         DecodeAttentionShape attention = new DecodeAttentionShape(step.rows(), shape.kvHeads(), shape.groupSize(), capacity,
                 step.splits());

@@ -86,9 +86,9 @@ public final class ClusterMappingTable {
 
     /** Appends a cluster whose {@code size} vectors start at vector {@code hostStart} of the host store; returns its id. */
     public int addCluster(long hostStart, int size) {
-        if (size < 1 || hostStart < 0) {
-            throw new IllegalArgumentException("a cluster needs at least one vector at a start of 0 or more, got " + size + " at "
-                    + hostStart);
+        // an empty cluster (k-means can leave one) keeps its id so that ids match the meta index; it is never selected
+        if (size < 0 || hostStart < 0) {
+            throw new IllegalArgumentException("a cluster needs a size and a start of 0 or more, got " + size + " at " + hostStart);
         }
         clusters.add(new Cluster(hostStart, size));
         return clusters.size() - 1;
@@ -206,6 +206,27 @@ public final class ClusterMappingTable {
 
     public int freeBlocks() {
         return free.cardinality();
+    }
+
+    /** Accessed clusters found cached, over every access so far. */
+    public long hits() {
+        return hits;
+    }
+
+    /** Clusters accessed so far. */
+    public long accessed() {
+        return hits + misses;
+    }
+
+    /**
+     * Forgets every cluster and frees every block (a slot's next sequence starts afresh); the hit counts go on
+     * counting.
+     */
+    public void clear() {
+        clusters.clear();
+        recency.clear();
+        free.clear();
+        free.set(0, capacity);
     }
 
     /** Clusters found cached over every access so far, as a fraction of clusters accessed. */

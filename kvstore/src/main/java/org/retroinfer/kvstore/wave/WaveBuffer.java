@@ -1,5 +1,8 @@
 package org.retroinfer.kvstore.wave;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.I32Array;
@@ -21,11 +24,16 @@ import org.retroinfer.kernels.gpu.ExecutionBufferGather;
 public final class WaveBuffer implements AutoCloseable {
     /** Ints per vector. */
     public static final int INTS = 64;
+    /** Groups from which lookups and LRU updates are shared out over threads (fewer cost less than the hand-off). */
+    private static final int PARALLEL_GROUPS = 16;
     private static final KernelMethod GATHER = KernelMethod.of(ExecutionBufferGather.class, "gather");
     private static final KernelMethod ADMIT = KernelMethod.of(CacheAdmission.class, "admit");
 
     private final Device device;
     private final int groups, steadyStride, listStride, cacheBlocks, maxUnits, execStride;
+    private final ExecutionBuffer exec;
+    /** Whether this buffer allocated {@link #exec} and frees it. */
+    private final boolean ownsExec;
     private final ClusterMappingTable[] tables;
     private final ClusterMappingTable.Access[] pending;
     private final I32Array listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, execK, execV, validLengths;
@@ -39,13 +47,35 @@ public final class WaveBuffer implements AutoCloseable {
      * @param maxUnits     blocks one assembly gathers per group at most
      */
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits) {
+        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, ExecutionBuffer.allocate(device, groups, steadyStride,
+                maxUnits), true);
+    }
+
+    /**
+     * A layer's wave buffer that assembles into {@code exec}, shared with the other layers (it must have been allocated
+     * for these groups, steady stride and units).
+     */
+    public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
+            ExecutionBuffer exec) {
+        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false);
+    }
+
+    private WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
+            ExecutionBuffer exec, boolean ownsExec) {
+        if (exec.groups() != groups || exec.stride() != steadyStride + ClusterMappingTable.BLOCK * maxUnits) {
+            throw new IllegalArgumentException("an execution buffer of " + exec.groups() + " groups x " + exec.stride()
+                    + " vectors does not fit " + groups + " groups of a " + steadyStride + "-vector steady zone and " + maxUnits
+                    + " units");
+        }
         this.device = device;
         this.groups = groups;
         this.steadyStride = steadyStride;
         this.listStride = listStride;
         this.cacheBlocks = cacheBlocks;
         this.maxUnits = maxUnits;
-        this.execStride = steadyStride + ClusterMappingTable.BLOCK * maxUnits;
+        this.exec = exec;
+        this.ownsExec = ownsExec;
+        this.execStride = exec.stride();
         tables = new ClusterMappingTable[groups];
         pending = new ClusterMappingTable.Access[groups];
         for (int g = 0; g < groups; g++) {
@@ -58,9 +88,9 @@ public final class WaveBuffer implements AutoCloseable {
         steadyLengths = mapped(groups);
         cacheK = device.i32((long) groups * cacheBlocks * ClusterMappingTable.BLOCK * INTS);
         cacheV = device.i32((long) groups * cacheBlocks * ClusterMappingTable.BLOCK * INTS);
-        execK = device.i32((long) groups * execStride * INTS);
-        execV = device.i32((long) groups * execStride * INTS);
-        validLengths = device.i32(groups);
+        execK = exec.keys();
+        execV = exec.values();
+        validLengths = exec.lengths();
         long units = (long) groups * maxUnits;
         missStarts = mapped(units);
         missSizes = mapped(units);
@@ -121,9 +151,43 @@ public final class WaveBuffer implements AutoCloseable {
             tables[g].writeAccess(pending[g], g, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
                     hitCounts);
         }
+        launchGather();
+    }
+
+    private void launchGather() {
         device.launch(GATHER, ExecutionBufferGather.grid(groups), steadyK, steadyV, steadyLengths, steadyStride, listK, listV,
                 listStride, cacheK, cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes,
                 hitOffsets, hitCounts, maxUnits, execK, execV, execStride, validLengths);
+    }
+
+    /**
+     * {@link #assemble} with each group's ranked clusters read from {@code ids} ({@code [groups][idsStride]}, e.g. the
+     * retrieval zone a selection kernel wrote into mapped memory), the first {@code counts[g]} of group g; a group
+     * with a count of 0 gathers its steady zone only. The ids are taken in ascending order: the selection kernel's
+     * order within a zone is arbitrary, and a fixed one makes the cache's contents, and so the buffer's layout,
+     * reproducible.
+     */
+    public void assemble(I32Array ids, int idsStride, int[] counts) {
+        eachGroup(g -> {
+            int n = counts[g];
+            int[] ranked = new int[n];
+            MemorySegment.copy(ids.segment(), ValueLayout.JAVA_INT, (long) g * idsStride * Integer.BYTES, ranked, 0, n);
+            Arrays.sort(ranked);
+            pending[g] = tables[g].access(ranked, n);
+            tables[g].writeAccess(pending[g], g, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
+                    hitCounts);
+        });
+        launchGather();
+    }
+
+    /**
+     * Runs {@code work} for every group, on the common fork-join pool where there are enough groups to share out: each
+     * group's table and its slices of the unit lists are its own (the reference's buffer manager splits its thread
+     * pool over groups the same way, spec §3.2).
+     */
+    private void eachGroup(java.util.function.IntConsumer work) {
+        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, groups);
+        (groups >= PARALLEL_GROUPS ? range.parallel() : range).forEach(work);
     }
 
     /**
@@ -136,9 +200,11 @@ public final class WaveBuffer implements AutoCloseable {
             if (pending[g] == null) {
                 throw new IllegalStateException("admit() needs an assemble() first");
             }
+        }
+        eachGroup(g -> {
             tables[g].writeAdmission(tables[g].update(pending[g]), g, admitOffsets, admitSizes, admitBlocks, admitCounts);
             pending[g] = null;
-        }
+        });
         device.launch(ADMIT, CacheAdmission.grid(groups), execK, execV, execStride, steadyLengths, admitOffsets, admitSizes,
                 admitBlocks, admitCounts, maxUnits, cacheK, cacheV, cacheBlocks);
     }
@@ -160,17 +226,47 @@ public final class WaveBuffer implements AutoCloseable {
         return execStride;
     }
 
-    /** The mean over groups of the fraction of accessed clusters found cached. */
+    /** Device bytes of the steady zones and the block cache (the execution buffer is counted where it is allocated). */
+    public long deviceBytes() {
+        return steadyK.byteSize() + steadyV.byteSize() + cacheK.byteSize() + cacheV.byteSize();
+    }
+
+    /** Mapped host bytes: the host store and the unit lists. */
+    public long hostBytes() {
+        long total = 0;
+        for (I32Array a : new I32Array[] {listK, listV, steadyLengths, missStarts, missSizes, missOffsets, missCounts, hitBlocks,
+                hitSizes, hitOffsets, hitCounts, admitOffsets, admitSizes, admitBlocks, admitCounts}) {
+            total += a.byteSize();
+        }
+        return total;
+    }
+
+    /** Accessed clusters found cached, over every group and access so far. */
+    public long hits() {
+        long sum = 0;
+        for (ClusterMappingTable t : tables) sum += t.hits();
+        return sum;
+    }
+
+    /** Clusters accessed, over every group and access so far. */
+    public long accessed() {
+        long sum = 0;
+        for (ClusterMappingTable t : tables) sum += t.accessed();
+        return sum;
+    }
+
+    /** {@link #hits} over {@link #accessed} (0 before any access). */
     public double hitRatio() {
-        double sum = 0;
-        for (ClusterMappingTable t : tables) sum += t.hitRatio();
-        return sum / groups;
+        long accessed = accessed();
+        return accessed == 0 ? 0 : (double) hits() / accessed;
     }
 
     @Override
     public void close() {
-        for (I32Array a : new I32Array[] {listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, execK, execV, validLengths,
-                missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, admitOffsets, admitSizes,
+        if (ownsExec) {
+            exec.free(device);
+        }
+        for (I32Array a : new I32Array[] {listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, admitOffsets, admitSizes,
                 admitBlocks, admitCounts}) {
             device.free(a);
         }

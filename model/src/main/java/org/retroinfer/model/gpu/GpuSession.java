@@ -3,6 +3,8 @@ package org.retroinfer.model.gpu;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
+import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
+import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.config.ModelConfig;
 
@@ -46,6 +48,14 @@ public final class GpuSession implements AutoCloseable {
     /** A dense KV cache for {@code sequences} sequences of up to {@code capacity} tokens; close it to free it. */
     public GpuKvCache cache(DType kvType, int sequences, long capacity) {
         return new GpuKvCache(device, config.attentionShape(), kvType, sequences, capacity, transformer.maxRows());
+    }
+
+    /**
+     * A RetroInfer cache ({@link GpuRetroKvCache}) for {@code sequences} sequences of up to {@code capacity} positions,
+     * prefilling one prompt at a time; close it to free it.
+     */
+    public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity) {
+        return new GpuRetroKvCache(device, config.attentionShape(), retro, sequences, capacity, transformer.maxRows(), 1);
     }
 
     public Device device() {

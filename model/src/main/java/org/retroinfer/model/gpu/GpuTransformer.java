@@ -18,7 +18,7 @@ import org.retroinfer.kernels.gpu.RopeRotation;
 import org.retroinfer.kernels.gpu.SwiGlu;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.KvCache;
-import org.retroinfer.kvstore.gpu.GpuKvCache;
+import org.retroinfer.kvstore.gpu.DeviceKvCache;
 import org.retroinfer.kvstore.gpu.StepRows;
 import org.retroinfer.model.config.ModelConfig;
 import org.retroinfer.model.transformer.ForwardPass;
@@ -28,7 +28,7 @@ import org.retroinfer.model.transformer.RotaryEmbedding;
  * The decoder's forward pass on a {@link Device}: the same steps as the CPU {@link
  * org.retroinfer.model.transformer.Transformer}, each a kernel, with the hidden state on the device from the
  * embedding lookup to the logits of the rows asked for, which are all that comes back. Attention goes through a
- * {@link GpuKvCache} on the same device. RoPE's cos and sin are the CPU's own ({@link RotaryEmbedding#angles}), uploaded
+ * {@link DeviceKvCache} on the same device (dense or RetroInfer). RoPE's cos and sin are the CPU's own ({@link RotaryEmbedding#angles}), uploaded
  * per step, so both paths rotate by the same floats.
  *
  * <p>Not thread-safe: one step at a time, like the device's single stream.
@@ -152,8 +152,8 @@ public final class GpuTransformer implements ForwardPass {
 
     @Override
     public void forward(BatchLayout layout, int[] tokens, long[] positions, KvCache cache, int[] logitRows, float[] logits) {
-        if (!(cache instanceof GpuKvCache gpuCache) || gpuCache.device() != device) {
-            throw new IllegalArgumentException("the GPU transformer attends through a GpuKvCache on its own device, got "
+        if (!(cache instanceof DeviceKvCache gpuCache) || gpuCache.device() != device) {
+            throw new IllegalArgumentException("the GPU transformer attends through a DeviceKvCache on its own device, got "
                     + cache.getClass().getSimpleName());
         }
         int rows = layout.rows();
@@ -179,7 +179,7 @@ public final class GpuTransformer implements ForwardPass {
         if (profile != null) {
             profile.start(device.mark());
             work.run();
-        } else if (graphs != null) {
+        } else if (graphs != null && gpuCache.capturable(step)) {
             graphs.run(new StepKey(gpuCache, rows, logitRows.length, step.splits()), work);
         } else {
             work.run();
@@ -195,10 +195,10 @@ public final class GpuTransformer implements ForwardPass {
     }
 
     /** What identifies a captured step: every launch argument that is not a fixed address follows from these. */
-    record StepKey(GpuKvCache cache, int rows, int logitRows, int splits) {}
+    record StepKey(DeviceKvCache cache, int rows, int logitRows, int splits) {}
 
     /** Every copy and launch of one step, in order, and no host work, so that it can be captured. */
-    private void enqueue(StepRows step, GpuKvCache cache, int logitRows) {
+    private void enqueue(StepRows step, DeviceKvCache cache, int logitRows) {
         int rows = step.rows();
         DecodeLayerShape shape = new DecodeLayerShape(rows, config.hiddenSize(), config.heads(), config.kvHeads(),
                 config.intermediateSize());
@@ -236,7 +236,7 @@ public final class GpuTransformer implements ForwardPass {
         MemorySegment.copy(sin, 0, ws.stagedSin.segment(), ValueLayout.JAVA_FLOAT, 0, sin.length);
     }
 
-    private void attentionBlock(int l, StepRows step, DecodeLayerShape shape, GpuKvCache cache) {
+    private void attentionBlock(int l, StepRows step, DecodeLayerShape shape, DeviceKvCache cache) {
         GpuWeights.Layer w = weights.layers().get(l);
         int rows = shape.batch();
         device.launch(NORM, shape.normGrid(), ws.x, w.attentionNorm(), ws.normed, config.hiddenSize(), eps);

@@ -5,7 +5,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.retroinfer.accel.device.Device;
-import org.retroinfer.kvstore.gpu.GpuKvCache;
+import org.retroinfer.kvstore.gpu.DeviceKvCache;
 
 /**
  * Forward steps captured as CUDA graphs, one per step shape: a decode step enqueues several hundred kernels (about 15
@@ -22,7 +22,7 @@ final class StepGraphs implements AutoCloseable {
     private final Device device;
     private final Map<GpuTransformer.StepKey, Device.Replay> captured = new HashMap<>();
     private final Set<GpuTransformer.StepKey> seen = new HashSet<>();
-    private GpuKvCache cache;
+    private DeviceKvCache cache;
 
     StepGraphs(Device device) {
         this.device = device;

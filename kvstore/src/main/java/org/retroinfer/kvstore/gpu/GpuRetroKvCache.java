@@ -1,0 +1,896 @@
+package org.retroinfer.kvstore.gpu;
+
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import org.retroinfer.accel.device.Device;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.F16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.accel.kernel.MemoryRegion;
+import org.retroinfer.accel.kernel.TypedArray;
+import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.Half;
+import org.retroinfer.kernels.gpu.CentroidScoring;
+import org.retroinfer.kernels.gpu.ClusterScoringShape;
+import org.retroinfer.kernels.gpu.ClusterTopK;
+import org.retroinfer.kernels.gpu.DecodeAttentionShape;
+import org.retroinfer.kernels.gpu.DecodeLayerShape;
+import org.retroinfer.kernels.gpu.EmbeddingLookup;
+import org.retroinfer.kernels.gpu.EstimationGather;
+import org.retroinfer.kernels.gpu.KvAppend;
+import org.retroinfer.kernels.gpu.SplitKvDecode;
+import org.retroinfer.kernels.gpu.SplitKvMerge;
+import org.retroinfer.kvstore.AttentionShape;
+import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.kvstore.retro.ClusterSizing;
+import org.retroinfer.kvstore.retro.RetroConfig;
+import org.retroinfer.kvstore.retro.ZoneBudget;
+import org.retroinfer.kvstore.wave.ClusterMappingTable;
+import org.retroinfer.kvstore.wave.ExecutionBuffer;
+import org.retroinfer.kvstore.wave.WaveBuffer;
+
+/**
+ * RetroInfer attention on a {@link Device} (spec §1-§3): the CPU {@code RetroKvCache}'s zones and rules, with the
+ * prompt prefilled densely on the device, the wave index built there ({@link GpuKMeans}), every non-steady key and
+ * value in host memory in cluster order that the gather kernel reads directly, and a GPU block cache of whole
+ * clusters ({@link WaveBuffer}, one per layer, sharing one {@link ExecutionBuffer}).
+ *
+ * <p>A sequence holds one of {@code slots} slots; a group is one (slot, KV head). Its prompt goes into a dense
+ * {@link GpuKvCache} slot (full causal attention, as the reference's prefill); {@link #endOfPrefill} then keeps the
+ * sinks and the last {@code window} positions in the steady zone and clusters the rest, or keeps a prompt too short
+ * for an index whole in the steady zone, as the CPU does. Each decode step appends the new position to the steady
+ * zone and, per layer: gathers the step's queries into slot order, scores every centroid ({@link CentroidScoring}) and
+ * selects the retrieval and estimation zones ({@link ClusterTopK}), gathers and attends the estimation zone (weighted
+ * partials), and meanwhile the host waits for the selected ids, looks them up in the mapping tables and assembles
+ * the execution buffer ({@code [steady | misses | hits]}); the exact attention over it merges the estimation partial
+ * ({@link SplitKvMerge#mergeWithPrevious}); the host's LRU update then runs while the GPU attends, and the admission
+ * copies the misses into the cache. A steady zone that fills ({@code sinks + window + updateSegment} positions) has
+ * its oldest {@code updateSegment} generated positions clustered into the index right after that layer's append
+ * (spec §1.4), as on the CPU.
+ *
+ * <p>Every kernel runs over all slots' groups, with empty counts and lengths for the slots outside the step, so the
+ * launch shapes are fixed; only the host lookups depend on the step. Centroids are kept in F32 for scoring, as the
+ * CPU index keeps them (the same ranking), and in the storage type for the estimation zone's weighted attention.
+ * The selection kernel's order within the retrieval zone is arbitrary; the ids are taken in ascending order.
+ *
+ * <p>Not thread-safe: one step at a time, like the device's stream.
+ */
+public final class GpuRetroKvCache implements DeviceKvCache {
+    private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
+    private static final KernelMethod SCORE = KernelMethod.of(CentroidScoring.class, "logitsF32");
+    private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
+    private static final KernelMethod ESTIMATION_GATHER = KernelMethod.of(EstimationGather.class, "gather");
+    private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
+    private static final KernelMethod MERGE_PREVIOUS = KernelMethod.of(SplitKvMerge.class, "mergeWithPrevious");
+
+    private final Device device;
+    private final AttentionShape shape;
+    private final RetroConfig config;
+    private final DType storage;
+    private final int slots, groups, maxRows, steadyStride, clusterCapacity, maxRetrieval, maxEstimation;
+    private final long capacity;
+    private final int group, queryWidth;
+    private final GpuKvCache prefill;
+    private final ExecutionBuffer exec;
+    private final Layer[] layers;
+    private final KernelMethod partials, weightedPartials, append;
+    private final ClusterScoringShape scoring;
+    private final DecodeAttentionShape estimationShape, execShape;
+    /** Step arrays shared by the layers (each layer's kernels are done with them before the next layer's run). */
+    private final I32Array rowOfSlot, stepSlots, stepPositions, stepLengths, stagedSlots, stagedPositions, stagedLengths;
+    private final F32Array qSlots, outSlots, logits, partialMax, partialSum, headMax, headSum, scores;
+    private final I32Array retrievalIds, estimationIds, zoneSizes, esKeys, esValues;
+    private final F32Array esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut, execPartialLse, outLse;
+    private final GpuKMeans updateBuild;
+    private final Deque<Integer> freeSlots = new ArrayDeque<>();
+    private final Map<Integer, Sequence> open = new HashMap<>();
+    private int nextId;
+    /** The kind of the step last prepared. */
+    private StepKind stepKind;
+    /** The decode step's sequences, in row order (null for a prefill step). */
+    private Sequence[] stepSequences;
+    /** The prefill step's layout in the dense cache's sequence ids. */
+    private BatchLayout prefillLayout;
+    /** Host-array calls ({@link #append(int, BatchLayout, float[], float[])}): the step they are in. */
+    private StepRows hostStep;
+    private final F32Array scratchIn, scratchOut;
+    private long indexNanos, builds, updates;
+    /** Where decode layers record their phases, or null. */
+    private Profile profile;
+
+    private enum StepKind { PREFILL, DECODE }
+
+    /** One layer's wave buffer and meta index, and the small host-written arrays its kernels read. */
+    private final class Layer {
+        final WaveBuffer wave;
+        /** Centroids {@code [groups][clusterCapacity][128]}: F32 for scoring, 16-bit (as ints) for estimation. */
+        final F32Array centroids;
+        final I32Array centroids16, valueSums;
+        final F32Array sizes;
+        /** Per group: clusters to score (0 outside the step), the two budgets, and the estimation zone's length. */
+        final I32Array counts, budgets, estimationLengths;
+
+        Layer() {
+            Sizes fixed = Sizes.of(config, capacity);
+            wave = new WaveBuffer(device, groups, steadyStride, Math.toIntExact(capacity), fixed.cacheBlocks(), fixed.maxUnits(),
+                    exec);
+            long vectors = (long) groups * clusterCapacity;
+            centroids = device.f32(vectors * HEAD_DIM);
+            centroids16 = device.i32(vectors * WaveBuffer.INTS);
+            valueSums = device.i32(vectors * WaveBuffer.INTS);
+            sizes = device.f32(vectors);
+            counts = (I32Array) device.mapped(ElementType.I32, groups);
+            budgets = (I32Array) device.mapped(ElementType.I32, 2L * groups);
+            estimationLengths = (I32Array) device.mapped(ElementType.I32, groups);
+        }
+
+        void free() {
+            wave.close();
+            for (TypedArray a : new TypedArray[] {centroids, centroids16, valueSums, sizes, counts, budgets, estimationLengths}) {
+                device.free(a);
+            }
+        }
+    }
+
+    /** One sequence: its slot, its dense prefill sequence while it has one, and per layer its index and steady zone. */
+    private final class Sequence {
+        final int id, slot;
+        int prefillId = -1;
+        boolean decoding;
+        /** Per layer: positions held in all, in the steady zone, and indexed (in the host store, per group). */
+        final long[] lengths = new long[shape.layers()];
+        final int[] steady = new int[shape.layers()];
+        final long[] indexed = new long[shape.layers()];
+        /** Per layer: clusters of each group's index, non-empty ones per group, the zone budgets. */
+        final int[] clusters = new int[shape.layers()];
+        final int[][] candidates = new int[shape.layers()][shape.kvHeads()];
+        final ZoneBudget[] budgets = new ZoneBudget[shape.layers()];
+
+        Sequence(int id, int slot) {
+            this.id = id;
+            this.slot = slot;
+            java.util.Arrays.fill(budgets, ZoneBudget.NONE);
+        }
+    }
+
+    /**
+     * @param slots         sequences open at once
+     * @param capacity      positions per sequence (prompt and generated)
+     * @param maxRows       the most rows one step may have (prefill chunk or decode batch)
+     * @param prefillSlots  sequences that may be in their prompt at once (each holds a dense slot of {@code capacity})
+     */
+    public GpuRetroKvCache(Device device, AttentionShape shape, RetroConfig config, int slots, long capacity, int maxRows,
+            int prefillSlots) {
+        GpuKvCache.checkShape(shape);
+        if (slots < 1 || capacity < 1 || maxRows < 1 || prefillSlots < 1) {
+            throw new IllegalArgumentException("slots, capacity, maxRows and prefillSlots must be positive, got " + slots + ", "
+                    + capacity + ", " + maxRows + ", " + prefillSlots);
+        }
+        if (capacity > Integer.MAX_VALUE / 2) {
+            throw new IllegalArgumentException("a sequence of " + capacity + " positions is beyond the GPU index's int offsets");
+        }
+        if (config.updateSegment() < config.window()) {
+            throw new IllegalArgumentException("the GPU steady zone slides its window down by the update segment, which must"
+                    + " be at least the window: " + config.updateSegment() + " < " + config.window());
+        }
+        this.device = device;
+        this.shape = shape;
+        this.config = config;
+        this.storage = config.storage();
+        this.slots = slots;
+        this.groups = Math.multiplyExact(slots, shape.kvHeads());
+        this.capacity = capacity;
+        this.maxRows = maxRows;
+        this.group = shape.groupSize();
+        this.queryWidth = shape.queryWidth();
+        Sizes sizes = Sizes.of(config, capacity);
+        this.steadyStride = sizes.steadyStride();
+        this.clusterCapacity = sizes.clusterCapacity();
+        this.maxRetrieval = sizes.maxRetrieval();
+        this.maxEstimation = sizes.maxEstimation();
+        this.prefill = new GpuKvCache(device, shape, storage, prefillSlots, capacity, maxRows);
+        this.exec = ExecutionBuffer.allocate(device, groups, steadyStride, sizes.maxUnits());
+        boolean bf16 = storage == DType.BF16;
+        partials = KernelMethod.of(SplitKvDecode.class, bf16 ? "partialsBf16" : "partialsF16");
+        weightedPartials = KernelMethod.of(SplitKvDecode.class, bf16 ? "partialsWeightedBf16" : "partialsWeightedF16");
+        append = KernelMethod.of(KvAppend.class, bf16 ? "intoBf16" : "intoF16");
+        layers = new Layer[shape.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = new Layer();
+        }
+        rowOfSlot = (I32Array) device.mapped(ElementType.I32, slots);
+        stepSlots = device.i32(maxRows);
+        stepPositions = device.i32(maxRows);
+        stepLengths = device.i32(maxRows);
+        stagedSlots = (I32Array) device.staging(ElementType.I32, maxRows);
+        stagedPositions = (I32Array) device.staging(ElementType.I32, maxRows);
+        stagedLengths = (I32Array) device.staging(ElementType.I32, maxRows);
+        qSlots = device.f32((long) slots * queryWidth);
+        outSlots = device.f32((long) slots * queryWidth);
+        outLse = device.f32((long) groups * group);
+        int scoringResident = device.residentBlocks(SCORE, DecodeAttentionShape.PARTIAL_THREADS, qSlots, layers[0].centroids,
+                layers[0].counts, qSlots, qSlots, qSlots, clusterCapacity, 1, shape.scale(), group);
+        int scoringSplits = ClusterScoringShape.splitsFor(groups, group, clusterCapacity, scoringResident);
+        scoring = new ClusterScoringShape(slots, shape.kvHeads(), group, clusterCapacity, scoringSplits, maxRetrieval, maxEstimation);
+        logits = device.f32(scoring.logitElements());
+        partialMax = device.f32(scoring.partialElements());
+        partialSum = device.f32(scoring.partialElements());
+        headMax = device.f32(scoring.headElements());
+        headSum = device.f32(scoring.headElements());
+        scores = device.f32(scoring.clusterElements());
+        retrievalIds = (I32Array) device.mapped(ElementType.I32, scoring.retrievalElements());
+        estimationIds = device.i32(Math.max(1, scoring.estimationElements()));
+        zoneSizes = device.i32(2L * groups);
+        long esVectors = (long) groups * Math.max(1, maxEstimation);
+        esKeys = device.i32(esVectors * WaveBuffer.INTS);
+        esValues = device.i32(esVectors * WaveBuffer.INTS);
+        esSizes = device.f32(esVectors);
+        int weightedResident = device.residentBlocks(weightedPartials, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(esKeys),
+                half(esValues), esSizes, layers[0].estimationLengths, qSlots, qSlots, 1, (long) Math.max(1, maxEstimation), 1,
+                shape.scale(), group);
+        estimationShape = new DecodeAttentionShape(groups, 1, group, Math.max(1, maxEstimation),
+                DecodeAttentionShape.splitsFor(groups, 1, group, Math.max(1, maxEstimation), weightedResident));
+        esPartialOut = device.f32(estimationShape.partialRows() * HEAD_DIM);
+        esPartialLse = device.f32(estimationShape.partialRows());
+        esOut = device.f32((long) slots * queryWidth);
+        esLse = device.f32((long) groups * group);
+        int execResident = device.residentBlocks(partials, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(exec.keys()),
+                half(exec.values()), exec.lengths(), qSlots, qSlots, 1, (long) exec.stride(), 1, shape.scale(), group);
+        execShape = new DecodeAttentionShape(groups, 1, group, exec.stride(),
+                DecodeAttentionShape.splitsFor(groups, 1, group, exec.stride(), execResident));
+        execPartialOut = device.f32(execShape.partialRows() * HEAD_DIM);
+        execPartialLse = device.f32(execShape.partialRows());
+        scratchIn = device.f32((long) maxRows * queryWidth);
+        scratchOut = device.f32((long) maxRows * queryWidth);
+        updateBuild = new GpuKMeans(device, config.updateSegment(), ClusterSizing.forUpdate(config), config.iterations());
+        for (int s = slots - 1; s >= 0; s--) {
+            freeSlots.push(s);
+        }
+    }
+
+    /**
+     * The fixed sizes of a cache for sequences of {@code capacity} positions, per group: the steady zone
+     * ({@code sinks + window + updateSegment}); the index's clusters (a prompt's ≈ L/16 rounded to a multiple of
+     * lcm(8, S), and 64 per 1024 generated positions, so at most this many); the zone ids a selection may write; the
+     * block cache (spec §3.1's default, three retrieval zones of two-block clusters at a prompt of {@code capacity},
+     * ≈5% of the keys and values) and the units one assembly gathers at most ({@code max(32, 4·nprobe)·2}).
+     */
+    record Sizes(int steadyStride, int clusterCapacity, int maxRetrieval, int maxEstimation, int cacheBlocks, int maxUnits) {
+        static Sizes of(RetroConfig config, long capacity) {
+            ClusterSizing atCapacity = ClusterSizing.forPrompt(capacity, config);
+            int updateClusters = ClusterSizing.forUpdate(config).clusters();
+            int clusters = Math.toIntExact(capacity / config.clusterSize() + 8L * atCapacity.segments() + 2L * updateClusters);
+            long maxUpdates = capacity / config.updateSegment() + 1;
+            int retrieval = (int) Math.min(clusters, Math.rint(clusters * config.retrievalBudget()) + maxUpdates + 1);
+            int estimation = (int) Math.min(clusters, Math.rint(clusters * config.estimationBudget())
+                    + maxUpdates * Math.max(1, Math.rint(updateClusters * config.estimationBudget())) + 1);
+            int nprobe = ZoneBudget.initial(atCapacity.clusters(), config).retrieval();
+            return new Sizes(config.sinks() + config.window() + config.updateSegment(), clusters, retrieval, estimation,
+                    3 * nprobe * 2, Math.max(32, 4 * nprobe) * 2);
+        }
+    }
+
+    /**
+     * Device bytes a sequence of {@code capacity} positions takes beyond the shared ones: every layer's meta index (F32
+     * and 16-bit centroids, value sums, sizes), steady zone and block cache, and its share of the execution buffer and
+     * the ranking's scratch.
+     */
+    public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity) {
+        Sizes z = Sizes.of(config, capacity);
+        long vector = 2L * HEAD_DIM;
+        long perGroupLayer = (long) z.clusterCapacity() * (4L * HEAD_DIM + 2 * vector + 4)
+                + 2L * z.steadyStride() * vector + 2L * z.cacheBlocks() * ClusterMappingTable.BLOCK * vector;
+        long perGroupShared = 2L * (z.steadyStride() + (long) ClusterMappingTable.BLOCK * z.maxUnits()) * vector
+                + (long) shape.groupSize() * z.clusterCapacity() * 4 + 4L * z.clusterCapacity()
+                + (long) z.maxEstimation() * (2 * vector + 4);
+        return (long) shape.kvHeads() * (shape.layers() * perGroupLayer + perGroupShared);
+    }
+
+    /** Pinned host bytes a sequence of {@code capacity} positions takes: its keys and values in every layer's host store. */
+    public static long hostBytesPerSequence(AttentionShape shape, long capacity) {
+        return 2L * shape.layers() * shape.kvHeads() * capacity * 2 * HEAD_DIM;
+    }
+
+    /** A 16-bit view of the storage type over an int array of vectors. */
+    private HalfPrecisionArray half(I32Array ints) {
+        MemoryRegion region = ints.region();
+        return storage == DType.BF16 ? BF16Array.view(region) : F16Array.view(region);
+    }
+
+    @Override
+    public AttentionShape shape() {
+        return shape;
+    }
+
+    public RetroConfig config() {
+        return config;
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public int maxRows() {
+        return maxRows;
+    }
+
+    /** Positions each sequence may hold. */
+    public long capacity() {
+        return capacity;
+    }
+
+    @Override
+    public int openSequence() {
+        if (freeSlots.isEmpty()) {
+            throw new IllegalStateException("all " + slots + " sequence slots of the GPU RetroInfer cache are in use");
+        }
+        int id = nextId++;
+        Sequence s = new Sequence(id, freeSlots.pop());
+        for (int h = 0; h < shape.kvHeads(); h++) {
+            for (Layer layer : layers) {
+                layer.wave.table(s.slot * shape.kvHeads() + h).clear();
+            }
+        }
+        open.put(id, s);
+        return id;
+    }
+
+    @Override
+    public void closeSequence(int sequence) {
+        Sequence s = sequence(sequence);
+        if (s.prefillId >= 0) {
+            prefill.closeSequence(s.prefillId);
+        }
+        open.remove(sequence);
+        freeSlots.push(s.slot);
+    }
+
+    @Override
+    public long length(int sequence, int layer) {
+        return sequence(sequence).lengths[layer];
+    }
+
+    /** Whether {@code sequence} is past its prompt, its rows answered by RetroInfer. */
+    public boolean isSparse(int sequence) {
+        return sequence(sequence).decoding;
+    }
+
+    private Sequence sequence(int id) {
+        Sequence s = open.get(id);
+        if (s == null) {
+            throw new IllegalArgumentException("sequence " + id + " is not open");
+        }
+        return s;
+    }
+
+    /**
+     * A step is either prompt rows of sequences still in their prompt (dense attention over the prefill slots) or one
+     * row of each of some decoding sequences (RetroInfer); a step that mixes them is refused.
+     */
+    @Override
+    public StepRows prepare(BatchLayout batch, int layer) {
+        int decoding = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            if (sequence(batch.sequence(i)).decoding) decoding++;
+        }
+        if (decoding == 0) {
+            int[] ids = new int[batch.size()];
+            for (int i = 0; i < batch.size(); i++) {
+                Sequence s = sequence(batch.sequence(i));
+                if (s.prefillId < 0) {
+                    s.prefillId = prefill.openSequence();
+                }
+                ids[i] = s.prefillId;
+            }
+            stepKind = StepKind.PREFILL;
+            stepSequences = null;
+            prefillLayout = new BatchLayout(ids, batch.counts());
+            return prefill.prepare(prefillLayout, layer);
+        }
+        if (decoding < batch.size()) {
+            throw new IllegalArgumentException("a step of the GPU RetroInfer cache is either prompt rows or decode rows; this one"
+                    + " mixes " + decoding + " decoding sequences with " + (batch.size() - decoding) + " in their prompt");
+        }
+        if (batch.rows() > maxRows) {
+            throw new IllegalArgumentException("a step of " + batch.rows() + " rows exceeds the GPU RetroInfer cache's " + maxRows);
+        }
+        stepKind = StepKind.DECODE;
+        stepSequences = new Sequence[batch.size()];
+        for (int r = 0; r < slots; r++) rowOfSlot.set(r, 0);
+        for (int i = 0; i < batch.size(); i++) {
+            Sequence s = sequence(batch.sequence(i));
+            if (batch.count(i) != 1) {
+                throw new IllegalArgumentException("sequence " + s.id + " is decoding and takes one row a step, got "
+                        + batch.count(i));
+            }
+            if (s.lengths[layer] + 1 > capacity) {
+                throw new IllegalArgumentException("sequence " + s.id + " would hold " + (s.lengths[layer] + 1)
+                        + " positions; the GPU RetroInfer cache holds " + capacity + " per sequence");
+            }
+            stepSequences[i] = s;
+            stagedSlots.set(i, s.slot);
+            stagedPositions.set(i, s.steady[layer]); // where the new position goes in the steady zone
+            stagedLengths.set(i, s.steady[layer] + 1);
+            rowOfSlot.set(s.slot, i);
+        }
+        return new StepRows(batch.rows(), stepSlots, stepPositions, stepLengths, 1, 1);
+    }
+
+    @Override
+    public void enqueueRows(StepRows step) {
+        if (stepKind == StepKind.PREFILL) {
+            prefill.enqueueRows(step);
+            return;
+        }
+        device.copy(stagedSlots.slice(0, step.rows()), stepSlots);
+        device.copy(stagedPositions.slice(0, step.rows()), stepPositions);
+        device.copy(stagedLengths.slice(0, step.rows()), stepLengths);
+    }
+
+    /** Prefill steps are dense device work; decode steps wait for each layer's selection on the host. */
+    @Override
+    public boolean capturable(StepRows step) {
+        return stepKind == StepKind.PREFILL;
+    }
+
+    @Override
+    public void append(int layer, StepRows step, F32Array k, F32Array v) {
+        if (stepKind == StepKind.PREFILL) {
+            prefill.append(layer, step, k, v);
+            return;
+        }
+        WaveBuffer wave = layers[layer].wave;
+        DecodeLayerShape rows = new DecodeLayerShape(step.rows(), 8, shape.kvHeads(), shape.kvHeads(), 8);
+        device.launch(append, rows.kvAppendGrid(), k, v, half(wave.steadyKeys()), half(wave.steadyValues()), step.slots(),
+                step.positions(), step.rows(), shape.kvHeads(), (long) steadyStride);
+        for (Sequence s : stepSequences) {
+            s.steady[layer]++;
+            s.lengths[layer]++;
+            if (s.steady[layer] == steadyStride) {
+                flush(s, layer);
+            }
+        }
+    }
+
+    @Override
+    public void attend(int layer, StepRows step, F32Array q, F32Array out) {
+        if (stepKind == StepKind.PREFILL) {
+            prefill.attend(layer, step, q, out);
+            return;
+        }
+        Layer l = layers[layer];
+        int[] retrieved = new int[groups];
+        for (int g = 0; g < groups; g++) {
+            l.counts.set(g, 0);
+            l.budgets.set(2L * g, 0);
+            l.budgets.set(2L * g + 1, 0);
+            l.estimationLengths.set(g, 0);
+            l.wave.steadyLength(g, 0);
+        }
+        for (Sequence s : stepSequences) {
+            ZoneBudget budget = s.budgets[layer];
+            for (int h = 0; h < shape.kvHeads(); h++) {
+                int g = s.slot * shape.kvHeads() + h;
+                // the selection kernel's zone sizes, as ClusterTopK computes them
+                int candidates = s.candidates[layer][h];
+                int r = Math.min(Math.min(budget.retrieval(), maxRetrieval), candidates);
+                int e = Math.min(Math.min(budget.estimation(), maxEstimation), candidates - r);
+                l.counts.set(g, s.clusters[layer]);
+                l.budgets.set(2L * g, budget.retrieval());
+                l.budgets.set(2L * g + 1, budget.estimation());
+                l.estimationLengths.set(g, e);
+                l.wave.steadyLength(g, s.steady[layer]);
+                retrieved[g] = r;
+            }
+        }
+        Device.Mark started = mark();
+        device.launch(GATHER_ROWS, Grid.covering((long) slots * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS), rowOfSlot, q,
+                qSlots, slots, queryWidth);
+        device.launch(SCORE, scoring.scoringGrid(), qSlots, l.centroids, l.counts, logits, partialMax, partialSum, clusterCapacity,
+                scoring.splits(), shape.scale(), group);
+        device.launch(SELECT, scoring.selectionGrid(), logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax,
+                headSum, scores, retrievalIds, estimationIds, zoneSizes, clusterCapacity, scoring.splits(), maxRetrieval,
+                maxEstimation, group);
+        Device.Mark selected = device.mark();
+        device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids16, l.valueSums, l.sizes, clusterCapacity,
+                estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, Math.max(1, maxEstimation));
+        device.launch(weightedPartials, estimationShape.partialsGrid(), qSlots, half(esKeys), half(esValues), esSizes,
+                l.estimationLengths, esPartialOut, esPartialLse, 1, estimationShape.capacity(), estimationShape.splits(),
+                shape.scale(), group);
+        device.launch(MERGE, estimationShape.mergeGrid(), esPartialOut, esPartialLse, esOut, esLse, estimationShape.splits(),
+                group);
+        Device.Mark estimated = mark();
+        // the host looks the retrieval zone up while the GPU estimates
+        selected.await();
+        long lookup = System.nanoTime();
+        l.wave.assemble(retrievalIds, maxRetrieval, retrieved);
+        lookup = System.nanoTime() - lookup;
+        Device.Mark gathered = mark();
+        device.launch(partials, execShape.partialsGrid(), qSlots, half(exec.keys()), half(exec.values()), exec.lengths(),
+                execPartialOut, execPartialLse, 1, (long) exec.stride(), execShape.splits(), shape.scale(), group);
+        device.launch(MERGE_PREVIOUS, execShape.mergeGrid(), execPartialOut, execPartialLse, esOut, esLse, outSlots, outLse,
+                execShape.splits(), group);
+        Device.Mark attended = mark();
+        // the LRU update runs on the host while the GPU attends; the admission copies read the buffer after it
+        long lru = System.nanoTime();
+        l.wave.admit();
+        lru = System.nanoTime() - lru;
+        device.launch(GATHER_ROWS, Grid.covering((long) step.rows() * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS),
+                step.slots(), outSlots, out, step.rows(), queryWidth);
+        if (profile != null) {
+            Device.Mark admitted = device.mark();
+            admitted.await();
+            profile.add(started, selected, estimated, gathered, attended, admitted, lookup, lru);
+            for (Device.Mark m : new Device.Mark[] {started, estimated, gathered, attended, admitted}) m.close();
+        }
+        selected.close();
+    }
+
+    /** A mark where layers are profiled, else null. */
+    private Device.Mark mark() {
+        return profile == null ? null : device.mark();
+    }
+
+    /**
+     * Where a decode layer's time goes, summed over the layers and steps profiled: device time from mark to mark (so the
+     * gather's phase includes any wait for the host's lookup, and the admission's any wait for its LRU update), and the
+     * host's own time for the lookups and the LRU updates.
+     */
+    public static final class Profile {
+        /** The phases, in order. */
+        public enum Phase { SCORING, ESTIMATION, GATHER, ATTENTION, ADMISSION, HOST_LOOKUP, HOST_LRU }
+
+        private final double[] millis = new double[Phase.values().length];
+        private long layers;
+
+        void add(Device.Mark started, Device.Mark selected, Device.Mark estimated, Device.Mark gathered, Device.Mark attended,
+                Device.Mark admitted, long lookupNanos, long lruNanos) {
+            millis[Phase.SCORING.ordinal()] += selected.millisSince(started);
+            millis[Phase.ESTIMATION.ordinal()] += estimated.millisSince(selected);
+            millis[Phase.GATHER.ordinal()] += gathered.millisSince(estimated);
+            millis[Phase.ATTENTION.ordinal()] += attended.millisSince(gathered);
+            millis[Phase.ADMISSION.ordinal()] += admitted.millisSince(attended);
+            millis[Phase.HOST_LOOKUP.ordinal()] += lookupNanos / 1e6;
+            millis[Phase.HOST_LRU.ordinal()] += lruNanos / 1e6;
+            layers++;
+        }
+
+        /** Milliseconds per profiled layer, by phase. */
+        public java.util.Map<Phase, Double> millisPerLayer() {
+            java.util.Map<Phase, Double> out = new java.util.EnumMap<>(Phase.class);
+            for (Phase p : Phase.values()) out.put(p, layers == 0 ? 0 : millis[p.ordinal()] / layers);
+            return out;
+        }
+    }
+
+    /** Profiles the following decode layers into {@code profile} (null: stop); profiled layers wait for their last mark. */
+    public GpuRetroKvCache withProfile(Profile profile) {
+        this.profile = profile;
+        return this;
+    }
+
+    @Override
+    public void advanceAll(BatchLayout batch) {
+        if (stepKind == StepKind.PREFILL) {
+            prefill.advanceAll(prefillLayout);
+            for (int i = 0; i < batch.size(); i++) {
+                Sequence s = sequence(batch.sequence(i));
+                for (int l = 0; l < shape.layers(); l++) {
+                    s.lengths[l] += batch.count(i);
+                }
+            }
+        }
+        // decode steps counted their positions as they appended them
+    }
+
+    /**
+     * Makes {@code sequence}, still empty, hold a prompt of {@code tokens} random keys and values in every layer (see
+     * {@link GpuKvCache#fillRandom}); {@link #endOfPrefill} then indexes it like any prompt. Decode benchmarks at long
+     * contexts start from it.
+     */
+    public void fillRandom(int sequence, long tokens, long seed) {
+        Sequence s = sequence(sequence);
+        if (s.decoding || s.lengths[0] != 0) {
+            throw new IllegalStateException("sequence " + sequence + " holds positions already");
+        }
+        s.prefillId = prefill.openSequence();
+        prefill.fillRandom(s.prefillId, tokens, seed);
+        java.util.Arrays.fill(s.lengths, tokens);
+    }
+
+    /**
+     * Builds every layer's index over the prompt just prefilled (spec §1.1): the first {@code sinks} positions and the
+     * last {@code window} go to the steady zone, the rest are clustered on the device and stored in cluster order in
+     * host memory; a prompt with fewer than {@code window + updateSegment} positions past the sinks goes to the steady
+     * zone whole. Frees the sequence's dense prefill slot and switches it to decoding.
+     */
+    @Override
+    public void endOfPrefill(int sequence) {
+        Sequence s = sequence(sequence);
+        if (s.decoding) {
+            return;
+        }
+        long start = System.nanoTime();
+        long length = s.lengths[0];
+        int sinks = (int) Math.min(config.sinks(), length);
+        long pending = length - sinks;
+        boolean index = pending >= (long) config.window() + config.updateSegment();
+        int kept = index ? config.window() : (int) pending;
+        int clustered = index ? (int) (pending - config.window()) : 0;
+        if (s.prefillId >= 0) {
+            int dense = prefill.slotOf(s.prefillId);
+            ClusterSizing sizing = index ? ClusterSizing.forPrompt(length, config) : null;
+            try (GpuKMeans build = index ? new GpuKMeans(device, clustered, sizing, config.iterations()) : null) {
+                for (int l = 0; l < shape.layers(); l++) {
+                    HalfPrecisionArray keys = prefill.keys(l), values = prefill.values(l);
+                    WaveBuffer wave = layers[l].wave;
+                    for (int h = 0; h < shape.kvHeads(); h++) {
+                        long head = ((long) dense * shape.kvHeads() + h) * capacity;
+                        long steady = ((long) s.slot * shape.kvHeads() + h) * steadyStride;
+                        copyVectors(keys, values, head, half(wave.steadyKeys()), half(wave.steadyValues()), steady, sinks);
+                        copyVectors(keys, values, head + length - kept, half(wave.steadyKeys()), half(wave.steadyValues()),
+                                steady + sinks, kept);
+                        if (index) {
+                            GpuKMeans.Clustering c = build.clusterAt(keys, values, (head + sinks) * HEAD_DIM);
+                            commit(s, l, h, c, keys, values, head + sinks);
+                        }
+                    }
+                    s.steady[l] = sinks + kept;
+                    if (index) {
+                        finishCommit(s, l, sizing.clusters(), clustered);
+                    }
+                }
+            }
+            prefill.closeSequence(s.prefillId);
+            s.prefillId = -1;
+        }
+        s.decoding = true;
+        if (index) {
+            builds++;
+            indexNanos += System.nanoTime() - start;
+        }
+    }
+
+    private void copyVectors(HalfPrecisionArray fromK, HalfPrecisionArray fromV, long fromVector, HalfPrecisionArray toK,
+            HalfPrecisionArray toV, long toVector, int vectors) {
+        if (vectors == 0) return;
+        device.copy(slice(fromK, fromVector * HEAD_DIM, (long) vectors * HEAD_DIM), slice(toK, toVector * HEAD_DIM,
+                (long) vectors * HEAD_DIM));
+        device.copy(slice(fromV, fromVector * HEAD_DIM, (long) vectors * HEAD_DIM), slice(toV, toVector * HEAD_DIM,
+                (long) vectors * HEAD_DIM));
+    }
+
+    private static HalfPrecisionArray slice(HalfPrecisionArray a, long from, long n) {
+        return a instanceof BF16Array b ? b.slice(from, n) : ((F16Array) a).slice(from, n);
+    }
+
+    /**
+     * The oldest {@code updateSegment} generated positions of each group's full steady zone in {@code layer}, clustered
+     * into the index (spec §1.4); the newest {@code window} slide down behind the sinks.
+     */
+    private void flush(Sequence s, int layer) {
+        long start = System.nanoTime();
+        WaveBuffer wave = layers[layer].wave;
+        HalfPrecisionArray keys = half(wave.steadyKeys()), values = half(wave.steadyValues());
+        for (int h = 0; h < shape.kvHeads(); h++) {
+            long steady = ((long) s.slot * shape.kvHeads() + h) * steadyStride;
+            GpuKMeans.Clustering c = updateBuild.clusterAt(keys, values, (steady + config.sinks()) * HEAD_DIM);
+            commit(s, layer, h, c, keys, values, steady + config.sinks());
+            copyVectors(keys, values, steady + config.sinks() + config.updateSegment(), keys, values, steady + config.sinks(),
+                    config.window());
+        }
+        finishCommit(s, layer, ClusterSizing.forUpdate(config).clusters(), config.updateSegment());
+        s.steady[layer] -= config.updateSegment();
+        updates++;
+        indexNanos += System.nanoTime() - start;
+    }
+
+    /**
+     * Adds one head's new clusters to the group's index: the members' keys and values (vectors from {@code firstVector}
+     * of {@code keys}/{@code values}) in cluster order at the end of its host store, the mapping table's clusters,
+     * and centroids, value sums and sizes after its existing ones.
+     */
+    private void commit(Sequence s, int layer, int kvHead, GpuKMeans.Clustering c, HalfPrecisionArray keys,
+            HalfPrecisionArray values, long firstVector) {
+        int g = s.slot * shape.kvHeads() + kvHead;
+        Layer l = layers[layer];
+        int n = c.members().length, added = c.sizes().length;
+        int base = s.clusters[layer];
+        if (base + added > clusterCapacity) {
+            throw new IllegalStateException("the index of group " + g + " would hold " + (base + added) + " clusters; the GPU"
+                    + " RetroInfer cache sized it for " + clusterCapacity);
+        }
+        long bytes = (long) n * HEAD_DIM * 2;
+        long store = ((long) g * capacity + s.indexed[layer]) * HEAD_DIM * 2;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocate(bytes, 16), v = arena.allocate(bytes, 16);
+            device.download(slice(keys, firstVector * HEAD_DIM, (long) n * HEAD_DIM), k);
+            device.download(slice(values, firstVector * HEAD_DIM, (long) n * HEAD_DIM), v);
+            MemorySegment hostK = l.wave.hostKeys().segment(), hostV = l.wave.hostValues().segment();
+            int[] members = c.members();
+            long vector = HEAD_DIM * 2L;
+            for (int i = 0; i < n; i++) {
+                MemorySegment.copy(k, members[i] * vector, hostK, store + i * vector, vector);
+                MemorySegment.copy(v, members[i] * vector, hostV, store + i * vector, vector);
+            }
+            ClusterMappingTable table = l.wave.table(g);
+            int candidates = 0;
+            for (int cluster = 0; cluster < added; cluster++) {
+                table.addCluster(s.indexed[layer] + c.starts()[cluster], c.sizes()[cluster]);
+                candidates += c.sizes()[cluster] > 0 ? 1 : 0;
+            }
+            s.candidates[layer][kvHead] += candidates;
+            float[] sizes = new float[added];
+            MemorySegment half = arena.allocate(2L * added * HEAD_DIM * 2, 16);
+            for (int cluster = 0; cluster < added; cluster++) {
+                sizes[cluster] = c.sizes()[cluster];
+                for (int d = 0; d < HEAD_DIM; d++) {
+                    int at = cluster * HEAD_DIM + d;
+                    half.set(ValueLayout.JAVA_SHORT, 2L * at, Half.fromFloat(storage, c.centroids()[at]));
+                    half.set(ValueLayout.JAVA_SHORT, 2L * ((long) added * HEAD_DIM + at), Half.fromFloat(storage, c.valueSums()[at]));
+                }
+            }
+            long first = (long) g * clusterCapacity + base;
+            device.upload(MemorySegment.ofArray(c.centroids()), l.centroids.slice(first * HEAD_DIM, (long) added * HEAD_DIM));
+            long halfBytes = (long) added * HEAD_DIM * 2;
+            device.upload(half.asSlice(0, halfBytes), l.centroids16.slice(first * WaveBuffer.INTS, (long) added * WaveBuffer.INTS));
+            device.upload(half.asSlice(halfBytes, halfBytes), l.valueSums.slice(first * WaveBuffer.INTS,
+                    (long) added * WaveBuffer.INTS));
+            device.upload(MemorySegment.ofArray(sizes), l.sizes.slice(first, added));
+        }
+    }
+
+    /** Records that every head of {@code layer} took {@code added} clusters of {@code tokens} positions. */
+    private void finishCommit(Sequence s, int layer, int added, int tokens) {
+        s.clusters[layer] += added;
+        s.indexed[layer] += tokens;
+        s.budgets[layer] = s.budgets[layer].grownBy(added, config);
+    }
+
+    /**
+     * The host-array form of a step, for the CPU transformer: layer 0's append prepares the step, each layer appends
+     * and attends through uploads and downloads, and the last layer's attend ends the step.
+     */
+    @Override
+    public void append(int layer, BatchLayout batch, float[] keysIn, float[] valuesIn) {
+        if (layer == 0) {
+            hostStep = prepare(batch, 0);
+            enqueueRows(hostStep);
+        } else if (hostStep == null) {
+            throw new IllegalStateException("a host-array step starts with layer 0's append, got layer " + layer);
+        }
+        int n = batch.rows() * shape.kvWidth();
+        F32Array k = scratchIn.slice(0, n), v = scratchOut.slice(0, n);
+        device.upload(MemorySegment.ofArray(keysIn).asSlice(0, 4L * n), k);
+        device.upload(MemorySegment.ofArray(valuesIn).asSlice(0, 4L * n), v);
+        append(layer, hostStep, k, v);
+    }
+
+    @Override
+    public void attend(int layer, BatchLayout batch, float[] queries, float[] out) {
+        if (hostStep == null) {
+            throw new IllegalStateException("attend(" + layer + ") without the step's append");
+        }
+        int n = batch.rows() * queryWidth;
+        F32Array q = scratchIn.slice(0, n), o = scratchOut.slice(0, n);
+        device.upload(MemorySegment.ofArray(queries).asSlice(0, 4L * n), q);
+        attend(layer, hostStep, q, o);
+        device.download(o, MemorySegment.ofArray(out).asSlice(0, 4L * n));
+        if (layer == shape.layers() - 1) {
+            advanceAll(batch);
+            hostStep = null;
+        }
+    }
+
+    /** Clusters found in the GPU block cache over every decode step so far, as a fraction of the clusters retrieved. */
+    public double hitRatio() {
+        long hits = 0, accessed = 0;
+        for (Layer l : layers) {
+            hits += l.wave.hits();
+            accessed += l.wave.accessed();
+        }
+        return accessed == 0 ? 0 : (double) hits / accessed;
+    }
+
+    /** Clusters found in the GPU block cache and clusters retrieved, over every decode step so far. */
+    public long[] hitCounts() {
+        long hits = 0, accessed = 0;
+        for (Layer l : layers) {
+            hits += l.wave.hits();
+            accessed += l.wave.accessed();
+        }
+        return new long[] {hits, accessed};
+    }
+
+    /** Index builds (prompts) and updates (full steady zones) so far, and the wall time both took. */
+    public record Stats(long builds, long updates, long indexNanos) {}
+
+    public Stats stats() {
+        return new Stats(builds, updates, indexNanos);
+    }
+
+    /**
+     * Bytes the cache holds, device and host: dense prefill slots, meta indexes, steady zones, block caches, the host
+     * stores and the step scratch (all fixed at construction).
+     */
+    @Override
+    public long memoryBytes() {
+        return deviceBytes() + hostBytes();
+    }
+
+    /** Device memory: {@link #memoryBytes} less the host stores and the small mapped arrays. */
+    public long deviceBytes() {
+        return bytes(true);
+    }
+
+    /** Pinned host memory: the host stores of every layer and the mapped per-step arrays. */
+    public long hostBytes() {
+        return bytes(false);
+    }
+
+    /** Device bytes one more slot adds (meta index, steady zone and block cache of every layer): per sequence. */
+    public long deviceBytesPerSlot() {
+        long perLayer = 0;
+        for (TypedArray a : new TypedArray[] {layers[0].centroids, layers[0].centroids16, layers[0].valueSums, layers[0].sizes}) {
+            perLayer += a.byteSize();
+        }
+        perLayer += layers[0].wave.deviceBytes();
+        return perLayer * layers.length / slots;
+    }
+
+    /** Pinned host bytes per sequence: every layer's host store of one slot's groups. */
+    public long hostBytesPerSlot() {
+        return layers[0].wave.hostBytes() * layers.length / slots;
+    }
+
+    private long bytes(boolean onDevice) {
+        long total = onDevice ? prefill.memoryBytes() : 0;
+        java.util.List<TypedArray> arrays = new java.util.ArrayList<>(java.util.List.of(rowOfSlot, stepSlots, stepPositions,
+                stepLengths, qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
+                estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
+                execPartialLse, scratchIn, scratchOut, exec.keys(), exec.values(), exec.lengths()));
+        for (Layer l : layers) {
+            arrays.addAll(java.util.List.of(l.centroids, l.centroids16, l.valueSums, l.sizes, l.counts, l.budgets,
+                    l.estimationLengths));
+            total += onDevice ? l.wave.deviceBytes() : l.wave.hostBytes();
+        }
+        for (TypedArray a : arrays) {
+            boolean device = a.kind() == org.retroinfer.accel.kernel.MemoryKind.DEVICE;
+            total += device == onDevice ? a.byteSize() : 0;
+        }
+        return total;
+    }
+
+    @Override
+    public void close() {
+        for (Integer id : open.keySet().toArray(new Integer[0])) {
+            closeSequence(id);
+        }
+        updateBuild.close();
+        for (Layer l : layers) {
+            l.free();
+        }
+        exec.free(device);
+        prefill.close();
+        for (TypedArray a : new TypedArray[] {rowOfSlot, stepSlots, stepPositions, stepLengths, stagedSlots, stagedPositions,
+                stagedLengths, qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
+                estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
+                execPartialLse, scratchIn, scratchOut}) {
+            device.free(a);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package org.retroinfer.kvstore.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.retroinfer.accel.device.EmulatedDevice;
+import org.retroinfer.kernels.DType;
+import org.retroinfer.kvstore.AttentionShape;
+import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.kvstore.retro.RetroConfig;
+import org.retroinfer.kvstore.retro.RetroKvCache;
+
+/**
+ * {@link GpuRetroKvCache} on the emulated device answers as the CPU's {@link RetroKvCache} does, step by step, through
+ * dense prefill, the index build of a long prompt, a short prompt kept whole in the steady zone, lock-step decoding of
+ * both in non-adjacent slots, and the index update of each when its steady zone fills (the short one's creating its
+ * index). The GPU k-means is bit for bit the CPU's on the emulator and the ranking scores the same F32 centroids, so
+ * both select the same zones; the outputs differ by F32 summation order and by the estimation zone's centroids,
+ * which the GPU reads in the storage type (the CPU in F32).
+ */
+class GpuRetroKvCacheTest {
+    /**
+     * Budgets far above the paper's so that a 120-position prompt's 8 clusters give every zone some, and a steady zone
+     * of 4 + 8 + 16 positions so that a few steps fill it (the emulator runs about a second per step and layer).
+     */
+    private static RetroConfig config(DType storage) {
+        return new RetroConfig(0.2, 0.4, 4, 8, 16, 8192, 16, 6, 1, storage, 64);
+    }
+
+    /** Largest |gpu − cpu| allowed, against outputs of order 1 (dense prefill rows are held to 1e-4). */
+    private static final double DECODE_TOLERANCE = 5e-3, PREFILL_TOLERANCE = 1e-4;
+
+    /** Two layers in BF16 (each layer's own index and wave buffer), one in F16 (the F16 kernels). */
+    @ParameterizedTest
+    @CsvSource({"BF16, 2", "F16, 1"})
+    void decodesAsTheCpuRetroCacheDoes(DType storage, int layers) {
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println("gpu retro cache " + storage + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        RetroConfig config = config(storage);
+        AttentionShape shape = new AttentionShape(layers, 4, 2, 128);
+        try (EmulatedDevice device = new EmulatedDevice();
+             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 3, 160, 64, 2);
+             RetroKvCache cpu = new RetroKvCache(shape, config)) {
+            int unused = gpu.openSequence(), a = gpu.openSequence(), b = gpu.openSequence();
+            int cUnused = cpu.openSequence(), ca = cpu.openSequence(), cb = cpu.openSequence();
+            gpu.closeSequence(unused);
+            cpu.closeSequence(cUnused);
+            // a long prompt in two chunks, and a short one
+            double worst = step(gpu, cpu, BatchLayout.single(a, 60), BatchLayout.single(ca, 60), random, PREFILL_TOLERANCE);
+            worst = Math.max(worst, step(gpu, cpu, BatchLayout.single(a, 60), BatchLayout.single(ca, 60), random, PREFILL_TOLERANCE));
+            worst = Math.max(worst, step(gpu, cpu, BatchLayout.single(b, 20), BatchLayout.single(cb, 20), random, PREFILL_TOLERANCE));
+            for (int[] s : new int[][] {{a, ca}, {b, cb}}) {
+                gpu.endOfPrefill(s[0]);
+                cpu.endOfPrefill(s[1]);
+            }
+            assertTrue(gpu.isSparse(a) && gpu.isSparse(b));
+            double decodeWorst = 0;
+            for (int i = 0; i < 18; i++) {
+                decodeWorst = Math.max(decodeWorst, step(gpu, cpu, BatchLayout.oneRowEach(new int[] {b, a}),
+                        BatchLayout.oneRowEach(new int[] {cb, ca}), random, DECODE_TOLERANCE));
+            }
+            assertEquals(138, gpu.length(a, layers - 1));
+            assertEquals(38, gpu.length(b, 0));
+            // a's steady zone (4 + 8 + 16) filled at step 16, b's at step 8, which built b's first index
+            assertEquals(new GpuRetroKvCache.Stats(1, 2L * layers, gpu.stats().indexNanos()), gpu.stats());
+            assertTrue(gpu.hitRatio() > 0, "repeated retrievals of a small index find clusters cached");
+            System.out.printf("  worst |gpu - cpu|: prefill %.2e, decode %.2e; cache hit ratio %.2f%n", worst, decodeWorst,
+                    gpu.hitRatio());
+        }
+    }
+
+    /** Appends and attends the same random rows in both caches, layer by layer; returns the largest difference. */
+    private static double step(GpuRetroKvCache gpu, RetroKvCache cpu, BatchLayout onGpu, BatchLayout onCpu, Random random,
+            double tolerance) {
+        AttentionShape shape = gpu.shape();
+        int rows = onGpu.rows();
+        double worst = 0;
+        for (int layer = 0; layer < shape.layers(); layer++) {
+            float[] k = gaussian(rows * shape.kvWidth(), random), v = gaussian(rows * shape.kvWidth(), random);
+            float[] q = gaussian(rows * shape.queryWidth(), random);
+            gpu.append(layer, onGpu, k, v);
+            cpu.append(layer, onCpu, k, v);
+            float[] expected = new float[q.length], actual = new float[q.length];
+            cpu.attend(layer, onCpu, q, expected);
+            gpu.attend(layer, onGpu, q, actual);
+            for (int i = 0; i < q.length; i++) {
+                int at = i;
+                double difference = Math.abs(expected[i] - actual[i]);
+                worst = Math.max(worst, difference);
+                assertTrue(difference <= tolerance, () -> "layer output " + at + ": cpu " + expected[at] + ", gpu " + actual[at]);
+            }
+        }
+        return worst;
+    }
+
+    @Test
+    void aStepMixingPromptAndDecodeRowsIsRefused() {
+        try (EmulatedDevice device = new EmulatedDevice();
+             GpuRetroKvCache gpu = new GpuRetroKvCache(device, new AttentionShape(1, 4, 2, 128), config(DType.BF16), 2, 100, 16,
+                     1)) {
+            int a = gpu.openSequence(), b = gpu.openSequence();
+            gpu.prepare(BatchLayout.single(a, 5), 0);
+            gpu.advanceAll(BatchLayout.single(a, 5));
+            gpu.endOfPrefill(a);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> gpu.prepare(new BatchLayout(new int[] {a, b}, new int[] {1, 3}), 0));
+            assertEquals("a step of the GPU RetroInfer cache is either prompt rows or decode rows; this one mixes 1 decoding"
+                    + " sequences with 1 in their prompt", e.getMessage());
+            IllegalStateException full = assertThrows(IllegalStateException.class, gpu::openSequence);
+            assertEquals("all 2 sequence slots of the GPU RetroInfer cache are in use", full.getMessage());
+        }
+    }
+
+    private static float[] gaussian(int n, Random random) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) random.nextGaussian();
+        return x;
+    }
+}
