@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import org.retroinfer.accel.device.Device;
+import org.retroinfer.accel.device.HostMemory;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
@@ -33,15 +34,16 @@ import org.retroinfer.model.gpu.GpuWeights;
  * the filled context is then indexed as a prompt is ({@link GpuRetroKvCache#endOfPrefill}: k-means on the GPU, keys
  * and values to pinned host memory in cluster order). The batch is the largest that fits, unless --batch says
  * otherwise: full attention's KV in the GPU's free memory (after the weights, less a reserve); retro's meta index,
- * steady zone and block cache there too, and its keys and values in the host's available memory (less a reserve),
- * pinned. The cache is filled once per context; the warm-up and timed passes then decode on from where the last one
+ * steady zone and block cache there too, and its cluster-ordered keys and values in both tiers
+ * ({@link GpuRetroKvCache#place}): as many layers' stores in GPU memory as fit, the rest in the host's available
+ * memory (less a reserve), pinned. The cache is filled once per context; the warm-up and timed passes then decode on from where the last one
  * stopped. Decoding is greedy over the logits of every row, which come back to the host each step as in real serving.
  */
 final class GpuShapeBench {
     /** Device memory kept free for the workspace, the attention's scratch and the driver. */
     private static final long RESERVE_BYTES = 2L << 30;
     /** Host memory kept free for the JVM, the page cache and the system. */
-    private static final long HOST_RESERVE_BYTES = 12L << 30;
+    private static final long HOST_RESERVE_BYTES = org.retroinfer.model.gpu.GpuSession.HOST_RESERVE_BYTES;
     /** The most rows a step may have: the largest batch the bench picks. */
     private static final int MAX_ROWS = 256;
 
@@ -52,7 +54,8 @@ final class GpuShapeBench {
      * retro, the retrieved clusters found in the GPU block cache over the timed passes.
      */
     record Point(int context, int batch, int generated, List<Double> decodeTokensPerSecond, List<Double> millisPerStep,
-                 long kvBytesPerSequence, long gpuBytesPerSequence, long hostBytesPerSequence, long deviceBytesInUse,
+                 long kvBytesPerSequence, long gpuBytesPerSequence, long hostBytesPerSequence, int deviceStoreLayers,
+                 long deviceBytesInUse,
                  double fillSeconds, Double hitRatio, Map<StepProfile.Phase, Double> phaseMillisPerStep,
                  Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
 
@@ -77,24 +80,32 @@ final class GpuShapeBench {
             for (int context : contexts) {
                 long capacity = (long) context + (long) gen * (warmups + reps + 1);
                 long kvPerSequence = GpuKvCache.bytesPerSequence(shape, kvType, capacity);
-                long gpuPerSequence = retro == null ? kvPerSequence : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity);
-                long hostPerSequence = retro == null ? 0 : GpuRetroKvCache.hostBytesPerSequence(shape, capacity);
-                // retro keeps one dense slot to fill (prefill) a context in before indexing it
-                long gpuFree = device.freeBytes() - RESERVE_BYTES - (retro == null ? 0 : kvPerSequence);
-                long fits = Math.max(0, gpuFree) / gpuPerSequence;
-                if (retro != null) {
-                    fits = Math.min(fits, Math.max(0, hostAvailableBytes() - HOST_RESERVE_BYTES) / hostPerSequence);
+                long gpuFree = device.freeBytes() - RESERVE_BYTES;
+                int batch;
+                int deviceStoreLayers = 0;
+                if (retro == null) {
+                    batch = fixedBatch != null ? fixedBatch : (int) Math.min(MAX_ROWS, Math.max(0, gpuFree) / kvPerSequence);
+                } else {
+                    GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity,
+                            fixedBatch != null ? fixedBatch : MAX_ROWS, fixedBatch != null, gpuFree,
+                            HostMemory.availableBytes() - HOST_RESERVE_BYTES);
+                    batch = placement == null ? 0 : placement.sequences();
+                    deviceStoreLayers = placement == null ? 0 : placement.deviceStoreLayers();
                 }
-                int batch = fixedBatch != null ? fixedBatch : (int) Math.min(MAX_ROWS, fits);
                 if (batch < 1) {
-                    throw o.error("--context " + context + ": one sequence (" + (gpuPerSequence >> 20) + " MiB of GPU memory, "
-                            + (hostPerSequence >> 20) + " MiB of host memory) does not fit: " + (device.freeBytes() >> 20)
-                            + " MiB of GPU memory free, " + (hostAvailableBytes() >> 20) + " MiB of host memory available");
+                    throw o.error("--context " + context + ": " + (fixedBatch == null ? "one sequence" : fixedBatch + " sequences")
+                            + " do not fit: " + (device.freeBytes() >> 20) + " MiB of GPU memory free, "
+                            + (HostMemory.availableBytes() >> 20) + " MiB of host memory available");
                 }
-                err.printf("bench: context %d, batch %d, %s: filling%s...%n", context, batch, mode.name(),
+                long gpuPerSequence = retro == null ? kvPerSequence : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity)
+                        + deviceStoreLayers * GpuRetroKvCache.storeBytesPerLayer(shape, capacity);
+                long hostPerSequence = retro == null ? 0
+                        : (shape.layers() - deviceStoreLayers) * GpuRetroKvCache.storeBytesPerLayer(shape, capacity);
+                err.printf("bench: context %d, batch %d, %s%s: filling%s...%n", context, batch, mode.name(),
+                        retro == null ? "" : ", " + deviceStoreLayers + " of " + shape.layers() + " layers' stores on the GPU",
                         retro == null ? "" : " and indexing");
                 try (DeviceKvCache cache = retro == null ? new GpuKvCache(device, shape, kvType, batch, capacity, MAX_ROWS)
-                        : new GpuRetroKvCache(device, shape, retro, batch, capacity, MAX_ROWS, 1)) {
+                        : new GpuRetroKvCache(device, shape, retro, batch, capacity, MAX_ROWS, 1, deviceStoreLayers)) {
                     long fillStart = System.nanoTime();
                     Decode decode = Decode.fill(cache, config, context, batch, random);
                     double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
@@ -126,7 +137,8 @@ final class GpuShapeBench {
                         transformer.withProfile(null);
                         if (cache instanceof GpuRetroKvCache r) r.withProfile(null);
                     }
-                    points.add(new Point(context, batch, gen, tps, ms, kvPerSequence, gpuPerSequence, hostPerSequence, inUse,
+                    points.add(new Point(context, batch, gen, tps, ms, kvPerSequence, gpuPerSequence, hostPerSequence,
+                            deviceStoreLayers, inUse,
                             fillSeconds, retro == null ? null : accessed == 0 ? 0 : (double) hits / accessed,
                             profile.millisPerStep(), retro == null ? null : retroProfile.millisPerLayer()));
                 }
@@ -145,21 +157,6 @@ final class GpuShapeBench {
             }
         }
         return 0;
-    }
-
-    /** The host's available memory (MemAvailable of /proc/meminfo), or the JVM's view of physical memory without it. */
-    static long hostAvailableBytes() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemAvailable:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // fall through
-        }
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getFreeMemorySize();
     }
 
     /** A batch of filled sequences and their next tokens, decoded on pass after pass. */
@@ -234,13 +231,14 @@ final class GpuShapeBench {
                 r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(), r.contextFill(), r.cudaGraphs() ? "on" : "off",
                 r.device());
         out.println("| context | batch | decode tokens/s | ms per step | GPU GiB per sequence | pinned host GiB per sequence"
-                + " | GPU GiB in use | fill s | cache hit ratio |");
-        out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                + " | layers stored on the GPU | GPU GiB in use | fill s | cache hit ratio |");
+        out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Point p : r.points()) {
-            out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.2f | %.1f | %.1f | %s |%n", p.context(), p.batch(),
-                    BenchCommand.mean(p.decodeTokensPerSecond()), BenchCommand.sd(p.decodeTokensPerSecond()),
+            out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.2f | %s | %.1f | %.1f | %s |%n", p.context(),
+                    p.batch(), BenchCommand.mean(p.decodeTokensPerSecond()), BenchCommand.sd(p.decodeTokensPerSecond()),
                     BenchCommand.mean(p.millisPerStep()), BenchCommand.sd(p.millisPerStep()),
                     p.gpuBytesPerSequence() / 1073741824.0, p.hostBytesPerSequence() / 1073741824.0,
+                    r.attention().startsWith("retro") ? String.valueOf(p.deviceStoreLayers()) : "-",
                     p.deviceBytesInUse() / 1073741824.0, p.fillSeconds(),
                     p.hitRatio() == null ? "-" : String.format(Locale.ROOT, "%.3f", p.hitRatio()));
         }

@@ -122,10 +122,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         /** Per group: clusters to score (0 outside the step), the two budgets, and the estimation zone's length. */
         final I32Array counts, budgets, estimationLengths;
 
-        Layer() {
+        Layer(boolean storeOnDevice) {
             Sizes fixed = Sizes.of(config, capacity);
             wave = new WaveBuffer(device, groups, steadyStride, Math.toIntExact(capacity), fixed.cacheBlocks(), fixed.maxUnits(),
-                    exec);
+                    exec, storeOnDevice);
             long vectors = (long) groups * clusterCapacity;
             centroids = device.f32(vectors * HEAD_DIM);
             centroids16 = device.i32(vectors * WaveBuffer.INTS);
@@ -173,6 +173,15 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      */
     public GpuRetroKvCache(Device device, AttentionShape shape, RetroConfig config, int slots, long capacity, int maxRows,
             int prefillSlots) {
+        this(device, shape, config, slots, capacity, maxRows, prefillSlots, 0);
+    }
+
+    /**
+     * @param deviceStoreLayers the first this many layers keep their cluster-ordered keys and values in device memory
+     *                          (the GPU tier), the others in mapped host memory
+     */
+    public GpuRetroKvCache(Device device, AttentionShape shape, RetroConfig config, int slots, long capacity, int maxRows,
+            int prefillSlots, int deviceStoreLayers) {
         GpuKvCache.checkShape(shape);
         if (slots < 1 || capacity < 1 || maxRows < 1 || prefillSlots < 1) {
             throw new IllegalArgumentException("slots, capacity, maxRows and prefillSlots must be positive, got " + slots + ", "
@@ -180,6 +189,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         }
         if (capacity > Integer.MAX_VALUE / 2) {
             throw new IllegalArgumentException("a sequence of " + capacity + " positions is beyond the GPU index's int offsets");
+        }
+        if (deviceStoreLayers < 0 || deviceStoreLayers > shape.layers()) {
+            throw new IllegalArgumentException("deviceStoreLayers must be in [0, " + shape.layers() + "], got " + deviceStoreLayers);
         }
         if (config.updateSegment() < config.window()) {
             throw new IllegalArgumentException("the GPU steady zone slides its window down by the update segment, which must"
@@ -208,7 +220,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         append = KernelMethod.of(KvAppend.class, bf16 ? "intoBf16" : "intoF16");
         layers = new Layer[shape.layers()];
         for (int l = 0; l < layers.length; l++) {
-            layers[l] = new Layer();
+            layers[l] = new Layer(l < deviceStoreLayers);
         }
         rowOfSlot = (I32Array) device.mapped(ElementType.I32, slots);
         stepSlots = device.i32(maxRows);
@@ -298,9 +310,34 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         return (long) shape.kvHeads() * (shape.layers() * perGroupLayer + perGroupShared);
     }
 
-    /** Pinned host bytes a sequence of {@code capacity} positions takes: its keys and values in every layer's host store. */
-    public static long hostBytesPerSequence(AttentionShape shape, long capacity) {
-        return 2L * shape.layers() * shape.kvHeads() * capacity * 2 * HEAD_DIM;
+    /** How many sequences a cache holds and how many layers keep their store on the device. */
+    public record Placement(int sequences, int deviceStoreLayers) {}
+
+    /**
+     * The most sequences (up to {@code maxSequences}; exactly that many where {@code exact}) of {@code capacity}
+     * positions that fit {@code deviceBytes} of GPU memory and {@code hostBytes} of host memory, with as many layers'
+     * stores on the device as fit there after every sequence's meta index, steady zone and block cache and the dense
+     * prefill slot: the GPU tier first, the host's pinned memory for the rest. Null where not even one fits.
+     */
+    public static Placement place(AttentionShape shape, RetroConfig config, long capacity, int maxSequences, boolean exact,
+            long deviceBytes, long hostBytes) {
+        long prefillSlot = GpuKvCache.bytesPerSequence(shape, config.storage(), capacity);
+        long meta = deviceBytesPerSequence(shape, config, capacity);
+        long store = storeBytesPerLayer(shape, capacity);
+        for (int b = maxSequences; b >= (exact ? maxSequences : 1); b--) {
+            long left = deviceBytes - prefillSlot - (long) b * meta;
+            if (left < 0) continue;
+            int onDevice = (int) Math.min(shape.layers(), left / ((long) b * store));
+            if ((long) (shape.layers() - onDevice) * b * store <= hostBytes) {
+                return new Placement(b, onDevice);
+            }
+        }
+        return null;
+    }
+
+    /** Bytes of one layer's store of a sequence of {@code capacity} positions: its keys and values, wherever they live. */
+    public static long storeBytesPerLayer(AttentionShape shape, long capacity) {
+        return 2L * shape.kvHeads() * capacity * 2 * HEAD_DIM;
     }
 
     /** A 16-bit view of the storage type over an int array of vectors. */
@@ -715,17 +752,28 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                     + " RetroInfer cache sized it for " + clusterCapacity);
         }
         long bytes = (long) n * HEAD_DIM * 2;
-        long store = ((long) g * capacity + s.indexed[layer]) * HEAD_DIM * 2;
+        long storeVector = (long) g * capacity + s.indexed[layer];
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment k = arena.allocate(bytes, 16), v = arena.allocate(bytes, 16);
             device.download(slice(keys, firstVector * HEAD_DIM, (long) n * HEAD_DIM), k);
             device.download(slice(values, firstVector * HEAD_DIM, (long) n * HEAD_DIM), v);
-            MemorySegment hostK = l.wave.hostKeys().segment(), hostV = l.wave.hostValues().segment();
             int[] members = c.members();
             long vector = HEAD_DIM * 2L;
-            for (int i = 0; i < n; i++) {
-                MemorySegment.copy(k, members[i] * vector, hostK, store + i * vector, vector);
-                MemorySegment.copy(v, members[i] * vector, hostV, store + i * vector, vector);
+            if (l.wave.storeOnDevice()) {
+                MemorySegment orderedK = arena.allocate(bytes, 16), orderedV = arena.allocate(bytes, 16);
+                for (int i = 0; i < n; i++) {
+                    MemorySegment.copy(k, members[i] * vector, orderedK, i * vector, vector);
+                    MemorySegment.copy(v, members[i] * vector, orderedV, i * vector, vector);
+                }
+                long ints = (long) n * WaveBuffer.INTS;
+                device.upload(orderedK, l.wave.storeKeys().slice(storeVector * WaveBuffer.INTS, ints));
+                device.upload(orderedV, l.wave.storeValues().slice(storeVector * WaveBuffer.INTS, ints));
+            } else {
+                MemorySegment hostK = l.wave.storeKeys().segment(), hostV = l.wave.storeValues().segment();
+                for (int i = 0; i < n; i++) {
+                    MemorySegment.copy(k, members[i] * vector, hostK, (storeVector + i) * vector, vector);
+                    MemorySegment.copy(v, members[i] * vector, hostV, (storeVector + i) * vector, vector);
+                }
             }
             ClusterMappingTable table = l.wave.table(g);
             int candidates = 0;
@@ -844,17 +892,19 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /** Device bytes one more slot adds (meta index, steady zone and block cache of every layer): per sequence. */
     public long deviceBytesPerSlot() {
-        long perLayer = 0;
-        for (TypedArray a : new TypedArray[] {layers[0].centroids, layers[0].centroids16, layers[0].valueSums, layers[0].sizes}) {
-            perLayer += a.byteSize();
+        long total = 0;
+        for (Layer l : layers) {
+            for (TypedArray a : new TypedArray[] {l.centroids, l.centroids16, l.valueSums, l.sizes}) total += a.byteSize();
+            total += l.wave.deviceBytes();
         }
-        perLayer += layers[0].wave.deviceBytes();
-        return perLayer * layers.length / slots;
+        return total / slots;
     }
 
-    /** Pinned host bytes per sequence: every layer's host store of one slot's groups. */
+    /** Pinned host bytes per sequence: the host-tier layers' stores of one slot's groups. */
     public long hostBytesPerSlot() {
-        return layers[0].wave.hostBytes() * layers.length / slots;
+        long total = 0;
+        for (Layer l : layers) total += l.wave.storeBytes(false);
+        return total / slots;
     }
 
     private long bytes(boolean onDevice) {

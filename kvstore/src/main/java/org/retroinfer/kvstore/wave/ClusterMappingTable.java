@@ -1,11 +1,7 @@
 package org.retroinfer.kvstore.wave;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.SequencedSet;
 import org.retroinfer.accel.kernel.I32Array;
 
 /**
@@ -29,35 +25,29 @@ import org.retroinfer.accel.kernel.I32Array;
 public final class ClusterMappingTable {
     /** Vectors per cache block (2 KB of BF16 K or V at d = 128). */
     public static final int BLOCK = 8;
+    private static final int NONE = -1;
 
     private final int capacity;
     private final int maxUnits;
-    private final List<Cluster> clusters = new ArrayList<>();
-    /** Cached clusters, most recently used first (the reference's MRU-at-front list). */
-    private final SequencedSet<Integer> recency = new LinkedHashSet<>();
+    /**
+     * The clusters, by id, in primitive arrays: the lookups and LRU updates run for every group of every layer at every
+     * decode step, so they box nothing and allocate only their results.
+     */
+    private long[] hostStarts = new long[64];
+    private int[] sizes = new int[64];
+    private int[][] blocks = new int[64][];
+    /** Cached clusters as a doubly linked list through {@code newer}/{@code older}, most recently used at the head. */
+    private int[] newer = new int[64], older = new int[64];
+    private int count, head = NONE, tail = NONE;
     /** Free cache blocks, lowest first, so that a run is reproducible. */
     private final BitSet free = new BitSet();
+    private int freeCount;
     private long hits, misses;
-
-    /** One cluster: its vectors in the host store, and its cache blocks while cached (else null). */
-    private static final class Cluster {
-        final long hostStart;
-        final int size;
-        int[] blocks;
-
-        Cluster(long hostStart, int size) {
-            this.hostStart = hostStart;
-            this.size = size;
-        }
-
-        int units() {
-            return (size + BLOCK - 1) / BLOCK;
-        }
-
-        int unitSize(int unit) {
-            return Math.min(BLOCK, size - unit * BLOCK);
-        }
-    }
+    /** The lists one access builds, reused. */
+    private final LongList missStartList = new LongList();
+    private final IntList missSizeList = new IntList(), missOffsetList = new IntList(), hitBlockList = new IntList(),
+            hitSizeList = new IntList(), hitOffsetList = new IntList(), hitClusterList = new IntList(),
+            missClusterList = new IntList(), missClusterOffsetList = new IntList();
 
     /**
      * What one step's access found, in rank order: the units to gather, and the clusters {@link #update} needs.
@@ -82,6 +72,7 @@ public final class ClusterMappingTable {
         this.capacity = capacity;
         this.maxUnits = maxUnits;
         free.set(0, capacity);
+        freeCount = capacity;
     }
 
     /** Appends a cluster whose {@code size} vectors start at vector {@code hostStart} of the host store; returns its id. */
@@ -90,122 +81,168 @@ public final class ClusterMappingTable {
         if (size < 0 || hostStart < 0) {
             throw new IllegalArgumentException("a cluster needs a size and a start of 0 or more, got " + size + " at " + hostStart);
         }
-        clusters.add(new Cluster(hostStart, size));
-        return clusters.size() - 1;
+        if (count == sizes.length) {
+            int n = 2 * count;
+            hostStarts = Arrays.copyOf(hostStarts, n);
+            sizes = Arrays.copyOf(sizes, n);
+            blocks = Arrays.copyOf(blocks, n);
+            newer = Arrays.copyOf(newer, n);
+            older = Arrays.copyOf(older, n);
+        }
+        hostStarts[count] = hostStart;
+        sizes[count] = size;
+        blocks[count] = null;
+        return count++;
     }
 
     public int clusters() {
-        return clusters.size();
+        return count;
+    }
+
+    private int units(int id) {
+        return (sizes[id] + BLOCK - 1) / BLOCK;
+    }
+
+    private int unitSize(int id, int unit) {
+        return Math.min(BLOCK, sizes[id] - unit * BLOCK);
     }
 
     /** The units of the first {@code count} clusters of {@code ranked}, as hits and misses (see the class comment). */
     public Access access(int[] ranked, int count) {
-        List<Long> missStarts = new ArrayList<>();
-        IntList missSizes = new IntList(), missOffsets = new IntList(), hitBlocks = new IntList(), hitSizes = new IntList(),
-                hitOffsets = new IntList(), hitClusters = new IntList(), missClusters = new IntList(), missClusterOffsets = new IntList();
+        missStartList.clear();
+        for (IntList l : new IntList[] {missSizeList, missOffsetList, hitBlockList, hitSizeList, hitOffsetList, hitClusterList,
+                missClusterList, missClusterOffsetList}) {
+            l.clear();
+        }
         int units = 0, missAt = 0, hitAt = 0, skipped = 0;
         for (int i = 0; i < count; i++) {
-            Cluster c = cluster(ranked[i]);
-            if (units + c.units() > maxUnits) {
+            int id = check(ranked[i]);
+            int n = units(id);
+            if (units + n > maxUnits) {
                 skipped = count - i;
                 break;
             }
-            units += c.units();
-            if (c.blocks != null) {
-                hitClusters.add(ranked[i]);
-                for (int u = 0; u < c.units(); u++) {
-                    hitBlocks.add(c.blocks[u]);
-                    hitSizes.add(c.unitSize(u));
-                    hitOffsets.add(hitAt);
-                    hitAt += c.unitSize(u);
+            units += n;
+            if (blocks[id] != null) {
+                hitClusterList.add(id);
+                for (int u = 0; u < n; u++) {
+                    hitBlockList.add(blocks[id][u]);
+                    hitSizeList.add(unitSize(id, u));
+                    hitOffsetList.add(hitAt);
+                    hitAt += unitSize(id, u);
                 }
             } else {
-                missClusters.add(ranked[i]);
-                missClusterOffsets.add(missAt);
-                for (int u = 0; u < c.units(); u++) {
-                    missStarts.add(c.hostStart + (long) u * BLOCK);
-                    missSizes.add(c.unitSize(u));
-                    missOffsets.add(missAt);
-                    missAt += c.unitSize(u);
+                missClusterList.add(id);
+                missClusterOffsetList.add(missAt);
+                for (int u = 0; u < n; u++) {
+                    missStartList.add(hostStarts[id] + (long) u * BLOCK);
+                    missSizeList.add(unitSize(id, u));
+                    missOffsetList.add(missAt);
+                    missAt += unitSize(id, u);
                 }
             }
         }
-        hits += hitClusters.size();
-        misses += missClusters.size();
-        return new Access(missStarts.stream().mapToLong(Long::longValue).toArray(), missSizes.toArray(), missOffsets.toArray(),
-                hitBlocks.toArray(), hitSizes.toArray(), hitOffsets.toArray(), hitClusters.toArray(), missClusters.toArray(),
-                missClusterOffsets.toArray(), skipped);
+        hits += hitClusterList.size();
+        misses += missClusterList.size();
+        return new Access(missStartList.toArray(), missSizeList.toArray(), missOffsetList.toArray(), hitBlockList.toArray(),
+                hitSizeList.toArray(), hitOffsetList.toArray(), hitClusterList.toArray(), missClusterList.toArray(),
+                missClusterOffsetList.toArray(), skipped);
     }
 
     /** LRU with admit-all-misses after {@code access} (see the class comment); returns the blocks to copy in. */
     public Admission update(Access access) {
         int[] hit = access.hitClusters();
         for (int i = hit.length - 1; i >= 0; i--) {
-            recency.remove(hit[i]);
-            recency.addFirst(hit[i]);
+            unlink(hit[i]);
+            pushFront(hit[i]);
         }
         // admit misses in rank order while their blocks fit the whole cache; stop at the first that does not
         int[] missed = access.missClusters();
         int admitted = 0, needed = 0;
-        while (admitted < missed.length && needed + cluster(missed[admitted]).units() <= capacity) {
-            needed += cluster(missed[admitted]).units();
+        while (admitted < missed.length && needed + units(missed[admitted]) <= capacity) {
+            needed += units(missed[admitted]);
             admitted++;
         }
-        while (free.cardinality() < needed) {
-            evict(recency.removeLast());
+        while (freeCount < needed) {
+            int victim = tail;
+            unlink(victim);
+            evict(victim);
         }
-        IntList offsets = new IntList(), sizes = new IntList(), blocks = new IntList();
+        int total = 0;
+        for (int i = 0; i < admitted; i++) total += units(missed[i]);
+        int[] offsets = new int[total], sizesOut = new int[total], blocksOut = new int[total];
+        int at = 0;
         for (int i = admitted - 1; i >= 0; i--) {
-            Cluster c = cluster(missed[i]);
-            c.blocks = new int[c.units()];
+            int id = missed[i];
+            int n = units(id);
+            int[] b = new int[n];
             int offset = access.missClusterOffsets()[i];
-            for (int u = 0; u < c.units(); u++) {
+            for (int u = 0; u < n; u++) {
                 int block = free.nextSetBit(0);
                 free.clear(block);
-                c.blocks[u] = block;
-                offsets.add(offset);
-                sizes.add(c.unitSize(u));
-                blocks.add(block);
-                offset += c.unitSize(u);
+                freeCount--;
+                b[u] = block;
+                offsets[at] = offset;
+                sizesOut[at] = unitSize(id, u);
+                blocksOut[at++] = block;
+                offset += unitSize(id, u);
             }
-            recency.addFirst(missed[i]);
+            blocks[id] = b;
+            pushFront(id);
         }
-        return new Admission(offsets.toArray(), sizes.toArray(), blocks.toArray());
+        return new Admission(offsets, sizesOut, blocksOut);
+    }
+
+    private void pushFront(int id) {
+        older[id] = head;
+        newer[id] = NONE;
+        if (head != NONE) newer[head] = id;
+        head = id;
+        if (tail == NONE) tail = id;
+    }
+
+    private void unlink(int id) {
+        if (newer[id] != NONE) older[newer[id]] = older[id];
+        else head = older[id];
+        if (older[id] != NONE) newer[older[id]] = newer[id];
+        else tail = newer[id];
     }
 
     private void evict(int id) {
-        Cluster c = clusters.get(id);
-        for (int b : c.blocks) {
+        for (int b : blocks[id]) {
             free.set(b);
         }
-        c.blocks = null;
+        freeCount += blocks[id].length;
+        blocks[id] = null;
     }
 
-    private Cluster cluster(int id) {
-        if (id < 0 || id >= clusters.size()) {
-            throw new IllegalArgumentException("cluster " + id + " is not in this table of " + clusters.size());
+    private int check(int id) {
+        if (id < 0 || id >= count) {
+            throw new IllegalArgumentException("cluster " + id + " is not in this table of " + count);
         }
-        return clusters.get(id);
+        return id;
     }
 
     /** Whether the cache holds cluster {@code id}. */
     public boolean cached(int id) {
-        return cluster(id).blocks != null;
+        return blocks[check(id)] != null;
     }
 
     /** The cache blocks of cluster {@code id}, or an empty array. */
     public int[] blocks(int id) {
-        int[] b = cluster(id).blocks;
+        int[] b = blocks[check(id)];
         return b == null ? new int[0] : b.clone();
     }
 
     /** Cached clusters, least recently used first. */
     public int[] recency() {
-        return recency.reversed().stream().mapToInt(Integer::intValue).toArray();
+        IntList out = new IntList();
+        for (int id = tail; id != NONE; id = newer[id]) out.add(id);
+        return out.toArray();
     }
 
     public int freeBlocks() {
-        return free.cardinality();
+        return freeCount;
     }
 
     /** Accessed clusters found cached, over every access so far. */
@@ -223,10 +260,11 @@ public final class ClusterMappingTable {
      * counting.
      */
     public void clear() {
-        clusters.clear();
-        recency.clear();
+        count = 0;
+        head = tail = NONE;
         free.clear();
         free.set(0, capacity);
+        freeCount = capacity;
     }
 
     /** Clusters found cached over every access so far, as a fraction of clusters accessed. */
@@ -267,7 +305,7 @@ public final class ClusterMappingTable {
         counts.set(group, admission.sizes().length);
     }
 
-    /** A growable int array (the lists of one access). */
+    /** A growable int array (the lists of one access), cleared and reused. */
     private static final class IntList {
         private int[] values = new int[16];
         private int size;
@@ -277,11 +315,34 @@ public final class ClusterMappingTable {
             values[size++] = v;
         }
 
+        void clear() {
+            size = 0;
+        }
+
         int size() {
             return size;
         }
 
         int[] toArray() {
+            return Arrays.copyOf(values, size);
+        }
+    }
+
+    /** {@link IntList} of longs. */
+    private static final class LongList {
+        private long[] values = new long[16];
+        private int size;
+
+        void add(long v) {
+            if (size == values.length) values = Arrays.copyOf(values, 2 * size);
+            values[size++] = v;
+        }
+
+        void clear() {
+            size = 0;
+        }
+
+        long[] toArray() {
             return Arrays.copyOf(values, size);
         }
     }

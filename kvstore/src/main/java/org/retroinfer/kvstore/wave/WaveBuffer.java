@@ -12,7 +12,8 @@ import org.retroinfer.kernels.gpu.ExecutionBufferGather;
 
 /**
  * The wave buffer of one layer (spec §3.1-3.3): for each group (a sequence's KV head) its non-steady keys and values
- * in cluster order in host memory the GPU reads directly (mapped, zero-copy), a GPU block cache of whole clusters, a
+ * in cluster order in host memory the GPU reads directly (mapped, zero-copy) or, for a layer whose store fits there,
+ * in device memory (the GPU tier), a GPU block cache of whole clusters, a
  * {@link ClusterMappingTable}, and the execution buffer that exact attention reads. {@link #assemble} turns each
  * group's ranked retrieval clusters into {@code [steady zone | misses | hits]} in the execution buffer, in one gather
  * launch; {@link #admit} then runs the tables' LRU updates and copies the admitted misses into the cache. Vectors
@@ -34,6 +35,7 @@ public final class WaveBuffer implements AutoCloseable {
     private final ExecutionBuffer exec;
     /** Whether this buffer allocated {@link #exec} and frees it. */
     private final boolean ownsExec;
+    private final boolean storeOnDevice;
     private final ClusterMappingTable[] tables;
     private final ClusterMappingTable.Access[] pending;
     private final I32Array listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, execK, execV, validLengths;
@@ -48,20 +50,22 @@ public final class WaveBuffer implements AutoCloseable {
      */
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits) {
         this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, ExecutionBuffer.allocate(device, groups, steadyStride,
-                maxUnits), true);
+                maxUnits), true, false);
     }
 
     /**
      * A layer's wave buffer that assembles into {@code exec}, shared with the other layers (it must have been allocated
-     * for these groups, steady stride and units).
+     * for these groups, steady stride and units). {@code storeOnDevice}: the store of cluster-ordered keys and values
+     * lives in device memory instead of mapped host memory (the GPU tier, for layers whose store fits there): the
+     * gather reads its "misses" at device speed, and it must be filled by uploads.
      */
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
-            ExecutionBuffer exec) {
-        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false);
+            ExecutionBuffer exec, boolean storeOnDevice) {
+        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice);
     }
 
     private WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
-            ExecutionBuffer exec, boolean ownsExec) {
+            ExecutionBuffer exec, boolean ownsExec, boolean storeOnDevice) {
         if (exec.groups() != groups || exec.stride() != steadyStride + ClusterMappingTable.BLOCK * maxUnits) {
             throw new IllegalArgumentException("an execution buffer of " + exec.groups() + " groups x " + exec.stride()
                     + " vectors does not fit " + groups + " groups of a " + steadyStride + "-vector steady zone and " + maxUnits
@@ -81,8 +85,10 @@ public final class WaveBuffer implements AutoCloseable {
         for (int g = 0; g < groups; g++) {
             tables[g] = new ClusterMappingTable(cacheBlocks, maxUnits);
         }
-        listK = mapped((long) groups * listStride * INTS);
-        listV = mapped((long) groups * listStride * INTS);
+        this.storeOnDevice = storeOnDevice;
+        long storeInts = (long) groups * listStride * INTS;
+        listK = storeOnDevice ? device.i32(storeInts) : mapped(storeInts);
+        listV = storeOnDevice ? device.i32(storeInts) : mapped(storeInts);
         steadyK = device.i32((long) groups * steadyStride * INTS);
         steadyV = device.i32((long) groups * steadyStride * INTS);
         steadyLengths = mapped(groups);
@@ -110,13 +116,21 @@ public final class WaveBuffer implements AutoCloseable {
         return (I32Array) device.mapped(ElementType.I32, n);
     }
 
-    /** The host store's keys and values ({@code [groups][listStride][64]} ints): fill them in cluster order. */
-    public I32Array hostKeys() {
+    /**
+     * The store's keys and values ({@code [groups][listStride][64]} ints): fill them in cluster order, through the host
+     * segment where the store is in mapped host memory, by uploads where it is on the device.
+     */
+    public I32Array storeKeys() {
         return listK;
     }
 
-    public I32Array hostValues() {
+    public I32Array storeValues() {
         return listV;
+    }
+
+    /** Whether the store lives in device memory (the GPU tier) rather than mapped host memory. */
+    public boolean storeOnDevice() {
+        return storeOnDevice;
     }
 
     /** The steady zones on the device ({@code [groups][steadyStride][64]} ints). */
@@ -228,13 +242,18 @@ public final class WaveBuffer implements AutoCloseable {
 
     /** Device bytes of the steady zones and the block cache (the execution buffer is counted where it is allocated). */
     public long deviceBytes() {
-        return steadyK.byteSize() + steadyV.byteSize() + cacheK.byteSize() + cacheV.byteSize();
+        return steadyK.byteSize() + steadyV.byteSize() + cacheK.byteSize() + cacheV.byteSize() + storeBytes(true);
     }
 
-    /** Mapped host bytes: the host store and the unit lists. */
+    /** Bytes of the store of cluster-ordered keys and values where it lives ({@code onDevice}), else 0. */
+    public long storeBytes(boolean onDevice) {
+        return onDevice == storeOnDevice ? listK.byteSize() + listV.byteSize() : 0;
+    }
+
+    /** Mapped host bytes: the store where it is on the host, and the unit lists. */
     public long hostBytes() {
-        long total = 0;
-        for (I32Array a : new I32Array[] {listK, listV, steadyLengths, missStarts, missSizes, missOffsets, missCounts, hitBlocks,
+        long total = storeBytes(false);
+        for (I32Array a : new I32Array[] {steadyLengths, missStarts, missSizes, missOffsets, missCounts, hitBlocks,
                 hitSizes, hitOffsets, hitCounts, admitOffsets, admitSizes, admitBlocks, admitCounts}) {
             total += a.byteSize();
         }

@@ -69,9 +69,9 @@ public final class WaveBufferCheck {
                 }
                 buffer.steadyLength(g, steadyStride);
             }
-            for (long i = 0; i < buffer.hostKeys().length(); i++) {
-                buffer.hostKeys().set(i, (int) i);
-                buffer.hostValues().set(i, (int) ~i);
+            for (long i = 0; i < buffer.storeKeys().length(); i++) {
+                buffer.storeKeys().set(i, (int) i);
+                buffer.storeValues().set(i, (int) ~i);
             }
             I32Array steady = I32Array.allocate(arena, buffer.steadyKeys().length());
             for (long i = 0; i < steady.length(); i++) steady.set(i, -1 - (int) i);

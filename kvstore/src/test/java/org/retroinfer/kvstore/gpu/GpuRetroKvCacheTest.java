@@ -35,17 +35,20 @@ class GpuRetroKvCacheTest {
     /** Largest |gpu − cpu| allowed, against outputs of order 1 (dense prefill rows are held to 1e-4). */
     private static final double DECODE_TOLERANCE = 5e-3, PREFILL_TOLERANCE = 1e-4;
 
-    /** Two layers in BF16 (each layer's own index and wave buffer), one in F16 (the F16 kernels). */
+    /**
+     * Two layers in BF16 (each layer's own index and wave buffer), the first with its store in device memory and the
+     * second in mapped host memory; one layer in F16 (the F16 kernels), its store on the host.
+     */
     @ParameterizedTest
-    @CsvSource({"BF16, 2", "F16, 1"})
-    void decodesAsTheCpuRetroCacheDoes(DType storage, int layers) {
+    @CsvSource({"BF16, 2, 1", "F16, 1, 0"})
+    void decodesAsTheCpuRetroCacheDoes(DType storage, int layers, int deviceStoreLayers) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
         System.out.println("gpu retro cache " + storage + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
         Random random = new Random(seed);
         RetroConfig config = config(storage);
         AttentionShape shape = new AttentionShape(layers, 4, 2, 128);
         try (EmulatedDevice device = new EmulatedDevice();
-             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 3, 160, 64, 2);
+             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 3, 160, 64, 2, deviceStoreLayers);
              RetroKvCache cpu = new RetroKvCache(shape, config)) {
             int unused = gpu.openSequence(), a = gpu.openSequence(), b = gpu.openSequence();
             int cUnused = cpu.openSequence(), ca = cpu.openSequence(), cb = cpu.openSequence();
@@ -97,6 +100,25 @@ class GpuRetroKvCacheTest {
             }
         }
         return worst;
+    }
+
+    @Test
+    void placementPutsAsManyLayersOnTheGpuAsFitAndTheRestOnTheHost() {
+        AttentionShape shape = new AttentionShape(32, 32, 8, 128);
+        RetroConfig config = RetroConfig.defaults().withStorage(DType.BF16);
+        long capacity = 131072;
+        long store = GpuRetroKvCache.storeBytesPerLayer(shape, capacity); // 512 MiB
+        long meta = GpuRetroKvCache.deviceBytesPerSequence(shape, config, capacity);
+        long prefill = GpuKvCache.bytesPerSequence(shape, DType.BF16, capacity);
+        assertEquals(512L << 20, store);
+        // room on the GPU for 4 sequences' meta and 10 layers of their stores; the host holds the other 22 layers
+        long gpu = prefill + 4 * meta + 4 * 10 * store + (store / 2);
+        assertEquals(new GpuRetroKvCache.Placement(4, 10), GpuRetroKvCache.place(shape, config, capacity, 4, true, gpu,
+                4 * 22 * store));
+        // a host too small for that: fewer sequences, more of each on the GPU
+        GpuRetroKvCache.Placement fewer = GpuRetroKvCache.place(shape, config, capacity, 4, false, gpu, 4 * 22 * store - 1);
+        assertTrue(fewer.sequences() < 4 && fewer.deviceStoreLayers() > 10, fewer.toString());
+        assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 4, true, gpu, 4 * 22 * store - 1));
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.retroinfer.model.gpu;
 
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.kernels.DType;
+import org.retroinfer.accel.device.HostMemory;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
 import org.retroinfer.kvstore.retro.RetroConfig;
@@ -55,8 +56,21 @@ public final class GpuSession implements AutoCloseable {
      * prefilling one prompt at a time; close it to free it.
      */
     public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity) {
-        return new GpuRetroKvCache(device, config.attentionShape(), retro, sequences, capacity, transformer.maxRows(), 1);
+        GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(config.attentionShape(), retro, capacity, sequences, true,
+                device.freeBytes() - RESERVE_BYTES, HostMemory.availableBytes() - HOST_RESERVE_BYTES);
+        if (placement == null) {
+            throw new IllegalArgumentException(sequences + " RetroInfer sequences of " + capacity + " positions fit neither this GPU's "
+                    + (device.freeBytes() >> 20) + " MiB free nor, for their keys and values, the host's "
+                    + (HostMemory.availableBytes() >> 20) + " MiB available");
+        }
+        return new GpuRetroKvCache(device, config.attentionShape(), retro, sequences, capacity, transformer.maxRows(), 1,
+                placement.deviceStoreLayers());
     }
+
+    /** GPU memory left free beside a cache: the transformer's workspace is allocated, this is for the driver and scratch. */
+    public static final long RESERVE_BYTES = 1L << 30;
+    /** Host memory left unpinned beside a cache's host tier, for the JVM and the system. */
+    public static final long HOST_RESERVE_BYTES = 12L << 30;
 
     public Device device() {
         return device;
