@@ -57,8 +57,9 @@ public sealed interface AttentionMode {
         @Override
         public String name() {
             RetroConfig d = RetroConfig.defaults();
-            return config.retrievalBudget() == d.retrievalBudget() && config.estimationBudget() == d.estimationBudget()
+            String name = config.retrievalBudget() == d.retrievalBudget() && config.estimationBudget() == d.estimationBudget()
                     ? "retro" : "retro " + percent(config.retrievalBudget()) + "/" + percent(config.estimationBudget());
+            return config.clusterSize() == d.clusterSize() ? name : name + " c" + config.clusterSize();
         }
 
         @Override

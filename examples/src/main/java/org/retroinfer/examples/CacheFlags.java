@@ -39,6 +39,10 @@ final class CacheFlags {
               --budgets LIST     retrieval budgets of the sparse modes, fractions in (0, 1], e.g.
                                  0.009,0.018,0.036: each sparse mode runs at each (default 0.018)
               --estimation-budget E  retro: fraction of clusters estimated, in [0, 1] (default 0.232)
+              --cluster-size LIST  retro: average keys per cluster of the wave index (C = L/N
+                                 clusters; budgets stay fractions of C), e.g. 16,8: retro runs
+                                 at each; the baselines attend as many positions as at 16,
+                                 which other sizes leave about the same (default 16)
               --kv-type TYPE     storage of keys and values: f16 or bf16 (default f16)
             """;
 
@@ -110,6 +114,7 @@ final class CacheFlags {
         DType kvType = kvType(o);
         RetroConfig defaults = RetroConfig.defaults().withStorage(kvType);
         double estimation = o.number("estimation-budget", defaults.estimationBudget(), 0, true, 1, true);
+        List<Integer> clusterSizes = clusterSizes(o, defaults);
         List<AttentionMode> modes = new ArrayList<>();
         for (String family : families) {
             if (family.equals("full")) {
@@ -118,14 +123,39 @@ final class CacheFlags {
             }
             for (double b : budgets) {
                 RetroConfig matched = defaults.withBudgets(b, estimation);
+                if (family.equals("retro")) {
+                    for (int size : clusterSizes) {
+                        modes.add(new AttentionMode.Retro(matched.withClusterSize(size)));
+                    }
+                    continue;
+                }
                 modes.add(switch (family) {
-                    case "retro" -> new AttentionMode.Retro(matched);
                     case "streaming" -> new AttentionMode.StreamingLlm(new StreamingLlmConfig(matched));
                     default -> new AttentionMode.Quest(new QuestConfig(matched, QuestConfig.defaults().pageTokens()));
                 });
             }
         }
         return modes;
+    }
+
+    /**
+     * The cluster sizes of --cluster-size (retro runs at each). The baselines match the default
+     * size's budget in positions, which another size leaves about the same (nprobe = round(C·r)).
+     */
+    private static List<Integer> clusterSizes(Options o, RetroConfig defaults) {
+        List<Integer> sizes = new ArrayList<>();
+        String list = o.text("cluster-size").orElse(String.valueOf(defaults.clusterSize()));
+        for (String part : list.split(",", -1)) {
+            int size = part.trim().matches("\\d{1,5}") ? Integer.parseInt(part.trim()) : 0;
+            if (size < 1 || size > defaults.segmentTokens()) {
+                throw o.error("--cluster-size must be a comma-separated list of whole numbers in [1, "
+                        + defaults.segmentTokens() + "], got '" + list + "'");
+            }
+            if (!sizes.contains(size)) {
+                sizes.add(size);
+            }
+        }
+        return sizes;
     }
 
     private static DType kvType(Options o) {

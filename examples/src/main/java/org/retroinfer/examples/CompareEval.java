@@ -39,7 +39,7 @@ import org.retroinfer.model.generation.Generator;
  */
 final class CompareEval {
     static final Set<String> VALUED = GenerateCommand.union(Set.of("model", "lengths", "tasks", "depths", "samples",
-            "seed", "budgets", "out", "prefill-chunk", ThreadsFlag.NAME), CacheFlags.NAMES, Engine.NAMES);
+            "seed", "budgets", "cluster-size", "out", "prefill-chunk", ThreadsFlag.NAME), CacheFlags.NAMES, Engine.NAMES);
     static final String FIDELITY_METHOD = "greedy decoding with exact attention (the answer's length + 2 tokens at "
             + "most); at every decode step of every layer each sparse mode answers the same queries from the same stored "
             + "keys and values; figures are averages over query heads and decode steps, per layer";

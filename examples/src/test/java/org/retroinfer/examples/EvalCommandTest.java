@@ -152,6 +152,8 @@ class EvalCommandTest {
                         "--model", model, "--lengths", "1k", "--budgets", "0,0.1"},
                 {"--depths must be a comma-separated list of percentages from 0 to 100, got '10,200'", "eval", "niah",
                         "--model", model, "--lengths", "1k", "--depths", "10,200"},
+                {"--cluster-size must be a comma-separated list of whole numbers in [1, 8192], got '16,0'", "eval",
+                        "ruler", "--model", model, "--lengths", "1k", "--cluster-size", "16,0"},
                 {"--tasks: unknown task 'nope'", "eval", "ruler", "--model", model, "--lengths", "1k", "--tasks", "nope"},
                 {"--lengths 65536 is beyond the 32768 positions of", "eval", "niah", "--model", model, "--lengths", "64k"},
                 {"eval plot: ", "eval", "plot", dir.resolve("none").toString()},

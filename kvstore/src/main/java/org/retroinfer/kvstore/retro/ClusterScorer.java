@@ -186,6 +186,11 @@ final class ClusterScorer {
         return weights;
     }
 
+    /** Cluster {@code c}'s score after {@link #softmax}: the sum over the group of its softmax shares. */
+    float score(int c) {
+        return score[c];
+    }
+
     /** The maximum y of query head {@code h}, the reference of its weights. */
     float max(int h) {
         return max[h];

@@ -83,6 +83,12 @@ public record RetroConfig(double retrievalBudget, double estimationBudget, int s
                 updateTokens, iterations, threads, storage, pageTokens);
     }
 
+    /** This configuration with clusters of {@code size} keys on average (spec §4.4's pages_per_cluster × 8). */
+    public RetroConfig withClusterSize(int size) {
+        return new RetroConfig(retrievalBudget, estimationBudget, sinks, window, size, segmentTokens, updateSegment,
+                iterations, threads, storage, pageTokens);
+    }
+
     public RetroConfig withThreads(int count) {
         return new RetroConfig(retrievalBudget, estimationBudget, sinks, window, clusterSize, segmentTokens, updateSegment,
                 iterations, count, storage, pageTokens);
