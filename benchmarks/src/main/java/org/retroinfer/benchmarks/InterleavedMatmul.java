@@ -25,11 +25,17 @@ import org.retroinfer.kernels.WeightMatrix;
  * forks see different bandwidths and their ratios swing; the per-round ratios do not. Reports
  * the median and the interquartile range of the per-round ratios over the timed rounds.
  *
+ * <p>Each matrix is multiplied twice a round, reading its rows as four streams per thread (what
+ * {@link Matmul#multiply(WeightMatrix, float[], float[], int)} does) and as one
+ * ({@link Matmul.RowStreams#ONE}, the earlier order), which of the two goes first alternating
+ * between rounds; the report gives their per-round speed ratio too.
+ *
  * <p>Usage: {@code InterleavedMatmul OUT.md [rounds] [warm-up rounds]}.
  */
 public final class InterleavedMatmul {
     private static final String[] SHAPES = {"8192x8192", "14336x4096"};
     private static final DType[] TYPES = {DType.F16, DType.BF16};
+    private static final Matmul.RowStreams[] ORDERS = {Matmul.RowStreams.FOUR, Matmul.RowStreams.ONE};
 
     private InterleavedMatmul() {}
 
@@ -63,9 +69,10 @@ public final class InterleavedMatmul {
                 }
             }
             int kernels = matrices.size();
+            int orders = ORDERS.length;
             double[] copyGbs = new double[rounds];
-            double[][] gbs = new double[kernels][rounds];
-            double[][] ratio = new double[kernels][rounds];
+            double[][][] gbs = new double[kernels][orders][rounds];
+            double[][][] ratio = new double[kernels][orders][rounds];
             for (int round = -warmUp; round < rounds; round++) {
                 long t0 = System.nanoTime();
                 ComputePool.forRange(CopyBandwidthBenchmark.MIB, (start, end) -> MemorySegment.copy(source,
@@ -74,12 +81,15 @@ public final class InterleavedMatmul {
                 for (int k = 0; k < kernels; k++) {
                     WeightMatrix w = matrices.get(k);
                     float[] out = new float[(int) w.rows()];
-                    long t = System.nanoTime();
-                    Matmul.multiply(w, xs.get(k), out, 1);
-                    double rate = w.data().byteSize() / (double) (System.nanoTime() - t);
-                    if (round >= 0) {
-                        gbs[k][round] = rate;
-                        ratio[k][round] = rate / copy;
+                    for (int i = 0; i < orders; i++) {
+                        int o = Math.floorMod(i + round, orders);
+                        long t = System.nanoTime();
+                        Matmul.multiply(w, xs.get(k), out, 1, ORDERS[o]);
+                        double rate = w.data().byteSize() / (double) (System.nanoTime() - t);
+                        if (round >= 0) {
+                            gbs[k][o][round] = rate;
+                            ratio[k][o][round] = rate / copy;
+                        }
                     }
                 }
                 if (round >= 0) {
@@ -99,20 +109,35 @@ public final class InterleavedMatmul {
             md.append(String.format(Locale.ROOT, "| copy bandwidth | median %.1f GB/s, quartiles %.1f-%.1f "
                     + "(bytes read + bytes written) |%n%n", median(copyGbs), quantile(copyGbs, 0.25),
                     quantile(copyGbs, 0.75)));
-            md.append("| kernel | weights | median GB/s | median % of copy (same round) | quartiles of % of copy |\n");
-            md.append("|---|---|---:|---:|---:|\n");
+            md.append("| kernel | weights | rows read as | median GB/s | median % of copy (same round) "
+                    + "| quartiles of % of copy | four streams / one, same round |\n");
+            md.append("|---|---|---|---:|---:|---:|---:|\n");
             for (int k = 0; k < kernels; k++) {
-                md.append(String.format(Locale.ROOT, "| matmul batch 1 | %s | %.1f | **%.0f%%** | %.0f%%-%.0f%% |%n",
-                        names.get(k), median(gbs[k]), 100 * median(ratio[k]), 100 * quantile(ratio[k], 0.25),
-                        100 * quantile(ratio[k], 0.75)));
+                double[] speedup = new double[rounds];
+                for (int round = 0; round < rounds; round++) {
+                    speedup[round] = gbs[k][0][round] / gbs[k][1][round];
+                }
+                for (int o = 0; o < orders; o++) {
+                    boolean four = ORDERS[o] == Matmul.RowStreams.FOUR;
+                    md.append(String.format(Locale.ROOT, "| matmul batch 1 | %s | %s | %.1f | %s%.0f%%%s | %.0f%%-%.0f%% | %s |%n",
+                            names.get(k), four ? "four streams per thread" : "one stream per thread (before)",
+                            median(gbs[k][o]), four ? "**" : "", 100 * median(ratio[k][o]), four ? "**" : "",
+                            100 * quantile(ratio[k][o], 0.25), 100 * quantile(ratio[k][o], 0.75),
+                            four ? String.format(Locale.ROOT, "%.2f (quartiles %.2f-%.2f)", median(speedup),
+                                    quantile(speedup, 0.25), quantile(speedup, 0.75)) : ""));
+                }
             }
             md.append("""
 
                     Each round copies 512 MiB between two off-heap segments (one slice per compute thread, as \
-                    the JMH copy benchmark) and then multiplies each matrix once by a vector (`Matmul.multiply`, \
-                    batch 1); a kernel's GB/s counts the weight bytes it reads, and its share of the copy \
-                    bandwidth is taken per round against that round's copy. The matrices are random \
-                    (`RandomWeights`), 112-128 MiB each, far beyond the caches.
+                    the JMH copy benchmark) and then multiplies each matrix twice by a vector (`Matmul.multiply`, \
+                    batch 1): once reading each thread's rows as four streams (one row from each quarter of its \
+                    range at a time, what `Matmul.multiply` does) and once as one stream (one row after another, \
+                    `Matmul.RowStreams.ONE`, the order before), the first of the two alternating between rounds. \
+                    A kernel's GB/s counts the weight bytes it reads, and its share of the copy bandwidth is \
+                    taken per round against that round's copy; the last column is the per-round ratio of the \
+                    two orders' speeds. The matrices are random (`RandomWeights`), 112-128 MiB each, far \
+                    beyond the caches.
                     """);
             Path out = Path.of(args[0]);
             Files.createDirectories(out.toAbsolutePath().getParent());

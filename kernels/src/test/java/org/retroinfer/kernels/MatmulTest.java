@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -68,6 +69,49 @@ class MatmulTest {
             WeightMatrix w = TestWeights.matrix(arena, random, type, rows, cols);
             for (int batch : new int[] {1, 5}) {
                 assertMatchesReference(w, TestWeights.gaussian(random, batch * cols), batch);
+            }
+        }
+    }
+
+    /**
+     * Batch-1 F16/BF16 rows are read four at a time, one from each quarter of a thread's range,
+     * with the leftover rows one by one: every row count (quarters of 0 to many rows, leftovers
+     * of 0 to 3, on each thread), short and wide rows, and the exact and finite F16 paths give
+     * the one-row-at-a-time results bit for bit, and match the float64 reference.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F16", "BF16"})
+    void fourRowStreamsGiveTheOneStreamResultsBitForBit(DType type) {
+        Random random = TestWeights.random("fourStreams " + type);
+        int threads = ComputePool.threads();
+        try (Arena arena = Arena.ofShared()) {
+            int[] rowCounts = {1, 3, 4, 5, 7, 8, 9, 16 * threads * 4 + 3, 16 * threads * 5 + 13,
+                    16 * threads * 8 + 1 + random.nextInt(16)};
+            for (int trial = 0; trial < rowCounts.length; trial++) {
+                int rows = rowCounts[trial];
+                int cols = trial % 3 == 2 ? 8192 + 1 + random.nextInt(40) : 1 + random.nextInt(300);
+                WeightMatrix w = TestWeights.matrix(arena, random, type, rows, cols);
+                boolean exactF16 = type == DType.F16 && trial % 2 == 1;
+                if (exactF16) {
+                    // one Inf sends the matrix down the exact-decode path instead of the finite one
+                    int row = random.nextInt(rows);
+                    w.data().set(ValueLayout.JAVA_SHORT_UNALIGNED, 2L * ((long) row * cols + random.nextInt(cols)),
+                            (short) 0x7C00);
+                }
+                assertEquals(type == DType.F16 && !exactF16, w.f16Finite());
+                float[] x = TestWeights.gaussian(random, cols);
+                float[] four = TestWeights.poisoned(rows + 3);
+                float[] one = TestWeights.poisoned(rows + 3);
+                Matmul.multiply(w, x, four, 1, Matmul.RowStreams.FOUR);
+                Matmul.multiply(w, x, one, 1, Matmul.RowStreams.ONE);
+                for (int r = 0; r < rows + 3; r++) {
+                    assertEquals(Float.floatToRawIntBits(one[r]), Float.floatToRawIntBits(four[r]),
+                            type + " " + rows + "x" + cols + (exactF16 ? " (exact F16)" : "") + " row " + r
+                                    + ": four streams " + four[r] + ", one stream " + one[r]);
+                }
+                if (!exactF16) {
+                    assertMatchesReference(w, x, 1);
+                }
             }
         }
     }
