@@ -12,6 +12,7 @@ import org.retroinfer.eval.tasks.WordKeys;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kvstore.DenseKvCache;
 import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.retro.RetroKvCache;
 import org.retroinfer.model.Model;
@@ -58,8 +59,12 @@ public final class GpuGreedyCheck {
                     }
                     GenerationResult onGpu;
                     long capacity = (long) prompt.length + tokens;
+                    String hits = "";
                     try (KvCache cache = retro == null ? gpu.cache(kv, 1, capacity) : gpu.retroCache(retro, 1, capacity)) {
                         onGpu = new Generator(gpu.transformer(), cache, chunk).generate(List.of(request), GenerationListener.NONE);
+                        if (cache instanceof GpuRetroKvCache r) {
+                            hits = String.format(java.util.Locale.ROOT, "; GPU block cache hit ratio %.3f", r.hitRatio());
+                        }
                     }
                     System.out.println("  (step shapes replayed as CUDA graphs: " + gpu.transformer().capturedSteps() + ")");
                     int[] a = cpu.completions().getFirst().tokens(), b = onGpu.completions().getFirst().tokens();
@@ -67,10 +72,10 @@ public final class GpuGreedyCheck {
                     boolean same = differ < 0;
                     ok &= same;
                     System.out.printf("check %d-token prompt (seed %d, expected \"%s\"): %s; cpu decode %.1f tok/s, gpu decode %.1f"
-                                    + " tok/s, gpu prefill %.0f tok/s; gpu text \"%s\"%n", prompt.length, seed, sample.answer().strip(),
+                                    + " tok/s, gpu prefill %.0f tok/s%s; gpu text \"%s\"%n", prompt.length, seed, sample.answer().strip(),
                             same ? "tokens equal OK" : "FAILED at token " + differ + " (cpu " + a[differ] + ", gpu " + b[differ] + ")",
                             cpu.stats().decodeTokensPerSecond(), onGpu.stats().decodeTokensPerSecond(),
-                            onGpu.stats().prefillTokensPerSecond(), model.tokenizer().decode(b, true).replace("\n", "\\n"));
+                            onGpu.stats().prefillTokensPerSecond(), hits, model.tokenizer().decode(b, true).replace("\n", "\\n"));
                 }
             }
         }
