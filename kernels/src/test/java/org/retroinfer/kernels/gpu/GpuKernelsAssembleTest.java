@@ -40,7 +40,7 @@ class GpuKernelsAssembleTest {
         return Stream.of(SplitKvDecode.class, SplitKvMerge.class, CentroidScoring.class, ClusterTopK.class,
                         ExecutionBufferGather.class, CacheAdmission.class, EstimationGather.class, RmsNorm.class, RopeRotation.class,
                         SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, Linear.class, RandomFill.class,
-                        KMeansCentring.class, KMeansAssign.class, KMeansUpdate.class)
+                        KMeansCentring.class, KMeansAssign.class, KMeansUpdate.class, IndexStore.class)
                 .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
@@ -54,7 +54,8 @@ class GpuKernelsAssembleTest {
                 "mergeWithPrevious", "logitsBf16", "logitsF32", "select", "gather", "admit", "rows", "heads", "halves",
                 "adjacent", "apply", "add", "intoBf16", "intoF16", "fromBf16", "fromF16", "fromF32",
                 "keySumsBf16", "keySumsF16", "centreBf16", "centreF16", "nearest", "seedCentroids", "rank", "tileOffsets",
-                "clusterStarts", "scatter", "means", "valueSumsBf16", "valueSumsF16", "uncentre"),
+                "clusterStarts", "scatter", "means", "valueSumsBf16", "valueSumsF16", "uncentre", "gatherVectors", "toBf16",
+                "toF16", "toF32"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 

@@ -69,6 +69,24 @@ public final class GpuKMeans implements AutoCloseable {
         return download();
     }
 
+    /**
+     * {@link #clusterAt} leaving the results on the device ({@link #results}) for kernels that write them into an index
+     * there; nothing is downloaded.
+     */
+    public void runAt(HalfPrecisionArray keys, HalfPrecisionArray values, long firstElement) {
+        if (firstElement < 0 || firstElement % HEAD_DIM != 0
+                || firstElement + (long) build.shape().tokens() * HEAD_DIM > keys.length()) {
+            throw new IllegalArgumentException("element " + firstElement + " does not start " + build.shape().tokens()
+                    + " whole vectors of an array of " + keys.length() + " elements");
+        }
+        build.run(keys, values, firstElement);
+    }
+
+    /** The last run's arrays on the device: members in cluster order, centroids, value sums, sizes, starts. */
+    public KMeansBuild results() {
+        return build;
+    }
+
     /** Every KV head of {@code slot}, head h's clustering at index h. */
     public Clustering[] clusterHeads(HalfPrecisionArray keys, HalfPrecisionArray values, int slot, int kvHeads, long capacity) {
         Clustering[] out = new Clustering[kvHeads];

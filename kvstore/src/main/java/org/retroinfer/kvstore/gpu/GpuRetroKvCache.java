@@ -2,9 +2,7 @@ package org.retroinfer.kvstore.gpu;
 
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -21,7 +19,6 @@ import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.MemoryRegion;
 import org.retroinfer.accel.kernel.TypedArray;
 import org.retroinfer.kernels.DType;
-import org.retroinfer.kernels.Half;
 import org.retroinfer.kernels.gpu.CentroidScoring;
 import org.retroinfer.kernels.gpu.ClusterScoringShape;
 import org.retroinfer.kernels.gpu.ClusterTopK;
@@ -29,6 +26,8 @@ import org.retroinfer.kernels.gpu.DecodeAttentionShape;
 import org.retroinfer.kernels.gpu.DecodeLayerShape;
 import org.retroinfer.kernels.gpu.EmbeddingLookup;
 import org.retroinfer.kernels.gpu.EstimationGather;
+import org.retroinfer.kernels.gpu.IndexStore;
+import org.retroinfer.kernels.gpu.KMeansBuild;
 import org.retroinfer.kernels.gpu.KvAppend;
 import org.retroinfer.kernels.gpu.SplitKvDecode;
 import org.retroinfer.kernels.gpu.SplitKvMerge;
@@ -74,6 +73,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private static final KernelMethod ESTIMATION_GATHER = KernelMethod.of(EstimationGather.class, "gather");
     private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
     private static final KernelMethod MERGE_PREVIOUS = KernelMethod.of(SplitKvMerge.class, "mergeWithPrevious");
+    private static final KernelMethod GATHER_VECTORS = KernelMethod.of(IndexStore.class, "gatherVectors");
+    private static final KernelMethod TO_F32 = KernelMethod.of(IndexStore.class, "toF32");
 
     private final Device device;
     private final AttentionShape shape;
@@ -85,7 +86,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final GpuKvCache prefill;
     private final ExecutionBuffer exec;
     private final Layer[] layers;
-    private final KernelMethod partials, weightedPartials, append;
+    private final KernelMethod partials, weightedPartials, append, toHalf;
     private final ClusterScoringShape scoring;
     private final DecodeAttentionShape estimationShape, execShape;
     /** Step arrays shared by the layers (each layer's kernels are done with them before the next layer's run). */
@@ -218,6 +219,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         partials = KernelMethod.of(SplitKvDecode.class, bf16 ? "partialsBf16" : "partialsF16");
         weightedPartials = KernelMethod.of(SplitKvDecode.class, bf16 ? "partialsWeightedBf16" : "partialsWeightedF16");
         append = KernelMethod.of(KvAppend.class, bf16 ? "intoBf16" : "intoF16");
+        toHalf = KernelMethod.of(IndexStore.class, bf16 ? "toBf16" : "toF16");
         layers = new Layer[shape.layers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = new Layer(l < deviceStoreLayers);
@@ -682,8 +684,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                         copyVectors(keys, values, head + length - kept, half(wave.steadyKeys()), half(wave.steadyValues()),
                                 steady + sinks, kept);
                         if (index) {
-                            GpuKMeans.Clustering c = build.clusterAt(keys, values, (head + sinks) * HEAD_DIM);
-                            commit(s, l, h, c, keys, values, head + sinks);
+                            build.runAt(keys, values, (head + sinks) * HEAD_DIM);
+                            commit(s, l, h, build, keys, values, head + sinks);
                         }
                     }
                     s.steady[l] = sinks + kept;
@@ -725,8 +727,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         HalfPrecisionArray keys = half(wave.steadyKeys()), values = half(wave.steadyValues());
         for (int h = 0; h < shape.kvHeads(); h++) {
             long steady = ((long) s.slot * shape.kvHeads() + h) * steadyStride;
-            GpuKMeans.Clustering c = updateBuild.clusterAt(keys, values, (steady + config.sinks()) * HEAD_DIM);
-            commit(s, layer, h, c, keys, values, steady + config.sinks());
+            updateBuild.runAt(keys, values, (steady + config.sinks()) * HEAD_DIM);
+            commit(s, layer, h, updateBuild, keys, values, steady + config.sinks());
             copyVectors(keys, values, steady + config.sinks() + config.updateSegment(), keys, values, steady + config.sinks(),
                     config.window());
         }
@@ -737,69 +739,46 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     }
 
     /**
-     * Adds one head's new clusters to the group's index: the members' keys and values (vectors from {@code firstVector}
-     * of {@code keys}/{@code values}) in cluster order at the end of its host store, the mapping table's clusters,
-     * and centroids, value sums and sizes after its existing ones.
+     * Adds one head's new clusters, from {@code kmeans}'s last run on the device, to the group's index: the members' keys
+     * and values (vectors from {@code firstVector} of {@code keys}/{@code values}) gathered in cluster order to the end
+     * of its store, and centroids, value sums and sizes after its existing ones, all by kernels; only the sizes and
+     * starts come to the host, for the mapping table.
      */
-    private void commit(Sequence s, int layer, int kvHead, GpuKMeans.Clustering c, HalfPrecisionArray keys,
-            HalfPrecisionArray values, long firstVector) {
+    private void commit(Sequence s, int layer, int kvHead, GpuKMeans kmeans, HalfPrecisionArray keys, HalfPrecisionArray values,
+            long firstVector) {
+        KMeansBuild r = kmeans.results();
         int g = s.slot * shape.kvHeads() + kvHead;
         Layer l = layers[layer];
-        int n = c.members().length, added = c.sizes().length;
+        int n = r.shape().tokens(), added = r.shape().clusters();
         int base = s.clusters[layer];
         if (base + added > clusterCapacity) {
             throw new IllegalStateException("the index of group " + g + " would hold " + (base + added) + " clusters; the GPU"
                     + " RetroInfer cache sized it for " + clusterCapacity);
         }
-        long bytes = (long) n * HEAD_DIM * 2;
         long storeVector = (long) g * capacity + s.indexed[layer];
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment k = arena.allocate(bytes, 16), v = arena.allocate(bytes, 16);
-            device.download(slice(keys, firstVector * HEAD_DIM, (long) n * HEAD_DIM), k);
-            device.download(slice(values, firstVector * HEAD_DIM, (long) n * HEAD_DIM), v);
-            int[] members = c.members();
-            long vector = HEAD_DIM * 2L;
-            if (l.wave.storeOnDevice()) {
-                MemorySegment orderedK = arena.allocate(bytes, 16), orderedV = arena.allocate(bytes, 16);
-                for (int i = 0; i < n; i++) {
-                    MemorySegment.copy(k, members[i] * vector, orderedK, i * vector, vector);
-                    MemorySegment.copy(v, members[i] * vector, orderedV, i * vector, vector);
-                }
-                long ints = (long) n * WaveBuffer.INTS;
-                device.upload(orderedK, l.wave.storeKeys().slice(storeVector * WaveBuffer.INTS, ints));
-                device.upload(orderedV, l.wave.storeValues().slice(storeVector * WaveBuffer.INTS, ints));
-            } else {
-                MemorySegment hostK = l.wave.storeKeys().segment(), hostV = l.wave.storeValues().segment();
-                for (int i = 0; i < n; i++) {
-                    MemorySegment.copy(k, members[i] * vector, hostK, (storeVector + i) * vector, vector);
-                    MemorySegment.copy(v, members[i] * vector, hostV, (storeVector + i) * vector, vector);
-                }
-            }
-            ClusterMappingTable table = l.wave.table(g);
-            int candidates = 0;
-            for (int cluster = 0; cluster < added; cluster++) {
-                table.addCluster(s.indexed[layer] + c.starts()[cluster], c.sizes()[cluster]);
-                candidates += c.sizes()[cluster] > 0 ? 1 : 0;
-            }
-            s.candidates[layer][kvHead] += candidates;
-            float[] sizes = new float[added];
-            MemorySegment half = arena.allocate(2L * added * HEAD_DIM * 2, 16);
-            for (int cluster = 0; cluster < added; cluster++) {
-                sizes[cluster] = c.sizes()[cluster];
-                for (int d = 0; d < HEAD_DIM; d++) {
-                    int at = cluster * HEAD_DIM + d;
-                    half.set(ValueLayout.JAVA_SHORT, 2L * at, Half.fromFloat(storage, c.centroids()[at]));
-                    half.set(ValueLayout.JAVA_SHORT, 2L * ((long) added * HEAD_DIM + at), Half.fromFloat(storage, c.valueSums()[at]));
-                }
-            }
-            long first = (long) g * clusterCapacity + base;
-            device.upload(MemorySegment.ofArray(c.centroids()), l.centroids.slice(first * HEAD_DIM, (long) added * HEAD_DIM));
-            long halfBytes = (long) added * HEAD_DIM * 2;
-            device.upload(half.asSlice(0, halfBytes), l.centroids16.slice(first * WaveBuffer.INTS, (long) added * WaveBuffer.INTS));
-            device.upload(half.asSlice(halfBytes, halfBytes), l.valueSums.slice(first * WaveBuffer.INTS,
-                    (long) added * WaveBuffer.INTS));
-            device.upload(MemorySegment.ofArray(sizes), l.sizes.slice(first, added));
+        long ints = (long) n * WaveBuffer.INTS;
+        device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(slice(keys, firstVector * HEAD_DIM,
+                (long) n * HEAD_DIM).region()), r.members(), n, l.wave.storeKeys().slice(storeVector * WaveBuffer.INTS, ints));
+        device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(slice(values, firstVector * HEAD_DIM,
+                (long) n * HEAD_DIM).region()), r.members(), n, l.wave.storeValues().slice(storeVector * WaveBuffer.INTS, ints));
+        long first = (long) g * clusterCapacity + base;
+        long elements = (long) added * HEAD_DIM;
+        device.copy(r.centroids().slice(0, elements), l.centroids.slice(first * HEAD_DIM, elements));
+        device.launch(toHalf, IndexStore.elementGrid(elements), r.centroids(), slice(half(l.centroids16), first * HEAD_DIM,
+                elements), elements);
+        device.launch(toHalf, IndexStore.elementGrid(elements), r.valueSums(), slice(half(l.valueSums), first * HEAD_DIM,
+                elements), elements);
+        device.launch(TO_F32, IndexStore.elementGrid(added), r.sizes(), l.sizes.slice(first, added), added);
+        int[] sizes = new int[added], starts = new int[added];
+        device.download(r.sizes().slice(0, added), MemorySegment.ofArray(sizes));
+        device.download(r.starts().slice(0, added), MemorySegment.ofArray(starts));
+        ClusterMappingTable table = l.wave.table(g);
+        int candidates = 0;
+        for (int cluster = 0; cluster < added; cluster++) {
+            table.addCluster(s.indexed[layer] + starts[cluster], sizes[cluster]);
+            candidates += sizes[cluster] > 0 ? 1 : 0;
         }
+        s.candidates[layer][kvHead] += candidates;
     }
 
     /** Records that every head of {@code layer} took {@code added} clusters of {@code tokens} positions. */

@@ -1,0 +1,69 @@
+package org.retroinfer.kernels.gpu;
+
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.F16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.Kernel;
+import org.retroinfer.accel.kernel.KernelContext;
+
+/**
+ * Writes a k-means run's results into the wave index on the device, so that indexing a prompt moves no keys or values
+ * through the host (spec §4.1: the reference reorganises on the CPU while the next layer runs; here the GPU does it
+ * in one pass): {@link #gatherVectors} copies the members' keys or values in cluster order into the store (device
+ * memory, or mapped host memory written over PCIe), {@link #toBf16}/{@link #toF16} round the F32 centroids and value
+ * sums to the storage type, and {@link #toF32} turns the cluster sizes into the estimation zone's F32 weights.
+ * Vectors are 128 16-bit values moved as 64 ints ({@link VectorChunks}).
+ */
+public final class IndexStore {
+    public static final int THREADS = 256;
+    /** Lanes per vector, four ints each. */
+    private static final int LANES = 16;
+
+    private IndexStore() {}
+
+    /** A grid of one half-warp per vector for {@code vectors} vectors (grid-stride, so any grid is correct). */
+    public static Grid vectorGrid(long vectors) {
+        return Grid.covering(Math.max(1, Math.min(vectors, 1L << 20)) * LANES, THREADS);
+    }
+
+    /** A grid of one thread per element for {@code n} elements (grid-stride). */
+    public static Grid elementGrid(long n) {
+        return Grid.covering(Math.max(1, Math.min(n, 1L << 24)), THREADS);
+    }
+
+    /** {@code target[i] = source[index[i]]} for vectors {@code i < count}. Launch on {@link #vectorGrid}. */
+    @Kernel
+    public static void gatherVectors(KernelContext ctx, I32Array source, I32Array index, int count, I32Array target) {
+        long lane = ctx.globalIdx % LANES;
+        for (long i = ctx.globalIdx / LANES; i < count; i += ctx.globalGroupSizeX / LANES) {
+            long from = (long) index.get(i) * VectorChunks.INTS + lane * 4;
+            target.setInt4(i * VectorChunks.INTS + lane * 4, source.getInt4(from));
+        }
+    }
+
+    /** F32 to BF16, rounded to nearest even. Launch on {@link #elementGrid}. */
+    @Kernel
+    public static void toBf16(KernelContext ctx, F32Array in, BF16Array out, long n) {
+        for (long i = ctx.globalIdx; i < n; i += ctx.globalGroupSizeX) {
+            out.set(i, in.get(i));
+        }
+    }
+
+    /** F32 to F16, rounded to nearest even. Launch on {@link #elementGrid}. */
+    @Kernel
+    public static void toF16(KernelContext ctx, F32Array in, F16Array out, long n) {
+        for (long i = ctx.globalIdx; i < n; i += ctx.globalGroupSizeX) {
+            out.set(i, in.get(i));
+        }
+    }
+
+    /** Integer counts to F32 (exact below 2^24). Launch on {@link #elementGrid}. */
+    @Kernel
+    public static void toF32(KernelContext ctx, I32Array in, F32Array out, int n) {
+        for (int i = ctx.globalIdx; i < n; i += ctx.globalGroupSizeX) {
+            out.set(i, (float) in.get(i));
+        }
+    }
+}
