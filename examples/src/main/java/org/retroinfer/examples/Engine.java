@@ -52,21 +52,6 @@ final class Engine implements AutoCloseable {
         };
     }
 
-    /**
-     * {@link #wantsGpu} for the server: the GPU serves full attention only, since the server's steps mix prompt chunks
-     * with decode rows, which the GPU RetroInfer cache does not take yet.
-     */
-    static boolean wantsGpuServing(Options o, List<AttentionMode> modes) {
-        boolean gpu = wantsGpu(o, modes);
-        for (AttentionMode mode : modes) {
-            if (gpu && mode instanceof AttentionMode.Retro) {
-                throw o.error("--device gpu serves --attention full only for now (the server's steps mix prompt chunks with"
-                        + " decode rows, which the GPU RetroInfer cache does not take yet); use --device cpu for retro");
-            }
-        }
-        return gpu;
-    }
-
     /** The engine {@code --device} asks for; {@code maxRows} bounds a GPU step's rows (prefill chunk, batch). */
     static Engine open(Options o, Model model, List<AttentionMode> modes, int maxRows) {
         if (!wantsGpu(o, modes)) {
@@ -95,15 +80,21 @@ final class Engine implements AutoCloseable {
      * one-line error where --kv-memory holds none.
      */
     KvCache serverCache(Options o, Model model, AttentionMode mode, int maxBatch, long kvMemory, int context) {
-
-        long perSlot = org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(model.config().attentionShape(), mode.kvType(),
-                context);
+        var shape = model.config().attentionShape();
+        long perSlot = mode instanceof AttentionMode.Retro retro
+                ? org.retroinfer.kvstore.gpu.GpuRetroKvCache.deviceBytesPerSequence(shape, retro.config(), context)
+                        + shape.layers() * org.retroinfer.kvstore.gpu.GpuRetroKvCache.storeBytesPerLayer(shape, context)
+                : org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(shape, mode.kvType(), context);
         int slots = (int) Math.min(maxBatch, kvMemory / perSlot);
         if (slots < 1) {
             throw o.error("--kv-memory " + kvMemory + " bytes holds no GPU sequence of " + context + " tokens (" + perSlot
                     + " bytes each); raise --kv-memory or shorten the context");
         }
-        return gpu.cache(mode.kvType(), slots, context);
+        try {
+            return gpuCache(gpu, mode, slots, context);
+        } catch (IllegalArgumentException e) {
+            throw o.error("--device gpu: " + e.getMessage() + "; lower --max-batch or --kv-memory");
+        }
     }
 
     ForwardPass forward() {

@@ -78,8 +78,8 @@ final class ServeBenchCommand implements Command {
         Options o = Options.parse(name(), args, VALUED, Set.of());
         Path modelPath = o.existingPath("model", "a model directory or .gguf file");
         ThreadsFlag.read(o);
-        List<AttentionMode> modes = CacheFlags.readModes(o, o.text("device").orElse("cpu").equals("gpu") ? "full" : "full,retro");
-        Engine.wantsGpuServing(o, modes); // refuse a bad --device before loading the model
+        List<AttentionMode> modes = CacheFlags.readModes(o, "full,retro");
+        Engine.wantsGpu(o, modes); // refuse a bad --device before loading the model
         int clients = o.integer("clients", 64, 1, 4096);
         int requests = o.integer("requests", 2 * clients, 1, 1 << 20);
         int promptTokens = o.integer("prompt-tokens", 2048, 1, 1 << 24);

@@ -54,8 +54,9 @@ final class ServeCommand implements Command {
                                        file name, without .gguf)
                   --host ADDRESS       the address to listen on (default 127.0.0.1; 0.0.0.0 for all)
                   --port N             the port (default 8080; 0 picks a free one)
-                  --device cpu|gpu     where to decode (default cpu); gpu: CUDA GPU 0, full attention, a KV slot of
-                                       --max-context tokens per sequence, min(--max-batch, --kv-memory / slot) of them
+                  --device cpu|gpu     where to decode (default cpu); gpu: CUDA GPU 0, a KV slot of --max-context
+                                       tokens per sequence, min(--max-batch, --kv-memory / slot) of them (retro's
+                                       slots: GPU memory, and pinned host memory for what does not fit there)
                   --attention MODE     full (exact attention) or retro (RetroInfer) (default full)
                   --retrieval-budget R retro: the default fraction of clusters attended exactly (0.018)
                   --estimation-budget E retro: the default fraction of clusters estimated (0.232)
@@ -103,7 +104,7 @@ final class ServeCommand implements Command {
         String host = o.text("host").orElse("127.0.0.1");
         int port = o.integer("port", ServeConfig.DEFAULT_PORT, 0, 65535);
         CacheFlags cache = CacheFlags.read(o);
-        boolean gpu = Engine.wantsGpuServing(o, java.util.List.of(cache.mode()));
+        boolean gpu = Engine.wantsGpu(o, java.util.List.of(cache.mode()));
         RetroConfig retro = cache.retro();
         int maxBatch = o.integer("max-batch", ServeConfig.DEFAULT_MAX_BATCH, 1, 4096);
         long kvMemory = bytes(o, "kv-memory", ServeConfig.DEFAULT_KV_MEMORY);

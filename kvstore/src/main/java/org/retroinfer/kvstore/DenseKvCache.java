@@ -142,6 +142,11 @@ public final class DenseKvCache implements KvCache {
     }
 
     @Override
+    public long sequenceBytesBound(long promptTokens, long generatedTokens) {
+        return sequenceBytes(promptTokens + generatedTokens);
+    }
+
+    @Override
     public long memoryBytes() {
         long total = 0;
         for (Sequence s : sequences.all()) {

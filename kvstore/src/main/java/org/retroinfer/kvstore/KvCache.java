@@ -44,6 +44,28 @@ public interface KvCache extends AutoCloseable {
      */
     default void endOfPrefill(int sequence) {}
 
+    /**
+     * Whether one step may hold both prompt rows and decode rows (a server's chunked prefill beside its decoding
+     * sequences); a cache that cannot takes them in separate steps.
+     */
+    default boolean takesMixedSteps() {
+        return true;
+    }
+
+    /**
+     * The most bytes one sequence of {@code promptTokens} prompt positions and up to {@code generatedTokens} generated
+     * ones makes this cache hold at any time, so that a server can admit sequences against a memory budget before it
+     * runs them; -1 where the cache cannot bound it.
+     */
+    default long sequenceBytesBound(long promptTokens, long generatedTokens) {
+        return -1;
+    }
+
+    /** Bytes of memory the cache holds now, by tier ("cpu", "gpu", "host" for pinned host memory a GPU reads). */
+    default java.util.Map<String, Long> memoryBytesByTier() {
+        return java.util.Map.of("cpu", memoryBytes());
+    }
+
     /** Bytes of memory the cache holds now (off-heap pages and indexes). */
     long memoryBytes();
 

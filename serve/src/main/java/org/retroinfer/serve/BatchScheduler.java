@@ -43,7 +43,8 @@ public final class BatchScheduler implements AutoCloseable {
     private final List<RunningSequence> running = new ArrayList<>();
     private final Thread thread;
     private volatile boolean closing;
-    private volatile long kvMemoryBytes;
+    private volatile java.util.Map<String, Long> kvMemoryBytes = java.util.Map.of();
+    private volatile Double cacheHitRatio;
     private volatile int runningCount;
 
     public BatchScheduler(ForwardPass model, Tokenizer tokenizer, KvCache cache, ServeConfig config,
@@ -52,6 +53,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.cache = cache;
         this.budget = new KvBudget(cache, config.kvMemoryBytes());
+        this.kvMemoryBytes = cache.memoryBytesByTier();
         this.config = config;
         this.metrics = metrics;
         this.vocab = model.config().vocabSize();
@@ -95,13 +97,19 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     /** Where the KV cache lives: "gpu" for the GPU cache, else "cpu". */
-    public String kvTier() {
-        return cache instanceof org.retroinfer.kvstore.gpu.GpuKvCache ? "gpu" : "cpu";
+    /** The cache's memory by tier as of the last step ({@link KvCache#memoryBytesByTier}). */
+    public java.util.Map<String, Long> kvMemoryBytesByTier() {
+        return kvMemoryBytes;
     }
 
-    /** The cache's memory as of the last step. */
+    /** The cache's memory over every tier as of the last step. */
     public long kvMemoryBytes() {
-        return kvMemoryBytes;
+        return kvMemoryBytes.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** The GPU block cache's hit ratio over the retrieved clusters so far, or null for a cache without one. */
+    public Double cacheHitRatio() {
+        return cacheHitRatio;
     }
 
     public long kvReservedBytes() {
@@ -156,7 +164,10 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private void publish() {
-        kvMemoryBytes = cache.memoryBytes();
+        kvMemoryBytes = cache.memoryBytesByTier();
+        if (cache instanceof org.retroinfer.kvstore.gpu.GpuRetroKvCache retro) {
+            cacheHitRatio = retro.hitRatio();
+        }
         runningCount = running.size();
     }
 
@@ -206,6 +217,7 @@ public final class BatchScheduler implements AutoCloseable {
                 counts.add(1);
             }
         }
+        int decoding = entries.size();
         int prefillTokens = 0;
         for (RunningSequence s : running) {
             if (s.prefilling() && prefillTokens < config.prefillChunk()) {
@@ -215,6 +227,17 @@ public final class BatchScheduler implements AutoCloseable {
                 prefillTokens += n;
             }
         }
+        if (!cache.takesMixedSteps() && decoding > 0 && decoding < entries.size()) {
+            // the decode rows, then the prompt chunks, as two steps (the GPU RetroInfer cache's rule)
+            step(entries.subList(0, decoding), counts.subList(0, decoding));
+            step(entries.subList(decoding, entries.size()), counts.subList(decoding, counts.size()));
+        } else {
+            step(entries, counts);
+        }
+    }
+
+    /** One forward pass over {@code entries}, {@code counts} rows each, and what follows from its logits. */
+    private void step(List<RunningSequence> entries, List<Integer> counts) {
         int rows = counts.stream().mapToInt(Integer::intValue).sum();
         int[] sequences = new int[entries.size()];
         int[] countArray = new int[entries.size()];

@@ -1,9 +1,6 @@
 package org.retroinfer.serve;
 
-import org.retroinfer.kvstore.DenseKvCache;
-import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.kvstore.KvCache;
-import org.retroinfer.kvstore.retro.RetroKvCache;
 
 /**
  * The KV memory the running sequences may hold together. Each admitted sequence reserves the
@@ -17,22 +14,16 @@ final class KvBudget {
     private volatile long reserved;
 
     KvBudget(KvCache cache, long limit) {
-        if (!(cache instanceof DenseKvCache) && !(cache instanceof RetroKvCache) && !(cache instanceof GpuKvCache)) {
+        if (cache.sequenceBytesBound(1, 1) < 0) {
             throw new IllegalArgumentException("no memory bound for a " + cache.getClass().getSimpleName());
         }
         this.cache = cache;
         this.limit = limit;
     }
 
-    /** The most bytes a sequence of this prompt and at most this many new tokens holds. */
+    /** The most bytes a sequence of this prompt and at most this many new tokens holds ({@link KvCache#sequenceBytesBound}). */
     long bytesFor(int promptTokens, int maxTokens) {
-        return switch (cache) {
-            case DenseKvCache dense -> dense.sequenceBytes((long) promptTokens + maxTokens);
-            case RetroKvCache retro -> retro.sequenceBytesBound(promptTokens, maxTokens);
-            // a GPU sequence holds a whole slot of the cache's capacity, whatever its length
-            case GpuKvCache gpu -> GpuKvCache.bytesPerSequence(gpu.shape(), gpu.storage(), gpu.capacity());
-            default -> throw new IllegalStateException("checked in the constructor");
-        };
+        return cache.sequenceBytesBound(promptTokens, maxTokens);
     }
 
     long limit() {

@@ -107,9 +107,18 @@ public final class ServerMetrics {
         gauge(b, "retroinfer_generation_tokens_per_second",
                 "Tokens generated per second, averaged over the last " + RATE_WINDOW + " seconds.", tokensPerSecond());
         help(b, "retroinfer_kv_memory_bytes", "gauge",
-                "KV cache memory held, by tier (cpu: off-heap host memory; gpu: device memory of the GPU cache's slots).");
-        b.append("retroinfer_kv_memory_bytes{tier=\"").append(scheduler.kvTier()).append("\"} ").append(scheduler.kvMemoryBytes())
-                .append('\n');
+                "KV cache memory held, by tier (cpu: off-heap host memory; gpu: device memory of the GPU cache's slots;"
+                        + " host: pinned host memory the GPU reads, RetroInfer's host tier).");
+        java.util.Map<String, Long> tiers = scheduler.kvMemoryBytesByTier();
+        for (String tier : tiers.isEmpty() ? java.util.List.of("cpu") : new java.util.TreeSet<>(tiers.keySet())) {
+            b.append("retroinfer_kv_memory_bytes{tier=\"").append(tier).append("\"} ").append(tiers.getOrDefault(tier, 0L))
+                    .append('\n');
+        }
+        Double hitRatio = scheduler.cacheHitRatio();
+        if (hitRatio != null) {
+            gauge(b, "retroinfer_cache_hit_ratio",
+                    "Retrieved clusters found in RetroInfer's GPU block cache, as a fraction of those retrieved so far.", hitRatio);
+        }
         gauge(b, "retroinfer_kv_memory_reserved_bytes",
                 "KV memory reserved by running requests: each reserves its worst case at admission.",
                 scheduler.kvReservedBytes());

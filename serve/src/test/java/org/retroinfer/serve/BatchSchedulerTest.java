@@ -84,4 +84,77 @@ class BatchSchedulerTest {
             }
         }
     }
+
+    /**
+     * A cache that takes a step of prompt rows or of decode rows but not both (as the GPU RetroInfer cache): the
+     * scheduler runs the decode rows and the prompt chunks as two steps, and both requests complete.
+     */
+    @Test
+    void aCacheThatTakesNoMixedStepsGetsDecodeRowsAndPromptChunksInSeparateSteps() throws Exception {
+        try (Model model = Model.load(RetroTiny.DIR)) {
+            ModelConfig c = model.config();
+            ServeConfig config = new ServeConfig("t", "127.0.0.1", 0, null, 8, 4096, 1L << 30, 8, 128);
+            AtomicInteger mixed = new AtomicInteger(), split = new AtomicInteger();
+            try (DenseKvCache dense = new DenseKvCache(new AttentionShape(c.layers(), c.heads(), c.kvHeads(), c.headDim()),
+                    DenseKvCache.Config.defaults());
+                 UnmixedCache cache = new UnmixedCache(dense, mixed, split);
+                 BatchScheduler scheduler = new BatchScheduler(model.transformer(), model.tokenizer(), cache, config,
+                         new ServerMetrics())) {
+                AtomicInteger clock = new AtomicInteger();
+                Recorder decoding = new Recorder(clock);
+                scheduler.submit(new SequenceRequest(model.tokenizer().encode("def f(x):", true), 40, SamplingParams.greedy(),
+                        Set.of(), List.of(), null, null), decoding);
+                assertTrue(decoding.firstText.await(30, TimeUnit.SECONDS));
+                Recorder prefilling = new Recorder(clock);
+                int[] longPrompt = new int[400];
+                for (int i = 0; i < longPrompt.length; i++) longPrompt[i] = 10 + i % 1000;
+                scheduler.submit(new SequenceRequest(longPrompt, 4, SamplingParams.greedy(), Set.of(), List.of(), null, null),
+                        prefilling);
+                assertTrue(decoding.done.await(60, TimeUnit.SECONDS) && prefilling.done.await(60, TimeUnit.SECONDS));
+                assertEquals(SequenceListener.FinishReason.LENGTH, decoding.reason);
+                assertEquals(SequenceListener.FinishReason.LENGTH, prefilling.reason);
+                assertEquals(0, mixed.get(), "no step held both prompt and decode rows");
+                assertTrue(split.get() > 0, "some steps ran while the other sequence decoded");
+            }
+        }
+    }
+
+    /** {@link DenseKvCache} that counts steps holding both prompt rows and decode rows, and says it takes none. */
+    private static final class UnmixedCache implements org.retroinfer.kvstore.KvCache {
+        private final DenseKvCache dense;
+        private final AtomicInteger mixed, promptBesideDecoding;
+        private final java.util.Set<Integer> decodingSequences = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        UnmixedCache(DenseKvCache dense, AtomicInteger mixed, AtomicInteger promptBesideDecoding) {
+            this.dense = dense;
+            this.mixed = mixed;
+            this.promptBesideDecoding = promptBesideDecoding;
+        }
+
+        @Override public AttentionShape shape() { return dense.shape(); }
+        @Override public int openSequence() { return dense.openSequence(); }
+        @Override public void closeSequence(int sequence) { decodingSequences.remove(sequence); dense.closeSequence(sequence); }
+        @Override public long length(int sequence, int layer) { return dense.length(sequence, layer); }
+        @Override public void endOfPrefill(int sequence) { decodingSequences.add(sequence); dense.endOfPrefill(sequence); }
+        @Override public boolean takesMixedSteps() { return false; }
+        @Override public long memoryBytes() { return dense.memoryBytes(); }
+        @Override public long sequenceBytesBound(long prompt, long generated) { return dense.sequenceBytesBound(prompt, generated); }
+        @Override public void close() {}
+
+        @Override
+        public void append(int layer, org.retroinfer.kvstore.BatchLayout batch, float[] keys, float[] values) {
+            if (layer == 0) {
+                int decodeRows = 0;
+                for (int i = 0; i < batch.size(); i++) decodeRows += decodingSequences.contains(batch.sequence(i)) ? 1 : 0;
+                if (decodeRows > 0 && decodeRows < batch.size()) mixed.incrementAndGet();
+                if (decodeRows == 0 && !decodingSequences.isEmpty()) promptBesideDecoding.incrementAndGet();
+            }
+            dense.append(layer, batch, keys, values);
+        }
+
+        @Override
+        public void attend(int layer, org.retroinfer.kvstore.BatchLayout batch, float[] queries, float[] out) {
+            dense.attend(layer, batch, queries, out);
+        }
+    }
 }

@@ -350,6 +350,17 @@ public final class GpuKvCache implements DeviceKvCache {
         device.download(o, MemorySegment.ofArray(out).asSlice(0, 4L * n));
     }
 
+    /** A whole slot of the cache's capacity, whatever the sequence's length. */
+    @Override
+    public long sequenceBytesBound(long promptTokens, long generatedTokens) {
+        return bytesPerSequence(shape, storage, capacity);
+    }
+
+    @Override
+    public java.util.Map<String, Long> memoryBytesByTier() {
+        return java.util.Map.of("gpu", memoryBytes());
+    }
+
     /** The device memory of the K/V arrays and the attention's scratch. */
     @Override
     public long memoryBytes() {

@@ -480,6 +480,23 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         device.copy(stagedLengths.slice(0, step.rows()), stepLengths);
     }
 
+    /** A step is prompt rows or decode rows, never both ({@link #prepare}). */
+    @Override
+    public boolean takesMixedSteps() {
+        return false;
+    }
+
+    /** A whole slot: its meta index, steady zone, block cache and stores, on the GPU and on the host. */
+    @Override
+    public long sequenceBytesBound(long promptTokens, long generatedTokens) {
+        return deviceBytesPerSlot() + hostBytesPerSlot();
+    }
+
+    @Override
+    public java.util.Map<String, Long> memoryBytesByTier() {
+        return java.util.Map.of("gpu", deviceBytes(), "host", hostBytes());
+    }
+
     /** Prefill steps are dense device work; decode steps wait for each layer's selection on the host. */
     @Override
     public boolean capturable(StepRows step) {

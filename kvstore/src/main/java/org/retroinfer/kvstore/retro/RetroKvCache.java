@@ -79,6 +79,7 @@ public final class RetroKvCache implements SparseKvCache {
      * whole), the prompt pages (alive until the index over them is built) and an index of every
      * position, with the clusters of the prompt's build and of every update it can take.
      */
+    @Override
     public long sequenceBytesBound(long promptTokens, long generatedTokens) {
         int d = shape.headDim();
         long positions = promptTokens + generatedTokens;
