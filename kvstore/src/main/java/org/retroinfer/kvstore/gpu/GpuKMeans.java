@@ -60,12 +60,7 @@ public final class GpuKMeans implements AutoCloseable {
      * {@code firstElement} on: a head's positions past the sinks, or a steady zone's oldest generated ones.
      */
     public Clustering clusterAt(HalfPrecisionArray keys, HalfPrecisionArray values, long firstElement) {
-        if (firstElement < 0 || firstElement % HEAD_DIM != 0
-                || firstElement + (long) build.shape().tokens() * HEAD_DIM > keys.length()) {
-            throw new IllegalArgumentException("element " + firstElement + " does not start " + build.shape().tokens()
-                    + " whole vectors of an array of " + keys.length() + " elements");
-        }
-        build.run(keys, values, firstElement);
+        runAt(keys, values, firstElement);
         return download();
     }
 
