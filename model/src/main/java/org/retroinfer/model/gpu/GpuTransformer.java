@@ -153,7 +153,8 @@ public final class GpuTransformer implements ForwardPass {
     @Override
     public void forward(BatchLayout layout, int[] tokens, long[] positions, KvCache cache, int[] logitRows, float[] logits) {
         if (!(cache instanceof DeviceKvCache gpuCache) || gpuCache.device() != device) {
-            throw new IllegalArgumentException("the GPU transformer attends through a DeviceKvCache on its own device, got "
+            throw new IllegalArgumentException("the GPU transformer attends through a GPU KV cache (dense or RetroInfer) on its"
+                    + " own device, got "
                     + cache.getClass().getSimpleName());
         }
         int rows = layout.rows();

@@ -114,7 +114,8 @@ class GpuTransformerTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> gpu.forward(BatchLayout.single(dense.openSequence(), 1), new int[] {1}, new long[] {0}, dense, new int[0],
                             new float[0]));
-            assertEquals("the GPU transformer attends through a GpuKvCache on its own device, got DenseKvCache", e.getMessage());
+            assertEquals("the GPU transformer attends through a GPU KV cache (dense or RetroInfer) on its own device, got DenseKvCache",
+                    e.getMessage());
         }
     }
 
