@@ -61,6 +61,14 @@ public interface KvCache extends AutoCloseable {
         return -1;
     }
 
+    /**
+     * The fraction of retrieved clusters found in a GPU block cache so far, for caches that have one (RetroInfer's on
+     * the GPU); empty for the others.
+     */
+    default java.util.OptionalDouble cacheHitRatio() {
+        return java.util.OptionalDouble.empty();
+    }
+
     /** Bytes of memory the cache holds now, by tier ("cpu", "gpu", "host" for pinned host memory a GPU reads). */
     default java.util.Map<String, Long> memoryBytesByTier() {
         return java.util.Map.of("cpu", memoryBytes());

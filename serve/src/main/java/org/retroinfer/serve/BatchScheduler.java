@@ -44,7 +44,7 @@ public final class BatchScheduler implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closing;
     private volatile java.util.Map<String, Long> kvMemoryBytes = java.util.Map.of();
-    private volatile Double cacheHitRatio;
+    private volatile java.util.OptionalDouble cacheHitRatio = java.util.OptionalDouble.empty();
     private volatile int runningCount;
 
     public BatchScheduler(ForwardPass model, Tokenizer tokenizer, KvCache cache, ServeConfig config,
@@ -107,8 +107,8 @@ public final class BatchScheduler implements AutoCloseable {
         return kvMemoryBytes.values().stream().mapToLong(Long::longValue).sum();
     }
 
-    /** The GPU block cache's hit ratio over the retrieved clusters so far, or null for a cache without one. */
-    public Double cacheHitRatio() {
+    /** The GPU block cache's hit ratio over the retrieved clusters so far, empty for a cache without one. */
+    public java.util.OptionalDouble cacheHitRatio() {
         return cacheHitRatio;
     }
 
@@ -165,9 +165,7 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void publish() {
         kvMemoryBytes = cache.memoryBytesByTier();
-        if (cache instanceof org.retroinfer.kvstore.gpu.GpuRetroKvCache retro) {
-            cacheHitRatio = retro.hitRatio();
-        }
+        cacheHitRatio = cache.cacheHitRatio();
         runningCount = running.size();
     }
 

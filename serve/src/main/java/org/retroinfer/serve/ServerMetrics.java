@@ -114,10 +114,11 @@ public final class ServerMetrics {
             b.append("retroinfer_kv_memory_bytes{tier=\"").append(tier).append("\"} ").append(tiers.getOrDefault(tier, 0L))
                     .append('\n');
         }
-        Double hitRatio = scheduler.cacheHitRatio();
-        if (hitRatio != null) {
+        java.util.OptionalDouble hitRatio = scheduler.cacheHitRatio();
+        if (hitRatio.isPresent()) {
             gauge(b, "retroinfer_cache_hit_ratio",
-                    "Retrieved clusters found in RetroInfer's GPU block cache, as a fraction of those retrieved so far.", hitRatio);
+                    "Retrieved clusters found in RetroInfer's GPU block cache, as a fraction of those retrieved so far.",
+                    hitRatio.getAsDouble());
         }
         gauge(b, "retroinfer_kv_memory_reserved_bytes",
                 "KV memory reserved by running requests: each reserves its worst case at admission.",

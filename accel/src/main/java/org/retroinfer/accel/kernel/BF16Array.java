@@ -31,6 +31,7 @@ public final class BF16Array extends HalfPrecisionArray {
         return ElementType.BF16;
     }
 
+    @Override
     public BF16Array slice(long from, long count) {
         return new BF16Array(sliceRegion(from, count));
     }

@@ -31,6 +31,7 @@ public final class F16Array extends HalfPrecisionArray {
         return ElementType.F16;
     }
 
+    @Override
     public F16Array slice(long from, long count) {
         return new F16Array(sliceRegion(from, count));
     }

@@ -15,6 +15,9 @@ public abstract sealed class HalfPrecisionArray extends TypedArray permits F16Ar
 
     abstract float decode(short bits);
 
+    /** Elements {@code [from, from + count)} as an array of the same type over the same memory. */
+    public abstract HalfPrecisionArray slice(long from, long count);
+
     abstract short encode(float value);
 
     public final float get(long index) {

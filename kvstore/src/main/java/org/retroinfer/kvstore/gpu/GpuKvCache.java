@@ -5,8 +5,6 @@ import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashMap;
-import java.util.Map;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
@@ -22,6 +20,7 @@ import org.retroinfer.kernels.gpu.SplitKvMerge;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.OpenSequences;
 
 /**
  * Exact attention with every key and value in device memory: per layer one K and one V array of
@@ -55,9 +54,8 @@ public final class GpuKvCache implements DeviceKvCache {
     private final F32Array scratchIn, scratchOut;
     private final Deque<Integer> freeSlots = new ArrayDeque<>();
     /** Sequence id to its slot and per-layer lengths. */
-    private final Map<Integer, Sequence> open = new HashMap<>();
+    private final OpenSequences<Sequence> open = new OpenSequences<>();
     private final int residentBlocks;
-    private int nextId;
 
     private static final class Sequence {
         final int slot;
@@ -164,18 +162,12 @@ public final class GpuKvCache implements DeviceKvCache {
         if (freeSlots.isEmpty()) {
             throw new IllegalStateException("all " + slots + " sequence slots of the GPU KV cache are in use");
         }
-        int id = nextId++;
-        open.put(id, new Sequence(freeSlots.pop(), shape.layers()));
-        return id;
+        return open.open(new Sequence(freeSlots.pop(), shape.layers()));
     }
 
     @Override
     public void closeSequence(int sequence) {
-        Sequence s = open.remove(sequence);
-        if (s == null) {
-            throw new IllegalArgumentException("sequence " + sequence + " is not open");
-        }
-        freeSlots.push(s.slot);
+        freeSlots.push(open.remove(sequence).slot);
     }
 
     @Override
@@ -184,11 +176,7 @@ public final class GpuKvCache implements DeviceKvCache {
     }
 
     private Sequence sequence(int id) {
-        Sequence s = open.get(id);
-        if (s == null) {
-            throw new IllegalArgumentException("sequence " + id + " is not open");
-        }
-        return s;
+        return open.get(id);
     }
 
     /**
@@ -208,16 +196,11 @@ public final class GpuKvCache implements DeviceKvCache {
         for (int l = 0; l < shape.layers(); l++) {
             for (int h = 0; h < shape.kvHeads(); h++) {
                 long at = layout.kvOffset(s.slot, h, 0);
-                device.launch(fill, org.retroinfer.accel.kernel.Grid.of(1024, 256), slice(keys[l], at, n), n, seed++, 1f);
-                device.launch(fill, org.retroinfer.accel.kernel.Grid.of(1024, 256), slice(values[l], at, n), n, seed++, 1f);
+                device.launch(fill, org.retroinfer.accel.kernel.Grid.of(1024, 256), keys[l].slice(at, n), n, seed++, 1f);
+                device.launch(fill, org.retroinfer.accel.kernel.Grid.of(1024, 256), values[l].slice(at, n), n, seed++, 1f);
             }
             s.lengths[l] = tokens;
         }
-    }
-
-    private static HalfPrecisionArray slice(HalfPrecisionArray a, long from, long n) {
-        return a instanceof org.retroinfer.accel.kernel.BF16Array b ? b.slice(from, n)
-                : ((org.retroinfer.accel.kernel.F16Array) a).slice(from, n);
     }
 
     /** Always: a dense step enqueues device work only. */

@@ -5,8 +5,6 @@ import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashMap;
-import java.util.Map;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
@@ -33,6 +31,7 @@ import org.retroinfer.kernels.gpu.SplitKvDecode;
 import org.retroinfer.kernels.gpu.SplitKvMerge;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
+import org.retroinfer.kvstore.OpenSequences;
 import org.retroinfer.kvstore.retro.ClusterSizing;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.retro.ZoneBudget;
@@ -81,6 +80,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final RetroConfig config;
     private final DType storage;
     private final int slots, groups, maxRows, steadyStride, clusterCapacity, maxRetrieval, maxEstimation;
+    /** Estimation ids and vectors per group in the step arrays (at least one, so that they exist with estimation off). */
+    private final int esStride;
+    private final Sizes fixed;
     private final long capacity;
     private final int group, queryWidth;
     private final GpuKvCache prefill;
@@ -96,8 +98,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final F32Array esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut, execPartialLse, outLse;
     private final GpuKMeans updateBuild;
     private final Deque<Integer> freeSlots = new ArrayDeque<>();
-    private final Map<Integer, Sequence> open = new HashMap<>();
-    private int nextId;
+    private final OpenSequences<Sequence> open = new OpenSequences<>();
     /** The kind of the step last prepared. */
     private StepKind stepKind;
     /** The decode step's sequences, in row order (null for a prefill step). */
@@ -124,7 +125,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         final I32Array counts, budgets, estimationLengths;
 
         Layer(boolean storeOnDevice) {
-            Sizes fixed = Sizes.of(config, capacity);
             wave = new WaveBuffer(device, groups, steadyStride, Math.toIntExact(capacity), fixed.cacheBlocks(), fixed.maxUnits(),
                     exec, storeOnDevice);
             long vectors = (long) groups * clusterCapacity;
@@ -147,7 +147,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /** One sequence: its slot, its dense prefill sequence while it has one, and per layer its index and steady zone. */
     private final class Sequence {
-        final int id, slot;
+        final int slot;
         int prefillId = -1;
         boolean decoding;
         /** Per layer: positions held in all, in the steady zone, and indexed (in the host store, per group). */
@@ -159,8 +159,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         final int[][] candidates = new int[shape.layers()][shape.kvHeads()];
         final ZoneBudget[] budgets = new ZoneBudget[shape.layers()];
 
-        Sequence(int id, int slot) {
-            this.id = id;
+        Sequence(int slot) {
             this.slot = slot;
             java.util.Arrays.fill(budgets, ZoneBudget.NONE);
         }
@@ -208,13 +207,14 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.maxRows = maxRows;
         this.group = shape.groupSize();
         this.queryWidth = shape.queryWidth();
-        Sizes sizes = Sizes.of(config, capacity);
-        this.steadyStride = sizes.steadyStride();
-        this.clusterCapacity = sizes.clusterCapacity();
-        this.maxRetrieval = sizes.maxRetrieval();
-        this.maxEstimation = sizes.maxEstimation();
+        this.fixed = Sizes.of(config, capacity);
+        this.steadyStride = fixed.steadyStride();
+        this.clusterCapacity = fixed.clusterCapacity();
+        this.maxRetrieval = fixed.maxRetrieval();
+        this.maxEstimation = fixed.maxEstimation();
+        this.esStride = Math.max(1, maxEstimation);
         this.prefill = new GpuKvCache(device, shape, storage, prefillSlots, capacity, maxRows);
-        this.exec = ExecutionBuffer.allocate(device, groups, steadyStride, sizes.maxUnits());
+        this.exec = ExecutionBuffer.allocate(device, groups, steadyStride, fixed.maxUnits());
         boolean bf16 = storage == DType.BF16;
         partials = KernelMethod.of(SplitKvDecode.class, bf16 ? "partialsBf16" : "partialsF16");
         weightedPartials = KernelMethod.of(SplitKvDecode.class, bf16 ? "partialsWeightedBf16" : "partialsWeightedF16");
@@ -247,15 +247,15 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         retrievalIds = (I32Array) device.mapped(ElementType.I32, scoring.retrievalElements());
         estimationIds = device.i32(Math.max(1, scoring.estimationElements()));
         zoneSizes = device.i32(2L * groups);
-        long esVectors = (long) groups * Math.max(1, maxEstimation);
+        long esVectors = (long) groups * esStride;
         esKeys = device.i32(esVectors * WaveBuffer.INTS);
         esValues = device.i32(esVectors * WaveBuffer.INTS);
         esSizes = device.f32(esVectors);
         int weightedResident = device.residentBlocks(weightedPartials, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(esKeys),
-                half(esValues), esSizes, layers[0].estimationLengths, qSlots, qSlots, 1, (long) Math.max(1, maxEstimation), 1,
+                half(esValues), esSizes, layers[0].estimationLengths, qSlots, qSlots, 1, (long) esStride, 1,
                 shape.scale(), group);
-        estimationShape = new DecodeAttentionShape(groups, 1, group, Math.max(1, maxEstimation),
-                DecodeAttentionShape.splitsFor(groups, 1, group, Math.max(1, maxEstimation), weightedResident));
+        estimationShape = new DecodeAttentionShape(groups, 1, group, esStride,
+                DecodeAttentionShape.splitsFor(groups, 1, group, esStride, weightedResident));
         esPartialOut = device.f32(estimationShape.partialRows() * HEAD_DIM);
         esPartialLse = device.f32(estimationShape.partialRows());
         esOut = device.f32((long) slots * queryWidth);
@@ -377,24 +377,21 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         if (freeSlots.isEmpty()) {
             throw new IllegalStateException("all " + slots + " sequence slots of the GPU RetroInfer cache are in use");
         }
-        int id = nextId++;
-        Sequence s = new Sequence(id, freeSlots.pop());
+        Sequence s = new Sequence(freeSlots.pop());
         for (int h = 0; h < shape.kvHeads(); h++) {
             for (Layer layer : layers) {
                 layer.wave.table(s.slot * shape.kvHeads() + h).clear();
             }
         }
-        open.put(id, s);
-        return id;
+        return open.open(s);
     }
 
     @Override
     public void closeSequence(int sequence) {
-        Sequence s = sequence(sequence);
+        Sequence s = open.remove(sequence);
         if (s.prefillId >= 0) {
             prefill.closeSequence(s.prefillId);
         }
-        open.remove(sequence);
         freeSlots.push(s.slot);
     }
 
@@ -409,11 +406,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     }
 
     private Sequence sequence(int id) {
-        Sequence s = open.get(id);
-        if (s == null) {
-            throw new IllegalArgumentException("sequence " + id + " is not open");
-        }
-        return s;
+        return open.get(id);
     }
 
     /**
@@ -453,11 +446,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         for (int i = 0; i < batch.size(); i++) {
             Sequence s = sequence(batch.sequence(i));
             if (batch.count(i) != 1) {
-                throw new IllegalArgumentException("sequence " + s.id + " is decoding and takes one row a step, got "
+                throw new IllegalArgumentException("sequence " + batch.sequence(i) + " is decoding and takes one row a step, got "
                         + batch.count(i));
             }
             if (s.lengths[layer] + 1 > capacity) {
-                throw new IllegalArgumentException("sequence " + s.id + " would hold " + (s.lengths[layer] + 1)
+                throw new IllegalArgumentException("sequence " + batch.sequence(i) + " would hold " + (s.lengths[layer] + 1)
                         + " positions; the GPU RetroInfer cache holds " + capacity + " per sequence");
             }
             stepSequences[i] = s;
@@ -563,7 +556,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 maxEstimation, group);
         Device.Mark selected = device.mark();
         device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids16, l.valueSums, l.sizes, clusterCapacity,
-                estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, Math.max(1, maxEstimation));
+                estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, esStride);
         device.launch(weightedPartials, estimationShape.partialsGrid(), qSlots, half(esKeys), half(esValues), esSizes,
                 l.estimationLengths, esPartialOut, esPartialLse, 1, estimationShape.capacity(), estimationShape.splits(),
                 shape.scale(), group);
@@ -724,14 +717,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private void copyVectors(HalfPrecisionArray fromK, HalfPrecisionArray fromV, long fromVector, HalfPrecisionArray toK,
             HalfPrecisionArray toV, long toVector, int vectors) {
         if (vectors == 0) return;
-        device.copy(slice(fromK, fromVector * HEAD_DIM, (long) vectors * HEAD_DIM), slice(toK, toVector * HEAD_DIM,
+        device.copy(fromK.slice(fromVector * HEAD_DIM, (long) vectors * HEAD_DIM), toK.slice(toVector * HEAD_DIM,
                 (long) vectors * HEAD_DIM));
-        device.copy(slice(fromV, fromVector * HEAD_DIM, (long) vectors * HEAD_DIM), slice(toV, toVector * HEAD_DIM,
+        device.copy(fromV.slice(fromVector * HEAD_DIM, (long) vectors * HEAD_DIM), toV.slice(toVector * HEAD_DIM,
                 (long) vectors * HEAD_DIM));
-    }
-
-    private static HalfPrecisionArray slice(HalfPrecisionArray a, long from, long n) {
-        return a instanceof BF16Array b ? b.slice(from, n) : ((F16Array) a).slice(from, n);
     }
 
     /**
@@ -774,16 +763,16 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         }
         long storeVector = (long) g * capacity + s.indexed[layer];
         long ints = (long) n * WaveBuffer.INTS;
-        device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(slice(keys, firstVector * HEAD_DIM,
+        device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(keys.slice(firstVector * HEAD_DIM,
                 (long) n * HEAD_DIM).region()), r.members(), n, l.wave.storeKeys().slice(storeVector * WaveBuffer.INTS, ints));
-        device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(slice(values, firstVector * HEAD_DIM,
+        device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(values.slice(firstVector * HEAD_DIM,
                 (long) n * HEAD_DIM).region()), r.members(), n, l.wave.storeValues().slice(storeVector * WaveBuffer.INTS, ints));
         long first = (long) g * clusterCapacity + base;
         long elements = (long) added * HEAD_DIM;
         device.copy(r.centroids().slice(0, elements), l.centroids.slice(first * HEAD_DIM, elements));
-        device.launch(toHalf, IndexStore.elementGrid(elements), r.centroids(), slice(half(l.centroids16), first * HEAD_DIM,
+        device.launch(toHalf, IndexStore.elementGrid(elements), r.centroids(), half(l.centroids16).slice(first * HEAD_DIM,
                 elements), elements);
-        device.launch(toHalf, IndexStore.elementGrid(elements), r.valueSums(), slice(half(l.valueSums), first * HEAD_DIM,
+        device.launch(toHalf, IndexStore.elementGrid(elements), r.valueSums(), half(l.valueSums).slice(first * HEAD_DIM,
                 elements), elements);
         device.launch(TO_F32, IndexStore.elementGrid(added), r.sizes(), l.sizes.slice(first, added), added);
         int[] sizes = new int[added], starts = new int[added];
@@ -842,12 +831,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /** Clusters found in the GPU block cache over every decode step so far, as a fraction of the clusters retrieved. */
     public double hitRatio() {
-        long hits = 0, accessed = 0;
-        for (Layer l : layers) {
-            hits += l.wave.hits();
-            accessed += l.wave.accessed();
-        }
-        return accessed == 0 ? 0 : (double) hits / accessed;
+        long[] counts = hitCounts();
+        return counts[1] == 0 ? 0 : (double) counts[0] / counts[1];
+    }
+
+    @Override
+    public java.util.OptionalDouble cacheHitRatio() {
+        return java.util.OptionalDouble.of(hitRatio());
     }
 
     /** Clusters found in the GPU block cache and clusters retrieved, over every decode step so far. */
@@ -923,7 +913,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     @Override
     public void close() {
-        for (Integer id : open.keySet().toArray(new Integer[0])) {
+        for (Integer id : open.ids()) {
             closeSequence(id);
         }
         updateBuild.close();

@@ -160,12 +160,15 @@ public final class WaveBuffer implements AutoCloseable {
      * of the execution buffer. Host work, then one launch.
      */
     public void assemble(int[][] ranked, int[] counts) {
-        for (int g = 0; g < groups; g++) {
-            pending[g] = tables[g].access(ranked[g], counts[g]);
-            tables[g].writeAccess(pending[g], g, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
-                    hitCounts);
-        }
+        eachGroup(g -> lookUp(g, ranked[g], counts[g]));
         launchGather();
+    }
+
+    /** Group {@code g}'s lookup of its first {@code count} ranked clusters, written into the gather's unit lists. */
+    private void lookUp(int g, int[] ranked, int count) {
+        pending[g] = tables[g].access(ranked, count);
+        tables[g].writeAccess(pending[g], g, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
+                hitCounts);
     }
 
     private void launchGather() {
@@ -187,9 +190,7 @@ public final class WaveBuffer implements AutoCloseable {
             int[] ranked = new int[n];
             MemorySegment.copy(ids.segment(), ValueLayout.JAVA_INT, (long) g * idsStride * Integer.BYTES, ranked, 0, n);
             Arrays.sort(ranked);
-            pending[g] = tables[g].access(ranked, n);
-            tables[g].writeAccess(pending[g], g, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
-                    hitCounts);
+            lookUp(g, ranked, n);
         });
         launchGather();
     }
