@@ -31,8 +31,9 @@ import org.retroinfer.model.gpu.GpuWeights;
  * random BF16 weights made on the GPU. Each sequence's context is filled with random keys and values
  * ({@link GpuKvCache#fillRandom}) instead of prefilled: with random weights and tokens a prefill computes nothing a
  * decode step's speed depends on, and at 128K tokens the GPU path's CUDA-core prefill would take minutes. With retro
- * the filled context is then indexed as a prompt is ({@link GpuRetroKvCache#endOfPrefill}: k-means on the GPU, keys
- * and values to pinned host memory in cluster order). The batch is the largest that fits, unless --batch says
+ * the filled context is indexed as a prompt is, one KV head at a time ({@link GpuRetroKvCache#fillRandom}: k-means
+ * on the GPU, keys and values to the tiers in cluster order), so the retro cache has no dense prefill slot and a
+ * 1M-token context needs no dense copy of itself anywhere. The batch is the largest that fits, unless --batch says
  * otherwise: full attention's KV in the GPU's free memory (after the weights, less a reserve); retro's meta index,
  * steady zone and block cache there too, and its cluster-ordered keys and values in both tiers
  * ({@link GpuRetroKvCache#place}): as many layers' stores in GPU memory as fit, the rest in the host's available
@@ -86,7 +87,7 @@ final class GpuShapeBench {
                 if (retro == null) {
                     batch = fixedBatch != null ? fixedBatch : (int) Math.min(MAX_ROWS, Math.max(0, gpuFree) / kvPerSequence);
                 } else {
-                    GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity,
+                    GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 0,
                             fixedBatch != null ? fixedBatch : MAX_ROWS, fixedBatch != null, gpuFree,
                             HostMemory.availableBytes() - HOST_RESERVE_BYTES);
                     batch = placement == null ? 0 : placement.sequences();
@@ -105,7 +106,7 @@ final class GpuShapeBench {
                         retro == null ? "" : ", " + deviceStoreLayers + " of " + shape.layers() + " layers' stores on the GPU",
                         retro == null ? "" : " and indexing");
                 try (DeviceKvCache cache = retro == null ? new GpuKvCache(device, shape, kvType, batch, capacity, MAX_ROWS)
-                        : new GpuRetroKvCache(device, shape, retro, batch, capacity, MAX_ROWS, 1, deviceStoreLayers)) {
+                        : new GpuRetroKvCache(device, shape, retro, batch, capacity, MAX_ROWS, 0, deviceStoreLayers)) {
                     long fillStart = System.nanoTime();
                     Decode decode = Decode.fill(cache, config, context, batch, random);
                     double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
@@ -189,10 +190,7 @@ final class GpuShapeBench {
                 sequences[b] = cache.openSequence();
                 switch (cache) {
                     case GpuKvCache dense -> dense.fillRandom(sequences[b], context, random.nextLong());
-                    case GpuRetroKvCache retro -> {
-                        retro.fillRandom(sequences[b], context, random.nextLong());
-                        retro.endOfPrefill(sequences[b]);
-                    }
+                    case GpuRetroKvCache retro -> retro.fillRandom(sequences[b], context, random.nextLong());
                     default -> throw new IllegalArgumentException("no random fill for " + cache.getClass().getSimpleName());
                 }
             }

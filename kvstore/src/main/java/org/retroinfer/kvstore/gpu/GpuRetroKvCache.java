@@ -85,6 +85,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final Sizes fixed;
     private final long capacity;
     private final int group, queryWidth;
+    /** The dense slots of prompts being prefilled, or null in a cache that is only filled. */
     private final GpuKvCache prefill;
     private final ExecutionBuffer exec;
     private final Layer[] layers;
@@ -169,7 +170,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * @param slots         sequences open at once
      * @param capacity      positions per sequence (prompt and generated)
      * @param maxRows       the most rows one step may have (prefill chunk or decode batch)
-     * @param prefillSlots  sequences that may be in their prompt at once (each holds a dense slot of {@code capacity})
+     * @param prefillSlots  sequences that may be in their prompt at once (each holds a dense slot of {@code capacity}); 0
+     *                      for a cache whose contexts are only filled ({@link #fillRandom}), never prefilled
      */
     public GpuRetroKvCache(Device device, AttentionShape shape, RetroConfig config, int slots, long capacity, int maxRows,
             int prefillSlots) {
@@ -183,9 +185,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     public GpuRetroKvCache(Device device, AttentionShape shape, RetroConfig config, int slots, long capacity, int maxRows,
             int prefillSlots, int deviceStoreLayers) {
         GpuKvCache.checkShape(shape);
-        if (slots < 1 || capacity < 1 || maxRows < 1 || prefillSlots < 1) {
-            throw new IllegalArgumentException("slots, capacity, maxRows and prefillSlots must be positive, got " + slots + ", "
-                    + capacity + ", " + maxRows + ", " + prefillSlots);
+        if (slots < 1 || capacity < 1 || maxRows < 1 || prefillSlots < 0) {
+            throw new IllegalArgumentException("slots, capacity and maxRows must be positive and prefillSlots not negative, got "
+                    + slots + ", " + capacity + ", " + maxRows + ", " + prefillSlots);
         }
         if (capacity > Integer.MAX_VALUE / 2) {
             throw new IllegalArgumentException("a sequence of " + capacity + " positions is beyond the GPU index's int offsets");
@@ -213,7 +215,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.maxRetrieval = fixed.maxRetrieval();
         this.maxEstimation = fixed.maxEstimation();
         this.esStride = Math.max(1, maxEstimation);
-        this.prefill = new GpuKvCache(device, shape, storage, prefillSlots, capacity, maxRows);
+        this.prefill = prefillSlots == 0 ? null : new GpuKvCache(device, shape, storage, prefillSlots, capacity, maxRows);
         this.exec = ExecutionBuffer.allocate(device, groups, steadyStride, fixed.maxUnits());
         boolean bf16 = storage == DType.BF16;
         partials = KernelMethod.of(SplitKvDecode.class, bf16 ? "partialsBf16" : "partialsF16");
@@ -318,12 +320,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /**
      * The most sequences (up to {@code maxSequences}; exactly that many where {@code exact}) of {@code capacity}
      * positions that fit {@code deviceBytes} of GPU memory and {@code hostBytes} of host memory, with as many layers'
-     * stores on the device as fit there after every sequence's meta index, steady zone and block cache and the dense
-     * prefill slot: the GPU tier first, the host's pinned memory for the rest. Null where not even one fits.
+     * stores on the device as fit there after every sequence's meta index, steady zone and block cache and the
+     * {@code prefillSlots} dense prefill slots: the GPU tier first, the host's pinned memory for the rest. Null where not
+     * even one fits.
      */
-    public static Placement place(AttentionShape shape, RetroConfig config, long capacity, int maxSequences, boolean exact,
-            long deviceBytes, long hostBytes) {
-        long prefillSlot = GpuKvCache.bytesPerSequence(shape, config.storage(), capacity);
+    public static Placement place(AttentionShape shape, RetroConfig config, long capacity, int prefillSlots, int maxSequences,
+            boolean exact, long deviceBytes, long hostBytes) {
+        long prefillSlot = prefillSlots * GpuKvCache.bytesPerSequence(shape, config.storage(), capacity);
         long meta = deviceBytesPerSequence(shape, config, capacity);
         long store = storeBytesPerLayer(shape, capacity);
         for (int b = maxSequences; b >= (exact ? maxSequences : 1); b--) {
@@ -420,6 +423,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             if (sequence(batch.sequence(i)).decoding) decoding++;
         }
         if (decoding == 0) {
+            if (prefill == null) {
+                throw new IllegalStateException("this GPU RetroInfer cache has no dense prefill slot (made with prefillSlots 0):"
+                        + " its contexts are filled (fillRandom), not prefilled");
+            }
             int[] ids = new int[batch.size()];
             for (int i = 0; i < batch.size(); i++) {
                 Sequence s = sequence(batch.sequence(i));
@@ -647,18 +654,43 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     }
 
     /**
-     * Makes {@code sequence}, still empty, hold a prompt of {@code tokens} random keys and values in every layer (see
-     * {@link GpuKvCache#fillRandom}); {@link #endOfPrefill} then indexes it like any prompt. Decode benchmarks at long
-     * contexts start from it.
+     * Makes {@code sequence}, still empty, hold a prompt of {@code tokens} random keys and values in every layer and
+     * indexes it as {@link #endOfPrefill} indexes a prefilled one: decode benchmarks at long contexts start from it.
+     * The values are {@link GpuKvCache#fillRandom}'s for the same seed (per layer and KV head, keys then values, one
+     * seed each), but made one head at a time in a scratch of one head's length, indexed from there and dropped, so no
+     * dense slot of the whole context is needed: a 1M-token context (128 GiB of BF16 keys and values at Llama 3 8B's
+     * shape) needs 512 MiB of scratch on the GPU besides the tiers it ends up in.
      */
     public void fillRandom(int sequence, long tokens, long seed) {
         Sequence s = sequence(sequence);
-        if (s.decoding || s.lengths[0] != 0) {
+        if (s.decoding || s.lengths[0] != 0 || s.prefillId >= 0) {
             throw new IllegalStateException("sequence " + sequence + " holds positions already");
         }
-        s.prefillId = prefill.openSequence();
-        prefill.fillRandom(s.prefillId, tokens, seed);
-        java.util.Arrays.fill(s.lengths, tokens);
+        if (tokens < 1 || tokens > capacity) {
+            throw new IllegalArgumentException("a filled context holds 1 to " + capacity + " positions, got " + tokens);
+        }
+        long start = System.nanoTime();
+        PromptSplit split = PromptSplit.of(tokens, config);
+        KernelMethod fill = KernelMethod.of(org.retroinfer.kernels.gpu.RandomFill.class, storage == DType.BF16 ? "bf16" : "f16");
+        long elements = tokens * HEAD_DIM;
+        I32Array keyScratch = device.i32(elements / 2), valueScratch = device.i32(elements / 2);
+        HalfPrecisionArray keys = half(keyScratch), values = half(valueScratch);
+        try (GpuKMeans build = split.index() ? new GpuKMeans(device, split.clustered(), split.sizing(), config.iterations()) : null) {
+            java.util.Arrays.fill(s.lengths, tokens);
+            for (int l = 0; l < shape.layers(); l++) {
+                for (int h = 0; h < shape.kvHeads(); h++) {
+                    device.launch(fill, Grid.of(1024, 256), keys, elements, seed++, 1f);
+                    device.launch(fill, Grid.of(1024, 256), values, elements, seed++, 1f);
+                    indexHead(s, l, h, keys, values, 0, split, build);
+                }
+                finishPrompt(s, l, split);
+            }
+            device.synchronize(); // the scratch is read until the last head's kernels finish
+        } finally {
+            device.free(keyScratch);
+            device.free(valueScratch);
+        }
+        startDecoding(s, split, start);
     }
 
     /**
@@ -674,43 +706,75 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             return;
         }
         long start = System.nanoTime();
-        long length = s.lengths[0];
-        int sinks = (int) Math.min(config.sinks(), length);
-        long pending = length - sinks;
-        boolean index = pending >= (long) config.window() + config.updateSegment();
-        int kept = index ? config.window() : (int) pending;
-        int clustered = index ? (int) (pending - config.window()) : 0;
+        PromptSplit split = PromptSplit.of(s.lengths[0], config);
         if (s.prefillId >= 0) {
             int dense = prefill.slotOf(s.prefillId);
-            ClusterSizing sizing = index ? ClusterSizing.forPrompt(length, config) : null;
-            try (GpuKMeans build = index ? new GpuKMeans(device, clustered, sizing, config.iterations()) : null) {
+            try (GpuKMeans build = split.index() ? new GpuKMeans(device, split.clustered(), split.sizing(), config.iterations())
+                    : null) {
                 for (int l = 0; l < shape.layers(); l++) {
-                    HalfPrecisionArray keys = prefill.keys(l), values = prefill.values(l);
-                    WaveBuffer wave = layers[l].wave;
                     for (int h = 0; h < shape.kvHeads(); h++) {
-                        long head = ((long) dense * shape.kvHeads() + h) * capacity;
-                        long steady = ((long) s.slot * shape.kvHeads() + h) * steadyStride;
-                        copyVectors(keys, values, head, half(wave.steadyKeys()), half(wave.steadyValues()), steady, sinks);
-                        copyVectors(keys, values, head + length - kept, half(wave.steadyKeys()), half(wave.steadyValues()),
-                                steady + sinks, kept);
-                        if (index) {
-                            build.runAt(keys, values, (head + sinks) * HEAD_DIM);
-                            commit(s, l, h, build, keys, values, head + sinks);
-                        }
+                        indexHead(s, l, h, prefill.keys(l), prefill.values(l), ((long) dense * shape.kvHeads() + h) * capacity,
+                                split, build);
                     }
-                    s.steady[l] = sinks + kept;
-                    if (index) {
-                        finishCommit(s, l, sizing.clusters(), clustered);
-                    }
+                    finishPrompt(s, l, split);
                 }
             }
             prefill.closeSequence(s.prefillId);
             s.prefillId = -1;
         }
+        startDecoding(s, split, start);
+    }
+
+    /**
+     * How a prompt of {@code length} positions is kept (spec §1.1): {@code sinks}, then either {@code clustered}
+     * positions indexed and the last {@code kept} (the window) in the steady zone, or, for a prompt too short for an
+     * index, all {@code kept} past the sinks in the steady zone.
+     */
+    private record PromptSplit(long length, int sinks, int kept, int clustered, ClusterSizing sizing) {
+        static PromptSplit of(long length, RetroConfig config) {
+            int sinks = (int) Math.min(config.sinks(), length);
+            long pending = length - sinks;
+            boolean index = pending >= (long) config.window() + config.updateSegment();
+            return index ? new PromptSplit(length, sinks, config.window(), Math.toIntExact(pending - config.window()),
+                    ClusterSizing.forPrompt(length, config))
+                    : new PromptSplit(length, sinks, (int) pending, 0, null);
+        }
+
+        boolean index() {
+            return sizing != null;
+        }
+    }
+
+    /**
+     * One (layer, KV head) of a prompt whose vectors start at vector {@code head} of {@code keys}/{@code values}: the
+     * sinks and the window to the steady zone, the rest clustered and committed to the index.
+     */
+    private void indexHead(Sequence s, int layer, int kvHead, HalfPrecisionArray keys, HalfPrecisionArray values, long head,
+            PromptSplit split, GpuKMeans build) {
+        WaveBuffer wave = layers[layer].wave;
+        long steady = ((long) s.slot * shape.kvHeads() + kvHead) * steadyStride;
+        copyVectors(keys, values, head, half(wave.steadyKeys()), half(wave.steadyValues()), steady, split.sinks());
+        copyVectors(keys, values, head + split.length() - split.kept(), half(wave.steadyKeys()), half(wave.steadyValues()),
+                steady + split.sinks(), split.kept());
+        if (split.index()) {
+            build.runAt(keys, values, (head + split.sinks()) * HEAD_DIM);
+            commit(s, layer, kvHead, build, keys, values, head + split.sinks());
+        }
+    }
+
+    /** Records a layer's prompt as kept: the steady zone's length and, where indexed, the new clusters. */
+    private void finishPrompt(Sequence s, int layer, PromptSplit split) {
+        s.steady[layer] = split.sinks() + split.kept();
+        if (split.index()) {
+            finishCommit(s, layer, split.sizing().clusters(), split.clustered());
+        }
+    }
+
+    private void startDecoding(Sequence s, PromptSplit split, long startNanos) {
         s.decoding = true;
-        if (index) {
+        if (split.index()) {
             builds++;
-            indexNanos += System.nanoTime() - start;
+            indexNanos += System.nanoTime() - startNanos;
         }
     }
 
@@ -894,7 +958,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     }
 
     private long bytes(boolean onDevice) {
-        long total = onDevice ? prefill.memoryBytes() : 0;
+        long total = onDevice && prefill != null ? prefill.memoryBytes() : 0;
         java.util.List<TypedArray> arrays = new java.util.ArrayList<>(java.util.List.of(rowOfSlot, stepSlots, stepPositions,
                 stepLengths, qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
                 estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
@@ -921,7 +985,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             l.free();
         }
         exec.free(device);
-        prefill.close();
+        if (prefill != null) {
+            prefill.close();
+        }
         for (TypedArray a : new TypedArray[] {rowOfSlot, stepSlots, stepPositions, stepLengths, stagedSlots, stagedPositions,
                 stagedLengths, qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
                 estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,

@@ -1,5 +1,6 @@
 package org.retroinfer.kvstore.gpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.retroinfer.accel.device.EmulatedDevice;
 import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.gpu.RandomFill;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.retro.RetroConfig;
@@ -102,6 +104,65 @@ class GpuRetroKvCacheTest {
         return worst;
     }
 
+    /**
+     * A context filled head by head without a dense slot ({@link GpuRetroKvCache#fillRandom}, how the 1M-token bench
+     * fills) is the prompt of the same random values prefilled through the dense slot and indexed at its end: the same
+     * index and steady zones, so decoding on gives the same outputs bit for bit.
+     */
+    @Test
+    void aFilledContextDecodesAsTheSameValuesPrefilled() {
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println("filled vs prefilled: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        RetroConfig config = config(DType.BF16);
+        AttentionShape shape = new AttentionShape(1, 4, 2, 128);
+        int tokens = 40; // 4 sinks, 28 clustered, 8 in the window
+        long fillSeed = random.nextLong();
+        try (EmulatedDevice device = new EmulatedDevice();
+             GpuRetroKvCache filled = new GpuRetroKvCache(device, shape, config, 2, 60, tokens, 0);
+             GpuRetroKvCache prefilled = new GpuRetroKvCache(device, shape, config, 2, 60, tokens, 1)) {
+            filled.closeSequence(filled.openSequence()); // a non-zero slot
+            int a = filled.openSequence(), b = prefilled.openSequence();
+            filled.fillRandom(a, tokens, fillSeed);
+            BatchLayout prompt = BatchLayout.single(b, tokens);
+            for (int layer = 0; layer < shape.layers(); layer++) {
+                float[] k = new float[tokens * shape.kvWidth()], v = new float[k.length];
+                for (int h = 0; h < shape.kvHeads(); h++) {
+                    long keySeed = fillSeed + 2L * (layer * shape.kvHeads() + h);
+                    for (int t = 0; t < tokens; t++) {
+                        for (int d = 0; d < 128; d++) {
+                            int at = t * shape.kvWidth() + h * 128 + d;
+                            k[at] = RandomFill.uniform(keySeed, t * 128L + d, 1f);
+                            v[at] = RandomFill.uniform(keySeed + 1, t * 128L + d, 1f);
+                        }
+                    }
+                }
+                prefilled.append(layer, prompt, k, v);
+                prefilled.attend(layer, prompt, new float[tokens * shape.queryWidth()], new float[tokens * shape.queryWidth()]);
+            }
+            prefilled.endOfPrefill(b);
+            assertTrue(filled.isSparse(a) && prefilled.isSparse(b));
+            assertEquals(1, filled.stats().builds());
+            for (int i = 0; i < 3; i++) {
+                for (int layer = 0; layer < shape.layers(); layer++) {
+                    float[] k = gaussian(shape.kvWidth(), random), v = gaussian(shape.kvWidth(), random);
+                    float[] q = gaussian(shape.queryWidth(), random);
+                    float[] fromFilled = new float[q.length], fromPrefilled = new float[q.length];
+                    filled.append(layer, BatchLayout.single(a, 1), k, v);
+                    prefilled.append(layer, BatchLayout.single(b, 1), k, v);
+                    filled.attend(layer, BatchLayout.single(a, 1), q, fromFilled);
+                    prefilled.attend(layer, BatchLayout.single(b, 1), q, fromPrefilled);
+                    assertArrayEquals(fromPrefilled, fromFilled, "step " + i + ", layer " + layer);
+                }
+            }
+            assertEquals(tokens + 3, filled.length(a, 0));
+            IllegalStateException noSlot = assertThrows(IllegalStateException.class,
+                    () -> filled.prepare(BatchLayout.single(filled.openSequence(), 3), 0));
+            assertEquals("this GPU RetroInfer cache has no dense prefill slot (made with prefillSlots 0): its contexts are filled"
+                    + " (fillRandom), not prefilled", noSlot.getMessage());
+        }
+    }
+
     @Test
     void placementPutsAsManyLayersOnTheGpuAsFitAndTheRestOnTheHost() {
         AttentionShape shape = new AttentionShape(32, 32, 8, 128);
@@ -113,12 +174,12 @@ class GpuRetroKvCacheTest {
         assertEquals(512L << 20, store);
         // room on the GPU for 4 sequences' meta and 10 layers of their stores; the host holds the other 22 layers
         long gpu = prefill + 4 * meta + 4 * 10 * store + (store / 2);
-        assertEquals(new GpuRetroKvCache.Placement(4, 10), GpuRetroKvCache.place(shape, config, capacity, 4, true, gpu,
+        assertEquals(new GpuRetroKvCache.Placement(4, 10), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
                 4 * 22 * store));
         // a host too small for that: fewer sequences, more of each on the GPU
-        GpuRetroKvCache.Placement fewer = GpuRetroKvCache.place(shape, config, capacity, 4, false, gpu, 4 * 22 * store - 1);
+        GpuRetroKvCache.Placement fewer = GpuRetroKvCache.place(shape, config, capacity, 1, 4, false, gpu, 4 * 22 * store - 1);
         assertTrue(fewer.sequences() < 4 && fewer.deviceStoreLayers() > 10, fewer.toString());
-        assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 4, true, gpu, 4 * 22 * store - 1));
+        assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 22 * store - 1));
     }
 
     @Test

@@ -56,7 +56,7 @@ public final class GpuSession implements AutoCloseable {
      * prefilling one prompt at a time; close it to free it.
      */
     public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity) {
-        GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(config.attentionShape(), retro, capacity, sequences, true,
+        GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(config.attentionShape(), retro, capacity, 1, sequences, true,
                 device.freeBytes() - RESERVE_BYTES, HostMemory.availableBytes() - HOST_RESERVE_BYTES);
         if (placement == null) {
             throw new IllegalArgumentException(sequences + " RetroInfer sequences of " + capacity + " positions fit neither this GPU's "
