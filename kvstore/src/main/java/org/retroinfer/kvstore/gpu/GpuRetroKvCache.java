@@ -112,6 +112,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private long indexNanos, builds, updates;
     /** Where decode layers record their phases, or null. */
     private Profile profile;
+    /** The layer whose admission waits to be launched before the next layer's gather, or null. */
+    private WaveBuffer pendingAdmission;
 
     private enum StepKind { PREFILL, DECODE }
 
@@ -573,27 +575,59 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         // the host looks the retrieval zone up while the GPU estimates
         selected.await();
         long lookup = System.nanoTime();
-        l.wave.assemble(retrievalIds, maxRetrieval, retrieved);
+        l.wave.lookUp(retrievalIds, maxRetrieval, retrieved);
         lookup = System.nanoTime() - lookup;
+        // the previous layer's admission reads the shared execution buffer, so it goes before this layer's gather
+        Device.Mark looked = mark();
+        long[] lru = new long[2];
+        if (pendingAdmission != null) {
+            admit(pendingAdmission, lru);
+            pendingAdmission = null;
+        }
+        Device.Mark admittedPrevious = mark();
+        l.wave.launchGather();
         Device.Mark gathered = mark();
         device.launch(partials, execShape.partialsGrid(), qSlots, half(exec.keys()), half(exec.values()), exec.lengths(),
                 execPartialOut, execPartialLse, 1, (long) exec.stride(), execShape.splits(), shape.scale(), group);
         device.launch(MERGE_PREVIOUS, execShape.mergeGrid(), execPartialOut, execPartialLse, esOut, esLse, outSlots, outLse,
                 execShape.splits(), group);
         Device.Mark attended = mark();
-        // the LRU update runs on the host while the GPU attends; the admission copies read the buffer after it
-        long lru = System.nanoTime();
-        l.wave.admit();
-        lru = System.nanoTime() - lru;
+        // the LRU update runs on other threads while the GPU attends and the host goes on to the next layer, up to its
+        // gather; the last layer's admission is launched now, so that a step leaves nothing pending
+        l.wave.startUpdate();
         device.launch(GATHER_ROWS, Grid.covering((long) step.rows() * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS),
                 step.slots(), outSlots, out, step.rows(), queryWidth);
+        if (layer == shape.layers() - 1) {
+            admit(l.wave, lru);
+        } else {
+            pendingAdmission = l.wave;
+        }
         if (profile != null) {
-            Device.Mark admitted = device.mark();
-            admitted.await();
-            profile.add(started, selected, estimated, gathered, attended, admitted, lookup, lru);
-            for (Device.Mark m : new Device.Mark[] {started, estimated, gathered, attended, admitted}) m.close();
+            Device.Mark done = device.mark();
+            done.await();
+            profile.device(Profile.Phase.SCORING, started, selected);
+            profile.device(Profile.Phase.ESTIMATION, selected, estimated);
+            profile.device(Profile.Phase.GATHER, estimated, looked);
+            profile.device(Profile.Phase.ADMISSION, looked, admittedPrevious);
+            profile.device(Profile.Phase.GATHER, admittedPrevious, gathered);
+            profile.device(Profile.Phase.ATTENTION, gathered, attended);
+            profile.device(Profile.Phase.ADMISSION, attended, done);
+            profile.host(Profile.Phase.HOST_LOOKUP, lookup);
+            profile.host(Profile.Phase.HOST_LRU, lru[0]);
+            profile.host(Profile.Phase.HOST_LRU_WAIT, lru[1]);
+            profile.layers++;
+            for (Device.Mark m : new Device.Mark[] {started, estimated, looked, admittedPrevious, gathered, attended, done}) {
+                m.close();
+            }
         }
         selected.close();
+    }
+
+    /** Launches {@code wave}'s admission; adds its LRU update's host time and the wait for it to {@code lru}. */
+    private static void admit(WaveBuffer wave, long[] lru) {
+        long waited = System.nanoTime();
+        lru[0] += wave.launchAdmission();
+        lru[1] += System.nanoTime() - waited;
     }
 
     /** A mark where layers are profiled, else null. */
@@ -603,26 +637,23 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /**
      * Where a decode layer's time goes, summed over the layers and steps profiled: device time from mark to mark (so the
-     * gather's phase includes any wait for the host's lookup, and the admission's any wait for its LRU update), and the
-     * host's own time for the lookups and the LRU updates.
+     * gather's phase includes any wait for the host's lookup, and the admission's the wait for the previous layer's LRU
+     * update and the copy of the outputs back into row order), and the host's own time for the lookups, the LRU updates
+     * (on other threads, overlapping the next layer) and the wait for them.
      */
     public static final class Profile {
         /** The phases, in order. */
-        public enum Phase { SCORING, ESTIMATION, GATHER, ATTENTION, ADMISSION, HOST_LOOKUP, HOST_LRU }
+        public enum Phase { SCORING, ESTIMATION, GATHER, ATTENTION, ADMISSION, HOST_LOOKUP, HOST_LRU, HOST_LRU_WAIT }
 
         private final double[] millis = new double[Phase.values().length];
         private long layers;
 
-        void add(Device.Mark started, Device.Mark selected, Device.Mark estimated, Device.Mark gathered, Device.Mark attended,
-                Device.Mark admitted, long lookupNanos, long lruNanos) {
-            millis[Phase.SCORING.ordinal()] += selected.millisSince(started);
-            millis[Phase.ESTIMATION.ordinal()] += estimated.millisSince(selected);
-            millis[Phase.GATHER.ordinal()] += gathered.millisSince(estimated);
-            millis[Phase.ATTENTION.ordinal()] += attended.millisSince(gathered);
-            millis[Phase.ADMISSION.ordinal()] += admitted.millisSince(attended);
-            millis[Phase.HOST_LOOKUP.ordinal()] += lookupNanos / 1e6;
-            millis[Phase.HOST_LRU.ordinal()] += lruNanos / 1e6;
-            layers++;
+        void device(Phase phase, Device.Mark from, Device.Mark to) {
+            millis[phase.ordinal()] += to.millisSince(from);
+        }
+
+        void host(Phase phase, long nanos) {
+            millis[phase.ordinal()] += nanos / 1e6;
         }
 
         /** Milliseconds per profiled layer, by phase. */

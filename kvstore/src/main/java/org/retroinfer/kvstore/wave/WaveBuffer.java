@@ -38,6 +38,8 @@ public final class WaveBuffer implements AutoCloseable {
     private final boolean storeOnDevice;
     private final ClusterMappingTable[] tables;
     private final ClusterMappingTable.Access[] pending;
+    /** The LRU update started and not yet joined (its host nanoseconds), or null. */
+    private java.util.concurrent.CompletableFuture<Long> update;
     private final I32Array listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, execK, execV, validLengths;
     private final I32Array missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts;
     private final I32Array admitOffsets, admitSizes, admitBlocks, admitCounts;
@@ -160,6 +162,7 @@ public final class WaveBuffer implements AutoCloseable {
      * of the execution buffer. Host work, then one launch.
      */
     public void assemble(int[][] ranked, int[] counts) {
+        checkNoUpdate();
         eachGroup(g -> lookUp(g, ranked[g], counts[g]));
         launchGather();
     }
@@ -171,12 +174,6 @@ public final class WaveBuffer implements AutoCloseable {
                 hitCounts);
     }
 
-    private void launchGather() {
-        device.launch(GATHER, ExecutionBufferGather.grid(groups), steadyK, steadyV, steadyLengths, steadyStride, listK, listV,
-                listStride, cacheK, cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes,
-                hitOffsets, hitCounts, maxUnits, execK, execV, execStride, validLengths);
-    }
-
     /**
      * {@link #assemble} with each group's ranked clusters read from {@code ids} ({@code [groups][idsStride]}, e.g. the
      * retrieval zone a selection kernel wrote into mapped memory), the first {@code counts[g]} of group g; a group
@@ -185,6 +182,16 @@ public final class WaveBuffer implements AutoCloseable {
      * reproducible.
      */
     public void assemble(I32Array ids, int idsStride, int[] counts) {
+        lookUp(ids, idsStride, counts);
+        launchGather();
+    }
+
+    /**
+     * The host half of {@link #assemble(I32Array, int, int[])}: the lookups, without the gather's launch, so that a
+     * caller can enqueue other work (an earlier layer's admission) before it.
+     */
+    public void lookUp(I32Array ids, int idsStride, int[] counts) {
+        checkNoUpdate();
         eachGroup(g -> {
             int n = counts[g];
             int[] ranked = new int[n];
@@ -192,7 +199,20 @@ public final class WaveBuffer implements AutoCloseable {
             Arrays.sort(ranked);
             lookUp(g, ranked, n);
         });
-        launchGather();
+    }
+
+    /** A lookup reads the tables that a pending LRU update writes. */
+    private void checkNoUpdate() {
+        if (update != null) {
+            throw new IllegalStateException("the LRU update of the last assembly is pending: launchAdmission() first");
+        }
+    }
+
+    /** Enqueues the gather of the execution buffer that the last lookups described. */
+    public void launchGather() {
+        device.launch(GATHER, ExecutionBufferGather.grid(groups), steadyK, steadyV, steadyLengths, steadyStride, listK, listV,
+                listStride, cacheK, cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes,
+                hitOffsets, hitCounts, maxUnits, execK, execV, execStride, validLengths);
     }
 
     /**
@@ -211,17 +231,51 @@ public final class WaveBuffer implements AutoCloseable {
      * which this does not change).
      */
     public void admit() {
+        startUpdate();
+        launchAdmission();
+    }
+
+    /**
+     * Starts the LRU updates of the last {@link #assemble} on the common fork-join pool and returns at once: the
+     * reference's buffer manager updates asynchronously too (spec §3.3), and the update has only to be done before this
+     * buffer's admission is launched ({@link #launchAdmission}), which the execution buffer's next gather must follow.
+     */
+    public void startUpdate() {
         for (int g = 0; g < groups; g++) {
             if (pending[g] == null) {
-                throw new IllegalStateException("admit() needs an assemble() first");
+                throw new IllegalStateException("an LRU update needs an assemble() first");
             }
         }
-        eachGroup(g -> {
-            tables[g].writeAdmission(tables[g].update(pending[g]), g, admitOffsets, admitSizes, admitBlocks, admitCounts);
-            pending[g] = null;
+        update = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            long start = System.nanoTime();
+            eachGroup(g -> {
+                tables[g].writeAdmission(tables[g].update(pending[g]), g, admitOffsets, admitSizes, admitBlocks, admitCounts);
+                pending[g] = null;
+            });
+            return System.nanoTime() - start;
         });
+    }
+
+    /**
+     * Waits for {@link #startUpdate}'s work and enqueues the copies of the admitted misses from the execution buffer into
+     * the cache: after the attention over the buffer, before the buffer's next gather (of any layer sharing it). Returns
+     * the update's own host time in nanoseconds.
+     */
+    public long launchAdmission() {
+        if (update == null) {
+            throw new IllegalStateException("launchAdmission() needs a startUpdate() first");
+        }
+        long nanos;
+        try {
+            nanos = update.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        } finally {
+            update = null;
+        }
         device.launch(ADMIT, CacheAdmission.grid(groups), execK, execV, execStride, steadyLengths, admitOffsets, admitSizes,
                 admitBlocks, admitCounts, maxUnits, cacheK, cacheV, cacheBlocks);
+        return nanos;
     }
 
     /** The execution buffer ({@code [groups][execStride][64]} ints) and each group's valid length after assembly. */
@@ -283,6 +337,9 @@ public final class WaveBuffer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (update != null) {
+            update.exceptionally(e -> 0L).join(); // it writes the admission arrays freed below
+        }
         if (ownsExec) {
             exec.free(device);
         }

@@ -1,5 +1,7 @@
 package org.retroinfer.kvstore.wave;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -20,6 +22,31 @@ class WaveBufferTest {
             WaveBufferCheck.Result r = WaveBufferCheck.run(device, new Random(seed), 2, 300, 12);
             assertTrue(r.hits() > 0, "some clusters came back from the cache: " + r);
             assertTrue(r.hits() < r.accessed(), "some clusters were missed: " + r);
+        }
+    }
+
+    /**
+     * The LRU update may run in the background after the attention is enqueued (GpuRetroKvCache defers it to the next
+     * layer's gather), but a lookup reads the tables it writes: one before the admission's launch is refused, and a
+     * launch without a started update too.
+     */
+    @Test
+    void aLookupWhileTheLruUpdateIsPendingIsRefused() {
+        try (EmulatedDevice device = new EmulatedDevice();
+             WaveBuffer buffer = new WaveBuffer(device, 1, 4, 64, 8, 8)) {
+            buffer.table(0).addCluster(0, 16);
+            buffer.steadyLength(0, 0);
+            IllegalStateException early = assertThrows(IllegalStateException.class, buffer::launchAdmission);
+            assertEquals("launchAdmission() needs a startUpdate() first", early.getMessage());
+            buffer.assemble(new int[][] {{0}}, new int[] {1});
+            buffer.startUpdate();
+            IllegalStateException pending = assertThrows(IllegalStateException.class,
+                    () -> buffer.assemble(new int[][] {{0}}, new int[] {1}));
+            assertEquals("the LRU update of the last assembly is pending: launchAdmission() first", pending.getMessage());
+            buffer.launchAdmission();
+            buffer.assemble(new int[][] {{0}}, new int[] {1});
+            buffer.admit();
+            assertEquals(1, buffer.hits(), "the second access found the cluster the first admitted");
         }
     }
 }
