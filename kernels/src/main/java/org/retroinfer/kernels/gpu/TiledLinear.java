@@ -22,9 +22,9 @@ import org.retroinfer.accel.kernel.KernelContext;
  * <p>Work split: a block owns {@link #OUTPUTS} consecutive outputs and one group of {@link #ROWS} rows. In a warp,
  * four neighbouring lanes share an output slot and split the inputs between them (each reads 16 bytes of the same
  * weight row, so a slot's four lanes read 64 contiguous bytes: whole DRAM sectors), and the eight slots own
- * outputs {@code slot, slot + 8, slot + 16, slot + 24} of the block's 32; the eight warps take successive 32-input
- * pieces, so a block reads 256 inputs of each of its 32 weight rows per step. All eight slots read the same inputs,
- * which the L1 serves as one broadcast. The sums go over the four lanes by shuffles and over the eight warps through
+ * outputs {@code slot, slot + 8, slot + 16, slot + 24} of the block's 32; the four warps take successive 32-input
+ * pieces, so a block reads 128 inputs (256 bytes of BF16) of each of its 32 weight rows per step. All eight slots read
+ * the same inputs, which the L1 serves as one broadcast. The sums go over the four lanes by shuffles and over the four warps through
  * shared memory, once at the end.
  *
  * <p>Reads per weight: once per row group, {@code ceil(rows / 8)}. The groups of one output block are consecutive block
@@ -36,8 +36,11 @@ import org.retroinfer.accel.kernel.KernelContext;
  * {@link LinearShape#tiledGrid()}.
  */
 public final class TiledLinear {
-    /** Threads per block: eight warps splitting the inputs. */
-    public static final int THREADS = 256;
+    /**
+     * Threads per block: four warps splitting the inputs. The tile takes ~140 registers a thread, so an SM holds three
+     * blocks of four warps (12 warps to hide DRAM latency behind each other's FMAs) but only one block of eight.
+     */
+    public static final int THREADS = 128;
     /** Rows one block serves (one row group). */
     public static final int ROWS = 8;
     /** Outputs one thread sums for each of its rows. */
@@ -49,9 +52,9 @@ public final class TiledLinear {
     /** Outputs one block owns. */
     public static final int OUTPUTS = SLOTS * OUTPUTS_PER_THREAD;
     static final int WARPS = THREADS / KernelContext.WARP_SIZE;
-    /** Inputs the block covers per step of its loop: eight per lane of a slot, times the four lanes and eight warps. */
+    /** Inputs the block covers per step of its loop: eight per lane of a slot, times the four lanes and four warps. */
     private static final int STRIDE = 8 * SPLIT * WARPS;
-    /** One warp's sums in shared memory: {@code [row][output]}, as many as the block has threads. */
+    /** One warp's sums in shared memory: {@code [row][output]}. */
     private static final int TILE = ROWS * OUTPUTS;
 
     private TiledLinear() {}
@@ -171,9 +174,9 @@ public final class TiledLinear {
     }
 
     /**
-     * Adds the block's sums: each of the thread's 32 over the four lanes of its slot, then the eight warps' partials,
-     * one (row, output) per thread, and writes those of the outputs and rows that exist (32 neighbouring threads write
-     * 32 neighbouring outputs of a row).
+     * Adds the block's sums: each of the thread's 32 over the four lanes of its slot, then the four warps' partials,
+     * two (row, output) pairs per thread, and writes those of the outputs and rows that exist (32 neighbouring threads
+     * write 32 neighbouring outputs of a row).
      */
     private static void finish(KernelContext ctx, float[] partials, Float4 s0, Float4 s1, Float4 s2, Float4 s3, Float4 t0, Float4 t1,
             Float4 t2, Float4 t3, F32Array bias, int hasBias, F32Array y, int r, int rows, int out, int first) {
@@ -187,14 +190,16 @@ public final class TiledLinear {
         publish(ctx, partials, slot + 2 * SLOTS, 4, t2);
         publish(ctx, partials, slot + 3 * SLOTS, 4, t3);
         ctx.localBarrier();
-        int row = r + ctx.localIdx / OUTPUTS;
-        int o = first + ctx.localIdx % OUTPUTS;
-        float sum = 0f;
-        for (int w = 0; w < WARPS; w++) {
-            sum += partials[w * TILE + ctx.localIdx];
-        }
-        if (o < out && row < rows) {
-            y.set((long) row * out + o, sum + (hasBias != 0 ? bias.get(o) : 0f));
+        for (int at = ctx.localIdx; at < TILE; at += THREADS) {
+            int row = r + at / OUTPUTS;
+            int o = first + at % OUTPUTS;
+            float sum = 0f;
+            for (int w = 0; w < WARPS; w++) {
+                sum += partials[w * TILE + at];
+            }
+            if (o < out && row < rows) {
+                y.set((long) row * out + o, sum + (hasBias != 0 ? bias.get(o) : 0f));
+            }
         }
     }
 
