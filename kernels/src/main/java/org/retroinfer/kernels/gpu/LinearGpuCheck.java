@@ -22,17 +22,22 @@ import org.retroinfer.kernels.WeightMatrix;
 /**
  * The linear kernels on a real GPU. First {@link StreamingLinear} and {@link TiledLinear} against the CPU's
  * {@link Matmul} on random inputs with a poisoned output (every weight type, with and without bias, row counts with a
- * partial last row group). Then, side by side in one run, both kernels' median time at Llama 3 8B's decode shapes
- * (4096 → 4096, 4096 → 14336, 14336 → 4096, 4096 → 128256) with BF16 weights, as GB/s of weights read (bytes of the
- * matrix over the time, however often the kernel reads it) and TFLOPS, beside a device-to-device copy of the same bytes
- * (read plus written, the yardstick of docs/results/gpu-decoder); {@code *} marks the kernel {@link LinearShape} picks.
- * Exits 1 if a check fails.
+ * partial last row group, both of the tiled kernel's block sizes). Then, side by side in one run, both kernels' median
+ * time at Llama 3 8B's decode shapes (4096 → 4096, 4096 → 14336, 14336 → 4096, 4096 → 128256, and 4096 → 1024 for k and
+ * v) with BF16 weights, as GB/s of weights (the matrix's bytes over the time, however often the kernel reads it) and
+ * TFLOPS, beside a device-to-device copy of the same bytes (read plus written, the yardstick of docs/results/gpu-decoder);
+ * {@code *} marks the kernel {@link LinearShape} picks. The tiled kernel is also timed with the block size
+ * {@link LinearShape#tiledGrid()} did not pick, to check that choice, and the shapes' times add up to an estimate of a
+ * decode step's linear layers at each row count. Exits 1 if a check fails.
  *
  * <p>{@code java org.retroinfer.kernels.gpu.LinearGpuCheck [ROWS...]} (default 1 4 8 15 16 32 34 64).
  */
 public final class LinearGpuCheck {
     private static final int[] DEFAULT_ROWS = {1, 4, 8, 15, 16, 32, 34, 64};
-    private static final int[][] LLAMA_3_8B = {{4096, 4096}, {4096, 14336}, {14336, 4096}, {4096, 128256}};
+    /** q and o, gate and up, down, the LM head, and k and v (for the step estimate). */
+    private static final int[][] LLAMA_3_8B = {{4096, 4096}, {4096, 14336}, {14336, 4096}, {4096, 128256}, {4096, 1024}};
+    /** How often each shape of {@link #LLAMA_3_8B} runs in a step: per layer (32 layers) q, o; gate, up; down; once; k, v. */
+    private static final int[] PER_STEP = {2 * 32, 2 * 32, 32, 1, 2 * 32};
 
     private LinearGpuCheck() {}
 
@@ -54,8 +59,18 @@ public final class LinearGpuCheck {
             GpuTiming.warmUp(gpu);
             System.out.println("time, BF16 weights: streaming = StreamingLinear (4 rows a pass), tiled = TiledLinear (8 rows a"
                     + " row group); * the one LinearShape picks");
-            for (int[] s : LLAMA_3_8B) {
-                time(gpu, rowCounts, s[0], s[1]);
+            double[][][] times = new double[LLAMA_3_8B.length][][];
+            for (int s = 0; s < LLAMA_3_8B.length; s++) {
+                times[s] = time(gpu, rowCounts, LLAMA_3_8B[s][0], LLAMA_3_8B[s][1]);
+            }
+            System.out.println("a Llama 3 8B decode step's linear layers (32 x (q, k, v, o, gate, up, down) + LM head):");
+            for (int r = 0; r < rowCounts.length; r++) {
+                double streaming = 0, picked = 0;
+                for (int s = 0; s < LLAMA_3_8B.length; s++) {
+                    streaming += PER_STEP[s] * times[s][r][0];
+                    picked += PER_STEP[s] * times[s][r][1];
+                }
+                System.out.printf("  %2d rows: streaming only %6.2f ms, as LinearShape picks %6.2f ms%n", rowCounts[r], streaming, picked);
             }
             System.out.println(ok ? "ALL OK" : "FAILED");
             System.exit(ok ? 0 : 1);
@@ -116,8 +131,11 @@ public final class LinearGpuCheck {
         return KernelMethod.of(tiled ? TiledLinear.class : StreamingLinear.class, type.name().toLowerCase());
     }
 
-    /** Both kernels at every row count for one shape, the matrix and buffers allocated once for the largest. */
-    private static void time(Gpu gpu, int[] rowCounts, int in, int out) {
+    /**
+     * Both kernels at every row count for one shape, the matrix and buffers allocated once for the largest; per row
+     * count the streaming kernel's time and the time of the kernel {@link LinearShape} picks.
+     */
+    private static double[][] time(Gpu gpu, int[] rowCounts, int in, int out) {
         CudaStream stream = gpu.defaultStream();
         long weights = (long) in * out;
         int most = Arrays.stream(rowCounts).max().orElseThrow();
@@ -127,18 +145,25 @@ public final class LinearGpuCheck {
             gpu.fill(dx.asF32(), (byte) 0x3C, stream);
             double bytes = 2.0 * weights;
             double copyMs = GpuTiming.medianMillis(gpu, stream, () -> gpu.copy(dw.asBF16(), copy.asBF16(), stream));
+            double[][] times = new double[rowCounts.length][];
             System.out.printf("%d -> %d: %.1f MB of weights, D2D copy %.3f ms = %.0f GB/s (read + written)%n", in, out, bytes / 1e6,
                     copyMs, 2 * bytes / copyMs / 1e6);
-            for (int rows : rowCounts) {
+            for (int r = 0; r < rowCounts.length; r++) {
+                int rows = rowCounts[r];
                 LinearShape shape = new LinearShape(rows, in, out);
+                Grid tiledGrid = shape.tiledGrid();
+                int otherThreads = tiledGrid.blockX() == TiledLinear.THREADS ? TiledLinear.WIDE_THREADS : TiledLinear.THREADS;
                 double streaming = millis(gpu, stream, kernel(false, ElementType.BF16), shape.streamingGrid(), dx, dw, dy, shape);
-                double tiled = millis(gpu, stream, kernel(true, ElementType.BF16), shape.tiledGrid(), dx, dw, dy, shape);
+                double tiled = millis(gpu, stream, kernel(true, ElementType.BF16), tiledGrid, dx, dw, dy, shape);
+                double other = millis(gpu, stream, kernel(true, ElementType.BF16), shape.tiledGrid(otherThreads), dx, dw, dy, shape);
                 double flops = 2.0 * rows * weights;
                 System.out.printf("  %2d rows: streaming%s %7.3f ms %5.0f GB/s %5.1f TFLOPS | tiled%s %7.3f ms %5.0f GB/s %5.1f TFLOPS"
-                                + " | tiled/streaming %.2f%n", rows, shape.tiled() ? " " : "*", streaming, bytes / streaming / 1e6,
-                        flops / streaming / 1e9, shape.tiled() ? "*" : " ", tiled, bytes / tiled / 1e6, flops / tiled / 1e9,
-                        tiled / streaming);
+                                + " (%d blocks of %d; of %d: %.3f ms) | tiled/streaming %.2f%n", rows, shape.tiled() ? " " : "*", streaming,
+                        bytes / streaming / 1e6, flops / streaming / 1e9, shape.tiled() ? "*" : " ", tiled, bytes / tiled / 1e6,
+                        flops / tiled / 1e9, tiledGrid.gridX(), tiledGrid.blockX(), otherThreads, other, tiled / streaming);
+                times[r] = new double[] {streaming, shape.tiled() ? tiled : streaming};
             }
+            return times;
         }
     }
 

@@ -16,6 +16,11 @@ public record LinearShape(int rows, int in, int out) {
     private static final KernelMethod TILED_BF16 = KernelMethod.of(TiledLinear.class, "bf16");
     private static final KernelMethod TILED_F16 = KernelMethod.of(TiledLinear.class, "f16");
     private static final KernelMethod TILED_F32 = KernelMethod.of(TiledLinear.class, "f32");
+    /**
+     * SMs of an H100 or H200 (SXM): a tiled grid of no more blocks than this leaves each SM at most one block, so its
+     * blocks get eight warps instead of four (at ~140 registers a thread three four-warp blocks fit an SM, one of eight).
+     */
+    private static final int SMS = 132;
 
     public LinearShape {
         if (rows < 1) throw new IllegalArgumentException("rows must be at least 1, got " + rows);
@@ -54,10 +59,19 @@ public record LinearShape(int rows, int in, int out) {
 
     /**
      * {@link TiledLinear}'s grid: one block per {@link TiledLinear#OUTPUTS} outputs and {@link TiledLinear#ROWS} rows,
-     * the row groups of an output block at consecutive indices (so they run together and share its weights in L2).
+     * the row groups of an output block at consecutive indices (so they run together and share its weights in L2), of
+     * {@link TiledLinear#THREADS} threads, or {@link TiledLinear#WIDE_THREADS} where the blocks are too few to give every
+     * SM one (4096 outputs in one row group are 128 blocks).
      */
     public Grid tiledGrid() {
-        return Grid.of((int) tiledBlocks(rows, out), TiledLinear.THREADS);
+        return tiledGrid(tiledBlocks(rows, out) <= SMS ? TiledLinear.WIDE_THREADS : TiledLinear.THREADS);
+    }
+
+    /** {@link #tiledGrid()} with blocks of {@code threads} ({@link TiledLinear#THREADS} or {@link TiledLinear#WIDE_THREADS}). */
+    Grid tiledGrid(int threads) {
+        if (threads != TiledLinear.THREADS && threads != TiledLinear.WIDE_THREADS)
+            throw new IllegalArgumentException("threads must be " + TiledLinear.THREADS + " or " + TiledLinear.WIDE_THREADS + ", got " + threads);
+        return Grid.of((int) tiledBlocks(rows, out), threads);
     }
 
     private static long tiledBlocks(int rows, int out) {

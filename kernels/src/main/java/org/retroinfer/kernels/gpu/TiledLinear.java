@@ -21,11 +21,12 @@ import org.retroinfer.accel.kernel.KernelContext;
  *
  * <p>Work split: a block owns {@link #OUTPUTS} consecutive outputs and one group of {@link #ROWS} rows. In a warp,
  * four neighbouring lanes share an output slot and split the inputs between them (each reads 16 bytes of the same
- * weight row, so a slot's four lanes read 64 contiguous bytes: whole DRAM sectors), and the eight slots own
- * outputs {@code slot, slot + 8, slot + 16, slot + 24} of the block's 32; the four warps take successive 32-input
- * pieces, so a block reads 128 inputs (256 bytes of BF16) of each of its 32 weight rows per step. All eight slots read
- * the same inputs, which the L1 serves as one broadcast. The sums go over the four lanes by shuffles and over the four warps through
- * shared memory, once at the end.
+ * weight row, so a slot's four lanes read 64 contiguous bytes: whole DRAM sectors), and the eight slots own outputs
+ * {@code slot, slot + 8, slot + 16, slot + 24} of the block's 32. The warps take successive 32-input pieces, so a block
+ * of four ({@link #THREADS}) reads 128 inputs (256 bytes of BF16) of each of its 32 weight rows per step, one of eight
+ * ({@link #WIDE_THREADS}, for grids too small to fill the GPU) 256. All eight slots read the same inputs, which the L1
+ * serves as one broadcast. The sums go over the four lanes by shuffles and over the warps through shared memory, once
+ * at the end.
  *
  * <p>Reads per weight: once per row group, {@code ceil(rows / 8)}. The groups of one output block are consecutive block
  * indices, so they run at the same time and all but the first find the weights in L2; DRAM reads each weight once
@@ -37,10 +38,16 @@ import org.retroinfer.accel.kernel.KernelContext;
  */
 public final class TiledLinear {
     /**
-     * Threads per block: four warps splitting the inputs. The tile takes ~140 registers a thread, so an SM holds three
-     * blocks of four warps (12 warps to hide DRAM latency behind each other's FMAs) but only one block of eight.
+     * Threads per block when the grid has blocks enough for every SM: four warps splitting the inputs. The tile takes
+     * ~140 registers a thread, so an SM holds three such blocks (12 warps to hide DRAM latency behind each other's
+     * FMAs) but only one of eight.
      */
     public static final int THREADS = 128;
+    /**
+     * Threads per block when it has too few blocks to fill the SMs (4096 outputs in one or two row groups): eight
+     * warps, so each SM that has a block keeps eight warps busy instead of four. The kernel reads its block size.
+     */
+    public static final int WIDE_THREADS = 256;
     /** Rows one block serves (one row group). */
     public static final int ROWS = 8;
     /** Outputs one thread sums for each of its rows. */
@@ -51,9 +58,7 @@ public final class TiledLinear {
     static final int SLOTS = KernelContext.WARP_SIZE / SPLIT;
     /** Outputs one block owns. */
     public static final int OUTPUTS = SLOTS * OUTPUTS_PER_THREAD;
-    static final int WARPS = THREADS / KernelContext.WARP_SIZE;
-    /** Inputs the block covers per step of its loop: eight per lane of a slot, times the four lanes and four warps. */
-    private static final int STRIDE = 8 * SPLIT * WARPS;
+    private static final int MAX_WARPS = WIDE_THREADS / KernelContext.WARP_SIZE;
     /** One warp's sums in shared memory: {@code [row][output]}. */
     private static final int TILE = ROWS * OUTPUTS;
 
@@ -66,12 +71,12 @@ public final class TiledLinear {
         int first = OUTPUTS * (ctx.groupIdx / groups);
         int r = ROWS * (ctx.groupIdx % groups);
         int o = first + ctx.laneId / SPLIT;
-        float[] partials = ctx.allocateFloatLocalArray(WARPS * TILE);
+        float[] partials = ctx.allocateFloatLocalArray(MAX_WARPS * TILE);
         long w0 = weightRow(o, out, in), w1 = weightRow(o + SLOTS, out, in);
         long w2 = weightRow(o + 2 * SLOTS, out, in), w3 = weightRow(o + 3 * SLOTS, out, in);
         // sN: output N of the thread, rows r .. r + 3; tN: rows r + 4 .. r + 7
         Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero(), t0 = zero(), t1 = zero(), t2 = zero(), t3 = zero();
-        for (int i = 8 * (SPLIT * ctx.warpId + ctx.laneId % SPLIT); i < in; i += STRIDE) {
+        for (int i = 8 * (SPLIT * ctx.warpId + ctx.laneId % SPLIT); i < in; i += stride(ctx)) {
             Float8 a = w.getFloat8(w0 + i), b = w.getFloat8(w1 + i), c = w.getFloat8(w2 + i), d = w.getFloat8(w3 + i);
             Float8 x0 = inputs(x, r, rows, in, i), x1 = inputs(x, r + 1, rows, in, i);
             Float8 x2 = inputs(x, r + 2, rows, in, i), x3 = inputs(x, r + 3, rows, in, i);
@@ -96,11 +101,11 @@ public final class TiledLinear {
         int first = OUTPUTS * (ctx.groupIdx / groups);
         int r = ROWS * (ctx.groupIdx % groups);
         int o = first + ctx.laneId / SPLIT;
-        float[] partials = ctx.allocateFloatLocalArray(WARPS * TILE);
+        float[] partials = ctx.allocateFloatLocalArray(MAX_WARPS * TILE);
         long w0 = weightRow(o, out, in), w1 = weightRow(o + SLOTS, out, in);
         long w2 = weightRow(o + 2 * SLOTS, out, in), w3 = weightRow(o + 3 * SLOTS, out, in);
         Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero(), t0 = zero(), t1 = zero(), t2 = zero(), t3 = zero();
-        for (int i = 8 * (SPLIT * ctx.warpId + ctx.laneId % SPLIT); i < in; i += STRIDE) {
+        for (int i = 8 * (SPLIT * ctx.warpId + ctx.laneId % SPLIT); i < in; i += stride(ctx)) {
             Float8 a = w.getFloat8(w0 + i), b = w.getFloat8(w1 + i), c = w.getFloat8(w2 + i), d = w.getFloat8(w3 + i);
             Float8 x0 = inputs(x, r, rows, in, i), x1 = inputs(x, r + 1, rows, in, i);
             Float8 x2 = inputs(x, r + 2, rows, in, i), x3 = inputs(x, r + 3, rows, in, i);
@@ -125,11 +130,11 @@ public final class TiledLinear {
         int first = OUTPUTS * (ctx.groupIdx / groups);
         int r = ROWS * (ctx.groupIdx % groups);
         int o = first + ctx.laneId / SPLIT;
-        float[] partials = ctx.allocateFloatLocalArray(WARPS * TILE);
+        float[] partials = ctx.allocateFloatLocalArray(MAX_WARPS * TILE);
         long w0 = weightRow(o, out, in), w1 = weightRow(o + SLOTS, out, in);
         long w2 = weightRow(o + 2 * SLOTS, out, in), w3 = weightRow(o + 3 * SLOTS, out, in);
         Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero(), t0 = zero(), t1 = zero(), t2 = zero(), t3 = zero();
-        for (int i = 8 * (SPLIT * ctx.warpId + ctx.laneId % SPLIT); i < in; i += STRIDE) {
+        for (int i = 8 * (SPLIT * ctx.warpId + ctx.laneId % SPLIT); i < in; i += stride(ctx)) {
             Float8 a = inputs(w, w0 + i), b = inputs(w, w1 + i), c = inputs(w, w2 + i), d = inputs(w, w3 + i);
             Float8 x0 = inputs(x, r, rows, in, i), x1 = inputs(x, r + 1, rows, in, i);
             Float8 x2 = inputs(x, r + 2, rows, in, i), x3 = inputs(x, r + 3, rows, in, i);
@@ -145,6 +150,11 @@ public final class TiledLinear {
             t3 = add(t3, d, x4, x5, x6, x7);
         }
         finish(ctx, partials, s0, s1, s2, s3, t0, t1, t2, t3, bias, hasBias, y, r, rows, out, first);
+    }
+
+    /** Inputs the block covers per step of its loop: eight per lane of a slot, times the four lanes and the warps. */
+    private static int stride(KernelContext ctx) {
+        return 8 * SPLIT * (ctx.localGroupSizeX / KernelContext.WARP_SIZE);
     }
 
     /** Where output {@code o}'s weights start; outputs past the last read the last one's (in bounds, never written). */
@@ -174,9 +184,9 @@ public final class TiledLinear {
     }
 
     /**
-     * Adds the block's sums: each of the thread's 32 over the four lanes of its slot, then the four warps' partials,
-     * two (row, output) pairs per thread, and writes those of the outputs and rows that exist (32 neighbouring threads
-     * write 32 neighbouring outputs of a row).
+     * Adds the block's sums: each of the thread's 32 over the four lanes of its slot, then the warps' partials (two
+     * (row, output) pairs per thread of a four-warp block, one of an eight-warp block), and writes those of the outputs
+     * and rows that exist (32 neighbouring threads write 32 neighbouring outputs of a row).
      */
     private static void finish(KernelContext ctx, float[] partials, Float4 s0, Float4 s1, Float4 s2, Float4 s3, Float4 t0, Float4 t1,
             Float4 t2, Float4 t3, F32Array bias, int hasBias, F32Array y, int r, int rows, int out, int first) {
@@ -190,11 +200,12 @@ public final class TiledLinear {
         publish(ctx, partials, slot + 2 * SLOTS, 4, t2);
         publish(ctx, partials, slot + 3 * SLOTS, 4, t3);
         ctx.localBarrier();
-        for (int at = ctx.localIdx; at < TILE; at += THREADS) {
+        int warps = ctx.localGroupSizeX / KernelContext.WARP_SIZE;
+        for (int at = ctx.localIdx; at < TILE; at += ctx.localGroupSizeX) {
             int row = r + at / OUTPUTS;
             int o = first + at % OUTPUTS;
             float sum = 0f;
-            for (int w = 0; w < WARPS; w++) {
+            for (int w = 0; w < warps; w++) {
                 sum += partials[w * TILE + at];
             }
             if (o < out && row < rows) {

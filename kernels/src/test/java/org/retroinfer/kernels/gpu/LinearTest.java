@@ -45,6 +45,15 @@ class LinearTest {
         checkAgainstFloat64(shape.kernel(weights), shape.grid(), type, rows, in, out, withBias);
     }
 
+    /** Blocks of four warps (grids that fill the GPU; the tests' small ones get eight): both block sizes sum alike. */
+    @ParameterizedTest(name = "{0} weights, {1} rows, in {2}, out {3}, bias {4}")
+    @CsvSource({"bf16, 9, 264, 33, true", "f32, 17, 136, 7, false"})
+    void fourWarpBlocksMatchAFloat64Loop(String type, int rows, int in, int out, boolean withBias) {
+        LinearShape shape = new LinearShape(rows, in, out);
+        ElementType weights = ElementType.valueOf(type.toUpperCase());
+        checkAgainstFloat64(shape.kernel(weights), shape.tiledGrid(TiledLinear.THREADS), type, rows, in, out, withBias);
+    }
+
     /** The streaming kernel still serves more than its four rows in passes: LinearGpuCheck times it against the tiled one. */
     @Test
     void theStreamingKernelServesRowsPastOnePass() {
@@ -57,8 +66,10 @@ class LinearTest {
         assertEquals(StreamingLinear.class, new LinearShape(4, 64, 64).kernel(ElementType.F16).owner());
         assertEquals(TiledLinear.class, new LinearShape(5, 64, 64).kernel(ElementType.F16).owner());
         assertEquals("f16", new LinearShape(5, 64, 64).kernel(ElementType.F16).name());
-        // 3 output blocks of 32 × 5 row groups of 8
-        assertEquals(Grid.of(15, TiledLinear.THREADS), new LinearShape(34, 64, 65).grid());
+        // 3 output blocks of 32 × 5 row groups of 8, too few to fill the SMs: eight warps a block
+        assertEquals(Grid.of(15, TiledLinear.WIDE_THREADS), new LinearShape(34, 64, 65).grid());
+        // 448 × 2: enough for four warps a block
+        assertEquals(Grid.of(896, TiledLinear.THREADS), new LinearShape(16, 4096, 14336).grid());
     }
 
     private static void checkAgainstFloat64(KernelMethod kernel, Grid grid, String type, int rows, int in, int out, boolean withBias) {
