@@ -3,6 +3,7 @@ package org.retroinfer.kernels.gpu;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.function.Function;
 import org.retroinfer.accel.cuda.CudaDriver;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.DeviceBuffer;
@@ -22,13 +23,14 @@ import org.retroinfer.kernels.WeightMatrix;
 /**
  * The linear kernels on a real GPU. First {@link StreamingLinear} and {@link TiledLinear} against the CPU's
  * {@link Matmul} on random inputs with a poisoned output (every weight type, with and without bias, row counts with a
- * partial last row group, both of the tiled kernel's block sizes). Then, side by side in one run, both kernels' median
+ * partial last row group, several of the tiled kernel's block splits). Then, side by side in one run, both kernels' median
  * time at Llama 3 8B's decode shapes (4096 → 4096, 4096 → 14336, 14336 → 4096, 4096 → 128256, and 4096 → 1024 for k and
  * v) with BF16 weights, as GB/s of weights (the matrix's bytes over the time, however often the kernel reads it) and
  * TFLOPS, beside a device-to-device copy of the same bytes (read plus written, the yardstick of docs/results/gpu-decoder);
- * {@code *} marks the kernel {@link LinearShape} picks. The tiled kernel is also timed with the block size
- * {@link LinearShape#tiledGrid()} did not pick, to check that choice, and the shapes' times add up to an estimate of a
- * decode step's linear layers at each row count. Exits 1 if a check fails.
+ * {@code *} marks the kernel {@link LinearShape} picks. The tiled kernel is also timed with other block splits
+ * ({@link TiledLinear.Split}: warps along the inputs × row tiles × output tiles), to tune {@link LinearShape#tiledGrid()},
+ * and the shapes' times add up to an estimate of a decode step's linear layers at each row count. Exits 1 if a check
+ * fails.
  *
  * <p>{@code java org.retroinfer.kernels.gpu.LinearGpuCheck [ROWS...]} (default 1 4 8 15 16 32 34 64).
  */
@@ -38,6 +40,9 @@ public final class LinearGpuCheck {
     private static final int[][] LLAMA_3_8B = {{4096, 4096}, {4096, 14336}, {14336, 4096}, {4096, 128256}, {4096, 1024}};
     /** How often each shape of {@link #LLAMA_3_8B} runs in a step: per layer (32 layers) q, o; gate, up; down; once; k, v. */
     private static final int[] PER_STEP = {2 * 32, 2 * 32, 32, 1, 2 * 32};
+    /** Block splits of the tiled kernel timed beside the one picked (inputs × row tiles × output tiles), to tune it. */
+    private static final TiledLinear.Split[] SPLITS = {TiledLinear.Split.NARROW, TiledLinear.Split.WIDE, new TiledLinear.Split(2, 2, 1),
+            new TiledLinear.Split(4, 2, 1), new TiledLinear.Split(2, 1, 2), new TiledLinear.Split(1, 2, 2), new TiledLinear.Split(2, 2, 2)};
 
     private LinearGpuCheck() {}
 
@@ -47,18 +52,20 @@ public final class LinearGpuCheck {
         try (Gpu gpu = Gpu.open(CudaDriver.system(), 0, false)) {
             System.out.println("device: " + gpu.info() + ", seed " + seed);
             Random random = new Random(seed);
-            boolean ok = check(gpu, random, false, ElementType.BF16, 5, 4096, 1000, false)
-                    & check(gpu, random, false, ElementType.BF16, 4, 14336, 4096, true)
-                    & check(gpu, random, false, ElementType.BF16, 1, 4096, 14336, false)
-                    & check(gpu, random, true, ElementType.BF16, 8, 4096, 1000, true)
-                    & check(gpu, random, true, ElementType.BF16, 15, 14336, 4096, false)
-                    & check(gpu, random, true, ElementType.BF16, 34, 4096, 14336, true)
-                    & check(gpu, random, true, ElementType.BF16, 64, 4096, 1000, false)
-                    & check(gpu, random, true, ElementType.F16, 17, 4096, 1000, true)
-                    & check(gpu, random, true, ElementType.F32, 33, 4096, 1000, false);
+            boolean ok = check(gpu, random, false, LinearShape::streamingGrid, ElementType.BF16, 5, 4096, 1000, false)
+                    & check(gpu, random, false, LinearShape::streamingGrid, ElementType.BF16, 4, 14336, 4096, true)
+                    & check(gpu, random, false, LinearShape::streamingGrid, ElementType.BF16, 1, 4096, 14336, false)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.BF16, 8, 4096, 1000, true)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.BF16, 15, 14336, 4096, false)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.BF16, 34, 4096, 14336, true)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.BF16, 64, 4096, 1000, false)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.F16, 17, 4096, 1000, true)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.F32, 33, 4096, 1000, false)
+                    & check(gpu, random, true, s -> s.tiledGrid(new TiledLinear.Split(2, 2, 2)), ElementType.BF16, 34, 4096, 14336, false)
+                    & check(gpu, random, true, s -> s.tiledGrid(new TiledLinear.Split(1, 2, 2)), ElementType.BF16, 17, 14336, 4096, true);
             GpuTiming.warmUp(gpu);
-            System.out.println("time, BF16 weights: streaming = StreamingLinear (4 rows a pass), tiled = TiledLinear (8 rows a"
-                    + " row group); * the one LinearShape picks");
+            System.out.println("time, BF16 weights: streaming = StreamingLinear (4 rows a pass), tiled = TiledLinear (4 outputs x 8"
+                    + " rows a thread; splits: warps along the inputs x row tiles x output tiles a block); * the one LinearShape picks");
             double[][][] times = new double[LLAMA_3_8B.length][][];
             for (int s = 0; s < LLAMA_3_8B.length; s++) {
                 times[s] = time(gpu, rowCounts, LLAMA_3_8B[s][0], LLAMA_3_8B[s][1]);
@@ -77,7 +84,9 @@ public final class LinearGpuCheck {
         }
     }
 
-    private static boolean check(Gpu gpu, Random random, boolean tiled, ElementType type, int rows, int in, int out, boolean withBias) {
+    /** One launch of the streaming or the tiled kernel on the grid {@code grid} gives for the shape, against the CPU. */
+    private static boolean check(Gpu gpu, Random random, boolean tiled, Function<LinearShape, Grid> grid, ElementType type, int rows,
+            int in, int out, boolean withBias) {
         CudaStream stream = gpu.defaultStream();
         long n = (long) in * out;
         try (Arena arena = Arena.ofShared(); DeviceBuffer dw = gpu.allocate(type.bytes() * n); DeviceBuffer dx = gpu.allocate(4L * rows * in);
@@ -107,7 +116,8 @@ public final class LinearGpuCheck {
             gpu.fill(dy.asF32(), (byte) 0xFF, stream);
             LinearShape shape = new LinearShape(rows, in, out);
             KernelMethod kernel = kernel(tiled, type);
-            gpu.launch(kernel, tiled ? shape.tiledGrid() : shape.streamingGrid(), stream, dx.asF32(), deviceWeights, db.asF32(),
+            Grid launch = grid.apply(shape);
+            gpu.launch(kernel, launch, stream, dx.asF32(), deviceWeights, db.asF32(),
                     dy.asF32(), rows, in, out, withBias ? 1 : 0);
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             gpu.copy(dy.asF32(), y, stream);
@@ -121,8 +131,8 @@ public final class LinearGpuCheck {
                 worst = Double.isNaN(error) ? Double.POSITIVE_INFINITY : Math.max(worst, error);
             }
             boolean ok = worst <= 1e-5;
-            System.out.printf("check %s.%s %d rows %d -> %d%s against the CPU Matmul: worst relative error %.2e %s%n",
-                    kernel.owner().getSimpleName(), kernel.name(), rows, in, out, withBias ? " + bias" : "", worst, ok ? "OK" : "FAILED");
+            System.out.printf("check %s.%s %d rows %d -> %d%s on %s against the CPU Matmul: worst relative error %.2e %s%n",
+                    kernel.owner().getSimpleName(), kernel.name(), rows, in, out, withBias ? " + bias" : "", launch, worst, ok ? "OK" : "FAILED");
             return ok;
         }
     }
@@ -152,15 +162,19 @@ public final class LinearGpuCheck {
                 int rows = rowCounts[r];
                 LinearShape shape = new LinearShape(rows, in, out);
                 Grid tiledGrid = shape.tiledGrid();
-                int otherThreads = tiledGrid.blockX() == TiledLinear.THREADS ? TiledLinear.WIDE_THREADS : TiledLinear.THREADS;
                 double streaming = millis(gpu, stream, kernel(false, ElementType.BF16), shape.streamingGrid(), dx, dw, dy, shape);
                 double tiled = millis(gpu, stream, kernel(true, ElementType.BF16), tiledGrid, dx, dw, dy, shape);
-                double other = millis(gpu, stream, kernel(true, ElementType.BF16), shape.tiledGrid(otherThreads), dx, dw, dy, shape);
                 double flops = 2.0 * rows * weights;
+                StringBuilder splits = new StringBuilder();
+                for (TiledLinear.Split split : SPLITS) {
+                    double ms = millis(gpu, stream, kernel(true, ElementType.BF16), shape.tiledGrid(split), dx, dw, dy, shape);
+                    splits.append(String.format(" %s %.3f", split, ms));
+                }
                 System.out.printf("  %2d rows: streaming%s %7.3f ms %5.0f GB/s %5.1f TFLOPS | tiled%s %7.3f ms %5.0f GB/s %5.1f TFLOPS"
-                                + " (%d blocks of %d; of %d: %.3f ms) | tiled/streaming %.2f%n", rows, shape.tiled() ? " " : "*", streaming,
-                        bytes / streaming / 1e6, flops / streaming / 1e9, shape.tiled() ? "*" : " ", tiled, bytes / tiled / 1e6,
-                        flops / tiled / 1e9, tiledGrid.gridX(), tiledGrid.blockX(), otherThreads, other, tiled / streaming);
+                                + " (%d blocks of %dx%dx%d) | tiled/streaming %.2f | tiled splits (ms):%s%n", rows, shape.tiled() ? " " : "*",
+                        streaming, bytes / streaming / 1e6, flops / streaming / 1e9, shape.tiled() ? "*" : " ", tiled, bytes / tiled / 1e6,
+                        flops / tiled / 1e9, tiledGrid.gridX(), tiledGrid.blockX(), tiledGrid.blockY(), tiledGrid.blockZ(), tiled / streaming,
+                        splits);
                 times[r] = new double[] {streaming, shape.tiled() ? tiled : streaming};
             }
             return times;

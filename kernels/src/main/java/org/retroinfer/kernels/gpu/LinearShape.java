@@ -2,6 +2,7 @@ package org.retroinfer.kernels.gpu;
 
 import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.KernelContext;
 import org.retroinfer.accel.kernel.KernelMethod;
 
 /**
@@ -18,7 +19,7 @@ public record LinearShape(int rows, int in, int out) {
     private static final KernelMethod TILED_F32 = KernelMethod.of(TiledLinear.class, "f32");
     /**
      * SMs of an H100 or H200 (SXM): a tiled grid of no more blocks than this leaves each SM at most one block, so its
-     * blocks get eight warps instead of four (at ~140 registers a thread three four-warp blocks fit an SM, one of eight).
+     * blocks get eight warps instead of four.
      */
     private static final int SMS = 132;
 
@@ -28,8 +29,9 @@ public record LinearShape(int rows, int in, int out) {
         if (out < 1) throw new IllegalArgumentException("out must be at least 1, got " + out);
         if ((long) rows * Math.max(in, out) > Integer.MAX_VALUE)
             throw new IllegalArgumentException("rows × the wider side must fit an int, got " + rows + " × " + Math.max(in, out));
-        if ((long) tiledBlocks(rows, out) > Integer.MAX_VALUE)
-            throw new IllegalArgumentException("output blocks × row groups must fit an int, got " + tiledBlocks(rows, out));
+        if (tiledBlocks(rows, out, TiledLinear.Split.NARROW) > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("output blocks × row groups must fit an int, got "
+                    + tiledBlocks(rows, out, TiledLinear.Split.NARROW));
     }
 
     /** Whether this many rows go to {@link TiledLinear}. */
@@ -58,23 +60,24 @@ public record LinearShape(int rows, int in, int out) {
     }
 
     /**
-     * {@link TiledLinear}'s grid: one block per {@link TiledLinear#OUTPUTS} outputs and {@link TiledLinear#ROWS} rows,
-     * the row groups of an output block at consecutive indices (so they run together and share its weights in L2), of
-     * {@link TiledLinear#THREADS} threads, or {@link TiledLinear#WIDE_THREADS} where the blocks are too few to give every
-     * SM one (4096 outputs in one row group are 128 blocks).
+     * {@link TiledLinear}'s grid: {@link TiledLinear.Split#NARROW} blocks, or {@link TiledLinear.Split#WIDE} where those
+     * are too few to give every SM one (4096 outputs in one row group are 128 blocks).
      */
     public Grid tiledGrid() {
-        return tiledGrid(tiledBlocks(rows, out) <= SMS ? TiledLinear.WIDE_THREADS : TiledLinear.THREADS);
+        return tiledGrid(tiledBlocks(rows, out, TiledLinear.Split.NARROW) <= SMS ? TiledLinear.Split.WIDE : TiledLinear.Split.NARROW);
     }
 
-    /** {@link #tiledGrid()} with blocks of {@code threads} ({@link TiledLinear#THREADS} or {@link TiledLinear#WIDE_THREADS}). */
-    Grid tiledGrid(int threads) {
-        if (threads != TiledLinear.THREADS && threads != TiledLinear.WIDE_THREADS)
-            throw new IllegalArgumentException("threads must be " + TiledLinear.THREADS + " or " + TiledLinear.WIDE_THREADS + ", got " + threads);
-        return Grid.of((int) tiledBlocks(rows, out), threads);
+    /**
+     * {@link TiledLinear}'s grid for blocks split as {@code split}: one block per {@code split.outputs()} outputs and
+     * {@code split.rows()} rows, the row groups of an output block at consecutive indices (so they run together and
+     * share its weights in L2).
+     */
+    public Grid tiledGrid(TiledLinear.Split split) {
+        return new Grid((int) tiledBlocks(rows, out, split), 1, 1, KernelContext.WARP_SIZE * split.inputWarps(), split.rowTiles(),
+                split.outputTiles());
     }
 
-    private static long tiledBlocks(int rows, int out) {
-        return (long) ((out + TiledLinear.OUTPUTS - 1) / TiledLinear.OUTPUTS) * ((rows + TiledLinear.ROWS - 1) / TiledLinear.ROWS);
+    private static long tiledBlocks(int rows, int out, TiledLinear.Split split) {
+        return (long) ((out + split.outputs() - 1) / split.outputs()) * ((rows + split.rows() - 1) / split.rows());
     }
 }

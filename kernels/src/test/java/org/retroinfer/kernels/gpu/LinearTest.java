@@ -45,13 +45,19 @@ class LinearTest {
         checkAgainstFloat64(shape.kernel(weights), shape.grid(), type, rows, in, out, withBias);
     }
 
-    /** Blocks of four warps (grids that fill the GPU; the tests' small ones get eight): both block sizes sum alike. */
-    @ParameterizedTest(name = "{0} weights, {1} rows, in {2}, out {3}, bias {4}")
-    @CsvSource({"bf16, 9, 264, 33, true", "f32, 17, 136, 7, false"})
-    void fourWarpBlocksMatchAFloat64Loop(String type, int rows, int in, int out, boolean withBias) {
+    /**
+     * Every way of splitting a block's warps sums alike: along the inputs only (the grids LinearShape picks), and with
+     * row and output tiles, including tiles wholly past the last row or output.
+     */
+    @ParameterizedTest(name = "{0} weights, {1} rows, in {2}, out {3}, bias {4}, split {5}x{6}x{7}")
+    @CsvSource({"bf16, 9, 264, 33, true, 4, 1, 1", "f16, 17, 136, 37, false, 2, 2, 1", "f32, 34, 72, 70, true, 1, 2, 2",
+            "bf16, 5, 264, 100, false, 2, 1, 4"})
+    void everySplitMatchesAFloat64Loop(String type, int rows, int in, int out, boolean withBias, int inputWarps, int rowTiles,
+            int outputTiles) {
         LinearShape shape = new LinearShape(rows, in, out);
         ElementType weights = ElementType.valueOf(type.toUpperCase());
-        checkAgainstFloat64(shape.kernel(weights), shape.tiledGrid(TiledLinear.THREADS), type, rows, in, out, withBias);
+        checkAgainstFloat64(shape.kernel(weights), shape.tiledGrid(new TiledLinear.Split(inputWarps, rowTiles, outputTiles)), type,
+                rows, in, out, withBias);
     }
 
     /** The streaming kernel still serves more than its four rows in passes: LinearGpuCheck times it against the tiled one. */
@@ -66,10 +72,12 @@ class LinearTest {
         assertEquals(StreamingLinear.class, new LinearShape(4, 64, 64).kernel(ElementType.F16).owner());
         assertEquals(TiledLinear.class, new LinearShape(5, 64, 64).kernel(ElementType.F16).owner());
         assertEquals("f16", new LinearShape(5, 64, 64).kernel(ElementType.F16).name());
-        // 3 output blocks of 32 × 5 row groups of 8, too few to fill the SMs: eight warps a block
-        assertEquals(Grid.of(15, TiledLinear.WIDE_THREADS), new LinearShape(34, 64, 65).grid());
+        // 3 output blocks of 32 × 5 row groups of 8, too few to fill the SMs: eight warps a block along the inputs
+        assertEquals(Grid.of(15, 256), new LinearShape(34, 64, 65).grid());
         // 448 × 2: enough for four warps a block
-        assertEquals(Grid.of(896, TiledLinear.THREADS), new LinearShape(16, 4096, 14336).grid());
+        assertEquals(Grid.of(896, 128), new LinearShape(16, 4096, 14336).grid());
+        // 2 output blocks of 64 × 3 row groups of 16: one warp along the inputs (x) by two row tiles (y) by two output tiles (z)
+        assertEquals(new Grid(6, 1, 1, 32, 2, 2), new LinearShape(34, 64, 65).tiledGrid(new TiledLinear.Split(1, 2, 2)));
     }
 
     private static void checkAgainstFloat64(KernelMethod kernel, Grid grid, String type, int rows, int in, int out, boolean withBias) {
