@@ -28,13 +28,16 @@ import org.retroinfer.accel.kernel.KernelContext;
  * <p>Block: its shape is the {@link Split} (the kernel reads it from the block's dimensions): {@code blockDim.x / 32}
  * warps split each warp tile's inputs in successive 32-input pieces; {@code blockDim.y} row tiles and
  * {@code blockDim.z} output tiles make the block's rows and outputs. Warps of one block that share outputs read the
- * same weights at about the same time, and warps that share rows the same inputs, so the L1 serves the second read and
- * a bigger block reads less from L2; more warps along the inputs give a layer of few blocks more warps. The sums go
- * over the four lanes by shuffles and over the warps along the inputs through shared memory, once at the end.
+ * same weights at about the same time, and warps that share rows the same inputs, so the L1 can serve the second read
+ * and a bigger block read less from L2; more warps along the inputs give a layer of few blocks more warps. Which pays
+ * is for the GPU to say: {@link LinearGpuCheck} times the splits, and {@link LinearShape} uses warps along the inputs
+ * only until it shows otherwise. The sums go over the four lanes by shuffles and over the warps along the inputs
+ * through shared memory, once at the end.
  *
  * <p>Reads per weight: once per row group (a block's rows), {@code ceil(rows / (8 · blockDim.y))}. The row groups of one
  * output block are consecutive block indices, so they run at the same time and all but the first find the weights in
- * L2; DRAM reads each weight once (or close, where L2 loses a line between them). The last row tile reads its missing
+ * L2; DRAM reads each weight once (or close, where L2 loses a line between them). The inputs come from L2 once per
+ * output block: with 32-output blocks, half the bytes of BF16 weights again per row group. The last row tile reads its missing
  * rows as the last row again (in bounds, never written), so 5 to 7 rows cost the FMAs of 8 but no extra weight reads;
  * a warp tile wholly past the last row or output skips its loop.
  *
