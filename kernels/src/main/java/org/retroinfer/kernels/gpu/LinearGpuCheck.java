@@ -1,96 +1,189 @@
 package org.retroinfer.kernels.gpu;
 
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.Random;
+import java.util.function.Function;
 import org.retroinfer.accel.cuda.CudaDriver;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.DeviceBuffer;
 import org.retroinfer.accel.cuda.Gpu;
 import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.accel.kernel.TypedArray;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Matmul;
 import org.retroinfer.kernels.WeightMatrix;
 
 /**
- * {@link Linear} on a real GPU: BF16 weights against the CPU's {@link Matmul} on random inputs with a poisoned output,
- * then the median time at Llama 3 8B's decode shapes (4096 → 4096, 4096 → 14336, 14336 → 4096, 4096 → 128256) for
- * several row counts, as GB/s of weights read beside a device-to-device copy of the same bytes (bytes read plus
- * written, the issue's yardstick). Exits 1 if a check fails.
+ * The linear kernels on a real GPU. First {@link StreamingLinear} and {@link TiledLinear} against the CPU's
+ * {@link Matmul} on random inputs with a poisoned output (every weight type, with and without bias, row counts with a
+ * partial last row group, several of the tiled kernel's block splits). Then, side by side in one run, both kernels' median
+ * time at Llama 3 8B's decode shapes (4096 → 4096, 4096 → 14336, 14336 → 4096, 4096 → 128256, and 4096 → 1024 for k and
+ * v) with BF16 weights, as GB/s of weights (the matrix's bytes over the time, however often the kernel reads it) and
+ * TFLOPS, beside a device-to-device copy of the same bytes (read plus written, the yardstick of docs/results/gpu-decoder);
+ * {@code *} marks the kernel {@link LinearShape} picks. The tiled kernel is also timed with other block splits
+ * ({@link TiledLinear.Split}: warps along the inputs × row tiles × output tiles), to tune {@link LinearShape#tiledGrid()},
+ * and the shapes' times add up to an estimate of a decode step's linear layers at each row count. Exits 1 if a check
+ * fails.
  *
- * <p>{@code java org.retroinfer.kernels.gpu.LinearGpuCheck [ROWS...]} (default 1 4 8 16).
+ * <p>{@code java org.retroinfer.kernels.gpu.LinearGpuCheck [ROWS...]} (default 1 4 8 15 16 32 34 64).
  */
 public final class LinearGpuCheck {
-    private static final KernelMethod BF16 = KernelMethod.of(Linear.class, "bf16");
+    private static final int[] DEFAULT_ROWS = {1, 4, 8, 15, 16, 32, 34, 64};
+    /** q and o, gate and up, down, the LM head, and k and v (for the step estimate). */
+    private static final int[][] LLAMA_3_8B = {{4096, 4096}, {4096, 14336}, {14336, 4096}, {4096, 128256}, {4096, 1024}};
+    /** How often each shape of {@link #LLAMA_3_8B} runs in a step: per layer (32 layers) q, o; gate, up; down; once; k, v. */
+    private static final int[] PER_STEP = {2 * 32, 2 * 32, 32, 1, 2 * 32};
+    /** Block splits of the tiled kernel timed beside the one picked (inputs × row tiles × output tiles), to tune it. */
+    private static final TiledLinear.Split[] SPLITS = {TiledLinear.Split.NARROW, TiledLinear.Split.WIDE, new TiledLinear.Split(2, 2, 1),
+            new TiledLinear.Split(4, 2, 1), new TiledLinear.Split(2, 1, 2), new TiledLinear.Split(1, 2, 2), new TiledLinear.Split(2, 2, 2)};
 
     private LinearGpuCheck() {}
 
     public static void main(String[] args) {
         long seed = System.nanoTime();
-        int[] rowCounts = args.length > 0 ? java.util.Arrays.stream(args).mapToInt(Integer::parseInt).toArray() : new int[] {1, 4, 8, 16};
+        int[] rowCounts = args.length > 0 ? Arrays.stream(args).mapToInt(Integer::parseInt).toArray() : DEFAULT_ROWS;
         try (Gpu gpu = Gpu.open(CudaDriver.system(), 0, false)) {
             System.out.println("device: " + gpu.info() + ", seed " + seed);
             Random random = new Random(seed);
-            boolean ok = check(gpu, random, 5, 4096, 1000) & check(gpu, random, 16, 14336, 4096) & check(gpu, random, 1, 4096, 14336);
+            boolean ok = check(gpu, random, false, LinearShape::streamingGrid, ElementType.BF16, 5, 4096, 1000, false)
+                    & check(gpu, random, false, LinearShape::streamingGrid, ElementType.BF16, 4, 14336, 4096, true)
+                    & check(gpu, random, false, LinearShape::streamingGrid, ElementType.BF16, 1, 4096, 14336, false)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.BF16, 8, 4096, 1000, true)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.BF16, 15, 14336, 4096, false)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.BF16, 34, 4096, 14336, true)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.BF16, 64, 4096, 1000, false)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.F16, 17, 4096, 1000, true)
+                    & check(gpu, random, true, LinearShape::tiledGrid, ElementType.F32, 33, 4096, 1000, false)
+                    & check(gpu, random, true, s -> s.tiledGrid(new TiledLinear.Split(2, 2, 2)), ElementType.BF16, 34, 4096, 14336, false)
+                    & check(gpu, random, true, s -> s.tiledGrid(new TiledLinear.Split(1, 2, 2)), ElementType.BF16, 17, 14336, 4096, true);
             GpuTiming.warmUp(gpu);
-            int[][] shapes = {{4096, 4096}, {4096, 14336}, {14336, 4096}, {4096, 128256}};
-            for (int[] s : shapes) {
-                for (int rows : rowCounts) {
-                    time(gpu, rows, s[0], s[1]);
+            System.out.println("time, BF16 weights: streaming = StreamingLinear (4 rows a pass), tiled = TiledLinear (4 outputs x 8"
+                    + " rows a thread; splits: warps along the inputs x row tiles x output tiles a block); * the one LinearShape picks");
+            double[][][] times = new double[LLAMA_3_8B.length][][];
+            for (int s = 0; s < LLAMA_3_8B.length; s++) {
+                times[s] = time(gpu, rowCounts, LLAMA_3_8B[s][0], LLAMA_3_8B[s][1]);
+            }
+            System.out.println("a Llama 3 8B decode step's linear layers (32 x (q, k, v, o, gate, up, down) + LM head):");
+            for (int r = 0; r < rowCounts.length; r++) {
+                double streaming = 0, picked = 0;
+                for (int s = 0; s < LLAMA_3_8B.length; s++) {
+                    streaming += PER_STEP[s] * times[s][r][0];
+                    picked += PER_STEP[s] * times[s][r][1];
                 }
+                System.out.printf("  %2d rows: streaming only %6.2f ms, as LinearShape picks %6.2f ms%n", rowCounts[r], streaming, picked);
             }
             System.out.println(ok ? "ALL OK" : "FAILED");
             System.exit(ok ? 0 : 1);
         }
     }
 
-    private static boolean check(Gpu gpu, Random random, int rows, int in, int out) {
+    /** One launch of the streaming or the tiled kernel on the grid {@code grid} gives for the shape, against the CPU. */
+    private static boolean check(Gpu gpu, Random random, boolean tiled, Function<LinearShape, Grid> grid, ElementType type, int rows,
+            int in, int out, boolean withBias) {
         CudaStream stream = gpu.defaultStream();
-        try (Arena arena = Arena.ofShared(); DeviceBuffer dw = gpu.allocate(2L * in * out); DeviceBuffer dx = gpu.allocate(4L * rows * in);
-             DeviceBuffer dy = gpu.allocate(4L * rows * out)) {
-            BF16Array w = BF16Array.allocate(arena, (long) in * out);
-            for (long i = 0; i < w.length(); i++) w.set(i, (float) (random.nextGaussian() / Math.sqrt(in)));
+        long n = (long) in * out;
+        try (Arena arena = Arena.ofShared(); DeviceBuffer dw = gpu.allocate(type.bytes() * n); DeviceBuffer dx = gpu.allocate(4L * rows * in);
+             DeviceBuffer dy = gpu.allocate(4L * rows * out); DeviceBuffer db = gpu.allocate(4L * out)) {
+            TypedArray w = switch (type) {
+                case BF16 -> BF16Array.allocate(arena, n);
+                case F16 -> F16Array.allocate(arena, n);
+                default -> F32Array.allocate(arena, n);
+            };
+            for (long i = 0; i < n; i++) {
+                float value = (float) (random.nextGaussian() / Math.sqrt(in));
+                if (w instanceof HalfPrecisionArray h) h.set(i, value);
+                else ((F32Array) w).set(i, value);
+            }
             F32Array x = F32Array.allocate(arena, (long) rows * in);
             for (long i = 0; i < x.length(); i++) x.set(i, (float) random.nextGaussian());
-            gpu.copy(w, dw.asBF16(), stream);
+            F32Array bias = F32Array.allocate(arena, out);
+            for (int o = 0; o < out; o++) bias.set(o, (float) random.nextGaussian());
+            TypedArray deviceWeights = switch (type) {
+                case BF16 -> dw.asBF16();
+                case F16 -> dw.asF16();
+                default -> dw.asF32();
+            };
+            gpu.copy(w, deviceWeights, stream);
             gpu.copy(x, dx.asF32(), stream);
+            gpu.copy(bias, db.asF32(), stream);
             gpu.fill(dy.asF32(), (byte) 0xFF, stream);
-            gpu.launch(BF16, new LinearShape(rows, in, out).grid(), stream, dx.asF32(), dw.asBF16(), dy.asF32(), dy.asF32(), rows, in,
-                    out, 0);
+            LinearShape shape = new LinearShape(rows, in, out);
+            KernelMethod kernel = kernel(tiled, type);
+            Grid launch = grid.apply(shape);
+            gpu.launch(kernel, launch, stream, dx.asF32(), deviceWeights, db.asF32(),
+                    dy.asF32(), rows, in, out, withBias ? 1 : 0);
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             gpu.copy(dy.asF32(), y, stream);
             stream.synchronize();
             float[] expected = new float[rows * out];
-            Matmul.multiply(new WeightMatrix(DType.BF16, out, in, w.segment()), x.toArray(), expected, rows);
+            Matmul.multiply(new WeightMatrix(DType.valueOf(type.name()), out, in, w.segment()), x.toArray(), expected, rows);
             double worst = 0;
             for (int i = 0; i < expected.length; i++) {
-                double error = Math.abs(y.get(i) - expected[i]) / Math.max(1, Math.abs(expected[i]));
+                double want = expected[i] + (withBias ? bias.get(i % out) : 0);
+                double error = Math.abs(y.get(i) - want) / Math.max(1, Math.abs(want));
                 worst = Double.isNaN(error) ? Double.POSITIVE_INFINITY : Math.max(worst, error);
             }
             boolean ok = worst <= 1e-5;
-            System.out.printf("check Linear.bf16 %d rows %d -> %d against the CPU Matmul: worst relative error %.2e %s%n", rows, in, out,
-                    worst, ok ? "OK" : "FAILED");
+            System.out.printf("check %s.%s %d rows %d -> %d%s on %s against the CPU Matmul: worst relative error %.2e %s%n",
+                    kernel.owner().getSimpleName(), kernel.name(), rows, in, out, withBias ? " + bias" : "", launch, worst, ok ? "OK" : "FAILED");
             return ok;
         }
     }
 
-    private static void time(Gpu gpu, int rows, int in, int out) {
+    private static KernelMethod kernel(boolean tiled, ElementType type) {
+        return KernelMethod.of(tiled ? TiledLinear.class : StreamingLinear.class, type.name().toLowerCase());
+    }
+
+    /**
+     * Both kernels at every row count for one shape, the matrix and buffers allocated once for the largest; per row
+     * count the streaming kernel's time and the time of the kernel {@link LinearShape} picks.
+     */
+    private static double[][] time(Gpu gpu, int[] rowCounts, int in, int out) {
         CudaStream stream = gpu.defaultStream();
         long weights = (long) in * out;
+        int most = Arrays.stream(rowCounts).max().orElseThrow();
         try (DeviceBuffer dw = gpu.allocate(2 * weights); DeviceBuffer copy = gpu.allocate(2 * weights);
-             DeviceBuffer dx = gpu.allocate(4L * rows * in); DeviceBuffer dy = gpu.allocate(4L * rows * out)) {
+             DeviceBuffer dx = gpu.allocate(4L * most * in); DeviceBuffer dy = gpu.allocate(4L * most * out)) {
             gpu.fill(dw.asBF16(), (byte) 0x3C, stream);
             gpu.fill(dx.asF32(), (byte) 0x3C, stream);
-            LinearShape shape = new LinearShape(rows, in, out);
-            double linear = GpuTiming.medianMillis(gpu, stream, () -> gpu.launch(BF16, shape.grid(), stream, dx.asF32(), dw.asBF16(),
-                    dy.asF32(), dy.asF32(), rows, in, out, 0));
-            double copyMs = GpuTiming.medianMillis(gpu, stream, () -> gpu.copy(dw.asBF16(), copy.asBF16(), stream));
             double bytes = 2.0 * weights;
-            double linearGbs = bytes / linear / 1e6, copyGbs = 2 * bytes / copyMs / 1e6;
-            System.out.printf("time Linear.bf16 %d rows %d -> %d: %.3f ms = %.0f GB/s of weights, %.1f TFLOPS; D2D copy %.0f GB/s"
-                            + " (read + written); %.1f%% of the copy%n", rows, in, out, linear, linearGbs,
-                    2.0 * rows * weights / linear / 1e9, copyGbs, 100 * linearGbs / copyGbs);
+            double copyMs = GpuTiming.medianMillis(gpu, stream, () -> gpu.copy(dw.asBF16(), copy.asBF16(), stream));
+            double[][] times = new double[rowCounts.length][];
+            System.out.printf("%d -> %d: %.1f MB of weights, D2D copy %.3f ms = %.0f GB/s (read + written)%n", in, out, bytes / 1e6,
+                    copyMs, 2 * bytes / copyMs / 1e6);
+            for (int r = 0; r < rowCounts.length; r++) {
+                int rows = rowCounts[r];
+                LinearShape shape = new LinearShape(rows, in, out);
+                Grid tiledGrid = shape.tiledGrid();
+                double streaming = millis(gpu, stream, kernel(false, ElementType.BF16), shape.streamingGrid(), dx, dw, dy, shape);
+                double tiled = millis(gpu, stream, kernel(true, ElementType.BF16), tiledGrid, dx, dw, dy, shape);
+                double flops = 2.0 * rows * weights;
+                StringBuilder splits = new StringBuilder();
+                for (TiledLinear.Split split : SPLITS) {
+                    double ms = millis(gpu, stream, kernel(true, ElementType.BF16), shape.tiledGrid(split), dx, dw, dy, shape);
+                    splits.append(String.format(" %s %.3f", split, ms));
+                }
+                System.out.printf("  %2d rows: streaming%s %7.3f ms %5.0f GB/s %5.1f TFLOPS | tiled%s %7.3f ms %5.0f GB/s %5.1f TFLOPS"
+                                + " (%d blocks of %dx%dx%d) | tiled/streaming %.2f | tiled splits (ms):%s%n", rows, shape.tiled() ? " " : "*",
+                        streaming, bytes / streaming / 1e6, flops / streaming / 1e9, shape.tiled() ? "*" : " ", tiled, bytes / tiled / 1e6,
+                        flops / tiled / 1e9, tiledGrid.gridX(), tiledGrid.blockX(), tiledGrid.blockY(), tiledGrid.blockZ(), tiled / streaming,
+                        splits);
+                times[r] = new double[] {streaming, shape.tiled() ? tiled : streaming};
+            }
+            return times;
         }
+    }
+
+    private static double millis(Gpu gpu, CudaStream stream, KernelMethod kernel, Grid grid, DeviceBuffer dx, DeviceBuffer dw,
+            DeviceBuffer dy, LinearShape shape) {
+        return GpuTiming.medianMillis(gpu, stream, () -> gpu.launch(kernel, grid, stream, dx.asF32(), dw.asBF16(), dy.asF32(),
+                dy.asF32(), shape.rows(), shape.in(), shape.out(), 0));
     }
 }

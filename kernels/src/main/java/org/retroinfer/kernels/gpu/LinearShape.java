@@ -1,19 +1,83 @@
 package org.retroinfer.kernels.gpu;
 
+import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.KernelContext;
+import org.retroinfer.accel.kernel.KernelMethod;
 
-/** A {@link Linear} launch: {@code rows} rows of {@code in} inputs to {@code out} outputs. */
+/**
+ * A linear layer's launch: {@code rows} rows of {@code in} inputs to {@code out} outputs, and the one place that picks
+ * its kernel. Up to {@link StreamingLinear#ROWS} rows, {@link StreamingLinear} reads each weight once in a single pass
+ * at near copy bandwidth; past that it would read the matrix again per four rows, so {@link TiledLinear} takes over.
+ */
 public record LinearShape(int rows, int in, int out) {
+    private static final KernelMethod STREAMING_BF16 = KernelMethod.of(StreamingLinear.class, "bf16");
+    private static final KernelMethod STREAMING_F16 = KernelMethod.of(StreamingLinear.class, "f16");
+    private static final KernelMethod STREAMING_F32 = KernelMethod.of(StreamingLinear.class, "f32");
+    private static final KernelMethod TILED_BF16 = KernelMethod.of(TiledLinear.class, "bf16");
+    private static final KernelMethod TILED_F16 = KernelMethod.of(TiledLinear.class, "f16");
+    private static final KernelMethod TILED_F32 = KernelMethod.of(TiledLinear.class, "f32");
+    /**
+     * SMs of an H100 or H200 (SXM): a tiled grid of no more blocks than this leaves each SM at most one block, so its
+     * blocks get eight warps instead of four.
+     */
+    private static final int SMS = 132;
+
     public LinearShape {
         if (rows < 1) throw new IllegalArgumentException("rows must be at least 1, got " + rows);
         if (in < 8 || in % 8 != 0) throw new IllegalArgumentException("in must be a positive multiple of 8, got " + in);
         if (out < 1) throw new IllegalArgumentException("out must be at least 1, got " + out);
         if ((long) rows * Math.max(in, out) > Integer.MAX_VALUE)
             throw new IllegalArgumentException("rows × the wider side must fit an int, got " + rows + " × " + Math.max(in, out));
+        if (tiledBlocks(rows, out, TiledLinear.Split.NARROW) > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("output blocks × row groups must fit an int, got "
+                    + tiledBlocks(rows, out, TiledLinear.Split.NARROW));
     }
 
-    /** One block per {@link Linear#OUTPUTS} outputs. */
+    /** Whether this many rows go to {@link TiledLinear}. */
+    public boolean tiled() {
+        return rows > StreamingLinear.ROWS;
+    }
+
+    /** The kernel for weights of {@code type} (BF16, F16 or F32), to launch on {@link #grid()}. */
+    public KernelMethod kernel(ElementType type) {
+        return switch (type) {
+            case BF16 -> tiled() ? TILED_BF16 : STREAMING_BF16;
+            case F16 -> tiled() ? TILED_F16 : STREAMING_F16;
+            case F32 -> tiled() ? TILED_F32 : STREAMING_F32;
+            default -> throw new IllegalArgumentException("linear weights must be BF16, F16 or F32, got " + type);
+        };
+    }
+
+    /** The grid of {@link #kernel}. */
     public Grid grid() {
-        return Grid.of((out + Linear.OUTPUTS - 1) / Linear.OUTPUTS, Linear.THREADS);
+        return tiled() ? tiledGrid() : streamingGrid();
+    }
+
+    /** {@link StreamingLinear}'s grid: one block per {@link StreamingLinear#OUTPUTS} outputs. */
+    public Grid streamingGrid() {
+        return Grid.of((out + StreamingLinear.OUTPUTS - 1) / StreamingLinear.OUTPUTS, StreamingLinear.THREADS);
+    }
+
+    /**
+     * {@link TiledLinear}'s grid: {@link TiledLinear.Split#NARROW} blocks, or {@link TiledLinear.Split#WIDE} where those
+     * are too few to give every SM one (4096 outputs in one row group are 128 blocks).
+     */
+    public Grid tiledGrid() {
+        return tiledGrid(tiledBlocks(rows, out, TiledLinear.Split.NARROW) <= SMS ? TiledLinear.Split.WIDE : TiledLinear.Split.NARROW);
+    }
+
+    /**
+     * {@link TiledLinear}'s grid for blocks split as {@code split}: one block per {@code split.outputs()} outputs and
+     * {@code split.rows()} rows, the row groups of an output block at consecutive indices (so they run together and
+     * share its weights in L2).
+     */
+    public Grid tiledGrid(TiledLinear.Split split) {
+        return new Grid((int) tiledBlocks(rows, out, split), 1, 1, KernelContext.WARP_SIZE * split.inputWarps(), split.rowTiles(),
+                split.outputTiles());
+    }
+
+    private static long tiledBlocks(int rows, int out, TiledLinear.Split split) {
+        return (long) ((out + split.outputs() - 1) / split.outputs()) * ((rows + split.rows() - 1) / split.rows());
     }
 }

@@ -39,7 +39,8 @@ class GpuKernelsAssembleTest {
     static Stream<Arguments> kernels() {
         return Stream.of(SplitKvDecode.class, SplitKvMerge.class, CentroidScoring.class, ClusterTopK.class,
                         ExecutionBufferGather.class, CacheAdmission.class, EstimationGather.class, RmsNorm.class, RopeRotation.class,
-                        SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, Linear.class, RandomFill.class,
+                        SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, StreamingLinear.class, TiledLinear.class,
+                        RandomFill.class,
                         KMeansCentring.class, KMeansAssign.class, KMeansUpdate.class, IndexStore.class)
                 .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)

@@ -1,26 +1,32 @@
 package org.retroinfer.kernels.gpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.retroinfer.accel.emulator.Emulator;
 import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
+import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.TypedArray;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Matmul;
 import org.retroinfer.kernels.WeightMatrix;
 
 /**
- * {@link Linear} on the accel emulator against a float64 loop over the same weights, and against the CPU's
- * {@link Matmul}, on fresh random inputs with a poisoned output: widths that are not multiples of the warp's
- * 256-element stride, output counts that leave a block's warps idle, and row counts that leave a pass's rows
- * unused.
+ * The linear kernels {@link LinearShape} picks, on the accel emulator against a float64 loop over the same weights and
+ * against the CPU's {@link Matmul}, on fresh random inputs with a poisoned output: row counts either side of the
+ * switch to {@link TiledLinear} and of its eight-row groups (the last group's missing rows), output counts that are
+ * not a multiple of either kernel's block, and widths that leave lanes without a piece in the last step. Sizes are
+ * small because the emulator runs a virtual thread per GPU thread and every shuffle is a rendezvous of 32.
  */
 class LinearTest {
     /**
@@ -30,11 +36,54 @@ class LinearTest {
     private static final double RELATIVE = 1e-5;
 
     @ParameterizedTest(name = "{0} weights, {1} rows, in {2}, out {3}, bias {4}")
-    @CsvSource({"bf16, 1, 264, 13, false", "bf16, 6, 512, 9, true", "bf16, 3, 2056, 6, true", "f16, 5, 264, 5, true", "f32, 4, 72, 7, false",
-            "f32, 9, 264, 4, true", "bf16, 17, 264, 5, false"})
-    void rowsTimesTheWeightsMatchAFloat64Loop(String type, int rows, int in, int out, boolean withBias) {
+    @CsvSource({"bf16, 1, 264, 13, false", "bf16, 3, 520, 9, true", "f16, 4, 72, 7, false", "bf16, 5, 264, 33, true",
+            "f16, 8, 264, 37, false", "f32, 15, 72, 33, true", "bf16, 16, 136, 5, false", "f16, 17, 72, 35, true",
+            "f32, 34, 40, 9, false", "bf16, 64, 16, 3, true"})
+    void theChosenKernelMatchesAFloat64Loop(String type, int rows, int in, int out, boolean withBias) {
+        LinearShape shape = new LinearShape(rows, in, out);
+        ElementType weights = ElementType.valueOf(type.toUpperCase());
+        checkAgainstFloat64(shape.kernel(weights), shape.grid(), type, rows, in, out, withBias);
+    }
+
+    /**
+     * Every way of splitting a block's warps sums alike: along the inputs only (the grids LinearShape picks), and with
+     * row and output tiles, including tiles wholly past the last row or output.
+     */
+    @ParameterizedTest(name = "{0} weights, {1} rows, in {2}, out {3}, bias {4}, split {5}x{6}x{7}")
+    @CsvSource({"bf16, 9, 264, 33, true, 4, 1, 1", "f16, 17, 136, 37, false, 2, 2, 1", "f32, 34, 72, 70, true, 1, 2, 2",
+            "bf16, 5, 264, 100, false, 2, 1, 4"})
+    void everySplitMatchesAFloat64Loop(String type, int rows, int in, int out, boolean withBias, int inputWarps, int rowTiles,
+            int outputTiles) {
+        LinearShape shape = new LinearShape(rows, in, out);
+        ElementType weights = ElementType.valueOf(type.toUpperCase());
+        checkAgainstFloat64(shape.kernel(weights), shape.tiledGrid(new TiledLinear.Split(inputWarps, rowTiles, outputTiles)), type,
+                rows, in, out, withBias);
+    }
+
+    /** The streaming kernel still serves more than its four rows in passes: LinearGpuCheck times it against the tiled one. */
+    @Test
+    void theStreamingKernelServesRowsPastOnePass() {
+        LinearShape shape = new LinearShape(6, 264, 5);
+        checkAgainstFloat64(KernelMethod.of(StreamingLinear.class, "bf16"), shape.streamingGrid(), "bf16", 6, 264, 5, true);
+    }
+
+    @Test
+    void upToFourRowsStreamAndMoreAreTiled() {
+        assertEquals(StreamingLinear.class, new LinearShape(4, 64, 64).kernel(ElementType.F16).owner());
+        assertEquals(TiledLinear.class, new LinearShape(5, 64, 64).kernel(ElementType.F16).owner());
+        assertEquals("f16", new LinearShape(5, 64, 64).kernel(ElementType.F16).name());
+        // 3 output blocks of 32 × 5 row groups of 8, too few to fill the SMs: eight warps a block along the inputs
+        assertEquals(Grid.of(15, 256), new LinearShape(34, 64, 65).grid());
+        // 448 × 2: enough for four warps a block
+        assertEquals(Grid.of(896, 128), new LinearShape(16, 4096, 14336).grid());
+        // 2 output blocks of 64 × 3 row groups of 16: one warp along the inputs (x) by two row tiles (y) by two output tiles (z)
+        assertEquals(new Grid(6, 1, 1, 32, 2, 2), new LinearShape(34, 64, 65).tiledGrid(new TiledLinear.Split(1, 2, 2)));
+    }
+
+    private static void checkAgainstFloat64(KernelMethod kernel, Grid grid, String type, int rows, int in, int out, boolean withBias) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
-        System.out.println("linear " + type + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        System.out.println(kernel.owner().getSimpleName() + "." + type + " " + rows + " rows: seed " + seed
+                + " (replay with -Dretroinfer.test.seed=" + seed + ")");
         Random random = new Random(seed);
         try (Arena arena = Arena.ofShared()) {
             long n = (long) out * in;
@@ -54,8 +103,7 @@ class LinearTest {
             for (int o = 0; o < out; o++) bias.set(o, (float) random.nextGaussian());
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             y.fill(Float.NaN);
-            LinearShape shape = new LinearShape(rows, in, out);
-            new Emulator().launch(Linear.class, type, shape.grid(), x, w, bias, y, rows, in, out, withBias ? 1 : 0);
+            new Emulator().launch(kernel, grid, x, w, bias, y, rows, in, out, withBias ? 1 : 0);
 
             WeightMatrix matrix = new WeightMatrix(DType.valueOf(type.toUpperCase()), out, in, w.segment());
             float[] cpu = new float[rows * out];

@@ -10,7 +10,6 @@ import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.kernels.Rope;
 import org.retroinfer.kernels.gpu.DecodeLayerShape;
 import org.retroinfer.kernels.gpu.EmbeddingLookup;
-import org.retroinfer.kernels.gpu.Linear;
 import org.retroinfer.kernels.gpu.LinearShape;
 import org.retroinfer.kernels.gpu.ResidualAdd;
 import org.retroinfer.kernels.gpu.RmsNorm;
@@ -39,9 +38,6 @@ public final class GpuTransformer implements ForwardPass {
     private static final KernelMethod SWIGLU = KernelMethod.of(SwiGlu.class, "apply");
     private static final KernelMethod RESIDUAL = KernelMethod.of(ResidualAdd.class, "add");
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
-    private static final KernelMethod LINEAR_BF16 = KernelMethod.of(Linear.class, "bf16");
-    private static final KernelMethod LINEAR_F16 = KernelMethod.of(Linear.class, "f16");
-    private static final KernelMethod LINEAR_F32 = KernelMethod.of(Linear.class, "f32");
 
     private final ModelConfig config;
     private final GpuWeights weights;
@@ -293,13 +289,8 @@ public final class GpuTransformer implements ForwardPass {
 
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
         LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
-        KernelMethod kernel = switch (w.array().elementType()) {
-            case BF16 -> LINEAR_BF16;
-            case F16 -> LINEAR_F16;
-            default -> LINEAR_F32;
-        };
-        device.launch(kernel, shape.grid(), x, w.array(), bias == null ? y : bias, y, rows, w.cols(),
-                w.rows(), bias == null ? 0 : 1);
+        device.launch(shape.kernel(w.array().elementType()), shape.grid(), x, w.array(), bias == null ? y : bias, y, rows,
+                w.cols(), w.rows(), bias == null ? 0 : 1);
     }
 
     private static String lookupKernel(GpuWeights.Matrix table) {

@@ -19,8 +19,8 @@ import org.retroinfer.model.transformer.ModelWeights;
 
 /**
  * A model's weights copied to a device once, in the checkpoint's own types: matrices stay BF16, F16 or F32 (what
- * {@link org.retroinfer.kernels.gpu.Linear} multiplies), norms and biases become F32 arrays. A tied LM head is the
- * embedding array itself, not a second copy.
+ * {@link org.retroinfer.kernels.gpu.LinearShape}'s kernels multiply), norms and biases become F32 arrays. A tied LM
+ * head is the embedding array itself, not a second copy.
  */
 public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNorm, Matrix lmHead) {
     /** A weight matrix on the device: {@code rows × cols} elements of {@code array}'s type. */

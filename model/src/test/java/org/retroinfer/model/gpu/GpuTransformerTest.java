@@ -38,8 +38,8 @@ import org.retroinfer.model.transformer.Transformer;
  */
 class GpuTransformerTest {
     /** Logits differ only by the order of F32 sums (kernels against Vector API loops): within 1e-4 of the largest. */
-    // One layer each, two query heads and at most four rows a step (one pass of Linear): the emulator runs a virtual
-    // thread per GPU thread and every warp sum is a rendezvous of 32 of them, so Linear's 16 warp sums per pass cost
+    // One layer each, two query heads and at most four rows a step (one pass of StreamingLinear): the emulator runs a
+    // virtual thread per GPU thread and every warp sum is a rendezvous of 32 of them, so its 16 warp sums per pass cost
     // seconds per launch here; the cache's per-layer arrays are covered over two layers by GpuKvCacheTest.
     private static final double RELATIVE = 1e-4;
 

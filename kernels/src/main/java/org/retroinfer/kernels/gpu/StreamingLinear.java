@@ -9,24 +9,25 @@ import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
 /**
- * A linear layer over a step's rows, {@code y[r][o] = Σ_i x[r][i] · W[o][i] (+ bias[o])}, with F32 activations, a
+ * A linear layer for a step of a few rows (up to {@link #ROWS}; {@link LinearShape} picks {@link TiledLinear} for more),
+ * {@code y[r][o] = Σ_i x[r][i] · W[o][i] (+ bias[o])}, with F32 activations, a
  * 16-bit or F32 weight matrix {@code [out][in]} (the checkpoint's own layout and type, so the GPU multiplies the
  * same numbers as {@link org.retroinfer.kernels.Matmul} on the CPU) and F32 sums. A block owns {@link #OUTPUTS}
  * consecutive outputs and serves {@link #ROWS} rows per pass: its threads stride along the four weight rows eight
  * elements (one 16-byte load each) at a time, so each warp takes every fourth 256-element piece of the rows; a
  * thread loads the same eight inputs of each row once for all four outputs and keeps sixteen sums, which warp sums
- * and then the four warps' partials (through shared memory) add up. Rows past the first four take further passes,
- * which the caches serve. A tile of four by four does 16 eight-element dot products per 12 loads where one output
+ * and then the four warps' partials (through shared memory) add up. Rows past the first four take further passes.
+ * A tile of four by four does 16 eight-element dot products per 12 loads where one output
  * per warp did 4 per 9 (at Llama 3 8B's decode batch 15 on an H100 that kernel ran at 4.8 TFLOPS, bound by its
  * reads of x); splitting each row over four warps gives a 4096-output layer 4096 warps, where a warp per four outputs
  * left it a quarter of that and 4% of the copy bandwidth (docs/results/gpu-decoder). Decoding a few rows reads each
- * weight once, so the kernel streams the matrix; it is not meant for long prefill chunks, which run at CUDA-core
- * speed.
+ * weight once, so the kernel streams the matrix. Each further pass reads the weights again (from DRAM: batch 15
+ * took 4 passes, 23 ms a Llama 3 8B step on an H100, at ~2.8 TB/s), which is why more rows go to {@link TiledLinear}.
  *
  * <p>{@code in} must be a multiple of 8 (every Llama-family width is). {@code hasBias} 0 ignores {@code bias}
- * (pass any F32 array). Launch on {@link LinearShape#grid()}.
+ * (pass any F32 array). Launch on {@link LinearShape#streamingGrid()}.
  */
-public final class Linear {
+public final class StreamingLinear {
     /** Threads per block: four warps sharing the block's outputs. */
     public static final int THREADS = 128;
     /** Outputs one warp owns. */
@@ -38,7 +39,7 @@ public final class Linear {
     /** Partial sums in shared memory: per warp, four outputs × four rows. */
     private static final int PARTIALS = OUTPUTS * ROWS;
 
-    private Linear() {}
+    private StreamingLinear() {}
 
     @Kernel
     public static void bf16(KernelContext ctx, F32Array x, BF16Array w, F32Array bias, F32Array y, int rows, int in, int out,
