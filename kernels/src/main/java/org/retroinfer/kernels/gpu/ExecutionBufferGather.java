@@ -2,8 +2,10 @@ package org.retroinfer.kernels.gpu;
 
 import static org.retroinfer.kernels.gpu.VectorChunks.CHUNK;
 
+import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.Int4;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
@@ -23,6 +25,9 @@ import org.retroinfer.accel.kernel.KernelContext;
  * at {@code [group·maxUnits, group·maxUnits + count)} of their arrays: a
  * miss names its first vector in the host list, a hit its cache block; each has a size in [1, 8] and an
  * offset in its region of the buffer (exclusive prefix sums of the sizes, in rank order).
+ *
+ * <p>{@link #gatherInt8Bf16} and {@link #gatherInt8F16} read an INT8 host list ({@link Int8Vectors}: half the
+ * host memory and PCIe bytes) and dequantise the misses into the 16-bit buffer.
  */
 public final class ExecutionBufferGather {
     /** Blocks per group: the spec's 16, so a group's chunks spread over several SMs. */
@@ -31,6 +36,8 @@ public final class ExecutionBufferGather {
     private static final int WARPS = THREADS / KernelContext.WARP_SIZE;
     /** Where a chunk comes from. */
     private static final int STEADY = 0, MISS = 1, HIT = 2;
+    /** Warps per group: a warp takes every {@code STRIDE}-th chunk of its group. */
+    private static final int STRIDE = BLOCKS_PER_GROUP * WARPS;
 
     private ExecutionBufferGather() {}
 
@@ -54,40 +61,18 @@ public final class ExecutionBufferGather {
         int steady = steadyLengths.get(group);
         long units = (long) group * maxUnits;
         int misses = missCounts.get(group);
-        int hits = hitCounts.get(group);
         int missTotal = regionLength(missSizes, missOffsets, units, misses);
         int steadyChunks = (steady + CHUNK - 1) / CHUNK;
-        int chunks = steadyChunks + misses + hits;
-        int stride = BLOCKS_PER_GROUP * WARPS;
+        int chunks = steadyChunks + misses + hitCounts.get(group);
         long exec = (long) group * execStride;
-        // The unit lists may sit in pinned host memory, a PCIe round trip per read: each lane reads the
-        // descriptor of one of the warp's next 32 chunks, and the warp walks them by shuffles.
-        for (int first = warp; first < chunks; first += stride * KernelContext.WARP_SIZE) {
-            int c = first + ctx.laneId * stride;
-            int kind = STEADY; // and its source row within the group's store, target row, vector count
-            int source = c * CHUNK;
-            int target = c * CHUNK;
-            int rows = Math.min(CHUNK, steady - c * CHUNK);
-            if (c >= chunks) {
-                rows = 0;
-            } else if (c >= steadyChunks + misses) {
-                long u = units + c - steadyChunks - misses;
-                kind = HIT;
-                source = hitBlocks.get(u) * CHUNK;
-                target = steady + missTotal + hitOffsets.get(u);
-                rows = hitSizes.get(u);
-            } else if (c >= steadyChunks) {
-                long u = units + c - steadyChunks;
-                kind = MISS;
-                source = missStarts.get(u);
-                target = steady + missOffsets.get(u);
-                rows = missSizes.get(u);
-            }
-            for (int j = 0; j < KernelContext.WARP_SIZE && first + j * stride < chunks; j++) {
-                int k = ctx.shuffleIdx(kind, j);
-                long from = ctx.shuffleIdx(source, j);
-                long to = exec + ctx.shuffleIdx(target, j);
-                int n = ctx.shuffleIdx(rows, j);
+        for (int first = warp; first < chunks; first += STRIDE * KernelContext.WARP_SIZE) {
+            Int4 d = chunk(first + ctx.laneId * STRIDE, chunks, steady, steadyChunks, misses, missTotal, units, missStarts,
+                    missSizes, missOffsets, hitBlocks, hitSizes, hitOffsets);
+            for (int j = 0; j < KernelContext.WARP_SIZE && first + j * STRIDE < chunks; j++) {
+                int k = ctx.shuffleIdx(d.x(), j);
+                long from = ctx.shuffleIdx(d.y(), j);
+                long to = exec + ctx.shuffleIdx(d.z(), j);
+                int n = ctx.shuffleIdx(d.w(), j);
                 if (k == STEADY) {
                     VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + from, execK, execV, to, n);
                 } else if (k == MISS) {
@@ -97,8 +82,112 @@ public final class ExecutionBufferGather {
                 }
             }
         }
+        countValid(ctx, group, steady, missTotal, hitSizes, hitOffsets, units, hitCounts, validLengths);
+    }
+
+    /**
+     * {@link #gather} from an INT8 host list ({@link Int8Vectors}) into a BF16 execution buffer: {@code listK} and
+     * {@code listV} hold {@code [groups][listStride]} vectors of 32 ints, {@code listScalesK} and {@code listScalesV}
+     * their {@code [groups][listStride]} scales; misses are dequantised and rounded to BF16 (nearest even), the
+     * steady zone and hits copied as they are. Launch on {@link #grid}.
+     */
+    @Kernel
+    public static void gatherInt8Bf16(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
+            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
+            I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
+            I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
+            I32Array execK, I32Array execV, int execStride, I32Array validLengths) {
+        gatherInt8(ctx, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, listScalesK, listScalesV, listStride, cacheK,
+                cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts,
+                maxUnits, execK, execV, execStride, validLengths, true);
+    }
+
+    /** {@link #gatherInt8Bf16} into an F16 execution buffer. Launch on {@link #grid}. */
+    @Kernel
+    public static void gatherInt8F16(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
+            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
+            I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
+            I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
+            I32Array execK, I32Array execV, int execStride, I32Array validLengths) {
+        gatherInt8(ctx, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, listScalesK, listScalesV, listStride, cacheK,
+                cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts,
+                maxUnits, execK, execV, execStride, validLengths, false);
+    }
+
+    private static void gatherInt8(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
+            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
+            I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
+            I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
+            I32Array execK, I32Array execV, int execStride, I32Array validLengths, boolean bf16) {
+        int group = ctx.groupIdx / BLOCKS_PER_GROUP;
+        int warp = (ctx.groupIdx - group * BLOCKS_PER_GROUP) * WARPS + ctx.warpId;
+        int steady = steadyLengths.get(group);
+        long units = (long) group * maxUnits;
+        int misses = missCounts.get(group);
+        int missTotal = regionLength(missSizes, missOffsets, units, misses);
+        int steadyChunks = (steady + CHUNK - 1) / CHUNK;
+        int chunks = steadyChunks + misses + hitCounts.get(group);
+        long exec = (long) group * execStride;
+        long list = (long) group * listStride;
+        for (int first = warp; first < chunks; first += STRIDE * KernelContext.WARP_SIZE) {
+            Int4 d = chunk(first + ctx.laneId * STRIDE, chunks, steady, steadyChunks, misses, missTotal, units, missStarts,
+                    missSizes, missOffsets, hitBlocks, hitSizes, hitOffsets);
+            for (int j = 0; j < KernelContext.WARP_SIZE && first + j * STRIDE < chunks; j++) {
+                int k = ctx.shuffleIdx(d.x(), j);
+                long from = ctx.shuffleIdx(d.y(), j);
+                long to = exec + ctx.shuffleIdx(d.z(), j);
+                int n = ctx.shuffleIdx(d.w(), j);
+                if (k == STEADY) {
+                    VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + from, execK, execV, to, n);
+                } else if (k == MISS) {
+                    // An INT8 chunk is half a 16-bit one: the warp takes the next chunk too if it is a miss (chunks
+                    // are in kind order, and a chunk past the end is a steady one of no rows), to keep 4 KiB in flight.
+                    int next = Math.min(j + 1, KernelContext.WARP_SIZE - 1);
+                    boolean pair = j + 1 < KernelContext.WARP_SIZE && ctx.shuffleIdx(d.x(), next) == MISS;
+                    long from2 = ctx.shuffleIdx(d.y(), next);
+                    long to2 = exec + ctx.shuffleIdx(d.z(), next);
+                    int n2 = pair ? ctx.shuffleIdx(d.w(), next) : 0;
+                    Int8Chunks.dequantise(ctx, listK, listV, listScalesK, listScalesV, list + from, to, n, list + from2, to2, n2,
+                            execK, execV, bf16);
+                    if (pair) {
+                        j++;
+                    }
+                } else {
+                    VectorChunks.copy(ctx, cacheK, cacheV, (long) group * cacheBlocks * CHUNK + from, execK, execV, to, n);
+                }
+            }
+        }
+        countValid(ctx, group, steady, missTotal, hitSizes, hitOffsets, units, hitCounts, validLengths);
+    }
+
+    /**
+     * Lane {@code laneId}'s chunk {@code c} of the group as (kind, source row within the group's store, target row
+     * within its buffer, vector count); a chunk past the end is a steady one of no rows. The unit lists may sit in
+     * pinned host memory, a PCIe round trip per read: each lane reads the descriptor of one of the warp's next 32
+     * chunks, and the warp walks them by shuffles.
+     */
+    private static Int4 chunk(int c, int chunks, int steady, int steadyChunks, int misses, int missTotal, long units,
+            I32Array missStarts, I32Array missSizes, I32Array missOffsets, I32Array hitBlocks, I32Array hitSizes,
+            I32Array hitOffsets) {
+        if (c >= chunks) {
+            return new Int4(STEADY, 0, 0, 0);
+        }
+        if (c >= steadyChunks + misses) {
+            long u = units + c - steadyChunks - misses;
+            return new Int4(HIT, hitBlocks.get(u) * CHUNK, steady + missTotal + hitOffsets.get(u), hitSizes.get(u));
+        }
+        if (c >= steadyChunks) {
+            long u = units + c - steadyChunks;
+            return new Int4(MISS, missStarts.get(u), steady + missOffsets.get(u), missSizes.get(u));
+        }
+        return new Int4(STEADY, c * CHUNK, c * CHUNK, Math.min(CHUNK, steady - c * CHUNK));
+    }
+
+    /** The group's first thread writes its valid length. */
+    private static void countValid(KernelContext ctx, int group, int steady, int missTotal, I32Array hitSizes,
+            I32Array hitOffsets, long units, I32Array hitCounts, I32Array validLengths) {
         if (ctx.groupIdx == group * BLOCKS_PER_GROUP && ctx.localIdx == 0) {
-            validLengths.set(group, steady + missTotal + regionLength(hitSizes, hitOffsets, units, hits));
+            validLengths.set(group, steady + missTotal + regionLength(hitSizes, hitOffsets, units, hitCounts.get(group)));
         }
     }
 

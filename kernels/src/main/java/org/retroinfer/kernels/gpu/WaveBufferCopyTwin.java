@@ -1,10 +1,13 @@
 package org.retroinfer.kernels.gpu;
 
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import static org.retroinfer.kernels.gpu.VectorChunks.CHUNK;
 import static org.retroinfer.kernels.gpu.VectorChunks.INTS;
 
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.Half;
 
 /**
  * The CPU twins of the wave buffer's copy kernels ({@link ExecutionBufferGather}, {@link CacheAdmission},
@@ -20,6 +23,39 @@ public final class WaveBufferCopyTwin {
             I32Array missStarts, I32Array missSizes, I32Array missOffsets, I32Array missCounts, I32Array hitBlocks,
             I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits, I32Array execK, I32Array execV,
             int execStride, I32Array validLengths) {
+        assemble(groups, steadyK, steadyV, steadyLengths, steadyStride, cacheK, cacheV, cacheBlocks, missStarts, missSizes,
+                missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, maxUnits, execK, execV, execStride,
+                validLengths, (g, row, target, rows) -> copy(listK, listV, (long) g * listStride + row, execK, execV, target, rows));
+    }
+
+    /**
+     * {@link ExecutionBufferGather#gatherInt8Bf16} ({@code storage} BF16) or {@link ExecutionBufferGather#gatherInt8F16}
+     * ({@code storage} F16) for {@code groups} groups: misses dequantised from the INT8 list, as {@link Int8Vectors}
+     * defines them, and rounded to {@code storage}.
+     */
+    public static void gatherInt8(DType storage, int groups, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
+            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
+            I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
+            I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
+            I32Array execK, I32Array execV, int execStride, I32Array validLengths) {
+        assemble(groups, steadyK, steadyV, steadyLengths, steadyStride, cacheK, cacheV, cacheBlocks, missStarts, missSizes,
+                missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, maxUnits, execK, execV, execStride,
+                validLengths, (g, row, target, rows) -> {
+                    long from = (long) g * listStride + row;
+                    dequantise(storage, listK, listScalesK, from, execK, target, rows);
+                    dequantise(storage, listV, listScalesV, from, execV, target, rows);
+                });
+    }
+
+    /** Copies {@code rows} vectors from row {@code row} of group {@code g}'s host list to buffer row {@code target}. */
+    private interface MissCopy {
+        void copy(int g, long row, long target, int rows);
+    }
+
+    private static void assemble(int groups, I32Array steadyK, I32Array steadyV, I32Array steadyLengths, int steadyStride,
+            I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
+            I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
+            I32Array execK, I32Array execV, int execStride, I32Array validLengths, MissCopy misses) {
         for (int g = 0; g < groups; g++) {
             long exec = (long) g * execStride;
             int steady = steadyLengths.get(g);
@@ -27,8 +63,7 @@ public final class WaveBufferCopyTwin {
             int at = steady;
             for (int i = 0; i < missCounts.get(g); i++) {
                 long u = (long) g * maxUnits + i;
-                copy(listK, listV, (long) g * listStride + missStarts.get(u), execK, execV, exec + steady + missOffsets.get(u),
-                        missSizes.get(u));
+                misses.copy(g, missStarts.get(u), exec + steady + missOffsets.get(u), missSizes.get(u));
                 at = Math.max(at, steady + missOffsets.get(u) + missSizes.get(u));
             }
             int hitsStart = at;
@@ -65,6 +100,19 @@ public final class WaveBufferCopyTwin {
                 long target = (long) g * esStride + i;
                 copy(centroids, valueSums, cluster, esCentroids, esValueSums, target, 1);
                 esSizes.set(target, sizes.get(cluster));
+            }
+        }
+    }
+
+    /** Dequantises {@code rows} INT8 vectors from row {@code srcRow} into 16-bit vectors from row {@code dstRow}. */
+    private static void dequantise(DType storage, I32Array src, F32Array scales, long srcRow, I32Array dst, long dstRow,
+            int rows) {
+        for (long r = 0; r < rows; r++) {
+            float scale = scales.get(srcRow + r);
+            for (int j = 0; j < HEAD_DIM; j += 2) {
+                int low = Half.fromFloat(storage, Int8Vectors.dequantise(Int8Vectors.get(src, srcRow + r, j), scale)) & 0xFFFF;
+                int high = Half.fromFloat(storage, Int8Vectors.dequantise(Int8Vectors.get(src, srcRow + r, j + 1), scale));
+                dst.set((dstRow + r) * INTS + j / 2, low | high << 16);
             }
         }
     }

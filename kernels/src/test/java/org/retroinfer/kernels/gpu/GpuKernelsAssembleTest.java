@@ -56,7 +56,7 @@ class GpuKernelsAssembleTest {
                 "adjacent", "apply", "add", "intoBf16", "intoF16", "fromBf16", "fromF16", "fromF32",
                 "keySumsBf16", "keySumsF16", "centreBf16", "centreF16", "nearest", "seedCentroids", "rank", "tileOffsets",
                 "clusterStarts", "scatter", "means", "valueSumsBf16", "valueSumsF16", "uncentre", "gatherVectors", "toBf16",
-                "toF16", "toF32"),
+                "toF16", "toF32", "gatherQuantizedBf16", "gatherQuantizedF16", "gatherInt8Bf16", "gatherInt8F16"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 

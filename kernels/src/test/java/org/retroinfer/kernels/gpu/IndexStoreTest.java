@@ -2,6 +2,8 @@ package org.retroinfer.kernels.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
+
 import java.lang.foreign.Arena;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -9,12 +11,17 @@ import org.retroinfer.accel.emulator.Emulator;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KernelContext;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Half;
 
 /** {@link IndexStore}'s kernels on the emulator against plain loops, into poisoned outputs. */
 class IndexStoreTest {
+    private static final int SOURCE_VECTORS = 40;
+
     @Test
     void gatherVectorsCopiesEachIndexedVectorWhole() {
         try (Arena arena = Arena.ofShared()) {
@@ -34,6 +41,76 @@ class IndexStoreTest {
             }
             for (int j = 0; j < ints; j++) assertEquals(0xDEAD, target.get((long) vectors * ints + j), "past the end");
         }
+    }
+
+    @Test
+    void gatherQuantizedBf16MatchesTheTwinBitForBit() {
+        try (Arena arena = Arena.ofShared()) {
+            BF16Array source = BF16Array.allocate(arena, (long) SOURCE_VECTORS * HEAD_DIM);
+            checkQuantizedGather(arena, source, "gatherQuantizedBf16");
+        }
+    }
+
+    @Test
+    void gatherQuantizedF16MatchesTheTwinBitForBit() {
+        try (Arena arena = Arena.ofShared()) {
+            F16Array source = F16Array.allocate(arena, (long) SOURCE_VECTORS * HEAD_DIM);
+            checkQuantizedGather(arena, source, "gatherQuantizedF16");
+        }
+    }
+
+    /**
+     * 25 vectors (an odd count: the last warp's second half-warp has none) gathered from 40 random ones, among them
+     * a vector of zeros, one with a single large outlier and one whose levels are all halfway cases (absmax 127,
+     * half-integers: the scale is exactly 1), on {@link IndexStore#vectorGrid} and on one warp (grid-stride), into
+     * a poisoned target one vector longer than needed.
+     */
+    private static void checkQuantizedGather(Arena arena, HalfPrecisionArray source, String kernel) {
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        for (int v = 0; v < SOURCE_VECTORS; v++) {
+            double magnitude = Math.pow(10, random.nextInt(5) - 3);
+            for (int j = 0; j < HEAD_DIM; j++) source.set((long) v * HEAD_DIM + j, (float) (random.nextGaussian() * magnitude));
+        }
+        int zeros = 3, outlier = 17, halfway = 29;
+        for (int j = 0; j < HEAD_DIM; j++) {
+            source.set((long) zeros * HEAD_DIM + j, 0);
+            source.set((long) halfway * HEAD_DIM + j, j == 5 ? -127 : random.nextInt(253) - 126 + 0.5f);
+        }
+        source.set((long) outlier * HEAD_DIM + 77, 300);
+        int count = 25;
+        int[] order = random.ints(0, SOURCE_VECTORS).distinct().limit(count - 3).toArray();
+        int[] chosen = new int[count];
+        System.arraycopy(order, 0, chosen, 3, count - 3);
+        chosen[0] = halfway;
+        chosen[1] = zeros;
+        chosen[count - 1] = outlier;
+        I32Array index = I32Array.of(arena, chosen);
+        I32Array twin = I32Array.allocate(arena, (long) (count + 1) * Int8Vectors.INTS);
+        F32Array twinScales = F32Array.allocate(arena, count + 1);
+        twin.fill(0xDEAD);
+        twinScales.fill(Float.NaN);
+        for (int i = 0; i < count; i++) Int8Vectors.quantise(source, chosen[i], twin, twinScales, i);
+        for (Grid grid : new Grid[] {IndexStore.vectorGrid(count), Grid.of(1, KernelContext.WARP_SIZE)}) {
+            I32Array target = I32Array.allocate(arena, (long) (count + 1) * Int8Vectors.INTS);
+            F32Array scales = F32Array.allocate(arena, count + 1);
+            target.fill(0xDEAD);
+            scales.fill(Float.NaN);
+            new Emulator().launch(IndexStore.class, kernel, grid, source, index, count, target, scales);
+            String where = kernel + " on " + grid + ", seed " + seed;
+            for (int i = 0; i <= count; i++) {
+                assertEquals(Float.floatToRawIntBits(twinScales.get(i)), Float.floatToRawIntBits(scales.get(i)),
+                        "scale of vector " + i + ", " + where);
+                for (int k = 0; k < Int8Vectors.INTS; k++) {
+                    long at = (long) i * Int8Vectors.INTS + k;
+                    assertEquals(twin.get(at), target.get(at), "vector " + i + " int " + k + ", " + where);
+                }
+            }
+        }
+        assertEquals(0f, twinScales.get(1), "a vector of zeros has scale 0");
+        assertEquals(300f / 127, twinScales.get(count - 1), "the outlier sets the scale");
+        assertEquals(127, Int8Vectors.get(twin, count - 1, 77));
+        assertEquals(1f, twinScales.get(0), "the halfway vector's scale");
     }
 
     @Test

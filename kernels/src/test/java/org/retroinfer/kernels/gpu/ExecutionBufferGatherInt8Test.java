@@ -1,0 +1,135 @@
+package org.retroinfer.kernels.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.retroinfer.kernels.gpu.VectorChunks.CHUNK;
+import static org.retroinfer.kernels.gpu.VectorChunks.INTS;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.retroinfer.accel.emulator.Emulator;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.Half;
+
+/**
+ * {@link ExecutionBufferGather#gatherInt8Bf16} and {@link ExecutionBufferGather#gatherInt8F16} on the emulator
+ * against {@link WaveBufferCopyTwin#gatherInt8}, on random stores and unit lists with the outputs poisoned first:
+ * every int of the buffers must equal the twin's. Group 1 has more chunks than its 64 warps, so its warps take two
+ * misses at once, or one miss followed by a hit; group 2's misses are each the last chunk of their warp.
+ */
+class ExecutionBufferGatherInt8Test {
+    private static final int POISON = 0xDEADBEEF;
+    private static final int GROUPS = 3, STEADY_STRIDE = 40, LIST_STRIDE = 1500, CACHE_BLOCKS = 40, MAX_UNITS = 160;
+    private static final int EXEC_STRIDE = STEADY_STRIDE + CHUNK * MAX_UNITS;
+    /** Steady lengths: not a multiple of the chunk, one chunk, empty. */
+    private static final int[] STEADY = {37, 8, 0};
+    /** Misses and hits per group. */
+    private static final int[] MISSES = {4, 120, 7}, HITS = {3, 20, 0};
+
+    private final long seed = System.nanoTime();
+    private final Random random = new Random(seed);
+    private final Arena arena = Arena.ofAuto();
+
+    @Test
+    void gatherInt8Bf16DequantisesMissesBetweenTheSteadyZoneAndTheHits() {
+        check(DType.BF16, "gatherInt8Bf16");
+    }
+
+    @Test
+    void gatherInt8F16DequantisesMissesBetweenTheSteadyZoneAndTheHits() {
+        check(DType.F16, "gatherInt8F16");
+    }
+
+    private void check(DType storage, String kernel) {
+        I32Array steadyK = random(GROUPS * STEADY_STRIDE * INTS), steadyV = random(GROUPS * STEADY_STRIDE * INTS);
+        long listInts = (long) GROUPS * LIST_STRIDE * Int8Vectors.INTS;
+        I32Array listK = random(listInts), listV = random(listInts);
+        F32Array scalesK = scales(), scalesV = scales();
+        long cacheInts = (long) GROUPS * CACHE_BLOCKS * CHUNK * INTS;
+        I32Array cacheK = random(cacheInts), cacheV = random(cacheInts);
+        I32Array steadyLengths = I32Array.of(arena, STEADY), missCounts = I32Array.of(arena, MISSES);
+        I32Array hitCounts = I32Array.of(arena, HITS);
+        I32Array missStarts = filled(GROUPS * MAX_UNITS, POISON), missSizes = filled(GROUPS * MAX_UNITS, POISON);
+        I32Array missOffsets = filled(GROUPS * MAX_UNITS, POISON), hitBlocks = filled(GROUPS * MAX_UNITS, POISON);
+        I32Array hitSizes = filled(GROUPS * MAX_UNITS, POISON), hitOffsets = filled(GROUPS * MAX_UNITS, POISON);
+        for (int g = 0; g < GROUPS; g++) {
+            int offset = 0;
+            for (int i = 0; i < MISSES[g]; i++) {
+                int size = i == 0 ? CHUNK : 1 + random.nextInt(CHUNK); // a whole block and partial ones
+                missStarts.set(g * MAX_UNITS + i, random.nextInt(LIST_STRIDE - CHUNK));
+                missSizes.set(g * MAX_UNITS + i, size);
+                missOffsets.set(g * MAX_UNITS + i, offset);
+                offset += size;
+            }
+            List<Integer> blocks = shuffled(CACHE_BLOCKS);
+            offset = 0;
+            for (int i = 0; i < HITS[g]; i++) {
+                int size = 1 + random.nextInt(CHUNK);
+                hitBlocks.set(g * MAX_UNITS + i, blocks.get(i));
+                hitSizes.set(g * MAX_UNITS + i, size);
+                hitOffsets.set(g * MAX_UNITS + i, offset);
+                offset += size;
+            }
+        }
+        long execInts = (long) GROUPS * EXEC_STRIDE * INTS;
+        I32Array execK = filled(execInts, POISON), execV = filled(execInts, POISON), valid = filled(GROUPS, POISON);
+        I32Array twinK = filled(execInts, POISON), twinV = filled(execInts, POISON), twinValid = filled(GROUPS, POISON);
+        new Emulator().launch(ExecutionBufferGather.class, kernel, ExecutionBufferGather.grid(GROUPS), steadyK, steadyV,
+                steadyLengths, STEADY_STRIDE, listK, listV, scalesK, scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS,
+                missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, MAX_UNITS, execK,
+                execV, EXEC_STRIDE, valid);
+        WaveBufferCopyTwin.gatherInt8(storage, GROUPS, steadyK, steadyV, steadyLengths, STEADY_STRIDE, listK, listV, scalesK,
+                scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS, missStarts, missSizes, missOffsets, missCounts, hitBlocks,
+                hitSizes, hitOffsets, hitCounts, MAX_UNITS, twinK, twinV, EXEC_STRIDE, twinValid);
+        assertSame(twinK, execK, kernel + " K");
+        assertSame(twinV, execV, kernel + " V");
+        assertSame(twinValid, valid, kernel + " valid lengths");
+        // group 1's last miss: its last element is byte 127 of its last list vector, dequantised and rounded
+        long u = MAX_UNITS + MISSES[1] - 1;
+        long row = LIST_STRIDE + missStarts.get(u) + missSizes.get(u) - 1;
+        float value = Int8Vectors.dequantise(Int8Vectors.get(listV, row, 127), scalesV.get(row));
+        long at = (EXEC_STRIDE + STEADY[1] + missOffsets.get(u) + missSizes.get(u)) * INTS - 1;
+        assertEquals(Half.fromFloat(storage, value), (short) (execV.get(at) >>> 16), kernel + " group 1's last miss, seed " + seed);
+    }
+
+    /** Scales over six orders of magnitude, and some zero (a vector of zeros). */
+    private F32Array scales() {
+        F32Array s = F32Array.allocate(arena, (long) GROUPS * LIST_STRIDE);
+        for (long i = 0; i < s.length(); i++) {
+            s.set(i, random.nextInt(10) == 0 ? 0 : (float) (random.nextDouble() * Math.pow(10, random.nextInt(6) - 4)));
+        }
+        return s;
+    }
+
+    private I32Array random(long n) {
+        I32Array a = I32Array.allocate(arena, n);
+        for (long i = 0; i < n; i++) a.set(i, random.nextInt());
+        return a;
+    }
+
+    private I32Array filled(long n, int value) {
+        I32Array a = I32Array.allocate(arena, n);
+        a.fill(value);
+        return a;
+    }
+
+    private List<Integer> shuffled(int n) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < n; i++) order.add(i);
+        Collections.shuffle(order, random);
+        return order;
+    }
+
+    private void assertSame(I32Array expected, I32Array actual, String what) {
+        for (long i = 0; i < expected.length(); i++) {
+            if (expected.get(i) != actual.get(i)) {
+                assertEquals(expected.get(i), actual.get(i), what + " differs from the twin at int " + i + ", seed " + seed);
+            }
+        }
+    }
+}
