@@ -9,6 +9,7 @@ import org.retroinfer.accel.device.Device;
 import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.eval.EvalBackend;
 import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.gpu.GpuSession;
 import org.retroinfer.model.transformer.ForwardPass;
@@ -20,19 +21,68 @@ import org.retroinfer.model.transformer.ForwardPass;
  * on the CPU.
  */
 final class Engine implements AutoCloseable {
-    static final Set<String> NAMES = Set.of("device");
+    static final Set<String> NAMES = Set.of("device", "host-kv", "gpu-store-layers");
     static final String HELP = """
               --device D         cpu (default) or gpu: CUDA GPU 0, every layer a Java kernel compiled to PTX at
                                  run time; --attention full or retro (RetroInfer's wave index built on the GPU,
-                                 its keys and values in pinned host memory with a GPU block cache)
+                                 its keys and values in GPU memory where they fit, else pinned host memory, with
+                                 a GPU block cache)
+              --host-kv T        with --device gpu --attention retro: the host tier's keys and values as int8 (one
+                                 scale per vector: half the host memory and PCIe bytes) or the --kv-type (default)
+              --gpu-store-layers N
+                                 with --device gpu --attention retro: at most N layers' keys and values in GPU
+                                 memory (default: as many as fit; 0 puts them all in host memory)
             """;
+
+    /**
+     * Where GPU RetroInfer keeps its cluster-ordered keys and values: the host tier's format, and at most how many
+     * layers' stores go to GPU memory.
+     */
+    record Tiers(StoreFormat hostFormat, int maxDeviceLayers) {
+        static final Tiers DEFAULT = new Tiers(StoreFormat.HALF, Integer.MAX_VALUE);
+    }
 
     private final ForwardPass forward;
     private final GpuSession gpu;
+    private final Tiers tiers;
 
-    private Engine(ForwardPass forward, GpuSession gpu) {
+    private Engine(ForwardPass forward, GpuSession gpu, Tiers tiers) {
         this.forward = forward;
         this.gpu = gpu;
+        this.tiers = tiers;
+    }
+
+    /**
+     * {@code --host-kv} and {@code --gpu-store-layers}, refused by name unless the GPU runs RetroInfer; the host format
+     * must be int8 or the retro modes' own KV type.
+     */
+    static Tiers tiers(Options o, List<AttentionMode> modes) {
+        boolean asked = o.has("host-kv") || o.has("gpu-store-layers");
+        if (!asked) {
+            return Tiers.DEFAULT;
+        }
+        String flag = o.has("host-kv") ? "--host-kv" : "--gpu-store-layers";
+        if (!o.text("device").orElse("cpu").equals("gpu")) {
+            throw o.error(flag + " applies to --device gpu --attention retro only");
+        }
+        List<AttentionMode.Retro> retros = modes.stream().filter(m -> m instanceof AttentionMode.Retro)
+                .map(m -> (AttentionMode.Retro) m).toList();
+        if (retros.isEmpty()) {
+            throw o.error(flag + " applies to --attention retro only");
+        }
+        StoreFormat format = StoreFormat.HALF;
+        if (o.has("host-kv")) {
+            String name = o.text("host-kv").orElseThrow();
+            for (AttentionMode.Retro r : retros) {
+                try {
+                    format = StoreFormat.parse(name, r.config().storage());
+                } catch (IllegalArgumentException e) {
+                    throw o.error("--host-kv " + e.getMessage());
+                }
+            }
+        }
+        int layers = o.has("gpu-store-layers") ? o.integer("gpu-store-layers", 0, 0, 1 << 16) : Integer.MAX_VALUE;
+        return new Tiers(format, layers);
     }
 
     /** True for {@code --device gpu}; refuses, by name, attention modes the GPU path lacks. */
@@ -54,13 +104,14 @@ final class Engine implements AutoCloseable {
 
     /** The engine {@code --device} asks for; {@code maxRows} bounds a GPU step's rows (prefill chunk, batch). */
     static Engine open(Options o, Model model, List<AttentionMode> modes, int maxRows) {
+        Tiers tiers = tiers(o, modes);
         if (!wantsGpu(o, modes)) {
-            return new Engine(model.transformer(), null);
+            return new Engine(model.transformer(), null, tiers);
         }
         Device device = openGpu(o);
         try {
             GpuSession session = GpuSession.open(model, device, maxRows);
-            return new Engine(session.transformer(), session);
+            return new Engine(session.transformer(), session, tiers);
         } catch (IllegalArgumentException e) {
             throw o.error("--device gpu: " + e.getMessage());
         }
@@ -83,7 +134,8 @@ final class Engine implements AutoCloseable {
         var shape = model.config().attentionShape();
         long perSlot = mode instanceof AttentionMode.Retro retro
                 ? org.retroinfer.kvstore.gpu.GpuRetroKvCache.deviceBytesPerSequence(shape, retro.config(), context)
-                        + shape.layers() * org.retroinfer.kvstore.gpu.GpuRetroKvCache.storeBytesPerLayer(shape, context)
+                        + shape.layers() * org.retroinfer.kvstore.gpu.GpuRetroKvCache.storeBytesPerLayer(shape, context,
+                                tiers.hostFormat())
                 : org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(shape, mode.kvType(), context);
         int slots = (int) Math.min(maxBatch, kvMemory / perSlot);
         if (slots < 1) {
@@ -91,7 +143,7 @@ final class Engine implements AutoCloseable {
                     + " bytes each); raise --kv-memory or shorten the context");
         }
         try {
-            return gpuCache(gpu, mode, slots, context);
+            return gpuCache(gpu, tiers, mode, slots, context);
         } catch (IllegalArgumentException e) {
             throw o.error("--device gpu: " + e.getMessage() + "; lower --max-batch or --kv-memory");
         }
@@ -112,12 +164,13 @@ final class Engine implements AutoCloseable {
 
     /** A fresh cache for {@code mode}, on the GPU sized for {@code sequences} of up to {@code capacity} tokens. */
     KvCache cache(Model model, AttentionMode mode, int sequences, long capacity) {
-        return gpu == null ? mode.create(model.config()) : gpuCache(gpu, mode, sequences, capacity);
+        return gpu == null ? mode.create(model.config()) : gpuCache(gpu, tiers, mode, sequences, capacity);
     }
 
     /** The GPU cache of {@code mode} (full or retro, the modes {@link #wantsGpu} lets through). */
-    private static KvCache gpuCache(GpuSession gpu, AttentionMode mode, int sequences, long capacity) {
-        return mode instanceof AttentionMode.Retro retro ? gpu.retroCache(retro.config(), sequences, capacity)
+    private static KvCache gpuCache(GpuSession gpu, Tiers tiers, AttentionMode mode, int sequences, long capacity) {
+        return mode instanceof AttentionMode.Retro retro ? gpu.retroCache(retro.config(), sequences, capacity,
+                tiers.hostFormat(), Math.min(tiers.maxDeviceLayers(), gpu.transformer().config().layers()))
                 : gpu.cache(mode.kvType(), sequences, capacity);
     }
 
@@ -134,7 +187,7 @@ final class Engine implements AutoCloseable {
 
             @Override
             public KvCache cache(AttentionMode mode, long capacity) {
-                return gpuCache(gpu, mode, 1, capacity);
+                return gpuCache(gpu, tiers, mode, 1, capacity);
             }
 
             @Override

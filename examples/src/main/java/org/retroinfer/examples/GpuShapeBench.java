@@ -20,6 +20,7 @@ import org.retroinfer.kvstore.gpu.DeviceKvCache;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
 import org.retroinfer.kvstore.retro.RetroConfig;
+import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.model.config.ModelConfig;
 import org.retroinfer.model.gpu.GpuTransformer;
 import org.retroinfer.model.gpu.StepProfile;
@@ -60,7 +61,7 @@ final class GpuShapeBench {
                  double fillSeconds, Double hitRatio, Map<StepProfile.Phase, Double> phaseMillisPerStep,
                  Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
 
-    record Report(String shape, String attention, String kvType, String device, String date, long weightBytes,
+    record Report(String shape, String attention, String kvType, String hostKv, String device, String date, long weightBytes,
                   String contextFill, boolean cudaGraphs, List<Point> points) {}
 
     private GpuShapeBench() {}
@@ -70,6 +71,7 @@ final class GpuShapeBench {
             throws IOException {
         DType kvType = mode.kvType();
         RetroConfig retro = mode instanceof AttentionMode.Retro r ? r.config().withStorage(kvType) : null;
+        Engine.Tiers tiers = Engine.tiers(o, List.of(mode));
         try (Device device = Engine.openGpu(o)) {
             err.printf("bench: random %s weights (BF16) on %s...%n", shapeName, device.describe());
             GpuWeights weights = GpuWeights.random(device, config, 1);
@@ -89,7 +91,8 @@ final class GpuShapeBench {
                 } else {
                     GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 0,
                             fixedBatch != null ? fixedBatch : MAX_ROWS, fixedBatch != null, gpuFree,
-                            HostMemory.availableBytes() - HOST_RESERVE_BYTES);
+                            HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(),
+                            Math.min(tiers.maxDeviceLayers(), shape.layers()));
                     batch = placement == null ? 0 : placement.sequences();
                     deviceStoreLayers = placement == null ? 0 : placement.deviceStoreLayers();
                 }
@@ -101,12 +104,14 @@ final class GpuShapeBench {
                 long gpuPerSequence = retro == null ? kvPerSequence : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity)
                         + deviceStoreLayers * GpuRetroKvCache.storeBytesPerLayer(shape, capacity);
                 long hostPerSequence = retro == null ? 0
-                        : (shape.layers() - deviceStoreLayers) * GpuRetroKvCache.storeBytesPerLayer(shape, capacity);
+                        : (shape.layers() - deviceStoreLayers) * GpuRetroKvCache.storeBytesPerLayer(shape, capacity,
+                                tiers.hostFormat());
                 err.printf("bench: context %d, batch %d, %s%s: filling%s...%n", context, batch, mode.name(),
                         retro == null ? "" : ", " + deviceStoreLayers + " of " + shape.layers() + " layers' stores on the GPU",
                         retro == null ? "" : " and indexing");
                 try (DeviceKvCache cache = retro == null ? new GpuKvCache(device, shape, kvType, batch, capacity, MAX_ROWS)
-                        : new GpuRetroKvCache(device, shape, retro, batch, capacity, MAX_ROWS, 0, deviceStoreLayers)) {
+                        : new GpuRetroKvCache(device, shape, retro, batch, capacity, MAX_ROWS, 0, deviceStoreLayers,
+                                tiers.hostFormat())) {
                     long fillStart = System.nanoTime();
                     Decode decode = Decode.fill(cache, config, context, batch, random);
                     double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
@@ -144,7 +149,8 @@ final class GpuShapeBench {
                             profile.millisPerStep(), retro == null ? null : retroProfile.millisPerLayer()));
                 }
             }
-            Report report = new Report(shapeName, mode.name(), kvType.name(), device.describe(), Instant.now().toString(),
+            String hostKv = retro == null ? null : tiers.hostFormat() == StoreFormat.INT8 ? "INT8" : kvType.name();
+            Report report = new Report(shapeName, mode.name(), kvType.name(), hostKv, device.describe(), Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
                     points);
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -225,8 +231,9 @@ final class GpuShapeBench {
     }
 
     private static void print(Report r, PrintStream out) {
-        out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s; context: %s; CUDA graphs %s; %s%n%n",
-                r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(), r.contextFill(), r.cudaGraphs() ? "on" : "off",
+        out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s%s; context: %s; CUDA graphs %s; %s%n%n",
+                r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(),
+                r.hostKv() == null ? "" : " (host tier " + r.hostKv() + ")", r.contextFill(), r.cudaGraphs() ? "on" : "off",
                 r.device());
         out.println("| context | batch | decode tokens/s | ms per step | GPU GiB per sequence | pinned host GiB per sequence"
                 + " | layers stored on the GPU | GPU GiB in use | fill s | cache hit ratio |");

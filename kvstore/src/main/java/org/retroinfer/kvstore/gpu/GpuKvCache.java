@@ -8,7 +8,6 @@ import java.util.Deque;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
-import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.gpu.DecodeAttentionShape;
@@ -46,9 +45,7 @@ public final class GpuKvCache implements DeviceKvCache {
     private final HalfPrecisionArray[] values;
     private final KernelMethod partials;
     private final KernelMethod append;
-    private final I32Array stepSlots, stepPositions, stepLengths;
-    /** The step's rows as the host writes them, copied to the step arrays by {@link #enqueueRows}. */
-    private final I32Array stagedSlots, stagedPositions, stagedLengths;
+    private final StepRowArrays stepRows;
     private final F32Array partialOut, partialLse, outLse;
     /** Device arrays the KvCache methods on host arrays upload into and download from. */
     private final F32Array scratchIn, scratchOut;
@@ -97,18 +94,13 @@ public final class GpuKvCache implements DeviceKvCache {
         boolean bf16 = storage == DType.BF16;
         partials = KernelMethod.of(SplitKvDecode.class, bf16 ? "rowsBf16" : "rowsF16");
         append = KernelMethod.of(KvAppend.class, bf16 ? "intoBf16" : "intoF16");
-        stepSlots = device.i32(maxRows);
-        stepPositions = device.i32(maxRows);
-        stepLengths = device.i32(maxRows);
-        stagedSlots = (I32Array) device.staging(org.retroinfer.accel.kernel.ElementType.I32, maxRows);
-        stagedPositions = (I32Array) device.staging(org.retroinfer.accel.kernel.ElementType.I32, maxRows);
-        stagedLengths = (I32Array) device.staging(org.retroinfer.accel.kernel.ElementType.I32, maxRows);
+        stepRows = new StepRowArrays(device, maxRows);
         // One wave: rows × kvHeads × ⌈group/4⌉ × splits ≤ max(rows × kvHeads × ⌈group/4⌉, resident blocks)
         outLse = device.f32((long) maxRows * shape.queryHeads());
         scratchIn = device.f32((long) maxRows * shape.queryWidth());
         scratchOut = device.f32((long) maxRows * shape.queryWidth());
-        residentBlocks = device.residentBlocks(partials, DecodeAttentionShape.PARTIAL_THREADS, scratchIn, keys[0], values[0], stepSlots,
-                stepLengths, outLse, outLse, shape.kvHeads(), capacity, 1, shape.scale(), shape.groupSize());
+        residentBlocks = device.residentBlocks(partials, DecodeAttentionShape.PARTIAL_THREADS, scratchIn, keys[0], values[0],
+                stepRows.slots(), stepRows.lengths(), outLse, outLse, shape.kvHeads(), capacity, 1, shape.scale(), shape.groupSize());
         long partialRows = (long) shape.groupSize() * Math.max((long) maxRows * shape.kvHeads(), residentBlocks);
         partialOut = device.f32(partialRows * HEAD_DIM);
         partialLse = device.f32(partialRows);
@@ -256,22 +248,18 @@ public final class GpuKvCache implements DeviceKvCache {
             }
             for (int j = 0; j < batch.count(i); j++, r++) {
                 int position = (int) (first + j);
-                stagedSlots.set(r, s.slot);
-                stagedPositions.set(r, position);
-                stagedLengths.set(r, position + 1);
+                stepRows.set(r, s.slot, position, position + 1);
                 longest = Math.max(longest, position + 1);
             }
         }
         int splits = DecodeAttentionShape.splitsFor(rows, shape.kvHeads(), shape.groupSize(), longest, residentBlocks);
-        return new StepRows(rows, stepSlots, stepPositions, stepLengths, longest, splits);
+        return stepRows.step(rows, longest, splits);
     }
 
     /** Enqueues the copies of a prepared step's rows to the device (capturable). */
     @Override
     public void enqueueRows(StepRows step) {
-        device.copy(stagedSlots.slice(0, step.rows()), stepSlots);
-        device.copy(stagedPositions.slice(0, step.rows()), stepPositions);
-        device.copy(stagedLengths.slice(0, step.rows()), stepLengths);
+        stepRows.enqueue(step);
     }
 
     /**
@@ -358,8 +346,8 @@ public final class GpuKvCache implements DeviceKvCache {
             device.free(keys[l]);
             device.free(values[l]);
         }
-        for (var array : new org.retroinfer.accel.kernel.TypedArray[] {stepSlots, stepPositions, stepLengths, stagedSlots,
-                stagedPositions, stagedLengths, partialOut, partialLse, outLse, scratchIn, scratchOut}) {
+        stepRows.free();
+        for (var array : new org.retroinfer.accel.kernel.TypedArray[] {partialOut, partialLse, outLse, scratchIn, scratchOut}) {
             device.free(array);
         }
     }

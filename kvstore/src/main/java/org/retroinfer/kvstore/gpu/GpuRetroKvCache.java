@@ -37,6 +37,7 @@ import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.retro.ZoneBudget;
 import org.retroinfer.kvstore.wave.ClusterMappingTable;
 import org.retroinfer.kvstore.wave.ExecutionBuffer;
+import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.kvstore.wave.WaveBuffer;
 
 /**
@@ -79,6 +80,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final AttentionShape shape;
     private final RetroConfig config;
     private final DType storage;
+    private final StoreFormat hostFormat;
     private final int slots, groups, maxRows, steadyStride, clusterCapacity, maxRetrieval, maxEstimation;
     /** Estimation ids and vectors per group in the step arrays (at least one, so that they exist with estimation off). */
     private final int esStride;
@@ -89,11 +91,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final GpuKvCache prefill;
     private final ExecutionBuffer exec;
     private final Layer[] layers;
-    private final KernelMethod partials, weightedPartials, append, toHalf;
+    private final KernelMethod partials, weightedPartials, append, toHalf, gatherQuantized;
     private final ClusterScoringShape scoring;
     private final DecodeAttentionShape estimationShape, execShape;
     /** Step arrays shared by the layers (each layer's kernels are done with them before the next layer's run). */
-    private final I32Array rowOfSlot, stepSlots, stepPositions, stepLengths, stagedSlots, stagedPositions, stagedLengths;
+    private final I32Array rowOfSlot;
+    private final StepRowArrays stepRows;
     private final F32Array qSlots, outSlots, logits, partialMax, partialSum, headMax, headSum, scores;
     private final I32Array retrievalIds, estimationIds, zoneSizes, esKeys, esValues;
     private final F32Array esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut, execPartialLse, outLse;
@@ -129,7 +132,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
         Layer(boolean storeOnDevice) {
             wave = new WaveBuffer(device, groups, steadyStride, Math.toIntExact(capacity), fixed.cacheBlocks(), fixed.maxUnits(),
-                    exec, storeOnDevice);
+                    exec, storeOnDevice, storeOnDevice ? StoreFormat.HALF : hostFormat, storage);
             long vectors = (long) groups * clusterCapacity;
             centroids = device.f32(vectors * HEAD_DIM);
             centroids16 = device.i32(vectors * WaveBuffer.INTS);
@@ -186,6 +189,15 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      */
     public GpuRetroKvCache(Device device, AttentionShape shape, RetroConfig config, int slots, long capacity, int maxRows,
             int prefillSlots, int deviceStoreLayers) {
+        this(device, shape, config, slots, capacity, maxRows, prefillSlots, deviceStoreLayers, StoreFormat.HALF);
+    }
+
+    /**
+     * @param hostFormat how the layers whose store is in host memory keep it: in the storage type, or INT8 (half the
+     *                   host memory and PCIe bytes; the GPU tier's stores stay in the storage type)
+     */
+    public GpuRetroKvCache(Device device, AttentionShape shape, RetroConfig config, int slots, long capacity, int maxRows,
+            int prefillSlots, int deviceStoreLayers, StoreFormat hostFormat) {
         GpuKvCache.checkShape(shape);
         if (slots < 1 || capacity < 1 || maxRows < 1 || prefillSlots < 0) {
             throw new IllegalArgumentException("slots, capacity and maxRows must be positive and prefillSlots not negative, got "
@@ -205,6 +217,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.shape = shape;
         this.config = config;
         this.storage = config.storage();
+        this.hostFormat = hostFormat;
         this.slots = slots;
         this.groups = Math.multiplyExact(slots, shape.kvHeads());
         this.capacity = capacity;
@@ -224,17 +237,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         weightedPartials = KernelMethod.of(SplitKvDecode.class, bf16 ? "partialsWeightedBf16" : "partialsWeightedF16");
         append = KernelMethod.of(KvAppend.class, bf16 ? "intoBf16" : "intoF16");
         toHalf = KernelMethod.of(IndexStore.class, bf16 ? "toBf16" : "toF16");
+        gatherQuantized = KernelMethod.of(IndexStore.class, bf16 ? "gatherQuantizedBf16" : "gatherQuantizedF16");
         layers = new Layer[shape.layers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = new Layer(l < deviceStoreLayers);
         }
         rowOfSlot = (I32Array) device.mapped(ElementType.I32, slots);
-        stepSlots = device.i32(maxRows);
-        stepPositions = device.i32(maxRows);
-        stepLengths = device.i32(maxRows);
-        stagedSlots = (I32Array) device.staging(ElementType.I32, maxRows);
-        stagedPositions = (I32Array) device.staging(ElementType.I32, maxRows);
-        stagedLengths = (I32Array) device.staging(ElementType.I32, maxRows);
+        stepRows = new StepRowArrays(device, maxRows);
         qSlots = device.f32((long) slots * queryWidth);
         outSlots = device.f32((long) slots * queryWidth);
         outLse = device.f32((long) groups * group);
@@ -328,14 +337,25 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      */
     public static Placement place(AttentionShape shape, RetroConfig config, long capacity, int prefillSlots, int maxSequences,
             boolean exact, long deviceBytes, long hostBytes) {
+        return place(shape, config, capacity, prefillSlots, maxSequences, exact, deviceBytes, hostBytes, StoreFormat.HALF,
+                shape.layers());
+    }
+
+    /**
+     * {@link #place(AttentionShape, RetroConfig, long, int, int, boolean, long, long)} with the host tier's stores in
+     * {@code hostFormat} and at most {@code maxDeviceLayers} layers' stores on the device (0: every store on the host).
+     */
+    public static Placement place(AttentionShape shape, RetroConfig config, long capacity, int prefillSlots, int maxSequences,
+            boolean exact, long deviceBytes, long hostBytes, StoreFormat hostFormat, int maxDeviceLayers) {
         long prefillSlot = prefillSlots * GpuKvCache.bytesPerSequence(shape, config.storage(), capacity);
         long meta = deviceBytesPerSequence(shape, config, capacity);
         long store = storeBytesPerLayer(shape, capacity);
+        long hostStore = storeBytesPerLayer(shape, capacity, hostFormat);
         for (int b = maxSequences; b >= (exact ? maxSequences : 1); b--) {
             long left = deviceBytes - prefillSlot - (long) b * meta;
             if (left < 0) continue;
-            int onDevice = (int) Math.min(shape.layers(), left / ((long) b * store));
-            if ((long) (shape.layers() - onDevice) * b * store <= hostBytes) {
+            int onDevice = (int) Math.min(Math.min(shape.layers(), maxDeviceLayers), left / ((long) b * store));
+            if ((long) (shape.layers() - onDevice) * b * hostStore <= hostBytes) {
                 return new Placement(b, onDevice);
             }
         }
@@ -344,7 +364,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /** Bytes of one layer's store of a sequence of {@code capacity} positions: its keys and values, wherever they live. */
     public static long storeBytesPerLayer(AttentionShape shape, long capacity) {
-        return 2L * shape.kvHeads() * capacity * 2 * HEAD_DIM;
+        return storeBytesPerLayer(shape, capacity, StoreFormat.HALF);
+    }
+
+    /** {@link #storeBytesPerLayer(AttentionShape, long)} for a store in {@code format}. */
+    public static long storeBytesPerLayer(AttentionShape shape, long capacity, StoreFormat format) {
+        return 2L * shape.kvHeads() * capacity * format.vectorBytes(HEAD_DIM);
     }
 
     /** A 16-bit view of the storage type over an int array of vectors. */
@@ -463,12 +488,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                         + " positions; the GPU RetroInfer cache holds " + capacity + " per sequence");
             }
             stepSequences[i] = s;
-            stagedSlots.set(i, s.slot);
-            stagedPositions.set(i, s.steady[layer]); // where the new position goes in the steady zone
-            stagedLengths.set(i, s.steady[layer] + 1);
+            stepRows.set(i, s.slot, s.steady[layer], s.steady[layer] + 1); // the new position goes in the steady zone
             rowOfSlot.set(s.slot, i);
         }
-        return new StepRows(batch.rows(), stepSlots, stepPositions, stepLengths, 1, 1);
+        return stepRows.step(batch.rows(), 1, 1);
     }
 
     @Override
@@ -477,9 +500,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             prefill.enqueueRows(step);
             return;
         }
-        device.copy(stagedSlots.slice(0, step.rows()), stepSlots);
-        device.copy(stagedPositions.slice(0, step.rows()), stepPositions);
-        device.copy(stagedLengths.slice(0, step.rows()), stepLengths);
+        stepRows.enqueue(step);
     }
 
     /** A step is prompt rows or decode rows, never both ({@link #prepare}). */
@@ -857,11 +878,22 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                     + " RetroInfer cache sized it for " + clusterCapacity);
         }
         long storeVector = (long) g * capacity + s.indexed[layer];
-        long ints = (long) n * WaveBuffer.INTS;
-        device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(keys.slice(firstVector * HEAD_DIM,
-                (long) n * HEAD_DIM).region()), r.members(), n, l.wave.storeKeys().slice(storeVector * WaveBuffer.INTS, ints));
-        device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(values.slice(firstVector * HEAD_DIM,
-                (long) n * HEAD_DIM).region()), r.members(), n, l.wave.storeValues().slice(storeVector * WaveBuffer.INTS, ints));
+        HalfPrecisionArray memberKeys = keys.slice(firstVector * HEAD_DIM, (long) n * HEAD_DIM);
+        HalfPrecisionArray memberValues = values.slice(firstVector * HEAD_DIM, (long) n * HEAD_DIM);
+        if (l.wave.storeFormat() == StoreFormat.HALF) {
+            long ints = (long) n * WaveBuffer.INTS;
+            device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(memberKeys.region()), r.members(), n,
+                    l.wave.storeKeys().slice(storeVector * WaveBuffer.INTS, ints));
+            device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(memberValues.region()), r.members(), n,
+                    l.wave.storeValues().slice(storeVector * WaveBuffer.INTS, ints));
+        } else {
+            long ints = (long) n * WaveBuffer.INT8_INTS;
+            device.launch(gatherQuantized, IndexStore.vectorGrid(n), memberKeys, r.members(), n,
+                    l.wave.storeKeys().slice(storeVector * WaveBuffer.INT8_INTS, ints), l.wave.storeKeyScales().slice(storeVector, n));
+            device.launch(gatherQuantized, IndexStore.vectorGrid(n), memberValues, r.members(), n,
+                    l.wave.storeValues().slice(storeVector * WaveBuffer.INT8_INTS, ints),
+                    l.wave.storeValueScales().slice(storeVector, n));
+        }
         long first = (long) g * clusterCapacity + base;
         long elements = (long) added * HEAD_DIM;
         device.copy(r.centroids().slice(0, elements), l.centroids.slice(first * HEAD_DIM, elements));
@@ -990,8 +1022,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     private long bytes(boolean onDevice) {
         long total = onDevice && prefill != null ? prefill.memoryBytes() : 0;
-        java.util.List<TypedArray> arrays = new java.util.ArrayList<>(java.util.List.of(rowOfSlot, stepSlots, stepPositions,
-                stepLengths, qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
+        total += onDevice ? stepRows.deviceBytes() : 0;
+        java.util.List<TypedArray> arrays = new java.util.ArrayList<>(java.util.List.of(rowOfSlot, qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
                 estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
                 execPartialLse, scratchIn, scratchOut, exec.keys(), exec.values(), exec.lengths()));
         for (Layer l : layers) {
@@ -1019,8 +1051,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         if (prefill != null) {
             prefill.close();
         }
-        for (TypedArray a : new TypedArray[] {rowOfSlot, stepSlots, stepPositions, stepLengths, stagedSlots, stagedPositions,
-                stagedLengths, qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
+        stepRows.free();
+        for (TypedArray a : new TypedArray[] {rowOfSlot, qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
                 estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
                 execPartialLse, scratchIn, scratchOut}) {
             device.free(a);

@@ -5,8 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.gpu.CacheAdmission;
 import org.retroinfer.kernels.gpu.ExecutionBufferGather;
 
@@ -33,6 +35,10 @@ public final class WaveBuffer implements AutoCloseable {
     private static final int PARALLEL_CLUSTERS = 128;
     private static final KernelMethod GATHER = KernelMethod.of(ExecutionBufferGather.class, "gather");
     private static final KernelMethod ADMIT = KernelMethod.of(CacheAdmission.class, "admit");
+    private static final KernelMethod GATHER_INT8_BF16 = KernelMethod.of(ExecutionBufferGather.class, "gatherInt8Bf16");
+    private static final KernelMethod GATHER_INT8_F16 = KernelMethod.of(ExecutionBufferGather.class, "gatherInt8F16");
+    /** Ints per INT8 vector: 128 bytes. */
+    public static final int INT8_INTS = INTS / 2;
 
     private final Device device;
     private final int groups, steadyStride, listStride, cacheBlocks, maxUnits, execStride;
@@ -46,6 +52,10 @@ public final class WaveBuffer implements AutoCloseable {
     private long clustersInFlight;
     /** The LRU update started and not yet joined (its host nanoseconds), or null. */
     private java.util.concurrent.CompletableFuture<Long> update;
+    private final StoreFormat format;
+    private final KernelMethod gather;
+    /** An INT8 store's per-vector scales ({@code [groups][listStride]}), beside it; null for a 16-bit store. */
+    private final F32Array scalesK, scalesV;
     private final I32Array listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, execK, execV, validLengths;
     private final I32Array missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts;
     private final I32Array admitOffsets, admitSizes, admitBlocks, admitCounts;
@@ -58,7 +68,7 @@ public final class WaveBuffer implements AutoCloseable {
      */
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits) {
         this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, ExecutionBuffer.allocate(device, groups, steadyStride,
-                maxUnits), true, false);
+                maxUnits), true, false, StoreFormat.HALF, DType.BF16);
     }
 
     /**
@@ -69,11 +79,25 @@ public final class WaveBuffer implements AutoCloseable {
      */
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
             ExecutionBuffer exec, boolean storeOnDevice) {
-        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice);
+        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice, StoreFormat.HALF,
+                DType.BF16);
+    }
+
+    /**
+     * As {@link #WaveBuffer(Device, int, int, int, int, int, ExecutionBuffer, boolean)}, with the store in
+     * {@code format}; an {@link StoreFormat#INT8} store is dequantised into the execution buffer's {@code storage} type
+     * (BF16 or F16).
+     */
+    public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
+            ExecutionBuffer exec, boolean storeOnDevice, StoreFormat format, DType storage) {
+        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice, format, storage);
     }
 
     private WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
-            ExecutionBuffer exec, boolean ownsExec, boolean storeOnDevice) {
+            ExecutionBuffer exec, boolean ownsExec, boolean storeOnDevice, StoreFormat format, DType storage) {
+        if (storage != DType.BF16 && storage != DType.F16) {
+            throw new IllegalArgumentException("a wave buffer holds BF16 or F16 vectors, not " + storage);
+        }
         if (exec.groups() != groups || exec.stride() != steadyStride + ClusterMappingTable.BLOCK * maxUnits) {
             throw new IllegalArgumentException("an execution buffer of " + exec.groups() + " groups x " + exec.stride()
                     + " vectors does not fit " + groups + " groups of a " + steadyStride + "-vector steady zone and " + maxUnits
@@ -94,9 +118,16 @@ public final class WaveBuffer implements AutoCloseable {
             tables[g] = new ClusterMappingTable(cacheBlocks, maxUnits);
         }
         this.storeOnDevice = storeOnDevice;
-        long storeInts = (long) groups * listStride * INTS;
+        this.format = format;
+        this.gather = format == StoreFormat.HALF ? GATHER : storage == DType.BF16 ? GATHER_INT8_BF16 : GATHER_INT8_F16;
+        long storeVectors = (long) groups * listStride;
+        long storeInts = storeVectors * (format == StoreFormat.HALF ? INTS : INT8_INTS);
         listK = storeOnDevice ? device.i32(storeInts) : mapped(storeInts);
         listV = storeOnDevice ? device.i32(storeInts) : mapped(storeInts);
+        scalesK = format == StoreFormat.HALF ? null : storeOnDevice ? device.f32(storeVectors)
+                : (F32Array) device.mapped(ElementType.F32, storeVectors);
+        scalesV = format == StoreFormat.HALF ? null : storeOnDevice ? device.f32(storeVectors)
+                : (F32Array) device.mapped(ElementType.F32, storeVectors);
         steadyK = device.i32((long) groups * steadyStride * INTS);
         steadyV = device.i32((long) groups * steadyStride * INTS);
         steadyLengths = mapped(groups);
@@ -125,8 +156,9 @@ public final class WaveBuffer implements AutoCloseable {
     }
 
     /**
-     * The store's keys and values ({@code [groups][listStride][64]} ints): fill them in cluster order, through the host
-     * segment where the store is in mapped host memory, by uploads where it is on the device.
+     * The store's keys and values ({@code [groups][listStride][64]} ints, or {@code [groups][listStride][32]} for an
+     * INT8 store): fill them in cluster order, through the host segment where the store is in mapped host memory, by
+     * uploads or kernels where it is on the device.
      */
     public I32Array storeKeys() {
         return listK;
@@ -134,6 +166,19 @@ public final class WaveBuffer implements AutoCloseable {
 
     public I32Array storeValues() {
         return listV;
+    }
+
+    public StoreFormat storeFormat() {
+        return format;
+    }
+
+    /** An INT8 store's per-vector scales of keys and of values ({@code [groups][listStride]}); null for a 16-bit store. */
+    public F32Array storeKeyScales() {
+        return scalesK;
+    }
+
+    public F32Array storeValueScales() {
+        return scalesV;
     }
 
     /** Whether the store lives in device memory (the GPU tier) rather than mapped host memory. */
@@ -218,9 +263,15 @@ public final class WaveBuffer implements AutoCloseable {
 
     /** Enqueues the gather of the execution buffer that the last lookups described. */
     public void launchGather() {
-        device.launch(GATHER, ExecutionBufferGather.grid(groups), steadyK, steadyV, steadyLengths, steadyStride, listK, listV,
-                listStride, cacheK, cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes,
-                hitOffsets, hitCounts, maxUnits, execK, execV, execStride, validLengths);
+        if (format == StoreFormat.HALF) {
+            device.launch(gather, ExecutionBufferGather.grid(groups), steadyK, steadyV, steadyLengths, steadyStride, listK, listV,
+                    listStride, cacheK, cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes,
+                    hitOffsets, hitCounts, maxUnits, execK, execV, execStride, validLengths);
+        } else {
+            device.launch(gather, ExecutionBufferGather.grid(groups), steadyK, steadyV, steadyLengths, steadyStride, listK, listV,
+                    scalesK, scalesV, listStride, cacheK, cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts,
+                    hitBlocks, hitSizes, hitOffsets, hitCounts, maxUnits, execK, execV, execStride, validLengths);
+        }
     }
 
     /**
@@ -310,7 +361,8 @@ public final class WaveBuffer implements AutoCloseable {
 
     /** Bytes of the store of cluster-ordered keys and values where it lives ({@code onDevice}), else 0. */
     public long storeBytes(boolean onDevice) {
-        return onDevice == storeOnDevice ? listK.byteSize() + listV.byteSize() : 0;
+        return onDevice != storeOnDevice ? 0
+                : listK.byteSize() + listV.byteSize() + (scalesK == null ? 0 : scalesK.byteSize() + scalesV.byteSize());
     }
 
     /** Mapped host bytes: the store where it is on the host, and the unit lists. */
@@ -354,6 +406,10 @@ public final class WaveBuffer implements AutoCloseable {
         for (I32Array a : new I32Array[] {listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, admitOffsets, admitSizes,
                 admitBlocks, admitCounts}) {
             device.free(a);
+        }
+        if (scalesK != null) {
+            device.free(scalesK);
+            device.free(scalesV);
         }
     }
 }

@@ -5,6 +5,7 @@ import org.retroinfer.kernels.DType;
 import org.retroinfer.accel.device.HostMemory;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
+import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.config.ModelConfig;
@@ -53,18 +54,28 @@ public final class GpuSession implements AutoCloseable {
 
     /**
      * A RetroInfer cache ({@link GpuRetroKvCache}) for {@code sequences} sequences of up to {@code capacity} positions,
-     * prefilling one prompt at a time; close it to free it.
+     * prefilling one prompt at a time, its stores in GPU memory where they fit; close it to free it.
      */
     public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity) {
+        return retroCache(retro, sequences, capacity, StoreFormat.HALF, config.layers());
+    }
+
+    /**
+     * {@link #retroCache(RetroConfig, int, long)} with the host tier's stores in {@code hostFormat} and at most
+     * {@code maxDeviceLayers} layers' stores on the GPU (0 puts every store in host memory, e.g. to measure the host
+     * tier's accuracy on a model small enough to fit the GPU).
+     */
+    public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity, StoreFormat hostFormat,
+            int maxDeviceLayers) {
         GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(config.attentionShape(), retro, capacity, 1, sequences, true,
-                device.freeBytes() - RESERVE_BYTES, HostMemory.availableBytes() - HOST_RESERVE_BYTES);
+                device.freeBytes() - RESERVE_BYTES, HostMemory.availableBytes() - HOST_RESERVE_BYTES, hostFormat, maxDeviceLayers);
         if (placement == null) {
             throw new IllegalArgumentException(sequences + " RetroInfer sequences of " + capacity + " positions fit neither this GPU's "
                     + (device.freeBytes() >> 20) + " MiB free nor, for their keys and values, the host's "
                     + (HostMemory.availableBytes() >> 20) + " MiB available");
         }
         return new GpuRetroKvCache(device, config.attentionShape(), retro, sequences, capacity, transformer.maxRows(), 1,
-                placement.deviceStoreLayers());
+                placement.deviceStoreLayers(), hostFormat);
     }
 
     /** GPU memory left free beside a cache: the transformer's workspace is allocated, this is for the driver and scratch. */
