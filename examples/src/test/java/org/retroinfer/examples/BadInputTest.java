@@ -281,4 +281,15 @@ class BadInputTest {
         assertRefused(CliHarness.run("bench", "--shape", "gpt-5", "--device", "gpu", "--context", "1k"), "--shape must be one of",
                 "llama3-8b");
     }
+
+    /** The host tier's format and the GPU tier's cap are GPU RetroInfer's: refused by name anywhere else, before any GPU. */
+    @Test
+    void hostTierFlagsNeedGpuRetroInfer() {
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--host-kv", "int8"),
+                "--host-kv applies to --device gpu --attention retro only");
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--device", "gpu",
+                "--attention", "full", "--gpu-store-layers", "0"), "--gpu-store-layers applies to --attention retro only");
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
+                "retro", "--kv-type", "bf16", "--host-kv", "fp4"), "--host-kv must be int8 or the KV type bf16", "fp4");
+    }
 }
