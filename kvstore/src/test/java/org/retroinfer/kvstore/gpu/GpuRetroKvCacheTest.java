@@ -185,6 +185,19 @@ class GpuRetroKvCacheTest {
         GpuRetroKvCache.Placement fewer = GpuRetroKvCache.place(shape, config, capacity, 1, 4, false, gpu, 4 * 22 * store - 1);
         assertTrue(fewer.sequences() < 4 && fewer.deviceStoreLayers() > 10, fewer.toString());
         assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 22 * store - 1));
+        // an INT8 host tier takes 132 of 256 bytes a vector: the same host holds the same placement in about half
+        long int8Store = GpuRetroKvCache.storeBytesPerLayer(shape, capacity, StoreFormat.INT8);
+        assertEquals(2L * 8 * capacity * 132, int8Store);
+        assertEquals(new GpuRetroKvCache.Placement(4, 10), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
+                4 * 22 * int8Store, StoreFormat.INT8, 32));
+        assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 22 * int8Store));
+        // a cap on the GPU tier puts the other layers on the host, and none with a cap of 0
+        assertEquals(new GpuRetroKvCache.Placement(4, 3), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
+                4 * 29 * int8Store, StoreFormat.INT8, 3));
+        assertEquals(new GpuRetroKvCache.Placement(4, 0), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
+                4 * 32 * int8Store, StoreFormat.INT8, 0));
+        // without a dense prefill slot the freed GPU memory holds more layers' stores
+        assertTrue(GpuRetroKvCache.place(shape, config, capacity, 0, 4, true, gpu, 4 * 22 * store).deviceStoreLayers() > 10);
     }
 
     @Test
