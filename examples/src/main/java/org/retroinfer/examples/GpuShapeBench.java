@@ -133,6 +133,11 @@ final class GpuShapeBench {
                             }
                         }
                     }
+                    // said before the profiled pass, so that a run cut short there still reports its throughput
+                    err.printf(Locale.ROOT, "bench: context %d, batch %d: %.1f decode tokens/s over %d timed passes%s; profiling"
+                            + " one more pass...%n", context, batch, BenchCommand.mean(tps), reps,
+                            retro == null ? "" : String.format(Locale.ROOT, ", cache hit ratio %.3f, fill %.1f s",
+                                    accessed == 0 ? 0 : (double) hits / accessed, fillSeconds));
                     StepProfile profile = new StepProfile();
                     GpuRetroKvCache.Profile retroProfile = new GpuRetroKvCache.Profile();
                     try {
