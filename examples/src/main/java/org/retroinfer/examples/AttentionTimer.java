@@ -2,7 +2,7 @@ package org.retroinfer.examples;
 
 import java.util.HashSet;
 import java.util.Set;
-import org.retroinfer.kvstore.AttentionShape;
+import org.retroinfer.kvstore.ForwardingKvCache;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.KvCache;
 
@@ -11,17 +11,12 @@ import org.retroinfer.kvstore.KvCache;
  * per sequence, every sequence past its prompt), so that {@code bench} can set attention's share
  * of a decode step apart from the rest of the model's.
  */
-final class AttentionTimer implements KvCache {
-    private final KvCache inner;
+final class AttentionTimer extends ForwardingKvCache {
     private final Set<Integer> decoding = new HashSet<>();
     private long decodeAttentionNanos;
 
     AttentionTimer(KvCache inner) {
-        this.inner = inner;
-    }
-
-    KvCache inner() {
-        return inner;
+        super(inner);
     }
 
     /** Nanoseconds spent in {@link #attend} for decode steps so far, all layers. */
@@ -30,29 +25,9 @@ final class AttentionTimer implements KvCache {
     }
 
     @Override
-    public AttentionShape shape() {
-        return inner.shape();
-    }
-
-    @Override
-    public int openSequence() {
-        return inner.openSequence();
-    }
-
-    @Override
     public void closeSequence(int sequence) {
         decoding.remove(sequence);
-        inner.closeSequence(sequence);
-    }
-
-    @Override
-    public long length(int sequence, int layer) {
-        return inner.length(sequence, layer);
-    }
-
-    @Override
-    public void append(int layer, BatchLayout batch, float[] keys, float[] values) {
-        inner.append(layer, batch, keys, values);
+        super.closeSequence(sequence);
     }
 
     @Override
@@ -62,7 +37,7 @@ final class AttentionTimer implements KvCache {
             decodeStep = decoding.contains(batch.sequence(i));
         }
         long start = System.nanoTime();
-        inner.attend(layer, batch, queries, out);
+        super.attend(layer, batch, queries, out);
         if (decodeStep) {
             decodeAttentionNanos += System.nanoTime() - start;
         }
@@ -70,17 +45,7 @@ final class AttentionTimer implements KvCache {
 
     @Override
     public void endOfPrefill(int sequence) {
-        inner.endOfPrefill(sequence);
+        super.endOfPrefill(sequence);
         decoding.add(sequence);
-    }
-
-    @Override
-    public long memoryBytes() {
-        return inner.memoryBytes();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 }

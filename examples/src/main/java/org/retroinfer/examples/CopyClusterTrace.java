@@ -16,7 +16,7 @@ import org.retroinfer.kernels.AttentionKernels;
 import org.retroinfer.kernels.Dequantize;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
-import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.ForwardingKvCache;
 import org.retroinfer.kvstore.retro.ClusterTrace;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.retro.RetroKvCache;
@@ -217,7 +217,7 @@ public final class CopyClusterTrace {
      * runs as with full attention), keeps every key as stored, in position order, and at each
      * decode step traces each query head's exact top position through {@link ClusterTrace}.
      */
-    private static final class Tracer implements KvCache {
+    private static final class Tracer extends ForwardingKvCache {
         private final RetroKvCache cache;
         private final AttentionShape shape;
         private final List<List<float[]>> keys = new ArrayList<>();
@@ -227,32 +227,13 @@ public final class CopyClusterTrace {
         int step;
 
         Tracer(RetroKvCache cache) {
+            super(cache);
             this.cache = cache;
             this.shape = cache.shape();
             for (int l = 0; l < shape.layers(); l++) {
                 keys.add(new ArrayList<>());
             }
             this.rounding = arena.allocate(2L * shape.headDim());
-        }
-
-        @Override
-        public AttentionShape shape() {
-            return shape;
-        }
-
-        @Override
-        public int openSequence() {
-            return cache.openSequence();
-        }
-
-        @Override
-        public void closeSequence(int sequence) {
-            cache.closeSequence(sequence);
-        }
-
-        @Override
-        public long length(int sequence, int layer) {
-            return cache.length(sequence, layer);
         }
 
         @Override
@@ -324,18 +305,8 @@ public final class CopyClusterTrace {
         }
 
         @Override
-        public void endOfPrefill(int sequence) {
-            cache.endOfPrefill(sequence);
-        }
-
-        @Override
-        public long memoryBytes() {
-            return cache.memoryBytes();
-        }
-
-        @Override
         public void close() {
-            cache.close();
+            super.close();
             arena.close();
         }
     }

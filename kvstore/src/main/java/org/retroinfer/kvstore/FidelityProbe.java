@@ -22,7 +22,7 @@ import java.util.List;
  * Every figure is per query head and decode step, averaged per layer. The probe owns the cache it
  * wraps and closes it.
  */
-public final class FidelityProbe implements KvCache {
+public final class FidelityProbe extends ForwardingKvCache {
     /** Positions of the highest exact scores checked for recall. */
     public static final int RECALL_AT = 100;
 
@@ -36,6 +36,7 @@ public final class FidelityProbe implements KvCache {
     private final long[] samples;
 
     public FidelityProbe(SparseKvCache cache) {
+        super(cache);
         this.cache = cache;
         int layers = cache.shape().layers();
         this.sums = new double[layers][5];
@@ -57,31 +58,6 @@ public final class FidelityProbe implements KvCache {
     /** The sparse cache being probed (its statistics, its configuration). */
     public SparseKvCache cache() {
         return cache;
-    }
-
-    @Override
-    public AttentionShape shape() {
-        return cache.shape();
-    }
-
-    @Override
-    public int openSequence() {
-        return cache.openSequence();
-    }
-
-    @Override
-    public void closeSequence(int sequence) {
-        cache.closeSequence(sequence);
-    }
-
-    @Override
-    public long length(int sequence, int layer) {
-        return cache.length(sequence, layer);
-    }
-
-    @Override
-    public void append(int layer, BatchLayout batch, float[] keys, float[] values) {
-        cache.append(layer, batch, keys, values);
     }
 
     /** Exact attention for every row; sparse decode rows are also answered by the cache and compared. */
@@ -164,20 +140,5 @@ public final class FidelityProbe implements KvCache {
         sums[layer][4] += zone[top] == DecodeZones.EXACT ? 1 : 0;
         maxError[layer] = Math.max(maxError[layer], relative);
         samples[layer]++;
-    }
-
-    @Override
-    public void endOfPrefill(int sequence) {
-        cache.endOfPrefill(sequence);
-    }
-
-    @Override
-    public long memoryBytes() {
-        return cache.memoryBytes();
-    }
-
-    @Override
-    public void close() {
-        cache.close();
     }
 }

@@ -118,53 +118,18 @@ class GeneratorTest {
     @Test
     void theCacheLearnsWhereEachPromptEndsBeforeDecoding() {
         List<String> calls = new ArrayList<>();
-        org.retroinfer.kvstore.KvCache recording = new org.retroinfer.kvstore.KvCache() {
-            @Override
-            public org.retroinfer.kvstore.AttentionShape shape() {
-                return cache.shape();
-            }
-
-            @Override
-            public int openSequence() {
-                return cache.openSequence();
-            }
-
-            @Override
-            public void closeSequence(int sequence) {
-                cache.closeSequence(sequence);
-            }
-
-            @Override
-            public long length(int sequence, int layer) {
-                return cache.length(sequence, layer);
-            }
-
-            @Override
-            public void append(int layer, org.retroinfer.kvstore.BatchLayout batch, float[] keys, float[] values) {
-                cache.append(layer, batch, keys, values);
-            }
-
+        org.retroinfer.kvstore.KvCache recording = new org.retroinfer.kvstore.ForwardingKvCache(cache) {
             @Override
             public void attend(int layer, org.retroinfer.kvstore.BatchLayout batch, float[] queries, float[] out) {
                 if (layer == 0) {
                     calls.add("attend " + batch.rows());
                 }
-                cache.attend(layer, batch, queries, out);
+                super.attend(layer, batch, queries, out);
             }
 
             @Override
             public void endOfPrefill(int sequence) {
-                calls.add("end of prefill at " + cache.length(sequence, CONFIG.layers() - 1));
-            }
-
-            @Override
-            public long memoryBytes() {
-                return cache.memoryBytes();
-            }
-
-            @Override
-            public void close() {
-                cache.close();
+                calls.add("end of prefill at " + length(sequence, CONFIG.layers() - 1));
             }
         };
         new Generator(model, recording, 8).generate(List.of(greedy(prompt(12), 3), greedy(prompt(5), 3)),
