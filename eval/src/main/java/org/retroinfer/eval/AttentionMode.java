@@ -1,7 +1,6 @@
 package org.retroinfer.eval;
 
 import org.retroinfer.kernels.DType;
-import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.DenseKvCache;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.baseline.QuestConfig;
@@ -43,7 +42,7 @@ public sealed interface AttentionMode {
         @Override
         public KvCache create(ModelConfig config) {
             int pageTokens = DenseKvCache.Config.defaults().pageTokens();
-            return new DenseKvCache(shape(config), new DenseKvCache.Config(kvType, pageTokens));
+            return new DenseKvCache(config.attentionShape(), new DenseKvCache.Config(kvType, pageTokens));
         }
     }
 
@@ -74,7 +73,7 @@ public sealed interface AttentionMode {
 
         @Override
         public KvCache create(ModelConfig model) {
-            return new RetroKvCache(shape(model), config);
+            return new RetroKvCache(model.attentionShape(), config);
         }
     }
 
@@ -117,7 +116,7 @@ public sealed interface AttentionMode {
 
         @Override
         public KvCache create(ModelConfig model) {
-            return new StreamingLlmKvCache(shape(model), config);
+            return new StreamingLlmKvCache(model.attentionShape(), config);
         }
     }
 
@@ -135,7 +134,7 @@ public sealed interface AttentionMode {
 
         @Override
         public KvCache create(ModelConfig model) {
-            return new QuestKvCache(shape(model), config);
+            return new QuestKvCache(model.attentionShape(), config);
         }
     }
 
@@ -161,9 +160,5 @@ public sealed interface AttentionMode {
     static String percent(double fraction) {
         return java.math.BigDecimal.valueOf(100 * fraction).round(new java.math.MathContext(3)).stripTrailingZeros()
                 .toPlainString() + "%";
-    }
-
-    private static AttentionShape shape(ModelConfig config) {
-        return new AttentionShape(config.layers(), config.heads(), config.kvHeads(), config.headDim());
     }
 }

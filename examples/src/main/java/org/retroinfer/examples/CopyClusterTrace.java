@@ -74,7 +74,7 @@ public final class CopyClusterTrace {
                     WordKeys.Split.HELDOUT, RulerTasks.needsText(task) ? TextHaystack.forModel(dir) : null,
                     model.tokenizer());
             ModelConfig c = model.config();
-            AttentionShape shape = new AttentionShape(c.layers(), c.heads(), c.kvHeads(), c.headDim());
+            AttentionShape shape = c.attentionShape();
             int[] prompt = model.tokenizer().encode(s.prompt(), true);
             int[] answer = model.tokenizer().encode(s.answer(), false);
             int[] all = new int[prompt.length + answer.length];

@@ -60,7 +60,7 @@ public final class CopyStepRecall {
                     WordKeys.Split.HELDOUT, RulerTasks.needsText(task) ? TextHaystack.forModel(dir) : null,
                     model.tokenizer());
             ModelConfig c = model.config();
-            AttentionShape shape = new AttentionShape(c.layers(), c.heads(), c.kvHeads(), c.headDim());
+            AttentionShape shape = c.attentionShape();
             int[] prompt = model.tokenizer().encode(s.prompt(), true);
             int[] answer = model.tokenizer().encode(s.answer(), false);
             out.printf("%s: %d prompt tokens, answer '%s' (%d tokens)%n", s.label(), prompt.length, s.answer().strip(),

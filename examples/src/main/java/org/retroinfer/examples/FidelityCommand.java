@@ -122,7 +122,7 @@ final class FidelityCommand implements Command {
                 throw o.error("the prompt (" + prompt.length + " tokens) plus --max-tokens " + maxTokens
                         + " exceeds the model's context of " + c.maxPositions() + " tokens");
             }
-            AttentionShape shape = new AttentionShape(c.layers(), c.heads(), c.kvHeads(), c.headDim());
+            AttentionShape shape = c.attentionShape();
             Report report;
             SparseKvCache cache = switch (attention) {
                 case "streaming" -> new StreamingLlmKvCache(shape, new StreamingLlmConfig(config));
