@@ -170,7 +170,7 @@ final class Engine implements AutoCloseable {
     /** The GPU cache of {@code mode} (full or retro, the modes {@link #wantsGpu} lets through). */
     private static KvCache gpuCache(GpuSession gpu, Tiers tiers, AttentionMode mode, int sequences, long capacity) {
         return mode instanceof AttentionMode.Retro retro ? gpu.retroCache(retro.config(), sequences, capacity,
-                tiers.hostFormat(), Math.min(tiers.maxDeviceLayers(), gpu.transformer().config().layers()))
+                tiers.hostFormat(), tiers.maxDeviceLayers())
                 : gpu.cache(mode.kvType(), sequences, capacity);
     }
 

@@ -91,8 +91,7 @@ final class GpuShapeBench {
                 } else {
                     GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 0,
                             fixedBatch != null ? fixedBatch : MAX_ROWS, fixedBatch != null, gpuFree,
-                            HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(),
-                            Math.min(tiers.maxDeviceLayers(), shape.layers()));
+                            HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers());
                     batch = placement == null ? 0 : placement.sequences();
                     deviceStoreLayers = placement == null ? 0 : placement.deviceStoreLayers();
                 }
