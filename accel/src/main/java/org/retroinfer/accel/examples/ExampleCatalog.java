@@ -15,6 +15,7 @@ public final class ExampleCatalog {
                 new RowCases.Softmax(),
                 new RowCases.MatVec(),
                 new RowCases.Transpose(),
+                new RowCases.MatmulTensorCores(),
                 new CorrectnessCases.Halves(),
                 new CorrectnessCases.Histogram(),
                 new CorrectnessCases.Semantics());

@@ -8,7 +8,7 @@ import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.KernelMethod;
 
-/** Softmax, bfloat16 matrix-vector product and transpose. */
+/** Softmax, bfloat16 matrix-vector product, transpose, and a bfloat16 matrix product on tensor cores. */
 final class RowCases {
     private RowCases() {}
 
@@ -158,6 +158,75 @@ final class RowCases {
                 @Override
                 public long bytesMoved() {
                     return 8 * in.length();
+                }
+            };
+        }
+    }
+
+    record MatmulTensorCores() implements ExampleCase {
+        @Override
+        public String name() {
+            return "matmul.bf16.mma";
+        }
+
+        @Override
+        public List<KernelMethod> kernels() {
+            return List.of(KernelMethod.of(MatmulKernels.class, "bf16"));
+        }
+
+        @Override
+        public Instance create(Arena arena, Scale scale, Random r) {
+            boolean big = scale.elements() >= (1 << 24);
+            // small enough for the emulator, whose mma exchanges fragments by 32 shuffles a lane
+            int m = big ? 2048 : 32, n = big ? 2048 : 24, k = big ? 4096 : 48;
+            BF16Array a = BF16Array.allocate(arena, (long) m * k);
+            BF16Array b = BF16Array.allocate(arena, (long) n * k);
+            for (long i = 0; i < a.length(); i++) {
+                a.set(i, (float) r.nextGaussian());
+            }
+            for (long i = 0; i < b.length(); i++) {
+                b.set(i, (float) r.nextGaussian());
+            }
+            F32Array c = F32Array.allocate(arena, (long) m * n);
+            int warps = (m / MatmulKernels.TILE_ROWS) * (n / MatmulKernels.TILE_COLS);
+            int warpsPerBlock = scale.blockSize() / 32;
+            Grid grid = Grid.of((warps + warpsPerBlock - 1) / warpsPerBlock, scale.blockSize());
+            Launch launch = new Launch(kernels().getFirst(), grid, new Object[] {a, b, c, m, n, k});
+            return new SimpleInstance(List.of(launch), List.of(a, b), List.of(c)) {
+                @Override
+                public Check check() {
+                    double worst = 0;
+                    // every element at test sizes; a fixed sample of rows at GPU sizes
+                    int rowStep = big ? 61 : 1;
+                    for (int row = 0; row < m; row += rowStep) {
+                        for (int col = 0; col < n; col++) {
+                            double dot = 0;
+                            double magnitude = 0;
+                            for (int i = 0; i < k; i++) {
+                                double p = (double) a.get((long) row * k + i) * b.get((long) col * k + i);
+                                dot += p;
+                                magnitude += Math.abs(p);
+                            }
+                            double err = Math.abs(c.get((long) row * n + col) - dot);
+                            if (!(err <= 1e-6 * magnitude + 1e-6)) {
+                                return new Check(false, "c[" + row + "][" + col + "]: expected " + dot + ", got "
+                                        + c.get((long) row * n + col));
+                            }
+                            worst = Math.max(worst, err);
+                        }
+                    }
+                    return new Check(true, m + " x " + n + " x " + k + " within 1e-6 x sum|a b|, max error "
+                            + String.format("%.3g", worst));
+                }
+
+                @Override
+                public long bytesMoved() {
+                    return 2 * a.length() + 2 * b.length() + 4 * c.length();
+                }
+
+                @Override
+                public double flops() {
+                    return 2.0 * m * n * k;
                 }
             };
         }

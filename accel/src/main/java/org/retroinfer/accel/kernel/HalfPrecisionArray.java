@@ -57,6 +57,24 @@ public abstract sealed class HalfPrecisionArray extends TypedArray permits F16Ar
         set(index + 7, value.s7());
     }
 
+    /**
+     * Elements {@code index} and {@code index + 1} as one word, {@code index} in the low 16 bits (the register format
+     * of {@link KernelContext#mmaBf16}'s operands); {@code index} must be even. One 4-byte load on the GPU.
+     */
+    public final int getWord(long index) {
+        checkVector(index, 2, "getWord");
+        return (getBits(index) & 0xFFFF) | (getBits(index + 1) << 16);
+    }
+
+    /**
+     * Elements {@code index .. index + 7} in one 16-byte load as four words ({@link #getWord} of {@code index},
+     * {@code index + 2}, {@code index + 4}, {@code index + 6}); {@code index} must be a multiple of 8.
+     */
+    public final Int4 getWords(long index) {
+        checkVector(index, 8, "getWords");
+        return new Int4(getWord(index), getWord(index + 2), getWord(index + 4), getWord(index + 6));
+    }
+
     /** Rounds {@code values} into elements {@code 0 .. values.length - 1}. */
     public final void copyFrom(float[] values) {
         if (values.length > length()) {

@@ -80,6 +80,15 @@ public final class KMath {
     }
 
     /**
+     * {@code low} and {@code high} rounded to bfloat16 (nearest, ties to even) and packed into one word, {@code low}
+     * in bits 0-15: the register format of {@link KernelContext#mmaBf16}'s operands. One {@code cvt.rn.bf16x2.f32} on
+     * the GPU.
+     */
+    public static int packBf16x2(float low, float high) {
+        return (floatToBf16(high) << 16) | (floatToBf16(low) & 0xFFFF);
+    }
+
+    /**
      * Tells the GPU compiler not to unroll the next loop (PTX {@code .pragma "nounroll"} on its header). Use it
      * when ptxas would fully unroll a constant-trip loop and hoist every load out of an outer loop, which can
      * multiply register use (167 instead of 31 registers in the prototype's decode attention). No effect on

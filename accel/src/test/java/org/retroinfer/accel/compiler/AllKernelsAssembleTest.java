@@ -14,6 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.retroinfer.accel.examples.BandwidthShapes;
 import org.retroinfer.accel.examples.CopyKernels;
 import org.retroinfer.accel.examples.ElementwiseKernels;
+import org.retroinfer.accel.examples.MatmulKernels;
 import org.retroinfer.accel.examples.ReductionKernels;
 import org.retroinfer.accel.examples.RowKernels;
 import org.retroinfer.accel.examples.SemanticsKernel;
@@ -34,7 +35,7 @@ class AllKernelsAssembleTest {
             new CompileOptions(Target.SM_90, false), new CompileOptions(Target.SM_90, true), new CompileOptions(Target.SM_120, false)};
 
     static Stream<KernelMethod> kernels() throws ClassNotFoundException {
-        Class<?>[] owners = {CopyKernels.class, ReductionKernels.class, BandwidthShapes.class, ElementwiseKernels.class, RowKernels.class,
+        Class<?>[] owners = {CopyKernels.class, ReductionKernels.class, BandwidthShapes.class, ElementwiseKernels.class, MatmulKernels.class, RowKernels.class,
                 TransposeKernel.class, SemanticsKernel.class, CompilerTestKernels.class,
                 Class.forName("org.retroinfer.accel.emulator.EmulatorTestKernels")};
         return Arrays.stream(owners).flatMap(c -> Arrays.stream(c.getDeclaredMethods()))

@@ -29,6 +29,8 @@ import org.retroinfer.accel.compiler.ir.Terminator;
 import org.retroinfer.accel.compiler.ir.Type;
 import org.retroinfer.accel.compiler.ir.Value;
 import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.KMath;
+import org.retroinfer.accel.kernel.MmaBf16;
 import org.retroinfer.accel.kernel.ShuffleMode;
 import org.retroinfer.accel.kernel.ThreadIndex;
 import org.retroinfer.accel.kernel.TypedArray;
@@ -244,6 +246,8 @@ final class IrInterpreter {
                 case SHUFFLE -> shuffle(i.attribute(ShuffleMode.class), value(o.get(0)), i32(o.get(1)));
                 case SHARED_ADDR -> new Ptr(shared.get(i.attribute(SharedArray.class).symbol()), 0);
                 case TO_GENERIC -> value(o.get(0));
+                case PACK_BF16X2 -> KMath.packBf16x2((Float) value(o.get(0)), (Float) value(o.get(1)));
+                case MMA_BF16 -> mma(o);
             };
         }
 
@@ -265,6 +269,25 @@ final class IrInterpreter {
                 case "%laneid" -> idx.linearLocalId() % 32;
                 default -> throw new IllegalStateException("unknown special register " + register);
             };
+        }
+
+        /** The warp's multiply-add as {@link org.retroinfer.accel.kernel.KernelContext#mmaBf16} defines it, by shuffles. */
+        private Object[] mma(List<Value> o) {
+            int lane = idx.linearLocalId() % 32, g = lane / 4, t = lane % 4;
+            int[] rowG = new int[MmaBf16.WORDS], rowG8 = new int[MmaBf16.WORDS];
+            int[] col0 = new int[MmaBf16.WORDS], col1 = new int[MmaBf16.WORDS];
+            for (int from = 0; from < 4; from++) {
+                rowG[from] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(0)), 4 * g + from);
+                rowG8[from] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(1)), 4 * g + from);
+                rowG[from + 4] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(2)), 4 * g + from);
+                rowG8[from + 4] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(3)), 4 * g + from);
+                col0[from] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(4)), 8 * t + from);
+                col0[from + 4] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(5)), 8 * t + from);
+                col1[from] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(4)), 8 * t + 4 + from);
+                col1[from + 4] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(5)), 8 * t + 4 + from);
+            }
+            return new Object[] {MmaBf16.dot(rowG, col0, (Float) value(o.get(6))), MmaBf16.dot(rowG, col1, (Float) value(o.get(7))),
+                    MmaBf16.dot(rowG8, col0, (Float) value(o.get(8))), MmaBf16.dot(rowG8, col1, (Float) value(o.get(9)))};
         }
 
         private Object shuffle(ShuffleMode mode, Object v, int b) {

@@ -31,6 +31,32 @@ class TypedArrayTest {
         }
     }
 
+    /** The register format of mmaBf16's operands: element i in the low half of a word, i + 1 in the high half. */
+    @Test
+    void halfArraysReadPairsAsWordsWithTheLowerIndexInTheLowHalf() {
+        try (Arena arena = Arena.ofConfined()) {
+            BF16Array a = BF16Array.allocate(arena, 16);
+            for (int i = 0; i < 16; i++) {
+                a.setBits(i, (short) (0x1100 * (i % 15) + i));
+            }
+            assertEquals((a.getBits(5) & 0xFFFF) << 16 | (a.getBits(4) & 0xFFFF), a.getWord(4));
+            Int4 words = a.getWords(8);
+            assertEquals(new Int4(a.getWord(8), a.getWord(10), a.getWord(12), a.getWord(14)), words);
+            assertEquals(KMath.packBf16x2(a.get(12), a.get(13)), words.z());
+            assertThrows(IllegalArgumentException.class, () -> a.getWord(3));
+            assertThrows(IllegalArgumentException.class, () -> a.getWords(4 + 2));
+        }
+    }
+
+    @Test
+    void packingRoundsEachHalfToNearestEven() {
+        // bfloat16 steps by 2^-7 above 1: 1 + 2^-8 is a tie that goes down to 1, 1 + 3·2^-8 one that goes up to 1 + 2^-6
+        float tieDown = 1f + 0x1p-8f, tieUp = 1f + 3 * 0x1p-8f;
+        int word = KMath.packBf16x2(tieDown, tieUp);
+        assertEquals(1f, KMath.bf16ToFloat((short) word));
+        assertEquals(1f + 0x1p-6f, KMath.bf16ToFloat((short) (word >>> 16)));
+    }
+
     @Test
     void vectorAccessAtAnUnalignedIndexIsRejectedWithTheRule() {
         try (Arena arena = Arena.ofConfined()) {

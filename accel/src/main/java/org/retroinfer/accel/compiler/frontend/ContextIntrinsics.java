@@ -86,6 +86,7 @@ final class ContextIntrinsics {
             case "atomicAdd(Lorg/retroinfer/accel/kernel/F32Array;JF)F" -> atomic(t, "add", MemType.F32);
             case "atomicAdd(Lorg/retroinfer/accel/kernel/I32Array;JI)I" -> atomic(t, "add", MemType.I32);
             case "atomicMax(Lorg/retroinfer/accel/kernel/I32Array;JI)I" -> atomic(t, "max", MemType.I32);
+            case "mmaBf16(Lorg/retroinfer/accel/kernel/Float4;IIIIII)Lorg/retroinfer/accel/kernel/Float4;" -> mmaBf16(t);
             case "index()Lorg/retroinfer/accel/kernel/ThreadIndex;" -> throw t.error(
                     "KernelContext.index() is for the emulator on the host", "read the id fields (globalIdx, localIdx, ...)");
             default -> {
@@ -118,6 +119,27 @@ final class ContextIntrinsics {
         Value value = t.popValue();
         t.pop();
         t.push(t.emitEffect(Op.SHUFFLE, value.type(), mode, value, lane));
+    }
+
+    /** One {@code mma.sync}: its four results become the lanes of a {@code Float4}. */
+    private static void mmaBf16(MethodTranslator t) {
+        Value[] ab = new Value[6];
+        for (int i = 5; i >= 0; i--) {
+            ab[i] = t.popValue();
+        }
+        if (!(t.pop() instanceof JValue.Aggregate c) || c.shape() != VectorShape.FLOAT4) {
+            throw t.error("ctx.mmaBf16 needs its accumulator as a Float4 value", "");
+        }
+        t.pop();
+        Value[] operands = new Value[10];
+        System.arraycopy(ab, 0, operands, 0, 6);
+        System.arraycopy(c.lanes(), 0, operands, 6, 4);
+        Value mma = t.emitEffect(Op.MMA_BF16, Type.F32, null, operands);
+        Value[] lanes = new Value[4];
+        for (int i = 0; i < 4; i++) {
+            lanes[i] = t.emit(Op.EXTRACT, Type.F32, i, mma);
+        }
+        t.push(new JValue.Aggregate(VectorShape.FLOAT4, lanes));
     }
 
     private static void atomic(MethodTranslator t, String operation, MemType type) {

@@ -43,6 +43,7 @@ final class MathIntrinsics {
             case "floatToF16(F)S" -> convert(t, Conversion.F32_TO_F16, Type.I32);
             case "bf16ToFloat(S)F" -> t.push(bf16ToFloat(t, t.popValue()));
             case "floatToBf16(F)S" -> convert(t, Conversion.F32_TO_BF16, Type.I32);
+            case "packBf16x2(FF)I" -> binary(t, Op.PACK_BF16X2, Type.I32);
             case "noUnroll()V" -> t.noUnrollNextLoop();
             default -> {
                 return false;

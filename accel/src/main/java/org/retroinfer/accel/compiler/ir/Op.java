@@ -36,7 +36,7 @@ public enum Op {
     STORE,
     /** One 16-byte load into four lanes (read with {@link #EXTRACT}); attribute: {@link MemType} (I32 or F32). */
     LOAD_V4,
-    /** Lane of a {@link #LOAD_V4}; attribute: Integer lane. */
+    /** Lane of a {@link #LOAD_V4} or {@link #MMA_BF16}; attribute: Integer lane. */
     EXTRACT,
     /** (address, v0, v1, v2, v3); attribute: {@link MemType} (I32 or F32). */
     STORE_V4,
@@ -49,12 +49,19 @@ public enum Op {
     /** Address of a shared array; attribute: {@link SharedArray}. */
     SHARED_ADDR,
     /** A pointer converted to a generic address; attribute: the source {@link Space}. */
-    TO_GENERIC;
+    TO_GENERIC,
+    /** Two floats rounded to bfloat16 (nearest even) and packed, (low, high) → I32 with low in bits 0-15. */
+    PACK_BF16X2,
+    /**
+     * A warp's {@code mma.sync m16n8k16} on bfloat16 pairs with F32 accumulators: operands (a0..a3, b0, b1, c0..c3);
+     * its four results are read with {@link #EXTRACT}.
+     */
+    MMA_BF16;
 
     /** Whether the instruction must be kept even when its result is unused. */
     public boolean hasSideEffects() {
         return switch (this) {
-            case STORE, STORE_V4, ATOMIC, BARRIER, SHUFFLE -> true;
+            case STORE, STORE_V4, ATOMIC, BARRIER, SHUFFLE, MMA_BF16 -> true;
             default -> false;
         };
     }

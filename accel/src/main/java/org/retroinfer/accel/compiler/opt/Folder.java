@@ -6,6 +6,7 @@ import org.retroinfer.accel.compiler.ir.Conversion;
 import org.retroinfer.accel.compiler.ir.Op;
 import org.retroinfer.accel.compiler.ir.Type;
 import org.retroinfer.accel.compiler.ir.Value;
+import org.retroinfer.accel.kernel.KMath;
 
 /**
  * Folds operations on constants with Java's semantics, which the GPU code reproduces exactly for these
@@ -37,6 +38,7 @@ public final class Folder {
             case CMP -> compare((Cond) attribute, a, b);
             case IS_NAN -> Const.pred(isNaN(a) || isNaN(b));
             case CMP3 -> Const.i32(compare3(a, b, (Integer) attribute));
+            case PACK_BF16X2 -> Const.i32(KMath.packBf16x2(a.asFloat(), b.asFloat()));
             case FMA -> type == Type.F32 ? Const.f32(Math.fma(a.asFloat(), b.asFloat(), ((Const) ops[2]).asFloat()))
                     : Const.f64(Math.fma(a.asDouble(), b.asDouble(), ((Const) ops[2]).asDouble()));
             default -> switch (type) {

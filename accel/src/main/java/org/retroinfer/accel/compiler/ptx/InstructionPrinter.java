@@ -83,6 +83,8 @@ final class InstructionPrinter {
             case BARRIER -> e.line("bar.sync \t0");
             case SHUFFLE -> shuffle(i);
             case SHARED_ADDR -> e.line("mov.u64 \t" + dst(i) + ", " + i.attribute(SharedArray.class).symbol());
+            case PACK_BF16X2 -> e.line("cvt.rn.bf16x2.f32 \t" + dst(i) + ", " + e.reg(i.operand(1)) + ", " + e.reg(i.operand(0)));
+            case MMA_BF16 -> mma(i);
             case TO_GENERIC -> e.line("cvta." + i.attribute(Space.class).ptxName() + ".u64 \t" + dst(i) + ", "
                     + e.reg(i.operand(0)));
         }
@@ -221,6 +223,17 @@ final class InstructionPrinter {
             e.line("red" + where + "." + a.operation() + "." + type + " \t[" + e.reg(i.operand(0)) + "], "
                     + e.reg(i.operand(1)));
         }
+    }
+
+    /** {@code mma.sync m16n8k16} on bfloat16 pairs: D (the four registers its {@code EXTRACT}s alias) = A · B + C. */
+    private void mma(Instr i) {
+        String[] d = e.registers().vectorOf(i);
+        String[] r = new String[10];
+        for (int k = 0; k < 10; k++) {
+            r[k] = e.reg(i.operand(k));
+        }
+        e.line("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 \t{" + String.join(", ", d) + "}, {" + r[0] + ", " + r[1]
+                + ", " + r[2] + ", " + r[3] + "}, {" + r[4] + ", " + r[5] + "}, {" + r[6] + ", " + r[7] + ", " + r[8] + ", " + r[9] + "}");
     }
 
     /** {@code shfl.sync} over the full warp; clamp 31 (0 for up) keeps out-of-range lanes' own values, as Java's twin does. */

@@ -1,0 +1,48 @@
+package org.retroinfer.accel.kernel;
+
+/**
+ * The fragments and arithmetic of {@link KernelContext#mmaBf16}: a warp multiplies a 16 × 16 bfloat16 matrix A by a
+ * 16 × 8 bfloat16 matrix B and adds a 16 × 8 float matrix C (PTX {@code mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32}).
+ *
+ * <p>Lane {@code l} is {@code g = l / 4} (its group) and {@code t = l % 4} (its place in the group). Each register
+ * holds two bfloat16 values, the lower index in the low 16 bits ({@link KMath#packBf16x2}):
+ * <ul>
+ *   <li>A: {@code a0} = row g, columns 2t and 2t + 1; {@code a1} = row g + 8, the same columns; {@code a2} = row g,
+ *       columns 2t + 8 and 2t + 9; {@code a3} = row g + 8, those columns;</li>
+ *   <li>B: {@code b0} = rows 2t and 2t + 1 of column g; {@code b1} = rows 2t + 8 and 2t + 9 of column g;</li>
+ *   <li>C and the result: {@code x} = (row g, column 2t), {@code y} = (g, 2t + 1), {@code z} = (g + 8, 2t),
+ *       {@code w} = (g + 8, 2t + 1).</li>
+ * </ul>
+ * A kernel may number the 16 k indices of one multiply any way it likes, as long as A and B use the same numbering:
+ * only the sum over k is defined.
+ *
+ * <p>Arithmetic here (the emulator's): the products are exact (a bfloat16 product fits a float), summed in double
+ * with C and rounded once to float. Tensor cores sum the 16 products and C in an unspecified order and internal
+ * precision, so GPU results may differ from these in the last bits; compare them with a tolerance.
+ */
+public final class MmaBf16 {
+    /** Words of one row of A or one column of B: 16 bfloat16 values, two a word. */
+    public static final int WORDS = 8;
+
+    private MmaBf16() {}
+
+    /**
+     * {@code c + Σ_k row[k] · column[k]} over the 16 bfloat16 values of {@code row} and {@code column}, each given as
+     * {@link #WORDS} packed words in k order.
+     */
+    public static float dot(int[] row, int[] column, float c) {
+        double sum = c;
+        for (int i = 0; i < WORDS; i++) {
+            sum += (double) low(row[i]) * low(column[i]) + (double) high(row[i]) * high(column[i]);
+        }
+        return (float) sum;
+    }
+
+    private static float low(int word) {
+        return Float.intBitsToFloat(word << 16);
+    }
+
+    private static float high(int word) {
+        return Float.intBitsToFloat(word & 0xFFFF0000);
+    }
+}
