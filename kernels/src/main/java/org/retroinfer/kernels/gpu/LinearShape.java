@@ -8,7 +8,9 @@ import org.retroinfer.accel.kernel.KernelMethod;
 /**
  * A linear layer's launch: {@code rows} rows of {@code in} inputs to {@code out} outputs, and the one place that picks
  * its kernel. Up to {@link StreamingLinear#ROWS} rows, {@link StreamingLinear} reads each weight once in a single pass
- * at near copy bandwidth; past that it would read the matrix again per four rows, so {@link TiledLinear} takes over.
+ * at near copy bandwidth; past that it would read the matrix again per four rows, so {@link TensorCoreLinear} takes
+ * over for BF16 weights (where {@code in} is a multiple of its {@link TensorCoreLinear#CHUNK}) and {@link TiledLinear}
+ * for the rest.
  */
 public record LinearShape(int rows, int in, int out) {
     private static final KernelMethod STREAMING_BF16 = KernelMethod.of(StreamingLinear.class, "bf16");
@@ -17,6 +19,7 @@ public record LinearShape(int rows, int in, int out) {
     private static final KernelMethod TILED_BF16 = KernelMethod.of(TiledLinear.class, "bf16");
     private static final KernelMethod TILED_F16 = KernelMethod.of(TiledLinear.class, "f16");
     private static final KernelMethod TILED_F32 = KernelMethod.of(TiledLinear.class, "f32");
+    private static final KernelMethod TENSOR_CORES_BF16 = KernelMethod.of(TensorCoreLinear.class, "bf16");
     /**
      * SMs of an H100 or H200 (SXM): a tiled grid of no more blocks than this leaves each SM at most one block, so its
      * blocks get eight warps instead of four.
@@ -34,24 +37,47 @@ public record LinearShape(int rows, int in, int out) {
                     + tiledBlocks(rows, out, TiledLinear.Split.NARROW));
     }
 
-    /** Whether this many rows go to {@link TiledLinear}. */
+    /** Whether this many rows are more than {@link StreamingLinear} serves in one pass. */
     public boolean tiled() {
         return rows > StreamingLinear.ROWS;
     }
 
-    /** The kernel for weights of {@code type} (BF16, F16 or F32), to launch on {@link #grid()}. */
+    /** Whether weights of {@code type} go to {@link TensorCoreLinear}. */
+    public boolean tensorCores(ElementType type) {
+        return tiled() && type == ElementType.BF16 && in % TensorCoreLinear.CHUNK == 0;
+    }
+
+    /** The kernel for weights of {@code type} (BF16, F16 or F32), to launch on {@link #grid(ElementType)}. */
     public KernelMethod kernel(ElementType type) {
         return switch (type) {
-            case BF16 -> tiled() ? TILED_BF16 : STREAMING_BF16;
+            case BF16 -> tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_BF16 : STREAMING_BF16;
             case F16 -> tiled() ? TILED_F16 : STREAMING_F16;
             case F32 -> tiled() ? TILED_F32 : STREAMING_F32;
             default -> throw new IllegalArgumentException("linear weights must be BF16, F16 or F32, got " + type);
         };
     }
 
-    /** The grid of {@link #kernel}. */
-    public Grid grid() {
-        return tiled() ? tiledGrid() : streamingGrid();
+    /** The grid of {@link #kernel} for weights of {@code type}. */
+    public Grid grid(ElementType type) {
+        return tensorCores(type) ? tensorCoreGrid() : tiled() ? tiledGrid() : streamingGrid();
+    }
+
+    /**
+     * {@link TensorCoreLinear}'s grid: one block per {@link TensorCoreLinear#OUTPUTS} outputs and 16 rows (the row groups
+     * of an output block at consecutive indices), with four warps along the inputs, or
+     * {@link TensorCoreLinear#MAX_WARPS} where that leaves some SM without a block.
+     */
+    public Grid tensorCoreGrid() {
+        return tensorCoreGrid(tensorCoreBlocks() <= SMS ? TensorCoreLinear.MAX_WARPS : 4);
+    }
+
+    /** {@link TensorCoreLinear}'s grid with {@code warps} warps a block along the inputs. */
+    public Grid tensorCoreGrid(int warps) {
+        return Grid.of((int) tensorCoreBlocks(), KernelContext.WARP_SIZE * warps);
+    }
+
+    private long tensorCoreBlocks() {
+        return (long) ((out + TensorCoreLinear.OUTPUTS - 1) / TensorCoreLinear.OUTPUTS) * ((rows + TensorCoreLinear.ROWS - 1) / TensorCoreLinear.ROWS);
     }
 
     /** {@link StreamingLinear}'s grid: one block per {@link StreamingLinear#OUTPUTS} outputs. */

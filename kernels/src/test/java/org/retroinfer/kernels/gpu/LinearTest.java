@@ -38,11 +38,12 @@ class LinearTest {
     @ParameterizedTest(name = "{0} weights, {1} rows, in {2}, out {3}, bias {4}")
     @CsvSource({"bf16, 1, 264, 13, false", "bf16, 3, 520, 9, true", "f16, 4, 72, 7, false", "bf16, 5, 264, 33, true",
             "f16, 8, 264, 37, false", "f32, 15, 72, 33, true", "bf16, 16, 136, 5, false", "f16, 17, 72, 35, true",
-            "f32, 34, 40, 9, false", "bf16, 64, 16, 3, true"})
+            "f32, 34, 40, 9, false", "bf16, 64, 16, 3, true", "bf16, 5, 128, 33, true", "bf16, 16, 192, 40, false",
+            "bf16, 17, 64, 9, true", "bf16, 34, 128, 70, false"})
     void theChosenKernelMatchesAFloat64Loop(String type, int rows, int in, int out, boolean withBias) {
         LinearShape shape = new LinearShape(rows, in, out);
         ElementType weights = ElementType.valueOf(type.toUpperCase());
-        checkAgainstFloat64(shape.kernel(weights), shape.grid(), type, rows, in, out, withBias);
+        checkAgainstFloat64(shape.kernel(weights), shape.grid(weights), type, rows, in, out, withBias);
     }
 
     /**
@@ -73,11 +74,32 @@ class LinearTest {
         assertEquals(TiledLinear.class, new LinearShape(5, 64, 64).kernel(ElementType.F16).owner());
         assertEquals("f16", new LinearShape(5, 64, 64).kernel(ElementType.F16).name());
         // 3 output blocks of 32 × 5 row groups of 8, too few to fill the SMs: eight warps a block along the inputs
-        assertEquals(Grid.of(15, 256), new LinearShape(34, 64, 65).grid());
+        assertEquals(Grid.of(15, 256), new LinearShape(34, 64, 65).grid(ElementType.F16));
         // 448 × 2: enough for four warps a block
-        assertEquals(Grid.of(896, 128), new LinearShape(16, 4096, 14336).grid());
+        assertEquals(Grid.of(896, 128), new LinearShape(16, 4096, 14336).grid(ElementType.F16));
         // 2 output blocks of 64 × 3 row groups of 16: one warp along the inputs (x) by two row tiles (y) by two output tiles (z)
         assertEquals(new Grid(6, 1, 1, 32, 2, 2), new LinearShape(34, 64, 65).tiledGrid(new TiledLinear.Split(1, 2, 2)));
+    }
+
+    /** The same four warps along the inputs or eight sum alike, including warps whose share of the inputs is empty. */
+    @ParameterizedTest(name = "{0} rows, in {1}, out {2}, {3} warps")
+    @CsvSource({"7, 320, 40, 4", "16, 64, 8, 8", "20, 128, 33, 2"})
+    void tensorCoreBlocksOfAnyWarpCountMatchAFloat64Loop(int rows, int in, int out, int warps) {
+        LinearShape shape = new LinearShape(rows, in, out);
+        checkAgainstFloat64(KernelMethod.of(TensorCoreLinear.class, "bf16"), shape.tensorCoreGrid(warps), "bf16", rows, in, out, true);
+    }
+
+    @Test
+    void bf16WeightsPastFourRowsGoToTensorCoresWhereTheInputsFillWholeChunks() {
+        assertEquals(TensorCoreLinear.class, new LinearShape(5, 4096, 1024).kernel(ElementType.BF16).owner());
+        assertEquals(StreamingLinear.class, new LinearShape(4, 4096, 1024).kernel(ElementType.BF16).owner());
+        assertEquals(TiledLinear.class, new LinearShape(5, 4096, 1024).kernel(ElementType.F16).owner());
+        assertEquals(TiledLinear.class, new LinearShape(5, 4128, 1024).kernel(ElementType.BF16).owner());
+        // 448 output blocks of 32 × one row group: four warps a block
+        assertEquals(Grid.of(448, 128), new LinearShape(16, 4096, 14336).grid(ElementType.BF16));
+        // 128 × 1, too few to give every SM one: eight warps; 34 rows are three row groups of 16
+        assertEquals(Grid.of(128, 256), new LinearShape(16, 14336, 4096).grid(ElementType.BF16));
+        assertEquals(Grid.of(384, 128), new LinearShape(34, 14336, 4096).grid(ElementType.BF16));
     }
 
     private static void checkAgainstFloat64(KernelMethod kernel, Grid grid, String type, int rows, int in, int out, boolean withBias) {

@@ -289,7 +289,8 @@ public final class GpuTransformer implements ForwardPass {
 
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
         LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
-        device.launch(shape.kernel(w.array().elementType()), shape.grid(), x, w.array(), bias == null ? y : bias, y, rows,
+        ElementType type = w.array().elementType();
+        device.launch(shape.kernel(type), shape.grid(type), x, w.array(), bias == null ? y : bias, y, rows,
                 w.cols(), w.rows(), bias == null ? 0 : 1);
     }
 
