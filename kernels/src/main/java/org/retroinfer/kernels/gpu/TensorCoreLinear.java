@@ -17,9 +17,9 @@ import org.retroinfer.accel.kernel.KernelContext;
  * <p>F32 inputs on BF16 tensor cores: each input is split into {@code hi = bf16(x)} and {@code lo = bf16(x - hi)} (the
  * difference exact in float) and both are multiplied, so the sums see {@code hi + lo}, within about 2<sup>-17</sup> of
  * {@code x}, where one bfloat16 would be within 2<sup>-9</sup>. What remains is the tensor cores' own summation, which
- * is not F32's: on an H100 the outputs differ from the CPU's F32 sums by up to 1.0-1.6e-5 of their scale, ten times
- * what the F32 kernels do. Neither a third part ({@code bf16(x - hi - lo)}, within 2<sup>-26</sup>: 1.3-1.8e-5) nor
- * adding each 64-input chunk's sums in F32 on the CUDA cores (1.0-1.2e-5) took it down to F32's, and both cost time
+ * is not F32's: on an H100 the outputs differ from the CPU's F32 sums by up to 0.9-1.9e-5 of their scale, ten times
+ * what the F32 kernels do. Neither a third part ({@code bf16(x - hi - lo)}, within 2<sup>-26</sup>: 0.5-1.8e-5) nor
+ * adding each 64-input chunk's sums in F32 on the CUDA cores (0.9-1.2e-5) took it down to F32's, and both cost time
  * (docs/results/gpu-retro/tensor-cores). That error is far below the bfloat16 weights' own rounding, and greedy tokens
  * stay the CPU path's.
  *
