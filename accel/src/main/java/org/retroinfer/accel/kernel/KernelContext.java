@@ -212,24 +212,7 @@ public final class KernelContext {
      * exchange their fragments by shuffles (32 a call).
      */
     public Float4 mmaBf16(Float4 c, int a0, int a1, int a2, int a3, int b0, int b1) {
-        int g = laneId / 4, t = laneId % 4;
-        int[] rowG = new int[MmaBf16.WORDS], rowG8 = new int[MmaBf16.WORDS];
-        int[] col0 = new int[MmaBf16.WORDS], col1 = new int[MmaBf16.WORDS];
-        for (int from = 0; from < 4; from++) {
-            // word `from` holds k = 2·from, 2·from + 1; word `from + 4` holds k = 2·from + 8, 2·from + 9
-            int rowLane = 4 * g + from;
-            rowG[from] = shuffleIdx(a0, rowLane);
-            rowG8[from] = shuffleIdx(a1, rowLane);
-            rowG[from + 4] = shuffleIdx(a2, rowLane);
-            rowG8[from + 4] = shuffleIdx(a3, rowLane);
-            int colLane0 = 4 * (2 * t) + from, colLane1 = 4 * (2 * t + 1) + from;
-            col0[from] = shuffleIdx(b0, colLane0);
-            col0[from + 4] = shuffleIdx(b1, colLane0);
-            col1[from] = shuffleIdx(b0, colLane1);
-            col1[from + 4] = shuffleIdx(b1, colLane1);
-        }
-        return new Float4(MmaBf16.dot(rowG, col0, c.x()), MmaBf16.dot(rowG, col1, c.y()), MmaBf16.dot(rowG8, col0, c.z()),
-                MmaBf16.dot(rowG8, col1, c.w()));
+        return MmaBf16.multiply(laneId, this::shuffleIdx, c, a0, a1, a2, a3, b0, b1);
     }
 
     /** Atomically adds {@code value} to {@code array[index]} (global or shared) and returns the old value. */

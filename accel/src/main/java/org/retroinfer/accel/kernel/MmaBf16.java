@@ -1,5 +1,7 @@
 package org.retroinfer.accel.kernel;
 
+import java.util.function.IntBinaryOperator;
+
 /**
  * The fragments and arithmetic of {@link KernelContext#mmaBf16}: a warp multiplies a 16 × 16 bfloat16 matrix A by a
  * 16 × 8 bfloat16 matrix B and adds a 16 × 8 float matrix C (PTX {@code mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32}).
@@ -27,10 +29,33 @@ public final class MmaBf16 {
     private MmaBf16() {}
 
     /**
+     * One lane's part of the warp's multiply-add: it fetches the fragments it needs from the other lanes through
+     * {@code shuffleIdx} ({@code (value, sourceLane) → the source lane's value}, called 32 times, in the same order by
+     * every lane) and returns its four values of {@code A · B + C}, as {@link KernelContext#mmaBf16} lays them out.
+     */
+    public static Float4 multiply(int lane, IntBinaryOperator shuffleIdx, Float4 c, int a0, int a1, int a2, int a3, int b0, int b1) {
+        int g = lane / 4, t = lane % 4;
+        int[] rowG = new int[WORDS], rowG8 = new int[WORDS], col0 = new int[WORDS], col1 = new int[WORDS];
+        for (int from = 0; from < 4; from++) {
+            // word `from` holds k = 2·from, 2·from + 1; word `from + 4` holds k = 2·from + 8, 2·from + 9
+            int rowLane = 4 * g + from, colLane0 = 4 * (2 * t) + from, colLane1 = 4 * (2 * t + 1) + from;
+            rowG[from] = shuffleIdx.applyAsInt(a0, rowLane);
+            rowG8[from] = shuffleIdx.applyAsInt(a1, rowLane);
+            rowG[from + 4] = shuffleIdx.applyAsInt(a2, rowLane);
+            rowG8[from + 4] = shuffleIdx.applyAsInt(a3, rowLane);
+            col0[from] = shuffleIdx.applyAsInt(b0, colLane0);
+            col0[from + 4] = shuffleIdx.applyAsInt(b1, colLane0);
+            col1[from] = shuffleIdx.applyAsInt(b0, colLane1);
+            col1[from + 4] = shuffleIdx.applyAsInt(b1, colLane1);
+        }
+        return new Float4(dot(rowG, col0, c.x()), dot(rowG, col1, c.y()), dot(rowG8, col0, c.z()), dot(rowG8, col1, c.w()));
+    }
+
+    /**
      * {@code c + Σ_k row[k] · column[k]} over the 16 bfloat16 values of {@code row} and {@code column}, each given as
      * {@link #WORDS} packed words in k order.
      */
-    public static float dot(int[] row, int[] column, float c) {
+    static float dot(int[] row, int[] column, float c) {
         double sum = c;
         for (int i = 0; i < WORDS; i++) {
             sum += (double) low(row[i]) * low(column[i]) + (double) high(row[i]) * high(column[i]);

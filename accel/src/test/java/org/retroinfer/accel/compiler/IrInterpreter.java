@@ -28,6 +28,7 @@ import org.retroinfer.accel.compiler.ir.SharedArray;
 import org.retroinfer.accel.compiler.ir.Terminator;
 import org.retroinfer.accel.compiler.ir.Type;
 import org.retroinfer.accel.compiler.ir.Value;
+import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.MmaBf16;
@@ -273,21 +274,10 @@ final class IrInterpreter {
 
         /** The warp's multiply-add as {@link org.retroinfer.accel.kernel.KernelContext#mmaBf16} defines it, by shuffles. */
         private Object[] mma(List<Value> o) {
-            int lane = idx.linearLocalId() % 32, g = lane / 4, t = lane % 4;
-            int[] rowG = new int[MmaBf16.WORDS], rowG8 = new int[MmaBf16.WORDS];
-            int[] col0 = new int[MmaBf16.WORDS], col1 = new int[MmaBf16.WORDS];
-            for (int from = 0; from < 4; from++) {
-                rowG[from] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(0)), 4 * g + from);
-                rowG8[from] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(1)), 4 * g + from);
-                rowG[from + 4] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(2)), 4 * g + from);
-                rowG8[from + 4] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(3)), 4 * g + from);
-                col0[from] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(4)), 8 * t + from);
-                col0[from + 4] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(5)), 8 * t + from);
-                col1[from] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(4)), 8 * t + 4 + from);
-                col1[from + 4] = (Integer) shuffle(ShuffleMode.IDX, value(o.get(5)), 8 * t + 4 + from);
-            }
-            return new Object[] {MmaBf16.dot(rowG, col0, (Float) value(o.get(6))), MmaBf16.dot(rowG, col1, (Float) value(o.get(7))),
-                    MmaBf16.dot(rowG8, col0, (Float) value(o.get(8))), MmaBf16.dot(rowG8, col1, (Float) value(o.get(9)))};
+            Float4 d = MmaBf16.multiply(idx.linearLocalId() % 32, (v, lane) -> (Integer) shuffle(ShuffleMode.IDX, v, lane),
+                    new Float4((Float) value(o.get(6)), (Float) value(o.get(7)), (Float) value(o.get(8)), (Float) value(o.get(9))),
+                    i32(o.get(0)), i32(o.get(1)), i32(o.get(2)), i32(o.get(3)), i32(o.get(4)), i32(o.get(5)));
+            return new Object[] {d.x(), d.y(), d.z(), d.w()};
         }
 
         private Object shuffle(ShuffleMode mode, Object v, int b) {
