@@ -9,9 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.retroinfer.eval.EvalTask;
 import org.retroinfer.eval.Sample;
-import org.retroinfer.eval.tasks.RulerTasks;
-import org.retroinfer.eval.tasks.TextHaystack;
-import org.retroinfer.eval.tasks.WordKeys;
 import org.retroinfer.kernels.AttentionKernels;
 import org.retroinfer.kernels.Dequantize;
 import org.retroinfer.kvstore.AttentionShape;
@@ -70,13 +67,11 @@ public final class CopyClusterTrace {
                     config.threads(), config.storage(), config.pageTokens());
         }
         try (Model model = Model.load(dir)) {
-            Sample s = RulerTasks.sample(task, 1, Integer.parseInt(args[2]), Integer.parseInt(args[3]),
-                    WordKeys.Split.HELDOUT, RulerTasks.needsText(task) ? TextHaystack.forModel(dir) : null,
-                    model.tokenizer());
+            CopySample copy = CopySample.load(dir, model, task, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            Sample s = copy.sample();
+            int[] prompt = copy.prompt(), answer = copy.answer();
             ModelConfig c = model.config();
             AttentionShape shape = c.attentionShape();
-            int[] prompt = model.tokenizer().encode(s.prompt(), true);
-            int[] answer = model.tokenizer().encode(s.answer(), false);
             int[] all = new int[prompt.length + answer.length];
             System.arraycopy(prompt, 0, all, 0, prompt.length);
             System.arraycopy(answer, 0, all, prompt.length, answer.length);

@@ -6,9 +6,6 @@ import java.nio.file.Path;
 import java.util.List;
 import org.retroinfer.eval.EvalTask;
 import org.retroinfer.eval.Sample;
-import org.retroinfer.eval.tasks.RulerTasks;
-import org.retroinfer.eval.tasks.TextHaystack;
-import org.retroinfer.eval.tasks.WordKeys;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.FidelityProbe;
@@ -56,13 +53,11 @@ public final class CopyStepRecall {
             return 2;
         }
         try (Model model = Model.load(dir)) {
-            Sample s = RulerTasks.sample(task, 1, Integer.parseInt(args[2]), Integer.parseInt(args[3]),
-                    WordKeys.Split.HELDOUT, RulerTasks.needsText(task) ? TextHaystack.forModel(dir) : null,
-                    model.tokenizer());
+            CopySample copy = CopySample.load(dir, model, task, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            Sample s = copy.sample();
+            int[] prompt = copy.prompt(), answer = copy.answer();
             ModelConfig c = model.config();
             AttentionShape shape = c.attentionShape();
-            int[] prompt = model.tokenizer().encode(s.prompt(), true);
-            int[] answer = model.tokenizer().encode(s.answer(), false);
             out.printf("%s: %d prompt tokens, answer '%s' (%d tokens)%n", s.label(), prompt.length, s.answer().strip(),
                     answer.length);
             for (String mode : modes) {
