@@ -13,6 +13,8 @@ import org.retroinfer.accel.compiler.opt.DeadCode;
 import org.retroinfer.accel.compiler.opt.Simplifier;
 import org.retroinfer.accel.compiler.opt.SpaceInference;
 import org.retroinfer.accel.compiler.ptx.PtxEmitter;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.KernelParameter;
 import org.slf4j.Logger;
@@ -45,6 +47,10 @@ public final class KernelCompiler {
                 throw new IllegalArgumentException(kernel.describe() + ": @Constant parameter " + p.describe()
                         + " needs a value to compile against");
             }
+            if (p.halfPrecision() && !(constants.get(p.index()) instanceof ElementType t && t.bytes() == 2)) {
+                throw new IllegalArgumentException(kernel.describe() + ": parameter " + p.describe()
+                        + " needs its element type (F16 or BF16) to compile against, got " + constants.get(p.index()));
+            }
         }
         ClassBytes bytes = ClassBytes.of(kernel.owner());
         String method = kernel.name() + java.lang.invoke.MethodType.methodType(void.class,
@@ -60,6 +66,8 @@ public final class KernelCompiler {
         for (int i = 0; i < args.size() && i < arguments.length; i++) {
             if (args.get(i).constant()) {
                 constants.put(args.get(i).index(), arguments[i]);
+            } else if (args.get(i).halfPrecision() && arguments[i] instanceof HalfPrecisionArray array) {
+                constants.put(args.get(i).index(), array.elementType());
             }
         }
         return constants;

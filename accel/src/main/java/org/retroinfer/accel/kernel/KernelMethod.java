@@ -93,12 +93,12 @@ public final class KernelMethod {
         if (type.isArray() && type.getComponentType().isPrimitive() && type != boolean[].class && type != char[].class) {
             return ParameterKind.JAVA_ARRAY;
         }
-        if (TypedArray.class.isAssignableFrom(type) && type != TypedArray.class && type != HalfPrecisionArray.class) {
+        if (TypedArray.class.isAssignableFrom(type) && type != TypedArray.class) {
             return ParameterKind.TYPED_ARRAY;
         }
         throw new IllegalArgumentException(where + ": parameter " + index + " has type " + type.getSimpleName()
                 + "; kernels take KernelContext, int, long, float, double, primitive arrays (float[], int[], short[],"
-                + " byte[], long[], double[]) and F32Array, F16Array, BF16Array, I32Array, I8Array"
+                + " byte[], long[], double[]) and F32Array, F16Array, BF16Array, HalfPrecisionArray, I32Array, I8Array"
                 + (type == boolean.class || type == byte.class || type == short.class || type == char.class
                         ? " (pass an int instead)" : ""));
     }

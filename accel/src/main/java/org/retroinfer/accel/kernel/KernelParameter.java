@@ -6,6 +6,14 @@ package org.retroinfer.accel.kernel;
  * {@link Constant}.
  */
 public record KernelParameter(int index, String name, Class<?> type, ParameterKind kind, boolean constant) {
+    /**
+     * Whether the parameter is a {@link HalfPrecisionArray}: one kernel then serves F16 and BF16 arrays, each launch
+     * compiled for the element type of the array it passes, as a {@link Constant} is for its value.
+     */
+    public boolean halfPrecision() {
+        return type == HalfPrecisionArray.class;
+    }
+
     /** A label for messages, such as {@code "F32Array src"}. */
     public String describe() {
         return type.getSimpleName() + " " + name;

@@ -19,6 +19,7 @@ import org.retroinfer.accel.examples.ReductionKernels;
 import org.retroinfer.accel.examples.RowKernels;
 import org.retroinfer.accel.examples.SemanticsKernel;
 import org.retroinfer.accel.examples.TransposeKernel;
+import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.KernelParameter;
@@ -54,6 +55,8 @@ class AllKernelsAssembleTest {
         for (KernelParameter p : kernel.parameters()) {
             if (p.constant()) {
                 constants.put(p.index(), 64);
+            } else if (p.halfPrecision()) {
+                constants.put(p.index(), ElementType.F16);
             }
         }
         for (CompileOptions o : OPTIONS) {

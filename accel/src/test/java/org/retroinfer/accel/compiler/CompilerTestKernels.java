@@ -4,6 +4,7 @@ import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.Constant;
 import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I8Array;
 import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.Kernel;
@@ -12,6 +13,12 @@ import org.retroinfer.accel.kernel.KernelContext;
 /** Small kernels that pin down individual compiler rules. */
 final class CompilerTestKernels {
     private CompilerTestKernels() {}
+
+    /** One kernel for F16 and BF16 arrays: each launch compiles it for the array it passes. */
+    @Kernel
+    static void widenHalves(KernelContext ctx, HalfPrecisionArray in, F32Array out) {
+        out.set(ctx.globalIdx, in.get(ctx.globalIdx));
+    }
 
     @Kernel
     static void floatArithmetic(KernelContext ctx, float[] a, float[] b, float[] out) {

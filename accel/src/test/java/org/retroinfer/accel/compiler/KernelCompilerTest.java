@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,6 +16,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.retroinfer.accel.emulator.Emulator;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.KernelMethod;
 
@@ -80,6 +84,27 @@ class KernelCompilerTest {
         assertTrue(b.ptx().contains("specialised_smem0[512]"), b.ptx());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> compiler.compile(k, CompileOptions.defaults()));
         assertTrue(e.getMessage().contains("@Constant parameter int n"), e.getMessage());
+    }
+
+    @Test
+    void halfPrecisionParametersCompileOncePerElementTypeTheLaunchPasses() {
+        KernelMethod k = KernelMethod.of(CompilerTestKernels.class, "widenHalves");
+        try (Arena arena = Arena.ofConfined()) {
+            CompiledKernel f16 = compiler.compileFor(k, new Object[] {F16Array.allocate(arena, 8), null}, CompileOptions.defaults());
+            CompiledKernel bf16 = compiler.compileFor(k, new Object[] {BF16Array.allocate(arena, 8), null}, CompileOptions.defaults());
+            assertNotSame(f16, bf16);
+            assertTrue(f16.ptx().contains("cvt.f32.f16"), f16.ptx());
+            // bfloat16 widens by moving its bits to the top half of a float
+            assertFalse(bf16.ptx().contains("cvt.f32.f16"), bf16.ptx());
+            assertTrue(bf16.ptx().contains("shl.b32"), bf16.ptx());
+            assertTrue(bf16.key().shortName().contains("-p1=BF16"), bf16.key().shortName());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> compiler.compile(k, CompileOptions.defaults()));
+        assertTrue(e.getMessage().contains("HalfPrecisionArray in") && e.getMessage().contains("F16 or BF16"), e.getMessage());
+        UnsupportedKernelException chosen = assertThrows(UnsupportedKernelException.class, () -> compiler.compile(
+                KernelMethod.of(RejectedKernels.class, "choosesAHalfArray"), Map.of(1, ElementType.BF16, 2, ElementType.F16),
+                CompileOptions.defaults()));
+        assertTrue(chosen.getMessage().contains("different element types on different paths"), chosen.getMessage());
     }
 
     @Test

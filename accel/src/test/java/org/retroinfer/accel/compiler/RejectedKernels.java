@@ -1,6 +1,7 @@
 package org.retroinfer.accel.compiler;
 
 import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
@@ -128,5 +129,12 @@ final class RejectedKernels {
     @Kernel
     static void readsComputedConstant(KernelContext ctx, float[] out) {
         out[ctx.globalIdx] *= SCALE;
+    }
+
+    /** Which array a call reads is decided at run time: the compiler cannot tell F16 from BF16. */
+    @Kernel
+    static void choosesAHalfArray(KernelContext ctx, HalfPrecisionArray a, HalfPrecisionArray b, F32Array out, int which) {
+        HalfPrecisionArray chosen = which == 0 ? a : b;
+        out.set(ctx.globalIdx, chosen.get(ctx.globalIdx));
     }
 }

@@ -150,8 +150,9 @@ public final class LinearGpuCheck {
         }
     }
 
+    /** {@code owner}'s kernel for weights of {@code type}: its one 16-bit kernel serves F16 and BF16 alike. */
     private static KernelMethod kernel(Class<?> owner, ElementType type) {
-        return KernelMethod.of(owner, type.name().toLowerCase());
+        return KernelMethod.of(owner, type == ElementType.F32 ? "f32" : owner == TensorCoreLinear.class ? "bf16" : "half");
     }
 
     /**

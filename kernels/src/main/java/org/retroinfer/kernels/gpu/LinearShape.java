@@ -13,11 +13,9 @@ import org.retroinfer.accel.kernel.KernelMethod;
  * for the rest.
  */
 public record LinearShape(int rows, int in, int out) {
-    private static final KernelMethod STREAMING_BF16 = KernelMethod.of(StreamingLinear.class, "bf16");
-    private static final KernelMethod STREAMING_F16 = KernelMethod.of(StreamingLinear.class, "f16");
+    private static final KernelMethod STREAMING_HALF = KernelMethod.of(StreamingLinear.class, "half");
     private static final KernelMethod STREAMING_F32 = KernelMethod.of(StreamingLinear.class, "f32");
-    private static final KernelMethod TILED_BF16 = KernelMethod.of(TiledLinear.class, "bf16");
-    private static final KernelMethod TILED_F16 = KernelMethod.of(TiledLinear.class, "f16");
+    private static final KernelMethod TILED_HALF = KernelMethod.of(TiledLinear.class, "half");
     private static final KernelMethod TILED_F32 = KernelMethod.of(TiledLinear.class, "f32");
     private static final KernelMethod TENSOR_CORES_BF16 = KernelMethod.of(TensorCoreLinear.class, "bf16");
     /**
@@ -50,8 +48,7 @@ public record LinearShape(int rows, int in, int out) {
     /** The kernel for weights of {@code type} (BF16, F16 or F32), to launch on {@link #grid(ElementType)}. */
     public KernelMethod kernel(ElementType type) {
         return switch (type) {
-            case BF16 -> tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_BF16 : STREAMING_BF16;
-            case F16 -> tiled() ? TILED_F16 : STREAMING_F16;
+            case BF16, F16 -> tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_HALF : STREAMING_HALF;
             case F32 -> tiled() ? TILED_F32 : STREAMING_F32;
             default -> throw new IllegalArgumentException("linear weights must be BF16, F16 or F32, got " + type);
         };

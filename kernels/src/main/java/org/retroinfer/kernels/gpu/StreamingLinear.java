@@ -4,11 +4,10 @@ import static org.retroinfer.kernels.gpu.LinearSums.add;
 import static org.retroinfer.kernels.gpu.LinearSums.inputs;
 import static org.retroinfer.kernels.gpu.LinearSums.zero;
 
-import org.retroinfer.accel.kernel.BF16Array;
-import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Float8;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
@@ -28,7 +27,8 @@ import org.retroinfer.accel.kernel.KernelContext;
  * weight once, so the kernel streams the matrix. Each further pass reads the weights again (from DRAM: batch 15
  * took 4 passes, 23 ms a Llama 3 8B step on an H100, at ~2.8 TB/s), which is why more rows go to {@link TiledLinear}.
  *
- * <p>{@code in} must be a multiple of 8 (every Llama-family width is). {@code hasBias} 0 ignores {@code bias}
+ * <p>{@code half} takes F16 and BF16 weights alike (each launch is compiled for the array it passes), {@code f32} F32
+ * weights. {@code in} must be a multiple of 8 (every Llama-family width is). {@code hasBias} 0 ignores {@code bias}
  * (pass any F32 array). Launch on {@link LinearShape#streamingGrid()}.
  */
 public final class StreamingLinear {
@@ -46,37 +46,13 @@ public final class StreamingLinear {
     private StreamingLinear() {}
 
     @Kernel
-    public static void bf16(KernelContext ctx, F32Array x, BF16Array w, F32Array bias, F32Array y, int rows, int in, int out,
-            int hasBias) {
+    public static void half(KernelContext ctx, F32Array x, HalfPrecisionArray w, F32Array bias, F32Array y, int rows, int in,
+            int out, int hasBias) {
         int first = OUTPUTS * ctx.groupIdx;
         if (first >= out) {
             return; // the whole block shares its outputs
         }
         // outputs past the last read the last one's row again (in bounds) and are never written
-        float[] partials = ctx.allocateFloatLocalArray(WARPS * PARTIALS);
-        long w0 = (long) first * in, w1 = (long) Math.min(first + 1, out - 1) * in;
-        long w2 = (long) Math.min(first + 2, out - 1) * in, w3 = (long) Math.min(first + 3, out - 1) * in;
-        for (int r = 0; r < rows; r += ROWS) {
-            Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero();
-            for (int i = 8 * ctx.localIdx; i < in; i += STRIDE) {
-                Float8 x0 = inputs(x, r, rows, in, i), x1 = inputs(x, r + 1, rows, in, i);
-                Float8 x2 = inputs(x, r + 2, rows, in, i), x3 = inputs(x, r + 3, rows, in, i);
-                s0 = add(s0, w.getFloat8(w0 + i), x0, x1, x2, x3);
-                s1 = add(s1, w.getFloat8(w1 + i), x0, x1, x2, x3);
-                s2 = add(s2, w.getFloat8(w2 + i), x0, x1, x2, x3);
-                s3 = add(s3, w.getFloat8(w3 + i), x0, x1, x2, x3);
-            }
-            finish(ctx, partials, s0, s1, s2, s3, bias, hasBias, y, r, rows, out, first);
-        }
-    }
-
-    @Kernel
-    public static void f16(KernelContext ctx, F32Array x, F16Array w, F32Array bias, F32Array y, int rows, int in, int out,
-            int hasBias) {
-        int first = OUTPUTS * ctx.groupIdx;
-        if (first >= out) {
-            return;
-        }
         float[] partials = ctx.allocateFloatLocalArray(WARPS * PARTIALS);
         long w0 = (long) first * in, w1 = (long) Math.min(first + 1, out - 1) * in;
         long w2 = (long) Math.min(first + 2, out - 1) * in, w3 = (long) Math.min(first + 3, out - 1) * in;

@@ -4,11 +4,10 @@ import static org.retroinfer.kernels.gpu.LinearSums.add;
 import static org.retroinfer.kernels.gpu.LinearSums.inputs;
 import static org.retroinfer.kernels.gpu.LinearSums.zero;
 
-import org.retroinfer.accel.kernel.BF16Array;
-import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Float8;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
@@ -102,8 +101,8 @@ public final class TiledLinear {
     private TiledLinear() {}
 
     @Kernel
-    public static void bf16(KernelContext ctx, F32Array x, BF16Array w, F32Array bias, F32Array y, int rows, int in, int out,
-            int hasBias) {
+    public static void half(KernelContext ctx, F32Array x, HalfPrecisionArray w, F32Array bias, F32Array y, int rows, int in,
+            int out, int hasBias) {
         int groups = rowGroups(ctx, rows);
         int blockRow = blockRow(ctx, groups), blockFirst = blockFirst(ctx, groups);
         int r = blockRow + ROWS * ctx.localIdy, first = blockFirst + OUTPUTS * ctx.localIdz;
@@ -113,36 +112,6 @@ public final class TiledLinear {
         long w0 = weightRow(o, out, in), w1 = weightRow(o + SLOTS, out, in);
         long w2 = weightRow(o + 2 * SLOTS, out, in), w3 = weightRow(o + 3 * SLOTS, out, in);
         // sN: output N of the thread, rows r .. r + 3; tN: rows r + 4 .. r + 7
-        Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero(), t0 = zero(), t1 = zero(), t2 = zero(), t3 = zero();
-        for (int i = 8 * (SPLIT * (ctx.localIdx / KernelContext.WARP_SIZE) + ctx.laneId % SPLIT); i < end; i += stride(ctx)) {
-            Float8 a = w.getFloat8(w0 + i), b = w.getFloat8(w1 + i), c = w.getFloat8(w2 + i), d = w.getFloat8(w3 + i);
-            Float8 x0 = inputs(x, r, rows, in, i), x1 = inputs(x, r + 1, rows, in, i);
-            Float8 x2 = inputs(x, r + 2, rows, in, i), x3 = inputs(x, r + 3, rows, in, i);
-            s0 = add(s0, a, x0, x1, x2, x3);
-            s1 = add(s1, b, x0, x1, x2, x3);
-            s2 = add(s2, c, x0, x1, x2, x3);
-            s3 = add(s3, d, x0, x1, x2, x3);
-            Float8 x4 = inputs(x, r + 4, rows, in, i), x5 = inputs(x, r + 5, rows, in, i);
-            Float8 x6 = inputs(x, r + 6, rows, in, i), x7 = inputs(x, r + 7, rows, in, i);
-            t0 = add(t0, a, x4, x5, x6, x7);
-            t1 = add(t1, b, x4, x5, x6, x7);
-            t2 = add(t2, c, x4, x5, x6, x7);
-            t3 = add(t3, d, x4, x5, x6, x7);
-        }
-        finish(ctx, partials, s0, s1, s2, s3, t0, t1, t2, t3, bias, hasBias, y, blockRow, rows, out, blockFirst);
-    }
-
-    @Kernel
-    public static void f16(KernelContext ctx, F32Array x, F16Array w, F32Array bias, F32Array y, int rows, int in, int out,
-            int hasBias) {
-        int groups = rowGroups(ctx, rows);
-        int blockRow = blockRow(ctx, groups), blockFirst = blockFirst(ctx, groups);
-        int r = blockRow + ROWS * ctx.localIdy, first = blockFirst + OUTPUTS * ctx.localIdz;
-        int o = first + ctx.laneId / SPLIT;
-        int end = r < rows && first < out ? in : 0; // a warp tile wholly past the last row or output has nothing to add
-        float[] partials = ctx.allocateFloatLocalArray(MAX_WARPS * TILE);
-        long w0 = weightRow(o, out, in), w1 = weightRow(o + SLOTS, out, in);
-        long w2 = weightRow(o + 2 * SLOTS, out, in), w3 = weightRow(o + 3 * SLOTS, out, in);
         Float4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero(), t0 = zero(), t1 = zero(), t2 = zero(), t3 = zero();
         for (int i = 8 * (SPLIT * (ctx.localIdx / KernelContext.WARP_SIZE) + ctx.laneId % SPLIT); i < end; i += stride(ctx)) {
             Float8 a = w.getFloat8(w0 + i), b = w.getFloat8(w1 + i), c = w.getFloat8(w2 + i), d = w.getFloat8(w3 + i);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -19,6 +20,7 @@ import org.retroinfer.accel.compiler.CompiledKernel;
 import org.retroinfer.accel.compiler.KernelCompiler;
 import org.retroinfer.accel.compiler.Ptxas;
 import org.retroinfer.accel.compiler.Target;
+import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.KernelParameter;
@@ -52,7 +54,7 @@ class GpuKernelsAssembleTest {
     @Test
     void theGpuKernelsAreAllFound() {
         assertEquals(Set.of("partialsBf16", "partialsF16", "partialsWeightedBf16", "partialsWeightedF16", "rowsBf16", "rowsF16",
-                "merge", "bf16", "f16", "f32",
+                "merge", "bf16", "f16", "f32", "half",
                 "mergeWithPrevious", "logitsBf16", "logitsF32", "select", "gather", "admit", "rows", "heads", "halves",
                 "adjacent", "apply", "add", "intoBf16", "intoF16", "fromBf16", "fromF16", "fromF32",
                 "keySumsBf16", "keySumsF16", "centreBf16", "centreF16", "nearest", "seedCentroids", "rank", "tileOffsets",
@@ -65,12 +67,21 @@ class GpuKernelsAssembleTest {
     @MethodSource("kernels")
     void kernelAssemblesWithoutSpills(KernelMethod kernel, int group) {
         Assumptions.assumeTrue(Ptxas.available(), Ptxas::missingMessage);
-        Map<Integer, Object> constants = new HashMap<>();
-        for (KernelParameter p : kernel.parameters()) {
-            if (p.constant()) {
-                constants.put(p.index(), group);
+        boolean half = kernel.parameters().stream().anyMatch(KernelParameter::halfPrecision);
+        for (ElementType type : half ? List.of(ElementType.F16, ElementType.BF16) : List.of(ElementType.F32)) {
+            Map<Integer, Object> constants = new HashMap<>();
+            for (KernelParameter p : kernel.parameters()) {
+                if (p.constant()) {
+                    constants.put(p.index(), group);
+                } else if (p.halfPrecision()) {
+                    constants.put(p.index(), type);
+                }
             }
+            assembles(kernel, constants);
         }
+    }
+
+    private static void assembles(KernelMethod kernel, Map<Integer, Object> constants) {
         for (CompileOptions o : OPTIONS) {
             CompiledKernel k = COMPILER.compile(kernel, constants, o);
             Ptxas.Result r = Ptxas.assemble(k.ptx(), o.target());

@@ -65,14 +65,14 @@ class LinearTest {
     @Test
     void theStreamingKernelServesRowsPastOnePass() {
         LinearShape shape = new LinearShape(6, 264, 5);
-        checkAgainstFloat64(KernelMethod.of(StreamingLinear.class, "bf16"), shape.streamingGrid(), "bf16", 6, 264, 5, true);
+        checkAgainstFloat64(KernelMethod.of(StreamingLinear.class, "half"), shape.streamingGrid(), "bf16", 6, 264, 5, true);
     }
 
     @Test
     void upToFourRowsStreamAndMoreAreTiled() {
         assertEquals(StreamingLinear.class, new LinearShape(4, 64, 64).kernel(ElementType.F16).owner());
         assertEquals(TiledLinear.class, new LinearShape(5, 64, 64).kernel(ElementType.F16).owner());
-        assertEquals("f16", new LinearShape(5, 64, 64).kernel(ElementType.F16).name());
+        assertEquals("half", new LinearShape(5, 64, 64).kernel(ElementType.F16).name());
         // 3 output blocks of 32 × 5 row groups of 8, too few to fill the SMs: eight warps a block along the inputs
         assertEquals(Grid.of(15, 256), new LinearShape(34, 64, 65).grid(ElementType.F16));
         // 448 × 2: enough for four warps a block

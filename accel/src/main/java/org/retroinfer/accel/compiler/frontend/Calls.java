@@ -118,7 +118,8 @@ final class Calls {
                     }
                     case JValue.Aggregate a -> inline(t, a.shape().type().getName().replace('.', '/'), name, type, true);
                     case JValue.Uninitialized u when name.equals("<init>") -> construct(t, u, descriptor);
-                    case JValue.Scalar s when TypedArrays.isTypedArray(owner) -> TypedArrays.apply(t, owner, name, descriptor);
+                    case JValue.Scalar s when TypedArrays.isTypedArray(owner) -> TypedArrays.apply(t,
+                            TypedArrays.concreteOwner(t, owner, s.value()), name, descriptor);
                     default -> throw t.error("virtual call to " + owner.replace('/', '.') + "." + name,
                             "kernels cannot call methods on objects; call static helper methods instead");
                 }

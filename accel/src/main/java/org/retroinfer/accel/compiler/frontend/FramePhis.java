@@ -25,14 +25,26 @@ final class FramePhis {
         FrameState s = new FrameState(t.code().maxLocals());
         int slot = 0;
         for (VerificationTypeInfo type : frame.locals()) {
-            s.locals[slot] = phiFor(t, type, ir, firstIncoming.locals[slot]);
+            s.locals[slot] = keepHalfType(t, phiFor(t, type, ir, firstIncoming.locals[slot]), firstIncoming.locals[slot]);
             slot += type == SimpleVerificationTypeInfo.LONG || type == SimpleVerificationTypeInfo.DOUBLE ? 2 : 1;
         }
         List<VerificationTypeInfo> stackTypes = frame.stack();
         for (int i = 0; i < stackTypes.size(); i++) {
-            s.push(phiFor(t, stackTypes.get(i), ir, firstIncoming.stack.get(i)));
+            s.push(keepHalfType(t, phiFor(t, stackTypes.get(i), ir, firstIncoming.stack.get(i)), firstIncoming.stack.get(i)));
         }
         return s;
+    }
+
+    /**
+     * A phi of a {@code HalfPrecisionArray} parameter (a loop's, typically) reads the element type the parameter was
+     * compiled for; {@link #fill} checks that every other incoming value agrees.
+     */
+    private static JValue keepHalfType(MethodTranslator t, JValue phi, JValue firstIncoming) {
+        if (phi instanceof JValue.Scalar(Value p) && firstIncoming instanceof JValue.Scalar(Value in)
+                && t.builder().halfType(in) != null) {
+            t.builder().specialiseHalf(p, t.builder().halfType(in));
+        }
+        return phi;
     }
 
     private static JValue phiFor(MethodTranslator t, VerificationTypeInfo type, Block ir, JValue incomingValue) {
@@ -82,9 +94,16 @@ final class FramePhis {
     }
 
     /** Adds {@code in}, arriving from {@code from}, to the phis that {@code target} holds. */
-    static void fill(JValue target, JValue in, Block from) {
+    static void fill(MethodTranslator t, JValue target, JValue in, Block from) {
         switch (target) {
-            case JValue.Scalar(Value v) when v instanceof Phi p -> p.addIncoming(from, ((JValue.Scalar) in).value());
+            case JValue.Scalar(Value v) when v instanceof Phi p -> {
+                Value incoming = ((JValue.Scalar) in).value();
+                if (t.builder().halfType(p) != null && t.builder().halfType(p) != t.builder().halfType(incoming)) {
+                    throw t.error("a HalfPrecisionArray variable holds arrays of different element types on different paths",
+                            "give each element type its own variable, straight from a kernel parameter");
+                }
+                p.addIncoming(from, incoming);
+            }
             case JValue.Aggregate(VectorShape shape, Value[] lanes) -> {
                 JValue.Aggregate a = (JValue.Aggregate) in;
                 for (int i = 0; i < lanes.length; i++) {

@@ -10,6 +10,7 @@ import org.retroinfer.accel.compiler.ir.Function;
 import org.retroinfer.accel.compiler.ir.Param;
 import org.retroinfer.accel.compiler.ir.Type;
 import org.retroinfer.accel.compiler.ir.Value;
+import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.KernelParameter;
 
@@ -19,7 +20,7 @@ public final class Frontend {
 
     /**
      * Translates {@code kernel} with its {@code @Constant} parameters bound to {@code constants} (keyed by
-     * Java parameter index). Every non-context parameter keeps its PTX parameter, so launches pass the same
+     * Java parameter index), and its {@code HalfPrecisionArray} parameters to the element type given there. Every non-context parameter keeps its PTX parameter, so launches pass the same
      * argument list whatever the specialisation.
      */
     public static Function translate(KernelMethod kernel, Map<Integer, Object> constants, CompileOptions options) {
@@ -43,6 +44,9 @@ public final class Frontend {
                 case INT, LONG, FLOAT, DOUBLE, JAVA_ARRAY, TYPED_ARRAY -> {
                     Param param = new Param(typeOf(p), ptxIndex++, p.name());
                     function.params().add(param);
+                    if (p.halfPrecision()) {
+                        fb.specialiseHalf(param, (ElementType) constants.get(p.index()));
+                    }
                     yield new JValue.Scalar(p.constant() ? constant(p, constants.get(p.index())) : param);
                 }
             };

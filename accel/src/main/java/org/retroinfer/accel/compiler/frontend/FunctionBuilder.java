@@ -6,6 +6,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.compiler.CompileOptions;
 import org.retroinfer.accel.compiler.ir.Function;
 import org.retroinfer.accel.compiler.ir.MemType;
@@ -32,6 +33,8 @@ final class FunctionBuilder {
      * keep its full precision.
      */
     private final Map<Value, Value> roundedFloats = new HashMap<>();
+    /** The element type each {@code HalfPrecisionArray} parameter is compiled for. */
+    private final Map<Value, ElementType> halfTypes = new HashMap<>();
     private int nextUninitialized;
 
     FunctionBuilder(Function function, CompileOptions options) {
@@ -41,6 +44,15 @@ final class FunctionBuilder {
 
     Function function() {
         return function;
+    }
+
+    void specialiseHalf(Value parameter, ElementType type) {
+        halfTypes.put(parameter, type);
+    }
+
+    /** The element type a {@code HalfPrecisionArray} parameter was compiled for, or null if {@code array} is not one. */
+    ElementType halfType(Value array) {
+        return halfTypes.get(array);
     }
 
     CompileOptions options() {

@@ -175,10 +175,10 @@ final class MethodTranslator {
             FrameState entry = e.getValue();
             for (Edge edge : incoming.get(e.getKey())) {
                 for (int i = 0; i < entry.locals.length; i++) {
-                    FramePhis.fill(entry.locals[i], edge.state().locals[i], edge.from());
+                    FramePhis.fill(this, entry.locals[i], edge.state().locals[i], edge.from());
                 }
                 for (int i = 0; i < entry.stack.size(); i++) {
-                    FramePhis.fill(entry.stack.get(i), edge.state().stack.get(i), edge.from());
+                    FramePhis.fill(this, entry.stack.get(i), edge.state().stack.get(i), edge.from());
                 }
             }
         }
@@ -331,7 +331,7 @@ final class MethodTranslator {
             default -> throw error("a helper returns different " + first.getClass().getSimpleName() + " values", "");
         };
         for (Edge e : returns) {
-            FramePhis.fill(merged, e.state().peek(), e.from());
+            FramePhis.fill(this, merged, e.state().peek(), e.from());
         }
         return new Result(continuation, merged);
     }

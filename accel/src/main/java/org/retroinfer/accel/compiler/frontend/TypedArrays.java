@@ -7,6 +7,7 @@ import org.retroinfer.accel.compiler.ir.MemType;
 import org.retroinfer.accel.compiler.ir.Op;
 import org.retroinfer.accel.compiler.ir.Type;
 import org.retroinfer.accel.compiler.ir.Value;
+import org.retroinfer.accel.kernel.ElementType;
 
 /**
  * The typed-array accessors: scalar loads and stores at a {@code long} index, and the 16-byte vector
@@ -20,7 +21,8 @@ final class TypedArrays {
     private static final String BF16 = PACKAGE + "BF16Array";
     private static final String I32 = PACKAGE + "I32Array";
     private static final String I8 = PACKAGE + "I8Array";
-    private static final Set<String> ALL = Set.of(F32, F16, BF16, I32, I8, PACKAGE + "HalfPrecisionArray");
+    private static final String HALF = PACKAGE + "HalfPrecisionArray";
+    private static final Set<String> ALL = Set.of(F32, F16, BF16, I32, I8, HALF);
     private static final String FLOAT4 = "L" + PACKAGE + "Float4;";
     private static final String FLOAT8 = "L" + PACKAGE + "Float8;";
     private static final String INT4 = "L" + PACKAGE + "Int4;";
@@ -31,12 +33,29 @@ final class TypedArrays {
         return ALL.contains(internalName);
     }
 
+    /**
+     * The array class a call through {@code owner} reads: {@code owner} itself, or for a {@code HalfPrecisionArray}
+     * kernel parameter the F16 or BF16 array it was compiled for.
+     */
+    static String concreteOwner(MethodTranslator t, String owner, Value receiver) {
+        if (!owner.equals(HALF)) {
+            return owner;
+        }
+        ElementType type = t.builder().halfType(receiver);
+        if (type == null) {
+            throw t.error("a call through HalfPrecisionArray on an array that is not a kernel parameter of that type",
+                    "pass the HalfPrecisionArray straight from the kernel's parameter (each launch compiles it for F16 or BF16)");
+        }
+        return type == ElementType.BF16 ? BF16 : F16;
+    }
+
     /** Translates {@code array.<name><descriptor>(...)}; the receiver and arguments are on the stack. */
     static void apply(MethodTranslator t, String owner, String name, String descriptor) {
         String key = name + descriptor;
         if (!owner.equals(F32) && !owner.equals(F16) && !owner.equals(BF16) && !owner.equals(I32) && !owner.equals(I8)) {
             throw t.error("a call through " + simpleName(owner) + " cannot tell which element type it reads",
-                    "declare the variable as F32Array, F16Array, BF16Array, I32Array or I8Array");
+                    "declare the variable as F32Array, F16Array, BF16Array, I32Array or I8Array, or take a HalfPrecisionArray"
+                            + " kernel parameter");
         }
         boolean half = owner.equals(F16) || owner.equals(BF16);
         boolean bf16 = owner.equals(BF16);
