@@ -29,9 +29,9 @@ public final class DecodeAttentionGpuCheck {
     /** GPU exp/log are {@code ex2/lg2.approx}, a few ulp; a wrong split or weight errs by 1e-2 or more. */
     private static final double TOLERANCE = 1e-4;
     private static final float SCALE = (float) (1 / Math.sqrt(HEAD_DIM));
-    private static final KernelMethod PARTIALS = KernelMethod.of(SplitKvDecode.class, "partialsBf16");
+    private static final KernelMethod PARTIALS = KernelMethod.of(SplitKvDecode.class, "partials");
     private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
-    private static final KernelMethod WEIGHTED_PARTIALS = KernelMethod.of(SplitKvDecode.class, "partialsWeightedBf16");
+    private static final KernelMethod WEIGHTED_PARTIALS = KernelMethod.of(SplitKvDecode.class, "partialsWeighted");
     private static final KernelMethod MERGE_WITH_PREVIOUS = KernelMethod.of(SplitKvMerge.class, "mergeWithPrevious");
 
     private DecodeAttentionGpuCheck() {}
@@ -211,8 +211,11 @@ public final class DecodeAttentionGpuCheck {
 
     /** Partials blocks of Llama 3 8B's group of 4 that the GPU runs at once. */
     private static int residentBlocks(Gpu gpu) {
-        LoadedKernel partials = gpu.load(PARTIALS, null, null, null, null, null, null, 0, 0L, 0, 0f, 4);
-        return gpu.maxActiveBlocksPerMultiprocessor(partials, DecodeAttentionShape.PARTIAL_THREADS) * gpu.info().multiprocessors();
+        try (Arena arena = Arena.ofConfined()) {
+            BF16Array kv = BF16Array.allocate(arena, 8); // only its element type matters: the launch compiles for BF16 K/V
+            LoadedKernel partials = gpu.load(PARTIALS, null, kv, kv, null, null, null, 0, 0L, 0, 0f, 4);
+            return gpu.maxActiveBlocksPerMultiprocessor(partials, DecodeAttentionShape.PARTIAL_THREADS) * gpu.info().multiprocessors();
+        }
     }
 
     /** The device buffers of one shape. */

@@ -64,8 +64,8 @@ public final class DecodeLayerGpuCheck {
                     & c.rope(new DecodeLayerShape(16, 4096, 32, 8, 14336), Rope.Pairing.ADJACENT)
                     & c.swiglu(new DecodeLayerShape(16, 4096, 32, 8, 14336))
                     & c.residual(new DecodeLayerShape(5, 4104, 32, 8, 14336))
-                    & c.kvAppend(new DecodeAttentionShape(5, 8, 4, 300, 1), "intoBf16")
-                    & c.kvAppend(new DecodeAttentionShape(5, 8, 4, 300, 1), "intoF16")
+                    & c.kvAppend(new DecodeAttentionShape(5, 8, 4, 300, 1), true)
+                    & c.kvAppend(new DecodeAttentionShape(5, 8, 4, 300, 1), false)
                     & c.embedding(new DecodeLayerShape(5, 4096, 32, 8, 14336), ElementType.BF16)
                     & c.embedding(new DecodeLayerShape(5, 4096, 32, 8, 14336), ElementType.F16)
                     & c.embedding(new DecodeLayerShape(5, 4096, 32, 8, 14336), ElementType.F32);
@@ -131,9 +131,8 @@ public final class DecodeLayerGpuCheck {
         return report("ResidualAdd " + shape.batch() + " x " + shape.hidden(), relative(DecodeLayerTwin.residual(x, y, n), download(deviceX)), 0);
     }
 
-    private boolean kvAppend(DecodeAttentionShape cache, String kernel) {
+    private boolean kvAppend(DecodeAttentionShape cache, boolean bf16) {
         DecodeLayerShape shape = new DecodeLayerShape(cache.batch(), 8, cache.kvHeads(), cache.kvHeads(), 8);
-        boolean bf16 = kernel.equals("intoBf16");
         HalfPrecisionArray expectedK = half(bf16, cache.kvElements()), expectedV = half(bf16, cache.kvElements());
         for (HalfPrecisionArray c : new HalfPrecisionArray[] {expectedK, expectedV}) {
             for (long i = 0; i < c.length(); i++) c.setBits(i, (short) 0x7FFF); // NaN in both formats
@@ -149,11 +148,12 @@ public final class DecodeLayerGpuCheck {
         I32Array slots = I32Array.of(arena, reversed);
         DecodeLayerTwin.kvAppend(k, expectedK, slots, positions, cache.batch(), cache);
         DecodeLayerTwin.kvAppend(v, expectedV, slots, positions, cache.batch(), cache);
-        gpu.launch(KernelMethod.of(KvAppend.class, kernel), shape.kvAppendGrid(), stream, upload(k), upload(v), kCache, vCache,
+        gpu.launch(KernelMethod.of(KvAppend.class, "into"), shape.kvAppendGrid(), stream, upload(k), upload(v), kCache, vCache,
                 upload(slots), upload(positions), cache.batch(), cache.kvHeads(), cache.capacity());
         long wrong = differentBits(expectedK, kCache) + differentBits(expectedV, vCache);
         boolean ok = wrong == 0;
-        System.out.printf("check KvAppend.%s %s: %d elements differ %s%n", kernel, cache, wrong, ok ? "OK" : "FAILED");
+        System.out.printf("check KvAppend.into (%s) %s: %d elements differ %s%n", bf16 ? "BF16" : "F16", cache, wrong,
+                ok ? "OK" : "FAILED");
         return ok;
     }
 
@@ -176,13 +176,12 @@ public final class DecodeLayerGpuCheck {
         I32Array tokenArray = I32Array.of(arena, tokens);
         F32Array out = poisonedOnDevice(shape.hiddenElements());
         String kernel = switch (kind) {
-            case BF16 -> "fromBf16";
-            case F16 -> "fromF16";
+            case BF16, F16 -> "fromHalf";
             default -> "fromF32";
         };
         gpu.launch(KernelMethod.of(EmbeddingLookup.class, kernel), shape.embeddingGrid(), stream, upload(tokenArray), upload(table), out,
                 shape.batch(), shape.hidden());
-        return report("EmbeddingLookup." + kernel + " " + shape.batch() + " x " + shape.hidden(),
+        return report("EmbeddingLookup." + kernel + " (" + kind + ") " + shape.batch() + " x " + shape.hidden(),
                 relative(DecodeLayerTwin.embedding(tokenArray, shape.batch(), table, shape.hidden()), download(out)), 0);
     }
 

@@ -1,10 +1,9 @@
 package org.retroinfer.kernels.gpu;
 
-import org.retroinfer.accel.kernel.BF16Array;
-import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Float8;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
@@ -20,7 +19,8 @@ public final class EmbeddingLookup {
     private EmbeddingLookup() {}
 
     @Kernel
-    public static void fromBf16(KernelContext ctx, I32Array tokens, BF16Array table, F32Array out, int batch, int hidden) {
+    public static void fromHalf(KernelContext ctx, I32Array tokens, HalfPrecisionArray table, F32Array out, int batch,
+            int hidden) {
         int pieces = hidden / 8;
         long items = (long) batch * pieces;
         for (long item = ctx.globalIdx; item < items; item += ctx.globalGroupSizeX) {
@@ -30,16 +30,6 @@ public final class EmbeddingLookup {
         }
     }
 
-    @Kernel
-    public static void fromF16(KernelContext ctx, I32Array tokens, F16Array table, F32Array out, int batch, int hidden) {
-        int pieces = hidden / 8;
-        long items = (long) batch * pieces;
-        for (long item = ctx.globalIdx; item < items; item += ctx.globalGroupSizeX) {
-            int row = (int) (item / pieces);
-            long column = item * 8 - (long) row * hidden;
-            store(out, item * 8, table.getFloat8((long) tokens.get(row) * hidden + column));
-        }
-    }
 
     @Kernel
     public static void fromF32(KernelContext ctx, I32Array tokens, F32Array table, F32Array out, int batch, int hidden) {

@@ -2,11 +2,10 @@ package org.retroinfer.kernels.gpu;
 
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 
-import org.retroinfer.accel.kernel.BF16Array;
-import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float8;
 import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
@@ -15,8 +14,8 @@ import org.retroinfer.accel.kernel.KernelContext;
  * Writes a k-means run's results into the wave index on the device, so that indexing a prompt moves no keys or values
  * through the host (spec §4.1: the reference reorganises on the CPU while the next layer runs; here the GPU does it
  * in one pass): {@link #gatherVectors} copies the members' keys or values in cluster order into the store (device
- * memory, or mapped host memory written over PCIe), {@link #gatherQuantizedBf16}/{@link #gatherQuantizedF16} do
- * the same into the INT8 host tier ({@link Int8Vectors}), {@link #toBf16}/{@link #toF16} round the F32 centroids and value
+ * memory, or mapped host memory written over PCIe), {@link #gatherQuantized} does
+ * the same into the INT8 host tier ({@link Int8Vectors}), {@link #toHalf} rounds the F32 centroids and value
  * sums to the storage type, and {@link #toF32} turns the cluster sizes into the estimation zone's F32 weights.
  * Vectors are 128 16-bit values moved as 64 ints ({@link VectorChunks}).
  */
@@ -53,24 +52,10 @@ public final class IndexStore {
      * Launch on {@link #vectorGrid}.
      */
     @Kernel
-    public static void gatherQuantizedBf16(KernelContext ctx, BF16Array source, I32Array index, int count, I32Array target,
+    public static void gatherQuantized(KernelContext ctx, HalfPrecisionArray source, I32Array index, int count, I32Array target,
             F32Array scales) {
         // A half-warp per vector as in gatherVectors, but the loop steps a warp (two vectors) at a time: the absmax
         // is reduced by shuffles, in which all 32 lanes must take part.
-        long lane = ctx.laneId % LANES;
-        for (long pair = ctx.globalIdx / KernelContext.WARP_SIZE; pair * 2 < count;
-                pair += ctx.globalGroupSizeX / KernelContext.WARP_SIZE) {
-            long i = pair * 2 + ctx.laneId / LANES;
-            boolean live = i < count;
-            Float8 x = live ? source.getFloat8((long) index.get(i) * HEAD_DIM + lane * Int8Chunks.ELEMENTS_PER_LANE) : zero();
-            Int8Chunks.quantise(ctx, x, live, target, scales, i);
-        }
-    }
-
-    /** {@link #gatherQuantizedBf16} for F16 vectors. Launch on {@link #vectorGrid}. */
-    @Kernel
-    public static void gatherQuantizedF16(KernelContext ctx, F16Array source, I32Array index, int count, I32Array target,
-            F32Array scales) {
         long lane = ctx.laneId % LANES;
         for (long pair = ctx.globalIdx / KernelContext.WARP_SIZE; pair * 2 < count;
                 pair += ctx.globalGroupSizeX / KernelContext.WARP_SIZE) {
@@ -85,17 +70,9 @@ public final class IndexStore {
         return new Float8(0, 0, 0, 0, 0, 0, 0, 0);
     }
 
-    /** F32 to BF16, rounded to nearest even. Launch on {@link #elementGrid}. */
+    /** F32 to the output's F16 or BF16, rounded to nearest even. Launch on {@link #elementGrid}. */
     @Kernel
-    public static void toBf16(KernelContext ctx, F32Array in, BF16Array out, long n) {
-        for (long i = ctx.globalIdx; i < n; i += ctx.globalGroupSizeX) {
-            out.set(i, in.get(i));
-        }
-    }
-
-    /** F32 to F16, rounded to nearest even. Launch on {@link #elementGrid}. */
-    @Kernel
-    public static void toF16(KernelContext ctx, F32Array in, F16Array out, long n) {
+    public static void toHalf(KernelContext ctx, F32Array in, HalfPrecisionArray out, long n) {
         for (long i = ctx.globalIdx; i < n; i += ctx.globalGroupSizeX) {
             out.set(i, in.get(i));
         }

@@ -17,7 +17,7 @@ import org.retroinfer.accel.kernel.I32Array;
  * {@link #INTS} ints per vector (byte {@code j} is bits {@code 8·(j % 4)} up of int {@code i·32 + j/4}); its scale
  * in a separate {@link F32Array} at {@code scales[i]}.
  *
- * <p>This class is the CPU twin of {@link IndexStore#gatherQuantizedBf16} and of the misses of
+ * <p>This class is the CPU twin of {@link IndexStore#gatherQuantized} and of the misses of
  * {@link ExecutionBufferGather#gatherInt8Bf16} (and their F16 forms), written straight from the definition.
  */
 public final class Int8Vectors {
@@ -47,7 +47,7 @@ public final class Int8Vectors {
 
     /**
      * Quantises vector {@code vector} of {@code source} into vector {@code at} of {@code target}, its scale into
-     * {@code scales[at]}: the twin of one vector of {@link IndexStore#gatherQuantizedBf16}.
+     * {@code scales[at]}: the twin of one vector of {@link IndexStore#gatherQuantized}.
      */
     public static void quantise(HalfPrecisionArray source, long vector, I32Array target, F32Array scales, long at) {
         float[] x = new float[HEAD_DIM];

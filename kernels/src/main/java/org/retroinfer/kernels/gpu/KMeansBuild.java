@@ -19,10 +19,8 @@ import org.retroinfer.accel.kernel.TypedArray;
  * prefill reuses it. Every launch goes to the device's one stream, in order.
  */
 public final class KMeansBuild implements AutoCloseable {
-    private static final KernelMethod KEY_SUMS_BF16 = KernelMethod.of(KMeansCentring.class, "keySumsBf16");
-    private static final KernelMethod KEY_SUMS_F16 = KernelMethod.of(KMeansCentring.class, "keySumsF16");
-    private static final KernelMethod CENTRE_BF16 = KernelMethod.of(KMeansCentring.class, "centreBf16");
-    private static final KernelMethod CENTRE_F16 = KernelMethod.of(KMeansCentring.class, "centreF16");
+    private static final KernelMethod KEY_SUMS = KernelMethod.of(KMeansCentring.class, "keySums");
+    private static final KernelMethod CENTRE = KernelMethod.of(KMeansCentring.class, "centre");
     private static final KernelMethod SEED = KernelMethod.of(KMeansUpdate.class, "seedCentroids");
     private static final KernelMethod NEAREST = KernelMethod.of(KMeansAssign.class, "nearest");
     private static final KernelMethod RANK = KernelMethod.of(KMeansUpdate.class, "rank");
@@ -30,8 +28,7 @@ public final class KMeansBuild implements AutoCloseable {
     private static final KernelMethod STARTS = KernelMethod.of(KMeansUpdate.class, "clusterStarts");
     private static final KernelMethod SCATTER = KernelMethod.of(KMeansUpdate.class, "scatter");
     private static final KernelMethod MEANS = KernelMethod.of(KMeansUpdate.class, "means");
-    private static final KernelMethod VALUE_SUMS_BF16 = KernelMethod.of(KMeansUpdate.class, "valueSumsBf16");
-    private static final KernelMethod VALUE_SUMS_F16 = KernelMethod.of(KMeansUpdate.class, "valueSumsF16");
+    private static final KernelMethod VALUE_SUMS = KernelMethod.of(KMeansUpdate.class, "valueSums");
     private static final KernelMethod UNCENTRE = KernelMethod.of(KMeansUpdate.class, "uncentre");
 
     private final Device device;
@@ -84,9 +81,8 @@ public final class KMeansBuild implements AutoCloseable {
 
     /** Centred F32 keys and the mean key, and the positional initial centroids. */
     void centre(HalfPrecisionArray keys, long base) {
-        boolean bf16 = keys instanceof BF16Array;
-        device.launch(bf16 ? KEY_SUMS_BF16 : KEY_SUMS_F16, shape.centreGrid(), keys, base, shape.tokens(), partials);
-        device.launch(bf16 ? CENTRE_BF16 : CENTRE_F16, shape.centreGrid(), keys, base, shape.tokens(), partials,
+        device.launch(KEY_SUMS, shape.centreGrid(), keys, base, shape.tokens(), partials);
+        device.launch(CENTRE, shape.centreGrid(), keys, base, shape.tokens(), partials,
                 shape.centreChunks(), mean, centred);
         device.launch(SEED, shape.centroidFloatsGrid(), centred, ids, shape.clusters(), centroids);
     }
@@ -103,7 +99,7 @@ public final class KMeansBuild implements AutoCloseable {
 
     /** Value sums over the final clusters, and the mean key added back to the centroids. */
     void finish(HalfPrecisionArray values, long base) {
-        device.launch(values instanceof BF16Array ? VALUE_SUMS_BF16 : VALUE_SUMS_F16, shape.clusterBlocksGrid(), values, base,
+        device.launch(VALUE_SUMS, shape.clusterBlocksGrid(), values, base,
                 members, starts, sizes, valueSums);
         device.launch(UNCENTRE, shape.centroidFloatsGrid(), centroids, mean, shape.clusters());
     }

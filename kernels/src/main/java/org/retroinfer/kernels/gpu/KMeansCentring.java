@@ -3,9 +3,8 @@ package org.retroinfer.kernels.gpu;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import static org.retroinfer.kernels.gpu.KMeansShape.CENTRE_CHUNK;
 
-import org.retroinfer.accel.kernel.BF16Array;
-import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
@@ -25,30 +24,9 @@ import org.retroinfer.accel.kernel.KernelContext;
 public final class KMeansCentring {
     private KMeansCentring() {}
 
-    /** {@code partials[chunk][d]} = Σ of dimension d over the chunk's keys (BF16 cache). */
+    /** {@code partials[chunk][d]} = Σ of dimension d over the chunk's keys (an F16 or BF16 cache). */
     @Kernel
-    public static void keySumsBf16(KernelContext ctx, BF16Array keys, long base, int tokens, F32Array partials) {
-        int from = ctx.groupIdx * CENTRE_CHUNK;
-        int to = Math.min(tokens, from + CENTRE_CHUNK);
-        // four chains, so that four loads are in flight rather than one
-        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        long at = base + (long) from * HEAD_DIM + ctx.localIdx;
-        int t = from;
-        for (; t + 3 < to; t += 4, at += 4 * HEAD_DIM) {
-            s0 += keys.get(at);
-            s1 += keys.get(at + HEAD_DIM);
-            s2 += keys.get(at + 2 * HEAD_DIM);
-            s3 += keys.get(at + 3 * HEAD_DIM);
-        }
-        for (; t < to; t++, at += HEAD_DIM) {
-            s0 += keys.get(at);
-        }
-        partials.set((long) ctx.groupIdx * HEAD_DIM + ctx.localIdx, (s0 + s1) + (s2 + s3));
-    }
-
-    /** {@link #keySumsBf16} for an F16 cache. */
-    @Kernel
-    public static void keySumsF16(KernelContext ctx, F16Array keys, long base, int tokens, F32Array partials) {
+    public static void keySums(KernelContext ctx, HalfPrecisionArray keys, long base, int tokens, F32Array partials) {
         int from = ctx.groupIdx * CENTRE_CHUNK;
         int to = Math.min(tokens, from + CENTRE_CHUNK);
         // four chains, so that four loads are in flight rather than one
@@ -69,35 +47,10 @@ public final class KMeansCentring {
 
     /**
      * {@code centred[t][d] = key[t][d] − mean[d]} for the block's chunk, with mean = (Σ of the {@code chunks}
-     * partial sums) / tokens; block 0 also writes the mean (BF16 cache).
+     * partial sums) / tokens; block 0 also writes the mean (an F16 or BF16 cache).
      */
     @Kernel
-    public static void centreBf16(KernelContext ctx, BF16Array keys, long base, int tokens, F32Array partials, int chunks,
-            F32Array mean, F32Array centred) {
-        int d = ctx.localIdx;
-        float m = mean(ctx, partials, chunks, tokens, mean);
-        int from = ctx.groupIdx * CENTRE_CHUNK;
-        int to = Math.min(tokens, from + CENTRE_CHUNK);
-        int t = from;
-        for (; t + 3 < to; t += 4) { // four loads issued before the stores, which could alias them
-            long at = (long) t * HEAD_DIM + d;
-            float k0 = keys.get(base + at);
-            float k1 = keys.get(base + at + HEAD_DIM);
-            float k2 = keys.get(base + at + 2 * HEAD_DIM);
-            float k3 = keys.get(base + at + 3 * HEAD_DIM);
-            centred.set(at, k0 - m);
-            centred.set(at + HEAD_DIM, k1 - m);
-            centred.set(at + 2 * HEAD_DIM, k2 - m);
-            centred.set(at + 3 * HEAD_DIM, k3 - m);
-        }
-        for (; t < to; t++) {
-            centred.set((long) t * HEAD_DIM + d, keys.get(base + (long) t * HEAD_DIM + d) - m);
-        }
-    }
-
-    /** {@link #centreBf16} for an F16 cache. */
-    @Kernel
-    public static void centreF16(KernelContext ctx, F16Array keys, long base, int tokens, F32Array partials, int chunks,
+    public static void centre(KernelContext ctx, HalfPrecisionArray keys, long base, int tokens, F32Array partials, int chunks,
             F32Array mean, F32Array centred) {
         int d = ctx.localIdx;
         float m = mean(ctx, partials, chunks, tokens, mean);

@@ -4,9 +4,8 @@ import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import static org.retroinfer.kernels.gpu.KMeansShape.RANK_THREADS;
 import static org.retroinfer.kernels.gpu.KMeansShape.SCAN_THREADS;
 
-import org.retroinfer.accel.kernel.BF16Array;
-import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
@@ -15,7 +14,7 @@ import org.retroinfer.accel.kernel.KernelContext;
  * The update step of the k-means (spec §1.2) and the index's per-cluster metadata (§1.3), without float atomics:
  * a stable counting sort of the assignment gives each cluster its members as one run, in token order
  * ({@link #rank}, {@link #tileOffsets}, {@link #clusterStarts}, {@link #scatter}), and one block per cluster then
- * sums its members' keys ({@link #means}) or values ({@link #valueSumsBf16}) dimension by dimension in token
+ * sums its members' keys ({@link #means}) or values ({@link #valueSums}) dimension by dimension in token
  * order, as the CPU's {@code SphericalKMeans} and {@code IndexBuilder} do, so a sum is a pure function of the
  * assignment and matches the CPU's bit for bit on equal keys. The sort's member list is also the cluster order
  * of the index's stored keys and values ({@code ClusterBatch}), so the last iteration's list is kept.
@@ -214,21 +213,10 @@ public final class KMeansUpdate {
 
     /**
      * {@code valueSums[c][d]} = Σ of dimension d of cluster c's members' values, in F32 and token order (0 for an
-     * empty cluster), from a BF16 cache laid out as the keys. Launch on {@link KMeansShape#clusterBlocksGrid()}.
+     * empty cluster), from an F16 or BF16 cache laid out as the keys. Launch on {@link KMeansShape#clusterBlocksGrid()}.
      */
     @Kernel
-    public static void valueSumsBf16(KernelContext ctx, BF16Array values, long base, I32Array members, I32Array starts,
-            I32Array sizes, F32Array valueSums) {
-        int c = ctx.groupIdx;
-        int start = starts.get(c);
-        int size = sizes.get(c);
-        float sum = sumRows(values, base, members, start, size, ctx.localIdx);
-        valueSums.set((long) c * HEAD_DIM + ctx.localIdx, sum);
-    }
-
-    /** {@link #valueSumsBf16} for an F16 cache. */
-    @Kernel
-    public static void valueSumsF16(KernelContext ctx, F16Array values, long base, I32Array members, I32Array starts,
+    public static void valueSums(KernelContext ctx, HalfPrecisionArray values, long base, I32Array members, I32Array starts,
             I32Array sizes, F32Array valueSums) {
         int c = ctx.groupIdx;
         int start = starts.get(c);
@@ -274,29 +262,8 @@ public final class KMeansUpdate {
         return sum;
     }
 
-    /** {@link #sumRows(F32Array, long, I32Array, int, int, int)} over a BF16 array. */
-    private static float sumRows(BF16Array rows, long base, I32Array members, int start, int size, int d) {
-        float sum = 0f;
-        int m = 0;
-        for (; m + 3 < size; m += 4) {
-            int t0 = members.get(start + m);
-            int t1 = members.get(start + m + 1);
-            int t2 = members.get(start + m + 2);
-            int t3 = members.get(start + m + 3);
-            float x0 = rows.get(base + (long) t0 * HEAD_DIM + d);
-            float x1 = rows.get(base + (long) t1 * HEAD_DIM + d);
-            float x2 = rows.get(base + (long) t2 * HEAD_DIM + d);
-            float x3 = rows.get(base + (long) t3 * HEAD_DIM + d);
-            sum = sum + x0 + x1 + x2 + x3;
-        }
-        for (; m < size; m++) {
-            sum += rows.get(base + (long) members.get(start + m) * HEAD_DIM + d);
-        }
-        return sum;
-    }
-
-    /** {@link #sumRows(F32Array, long, I32Array, int, int, int)} over an F16 array. */
-    private static float sumRows(F16Array rows, long base, I32Array members, int start, int size, int d) {
+    /** {@link #sumRows(F32Array, long, I32Array, int, int, int)} over a 16-bit array. */
+    private static float sumRows(HalfPrecisionArray rows, long base, I32Array members, int start, int size, int d) {
         float sum = 0f;
         int m = 0;
         for (; m + 3 < size; m += 4) {

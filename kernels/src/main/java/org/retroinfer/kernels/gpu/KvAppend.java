@@ -2,11 +2,10 @@ package org.retroinfer.kernels.gpu;
 
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 
-import org.retroinfer.accel.kernel.BF16Array;
-import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Float8;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
@@ -26,29 +25,13 @@ public final class KvAppend {
 
     private KvAppend() {}
 
-    /** Into a BF16 cache. */
+    /** Into an F16 or BF16 cache. */
     @Kernel
-    public static void intoBf16(KernelContext ctx, F32Array k, F32Array v, BF16Array kCache, BF16Array vCache, I32Array slots,
-            I32Array positions, int batch, int kvHeads, long capacity) {
+    public static void into(KernelContext ctx, F32Array k, F32Array v, HalfPrecisionArray kCache, HalfPrecisionArray vCache,
+            I32Array slots, I32Array positions, int batch, int kvHeads, long capacity) {
         long items = (long) batch * kvHeads * SLICES;
         for (long item = ctx.globalIdx; item < items; item += ctx.globalGroupSizeX) {
             long pair = item / SLICES; // (sequence, KV head)
-            long from = item * 8;
-            int row = (int) (pair / kvHeads);
-            long slotPair = (long) slots.get(row) * kvHeads + (pair - (long) row * kvHeads);
-            long to = (slotPair * capacity + positions.get(row)) * HEAD_DIM + (from - pair * HEAD_DIM);
-            kCache.setFloat8(to, eight(k, from));
-            vCache.setFloat8(to, eight(v, from));
-        }
-    }
-
-    /** Into an F16 cache. */
-    @Kernel
-    public static void intoF16(KernelContext ctx, F32Array k, F32Array v, F16Array kCache, F16Array vCache, I32Array slots,
-            I32Array positions, int batch, int kvHeads, long capacity) {
-        long items = (long) batch * kvHeads * SLICES;
-        for (long item = ctx.globalIdx; item < items; item += ctx.globalGroupSizeX) {
-            long pair = item / SLICES;
             long from = item * 8;
             int row = (int) (pair / kvHeads);
             long slotPair = (long) slots.get(row) * kvHeads + (pair - (long) row * kvHeads);

@@ -1,10 +1,9 @@
 package org.retroinfer.kernels.gpu;
 
-import org.retroinfer.accel.kernel.BF16Array;
-import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Float8;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
@@ -19,18 +18,12 @@ public final class RandomFill {
     private RandomFill() {}
 
     @Kernel
-    public static void bf16(KernelContext ctx, BF16Array a, long n, long seed, float scale) {
+    public static void half(KernelContext ctx, HalfPrecisionArray a, long n, long seed, float scale) {
         for (long i = 8L * ctx.globalIdx; i < n; i += 8L * ctx.globalGroupSizeX) {
             a.setFloat8(i, eight(seed, i, scale));
         }
     }
 
-    @Kernel
-    public static void f16(KernelContext ctx, F16Array a, long n, long seed, float scale) {
-        for (long i = 8L * ctx.globalIdx; i < n; i += 8L * ctx.globalGroupSizeX) {
-            a.setFloat8(i, eight(seed, i, scale));
-        }
-    }
 
     @Kernel
     public static void f32(KernelContext ctx, F32Array a, long n, long seed, float scale) {

@@ -4,12 +4,11 @@ import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.QUAD;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.PARTIAL_THREADS;
 
-import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.Constant;
-import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Float8;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.Kernel;
@@ -68,61 +67,37 @@ public final class SplitKvDecode {
         return (perSplit + TILE - 1) / TILE * TILE;
     }
 
-    /** The partials of BF16 K/V; see the class comment. Launch on {@link DecodeAttentionShape#partialsGrid()}. */
+    /** The partials of F16 or BF16 K/V; see the class comment. Launch on {@link DecodeAttentionShape#partialsGrid()}. */
     @Kernel
-    public static void partialsBf16(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, I32Array lengths,
-            F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+    public static void partials(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
+            I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
         // q stands in for the weights, which the unweighted path never reads
         attend(ctx, q, k, v, q, false, lengths, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
     }
 
-    /** {@link #partialsBf16} for F16 K/V. */
-    @Kernel
-    public static void partialsF16(KernelContext ctx, F32Array q, F16Array k, F16Array v, I32Array lengths,
-            F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
-            @Constant int group) {
-        attend(ctx, q, k, v, q, false, lengths, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
-    }
-
     /**
-     * {@link #partialsBf16} with a weight per key in the softmax denominator only (spec §2.4):
+     * {@link #partials} with a weight per key in the softmax denominator only (spec §2.4):
      * {@code o_s = Σ e^y·v / Σ w·e^y}, {@code lse_s = log Σ w·e^y}. {@code weights} is F32
      * {@code [batch][kvHeads][capacity]} ({@link DecodeAttentionShape#weightOffset}); weights must be positive
      * (cluster sizes). Launch on {@link DecodeAttentionShape#partialsGrid()}.
      */
     @Kernel
-    public static void partialsWeightedBf16(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, F32Array weights,
-            I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
-            @Constant int group) {
-        attend(ctx, q, k, v, weights, true, lengths, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
-    }
-
-    /** {@link #partialsWeightedBf16} for F16 K/V. */
-    @Kernel
-    public static void partialsWeightedF16(KernelContext ctx, F32Array q, F16Array k, F16Array v, F32Array weights,
-            I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
-            @Constant int group) {
+    public static void partialsWeighted(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
+            F32Array weights, I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity,
+            int splits, float scale, @Constant int group) {
         attend(ctx, q, k, v, weights, true, lengths, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
     }
 
     /**
-     * {@link #partialsBf16} for query rows that each name the cache slot they read: row {@code r} attends to the
+     * {@link #partials} for query rows that each name the cache slot they read: row {@code r} attends to the
      * first {@code lengths[r]} tokens of slot {@code slots[r]} ({@code [slots][kvHeads][capacity][128]} K/V, any
      * number of slots). Several rows may read one slot: a prefill chunk's rows are its positions, each seeing
      * the tokens up to its own. A decode step of sequences in arbitrary slots uses it too.
      */
     @Kernel
-    public static void rowsBf16(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, I32Array slots, I32Array lengths,
-            F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
-            @Constant int group) {
-        attend(ctx, q, k, v, q, false, slots, true, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
-    }
-
-    /** {@link #rowsBf16} for F16 K/V. */
-    @Kernel
-    public static void rowsF16(KernelContext ctx, F32Array q, F16Array k, F16Array v, I32Array slots, I32Array lengths,
-            F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+    public static void rows(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v, I32Array slots,
+            I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
         attend(ctx, q, k, v, q, false, slots, true, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
     }
@@ -135,80 +110,10 @@ public final class SplitKvDecode {
 
     /**
      * One block's split: block {@code (pair · quads + quad) · splits + split} serves query heads
-     * {@code [4·quad, 4·quad + 4)} of (sequence, KV head) {@code pair}. The F16 overload differs only in
-     * the types of K and V (the kernel language has no common type for their loads).
+     * {@code [4·quad, 4·quad + 4)} of (sequence, KV head) {@code pair}.
      */
-    private static void attend(KernelContext ctx, F32Array q, BF16Array k, BF16Array v, F32Array weights, boolean weighted,
-            I32Array slots, boolean mapped, I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
-            int group) {
-        float[] merge = ctx.allocateFloatLocalArray(WARPS * WARP_STRIDE);
-        int quads = (group + QUAD - 1) / QUAD;
-        int pairQuad = ctx.groupIdx / splits;
-        int split = ctx.groupIdx - pairQuad * splits;
-        int pair = pairQuad / quads;
-        int quad = pairQuad - pair * quads;
-        int length = lengths.get(pair / kvHeads);
-        int perSplit = tokensPerSplit(length, splits);
-        int end = Math.min(length, (split + 1) * perSplit);
-        int last = end - 1;
-        int slice = ctx.laneId % TOKEN_LANES;
-        int lead = ctx.warpId * 2 * PER_LANE + ctx.laneId / TOKEN_LANES; // this lane's token u of a step: lead + 2u
-        long slotPair = mapped ? slotPair(slots, pair, kvHeads) : pair;
-        long kv = slotPair * capacity * HEAD_DIM + slice * 8;
-        long weightSlot = slotPair * capacity;
-        long qBase = ((long) pair * group + quad * QUAD) * HEAD_DIM + slice * 8;
-        int heads = group - quad * QUAD;
-        Float8 q0 = query(q, qBase, 0, heads, scale);
-        Float8 q1 = query(q, qBase, 1, heads, scale);
-        Float8 q2 = query(q, qBase, 2, heads, scale);
-        Float8 q3 = query(q, qBase, 3, heads, scale);
-        Float8 acc0 = zero8(), acc1 = zero8(), acc2 = zero8(), acc3 = zero8();
-        // This lane's (token, head) pair of each step, after the transposed sum: token u = pair / 4, head pair % 4
-        int pairIndex = ctx.laneId % TOKEN_LANES;
-        int pairToken = 2 * (pairIndex / QUAD);
-        int half = ctx.laneId - pairIndex;
-        float max = Float.NEGATIVE_INFINITY; // of this lane's head, shared by every lane that holds it
-        float sum = 0f; // this lane's pairs only; the head's lanes are added at the end
-        for (int first = split * perSplit; first < end; first += TILE) {
-            int t = first + lead;
-            // Every load is issued before any use. Tokens past the end load the split's last token instead
-            // (in bounds, and finite if the sequence is) and get zero probability below.
-            long a0 = kv + (long) Math.min(t, last) * HEAD_DIM;
-            long a1 = kv + (long) Math.min(t + 2, last) * HEAD_DIM;
-            long a2 = kv + (long) Math.min(t + 4, last) * HEAD_DIM;
-            long a3 = kv + (long) Math.min(t + 6, last) * HEAD_DIM;
-            Float8 k0 = k.getFloat8(a0);
-            Float8 k1 = k.getFloat8(a1);
-            Float8 k2 = k.getFloat8(a2);
-            Float8 k3 = k.getFloat8(a3);
-            Float8 v0 = v.getFloat8(a0);
-            Float8 v1 = v.getFloat8(a1);
-            Float8 v2 = v.getFloat8(a2);
-            Float8 v3 = v.getFloat8(a3);
-            float weight = weighted ? weights.get(weightSlot + Math.min(t + pairToken, last)) : 1f;
-            float y = transposedSum(ctx, dots(q0, q1, q2, q3, k0), dots(q0, q1, q2, q3, k1), dots(q0, q1, q2, q3, k2),
-                    dots(q0, q1, q2, q3, k3));
-            if (t + pairToken >= end) {
-                y = Float.NEGATIVE_INFINITY;
-            }
-            float newMax = Math.max(max, headMax(ctx, y));
-            float rescale = factor(max, newMax);
-            float p = probability(y, newMax);
-            max = newMax;
-            sum = sum * rescale + weight * p;
-            acc0 = accumulate(ctx, acc0, rescale, p, half, v0, v1, v2, v3);
-            acc1 = accumulate(ctx, acc1, rescale, p, half + 1, v0, v1, v2, v3);
-            acc2 = accumulate(ctx, acc2, rescale, p, half + 2, v0, v1, v2, v3);
-            acc3 = accumulate(ctx, acc3, rescale, p, half + 3, v0, v1, v2, v3);
-        }
-        publish(ctx, merge, max, sum, acc0, acc1, acc2, acc3);
-        long firstRow = ((long) pair * splits + split) * group + quad * QUAD;
-        finish(ctx, merge, partialOut, partialLse, firstRow, heads);
-    }
-
-    /** {@link #attend(KernelContext, F32Array, BF16Array, BF16Array, F32Array, boolean, I32Array, boolean, I32Array, F32Array, F32Array, int, long, int, float, int)} for F16 K/V. */
-    private static void attend(KernelContext ctx, F32Array q, F16Array k, F16Array v, F32Array weights, boolean weighted,
-            I32Array slots, boolean mapped, I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
+    private static void attend(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v, F32Array weights,
+            boolean weighted, I32Array slots, boolean mapped, I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             int group) {
         float[] merge = ctx.allocateFloatLocalArray(WARPS * WARP_STRIDE);
         int quads = (group + QUAD - 1) / QUAD;

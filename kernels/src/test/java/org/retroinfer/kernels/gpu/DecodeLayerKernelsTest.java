@@ -165,9 +165,9 @@ class DecodeLayerKernelsTest {
         try (Arena arena = Arena.ofShared()) {
             DecodeAttentionShape cache = new DecodeAttentionShape(5, 3, 1, 37, 1);
             kvAppend(arena, cache, BF16Array.allocate(arena, cache.kvElements()), BF16Array.allocate(arena, cache.kvElements()),
-                    BF16Array.allocate(arena, cache.kvElements()), BF16Array.allocate(arena, cache.kvElements()), "intoBf16");
+                    BF16Array.allocate(arena, cache.kvElements()), BF16Array.allocate(arena, cache.kvElements()), "into");
             kvAppend(arena, cache, F16Array.allocate(arena, cache.kvElements()), F16Array.allocate(arena, cache.kvElements()),
-                    F16Array.allocate(arena, cache.kvElements()), F16Array.allocate(arena, cache.kvElements()), "intoF16");
+                    F16Array.allocate(arena, cache.kvElements()), F16Array.allocate(arena, cache.kvElements()), "into");
         }
     }
 
@@ -203,8 +203,8 @@ class DecodeLayerKernelsTest {
         try (Arena arena = Arena.ofShared()) {
             int vocab = 50, hidden = 72;
             long n = (long) vocab * hidden;
-            embedding(arena, BF16Array.allocate(arena, n), hidden, "fromBf16");
-            embedding(arena, F16Array.allocate(arena, n), hidden, "fromF16");
+            embedding(arena, BF16Array.allocate(arena, n), hidden, "fromHalf");
+            embedding(arena, F16Array.allocate(arena, n), hidden, "fromHalf");
             embedding(arena, F32Array.allocate(arena, n), hidden, "fromF32");
         }
     }

@@ -47,7 +47,7 @@ class IndexStoreTest {
     void gatherQuantizedBf16MatchesTheTwinBitForBit() {
         try (Arena arena = Arena.ofShared()) {
             BF16Array source = BF16Array.allocate(arena, (long) SOURCE_VECTORS * HEAD_DIM);
-            checkQuantizedGather(arena, source, "gatherQuantizedBf16");
+            checkQuantizedGather(arena, source, "gatherQuantized");
         }
     }
 
@@ -55,7 +55,7 @@ class IndexStoreTest {
     void gatherQuantizedF16MatchesTheTwinBitForBit() {
         try (Arena arena = Arena.ofShared()) {
             F16Array source = F16Array.allocate(arena, (long) SOURCE_VECTORS * HEAD_DIM);
-            checkQuantizedGather(arena, source, "gatherQuantizedF16");
+            checkQuantizedGather(arena, source, "gatherQuantized");
         }
     }
 
@@ -127,8 +127,8 @@ class IndexStoreTest {
                 f16.setBits(i, (short) 0x7E01);
             }
             Emulator emulator = new Emulator();
-            emulator.launch(IndexStore.class, "toBf16", IndexStore.elementGrid(n), in, bf16, (long) n);
-            emulator.launch(IndexStore.class, "toF16", IndexStore.elementGrid(n), in, f16, (long) n);
+            emulator.launch(IndexStore.class, "toHalf", IndexStore.elementGrid(n), in, bf16, (long) n);
+            emulator.launch(IndexStore.class, "toHalf", IndexStore.elementGrid(n), in, f16, (long) n);
             I32Array counts = I32Array.of(arena, random.ints(n, 0, 1 << 20).toArray());
             F32Array sizes = F32Array.allocate(arena, n);
             sizes.fill(Float.NaN);

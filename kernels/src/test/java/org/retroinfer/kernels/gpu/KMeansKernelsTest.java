@@ -45,8 +45,8 @@ class KMeansKernelsTest {
             F32Array mean = SplitKvDecodeTest.poisoned(arena, HEAD_DIM);
             F32Array centred = SplitKvDecodeTest.poisoned(arena, shape.keyElements());
             Emulator emulator = new Emulator();
-            emulator.launch(KMeansCentring.class, bf16 ? "keySumsBf16" : "keySumsF16", shape.centreGrid(), keys, base, tokens, partials);
-            emulator.launch(KMeansCentring.class, bf16 ? "centreBf16" : "centreF16", shape.centreGrid(), keys, base, tokens, partials,
+            emulator.launch(KMeansCentring.class, "keySums", shape.centreGrid(), keys, base, tokens, partials);
+            emulator.launch(KMeansCentring.class, "centre", shape.centreGrid(), keys, base, tokens, partials,
                     shape.centreChunks(), mean, centred);
             for (int d = 0; d < HEAD_DIM; d++) {
                 double expected = 0;
@@ -193,7 +193,7 @@ class KMeansKernelsTest {
                         : F16Array.allocate(arena, 2L * tokens * HEAD_DIM);
                 for (long i = 0; i < values.length(); i++) values.set(i, i < base ? Float.NaN : (float) random.nextGaussian());
                 F32Array valueSums = SplitKvDecodeTest.poisoned(arena, (long) clusters * HEAD_DIM);
-                emulator.launch(KMeansUpdate.class, bf16 ? "valueSumsBf16" : "valueSumsF16", Grid.of(clusters, HEAD_DIM), values,
+                emulator.launch(KMeansUpdate.class, "valueSums", Grid.of(clusters, HEAD_DIM), values,
                         base, members, starts, sizes, valueSums);
                 for (int c = 0; c < clusters; c++) {
                     double[] expected = KMeansTwin.sums(i -> values.get(base + i), runs, c);

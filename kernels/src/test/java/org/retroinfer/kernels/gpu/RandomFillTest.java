@@ -23,7 +23,7 @@ class RandomFillTest {
             for (long i = 0; i < n; i++) b.set(i, Float.NaN);
             Emulator emulator = new Emulator();
             emulator.launch(RandomFill.class, "f32", Grid.of(3, 64), f, n, 42L, 0.5f);
-            emulator.launch(RandomFill.class, "bf16", Grid.of(3, 64), b, n, 42L, 0.5f);
+            emulator.launch(RandomFill.class, "half", Grid.of(3, 64), b, n, 42L, 0.5f);
             double sum = 0, squares = 0;
             for (long i = 0; i < n; i++) {
                 float expected = RandomFill.uniform(42L, i, 0.5f);

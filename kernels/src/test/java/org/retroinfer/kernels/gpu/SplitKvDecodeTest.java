@@ -58,7 +58,7 @@ class SplitKvDecodeTest {
             DecodeAttentionShape shape = new DecodeAttentionShape(lengths.length, 2, group, 256, splits);
             BF16Array k = BF16Array.allocate(arena, shape.kvElements());
             BF16Array v = BF16Array.allocate(arena, shape.kvElements());
-            runAndCheck(arena, random, shape, lengths, k, v, "partialsBf16");
+            runAndCheck(arena, random, shape, lengths, k, v, "partials");
         }
     }
 
@@ -70,7 +70,7 @@ class SplitKvDecodeTest {
             DecodeAttentionShape shape = new DecodeAttentionShape(lengths.length, 2, 4, 128, 3);
             F16Array k = F16Array.allocate(arena, shape.kvElements());
             F16Array v = F16Array.allocate(arena, shape.kvElements());
-            runAndCheck(arena, random, shape, lengths, k, v, "partialsF16");
+            runAndCheck(arena, random, shape, lengths, k, v, "partials");
         }
     }
 
@@ -79,19 +79,19 @@ class SplitKvDecodeTest {
      * its own position), a decode row of slot 0, and slot 1 read by nobody. Every slot past its longest reader
      * holds NaN, so a row reading a wrong slot or past its own length fails.
      */
-    @ParameterizedTest(name = "{0}, group {1}, {2} splits")
+    @ParameterizedTest(name = "{0} K/V, group {1}, {2} splits")
     @MethodSource("rowShapes")
-    void rowsReadTheirOwnSlotUpToTheirOwnLength(String kernel, int group, int splits) {
+    void rowsReadTheirOwnSlotUpToTheirOwnLength(String type, int group, int splits) {
         try (Arena arena = Arena.ofShared()) {
-            Random random = random(kernel + " rows group " + group + " splits " + splits);
+            Random random = random(type + " rows group " + group + " splits " + splits);
             int[] slotOf = {2, 2, 2, 0};
             int[] lengths = {98, 99, 100, 41};
             int[] filled = {41, 0, 100};
             DecodeAttentionShape cache = new DecodeAttentionShape(filled.length, 2, group, 128, splits);
             DecodeAttentionShape rows = new DecodeAttentionShape(slotOf.length, 2, group, 128, splits);
-            HalfPrecisionArray k = kernel.equals("rowsBf16") ? BF16Array.allocate(arena, cache.kvElements())
+            HalfPrecisionArray k = type.equals("bf16") ? BF16Array.allocate(arena, cache.kvElements())
                     : F16Array.allocate(arena, cache.kvElements());
-            HalfPrecisionArray v = kernel.equals("rowsBf16") ? BF16Array.allocate(arena, cache.kvElements())
+            HalfPrecisionArray v = type.equals("bf16") ? BF16Array.allocate(arena, cache.kvElements())
                     : F16Array.allocate(arena, cache.kvElements());
             fillCache(cache, filled, k, random);
             fillCache(cache, filled, v, random);
@@ -105,7 +105,7 @@ class SplitKvDecodeTest {
             F32Array outLse = poisoned(arena, (long) rows.batch() * rows.queryHeads());
 
             Emulator emulator = new Emulator();
-            emulator.launch(SplitKvDecode.class, kernel, rows.partialsGrid(), q, k, v, slots, lengthArray, partialOut, partialLse,
+            emulator.launch(SplitKvDecode.class, "rows", rows.partialsGrid(), q, k, v, slots, lengthArray, partialOut, partialLse,
                     rows.kvHeads(), rows.capacity(), rows.splits(), SCALE, rows.groupSize());
             emulator.launch(SplitKvMerge.class, "merge", rows.mergeGrid(), partialOut, partialLse, out, outLse, rows.splits(),
                     rows.groupSize());
@@ -129,7 +129,7 @@ class SplitKvDecodeTest {
     }
 
     static Stream<Arguments> rowShapes() {
-        return Stream.of(Arguments.of("rowsBf16", 2, 3), Arguments.of("rowsF16", 4, 1), Arguments.of("rowsBf16", 8, 2));
+        return Stream.of(Arguments.of("bf16", 2, 3), Arguments.of("f16", 4, 1), Arguments.of("bf16", 8, 2));
     }
 
     @Test

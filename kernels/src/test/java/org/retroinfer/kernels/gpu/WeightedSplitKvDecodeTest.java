@@ -52,7 +52,7 @@ class WeightedSplitKvDecodeTest {
             DecodeAttentionShape shape = new DecodeAttentionShape(lengths.length, 2, group, 256, splits);
             BF16Array k = BF16Array.allocate(arena, shape.kvElements());
             BF16Array v = BF16Array.allocate(arena, shape.kvElements());
-            checkWeighted(arena, random, shape, lengths, k, v, "partialsWeightedBf16");
+            checkWeighted(arena, random, shape, lengths, k, v, "partialsWeighted");
         }
     }
 
@@ -64,7 +64,7 @@ class WeightedSplitKvDecodeTest {
             DecodeAttentionShape shape = new DecodeAttentionShape(lengths.length, 2, 4, 128, 3);
             F16Array k = F16Array.allocate(arena, shape.kvElements());
             F16Array v = F16Array.allocate(arena, shape.kvElements());
-            checkWeighted(arena, random, shape, lengths, k, v, "partialsWeightedF16");
+            checkWeighted(arena, random, shape, lengths, k, v, "partialsWeighted");
         }
     }
 
@@ -97,7 +97,7 @@ class WeightedSplitKvDecodeTest {
             for (int head = 0; head < heads; head++) previousLse.set(head, (float) (exact.lse(head) + offset));
 
             Emulator emulator = new Emulator();
-            F32Array[] partials = launchPartials(emulator, arena, shape, q, k, v, null, lengths, "partialsBf16");
+            F32Array[] partials = launchPartials(emulator, arena, shape, q, k, v, null, lengths, "partials");
             F32Array out = poisoned(arena, shape.queryElements());
             F32Array outLse = poisoned(arena, heads);
             emulator.launch(SplitKvMerge.class, "mergeWithPrevious", shape.mergeGrid(), partials[0], partials[1], previousOut,
@@ -143,7 +143,7 @@ class WeightedSplitKvDecodeTest {
             Emulator emulator = new Emulator();
             int heads = exactShape.batch() * exactShape.queryHeads();
             F32Array[] estimation = launchPartials(emulator, arena, estimationShape, q, centroids, valueSums, sizes,
-                    clusterCounts, "partialsWeightedBf16");
+                    clusterCounts, "partialsWeighted");
             F32Array outE = poisoned(arena, exactShape.queryElements());
             F32Array lseE = poisoned(arena, heads);
             emulator.launch(SplitKvMerge.class, "merge", estimationShape.mergeGrid(), estimation[0], estimation[1], outE, lseE,
@@ -158,7 +158,7 @@ class WeightedSplitKvDecodeTest {
                     }
                 }
             }
-            F32Array[] exact = launchPartials(emulator, arena, exactShape, q, k, v, null, exactLengths, "partialsBf16");
+            F32Array[] exact = launchPartials(emulator, arena, exactShape, q, k, v, null, exactLengths, "partials");
             F32Array out = poisoned(arena, exactShape.queryElements());
             F32Array outLse = poisoned(arena, heads);
             emulator.launch(SplitKvMerge.class, "mergeWithPrevious", exactShape.mergeGrid(), exact[0], exact[1], outE, lseE,

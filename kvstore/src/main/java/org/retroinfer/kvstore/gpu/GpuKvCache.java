@@ -27,7 +27,7 @@ import org.retroinfer.kvstore.OpenSequences;
  * {@link #openSequence} to {@link #closeSequence}. The GPU transformer calls {@link #prepare} (host work) and
  * {@link #enqueueRows} once per step, {@link #append(int, StepRows, F32Array, F32Array)} and
  * {@link #attend(int, StepRows, F32Array, F32Array)} per layer on device arrays (device work only, so a step can be
- * captured as a CUDA graph and replayed), and {@link #advanceAll} after the step, with split-KV attention ({@link SplitKvDecode#rowsBf16}, one wave of resident blocks) and its
+ * captured as a CUDA graph and replayed), and {@link #advanceAll} after the step, with split-KV attention ({@link SplitKvDecode#rows}, one wave of resident blocks) and its
  * merge. The {@link KvCache} methods on host arrays do the same through uploads and downloads, which lets the
  * CPU model and the cache contract tests use it too.
  *
@@ -91,9 +91,8 @@ public final class GpuKvCache implements DeviceKvCache {
             keys[l] = half(layout.kvElements());
             values[l] = half(layout.kvElements());
         }
-        boolean bf16 = storage == DType.BF16;
-        partials = KernelMethod.of(SplitKvDecode.class, bf16 ? "rowsBf16" : "rowsF16");
-        append = KernelMethod.of(KvAppend.class, bf16 ? "intoBf16" : "intoF16");
+        partials = KernelMethod.of(SplitKvDecode.class, "rows");
+        append = KernelMethod.of(KvAppend.class, "into");
         stepRows = new StepRowArrays(device, maxRows);
         // One wave: rows × kvHeads × ⌈group/4⌉ × splits ≤ max(rows × kvHeads × ⌈group/4⌉, resident blocks)
         outLse = device.f32((long) maxRows * shape.queryHeads());
@@ -182,7 +181,7 @@ public final class GpuKvCache implements DeviceKvCache {
             throw new IllegalArgumentException("sequence " + sequence + " would hold " + tokens + " tokens; the GPU KV cache holds "
                     + capacity + " per sequence");
         }
-        KernelMethod fill = KernelMethod.of(RandomFill.class, storage == DType.BF16 ? "bf16" : "f16");
+        KernelMethod fill = KernelMethod.of(RandomFill.class, "half");
         DecodeAttentionShape layout = new DecodeAttentionShape(slots, shape.kvHeads(), shape.groupSize(), capacity, 1);
         long n = tokens * HEAD_DIM;
         for (int l = 0; l < shape.layers(); l++) {

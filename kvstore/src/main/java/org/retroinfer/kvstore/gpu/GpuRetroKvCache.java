@@ -232,12 +232,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.esStride = Math.max(1, maxEstimation);
         this.prefill = prefillSlots == 0 ? null : new GpuKvCache(device, shape, storage, prefillSlots, capacity, maxRows);
         this.exec = ExecutionBuffer.allocate(device, groups, steadyStride, fixed.maxUnits());
-        boolean bf16 = storage == DType.BF16;
-        partials = KernelMethod.of(SplitKvDecode.class, bf16 ? "partialsBf16" : "partialsF16");
-        weightedPartials = KernelMethod.of(SplitKvDecode.class, bf16 ? "partialsWeightedBf16" : "partialsWeightedF16");
-        append = KernelMethod.of(KvAppend.class, bf16 ? "intoBf16" : "intoF16");
-        toHalf = KernelMethod.of(IndexStore.class, bf16 ? "toBf16" : "toF16");
-        gatherQuantized = KernelMethod.of(IndexStore.class, bf16 ? "gatherQuantizedBf16" : "gatherQuantizedF16");
+        partials = KernelMethod.of(SplitKvDecode.class, "partials");
+        weightedPartials = KernelMethod.of(SplitKvDecode.class, "partialsWeighted");
+        append = KernelMethod.of(KvAppend.class, "into");
+        toHalf = KernelMethod.of(IndexStore.class, "toHalf");
+        gatherQuantized = KernelMethod.of(IndexStore.class, "gatherQuantized");
         layers = new Layer[shape.layers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = new Layer(l < deviceStoreLayers);
@@ -723,7 +722,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         }
         long start = System.nanoTime();
         PromptSplit split = PromptSplit.of(tokens, config);
-        KernelMethod fill = KernelMethod.of(org.retroinfer.kernels.gpu.RandomFill.class, storage == DType.BF16 ? "bf16" : "f16");
+        KernelMethod fill = KernelMethod.of(org.retroinfer.kernels.gpu.RandomFill.class, "half");
         long elements = tokens * HEAD_DIM;
         I32Array keyScratch = device.i32(elements / 2), valueScratch = device.i32(elements / 2);
         HalfPrecisionArray keys = half(keyScratch), values = half(valueScratch);

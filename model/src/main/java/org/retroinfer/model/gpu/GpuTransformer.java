@@ -296,8 +296,7 @@ public final class GpuTransformer implements ForwardPass {
 
     private static String lookupKernel(GpuWeights.Matrix table) {
         return switch (table.array().elementType()) {
-            case BF16 -> "fromBf16";
-            case F16 -> "fromF16";
+            case BF16, F16 -> "fromHalf";
             default -> "fromF32";
         };
     }

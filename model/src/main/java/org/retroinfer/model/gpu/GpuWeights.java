@@ -56,7 +56,7 @@ public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNor
         java.util.function.BiFunction<Integer, Integer, Matrix> matrix = (rows, cols) -> {
             BF16Array a = device.bf16((long) rows * cols);
             float scale = (float) Math.sqrt(3.0 / cols);
-            device.launch(KernelMethod.of(RandomFill.class, "bf16"), Grid.of(4096, DecodeLayerShape.ELEMENTWISE_THREADS), a,
+            device.launch(KernelMethod.of(RandomFill.class, "half"), Grid.of(4096, DecodeLayerShape.ELEMENTWISE_THREADS), a,
                     a.length(), next[0]++, scale);
             return new Matrix(a, rows, cols);
         };
