@@ -5,8 +5,6 @@ import static org.retroinfer.kernels.gpu.VectorChunks.CHUNK;
 import static org.retroinfer.kernels.gpu.VectorChunks.INTS;
 
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -34,6 +32,7 @@ class ExecutionBufferGatherInt8Test {
     private final long seed = System.nanoTime();
     private final Random random = new Random(seed);
     private final Arena arena = Arena.ofAuto();
+    private final IntArrays ints = new IntArrays(arena, random);
 
     @Test
     void gatherInt8Bf16DequantisesMissesBetweenTheSteadyZoneAndTheHits() {
@@ -46,17 +45,17 @@ class ExecutionBufferGatherInt8Test {
     }
 
     private void check(DType storage, String kernel) {
-        I32Array steadyK = random(GROUPS * STEADY_STRIDE * INTS), steadyV = random(GROUPS * STEADY_STRIDE * INTS);
+        I32Array steadyK = ints.random(GROUPS * STEADY_STRIDE * INTS), steadyV = ints.random(GROUPS * STEADY_STRIDE * INTS);
         long listInts = (long) GROUPS * LIST_STRIDE * Int8Vectors.INTS;
-        I32Array listK = random(listInts), listV = random(listInts);
+        I32Array listK = ints.random(listInts), listV = ints.random(listInts);
         F32Array scalesK = scales(), scalesV = scales();
         long cacheInts = (long) GROUPS * CACHE_BLOCKS * CHUNK * INTS;
-        I32Array cacheK = random(cacheInts), cacheV = random(cacheInts);
+        I32Array cacheK = ints.random(cacheInts), cacheV = ints.random(cacheInts);
         I32Array steadyLengths = I32Array.of(arena, STEADY), missCounts = I32Array.of(arena, MISSES);
         I32Array hitCounts = I32Array.of(arena, HITS);
-        I32Array missStarts = filled(GROUPS * MAX_UNITS, POISON), missSizes = filled(GROUPS * MAX_UNITS, POISON);
-        I32Array missOffsets = filled(GROUPS * MAX_UNITS, POISON), hitBlocks = filled(GROUPS * MAX_UNITS, POISON);
-        I32Array hitSizes = filled(GROUPS * MAX_UNITS, POISON), hitOffsets = filled(GROUPS * MAX_UNITS, POISON);
+        I32Array missStarts = ints.filled(GROUPS * MAX_UNITS, POISON), missSizes = ints.filled(GROUPS * MAX_UNITS, POISON);
+        I32Array missOffsets = ints.filled(GROUPS * MAX_UNITS, POISON), hitBlocks = ints.filled(GROUPS * MAX_UNITS, POISON);
+        I32Array hitSizes = ints.filled(GROUPS * MAX_UNITS, POISON), hitOffsets = ints.filled(GROUPS * MAX_UNITS, POISON);
         for (int g = 0; g < GROUPS; g++) {
             int offset = 0;
             for (int i = 0; i < MISSES[g]; i++) {
@@ -66,7 +65,7 @@ class ExecutionBufferGatherInt8Test {
                 missOffsets.set(g * MAX_UNITS + i, offset);
                 offset += size;
             }
-            List<Integer> blocks = shuffled(CACHE_BLOCKS);
+            List<Integer> blocks = ints.shuffled(CACHE_BLOCKS);
             offset = 0;
             for (int i = 0; i < HITS[g]; i++) {
                 int size = 1 + random.nextInt(CHUNK);
@@ -77,8 +76,10 @@ class ExecutionBufferGatherInt8Test {
             }
         }
         long execInts = (long) GROUPS * EXEC_STRIDE * INTS;
-        I32Array execK = filled(execInts, POISON), execV = filled(execInts, POISON), valid = filled(GROUPS, POISON);
-        I32Array twinK = filled(execInts, POISON), twinV = filled(execInts, POISON), twinValid = filled(GROUPS, POISON);
+        I32Array execK = ints.filled(execInts, POISON), execV = ints.filled(execInts, POISON),
+                valid = ints.filled(GROUPS, POISON);
+        I32Array twinK = ints.filled(execInts, POISON), twinV = ints.filled(execInts, POISON),
+                twinValid = ints.filled(GROUPS, POISON);
         new Emulator().launch(ExecutionBufferGather.class, kernel, ExecutionBufferGather.grid(GROUPS), steadyK, steadyV,
                 steadyLengths, STEADY_STRIDE, listK, listV, scalesK, scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS,
                 missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, MAX_UNITS, execK,
@@ -104,25 +105,6 @@ class ExecutionBufferGatherInt8Test {
             s.set(i, random.nextInt(10) == 0 ? 0 : (float) (random.nextDouble() * Math.pow(10, random.nextInt(6) - 4)));
         }
         return s;
-    }
-
-    private I32Array random(long n) {
-        I32Array a = I32Array.allocate(arena, n);
-        for (long i = 0; i < n; i++) a.set(i, random.nextInt());
-        return a;
-    }
-
-    private I32Array filled(long n, int value) {
-        I32Array a = I32Array.allocate(arena, n);
-        a.fill(value);
-        return a;
-    }
-
-    private List<Integer> shuffled(int n) {
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < n; i++) order.add(i);
-        Collections.shuffle(order, random);
-        return order;
     }
 
     private void assertSame(I32Array expected, I32Array actual, String what) {

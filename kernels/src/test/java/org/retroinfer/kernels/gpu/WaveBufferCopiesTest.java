@@ -5,8 +5,6 @@ import static org.retroinfer.kernels.gpu.VectorChunks.CHUNK;
 import static org.retroinfer.kernels.gpu.VectorChunks.INTS;
 
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -30,13 +28,16 @@ class WaveBufferCopiesTest {
 
     private final Random random = new Random(System.nanoTime());
     private final Arena arena = Arena.ofAuto();
+    private final IntArrays ints = new IntArrays(arena, random);
 
     @Test
     void gatherPutsSteadyZoneMissesAndHitsInOrderAndCountsThem() {
         Stores s = new Stores();
-        I32Array execK = filled(GROUPS * EXEC_STRIDE * INTS, POISON), execV = filled(GROUPS * EXEC_STRIDE * INTS, POISON);
-        I32Array twinK = filled(GROUPS * EXEC_STRIDE * INTS, POISON), twinV = filled(GROUPS * EXEC_STRIDE * INTS, POISON);
-        I32Array valid = filled(GROUPS, POISON), twinValid = filled(GROUPS, POISON);
+        I32Array execK = ints.filled(GROUPS * EXEC_STRIDE * INTS, POISON),
+                execV = ints.filled(GROUPS * EXEC_STRIDE * INTS, POISON);
+        I32Array twinK = ints.filled(GROUPS * EXEC_STRIDE * INTS, POISON),
+                twinV = ints.filled(GROUPS * EXEC_STRIDE * INTS, POISON);
+        I32Array valid = ints.filled(GROUPS, POISON), twinValid = ints.filled(GROUPS, POISON);
         new Emulator().launch(ExecutionBufferGather.class, "gather", ExecutionBufferGather.grid(GROUPS), s.steadyK, s.steadyV,
                 s.steadyLengths, STEADY_STRIDE, s.listK, s.listV, LIST_STRIDE, s.cacheK, s.cacheV, CACHE_BLOCKS, s.missStarts,
                 s.missSizes, s.missOffsets, s.missCounts, s.hitBlocks, s.hitSizes, s.hitOffsets, s.hitCounts, MAX_UNITS, execK,
@@ -59,12 +60,12 @@ class WaveBufferCopiesTest {
     @Test
     void admissionCopiesMissBlocksFromTheBufferToTheirCacheBlocks() {
         Stores s = new Stores();
-        I32Array execK = random(GROUPS * EXEC_STRIDE * INTS), execV = random(GROUPS * EXEC_STRIDE * INTS);
+        I32Array execK = ints.random(GROUPS * EXEC_STRIDE * INTS), execV = ints.random(GROUPS * EXEC_STRIDE * INTS);
         int[] admitted = {3, 0, 6};
-        I32Array sources = filled(GROUPS * MAX_UNITS, 0), sizes = filled(GROUPS * MAX_UNITS, 0);
-        I32Array targets = filled(GROUPS * MAX_UNITS, 0);
+        I32Array sources = ints.filled(GROUPS * MAX_UNITS, 0), sizes = ints.filled(GROUPS * MAX_UNITS, 0);
+        I32Array targets = ints.filled(GROUPS * MAX_UNITS, 0);
         for (int g = 0; g < GROUPS; g++) {
-            List<Integer> blocks = shuffled(CACHE_BLOCKS);
+            List<Integer> blocks = ints.shuffled(CACHE_BLOCKS);
             for (int i = 0; i < admitted[g]; i++) { // the first misses, as the LRU admits them in rank order
                 sources.set(g * MAX_UNITS + i, s.missOffsets.get(g * MAX_UNITS + i));
                 sizes.set(g * MAX_UNITS + i, s.missSizes.get(g * MAX_UNITS + i));
@@ -73,8 +74,8 @@ class WaveBufferCopiesTest {
         }
         I32Array counts = I32Array.of(arena, admitted);
         long cacheInts = (long) GROUPS * CACHE_BLOCKS * CHUNK * INTS;
-        I32Array cacheK = filled(cacheInts, POISON), cacheV = filled(cacheInts, POISON);
-        I32Array twinK = filled(cacheInts, POISON), twinV = filled(cacheInts, POISON);
+        I32Array cacheK = ints.filled(cacheInts, POISON), cacheV = ints.filled(cacheInts, POISON);
+        I32Array twinK = ints.filled(cacheInts, POISON), twinV = ints.filled(cacheInts, POISON);
         new Emulator().launch(CacheAdmission.class, "admit", CacheAdmission.grid(GROUPS), execK, execV, EXEC_STRIDE,
                 s.steadyLengths, sources, sizes, targets, counts, MAX_UNITS, cacheK, cacheV, CACHE_BLOCKS);
         WaveBufferCopyTwin.admit(GROUPS, execK, execV, EXEC_STRIDE, s.steadyLengths, sources, sizes, targets, counts,
@@ -90,17 +91,19 @@ class WaveBufferCopiesTest {
     void estimationGatherCopiesTheChosenClustersCentroidsValueSumsAndSizes() {
         int clusterStride = 50, idsStride = 30, esStride = 25;
         int[] chosen = {7, 0, 23};
-        I32Array centroids = random(GROUPS * clusterStride * INTS), valueSums = random(GROUPS * clusterStride * INTS);
+        I32Array centroids = ints.random(GROUPS * clusterStride * INTS),
+                valueSums = ints.random(GROUPS * clusterStride * INTS);
         F32Array sizes = F32Array.allocate(arena, GROUPS * clusterStride);
         for (int i = 0; i < GROUPS * clusterStride; i++) sizes.set(i, 1 + random.nextInt(40));
-        I32Array ids = filled(GROUPS * idsStride, POISON);
+        I32Array ids = ints.filled(GROUPS * idsStride, POISON);
         for (int g = 0; g < GROUPS; g++) {
-            List<Integer> order = shuffled(clusterStride);
+            List<Integer> order = ints.shuffled(clusterStride);
             for (int i = 0; i < chosen[g]; i++) ids.set(g * idsStride + i, order.get(i));
         }
         I32Array counts = I32Array.of(arena, chosen);
-        I32Array esC = filled(GROUPS * esStride * INTS, POISON), esV = filled(GROUPS * esStride * INTS, POISON);
-        I32Array twinC = filled(GROUPS * esStride * INTS, POISON), twinV = filled(GROUPS * esStride * INTS, POISON);
+        I32Array esC = ints.filled(GROUPS * esStride * INTS, POISON), esV = ints.filled(GROUPS * esStride * INTS, POISON);
+        I32Array twinC = ints.filled(GROUPS * esStride * INTS, POISON),
+                twinV = ints.filled(GROUPS * esStride * INTS, POISON);
         F32Array esSizes = F32Array.allocate(arena, GROUPS * esStride), twinSizes = F32Array.allocate(arena, GROUPS * esStride);
         for (int i = 0; i < GROUPS * esStride; i++) {
             esSizes.set(i, Float.NaN);
@@ -120,14 +123,18 @@ class WaveBufferCopiesTest {
 
     /** Random stores and unit lists: misses anywhere in the host list, hits in distinct cache blocks. */
     private final class Stores {
-        final I32Array steadyK = random(GROUPS * STEADY_STRIDE * INTS), steadyV = random(GROUPS * STEADY_STRIDE * INTS);
-        final I32Array listK = random(GROUPS * LIST_STRIDE * INTS), listV = random(GROUPS * LIST_STRIDE * INTS);
-        final I32Array cacheK = random(GROUPS * CACHE_BLOCKS * CHUNK * INTS), cacheV = random(GROUPS * CACHE_BLOCKS * CHUNK * INTS);
+        final I32Array steadyK = ints.random(GROUPS * STEADY_STRIDE * INTS),
+                steadyV = ints.random(GROUPS * STEADY_STRIDE * INTS);
+        final I32Array listK = ints.random(GROUPS * LIST_STRIDE * INTS), listV = ints.random(GROUPS * LIST_STRIDE * INTS);
+        final I32Array cacheK = ints.random(GROUPS * CACHE_BLOCKS * CHUNK * INTS),
+                cacheV = ints.random(GROUPS * CACHE_BLOCKS * CHUNK * INTS);
         final I32Array steadyLengths = I32Array.of(arena, STEADY);
-        final I32Array missStarts = filled(GROUPS * MAX_UNITS, POISON), missSizes = filled(GROUPS * MAX_UNITS, POISON);
-        final I32Array missOffsets = filled(GROUPS * MAX_UNITS, POISON), missCounts = I32Array.of(arena, MISSES);
-        final I32Array hitBlocks = filled(GROUPS * MAX_UNITS, POISON), hitSizes = filled(GROUPS * MAX_UNITS, POISON);
-        final I32Array hitOffsets = filled(GROUPS * MAX_UNITS, POISON), hitCounts = I32Array.of(arena, HITS);
+        final I32Array missStarts = ints.filled(GROUPS * MAX_UNITS, POISON),
+                missSizes = ints.filled(GROUPS * MAX_UNITS, POISON);
+        final I32Array missOffsets = ints.filled(GROUPS * MAX_UNITS, POISON), missCounts = I32Array.of(arena, MISSES);
+        final I32Array hitBlocks = ints.filled(GROUPS * MAX_UNITS, POISON),
+                hitSizes = ints.filled(GROUPS * MAX_UNITS, POISON);
+        final I32Array hitOffsets = ints.filled(GROUPS * MAX_UNITS, POISON), hitCounts = I32Array.of(arena, HITS);
 
         Stores() {
             for (int g = 0; g < GROUPS; g++) {
@@ -139,7 +146,7 @@ class WaveBufferCopiesTest {
                     missOffsets.set(g * MAX_UNITS + i, offset);
                     offset += size;
                 }
-                List<Integer> blocks = shuffled(CACHE_BLOCKS);
+                List<Integer> blocks = ints.shuffled(CACHE_BLOCKS);
                 offset = 0;
                 for (int i = 0; i < HITS[g]; i++) {
                     int size = i == 0 ? CHUNK : 1 + random.nextInt(CHUNK); // a whole block and partial ones
@@ -156,25 +163,6 @@ class WaveBufferCopiesTest {
             for (int i = 0; i < count; i++) sum += sizes.get(g * MAX_UNITS + i);
             return sum;
         }
-    }
-
-    private I32Array random(long n) {
-        I32Array a = I32Array.allocate(arena, n);
-        for (long i = 0; i < n; i++) a.set(i, random.nextInt());
-        return a;
-    }
-
-    private I32Array filled(long n, int value) {
-        I32Array a = I32Array.allocate(arena, n);
-        for (long i = 0; i < n; i++) a.set(i, value);
-        return a;
-    }
-
-    private List<Integer> shuffled(int n) {
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < n; i++) order.add(i);
-        Collections.shuffle(order, random);
-        return order;
     }
 
     private static void assertSame(I32Array expected, I32Array actual, String what) {
