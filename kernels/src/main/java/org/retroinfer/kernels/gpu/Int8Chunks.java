@@ -108,21 +108,24 @@ final class Int8Chunks {
         // lane l's 16 bytes are elements 16·(l % 8) up of its vectors: 32 bytes of 16-bit values, 8 ints
         long at = part * 8;
         if (a0) {
-            store(dstK, (dstA + r) * VectorChunks.INTS + at, ka0, ska0, bf16);
-            store(dstV, (dstA + r) * VectorChunks.INTS + at, va0, sva0, bf16);
+            storePair(dstK, dstV, (dstA + r) * VectorChunks.INTS + at, ka0, ska0, va0, sva0, bf16);
         }
         if (a1) {
-            store(dstK, (dstA + r + ROWS) * VectorChunks.INTS + at, ka1, ska1, bf16);
-            store(dstV, (dstA + r + ROWS) * VectorChunks.INTS + at, va1, sva1, bf16);
+            storePair(dstK, dstV, (dstA + r + ROWS) * VectorChunks.INTS + at, ka1, ska1, va1, sva1, bf16);
         }
         if (b0) {
-            store(dstK, (dstB + r) * VectorChunks.INTS + at, kb0, skb0, bf16);
-            store(dstV, (dstB + r) * VectorChunks.INTS + at, vb0, svb0, bf16);
+            storePair(dstK, dstV, (dstB + r) * VectorChunks.INTS + at, kb0, skb0, vb0, svb0, bf16);
         }
         if (b1) {
-            store(dstK, (dstB + r + ROWS) * VectorChunks.INTS + at, kb1, skb1, bf16);
-            store(dstV, (dstB + r + ROWS) * VectorChunks.INTS + at, vb1, svb1, bf16);
+            storePair(dstK, dstV, (dstB + r + ROWS) * VectorChunks.INTS + at, kb1, skb1, vb1, svb1, bf16);
         }
+    }
+
+    /** One row's key and value pieces, each dequantised with its own scale, at int {@code at} of their buffers. */
+    private static void storePair(I32Array dstK, I32Array dstV, long at, Int4 k, float scaleK, Int4 v, float scaleV,
+            boolean bf16) {
+        store(dstK, at, k, scaleK, bf16);
+        store(dstV, at, v, scaleV, bf16);
     }
 
     /** Sixteen quantised bytes as sixteen 16-bit values at int {@code at} of {@code dst}: two 16-byte stores. */
