@@ -2,7 +2,6 @@ package org.retroinfer.kernels.gpu;
 
 import java.lang.foreign.MemorySegment;
 import org.retroinfer.accel.device.Device;
-import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
@@ -66,8 +65,7 @@ public final class KMeansBuild implements AutoCloseable {
      * {@code values} (BF16 or F16, both the same type; key t at {@code base + t·HEAD_DIM}).
      */
     public void run(HalfPrecisionArray keys, HalfPrecisionArray values, long base) {
-        boolean bf16 = keys instanceof BF16Array;
-        if (bf16 != (values instanceof BF16Array)) {
+        if (keys.elementType() != values.elementType()) {
             throw new IllegalArgumentException("keys and values must have one type, got " + keys.describe() + " and "
                     + values.describe());
         }
