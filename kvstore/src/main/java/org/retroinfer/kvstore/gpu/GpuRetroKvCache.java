@@ -54,9 +54,8 @@ import org.retroinfer.kvstore.wave.WaveBuffer;
  * selects the retrieval and estimation zones ({@link ClusterTopK}), gathers and attends the estimation zone (weighted
  * partials), and meanwhile the host waits for the selected ids, looks them up in the mapping tables and assembles
  * the execution buffer ({@code [steady | misses | hits]}); the exact attention over it merges the estimation partial
- * ({@link SplitKvMerge#mergeWithPrevious}); the host's LRU update then runs while the GPU attends and the next layer
- * begins, and the admission that copies the misses into the cache is launched after the next layer's estimation, so
- * that the GPU runs it while the host looks that layer's zone up. A steady zone that fills ({@code sinks + window + updateSegment} positions) has
+ * ({@link SplitKvMerge#mergeWithPrevious}); the host's LRU update then runs while the GPU attends, and the admission
+ * copies the misses into the cache. A steady zone that fills ({@code sinks + window + updateSegment} positions) has
  * its oldest {@code updateSegment} generated positions clustered into the index right after that layer's append
  * (spec §1.4), as on the CPU.
  *
@@ -116,7 +115,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private long indexNanos, builds, updates;
     /** Where decode layers record their phases, or null. */
     private Profile profile;
-    /** The layer whose admission waits to be launched before the next layer's lookup (and so its gather), or null. */
+    /** The layer whose admission waits to be launched before the next layer's gather, or null. */
     private WaveBuffer pendingAdmission;
 
     private enum StepKind { PREFILL, DECODE }
@@ -594,21 +593,21 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         device.launch(MERGE, estimationShape.mergeGrid(), esPartialOut, esPartialLse, esOut, esLse, estimationShape.splits(),
                 group);
         Device.Mark estimated = mark();
-        // The previous layer's admission reads the shared execution buffer, so it must go before this layer's gather; it
-        // goes before the lookup, so that the GPU copies while the host looks up instead of after (its LRU update has
-        // had the rest of the previous layer's GPU work to finish in).
+        // the host looks the retrieval zone up while the GPU estimates
+        selected.await();
+        long lookup = System.nanoTime();
+        l.wave.lookUp(retrievalIds, maxRetrieval, retrieved);
+        lookup = System.nanoTime() - lookup;
+        Device.Mark looked = mark();
+        // The previous layer's admission reads the shared execution buffer, so it goes before this layer's gather. (Launched
+        // before the lookup instead, for the GPU to copy while the host looks up, it did not make steps faster on the H100:
+        // docs/results/gpu-retro/tried-early-admission.)
         long[] lru = new long[2];
         if (pendingAdmission != null) {
             admit(pendingAdmission, lru);
             pendingAdmission = null;
         }
         Device.Mark admittedPrevious = mark();
-        // the host looks the retrieval zone up while the GPU estimates and admits
-        selected.await();
-        long lookup = System.nanoTime();
-        l.wave.lookUp(retrievalIds, maxRetrieval, retrieved);
-        lookup = System.nanoTime() - lookup;
-        Device.Mark looked = mark();
         l.wave.launchGather();
         Device.Mark gathered = mark();
         device.launch(partials, execShape.partialsGrid(), qSlots, half(exec.keys()), half(exec.values()), exec.lengths(),
@@ -617,7 +616,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 execShape.splits(), group);
         Device.Mark attended = mark();
         // the LRU update runs on other threads while the GPU attends and the host goes on to the next layer, up to its
-        // estimation; the last layer's admission is launched now, so that a step leaves nothing pending
+        // gather; the last layer's admission is launched now, so that a step leaves nothing pending
         l.wave.startUpdate();
         device.launch(GATHER_ROWS, Grid.covering((long) step.rows() * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS),
                 step.slots(), outSlots, out, step.rows(), queryWidth);
@@ -632,9 +631,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             profile.device(Profile.Phase.SCORING, started, scored);
             profile.device(Profile.Phase.SELECTION, scored, selected);
             profile.device(Profile.Phase.ESTIMATION, selected, estimated);
-            profile.device(Profile.Phase.ADMISSION, estimated, admittedPrevious);
-            profile.device(Profile.Phase.LOOKUP_WAIT, admittedPrevious, looked);
-            profile.device(Profile.Phase.GATHER, looked, gathered);
+            profile.device(Profile.Phase.LOOKUP_WAIT, estimated, looked);
+            profile.device(Profile.Phase.ADMISSION, looked, admittedPrevious);
+            profile.device(Profile.Phase.GATHER, admittedPrevious, gathered);
             profile.device(Profile.Phase.ATTENTION, gathered, attended);
             profile.device(Profile.Phase.ADMISSION, attended, done);
             profile.host(Profile.Phase.HOST_LOOKUP, lookup);
@@ -662,14 +661,14 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /**
      * Where a decode layer's time goes, summed over the layers and steps profiled: device time from mark to mark (the
-     * lookup wait is the GPU's idle time between its work before the lookup, the estimation and the previous layer's
-     * admission, and the gather the host enqueues after it; the admission's phase includes the wait for the previous
-     * layer's LRU update and the copy of the outputs back into row order), and the host's own time for the lookups, the
-     * LRU updates (on other threads, overlapping the next layer) and the wait for them.
+     * lookup wait is the GPU's idle time between the estimation and the work the host enqueues after its lookup; the
+     * admission's phase includes the wait for the previous layer's LRU update and the copy of the outputs back into row
+     * order), and the host's own time for the lookups, the LRU updates (on other threads, overlapping the next layer) and
+     * the wait for them.
      */
     public static final class Profile {
         /** The phases, in order. */
-        public enum Phase { SCORING, SELECTION, ESTIMATION, ADMISSION, LOOKUP_WAIT, GATHER, ATTENTION, HOST_LOOKUP, HOST_LRU, HOST_LRU_WAIT }
+        public enum Phase { SCORING, SELECTION, ESTIMATION, LOOKUP_WAIT, ADMISSION, GATHER, ATTENTION, HOST_LOOKUP, HOST_LRU, HOST_LRU_WAIT }
 
         private final double[] millis = new double[Phase.values().length];
         private long layers;

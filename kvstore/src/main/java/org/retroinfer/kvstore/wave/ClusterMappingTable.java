@@ -26,22 +26,16 @@ public final class ClusterMappingTable {
     /** Vectors per cache block (2 KB of BF16 K or V at d = 128). */
     public static final int BLOCK = 8;
     private static final int NONE = -1;
-    /** An {@link #entry}'s bit for a cached cluster. */
-    private static final long CACHED = 1L << 31;
 
     private final int capacity;
     private final int maxUnits;
     /**
      * The clusters, by id, in primitive arrays: the lookups and LRU updates run for every group of every layer at every
-     * decode step, so they box nothing and allocate only their results. What a lookup needs of a cluster, its start in
-     * the host store, its size and whether it is cached, is one long ({@link #entry}): a layer's tables for a large
-     * batch (tens of MB) are not in the CPU's caches when its lookup comes, and the lookup is on the decode step's
-     * critical path, so one cache miss per cluster instead of three, and all of them issued before any is used.
+     * decode step, so they box nothing and allocate only their results.
      */
-    private long[] entries = new long[64];
+    private long[] hostStarts = new long[64];
+    private int[] sizes = new int[64];
     private int[][] blocks = new int[64][];
-    /** Where an access reads its clusters' entries into, reused. */
-    private long[] found = new long[64];
     /** Cached clusters as a doubly linked list through {@code newer}/{@code older}, most recently used at the head. */
     private int[] newer = new int[64], older = new int[64];
     private int count, head = NONE, tail = NONE;
@@ -87,17 +81,16 @@ public final class ClusterMappingTable {
         if (size < 0 || hostStart < 0) {
             throw new IllegalArgumentException("a cluster needs a size and a start of 0 or more, got " + size + " at " + hostStart);
         }
-        if (hostStart > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("a group's host store holds at most 2^31 vectors; a cluster starts at " + hostStart);
-        }
-        if (count == entries.length) {
+        if (count == sizes.length) {
             int n = 2 * count;
-            entries = Arrays.copyOf(entries, n);
+            hostStarts = Arrays.copyOf(hostStarts, n);
+            sizes = Arrays.copyOf(sizes, n);
             blocks = Arrays.copyOf(blocks, n);
             newer = Arrays.copyOf(newer, n);
             older = Arrays.copyOf(older, n);
         }
-        entries[count] = entry(hostStart, size, false);
+        hostStarts[count] = hostStart;
+        sizes[count] = size;
         blocks[count] = null;
         return count++;
     }
@@ -106,48 +99,12 @@ public final class ClusterMappingTable {
         return count;
     }
 
-    /** A cluster's entry: its start in the host store (high 32 bits), whether it is cached (bit 31), its size. */
-    private static long entry(long hostStart, int size, boolean cached) {
-        return hostStart << 32 | (cached ? CACHED : 0) | size;
-    }
-
-    private static long hostStart(long entry) {
-        return entry >>> 32;
-    }
-
-    private static int size(long entry) {
-        return (int) (entry & Integer.MAX_VALUE);
-    }
-
-    private static boolean isCached(long entry) {
-        return (entry & CACHED) != 0;
-    }
-
-    private int size(int id) {
-        return size(entries[id]);
-    }
-
     private int units(int id) {
-        return units(entries[id]);
-    }
-
-    private static int units(long entry) {
-        return (size(entry) + BLOCK - 1) / BLOCK;
+        return (sizes[id] + BLOCK - 1) / BLOCK;
     }
 
     private int unitSize(int id, int unit) {
-        return Math.min(BLOCK, size(id) - unit * BLOCK);
-    }
-
-    private static int unitSize(long entry, int unit) {
-        return Math.min(BLOCK, size(entry) - unit * BLOCK);
-    }
-
-    /** Records that cluster {@code id} is cached in {@code blocksOf} (or, null, not cached). */
-    private void cache(int id, int[] blocksOf) {
-        blocks[id] = blocksOf;
-        long e = entries[id];
-        entries[id] = entry(hostStart(e), size(e), blocksOf != null);
+        return Math.min(BLOCK, sizes[id] - unit * BLOCK);
     }
 
     /** The units of the first {@code count} clusters of {@code ranked}, as hits and misses (see the class comment). */
@@ -157,40 +114,31 @@ public final class ClusterMappingTable {
                 missClusterList, missClusterOffsetList}) {
             l.clear();
         }
-        if (found.length < count) {
-            found = new long[Math.max(count, 2 * found.length)];
-        }
-        // every entry's load is issued before any is used (no branch on one feeds the next address)
-        for (int i = 0; i < count; i++) {
-            found[i] = entries[check(ranked[i])];
-        }
         int units = 0, missAt = 0, hitAt = 0, skipped = 0;
         for (int i = 0; i < count; i++) {
-            int id = ranked[i];
-            long e = found[i];
-            int n = units(e);
+            int id = check(ranked[i]);
+            int n = units(id);
             if (units + n > maxUnits) {
                 skipped = count - i;
                 break;
             }
             units += n;
-            if (isCached(e)) {
+            if (blocks[id] != null) {
                 hitClusterList.add(id);
-                int[] b = blocks[id];
                 for (int u = 0; u < n; u++) {
-                    hitBlockList.add(b[u]);
-                    hitSizeList.add(unitSize(e, u));
+                    hitBlockList.add(blocks[id][u]);
+                    hitSizeList.add(unitSize(id, u));
                     hitOffsetList.add(hitAt);
-                    hitAt += unitSize(e, u);
+                    hitAt += unitSize(id, u);
                 }
             } else {
                 missClusterList.add(id);
                 missClusterOffsetList.add(missAt);
                 for (int u = 0; u < n; u++) {
-                    missStartList.add(hostStart(e) + (long) u * BLOCK);
-                    missSizeList.add(unitSize(e, u));
+                    missStartList.add(hostStarts[id] + (long) u * BLOCK);
+                    missSizeList.add(unitSize(id, u));
                     missOffsetList.add(missAt);
-                    missAt += unitSize(e, u);
+                    missAt += unitSize(id, u);
                 }
             }
         }
@@ -239,7 +187,7 @@ public final class ClusterMappingTable {
                 blocksOut[at++] = block;
                 offset += unitSize(id, u);
             }
-            cache(id, b);
+            blocks[id] = b;
             pushFront(id);
         }
         return new Admission(offsets, sizesOut, blocksOut);
@@ -265,7 +213,7 @@ public final class ClusterMappingTable {
             free.set(b);
         }
         freeCount += blocks[id].length;
-        cache(id, null);
+        blocks[id] = null;
     }
 
     private int check(int id) {
@@ -277,7 +225,7 @@ public final class ClusterMappingTable {
 
     /** Whether the cache holds cluster {@code id}. */
     public boolean cached(int id) {
-        return isCached(entries[check(id)]);
+        return blocks[check(id)] != null;
     }
 
     /** The cache blocks of cluster {@code id}, or an empty array. */
