@@ -50,9 +50,8 @@ final class KernelArguments {
     }
 
     private static long devicePointer(KernelMethod kernel, KernelParameter p, Object a) {
-        String where = "argument for " + p.describe() + " of " + kernel.describe();
         if (!(a instanceof TypedArray t)) {
-            throw new IllegalArgumentException(where + " is a " + a.getClass().getSimpleName() + "; on the GPU pass a typed"
+            throw new IllegalArgumentException(where(kernel, p) + " is a " + a.getClass().getSimpleName() + "; on the GPU pass a typed"
                     + " array in device or mapped memory (Java arrays live on the JVM heap, which the GPU cannot read)");
         }
         boolean fits = switch (p.kind()) {
@@ -67,13 +66,18 @@ final class KernelArguments {
             }
         };
         if (!fits) {
-            throw new IllegalArgumentException(where + " must be " + expected(p) + ", got " + t.describe());
+            throw new IllegalArgumentException(where(kernel, p) + " must be " + expected(p) + ", got " + t.describe());
         }
         if (!t.kind().deviceAccessible()) {
-            throw new IllegalArgumentException(where + " is " + t.describe() + ", which the GPU cannot read; copy it to"
+            throw new IllegalArgumentException(where(kernel, p) + " is " + t.describe() + ", which the GPU cannot read; copy it to"
                     + " device memory (Gpu.allocate + Gpu.copy) or use mapped pinned memory");
         }
         return t.deviceAddress();
+    }
+
+    /** The start of an error message about {@code p}'s argument; made only when one is thrown, as launches are hot. */
+    private static String where(KernelMethod kernel, KernelParameter p) {
+        return "argument for " + p.describe() + " of " + kernel.describe();
     }
 
     private static String expected(KernelParameter p) {

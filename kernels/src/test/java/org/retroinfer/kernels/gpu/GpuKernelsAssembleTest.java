@@ -43,7 +43,7 @@ class GpuKernelsAssembleTest {
                         ExecutionBufferGather.class, CacheAdmission.class, EstimationGather.class, RmsNorm.class, RopeRotation.class,
                         SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, StreamingLinear.class, TiledLinear.class,
                         TensorCoreLinear.class,
-                        RandomFill.class,
+                        RandomFill.class, RowArgmax.class,
                         KMeansCentring.class, KMeansAssign.class, KMeansUpdate.class, IndexStore.class)
                 .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)

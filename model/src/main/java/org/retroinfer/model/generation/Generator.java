@@ -120,13 +120,21 @@ public final class Generator {
                 positions[i] = r.position;
                 rows[i] = i;
             }
-            float[] logits = new float[n * vocab];
-            model.forward(BatchLayout.oneRowEach(sequences), tokens, positions, cache, rows, logits);
+            int[] next = new int[n];
+            if (active.stream().allMatch(r -> r.sampler.takesLargestLogit())) {
+                model.forwardGreedy(BatchLayout.oneRowEach(sequences), tokens, positions, cache, rows, next);
+            } else {
+                float[] logits = new float[n * vocab];
+                model.forward(BatchLayout.oneRowEach(sequences), tokens, positions, cache, rows, logits);
+                for (int i = 0; i < n; i++) {
+                    next[i] = active.get(i).sampler.sample(logits, i * vocab, vocab, active.get(i).seen);
+                }
+            }
             peakKv = Math.max(peakKv, cache.memoryBytes());
             for (int i = 0; i < n; i++) {
                 Running r = active.get(i);
                 r.position++;
-                accept(r, r.sampler.sample(logits, i * vocab, vocab, r.seen), listener);
+                accept(r, next[i], listener);
             }
             decodeTokens += n;
             steps++;

@@ -3,6 +3,7 @@ package org.retroinfer.model.generation;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.SplittableRandom;
+import org.retroinfer.kernels.gpu.RowArgmax;
 
 /** Picks tokens from logits as its {@link SamplingParams} say, reproducibly for a seed. */
 public final class Sampler {
@@ -12,6 +13,14 @@ public final class Sampler {
     public Sampler(SamplingParams params) {
         this.params = params;
         this.random = new SplittableRandom(params.seed());
+    }
+
+    /**
+     * Whether this sampler's token is always the largest logit's ({@link RowArgmax#of}), whatever the sequence so far:
+     * greedy with no repetition penalty, which a device can choose without sending the logits back.
+     */
+    public boolean takesLargestLogit() {
+        return params.isGreedy() && params.repetitionPenalty() == 1;
     }
 
     /**
@@ -27,7 +36,7 @@ public final class Sampler {
             }
         }
         if (params.isGreedy()) {
-            return argmax(logits, offset, vocab);
+            return RowArgmax.of(logits, offset, vocab);
         }
         int[] order = candidatesByLogit(logits, offset, vocab);
         int n = params.topK() > 0 ? Math.min(params.topK(), order.length) : order.length;
@@ -64,16 +73,6 @@ public final class Sampler {
             }
         }
         return order[kept - 1];
-    }
-
-    private static int argmax(float[] logits, int offset, int vocab) {
-        int best = 0;
-        for (int t = 1; t < vocab; t++) {
-            if (logits[offset + t] > logits[offset + best]) {
-                best = t;
-            }
-        }
-        return best;
     }
 
     /** Token ids sorted by logit, highest first (ties by id), NaN logits last. */

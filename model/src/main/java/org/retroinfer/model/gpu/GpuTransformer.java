@@ -14,6 +14,7 @@ import org.retroinfer.kernels.gpu.LinearShape;
 import org.retroinfer.kernels.gpu.ResidualAdd;
 import org.retroinfer.kernels.gpu.RmsNorm;
 import org.retroinfer.kernels.gpu.RopeRotation;
+import org.retroinfer.kernels.gpu.RowArgmax;
 import org.retroinfer.kernels.gpu.SwiGlu;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.KvCache;
@@ -26,7 +27,8 @@ import org.retroinfer.model.transformer.RotaryEmbedding;
 /**
  * The decoder's forward pass on a {@link Device}: the same steps as the CPU {@link
  * org.retroinfer.model.transformer.Transformer}, each a kernel, with the hidden state on the device from the
- * embedding lookup to the logits of the rows asked for, which are all that comes back. Attention goes through a
+ * embedding lookup to the logits of the rows asked for, which are all that comes back (or, for greedy decoding, only
+ * each row's choice: {@link #forwardGreedy}). Attention goes through a
  * {@link DeviceKvCache} on the same device (dense or RetroInfer). RoPE's cos and sin are the CPU's own ({@link RotaryEmbedding#angles}), uploaded
  * per step, so both paths rotate by the same floats.
  *
@@ -38,6 +40,7 @@ public final class GpuTransformer implements ForwardPass {
     private static final KernelMethod SWIGLU = KernelMethod.of(SwiGlu.class, "apply");
     private static final KernelMethod RESIDUAL = KernelMethod.of(ResidualAdd.class, "add");
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
+    private static final KernelMethod ARGMAX = KernelMethod.of(RowArgmax.class, "rows");
 
     private final ModelConfig config;
     private final GpuWeights weights;
@@ -58,7 +61,7 @@ public final class GpuTransformer implements ForwardPass {
      * the step's inputs into and reads its logits from.
      */
     private static final class Workspace {
-        final I32Array tokens, rowIndex, logitRows, stagedTokens, stagedLogitRows;
+        final I32Array tokens, rowIndex, logitRows, chosen, stagedTokens, stagedLogitRows, stagedChosen;
         final F32Array x, normed, q, k, v, attention, projected, gate, up, cos, sin, selected, logits;
         final F32Array stagedCos, stagedSin, stagedLogits;
 
@@ -68,6 +71,8 @@ public final class GpuTransformer implements ForwardPass {
             stagedCos = (F32Array) d.staging(ElementType.F32, (long) rows * c.headDim() / 2);
             stagedSin = (F32Array) d.staging(ElementType.F32, (long) rows * c.headDim() / 2);
             stagedLogits = (F32Array) d.staging(ElementType.F32, (long) rows * c.vocabSize());
+            stagedChosen = (I32Array) d.staging(ElementType.I32, rows);
+            chosen = d.i32(rows);
             tokens = d.i32(rows);
             rowIndex = d.i32(rows);
             logitRows = d.i32(rows);
@@ -148,6 +153,21 @@ public final class GpuTransformer implements ForwardPass {
 
     @Override
     public void forward(BatchLayout layout, int[] tokens, long[] positions, KvCache cache, int[] logitRows, float[] logits) {
+        run(layout, tokens, positions, cache, logitRows, false);
+        if (logitRows.length > 0) {
+            MemorySegment.copy(ws.stagedLogits.segment(), ValueLayout.JAVA_FLOAT, 0, logits, 0, logitRows.length * config.vocabSize());
+        }
+    }
+
+    /** Picks each row's token on the device ({@link RowArgmax}), so that one int a row comes back instead of its logits. */
+    @Override
+    public void forwardGreedy(BatchLayout layout, int[] tokens, long[] positions, KvCache cache, int[] logitRows, int[] next) {
+        run(layout, tokens, positions, cache, logitRows, true);
+        MemorySegment.copy(ws.stagedChosen.segment(), ValueLayout.JAVA_INT, 0, next, 0, logitRows.length);
+    }
+
+    /** One step, its logits or (greedy) its chosen tokens left in the staging arrays. */
+    private void run(BatchLayout layout, int[] tokens, long[] positions, KvCache cache, int[] logitRows, boolean greedy) {
         if (!(cache instanceof DeviceKvCache gpuCache) || gpuCache.device() != device) {
             throw new IllegalArgumentException("the GPU transformer attends through a GPU KV cache (dense or RetroInfer) on its"
                     + " own device, got "
@@ -172,12 +192,12 @@ public final class GpuTransformer implements ForwardPass {
         stageAngles(positions, rows);
         StepRows step = gpuCache.prepare(layout, 0);
         // device work: captured once per step shape and replayed where graphs are on
-        Runnable work = () -> enqueue(step, gpuCache, logitRows.length);
+        Runnable work = () -> enqueue(step, gpuCache, logitRows.length, greedy);
         if (profile != null) {
             profile.start(device.mark());
             work.run();
         } else if (graphs != null && gpuCache.capturable(step)) {
-            graphs.run(new StepKey(gpuCache, rows, logitRows.length, step.splits()), work);
+            graphs.run(new StepKey(gpuCache, rows, logitRows.length, greedy, step.splits()), work);
         } else {
             work.run();
         }
@@ -186,16 +206,13 @@ public final class GpuTransformer implements ForwardPass {
             profile.finish();
         }
         gpuCache.advanceAll(layout);
-        if (logitRows.length > 0) {
-            MemorySegment.copy(ws.stagedLogits.segment(), ValueLayout.JAVA_FLOAT, 0, logits, 0, logitRows.length * config.vocabSize());
-        }
     }
 
     /** What identifies a captured step: every launch argument that is not a fixed address follows from these. */
-    record StepKey(DeviceKvCache cache, int rows, int logitRows, int splits) {}
+    record StepKey(DeviceKvCache cache, int rows, int logitRows, boolean greedy, int splits) {}
 
     /** Every copy and launch of one step, in order, and no host work, so that it can be captured. */
-    private void enqueue(StepRows step, DeviceKvCache cache, int logitRows) {
+    private void enqueue(StepRows step, DeviceKvCache cache, int logitRows, boolean greedy) {
         int rows = step.rows();
         DecodeLayerShape shape = new DecodeLayerShape(rows, config.hiddenSize(), config.heads(), config.kvHeads(),
                 config.intermediateSize());
@@ -211,7 +228,7 @@ public final class GpuTransformer implements ForwardPass {
             feedForwardBlock(l, shape);
         }
         if (logitRows > 0) {
-            logits(logitRows);
+            logits(logitRows, greedy);
             done(StepProfile.Phase.LOGITS);
         }
     }
@@ -276,15 +293,23 @@ public final class GpuTransformer implements ForwardPass {
         done(StepProfile.Phase.ELEMENTWISE);
     }
 
-    /** The final norm and LM head of the rows asked for, gathered first so that only they are multiplied. */
-    private void logits(int n) {
+    /**
+     * The final norm and LM head of the rows asked for, gathered first so that only they are multiplied; then their
+     * logits, or (greedy) each one's largest logit's index, to the staging arrays.
+     */
+    private void logits(int n, boolean greedy) {
         DecodeLayerShape selected = new DecodeLayerShape(n, config.hiddenSize(), config.heads(), config.kvHeads(),
                 config.intermediateSize());
         device.copy(ws.stagedLogitRows.slice(0, n), ws.logitRows);
         device.launch(GATHER_ROWS, selected.embeddingGrid(), ws.logitRows, ws.x, ws.selected, n, config.hiddenSize());
         device.launch(NORM, selected.normGrid(), ws.selected, weights.finalNorm(), ws.normed, config.hiddenSize(), eps);
         linear(weights.lmHead(), null, ws.normed, ws.logits, n);
-        device.copy(ws.logits.slice(0, (long) n * config.vocabSize()), ws.stagedLogits);
+        if (greedy) {
+            device.launch(ARGMAX, RowArgmax.grid(n), ws.logits, ws.chosen, config.vocabSize());
+            device.copy(ws.chosen.slice(0, n), ws.stagedChosen);
+        } else {
+            device.copy(ws.logits.slice(0, (long) n * config.vocabSize()), ws.stagedLogits);
+        }
     }
 
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {

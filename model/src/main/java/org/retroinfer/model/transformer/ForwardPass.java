@@ -1,5 +1,6 @@
 package org.retroinfer.model.transformer;
 
+import org.retroinfer.kernels.gpu.RowArgmax;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.model.config.ModelConfig;
@@ -20,4 +21,17 @@ public interface ForwardPass {
      * @param positions the position of each row in its sequence
      */
     void forward(BatchLayout layout, int[] tokens, long[] positions, KvCache cache, int[] logitRows, float[] logits);
+
+    /**
+     * Runs the step and writes the greedy choice of each row listed in {@code logitRows}, the index of its largest
+     * logit ({@link RowArgmax#of}), into {@code next}. A device that can choose without sending the logits back does.
+     */
+    default void forwardGreedy(BatchLayout layout, int[] tokens, long[] positions, KvCache cache, int[] logitRows, int[] next) {
+        int vocab = config().vocabSize();
+        float[] logits = new float[logitRows.length * vocab];
+        forward(layout, tokens, positions, cache, logitRows, logits);
+        for (int i = 0; i < logitRows.length; i++) {
+            next[i] = RowArgmax.of(logits, i * vocab, vocab);
+        }
+    }
 }
