@@ -257,9 +257,16 @@ public final class BatchScheduler implements AutoCloseable {
                 sampled.add(s);
             }
         }
-        float[] logits = new float[logitRows.size() * vocab];
-        model.forward(new BatchLayout(sequences, countArray), tokens, positions, cache,
-                logitRows.stream().mapToInt(Integer::intValue).toArray(), logits);
+        // every sampled row greedy: the device chooses, and no logits come back
+        int[] chosen = new int[sampled.size()];
+        float[] logits = null;
+        int[] logitRowArray = logitRows.stream().mapToInt(Integer::intValue).toArray();
+        if (sampled.stream().allMatch(s -> s.sampler.takesLargestLogit())) {
+            model.forwardGreedy(new BatchLayout(sequences, countArray), tokens, positions, cache, logitRowArray, chosen);
+        } else {
+            logits = new float[logitRows.size() * vocab];
+            model.forward(new BatchLayout(sequences, countArray), tokens, positions, cache, logitRowArray, logits);
+        }
         for (int i = 0; i < entries.size(); i++) {
             RunningSequence s = entries.get(i);
             if (s.prefilling()) {
@@ -273,7 +280,7 @@ public final class BatchScheduler implements AutoCloseable {
         }
         for (int i = 0; i < sampled.size(); i++) {
             RunningSequence s = sampled.get(i);
-            accept(s, s.sampler.sample(logits, i * vocab, vocab, s.seen));
+            accept(s, logits == null ? chosen[i] : s.sampler.sample(logits, i * vocab, vocab, s.seen));
         }
     }
 
