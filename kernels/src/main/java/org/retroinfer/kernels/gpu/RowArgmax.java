@@ -16,15 +16,16 @@ import org.retroinfer.accel.kernel.KernelContext;
  * logits.
  */
 public final class RowArgmax {
-    /** Threads a block: one block a row. */
+    /** Threads a block at most: one block a row. */
     public static final int THREADS = 1024;
     private static final int WARPS = THREADS / KernelContext.WARP_SIZE;
 
     private RowArgmax() {}
 
-    /** Launch shape: one block of {@link #THREADS} a row. */
-    public static Grid grid(int rows) {
-        return Grid.of(rows, THREADS);
+    /** Launch shape for rows of {@code n} values: one block a row, of {@link #THREADS}, or fewer for short rows. */
+    public static Grid grid(int rows, int n) {
+        int warps = Math.clamp((n + KernelContext.WARP_SIZE - 1) / KernelContext.WARP_SIZE, 1, WARPS);
+        return Grid.of(rows, warps * KernelContext.WARP_SIZE);
     }
 
     /** {@code out[r]} = the index of row r's largest value of {@code x} ({@code [rows][n]}); launch on {@link #grid}. */
@@ -46,7 +47,7 @@ public final class RowArgmax {
         for (int offset = 16; offset > 0; offset /= 2) {
             float otherBest = ctx.shuffleXor(best, offset);
             int otherAt = ctx.shuffleXor(at, offset);
-            if (otherBest > best || otherBest == best && otherAt < at) {
+            if (beats(otherBest, otherAt, best, at)) {
                 best = otherBest;
                 at = otherAt;
             }
@@ -59,13 +60,18 @@ public final class RowArgmax {
         if (ctx.localIdx == 0) {
             int warps = ctx.localGroupSizeX / KernelContext.WARP_SIZE;
             for (int w = 1; w < warps; w++) {
-                if (warpBest[w] > best || warpBest[w] == best && warpAt[w] < at) {
+                if (beats(warpBest[w], warpAt[w], best, at)) {
                     best = warpBest[w];
                     at = warpAt[w];
                 }
             }
             out.set(ctx.groupIdx, at == Integer.MAX_VALUE ? 0 : at);
         }
+    }
+
+    /** Whether the candidate {@code (value, index)} goes before the current best: larger, or as large and earlier. */
+    private static boolean beats(float value, int index, float best, int at) {
+        return value > best || value == best && index < at;
     }
 
     /** The CPU definition: the first index of the largest of {@code x[from, from + n)} (see the class comment). */

@@ -16,7 +16,8 @@ class RowArgmaxTest {
     void eachRowGetsTheFirstOfItsLargestValues() {
         int n = 5003; // not a multiple of the block
         float[][] rows = new float[7][n];
-        SplittableRandom random = new SplittableRandom(System.nanoTime());
+        long seed = System.nanoTime();
+        SplittableRandom random = new SplittableRandom(seed);
         for (float[] row : rows) {
             for (int i = 0; i < n; i++) row[i] = (float) random.nextGaussian();
         }
@@ -36,10 +37,10 @@ class RowArgmaxTest {
             }
             I32Array out = I32Array.allocate(arena, rows.length);
             out.fill(-7);
-            new Emulator().launch(RowArgmax.class, "rows", RowArgmax.grid(rows.length), x, out, n);
+            new Emulator().launch(RowArgmax.class, "rows", RowArgmax.grid(rows.length, n), x, out, n);
             for (int r = 0; r < rows.length; r++) {
                 assertEquals(expected[r], RowArgmax.of(rows[r], 0, n), "the CPU definition, row " + r);
-                assertEquals(expected[r], out.get(r), "row " + r);
+                assertEquals(expected[r], out.get(r), "row " + r + " (seed " + seed + ")");
             }
             // a smaller block (the kernel reads its size) gives the same
             out.fill(-7);

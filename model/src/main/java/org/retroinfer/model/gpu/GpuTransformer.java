@@ -305,7 +305,7 @@ public final class GpuTransformer implements ForwardPass {
         device.launch(NORM, selected.normGrid(), ws.selected, weights.finalNorm(), ws.normed, config.hiddenSize(), eps);
         linear(weights.lmHead(), null, ws.normed, ws.logits, n);
         if (greedy) {
-            device.launch(ARGMAX, RowArgmax.grid(n), ws.logits, ws.chosen, config.vocabSize());
+            device.launch(ARGMAX, RowArgmax.grid(n, config.vocabSize()), ws.logits, ws.chosen, config.vocabSize());
             device.copy(ws.chosen.slice(0, n), ws.stagedChosen);
         } else {
             device.copy(ws.logits.slice(0, (long) n * config.vocabSize()), ws.stagedLogits);

@@ -24,7 +24,8 @@ public interface ForwardPass {
 
     /**
      * Runs the step and writes the greedy choice of each row listed in {@code logitRows}, the index of its largest
-     * logit ({@link RowArgmax#of}), into {@code next}. A device that can choose without sending the logits back does.
+     * logit ({@link RowArgmax#of}), into {@code next} (which may be {@code tokens}: they are read first). A device that
+     * can choose without sending the logits back does.
      */
     default void forwardGreedy(BatchLayout layout, int[] tokens, long[] positions, KvCache cache, int[] logitRows, int[] next) {
         int vocab = config().vocabSize();
