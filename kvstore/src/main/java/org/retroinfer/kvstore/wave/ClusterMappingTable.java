@@ -18,7 +18,9 @@ import org.retroinfer.accel.kernel.I32Array;
  * cache (stopping at the first that does not), whole least-recent clusters are evicted until the admitted fit,
  * and the admitted become the most recent; it returns the block copies {@code CacheAdmission} makes from the
  * execution buffer's miss region. The two halves are separate so that the update can run on the CPU while the GPU
- * gathers and attends (spec §3.3).
+ * gathers and attends (spec §3.3). {@link #accessInto} and {@link #updateInto} do the same and write the kernels' arrays
+ * straight from the table's own lists: they run for every group of every layer at every decode step, and the records'
+ * copies were most of a decode's garbage (a young collection every ~0.7 s on the H100 machine at 32K × 28).
  *
  * <p>Not thread-safe: one group's table is used by one thread at a time.
  */
@@ -26,6 +28,8 @@ public final class ClusterMappingTable {
     /** Vectors per cache block (2 KB of BF16 K or V at d = 128). */
     public static final int BLOCK = 8;
     private static final int NONE = -1;
+    /** {@code firstBlock} of a cached cluster with no vectors (k-means can leave one; only a test selects it). */
+    private static final int NO_BLOCKS = -2;
 
     private final int capacity;
     private final int maxUnits;
@@ -35,7 +39,14 @@ public final class ClusterMappingTable {
      */
     private long[] hostStarts = new long[64];
     private int[] sizes = new int[64];
-    private int[][] blocks = new int[64][];
+    /**
+     * A cached cluster's blocks as a chain: its first in {@code firstBlock} (by cluster; {@link #NONE} when not cached,
+     * {@link #NO_BLOCKS} when cached and empty),
+     * each block's successor in {@code nextBlock} (by block; {@link #NONE} after the last), so that admitting and evicting
+     * allocate nothing.
+     */
+    private int[] firstBlock = new int[64];
+    private final int[] nextBlock;
     /** Cached clusters as a doubly linked list through {@code newer}/{@code older}, most recently used at the head. */
     private int[] newer = new int[64], older = new int[64];
     private int count, head = NONE, tail = NONE;
@@ -48,6 +59,11 @@ public final class ClusterMappingTable {
     private final IntList missSizeList = new IntList(), missOffsetList = new IntList(), hitBlockList = new IntList(),
             hitSizeList = new IntList(), hitOffsetList = new IntList(), hitClusterList = new IntList(),
             missClusterList = new IntList(), missClusterOffsetList = new IntList();
+    private final IntList[] accessLists = {missSizeList, missOffsetList, hitBlockList, hitSizeList, hitOffsetList, hitClusterList,
+            missClusterList, missClusterOffsetList};
+    private int skipped;
+    /** The lists one update builds, reused. */
+    private final IntList admitOffsetList = new IntList(), admitSizeList = new IntList(), admitBlockList = new IntList();
 
     /**
      * What one step's access found, in rank order: the units to gather, and the clusters {@link #update} needs.
@@ -71,6 +87,7 @@ public final class ClusterMappingTable {
         }
         this.capacity = capacity;
         this.maxUnits = maxUnits;
+        this.nextBlock = new int[capacity];
         free.set(0, capacity);
         freeCount = capacity;
     }
@@ -85,13 +102,13 @@ public final class ClusterMappingTable {
             int n = 2 * count;
             hostStarts = Arrays.copyOf(hostStarts, n);
             sizes = Arrays.copyOf(sizes, n);
-            blocks = Arrays.copyOf(blocks, n);
+            firstBlock = Arrays.copyOf(firstBlock, n);
             newer = Arrays.copyOf(newer, n);
             older = Arrays.copyOf(older, n);
         }
         hostStarts[count] = hostStart;
         sizes[count] = size;
-        blocks[count] = null;
+        firstBlock[count] = NONE;
         return count++;
     }
 
@@ -109,12 +126,40 @@ public final class ClusterMappingTable {
 
     /** The units of the first {@code count} clusters of {@code ranked}, as hits and misses (see the class comment). */
     public Access access(int[] ranked, int count) {
+        scan(ranked, count);
+        return new Access(missStartList.toArray(), missSizeList.toArray(), missOffsetList.toArray(), hitBlockList.toArray(),
+                hitSizeList.toArray(), hitOffsetList.toArray(), hitClusterList.toArray(), missClusterList.toArray(),
+                missClusterOffsetList.toArray(), skipped);
+    }
+
+    /**
+     * {@link #access} and {@link #writeAccess} in one, without the record: the units go from the table's lists to the
+     * arrays, and the table keeps what {@link #updateInto} needs until then.
+     */
+    public void accessInto(int[] ranked, int count, int group, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
+            I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts) {
+        scan(ranked, count);
+        long base = (long) group * maxUnits;
+        for (int i = 0; i < missSizeList.size; i++) {
+            missStarts.set(base + i, Math.toIntExact(missStartList.values[i]));
+        }
+        write(missSizeList, missSizes, base);
+        write(missOffsetList, missOffsets, base);
+        missCounts.set(group, missSizeList.size);
+        write(hitBlockList, hitBlocks, base);
+        write(hitSizeList, hitSizes, base);
+        write(hitOffsetList, hitOffsets, base);
+        hitCounts.set(group, hitSizeList.size);
+    }
+
+    /** Fills the access lists with the units of the first {@code count} clusters of {@code ranked}. */
+    private void scan(int[] ranked, int count) {
         missStartList.clear();
-        for (IntList l : new IntList[] {missSizeList, missOffsetList, hitBlockList, hitSizeList, hitOffsetList, hitClusterList,
-                missClusterList, missClusterOffsetList}) {
+        for (IntList l : accessLists) {
             l.clear();
         }
-        int units = 0, missAt = 0, hitAt = 0, skipped = 0;
+        int units = 0, missAt = 0, hitAt = 0;
+        skipped = 0;
         for (int i = 0; i < count; i++) {
             int id = check(ranked[i]);
             int n = units(id);
@@ -123,10 +168,10 @@ public final class ClusterMappingTable {
                 break;
             }
             units += n;
-            if (blocks[id] != null) {
+            if (firstBlock[id] != NONE) {
                 hitClusterList.add(id);
-                for (int u = 0; u < n; u++) {
-                    hitBlockList.add(blocks[id][u]);
+                for (int u = 0, b = firstBlock[id]; u < n; u++, b = nextBlock[b]) {
+                    hitBlockList.add(b);
                     hitSizeList.add(unitSize(id, u));
                     hitOffsetList.add(hitAt);
                     hitAt += unitSize(id, u);
@@ -142,24 +187,42 @@ public final class ClusterMappingTable {
                 }
             }
         }
-        hits += hitClusterList.size();
-        misses += missClusterList.size();
-        return new Access(missStartList.toArray(), missSizeList.toArray(), missOffsetList.toArray(), hitBlockList.toArray(),
-                hitSizeList.toArray(), hitOffsetList.toArray(), hitClusterList.toArray(), missClusterList.toArray(),
-                missClusterOffsetList.toArray(), skipped);
+        hits += hitClusterList.size;
+        misses += missClusterList.size;
     }
 
     /** LRU with admit-all-misses after {@code access} (see the class comment); returns the blocks to copy in. */
     public Admission update(Access access) {
-        int[] hit = access.hitClusters();
-        for (int i = hit.length - 1; i >= 0; i--) {
+        admit(access.hitClusters(), access.hitClusters().length, access.missClusters(), access.missClusters().length,
+                access.missClusterOffsets());
+        return new Admission(admitOffsetList.toArray(), admitSizeList.toArray(), admitBlockList.toArray());
+    }
+
+    /**
+     * {@link #update} after the last {@link #accessInto} and {@link #writeAdmission} in one, from the table's own lists.
+     */
+    public void updateInto(int group, I32Array sourceOffsets, I32Array sizesOut, I32Array blocksOut, I32Array counts) {
+        admit(hitClusterList.values, hitClusterList.size, missClusterList.values, missClusterList.size,
+                missClusterOffsetList.values);
+        long base = (long) group * maxUnits;
+        write(admitOffsetList, sourceOffsets, base);
+        write(admitSizeList, sizesOut, base);
+        write(admitBlockList, blocksOut, base);
+        counts.set(group, admitSizeList.size);
+    }
+
+    /** The LRU update of an access's first {@code hitCount} hits and {@code missCount} misses, into the admission lists. */
+    private void admit(int[] hit, int hitCount, int[] missed, int missCount, int[] missClusterOffsets) {
+        admitOffsetList.clear();
+        admitSizeList.clear();
+        admitBlockList.clear();
+        for (int i = hitCount - 1; i >= 0; i--) {
             unlink(hit[i]);
             pushFront(hit[i]);
         }
         // admit misses in rank order while their blocks fit the whole cache; stop at the first that does not
-        int[] missed = access.missClusters();
         int admitted = 0, needed = 0;
-        while (admitted < missed.length && needed + units(missed[admitted]) <= capacity) {
+        while (admitted < missCount && needed + units(missed[admitted]) <= capacity) {
             needed += units(missed[admitted]);
             admitted++;
         }
@@ -168,29 +231,31 @@ public final class ClusterMappingTable {
             unlink(victim);
             evict(victim);
         }
-        int total = 0;
-        for (int i = 0; i < admitted; i++) total += units(missed[i]);
-        int[] offsets = new int[total], sizesOut = new int[total], blocksOut = new int[total];
-        int at = 0;
         for (int i = admitted - 1; i >= 0; i--) {
             int id = missed[i];
             int n = units(id);
-            int[] b = new int[n];
-            int offset = access.missClusterOffsets()[i];
+            int offset = missClusterOffsets[i], previous = NONE;
+            firstBlock[id] = NO_BLOCKS;
             for (int u = 0; u < n; u++) {
                 int block = free.nextSetBit(0);
                 free.clear(block);
                 freeCount--;
-                b[u] = block;
-                offsets[at] = offset;
-                sizesOut[at] = unitSize(id, u);
-                blocksOut[at++] = block;
+                if (previous == NONE) {
+                    firstBlock[id] = block;
+                } else {
+                    nextBlock[previous] = block;
+                }
+                previous = block;
+                admitOffsetList.add(offset);
+                admitSizeList.add(unitSize(id, u));
+                admitBlockList.add(block);
                 offset += unitSize(id, u);
             }
-            blocks[id] = b;
+            if (previous != NONE) {
+                nextBlock[previous] = NONE;
+            }
             pushFront(id);
         }
-        return new Admission(offsets, sizesOut, blocksOut);
     }
 
     private void pushFront(int id) {
@@ -209,11 +274,11 @@ public final class ClusterMappingTable {
     }
 
     private void evict(int id) {
-        for (int b : blocks[id]) {
+        for (int b = firstBlock[id]; b >= 0; b = nextBlock[b]) {
             free.set(b);
+            freeCount++;
         }
-        freeCount += blocks[id].length;
-        blocks[id] = null;
+        firstBlock[id] = NONE;
     }
 
     private int check(int id) {
@@ -225,13 +290,14 @@ public final class ClusterMappingTable {
 
     /** Whether the cache holds cluster {@code id}. */
     public boolean cached(int id) {
-        return blocks[check(id)] != null;
+        return firstBlock[check(id)] != NONE;
     }
 
     /** The cache blocks of cluster {@code id}, or an empty array. */
     public int[] blocks(int id) {
-        int[] b = blocks[check(id)];
-        return b == null ? new int[0] : b.clone();
+        IntList out = new IntList();
+        for (int b = firstBlock[check(id)]; b >= 0; b = nextBlock[b]) out.add(b);
+        return out.toArray();
     }
 
     /** Cached clusters, least recently used first. */
@@ -303,6 +369,13 @@ public final class ClusterMappingTable {
             blocks.set(base + i, admission.blocks()[i]);
         }
         counts.set(group, admission.sizes().length);
+    }
+
+    /** Writes {@code list} at {@code [base, base + size)} of {@code out}. */
+    private static void write(IntList list, I32Array out, long base) {
+        for (int i = 0; i < list.size; i++) {
+            out.set(base + i, list.values[i]);
+        }
     }
 
     /** A growable int array (the lists of one access), cleared and reused. */

@@ -47,7 +47,10 @@ public final class WaveBuffer implements AutoCloseable {
     private final boolean ownsExec;
     private final boolean storeOnDevice;
     private final ClusterMappingTable[] tables;
-    private final ClusterMappingTable.Access[] pending;
+    /** Whether each group's table has an access whose LRU update is still to run. */
+    private final boolean[] pending;
+    /** Each group's ranked clusters of the last lookup from ids, reused (a group is one thread's at a time). */
+    private final int[][] rankedScratch;
     /** Clusters the last assembly looked up, over all groups: what its lookups and LRU update have to do. */
     private long clustersInFlight;
     /** The LRU update started and not yet joined (its host nanoseconds), or null. */
@@ -113,7 +116,8 @@ public final class WaveBuffer implements AutoCloseable {
         this.ownsExec = ownsExec;
         this.execStride = exec.stride();
         tables = new ClusterMappingTable[groups];
-        pending = new ClusterMappingTable.Access[groups];
+        pending = new boolean[groups];
+        rankedScratch = new int[groups][];
         for (int g = 0; g < groups; g++) {
             tables[g] = new ClusterMappingTable(cacheBlocks, maxUnits);
         }
@@ -221,9 +225,9 @@ public final class WaveBuffer implements AutoCloseable {
 
     /** Group {@code g}'s lookup of its first {@code count} ranked clusters, written into the gather's unit lists. */
     private void lookUp(int g, int[] ranked, int count) {
-        pending[g] = tables[g].access(ranked, count);
-        tables[g].writeAccess(pending[g], g, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
+        tables[g].accessInto(ranked, count, g, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
                 hitCounts);
+        pending[g] = true;
     }
 
     /**
@@ -247,9 +251,12 @@ public final class WaveBuffer implements AutoCloseable {
         clustersInFlight = java.util.Arrays.stream(counts).asLongStream().sum();
         eachGroup(g -> {
             int n = counts[g];
-            int[] ranked = new int[n];
+            if (rankedScratch[g] == null || rankedScratch[g].length < n) {
+                rankedScratch[g] = new int[Math.max(n, idsStride)];
+            }
+            int[] ranked = rankedScratch[g];
             MemorySegment.copy(ids.segment(), ValueLayout.JAVA_INT, (long) g * idsStride * Integer.BYTES, ranked, 0, n);
-            Arrays.sort(ranked);
+            Arrays.sort(ranked, 0, n);
             lookUp(g, ranked, n);
         });
     }
@@ -301,15 +308,15 @@ public final class WaveBuffer implements AutoCloseable {
      */
     public void startUpdate() {
         for (int g = 0; g < groups; g++) {
-            if (pending[g] == null) {
+            if (!pending[g]) {
                 throw new IllegalStateException("an LRU update needs an assemble() first");
             }
         }
         update = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             long start = System.nanoTime();
             eachGroup(g -> {
-                tables[g].writeAdmission(tables[g].update(pending[g]), g, admitOffsets, admitSizes, admitBlocks, admitCounts);
-                pending[g] = null;
+                tables[g].updateInto(g, admitOffsets, admitSizes, admitBlocks, admitCounts);
+                pending[g] = false;
             });
             return System.nanoTime() - start;
         });

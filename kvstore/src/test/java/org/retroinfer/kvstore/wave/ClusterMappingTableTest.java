@@ -25,6 +25,49 @@ class ClusterMappingTableTest {
     private static final int INTS = 64;
 
     @Test
+    void writingStraightFromTheTableGivesTheRecordsArraysStepAfterStep() {
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        int clusters = 60, maxUnits = 40, group = 1;
+        ClusterMappingTable viaRecords = new ClusterMappingTable(30, maxUnits), direct = new ClusterMappingTable(30, maxUnits);
+        for (int c = 0, at = 0; c < clusters; c++) {
+            int size = random.nextInt(25); // empty clusters and clusters of up to four blocks
+            viaRecords.addCluster(at, size);
+            direct.addCluster(at, size);
+            at += size;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            I32Array[] expected = new I32Array[12], actual = new I32Array[12];
+            for (int i = 0; i < 12; i++) {
+                long length = i == 3 || i == 7 || i == 11 ? 2 : 2L * maxUnits; // the counts, then the lists
+                expected[i] = filled(arena, length, -1);
+                actual[i] = filled(arena, length, -1);
+            }
+            for (int step = 0; step < 40; step++) {
+                int[] ranked = random.ints(0, clusters).distinct().limit(1 + random.nextInt(12)).sorted().toArray();
+                ClusterMappingTable.Access a = viaRecords.access(ranked, ranked.length);
+                viaRecords.writeAccess(a, group, expected[0], expected[1], expected[2], expected[3], expected[4], expected[5],
+                        expected[6], expected[7]);
+                viaRecords.writeAdmission(viaRecords.update(a), group, expected[8], expected[9], expected[10], expected[11]);
+                direct.accessInto(ranked, ranked.length, group, actual[0], actual[1], actual[2], actual[3], actual[4], actual[5],
+                        actual[6], actual[7]);
+                direct.updateInto(group, actual[8], actual[9], actual[10], actual[11]);
+                for (int i = 0; i < 12; i++) {
+                    for (long j = 0; j < expected[i].length(); j++) {
+                        assertEquals(expected[i].get(j), actual[i].get(j), "step " + step + ", array " + i + "[" + j + "] (seed " + seed + ")");
+                    }
+                }
+                assertArrayEquals(viaRecords.recency(), direct.recency(), "step " + step + " (seed " + seed + ")");
+                for (int c = 0; c < clusters; c++) {
+                    assertArrayEquals(viaRecords.blocks(c), direct.blocks(c), "cluster " + c + ", step " + step);
+                }
+            }
+            assertEquals(viaRecords.hitRatio(), direct.hitRatio());
+            assertTrue(viaRecords.hitRatio() > 0, "the steps hit the cache (seed " + seed + ")");
+        }
+    }
+
+    @Test
     void aFirstAccessMissesEverythingInRankOrderAndAdmitsWhatFits() {
         ClusterMappingTable t = new ClusterMappingTable(5, 100);
         t.addCluster(0, 19); // 3 blocks: 8, 8, 3
