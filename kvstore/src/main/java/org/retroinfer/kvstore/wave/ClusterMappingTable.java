@@ -392,10 +392,6 @@ public final class ClusterMappingTable {
             size = 0;
         }
 
-        int size() {
-            return size;
-        }
-
         int[] toArray() {
             return Arrays.copyOf(values, size);
         }
