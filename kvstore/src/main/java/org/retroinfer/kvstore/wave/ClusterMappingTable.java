@@ -140,16 +140,15 @@ public final class ClusterMappingTable {
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts) {
         scan(ranked, count);
         long base = (long) group * maxUnits;
-        for (int i = 0; i < missSizeList.size; i++) {
-            missStarts.set(base + i, Math.toIntExact(missStartList.values[i]));
-        }
-        write(missSizeList, missSizes, base);
-        write(missOffsetList, missOffsets, base);
-        missCounts.set(group, missSizeList.size);
-        write(hitBlockList, hitBlocks, base);
-        write(hitSizeList, hitSizes, base);
-        write(hitOffsetList, hitOffsets, base);
-        hitCounts.set(group, hitSizeList.size);
+        int missUnits = missSizeList.size, hitUnits = hitSizeList.size;
+        writeStarts(missStartList.values, missUnits, missStarts, base);
+        write(missSizeList.values, missUnits, missSizes, base);
+        write(missOffsetList.values, missUnits, missOffsets, base);
+        missCounts.set(group, missUnits);
+        write(hitBlockList.values, hitUnits, hitBlocks, base);
+        write(hitSizeList.values, hitUnits, hitSizes, base);
+        write(hitOffsetList.values, hitUnits, hitOffsets, base);
+        hitCounts.set(group, hitUnits);
     }
 
     /** Fills the access lists with the units of the first {@code count} clusters of {@code ranked}. */
@@ -205,10 +204,11 @@ public final class ClusterMappingTable {
         admit(hitClusterList.values, hitClusterList.size, missClusterList.values, missClusterList.size,
                 missClusterOffsetList.values);
         long base = (long) group * maxUnits;
-        write(admitOffsetList, sourceOffsets, base);
-        write(admitSizeList, sizesOut, base);
-        write(admitBlockList, blocksOut, base);
-        counts.set(group, admitSizeList.size);
+        int n = admitSizeList.size;
+        write(admitOffsetList.values, n, sourceOffsets, base);
+        write(admitSizeList.values, n, sizesOut, base);
+        write(admitBlockList.values, n, blocksOut, base);
+        counts.set(group, n);
     }
 
     /** The LRU update of an access's first {@code hitCount} hits and {@code missCount} misses, into the admission lists. */
@@ -345,36 +345,39 @@ public final class ClusterMappingTable {
     public void writeAccess(Access access, int group, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts) {
         long base = (long) group * maxUnits;
-        for (int i = 0; i < access.missSizes().length; i++) {
-            missStarts.set(base + i, Math.toIntExact(access.missStarts()[i]));
-            missSizes.set(base + i, access.missSizes()[i]);
-            missOffsets.set(base + i, access.missOffsets()[i]);
-        }
-        missCounts.set(group, access.missSizes().length);
-        for (int i = 0; i < access.hitSizes().length; i++) {
-            hitBlocks.set(base + i, access.hitBlocks()[i]);
-            hitSizes.set(base + i, access.hitSizes()[i]);
-            hitOffsets.set(base + i, access.hitOffsets()[i]);
-        }
-        hitCounts.set(group, access.hitSizes().length);
+        int missUnits = access.missSizes().length, hitUnits = access.hitSizes().length;
+        writeStarts(access.missStarts(), missUnits, missStarts, base);
+        write(access.missSizes(), missUnits, missSizes, base);
+        write(access.missOffsets(), missUnits, missOffsets, base);
+        missCounts.set(group, missUnits);
+        write(access.hitBlocks(), hitUnits, hitBlocks, base);
+        write(access.hitSizes(), hitUnits, hitSizes, base);
+        write(access.hitOffsets(), hitUnits, hitOffsets, base);
+        hitCounts.set(group, hitUnits);
     }
 
     /** Writes {@code admission}'s blocks at {@code [group·maxUnits, ...)} of the admission kernel's arrays. */
     public void writeAdmission(Admission admission, int group, I32Array sourceOffsets, I32Array sizes, I32Array blocks,
             I32Array counts) {
         long base = (long) group * maxUnits;
-        for (int i = 0; i < admission.sizes().length; i++) {
-            sourceOffsets.set(base + i, admission.sourceOffsets()[i]);
-            sizes.set(base + i, admission.sizes()[i]);
-            blocks.set(base + i, admission.blocks()[i]);
-        }
-        counts.set(group, admission.sizes().length);
+        int n = admission.sizes().length;
+        write(admission.sourceOffsets(), n, sourceOffsets, base);
+        write(admission.sizes(), n, sizes, base);
+        write(admission.blocks(), n, blocks, base);
+        counts.set(group, n);
     }
 
-    /** Writes {@code list} at {@code [base, base + size)} of {@code out}. */
-    private static void write(IntList list, I32Array out, long base) {
-        for (int i = 0; i < list.size; i++) {
-            out.set(base + i, list.values[i]);
+    /** Writes the first {@code n} of {@code values} at {@code [base, base + n)} of {@code out}. */
+    private static void write(int[] values, int n, I32Array out, long base) {
+        for (int i = 0; i < n; i++) {
+            out.set(base + i, values[i]);
+        }
+    }
+
+    /** {@link #write} for the misses' host-store starts, which the gather kernel reads as ints. */
+    private static void writeStarts(long[] starts, int n, I32Array out, long base) {
+        for (int i = 0; i < n; i++) {
+            out.set(base + i, Math.toIntExact(starts[i]));
         }
     }
 
