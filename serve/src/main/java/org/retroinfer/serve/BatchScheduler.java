@@ -2,6 +2,7 @@ package org.retroinfer.serve;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -10,6 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.retro.RetroKvCache;
+import org.retroinfer.model.generation.NextTokens;
+import org.retroinfer.model.generation.Sampler;
 import org.retroinfer.model.tokenizer.Tokenizer;
 import org.retroinfer.model.transformer.ForwardPass;
 import org.slf4j.Logger;
@@ -35,7 +38,6 @@ public final class BatchScheduler implements AutoCloseable {
     private final KvBudget budget;
     private final ServeConfig config;
     private final ServerMetrics metrics;
-    private final int vocab;
     private final LinkedBlockingQueue<RunningSequence> incoming = new LinkedBlockingQueue<>();
     /** Submitted and not yet admitted: the queue that {@link ServeConfig#maxWaiting} bounds. */
     private final AtomicInteger waitingCount = new AtomicInteger();
@@ -56,7 +58,6 @@ public final class BatchScheduler implements AutoCloseable {
         this.kvMemoryBytes = cache.memoryBytesByTier();
         this.config = config;
         this.metrics = metrics;
-        this.vocab = model.config().vocabSize();
         this.thread = Thread.ofPlatform().name("retroinfer-scheduler").daemon(true).unstarted(this::loop);
         thread.start();
     }
@@ -257,16 +258,9 @@ public final class BatchScheduler implements AutoCloseable {
                 sampled.add(s);
             }
         }
-        // every sampled row greedy: the device chooses, and no logits come back
-        int[] chosen = new int[sampled.size()];
-        float[] logits = null;
-        int[] logitRowArray = logitRows.stream().mapToInt(Integer::intValue).toArray();
-        if (sampled.stream().allMatch(s -> s.sampler.takesLargestLogit())) {
-            model.forwardGreedy(new BatchLayout(sequences, countArray), tokens, positions, cache, logitRowArray, chosen);
-        } else {
-            logits = new float[logitRows.size() * vocab];
-            model.forward(new BatchLayout(sequences, countArray), tokens, positions, cache, logitRowArray, logits);
-        }
+        int[] next = NextTokens.step(model, new BatchLayout(sequences, countArray), tokens, positions, cache,
+                logitRows.stream().mapToInt(Integer::intValue).toArray(), sampled.stream().map(s -> s.sampler).toArray(Sampler[]::new),
+                sampled.stream().map(s -> s.seen).toArray(BitSet[]::new));
         for (int i = 0; i < entries.size(); i++) {
             RunningSequence s = entries.get(i);
             if (s.prefilling()) {
@@ -280,7 +274,7 @@ public final class BatchScheduler implements AutoCloseable {
         }
         for (int i = 0; i < sampled.size(); i++) {
             RunningSequence s = sampled.get(i);
-            accept(s, logits == null ? chosen[i] : s.sampler.sample(logits, i * vocab, vocab, s.seen));
+            accept(s, next[i]);
         }
     }
 

@@ -102,7 +102,6 @@ public final class Generator {
     /** Lock-step decoding of every sequence not yet stopped, one token each per step. */
     private GenerationResult decode(List<Running> running, long promptTokens, long prefillNanos, long peakKv,
                                     GenerationListener listener) {
-        int vocab = model.config().vocabSize();
         long decodeStart = System.nanoTime();
         long decodeTokens = 0;
         long steps = 0;
@@ -120,16 +119,8 @@ public final class Generator {
                 positions[i] = r.position;
                 rows[i] = i;
             }
-            int[] next = new int[n];
-            if (active.stream().allMatch(r -> r.sampler.takesLargestLogit())) {
-                model.forwardGreedy(BatchLayout.oneRowEach(sequences), tokens, positions, cache, rows, next);
-            } else {
-                float[] logits = new float[n * vocab];
-                model.forward(BatchLayout.oneRowEach(sequences), tokens, positions, cache, rows, logits);
-                for (int i = 0; i < n; i++) {
-                    next[i] = active.get(i).sampler.sample(logits, i * vocab, vocab, active.get(i).seen);
-                }
-            }
+            int[] next = NextTokens.step(model, BatchLayout.oneRowEach(sequences), tokens, positions, cache, rows,
+                    active.stream().map(r -> r.sampler).toArray(Sampler[]::new), active.stream().map(r -> r.seen).toArray(BitSet[]::new));
             peakKv = Math.max(peakKv, cache.memoryBytes());
             for (int i = 0; i < n; i++) {
                 Running r = active.get(i);
