@@ -28,11 +28,33 @@ public final class CudaDevice implements Device {
     /** Staging arrays by host address. */
     private final Map<Long, PinnedBuffer> pinned = new HashMap<>();
     private long allocated;
+    /** Whether closing this device closes the GPU (false for a {@link #sibling}). */
+    private final boolean ownsGpu;
+    /** Devices open on this GPU: this one and its siblings. */
+    private final java.util.concurrent.atomic.AtomicInteger open;
 
     /** Takes ownership of {@code gpu}: closing the device closes it. */
     public CudaDevice(Gpu gpu) {
+        this(gpu, true, new java.util.concurrent.atomic.AtomicInteger());
+    }
+
+    private CudaDevice(Gpu gpu, boolean ownsGpu, java.util.concurrent.atomic.AtomicInteger open) {
         this.gpu = gpu;
+        this.ownsGpu = ownsGpu;
+        this.open = open;
         this.stream = gpu.createStream();
+        open.incrementAndGet();
+    }
+
+    /** A device on the same GPU (context, memory, loaded kernels) with a stream of its own. */
+    @Override
+    public CudaDevice sibling() {
+        return new CudaDevice(gpu, false, open);
+    }
+
+    @Override
+    public boolean sharesGpu() {
+        return open.get() > 1;
     }
 
     public Gpu gpu() {
@@ -189,6 +211,11 @@ public final class CudaDevice implements Device {
     }
 
     @Override
+    public int multiprocessors() {
+        return gpu.info().multiprocessors();
+    }
+
+    @Override
     public void synchronize() {
         stream.synchronize();
     }
@@ -206,6 +233,17 @@ public final class CudaDevice implements Device {
 
     @Override
     public void close() {
-        gpu.close();
+        open.decrementAndGet();
+        if (ownsGpu) {
+            gpu.close();
+            return;
+        }
+        stream.synchronize();
+        buffers.values().forEach(DeviceBuffer::close);
+        pinned.values().forEach(PinnedBuffer::close);
+        buffers.clear();
+        pinned.clear();
+        allocated = 0;
+        stream.close();
     }
 }

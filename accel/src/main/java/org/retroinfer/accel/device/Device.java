@@ -22,6 +22,20 @@ public interface Device extends AutoCloseable {
     /** The device in words, for logs and reports. */
     String describe();
 
+    /**
+     * A device on the same GPU with a queue of its own: it shares this device's memory and compiled kernels, but its
+     * work is not ordered with this device's, so the two run at once where the GPU has room (driven by one host thread
+     * each: two micro-batches whose transfers and compute overlap). Arrays either one allocates may be used by both;
+     * each frees its own. Closing the sibling frees what it allocated and its queue, not the GPU.
+     */
+    Device sibling();
+
+    /**
+     * Whether another device queues work on the same GPU now (this one or a {@link #sibling} of it is open beside it):
+     * a kernel that leaves SMs to concurrent work only pays off then.
+     */
+    boolean sharesGpu();
+
     /** An uninitialised array of {@code length} elements of {@code type} (F32, F16, BF16 or I32). */
     TypedArray allocate(ElementType type, long length);
 
@@ -119,6 +133,9 @@ public interface Device extends AutoCloseable {
      * once on the whole device: what one wave of a grid should hold.
      */
     int residentBlocks(KernelMethod kernel, int blockSize, Object... arguments);
+
+    /** The device's streaming multiprocessors (the emulator counts one). */
+    int multiprocessors();
 
     /** Waits for all work issued so far. */
     void synchronize();

@@ -35,6 +35,29 @@ public final class EmulatedDevice implements Device {
         return "the accel emulator on the CPU";
     }
 
+    /** Devices open together: this one and its siblings. */
+    private final java.util.concurrent.atomic.AtomicInteger open;
+
+    public EmulatedDevice() {
+        this(new java.util.concurrent.atomic.AtomicInteger());
+    }
+
+    private EmulatedDevice(java.util.concurrent.atomic.AtomicInteger open) {
+        this.open = open;
+        open.incrementAndGet();
+    }
+
+    /** Another emulator: host memory is shared anyway, and each emulator runs its launches on its caller's thread. */
+    @Override
+    public EmulatedDevice sibling() {
+        return new EmulatedDevice(open);
+    }
+
+    @Override
+    public boolean sharesGpu() {
+        return open.get() > 1;
+    }
+
     @Override
     public TypedArray allocate(ElementType type, long length) {
         Arena arena = Arena.ofShared();
@@ -152,6 +175,11 @@ public final class EmulatedDevice implements Device {
     }
 
     @Override
+    public int multiprocessors() {
+        return 1;
+    }
+
+    @Override
     public void synchronize() {}
 
     @Override
@@ -166,6 +194,7 @@ public final class EmulatedDevice implements Device {
 
     @Override
     public void close() {
+        open.decrementAndGet();
         arenas.values().forEach(Arena::close);
         arenas.clear();
         allocated = 0;

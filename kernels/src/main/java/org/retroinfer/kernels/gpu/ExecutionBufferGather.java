@@ -41,9 +41,18 @@ public final class ExecutionBufferGather {
 
     private ExecutionBufferGather() {}
 
-    /** The launch grid for {@code groups} groups. */
+    /** The launch grid for {@code groups} groups: {@link #BLOCKS_PER_GROUP} blocks each. */
     public static Grid grid(int groups) {
         return Grid.of(Math.multiplyExact(groups, BLOCKS_PER_GROUP), THREADS);
+    }
+
+    /**
+     * At most {@code maxBlocks} blocks for {@code groups} groups, each block taking every so many of the
+     * {@link #grid} blocks' work in turn: a gather bound by PCIe keeps the link busy with a fraction of the SMs, and
+     * leaves the rest to work queued beside it (another micro-batch's).
+     */
+    public static Grid grid(int groups, int maxBlocks) {
+        return Grid.of(Math.min(Math.multiplyExact(groups, BLOCKS_PER_GROUP), Math.max(1, maxBlocks)), THREADS);
     }
 
     /**
@@ -55,34 +64,36 @@ public final class ExecutionBufferGather {
             I32Array listK, I32Array listV, int listStride, I32Array cacheK, I32Array cacheV, int cacheBlocks,
             I32Array missStarts, I32Array missSizes, I32Array missOffsets, I32Array missCounts, I32Array hitBlocks,
             I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits, I32Array execK, I32Array execV,
-            int execStride, I32Array validLengths) {
-        int group = ctx.groupIdx / BLOCKS_PER_GROUP;
-        int warp = (ctx.groupIdx - group * BLOCKS_PER_GROUP) * WARPS + ctx.warpId;
-        int steady = steadyLengths.get(group);
-        long units = (long) group * maxUnits;
-        int misses = missCounts.get(group);
-        int missTotal = regionLength(missSizes, missOffsets, units, misses);
-        int steadyChunks = (steady + CHUNK - 1) / CHUNK;
-        int chunks = steadyChunks + misses + hitCounts.get(group);
-        long exec = (long) group * execStride;
-        for (int first = warp; first < chunks; first += STRIDE * KernelContext.WARP_SIZE) {
-            Int4 d = chunk(first + ctx.laneId * STRIDE, chunks, steady, steadyChunks, misses, missTotal, units, missStarts,
-                    missSizes, missOffsets, hitBlocks, hitSizes, hitOffsets);
-            for (int j = 0; j < KernelContext.WARP_SIZE && first + j * STRIDE < chunks; j++) {
-                int k = ctx.shuffleIdx(d.x(), j);
-                long from = ctx.shuffleIdx(d.y(), j);
-                long to = exec + ctx.shuffleIdx(d.z(), j);
-                int n = ctx.shuffleIdx(d.w(), j);
-                if (k == STEADY) {
-                    VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + from, execK, execV, to, n);
-                } else if (k == MISS) {
-                    VectorChunks.copy(ctx, listK, listV, (long) group * listStride + from, execK, execV, to, n);
-                } else {
-                    VectorChunks.copy(ctx, cacheK, cacheV, (long) group * cacheBlocks * CHUNK + from, execK, execV, to, n);
+            int execStride, I32Array validLengths, int groups) {
+        for (int job = ctx.groupIdx; job < groups * BLOCKS_PER_GROUP; job += ctx.numGroupsX) {
+            int group = job / BLOCKS_PER_GROUP;
+            int warp = (job - group * BLOCKS_PER_GROUP) * WARPS + ctx.warpId;
+            int steady = steadyLengths.get(group);
+            long units = (long) group * maxUnits;
+            int misses = missCounts.get(group);
+            int missTotal = regionLength(missSizes, missOffsets, units, misses);
+            int steadyChunks = (steady + CHUNK - 1) / CHUNK;
+            int chunks = steadyChunks + misses + hitCounts.get(group);
+            long exec = (long) group * execStride;
+            for (int first = warp; first < chunks; first += STRIDE * KernelContext.WARP_SIZE) {
+                Int4 d = chunk(first + ctx.laneId * STRIDE, chunks, steady, steadyChunks, misses, missTotal, units, missStarts,
+                        missSizes, missOffsets, hitBlocks, hitSizes, hitOffsets);
+                for (int j = 0; j < KernelContext.WARP_SIZE && first + j * STRIDE < chunks; j++) {
+                    int k = ctx.shuffleIdx(d.x(), j);
+                    long from = ctx.shuffleIdx(d.y(), j);
+                    long to = exec + ctx.shuffleIdx(d.z(), j);
+                    int n = ctx.shuffleIdx(d.w(), j);
+                    if (k == STEADY) {
+                        VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + from, execK, execV, to, n);
+                    } else if (k == MISS) {
+                        VectorChunks.copy(ctx, listK, listV, (long) group * listStride + from, execK, execV, to, n);
+                    } else {
+                        VectorChunks.copy(ctx, cacheK, cacheV, (long) group * cacheBlocks * CHUNK + from, execK, execV, to, n);
+                    }
                 }
             }
+            countValid(ctx, job, group, steady, missTotal, hitSizes, hitOffsets, units, hitCounts, validLengths);
         }
-        countValid(ctx, group, steady, missTotal, hitSizes, hitOffsets, units, hitCounts, validLengths);
     }
 
     /**
@@ -96,10 +107,10 @@ public final class ExecutionBufferGather {
             int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
             I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
-            I32Array execK, I32Array execV, int execStride, I32Array validLengths) {
+            I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups) {
         gatherInt8(ctx, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, listScalesK, listScalesV, listStride, cacheK,
                 cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts,
-                maxUnits, execK, execV, execStride, validLengths, true);
+                maxUnits, execK, execV, execStride, validLengths, groups, true);
     }
 
     /** {@link #gatherInt8Bf16} into an F16 execution buffer. Launch on {@link #grid}. */
@@ -108,56 +119,58 @@ public final class ExecutionBufferGather {
             int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
             I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
-            I32Array execK, I32Array execV, int execStride, I32Array validLengths) {
+            I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups) {
         gatherInt8(ctx, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, listScalesK, listScalesV, listStride, cacheK,
                 cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts,
-                maxUnits, execK, execV, execStride, validLengths, false);
+                maxUnits, execK, execV, execStride, validLengths, groups, false);
     }
 
     private static void gatherInt8(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
             int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
             I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
-            I32Array execK, I32Array execV, int execStride, I32Array validLengths, boolean bf16) {
-        int group = ctx.groupIdx / BLOCKS_PER_GROUP;
-        int warp = (ctx.groupIdx - group * BLOCKS_PER_GROUP) * WARPS + ctx.warpId;
-        int steady = steadyLengths.get(group);
-        long units = (long) group * maxUnits;
-        int misses = missCounts.get(group);
-        int missTotal = regionLength(missSizes, missOffsets, units, misses);
-        int steadyChunks = (steady + CHUNK - 1) / CHUNK;
-        int chunks = steadyChunks + misses + hitCounts.get(group);
-        long exec = (long) group * execStride;
-        long list = (long) group * listStride;
-        for (int first = warp; first < chunks; first += STRIDE * KernelContext.WARP_SIZE) {
-            Int4 d = chunk(first + ctx.laneId * STRIDE, chunks, steady, steadyChunks, misses, missTotal, units, missStarts,
-                    missSizes, missOffsets, hitBlocks, hitSizes, hitOffsets);
-            for (int j = 0; j < KernelContext.WARP_SIZE && first + j * STRIDE < chunks; j++) {
-                int k = ctx.shuffleIdx(d.x(), j);
-                long from = ctx.shuffleIdx(d.y(), j);
-                long to = exec + ctx.shuffleIdx(d.z(), j);
-                int n = ctx.shuffleIdx(d.w(), j);
-                if (k == STEADY) {
-                    VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + from, execK, execV, to, n);
-                } else if (k == MISS) {
-                    // An INT8 chunk is half a 16-bit one: the warp takes the next chunk too if it is a miss (chunks
-                    // are in kind order, and a chunk past the end is a steady one of no rows), to keep 4 KiB in flight.
-                    int next = Math.min(j + 1, KernelContext.WARP_SIZE - 1);
-                    boolean pair = j + 1 < KernelContext.WARP_SIZE && ctx.shuffleIdx(d.x(), next) == MISS;
-                    long from2 = ctx.shuffleIdx(d.y(), next);
-                    long to2 = exec + ctx.shuffleIdx(d.z(), next);
-                    int n2 = pair ? ctx.shuffleIdx(d.w(), next) : 0;
-                    Int8Chunks.dequantise(ctx, listK, listV, listScalesK, listScalesV, list + from, to, n, list + from2, to2, n2,
-                            execK, execV, bf16);
-                    if (pair) {
-                        j++;
+            I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups, boolean bf16) {
+        for (int job = ctx.groupIdx; job < groups * BLOCKS_PER_GROUP; job += ctx.numGroupsX) {
+            int group = job / BLOCKS_PER_GROUP;
+            int warp = (job - group * BLOCKS_PER_GROUP) * WARPS + ctx.warpId;
+            int steady = steadyLengths.get(group);
+            long units = (long) group * maxUnits;
+            int misses = missCounts.get(group);
+            int missTotal = regionLength(missSizes, missOffsets, units, misses);
+            int steadyChunks = (steady + CHUNK - 1) / CHUNK;
+            int chunks = steadyChunks + misses + hitCounts.get(group);
+            long exec = (long) group * execStride;
+            long list = (long) group * listStride;
+            for (int first = warp; first < chunks; first += STRIDE * KernelContext.WARP_SIZE) {
+                Int4 d = chunk(first + ctx.laneId * STRIDE, chunks, steady, steadyChunks, misses, missTotal, units, missStarts,
+                        missSizes, missOffsets, hitBlocks, hitSizes, hitOffsets);
+                for (int j = 0; j < KernelContext.WARP_SIZE && first + j * STRIDE < chunks; j++) {
+                    int k = ctx.shuffleIdx(d.x(), j);
+                    long from = ctx.shuffleIdx(d.y(), j);
+                    long to = exec + ctx.shuffleIdx(d.z(), j);
+                    int n = ctx.shuffleIdx(d.w(), j);
+                    if (k == STEADY) {
+                        VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + from, execK, execV, to, n);
+                    } else if (k == MISS) {
+                        // An INT8 chunk is half a 16-bit one: the warp takes the next chunk too if it is a miss (chunks
+                        // are in kind order, and a chunk past the end is a steady one of no rows), to keep 4 KiB in flight.
+                        int next = Math.min(j + 1, KernelContext.WARP_SIZE - 1);
+                        boolean pair = j + 1 < KernelContext.WARP_SIZE && ctx.shuffleIdx(d.x(), next) == MISS;
+                        long from2 = ctx.shuffleIdx(d.y(), next);
+                        long to2 = exec + ctx.shuffleIdx(d.z(), next);
+                        int n2 = pair ? ctx.shuffleIdx(d.w(), next) : 0;
+                        Int8Chunks.dequantise(ctx, listK, listV, listScalesK, listScalesV, list + from, to, n, list + from2, to2, n2,
+                                execK, execV, bf16);
+                        if (pair) {
+                            j++;
+                        }
+                    } else {
+                        VectorChunks.copy(ctx, cacheK, cacheV, (long) group * cacheBlocks * CHUNK + from, execK, execV, to, n);
                     }
-                } else {
-                    VectorChunks.copy(ctx, cacheK, cacheV, (long) group * cacheBlocks * CHUNK + from, execK, execV, to, n);
                 }
             }
+            countValid(ctx, job, group, steady, missTotal, hitSizes, hitOffsets, units, hitCounts, validLengths);
         }
-        countValid(ctx, group, steady, missTotal, hitSizes, hitOffsets, units, hitCounts, validLengths);
     }
 
     /**
@@ -184,9 +197,9 @@ public final class ExecutionBufferGather {
     }
 
     /** The group's first thread writes its valid length. */
-    private static void countValid(KernelContext ctx, int group, int steady, int missTotal, I32Array hitSizes,
+    private static void countValid(KernelContext ctx, int job, int group, int steady, int missTotal, I32Array hitSizes,
             I32Array hitOffsets, long units, I32Array hitCounts, I32Array validLengths) {
-        if (ctx.groupIdx == group * BLOCKS_PER_GROUP && ctx.localIdx == 0) {
+        if (job == group * BLOCKS_PER_GROUP && ctx.localIdx == 0) {
             validLengths.set(group, steady + missTotal + regionLength(hitSizes, hitOffsets, units, hitCounts.get(group)));
         }
     }

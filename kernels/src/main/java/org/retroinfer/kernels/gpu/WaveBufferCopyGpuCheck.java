@@ -93,7 +93,7 @@ public final class WaveBufferCopyGpuCheck {
             I32Array dHits = d.slice(6 * unitInts + 2L * GROUPS, GROUPS);
             Object[] arguments = {steadyK.asI32(), steadyV.asI32(), dSteady, STEADY_STRIDE, hostListK, hostListV, LIST_STRIDE,
                     cacheK.asI32(), cacheV.asI32(), CACHE_BLOCKS, dStarts, dSizes, dOffsets, dMisses, dBlocks, dSizes, dOffsets, dHits,
-                    UNITS, execK.asI32(), execV.asI32(), EXEC_STRIDE, valid.asI32()};
+                    UNITS, execK.asI32(), execV.asI32(), EXEC_STRIDE, valid.asI32(), GROUPS};
             // a prepared launch, as a decode step replays it: the timing is the GPU's, not the argument marshalling's
             LoadedKernel kernel = gpu.load(GATHER, arguments);
             MemorySegment parameters = gpu.marshal(GATHER, arguments, Arena.ofAuto());

@@ -83,7 +83,7 @@ class ExecutionBufferGatherInt8Test {
         new Emulator().launch(ExecutionBufferGather.class, kernel, ExecutionBufferGather.grid(GROUPS), steadyK, steadyV,
                 steadyLengths, STEADY_STRIDE, listK, listV, scalesK, scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS,
                 missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, MAX_UNITS, execK,
-                execV, EXEC_STRIDE, valid);
+                execV, EXEC_STRIDE, valid, GROUPS);
         WaveBufferCopyTwin.gatherInt8(storage, GROUPS, steadyK, steadyV, steadyLengths, STEADY_STRIDE, listK, listV, scalesK,
                 scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS, missStarts, missSizes, missOffsets, missCounts, hitBlocks,
                 hitSizes, hitOffsets, hitCounts, MAX_UNITS, twinK, twinV, EXEC_STRIDE, twinValid);

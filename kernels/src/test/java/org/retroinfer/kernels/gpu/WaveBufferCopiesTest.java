@@ -32,16 +32,26 @@ class WaveBufferCopiesTest {
 
     @Test
     void gatherPutsSteadyZoneMissesAndHitsInOrderAndCountsThem() {
+        gathersLikeTheTwin(ExecutionBufferGather.grid(GROUPS));
+    }
+
+    @Test
+    void aGatherOnFewerBlocksThanGroupsNeedDoesTheSameWork() {
+        // 7 blocks for 48 blocks' work: each takes every 7th, across group boundaries
+        gathersLikeTheTwin(ExecutionBufferGather.grid(GROUPS, 7));
+    }
+
+    private void gathersLikeTheTwin(org.retroinfer.accel.kernel.Grid grid) {
         Stores s = new Stores();
         I32Array execK = ints.filled(GROUPS * EXEC_STRIDE * INTS, POISON),
                 execV = ints.filled(GROUPS * EXEC_STRIDE * INTS, POISON);
         I32Array twinK = ints.filled(GROUPS * EXEC_STRIDE * INTS, POISON),
                 twinV = ints.filled(GROUPS * EXEC_STRIDE * INTS, POISON);
         I32Array valid = ints.filled(GROUPS, POISON), twinValid = ints.filled(GROUPS, POISON);
-        new Emulator().launch(ExecutionBufferGather.class, "gather", ExecutionBufferGather.grid(GROUPS), s.steadyK, s.steadyV,
+        new Emulator().launch(ExecutionBufferGather.class, "gather", grid, s.steadyK, s.steadyV,
                 s.steadyLengths, STEADY_STRIDE, s.listK, s.listV, LIST_STRIDE, s.cacheK, s.cacheV, CACHE_BLOCKS, s.missStarts,
                 s.missSizes, s.missOffsets, s.missCounts, s.hitBlocks, s.hitSizes, s.hitOffsets, s.hitCounts, MAX_UNITS, execK,
-                execV, EXEC_STRIDE, valid);
+                execV, EXEC_STRIDE, valid, GROUPS);
         WaveBufferCopyTwin.gather(GROUPS, s.steadyK, s.steadyV, s.steadyLengths, STEADY_STRIDE, s.listK, s.listV, LIST_STRIDE,
                 s.cacheK, s.cacheV, CACHE_BLOCKS, s.missStarts, s.missSizes, s.missOffsets, s.missCounts, s.hitBlocks,
                 s.hitSizes, s.hitOffsets, s.hitCounts, MAX_UNITS, twinK, twinV, EXEC_STRIDE, twinValid);

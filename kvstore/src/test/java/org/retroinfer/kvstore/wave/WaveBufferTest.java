@@ -25,6 +25,18 @@ class WaveBufferTest {
         }
     }
 
+    /** Beside a sibling device's work the gather runs on a few blocks that each take many groups' work: the same buffers. */
+    @Test
+    void besideAnotherDevicesWorkTheGatherOnFewerBlocksAssemblesTheSameBuffers() {
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println("wave buffer beside a sibling: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        try (EmulatedDevice device = new EmulatedDevice(); var sibling = device.sibling()) {
+            assertTrue(device.sharesGpu());
+            WaveBufferCheck.Result r = WaveBufferCheck.run(device, new Random(seed), 3, 300, 12);
+            assertTrue(r.hits() > 0 && r.hits() < r.accessed(), "hits and misses both: " + r);
+        }
+    }
+
     /**
      * The LRU update may run in the background after the attention is enqueued (GpuRetroKvCache defers it to the next
      * layer's gather), but a lookup reads the tables it writes: one before the admission's launch is refused, and a
