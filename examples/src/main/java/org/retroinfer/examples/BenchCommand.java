@@ -31,7 +31,8 @@ import org.retroinfer.model.generation.SamplingParams;
  */
 final class BenchCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(
-            Set.of("model", "shape", "cuda-graphs", "context", "batch", "reps", "warmup", "gen", "prefill-chunk", "out"), CacheFlags.NAMES,
+            Set.of("model", "shape", "cuda-graphs", "context", "batch", "micro-batches", "reps", "warmup", "gen", "prefill-chunk",
+                    "out"), CacheFlags.NAMES,
             Engine.NAMES);
     private static final Set<String> FLAGS = Set.of("json");
     /** The longest context a warm-up prefills. */
@@ -108,7 +109,10 @@ final class BenchCommand implements Command {
                                      on the GPU (llama3-8b); each context is filled with random keys and
                                      values rather than prefilled, and only decoding is timed; --batch
                                      defaults to the largest batch whose KV fits the GPU
-  --cuda-graphs on|off  with --device gpu: replay repeated step shapes as CUDA graphs (default on)
+                  --cuda-graphs on|off  with --device gpu: replay repeated step shapes as CUDA graphs (default on)
+                  --micro-batches M  with --shape: decode the batch as M parts at once, each on its own GPU
+                                     stream and host thread, so that one part's transfers overlap another's
+                                     compute (default 1)
                   --context LIST     context lengths, e.g. 512,4k,16k
                   --batch B          sequences decoded together (default 1)
                   --gen G            tokens decoded per sequence (default 32)
@@ -128,6 +132,9 @@ final class BenchCommand implements Command {
         Options o = Options.parse(name(), args, VALUED, FLAGS);
         if (o.has("shape")) {
             return runShape(o, out, err);
+        }
+        if (o.has("micro-batches")) {
+            throw o.error("--micro-batches applies to --shape benches only");
         }
         Path modelPath = o.existingPath("model", "a model directory or .gguf file");
         List<Integer> contexts = o.sizes("context", 1, Integer.MAX_VALUE);
@@ -229,8 +236,9 @@ final class BenchCommand implements Command {
         int gen = o.integer("gen", 32, 1, 1 << 20);
         int reps = o.integer("reps", 3, 1, 1000);
         int warmups = o.integer("warmup", 1, 0, 100);
+        int microBatches = o.integer("micro-batches", 1, 1, 8);
         return GpuShapeBench.run(o, name, config, contexts, batch, gen, reps, warmups, cacheFlags.mode(), cudaGraphs(o),
-                o.text("out").map(Path::of).orElse(null), o.flag("json"), out, err);
+                microBatches, o.text("out").map(Path::of).orElse(null), o.flag("json"), out, err);
     }
 
     /** {@code --cuda-graphs on|off} (default on); refused without --device gpu. */

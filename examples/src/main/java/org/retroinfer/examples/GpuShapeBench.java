@@ -39,7 +39,10 @@ import org.retroinfer.model.gpu.GpuWeights;
  * steady zone and block cache there too, and its cluster-ordered keys and values in both tiers
  * ({@link GpuRetroKvCache#place}): as many layers' stores in GPU memory as fit, the rest in the host's available
  * memory (less a reserve), pinned. The cache is filled once per context; the warm-up and timed passes then decode on from where the last one
- * stopped. Decoding is greedy over the logits of every row, which come back to the host each step as in real serving.
+ * stopped. Decoding is greedy, each row's token chosen on the device as greedy generation chooses it. With
+ * {@code --micro-batches M} the batch is decoded as M parts at once ({@link MicroBatches}: a cache, a transformer, a
+ * stream and a host thread each, the weights shared), so that one part's PCIe reads overlap another's compute; the
+ * profiled pass then runs the first part alone.
  */
 final class GpuShapeBench {
     /** Device memory kept free for the workspace, the attention's scratch and the driver. */
@@ -62,21 +65,24 @@ final class GpuShapeBench {
                  Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
 
     record Report(String shape, String attention, String kvType, String hostKv, String device, String date, long weightBytes,
-                  String contextFill, boolean cudaGraphs, List<Point> points) {}
+                  String contextFill, boolean cudaGraphs, int microBatches, List<Point> points) {}
 
     private GpuShapeBench() {}
 
     static int run(Options o, String shapeName, ModelConfig config, List<Integer> contexts, Integer fixedBatch, int gen, int reps,
-                   int warmups, AttentionMode mode, boolean graphs, Path outFile, boolean json, PrintStream out, PrintStream err)
-            throws IOException {
+                   int warmups, AttentionMode mode, boolean graphs, int microBatches, Path outFile, boolean json, PrintStream out,
+                   PrintStream err) throws IOException {
         DType kvType = mode.kvType();
         RetroConfig retro = mode instanceof AttentionMode.Retro r ? r.config().withStorage(kvType) : null;
         Engine.Tiers tiers = Engine.tiers(o, List.of(mode));
-        try (Device device = Engine.openGpu(o)) {
+        try (Device device = Engine.openGpu(o); MicroBatches lanes = new MicroBatches(device, microBatches)) {
             err.printf("bench: random %s weights (BF16) on %s...%n", shapeName, device.describe());
             GpuWeights weights = GpuWeights.random(device, config, 1);
             long weightBytes = device.allocatedBytes();
-            GpuTransformer transformer = new GpuTransformer(config, weights, device, MAX_ROWS).withGraphs(graphs);
+            List<GpuTransformer> transformers = new ArrayList<>();
+            for (Device d : lanes.devices()) {
+                transformers.add(new GpuTransformer(config, weights, d, MAX_ROWS).withGraphs(graphs));
+            }
             AttentionShape shape = config.attentionShape();
             Random random = new Random(1);
             List<Point> points = new ArrayList<>();
@@ -100,63 +106,78 @@ final class GpuShapeBench {
                             + " do not fit: " + (device.freeBytes() >> 20) + " MiB of GPU memory free, "
                             + (HostMemory.availableBytes() >> 20) + " MiB of host memory available");
                 }
+                if (batch < microBatches) {
+                    throw o.error("--micro-batches " + microBatches + ": only " + batch + " sequences of --context " + context
+                            + " fit, fewer than one a micro-batch; ask for fewer micro-batches");
+                }
                 long gpuPerSequence = retro == null ? kvPerSequence : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity)
                         + deviceStoreLayers * GpuRetroKvCache.storeBytesPerLayer(shape, capacity);
                 long hostPerSequence = retro == null ? 0
                         : (shape.layers() - deviceStoreLayers) * GpuRetroKvCache.storeBytesPerLayer(shape, capacity,
                                 tiers.hostFormat());
-                err.printf("bench: context %d, batch %d, %s%s: filling%s...%n", context, batch, mode.name(),
+                err.printf("bench: context %d, batch %d%s, %s%s: filling%s...%n", context, batch,
+                        microBatches == 1 ? "" : " in " + microBatches + " micro-batches", mode.name(),
                         retro == null ? "" : ", " + deviceStoreLayers + " of " + shape.layers() + " layers' stores on the GPU",
                         retro == null ? "" : " and indexing");
-                try (DeviceKvCache cache = retro == null ? new GpuKvCache(device, shape, kvType, batch, capacity, MAX_ROWS)
-                        : new GpuRetroKvCache(device, shape, retro, batch, capacity, MAX_ROWS, 0, deviceStoreLayers,
-                                tiers.hostFormat())) {
+                List<DeviceKvCache> caches = new ArrayList<>();
+                try {
+                    List<Decode> decodes = new ArrayList<>();
                     long fillStart = System.nanoTime();
-                    Decode decode = Decode.fill(cache, config, context, batch, random);
+                    for (int m = 0; m < microBatches; m++) {
+                        Device d = lanes.devices().get(m);
+                        int share = batch / microBatches + (m < batch % microBatches ? 1 : 0);
+                        DeviceKvCache cache = retro == null ? new GpuKvCache(d, shape, kvType, share, capacity, MAX_ROWS)
+                                : new GpuRetroKvCache(d, shape, retro, share, capacity, MAX_ROWS, 0, deviceStoreLayers,
+                                        tiers.hostFormat());
+                        caches.add(cache);
+                        decodes.add(Decode.fill(cache, config, context, share, random));
+                    }
                     double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
-                    long inUse = device.allocatedBytes();
+                    long inUse = lanes.allocatedBytes();
                     List<Double> tps = new ArrayList<>(), ms = new ArrayList<>();
                     ProgressBar progress = ProgressBar.on(err, "bench context " + context + " batch " + batch, "reps");
                     long hits = 0, accessed = 0;
                     for (int r = -warmups; r < reps; r++) {
-                        long[] before = retro == null ? null : ((GpuRetroKvCache) cache).hitCounts();
-                        double seconds = decode.run(transformer, gen);
+                        long[] before = hitCounts(caches);
+                        double seconds = lanes.run(m -> decodes.get(m).run(transformers.get(m), gen));
                         if (r >= 0) {
                             tps.add((double) batch * gen / seconds);
                             ms.add(1000 * seconds / gen);
                             progress.update(r + 1, reps);
-                            if (retro != null) {
-                                long[] after = ((GpuRetroKvCache) cache).hitCounts();
-                                hits += after[0] - before[0];
-                                accessed += after[1] - before[1];
-                            }
+                            long[] after = hitCounts(caches);
+                            hits += after[0] - before[0];
+                            accessed += after[1] - before[1];
                         }
                     }
                     // said before the profiled pass, so that a run cut short there still reports its throughput
                     err.printf(Locale.ROOT, "bench: context %d, batch %d: %.1f decode tokens/s over %d timed passes%s; profiling"
-                            + " one more pass...%n", context, batch, BenchCommand.mean(tps), reps,
+                            + " one more pass%s...%n", context, batch, BenchCommand.mean(tps), reps,
                             retro == null ? "" : String.format(Locale.ROOT, ", cache hit ratio %.3f, fill %.1f s",
-                                    accessed == 0 ? 0 : (double) hits / accessed, fillSeconds));
+                                    accessed == 0 ? 0 : (double) hits / accessed, fillSeconds),
+                            microBatches == 1 ? "" : " of the first micro-batch alone");
                     StepProfile profile = new StepProfile();
                     GpuRetroKvCache.Profile retroProfile = new GpuRetroKvCache.Profile();
+                    GpuTransformer first = transformers.getFirst();
                     try {
-                        transformer.withProfile(profile);
-                        if (cache instanceof GpuRetroKvCache r) r.withProfile(retroProfile);
-                        decode.run(transformer, gen);
+                        first.withProfile(profile);
+                        if (caches.getFirst() instanceof GpuRetroKvCache r) r.withProfile(retroProfile);
+                        decodes.getFirst().run(first, gen);
                     } finally {
-                        transformer.withProfile(null);
-                        if (cache instanceof GpuRetroKvCache r) r.withProfile(null);
+                        first.withProfile(null);
+                        if (caches.getFirst() instanceof GpuRetroKvCache r) r.withProfile(null);
                     }
                     points.add(new Point(context, batch, gen, tps, ms, kvPerSequence, gpuPerSequence, hostPerSequence,
                             deviceStoreLayers, inUse,
                             fillSeconds, retro == null ? null : accessed == 0 ? 0 : (double) hits / accessed,
                             profile.millisPerStep(), retro == null ? null : retroProfile.millisPerLayer()));
+                } finally {
+                    for (DeviceKvCache c : caches) c.close();
                 }
             }
             String hostKv = retro == null ? null : tiers.hostFormat() == StoreFormat.INT8 ? "INT8" : kvType.name();
             Report report = new Report(shapeName, mode.name(), kvType.name(), hostKv, device.describe(), Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
-                    points);
+                    microBatches, points);
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
             if (outFile != null) {
                 mapper.writeValue(outFile.toFile(), report);
@@ -168,6 +189,19 @@ final class GpuShapeBench {
             }
         }
         return 0;
+    }
+
+    /** Cluster hits and lookups so far over the RetroInfer caches among {@code caches} (zeros for dense ones). */
+    private static long[] hitCounts(List<DeviceKvCache> caches) {
+        long[] sum = new long[2];
+        for (DeviceKvCache c : caches) {
+            if (c instanceof GpuRetroKvCache r) {
+                long[] counts = r.hitCounts();
+                sum[0] += counts[0];
+                sum[1] += counts[1];
+            }
+        }
+        return sum;
     }
 
     /** A batch of filled sequences and their next tokens, decoded on pass after pass. */
@@ -226,9 +260,10 @@ final class GpuShapeBench {
     }
 
     private static void print(Report r, PrintStream out) {
-        out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s%s; context: %s; CUDA graphs %s; %s%n%n",
-                r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(),
+        out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s%s; context: %s; CUDA graphs %s;"
+                + " %s; %s%n%n", r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(),
                 r.hostKv() == null ? "" : " (host tier " + r.hostKv() + ")", r.contextFill(), r.cudaGraphs() ? "on" : "off",
+                r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",
                 r.device());
         out.println("| context | batch | decode tokens/s | ms per step | GPU GiB per sequence | pinned host GiB per sequence"
                 + " | layers stored on the GPU | GPU GiB in use | fill s | cache hit ratio |");

@@ -280,6 +280,10 @@ class BadInputTest {
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--context", "1k"), "--shape runs on the GPU only");
         assertRefused(CliHarness.run("bench", "--shape", "gpt-5", "--device", "gpu", "--context", "1k"), "--shape must be one of",
                 "llama3-8b");
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--micro-batches",
+                "0"), "--micro-batches", "got 0");
+        assertRefused(CliHarness.run("bench", "--model", model.toString(), "--context", "16", "--micro-batches", "2"),
+                "--micro-batches applies to --shape benches only");
     }
 
     /** The host tier's format and the GPU tier's cap are GPU RetroInfer's: refused by name anywhere else, before any GPU. */
