@@ -9,6 +9,7 @@ import org.retroinfer.accel.device.Device;
 import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.eval.EvalBackend;
 import org.retroinfer.kvstore.KvCache;
+import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
 import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.gpu.GpuSession;
@@ -21,7 +22,7 @@ import org.retroinfer.model.transformer.ForwardPass;
  * on the CPU.
  */
 final class Engine implements AutoCloseable {
-    static final Set<String> NAMES = Set.of("device", "host-kv", "gpu-store-layers");
+    static final Set<String> NAMES = Set.of("device", "host-kv", "gpu-store-layers", "lookups");
     static final String HELP = """
               --device D         cpu (default) or gpu: CUDA GPU 0, every layer a Java kernel compiled to PTX at
                                  run time; --attention full or retro (RetroInfer's wave index built on the GPU,
@@ -32,14 +33,18 @@ final class Engine implements AutoCloseable {
               --gpu-store-layers N
                                  with --device gpu --attention retro: at most N layers' keys and values in GPU
                                  memory (default: as many as fit; 0 puts them all in host memory)
+              --lookups L        with --device gpu --attention retro: where the wave buffer's mapping tables live
+                                 and its lookups and LRU updates run: host (default, between each layer's
+                                 launches, as the spec has it) or gpu (kernels; decode steps then run as CUDA
+                                 graphs)
             """;
 
     /**
-     * Where GPU RetroInfer keeps its cluster-ordered keys and values: the host tier's format, and at most how many
-     * layers' stores go to GPU memory.
+     * Where GPU RetroInfer keeps its cluster-ordered keys and values (the host tier's format, and at most how many
+     * layers' stores go to GPU memory) and its mapping tables.
      */
-    record Tiers(StoreFormat hostFormat, int maxDeviceLayers) {
-        static final Tiers DEFAULT = new Tiers(StoreFormat.HALF, Integer.MAX_VALUE);
+    record Tiers(StoreFormat hostFormat, int maxDeviceLayers, GpuRetroKvCache.Lookups lookups) {
+        static final Tiers DEFAULT = new Tiers(StoreFormat.HALF, Integer.MAX_VALUE, GpuRetroKvCache.Lookups.HOST);
     }
 
     private final ForwardPass forward;
@@ -53,15 +58,15 @@ final class Engine implements AutoCloseable {
     }
 
     /**
-     * {@code --host-kv} and {@code --gpu-store-layers}, refused by name unless the GPU runs RetroInfer; the host format
-     * must be int8 or the retro modes' own KV type.
+     * {@code --host-kv}, {@code --gpu-store-layers} and {@code --lookups}, refused by name unless the GPU runs RetroInfer;
+     * the host format must be int8 or the retro modes' own KV type.
      */
     static Tiers tiers(Options o, List<AttentionMode> modes) {
-        boolean asked = o.has("host-kv") || o.has("gpu-store-layers");
+        boolean asked = o.has("host-kv") || o.has("gpu-store-layers") || o.has("lookups");
         if (!asked) {
             return Tiers.DEFAULT;
         }
-        String flag = o.has("host-kv") ? "--host-kv" : "--gpu-store-layers";
+        String flag = o.has("host-kv") ? "--host-kv" : o.has("gpu-store-layers") ? "--gpu-store-layers" : "--lookups";
         if (!o.text("device").orElse("cpu").equals("gpu")) {
             throw o.error(flag + " applies to --device gpu --attention retro only");
         }
@@ -82,7 +87,12 @@ final class Engine implements AutoCloseable {
             }
         }
         int layers = o.has("gpu-store-layers") ? o.integer("gpu-store-layers", 0, 0, 1 << 16) : Integer.MAX_VALUE;
-        return new Tiers(format, layers);
+        GpuRetroKvCache.Lookups lookups = switch (o.text("lookups").orElse("host")) {
+            case "host" -> GpuRetroKvCache.Lookups.HOST;
+            case "gpu" -> GpuRetroKvCache.Lookups.DEVICE;
+            default -> throw o.error("--lookups must be host or gpu, got '" + o.text("lookups").orElseThrow() + "'");
+        };
+        return new Tiers(format, layers, lookups);
     }
 
     /** True for {@code --device gpu}; refuses, by name, attention modes the GPU path lacks. */
@@ -133,7 +143,7 @@ final class Engine implements AutoCloseable {
     KvCache serverCache(Options o, Model model, AttentionMode mode, int maxBatch, long kvMemory, int context) {
         var shape = model.config().attentionShape();
         long perSlot = mode instanceof AttentionMode.Retro retro
-                ? org.retroinfer.kvstore.gpu.GpuRetroKvCache.deviceBytesPerSequence(shape, retro.config(), context)
+                ? GpuRetroKvCache.deviceBytesPerSequence(shape, retro.config(), context, tiers.lookups())
                         + shape.layers() * org.retroinfer.kvstore.gpu.GpuRetroKvCache.storeBytesPerLayer(shape, context,
                                 tiers.hostFormat())
                 : org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(shape, mode.kvType(), context);
@@ -170,7 +180,7 @@ final class Engine implements AutoCloseable {
     /** The GPU cache of {@code mode} (full or retro, the modes {@link #wantsGpu} lets through). */
     private static KvCache gpuCache(GpuSession gpu, Tiers tiers, AttentionMode mode, int sequences, long capacity) {
         return mode instanceof AttentionMode.Retro retro ? gpu.retroCache(retro.config(), sequences, capacity,
-                tiers.hostFormat(), tiers.maxDeviceLayers())
+                tiers.hostFormat(), tiers.maxDeviceLayers(), tiers.lookups())
                 : gpu.cache(mode.kvType(), sequences, capacity);
     }
 

@@ -64,7 +64,8 @@ final class GpuShapeBench {
                  double fillSeconds, Double hitRatio, Map<StepProfile.Phase, Double> phaseMillisPerStep,
                  Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
 
-    record Report(String shape, String attention, String kvType, String hostKv, String device, String date, long weightBytes,
+    record Report(String shape, String attention, String kvType, String hostKv, String lookups, String device, String date,
+                  long weightBytes,
                   String contextFill, boolean cudaGraphs, int microBatches, List<Point> points) {}
 
     private GpuShapeBench() {}
@@ -97,7 +98,8 @@ final class GpuShapeBench {
                 } else {
                     GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 0,
                             fixedBatch != null ? fixedBatch : MAX_ROWS, fixedBatch != null, gpuFree,
-                            HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers());
+                            HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers(),
+                            tiers.lookups());
                     batch = placement == null ? 0 : placement.sequences();
                     deviceStoreLayers = placement == null ? 0 : placement.deviceStoreLayers();
                 }
@@ -110,7 +112,8 @@ final class GpuShapeBench {
                     throw o.error("--micro-batches " + microBatches + ": only " + batch + " sequences of --context " + context
                             + " fit, fewer than one a micro-batch; ask for fewer micro-batches");
                 }
-                long gpuPerSequence = retro == null ? kvPerSequence : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity)
+                long gpuPerSequence = retro == null ? kvPerSequence
+                        : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity, tiers.lookups())
                         + deviceStoreLayers * GpuRetroKvCache.storeBytesPerLayer(shape, capacity);
                 long hostPerSequence = retro == null ? 0
                         : (shape.layers() - deviceStoreLayers) * GpuRetroKvCache.storeBytesPerLayer(shape, capacity,
@@ -128,7 +131,7 @@ final class GpuShapeBench {
                         int share = batch / microBatches + (m < batch % microBatches ? 1 : 0);
                         DeviceKvCache cache = retro == null ? new GpuKvCache(d, shape, kvType, share, capacity, MAX_ROWS)
                                 : new GpuRetroKvCache(d, shape, retro, share, capacity, MAX_ROWS, 0, deviceStoreLayers,
-                                        tiers.hostFormat());
+                                        tiers.hostFormat(), tiers.lookups());
                         caches.add(cache);
                         decodes.add(Decode.fill(cache, config, context, share, random));
                     }
@@ -175,7 +178,9 @@ final class GpuShapeBench {
                 }
             }
             String hostKv = retro == null ? null : tiers.hostFormat() == StoreFormat.INT8 ? "INT8" : kvType.name();
-            Report report = new Report(shapeName, mode.name(), kvType.name(), hostKv, device.describe(), Instant.now().toString(),
+            String lookups = retro == null ? null : tiers.lookups() == GpuRetroKvCache.Lookups.HOST ? "host" : "gpu";
+            Report report = new Report(shapeName, mode.name(), kvType.name(), hostKv, lookups, device.describe(),
+                    Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
                     microBatches, points);
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -262,7 +267,8 @@ final class GpuShapeBench {
     private static void print(Report r, PrintStream out) {
         out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s%s; context: %s; CUDA graphs %s;"
                 + " %s; %s%n%n", r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(),
-                r.hostKv() == null ? "" : " (host tier " + r.hostKv() + ")", r.contextFill(), r.cudaGraphs() ? "on" : "off",
+                r.hostKv() == null ? "" : " (host tier " + r.hostKv() + ", lookups on the " + r.lookups() + ")", r.contextFill(),
+                r.cudaGraphs() ? "on" : "off",
                 r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",
                 r.device());
         out.println("| context | batch | decode tokens/s | ms per step | GPU GiB per sequence | pinned host GiB per sequence"

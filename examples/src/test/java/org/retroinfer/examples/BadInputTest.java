@@ -295,5 +295,9 @@ class BadInputTest {
                 "--attention", "full", "--gpu-store-layers", "0"), "--gpu-store-layers applies to --attention retro only");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
                 "retro", "--kv-type", "bf16", "--host-kv", "fp4"), "--host-kv must be int8 or the KV type bf16", "fp4");
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--lookups", "gpu"),
+                "--lookups applies to --device gpu --attention retro only");
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
+                "retro", "--lookups", "disk"), "--lookups must be host or gpu, got 'disk'");
     }
 }

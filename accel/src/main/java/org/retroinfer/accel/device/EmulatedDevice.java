@@ -28,6 +28,8 @@ public final class EmulatedDevice implements Device {
     /** Each array in an arena of its own, so that it can be freed alone. */
     private final Map<Long, Arena> arenas = new HashMap<>();
     private final Emulator emulator = new Emulator();
+    /** The calls of the capture in progress, or null. */
+    private java.util.List<Runnable> recording;
     private long allocated;
 
     @Override
@@ -91,24 +93,52 @@ public final class EmulatedDevice implements Device {
         if (destination.byteSize() < source.byteSize()) {
             throw new IllegalArgumentException("cannot copy " + source.describe() + " into the smaller " + destination.describe());
         }
-        MemorySegment.copy(source.segment(), 0, destination.segment(), 0, source.byteSize());
+        enqueue(() -> MemorySegment.copy(source.segment(), 0, destination.segment(), 0, source.byteSize()));
     }
 
     /**
-     * Nothing runs at capture, as on a GPU; each replay runs {@code work} again, whose calls are launches and copies
-     * with the arguments they had at capture.
+     * As on a GPU, nothing runs at capture: the launches and copies that {@code work} enqueues are recorded with the
+     * arguments they have then, and each replay runs them again, without {@code work}'s host code, so that host work a
+     * captured step relies on (bookkeeping, arrays written between launches) shows as a wrong result here too. A
+     * download, upload, fill, free or synchronisation inside a capture is refused, as the driver refuses it.
      */
     @Override
     public Replay capture(Runnable work) {
+        if (recording != null) {
+            throw new IllegalStateException("a capture is already in progress");
+        }
+        java.util.List<Runnable> calls = new java.util.ArrayList<>();
+        recording = calls;
+        try {
+            work.run();
+        } finally {
+            recording = null;
+        }
         return new Replay() {
             @Override
             public void run() {
-                work.run();
+                calls.forEach(Runnable::run);
             }
 
             @Override
             public void close() {}
         };
+    }
+
+    /** Runs {@code call} now, or records it where a capture is in progress. */
+    private void enqueue(Runnable call) {
+        if (recording != null) {
+            recording.add(call);
+        } else {
+            call.run();
+        }
+    }
+
+    /** Refuses {@code what} inside a capture. */
+    private void notCapturing(String what) {
+        if (recording != null) {
+            throw new IllegalStateException(what + " inside a capture: a CUDA graph records only enqueued launches and copies");
+        }
     }
 
     /** Emulated work runs when it is enqueued, so a mark is the host's clock at that moment. */
@@ -133,6 +163,7 @@ public final class EmulatedDevice implements Device {
 
     @Override
     public void free(TypedArray array) {
+        notCapturing("a free");
         Arena arena = arenas.remove(array.segment().address());
         if (arena == null) {
             throw new IllegalArgumentException(array.describe() + " is not an array this device allocated, or is freed already");
@@ -143,12 +174,14 @@ public final class EmulatedDevice implements Device {
 
     @Override
     public void upload(MemorySegment host, TypedArray destination) {
+        notCapturing("an upload");
         check(host.byteSize(), destination);
         MemorySegment.copy(host, 0, destination.segment(), 0, host.byteSize());
     }
 
     @Override
     public void download(TypedArray source, MemorySegment host) {
+        notCapturing("a download");
         check(host.byteSize(), source);
         MemorySegment.copy(source.segment(), 0, host, 0, host.byteSize());
     }
@@ -161,12 +194,12 @@ public final class EmulatedDevice implements Device {
 
     @Override
     public void fill(TypedArray array, byte value) {
-        array.segment().fill(value);
+        enqueue(() -> array.segment().fill(value));
     }
 
     @Override
     public void launch(KernelMethod kernel, Grid grid, Object... arguments) {
-        emulator.launch(kernel, grid, arguments);
+        enqueue(() -> emulator.launch(kernel, grid, arguments));
     }
 
     @Override
@@ -180,7 +213,9 @@ public final class EmulatedDevice implements Device {
     }
 
     @Override
-    public void synchronize() {}
+    public void synchronize() {
+        notCapturing("a synchronisation");
+    }
 
     @Override
     public long freeBytes() {

@@ -36,6 +36,7 @@ import org.retroinfer.kvstore.retro.ClusterSizing;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.retro.ZoneBudget;
 import org.retroinfer.kvstore.wave.ClusterMappingTable;
+import org.retroinfer.kvstore.wave.DeviceMappingTables;
 import org.retroinfer.kvstore.wave.ExecutionBuffer;
 import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.kvstore.wave.WaveBuffer;
@@ -55,8 +56,11 @@ import org.retroinfer.kvstore.wave.WaveBuffer;
  * partials), and meanwhile the host waits for the selected ids, looks them up in the mapping tables and assembles
  * the execution buffer ({@code [steady | misses | hits]}); the exact attention over it merges the estimation partial
  * ({@link SplitKvMerge#mergeWithPrevious}); the host's LRU update then runs while the GPU attends, and the admission
- * copies the misses into the cache. A steady zone that fills ({@code sinks + window + updateSegment} positions) has
- * its oldest {@code updateSegment} generated positions clustered into the index right after that layer's append
+ * copies the misses into the cache. With {@link Lookups#DEVICE} the mapping tables live on the device and two kernels
+ * make the lookups and the LRU updates ({@link DeviceMappingTables}): a decode step is then launches only, and one that
+ * updates no index can be captured as a CUDA graph (the host writes each step's zone sizes and steady lengths in
+ * {@link #prepare}, before the launches). A steady zone that fills ({@code sinks + window + updateSegment} positions)
+ * has its oldest {@code updateSegment} generated positions clustered into the index right after that layer's append
  * (spec §1.4), as on the CPU.
  *
  * <p>Every kernel runs over all slots' groups, with empty counts and lengths for the slots outside the step, so the
@@ -120,6 +124,18 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     private enum StepKind { PREFILL, DECODE }
 
+    /**
+     * Where the wave buffer's mapping tables live and its lookups and LRU updates run: on the host between each layer's
+     * launches (the spec's design, §3.3: the lookup overlaps the estimation, the update the attention), or on the device
+     * ({@link DeviceMappingTables}: two kernels a layer, no host work in it, so a decode step that updates no index can be
+     * captured as a CUDA graph).
+     */
+    public enum Lookups { HOST, DEVICE }
+
+    private final Lookups lookups;
+    /** Whether a sequence of the decode step being run fills its steady zone and updates its index (host work). */
+    private boolean stepUpdatesIndex;
+
     /** One layer's wave buffer and meta index, and the small host-written arrays its kernels read. */
     private final class Layer {
         final WaveBuffer wave;
@@ -127,12 +143,18 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         final F32Array centroids;
         final I32Array centroids16, valueSums;
         final F32Array sizes;
-        /** Per group: clusters to score (0 outside the step), the two budgets, and the estimation zone's length. */
-        final I32Array counts, budgets, estimationLengths;
+        /**
+         * Per group: clusters to score (0 outside the step), the two budgets, the estimation zone's length and the
+         * retrieval zone's (the clusters to look up), written by the host before the step's launches.
+         */
+        final I32Array counts, budgets, estimationLengths, retrieved;
+        /** {@link #retrieved} for the host's lookups. */
+        final int[] retrievedOnHost = new int[groups];
 
         Layer(boolean storeOnDevice) {
             wave = new WaveBuffer(device, groups, steadyStride, Math.toIntExact(capacity), fixed.cacheBlocks(), fixed.maxUnits(),
-                    exec, storeOnDevice, storeOnDevice ? StoreFormat.HALF : hostFormat, storage);
+                    exec, storeOnDevice, storeOnDevice ? StoreFormat.HALF : hostFormat, storage,
+                    lookups == Lookups.DEVICE ? new WaveBuffer.DeviceLookups(clusterCapacity, maxRetrieval) : null);
             long vectors = (long) groups * clusterCapacity;
             centroids = device.f32(vectors * HEAD_DIM);
             centroids16 = device.i32(vectors * WaveBuffer.INTS);
@@ -141,11 +163,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             counts = (I32Array) device.mapped(ElementType.I32, groups);
             budgets = (I32Array) device.mapped(ElementType.I32, 2L * groups);
             estimationLengths = (I32Array) device.mapped(ElementType.I32, groups);
+            retrieved = (I32Array) device.mapped(ElementType.I32, groups);
         }
 
         void free() {
             wave.close();
-            for (TypedArray a : new TypedArray[] {centroids, centroids16, valueSums, sizes, counts, budgets, estimationLengths}) {
+            for (TypedArray a : new TypedArray[] {centroids, centroids16, valueSums, sizes, counts, budgets, estimationLengths,
+                    retrieved}) {
                 device.free(a);
             }
         }
@@ -198,6 +222,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      */
     public GpuRetroKvCache(Device device, AttentionShape shape, RetroConfig config, int slots, long capacity, int maxRows,
             int prefillSlots, int deviceStoreLayers, StoreFormat hostFormat) {
+        this(device, shape, config, slots, capacity, maxRows, prefillSlots, deviceStoreLayers, hostFormat, Lookups.HOST);
+    }
+
+    /** @param lookups where the mapping tables live and the lookups and LRU updates run */
+    public GpuRetroKvCache(Device device, AttentionShape shape, RetroConfig config, int slots, long capacity, int maxRows,
+            int prefillSlots, int deviceStoreLayers, StoreFormat hostFormat, Lookups lookups) {
         GpuKvCache.checkShape(shape);
         if (slots < 1 || capacity < 1 || maxRows < 1 || prefillSlots < 0) {
             throw new IllegalArgumentException("slots, capacity and maxRows must be positive and prefillSlots not negative, got "
@@ -218,6 +248,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.config = config;
         this.storage = config.storage();
         this.hostFormat = hostFormat;
+        this.lookups = lookups;
         this.slots = slots;
         this.groups = Math.multiplyExact(slots, shape.kvHeads());
         this.capacity = capacity;
@@ -256,7 +287,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         headMax = device.f32(scoring.headElements());
         headSum = device.f32(scoring.headElements());
         scores = device.f32(scoring.clusterElements());
-        retrievalIds = (I32Array) device.mapped(ElementType.I32, scoring.retrievalElements());
+        // the host's lookups read the selected ids where the selection kernel writes them; the device's read them on it
+        retrievalIds = lookups == Lookups.HOST ? (I32Array) device.mapped(ElementType.I32, scoring.retrievalElements())
+                : device.i32(scoring.retrievalElements());
         estimationIds = device.i32(Math.max(1, scoring.estimationElements()));
         zoneSizes = device.i32(2L * groups);
         long esVectors = (long) groups * esStride;
@@ -324,6 +357,21 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         return (long) shape.kvHeads() * (shape.layers() * perGroupLayer + perGroupShared);
     }
 
+    /**
+     * {@link #deviceBytesPerSequence(AttentionShape, RetroConfig, long)} with the mapping tables and unit lists on the
+     * device where {@code lookups} puts them there.
+     */
+    public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, Lookups lookups) {
+        long bytes = deviceBytesPerSequence(shape, config, capacity);
+        if (lookups == Lookups.DEVICE) {
+            Sizes z = Sizes.of(config, capacity);
+            long perGroupLayer = DeviceMappingTables.bytesPerGroup(z.clusterCapacity(), z.cacheBlocks(), z.maxRetrieval())
+                    + 4L * (9L * z.maxUnits() + 3);
+            bytes += (long) shape.kvHeads() * shape.layers() * perGroupLayer;
+        }
+        return bytes;
+    }
+
     /** How many sequences a cache holds and how many layers keep their store on the device. */
     public record Placement(int sequences, int deviceStoreLayers) {}
 
@@ -346,8 +394,15 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      */
     public static Placement place(AttentionShape shape, RetroConfig config, long capacity, int prefillSlots, int maxSequences,
             boolean exact, long deviceBytes, long hostBytes, StoreFormat hostFormat, int maxDeviceLayers) {
+        return place(shape, config, capacity, prefillSlots, maxSequences, exact, deviceBytes, hostBytes, hostFormat,
+                maxDeviceLayers, Lookups.HOST);
+    }
+
+    /** {@link #place(AttentionShape, RetroConfig, long, int, int, boolean, long, long, StoreFormat, int)} for {@code lookups}. */
+    public static Placement place(AttentionShape shape, RetroConfig config, long capacity, int prefillSlots, int maxSequences,
+            boolean exact, long deviceBytes, long hostBytes, StoreFormat hostFormat, int maxDeviceLayers, Lookups lookups) {
         long prefillSlot = prefillSlots * GpuKvCache.bytesPerSequence(shape, config.storage(), capacity);
-        long meta = deviceBytesPerSequence(shape, config, capacity);
+        long meta = deviceBytesPerSequence(shape, config, capacity, lookups);
         long store = storeBytesPerLayer(shape, capacity);
         long hostStore = storeBytesPerLayer(shape, capacity, hostFormat);
         for (int b = maxSequences; b >= (exact ? maxSequences : 1); b--) {
@@ -409,7 +464,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         Sequence s = new Sequence(freeSlots.pop());
         for (int h = 0; h < shape.kvHeads(); h++) {
             for (Layer layer : layers) {
-                layer.wave.table(s.slot * shape.kvHeads() + h).clear();
+                layer.wave.clear(s.slot * shape.kvHeads() + h);
             }
         }
         return open.open(s);
@@ -490,6 +545,19 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             stepRows.set(i, s.slot, s.steady[layer], s.steady[layer] + 1); // the new position goes in the steady zone
             rowOfSlot.set(s.slot, i);
         }
+        // The step's positions are counted now, before its launches, and every layer's zone arrays written: a captured
+        // step replays its launches without the host code that enqueued them.
+        stepUpdatesIndex = false;
+        for (Sequence s : stepSequences) {
+            for (int l = 0; l < shape.layers(); l++) {
+                s.steady[l]++;
+                s.lengths[l]++;
+                stepUpdatesIndex |= s.steady[l] == steadyStride;
+            }
+        }
+        for (int l = 0; l < shape.layers(); l++) {
+            writeZones(l);
+        }
         return stepRows.step(batch.rows(), 1, 1);
     }
 
@@ -519,10 +587,14 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         return java.util.Map.of("gpu", deviceBytes(), "host", hostBytes());
     }
 
-    /** Prefill steps are dense device work; decode steps wait for each layer's selection on the host. */
+    /**
+     * Prefill steps are dense device work. Decode steps are too where the lookups run on the device and no sequence
+     * updates its index in the step (host work between launches); with the host's lookups they wait for each layer's
+     * selection on the host.
+     */
     @Override
     public boolean capturable(StepRows step) {
-        return stepKind == StepKind.PREFILL;
+        return stepKind == StepKind.PREFILL || lookups == Lookups.DEVICE && !stepUpdatesIndex && profile == null;
     }
 
     @Override
@@ -536,8 +608,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         device.launch(append, rows.kvAppendGrid(), k, v, half(wave.steadyKeys()), half(wave.steadyValues()), step.slots(),
                 step.positions(), step.rows(), shape.kvHeads(), (long) steadyStride);
         for (Sequence s : stepSequences) {
-            s.steady[layer]++;
-            s.lengths[layer]++;
             if (s.steady[layer] == steadyStride) {
                 flush(s, layer);
             }
@@ -551,12 +621,112 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             return;
         }
         Layer l = layers[layer];
-        int[] retrieved = new int[groups];
+        writeZones(layer); // again: an index update in this layer's append changed them
+        Device.Mark started = mark();
+        device.launch(GATHER_ROWS, Grid.covering((long) slots * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS), rowOfSlot, q,
+                qSlots, slots, queryWidth);
+        device.launch(SCORE, scoring.scoringGrid(), qSlots, l.centroids, l.counts, logits, partialMax, partialSum, clusterCapacity,
+                scoring.splits(), shape.scale(), group);
+        Device.Mark scored = mark();
+        device.launch(SELECT, scoring.selectionGrid(), logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax,
+                headSum, scores, retrievalIds, estimationIds, zoneSizes, clusterCapacity, scoring.splits(), maxRetrieval,
+                maxEstimation, group);
+        Device.Mark selected = lookups == Lookups.HOST ? device.mark() : mark();
+        device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids16, l.valueSums, l.sizes, clusterCapacity,
+                estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, esStride);
+        device.launch(weightedPartials, estimationShape.partialsGrid(), qSlots, half(esKeys), half(esValues), esSizes,
+                l.estimationLengths, esPartialOut, esPartialLse, 1, estimationShape.capacity(), estimationShape.splits(),
+                shape.scale(), group);
+        device.launch(MERGE, estimationShape.mergeGrid(), esPartialOut, esPartialLse, esOut, esLse, estimationShape.splits(),
+                group);
+        Device.Mark estimated = mark();
+        long lookup = 0;
+        long[] lru = new long[2];
+        Device.Mark looked = null, admittedPrevious = null;
+        if (lookups == Lookups.DEVICE) {
+            // the lookups and the gather, then (after the attention) the LRU update and the admission: all enqueued
+            l.wave.lookUpOnDevice(retrievalIds, maxRetrieval, l.retrieved);
+        } else {
+            // the host looks the retrieval zone up while the GPU estimates
+            selected.await();
+            lookup = System.nanoTime();
+            l.wave.lookUp(retrievalIds, maxRetrieval, l.retrievedOnHost);
+            lookup = System.nanoTime() - lookup;
+            looked = mark();
+            // The previous layer's admission reads the shared execution buffer, so it goes before this layer's gather.
+            // (Launched before the lookup instead, for the GPU to copy while the host looks up, it did not make steps faster
+            // on the H100: docs/results/gpu-retro/tried-early-admission.)
+            if (pendingAdmission != null) {
+                admit(pendingAdmission, lru);
+                pendingAdmission = null;
+            }
+            admittedPrevious = mark();
+            l.wave.launchGather();
+        }
+        Device.Mark gathered = mark();
+        device.launch(partials, execShape.partialsGrid(), qSlots, half(exec.keys()), half(exec.values()), exec.lengths(),
+                execPartialOut, execPartialLse, 1, (long) exec.stride(), execShape.splits(), shape.scale(), group);
+        device.launch(MERGE_PREVIOUS, execShape.mergeGrid(), execPartialOut, execPartialLse, esOut, esLse, outSlots, outLse,
+                execShape.splits(), group);
+        Device.Mark attended = mark();
+        if (lookups == Lookups.DEVICE) {
+            l.wave.admitOnDevice();
+        } else {
+            // the LRU update runs on other threads while the GPU attends and the host goes on to the next layer, up to its
+            // gather; the last layer's admission is launched now, so that a step leaves nothing pending
+            l.wave.startUpdate();
+        }
+        device.launch(GATHER_ROWS, Grid.covering((long) step.rows() * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS),
+                step.slots(), outSlots, out, step.rows(), queryWidth);
+        if (lookups == Lookups.HOST) {
+            if (layer == shape.layers() - 1) {
+                admit(l.wave, lru);
+            } else {
+                pendingAdmission = l.wave;
+            }
+        }
+        if (profile != null) {
+            Device.Mark done = device.mark();
+            done.await();
+            profile.device(Profile.Phase.SCORING, started, scored);
+            profile.device(Profile.Phase.SELECTION, scored, selected);
+            profile.device(Profile.Phase.ESTIMATION, selected, estimated);
+            if (lookups == Lookups.HOST) {
+                profile.device(Profile.Phase.LOOKUP_WAIT, estimated, looked);
+                profile.device(Profile.Phase.ADMISSION, looked, admittedPrevious);
+                profile.device(Profile.Phase.GATHER, admittedPrevious, gathered);
+            } else {
+                profile.device(Profile.Phase.GATHER, estimated, gathered);
+            }
+            profile.device(Profile.Phase.ATTENTION, gathered, attended);
+            profile.device(Profile.Phase.ADMISSION, attended, done);
+            profile.host(Profile.Phase.HOST_LOOKUP, lookup);
+            profile.host(Profile.Phase.HOST_LRU, lru[0]);
+            profile.host(Profile.Phase.HOST_LRU_WAIT, lru[1]);
+            profile.layers++;
+            for (Device.Mark m : new Device.Mark[] {started, scored, estimated, admittedPrevious, looked, gathered, attended, done}) {
+                if (m != null) m.close();
+            }
+        }
+        if (selected != null) {
+            selected.close();
+        }
+    }
+
+    /**
+     * Writes layer {@code layer}'s per-group arrays for the step's sequences (zeros for the other groups): clusters to
+     * score, zone budgets and sizes, and the steady zone's length after the step's append. The host writes them before
+     * the step's launches, so that a captured step's replay reads this step's values.
+     */
+    private void writeZones(int layer) {
+        Layer l = layers[layer];
         for (int g = 0; g < groups; g++) {
             l.counts.set(g, 0);
             l.budgets.set(2L * g, 0);
             l.budgets.set(2L * g + 1, 0);
             l.estimationLengths.set(g, 0);
+            l.retrieved.set(g, 0);
+            l.retrievedOnHost[g] = 0;
             l.wave.steadyLength(g, 0);
         }
         for (Sequence s : stepSequences) {
@@ -571,80 +741,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 l.budgets.set(2L * g, budget.retrieval());
                 l.budgets.set(2L * g + 1, budget.estimation());
                 l.estimationLengths.set(g, e);
+                l.retrieved.set(g, r);
+                l.retrievedOnHost[g] = r;
                 l.wave.steadyLength(g, s.steady[layer]);
-                retrieved[g] = r;
             }
         }
-        Device.Mark started = mark();
-        device.launch(GATHER_ROWS, Grid.covering((long) slots * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS), rowOfSlot, q,
-                qSlots, slots, queryWidth);
-        device.launch(SCORE, scoring.scoringGrid(), qSlots, l.centroids, l.counts, logits, partialMax, partialSum, clusterCapacity,
-                scoring.splits(), shape.scale(), group);
-        Device.Mark scored = mark();
-        device.launch(SELECT, scoring.selectionGrid(), logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax,
-                headSum, scores, retrievalIds, estimationIds, zoneSizes, clusterCapacity, scoring.splits(), maxRetrieval,
-                maxEstimation, group);
-        Device.Mark selected = device.mark();
-        device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids16, l.valueSums, l.sizes, clusterCapacity,
-                estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, esStride);
-        device.launch(weightedPartials, estimationShape.partialsGrid(), qSlots, half(esKeys), half(esValues), esSizes,
-                l.estimationLengths, esPartialOut, esPartialLse, 1, estimationShape.capacity(), estimationShape.splits(),
-                shape.scale(), group);
-        device.launch(MERGE, estimationShape.mergeGrid(), esPartialOut, esPartialLse, esOut, esLse, estimationShape.splits(),
-                group);
-        Device.Mark estimated = mark();
-        // the host looks the retrieval zone up while the GPU estimates
-        selected.await();
-        long lookup = System.nanoTime();
-        l.wave.lookUp(retrievalIds, maxRetrieval, retrieved);
-        lookup = System.nanoTime() - lookup;
-        Device.Mark looked = mark();
-        // The previous layer's admission reads the shared execution buffer, so it goes before this layer's gather. (Launched
-        // before the lookup instead, for the GPU to copy while the host looks up, it did not make steps faster on the H100:
-        // docs/results/gpu-retro/tried-early-admission.)
-        long[] lru = new long[2];
-        if (pendingAdmission != null) {
-            admit(pendingAdmission, lru);
-            pendingAdmission = null;
-        }
-        Device.Mark admittedPrevious = mark();
-        l.wave.launchGather();
-        Device.Mark gathered = mark();
-        device.launch(partials, execShape.partialsGrid(), qSlots, half(exec.keys()), half(exec.values()), exec.lengths(),
-                execPartialOut, execPartialLse, 1, (long) exec.stride(), execShape.splits(), shape.scale(), group);
-        device.launch(MERGE_PREVIOUS, execShape.mergeGrid(), execPartialOut, execPartialLse, esOut, esLse, outSlots, outLse,
-                execShape.splits(), group);
-        Device.Mark attended = mark();
-        // the LRU update runs on other threads while the GPU attends and the host goes on to the next layer, up to its
-        // gather; the last layer's admission is launched now, so that a step leaves nothing pending
-        l.wave.startUpdate();
-        device.launch(GATHER_ROWS, Grid.covering((long) step.rows() * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS),
-                step.slots(), outSlots, out, step.rows(), queryWidth);
-        if (layer == shape.layers() - 1) {
-            admit(l.wave, lru);
-        } else {
-            pendingAdmission = l.wave;
-        }
-        if (profile != null) {
-            Device.Mark done = device.mark();
-            done.await();
-            profile.device(Profile.Phase.SCORING, started, scored);
-            profile.device(Profile.Phase.SELECTION, scored, selected);
-            profile.device(Profile.Phase.ESTIMATION, selected, estimated);
-            profile.device(Profile.Phase.LOOKUP_WAIT, estimated, looked);
-            profile.device(Profile.Phase.ADMISSION, looked, admittedPrevious);
-            profile.device(Profile.Phase.GATHER, admittedPrevious, gathered);
-            profile.device(Profile.Phase.ATTENTION, gathered, attended);
-            profile.device(Profile.Phase.ADMISSION, attended, done);
-            profile.host(Profile.Phase.HOST_LOOKUP, lookup);
-            profile.host(Profile.Phase.HOST_LRU, lru[0]);
-            profile.host(Profile.Phase.HOST_LRU_WAIT, lru[1]);
-            profile.layers++;
-            for (Device.Mark m : new Device.Mark[] {started, scored, estimated, admittedPrevious, looked, gathered, attended, done}) {
-                m.close();
-            }
-        }
-        selected.close();
     }
 
     /** Launches {@code wave}'s admission; adds its LRU update's host time and the wait for it to {@code lru}. */
@@ -706,7 +807,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 }
             }
         }
-        // decode steps counted their positions as they appended them
+        // decode steps counted their positions when they were prepared
     }
 
     /**
@@ -909,12 +1010,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         int[] sizes = new int[added], starts = new int[added];
         device.download(r.sizes().slice(0, added), MemorySegment.ofArray(sizes));
         device.download(r.starts().slice(0, added), MemorySegment.ofArray(starts));
-        ClusterMappingTable table = l.wave.table(g);
         int candidates = 0;
         for (int cluster = 0; cluster < added; cluster++) {
-            table.addCluster(s.indexed[layer] + starts[cluster], sizes[cluster]);
+            starts[cluster] = Math.toIntExact(s.indexed[layer] + starts[cluster]);
             candidates += sizes[cluster] > 0 ? 1 : 0;
         }
+        l.wave.addClusters(g, base, starts, sizes);
         s.candidates[layer][kvHead] += candidates;
     }
 
@@ -1032,7 +1133,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 execPartialLse, scratchIn, scratchOut, exec.keys(), exec.values(), exec.lengths()));
         for (Layer l : layers) {
             arrays.addAll(java.util.List.of(l.centroids, l.centroids16, l.valueSums, l.sizes, l.counts, l.budgets,
-                    l.estimationLengths));
+                    l.estimationLengths, l.retrieved));
             total += onDevice ? l.wave.deviceBytes() : l.wave.hostBytes();
         }
         for (TypedArray a : arrays) {

@@ -49,7 +49,10 @@ public final class WaveBuffer implements AutoCloseable {
     /** Whether this buffer allocated {@link #exec} and frees it. */
     private final boolean ownsExec;
     private final boolean storeOnDevice;
+    /** The host's tables, one per group, or null where the tables are on the device. */
     private final ClusterMappingTable[] tables;
+    /** The tables on the device, or null where they are on the host. */
+    private final DeviceMappingTables deviceTables;
     /** Whether each group's table has an access whose LRU update is still to run. */
     private final boolean[] pending;
     /** Each group's ranked clusters of the last lookup from ids, reused (a group is one thread's at a time). */
@@ -74,7 +77,7 @@ public final class WaveBuffer implements AutoCloseable {
      */
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits) {
         this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, ExecutionBuffer.allocate(device, groups, steadyStride,
-                maxUnits), true, false, StoreFormat.HALF, DType.BF16);
+                maxUnits), true, false, StoreFormat.HALF, DType.BF16, null);
     }
 
     /**
@@ -86,7 +89,7 @@ public final class WaveBuffer implements AutoCloseable {
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
             ExecutionBuffer exec, boolean storeOnDevice) {
         this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice, StoreFormat.HALF,
-                DType.BF16);
+                DType.BF16, null);
     }
 
     /**
@@ -96,11 +99,28 @@ public final class WaveBuffer implements AutoCloseable {
      */
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
             ExecutionBuffer exec, boolean storeOnDevice, StoreFormat format, DType storage) {
-        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice, format, storage);
+        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice, format, storage, null);
+    }
+
+    /**
+     * Where the mapping tables live on the device ({@link DeviceMappingTables}) instead of the host: at most
+     * {@code clusters} clusters per group's table, at most {@code ranked} clusters looked up per group and step.
+     */
+    public record DeviceLookups(int clusters, int ranked) {}
+
+    /**
+     * As {@link #WaveBuffer(Device, int, int, int, int, int, ExecutionBuffer, boolean, StoreFormat, DType)}, with the
+     * mapping tables on the device ({@code lookups}; null keeps them on the host): {@link #lookUpOnDevice} and
+     * {@link #admitOnDevice} then replace the host's lookups and LRU updates, and the unit lists live in device memory.
+     */
+    public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
+            ExecutionBuffer exec, boolean storeOnDevice, StoreFormat format, DType storage, DeviceLookups lookups) {
+        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice, format, storage, lookups);
     }
 
     private WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
-            ExecutionBuffer exec, boolean ownsExec, boolean storeOnDevice, StoreFormat format, DType storage) {
+            ExecutionBuffer exec, boolean ownsExec, boolean storeOnDevice, StoreFormat format, DType storage,
+            DeviceLookups lookups) {
         if (storage != DType.BF16 && storage != DType.F16) {
             throw new IllegalArgumentException("a wave buffer holds BF16 or F16 vectors, not " + storage);
         }
@@ -118,10 +138,12 @@ public final class WaveBuffer implements AutoCloseable {
         this.exec = exec;
         this.ownsExec = ownsExec;
         this.execStride = exec.stride();
-        tables = new ClusterMappingTable[groups];
+        deviceTables = lookups == null ? null
+                : new DeviceMappingTables(device, groups, lookups.clusters(), cacheBlocks, maxUnits, lookups.ranked());
+        tables = lookups == null ? new ClusterMappingTable[groups] : null;
         pending = new boolean[groups];
         rankedScratch = new int[groups][];
-        for (int g = 0; g < groups; g++) {
+        for (int g = 0; tables != null && g < groups; g++) {
             tables[g] = new ClusterMappingTable(cacheBlocks, maxUnits);
         }
         this.storeOnDevice = storeOnDevice;
@@ -144,18 +166,20 @@ public final class WaveBuffer implements AutoCloseable {
         execV = exec.values();
         validLengths = exec.lengths();
         long units = (long) groups * maxUnits;
-        missStarts = mapped(units);
-        missSizes = mapped(units);
-        missOffsets = mapped(units);
-        missCounts = mapped(groups);
-        hitBlocks = mapped(units);
-        hitSizes = mapped(units);
-        hitOffsets = mapped(units);
-        hitCounts = mapped(groups);
-        admitOffsets = mapped(units);
-        admitSizes = mapped(units);
-        admitBlocks = mapped(units);
-        admitCounts = mapped(groups);
+        // the host's lookups and updates write the unit lists where the GPU reads them (mapped); the device's stay on it
+        java.util.function.LongFunction<I32Array> lists = lookups == null ? this::mapped : device::i32;
+        missStarts = lists.apply(units);
+        missSizes = lists.apply(units);
+        missOffsets = lists.apply(units);
+        missCounts = lists.apply(groups);
+        hitBlocks = lists.apply(units);
+        hitSizes = lists.apply(units);
+        hitOffsets = lists.apply(units);
+        hitCounts = lists.apply(groups);
+        admitOffsets = lists.apply(units);
+        admitSizes = lists.apply(units);
+        admitBlocks = lists.apply(units);
+        admitCounts = lists.apply(groups);
     }
 
     private I32Array mapped(long n) {
@@ -210,9 +234,70 @@ public final class WaveBuffer implements AutoCloseable {
         steadyLengths.set(group, vectors);
     }
 
-    /** Group {@code g}'s mapping table: add its clusters (their place in the host store) here. */
+    /** Group {@code g}'s mapping table on the host (where the tables are there): its clusters and cache, for tests. */
     public ClusterMappingTable table(int group) {
+        if (tables == null) {
+            throw new IllegalStateException("this wave buffer's mapping tables are on the device");
+        }
         return tables[group];
+    }
+
+    /** Whether the mapping tables are on the device ({@link #lookUpOnDevice}) rather than the host. */
+    public boolean lookupsOnDevice() {
+        return deviceTables != null;
+    }
+
+    /** Forgets group {@code g}'s clusters and frees its cache blocks (a slot's next sequence). */
+    public void clear(int group) {
+        if (tables != null) {
+            tables[group].clear();
+        } else {
+            deviceTables.clear(group);
+        }
+    }
+
+    /**
+     * Adds clusters to group {@code g}'s table, after those it has ({@code first} of them): each one's first vector in
+     * the group's store and its size.
+     */
+    public void addClusters(int group, int first, int[] starts, int[] sizes) {
+        if (tables != null) {
+            if (tables[group].clusters() != first) {
+                throw new IllegalArgumentException("group " + group + " has " + tables[group].clusters() + " clusters, not " + first);
+            }
+            for (int c = 0; c < starts.length; c++) {
+                tables[group].addCluster(starts[c], sizes[c]);
+            }
+        } else {
+            deviceTables.addClusters(group, first, starts, sizes);
+        }
+    }
+
+    /**
+     * Enqueues the device's lookups of each group's first {@code counts[g]} ids of {@code ids} ({@code [groups][idsStride]},
+     * e.g. the retrieval zone the selection kernel wrote; taken in ascending order as the host's lookups take them) and
+     * the gather of the execution buffer. No host work: a layer so assembled can be captured in a CUDA graph.
+     */
+    public void lookUpOnDevice(I32Array ids, int idsStride, I32Array counts) {
+        deviceTables().lookUp(ids, idsStride, counts, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes,
+                hitOffsets, hitCounts);
+        launchGather();
+    }
+
+    /**
+     * Enqueues the device's LRU updates after {@link #lookUpOnDevice} and the copies of the admitted misses into the cache:
+     * after the attention over the buffer, before the buffer's next gather (of any layer sharing it).
+     */
+    public void admitOnDevice() {
+        deviceTables().update(admitOffsets, admitSizes, admitBlocks, admitCounts);
+        launchAdmissionCopies();
+    }
+
+    private DeviceMappingTables deviceTables() {
+        if (deviceTables == null) {
+            throw new IllegalStateException("this wave buffer's mapping tables are on the host");
+        }
+        return deviceTables;
     }
 
     /**
@@ -264,8 +349,9 @@ public final class WaveBuffer implements AutoCloseable {
         });
     }
 
-    /** A lookup reads the tables that a pending LRU update writes. */
+    /** A lookup reads the tables that a pending LRU update writes; the host's lookups need the host's tables. */
     private void checkNoUpdate() {
+        table(0);
         if (update != null) {
             throw new IllegalStateException("the LRU update of the last assembly is pending: launchAdmission() first");
         }
@@ -324,6 +410,7 @@ public final class WaveBuffer implements AutoCloseable {
      * buffer's admission is launched ({@link #launchAdmission}), which the execution buffer's next gather must follow.
      */
     public void startUpdate() {
+        table(0);
         for (int g = 0; g < groups; g++) {
             if (!pending[g]) {
                 throw new IllegalStateException("an LRU update needs an assemble() first");
@@ -356,9 +443,13 @@ public final class WaveBuffer implements AutoCloseable {
         } finally {
             update = null;
         }
+        launchAdmissionCopies();
+        return nanos;
+    }
+
+    private void launchAdmissionCopies() {
         device.launch(ADMIT, CacheAdmission.grid(groups), execK, execV, execStride, steadyLengths, admitOffsets, admitSizes,
                 admitBlocks, admitCounts, maxUnits, cacheK, cacheV, cacheBlocks);
-        return nanos;
     }
 
     /** The execution buffer ({@code [groups][execStride][64]} ints) and each group's valid length after assembly. */
@@ -380,7 +471,8 @@ public final class WaveBuffer implements AutoCloseable {
 
     /** Device bytes of the steady zones and the block cache (the execution buffer is counted where it is allocated). */
     public long deviceBytes() {
-        return steadyK.byteSize() + steadyV.byteSize() + cacheK.byteSize() + cacheV.byteSize() + storeBytes(true);
+        return steadyK.byteSize() + steadyV.byteSize() + cacheK.byteSize() + cacheV.byteSize() + storeBytes(true)
+                + (deviceTables == null ? 0 : deviceTables.bytes() + listBytes());
     }
 
     /** Bytes of the store of cluster-ordered keys and values where it lives ({@code onDevice}), else 0. */
@@ -389,25 +481,36 @@ public final class WaveBuffer implements AutoCloseable {
                 : listK.byteSize() + listV.byteSize() + (scalesK == null ? 0 : scalesK.byteSize() + scalesV.byteSize());
     }
 
-    /** Mapped host bytes: the store where it is on the host, and the unit lists. */
+    /** Mapped host bytes: the store where it is on the host, the steady lengths and the unit lists where the host writes them. */
     public long hostBytes() {
-        long total = storeBytes(false);
-        for (I32Array a : new I32Array[] {steadyLengths, missStarts, missSizes, missOffsets, missCounts, hitBlocks,
-                hitSizes, hitOffsets, hitCounts, admitOffsets, admitSizes, admitBlocks, admitCounts}) {
+        return storeBytes(false) + steadyLengths.byteSize() + (deviceTables == null ? listBytes() : 0);
+    }
+
+    /** Bytes of the unit and admission lists. */
+    private long listBytes() {
+        long total = 0;
+        for (I32Array a : new I32Array[] {missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
+                hitCounts, admitOffsets, admitSizes, admitBlocks, admitCounts}) {
             total += a.byteSize();
         }
         return total;
     }
 
-    /** Accessed clusters found cached, over every group and access so far. */
+    /** Accessed clusters found cached, over every group and access so far (tables on the device: waits for it). */
     public long hits() {
+        if (deviceTables != null) {
+            return deviceTables.hitCounts()[0];
+        }
         long sum = 0;
         for (ClusterMappingTable t : tables) sum += t.hits();
         return sum;
     }
 
-    /** Clusters accessed, over every group and access so far. */
+    /** Clusters accessed, over every group and access so far (tables on the device: waits for it). */
     public long accessed() {
+        if (deviceTables != null) {
+            return deviceTables.hitCounts()[1];
+        }
         long sum = 0;
         for (ClusterMappingTable t : tables) sum += t.accessed();
         return sum;
@@ -434,6 +537,9 @@ public final class WaveBuffer implements AutoCloseable {
         if (scalesK != null) {
             device.free(scalesK);
             device.free(scalesV);
+        }
+        if (deviceTables != null) {
+            deviceTables.close();
         }
     }
 }

@@ -43,19 +43,21 @@ class GpuRetroKvCacheTest {
      * second in mapped host memory; one layer in F16 (the F16 kernels), its store on the host; and one BF16 layer with
      * its host tier in INT8 (the F16 variant is left to the kernels' own tests), whose retrieval zone reads keys and
      * values rounded to 1/127 of each vector's largest magnitude while the index, the ranking and the estimation zone
-     * keep the 16-bit ones, held to a looser bound.
+     * keep the 16-bit ones, held to a looser bound. The F16 layer looks its retrieval zones up on the device
+     * ({@link GpuRetroKvCache.Lookups#DEVICE}), the others on the host.
      */
     @ParameterizedTest
-    @CsvSource({"BF16, 2, 1, HALF, 5e-3", "F16, 1, 0, HALF, 5e-3", "BF16, 1, 0, INT8, 5e-2"})
+    @CsvSource({"BF16, 2, 1, HALF, 5e-3, HOST", "F16, 1, 0, HALF, 5e-3, DEVICE", "BF16, 1, 0, INT8, 5e-2, HOST"})
     void decodesAsTheCpuRetroCacheDoes(DType storage, int layers, int deviceStoreLayers, StoreFormat hostFormat,
-            double decodeTolerance) {
+            double decodeTolerance, GpuRetroKvCache.Lookups lookups) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
         System.out.println("gpu retro cache " + storage + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
         Random random = new Random(seed);
         RetroConfig config = config(storage);
         AttentionShape shape = new AttentionShape(layers, 4, 2, 128);
         try (EmulatedDevice device = new EmulatedDevice();
-             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 3, 160, 64, 2, deviceStoreLayers, hostFormat);
+             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 3, 160, 64, 2, deviceStoreLayers, hostFormat,
+                     lookups);
              RetroKvCache cpu = new RetroKvCache(shape, config)) {
             int unused = gpu.openSequence(), a = gpu.openSequence(), b = gpu.openSequence();
             int cUnused = cpu.openSequence(), ca = cpu.openSequence(), cb = cpu.openSequence();
@@ -80,8 +82,8 @@ class GpuRetroKvCacheTest {
             // a's steady zone (4 + 8 + 8) filled at step 8, b's at step 5, which built b's first index
             assertEquals(new GpuRetroKvCache.Stats(1, 2L * layers, gpu.stats().indexNanos()), gpu.stats());
             assertTrue(gpu.hitRatio() > 0, "repeated retrievals of a small index find clusters cached");
-            System.out.printf("  %s host tier: worst |gpu - cpu|: prefill %.2e, decode %.2e; cache hit ratio %.2f%n", hostFormat,
-                    worst, decodeWorst, gpu.hitRatio());
+            System.out.printf("  %s host tier, lookups on the %s: worst |gpu - cpu|: prefill %.2e, decode %.2e; cache hit ratio"
+                    + " %.2f%n", hostFormat, lookups, worst, decodeWorst, gpu.hitRatio());
         }
     }
 
@@ -107,6 +109,99 @@ class GpuRetroKvCacheTest {
             }
         }
         return worst;
+    }
+
+    /**
+     * With the lookups on the device, a decode step that updates no index is all launches: captured once (as the GPU
+     * transformer's step graphs capture it, on the emulator's faithful capture, which replays the launches without the
+     * host code that enqueued them) and replayed step after step, it gives the outputs of the same steps run eagerly, bit
+     * for bit, through a steady zone that fills and updates the index (a step that is not captured) and on.
+     */
+    @Test
+    void capturedDecodeStepsReplayAsTheEagerStepsRun() {
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println("captured decode: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        RetroConfig config = config(DType.BF16);
+        AttentionShape shape = new AttentionShape(2, 2, 1, 128);
+        int tokens = 40, steps = 10;
+        long fillSeed = random.nextLong();
+        try (EmulatedDevice device = new EmulatedDevice();
+             GpuRetroKvCache eager = new GpuRetroKvCache(device, shape, config, 2, 60, 2, 0, 0, StoreFormat.HALF,
+                     GpuRetroKvCache.Lookups.DEVICE);
+             GpuRetroKvCache captured = new GpuRetroKvCache(device, shape, config, 2, 60, 2, 0, 0, StoreFormat.HALF,
+                     GpuRetroKvCache.Lookups.DEVICE)) {
+            int[] sequences = new int[2];
+            for (int i = 0; i < 2; i++) {
+                sequences[i] = eager.openSequence();
+                assertEquals(sequences[i], captured.openSequence());
+                eager.fillRandom(sequences[i], tokens - 10 * i, fillSeed + i);
+                captured.fillRandom(sequences[i], tokens - 10 * i, fillSeed + i);
+            }
+            BatchLayout layout = BatchLayout.oneRowEach(sequences);
+            int layers = shape.layers();
+            org.retroinfer.accel.kernel.F32Array[] k = new org.retroinfer.accel.kernel.F32Array[layers], v = k.clone(), q = k.clone();
+            org.retroinfer.accel.kernel.F32Array[] outEager = k.clone(), outCaptured = k.clone();
+            for (int l = 0; l < layers; l++) {
+                k[l] = device.f32(2L * shape.kvWidth());
+                v[l] = device.f32(2L * shape.kvWidth());
+                q[l] = device.f32(2L * shape.queryWidth());
+                outEager[l] = device.f32(2L * shape.queryWidth());
+                outCaptured[l] = device.f32(2L * shape.queryWidth());
+            }
+            org.retroinfer.accel.device.Device.Replay replay = null;
+            int replays = 0, uncapturable = 0;
+            boolean seen = false;
+            for (int i = 0; i < steps; i++) {
+                for (org.retroinfer.accel.kernel.F32Array[] inputs : new org.retroinfer.accel.kernel.F32Array[][] {k, v, q}) {
+                    for (org.retroinfer.accel.kernel.F32Array a : inputs) {
+                        for (long e = 0; e < a.length(); e++) a.set(e, (float) random.nextGaussian());
+                    }
+                }
+                org.retroinfer.kvstore.gpu.StepRows eagerStep = eager.prepare(layout, 0);
+                eager.enqueueRows(eagerStep);
+                for (int l = 0; l < layers; l++) {
+                    eager.append(l, eagerStep, k[l], v[l]);
+                    eager.attend(l, eagerStep, q[l], outEager[l]);
+                }
+                eager.advanceAll(layout);
+                org.retroinfer.kvstore.gpu.StepRows step = captured.prepare(layout, 0);
+                Runnable work = () -> {
+                    captured.enqueueRows(step);
+                    for (int l = 0; l < layers; l++) {
+                        captured.append(l, step, k[l], v[l]);
+                        captured.attend(l, step, q[l], outCaptured[l]);
+                    }
+                };
+                if (!captured.capturable(step)) {
+                    uncapturable++;
+                    work.run();
+                } else if (replay != null) {
+                    replay.run();
+                    replays++;
+                } else if (seen) {
+                    replay = device.capture(work); // the first capturable step ran eagerly, as a step graph's does
+                    replay.run();
+                    replays++;
+                } else {
+                    seen = true;
+                    work.run();
+                }
+                captured.advanceAll(layout);
+                for (int l = 0; l < layers; l++) {
+                    for (long e = 0; e < outEager[l].length(); e++) {
+                        assertEquals(Float.floatToRawIntBits(outEager[l].get(e)), Float.floatToRawIntBits(outCaptured[l].get(e)),
+                                "step " + i + ", layer " + l + ", output " + e);
+                    }
+                }
+            }
+            assertTrue(replays >= steps - 3, replays + " of " + steps + " steps replayed");
+            assertTrue(uncapturable >= 1, "a steady zone filled and updated its index in a step that ran eagerly");
+            assertEquals(eager.stats().updates(), captured.stats().updates());
+            assertTrue(captured.stats().updates() >= 1);
+            assertArrayEquals(eager.hitCounts(), captured.hitCounts());
+            if (replay != null) replay.close();
+        }
     }
 
     /**

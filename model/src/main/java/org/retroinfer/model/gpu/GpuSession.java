@@ -67,15 +67,22 @@ public final class GpuSession implements AutoCloseable {
      */
     public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity, StoreFormat hostFormat,
             int maxDeviceLayers) {
+        return retroCache(retro, sequences, capacity, hostFormat, maxDeviceLayers, GpuRetroKvCache.Lookups.HOST);
+    }
+
+    /** {@link #retroCache(RetroConfig, int, long, StoreFormat, int)} with the mapping tables where {@code lookups} puts them. */
+    public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity, StoreFormat hostFormat,
+            int maxDeviceLayers, GpuRetroKvCache.Lookups lookups) {
         GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(config.attentionShape(), retro, capacity, 1, sequences, true,
-                device.freeBytes() - RESERVE_BYTES, HostMemory.availableBytes() - HOST_RESERVE_BYTES, hostFormat, maxDeviceLayers);
+                device.freeBytes() - RESERVE_BYTES, HostMemory.availableBytes() - HOST_RESERVE_BYTES, hostFormat, maxDeviceLayers,
+                lookups);
         if (placement == null) {
             throw new IllegalArgumentException(sequences + " RetroInfer sequences of " + capacity + " positions fit neither this GPU's "
                     + (device.freeBytes() >> 20) + " MiB free nor, for their keys and values, the host's "
                     + (HostMemory.availableBytes() >> 20) + " MiB available");
         }
         return new GpuRetroKvCache(device, config.attentionShape(), retro, sequences, capacity, transformer.maxRows(), 1,
-                placement.deviceStoreLayers(), hostFormat);
+                placement.deviceStoreLayers(), hostFormat, lookups);
     }
 
     /** GPU memory left free beside a cache: the transformer's workspace is allocated, this is for the driver and scratch. */

@@ -1,0 +1,272 @@
+package org.retroinfer.kernels.gpu;
+
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.Kernel;
+import org.retroinfer.accel.kernel.KernelContext;
+
+/**
+ * The wave buffer's cluster mapping tables on the GPU: the lookup of a step's retrieval zone and the LRU update after
+ * it, the same decisions as the host's {@code ClusterMappingTable} (spec §3.2) made by kernels, so that a decode
+ * layer needs no round trip to the host between its selection and its gather.
+ *
+ * <p>State, per group {@code g} (a sequence's KV head in one layer), all ints: for each cluster {@code c} of at most
+ * {@code clusterStride}, at {@code g·clusterStride + c}, its first vector in the group's store ({@code starts}), its
+ * size ({@code sizes}), its first cache block ({@code firstBlock}: {@link #NONE} when not cached, {@link #NO_BLOCKS}
+ * when cached and empty) and its neighbours in the LRU list ({@code newer}, {@code older}); for each of the
+ * {@code cacheBlocks} blocks, at {@code g·cacheBlocks + b}, the next block of its cluster ({@code nextBlock}); the
+ * list's most and least recent clusters at {@code 2g} and {@code 2g + 1} of {@code ends}; the free blocks as a bit
+ * set of {@code freeWords} words at {@code g·freeWords} (bit {@code b % 32} of word {@code b / 32}) and their count
+ * at {@code g} of {@code freeCount}.
+ *
+ * <p>{@link #lookUp} writes the gather's unit lists exactly as the host's {@code accessInto} does (the ids taken in
+ * ascending order, clusters past {@code maxUnits} blocks left out) and keeps, per group, the hit and missed clusters
+ * for {@link #update}, which applies LRU with admit-all-misses as {@code updateInto} does and writes the admission
+ * copies; blocks are taken lowest first, so both sides fill the cache identically.
+ */
+public final class ClusterLookup {
+    /** {@code firstBlock} of a cluster that is not cached; also the end of a block chain and of the LRU list. */
+    public static final int NONE = -1;
+    /** {@code firstBlock} of a cached cluster with no vectors. */
+    public static final int NO_BLOCKS = -2;
+    /** Vectors per cache block. */
+    public static final int BLOCK = 8;
+    /** Threads of an update block: one group each. */
+    public static final int UPDATE_THREADS = 64;
+
+    private ClusterLookup() {}
+
+    /** {@link #lookUp}'s grid: one warp per group. */
+    public static Grid lookUpGrid(int groups) {
+        return Grid.of(groups, KernelContext.WARP_SIZE);
+    }
+
+    /** {@link #update}'s grid: one thread per group. */
+    public static Grid updateGrid(int groups) {
+        return Grid.covering(groups, UPDATE_THREADS);
+    }
+
+    /**
+     * Looks up each group's first {@code idCounts[g]} cluster ids of {@code ids} ({@code [groups][idsStride]}, distinct,
+     * in any order) in ascending order: a cached cluster's blocks become hit units, another's vectors miss units of up to
+     * 8 vectors ({@code [g·maxUnits, ...)} of the unit lists, offsets counted from the start of the buffer's miss and hit
+     * regions, counts at {@code g}); once a cluster's blocks would pass {@code maxUnits} in all, it and the rest are left
+     * out. The ids in order go to {@code ranked}, the hit clusters, the missed ones and each missed one's offset to
+     * {@code [g·rankedStride, ...)} of their arrays and their numbers to {@code 2g} and {@code 2g + 1} of
+     * {@code accessCounts}; {@code stats} counts hits ({@code 2g}) and clusters looked up ({@code 2g + 1}). Launch on
+     * {@link #lookUpGrid}.
+     */
+    @Kernel
+    public static void lookUp(KernelContext ctx, I32Array ids, int idsStride, I32Array idCounts, I32Array starts, I32Array sizes,
+            I32Array firstBlock, I32Array nextBlock, int clusterStride, int cacheBlocks, int maxUnits, I32Array ranked,
+            int rankedStride, I32Array missStarts, I32Array missSizes, I32Array missOffsets, I32Array missCounts,
+            I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, I32Array hitClusters,
+            I32Array missClusters, I32Array missClusterOffsets, I32Array accessCounts, I32Array stats) {
+        int g = ctx.groupIdx;
+        int lane = ctx.laneId;
+        int n = idCounts.get(g);
+        long idBase = (long) g * idsStride, rankBase = (long) g * rankedStride;
+        // ascending order: an id's place is how many of the group's ids are smaller
+        for (int i = lane; i < n; i += KernelContext.WARP_SIZE) {
+            int id = ids.get(idBase + i);
+            int place = 0;
+            for (int j = 0; j < n; j++) {
+                if (ids.get(idBase + j) < id) {
+                    place++;
+                }
+            }
+            ranked.set(rankBase + place, id);
+        }
+        ctx.localBarrier();
+        long clusterBase = (long) g * clusterStride, blockBase = (long) g * cacheBlocks, unitBase = (long) g * maxUnits;
+        // running totals over the chunks of 32 clusters before this one
+        int units = 0, missUnits = 0, missAt = 0, misses = 0, hitUnits = 0, hitAt = 0, hits = 0;
+        for (int first = 0; first < n; first += KernelContext.WARP_SIZE) {
+            int i = first + lane;
+            int id = 0, size = 0, u = 0;
+            boolean hit = false;
+            if (i < n) {
+                id = ranked.get(rankBase + i);
+                size = sizes.get(clusterBase + id);
+                u = (size + BLOCK - 1) / BLOCK;
+                hit = firstBlock.get(clusterBase + id) != NONE;
+            }
+            // a cluster is in while every block up to its own fits: the first that does not ends the lookup (every lane
+            // takes part in each shuffle, so the sums come before any condition)
+            int unitsThrough = units + inclusiveSum(ctx, u);
+            boolean in = i < n && unitsThrough <= maxUnits;
+            int missU = in && !hit ? u : 0, missV = in && !hit ? size : 0, missC = in && !hit ? 1 : 0;
+            int hitU = in && hit ? u : 0, hitV = in && hit ? size : 0, hitC = in && hit ? 1 : 0;
+            int missUnitsBefore = missUnits + inclusiveSum(ctx, missU) - missU;
+            int missAtBefore = missAt + inclusiveSum(ctx, missV) - missV;
+            int missesBefore = misses + inclusiveSum(ctx, missC) - missC;
+            int hitUnitsBefore = hitUnits + inclusiveSum(ctx, hitU) - hitU;
+            int hitAtBefore = hitAt + inclusiveSum(ctx, hitV) - hitV;
+            int hitsBefore = hits + inclusiveSum(ctx, hitC) - hitC;
+            if (in && hit) {
+                hitClusters.set(rankBase + hitsBefore, id);
+                int b = firstBlock.get(clusterBase + id);
+                for (int k = 0; k < u; k++) {
+                    long unit = unitBase + hitUnitsBefore + k;
+                    hitBlocks.set(unit, b);
+                    hitSizes.set(unit, Math.min(BLOCK, size - k * BLOCK));
+                    hitOffsets.set(unit, hitAtBefore + k * BLOCK);
+                    if (k + 1 < u) {
+                        b = nextBlock.get(blockBase + b);
+                    }
+                }
+            } else if (in) {
+                missClusters.set(rankBase + missesBefore, id);
+                missClusterOffsets.set(rankBase + missesBefore, missAtBefore);
+                int start = starts.get(clusterBase + id);
+                for (int k = 0; k < u; k++) {
+                    long unit = unitBase + missUnitsBefore + k;
+                    missStarts.set(unit, start + k * BLOCK);
+                    missSizes.set(unit, Math.min(BLOCK, size - k * BLOCK));
+                    missOffsets.set(unit, missAtBefore + k * BLOCK);
+                }
+            }
+            units += ctx.warpSum(u);
+            missUnits += ctx.warpSum(missU);
+            missAt += ctx.warpSum(missV);
+            misses += ctx.warpSum(missC);
+            hitUnits += ctx.warpSum(hitU);
+            hitAt += ctx.warpSum(hitV);
+            hits += ctx.warpSum(hitC);
+        }
+        if (lane == 0) {
+            missCounts.set(g, missUnits);
+            hitCounts.set(g, hitUnits);
+            accessCounts.set(2L * g, hits);
+            accessCounts.set(2L * g + 1, misses);
+            stats.set(2L * g, stats.get(2L * g) + hits);
+            stats.set(2L * g + 1, stats.get(2L * g + 1) + hits + misses);
+        }
+    }
+
+    /** The sum of {@code value} over this lane and the lanes below it. */
+    private static int inclusiveSum(KernelContext ctx, int value) {
+        int sum = value;
+        for (int delta = 1; delta < KernelContext.WARP_SIZE; delta *= 2) {
+            int below = ctx.shuffleUp(sum, delta);
+            if (ctx.laneId >= delta) {
+                sum += below;
+            }
+        }
+        return sum;
+    }
+
+    /**
+     * The LRU update after {@link #lookUp}, one thread per group: the hits become the most recent in rank order, the
+     * misses are admitted in rank order while their blocks fit the whole cache (stopping at the first that does not),
+     * whole least recent clusters are evicted until the admitted fit, and the admitted, given the lowest free blocks,
+     * become the most recent. The copies into the cache go to {@code [g·maxUnits, ...)} of {@code admitOffsets}
+     * (source offset in the buffer's miss region), {@code admitSizes} and {@code admitBlocks}, their number to
+     * {@code admitCounts[g]}. Launch on {@link #updateGrid}.
+     */
+    @Kernel
+    public static void update(KernelContext ctx, int groups, I32Array sizes, I32Array firstBlock, I32Array nextBlock,
+            I32Array newer, I32Array older, I32Array ends, I32Array free, I32Array freeCount, int clusterStride, int cacheBlocks,
+            int freeWords, I32Array hitClusters, I32Array missClusters, I32Array missClusterOffsets, I32Array accessCounts,
+            int rankedStride, int maxUnits, I32Array admitOffsets, I32Array admitSizes, I32Array admitBlocks,
+            I32Array admitCounts) {
+        int g = ctx.globalIdx;
+        if (g >= groups) {
+            return;
+        }
+        long cb = (long) g * clusterStride, bb = (long) g * cacheBlocks, fb = (long) g * freeWords, rb = (long) g * rankedStride;
+        long e = 2L * g;
+        int hits = accessCounts.get(2L * g), misses = accessCounts.get(2L * g + 1);
+        for (int i = hits - 1; i >= 0; i--) {
+            int id = hitClusters.get(rb + i);
+            unlink(newer, older, ends, cb, e, id);
+            pushFront(newer, older, ends, cb, e, id);
+        }
+        int admitted = 0, needed = 0;
+        while (admitted < misses && needed + units(sizes, cb, missClusters.get(rb + admitted)) <= cacheBlocks) {
+            needed += units(sizes, cb, missClusters.get(rb + admitted));
+            admitted++;
+        }
+        int freeNow = freeCount.get(g);
+        while (freeNow < needed) {
+            int victim = ends.get(e + 1);
+            unlink(newer, older, ends, cb, e, victim);
+            for (int b = firstBlock.get(cb + victim); b >= 0; b = nextBlock.get(bb + b)) {
+                free.set(fb + b / 32, free.get(fb + b / 32) | (1 << (b % 32)));
+                freeNow++;
+            }
+            firstBlock.set(cb + victim, NONE);
+        }
+        // blocks are taken lowest first and none is freed while taking them, so the scan only moves on
+        int word = 0, copies = 0;
+        long unitBase = (long) g * maxUnits;
+        for (int i = admitted - 1; i >= 0; i--) {
+            int id = missClusters.get(rb + i);
+            int size = sizes.get(cb + id);
+            int n = (size + BLOCK - 1) / BLOCK;
+            int offset = missClusterOffsets.get(rb + i), previous = NONE;
+            firstBlock.set(cb + id, NO_BLOCKS);
+            for (int u = 0; u < n; u++) {
+                while (free.get(fb + word) == 0) {
+                    word++;
+                }
+                int bits = free.get(fb + word);
+                int bit = 31 - Integer.numberOfLeadingZeros(bits & -bits);
+                free.set(fb + word, bits & ~(1 << bit));
+                freeNow--;
+                int block = word * 32 + bit;
+                if (previous == NONE) {
+                    firstBlock.set(cb + id, block);
+                } else {
+                    nextBlock.set(bb + previous, block);
+                }
+                previous = block;
+                int unitSize = Math.min(BLOCK, size - u * BLOCK);
+                admitOffsets.set(unitBase + copies, offset);
+                admitSizes.set(unitBase + copies, unitSize);
+                admitBlocks.set(unitBase + copies, block);
+                copies++;
+                offset += unitSize;
+            }
+            if (previous != NONE) {
+                nextBlock.set(bb + previous, NONE);
+            }
+            pushFront(newer, older, ends, cb, e, id);
+        }
+        freeCount.set(g, freeNow);
+        admitCounts.set(g, copies);
+    }
+
+    private static int units(I32Array sizes, long clusterBase, int id) {
+        return (sizes.get(clusterBase + id) + BLOCK - 1) / BLOCK;
+    }
+
+    /** Takes cluster {@code id} out of its group's LRU list ({@code ends[e]}: most recent, {@code ends[e + 1]}: least). */
+    private static void unlink(I32Array newer, I32Array older, I32Array ends, long clusterBase, long e, int id) {
+        int newerId = newer.get(clusterBase + id), olderId = older.get(clusterBase + id);
+        if (newerId != NONE) {
+            older.set(clusterBase + newerId, olderId);
+        } else {
+            ends.set(e, olderId);
+        }
+        if (olderId != NONE) {
+            newer.set(clusterBase + olderId, newerId);
+        } else {
+            ends.set(e + 1, newerId);
+        }
+    }
+
+    /** Makes cluster {@code id} its group's most recent. */
+    private static void pushFront(I32Array newer, I32Array older, I32Array ends, long clusterBase, long e, int id) {
+        int head = ends.get(e);
+        older.set(clusterBase + id, head);
+        newer.set(clusterBase + id, NONE);
+        if (head != NONE) {
+            newer.set(clusterBase + head, id);
+        }
+        ends.set(e, id);
+        if (ends.get(e + 1) == NONE) {
+            ends.set(e + 1, id);
+        }
+    }
+}
