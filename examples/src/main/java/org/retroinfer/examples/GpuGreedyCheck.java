@@ -15,6 +15,7 @@ import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.retro.RetroKvCache;
+import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.generation.GenerationListener;
 import org.retroinfer.model.generation.GenerationRequest;
@@ -30,7 +31,7 @@ import org.retroinfer.model.gpu.GpuSession;
  * decode speed; exits 1 on a difference.
  *
  * <p>{@code java org.retroinfer.examples.GpuGreedyCheck MODEL [LENGTHS=1024,4096,16384] [TOKENS=48] [KV=bf16]
- * [ATTENTION=full|retro]}
+ * [ATTENTION=full|retro] [LOOKUPS=host|gpu]}
  */
 public final class GpuGreedyCheck {
     private GpuGreedyCheck() {}
@@ -41,12 +42,15 @@ public final class GpuGreedyCheck {
         int tokens = args.length > 2 ? Integer.parseInt(args[2]) : 48;
         DType kv = args.length > 3 && args[3].equals("f16") ? DType.F16 : DType.BF16;
         RetroConfig retro = args.length > 4 && args[4].equals("retro") ? RetroConfig.defaults().withStorage(kv) : null;
+        GpuRetroKvCache.Lookups lookups = args.length > 5 && args[5].equals("gpu") ? GpuRetroKvCache.Lookups.DEVICE
+                : GpuRetroKvCache.Lookups.HOST;
         int chunk = Generator.DEFAULT_PREFILL_CHUNK;
         boolean ok = true;
         try (Model model = Model.load(modelPath);
              GpuSession gpu = GpuSession.open(model, new CudaDevice(Gpu.open()), chunk)) {
             System.out.println("model " + modelPath + " on " + gpu.device().describe() + ", KV " + kv + ", attention "
-                    + (retro == null ? "full" : "retro") + ", " + tokens + " greedy tokens per prompt");
+                    + (retro == null ? "full" : "retro, lookups on the " + (lookups == GpuRetroKvCache.Lookups.HOST ? "host" : "gpu"))
+                    + ", " + tokens + " greedy tokens per prompt");
             for (int length : lengths) {
                 for (long seed = 1; seed <= 2; seed++) {
                     var sample = NiahGenerator.fitted(EvalTask.NIAH_SINGLE_1, seed, length, WordKeys.Split.HELDOUT, model.tokenizer());
@@ -60,7 +64,8 @@ public final class GpuGreedyCheck {
                     GenerationResult onGpu;
                     long capacity = (long) prompt.length + tokens;
                     String hits = "";
-                    try (KvCache cache = retro == null ? gpu.cache(kv, 1, capacity) : gpu.retroCache(retro, 1, capacity)) {
+                    try (KvCache cache = retro == null ? gpu.cache(kv, 1, capacity) : gpu.retroCache(retro, 1, capacity,
+                            StoreFormat.HALF, model.config().layers(), lookups)) {
                         onGpu = new Generator(gpu.transformer(), cache, chunk).generate(List.of(request), GenerationListener.NONE);
                         if (cache instanceof GpuRetroKvCache r) {
                             hits = String.format(java.util.Locale.ROOT, "; GPU block cache hit ratio %.3f", r.hitRatio());
