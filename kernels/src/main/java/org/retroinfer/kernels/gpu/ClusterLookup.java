@@ -93,16 +93,16 @@ public final class ClusterLookup {
             }
             // a cluster is in while every block up to its own fits: the first that does not ends the lookup (every lane
             // takes part in each shuffle, so the sums come before any condition)
-            int unitsThrough = units + inclusiveSum(ctx, u);
+            int unitsThrough = units + WarpScan.inclusiveSum(ctx, u);
             boolean in = i < n && unitsThrough <= maxUnits;
             int missU = in && !hit ? u : 0, missV = in && !hit ? size : 0, missC = in && !hit ? 1 : 0;
             int hitU = in && hit ? u : 0, hitV = in && hit ? size : 0, hitC = in && hit ? 1 : 0;
-            int missUnitsBefore = missUnits + inclusiveSum(ctx, missU) - missU;
-            int missAtBefore = missAt + inclusiveSum(ctx, missV) - missV;
-            int missesBefore = misses + inclusiveSum(ctx, missC) - missC;
-            int hitUnitsBefore = hitUnits + inclusiveSum(ctx, hitU) - hitU;
-            int hitAtBefore = hitAt + inclusiveSum(ctx, hitV) - hitV;
-            int hitsBefore = hits + inclusiveSum(ctx, hitC) - hitC;
+            int missUnitsBefore = missUnits + WarpScan.inclusiveSum(ctx, missU) - missU;
+            int missAtBefore = missAt + WarpScan.inclusiveSum(ctx, missV) - missV;
+            int missesBefore = misses + WarpScan.inclusiveSum(ctx, missC) - missC;
+            int hitUnitsBefore = hitUnits + WarpScan.inclusiveSum(ctx, hitU) - hitU;
+            int hitAtBefore = hitAt + WarpScan.inclusiveSum(ctx, hitV) - hitV;
+            int hitsBefore = hits + WarpScan.inclusiveSum(ctx, hitC) - hitC;
             if (in && hit) {
                 hitClusters.set(rankBase + hitsBefore, id);
                 int b = firstBlock.get(clusterBase + id);
@@ -142,18 +142,6 @@ public final class ClusterLookup {
             stats.set(2L * g, stats.get(2L * g) + hits);
             stats.set(2L * g + 1, stats.get(2L * g + 1) + hits + misses);
         }
-    }
-
-    /** The sum of {@code value} over this lane and the lanes below it. */
-    private static int inclusiveSum(KernelContext ctx, int value) {
-        int sum = value;
-        for (int delta = 1; delta < KernelContext.WARP_SIZE; delta *= 2) {
-            int below = ctx.shuffleUp(sum, delta);
-            if (ctx.laneId >= delta) {
-                sum += below;
-            }
-        }
-        return sum;
     }
 
     /**

@@ -135,13 +135,13 @@ public final class KMeansUpdate {
             own += sizes.get(c);
         }
         // inclusive scan of the run totals: within each warp by shuffles, then over the warps' totals by warp 0
-        int inclusive = warpInclusiveScan(ctx, own);
+        int inclusive = WarpScan.inclusiveSum(ctx, own);
         if (ctx.laneId == KernelContext.WARP_SIZE - 1) {
             warpTotals[ctx.warpId] = inclusive;
         }
         ctx.localBarrier();
         if (ctx.warpId == 0) {
-            warpTotals[ctx.laneId] = warpInclusiveScan(ctx, warpTotals[ctx.laneId]);
+            warpTotals[ctx.laneId] = WarpScan.inclusiveSum(ctx, warpTotals[ctx.laneId]);
         }
         ctx.localBarrier();
         int running = inclusive - own + (ctx.warpId > 0 ? warpTotals[ctx.warpId - 1] : 0);
@@ -149,18 +149,6 @@ public final class KMeansUpdate {
             starts.set(c, running);
             running += sizes.get(c);
         }
-    }
-
-    /** Σ of {@code value} over lanes 0 … laneId of the warp (Hillis–Steele by shuffles). */
-    private static int warpInclusiveScan(KernelContext ctx, int value) {
-        int sum = value;
-        for (int delta = 1; delta < KernelContext.WARP_SIZE; delta <<= 1) {
-            int below = ctx.shuffleUp(sum, delta);
-            if (ctx.laneId >= delta) {
-                sum += below;
-            }
-        }
-        return sum;
     }
 
     /**

@@ -765,7 +765,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * lookup wait is the GPU's idle time between the estimation and the work the host enqueues after its lookup; the
      * admission's phase includes the wait for the previous layer's LRU update and the copy of the outputs back into row
      * order), and the host's own time for the lookups, the LRU updates (on other threads, overlapping the next layer) and
-     * the wait for them.
+     * the wait for them. With the lookups on the device the host phases and the lookup wait are 0, the gather's phase
+     * holds the lookup kernel and the admission's the update kernel.
      */
     public static final class Profile {
         /** The phases, in order. */

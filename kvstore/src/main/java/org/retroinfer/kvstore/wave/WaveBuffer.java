@@ -236,15 +236,14 @@ public final class WaveBuffer implements AutoCloseable {
 
     /** Group {@code g}'s mapping table on the host (where the tables are there): its clusters and cache, for tests. */
     public ClusterMappingTable table(int group) {
+        return hostTables()[group];
+    }
+
+    private ClusterMappingTable[] hostTables() {
         if (tables == null) {
             throw new IllegalStateException("this wave buffer's mapping tables are on the device");
         }
-        return tables[group];
-    }
-
-    /** Whether the mapping tables are on the device ({@link #lookUpOnDevice}) rather than the host. */
-    public boolean lookupsOnDevice() {
-        return deviceTables != null;
+        return tables;
     }
 
     /** Forgets group {@code g}'s clusters and frees its cache blocks (a slot's next sequence). */
@@ -351,7 +350,7 @@ public final class WaveBuffer implements AutoCloseable {
 
     /** A lookup reads the tables that a pending LRU update writes; the host's lookups need the host's tables. */
     private void checkNoUpdate() {
-        table(0);
+        hostTables();
         if (update != null) {
             throw new IllegalStateException("the LRU update of the last assembly is pending: launchAdmission() first");
         }
@@ -410,7 +409,7 @@ public final class WaveBuffer implements AutoCloseable {
      * buffer's admission is launched ({@link #launchAdmission}), which the execution buffer's next gather must follow.
      */
     public void startUpdate() {
-        table(0);
+        hostTables();
         for (int g = 0; g < groups; g++) {
             if (!pending[g]) {
                 throw new IllegalStateException("an LRU update needs an assemble() first");
