@@ -148,8 +148,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
          * retrieval zone's (the clusters to look up), written by the host before the step's launches.
          */
         final I32Array counts, budgets, estimationLengths, retrieved;
-        /** {@link #retrieved} for the host's lookups. */
-        final int[] retrievedOnHost = new int[groups];
 
         Layer(boolean storeOnDevice) {
             wave = new WaveBuffer(device, groups, steadyStride, Math.toIntExact(capacity), fixed.cacheBlocks(), fixed.maxUnits(),
@@ -607,10 +605,15 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         DecodeLayerShape rows = new DecodeLayerShape(step.rows(), 8, shape.kvHeads(), shape.kvHeads(), 8);
         device.launch(append, rows.kvAppendGrid(), k, v, half(wave.steadyKeys()), half(wave.steadyValues()), step.slots(),
                 step.positions(), step.rows(), shape.kvHeads(), (long) steadyStride);
+        boolean updated = false;
         for (Sequence s : stepSequences) {
             if (s.steady[layer] == steadyStride) {
                 flush(s, layer);
+                updated = true;
             }
+        }
+        if (updated) {
+            writeZones(layer); // the index update changed this layer's clusters, budgets and steady lengths
         }
     }
 
@@ -621,7 +624,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             return;
         }
         Layer l = layers[layer];
-        writeZones(layer); // again: an index update in this layer's append changed them
         Device.Mark started = mark();
         device.launch(GATHER_ROWS, Grid.covering((long) slots * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS), rowOfSlot, q,
                 qSlots, slots, queryWidth);
@@ -650,7 +652,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             // the host looks the retrieval zone up while the GPU estimates
             selected.await();
             lookup = System.nanoTime();
-            l.wave.lookUp(retrievalIds, maxRetrieval, l.retrievedOnHost);
+            l.wave.lookUp(retrievalIds, maxRetrieval, l.retrieved);
             lookup = System.nanoTime() - lookup;
             looked = mark();
             // The previous layer's admission reads the shared execution buffer, so it goes before this layer's gather.
@@ -716,7 +718,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /**
      * Writes layer {@code layer}'s per-group arrays for the step's sequences (zeros for the other groups): clusters to
      * score, zone budgets and sizes, and the steady zone's length after the step's append. The host writes them before
-     * the step's launches, so that a captured step's replay reads this step's values.
+     * the step's launches ({@link #prepare}), so that a captured step's replay reads this step's values, and again after
+     * an index update in the layer's append.
      */
     private void writeZones(int layer) {
         Layer l = layers[layer];
@@ -726,7 +729,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             l.budgets.set(2L * g + 1, 0);
             l.estimationLengths.set(g, 0);
             l.retrieved.set(g, 0);
-            l.retrievedOnHost[g] = 0;
             l.wave.steadyLength(g, 0);
         }
         for (Sequence s : stepSequences) {
@@ -742,7 +744,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 l.budgets.set(2L * g + 1, budget.estimation());
                 l.estimationLengths.set(g, e);
                 l.retrieved.set(g, r);
-                l.retrievedOnHost[g] = r;
                 l.wave.steadyLength(g, s.steady[layer]);
             }
         }

@@ -324,20 +324,23 @@ public final class WaveBuffer implements AutoCloseable {
      * order within a zone is arbitrary, and a fixed one makes the cache's contents, and so the buffer's layout,
      * reproducible.
      */
-    public void assemble(I32Array ids, int idsStride, int[] counts) {
+    public void assemble(I32Array ids, int idsStride, I32Array counts) {
         lookUp(ids, idsStride, counts);
         launchGather();
     }
 
     /**
-     * The host half of {@link #assemble(I32Array, int, int[])}: the lookups, without the gather's launch, so that a
+     * The host half of {@link #assemble(I32Array, int, I32Array)}: the lookups, without the gather's launch, so that a
      * caller can enqueue other work (an earlier layer's admission) before it.
      */
-    public void lookUp(I32Array ids, int idsStride, int[] counts) {
+    public void lookUp(I32Array ids, int idsStride, I32Array counts) {
         checkNoUpdate();
-        clustersInFlight = java.util.Arrays.stream(counts).asLongStream().sum();
+        clustersInFlight = 0;
+        for (int g = 0; g < groups; g++) {
+            clustersInFlight += counts.get(g);
+        }
         eachGroup(g -> {
-            int n = counts[g];
+            int n = counts.get(g);
             if (rankedScratch[g] == null || rankedScratch[g].length < n) {
                 rankedScratch[g] = new int[Math.max(n, idsStride)];
             }
