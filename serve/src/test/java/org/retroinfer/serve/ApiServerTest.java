@@ -199,9 +199,14 @@ class ApiServerTest {
                     .getBytes(StandardCharsets.UTF_8));
             out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-            for (String line = in.readLine(); line != null && !line.contains("data: {"); line = in.readLine()) {
+            // the scheduler publishes its counts after each step, and a step sends its token before
+            // that: a second token proves the first step's counts are out
+            int tokens = 0;
+            for (String line = in.readLine(); line != null && tokens < 2; line = in.readLine()) {
                 assertTrue(!line.startsWith("HTTP/1.1") || line.contains("200"), line);
+                tokens += line.contains("data: {") ? 1 : 0;
             }
+            assertEquals(2, tokens, "two streamed tokens");
             assertEquals(1, server.scheduler().running(), "the stream is running");
             assertTrue(server.scheduler().kvMemoryBytes() > 0);
         }
