@@ -138,4 +138,9 @@ final class BlockRun implements BlockScope {
     public int shuffle(KernelContext thread, ShuffleMode mode, int value, int laneOrDelta) {
         return warps[thread.warpId].exchange(thread.laneId, CallSite.capture(kernel.method()), mode, value, laneOrDelta);
     }
+
+    @Override
+    public int[] gather(KernelContext thread, int[] values) {
+        return warps[thread.warpId].gather(thread.laneId, CallSite.capture(kernel.method()), values);
+    }
 }

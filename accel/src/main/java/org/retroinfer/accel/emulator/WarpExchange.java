@@ -22,6 +22,8 @@ final class WarpExchange {
     private final int[] inputs = new int[LANES];
     private final int[] args = new int[LANES];
     private int[] results = new int[LANES];
+    private final int[][] deposits = new int[LANES][];
+    private int[] gathered;
     private int live;
     private int arrived;
     private long generation;
@@ -37,32 +39,80 @@ final class WarpExchange {
     int exchange(int lane, CallSite site, ShuffleMode mode, int value, int laneOrDelta) {
         lock.lock();
         try {
-            if (failure != null) {
-                throw new EmulationException(failure);
-            }
-            if (live < LANES) {
-                throw fail(warp + ": warp shuffle at " + site.display() + " with only " + live + " of " + LANES
-                        + " lanes active; shuffles use a full mask, so the block size must be a multiple of 32 and no"
-                        + " lane may return before the shuffle");
-            }
-            if (arrived == 0) {
-                phaseSite = site;
-            } else if (!site.key().equals(phaseSite.key())) {
-                throw fail(warp + ": lane " + lane + " reached the shuffle at " + site.display()
-                        + " while other lanes wait at the shuffle at " + phaseSite.display()
-                        + "; all 32 lanes of a warp must execute the same shuffle");
-            }
+            arrive(lane, site);
             inputs[lane] = value;
             args[lane] = laneOrDelta;
             arrived++;
-            long gen = generation;
             if (arrived == live) {
                 results = shuffle(mode);
-                arrived = 0;
-                generation++;
-                done.signalAll();
+                complete();
                 return results[lane];
             }
+            await(lane, site);
+            return results[lane];
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every lane's {@code values} (the same length in each), lane l's at {@code [l·n, (l + 1)·n)}. */
+    int[] gather(int lane, CallSite site, int[] values) {
+        lock.lock();
+        try {
+            arrive(lane, site);
+            deposits[lane] = values;
+            arrived++;
+            if (arrived == live) {
+                int n = values.length;
+                int[] all = new int[LANES * n];
+                for (int l = 0; l < LANES; l++) {
+                    if (deposits[l].length != n) {
+                        throw fail(warp + ": lanes gathered " + deposits[l].length + " and " + n + " values at "
+                                + site.display());
+                    }
+                    System.arraycopy(deposits[l], 0, all, l * n, n);
+                }
+                gathered = all;
+                complete();
+                return all;
+            }
+            await(lane, site);
+            return gathered;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Checks that lane {@code lane} may join the exchange at {@code site}; the caller holds the lock. */
+    private void arrive(int lane, CallSite site) {
+        if (failure != null) {
+            throw new EmulationException(failure);
+        }
+        if (live < LANES) {
+            throw fail(warp + ": warp shuffle at " + site.display() + " with only " + live + " of " + LANES
+                    + " lanes active; shuffles use a full mask, so the block size must be a multiple of 32 and no"
+                    + " lane may return before the shuffle");
+        }
+        if (arrived == 0) {
+            phaseSite = site;
+        } else if (!site.key().equals(phaseSite.key())) {
+            throw fail(warp + ": lane " + lane + " reached the shuffle at " + site.display()
+                    + " while other lanes wait at the shuffle at " + phaseSite.display()
+                    + "; all 32 lanes of a warp must execute the same shuffle");
+        }
+    }
+
+    /** The last lane arrived: the results are out; wake the others. */
+    private void complete() {
+        arrived = 0;
+        generation++;
+        done.signalAll();
+    }
+
+    /** Waits (holding the lock between waits) until the exchange lane {@code lane} joined completes. */
+    private void await(int lane, CallSite site) {
+        long gen = generation;
+        try {
             long remaining = timeoutNanos;
             while (gen == generation && failure == null) {
                 if (remaining <= 0) {
@@ -74,12 +124,9 @@ final class WarpExchange {
             if (failure != null) {
                 throw new EmulationException(failure);
             }
-            return results[lane];
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EmulationException(warp + ": interrupted at a shuffle", e);
-        } finally {
-            lock.unlock();
         }
     }
 

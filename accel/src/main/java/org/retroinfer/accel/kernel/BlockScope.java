@@ -20,4 +20,12 @@ public interface BlockScope {
 
     /** Exchanges a 32-bit value inside the thread's warp; every lane of the warp must take part. */
     int shuffle(KernelContext thread, ShuffleMode mode, int value, int laneOrDelta);
+
+    /**
+     * Every lane of the thread's warp deposits {@code values} (the same length n in every lane) and gets all of them,
+     * lane l's at {@code [l·n, (l + 1)·n)}: one exchange for a warp operation that reads many of the other lanes'
+     * registers ({@link KernelContext#mmaBf16}), where shuffles would take one exchange a register. Every lane must
+     * take part; the returned array is shared by the lanes and must not be written.
+     */
+    int[] gather(KernelContext thread, int[] values);
 }

@@ -209,10 +209,10 @@ public final class KernelContext {
      * The warp's tensor-core multiply-add {@code D = A · B + C} of a 16 × 16 bfloat16 A, a 16 × 8 bfloat16 B and a
      * 16 × 8 float C, each spread over the 32 lanes as {@link MmaBf16} lays out; returns this lane's four values of
      * D. All 32 lanes must call it together, as with a shuffle. On the GPU one {@code mma.sync}; here the lanes
-     * exchange their fragments by shuffles (32 a call).
+     * exchange their fragments in one {@link BlockScope#gather}.
      */
     public Float4 mmaBf16(Float4 c, int a0, int a1, int a2, int a3, int b0, int b1) {
-        return MmaBf16.multiply(laneId, this::shuffleIdx, c, a0, a1, a2, a3, b0, b1);
+        return MmaBf16.multiply(laneId, scope.gather(this, new int[] {a0, a1, a2, a3, b0, b1}), c);
     }
 
     /** Atomically adds {@code value} to {@code array[index]} (global or shared) and returns the old value. */

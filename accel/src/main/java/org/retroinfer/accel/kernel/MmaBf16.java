@@ -28,25 +28,46 @@ public final class MmaBf16 {
 
     private MmaBf16() {}
 
+    /** Registers a lane holds of one multiply: a0, a1, a2, a3, b0, b1. */
+    public static final int FRAGMENT = 6;
+
     /**
      * One lane's part of the warp's multiply-add: it fetches the fragments it needs from the other lanes through
      * {@code shuffleIdx} ({@code (value, sourceLane) → the source lane's value}, called 32 times, in the same order by
      * every lane) and returns its four values of {@code A · B + C}, as {@link KernelContext#mmaBf16} lays them out.
      */
     public static Float4 multiply(int lane, IntBinaryOperator shuffleIdx, Float4 c, int a0, int a1, int a2, int a3, int b0, int b1) {
+        int[] own = {a0, a1, a2, a3, b0, b1};
+        return multiply(lane, (register, source) -> shuffleIdx.applyAsInt(own[register], source), c);
+    }
+
+    /**
+     * One lane's part of the warp's multiply-add from every lane's registers at once: lane l's a0, a1, a2, a3, b0, b1
+     * at {@code fragments[l·FRAGMENT ..]} (what {@link BlockScope#gather} returns).
+     */
+    public static Float4 multiply(int lane, int[] fragments, Float4 c) {
+        return multiply(lane, (register, source) -> fragments[source * FRAGMENT + register], c);
+    }
+
+    /** Register {@code register} (0-5: a0 … b1) of lane {@code source}. */
+    private interface Fetch {
+        int word(int register, int source);
+    }
+
+    private static Float4 multiply(int lane, Fetch fetch, Float4 c) {
         int g = lane / 4, t = lane % 4;
         int[] rowG = new int[WORDS], rowG8 = new int[WORDS], col0 = new int[WORDS], col1 = new int[WORDS];
         for (int from = 0; from < 4; from++) {
             // word `from` holds k = 2·from, 2·from + 1; word `from + 4` holds k = 2·from + 8, 2·from + 9
             int rowLane = 4 * g + from, colLane0 = 4 * (2 * t) + from, colLane1 = 4 * (2 * t + 1) + from;
-            rowG[from] = shuffleIdx.applyAsInt(a0, rowLane);
-            rowG8[from] = shuffleIdx.applyAsInt(a1, rowLane);
-            rowG[from + 4] = shuffleIdx.applyAsInt(a2, rowLane);
-            rowG8[from + 4] = shuffleIdx.applyAsInt(a3, rowLane);
-            col0[from] = shuffleIdx.applyAsInt(b0, colLane0);
-            col0[from + 4] = shuffleIdx.applyAsInt(b1, colLane0);
-            col1[from] = shuffleIdx.applyAsInt(b0, colLane1);
-            col1[from + 4] = shuffleIdx.applyAsInt(b1, colLane1);
+            rowG[from] = fetch.word(0, rowLane);
+            rowG8[from] = fetch.word(1, rowLane);
+            rowG[from + 4] = fetch.word(2, rowLane);
+            rowG8[from + 4] = fetch.word(3, rowLane);
+            col0[from] = fetch.word(4, colLane0);
+            col0[from + 4] = fetch.word(5, colLane0);
+            col1[from] = fetch.word(4, colLane1);
+            col1[from + 4] = fetch.word(5, colLane1);
         }
         return new Float4(dot(rowG, col0, c.x()), dot(rowG, col1, c.y()), dot(rowG8, col0, c.z()), dot(rowG8, col1, c.w()));
     }
