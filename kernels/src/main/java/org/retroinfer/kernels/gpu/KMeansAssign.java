@@ -21,12 +21,15 @@ import org.retroinfer.accel.kernel.KernelContext;
  * streams the segment's centroids through shared memory 128 at a time, 32 dimensions per stage; thread (ty, tx) of
  * the 16 × 16 block keeps 8 keys × 8 centroids of dot products in registers (keys 8ty … 8ty+7, centroids tx, tx+16,
  * …, tx+112 of the tile, so a warp's centroid reads hit 16 different banks and its key reads are two broadcasts),
- * 64 FMAs per 16 shared loads (the accel JIT has no tensor-core MMA and no vector shared loads, so the register
- * tile is what bounds the shared-memory traffic). The stages are stored dimension-major with a row of 129 floats,
+ * 64 FMAs per 16 shared loads (the accel JIT has no vector shared loads, so the register tile is what bounds the
+ * shared-memory traffic; {@link KMeansTensorAssign} gets the same result on tensor cores). The stages are stored dimension-major with a row of 129 floats,
  * so the transposing stores from global memory (a warp writes one key's 32 dimensions) fall in 32 different banks.
  * Each thread keeps the best centroid of its keys among its columns, scanning ids upwards with a strict
  * comparison; the 16 threads of a key row (half a warp) then combine with ties to the lower id. Dot products are
  * F32 FMAs over dimensions 0 … 127 in order, so equal centroids give bit-equal scores and a tie is a tie.
+ *
+ * <p>Several heads assign at once along the grid's y dimension ({@link KMeansShape#stacked}): head h's keys and
+ * assignment follow head h − 1's {@code tokens}, its centroids head h − 1's {@code clusters}.
  */
 public final class KMeansAssign {
     /** Dimensions per shared-memory stage. */
@@ -48,12 +51,13 @@ public final class KMeansAssign {
 
     /**
      * {@code assignment[t]} = the id in {@code [s·cps, (s+1)·cps)} of the centroid of largest {@code keys[t]·c}
-     * for every key t of segment s ({@code [s·perSegment, (s+1)·perSegment)}), ties to the lower id. Launch on
-     * {@link KMeansShape#assignGrid}{@code (segments, perSegment)}.
+     * for every key t of segment s ({@code [s·perSegment, (s+1)·perSegment)}), ties to the lower id, in each head of
+     * {@code tokens} keys and {@code clusters} centroids. Launch on {@link KMeansShape#assignGrid}{@code (segments,
+     * perSegment)}, stacked.
      */
     @Kernel
-    public static void nearest(KernelContext ctx, F32Array keys, F32Array centroids, I32Array assignment, int perSegment,
-            int centroidsPerSegment) {
+    public static void nearest(KernelContext ctx, F32Array keys, F32Array centroids, I32Array assignment, int tokens,
+            int clusters, int perSegment, int centroidsPerSegment) {
         float[] keyStage = ctx.allocateFloatLocalArray(STAGE * ROW);
         float[] centroidStage = ctx.allocateFloatLocalArray(STAGE * ROW);
         int tilesPerSegment = (perSegment + ASSIGN_KEYS - 1) / ASSIGN_KEYS;
@@ -73,9 +77,11 @@ public final class KMeansAssign {
         // Staging: a warp moves 32 consecutive dimensions of one row (one 128-byte line), rows 8 apart per pass.
         int lane = ctx.localIdx % STAGE;
         int firstRow = ctx.localIdx / STAGE;
-        long keyAt = (long) (keyFirst + firstRow) * HEAD_DIM + lane;
+        long keyBase = (long) ctx.groupIdy * tokens;
+        long centroidBase = (long) ctx.groupIdy * clusters * HEAD_DIM;
+        long keyAt = (keyBase + keyFirst + firstRow) * HEAD_DIM + lane;
         for (int tile = centroidFirst; tile < centroidEnd; tile += ASSIGN_KEYS) {
-            long centroidAt = (long) (tile + firstRow) * HEAD_DIM + lane;
+            long centroidAt = centroidBase + (long) (tile + firstRow) * HEAD_DIM + lane;
             // acc{i}l: key i against the thread's centroids j = 0..3 of the tile, acc{i}h: j = 4..7
             Float4 acc0l = zero, acc0h = zero, acc1l = zero, acc1h = zero, acc2l = zero, acc2h = zero, acc3l = zero, acc3h = zero;
             Float4 acc4l = zero, acc4h = zero, acc5l = zero, acc5h = zero, acc6l = zero, acc6h = zero, acc7l = zero, acc7h = zero;
@@ -156,7 +162,7 @@ public final class KMeansAssign {
         if (tx < KEYS_PER_THREAD && key + tx < keyEnd) {
             int id = tx == 0 ? id0 : tx == 1 ? id1 : tx == 2 ? id2 : tx == 3 ? id3 : tx == 4 ? id4 : tx == 5 ? id5
                     : tx == 6 ? id6 : id7;
-            assignment.set(key + tx, id == NONE ? centroidFirst : id);
+            assignment.set(keyBase + key + tx, id == NONE ? centroidFirst : id);
         }
     }
 

@@ -20,18 +20,25 @@ import org.retroinfer.accel.kernel.KernelContext;
  * does not depend on scheduling) and writes its chunk's centred keys. The sum is in F32, as the CPU's, but
  * grouped by chunks and by four interleaved chains per chunk, so the mean can differ from the CPU's by F32 rounding
  * (it is equal whenever the sums are exact).
+ *
+ * <p>Several heads build at once along the grid's y dimension ({@link KMeansShape#stacked}): head h's keys start
+ * {@code h · headStride} elements after {@code base}, and its partials, mean and centred keys follow head h − 1's.
  */
 public final class KMeansCentring {
     private KMeansCentring() {}
 
-    /** {@code partials[chunk][d]} = Σ of dimension d over the chunk's keys (an F16 or BF16 cache). */
+    /**
+     * {@code partials[head][chunk][d]} = Σ of dimension d over the chunk's keys (an F16 or BF16 cache); the grid's
+     * x dimension is the chunks.
+     */
     @Kernel
-    public static void keySums(KernelContext ctx, HalfPrecisionArray keys, long base, int tokens, F32Array partials) {
+    public static void keySums(KernelContext ctx, HalfPrecisionArray keys, long base, long headStride, int tokens,
+            F32Array partials) {
         int from = ctx.groupIdx * CENTRE_CHUNK;
         int to = Math.min(tokens, from + CENTRE_CHUNK);
         // four chains, so that four loads are in flight rather than one
         float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        long at = base + (long) from * HEAD_DIM + ctx.localIdx;
+        long at = base + ctx.groupIdy * headStride + (long) from * HEAD_DIM + ctx.localIdx;
         int t = from;
         for (; t + 3 < to; t += 4, at += 4 * HEAD_DIM) {
             s0 += keys.get(at);
@@ -42,47 +49,52 @@ public final class KMeansCentring {
         for (; t < to; t++, at += HEAD_DIM) {
             s0 += keys.get(at);
         }
-        partials.set((long) ctx.groupIdx * HEAD_DIM + ctx.localIdx, (s0 + s1) + (s2 + s3));
+        partials.set(((long) ctx.groupIdy * ctx.numGroupsX + ctx.groupIdx) * HEAD_DIM + ctx.localIdx, (s0 + s1) + (s2 + s3));
     }
 
     /**
-     * {@code centred[t][d] = key[t][d] − mean[d]} for the block's chunk, with mean = (Σ of the {@code chunks}
-     * partial sums) / tokens; block 0 also writes the mean (an F16 or BF16 cache).
+     * {@code centred[head][t][d] = key[t][d] − mean[head][d]} for the block's chunk, with mean = (Σ of the head's
+     * {@code chunks} partial sums) / tokens; block 0 of a head also writes its mean (an F16 or BF16 cache).
      */
     @Kernel
-    public static void centre(KernelContext ctx, HalfPrecisionArray keys, long base, int tokens, F32Array partials, int chunks,
-            F32Array mean, F32Array centred) {
+    public static void centre(KernelContext ctx, HalfPrecisionArray keys, long base, long headStride, int tokens,
+            F32Array partials, int chunks, F32Array mean, F32Array centred) {
         int d = ctx.localIdx;
-        float m = mean(ctx, partials, chunks, tokens, mean);
+        int head = ctx.groupIdy;
+        float m = mean(ctx, partials, (long) head * chunks * HEAD_DIM, chunks, tokens, mean, (long) head * HEAD_DIM);
+        long keyBase = base + head * headStride;
+        long centredBase = (long) head * tokens * HEAD_DIM;
         int from = ctx.groupIdx * CENTRE_CHUNK;
         int to = Math.min(tokens, from + CENTRE_CHUNK);
         int t = from;
         for (; t + 3 < to; t += 4) { // four loads issued before the stores, which could alias them
             long at = (long) t * HEAD_DIM + d;
-            float k0 = keys.get(base + at);
-            float k1 = keys.get(base + at + HEAD_DIM);
-            float k2 = keys.get(base + at + 2 * HEAD_DIM);
-            float k3 = keys.get(base + at + 3 * HEAD_DIM);
-            centred.set(at, k0 - m);
-            centred.set(at + HEAD_DIM, k1 - m);
-            centred.set(at + 2 * HEAD_DIM, k2 - m);
-            centred.set(at + 3 * HEAD_DIM, k3 - m);
+            float k0 = keys.get(keyBase + at);
+            float k1 = keys.get(keyBase + at + HEAD_DIM);
+            float k2 = keys.get(keyBase + at + 2 * HEAD_DIM);
+            float k3 = keys.get(keyBase + at + 3 * HEAD_DIM);
+            centred.set(centredBase + at, k0 - m);
+            centred.set(centredBase + at + HEAD_DIM, k1 - m);
+            centred.set(centredBase + at + 2 * HEAD_DIM, k2 - m);
+            centred.set(centredBase + at + 3 * HEAD_DIM, k3 - m);
         }
         for (; t < to; t++) {
-            centred.set((long) t * HEAD_DIM + d, keys.get(base + (long) t * HEAD_DIM + d) - m);
+            long at = (long) t * HEAD_DIM + d;
+            centred.set(centredBase + at, keys.get(keyBase + at) - m);
         }
     }
 
-    /** This thread's dimension of the mean key, as the CPU divides: the F32 sum over the F32 count. */
-    private static float mean(KernelContext ctx, F32Array partials, int chunks, int tokens, F32Array mean) {
+    /** This thread's dimension of the head's mean key, as the CPU divides: the F32 sum over the F32 count. */
+    private static float mean(KernelContext ctx, F32Array partials, long partialsBase, int chunks, int tokens, F32Array mean,
+            long meanBase) {
         int d = ctx.localIdx;
         float sum = 0f;
         for (int c = 0; c < chunks; c++) {
-            sum += partials.get((long) c * HEAD_DIM + d);
+            sum += partials.get(partialsBase + (long) c * HEAD_DIM + d);
         }
         float m = sum / tokens;
         if (ctx.groupIdx == 0) {
-            mean.set(d, m);
+            mean.set(meanBase + d, m);
         }
         return m;
     }

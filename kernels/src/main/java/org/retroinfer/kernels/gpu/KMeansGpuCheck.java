@@ -15,6 +15,7 @@ import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.accel.kernel.TypedArray;
 
 /**
  * The GPU index build ({@link KMeansBuild}: {@link KMeansCentring}, {@link KMeansAssign}, {@link KMeansUpdate}) on a
@@ -29,9 +30,14 @@ import org.retroinfer.accel.kernel.KernelMethod;
  * on the emulator in kvstore's {@code GpuKMeansTest}; at 128K keys and ten iterations a single near-tie can send
  * two runs apart, so here each step is checked on its own.)
  *
- * <p>Timing (medians between CUDA events): a whole build of one head and its parts (centring, one segmented
- * iteration, the global iteration, the assignment kernel alone, the value sums), then the 256 builds of Llama 3 8B
- * (32 layers × 8 KV heads) at the same length, one after another. Exits 1 if a check fails.
+ * <p>Also checks that a build of the 8 heads at once ({@link KMeansBuild}'s stacked heads) gives each head exactly
+ * what the build of that head alone gives (all 8 hold the same keys and values here), and that the build with the
+ * assignment on tensor cores ({@link KMeansTensorAssign}) gives exactly what the build on CUDA cores gives.
+ *
+ * <p>Timing (medians between CUDA events), on CUDA cores and then on tensor cores: a whole build of one head and its
+ * parts (centring, one segmented iteration, the global iteration, the assignment alone, the value sums), then the
+ * 256 builds of Llama 3 8B (32 layers × 8 KV heads) at the same length, one head after another and a layer's 8 heads
+ * at once. Exits 1 if a check fails.
  *
  * <p>{@code java org.retroinfer.kernels.gpu.KMeansGpuCheck [TOKENS CLUSTERS SEGMENTS ITERATIONS]} (default
  * {@code 131072 8192 16 10}, RetroConfig's defaults at a 128K prompt).
@@ -70,12 +76,18 @@ public final class KMeansGpuCheck {
                 device.upload(hostValues.segment(), values.slice(h * head, head));
             }
             boolean ok;
-            try (KMeansBuild build = new KMeansBuild(device, shape)) {
+            try (KMeansBuild build = new KMeansBuild(device, shape, 1, KMeansBuild.Assignment.CUDA_CORES);
+                 KMeansBuild stacked = new KMeansBuild(device, shape, heads, KMeansBuild.Assignment.CUDA_CORES);
+                 KMeansBuild tensor = new KMeansBuild(device, shape, 1, KMeansBuild.Assignment.TENSOR_CORES);
+                 KMeansBuild tensorStacked = new KMeansBuild(device, shape, heads, KMeansBuild.Assignment.TENSOR_CORES)) {
                 ok = checkBuild(device, build, hostKeys, hostValues, keys, values, 3 * head)
                         & checkAssignment(device, build, random, 1, shape.tokens(), shape.clusters())
-                        & checkAssignment(device, build, random, shape.segments(), shape.perSegment(), shape.clustersPerSegment());
+                        & checkAssignment(device, build, random, shape.segments(), shape.perSegment(), shape.clustersPerSegment())
+                        & checkStacked(device, build, stacked, keys, values, head)
+                        & checkSameBuild(device, stacked, tensorStacked, keys, values, head);
                 GpuTiming.warmUp(gpu);
-                time(gpu, device, build, keys, values, heads, head);
+                time(gpu, device, build, stacked, keys, values, head);
+                time(gpu, device, tensor, tensorStacked, keys, values, head);
             }
             System.out.println(ok ? "ALL OK" : "FAILED");
             System.exit(ok ? 0 : 1);
@@ -155,7 +167,7 @@ public final class KMeansGpuCheck {
             device.upload(MemorySegment.ofArray(centroids), deviceCentroids);
             device.fill(assignment, (byte) 0xFF);
             device.launch(NEAREST, KMeansShape.assignGrid(segments, perSegment), build.centredKeys(), deviceCentroids, assignment,
-                    perSegment, cps);
+                    shape.tokens(), shape.clusters(), perSegment, cps);
             int[] got = download(device, assignment, shape.tokens());
             float[] keys = download(device, build.centredKeys(), shape.keyElements());
             int wrong = 0, nearTies = 0, checked = 0;
@@ -186,37 +198,120 @@ public final class KMeansGpuCheck {
         }
     }
 
-    private static void time(Gpu gpu, CudaDevice device, KMeansBuild build, BF16Array keys, BF16Array values, int heads,
+    /**
+     * The build of {@code stacked.heads()} heads at once (vectors {@code head} elements apart) against the one-head
+     * build of each: the same assignment, members, starts, sizes, centroids, value sums and mean, bit for bit.
+     */
+    static boolean checkStacked(Device device, KMeansBuild build, KMeansBuild stacked, BF16Array keys, BF16Array values,
             long head) {
         KMeansShape shape = build.shape();
+        int heads = stacked.heads();
+        int n = shape.tokens(), clusters = shape.clusters();
+        for (TypedArray a : new TypedArray[] {stacked.assignment(), stacked.members(), stacked.sizes(), stacked.starts(),
+                stacked.centroids(), stacked.valueSums(), stacked.mean()}) {
+            device.fill(a, (byte) 0xFF);
+        }
+        stacked.run(keys, values, 0, head, heads);
+        int[] assignment = download(device, stacked.assignment(), heads * n);
+        int[] members = download(device, stacked.members(), heads * n);
+        int[] sizes = download(device, stacked.sizes(), heads * clusters);
+        int[] starts = download(device, stacked.starts(), heads * clusters);
+        float[] centroids = download(device, stacked.centroids(), heads * shape.centroidElements());
+        float[] valueSums = download(device, stacked.valueSums(), heads * shape.centroidElements());
+        float[] mean = download(device, stacked.mean(), (long) heads * HEAD_DIM);
+        int differing = 0;
+        for (int h = 0; h < heads; h++) {
+            build.run(keys, values, h * head);
+            int c = clusters, e = (int) shape.centroidElements();
+            boolean same = Arrays.equals(download(device, build.assignment(), n), Arrays.copyOfRange(assignment, h * n, h * n + n))
+                    && Arrays.equals(download(device, build.members(), n), Arrays.copyOfRange(members, h * n, h * n + n))
+                    && Arrays.equals(download(device, build.sizes(), c), Arrays.copyOfRange(sizes, h * c, h * c + c))
+                    && Arrays.equals(download(device, build.starts(), c), Arrays.copyOfRange(starts, h * c, h * c + c))
+                    && Arrays.equals(download(device, build.centroids(), e), Arrays.copyOfRange(centroids, h * e, h * e + e))
+                    && Arrays.equals(download(device, build.valueSums(), e), Arrays.copyOfRange(valueSums, h * e, h * e + e))
+                    && Arrays.equals(download(device, build.mean(), HEAD_DIM),
+                            Arrays.copyOfRange(mean, h * HEAD_DIM, h * HEAD_DIM + HEAD_DIM));
+            differing += same ? 0 : 1;
+        }
+        boolean ok = differing == 0;
+        System.out.printf("check %d heads built at once against each built alone: %d differ %s%n", heads, differing,
+                ok ? "OK" : "FAILED");
+        return ok;
+    }
+
+    /**
+     * The build on tensor cores against the build on CUDA cores, all {@code heads} heads at once: the same assignment,
+     * members, sizes, centroids and value sums, bit for bit ({@link KMeansTensorAssign} is exact).
+     */
+    static boolean checkSameBuild(Device device, KMeansBuild cuda, KMeansBuild tensor, BF16Array keys, BF16Array values,
+            long head) {
+        int heads = cuda.heads();
+        long n = (long) heads * cuda.shape().tokens(), c = (long) heads * cuda.shape().clusters();
+        long e = heads * cuda.shape().centroidElements();
+        cuda.run(keys, values, 0, head, heads);
+        int[] assignment = download(device, cuda.assignment(), (int) n), members = download(device, cuda.members(), (int) n);
+        int[] sizes = download(device, cuda.sizes(), (int) c);
+        float[] centroids = download(device, cuda.centroids(), e), valueSums = download(device, cuda.valueSums(), e);
+        device.fill(tensor.assignment(), (byte) 0xFF);
+        tensor.run(keys, values, 0, head, heads);
+        int[] tensorAssignment = download(device, tensor.assignment(), (int) n);
+        int differing = 0;
+        for (int i = 0; i < n; i++) differing += assignment[i] == tensorAssignment[i] ? 0 : 1;
+        boolean ok = differing == 0 && Arrays.equals(members, download(device, tensor.members(), (int) n))
+                && Arrays.equals(sizes, download(device, tensor.sizes(), (int) c))
+                && Arrays.equals(centroids, download(device, tensor.centroids(), e))
+                && Arrays.equals(valueSums, download(device, tensor.valueSums(), e));
+        System.out.printf("check %d heads on tensor cores against CUDA cores: %d of %d final assignments differ; members,"
+                + " sizes, centroids and value sums %s %s%n", heads, differing, n, ok ? "equal" : "DIFFER", ok ? "OK" : "FAILED");
+        return ok;
+    }
+
+    private static void time(Gpu gpu, CudaDevice device, KMeansBuild build, KMeansBuild stacked, BF16Array keys,
+            BF16Array values, long head) {
+        KMeansShape shape = build.shape();
+        int heads = stacked.heads();
         CudaStream stream = device.stream();
         double whole = GpuTiming.medianMillis(gpu, stream, () -> build.run(keys, values, 0));
-        double centre = GpuTiming.medianMillis(gpu, stream, () -> build.centre(keys, 0));
-        double segmented = GpuTiming.medianMillis(gpu, stream, build::segmentedIteration);
-        double global = GpuTiming.medianMillis(gpu, stream, build::globalIteration);
+        double centre = GpuTiming.medianMillis(gpu, stream, () -> build.centre(keys, 0, 0, 1));
+        double segmented = GpuTiming.medianMillis(gpu, stream, () -> build.segmentedIteration(1));
+        double global = GpuTiming.medianMillis(gpu, stream, () -> build.globalIteration(1));
         double segmentedAssign = GpuTiming.medianMillis(gpu, stream,
-                () -> build.assign(shape.segments(), shape.perSegment(), shape.clustersPerSegment()));
-        double globalAssign = GpuTiming.medianMillis(gpu, stream, () -> build.assign(1, shape.tokens(), shape.clusters()));
-        double finish = GpuTiming.medianMillis(gpu, stream, () -> build.finish(values, 0));
+                () -> build.assign(shape.segments(), shape.perSegment(), shape.clustersPerSegment(), 1));
+        double globalAssign = GpuTiming.medianMillis(gpu, stream, () -> build.assign(1, shape.tokens(), shape.clusters(), 1));
+        double finish = GpuTiming.medianMillis(gpu, stream, () -> build.finish(values, 0, 0, 1));
         double products = (double) shape.tokens() * shape.clusters() * HEAD_DIM;
-        System.out.printf("time one head (%s): build %.2f ms = centring %.2f + %d segmented iterations of %.2f (assignment %.2f)"
-                + " + global iteration %.2f (assignment %.2f, %.1f TFLOP/s) + value sums %.2f%n", shape, whole, centre,
+        System.out.printf("time one head on %s (%s): build %.2f ms = centring %.2f + %d segmented iterations of %.2f"
+                + " (assignment %.2f) + global iteration %.2f (assignment %.2f, %.1f TFLOP/s) + value sums %.2f%n",
+                build.assignmentKind(), shape, whole, centre,
                 shape.iterations() - 1, segmented, segmentedAssign, global, globalAssign, 2 * products / globalAssign / 1e9, finish);
-        // Llama 3 8B: 32 layers × 8 KV heads of the same length, built one after another (layer l reuses the 8 heads)
+        // Llama 3 8B: 32 layers × 8 KV heads of the same length (layer l reuses the 8 heads)
         int layers = 32;
-        // once, between two events: 256 builds take seconds, too long to repeat twenty times
+        double alone = once(gpu, stream, () -> {
+            for (int l = 0; l < layers; l++) {
+                for (int h = 0; h < heads; h++) build.run(keys, values, h * head);
+            }
+        });
+        double together = once(gpu, stream, () -> {
+            for (int l = 0; l < layers; l++) stacked.run(keys, values, 0, head, heads);
+        });
+        System.out.printf("time Llama 3 8B index build on %s at %d tokens, %d layers × %d KV heads: one head at a time"
+                + " %.1f ms (%.2f ms per head), a layer's %d heads at once %.1f ms (%.2f ms per head)%n", build.assignmentKind(),
+                shape.tokens(), layers, heads, alone, alone / (layers * heads), heads, together, together / (layers * heads));
+    }
+
+    /** Milliseconds between two events around {@code work}, run once: 256 builds take seconds, too long to repeat. */
+    private static double once(Gpu gpu, CudaStream stream, Runnable work) {
         CudaEvent start = gpu.createEvent();
         CudaEvent end = gpu.createEvent();
-        start.record(stream);
-        for (int l = 0; l < layers; l++) {
-            for (int h = 0; h < heads; h++) build.run(keys, values, h * head);
+        try {
+            start.record(stream);
+            work.run();
+            end.record(stream);
+            return end.millisSince(start);
+        } finally {
+            start.close();
+            end.close();
         }
-        end.record(stream);
-        double model = end.millisSince(start);
-        start.close();
-        end.close();
-        System.out.printf("time Llama 3 8B index build at %d tokens: %d layers × %d KV heads = %.1f ms (%.2f ms per head)%n",
-                shape.tokens(), layers, heads, model, model / (layers * heads));
     }
 
     /** BF16 keys around 4096 random directions with noise, so the clusters are real, and offset so the mean is not 0. */

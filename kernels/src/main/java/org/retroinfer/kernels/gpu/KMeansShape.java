@@ -21,6 +21,10 @@ import org.retroinfer.accel.kernel.Grid;
  *   <li>assignment, ranks and members: I32 {@code [tokens]}; sizes and starts: I32 {@code [clusters]};</li>
  *   <li>tile counts: I32 {@code [tiles][clusters]}, each tile of {@link #tileTokens()} keys.</li>
  * </ul>
+ * A build of several heads at once ({@link KMeansBuild}, one launch per step for all of them) stacks these: head h's
+ * keys and values {@code h · headStride} elements after the first head's, its scratch and results right after head
+ * h − 1's (I32 {@code [heads][tokens]}, F32 {@code [heads][clusters][HEAD_DIM]}, ...), and every grid below gets the
+ * heads as its y dimension ({@link #stacked}).
  *
  * @param tokens     keys of the head
  * @param clusters   centroids, a multiple of {@code segments}
@@ -87,6 +91,11 @@ public record KMeansShape(int tokens, int clusters, int segments, int iterations
 
     public int centreChunks() {
         return (tokens + CENTRE_CHUNK - 1) / CENTRE_CHUNK;
+    }
+
+    /** {@code perHead} once for each of {@code heads} heads, the head being the block's y index. */
+    public static Grid stacked(Grid perHead, int heads) {
+        return new Grid(perHead.gridX(), heads, 1, perHead.blockX(), perHead.blockY(), perHead.blockZ());
     }
 
     /** {@link KMeansCentring}'s grid: a block of one thread per dimension for each chunk of keys. */

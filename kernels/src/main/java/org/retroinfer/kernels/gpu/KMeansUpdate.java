@@ -23,6 +23,11 @@ import org.retroinfer.accel.kernel.KernelContext;
  * {@code segments · perSegment}), in tiles of {@link KMeansShape#tileTokens()} keys: a key's place is its
  * cluster's start + the cluster's members in earlier tiles + its rank among the cluster's members before it in
  * its tile. Layout and grids: {@link KMeansShape}.
+ *
+ * <p>Several heads build at once along the grid's y dimension ({@link KMeansShape#stacked}): head h's arrays follow
+ * head h − 1's, each {@code tokens} keys (or {@code clusters} clusters, or a tile-count matrix of
+ * {@link KMeansShape#tiles}{@code (tokens)} rows) long; a kernel finds its head's by {@code tokens} and
+ * {@code clusters}.
  */
 public final class KMeansUpdate {
     private static final int WARPS = HEAD_DIM / KernelContext.WARP_SIZE;
@@ -36,11 +41,14 @@ public final class KMeansUpdate {
      * ids from {@link KMeansShape#initialTokens()}. Any grid (grid-stride over the centroids' floats).
      */
     @Kernel
-    public static void seedCentroids(KernelContext ctx, F32Array keys, I32Array ids, int clusters, F32Array centroids) {
+    public static void seedCentroids(KernelContext ctx, F32Array keys, I32Array ids, int tokens, int clusters,
+            F32Array centroids) {
         long total = (long) clusters * HEAD_DIM;
+        long keyBase = (long) ctx.groupIdy * tokens * HEAD_DIM;
+        long centroidBase = ctx.groupIdy * total;
         for (long i = ctx.globalIdx; i < total; i += ctx.globalGroupSizeX) {
             long c = i / HEAD_DIM;
-            centroids.set(i, keys.get((long) ids.get(c) * HEAD_DIM + (i - c * HEAD_DIM)));
+            centroids.set(centroidBase + i, keys.get(keyBase + (long) ids.get(c) * HEAD_DIM + (i - c * HEAD_DIM)));
         }
     }
 
@@ -52,17 +60,18 @@ public final class KMeansUpdate {
      * touches. Launch on {@link KMeansShape#rankGrid}.
      */
     @Kernel
-    public static void rank(KernelContext ctx, I32Array assignment, int sorted, int tileTokens, int clusters,
+    public static void rank(KernelContext ctx, I32Array assignment, int tokens, int sorted, int tileTokens, int clusters,
             I32Array tileCounts, I32Array ranks) {
         int[] pass = ctx.allocateIntLocalArray(RANK_THREADS);
-        long row = (long) ctx.groupIdx * clusters;
+        long keyBase = (long) ctx.groupIdy * tokens;
+        long row = tileCountBase(ctx.groupIdy, tokens, tileTokens, clusters) + (long) ctx.groupIdx * clusters;
         for (int c = ctx.localIdx; c < clusters; c += RANK_THREADS) {
             tileCounts.set(row + c, 0);
         }
         int tileEnd = Math.min(sorted, ctx.groupIdx * tileTokens + tileTokens);
         for (int first = ctx.groupIdx * tileTokens; first < tileEnd; first += RANK_THREADS) {
             int t = first + ctx.localIdx;
-            int cluster = t < tileEnd ? assignment.get(t) : -1;
+            int cluster = t < tileEnd ? assignment.get(keyBase + t) : -1;
             pass[ctx.localIdx] = cluster;
             ctx.localBarrier(); // also orders the zeroing and the previous pass's count updates before the reads below
             int before = 0;
@@ -79,7 +88,7 @@ public final class KMeansUpdate {
             int earlier = cluster >= 0 ? tileCounts.get(row + cluster) : 0;
             ctx.localBarrier(); // every read of the running counts and of the pass before any update
             if (cluster >= 0) {
-                ranks.set(t, earlier + before);
+                ranks.set(keyBase + t, earlier + before);
                 if (last) {
                     tileCounts.set(row + cluster, earlier + before + 1);
                 }
@@ -92,13 +101,15 @@ public final class KMeansUpdate {
      * in tile order) and writes the total to {@code sizes[c]}. Launch on {@link KMeansShape#clusterThreadsGrid()}.
      */
     @Kernel
-    public static void tileOffsets(KernelContext ctx, I32Array tileCounts, int tiles, int clusters, I32Array sizes) {
+    public static void tileOffsets(KernelContext ctx, I32Array tileCounts, int tokens, int tileTokens, int tiles, int clusters,
+            I32Array sizes) {
         int c = ctx.globalIdx;
         if (c < clusters) {
+            long first = tileCountBase(ctx.groupIdy, tokens, tileTokens, clusters) + c;
             int running = 0;
             int tile = 0;
             for (; tile + 3 < tiles; tile += 4) { // four loads in flight before the stores, which could alias them
-                long at = (long) tile * clusters + c;
+                long at = first + (long) tile * clusters;
                 int n0 = tileCounts.get(at);
                 int n1 = tileCounts.get(at + clusters);
                 int n2 = tileCounts.get(at + 2L * clusters);
@@ -110,29 +121,30 @@ public final class KMeansUpdate {
                 running += n0 + n1 + n2 + n3;
             }
             for (; tile < tiles; tile++) {
-                long at = (long) tile * clusters + c;
+                long at = first + (long) tile * clusters;
                 int count = tileCounts.get(at);
                 tileCounts.set(at, running);
                 running += count;
             }
-            sizes.set(c, running);
+            sizes.set((long) ctx.groupIdy * clusters + c, running);
         }
     }
 
     /**
      * {@code starts[c]} = Σ of {@code sizes} below c (an exclusive scan), by one block of 1024 threads: each sums
      * a run of consecutive clusters, the block scans the run totals (shuffles within warps, then the 32 warp totals),
-     * then each thread writes its run. Launch on one block of {@link KMeansShape#SCAN_THREADS} threads.
+     * then each thread writes its run. Launch on one block of {@link KMeansShape#SCAN_THREADS} threads a head.
      */
     @Kernel
     public static void clusterStarts(KernelContext ctx, I32Array sizes, int clusters, I32Array starts) {
         int[] warpTotals = ctx.allocateIntLocalArray(SCAN_THREADS / KernelContext.WARP_SIZE);
+        long head = (long) ctx.groupIdy * clusters;
         int run = (clusters + SCAN_THREADS - 1) / SCAN_THREADS;
         int from = Math.min(clusters, ctx.localIdx * run);
         int to = Math.min(clusters, from + run);
         int own = 0;
         for (int c = from; c < to; c++) {
-            own += sizes.get(c);
+            own += sizes.get(head + c);
         }
         // inclusive scan of the run totals: within each warp by shuffles, then over the warps' totals by warp 0
         int inclusive = WarpScan.inclusiveSum(ctx, own);
@@ -146,8 +158,8 @@ public final class KMeansUpdate {
         ctx.localBarrier();
         int running = inclusive - own + (ctx.warpId > 0 ? warpTotals[ctx.warpId - 1] : 0);
         for (int c = from; c < to; c++) {
-            starts.set(c, running);
-            running += sizes.get(c);
+            starts.set(head + c, running);
+            running += sizes.get(head + c);
         }
     }
 
@@ -157,12 +169,15 @@ public final class KMeansUpdate {
      */
     @Kernel
     public static void scatter(KernelContext ctx, I32Array assignment, I32Array ranks, I32Array tileCounts, I32Array starts,
-            int sorted, int tileTokens, int clusters, I32Array members) {
+            int tokens, int sorted, int tileTokens, int clusters, I32Array members) {
         int t = ctx.globalIdx;
         if (t < sorted) {
-            int cluster = assignment.get(t);
+            long keyBase = (long) ctx.groupIdy * tokens;
+            int cluster = assignment.get(keyBase + t);
             long tile = t / tileTokens;
-            members.set(starts.get(cluster) + tileCounts.get(tile * clusters + cluster) + ranks.get(t), t);
+            long counts = tileCountBase(ctx.groupIdy, tokens, tileTokens, clusters);
+            members.set(keyBase + starts.get((long) ctx.groupIdy * clusters + cluster)
+                    + tileCounts.get(counts + tile * clusters + cluster) + ranks.get(keyBase + t), t);
         }
     }
 
@@ -173,14 +188,15 @@ public final class KMeansUpdate {
      */
     @Kernel
     public static void means(KernelContext ctx, F32Array keys, I32Array members, I32Array starts, I32Array sizes,
-            F32Array centroids, int normalise) {
+            F32Array centroids, int tokens, int clusters, int normalise) {
         float[] squares = ctx.allocateFloatLocalArray(WARPS);
-        int c = ctx.groupIdx;
-        int size = sizes.get(c);
+        long cluster = (long) ctx.groupIdy * clusters + ctx.groupIdx;
+        int size = sizes.get(cluster);
         if (size > 0) { // the same for the whole block, so its barrier below is reached by all threads or none
-            int start = starts.get(c);
+            long keyBase = (long) ctx.groupIdy * tokens;
+            int start = starts.get(cluster);
             int d = ctx.localIdx;
-            float sum = sumRows(keys, 0L, members, start, size, d);
+            float sum = sumRows(keys, keyBase * HEAD_DIM, members, keyBase + start, size, d);
             float mean = sum * (1f / size);
             float scale = 1f;
             if (normalise != 0) {
@@ -195,7 +211,7 @@ public final class KMeansUpdate {
                 }
                 scale = 1f / Math.max((float) Math.sqrt(total), NORM_EPS);
             }
-            centroids.set((long) c * HEAD_DIM + d, mean * scale);
+            centroids.set(cluster * HEAD_DIM + d, mean * scale);
         }
     }
 
@@ -204,13 +220,14 @@ public final class KMeansUpdate {
      * empty cluster), from an F16 or BF16 cache laid out as the keys. Launch on {@link KMeansShape#clusterBlocksGrid()}.
      */
     @Kernel
-    public static void valueSums(KernelContext ctx, HalfPrecisionArray values, long base, I32Array members, I32Array starts,
-            I32Array sizes, F32Array valueSums) {
-        int c = ctx.groupIdx;
-        int start = starts.get(c);
-        int size = sizes.get(c);
-        float sum = sumRows(values, base, members, start, size, ctx.localIdx);
-        valueSums.set((long) c * HEAD_DIM + ctx.localIdx, sum);
+    public static void valueSums(KernelContext ctx, HalfPrecisionArray values, long base, long headStride, I32Array members,
+            I32Array starts, I32Array sizes, F32Array valueSums, int tokens, int clusters) {
+        long cluster = (long) ctx.groupIdy * clusters + ctx.groupIdx;
+        int start = starts.get(cluster);
+        int size = sizes.get(cluster);
+        float sum = sumRows(values, base + ctx.groupIdy * headStride, members, (long) ctx.groupIdy * tokens + start, size,
+                ctx.localIdx);
+        valueSums.set(cluster * HEAD_DIM + ctx.localIdx, sum);
     }
 
     /**
@@ -220,9 +237,16 @@ public final class KMeansUpdate {
     @Kernel
     public static void uncentre(KernelContext ctx, F32Array centroids, F32Array mean, int clusters) {
         long total = (long) clusters * HEAD_DIM;
+        long head = ctx.groupIdy * total;
+        long meanBase = (long) ctx.groupIdy * HEAD_DIM;
         for (long i = ctx.globalIdx; i < total; i += ctx.globalGroupSizeX) {
-            centroids.set(i, centroids.get(i) + mean.get(i % HEAD_DIM));
+            centroids.set(head + i, centroids.get(head + i) + mean.get(meanBase + i % HEAD_DIM));
         }
+    }
+
+    /** The first element of head {@code head}'s tile-count matrix: each head's has tiles(tokens) rows. */
+    private static long tileCountBase(int head, int tokens, int tileTokens, int clusters) {
+        return (long) head * ((tokens + tileTokens - 1) / tileTokens) * clusters;
     }
 
     /**
@@ -230,7 +254,7 @@ public final class KMeansUpdate {
      * added one by one in member order. A crowded cluster has thousands of members and each needs an id load and
      * then a row load, so four of each are issued before the four adds, which keep the order.
      */
-    private static float sumRows(F32Array rows, long base, I32Array members, int start, int size, int d) {
+    private static float sumRows(F32Array rows, long base, I32Array members, long start, int size, int d) {
         float sum = 0f;
         int m = 0;
         for (; m + 3 < size; m += 4) {
@@ -250,8 +274,8 @@ public final class KMeansUpdate {
         return sum;
     }
 
-    /** {@link #sumRows(F32Array, long, I32Array, int, int, int)} over a 16-bit array. */
-    private static float sumRows(HalfPrecisionArray rows, long base, I32Array members, int start, int size, int d) {
+    /** {@link #sumRows(F32Array, long, I32Array, long, int, int)} over a 16-bit array. */
+    private static float sumRows(HalfPrecisionArray rows, long base, I32Array members, long start, int size, int d) {
         float sum = 0f;
         int m = 0;
         for (; m + 3 < size; m += 4) {

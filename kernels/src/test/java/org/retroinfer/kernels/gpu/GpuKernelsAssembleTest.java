@@ -44,7 +44,7 @@ class GpuKernelsAssembleTest {
                         SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, StreamingLinear.class, TiledLinear.class,
                         TensorCoreLinear.class,
                         RandomFill.class, RowArgmax.class, ClusterLookup.class,
-                        KMeansCentring.class, KMeansAssign.class, KMeansUpdate.class, IndexStore.class)
+                        KMeansCentring.class, KMeansAssign.class, KMeansTensorAssign.class, KMeansUpdate.class, IndexStore.class)
                 .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
@@ -57,7 +57,7 @@ class GpuKernelsAssembleTest {
                 "logitsBf16", "logitsF32", "select", "gather", "admit", "heads", "halves", "adjacent", "apply", "add", "into",
                 "fromHalf", "fromF32", "keySums", "centre", "nearest", "seedCentroids", "rank", "tileOffsets", "clusterStarts",
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",
-                "gatherInt8Bf16", "gatherInt8F16", "lookUp", "update"),
+                "gatherInt8Bf16", "gatherInt8F16", "lookUp", "update", "split", "candidates", "refine"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 

@@ -26,9 +26,12 @@ class KMeansGpuCheckTest {
             for (long i = 0; i < head; i++) hostValues.set(i, (float) random.nextGaussian());
             BF16Array keys = device.bf16(2 * head);
             BF16Array values = device.bf16(2 * head);
-            device.upload(hostKeys.segment(), keys.slice(head, head));
-            device.upload(hostValues.segment(), values.slice(head, head));
-            try (KMeansBuild build = new KMeansBuild(device, shape)) {
+            for (int h = 0; h < 2; h++) {
+                device.upload(hostKeys.segment(), keys.slice(h * head, head));
+                device.upload(hostValues.segment(), values.slice(h * head, head));
+            }
+            try (KMeansBuild build = new KMeansBuild(device, shape, 1, KMeansBuild.Assignment.CUDA_CORES);
+                 KMeansBuild stacked = new KMeansBuild(device, shape, 2, KMeansBuild.Assignment.CUDA_CORES)) {
                 assertTrue(KMeansGpuCheck.checkBuild(device, build, hostKeys, hostValues, keys, values, head));
                 assertTrue(KMeansGpuCheck.checkAssignment(device, build, random, 1, shape.tokens(), shape.clusters()));
                 assertTrue(KMeansGpuCheck.checkAssignment(device, build, random, shape.segments(), shape.perSegment(),
@@ -36,6 +39,10 @@ class KMeansGpuCheckTest {
                 BF16Array otherValues = BF16Array.allocate(arena, head);
                 for (long i = 0; i < head; i++) otherValues.set(i, hostValues.get(i) + 1f);
                 assertFalse(KMeansGpuCheck.checkBuild(device, build, hostKeys, otherValues, keys, values, head));
+                assertTrue(KMeansGpuCheck.checkStacked(device, build, stacked, keys, values, head));
+                try (KMeansBuild tensor = new KMeansBuild(device, shape, 2, KMeansBuild.Assignment.TENSOR_CORES)) {
+                    assertTrue(KMeansGpuCheck.checkSameBuild(device, stacked, tensor, keys, values, head));
+                }
             }
         }
     }

@@ -45,8 +45,8 @@ class KMeansKernelsTest {
             F32Array mean = SplitKvDecodeTest.poisoned(arena, HEAD_DIM);
             F32Array centred = SplitKvDecodeTest.poisoned(arena, shape.keyElements());
             Emulator emulator = new Emulator();
-            emulator.launch(KMeansCentring.class, "keySums", shape.centreGrid(), keys, base, tokens, partials);
-            emulator.launch(KMeansCentring.class, "centre", shape.centreGrid(), keys, base, tokens, partials,
+            emulator.launch(KMeansCentring.class, "keySums", shape.centreGrid(), keys, base, 0L, tokens, partials);
+            emulator.launch(KMeansCentring.class, "centre", shape.centreGrid(), keys, base, 0L, tokens, partials,
                     shape.centreChunks(), mean, centred);
             for (int d = 0; d < HEAD_DIM; d++) {
                 double expected = 0;
@@ -82,7 +82,7 @@ class KMeansKernelsTest {
             I32Array assignment = I32Array.allocate(arena, tokens);
             assignment.fill(POISON);
             new Emulator().launch(KMeansAssign.class, "nearest", KMeansShape.assignGrid(segments, perSegment), keys, centroids,
-                    assignment, perSegment, cps);
+                    assignment, tokens, segments * cps, perSegment, cps);
             int nearTies = 0;
             for (int t = 0; t < tokens; t++) {
                 if (t >= segments * perSegment) {
@@ -124,7 +124,7 @@ class KMeansKernelsTest {
             I32Array assignment = I32Array.allocate(arena, segments * perSegment);
             assignment.fill(POISON);
             new Emulator().launch(KMeansAssign.class, "nearest", KMeansShape.assignGrid(segments, perSegment), keys, centroids,
-                    assignment, perSegment, cps);
+                    assignment, segments * perSegment, segments * cps, perSegment, cps);
             for (int t = 0; t < segments * perSegment; t++) {
                 KMeansTwin.Choice choice = KMeansTwin.nearest(keys::get, centroids::get, t, t / perSegment * cps, cps);
                 assertEquals(choice.id(), assignment.get(t), "key " + t);
@@ -154,12 +154,13 @@ class KMeansKernelsTest {
             I32Array starts = poisonedInts(arena, clusters);
             I32Array members = poisonedInts(arena, tokens);
             Emulator emulator = new Emulator();
-            emulator.launch(KMeansUpdate.class, "rank", Grid.of(tiles, KMeansShape.RANK_THREADS), assignment, sorted, tileTokens,
-                    clusters, tileCounts, ranks);
-            emulator.launch(KMeansUpdate.class, "tileOffsets", Grid.covering(clusters, 32), tileCounts, tiles, clusters, sizes);
+            emulator.launch(KMeansUpdate.class, "rank", Grid.of(tiles, KMeansShape.RANK_THREADS), assignment, tokens, sorted,
+                    tileTokens, clusters, tileCounts, ranks);
+            emulator.launch(KMeansUpdate.class, "tileOffsets", Grid.covering(clusters, 32), tileCounts, tokens, tileTokens, tiles,
+                    clusters, sizes);
             emulator.launch(KMeansUpdate.class, "clusterStarts", Grid.of(1, KMeansShape.SCAN_THREADS), sizes, clusters, starts);
             emulator.launch(KMeansUpdate.class, "scatter", KMeansShape.tokenThreadsGrid(sorted), assignment, ranks, tileCounts,
-                    starts, sorted, tileTokens, clusters, members);
+                    starts, tokens, sorted, tileTokens, clusters, members);
             KMeansTwin.Runs runs = KMeansTwin.sort(hostAssignment, sorted, clusters);
             assertArrayEquals(runs.sizes(), sizes.toArray(), "sizes");
             assertArrayEquals(runs.starts(), starts.toArray(), "starts");
@@ -174,7 +175,7 @@ class KMeansKernelsTest {
                 F32Array previous = F32Array.allocate(arena, centroids.length());
                 for (long i = 0; i < centroids.length(); i++) previous.set(i, centroids.get(i));
                 emulator.launch(KMeansUpdate.class, "means", Grid.of(clusters, HEAD_DIM), keys, members, starts, sizes, centroids,
-                        normalise ? 1 : 0);
+                        tokens, clusters, normalise ? 1 : 0);
                 double[] expected = KMeansTwin.means(keys::get, runs, previous::get, normalise);
                 for (int i = 0; i < expected.length; i++) {
                     int c = i / HEAD_DIM;
@@ -194,7 +195,7 @@ class KMeansKernelsTest {
                 for (long i = 0; i < values.length(); i++) values.set(i, i < base ? Float.NaN : (float) random.nextGaussian());
                 F32Array valueSums = SplitKvDecodeTest.poisoned(arena, (long) clusters * HEAD_DIM);
                 emulator.launch(KMeansUpdate.class, "valueSums", Grid.of(clusters, HEAD_DIM), values,
-                        base, members, starts, sizes, valueSums);
+                        base, 0L, members, starts, sizes, valueSums, tokens, clusters);
                 for (int c = 0; c < clusters; c++) {
                     double[] expected = KMeansTwin.sums(i -> values.get(base + i), runs, c);
                     for (int d = 0; d < HEAD_DIM; d++) {

@@ -311,7 +311,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         execPartialLse = device.f32(execShape.partialRows());
         scratchIn = device.f32((long) maxRows * queryWidth);
         scratchOut = device.f32((long) maxRows * queryWidth);
-        updateBuild = new GpuKMeans(device, config.updateSegment(), ClusterSizing.forUpdate(config), config.iterations());
+        updateBuild = new GpuKMeans(device, config.updateSegment(), ClusterSizing.forUpdate(config), config.iterations(),
+                shape.kvHeads());
         for (int s = slots - 1; s >= 0; s--) {
             freeSlots.push(s);
         }
@@ -816,9 +817,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * Makes {@code sequence}, still empty, hold a prompt of {@code tokens} random keys and values in every layer and
      * indexes it as {@link #endOfPrefill} indexes a prefilled one: decode benchmarks at long contexts start from it.
      * The values are {@link GpuKvCache#fillRandom}'s for the same seed (per layer and KV head, keys then values, one
-     * seed each), but made one head at a time in a scratch of one head's length, indexed from there and dropped, so no
-     * dense slot of the whole context is needed: a 1M-token context (128 GiB of BF16 keys and values at Llama 3 8B's
-     * shape) needs 512 MiB of scratch on the GPU besides the tiers it ends up in.
+     * seed each), but made a few heads at a time ({@link GpuKMeans#headsAtOnce}: a layer's 8 at 32K, one at 1M) in a
+     * scratch of those heads' length, indexed from there and dropped, so no dense slot of the whole context is needed: a
+     * 1M-token context (128 GiB of BF16 keys and values at Llama 3 8B's shape) needs 512 MiB of scratch for its keys and
+     * values on the GPU besides the tiers it ends up in, a 32K one 128 MiB.
      */
     public void fillRandom(int sequence, long tokens, long seed) {
         Sequence s = sequence(sequence);
@@ -831,16 +833,21 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         long start = System.nanoTime();
         PromptSplit split = PromptSplit.of(tokens, config);
         KernelMethod fill = KernelMethod.of(org.retroinfer.kernels.gpu.RandomFill.class, "half");
+        int atOnce = GpuKMeans.headsAtOnce(tokens, shape.kvHeads());
         long elements = tokens * HEAD_DIM;
-        I32Array keyScratch = device.i32(elements / 2), valueScratch = device.i32(elements / 2);
+        I32Array keyScratch = device.i32(atOnce * elements / 2), valueScratch = device.i32(atOnce * elements / 2);
         HalfPrecisionArray keys = half(keyScratch), values = half(valueScratch);
-        try (GpuKMeans build = split.index() ? new GpuKMeans(device, split.clustered(), split.sizing(), config.iterations()) : null) {
+        try (GpuKMeans build = split.index() ? new GpuKMeans(device, split.clustered(), split.sizing(), config.iterations(),
+                atOnce) : null) {
             java.util.Arrays.fill(s.lengths, tokens);
             for (int l = 0; l < shape.layers(); l++) {
-                for (int h = 0; h < shape.kvHeads(); h++) {
-                    device.launch(fill, Grid.of(1024, 256), keys, elements, seed++, 1f);
-                    device.launch(fill, Grid.of(1024, 256), values, elements, seed++, 1f);
-                    indexHead(s, l, h, keys, values, 0, split, build);
+                for (int first = 0; first < shape.kvHeads(); first += atOnce) {
+                    int count = Math.min(atOnce, shape.kvHeads() - first);
+                    for (int h = 0; h < count; h++) { // head by head, so the values do not depend on how many build at once
+                        device.launch(fill, Grid.of(1024, 256), keys.slice(h * elements, elements), elements, seed++, 1f);
+                        device.launch(fill, Grid.of(1024, 256), values.slice(h * elements, elements), elements, seed++, 1f);
+                    }
+                    indexHeads(s, l, first, count, keys, values, 0, tokens, split, build);
                 }
                 finishPrompt(s, l, split);
             }
@@ -868,12 +875,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         PromptSplit split = PromptSplit.of(s.lengths[0], config);
         if (s.prefillId >= 0) {
             int dense = prefill.slotOf(s.prefillId);
-            try (GpuKMeans build = split.index() ? new GpuKMeans(device, split.clustered(), split.sizing(), config.iterations())
-                    : null) {
+            int atOnce = GpuKMeans.headsAtOnce(split.clustered(), shape.kvHeads());
+            try (GpuKMeans build = split.index() ? new GpuKMeans(device, split.clustered(), split.sizing(), config.iterations(),
+                    atOnce) : null) {
                 for (int l = 0; l < shape.layers(); l++) {
-                    for (int h = 0; h < shape.kvHeads(); h++) {
-                        indexHead(s, l, h, prefill.keys(l), prefill.values(l), ((long) dense * shape.kvHeads() + h) * capacity,
-                                split, build);
+                    for (int first = 0; first < shape.kvHeads(); first += atOnce) {
+                        indexHeads(s, l, first, Math.min(atOnce, shape.kvHeads() - first), prefill.keys(l), prefill.values(l),
+                                ((long) dense * shape.kvHeads() + first) * capacity, capacity, split, build);
                     }
                     finishPrompt(s, l, split);
                 }
@@ -905,19 +913,23 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     }
 
     /**
-     * One (layer, KV head) of a prompt whose vectors start at vector {@code head} of {@code keys}/{@code values}: the
-     * sinks and the window to the steady zone, the rest clustered and committed to the index.
+     * KV heads {@code firstHead … firstHead + count − 1} of a layer of a prompt whose vectors start at vector
+     * {@code head} of {@code keys}/{@code values}, {@code headStride} vectors a head: the sinks and the window to the
+     * steady zone, the rest clustered (the heads at once) and committed to the index.
      */
-    private void indexHead(Sequence s, int layer, int kvHead, HalfPrecisionArray keys, HalfPrecisionArray values, long head,
-            PromptSplit split, GpuKMeans build) {
+    private void indexHeads(Sequence s, int layer, int firstHead, int count, HalfPrecisionArray keys, HalfPrecisionArray values,
+            long head, long headStride, PromptSplit split, GpuKMeans build) {
         WaveBuffer wave = layers[layer].wave;
-        long steady = ((long) s.slot * shape.kvHeads() + kvHead) * steadyStride;
-        copyVectors(keys, values, head, half(wave.steadyKeys()), half(wave.steadyValues()), steady, split.sinks());
-        copyVectors(keys, values, head + split.length() - split.kept(), half(wave.steadyKeys()), half(wave.steadyValues()),
-                steady + split.sinks(), split.kept());
+        for (int h = 0; h < count; h++) {
+            long at = head + h * headStride;
+            long steady = ((long) s.slot * shape.kvHeads() + firstHead + h) * steadyStride;
+            copyVectors(keys, values, at, half(wave.steadyKeys()), half(wave.steadyValues()), steady, split.sinks());
+            copyVectors(keys, values, at + split.length() - split.kept(), half(wave.steadyKeys()), half(wave.steadyValues()),
+                    steady + split.sinks(), split.kept());
+        }
         if (split.index()) {
-            build.runAt(keys, values, (head + split.sinks()) * HEAD_DIM);
-            commit(s, layer, kvHead, build, keys, values, head + split.sinks());
+            build.runAt(keys, values, (head + split.sinks()) * HEAD_DIM, headStride * HEAD_DIM, count);
+            commit(s, layer, firstHead, count, build, keys, values, head + split.sinks(), headStride);
         }
     }
 
@@ -954,12 +966,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         long start = System.nanoTime();
         WaveBuffer wave = layers[layer].wave;
         HalfPrecisionArray keys = half(wave.steadyKeys()), values = half(wave.steadyValues());
-        for (int h = 0; h < shape.kvHeads(); h++) {
-            long steady = ((long) s.slot * shape.kvHeads() + h) * steadyStride;
-            updateBuild.runAt(keys, values, (steady + config.sinks()) * HEAD_DIM);
-            commit(s, layer, h, updateBuild, keys, values, steady + config.sinks());
-            copyVectors(keys, values, steady + config.sinks() + config.updateSegment(), keys, values, steady + config.sinks(),
-                    config.window());
+        long oldest = (long) s.slot * shape.kvHeads() * steadyStride + config.sinks(); // head 0's, the others steadyStride on
+        updateBuild.runAt(keys, values, oldest * HEAD_DIM, (long) steadyStride * HEAD_DIM, shape.kvHeads());
+        commit(s, layer, 0, shape.kvHeads(), updateBuild, keys, values, oldest, steadyStride);
+        for (int h = 0; h < shape.kvHeads(); h++) { // after the commit's gathers have read the segment
+            long first = oldest + (long) h * steadyStride;
+            copyVectors(keys, values, first + config.updateSegment(), keys, values, first, config.window());
         }
         finishCommit(s, layer, ClusterSizing.forUpdate(config).clusters(), config.updateSegment());
         s.steady[layer] -= config.updateSegment();
@@ -968,57 +980,69 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     }
 
     /**
-     * Adds one head's new clusters, from {@code kmeans}'s last run on the device, to the group's index: the members' keys
-     * and values (vectors from {@code firstVector} of {@code keys}/{@code values}) gathered in cluster order to the end
-     * of its store, and centroids, value sums and sizes after its existing ones, all by kernels; only the sizes and
-     * starts come to the host, for the mapping table.
+     * Adds the new clusters of KV heads {@code firstHead … firstHead + count − 1}, from {@code kmeans}'s last run of
+     * those heads on the device, to their groups' indexes: each head's members' keys and values (vectors from
+     * {@code firstVector + h·headStride} of {@code keys}/{@code values}) gathered in cluster order to the end of its
+     * store, and centroids, value sums and sizes after its existing ones, all by kernels; only the sizes and starts come
+     * to the host, all heads' in one download each, for the mapping tables.
      */
-    private void commit(Sequence s, int layer, int kvHead, GpuKMeans kmeans, HalfPrecisionArray keys, HalfPrecisionArray values,
-            long firstVector) {
+    private void commit(Sequence s, int layer, int firstHead, int count, GpuKMeans kmeans, HalfPrecisionArray keys,
+            HalfPrecisionArray values, long firstVector, long headStride) {
         KMeansBuild r = kmeans.results();
-        int g = s.slot * shape.kvHeads() + kvHead;
         Layer l = layers[layer];
         int n = r.shape().tokens(), added = r.shape().clusters();
         int base = s.clusters[layer];
         if (base + added > clusterCapacity) {
-            throw new IllegalStateException("the index of group " + g + " would hold " + (base + added) + " clusters; the GPU"
-                    + " RetroInfer cache sized it for " + clusterCapacity);
+            throw new IllegalStateException("the index of sequence slot " + s.slot + " would hold " + (base + added)
+                    + " clusters a group; the GPU RetroInfer cache sized it for " + clusterCapacity);
         }
-        long storeVector = (long) g * capacity + s.indexed[layer];
-        HalfPrecisionArray memberKeys = keys.slice(firstVector * HEAD_DIM, (long) n * HEAD_DIM);
-        HalfPrecisionArray memberValues = values.slice(firstVector * HEAD_DIM, (long) n * HEAD_DIM);
-        if (l.wave.storeFormat() == StoreFormat.HALF) {
-            long ints = (long) n * WaveBuffer.INTS;
-            device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(memberKeys.region()), r.members(), n,
-                    l.wave.storeKeys().slice(storeVector * WaveBuffer.INTS, ints));
-            device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(memberValues.region()), r.members(), n,
-                    l.wave.storeValues().slice(storeVector * WaveBuffer.INTS, ints));
-        } else {
-            long ints = (long) n * WaveBuffer.INT8_INTS;
-            device.launch(gatherQuantized, IndexStore.vectorGrid(n), memberKeys, r.members(), n,
-                    l.wave.storeKeys().slice(storeVector * WaveBuffer.INT8_INTS, ints), l.wave.storeKeyScales().slice(storeVector, n));
-            device.launch(gatherQuantized, IndexStore.vectorGrid(n), memberValues, r.members(), n,
-                    l.wave.storeValues().slice(storeVector * WaveBuffer.INT8_INTS, ints),
-                    l.wave.storeValueScales().slice(storeVector, n));
-        }
-        long first = (long) g * clusterCapacity + base;
         long elements = (long) added * HEAD_DIM;
-        device.copy(r.centroids().slice(0, elements), l.centroids.slice(first * HEAD_DIM, elements));
-        device.launch(toHalf, IndexStore.elementGrid(elements), r.centroids(), half(l.centroids16).slice(first * HEAD_DIM,
-                elements), elements);
-        device.launch(toHalf, IndexStore.elementGrid(elements), r.valueSums(), half(l.valueSums).slice(first * HEAD_DIM,
-                elements), elements);
-        device.launch(TO_F32, IndexStore.elementGrid(added), r.sizes(), l.sizes.slice(first, added), added);
-        int[] sizes = new int[added], starts = new int[added];
-        device.download(r.sizes().slice(0, added), MemorySegment.ofArray(sizes));
-        device.download(r.starts().slice(0, added), MemorySegment.ofArray(starts));
-        int candidates = 0;
-        for (int cluster = 0; cluster < added; cluster++) {
-            starts[cluster] = Math.toIntExact(s.indexed[layer] + starts[cluster]);
-            candidates += sizes[cluster] > 0 ? 1 : 0;
+        for (int h = 0; h < count; h++) {
+            int g = s.slot * shape.kvHeads() + firstHead + h;
+            long storeVector = (long) g * capacity + s.indexed[layer];
+            long vector = firstVector + h * headStride;
+            HalfPrecisionArray memberKeys = keys.slice(vector * HEAD_DIM, (long) n * HEAD_DIM);
+            HalfPrecisionArray memberValues = values.slice(vector * HEAD_DIM, (long) n * HEAD_DIM);
+            I32Array members = r.members().slice((long) h * n, n);
+            if (l.wave.storeFormat() == StoreFormat.HALF) {
+                long ints = (long) n * WaveBuffer.INTS;
+                device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(memberKeys.region()), members, n,
+                        l.wave.storeKeys().slice(storeVector * WaveBuffer.INTS, ints));
+                device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(memberValues.region()), members, n,
+                        l.wave.storeValues().slice(storeVector * WaveBuffer.INTS, ints));
+            } else {
+                long ints = (long) n * WaveBuffer.INT8_INTS;
+                device.launch(gatherQuantized, IndexStore.vectorGrid(n), memberKeys, members, n,
+                        l.wave.storeKeys().slice(storeVector * WaveBuffer.INT8_INTS, ints),
+                        l.wave.storeKeyScales().slice(storeVector, n));
+                device.launch(gatherQuantized, IndexStore.vectorGrid(n), memberValues, members, n,
+                        l.wave.storeValues().slice(storeVector * WaveBuffer.INT8_INTS, ints),
+                        l.wave.storeValueScales().slice(storeVector, n));
+            }
+            long first = (long) g * clusterCapacity + base;
+            F32Array centroids = r.centroids().slice(h * elements, elements);
+            device.copy(centroids, l.centroids.slice(first * HEAD_DIM, elements));
+            device.launch(toHalf, IndexStore.elementGrid(elements), centroids, half(l.centroids16).slice(first * HEAD_DIM,
+                    elements), elements);
+            device.launch(toHalf, IndexStore.elementGrid(elements), r.valueSums().slice(h * elements, elements),
+                    half(l.valueSums).slice(first * HEAD_DIM, elements), elements);
+            device.launch(TO_F32, IndexStore.elementGrid(added), r.sizes().slice((long) h * added, added),
+                    l.sizes.slice(first, added), added);
         }
-        l.wave.addClusters(g, base, starts, sizes);
-        s.candidates[layer][kvHead] += candidates;
+        int[] sizes = new int[count * added], starts = new int[count * added];
+        device.download(r.sizes().slice(0, (long) count * added), MemorySegment.ofArray(sizes));
+        device.download(r.starts().slice(0, (long) count * added), MemorySegment.ofArray(starts));
+        for (int h = 0; h < count; h++) {
+            int[] headSizes = java.util.Arrays.copyOfRange(sizes, h * added, (h + 1) * added);
+            int[] headStarts = new int[added];
+            int candidates = 0;
+            for (int cluster = 0; cluster < added; cluster++) {
+                headStarts[cluster] = Math.toIntExact(s.indexed[layer] + starts[h * added + cluster]);
+                candidates += headSizes[cluster] > 0 ? 1 : 0;
+            }
+            l.wave.addClusters(s.slot * shape.kvHeads() + firstHead + h, base, headStarts, headSizes);
+            s.candidates[layer][firstHead + h] += candidates;
+        }
     }
 
     /** Records that every head of {@code layer} took {@code added} clusters of {@code tokens} positions. */

@@ -205,7 +205,7 @@ class GpuRetroKvCacheTest {
     }
 
     /**
-     * A context filled head by head without a dense slot ({@link GpuRetroKvCache#fillRandom}, how the 1M-token bench
+     * A context filled a few heads at a time without a dense slot ({@link GpuRetroKvCache#fillRandom}, how the bench
      * fills) is the prompt of the same random values prefilled through the dense slot and indexed at its end: the same
      * index and steady zones, so decoding on gives the same outputs bit for bit.
      */

@@ -13,8 +13,9 @@ import org.retroinfer.kernels.VectorMath;
 import org.retroinfer.kvstore.gpu.GpuKMeans;
 
 /**
- * {@link GpuKMeans} on the accel emulator builds the index {@link IndexBuilder} builds: for both KV heads of one
- * slot of a dense BF16 cache (2 segments × 256 keys, 32 clusters, 3 iterations), the same assignment, sizes and
+ * {@link GpuKMeans} on the accel emulator builds the index {@link IndexBuilder} builds: for the three KV heads of
+ * one slot of a dense BF16 cache (built two at once, then the third; 2 segments × 256 keys, 32 clusters, 3
+ * iterations), the same assignment, sizes and
  * member order as {@link SphericalKMeans#cluster} on the CPU-centred keys, and the same centroids (mean added
  * back) and F32 value sums.
  *
@@ -29,7 +30,7 @@ import org.retroinfer.kvstore.gpu.GpuKMeans;
  */
 class GpuKMeansTest {
     private static final int D = 128;
-    private static final int KV_HEADS = 2;
+    private static final int KV_HEADS = 3;
     private static final int SLOTS = 2;
     private static final int CAPACITY = 600;
     private static final int TOKENS = 512;
@@ -58,7 +59,7 @@ class GpuKMeansTest {
                 }
             }
             GpuKMeans.Clustering[] gpu;
-            try (GpuKMeans kmeans = new GpuKMeans(device, TOKENS, sizing, ITERATIONS)) {
+            try (GpuKMeans kmeans = new GpuKMeans(device, TOKENS, sizing, ITERATIONS, 2)) { // two heads at once, then one
                 gpu = kmeans.clusterHeads(keys, values, 1, KV_HEADS, CAPACITY);
             }
             for (int h = 0; h < KV_HEADS; h++) {
