@@ -184,27 +184,20 @@ public final class KMeansTensorAssign {
 
     /**
      * {@code kept} (best, second, dropped) after score {@code s}: above the best, it is the best and the best is second;
-     * above the second, it is second; what leaves the two, or never enters, counts toward the dropped.
+     * above the second, it is second; the score that leaves the two (the second, or {@code s} itself) counts toward the
+     * dropped. Selects rather than branches, as the four lanes of a key row take different ones.
      */
     private static Float4 kept(Float4 kept, float s) {
-        if (s > kept.x()) {
-            return new Float4(s, kept.x(), Math.max(kept.z(), kept.y()), 0f);
-        }
-        if (s > kept.y()) {
-            return new Float4(kept.x(), s, Math.max(kept.z(), kept.y()), 0f);
-        }
-        return new Float4(kept.x(), kept.y(), Math.max(kept.z(), s), 0f);
+        boolean aboveBest = s > kept.x(), aboveSecond = s > kept.y();
+        float leaving = aboveSecond ? kept.y() : s;
+        return new Float4(aboveBest ? s : kept.x(), aboveBest ? kept.x() : aboveSecond ? s : kept.y(),
+                Math.max(kept.z(), leaving), 0f);
     }
 
     /** The centroids of {@link #kept}'s best and second (x, y) after centroid {@code c}'s score {@code s}. */
     private static Int4 keptIds(Float4 kept, Int4 ids, float s, int c) {
-        if (s > kept.x()) {
-            return new Int4(c, ids.x(), 0, 0);
-        }
-        if (s > kept.y()) {
-            return new Int4(ids.x(), c, 0, 0);
-        }
-        return ids;
+        boolean aboveBest = s > kept.x(), aboveSecond = s > kept.y();
+        return new Int4(aboveBest ? c : ids.x(), aboveBest ? ids.x() : aboveSecond ? c : ids.y(), 0, 0);
     }
 
     /**

@@ -68,6 +68,17 @@ class GpuKMeansTest {
         }
     }
 
+    /** A build takes a layer's heads while they hold at most 256K keys together, and at least one head. */
+    @Test
+    void headsAtOnceHoldAQuarterMillionKeys() {
+        assertEquals(8, GpuKMeans.headsAtOnce(32_700, 8));
+        assertEquals(4, GpuKMeans.headsAtOnce(65_468, 8));
+        assertEquals(2, GpuKMeans.headsAtOnce(131_004, 8));
+        assertEquals(1, GpuKMeans.headsAtOnce(1_023_932, 8));
+        assertEquals(8, GpuKMeans.headsAtOnce(1_024, 8), "an update segment's heads all at once");
+        assertEquals(2, GpuKMeans.headsAtOnce(100, 2), "never more heads than there are");
+    }
+
     private static void compare(int head, float[] keys, float[] values, ClusterSizing sizing, GpuKMeans.Clustering gpu) {
         float[] centred = keys.clone();
         float[] mean = centre(centred);
