@@ -7,6 +7,7 @@ import static org.retroinfer.kernels.gpu.KMeansShape.ASSIGN_THREADS;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.Int4;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
@@ -60,12 +61,8 @@ public final class KMeansAssign {
             int clusters, int perSegment, int centroidsPerSegment) {
         float[] keyStage = ctx.allocateFloatLocalArray(STAGE * ROW);
         float[] centroidStage = ctx.allocateFloatLocalArray(STAGE * ROW);
-        int tilesPerSegment = (perSegment + ASSIGN_KEYS - 1) / ASSIGN_KEYS;
-        int segment = ctx.groupIdx / tilesPerSegment;
-        int keyFirst = segment * perSegment + (ctx.groupIdx - segment * tilesPerSegment) * ASSIGN_KEYS;
-        int keyEnd = Math.min(keyFirst + ASSIGN_KEYS, (segment + 1) * perSegment);
-        int centroidFirst = segment * centroidsPerSegment;
-        int centroidEnd = centroidFirst + centroidsPerSegment;
+        Int4 span = blockSpan(ctx.groupIdx, ASSIGN_KEYS, perSegment, centroidsPerSegment);
+        int keyFirst = span.x(), keyEnd = span.y(), centroidFirst = span.z(), centroidEnd = span.w();
         int tx = ctx.localIdx % COLUMNS;
         int ty = ctx.localIdx / COLUMNS;
         float best0 = Float.NEGATIVE_INFINITY, best1 = Float.NEGATIVE_INFINITY;
@@ -164,6 +161,19 @@ public final class KMeansAssign {
                     : tx == 6 ? id6 : id7;
             assignment.set(keyBase + key + tx, id == NONE ? centroidFirst : id);
         }
+    }
+
+    /**
+     * What block {@code block} of an assignment grid of {@code keys} keys a block works on: its keys
+     * {@code [x, y)} and its segment's centroids {@code [z, w)}, the blocks of a segment consecutive.
+     */
+    static Int4 blockSpan(int block, int keys, int perSegment, int centroidsPerSegment) {
+        int tilesPerSegment = (perSegment + keys - 1) / keys;
+        int segment = block / tilesPerSegment;
+        int keyFirst = segment * perSegment + (block - segment * tilesPerSegment) * keys;
+        int centroidFirst = segment * centroidsPerSegment;
+        return new Int4(keyFirst, Math.min(keyFirst + keys, (segment + 1) * perSegment), centroidFirst,
+                centroidFirst + centroidsPerSegment);
     }
 
     private static Float4 fma(float k, Float4 c, Float4 acc) {

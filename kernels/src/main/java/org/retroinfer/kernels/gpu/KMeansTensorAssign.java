@@ -113,12 +113,8 @@ public final class KMeansTensorAssign {
             I32Array centroidLo, F32Array centroidNorms, I32Array candidates, I32Array flags, int tokens, int clusters,
             int perSegment, int centroidsPerSegment) {
         float[] warpMax = ctx.allocateFloatLocalArray(WARPS);
-        int tilesPerSegment = (perSegment + KEYS - 1) / KEYS;
-        int segment = ctx.groupIdx / tilesPerSegment;
-        int keyFirst = segment * perSegment + (ctx.groupIdx - segment * tilesPerSegment) * KEYS;
-        int keyEnd = Math.min(keyFirst + KEYS, (segment + 1) * perSegment);
-        int centroidFirst = segment * centroidsPerSegment;
-        int centroidEnd = centroidFirst + centroidsPerSegment;
+        Int4 span = KMeansAssign.blockSpan(ctx.groupIdx, KEYS, perSegment, centroidsPerSegment);
+        int keyFirst = span.x(), keyEnd = span.y(), centroidFirst = span.z(), centroidEnd = span.w();
         long keyBase = (long) ctx.groupIdy * tokens;
         long centroidBase = (long) ctx.groupIdy * clusters;
 

@@ -27,11 +27,8 @@ class KMeansBuildTest {
         int heads = 3;
         long stride = shape.keyElements() + 5 * HEAD_DIM; // a gap of five vectors between heads, poisoned
         try (EmulatedDevice device = new EmulatedDevice()) {
-            Random random = SplitKvDecodeTest.random("stacked k-means heads");
-            BF16Array keys = device.bf16(heads * stride);
-            BF16Array values = device.bf16(heads * stride);
-            upload(device, keys, heads, stride, shape.keyElements(), random, 0.3f);
-            upload(device, values, heads, stride, shape.keyElements(), random, 0f);
+            Heads data = Heads.random(device, heads, stride, shape.keyElements(), "stacked k-means heads");
+            BF16Array keys = data.keys(), values = data.values();
             try (KMeansBuild alone = new KMeansBuild(device, shape); KMeansBuild stacked = new KMeansBuild(device, shape, 4)) {
                 for (TypedArray a : results(stacked)) device.fill(a, (byte) 0xFF);
                 stacked.run(keys, values, 0, stride, heads);
@@ -68,11 +65,8 @@ class KMeansBuildTest {
         int heads = 2;
         long stride = shape.keyElements();
         try (EmulatedDevice device = new EmulatedDevice()) {
-            Random random = SplitKvDecodeTest.random("k-means on tensor cores");
-            BF16Array keys = device.bf16(heads * stride);
-            BF16Array values = device.bf16(heads * stride);
-            upload(device, keys, heads, stride, shape.keyElements(), random, 0.3f);
-            upload(device, values, heads, stride, shape.keyElements(), random, 0f);
+            Heads data = Heads.random(device, heads, stride, shape.keyElements(), "k-means on tensor cores");
+            BF16Array keys = data.keys(), values = data.values();
             try (KMeansBuild cuda = new KMeansBuild(device, shape, heads, KMeansBuild.Assignment.CUDA_CORES);
                  KMeansBuild tensor = new KMeansBuild(device, shape, heads, KMeansBuild.Assignment.TENSOR_CORES)) {
                 cuda.run(keys, values, 0, stride, heads);
@@ -84,6 +78,17 @@ class KMeansBuildTest {
                 assertArrayEquals(floats(device, cuda.centroids()), floats(device, tensor.centroids()), "centroids");
                 assertArrayEquals(floats(device, cuda.valueSums()), floats(device, tensor.valueSums()), "value sums");
             }
+        }
+    }
+
+    /** Random keys and values of {@code heads} heads {@code stride} elements apart, the keys about head-dependent means. */
+    private record Heads(BF16Array keys, BF16Array values) {
+        static Heads random(Device device, int heads, long stride, long elements, String name) {
+            Random random = SplitKvDecodeTest.random(name);
+            BF16Array keys = device.bf16(heads * stride), values = device.bf16(heads * stride);
+            upload(device, keys, heads, stride, elements, random, 0.3f);
+            upload(device, values, heads, stride, elements, random, 0f);
+            return new Heads(keys, values);
         }
     }
 
