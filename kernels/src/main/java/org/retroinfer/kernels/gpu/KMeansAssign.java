@@ -146,14 +146,14 @@ public final class KMeansAssign {
             s = bestOf(acc7l, acc7h, valid);
             if (s > best7) { best7 = s; id7 = column + COLUMNS * firstIndexOf(acc7l, acc7h, s); }
         }
-        id0 = bestOfRow(ctx, best0, id0);
-        id1 = bestOfRow(ctx, best1, id1);
-        id2 = bestOfRow(ctx, best2, id2);
-        id3 = bestOfRow(ctx, best3, id3);
-        id4 = bestOfRow(ctx, best4, id4);
-        id5 = bestOfRow(ctx, best5, id5);
-        id6 = bestOfRow(ctx, best6, id6);
-        id7 = bestOfRow(ctx, best7, id7);
+        id0 = bestOfLanes(ctx, best0, id0, COLUMNS);
+        id1 = bestOfLanes(ctx, best1, id1, COLUMNS);
+        id2 = bestOfLanes(ctx, best2, id2, COLUMNS);
+        id3 = bestOfLanes(ctx, best3, id3, COLUMNS);
+        id4 = bestOfLanes(ctx, best4, id4, COLUMNS);
+        id5 = bestOfLanes(ctx, best5, id5, COLUMNS);
+        id6 = bestOfLanes(ctx, best6, id6, COLUMNS);
+        id7 = bestOfLanes(ctx, best7, id7, COLUMNS);
         int key = keyFirst + KEYS_PER_THREAD * ty;
         // Thread tx = i of the row writes key i. A key whose every score was NaN has no id: it takes the block's first.
         if (tx < KEYS_PER_THREAD && key + tx < keyEnd) {
@@ -202,13 +202,13 @@ public final class KMeansAssign {
     }
 
     /**
-     * The id of the best (score, id) over the 16 threads of a key row (lanes with equal {@code laneId / 16}):
-     * the larger score, or the lower id of equal scores.
+     * The id of the best (score, id) over each run of {@code lanes} lanes (lanes with equal {@code laneId / lanes}, a
+     * power of two): the larger score, or the lower id of equal scores. Here 16, the threads of a key row.
      */
-    private static int bestOfRow(KernelContext ctx, float best, int id) {
+    static int bestOfLanes(KernelContext ctx, float best, int id, int lanes) {
         float score = best;
         int winner = id;
-        for (int mask = COLUMNS / 2; mask > 0; mask >>= 1) {
+        for (int mask = lanes / 2; mask > 0; mask >>= 1) {
             float otherScore = ctx.shuffleXor(score, mask);
             int otherId = ctx.shuffleXor(winner, mask);
             if (otherScore > score || otherScore == score && otherId < winner) {

@@ -226,15 +226,7 @@ public final class KMeansTensorAssign {
                 }
             }
         }
-        // the best (score, id) of the key's eight threads: the larger score, or the lower id of equal scores
-        for (int mask = CANDIDATES / 2; mask > 0; mask >>= 1) {
-            float otherScore = ctx.shuffleXor(best, mask);
-            int otherId = ctx.shuffleXor(id, mask);
-            if (otherScore > best || otherScore == best && otherId < id) {
-                best = otherScore;
-                id = otherId;
-            }
-        }
+        id = KMeansAssign.bestOfLanes(ctx, best, id, CANDIDATES); // the key's eight threads
         if (key < sorted && slot == 0) {
             assignment.set(keyBase + key, id == NONE ? first : id);
         }
