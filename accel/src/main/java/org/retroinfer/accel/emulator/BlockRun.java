@@ -24,7 +24,7 @@ final class BlockRun implements BlockScope {
     private final String name;
     private final BlockBarrier barrier;
     private final WarpExchange[] warps;
-    private final Map<String, Object> shared = new HashMap<>();
+    private final Map<Object, Object> shared = new HashMap<>();
     private Throwable failure;
     private String failedThread;
 

@@ -2,6 +2,8 @@ package org.retroinfer.accel.emulator;
 
 import java.lang.StackWalker.StackFrame;
 import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.retroinfer.accel.kernel.KernelContext;
@@ -10,41 +12,56 @@ import org.retroinfer.accel.kernel.KernelContext;
  * Where in the kernel a thread called a barrier, shuffle or shared allocation: the chain of calls from
  * the kernel method down to the {@link KernelContext} intrinsic. The compiler inlines every helper, so
  * this chain is exactly what identifies one instruction (or one {@code .shared} variable) on the GPU.
+ *
+ * <p>Every emulated thread captures one at every barrier and shuffle, so the capture keeps to what identifies the
+ * site ({@link #key()}: each frame's class, method and bytecode index) and leaves file names and line numbers
+ * ({@link #display()}) to the error messages that need them.
  */
-record CallSite(String key, String display) {
-    private static final StackWalker WALKER = StackWalker.getInstance();
+final class CallSite {
+    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
     private static final String EMULATOR_PACKAGE = CallSite.class.getPackageName() + ".";
+
+    /** One frame of the chain: equal frames are the same call in the same method. */
+    private record Frame(Class<?> type, String method, int bytecodeIndex) {}
+
+    private final List<Frame> key;
+    private final List<StackFrame> frames;
+
+    private CallSite(List<Frame> key, List<StackFrame> frames) {
+        this.key = key;
+        this.frames = frames;
+    }
 
     /** The calling thread's site in {@code kernel}, skipping the emulator and the intrinsic's own frame. */
     static CallSite capture(Method kernel) {
-        List<StackFrame> frames = WALKER.walk(s -> s
-                .dropWhile(f -> f.getClassName().startsWith(EMULATOR_PACKAGE))
-                .skip(1) // the intrinsic itself (KernelContext.localBarrier, shuffleXor, ...)
-                .takeWhile(new UntilKernel(kernel))
-                .toList());
-        String key = frames.stream().map(f -> f.getClassName() + "." + f.getMethodName() + "@" + f.getByteCodeIndex())
-                .collect(Collectors.joining(" <- "));
-        String display = frames.stream().map(f -> f.getFileName() + ":" + f.getLineNumber())
-                .collect(Collectors.joining(" called from "));
-        return new CallSite(key, display);
+        return WALKER.walk(s -> {
+            List<Frame> key = new ArrayList<>(4);
+            List<StackFrame> frames = new ArrayList<>(4);
+            Iterator<StackFrame> it = s.iterator();
+            StackFrame f = it.hasNext() ? it.next() : null;
+            while (f != null && f.getClassName().startsWith(EMULATOR_PACKAGE)) {
+                f = it.hasNext() ? it.next() : null;
+            }
+            // f is the intrinsic itself (KernelContext.localBarrier, shuffleXor, ...): the chain starts at its caller
+            while (it.hasNext()) {
+                f = it.next();
+                key.add(new Frame(f.getDeclaringClass(), f.getMethodName(), f.getByteCodeIndex()));
+                frames.add(f);
+                if (f.getDeclaringClass() == kernel.getDeclaringClass() && f.getMethodName().equals(kernel.getName())) {
+                    break;
+                }
+            }
+            return new CallSite(key, frames);
+        });
     }
 
-    /** Accepts frames up to and including the kernel's own frame. */
-    private static final class UntilKernel implements java.util.function.Predicate<StackFrame> {
-        private final Method kernel;
-        private boolean done;
+    /** What identifies the site: equal keys are the same instruction (or shared variable) on the GPU. */
+    Object key() {
+        return key;
+    }
 
-        UntilKernel(Method kernel) {
-            this.kernel = kernel;
-        }
-
-        @Override
-        public boolean test(StackFrame f) {
-            if (done) {
-                return false;
-            }
-            done = f.getMethodName().equals(kernel.getName()) && f.getClassName().equals(kernel.getDeclaringClass().getName());
-            return true;
-        }
+    /** The site for a reader: file and line of each frame, innermost first. */
+    String display() {
+        return frames.stream().map(f -> f.getFileName() + ":" + f.getLineNumber()).collect(Collectors.joining(" called from "));
     }
 }
