@@ -67,32 +67,27 @@ public final class ExecutionBufferGather {
             int execStride, I32Array validLengths, int groups) {
         for (int job = ctx.groupIdx; job < groups * BLOCKS_PER_GROUP; job += ctx.numGroupsX) {
             int group = job / BLOCKS_PER_GROUP;
-            int warp = (job - group * BLOCKS_PER_GROUP) * WARPS + ctx.warpId;
-            int steady = steadyLengths.get(group);
             long units = (long) group * maxUnits;
-            int misses = missCounts.get(group);
-            int missTotal = regionLength(missSizes, missOffsets, units, misses);
-            int steadyChunks = (steady + CHUNK - 1) / CHUNK;
-            int chunks = steadyChunks + misses + hitCounts.get(group);
+            Int4 g = counts(group, units, steadyLengths, missCounts, missSizes, missOffsets, hitCounts);
+            int chunks = g.w();
             long exec = (long) group * execStride;
-            for (int first = warp; first < chunks; first += STRIDE * KernelContext.WARP_SIZE) {
-                Int4 d = chunk(first + ctx.laneId * STRIDE, chunks, steady, steadyChunks, misses, missTotal, units, missStarts,
-                        missSizes, missOffsets, hitBlocks, hitSizes, hitOffsets);
+            for (int first = firstChunk(ctx, job, group); first < chunks; first += STRIDE * KernelContext.WARP_SIZE) {
+                Int4 d = chunk(first + ctx.laneId * STRIDE, g, units, missStarts, missSizes, missOffsets, hitBlocks, hitSizes,
+                        hitOffsets);
                 for (int j = 0; j < KernelContext.WARP_SIZE && first + j * STRIDE < chunks; j++) {
-                    int k = ctx.shuffleIdx(d.x(), j);
-                    long from = ctx.shuffleIdx(d.y(), j);
-                    long to = exec + ctx.shuffleIdx(d.z(), j);
-                    int n = ctx.shuffleIdx(d.w(), j);
-                    if (k == STEADY) {
-                        VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + from, execK, execV, to, n);
-                    } else if (k == MISS) {
-                        VectorChunks.copy(ctx, listK, listV, (long) group * listStride + from, execK, execV, to, n);
+                    Int4 c = broadcast(ctx, d, j);
+                    long to = exec + c.z();
+                    if (c.x() == STEADY) {
+                        VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + c.y(), execK, execV, to, c.w());
+                    } else if (c.x() == MISS) {
+                        VectorChunks.copy(ctx, listK, listV, (long) group * listStride + c.y(), execK, execV, to, c.w());
                     } else {
-                        VectorChunks.copy(ctx, cacheK, cacheV, (long) group * cacheBlocks * CHUNK + from, execK, execV, to, n);
+                        VectorChunks.copy(ctx, cacheK, cacheV, (long) group * cacheBlocks * CHUNK + c.y(), execK, execV, to,
+                                c.w());
                     }
                 }
             }
-            countValid(ctx, job, group, steady, missTotal, hitSizes, hitOffsets, units, hitCounts, validLengths);
+            countValid(ctx, job, group, g, hitSizes, hitOffsets, units, hitCounts, validLengths);
         }
     }
 
@@ -132,56 +127,72 @@ public final class ExecutionBufferGather {
             I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups, boolean bf16) {
         for (int job = ctx.groupIdx; job < groups * BLOCKS_PER_GROUP; job += ctx.numGroupsX) {
             int group = job / BLOCKS_PER_GROUP;
-            int warp = (job - group * BLOCKS_PER_GROUP) * WARPS + ctx.warpId;
-            int steady = steadyLengths.get(group);
             long units = (long) group * maxUnits;
-            int misses = missCounts.get(group);
-            int missTotal = regionLength(missSizes, missOffsets, units, misses);
-            int steadyChunks = (steady + CHUNK - 1) / CHUNK;
-            int chunks = steadyChunks + misses + hitCounts.get(group);
+            Int4 g = counts(group, units, steadyLengths, missCounts, missSizes, missOffsets, hitCounts);
+            int chunks = g.w();
             long exec = (long) group * execStride;
             long list = (long) group * listStride;
-            for (int first = warp; first < chunks; first += STRIDE * KernelContext.WARP_SIZE) {
-                Int4 d = chunk(first + ctx.laneId * STRIDE, chunks, steady, steadyChunks, misses, missTotal, units, missStarts,
-                        missSizes, missOffsets, hitBlocks, hitSizes, hitOffsets);
+            for (int first = firstChunk(ctx, job, group); first < chunks; first += STRIDE * KernelContext.WARP_SIZE) {
+                Int4 d = chunk(first + ctx.laneId * STRIDE, g, units, missStarts, missSizes, missOffsets, hitBlocks, hitSizes,
+                        hitOffsets);
                 for (int j = 0; j < KernelContext.WARP_SIZE && first + j * STRIDE < chunks; j++) {
-                    int k = ctx.shuffleIdx(d.x(), j);
-                    long from = ctx.shuffleIdx(d.y(), j);
-                    long to = exec + ctx.shuffleIdx(d.z(), j);
-                    int n = ctx.shuffleIdx(d.w(), j);
-                    if (k == STEADY) {
-                        VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + from, execK, execV, to, n);
-                    } else if (k == MISS) {
+                    Int4 c = broadcast(ctx, d, j);
+                    long to = exec + c.z();
+                    if (c.x() == STEADY) {
+                        VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + c.y(), execK, execV, to, c.w());
+                    } else if (c.x() == MISS) {
                         // An INT8 chunk is half a 16-bit one: the warp takes the next chunk too if it is a miss (chunks
                         // are in kind order, and a chunk past the end is a steady one of no rows), to keep 4 KiB in flight.
-                        int next = Math.min(j + 1, KernelContext.WARP_SIZE - 1);
-                        boolean pair = j + 1 < KernelContext.WARP_SIZE && ctx.shuffleIdx(d.x(), next) == MISS;
-                        long from2 = ctx.shuffleIdx(d.y(), next);
-                        long to2 = exec + ctx.shuffleIdx(d.z(), next);
-                        int n2 = pair ? ctx.shuffleIdx(d.w(), next) : 0;
-                        Int8Chunks.dequantise(ctx, listK, listV, listScalesK, listScalesV, list + from, to, n, list + from2, to2, n2,
-                                execK, execV, bf16);
+                        Int4 c2 = broadcast(ctx, d, Math.min(j + 1, KernelContext.WARP_SIZE - 1));
+                        boolean pair = j + 1 < KernelContext.WARP_SIZE && c2.x() == MISS;
+                        Int8Chunks.dequantise(ctx, listK, listV, listScalesK, listScalesV, list + c.y(), to, c.w(), list + c2.y(),
+                                exec + c2.z(), pair ? c2.w() : 0, execK, execV, bf16);
                         if (pair) {
                             j++;
                         }
                     } else {
-                        VectorChunks.copy(ctx, cacheK, cacheV, (long) group * cacheBlocks * CHUNK + from, execK, execV, to, n);
+                        VectorChunks.copy(ctx, cacheK, cacheV, (long) group * cacheBlocks * CHUNK + c.y(), execK, execV, to,
+                                c.w());
                     }
                 }
             }
-            countValid(ctx, job, group, steady, missTotal, hitSizes, hitOffsets, units, hitCounts, validLengths);
+            countValid(ctx, job, group, g, hitSizes, hitOffsets, units, hitCounts, validLengths);
         }
     }
 
     /**
-     * Lane {@code laneId}'s chunk {@code c} of the group as (kind, source row within the group's store, target row
-     * within its buffer, vector count); a chunk past the end is a steady one of no rows. The unit lists may sit in
-     * pinned host memory, a PCIe round trip per read: each lane reads the descriptor of one of the warp's next 32
-     * chunks, and the warp walks them by shuffles.
+     * A group's (steady vectors, misses, miss vectors, chunks): its steady zone in chunks of {@link VectorChunks#CHUNK}
+     * vectors, then a chunk per miss unit and per hit unit.
      */
-    private static Int4 chunk(int c, int chunks, int steady, int steadyChunks, int misses, int missTotal, long units,
-            I32Array missStarts, I32Array missSizes, I32Array missOffsets, I32Array hitBlocks, I32Array hitSizes,
-            I32Array hitOffsets) {
+    private static Int4 counts(int group, long units, I32Array steadyLengths, I32Array missCounts, I32Array missSizes,
+            I32Array missOffsets, I32Array hitCounts) {
+        int steady = steadyLengths.get(group);
+        int misses = missCounts.get(group);
+        return new Int4(steady, misses, regionLength(missSizes, missOffsets, units, misses),
+                (steady + CHUNK - 1) / CHUNK + misses + hitCounts.get(group));
+    }
+
+    /** The first chunk of job {@code job}'s group the calling warp copies: its place among the group's warps. */
+    private static int firstChunk(KernelContext ctx, int job, int group) {
+        return (job - group * BLOCKS_PER_GROUP) * WARPS + ctx.warpId;
+    }
+
+    /** Lane {@code lane}'s chunk descriptor, to every lane of the warp. */
+    private static Int4 broadcast(KernelContext ctx, Int4 d, int lane) {
+        return new Int4(ctx.shuffleIdx(d.x(), lane), ctx.shuffleIdx(d.y(), lane), ctx.shuffleIdx(d.z(), lane),
+                ctx.shuffleIdx(d.w(), lane));
+    }
+
+    /**
+     * Lane {@code laneId}'s chunk {@code c} of the group counted by {@code g} ({@link #counts}) as (kind, source row
+     * within the group's store, target row within its buffer, vector count); a chunk past the end is a steady one of no
+     * rows. The unit lists may sit in pinned host memory, a PCIe round trip per read: each lane reads the descriptor of
+     * one of the warp's next 32 chunks, and the warp walks them by shuffles ({@link #broadcast}).
+     */
+    private static Int4 chunk(int c, Int4 g, long units, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
+            I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets) {
+        int steady = g.x(), misses = g.y(), missTotal = g.z(), chunks = g.w();
+        int steadyChunks = (steady + CHUNK - 1) / CHUNK;
         if (c >= chunks) {
             return new Int4(STEADY, 0, 0, 0);
         }
@@ -197,10 +208,10 @@ public final class ExecutionBufferGather {
     }
 
     /** The group's first thread writes its valid length. */
-    private static void countValid(KernelContext ctx, int job, int group, int steady, int missTotal, I32Array hitSizes,
-            I32Array hitOffsets, long units, I32Array hitCounts, I32Array validLengths) {
+    private static void countValid(KernelContext ctx, int job, int group, Int4 g, I32Array hitSizes, I32Array hitOffsets,
+            long units, I32Array hitCounts, I32Array validLengths) {
         if (job == group * BLOCKS_PER_GROUP && ctx.localIdx == 0) {
-            validLengths.set(group, steady + missTotal + regionLength(hitSizes, hitOffsets, units, hitCounts.get(group)));
+            validLengths.set(group, g.x() + g.z() + regionLength(hitSizes, hitOffsets, units, hitCounts.get(group)));
         }
     }
 
