@@ -24,8 +24,7 @@ class KMeansTensorAssignTest {
     @Test
     void randomKeysGetNearestsCentroidsMostlyFromOneCandidate() {
         Random random = SplitKvDecodeTest.random("tensor assignment, random");
-        Case c = new Case(2, 150, 70, 7, 1); // partial tiles of keys and of centroids, a tail past the segments
-        c.fillGaussian(random);
+        Case c = new Case(random, 2, 150, 70, 7, 1); // partial tiles of keys and of centroids, a tail past the segments
         int flagged = c.compare();
         assertTrue(flagged < c.sorted() / 20, flagged + " of " + c.sorted() + " keys flagged: the candidates did no work");
     }
@@ -33,8 +32,7 @@ class KMeansTensorAssignTest {
     @Test
     void theGlobalIterationsShapeAssignsAsNearest() {
         Random random = SplitKvDecodeTest.random("tensor assignment, global");
-        Case c = new Case(1, 130, 140, 0, 1);
-        c.fillGaussian(random);
+        Case c = new Case(random, 1, 130, 140, 0, 1);
         c.compare();
     }
 
@@ -42,8 +40,7 @@ class KMeansTensorAssignTest {
     @Test
     void exactTiesGoToTheLowestId() {
         Random random = SplitKvDecodeTest.random("tensor assignment, ties");
-        Case c = new Case(2, 70, 150, 0, 1);
-        c.fillGaussian(random);
+        Case c = new Case(random, 2, 70, 150, 0, 1);
         float[] distinct = new float[5 * HEAD_DIM];
         for (int i = 0; i < distinct.length; i++) distinct[i] = (float) random.nextGaussian();
         for (int k = 0; k < c.centroidCount(); k++) {
@@ -58,8 +55,7 @@ class KMeansTensorAssignTest {
     @Test
     void centroidsARoundingApartAreToldApartExactly() {
         Random random = SplitKvDecodeTest.random("tensor assignment, near ties");
-        Case c = new Case(1, 100, 64, 0, 1);
-        c.fillGaussian(random);
+        Case c = new Case(random, 1, 100, 64, 0, 1);
         for (int k = 1; k < c.centroidCount(); k += 2) {
             for (int d = 0; d < HEAD_DIM; d++) {
                 float x = c.centroids.get((long) (k - 1) * HEAD_DIM + d);
@@ -73,8 +69,7 @@ class KMeansTensorAssignTest {
     @Test
     void nanAndZeroKeysAssignAsNearest() {
         Random random = SplitKvDecodeTest.random("tensor assignment, nan");
-        Case c = new Case(2, 40, 24, 3, 1);
-        c.fillGaussian(random);
+        Case c = new Case(random, 2, 40, 24, 3, 1);
         for (int d = 0; d < HEAD_DIM; d++) {
             c.keys.set(5L * HEAD_DIM + d, 0f);
             c.keys.set(50L * HEAD_DIM + d, d == 3 ? Float.NaN : 1f);
@@ -85,8 +80,7 @@ class KMeansTensorAssignTest {
     @Test
     void stackedHeadsAssignAsNearest() {
         Random random = SplitKvDecodeTest.random("tensor assignment, heads");
-        Case c = new Case(2, 90, 40, 5, 3);
-        c.fillGaussian(random);
+        Case c = new Case(random, 2, 90, 40, 5, 3);
         c.compare();
     }
 
@@ -155,7 +149,8 @@ class KMeansTensorAssignTest {
         final Arena arena = Arena.ofAuto();
         final F32Array keys, centroids;
 
-        Case(int segments, int perSegment, int cps, int tail, int heads) {
+        /** Gaussian keys (offset by 0.2) and centroids drawn from {@code random}. */
+        Case(Random random, int segments, int perSegment, int cps, int tail, int heads) {
             this.segments = segments;
             this.perSegment = perSegment;
             this.cps = cps;
@@ -163,6 +158,8 @@ class KMeansTensorAssignTest {
             this.heads = heads;
             keys = F32Array.allocate(arena, (long) heads * tokens() * HEAD_DIM);
             centroids = F32Array.allocate(arena, (long) heads * centroidCount() * HEAD_DIM);
+            for (long i = 0; i < keys.length(); i++) keys.set(i, (float) random.nextGaussian() + 0.2f);
+            for (long i = 0; i < centroids.length(); i++) centroids.set(i, (float) random.nextGaussian());
         }
 
         int tokens() {
@@ -175,11 +172,6 @@ class KMeansTensorAssignTest {
 
         int centroidCount() {
             return segments * cps;
-        }
-
-        void fillGaussian(Random random) {
-            for (long i = 0; i < keys.length(); i++) keys.set(i, (float) random.nextGaussian() + 0.2f);
-            for (long i = 0; i < centroids.length(); i++) centroids.set(i, (float) random.nextGaussian());
         }
 
         /** Runs both assignments and asserts them equal; returns how many keys were flagged. */
