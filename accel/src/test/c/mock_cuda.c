@@ -185,6 +185,18 @@ CUresult cuMemHostAlloc(void **p, size_t bytes, unsigned flags) {
     return *p ? OK : OUT_OF_MEMORY;
 }
 CUresult cuMemFreeHost(void *p) { free(p); return OK; }
+/* Like the driver: registering needs page-aligned memory, and unregistering an address not registered fails. */
+static void *registered[64];
+CUresult cuMemHostRegister_v2(void *p, size_t bytes, unsigned flags) {
+    if (!p || !bytes || (uintptr_t) p % 4096 != 0 || flags > 7) return INVALID_VALUE;
+    for (int i = 0; i < 64; i++) if (!registered[i]) { registered[i] = p; return OK; }
+    return OUT_OF_MEMORY;
+}
+CUresult cuMemHostUnregister(void *p) {
+    for (int i = 0; i < 64; i++) if (registered[i] == p) { registered[i] = 0; return OK; }
+    return INVALID_VALUE;
+}
+int mock_registered(void) { int n = 0; for (int i = 0; i < 64; i++) n += registered[i] != 0; return n; }
 CUresult cuMemHostGetDevicePointer_v2(CUdeviceptr *d, void *p, unsigned flags) {
     *d = (CUdeviceptr) (uintptr_t) p;
     return flags == 0 ? OK : INVALID_VALUE;
@@ -267,6 +279,7 @@ static const Entry ENTRIES[] = {
     {"cuOccupancyMaxActiveBlocksPerMultiprocessor", cuOccupancyMaxActiveBlocksPerMultiprocessor},
     {"cuLaunchKernel", cuLaunchKernel}, {"cuMemAlloc", cuMemAlloc_v2}, {"cuMemFree", cuMemFree_v2},
     {"cuMemGetInfo", cuMemGetInfo_v2}, {"cuMemHostAlloc", cuMemHostAlloc}, {"cuMemFreeHost", cuMemFreeHost},
+    {"cuMemHostRegister", cuMemHostRegister_v2}, {"cuMemHostUnregister", cuMemHostUnregister},
     {"cuMemHostGetDevicePointer", cuMemHostGetDevicePointer_v2}, {"cuMemcpyHtoDAsync", cuMemcpyHtoDAsync_v2},
     {"cuMemcpyDtoHAsync", cuMemcpyDtoHAsync_v2}, {"cuMemcpyDtoDAsync", cuMemcpyDtoDAsync_v2},
     {"cuMemsetD8Async", cuMemsetD8Async}, {"cuMemsetD32Async", cuMemsetD32Async}, {"cuStreamCreate", cuStreamCreate},

@@ -33,6 +33,8 @@ public final class CudaDriver {
 
     static final int CU_MEMHOSTALLOC_PORTABLE = 0x01;
     static final int CU_MEMHOSTALLOC_DEVICEMAP = 0x02;
+    static final int CU_MEMHOSTREGISTER_PORTABLE = 0x01;
+    static final int CU_MEMHOSTREGISTER_DEVICEMAP = 0x02;
     private static final int CU_JIT_INFO_LOG_BUFFER = 3;
     private static final int CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4;
     private static final int CU_JIT_ERROR_LOG_BUFFER = 5;
@@ -292,6 +294,18 @@ public final class CudaDriver {
 
     public void freeHost(MemorySegment host) {
         call(DriverCall.MEM_FREE_HOST, "cuMemFreeHost", h -> (int) h.invokeExact(host));
+    }
+
+    /** Page-locks host memory allocated elsewhere, portable and mapped as {@link #hostAlloc}'s. */
+    public void hostRegister(MemorySegment host) {
+        int flags = CU_MEMHOSTREGISTER_PORTABLE | CU_MEMHOSTREGISTER_DEVICEMAP;
+        long bytes = host.byteSize();
+        call(DriverCall.MEM_HOST_REGISTER, "cuMemHostRegister_v2(" + bytes + " bytes)",
+                h -> (int) h.invokeExact(host, bytes, flags));
+    }
+
+    public void hostUnregister(MemorySegment host) {
+        call(DriverCall.MEM_HOST_UNREGISTER, "cuMemHostUnregister", h -> (int) h.invokeExact(host));
     }
 
     /** The device address of mapped page-locked host memory. */

@@ -43,6 +43,8 @@ enum DriverCall {
     MEM_GET_INFO("cuMemGetInfo", 3020, "cuMemGetInfo_v2", ADDRESS, ADDRESS),
     MEM_HOST_ALLOC("cuMemHostAlloc", 2020, "cuMemHostAlloc", ADDRESS, JAVA_LONG, JAVA_INT),
     MEM_FREE_HOST("cuMemFreeHost", 2000, "cuMemFreeHost", ADDRESS),
+    MEM_HOST_REGISTER("cuMemHostRegister", 6050, "cuMemHostRegister_v2", ADDRESS, JAVA_LONG, JAVA_INT),
+    MEM_HOST_UNREGISTER("cuMemHostUnregister", 4000, "cuMemHostUnregister", ADDRESS),
     MEM_HOST_GET_DEVICE_POINTER("cuMemHostGetDevicePointer", 3020, "cuMemHostGetDevicePointer_v2", ADDRESS, ADDRESS, JAVA_INT),
     MEMCPY_HTOD_ASYNC("cuMemcpyHtoDAsync", 3020, "cuMemcpyHtoDAsync_v2", JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS),
     MEMCPY_DTOH_ASYNC("cuMemcpyDtoHAsync", 3020, "cuMemcpyDtoHAsync_v2", ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS),

@@ -104,9 +104,14 @@ public final class Gpu implements AutoCloseable {
         return own(new DeviceBuffer(this, bytes));
     }
 
-    /** {@code bytes} of page-locked, mapped host memory. */
+    /** {@code bytes} of page-locked, mapped host memory, from huge pages where it is large. */
     public PinnedBuffer allocatePinned(long bytes) {
-        return own(new PinnedBuffer(this, bytes));
+        return allocatePinned(bytes, PinnedBuffer.Source.forSize(bytes));
+    }
+
+    /** {@code bytes} of page-locked, mapped host memory from {@code source}. */
+    public PinnedBuffer allocatePinned(long bytes, PinnedBuffer.Source source) {
+        return own(new PinnedBuffer(this, bytes, source));
     }
 
     /**

@@ -9,25 +9,59 @@ import org.retroinfer.accel.kernel.I8Array;
 import org.retroinfer.accel.kernel.MemoryRegion;
 
 /**
- * Page-locked host memory ({@code cuMemHostAlloc}, portable and mapped). The {@link #asF32()} style views
+ * Page-locked host memory, portable and mapped: from {@code cuMemHostAlloc}, or for large buffers huge pages
+ * registered with the driver ({@link Source}). The {@link #asF32()} style views
  * are {@link org.retroinfer.accel.kernel.MemoryKind#PINNED_HOST}: the host reads and writes them, and copies
  * to and from the device run asynchronously at full PCIe speed. The {@link #mapped()} region is the same
  * memory as seen by kernels (zero-copy reads over PCIe, for data touched once).
  */
 public final class PinnedBuffer implements AutoCloseable {
+    /** Buffers from this size up come from {@link Source#HUGE_PAGES} by default: smaller ones would waste most of a page. */
+    public static final long HUGE_PAGES_FROM = 64L << 20;
+
+    /** Where the page-locked memory comes from. */
+    public enum Source {
+        /** {@code cuMemHostAlloc}: the driver zeroes and locks base pages on the calling thread. */
+        DRIVER,
+        /** {@link HugePages}, faulted in on all cores, then {@code cuMemHostRegister}. */
+        HUGE_PAGES;
+
+        /** The source for a buffer of {@code bytes}: huge pages from {@link #HUGE_PAGES_FROM} up. */
+        static Source forSize(long bytes) {
+            return bytes >= HUGE_PAGES_FROM ? HUGE_PAGES : DRIVER;
+        }
+    }
+
     private final Gpu gpu;
+    private final Source source;
     private final MemorySegment host;
     private final long deviceAddress;
     private boolean closed;
 
-    PinnedBuffer(Gpu gpu, long bytes) {
+    PinnedBuffer(Gpu gpu, long bytes, Source source) {
         if (bytes < 1) {
             throw new IllegalArgumentException("a pinned buffer needs at least 1 byte, got " + bytes);
         }
         this.gpu = gpu;
+        this.source = source;
         gpu.makeCurrent();
-        this.host = gpu.driver().hostAlloc(bytes);
+        if (source == Source.DRIVER) {
+            this.host = gpu.driver().hostAlloc(bytes);
+        } else {
+            MemorySegment pages = HugePages.map(bytes);
+            try {
+                gpu.driver().hostRegister(pages);
+            } catch (RuntimeException e) {
+                HugePages.unmap(pages);
+                throw e;
+            }
+            this.host = pages.asSlice(0, bytes);
+        }
         this.deviceAddress = gpu.driver().hostDevicePointer(host);
+    }
+
+    public Source source() {
+        return source;
     }
 
     /** The host view: page-locked memory for asynchronous copies. */
@@ -77,7 +111,12 @@ public final class PinnedBuffer implements AutoCloseable {
         if (!closed) {
             closed = true;
             gpu.makeCurrent();
-            gpu.driver().freeHost(host);
+            if (source == Source.DRIVER) {
+                gpu.driver().freeHost(host);
+            } else {
+                gpu.driver().hostUnregister(host);
+                HugePages.unmap(host.reinterpret(Math.ceilDiv(host.byteSize(), HugePages.SIZE) * HugePages.SIZE));
+            }
             gpu.forget(this);
         }
     }

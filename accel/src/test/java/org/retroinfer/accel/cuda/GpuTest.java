@@ -110,6 +110,33 @@ class GpuTest {
     }
 
     @Test
+    void largePinnedBuffersAreRegisteredHugePagesThatTheMappedAddressReads() {
+        long bytes = PinnedBuffer.HUGE_PAGES_FROM + 12_344; // not a whole number of huge pages
+        int before = log.registeredRanges();
+        try (PinnedBuffer small = gpu.allocatePinned(4096); PinnedBuffer large = gpu.allocatePinned(bytes)) {
+            assertEquals(PinnedBuffer.Source.DRIVER, small.source());
+            assertEquals(PinnedBuffer.Source.HUGE_PAGES, large.source());
+            assertEquals(before + 1, log.registeredRanges());
+            MemorySegment host = large.pinned().hostSegment();
+            assertEquals(bytes, host.byteSize());
+            assertEquals(0, host.address() % (2 << 20), "aligned to a huge page");
+            Random r = new Random(SEED);
+            byte[] values = new byte[(int) bytes];
+            r.nextBytes(values);
+            MemorySegment.copy(MemorySegment.ofArray(values), 0, host, 0, bytes);
+            // through the mapped address, as kernels read it, into device memory and back
+            DeviceBuffer device = gpu.allocate(bytes);
+            gpu.driver().fillBytes(device.region().deviceAddress(), (byte) 0, bytes, gpu.defaultStream().handle());
+            gpu.driver().copyDeviceToDevice(device.region().deviceAddress(), large.mapped().deviceAddress(), bytes,
+                    gpu.defaultStream().handle());
+            byte[] back = new byte[(int) bytes];
+            gpu.copy(device.asI8(), MemorySegment.ofArray(back), gpu.defaultStream());
+            assertArrayEquals(values, back);
+        }
+        assertEquals(before, log.registeredRanges(), "closing unregisters the pages");
+    }
+
+    @Test
     void mappedPinnedMemoryIsPassedAtItsDeviceAddress() {
         PinnedBuffer pinned = gpu.allocatePinned(4096);
         F32Array mapped = F32Array.view(pinned.mapped());

@@ -16,6 +16,7 @@ public final class MockLog {
     private final MethodHandle log;
     private final MethodHandle reset;
     private final MethodHandle hits;
+    private final MethodHandle registered;
 
     public MockLog() {
         SymbolLookup lookup = SymbolLookup.libraryLookup(MockNatives.libcuda(), Arena.global());
@@ -23,6 +24,7 @@ public final class MockLog {
         log = linker.downcallHandle(lookup.find("mock_launch_log").orElseThrow(), FunctionDescriptor.of(ADDRESS));
         reset = linker.downcallHandle(lookup.find("mock_reset").orElseThrow(), FunctionDescriptor.ofVoid());
         hits = linker.downcallHandle(lookup.find("mock_proc_address_hits").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+        registered = linker.downcallHandle(lookup.find("mock_registered").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
     }
 
     public String launches() {
@@ -44,6 +46,15 @@ public final class MockLog {
     public int procAddressHits() {
         try {
             return (int) hits.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Host ranges registered with the mock driver and not yet unregistered. */
+    public int registeredRanges() {
+        try {
+            return (int) registered.invokeExact();
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
