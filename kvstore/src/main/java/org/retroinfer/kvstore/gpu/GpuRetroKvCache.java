@@ -95,7 +95,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final GpuKvCache prefill;
     private final ExecutionBuffer exec;
     private final Layer[] layers;
-    private final KernelMethod partials, weightedPartials, append, toHalf, gatherQuantized;
+    private final KernelMethod partials, weightedPartials, append, toHalf;
     private final ClusterScoringShape scoring;
     private final DecodeAttentionShape estimationShape, execShape;
     /** Step arrays shared by the layers (each layer's kernels are done with them before the next layer's run). */
@@ -116,6 +116,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** Host-array calls ({@link #append(int, BatchLayout, float[], float[])}): the step they are in. */
     private StepRows hostStep;
     private final F32Array scratchIn, scratchOut;
+    /** How {@link #commit} writes an INT8 host tier, or null where there is none. */
+    private final QuantisedStoreWriter quantisedWriter;
     private long indexNanos, builds, updates;
     /** Where decode layers record their phases, or null. */
     private Profile profile;
@@ -265,7 +267,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         weightedPartials = KernelMethod.of(SplitKvDecode.class, "partialsWeighted");
         append = KernelMethod.of(KvAppend.class, "into");
         toHalf = KernelMethod.of(IndexStore.class, "toHalf");
-        gatherQuantized = KernelMethod.of(IndexStore.class, "gatherQuantized");
+        boolean int8HostTier = hostFormat == StoreFormat.INT8 && deviceStoreLayers < shape.layers();
+        quantisedWriter = int8HostTier ? new QuantisedStoreWriter(device, QuantisedStoreWriter.CHUNK) : null;
         layers = new Layer[shape.layers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = new Layer(l < deviceStoreLayers);
@@ -1011,13 +1014,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(memberValues.region()), members, n,
                         l.wave.storeValues().slice(storeVector * WaveBuffer.INTS, ints));
             } else {
-                long ints = (long) n * WaveBuffer.INT8_INTS;
-                device.launch(gatherQuantized, IndexStore.vectorGrid(n), memberKeys, members, n,
-                        l.wave.storeKeys().slice(storeVector * WaveBuffer.INT8_INTS, ints),
-                        l.wave.storeKeyScales().slice(storeVector, n));
-                device.launch(gatherQuantized, IndexStore.vectorGrid(n), memberValues, members, n,
-                        l.wave.storeValues().slice(storeVector * WaveBuffer.INT8_INTS, ints),
-                        l.wave.storeValueScales().slice(storeVector, n));
+                quantisedWriter.write(memberKeys, members, n, l.wave.storeKeys(), l.wave.storeKeyScales(), storeVector);
+                quantisedWriter.write(memberValues, members, n, l.wave.storeValues(), l.wave.storeValueScales(), storeVector);
             }
             long first = (long) g * clusterCapacity + base;
             F32Array centroids = r.centroids().slice(h * elements, elements);
@@ -1187,6 +1185,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
                 execPartialLse, scratchIn, scratchOut}) {
             device.free(a);
+        }
+        if (quantisedWriter != null) {
+            quantisedWriter.free();
         }
     }
 }

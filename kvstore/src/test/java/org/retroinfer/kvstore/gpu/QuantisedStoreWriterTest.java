@@ -1,0 +1,67 @@
+package org.retroinfer.kvstore.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.retroinfer.accel.device.EmulatedDevice;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KernelMethod;
+import org.retroinfer.kernels.gpu.IndexStore;
+import org.retroinfer.kvstore.wave.WaveBuffer;
+
+class QuantisedStoreWriterTest {
+    private static final int HEAD_DIM = 128;
+
+    /** Chunks of 3 over 10 members: every chunk lands at its own place, nothing outside the range is touched. */
+    @Test
+    void chunkedWritesEqualOneQuantisedGatherIntoTheStore() {
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println("quantised store writer: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        int sourceVectors = 12, n = 10, storeVectors = 16;
+        long at = 2;
+        try (EmulatedDevice device = new EmulatedDevice()) {
+            BF16Array source = device.bf16((long) sourceVectors * HEAD_DIM);
+            float[] values = new float[sourceVectors * HEAD_DIM];
+            for (int i = 0; i < values.length; i++) values[i] = (float) (random.nextGaussian() * (1 + i % 7));
+            BF16Array host = BF16Array.allocate(java.lang.foreign.Arena.ofAuto(), values.length);
+            for (int i = 0; i < values.length; i++) host.set(i, values[i]);
+            device.upload(host.segment(), source);
+            int[] order = random.ints(0, sourceVectors).distinct().limit(n).toArray();
+            I32Array members = device.i32(n);
+            device.upload(MemorySegment.ofArray(order), members);
+            I32Array store = mapped(device, ElementType.I32, (long) storeVectors * WaveBuffer.INT8_INTS).i32;
+            F32Array scales = mapped(device, ElementType.F32, storeVectors).f32;
+            I32Array expected = mapped(device, ElementType.I32, (long) storeVectors * WaveBuffer.INT8_INTS).i32;
+            F32Array expectedScales = mapped(device, ElementType.F32, storeVectors).f32;
+
+            QuantisedStoreWriter writer = new QuantisedStoreWriter(device, 3);
+            writer.write(source, members, n, store, scales, at);
+            device.launch(KernelMethod.of(IndexStore.class, "gatherQuantized"), IndexStore.vectorGrid(n), source, members, n,
+                    expected.slice(at * WaveBuffer.INT8_INTS, (long) n * WaveBuffer.INT8_INTS), expectedScales.slice(at, n));
+            device.synchronize();
+            writer.free();
+
+            assertEquals(-1, store.segment().mismatch(expected.segment()), "INT8 vectors");
+            assertEquals(-1, scales.segment().mismatch(expectedScales.segment()), "scales");
+            for (long v = 0; v < storeVectors; v++) {
+                boolean inside = v >= at && v < at + n;
+                assertEquals(!inside, Float.isNaN(scales.get(v)), "scale " + v + (inside ? " written" : " poisoned still"));
+            }
+        }
+    }
+
+    private record Mapped(I32Array i32, F32Array f32) {}
+
+    /** A mapped host array poisoned with 0xFF bytes (NaN scales), as a host tier before its clusters come. */
+    private static Mapped mapped(EmulatedDevice device, ElementType type, long length) {
+        var array = device.mapped(type, length);
+        array.segment().fill((byte) 0xFF);
+        return type == ElementType.I32 ? new Mapped((I32Array) array, null) : new Mapped(null, (F32Array) array);
+    }
+}
