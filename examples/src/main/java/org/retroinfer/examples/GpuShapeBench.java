@@ -61,7 +61,7 @@ final class GpuShapeBench {
     record Point(int context, int batch, int generated, List<Double> decodeTokensPerSecond, List<Double> millisPerStep,
                  long kvBytesPerSequence, long gpuBytesPerSequence, long hostBytesPerSequence, int deviceStoreLayers,
                  long deviceBytesInUse,
-                 double fillSeconds, Double hitRatio, Map<StepProfile.Phase, Double> phaseMillisPerStep,
+                 double allocateSeconds, double fillSeconds, Double hitRatio, Map<StepProfile.Phase, Double> phaseMillisPerStep,
                  Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
 
     record Report(String shape, String attention, String kvType, String hostKv, String lookups, String device, String date,
@@ -125,17 +125,26 @@ final class GpuShapeBench {
                 List<DeviceKvCache> caches = new ArrayList<>();
                 try {
                     List<Decode> decodes = new ArrayList<>();
-                    long fillStart = System.nanoTime();
+                    long allocateNanos = 0, fillNanos = 0;
+                    ProgressBar filling = ProgressBar.on(err, "fill context " + context, "sequences");
+                    int filled = 0;
                     for (int m = 0; m < microBatches; m++) {
                         Device d = lanes.devices().get(m);
                         int share = batch / microBatches + (m < batch % microBatches ? 1 : 0);
+                        long start = System.nanoTime();
                         DeviceKvCache cache = retro == null ? new GpuKvCache(d, shape, kvType, share, capacity, MAX_ROWS)
                                 : new GpuRetroKvCache(d, shape, retro, share, capacity, MAX_ROWS, 0, deviceStoreLayers,
                                         tiers.hostFormat(), tiers.lookups());
                         caches.add(cache);
-                        decodes.add(Decode.fill(cache, config, context, share, random));
+                        allocateNanos += System.nanoTime() - start;
+                        start = System.nanoTime();
+                        int before = filled;
+                        decodes.add(Decode.fill(cache, config, context, share, random,
+                                b -> filling.update(before + b, batch)));
+                        filled += share;
+                        fillNanos += System.nanoTime() - start;
                     }
-                    double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
+                    double allocateSeconds = allocateNanos / 1e9, fillSeconds = fillNanos / 1e9;
                     long inUse = lanes.allocatedBytes();
                     List<Double> tps = new ArrayList<>(), ms = new ArrayList<>();
                     ProgressBar progress = ProgressBar.on(err, "bench context " + context + " batch " + batch, "reps");
@@ -155,8 +164,8 @@ final class GpuShapeBench {
                     // said before the profiled pass, so that a run cut short there still reports its throughput
                     err.printf(Locale.ROOT, "bench: context %d, batch %d: %.1f decode tokens/s over %d timed passes%s; profiling"
                             + " one more pass%s...%n", context, batch, BenchCommand.mean(tps), reps,
-                            retro == null ? "" : String.format(Locale.ROOT, ", cache hit ratio %.3f, fill %.1f s",
-                                    accessed == 0 ? 0 : (double) hits / accessed, fillSeconds),
+                            retro == null ? "" : String.format(Locale.ROOT, ", cache hit ratio %.3f, caches allocated in %.1f s, filled"
+                                    + " in %.1f s", accessed == 0 ? 0 : (double) hits / accessed, allocateSeconds, fillSeconds),
                             microBatches == 1 ? "" : " of the first micro-batch alone");
                     StepProfile profile = new StepProfile();
                     GpuRetroKvCache.Profile retroProfile = new GpuRetroKvCache.Profile();
@@ -171,7 +180,7 @@ final class GpuShapeBench {
                     }
                     points.add(new Point(context, batch, gen, tps, ms, kvPerSequence, gpuPerSequence, hostPerSequence,
                             deviceStoreLayers, inUse,
-                            fillSeconds, retro == null ? null : accessed == 0 ? 0 : (double) hits / accessed,
+                            allocateSeconds, fillSeconds, retro == null ? null : accessed == 0 ? 0 : (double) hits / accessed,
                             profile.millisPerStep(), retro == null ? null : retroProfile.millisPerLayer()));
                 } finally {
                     for (DeviceKvCache c : caches) c.close();
@@ -232,8 +241,12 @@ final class GpuShapeBench {
             this.random = random;
         }
 
-        /** Opens {@code batch} sequences of {@code context} random positions (indexed, for a RetroInfer cache). */
-        static Decode fill(DeviceKvCache cache, ModelConfig config, int context, int batch, Random random) {
+        /**
+         * Opens {@code batch} sequences of {@code context} random positions (indexed, for a RetroInfer cache), telling
+         * {@code filled} how many are done after each.
+         */
+        static Decode fill(DeviceKvCache cache, ModelConfig config, int context, int batch, Random random,
+                java.util.function.IntConsumer filled) {
             int[] sequences = new int[batch];
             for (int b = 0; b < batch; b++) {
                 sequences[b] = cache.openSequence();
@@ -242,6 +255,7 @@ final class GpuShapeBench {
                     case GpuRetroKvCache retro -> retro.fillRandom(sequences[b], context, random.nextLong());
                     default -> throw new IllegalArgumentException("no random fill for " + cache.getClass().getSimpleName());
                 }
+                filled.accept(b + 1);
             }
             cache.device().synchronize();
             return new Decode(cache, config, sequences, context, random);
@@ -272,15 +286,15 @@ final class GpuShapeBench {
                 r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",
                 r.device());
         out.println("| context | batch | decode tokens/s | ms per step | GPU GiB per sequence | pinned host GiB per sequence"
-                + " | layers stored on the GPU | GPU GiB in use | fill s | cache hit ratio |");
-        out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                + " | layers stored on the GPU | GPU GiB in use | allocate s | fill s | cache hit ratio |");
+        out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Point p : r.points()) {
-            out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.2f | %s | %.1f | %.1f | %s |%n", p.context(),
+            out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.2f | %s | %.1f | %.1f | %.1f | %s |%n", p.context(),
                     p.batch(), BenchCommand.mean(p.decodeTokensPerSecond()), BenchCommand.sd(p.decodeTokensPerSecond()),
                     BenchCommand.mean(p.millisPerStep()), BenchCommand.sd(p.millisPerStep()),
                     p.gpuBytesPerSequence() / 1073741824.0, p.hostBytesPerSequence() / 1073741824.0,
                     r.attention().startsWith("retro") ? String.valueOf(p.deviceStoreLayers()) : "-",
-                    p.deviceBytesInUse() / 1073741824.0, p.fillSeconds(),
+                    p.deviceBytesInUse() / 1073741824.0, p.allocateSeconds(), p.fillSeconds(),
                     p.hitRatio() == null ? "-" : String.format(Locale.ROOT, "%.3f", p.hitRatio()));
         }
         printPhases(r, out);
