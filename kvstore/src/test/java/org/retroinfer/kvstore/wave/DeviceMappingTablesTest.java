@@ -10,6 +10,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.retroinfer.accel.device.EmulatedDevice;
 import org.retroinfer.accel.kernel.I32Array;
 
@@ -20,76 +22,80 @@ import org.retroinfer.accel.kernel.I32Array;
  * steps hit, miss, leave clusters past the unit cap out, evict and admit.
  */
 class DeviceMappingTablesTest {
-    private static final int GROUPS = 3, CACHE_BLOCKS = 40, MAX_UNITS = 14, RANKED = 40, MAX_CLUSTERS = 70, STEPS = 40;
-
-    @Test
-    void lookupsAndUpdatesOnTheGpuMakeTheHostTablesDecisionsStepAfterStep() {
+    /**
+     * Small tables, and large ones whose steps admit more than a warp of clusters, evict more than a warp of victims
+     * and rank more than a warp of free-block words at once (the update kernel's rounds).
+     */
+    @ParameterizedTest(name = "{0} groups, {1} cache blocks, {2} units, {3} ids, {4} clusters of up to {7} vectors mostly")
+    @CsvSource({"3, 40, 14, 40, 70, 40, 25, 24", "2, 1200, 500, 500, 1500, 12, 500, 8"})
+    void lookupsAndUpdatesOnTheGpuMakeTheHostTablesDecisionsStepAfterStep(int groups, int cacheBlocks, int maxUnits,
+            int ranked, int maxClusters, int steps, int laterPool, int commonSize) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
         Random random = new Random(seed);
         String replay = " (seed " + seed + ", replay with -Dretroinfer.test.seed=" + seed + ")";
         try (EmulatedDevice device = new EmulatedDevice();
-             DeviceMappingTables gpu = new DeviceMappingTables(device, GROUPS, MAX_CLUSTERS, CACHE_BLOCKS, MAX_UNITS, RANKED)) {
-            ClusterMappingTable[] host = new ClusterMappingTable[GROUPS];
-            for (int g = 0; g < GROUPS; g++) {
-                host[g] = new ClusterMappingTable(CACHE_BLOCKS, MAX_UNITS);
-                int n = 20 + random.nextInt(MAX_CLUSTERS - 20);
+             DeviceMappingTables gpu = new DeviceMappingTables(device, groups, maxClusters, cacheBlocks, maxUnits, ranked)) {
+            ClusterMappingTable[] host = new ClusterMappingTable[groups];
+            for (int g = 0; g < groups; g++) {
+                host[g] = new ClusterMappingTable(cacheBlocks, maxUnits);
+                int n = 20 + random.nextInt(maxClusters - 20);
                 int[] starts = new int[n], sizes = new int[n];
                 for (int c = 0, start = 0; c < n; start += sizes[c], c++) {
                     // mostly around the spec's 16 vectors; some empty (k-means can leave one), some of several blocks
-                    sizes[c] = random.nextInt(10) == 0 ? 0 : random.nextInt(8) == 0 ? 30 + random.nextInt(40) : 1 + random.nextInt(24);
+                    sizes[c] = random.nextInt(10) == 0 ? 0 : random.nextInt(8) == 0 ? 30 + random.nextInt(40) : 1 + random.nextInt(commonSize);
                     starts[c] = start;
                     host[g].addCluster(start, sizes[c]);
                 }
                 gpu.addClusters(g, 0, starts, sizes);
             }
-            long units = (long) GROUPS * MAX_UNITS;
+            long units = (long) groups * maxUnits;
             String[] unitNames = {"miss starts", "miss sizes", "miss offsets", "hit blocks", "hit sizes", "hit offsets"};
-            for (int step = 0; step < STEPS; step++) {
-                I32Array ids = device.i32((long) GROUPS * RANKED), counts = device.i32(GROUPS);
-                int[][] ascending = new int[GROUPS][];
-                for (int g = 0; g < GROUPS; g++) {
+            for (int step = 0; step < steps; step++) {
+                I32Array ids = device.i32((long) groups * ranked), counts = device.i32(groups);
+                int[][] ascending = new int[groups][];
+                for (int g = 0; g < groups; g++) {
                     List<Integer> all = new ArrayList<>();
                     for (int c = 0; c < host[g].clusters(); c++) all.add(c);
                     // later steps draw from fewer clusters, so that more of them are cached
                     Collections.shuffle(all, random);
-                    int pool = step < STEPS / 2 ? all.size() : Math.min(all.size(), 25);
+                    int pool = step < steps / 2 ? all.size() : Math.min(all.size(), laterPool);
                     List<Integer> zone = new ArrayList<>(all.subList(0, pool));
                     Collections.shuffle(zone, random);
-                    int n = random.nextInt(Math.min(RANKED, zone.size()) + 1);
-                    for (int i = 0; i < n; i++) ids.set((long) g * RANKED + i, zone.get(i));
+                    int n = random.nextInt(Math.min(ranked, zone.size()) + 1);
+                    for (int i = 0; i < n; i++) ids.set((long) g * ranked + i, zone.get(i));
                     counts.set(g, n);
                     ascending[g] = zone.subList(0, n).stream().mapToInt(Integer::intValue).sorted().toArray();
                 }
                 I32Array[] expected = poisoned(device, 6, units), actual = poisoned(device, 6, units);
-                I32Array expectedCounts = poisoned(device, 2, GROUPS)[0], actualCounts = poisoned(device, 2, GROUPS)[0];
-                I32Array expectedHitCounts = poisoned(device, 1, GROUPS)[0], actualHitCounts = poisoned(device, 1, GROUPS)[0];
-                for (int g = 0; g < GROUPS; g++) {
+                I32Array expectedCounts = poisoned(device, 2, groups)[0], actualCounts = poisoned(device, 2, groups)[0];
+                I32Array expectedHitCounts = poisoned(device, 1, groups)[0], actualHitCounts = poisoned(device, 1, groups)[0];
+                for (int g = 0; g < groups; g++) {
                     host[g].accessInto(ascending[g], ascending[g].length, g, expected[0], expected[1], expected[2], expectedCounts,
                             expected[3], expected[4], expected[5], expectedHitCounts);
                 }
-                gpu.lookUp(ids, RANKED, counts, actual[0], actual[1], actual[2], actualCounts, actual[3], actual[4], actual[5],
+                gpu.lookUp(ids, ranked, counts, actual[0], actual[1], actual[2], actualCounts, actual[3], actual[4], actual[5],
                         actualHitCounts);
-                for (int g = 0; g < GROUPS; g++) {
+                for (int g = 0; g < groups; g++) {
                     String where = "step " + step + ", group " + g + replay;
                     int missUnits = expectedCounts.get(g), hitUnits = expectedHitCounts.get(g);
                     assertEquals(missUnits, actualCounts.get(g), "miss units, " + where);
                     assertEquals(hitUnits, actualHitCounts.get(g), "hit units, " + where);
                     for (int list = 0; list < 6; list++) {
                         int n = list < 3 ? missUnits : hitUnits;
-                        assertArrayEquals(slice(expected[list], g, n), slice(actual[list], g, n), unitNames[list] + ", " + where);
+                        assertArrayEquals(slice(expected[list], g, n, maxUnits), slice(actual[list], g, n, maxUnits), unitNames[list] + ", " + where);
                     }
                 }
                 I32Array[] expectedAdmit = poisoned(device, 4, units), actualAdmit = poisoned(device, 4, units);
-                for (int g = 0; g < GROUPS; g++) {
+                for (int g = 0; g < groups; g++) {
                     host[g].updateInto(g, expectedAdmit[0], expectedAdmit[1], expectedAdmit[2], expectedAdmit[3]);
                 }
                 gpu.update(actualAdmit[0], actualAdmit[1], actualAdmit[2], actualAdmit[3]);
-                for (int g = 0; g < GROUPS; g++) {
+                for (int g = 0; g < groups; g++) {
                     String where = "step " + step + ", group " + g + replay;
                     int n = expectedAdmit[3].get(g);
                     assertEquals(n, actualAdmit[3].get(g), "admission copies, " + where);
                     for (int list = 0; list < 3; list++) {
-                        assertArrayEquals(slice(expectedAdmit[list], g, n), slice(actualAdmit[list], g, n),
+                        assertArrayEquals(slice(expectedAdmit[list], g, n, maxUnits), slice(actualAdmit[list], g, n, maxUnits),
                                 "admission list " + list + ", " + where);
                     }
                     assertArrayEquals(host[g].recency(), gpu.recency(g), "recency, " + where);
@@ -142,9 +148,9 @@ class DeviceMappingTablesTest {
         return arrays;
     }
 
-    private static int[] slice(I32Array a, int group, int n) {
+    private static int[] slice(I32Array a, int group, int n, int maxUnits) {
         int[] out = new int[n];
-        MemorySegment.copy(a.segment(), java.lang.foreign.ValueLayout.JAVA_INT, (long) group * MAX_UNITS * Integer.BYTES, out, 0,
+        MemorySegment.copy(a.segment(), java.lang.foreign.ValueLayout.JAVA_INT, (long) group * maxUnits * Integer.BYTES, out, 0,
                 n);
         return out;
     }
