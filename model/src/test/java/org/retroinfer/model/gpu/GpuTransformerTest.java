@@ -37,11 +37,16 @@ import org.retroinfer.model.transformer.Transformer;
  * embeddings, Qwen3's q/k norms with adjacent RoPE pairs and llama3 scaling, BF16 and F32 weights.
  */
 class GpuTransformerTest {
-    /** Logits differ only by the order of F32 sums (kernels against Vector API loops): within 1e-4 of the largest. */
+    /**
+     * Logits differ by the order of F32 sums (kernels against Vector API loops), and by what that does to the BF16 cache:
+     * a key or value an ulp apart on the two paths can round to neighbouring BF16 values (a step of 2^-8), which moved a
+     * logit by 1.9e-4 of the largest (seed 14334372137742; within 1e-4 with an F16 cache). Within 1e-3 of the largest: a
+     * wrong kernel moves them by far more.
+     */
     // One layer each, two query heads and at most four rows a step (one pass of StreamingLinear): the emulator runs a
     // virtual thread per GPU thread and every warp sum is a rendezvous of 32 of them, so its 16 warp sums per pass cost
     // seconds per launch here; the cache's per-layer arrays are covered over two layers by GpuKvCacheTest.
-    private static final double RELATIVE = 1e-4;
+    private static final double RELATIVE = 1e-3;
 
     static Stream<Arguments> models() {
         return Stream.of(
