@@ -71,7 +71,6 @@ public final class PinnedMemoryCheck {
         double allocate = (System.nanoTime() - start) / 1e9;
         long huge = anonHugeBytes() - hugeBefore;
         boolean ok = true;
-        double gbPerSecond = 0;
         PinnedBuffer first = buffers.getFirst();
         MemorySegment host = first.pinned().hostSegment();
         for (long i = 0; i < CHECKED / 8; i++) {
@@ -86,7 +85,7 @@ public final class PinnedMemoryCheck {
                     gpu.defaultStream().handle());
         }
         gpu.synchronize();
-        gbPerSecond = reps * CHECKED / ((System.nanoTime() - copyStart) / 1e9) / 1e9;
+        double gbPerSecond = reps * CHECKED / ((System.nanoTime() - copyStart) / 1e9) / 1e9;
         gpu.driver().fillBytes(device.region().deviceAddress(), (byte) 0, CHECKED, gpu.defaultStream().handle());
         gpu.driver().copyDeviceToDevice(device.region().deviceAddress(), first.mapped().deviceAddress(), CHECKED,
                 gpu.defaultStream().handle());

@@ -33,7 +33,8 @@ public final class PinnedBuffer implements AutoCloseable {
     }
 
     private final Gpu gpu;
-    private final Source source;
+    /** The whole mapping of a {@link Source#HUGE_PAGES} buffer (whole huge pages), or null for the driver's memory. */
+    private final MemorySegment hugePages;
     private final MemorySegment host;
     private final long deviceAddress;
     private boolean closed;
@@ -43,25 +44,25 @@ public final class PinnedBuffer implements AutoCloseable {
             throw new IllegalArgumentException("a pinned buffer needs at least 1 byte, got " + bytes);
         }
         this.gpu = gpu;
-        this.source = source;
         gpu.makeCurrent();
         if (source == Source.DRIVER) {
+            this.hugePages = null;
             this.host = gpu.driver().hostAlloc(bytes);
         } else {
-            MemorySegment pages = HugePages.map(bytes);
+            this.hugePages = HugePages.map(bytes);
             try {
-                gpu.driver().hostRegister(pages);
+                gpu.driver().hostRegister(hugePages);
             } catch (RuntimeException e) {
-                HugePages.unmap(pages);
+                HugePages.unmap(hugePages);
                 throw e;
             }
-            this.host = pages.asSlice(0, bytes);
+            this.host = hugePages.asSlice(0, bytes);
         }
         this.deviceAddress = gpu.driver().hostDevicePointer(host);
     }
 
     public Source source() {
-        return source;
+        return hugePages == null ? Source.DRIVER : Source.HUGE_PAGES;
     }
 
     /** The host view: page-locked memory for asynchronous copies. */
@@ -111,11 +112,11 @@ public final class PinnedBuffer implements AutoCloseable {
         if (!closed) {
             closed = true;
             gpu.makeCurrent();
-            if (source == Source.DRIVER) {
+            if (hugePages == null) {
                 gpu.driver().freeHost(host);
             } else {
-                gpu.driver().hostUnregister(host);
-                HugePages.unmap(host.reinterpret(Math.ceilDiv(host.byteSize(), HugePages.SIZE) * HugePages.SIZE));
+                gpu.driver().hostUnregister(hugePages);
+                HugePages.unmap(hugePages);
             }
             gpu.forget(this);
         }
