@@ -34,7 +34,9 @@ final class BenchCommand implements Command {
             Set.of("model", "shape", "cuda-graphs", "context", "batch", "micro-batches", "reps", "warmup", "gen", "prefill-chunk",
                     "out"), CacheFlags.NAMES,
             Engine.NAMES);
-    private static final Set<String> FLAGS = Set.of("json");
+    private static final Set<String> FLAGS = Set.of("json", "prefill");
+    /** Prompt rows per prefill step of a {@code --shape --prefill} bench: enough tiles to fill the GPU. */
+    static final int SHAPE_PREFILL_CHUNK = 2048;
     /** The longest context a warm-up prefills. */
     private static final int WARM_UP_CONTEXT = 16384;
     /** Tokens the warm-up decodes at least. */
@@ -110,6 +112,9 @@ final class BenchCommand implements Command {
                                      values rather than prefilled, and only decoding is timed; --batch
                                      defaults to the largest batch whose KV fits the GPU
                   --cuda-graphs on|off  with --device gpu: replay repeated step shapes as CUDA graphs (default on)
+                  --prefill          with --shape: time prefill instead of decoding: one sequence of N random
+                                     tokens a repetition, in chunks of --prefill-chunk (default 2048), and with
+                                     retro the index build that ends it, with its share of the whole
                   --micro-batches M  with --shape: decode the batch as M parts at once, each on its own GPU
                                      stream and host thread, so that one part's transfers overlap another's
                                      compute (default 1)
@@ -135,6 +140,9 @@ final class BenchCommand implements Command {
         }
         if (o.has("micro-batches")) {
             throw o.error("--micro-batches applies to --shape benches only");
+        }
+        if (o.flag("prefill")) {
+            throw o.error("--prefill applies to --shape benches only (a --model bench times prefill always)");
         }
         Path modelPath = o.existingPath("model", "a model directory or .gguf file");
         List<Integer> contexts = o.sizes("context", 1, Integer.MAX_VALUE);
@@ -226,12 +234,24 @@ final class BenchCommand implements Command {
         if (!o.text("device").orElse("cpu").equals("gpu")) {
             throw o.error("--shape runs on the GPU only: add --device gpu");
         }
-        if (o.has("prefill-chunk")) {
-            throw o.error("--prefill-chunk does not apply to --shape, whose contexts are filled, not prefilled");
+        boolean prefill = o.flag("prefill");
+        if (o.has("prefill-chunk") && !prefill) {
+            throw o.error("--prefill-chunk applies to --shape with --prefill only: decode benches fill their contexts");
         }
         CacheFlags cacheFlags = CacheFlags.read(o);
         Engine.wantsGpu(o, List.of(cacheFlags.mode()));
         List<Integer> contexts = o.sizes("context", 1, config.maxPositions());
+        if (prefill) {
+            for (String decodeOnly : List.of("batch", "micro-batches", "gen", "cuda-graphs")) {
+                if (o.has(decodeOnly)) {
+                    throw o.error("--" + decodeOnly + " does not apply to --prefill, which prefills one sequence at a time");
+                }
+            }
+            int chunk = o.integer("prefill-chunk", SHAPE_PREFILL_CHUNK, 1, 1 << 16);
+            return GpuShapePrefill.run(o, name, config, contexts, chunk, o.integer("reps", 1, 1, 1000),
+                    o.integer("warmup", 1, 0, 100), cacheFlags.mode(), o.text("out").map(Path::of).orElse(null), o.flag("json"),
+                    out, err);
+        }
         Integer batch = o.has("batch") ? o.integer("batch", 1, 1, 256) : null;
         int gen = o.integer("gen", 32, 1, 1 << 20);
         int reps = o.integer("reps", 3, 1, 1000);

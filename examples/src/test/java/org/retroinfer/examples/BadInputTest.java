@@ -284,6 +284,12 @@ class BadInputTest {
                 "0"), "--micro-batches", "got 0");
         assertRefused(CliHarness.run("bench", "--model", model.toString(), "--context", "16", "--micro-batches", "2"),
                 "--micro-batches applies to --shape benches only");
+        assertRefused(CliHarness.run("bench", "--model", model.toString(), "--context", "16", "--prefill"),
+                "--prefill applies to --shape benches only");
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--prefill-chunk",
+                "512"), "--prefill-chunk applies to --shape with --prefill only");
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--prefill",
+                "--batch", "2"), "--batch does not apply to --prefill");
     }
 
     /** The host tier's format and the GPU tier's cap are GPU RetroInfer's: refused by name anywhere else, before any GPU. */

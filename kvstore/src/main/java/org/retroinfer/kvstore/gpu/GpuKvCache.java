@@ -12,6 +12,7 @@ import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.gpu.DecodeAttentionShape;
 import org.retroinfer.kernels.gpu.DecodeLayerShape;
+import org.retroinfer.kernels.gpu.FlashPrefill;
 import org.retroinfer.kernels.gpu.KvAppend;
 import org.retroinfer.kernels.gpu.RandomFill;
 import org.retroinfer.kernels.gpu.SplitKvDecode;
@@ -27,14 +28,21 @@ import org.retroinfer.kvstore.OpenSequences;
  * {@link #openSequence} to {@link #closeSequence}. The GPU transformer calls {@link #prepare} (host work) and
  * {@link #enqueueRows} once per step, {@link #append(int, StepRows, F32Array, F32Array)} and
  * {@link #attend(int, StepRows, F32Array, F32Array)} per layer on device arrays (device work only, so a step can be
- * captured as a CUDA graph and replayed), and {@link #advanceAll} after the step, with split-KV attention ({@link SplitKvDecode#rows}, one wave of resident blocks) and its
- * merge. The {@link KvCache} methods on host arrays do the same through uploads and downloads, which lets the
+ * captured as a CUDA graph and replayed), and {@link #advanceAll} after the step. Decode rows attend by split-KV
+ * attention ({@link SplitKvDecode#rows}, one wave of resident blocks) and its merge, prompt chunks of a BF16 cache by
+ * tiles of positions on tensor cores ({@link FlashPrefill}). The {@link KvCache} methods on host arrays do the same through uploads and downloads, which lets the
  * CPU model and the cache contract tests use it too.
  *
  * <p>Memory is fixed at construction (slots × capacity tokens of every layer), so a step never allocates.
  */
 public final class GpuKvCache implements DeviceKvCache {
     private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
+    /**
+     * The prefill attention of a BF16 cache: {@code flash} ({@link FlashPrefill}, the default) or {@code rows} (each row
+     * as a decode row, {@link SplitKvDecode#rows}: the kernel before it, kept to compare against);
+     * {@code -Dretroinfer.prefill.kernel} picks it.
+     */
+    static final String PREFILL_KERNEL = prefillKernel(System.getProperty("retroinfer.prefill.kernel", "flash"));
     private final Device device;
     private final AttentionShape shape;
     private final DType storage;
@@ -44,6 +52,8 @@ public final class GpuKvCache implements DeviceKvCache {
     private final HalfPrecisionArray[] keys;
     private final HalfPrecisionArray[] values;
     private final KernelMethod partials;
+    /** {@link FlashPrefill#bf16}, or null where prompt chunks attend row by row. */
+    private final KernelMethod flash;
     private final KernelMethod append;
     private final StepRowArrays stepRows;
     private final F32Array partialOut, partialLse, outLse;
@@ -92,6 +102,7 @@ public final class GpuKvCache implements DeviceKvCache {
             values[l] = half(layout.kvElements());
         }
         partials = KernelMethod.of(SplitKvDecode.class, "rows");
+        flash = storage == DType.BF16 && PREFILL_KERNEL.equals("flash") ? KernelMethod.of(FlashPrefill.class, "bf16") : null;
         append = KernelMethod.of(KvAppend.class, "into");
         stepRows = new StepRowArrays(device, maxRows);
         // One wave: rows × kvHeads × ⌈group/4⌉ × splits ≤ max(rows × kvHeads × ⌈group/4⌉, resident blocks)
@@ -106,6 +117,13 @@ public final class GpuKvCache implements DeviceKvCache {
         for (int s = slots - 1; s >= 0; s--) {
             freeSlots.push(s);
         }
+    }
+
+    private static String prefillKernel(String name) {
+        if (!name.equals("flash") && !name.equals("rows")) {
+            throw new IllegalArgumentException("-Dretroinfer.prefill.kernel must be flash or rows, got '" + name + "'");
+        }
+        return name;
     }
 
     /** Refuses attention the GPU kernels do not serve: heads other than 128 wide, groups over 8 query heads. */
@@ -237,13 +255,16 @@ public final class GpuKvCache implements DeviceKvCache {
         if (rows > maxRows) {
             throw new IllegalArgumentException("a step of " + rows + " rows exceeds the GPU KV cache's " + maxRows);
         }
-        int r = 0, longest = 0;
+        int r = 0, longest = 0, tiles = 0, perTile = FlashPrefill.positionsPerTile(shape.groupSize());
         for (int i = 0; i < batch.size(); i++) {
             Sequence s = sequence(batch.sequence(i));
             long first = s.lengths[layer] - (appended ? batch.count(i) : 0);
             if (first + batch.count(i) > capacity) {
                 throw new IllegalArgumentException("sequence " + batch.sequence(i) + " would hold " + (first + batch.count(i))
                         + " tokens; the GPU KV cache holds " + capacity + " per sequence");
+            }
+            for (int j = 0; j < batch.count(i); j += perTile) {
+                stepRows.setTile(tiles++, r + j, Math.min(perTile, batch.count(i) - j));
             }
             for (int j = 0; j < batch.count(i); j++, r++) {
                 int position = (int) (first + j);
@@ -252,7 +273,7 @@ public final class GpuKvCache implements DeviceKvCache {
             }
         }
         int splits = DecodeAttentionShape.splitsFor(rows, shape.kvHeads(), shape.groupSize(), longest, residentBlocks);
-        return stepRows.step(rows, longest, splits);
+        return stepRows.step(rows, longest, splits, tiles);
     }
 
     /** Enqueues the copies of a prepared step's rows to the device (capturable). */
@@ -287,14 +308,33 @@ public final class GpuKvCache implements DeviceKvCache {
         }
     }
 
-    /** Enqueues the attention of the step's queries ({@code [rows][queryHeads][128]} F32 on the device) into {@code out}. */
+    /**
+     * Enqueues the attention of the step's queries ({@code [rows][queryHeads][128]} F32 on the device) into {@code out}:
+     * prompt chunks ({@link #usesPrefillTiles}) through {@link FlashPrefill}, one block per tile of positions, and
+     * decode rows through split-KV partials and their merge.
+     */
     @Override
     public void attend(int layer, StepRows step, F32Array q, F32Array out) {
+        if (usesPrefillTiles(step)) {
+            device.launch(flash, FlashPrefill.grid(step.tileCount(), shape.kvHeads()), q, keys[layer], values[layer], step.slots(),
+                    step.lengths(), step.tiles(), out, step.tileCount(), shape.kvHeads(), capacity, shape.scale(),
+                    shape.groupSize());
+            return;
+        }
         DecodeAttentionShape attention = new DecodeAttentionShape(step.rows(), shape.kvHeads(), shape.groupSize(), capacity,
                 step.splits());
         device.launch(partials, attention.partialsGrid(), q, keys[layer], values[layer], step.slots(), step.lengths(), partialOut,
                 partialLse, shape.kvHeads(), capacity, step.splits(), shape.scale(), shape.groupSize());
         device.launch(MERGE, attention.mergeGrid(), partialOut, partialLse, out, outLse, step.splits(), shape.groupSize());
+    }
+
+    /**
+     * Whether a step's attention runs by tiles ({@link FlashPrefill}): BF16 storage (the kernel's tensor cores take
+     * bfloat16 keys and values as they are), {@link #PREFILL_KERNEL} not {@code rows}, and tiles of two rows or more
+     * on average, as prompt chunks have; a decode step's rows are a tile each and split their keys over blocks instead.
+     */
+    boolean usesPrefillTiles(StepRows step) {
+        return flash != null && 2L * step.tileCount() <= step.rows();
     }
 
     @Override

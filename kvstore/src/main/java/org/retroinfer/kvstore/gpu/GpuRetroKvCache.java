@@ -560,7 +560,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         for (int l = 0; l < shape.layers(); l++) {
             writeZones(l);
         }
-        return stepRows.step(batch.rows(), 1, 1);
+        return stepRows.step(batch.rows(), 1, 1, 0);
     }
 
     @Override

@@ -197,7 +197,7 @@ public final class GpuTransformer implements ForwardPass {
             profile.start(device.mark());
             work.run();
         } else if (graphs != null && gpuCache.capturable(step)) {
-            graphs.run(new StepKey(gpuCache, rows, logitRows.length, greedy, step.splits()), work);
+            graphs.run(new StepKey(gpuCache, rows, logitRows.length, greedy, step.splits(), step.tileCount()), work);
         } else {
             work.run();
         }
@@ -209,7 +209,7 @@ public final class GpuTransformer implements ForwardPass {
     }
 
     /** What identifies a captured step: every launch argument that is not a fixed address follows from these. */
-    record StepKey(DeviceKvCache cache, int rows, int logitRows, boolean greedy, int splits) {}
+    record StepKey(DeviceKvCache cache, int rows, int logitRows, boolean greedy, int splits, int tiles) {}
 
     /** Every copy and launch of one step, in order, and no host work, so that it can be captured. */
     private void enqueue(StepRows step, DeviceKvCache cache, int logitRows, boolean greedy) {
