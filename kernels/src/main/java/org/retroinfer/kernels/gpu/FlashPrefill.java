@@ -39,7 +39,8 @@ import org.retroinfer.accel.kernel.KernelContext;
  * anything) never reaches a sum.
  *
  * <p>Accuracy: the keys and values are exact in bfloat16; the queries and probabilities, split, carry about 17 bits;
- * what remains is the tensor cores' F32 summation, as {@link TensorCoreLinear}'s (about 1e-5 of the output's scale).
+ * what remains is the tensor cores' F32 summation within a score (16 {@code mma}) and within a step's {@code P·V} (4),
+ * about 1e-5 of the output's scale as in {@link TensorCoreLinear}; the steps' sums are added in F32 on the CUDA cores.
  */
 public final class FlashPrefill {
     /** Threads of a block: four warps of 16 query vectors. */
@@ -92,28 +93,28 @@ public final class FlashPrefill {
 
         // queries: for k-step pair p, dimensions 32p + 8t .. 32p + 8t + 3 (first step) and + 4 .. + 7 (second)
         Float4 a = q.getFloat4(qG), b = q.getFloat4(qG8);
-        Int4 h0 = pack(a, b), l0 = lowPart(a, b, h0);
+        Int4 h0 = SplitBf16.pack(a, b), l0 = SplitBf16.lowPart(a, b, h0);
         a = q.getFloat4(qG + 4);
         b = q.getFloat4(qG8 + 4);
-        Int4 h1 = pack(a, b), l1 = lowPart(a, b, h1);
+        Int4 h1 = SplitBf16.pack(a, b), l1 = SplitBf16.lowPart(a, b, h1);
         a = q.getFloat4(qG + 32);
         b = q.getFloat4(qG8 + 32);
-        Int4 h2 = pack(a, b), l2 = lowPart(a, b, h2);
+        Int4 h2 = SplitBf16.pack(a, b), l2 = SplitBf16.lowPart(a, b, h2);
         a = q.getFloat4(qG + 36);
         b = q.getFloat4(qG8 + 36);
-        Int4 h3 = pack(a, b), l3 = lowPart(a, b, h3);
+        Int4 h3 = SplitBf16.pack(a, b), l3 = SplitBf16.lowPart(a, b, h3);
         a = q.getFloat4(qG + 64);
         b = q.getFloat4(qG8 + 64);
-        Int4 h4 = pack(a, b), l4 = lowPart(a, b, h4);
+        Int4 h4 = SplitBf16.pack(a, b), l4 = SplitBf16.lowPart(a, b, h4);
         a = q.getFloat4(qG + 68);
         b = q.getFloat4(qG8 + 68);
-        Int4 h5 = pack(a, b), l5 = lowPart(a, b, h5);
+        Int4 h5 = SplitBf16.pack(a, b), l5 = SplitBf16.lowPart(a, b, h5);
         a = q.getFloat4(qG + 96);
         b = q.getFloat4(qG8 + 96);
-        Int4 h6 = pack(a, b), l6 = lowPart(a, b, h6);
+        Int4 h6 = SplitBf16.pack(a, b), l6 = SplitBf16.lowPart(a, b, h6);
         a = q.getFloat4(qG + 100);
         b = q.getFloat4(qG8 + 100);
-        Int4 h7 = pack(a, b), l7 = lowPart(a, b, h7);
+        Int4 h7 = SplitBf16.pack(a, b), l7 = SplitBf16.lowPart(a, b, h7);
 
         // output dimensions 8n + 2t, 8n + 2t + 1 of rows g (x, y) and g + 8 (z, w), n = 0 … 15
         Float4 o0 = zero(), o1 = zero(), o2 = zero(), o3 = zero(), o4 = zero(), o5 = zero(), o6 = zero(), o7 = zero();
@@ -156,26 +157,26 @@ public final class FlashPrefill {
 
                 // P as the A operand: keys 16m + 2t, + 1 (a0 row g, a1 row g + 8) and 16m + 8 + 2t, + 1 (a2, a3)
                 Float4 rowP = new Float4(s0.x(), s0.y(), s1.x(), s1.y()), rowP8 = new Float4(s0.z(), s0.w(), s1.z(), s1.w());
-                Int4 ph0 = pack(rowP, rowP8), pl0 = lowPart(rowP, rowP8, ph0);
+                Int4 ph0 = SplitBf16.pack(rowP, rowP8), pl0 = SplitBf16.lowPart(rowP, rowP8, ph0);
                 rowP = new Float4(s2.x(), s2.y(), s3.x(), s3.y());
                 rowP8 = new Float4(s2.z(), s2.w(), s3.z(), s3.w());
-                Int4 ph1 = pack(rowP, rowP8), pl1 = lowPart(rowP, rowP8, ph1);
-                o0 = weighted(ctx, vt, 0, g, t, scaled(o0, rG, rG8), ph0, pl0, ph1, pl1);
-                o1 = weighted(ctx, vt, 1, g, t, scaled(o1, rG, rG8), ph0, pl0, ph1, pl1);
-                o2 = weighted(ctx, vt, 2, g, t, scaled(o2, rG, rG8), ph0, pl0, ph1, pl1);
-                o3 = weighted(ctx, vt, 3, g, t, scaled(o3, rG, rG8), ph0, pl0, ph1, pl1);
-                o4 = weighted(ctx, vt, 4, g, t, scaled(o4, rG, rG8), ph0, pl0, ph1, pl1);
-                o5 = weighted(ctx, vt, 5, g, t, scaled(o5, rG, rG8), ph0, pl0, ph1, pl1);
-                o6 = weighted(ctx, vt, 6, g, t, scaled(o6, rG, rG8), ph0, pl0, ph1, pl1);
-                o7 = weighted(ctx, vt, 7, g, t, scaled(o7, rG, rG8), ph0, pl0, ph1, pl1);
-                o8 = weighted(ctx, vt, 8, g, t, scaled(o8, rG, rG8), ph0, pl0, ph1, pl1);
-                o9 = weighted(ctx, vt, 9, g, t, scaled(o9, rG, rG8), ph0, pl0, ph1, pl1);
-                o10 = weighted(ctx, vt, 10, g, t, scaled(o10, rG, rG8), ph0, pl0, ph1, pl1);
-                o11 = weighted(ctx, vt, 11, g, t, scaled(o11, rG, rG8), ph0, pl0, ph1, pl1);
-                o12 = weighted(ctx, vt, 12, g, t, scaled(o12, rG, rG8), ph0, pl0, ph1, pl1);
-                o13 = weighted(ctx, vt, 13, g, t, scaled(o13, rG, rG8), ph0, pl0, ph1, pl1);
-                o14 = weighted(ctx, vt, 14, g, t, scaled(o14, rG, rG8), ph0, pl0, ph1, pl1);
-                o15 = weighted(ctx, vt, 15, g, t, scaled(o15, rG, rG8), ph0, pl0, ph1, pl1);
+                Int4 ph1 = SplitBf16.pack(rowP, rowP8), pl1 = SplitBf16.lowPart(rowP, rowP8, ph1);
+                o0 = rescaledPlus(o0, rG, rG8, weighted(ctx, vt, 0, g, t, ph0, pl0, ph1, pl1));
+                o1 = rescaledPlus(o1, rG, rG8, weighted(ctx, vt, 1, g, t, ph0, pl0, ph1, pl1));
+                o2 = rescaledPlus(o2, rG, rG8, weighted(ctx, vt, 2, g, t, ph0, pl0, ph1, pl1));
+                o3 = rescaledPlus(o3, rG, rG8, weighted(ctx, vt, 3, g, t, ph0, pl0, ph1, pl1));
+                o4 = rescaledPlus(o4, rG, rG8, weighted(ctx, vt, 4, g, t, ph0, pl0, ph1, pl1));
+                o5 = rescaledPlus(o5, rG, rG8, weighted(ctx, vt, 5, g, t, ph0, pl0, ph1, pl1));
+                o6 = rescaledPlus(o6, rG, rG8, weighted(ctx, vt, 6, g, t, ph0, pl0, ph1, pl1));
+                o7 = rescaledPlus(o7, rG, rG8, weighted(ctx, vt, 7, g, t, ph0, pl0, ph1, pl1));
+                o8 = rescaledPlus(o8, rG, rG8, weighted(ctx, vt, 8, g, t, ph0, pl0, ph1, pl1));
+                o9 = rescaledPlus(o9, rG, rG8, weighted(ctx, vt, 9, g, t, ph0, pl0, ph1, pl1));
+                o10 = rescaledPlus(o10, rG, rG8, weighted(ctx, vt, 10, g, t, ph0, pl0, ph1, pl1));
+                o11 = rescaledPlus(o11, rG, rG8, weighted(ctx, vt, 11, g, t, ph0, pl0, ph1, pl1));
+                o12 = rescaledPlus(o12, rG, rG8, weighted(ctx, vt, 12, g, t, ph0, pl0, ph1, pl1));
+                o13 = rescaledPlus(o13, rG, rG8, weighted(ctx, vt, 13, g, t, ph0, pl0, ph1, pl1));
+                o14 = rescaledPlus(o14, rG, rG8, weighted(ctx, vt, 14, g, t, ph0, pl0, ph1, pl1));
+                o15 = rescaledPlus(o15, rG, rG8, weighted(ctx, vt, 15, g, t, ph0, pl0, ph1, pl1));
             }
         }
         sumG += ctx.shuffleXor(sumG, 1);
@@ -263,14 +264,14 @@ public final class FlashPrefill {
         long at = kv + (long) Math.min(first + 8 * j + g, limit - 1) * HEAD_DIM + 8 * t;
         Int4 w0 = k.getWords(at), w1 = k.getWords(at + 32), w2 = k.getWords(at + 64), w3 = k.getWords(at + 96);
         Float4 s = zero();
-        s = split(ctx, s, h0, l0, w0.x(), w0.y());
-        s = split(ctx, s, h1, l1, w0.z(), w0.w());
-        s = split(ctx, s, h2, l2, w1.x(), w1.y());
-        s = split(ctx, s, h3, l3, w1.z(), w1.w());
-        s = split(ctx, s, h4, l4, w2.x(), w2.y());
-        s = split(ctx, s, h5, l5, w2.z(), w2.w());
-        s = split(ctx, s, h6, l6, w3.x(), w3.y());
-        return split(ctx, s, h7, l7, w3.z(), w3.w());
+        s = SplitBf16.mma(ctx, s, h0, l0, w0.x(), w0.y());
+        s = SplitBf16.mma(ctx, s, h1, l1, w0.z(), w0.w());
+        s = SplitBf16.mma(ctx, s, h2, l2, w1.x(), w1.y());
+        s = SplitBf16.mma(ctx, s, h3, l3, w1.z(), w1.w());
+        s = SplitBf16.mma(ctx, s, h4, l4, w2.x(), w2.y());
+        s = SplitBf16.mma(ctx, s, h5, l5, w2.z(), w2.w());
+        s = SplitBf16.mma(ctx, s, h6, l6, w3.x(), w3.y());
+        return SplitBf16.mma(ctx, s, h7, l7, w3.z(), w3.w());
     }
 
     /** Scaled scores of keys {@code key} and {@code key + 1}, −∞ at or past each row's length. */
@@ -291,48 +292,29 @@ public final class FlashPrefill {
         return old == now ? 1f : KMath.exp(old - now);
     }
 
-    private static Float4 scaled(Float4 o, float rG, float rG8) {
-        return new Float4(o.x() * rG, o.y() * rG, o.z() * rG8, o.w() * rG8);
+    /**
+     * The running output rescaled to the new maxima, plus a step's {@code P·V}: added on the CUDA cores in F32, where
+     * accumulating in the {@code mma} would chain one add per 16 keys, thousands at a long prompt, in the tensor
+     * cores' less careful rounding (see {@link TensorCoreGemm}).
+     */
+    private static Float4 rescaledPlus(Float4 o, float rG, float rG8, Float4 pv) {
+        return new Float4(o.x() * rG + pv.x(), o.y() * rG + pv.y(), o.z() * rG8 + pv.z(), o.w() * rG8 + pv.w());
     }
 
     /**
-     * {@code o} plus the step's probabilities times the values of output dimensions {@code 8n … 8n + 7}: two depths of
-     * 16 keys, B words {@code vt[(8n + g)·STRIDE + 8m + t]} (keys 16m + 2t, + 1) and {@code + 4} (keys 16m + 8 + 2t, + 1).
+     * The step's probabilities times the values of output dimensions {@code 8n … 8n + 7}: two depths of 16 keys, B words
+     * {@code vt[(8n + g)·STRIDE + 8m + t]} (keys 16m + 2t, + 1) and {@code + 4} (keys 16m + 8 + 2t, + 1).
      */
-    private static Float4 weighted(KernelContext ctx, int[] vt, int n, int g, int t, Float4 o, Int4 ph0, Int4 pl0, Int4 ph1,
-            Int4 pl1) {
+    private static Float4 weighted(KernelContext ctx, int[] vt, int n, int g, int t, Int4 ph0, Int4 pl0, Int4 ph1, Int4 pl1) {
         int row = (8 * n + g) * STRIDE + t;
-        o = split(ctx, o, ph0, pl0, vt[row], vt[row + 4]);
-        return split(ctx, o, ph1, pl1, vt[row + 8], vt[row + 12]);
+        Float4 o = SplitBf16.mma(ctx, zero(), ph0, pl0, vt[row], vt[row + 4]);
+        return SplitBf16.mma(ctx, o, ph1, pl1, vt[row + 8], vt[row + 12]);
     }
 
     /** Dimensions {@code 8n + 2t} and {@code + 1} of an output row ({@code at} = its dimension {@code 2t}). */
     private static void store(F32Array out, long at, int n, float x, float y, float inverse) {
         out.set(at + 8 * n, x * inverse);
         out.set(at + 8 * n + 1, y * inverse);
-    }
-
-    /** Rows g and g + 8's four values rounded to bfloat16 as an A operand (a0, a1, a2, a3). */
-    private static Int4 pack(Float4 rowG, Float4 rowG8) {
-        return new Int4(KMath.packBf16x2(rowG.x(), rowG.y()), KMath.packBf16x2(rowG8.x(), rowG8.y()),
-                KMath.packBf16x2(rowG.z(), rowG.w()), KMath.packBf16x2(rowG8.z(), rowG8.w()));
-    }
-
-    /** What {@link #pack} rounded away, rounded to bfloat16 in turn: hi + lo is within about 2<sup>-17</sup>. */
-    private static Int4 lowPart(Float4 rowG, Float4 rowG8, Int4 high) {
-        return pack(residual(rowG, high.x(), high.z()), residual(rowG8, high.y(), high.w()));
-    }
-
-    /** {@code v} less its rounding to bfloat16 (the words {@link #pack} made of it): exact in float. */
-    private static Float4 residual(Float4 v, int xy, int zw) {
-        return new Float4(v.x() - Float.intBitsToFloat(xy << 16), v.y() - Float.intBitsToFloat(xy & 0xFFFF0000),
-                v.z() - Float.intBitsToFloat(zw << 16), v.w() - Float.intBitsToFloat(zw & 0xFFFF0000));
-    }
-
-    /** {@code c} plus the products of both parts of A with B. */
-    private static Float4 split(KernelContext ctx, Float4 c, Int4 hi, Int4 lo, int b0, int b1) {
-        Float4 withHigh = ctx.mmaBf16(c, hi.x(), hi.y(), hi.z(), hi.w(), b0, b1);
-        return ctx.mmaBf16(withHigh, lo.x(), lo.y(), lo.z(), lo.w(), b0, b1);
     }
 
     private static Float4 zero() {

@@ -10,7 +10,8 @@ import org.retroinfer.accel.kernel.KernelMethod;
  * its kernel. Up to {@link StreamingLinear#ROWS} rows, {@link StreamingLinear} reads each weight once in a single pass
  * at near copy bandwidth; past that it would read the matrix again per four rows, so {@link TensorCoreLinear} takes
  * over for BF16 weights (where {@code in} is a multiple of its {@link TensorCoreLinear#CHUNK}) and {@link TiledLinear}
- * for the rest.
+ * for the rest. A prompt chunk of BF16 weights ({@link #gemm}: {@link #GEMM_ROWS} rows or more, whose blocks fill the
+ * SMs) goes to {@link TensorCoreGemm}, which reads the weights once per 32 rows instead of once per 16.
  */
 public record LinearShape(int rows, int in, int out) {
     private static final KernelMethod STREAMING_HALF = KernelMethod.of(StreamingLinear.class, "half");
@@ -18,6 +19,16 @@ public record LinearShape(int rows, int in, int out) {
     private static final KernelMethod TILED_HALF = KernelMethod.of(TiledLinear.class, "half");
     private static final KernelMethod TILED_F32 = KernelMethod.of(TiledLinear.class, "f32");
     private static final KernelMethod TENSOR_CORES_BF16 = KernelMethod.of(TensorCoreLinear.class, "bf16");
+    private static final KernelMethod GEMM_BF16 = KernelMethod.of(TensorCoreGemm.class, "bf16");
+    /** The fewest rows {@link TensorCoreGemm} takes (LinearGpuCheck prefill times both kernels either side). */
+    public static final int GEMM_ROWS = 512;
+    /** {@code -Dretroinfer.linear.gemm=off} leaves prompt chunks to {@link TensorCoreLinear}, to compare the two. */
+    private static final boolean GEMM = switch (System.getProperty("retroinfer.linear.gemm", "on")) {
+        case "on" -> true;
+        case "off" -> false;
+        default -> throw new IllegalArgumentException("-Dretroinfer.linear.gemm must be on or off, got '"
+                + System.getProperty("retroinfer.linear.gemm") + "'");
+    };
     /**
      * SMs of an H100 or H200 (SXM): a tiled grid of no more blocks than this leaves each SM at most one block, so its
      * blocks get eight warps instead of four.
@@ -45,10 +56,15 @@ public record LinearShape(int rows, int in, int out) {
         return tiled() && type == ElementType.BF16 && in % TensorCoreLinear.CHUNK == 0;
     }
 
+    /** Whether weights of {@code type} go to {@link TensorCoreGemm}: BF16, a prompt chunk's rows, a block per SM or more. */
+    public boolean gemm(ElementType type) {
+        return GEMM && tensorCores(type) && rows >= GEMM_ROWS && in % TensorCoreGemm.CHUNK == 0 && TensorCoreGemm.blocks(rows, out) >= SMS;
+    }
+
     /** The kernel for weights of {@code type} (BF16, F16 or F32), to launch on {@link #grid(ElementType)}. */
     public KernelMethod kernel(ElementType type) {
         return switch (type) {
-            case BF16, F16 -> tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_HALF : STREAMING_HALF;
+            case BF16, F16 -> gemm(type) ? GEMM_BF16 : tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_HALF : STREAMING_HALF;
             case F32 -> tiled() ? TILED_F32 : STREAMING_F32;
             default -> throw new IllegalArgumentException("linear weights must be BF16, F16 or F32, got " + type);
         };
@@ -56,7 +72,8 @@ public record LinearShape(int rows, int in, int out) {
 
     /** The grid of {@link #kernel} for weights of {@code type}. */
     public Grid grid(ElementType type) {
-        return tensorCores(type) ? tensorCoreGrid() : tiled() ? tiledGrid() : streamingGrid();
+        return gemm(type) ? TensorCoreGemm.grid(rows, out) : tensorCores(type) ? tensorCoreGrid() : tiled() ? tiledGrid()
+                : streamingGrid();
     }
 
     /**

@@ -4,7 +4,6 @@ import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Int4;
-import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
@@ -71,29 +70,29 @@ public final class TensorCoreLinear {
             Float4 a0 = x.getFloat4(x0 + k), b0 = x.getFloat4(x8 + k), a1 = x.getFloat4(x0 + k + 4), b1 = x.getFloat4(x8 + k + 4);
             Float4 a2 = x.getFloat4(x0 + k + 8), b2 = x.getFloat4(x8 + k + 8), a3 = x.getFloat4(x0 + k + 12), b3 = x.getFloat4(x8 + k + 12);
             // depth s: inputs 16t + 4s .. 16t + 4s + 3 of rows g and g + 8, and the matching two words of each weight row
-            Int4 hi = pack(a0, b0), lo = pack(residual(a0, hi.x(), hi.z()), residual(b0, hi.y(), hi.w()));
-            c0 = split(ctx, c0, hi, lo, p0.x(), p0.y());
-            c1 = split(ctx, c1, hi, lo, p1.x(), p1.y());
-            c2 = split(ctx, c2, hi, lo, p2.x(), p2.y());
-            c3 = split(ctx, c3, hi, lo, p3.x(), p3.y());
-            hi = pack(a1, b1);
-            lo = pack(residual(a1, hi.x(), hi.z()), residual(b1, hi.y(), hi.w()));
-            c0 = split(ctx, c0, hi, lo, p0.z(), p0.w());
-            c1 = split(ctx, c1, hi, lo, p1.z(), p1.w());
-            c2 = split(ctx, c2, hi, lo, p2.z(), p2.w());
-            c3 = split(ctx, c3, hi, lo, p3.z(), p3.w());
-            hi = pack(a2, b2);
-            lo = pack(residual(a2, hi.x(), hi.z()), residual(b2, hi.y(), hi.w()));
-            c0 = split(ctx, c0, hi, lo, q0.x(), q0.y());
-            c1 = split(ctx, c1, hi, lo, q1.x(), q1.y());
-            c2 = split(ctx, c2, hi, lo, q2.x(), q2.y());
-            c3 = split(ctx, c3, hi, lo, q3.x(), q3.y());
-            hi = pack(a3, b3);
-            lo = pack(residual(a3, hi.x(), hi.z()), residual(b3, hi.y(), hi.w()));
-            c0 = split(ctx, c0, hi, lo, q0.z(), q0.w());
-            c1 = split(ctx, c1, hi, lo, q1.z(), q1.w());
-            c2 = split(ctx, c2, hi, lo, q2.z(), q2.w());
-            c3 = split(ctx, c3, hi, lo, q3.z(), q3.w());
+            Int4 hi = SplitBf16.pack(a0, b0), lo = SplitBf16.lowPart(a0, b0, hi);
+            c0 = SplitBf16.mma(ctx, c0, hi, lo, p0.x(), p0.y());
+            c1 = SplitBf16.mma(ctx, c1, hi, lo, p1.x(), p1.y());
+            c2 = SplitBf16.mma(ctx, c2, hi, lo, p2.x(), p2.y());
+            c3 = SplitBf16.mma(ctx, c3, hi, lo, p3.x(), p3.y());
+            hi = SplitBf16.pack(a1, b1);
+            lo = SplitBf16.lowPart(a1, b1, hi);
+            c0 = SplitBf16.mma(ctx, c0, hi, lo, p0.z(), p0.w());
+            c1 = SplitBf16.mma(ctx, c1, hi, lo, p1.z(), p1.w());
+            c2 = SplitBf16.mma(ctx, c2, hi, lo, p2.z(), p2.w());
+            c3 = SplitBf16.mma(ctx, c3, hi, lo, p3.z(), p3.w());
+            hi = SplitBf16.pack(a2, b2);
+            lo = SplitBf16.lowPart(a2, b2, hi);
+            c0 = SplitBf16.mma(ctx, c0, hi, lo, q0.x(), q0.y());
+            c1 = SplitBf16.mma(ctx, c1, hi, lo, q1.x(), q1.y());
+            c2 = SplitBf16.mma(ctx, c2, hi, lo, q2.x(), q2.y());
+            c3 = SplitBf16.mma(ctx, c3, hi, lo, q3.x(), q3.y());
+            hi = SplitBf16.pack(a3, b3);
+            lo = SplitBf16.lowPart(a3, b3, hi);
+            c0 = SplitBf16.mma(ctx, c0, hi, lo, q0.z(), q0.w());
+            c1 = SplitBf16.mma(ctx, c1, hi, lo, q1.z(), q1.w());
+            c2 = SplitBf16.mma(ctx, c2, hi, lo, q2.z(), q2.w());
+            c3 = SplitBf16.mma(ctx, c3, hi, lo, q3.z(), q3.w());
         }
         float[] partials = ctx.allocateFloatLocalArray(MAX_WARPS * TILE);
         publish(ctx, partials, warp, 0, c0);
@@ -111,27 +110,6 @@ public final class TensorCoreLinear {
                 y.set((long) row * out + o, sum + (hasBias != 0 ? bias.get(o) : 0f));
             }
         }
-    }
-
-    /**
-     * Four inputs of rows g and g + 8 rounded to bfloat16 and packed as the {@code mma}'s A operand ({@code a0, a1, a2,
-     * a3}: rows g, g + 8, g, g + 8, two inputs each).
-     */
-    private static Int4 pack(Float4 rowG, Float4 rowG8) {
-        return new Int4(KMath.packBf16x2(rowG.x(), rowG.y()), KMath.packBf16x2(rowG8.x(), rowG8.y()),
-                KMath.packBf16x2(rowG.z(), rowG.w()), KMath.packBf16x2(rowG8.z(), rowG8.w()));
-    }
-
-    /** {@code v} less its rounding to bfloat16 (the words {@link #pack} made of it): exact in float. */
-    private static Float4 residual(Float4 v, int xy, int zw) {
-        return new Float4(v.x() - Float.intBitsToFloat(xy << 16), v.y() - Float.intBitsToFloat(xy & 0xFFFF0000),
-                v.z() - Float.intBitsToFloat(zw << 16), v.w() - Float.intBitsToFloat(zw & 0xFFFF0000));
-    }
-
-    /** {@code c} plus the tile's products with both bfloat16 parts of the inputs. */
-    private static Float4 split(KernelContext ctx, Float4 c, Int4 hi, Int4 lo, int b0, int b1) {
-        Float4 withHigh = ctx.mmaBf16(c, hi.x(), hi.y(), hi.z(), hi.w(), b0, b1);
-        return ctx.mmaBf16(withHigh, lo.x(), lo.y(), lo.z(), lo.w(), b0, b1);
     }
 
     /** The warp's sums of one {@code mma} tile (outputs {@code column .. column + 7}) into its shared-memory tile. */

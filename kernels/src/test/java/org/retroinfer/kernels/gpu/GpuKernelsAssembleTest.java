@@ -42,7 +42,7 @@ class GpuKernelsAssembleTest {
         return Stream.of(SplitKvDecode.class, SplitKvMerge.class, CentroidScoring.class, ClusterTopK.class,
                         ExecutionBufferGather.class, CacheAdmission.class, EstimationGather.class, RmsNorm.class, RopeRotation.class,
                         SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, StreamingLinear.class, TiledLinear.class,
-                        TensorCoreLinear.class, FlashPrefill.class,
+                        TensorCoreLinear.class, TensorCoreGemm.class, FlashPrefill.class,
                         RandomFill.class, RowArgmax.class, ClusterLookup.class,
                         KMeansCentring.class, KMeansAssign.class, KMeansTensorAssign.class, KMeansUpdate.class, IndexStore.class)
                 .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))

@@ -102,6 +102,29 @@ class LinearTest {
         assertEquals(Grid.of(384, 128), new LinearShape(34, 14336, 4096).grid(ElementType.BF16));
     }
 
+    /**
+     * The prompt-chunk kernel: row and output counts that leave the last row tile, output tile and block partial
+     * (rows 70 = two blocks of 32 and 6; outputs 150 = a block of 128 and 22, of which the last warp's tile has 6), the
+     * grid LinearShape would pick at that size, with and without bias.
+     */
+    @ParameterizedTest(name = "{0} rows, in {1}, out {2}, bias {3}")
+    @CsvSource({"70, 128, 150, true", "64, 64, 128, false", "9, 192, 40, true"})
+    void gemmBlocksMatchAFloat64Loop(int rows, int in, int out, boolean withBias) {
+        checkAgainstFloat64(KernelMethod.of(TensorCoreGemm.class, "bf16"), TensorCoreGemm.grid(rows, out), "bf16", rows, in, out,
+                withBias);
+    }
+
+    @Test
+    void promptChunksOfBf16WeightsGoToTheGemmWhereItsBlocksFillTheSms() {
+        assertEquals(TensorCoreGemm.class, new LinearShape(2048, 4096, 4096).kernel(ElementType.BF16).owner());
+        assertEquals(Grid.of(64 * 32, 128), new LinearShape(2048, 4096, 4096).grid(ElementType.BF16));
+        assertEquals(TensorCoreGemm.class, new LinearShape(LinearShape.GEMM_ROWS, 4096, 14336).kernel(ElementType.BF16).owner());
+        // below the row threshold, or too few blocks (16 row groups × 8 output blocks), or F16 weights: not the GEMM
+        assertEquals(TensorCoreLinear.class, new LinearShape(LinearShape.GEMM_ROWS - 1, 4096, 14336).kernel(ElementType.BF16).owner());
+        assertEquals(TensorCoreLinear.class, new LinearShape(LinearShape.GEMM_ROWS, 4096, 1024).kernel(ElementType.BF16).owner());
+        assertEquals(TiledLinear.class, new LinearShape(2048, 4096, 4096).kernel(ElementType.F16).owner());
+    }
+
     private static void checkAgainstFloat64(KernelMethod kernel, Grid grid, String type, int rows, int in, int out, boolean withBias) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
         System.out.println(kernel.owner().getSimpleName() + "." + type + " " + rows + " rows: seed " + seed
