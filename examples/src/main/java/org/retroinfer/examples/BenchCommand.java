@@ -125,7 +125,7 @@ final class BenchCommand implements Command {
                   --warmup W         untimed runs before the first context (default 1), at the longest
                                      context up to 16K tokens, at least 256 tokens decoded; more of them
                                      let the JIT finish compiling (RetroInfer's index build needs 2-3)
-                  --prefill-chunk N  prompt tokens per prefill step (default 256)
+                  --prefill-chunk N  prompt tokens per prefill step (default 256; 1024 with --device gpu)
                 """ + CacheFlags.HELP + Engine.HELP + """
                   --json             print the results as JSON instead of a table
                   --out FILE         also write the JSON results to FILE
@@ -150,7 +150,7 @@ final class BenchCommand implements Command {
         int gen = o.integer("gen", 32, 1, 1 << 20);
         int reps = o.integer("reps", 3, 1, 1000);
         int warmups = o.integer("warmup", 1, 0, 100);
-        int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
+        int chunk = Engine.prefillChunk(o);
         CacheFlags cacheFlags = CacheFlags.read(o);
         Engine.wantsGpu(o, List.of(cacheFlags.mode())); // refuse a bad --device before loading the model
         Path outFile = o.text("out").map(Path::of).orElse(null);

@@ -30,7 +30,6 @@ import org.retroinfer.eval.tasks.TextHaystack;
 import org.retroinfer.eval.tasks.WordKeys;
 import org.retroinfer.kernels.VectorSupport;
 import org.retroinfer.model.Model;
-import org.retroinfer.model.generation.Generator;
 
 /**
  * {@code retroinfer eval ruler} and {@code eval niah}: attention modes compared on identical
@@ -91,7 +90,7 @@ final class CompareEval {
                   --lengths LIST     context lengths in tokens, e.g. 8k,16k,32k
                   --seed S           base seed of the samples (default 1)
                   --out DIR          where results go (default: eval-results/<suite>-<model>-<time>)
-                  --prefill-chunk N  prompt tokens per prefill step (default 256)
+                  --prefill-chunk N  prompt tokens per prefill step (default 256; 1024 with --device gpu)
                   --no-plots         write no PNGs (for a Java runtime without java.desktop, such as
                                      the GPU machine's pack); draw them later with eval plot DIR
                 """ + CacheFlags.SWEEP_HELP.replace("(default full,retro,streaming,quest)", "(default full,retro,streaming,quest;\n                                 full with --device gpu)") + Engine.HELP + ThreadsFlag.HELP;
@@ -127,7 +126,7 @@ final class CompareEval {
         if (fidelity && modes.stream().anyMatch(m -> m.retrievalBudget() == null)) {
             throw o.error("--attention: fidelity measures the sparse modes against full attention; leave full out");
         }
-        int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
+        int chunk = Engine.prefillChunk(o);
         int threads = ThreadsFlag.read(o);
         Path outDir = EvalCommand.outDir(o, suite, modelPath);
 

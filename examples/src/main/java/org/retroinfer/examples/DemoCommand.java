@@ -9,7 +9,6 @@ import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.eval.EvalTask;
 import org.retroinfer.eval.tasks.NiahGenerator;
 import org.retroinfer.model.Model;
-import org.retroinfer.model.generation.Generator;
 
 /**
  * {@code retroinfer demo}: the project's own model, {@code models/retro-tiny}, finds a needle in a
@@ -63,7 +62,7 @@ final class DemoCommand implements Command {
                   --task T           niah_single_1 (default), niah_multikey_2 (the haystack is other
                                      needles) or niah_multikey_3 (needles of UUIDs)
                   --decode-tokens N  tokens decoded and timed per mode (default 64)
-                  --prefill-chunk N  prompt tokens per prefill step (default 256)
+                  --prefill-chunk N  prompt tokens per prefill step (default 256; 1024 with --device gpu)
                   --no-warm-up       time each mode without the warm-up run
                   --json             print one JSON object instead of the table
                 """ + CacheFlags.LIST_HELP.replace("or both: full,retro", "or both: full,retro (default; full with --device gpu)")
@@ -92,7 +91,7 @@ final class DemoCommand implements Command {
         EvalTask task = readTask(o);
         long seed = readSeed(o);
         int decodeTokens = o.integer("decode-tokens", 64, 1, 4096);
-        int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
+        int chunk = Engine.prefillChunk(o);
         List<AttentionMode> modes = CacheFlags.readModes(o, o.text("device").orElse("cpu").equals("gpu") ? "full" : "full,retro");
         Engine.wantsGpu(o, modes); // refuse a bad --device before loading the model
         try (Model model = Model.load(modelPath)) {

@@ -26,7 +26,6 @@ import org.retroinfer.eval.Sample;
 import org.retroinfer.eval.SampleResult;
 import org.retroinfer.kernels.VectorSupport;
 import org.retroinfer.model.Model;
-import org.retroinfer.model.generation.Generator;
 
 /**
  * {@code retroinfer eval heldout}: a model's accuracy on its held-out long-context set, measured by
@@ -77,7 +76,7 @@ final class EvalCommand implements Command {
                   --samples N        at most N samples of each task and length, the first by index
                                      (default: all)
                   --out DIR          where results go (default: eval-results/heldout-<model>-<time>)
-                  --prefill-chunk N  prompt tokens per prefill step (default 256)
+                  --prefill-chunk N  prompt tokens per prefill step (default 256; 1024 with --device gpu)
                 """ + CacheFlags.LIST_HELP + Engine.HELP + ThreadsFlag.HELP + "\n" + CompareEval.help("ruler") + "\n"
                 + CompareEval.help("niah") + "\n" + CompareEval.help("fidelity") + """
 
@@ -125,7 +124,7 @@ final class EvalCommand implements Command {
         List<AttentionMode> modes = CacheFlags.readModes(o, "full");
         Engine.wantsGpu(o, modes); // refuse a bad --device before loading the model
         int perCell = o.integer("samples", Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
-        int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
+        int chunk = Engine.prefillChunk(o);
         int threads = ThreadsFlag.read(o);
 
         HeldOutSet set = HeldOutSet.read(file);

@@ -52,7 +52,7 @@ final class GenerateCommand implements Command {
                   --prompt-file F    read the prompt from a UTF-8 file instead
                   --chat             wrap the prompt as a user message in the model's chat template
                   --max-tokens N     tokens to generate at most (default 256, or what the context has room for)
-                  --prefill-chunk N  prompt tokens per prefill step (default 256)
+                  --prefill-chunk N  prompt tokens per prefill step (default 256; 1024 with --device gpu)
                   --stop T1,T2       more tokens that end generation, as vocabulary strings (e.g. <|eot_id|>);
                                      the model's end-of-sequence tokens always do
                 """ + SamplingFlags.HELP + CacheFlags.HELP + Engine.HELP + """
@@ -66,7 +66,7 @@ final class GenerateCommand implements Command {
         Path modelPath = o.existingPath("model", "a model directory or .gguf file");
         String prompt = readPrompt(o);
         int maxTokens = o.integer("max-tokens", 256, 0, Integer.MAX_VALUE);
-        int chunk = o.integer("prefill-chunk", Generator.DEFAULT_PREFILL_CHUNK, 1, 1 << 16);
+        int chunk = Engine.prefillChunk(o);
         CacheFlags cacheFlags = CacheFlags.read(o);
         Engine.wantsGpu(o, List.of(cacheFlags.mode())); // refuse a bad --device before loading the model
         boolean json = o.flag("json");
