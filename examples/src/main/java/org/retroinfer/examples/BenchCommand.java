@@ -210,17 +210,26 @@ final class BenchCommand implements Command {
                     retro == null ? null : retro.retrievalBudget(), retro == null ? null : retro.estimationBudget(),
                     cacheFlags.kvType().name(), Instant.now().toString(), engine.device(), cpuName(), ComputePool.threads(),
                     VectorSupport.FLOAT.toString(), model.weightBytes(), points);
-            ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            if (outFile != null) {
-                mapper.writeValue(outFile.toFile(), report);
-            }
-            if (o.flag("json")) {
-                out.println(mapper.writeValueAsString(report));
-            } else {
-                printTable(report, out);
-            }
+            report(report, outFile, o.flag("json"), out, BenchCommand::printTable);
         }
         return 0;
+    }
+
+    /**
+     * A bench's results: as JSON to {@code outFile} where given, and on {@code out} as JSON ({@code --json}) or as the
+     * bench's table.
+     */
+    static <R> void report(R report, Path outFile, boolean json, PrintStream out,
+            java.util.function.BiConsumer<R, PrintStream> table) throws IOException {
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        if (outFile != null) {
+            mapper.writeValue(outFile.toFile(), report);
+        }
+        if (json) {
+            out.println(mapper.writeValueAsString(report));
+        } else {
+            table.accept(report, out);
+        }
     }
 
     /** {@code --shape}: random weights of a named model shape on the GPU, decode only ({@link GpuShapeBench}). */
@@ -249,8 +258,8 @@ final class BenchCommand implements Command {
             }
             int chunk = o.integer("prefill-chunk", SHAPE_PREFILL_CHUNK, 1, 1 << 16);
             return GpuShapePrefill.run(o, name, config, contexts, chunk, o.integer("reps", 1, 1, 1000),
-                    o.integer("warmup", 1, 0, 100), cacheFlags.mode(), o.text("out").map(Path::of).orElse(null), o.flag("json"),
-                    out, err);
+                    o.integer("warmup", 1, 0, 100), cacheFlags.mode(), o.text("out").map(Path::of).orElse(null),
+                    o.flag("json"), out, err);
         }
         Integer batch = o.has("batch") ? o.integer("batch", 1, 1, 256) : null;
         int gen = o.integer("gen", 32, 1, 1 << 20);

@@ -1,7 +1,5 @@
 package org.retroinfer.examples;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -192,15 +190,7 @@ final class GpuShapeBench {
                     Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
                     microBatches, points);
-            ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            if (outFile != null) {
-                mapper.writeValue(outFile.toFile(), report);
-            }
-            if (json) {
-                out.println(mapper.writeValueAsString(report));
-            } else {
-                print(report, out);
-            }
+            BenchCommand.report(report, outFile, json, out, GpuShapeBench::print);
         }
         return 0;
     }

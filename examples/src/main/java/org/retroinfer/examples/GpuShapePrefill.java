@@ -1,7 +1,5 @@
 package org.retroinfer.examples;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -99,15 +97,7 @@ final class GpuShapePrefill {
             }
             Report report = new Report(shapeName, mode.name(), kvType.name(), System.getProperty("retroinfer.prefill.kernel",
                     "flash"), device.describe(), Instant.now().toString(), weightBytes, points);
-            ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            if (outFile != null) {
-                mapper.writeValue(outFile.toFile(), report);
-            }
-            if (json) {
-                out.println(mapper.writeValueAsString(report));
-            } else {
-                print(report, out);
-            }
+            BenchCommand.report(report, outFile, json, out, GpuShapePrefill::print);
         }
         return 0;
     }

@@ -30,8 +30,8 @@ import org.retroinfer.kvstore.OpenSequences;
  * {@link #attend(int, StepRows, F32Array, F32Array)} per layer on device arrays (device work only, so a step can be
  * captured as a CUDA graph and replayed), and {@link #advanceAll} after the step. Decode rows attend by split-KV
  * attention ({@link SplitKvDecode#rows}, one wave of resident blocks) and its merge, prompt chunks of a BF16 cache by
- * tiles of positions on tensor cores ({@link FlashPrefill}). The {@link KvCache} methods on host arrays do the same through uploads and downloads, which lets the
- * CPU model and the cache contract tests use it too.
+ * tiles of positions on tensor cores ({@link FlashPrefill}). The {@link KvCache} methods on host arrays do the same
+ * through uploads and downloads, which lets the CPU model and the cache contract tests use it too.
  *
  * <p>Memory is fixed at construction (slots × capacity tokens of every layer), so a step never allocates.
  */
