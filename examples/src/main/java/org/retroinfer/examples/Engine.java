@@ -10,6 +10,7 @@ import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.eval.EvalBackend;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
+import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.model.Model;
 import org.retroinfer.model.generation.Generator;
@@ -35,17 +36,23 @@ final class Engine implements AutoCloseable {
                                  with --device gpu --attention retro: at most N layers' keys and values in GPU
                                  memory (default: as many as fit; 0 puts them all in host memory)
               --lookups L        with --device gpu --attention retro: where the wave buffer's mapping tables live
-                                 and its lookups and LRU updates run: host (default, between each layer's
-                                 launches, as the spec has it) or gpu (kernels; decode steps then run as CUDA
-                                 graphs)
+                                 and its lookups and LRU updates run: host (between each layer's launches, as
+                                 the spec has it), gpu (kernels; decode steps then run as CUDA graphs) or auto
+                                 (default: gpu, but host where a retrieval zone exceeds 512 clusters, past
+                                 ~450K-token contexts, where the host's threads were faster)
             """;
 
     /**
      * Where GPU RetroInfer keeps its cluster-ordered keys and values (the host tier's format, and at most how many
-     * layers' stores go to GPU memory) and its mapping tables.
+     * layers' stores go to GPU memory) and its mapping tables ({@code askedLookups}: null for auto).
      */
-    record Tiers(StoreFormat hostFormat, int maxDeviceLayers, GpuRetroKvCache.Lookups lookups) {
-        static final Tiers DEFAULT = new Tiers(StoreFormat.HALF, Integer.MAX_VALUE, GpuRetroKvCache.Lookups.HOST);
+    record Tiers(StoreFormat hostFormat, int maxDeviceLayers, GpuRetroKvCache.Lookups askedLookups) {
+        static final Tiers DEFAULT = new Tiers(StoreFormat.HALF, Integer.MAX_VALUE, null);
+
+        /** The lookups asked for, or auto's choice for sequences of {@code capacity} positions. */
+        GpuRetroKvCache.Lookups lookups(RetroConfig config, long capacity) {
+            return askedLookups != null ? askedLookups : GpuRetroKvCache.fasterLookups(config, capacity);
+        }
     }
 
     private final ForwardPass forward;
@@ -88,10 +95,11 @@ final class Engine implements AutoCloseable {
             }
         }
         int layers = o.has("gpu-store-layers") ? o.integer("gpu-store-layers", 0, 0, 1 << 16) : Integer.MAX_VALUE;
-        GpuRetroKvCache.Lookups lookups = switch (o.text("lookups").orElse("host")) {
+        GpuRetroKvCache.Lookups lookups = switch (o.text("lookups").orElse("auto")) {
+            case "auto" -> null;
             case "host" -> GpuRetroKvCache.Lookups.HOST;
             case "gpu" -> GpuRetroKvCache.Lookups.DEVICE;
-            default -> throw o.error("--lookups must be host or gpu, got '" + o.text("lookups").orElseThrow() + "'");
+            default -> throw o.error("--lookups must be auto, host or gpu, got '" + o.text("lookups").orElseThrow() + "'");
         };
         return new Tiers(format, layers, lookups);
     }
@@ -158,7 +166,7 @@ final class Engine implements AutoCloseable {
     KvCache serverCache(Options o, Model model, AttentionMode mode, int maxBatch, long kvMemory, int context) {
         var shape = model.config().attentionShape();
         long perSlot = mode instanceof AttentionMode.Retro retro
-                ? GpuRetroKvCache.deviceBytesPerSequence(shape, retro.config(), context, tiers.lookups())
+                ? GpuRetroKvCache.deviceBytesPerSequence(shape, retro.config(), context, tiers.lookups(retro.config(), context))
                         + shape.layers() * org.retroinfer.kvstore.gpu.GpuRetroKvCache.storeBytesPerLayer(shape, context,
                                 tiers.hostFormat())
                 : org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(shape, mode.kvType(), context);
@@ -195,7 +203,7 @@ final class Engine implements AutoCloseable {
     /** The GPU cache of {@code mode} (full or retro, the modes {@link #wantsGpu} lets through). */
     private static KvCache gpuCache(GpuSession gpu, Tiers tiers, AttentionMode mode, int sequences, long capacity) {
         return mode instanceof AttentionMode.Retro retro ? gpu.retroCache(retro.config(), sequences, capacity,
-                tiers.hostFormat(), tiers.maxDeviceLayers(), tiers.lookups())
+                tiers.hostFormat(), tiers.maxDeviceLayers(), tiers.lookups(retro.config(), capacity))
                 : gpu.cache(mode.kvType(), sequences, capacity);
     }
 

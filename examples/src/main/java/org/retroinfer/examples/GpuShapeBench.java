@@ -85,8 +85,13 @@ final class GpuShapeBench {
             AttentionShape shape = config.attentionShape();
             Random random = new Random(1);
             List<Point> points = new ArrayList<>();
+            Map<Integer, String> lookupsByContext = new java.util.LinkedHashMap<>();
             for (int context : contexts) {
                 long capacity = (long) context + (long) gen * (warmups + reps + 1);
+                GpuRetroKvCache.Lookups lookups = retro == null ? null : tiers.lookups(retro, capacity);
+                if (lookups != null) {
+                    lookupsByContext.put(context, lookups == GpuRetroKvCache.Lookups.HOST ? "host" : "gpu");
+                }
                 long kvPerSequence = GpuKvCache.bytesPerSequence(shape, kvType, capacity);
                 long gpuFree = device.freeBytes() - RESERVE_BYTES;
                 int batch;
@@ -97,7 +102,7 @@ final class GpuShapeBench {
                     GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 0,
                             fixedBatch != null ? fixedBatch : MAX_ROWS, fixedBatch != null, gpuFree,
                             HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers(),
-                            tiers.lookups());
+                            lookups);
                     batch = placement == null ? 0 : placement.sequences();
                     deviceStoreLayers = placement == null ? 0 : placement.deviceStoreLayers();
                 }
@@ -111,7 +116,7 @@ final class GpuShapeBench {
                             + " fit, fewer than one a micro-batch; ask for fewer micro-batches");
                 }
                 long gpuPerSequence = retro == null ? kvPerSequence
-                        : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity, tiers.lookups())
+                        : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity, lookups)
                         + deviceStoreLayers * GpuRetroKvCache.storeBytesPerLayer(shape, capacity);
                 long hostPerSequence = retro == null ? 0
                         : (shape.layers() - deviceStoreLayers) * GpuRetroKvCache.storeBytesPerLayer(shape, capacity,
@@ -132,7 +137,7 @@ final class GpuShapeBench {
                         long start = System.nanoTime();
                         DeviceKvCache cache = retro == null ? new GpuKvCache(d, shape, kvType, share, capacity, MAX_ROWS)
                                 : new GpuRetroKvCache(d, shape, retro, share, capacity, MAX_ROWS, 0, deviceStoreLayers,
-                                        tiers.hostFormat(), tiers.lookups());
+                                        tiers.hostFormat(), lookups);
                         caches.add(cache);
                         allocateNanos += System.nanoTime() - start;
                         start = System.nanoTime();
@@ -185,7 +190,7 @@ final class GpuShapeBench {
                 }
             }
             String hostKv = retro == null ? null : tiers.hostFormat() == StoreFormat.INT8 ? "INT8" : kvType.name();
-            String lookups = retro == null ? null : tiers.lookups() == GpuRetroKvCache.Lookups.HOST ? "host" : "gpu";
+            String lookups = retro == null ? null : describe(lookupsByContext, tiers.askedLookups() == null);
             Report report = new Report(shapeName, mode.name(), kvType.name(), hostKv, lookups, device.describe(),
                     Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
@@ -193,6 +198,14 @@ final class GpuShapeBench {
             BenchCommand.report(report, outFile, json, out, GpuShapeBench::print);
         }
         return 0;
+    }
+
+    /** Where the lookups ran: one place, or each context's; "(auto)" where {@code --lookups} left the choice to the bench. */
+    private static String describe(Map<Integer, String> byContext, boolean auto) {
+        java.util.Set<String> places = new java.util.HashSet<>(byContext.values());
+        String text = places.size() == 1 ? places.iterator().next() : byContext.entrySet().stream()
+                .map(e -> e.getValue() + " at " + e.getKey()).collect(java.util.stream.Collectors.joining(", "));
+        return auto ? text + " (auto)" : text;
     }
 
     /** Cluster hits and lookups so far over the RetroInfer caches among {@code caches} (zeros for dense ones). */

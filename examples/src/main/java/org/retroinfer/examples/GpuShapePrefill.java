@@ -144,14 +144,14 @@ final class GpuShapePrefill {
             return new GpuKvCache(device, shape, kvType, 1, capacity, chunk);
         }
         GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 1, 1, true, gpuFree,
-                HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers(), tiers.lookups());
+                HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers(), tiers.lookups(retro, capacity));
         if (placement == null) {
             throw o.error("--context " + context + ": one sequence and its dense prefill slot do not fit: "
                     + (device.freeBytes() >> 20) + " MiB of GPU memory free, " + (HostMemory.availableBytes() >> 20)
                     + " MiB of host memory available");
         }
         return new GpuRetroKvCache(device, shape, retro, 1, capacity, chunk, 1, placement.deviceStoreLayers(),
-                tiers.hostFormat(), tiers.lookups());
+                tiers.hostFormat(), tiers.lookups(retro, capacity));
     }
 
     private static void print(Report r, PrintStream out) {

@@ -134,6 +134,24 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      */
     public enum Lookups { HOST, DEVICE }
 
+    /**
+     * The largest retrieval zone per group (clusters, at a sequence's capacity) whose lookups {@link #fasterLookups}
+     * puts on the device. On an H100 at Llama 3 8B's shape the device's lookups won at 147 clusters (128K contexts: 1, 2,
+     * 4 and 14 sequences, +7% to +18%; 32K: 2 and 55 sequences) and lost at 1,152 (one 1M-token sequence: 9.1 against
+     * 13.8 tok/s, a warp per group walking its LRU list against the host's threads); the bound sits between the two
+     * (docs/results/gpu-retro).
+     */
+    public static final int DEVICE_LOOKUP_CLUSTERS = 512;
+
+    /**
+     * Where the wave buffer's lookups decode fastest for sequences of up to {@code capacity} positions: on the device
+     * unless a group's retrieval zone at that length exceeds {@link #DEVICE_LOOKUP_CLUSTERS} clusters.
+     */
+    public static Lookups fasterLookups(RetroConfig config, long capacity) {
+        int nprobe = ZoneBudget.initial(ClusterSizing.forPrompt(capacity, config).clusters(), config).retrieval();
+        return nprobe <= DEVICE_LOOKUP_CLUSTERS ? Lookups.DEVICE : Lookups.HOST;
+    }
+
     private final Lookups lookups;
     /** Whether a sequence of the decode step being run fills its steady zone and updates its index (host work). */
     private boolean stepUpdatesIndex;
