@@ -47,6 +47,9 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile boolean closing;
     private volatile java.util.Map<String, Long> kvMemoryBytes = java.util.Map.of();
     private volatile java.util.OptionalDouble cacheHitRatio = java.util.OptionalDouble.empty();
+    /** How often a running batch refreshes {@link #cacheHitRatio}. */
+    private static final long HIT_RATIO_PERIOD_NANOS = 1_000_000_000L;
+    private long hitRatioRefreshed = System.nanoTime() - HIT_RATIO_PERIOD_NANOS;
     private volatile int runningCount;
 
     public BatchScheduler(ForwardPass model, Tokenizer tokenizer, KvCache cache, ServeConfig config,
@@ -56,6 +59,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.cache = cache;
         this.budget = new KvBudget(cache, config.kvMemoryBytes());
         this.kvMemoryBytes = cache.memoryBytesByTier();
+        this.cacheHitRatio = cache.cacheHitRatio();
         this.config = config;
         this.metrics = metrics;
         this.thread = Thread.ofPlatform().name("retroinfer-scheduler").daemon(true).unstarted(this::loop);
@@ -123,8 +127,10 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void loop() {
         while (!closing) {
+            boolean stepped = false;
             try {
-                if (!step()) {
+                stepped = step();
+                if (!stepped) {
                     RunningSequence next = incoming.poll(100, TimeUnit.MILLISECONDS);
                     if (next != null) {
                         waiting.add(next);
@@ -138,7 +144,7 @@ public final class BatchScheduler implements AutoCloseable {
                     drop(s, ApiException.internal("the server failed while generating: " + e));
                 }
             }
-            publish();
+            publish(stepped);
         }
         ApiException gone = ApiException.unavailable("The server is shutting down");
         incoming.drainTo(waiting);
@@ -149,7 +155,7 @@ public final class BatchScheduler implements AutoCloseable {
         for (RunningSequence s : List.copyOf(running)) {
             drop(s, gone);
         }
-        publish();
+        publish(false);
     }
 
     /** One scheduling step; false where there was nothing to run. */
@@ -164,10 +170,21 @@ public final class BatchScheduler implements AutoCloseable {
         return true;
     }
 
-    private void publish() {
+    /**
+     * The figures {@code /metrics} reads. The hit ratio only after a step of this scheduler's own (a GPU cache whose
+     * mapping tables live on the device downloads it, and an idle server must not touch a device another server in the
+     * same process may be capturing a CUDA graph on, as serve-bench's alternating modes do), and at most every
+     * {@link #HIT_RATIO_PERIOD_NANOS} while sequences run (that download waits for the device) or when the batch
+     * drains.
+     */
+    private void publish(boolean stepped) {
         kvMemoryBytes = cache.memoryBytesByTier();
-        cacheHitRatio = cache.cacheHitRatio();
         runningCount = running.size();
+        long now = System.nanoTime();
+        if (stepped && (running.isEmpty() || now - hitRatioRefreshed >= HIT_RATIO_PERIOD_NANOS)) {
+            cacheHitRatio = cache.cacheHitRatio();
+            hitRatioRefreshed = now;
+        }
     }
 
     private void dropCancelled() {

@@ -1118,8 +1118,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     public long[] hitCounts() {
         long hits = 0, accessed = 0;
         for (Layer l : layers) {
-            hits += l.wave.hits();
-            accessed += l.wave.accessed();
+            long[] counts = l.wave.hitCounts();
+            hits += counts[0];
+            accessed += counts[1];
         }
         return new long[] {hits, accessed};
     }

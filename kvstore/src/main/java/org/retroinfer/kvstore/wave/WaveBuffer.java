@@ -498,24 +498,30 @@ public final class WaveBuffer implements AutoCloseable {
         return total;
     }
 
-    /** Accessed clusters found cached, over every group and access so far (tables on the device: waits for it). */
-    public long hits() {
+    /**
+     * Accessed clusters found cached and clusters accessed, over every group and access so far (tables on the device:
+     * one download, which waits for the device).
+     */
+    public long[] hitCounts() {
         if (deviceTables != null) {
-            return deviceTables.hitCounts()[0];
+            return deviceTables.hitCounts();
         }
-        long sum = 0;
-        for (ClusterMappingTable t : tables) sum += t.hits();
-        return sum;
+        long hits = 0, accessed = 0;
+        for (ClusterMappingTable t : tables) {
+            hits += t.hits();
+            accessed += t.accessed();
+        }
+        return new long[] {hits, accessed};
     }
 
-    /** Clusters accessed, over every group and access so far (tables on the device: waits for it). */
+    /** Accessed clusters found cached ({@link #hitCounts}). */
+    public long hits() {
+        return hitCounts()[0];
+    }
+
+    /** Clusters accessed ({@link #hitCounts}). */
     public long accessed() {
-        if (deviceTables != null) {
-            return deviceTables.hitCounts()[1];
-        }
-        long sum = 0;
-        for (ClusterMappingTable t : tables) sum += t.accessed();
-        return sum;
+        return hitCounts()[1];
     }
 
     /** {@link #hits} over {@link #accessed} (0 before any access). */
