@@ -95,8 +95,8 @@ final class GpuShapePrefill {
                 profile.millisPerStep().forEach((phase, ms) -> phaseSeconds.put(phase, ms * profile.steps() / 1000));
                 points.add(new Point(context, chunk, tps, seconds, index, share, phaseSeconds));
             }
-            Report report = new Report(shapeName, mode.name(), kvType.name(), System.getProperty("retroinfer.prefill.kernel",
-                    "flash"), device.describe(), Instant.now().toString(), weightBytes, points);
+            Report report = new Report(shapeName, mode.name(), kvType.name(), GpuKvCache.prefillKernel(kvType),
+                    device.describe(), Instant.now().toString(), weightBytes, points);
             BenchCommand.report(report, outFile, json, out, GpuShapePrefill::print);
         }
         return 0;
@@ -143,15 +143,16 @@ final class GpuShapePrefill {
             }
             return new GpuKvCache(device, shape, kvType, 1, capacity, chunk);
         }
+        GpuRetroKvCache.Lookups lookups = tiers.lookups(retro, capacity);
         GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 1, 1, true, gpuFree,
-                HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers(), tiers.lookups(retro, capacity));
+                HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers(), lookups);
         if (placement == null) {
             throw o.error("--context " + context + ": one sequence and its dense prefill slot do not fit: "
                     + (device.freeBytes() >> 20) + " MiB of GPU memory free, " + (HostMemory.availableBytes() >> 20)
                     + " MiB of host memory available");
         }
         return new GpuRetroKvCache(device, shape, retro, 1, capacity, chunk, 1, placement.deviceStoreLayers(),
-                tiers.hostFormat(), tiers.lookups(retro, capacity));
+                tiers.hostFormat(), lookups);
     }
 
     private static void print(Report r, PrintStream out) {

@@ -9,7 +9,6 @@ import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Int4;
-import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
@@ -145,7 +144,7 @@ public final class FlashPrefill {
                 stepG8 = Math.max(stepG8, ctx.shuffleXor(stepG8, 1));
                 stepG8 = Math.max(stepG8, ctx.shuffleXor(stepG8, 2));
                 float newG = Math.max(maxG, stepG), newG8 = Math.max(maxG8, stepG8);
-                float rG = factor(maxG, newG), rG8 = factor(maxG8, newG8);
+                float rG = SplitKvDecode.factor(maxG, newG), rG8 = SplitKvDecode.factor(maxG8, newG8);
                 maxG = newG;
                 maxG8 = newG8;
                 s0 = probabilities(s0, newG, newG8);
@@ -287,11 +286,6 @@ public final class FlashPrefill {
                 SplitKvDecode.probability(s.z(), maxG8), SplitKvDecode.probability(s.w(), maxG8));
     }
 
-    /** e^(old − new); 1 while both are −∞ (nothing seen yet), where the difference would be NaN. */
-    private static float factor(float old, float now) {
-        return old == now ? 1f : KMath.exp(old - now);
-    }
-
     /**
      * The running output rescaled to the new maxima, plus a step's {@code P·V}: added on the CUDA cores in F32, where
      * accumulating in the {@code mma} would chain one add per 16 keys, thousands at a long prompt, in the tensor
@@ -320,5 +314,4 @@ public final class FlashPrefill {
     private static Float4 zero() {
         return new Float4(0f, 0f, 0f, 0f);
     }
-
 }

@@ -58,13 +58,15 @@ public record LinearShape(int rows, int in, int out) {
 
     /** Whether weights of {@code type} go to {@link TensorCoreGemm}: BF16, a prompt chunk's rows, a block per SM or more. */
     public boolean gemm(ElementType type) {
-        return GEMM && tensorCores(type) && rows >= GEMM_ROWS && in % TensorCoreGemm.CHUNK == 0 && TensorCoreGemm.blocks(rows, out) >= SMS;
+        return GEMM && tensorCores(type) && rows >= GEMM_ROWS && in % TensorCoreGemm.CHUNK == 0
+                && TensorCoreGemm.blocks(rows, out) >= SMS;
     }
 
     /** The kernel for weights of {@code type} (BF16, F16 or F32), to launch on {@link #grid(ElementType)}. */
     public KernelMethod kernel(ElementType type) {
         return switch (type) {
-            case BF16, F16 -> gemm(type) ? GEMM_BF16 : tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_HALF : STREAMING_HALF;
+            case BF16, F16 -> gemm(type) ? GEMM_BF16 : tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_HALF
+                    : STREAMING_HALF;
             case F32 -> tiled() ? TILED_F32 : STREAMING_F32;
             default -> throw new IllegalArgumentException("linear weights must be BF16, F16 or F32, got " + type);
         };

@@ -238,7 +238,7 @@ public final class SplitKvDecode {
     }
 
     /** e^(old − new); 1 while both are −∞ (nothing seen yet), where the difference would be NaN. */
-    private static float factor(float old, float now) {
+    static float factor(float old, float now) {
         return old == now ? 1f : KMath.exp(old - now);
     }
 

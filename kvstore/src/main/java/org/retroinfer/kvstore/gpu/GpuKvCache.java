@@ -38,11 +38,16 @@ import org.retroinfer.kvstore.OpenSequences;
 public final class GpuKvCache implements DeviceKvCache {
     private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
     /**
-     * The prefill attention of a BF16 cache: {@code flash} ({@link FlashPrefill}, the default) or {@code rows} (each row
-     * as a decode row, {@link SplitKvDecode#rows}: the kernel before it, kept to compare against);
-     * {@code -Dretroinfer.prefill.kernel} picks it.
+     * Whether a BF16 cache's prompt chunks attend by {@link FlashPrefill} (the default) or row by row as decode rows
+     * ({@link SplitKvDecode#rows}: the kernel before it, kept to compare against): {@code -Dretroinfer.prefill.kernel}
+     * {@code flash} or {@code rows}.
      */
-    static final String PREFILL_KERNEL = prefillKernel(System.getProperty("retroinfer.prefill.kernel", "flash"));
+    private static final boolean FLASH_PREFILL = switch (System.getProperty("retroinfer.prefill.kernel", "flash")) {
+        case "flash" -> true;
+        case "rows" -> false;
+        default -> throw new IllegalArgumentException("-Dretroinfer.prefill.kernel must be flash or rows, got '"
+                + System.getProperty("retroinfer.prefill.kernel") + "'");
+    };
     private final Device device;
     private final AttentionShape shape;
     private final DType storage;
@@ -102,7 +107,7 @@ public final class GpuKvCache implements DeviceKvCache {
             values[l] = half(layout.kvElements());
         }
         partials = KernelMethod.of(SplitKvDecode.class, "rows");
-        flash = storage == DType.BF16 && PREFILL_KERNEL.equals("flash") ? KernelMethod.of(FlashPrefill.class, "bf16") : null;
+        flash = prefillKernel(storage).equals("flash") ? KernelMethod.of(FlashPrefill.class, "bf16") : null;
         append = KernelMethod.of(KvAppend.class, "into");
         stepRows = new StepRowArrays(device, maxRows);
         // One wave: rows × kvHeads × ⌈group/4⌉ × splits ≤ max(rows × kvHeads × ⌈group/4⌉, resident blocks)
@@ -119,11 +124,9 @@ public final class GpuKvCache implements DeviceKvCache {
         }
     }
 
-    private static String prefillKernel(String name) {
-        if (!name.equals("flash") && !name.equals("rows")) {
-            throw new IllegalArgumentException("-Dretroinfer.prefill.kernel must be flash or rows, got '" + name + "'");
-        }
-        return name;
+    /** The kernel a cache of {@code storage} attends prompt chunks with: {@code flash} or {@code rows}. */
+    public static String prefillKernel(DType storage) {
+        return storage == DType.BF16 && FLASH_PREFILL ? "flash" : "rows";
     }
 
     /** Refuses attention the GPU kernels do not serve: heads other than 128 wide, groups over 8 query heads. */
@@ -330,7 +333,7 @@ public final class GpuKvCache implements DeviceKvCache {
 
     /**
      * Whether a step's attention runs by tiles ({@link FlashPrefill}): BF16 storage (the kernel's tensor cores take
-     * bfloat16 keys and values as they are), {@link #PREFILL_KERNEL} not {@code rows}, and tiles of two rows or more
+     * bfloat16 keys and values as they are), {@code -Dretroinfer.prefill.kernel} not {@code rows}, and tiles of two rows or more
      * on average, as prompt chunks have; a decode step's rows are a tile each and split their keys over blocks instead.
      */
     boolean usesPrefillTiles(StepRows step) {

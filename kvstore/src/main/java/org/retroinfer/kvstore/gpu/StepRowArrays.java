@@ -69,7 +69,8 @@ final class StepRowArrays {
     }
 
     void free() {
-        for (I32Array a : new I32Array[] {slots, positions, lengths, tiles, stagedSlots, stagedPositions, stagedLengths, stagedTiles}) {
+        for (I32Array a : new I32Array[] {slots, positions, lengths, tiles, stagedSlots, stagedPositions, stagedLengths,
+                stagedTiles}) {
             device.free(a);
         }
     }

@@ -514,20 +514,10 @@ public final class WaveBuffer implements AutoCloseable {
         return new long[] {hits, accessed};
     }
 
-    /** Accessed clusters found cached ({@link #hitCounts}). */
-    public long hits() {
-        return hitCounts()[0];
-    }
-
-    /** Clusters accessed ({@link #hitCounts}). */
-    public long accessed() {
-        return hitCounts()[1];
-    }
-
-    /** {@link #hits} over {@link #accessed} (0 before any access). */
+    /** Clusters found cached over clusters accessed ({@link #hitCounts}; 0 before any access). */
     public double hitRatio() {
-        long accessed = accessed();
-        return accessed == 0 ? 0 : (double) hits() / accessed;
+        long[] counts = hitCounts();
+        return counts[1] == 0 ? 0 : (double) counts[0] / counts[1];
     }
 
     @Override

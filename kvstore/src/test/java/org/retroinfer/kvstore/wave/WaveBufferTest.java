@@ -58,7 +58,7 @@ class WaveBufferTest {
             buffer.launchAdmission();
             buffer.assemble(new int[][] {{0}}, new int[] {1});
             buffer.admit();
-            assertEquals(1, buffer.hits(), "the second access found the cluster the first admitted");
+            assertEquals(1, buffer.hitCounts()[0], "the second access found the cluster the first admitted");
         }
     }
 }
