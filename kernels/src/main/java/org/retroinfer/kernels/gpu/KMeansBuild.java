@@ -1,6 +1,7 @@
 package org.retroinfer.kernels.gpu;
 
 import java.lang.foreign.MemorySegment;
+import org.retroinfer.accel.Switch;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
@@ -36,7 +37,7 @@ public final class KMeansBuild implements AutoCloseable {
      * {@code -Dretroinfer.kmeans.assignment=cuda-cores} picks the CUDA cores, to compare.
      */
     public static final Assignment DEFAULT_ASSIGNMENT = Assignment.named(
-            System.getProperty("retroinfer.kmeans.assignment", "tensor-cores"));
+            Switch.choice("retroinfer.kmeans.assignment", "tensor-cores", "cuda-cores"));
 
     /** How the assignment step runs; both give every key the same centroid, bit for bit. */
     public enum Assignment {

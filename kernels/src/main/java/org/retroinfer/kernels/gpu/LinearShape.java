@@ -1,5 +1,6 @@
 package org.retroinfer.kernels.gpu;
 
+import org.retroinfer.accel.Switch;
 import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.KernelContext;
@@ -23,12 +24,7 @@ public record LinearShape(int rows, int in, int out) {
     /** The fewest rows {@link TensorCoreGemm} takes (LinearGpuCheck prefill times both kernels either side). */
     public static final int GEMM_ROWS = 512;
     /** {@code -Dretroinfer.linear.gemm=off} leaves prompt chunks to {@link TensorCoreLinear}, to compare the two. */
-    private static final boolean GEMM = switch (System.getProperty("retroinfer.linear.gemm", "on")) {
-        case "on" -> true;
-        case "off" -> false;
-        default -> throw new IllegalArgumentException("-Dretroinfer.linear.gemm must be on or off, got '"
-                + System.getProperty("retroinfer.linear.gemm") + "'");
-    };
+    private static final boolean GEMM = Switch.on("retroinfer.linear.gemm");
     /**
      * SMs of an H100 or H200 (SXM): a tiled grid of no more blocks than this leaves each SM at most one block, so its
      * blocks get eight warps instead of four.

@@ -5,6 +5,7 @@ import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import org.retroinfer.accel.Switch;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
@@ -42,12 +43,7 @@ public final class GpuKvCache implements DeviceKvCache {
      * ({@link SplitKvDecode#rows}: the kernel before it, kept to compare against): {@code -Dretroinfer.prefill.kernel}
      * {@code flash} or {@code rows}.
      */
-    private static final boolean FLASH_PREFILL = switch (System.getProperty("retroinfer.prefill.kernel", "flash")) {
-        case "flash" -> true;
-        case "rows" -> false;
-        default -> throw new IllegalArgumentException("-Dretroinfer.prefill.kernel must be flash or rows, got '"
-                + System.getProperty("retroinfer.prefill.kernel") + "'");
-    };
+    private static final boolean FLASH_PREFILL = Switch.choice("retroinfer.prefill.kernel", "flash", "rows").equals("flash");
     private final Device device;
     private final AttentionShape shape;
     private final DType storage;
