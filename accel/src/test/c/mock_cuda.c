@@ -3,7 +3,8 @@
  * "Device" memory is host memory, so copies and fills really move bytes; kernels do not run: each launch
  * is decoded with the .param types of its .entry and appended to a log the tests read
  * (mock_launch_log). Stream capture records copies, fills and launches into a graph that cuGraphLaunch
- * replays. Entry points are reachable through cuGetProcAddress_v2 (counted) and by exported name.
+ * replays; as in the driver, a stream that waits for an event recorded on a capturing stream joins the capture,
+ * and ending a capture while a joined stream's last work is not waited for fails (STREAM_CAPTURE_UNJOINED). Entry points are reachable through cuGetProcAddress_v2 (counted) and by exported name.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +15,8 @@
 typedef int CUresult;
 typedef unsigned long long CUdeviceptr;
 
-enum { OK = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, INVALID_PTX = 218, NOT_FOUND = 500, ILLEGAL_STATE = 401 };
+enum { OK = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, INVALID_PTX = 218, NOT_FOUND = 500, ILLEGAL_STATE = 401,
+       CAPTURE_UNJOINED = 904 };
 
 typedef struct { char *ptx; } Module;
 typedef struct { char name[128]; int count; char types[64][8]; } Function;
@@ -30,7 +32,11 @@ typedef struct {
     unsigned char params[64][8];
 } Op;
 typedef struct { Op *ops; int count, capacity; } Graph;
-typedef struct { int capturing; Graph *graph; } Stream;
+/* capturing: 0 no, 1 the capture's origin, 2 joined to another stream's capture; unjoined: a joined stream has work
+   (or its join) that no capturing stream has waited for since; ops: work submitted so far */
+typedef struct { int capturing; Graph *graph; int unjoined; long ops; } Stream;
+typedef struct { struct timespec at; Stream *stream; Graph *graph; long ops; } Event;
+static Stream *joined[16];
 
 static char launch_log[1 << 16];
 static int proc_address_hits;
@@ -72,6 +78,10 @@ static void run(const Op *op) {
 
 /* executes now, or records when the stream is being captured */
 static CUresult submit(Stream *s, Op op) {
+    if (s) {
+        s->ops++;
+        if (s->capturing == 2) s->unjoined = 1;
+    }
     if (s && s->capturing) {
         Graph *g = s->graph;
         if (g->count == g->capacity) {
@@ -92,6 +102,7 @@ CUresult cuGetErrorName(CUresult e, const char **s) {
         case INVALID_PTX: *s = "CUDA_ERROR_INVALID_PTX"; return OK;
         case NOT_FOUND: *s = "CUDA_ERROR_NOT_FOUND"; return OK;
         case ILLEGAL_STATE: *s = "CUDA_ERROR_ILLEGAL_STATE"; return OK;
+        case CAPTURE_UNJOINED: *s = "CUDA_ERROR_STREAM_CAPTURE_UNJOINED"; return OK;
         default: *s = 0; return INVALID_VALUE;
     }
 }
@@ -102,6 +113,7 @@ CUresult cuGetErrorString(CUresult e, const char **s) {
         case INVALID_PTX: *s = "a PTX JIT compilation failed"; return OK;
         case NOT_FOUND: *s = "named symbol not found"; return OK;
         case ILLEGAL_STATE: *s = "the operation is not permitted in the current state"; return OK;
+        case CAPTURE_UNJOINED: *s = "the capture sequence contains a fork that was not joined to the primary stream"; return OK;
         default: *s = 0; return INVALID_VALUE;
     }
 }
@@ -225,12 +237,35 @@ CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned value, size_t count, void *s
 CUresult cuStreamCreate(void **s, unsigned flags) { *s = calloc(1, sizeof(Stream)); return OK; }
 CUresult cuStreamDestroy_v2(void *s) { free(s); return OK; }
 CUresult cuStreamSynchronize(void *s) { return s && ((Stream *) s)->capturing ? ILLEGAL_STATE : OK; }
-CUresult cuStreamWaitEvent(void *s, void *e, unsigned flags) { return OK; }
-CUresult cuEventCreate(void **e, unsigned flags) { *e = calloc(1, sizeof(struct timespec)); return OK; }
-CUresult cuEventRecord(void *e, void *s) { clock_gettime(CLOCK_MONOTONIC, e); return OK; }
+CUresult cuStreamWaitEvent(void *s, void *e, unsigned flags) {
+    Stream *st = s;
+    Event *ev = e;
+    if (!st) return OK;
+    if (ev->graph && !st->capturing) { /* a fork: the waiting stream joins the capture */
+        for (int i = 0; i < 16; i++) {
+            if (!joined[i]) { joined[i] = st; break; }
+        }
+        st->capturing = 2;
+        st->graph = ev->graph;
+        st->unjoined = 1;
+    } else if (st->capturing && ev->stream && ev->stream->capturing == 2 && ev->ops == ev->stream->ops) {
+        ev->stream->unjoined = 0; /* a join: everything the forked stream did so far is waited for */
+    }
+    return OK;
+}
+CUresult cuEventCreate(void **e, unsigned flags) { *e = calloc(1, sizeof(Event)); return OK; }
+CUresult cuEventRecord(void *e, void *s) {
+    Event *ev = e;
+    Stream *st = s;
+    clock_gettime(CLOCK_MONOTONIC, &ev->at);
+    ev->stream = st;
+    ev->graph = st && st->capturing ? st->graph : 0;
+    ev->ops = st ? st->ops : 0;
+    return OK;
+}
 CUresult cuEventSynchronize(void *e) { return OK; }
 CUresult cuEventElapsedTime(float *ms, void *a, void *b) {
-    struct timespec *x = a, *y = b;
+    struct timespec *x = &((Event *) a)->at, *y = &((Event *) b)->at;
     *ms = (float) ((y->tv_sec - x->tv_sec) * 1e3 + (y->tv_nsec - x->tv_nsec) / 1e6);
     return OK;
 }
@@ -245,7 +280,24 @@ CUresult cuStreamBeginCapture_v2(void *s, int mode) {
 CUresult cuStreamEndCapture(void *s, void **graph) {
     Stream *st = s;
     if (!st || !st->capturing) return ILLEGAL_STATE;
+    int unjoined = 0;
+    for (int i = 0; i < 16; i++) {
+        if (joined[i] && joined[i]->graph == st->graph) {
+            unjoined |= joined[i]->unjoined;
+            joined[i]->capturing = 0;
+            joined[i]->graph = 0;
+            joined[i]->unjoined = 0;
+            joined[i] = 0;
+        }
+    }
     st->capturing = 0;
+    if (unjoined) {
+        free(st->graph->ops);
+        free(st->graph);
+        st->graph = 0;
+        *graph = 0;
+        return CAPTURE_UNJOINED;
+    }
     *graph = st->graph;
     st->graph = 0;
     return OK;

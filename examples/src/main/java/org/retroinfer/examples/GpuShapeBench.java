@@ -62,7 +62,9 @@ final class GpuShapeBench {
                  double allocateSeconds, double fillSeconds, Double hitRatio, Map<StepProfile.Phase, Double> phaseMillisPerStep,
                  Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
 
-    record Report(String shape, String attention, String kvType, String hostKv, String lookups, String device, String date,
+    /** {@code branches}: whether retro's decode layers estimate (and update the LRU) beside the gather. */
+    record Report(String shape, String attention, String kvType, String hostKv, String lookups, boolean branches, String device,
+                  String date,
                   long weightBytes,
                   String contextFill, boolean cudaGraphs, int microBatches, List<Point> points) {}
 
@@ -191,7 +193,8 @@ final class GpuShapeBench {
             }
             String hostKv = retro == null ? null : tiers.hostFormat() == StoreFormat.INT8 ? "INT8" : kvType.name();
             String lookups = retro == null ? null : describe(lookupsByContext, tiers.askedLookups() == null);
-            Report report = new Report(shapeName, mode.name(), kvType.name(), hostKv, lookups, device.describe(),
+            Report report = new Report(shapeName, mode.name(), kvType.name(), hostKv, lookups,
+                    retro != null && GpuRetroKvCache.branches(), device.describe(),
                     Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
                     microBatches, points);
@@ -284,7 +287,8 @@ final class GpuShapeBench {
     private static void print(Report r, PrintStream out) {
         out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s%s; context: %s; CUDA graphs %s;"
                 + " %s; %s%n%n", r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(),
-                r.hostKv() == null ? "" : " (host tier " + r.hostKv() + ", lookups on the " + r.lookups() + ")", r.contextFill(),
+                r.hostKv() == null ? "" : " (host tier " + r.hostKv() + ", lookups on the " + r.lookups()
+                        + (r.branches() ? ", estimation beside the gather" : ", estimation in line") + ")", r.contextFill(),
                 r.cudaGraphs() ? "on" : "off",
                 r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",
                 r.device());

@@ -20,10 +20,20 @@ import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.TypedArray;
 
-/** A {@link Device} on one CUDA GPU: device memory, one stream, kernels compiled to PTX on first launch. */
+/**
+ * A {@link Device} on one CUDA GPU: device memory, a stream (and a second one for {@link #branch} work, made when first
+ * needed), kernels compiled to PTX on first launch.
+ */
 public final class CudaDevice implements Device {
     private final Gpu gpu;
     private final CudaStream stream;
+    /** The branch's stream and the events that fork it from and join it to {@link #stream}; null until a first branch. */
+    private CudaStream side;
+    private CudaEvent forked, joined;
+    /** Where work is enqueued now: {@link #stream}, or {@link #side} while a branch's work is enqueued. */
+    private CudaStream current;
+    /** Whether branch work was enqueued since the last join. */
+    private boolean branched;
     private final Map<Long, DeviceBuffer> buffers = new HashMap<>();
     /** Staging arrays by host address. */
     private final Map<Long, PinnedBuffer> pinned = new HashMap<>();
@@ -43,6 +53,7 @@ public final class CudaDevice implements Device {
         this.ownsGpu = ownsGpu;
         this.open = open;
         this.stream = gpu.createStream();
+        this.current = stream;
         open.incrementAndGet();
     }
 
@@ -120,7 +131,7 @@ public final class CudaDevice implements Device {
                 throw new IllegalArgumentException(a.describe() + " is pageable host memory; enqueued copies need staging arrays");
             }
         }
-        gpu.copy(source, destination, stream);
+        gpu.copy(source, destination, current);
     }
 
     @Override
@@ -140,9 +151,40 @@ public final class CudaDevice implements Device {
     }
 
     @Override
+    public void branch(Runnable work) {
+        if (current != stream) {
+            throw new IllegalStateException("branch() inside branch work");
+        }
+        if (side == null) {
+            side = gpu.createStream();
+            forked = gpu.createEvent();
+            joined = gpu.createEvent();
+        }
+        // a stream waits for an event as last recorded when it is told to, so the two events serve every branch
+        forked.record(stream);
+        side.waitFor(forked);
+        current = side;
+        try {
+            work.run();
+        } finally {
+            current = stream;
+        }
+        branched = true;
+    }
+
+    @Override
+    public void join() {
+        if (branched) {
+            joined.record(side);
+            stream.waitFor(joined);
+            branched = false;
+        }
+    }
+
+    @Override
     public Mark mark() {
         CudaEvent event = gpu.createEvent();
-        event.record(stream);
+        event.record(current);
         return new EventMark(event);
     }
 
@@ -171,7 +213,7 @@ public final class CudaDevice implements Device {
             if (buffer == null) {
                 throw new IllegalArgumentException(array.describe() + " is not a staging array of this device, or is freed already");
             }
-            stream.synchronize();
+            finish();
             buffer.close();
             return;
         }
@@ -179,29 +221,29 @@ public final class CudaDevice implements Device {
         if (buffer == null) {
             throw new IllegalArgumentException(array.describe() + " is not an array this device allocated, or is freed already");
         }
-        stream.synchronize(); // work queued before the free may still read it
+        finish(); // work queued before the free may still read it
         allocated -= buffer.byteSize();
         buffer.close();
     }
 
     @Override
     public void upload(MemorySegment host, TypedArray destination) {
-        gpu.copy(host, destination, stream);
+        gpu.copy(host, destination, current);
     }
 
     @Override
     public void download(TypedArray source, MemorySegment host) {
-        gpu.copy(source, host, stream);
+        gpu.copy(source, host, current);
     }
 
     @Override
     public void fill(TypedArray array, byte value) {
-        gpu.fill(array, value, stream);
+        gpu.fill(array, value, current);
     }
 
     @Override
     public void launch(KernelMethod kernel, Grid grid, Object... arguments) {
-        gpu.launch(kernel, grid, stream, arguments);
+        gpu.launch(kernel, grid, current, arguments);
     }
 
     @Override
@@ -217,7 +259,15 @@ public final class CudaDevice implements Device {
 
     @Override
     public void synchronize() {
+        finish();
+    }
+
+    /** Waits for the work of both streams. */
+    private void finish() {
         stream.synchronize();
+        if (side != null) {
+            side.synchronize();
+        }
     }
 
     @Override
@@ -238,12 +288,17 @@ public final class CudaDevice implements Device {
             gpu.close();
             return;
         }
-        stream.synchronize();
+        finish();
         buffers.values().forEach(DeviceBuffer::close);
         pinned.values().forEach(PinnedBuffer::close);
         buffers.clear();
         pinned.clear();
         allocated = 0;
+        if (side != null) {
+            forked.close();
+            joined.close();
+            side.close();
+        }
         stream.close();
     }
 }

@@ -76,6 +76,18 @@ public interface Device extends AutoCloseable {
     void copy(TypedArray source, TypedArray destination);
 
     /**
+     * Enqueues the work {@code work} enqueues (launches, copies, fills) on this device's second queue: after everything
+     * enqueued here before this call, but beside what is enqueued here after it, until {@link #join}. A few small kernels
+     * whose results are needed later then run while a long one keeps the GPU's memory or PCIe link busy. Captures
+     * ({@link #capture}) record the branch and its join as a fork and a join of the graph, and must join before they
+     * end. A device with one queue (the emulator) runs {@code work} in order, which gives the same results.
+     */
+    void branch(Runnable work);
+
+    /** Orders the work enqueued here next after all the {@link #branch} work so far. */
+    void join();
+
+    /**
      * Records the device work {@code work} enqueues (launches and {@link #copy copies}, nothing that waits) as a step
      * that {@link Replay#run} enqueues with the same arguments and addresses: a CUDA graph on a GPU, which costs one
      * launch however many kernels it holds. Nothing runs at capture; {@code work} must have no host-side effects

@@ -28,6 +28,8 @@ public final class EmulatedDevice implements Device {
     /** Each array in an arena of its own, so that it can be freed alone. */
     private final Map<Long, Arena> arenas = new HashMap<>();
     private final Emulator emulator = new Emulator();
+    /** Whether branch work was enqueued since the last join, and whether a branch's work is being enqueued now. */
+    private boolean branched, inBranch;
     /** The calls of the capture in progress, or null. */
     private java.util.List<Runnable> recording;
     private long allocated;
@@ -111,8 +113,12 @@ public final class EmulatedDevice implements Device {
         recording = calls;
         try {
             work.run();
+            if (branched) {
+                throw new IllegalStateException("a capture ended with branch work not joined: join() before the capture ends");
+            }
         } finally {
             recording = null;
+            branched = false;
         }
         return new Replay() {
             @Override
@@ -123,6 +129,29 @@ public final class EmulatedDevice implements Device {
             @Override
             public void close() {}
         };
+    }
+
+    /**
+     * Runs {@code work}'s calls in order, as one queue does; remembers that a join is owed, so that a capture that ends
+     * without one fails here as it fails on a GPU.
+     */
+    @Override
+    public void branch(Runnable work) {
+        if (inBranch) {
+            throw new IllegalStateException("branch() inside branch work");
+        }
+        inBranch = true;
+        try {
+            work.run();
+        } finally {
+            inBranch = false;
+        }
+        branched = true;
+    }
+
+    @Override
+    public void join() {
+        branched = false;
     }
 
     /** Runs {@code call} now, or records it where a capture is in progress. */

@@ -5,6 +5,7 @@ import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import org.retroinfer.accel.Switch;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
@@ -142,6 +143,17 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * (docs/results/gpu-retro).
      */
     public static final int DEVICE_LOOKUP_CLUSTERS = 512;
+    /**
+     * Whether a decode layer runs its estimation zone, and with the lookups on the device its LRU update, on a second
+     * stream beside the lookups, the gather and the attention ({@link Device#branch}; the spec's overlap of estimation
+     * and lookup, §3.3); {@code -Dretroinfer.decode.branches=off} runs them in line, to compare.
+     */
+    private static final boolean BRANCHES = Switch.on("retroinfer.decode.branches");
+
+    /** Whether decode layers run the estimation zone beside the gather (see {@code -Dretroinfer.decode.branches}). */
+    public static boolean branches() {
+        return BRANCHES;
+    }
 
     /**
      * Where the wave buffer's lookups decode fastest for sequences of up to {@code capacity} positions: on the device
@@ -656,20 +668,26 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 headSum, scores, retrievalIds, estimationIds, zoneSizes, clusterCapacity, scoring.splits(), maxRetrieval,
                 maxEstimation, group);
         Device.Mark selected = lookups == Lookups.HOST ? device.mark() : mark();
-        device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids16, l.valueSums, l.sizes, clusterCapacity,
-                estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, esStride);
-        device.launch(weightedPartials, estimationShape.partialsGrid(), qSlots, half(esKeys), half(esValues), esSizes,
-                l.estimationLengths, esPartialOut, esPartialLse, 1, estimationShape.capacity(), estimationShape.splits(),
-                shape.scale(), group);
-        device.launch(MERGE, estimationShape.mergeGrid(), esPartialOut, esPartialLse, esOut, esLse, estimationShape.splits(),
-                group);
+        // Profiled layers run their phases one after another, for the marks between them to time each.
+        boolean beside = BRANCHES && profile == null;
+        Runnable estimation = () -> estimate(l);
+        if (beside) {
+            device.branch(estimation); // beside the lookups and the gather, which wait on PCIe more than on SMs
+        } else {
+            estimation.run();
+        }
         Device.Mark estimated = mark();
         long lookup = 0;
         long[] lru = new long[2];
         Device.Mark looked = null, admittedPrevious = null;
         if (lookups == Lookups.DEVICE) {
-            // the lookups and the gather, then (after the attention) the LRU update and the admission: all enqueued
+            // the lookups and the gather, then (after the attention) the admission: all enqueued; the LRU update needs only
+            // the lookups, so it runs beside the gather and the attention where it can
             l.wave.lookUpOnDevice(retrievalIds, maxRetrieval, l.retrieved);
+            if (beside) {
+                device.branch(l.wave::updateOnDevice);
+            }
+            l.wave.launchGather();
         } else {
             // the host looks the retrieval zone up while the GPU estimates
             selected.await();
@@ -690,10 +708,16 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         Device.Mark gathered = mark();
         device.launch(partials, execShape.partialsGrid(), qSlots, half(exec.keys()), half(exec.values()), exec.lengths(),
                 execPartialOut, execPartialLse, 1, (long) exec.stride(), execShape.splits(), shape.scale(), group);
+        if (beside) {
+            device.join();
+        }
         device.launch(MERGE_PREVIOUS, execShape.mergeGrid(), execPartialOut, execPartialLse, esOut, esLse, outSlots, outLse,
                 execShape.splits(), group);
         Device.Mark attended = mark();
         if (lookups == Lookups.DEVICE) {
+            if (!beside) {
+                l.wave.updateOnDevice();
+            }
             l.wave.admitOnDevice();
         } else {
             // the LRU update runs on other threads while the GPU attends and the host goes on to the next layer, up to its
@@ -735,6 +759,17 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         if (selected != null) {
             selected.close();
         }
+    }
+
+    /** Enqueues the estimation zone's gather and its weighted attention, merged into {@code (esOut, esLse)}. */
+    private void estimate(Layer l) {
+        device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids16, l.valueSums, l.sizes, clusterCapacity,
+                estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, esStride);
+        device.launch(weightedPartials, estimationShape.partialsGrid(), qSlots, half(esKeys), half(esValues), esSizes,
+                l.estimationLengths, esPartialOut, esPartialLse, 1, estimationShape.capacity(), estimationShape.splits(),
+                shape.scale(), group);
+        device.launch(MERGE, estimationShape.mergeGrid(), esPartialOut, esPartialLse, esOut, esLse, estimationShape.splits(),
+                group);
     }
 
     /**

@@ -274,21 +274,30 @@ public final class WaveBuffer implements AutoCloseable {
 
     /**
      * Enqueues the device's lookups of each group's first {@code counts[g]} ids of {@code ids} ({@code [groups][idsStride]},
-     * e.g. the retrieval zone the selection kernel wrote; taken in ascending order as the host's lookups take them) and
-     * the gather of the execution buffer. No host work: a layer so assembled can be captured in a CUDA graph.
+     * e.g. the retrieval zone the selection kernel wrote; taken in ascending order as the host's lookups take them): the
+     * unit lists that {@link #launchGather} follows next. No host work: a layer so assembled can be captured in a CUDA
+     * graph.
      */
     public void lookUpOnDevice(I32Array ids, int idsStride, I32Array counts) {
         deviceTables().lookUp(ids, idsStride, counts, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes,
                 hitOffsets, hitCounts);
-        launchGather();
     }
 
     /**
-     * Enqueues the device's LRU updates after {@link #lookUpOnDevice} and the copies of the admitted misses into the cache:
-     * after the attention over the buffer, before the buffer's next gather (of any layer sharing it).
+     * Enqueues the device's LRU updates after {@link #lookUpOnDevice}: the tables' new recency and blocks, and the lists
+     * of admission copies. They read only what the lookups wrote and the tables, not the unit lists, the cache or the
+     * execution buffer, so they may run beside the gather and the attention ({@link Device#branch}).
+     */
+    public void updateOnDevice() {
+        deviceTables().update(admitOffsets, admitSizes, admitBlocks, admitCounts);
+    }
+
+    /**
+     * Enqueues the copies of the admitted misses into the cache, after {@link #updateOnDevice} and the attention over the
+     * buffer, before the buffer's next gather (of any layer sharing it).
      */
     public void admitOnDevice() {
-        deviceTables().update(admitOffsets, admitSizes, admitBlocks, admitCounts);
+        deviceTables();
         launchAdmissionCopies();
     }
 
