@@ -39,7 +39,7 @@ final class Engine implements AutoCloseable {
                                  and its lookups and LRU updates run: host (between each layer's launches, as
                                  the spec has it), gpu (kernels; decode steps then run as CUDA graphs) or auto
                                  (default: gpu, but host where a retrieval zone exceeds 512 clusters, past
-                                 ~450K-token contexts, where the host's threads were faster, and for serve)
+                                 ~450K-token contexts, where the host's threads were faster)
             """;
 
     /**
@@ -52,15 +52,6 @@ final class Engine implements AutoCloseable {
         /** The lookups asked for, or auto's choice for sequences of {@code capacity} positions. */
         GpuRetroKvCache.Lookups lookups(RetroConfig config, long capacity) {
             return askedLookups != null ? askedLookups : GpuRetroKvCache.fasterLookups(config, capacity);
-        }
-
-        /**
-         * These tiers for a server: auto means the host's lookups there. The device's have not yet been run under the
-         * server's changing batches on a GPU (the one try, serve-bench's two servers in one process, failed on the
-         * idle server's hit-ratio download during the other's graph capture, since fixed but not rerun).
-         */
-        Tiers serving() {
-            return askedLookups != null ? this : new Tiers(hostFormat, maxDeviceLayers, GpuRetroKvCache.Lookups.HOST);
         }
     }
 
@@ -174,7 +165,6 @@ final class Engine implements AutoCloseable {
      */
     KvCache serverCache(Options o, Model model, AttentionMode mode, int maxBatch, long kvMemory, int context) {
         var shape = model.config().attentionShape();
-        Tiers tiers = this.tiers.serving();
         long perSlot = mode instanceof AttentionMode.Retro retro
                 ? GpuRetroKvCache.deviceBytesPerSequence(shape, retro.config(), context, tiers.lookups(retro.config(), context))
                         + shape.layers() * org.retroinfer.kvstore.gpu.GpuRetroKvCache.storeBytesPerLayer(shape, context,

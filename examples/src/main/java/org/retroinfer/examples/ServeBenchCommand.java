@@ -27,8 +27,9 @@ import org.retroinfer.serve.ServeConfig;
  * reports requests per second, generated tokens per second and time to first token.
  */
 final class ServeBenchCommand implements Command {
-    private static final Set<String> VALUED = Set.of("model", "attention", "clients", "requests", "prompt-tokens",
-            "max-tokens", "max-batch", "kv-memory", "warmup", "reps", "out", "kv-type", "device", ThreadsFlag.NAME);
+    private static final Set<String> VALUED = GenerateCommand.union(Set.of("model", "attention", "clients", "requests",
+            "prompt-tokens", "max-tokens", "max-batch", "kv-memory", "warmup", "reps", "out", "kv-type", ThreadsFlag.NAME),
+            Engine.NAMES);
 
     @Override
     public String name() {
@@ -69,8 +70,7 @@ final class ServeBenchCommand implements Command {
                   --warmup N          completions before measuring, per mode (default: clients)
                   --reps R            measured runs per mode, the modes alternating (default 2)
                   --out FILE          also write the results as JSON
-                  --device cpu|gpu    where the server decodes (default cpu; gpu: --attention full, default then)
-                """ + ThreadsFlag.HELP;
+                """ + Engine.HELP + ThreadsFlag.HELP;
     }
 
     @Override

@@ -19,7 +19,7 @@ final class ServeCommand implements Command {
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
     static final Set<String> VALUED = GenerateCommand.union(Set.of("model", "host", "port", "device", "max-batch",
             "max-context", "kv-memory", "max-waiting", "prefill-chunk", "chat-template", "model-name", ThreadsFlag.NAME),
-            Set.of("attention", "retrieval-budget", "estimation-budget", "host-kv", "gpu-store-layers"));
+            Set.of("attention", "retrieval-budget", "estimation-budget"), Engine.NAMES);
 
     @Override
     public String name() {
@@ -62,6 +62,8 @@ final class ServeCommand implements Command {
                   --estimation-budget E retro: the default fraction of clusters estimated (0.232)
                   --host-kv int8       gpu retro: the host tier's keys and values as INT8 (default: the KV type)
                   --gpu-store-layers N gpu retro: at most N layers' keys and values in GPU memory
+                  --lookups L          gpu retro: the wave buffer's lookups on the host, the gpu, or auto (default:
+                                       the gpu unless a retrieval zone exceeds 512 clusters)
                   --max-batch N        sequences that run at once (default 64)
                   --max-context N      prompt + max_tokens allowed per request (default: the model's context)
                   --kv-memory SIZE     KV memory of all running requests together, e.g. 512m, 4g (default 4g);

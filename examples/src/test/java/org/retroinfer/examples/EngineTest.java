@@ -18,8 +18,7 @@ class EngineTest {
 
     /**
      * By default the wave buffer's lookups run on the GPU up to contexts whose retrieval zone has 512 clusters, and on
-     * the host past them (a 128K context's has 147, a 1M context's 1,152) and in a server; asked for, they run where
-     * asked.
+     * the host past them (a 128K context's has 147, a 1M context's 1,152); asked for, they run where asked.
      */
     @Test
     void lookupsGoToTheGpuUnlessTheRetrievalZoneIsLong() {
@@ -28,12 +27,10 @@ class EngineTest {
         Engine.Tiers auto = Engine.tiers(parse("--device", "gpu"), retro);
         assertEquals(GpuRetroKvCache.Lookups.DEVICE, auto.lookups(config, 131072));
         assertEquals(GpuRetroKvCache.Lookups.HOST, auto.lookups(config, 1024000));
-        assertEquals(GpuRetroKvCache.Lookups.HOST, auto.serving().lookups(config, 131072), "a server's auto is the host");
         Engine.Tiers host = Engine.tiers(parse("--device", "gpu", "--lookups", "host"), retro);
         assertEquals(GpuRetroKvCache.Lookups.HOST, host.lookups(config, 131072));
         Engine.Tiers gpu = Engine.tiers(parse("--device", "gpu", "--lookups", "gpu"), retro);
         assertEquals(GpuRetroKvCache.Lookups.DEVICE, gpu.lookups(config, 1024000));
-        assertEquals(GpuRetroKvCache.Lookups.DEVICE, gpu.serving().lookups(config, 131072), "asked for, a server's too");
     }
 
     @Test
