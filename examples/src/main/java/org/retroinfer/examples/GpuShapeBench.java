@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import org.retroinfer.accel.Switch;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.device.HostMemory;
 import org.retroinfer.kernels.DType;
@@ -18,7 +17,6 @@ import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.kvstore.gpu.DeviceKvCache;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
-import org.retroinfer.kvstore.wave.SharedLink;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.model.config.ModelConfig;
@@ -64,21 +62,11 @@ final class GpuShapeBench {
                  double allocateSeconds, double fillSeconds, Double hitRatio, Map<StepProfile.Phase, Double> phaseMillisPerStep,
                  Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
 
-    /**
-     * {@code branches}: whether retro's decode layers estimate (and update the LRU) beside the gather; {@code linkTurns}:
-     * whether retro's micro-batches take turns on the PCIe link for their gathers.
-     */
-    record Report(String shape, String attention, String kvType, String hostKv, String lookups, boolean branches,
-                  boolean linkTurns, String device,
+    /** {@code branches}: whether retro's decode layers estimate (and update the LRU) beside the gather. */
+    record Report(String shape, String attention, String kvType, String hostKv, String lookups, boolean branches, String device,
                   String date,
                   long weightBytes,
                   String contextFill, boolean cudaGraphs, int microBatches, List<Point> points) {}
-
-    /**
-     * Whether RetroInfer's micro-batches take turns on the PCIe link ({@link SharedLink}); {@code
-     * -Dretroinfer.microbatch.turns=off} lets their gathers run whenever they come, to compare.
-     */
-    private static final boolean TURNS = Switch.on("retroinfer.microbatch.turns");
 
     private GpuShapeBench() {}
 
@@ -140,7 +128,6 @@ final class GpuShapeBench {
                         retro == null ? "" : ", " + deviceStoreLayers + " of " + shape.layers() + " layers' stores on the GPU",
                         retro == null ? "" : " and indexing");
                 List<DeviceKvCache> caches = new ArrayList<>();
-                SharedLink link = retro != null && microBatches > 1 && TURNS ? new SharedLink(device, microBatches) : null;
                 try {
                     List<Decode> decodes = new ArrayList<>();
                     long allocateNanos = 0, fillNanos = 0;
@@ -153,9 +140,6 @@ final class GpuShapeBench {
                         DeviceKvCache cache = retro == null ? new GpuKvCache(d, shape, kvType, share, capacity, MAX_ROWS)
                                 : new GpuRetroKvCache(d, shape, retro, share, capacity, MAX_ROWS, 0, deviceStoreLayers,
                                         tiers.hostFormat(), lookups);
-                        if (link != null) {
-                            ((GpuRetroKvCache) cache).withSharedLink(link, m);
-                        }
                         caches.add(cache);
                         allocateNanos += System.nanoTime() - start;
                         start = System.nanoTime();
@@ -170,10 +154,6 @@ final class GpuShapeBench {
                     List<Double> tps = new ArrayList<>(), ms = new ArrayList<>();
                     ProgressBar progress = ProgressBar.on(err, "bench context " + context + " batch " + batch, "reps");
                     long hits = 0, accessed = 0;
-                    lanes.devices().forEach(Device::synchronize);
-                    if (link != null) {
-                        link.activate(true);
-                    }
                     for (int r = -warmups; r < reps; r++) {
                         long[] before = hitCounts(caches);
                         double seconds = lanes.run(m -> decodes.get(m).run(transformers.get(m), gen));
@@ -192,9 +172,6 @@ final class GpuShapeBench {
                             retro == null ? "" : String.format(Locale.ROOT, ", cache hit ratio %.3f, caches allocated in %.1f s, filled"
                                     + " in %.1f s", accessed == 0 ? 0 : (double) hits / accessed, allocateSeconds, fillSeconds),
                             microBatches == 1 ? "" : " of the first micro-batch alone");
-                    if (link != null) {
-                        link.activate(false); // the first micro-batch runs alone: nobody to take turns with
-                    }
                     StepProfile profile = new StepProfile();
                     GpuRetroKvCache.Profile retroProfile = new GpuRetroKvCache.Profile();
                     GpuTransformer first = transformers.getFirst();
@@ -212,15 +189,12 @@ final class GpuShapeBench {
                             profile.millisPerStep(), retro == null ? null : retroProfile.millisPerLayer()));
                 } finally {
                     for (DeviceKvCache c : caches) c.close();
-                    if (link != null) {
-                        link.close();
-                    }
                 }
             }
             String hostKv = retro == null ? null : tiers.hostFormat() == StoreFormat.INT8 ? "INT8" : kvType.name();
             String lookups = retro == null ? null : describe(lookupsByContext, tiers.askedLookups() == null);
             Report report = new Report(shapeName, mode.name(), kvType.name(), hostKv, lookups,
-                    retro != null && GpuRetroKvCache.branches(), retro != null && microBatches > 1 && TURNS, device.describe(),
+                    retro != null && GpuRetroKvCache.branches(), device.describe(),
                     Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
                     microBatches, points);
@@ -316,8 +290,7 @@ final class GpuShapeBench {
                 r.hostKv() == null ? "" : " (host tier " + r.hostKv() + ", lookups on the " + r.lookups()
                         + (r.branches() ? ", estimation beside the gather" : ", estimation in line") + ")", r.contextFill(),
                 r.cudaGraphs() ? "on" : "off",
-                r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads"
-                        + (r.linkTurns() ? ", taking turns on the PCIe link" : ""),
+                r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",
                 r.device());
         out.println("| context | batch | decode tokens/s | ms per step | GPU GiB per sequence | pinned host GiB per sequence"
                 + " | layers stored on the GPU | GPU GiB in use | allocate s | fill s | cache hit ratio |");

@@ -94,20 +94,6 @@ public final class KernelContext {
         scope.barrier(this);
     }
 
-    /**
-     * Sleeps this thread about {@code nanos} nanoseconds ({@code nanosleep}): for a thread that polls memory written by
-     * other work (a turn, a flag), so that it neither floods L2 with reads nor, on the emulator, keeps the CPU from the
-     * work it waits for.
-     */
-    public void sleepNanos(int nanos) {
-        try {
-            Thread.sleep(java.time.Duration.ofNanos(Math.max(0, nanos)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while sleeping in a kernel", e);
-        }
-    }
-
     /** A {@code float} array shared by the block ({@code .shared}); {@code size} must be a compile-time constant. */
     public float[] allocateFloatLocalArray(int size) {
         return (float[]) scope.sharedArray(this, float[].class, size);

@@ -38,13 +38,6 @@ final class CompilerTestKernels {
 
     /** RMSNorm's inverse root as the CPU model writes it, and a root only rounded to float. */
     @Kernel
-    static void pollFlag(KernelContext ctx, int[] flag, int naps) {
-        for (int i = 0; i < naps && ctx.atomicAdd(flag, 0, 0) == 0; i++) {
-            ctx.sleepNanos(100 + i);
-        }
-    }
-
-    @Kernel
     static void inverseRoot(KernelContext ctx, float[] a, float[] inverse, float[] root) {
         int i = ctx.globalIdx;
         inverse[i] = (float) (1.0 / Math.sqrt(a[i]));

@@ -244,7 +244,6 @@ final class IrInterpreter {
                     barrier.arriveAndAwaitAdvance();
                     yield null;
                 }
-                case SLEEP -> null;
                 case SHUFFLE -> shuffle(i.attribute(ShuffleMode.class), value(o.get(0)), i32(o.get(1)));
                 case SHARED_ADDR -> new Ptr(shared.get(i.attribute(SharedArray.class).symbol()), 0);
                 case TO_GENERIC -> value(o.get(0));

@@ -45,12 +45,6 @@ class KernelCompilerTest {
     }
 
     @Test
-    void aSleepInAPollingLoopBecomesNanosleepOnItsRegister() {
-        String ptx = ptx("pollFlag", CompileOptions.defaults());
-        assertTrue(ptx.matches("(?s).*nanosleep\\.u32 \t%r\\d+;.*"), ptx);
-    }
-
-    @Test
     void mathMaxPropagatesNaN() {
         assertTrue(ptx("javaMax", CompileOptions.defaults()).contains("max.NaN.f32"));
     }

@@ -43,7 +43,7 @@ class GpuKernelsAssembleTest {
                         ExecutionBufferGather.class, CacheAdmission.class, EstimationGather.class, RmsNorm.class, RopeRotation.class,
                         SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, StreamingLinear.class, TiledLinear.class,
                         TensorCoreLinear.class, TensorCoreGemm.class, FlashPrefill.class,
-                        RandomFill.class, RowArgmax.class, ClusterLookup.class, LinkTurns.class,
+                        RandomFill.class, RowArgmax.class, ClusterLookup.class,
                         KMeansCentring.class, KMeansAssign.class, KMeansTensorAssign.class, KMeansUpdate.class, IndexStore.class)
                 .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
@@ -57,7 +57,7 @@ class GpuKernelsAssembleTest {
                 "logitsBf16", "logitsF32", "select", "gather", "admit", "heads", "halves", "adjacent", "apply", "add", "into",
                 "fromHalf", "fromF32", "keySums", "centre", "nearest", "seedCentroids", "rank", "tileOffsets", "clusterStarts",
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",
-                "gatherInt8Bf16", "gatherInt8F16", "lookUp", "update", "split", "candidates", "refine", "await", "pass"),
+                "gatherInt8Bf16", "gatherInt8F16", "lookUp", "update", "split", "candidates", "refine"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 

@@ -39,7 +39,6 @@ import org.retroinfer.kvstore.retro.ZoneBudget;
 import org.retroinfer.kvstore.wave.ClusterMappingTable;
 import org.retroinfer.kvstore.wave.DeviceMappingTables;
 import org.retroinfer.kvstore.wave.ExecutionBuffer;
-import org.retroinfer.kvstore.wave.SharedLink;
 import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.kvstore.wave.WaveBuffer;
 
@@ -125,9 +124,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private Profile profile;
     /** The layer whose admission waits to be launched before the next layer's gather, or null. */
     private WaveBuffer pendingAdmission;
-    /** The link this cache shares with other micro-batches' caches, and its place among them; null: none. */
-    private SharedLink link;
-    private int party;
 
     private enum StepKind { PREFILL, DECODE }
 
@@ -691,7 +687,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             if (beside) {
                 device.branch(l.wave::updateOnDevice);
             }
-            gather(l);
+            l.wave.launchGather();
         } else {
             // the host looks the retrieval zone up while the GPU estimates
             selected.await();
@@ -707,7 +703,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 pendingAdmission = null;
             }
             admittedPrevious = mark();
-            gather(l);
+            l.wave.launchGather();
         }
         Device.Mark gathered = mark();
         device.launch(partials, execShape.partialsGrid(), qSlots, half(exec.keys()), half(exec.values()), exec.lengths(),
@@ -763,30 +759,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         if (selected != null) {
             selected.close();
         }
-    }
-
-    /** Enqueues the execution buffer's gather, in this cache's turn on the link where micro-batches share it. */
-    private void gather(Layer l) {
-        if (link != null) {
-            link.awaitTurn(device, party);
-        }
-        l.wave.launchGather();
-        if (link != null) {
-            link.pass(device, party);
-        }
-    }
-
-    /**
-     * Makes this cache, micro-batch {@code party} of those sharing {@code link}, take its turn on the PCIe link for each
-     * layer's gather (null: no turns).
-     */
-    public GpuRetroKvCache withSharedLink(SharedLink link, int party) {
-        if (link != null && (party < 0 || party >= link.parties())) {
-            throw new IllegalArgumentException("party " + party + " of a link shared by " + link.parties());
-        }
-        this.link = link;
-        this.party = party;
-        return this;
     }
 
     /** Enqueues the estimation zone's gather and its weighted attention, merged into {@code (esOut, esLse)}. */

@@ -73,11 +73,6 @@ final class ContextIntrinsics {
                 t.pop();
                 t.emitEffect(Op.BARRIER, Type.I32, null);
             }
-            case "sleepNanos(I)V" -> {
-                Value nanos = t.popValue();
-                t.pop();
-                t.emitEffect(Op.SLEEP, Type.I32, null, nanos);
-            }
             case "allocateFloatLocalArray(I)[F" -> shared(t, MemType.F32, "allocateFloatLocalArray");
             case "allocateIntLocalArray(I)[I" -> shared(t, MemType.I32, "allocateIntLocalArray");
             case "allocateHalfFloatLocalArray(I)[S" -> shared(t, MemType.S16, "allocateHalfFloatLocalArray");

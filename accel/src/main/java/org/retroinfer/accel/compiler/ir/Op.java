@@ -44,8 +44,6 @@ public enum Op {
     ATOMIC,
     /** Block barrier. */
     BARRIER,
-    /** (nanoseconds): the thread sleeps about that long ({@code nanosleep}), letting others use its SM's issue slots. */
-    SLEEP,
     /** (value, lane or delta); attribute: {@link org.retroinfer.accel.kernel.ShuffleMode}. */
     SHUFFLE,
     /** Address of a shared array; attribute: {@link SharedArray}. */
@@ -63,7 +61,7 @@ public enum Op {
     /** Whether the instruction must be kept even when its result is unused. */
     public boolean hasSideEffects() {
         return switch (this) {
-            case STORE, STORE_V4, ATOMIC, BARRIER, SLEEP, SHUFFLE, MMA_BF16 -> true;
+            case STORE, STORE_V4, ATOMIC, BARRIER, SHUFFLE, MMA_BF16 -> true;
             default -> false;
         };
     }

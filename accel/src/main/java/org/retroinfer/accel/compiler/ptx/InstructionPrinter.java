@@ -81,7 +81,6 @@ final class InstructionPrinter {
                     + e.reg(i.operand(4)) + "}");
             case ATOMIC -> atomic(i);
             case BARRIER -> e.line("bar.sync \t0");
-            case SLEEP -> e.line("nanosleep.u32 \t" + e.reg(i.operand(0)));
             case SHUFFLE -> shuffle(i);
             case SHARED_ADDR -> e.line("mov.u64 \t" + dst(i) + ", " + i.attribute(SharedArray.class).symbol());
             case PACK_BF16X2 -> e.line("cvt.rn.bf16x2.f32 \t" + dst(i) + ", " + e.reg(i.operand(1)) + ", " + e.reg(i.operand(0)));
