@@ -670,11 +670,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         Device.Mark selected = lookups == Lookups.HOST ? device.mark() : mark();
         // Profiled layers run their phases one after another, for the marks between them to time each.
         boolean beside = BRANCHES && profile == null;
-        Runnable estimation = () -> estimate(l);
         if (beside) {
-            device.branch(estimation); // beside the lookups and the gather, which wait on PCIe more than on SMs
+            device.branch(() -> estimate(l)); // beside the lookups and the gather, which wait on PCIe more than on SMs
         } else {
-            estimation.run();
+            estimate(l);
         }
         Device.Mark estimated = mark();
         long lookup = 0;
@@ -824,7 +823,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * admission's phase includes the wait for the previous layer's LRU update and the copy of the outputs back into row
      * order), and the host's own time for the lookups, the LRU updates (on other threads, overlapping the next layer) and
      * the wait for them. With the lookups on the device the host phases and the lookup wait are 0, the gather's phase
-     * holds the lookup kernel and the admission's the update kernel.
+     * holds the lookup kernel and the admission's the update kernel. Profiled layers run the estimation and the update
+     * in line, not beside the gather, for each phase to be timed alone.
      */
     public static final class Profile {
         /** The phases, in order. */
