@@ -99,8 +99,9 @@ class WaveBufferCopiesTest {
 
     @Test
     void estimationGatherCopiesTheChosenClustersCentroidsValueSumsAndSizes() {
-        int clusterStride = 50, idsStride = 30, esStride = 25;
-        int[] chosen = {7, 0, 23};
+        // 7 clusters: part of a half-warp's first round; 300: all four rounds of a pass and a second, partial pass
+        int clusterStride = 320, idsStride = 310, esStride = 305;
+        int[] chosen = {7, 0, 300};
         I32Array centroids = ints.random(GROUPS * clusterStride * INTS),
                 valueSums = ints.random(GROUPS * clusterStride * INTS);
         F32Array sizes = F32Array.allocate(arena, GROUPS * clusterStride);
@@ -128,7 +129,7 @@ class WaveBufferCopiesTest {
         for (int i = 0; i < GROUPS * esStride; i++) {
             assertEquals(Float.floatToRawIntBits(twinSizes.get(i)), Float.floatToRawIntBits(esSizes.get(i)), "size " + i);
         }
-        assertEquals(sizes.get(2L * clusterStride + ids.get(2L * idsStride + 22)), esSizes.get(2L * esStride + 22));
+        assertEquals(sizes.get(2L * clusterStride + ids.get(2L * idsStride + 299)), esSizes.get(2L * esStride + 299));
     }
 
     /** Random stores and unit lists: misses anywhere in the host list, hits in distinct cache blocks. */
