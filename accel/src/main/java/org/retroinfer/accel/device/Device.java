@@ -15,8 +15,9 @@ import org.retroinfer.accel.kernel.TypedArray;
  * ({@link EmulatedDevice}). Code that drives a sequence of kernels (a transformer's forward pass) is written once
  * against this interface, so the same host logic runs on a GPU in production and on the emulator in CI.
  *
- * <p>Work is ordered: every call runs after the calls before it, as on one CUDA stream. Downloads wait for the
- * work before them. Arrays live until freed or until the device closes.
+ * <p>Work is ordered: every call runs after the calls before it, as on one CUDA stream, except {@link #branch} work,
+ * which runs after the calls before the branch and beside the calls after it until a {@link #join}. Downloads wait for
+ * the work before them. Arrays live until freed or until the device closes.
  */
 public interface Device extends AutoCloseable {
     /** The device in words, for logs and reports. */
