@@ -43,10 +43,13 @@ import org.retroinfer.model.gpu.GpuWeights;
  * profiled pass then runs the first part alone.
  */
 final class GpuShapeBench {
-    /** Device memory kept free for the workspace, the attention's scratch and the driver. */
-    private static final long RESERVE_BYTES = 2L << 30;
+    /**
+     * Device memory kept free for the workspace, the attention's or the k-means' scratch and the driver (the prefill
+     * bench keeps the same).
+     */
+    static final long RESERVE_BYTES = 2L << 30;
     /** Host memory kept free for the JVM, the page cache and the system. */
-    private static final long HOST_RESERVE_BYTES = org.retroinfer.model.gpu.GpuSession.HOST_RESERVE_BYTES;
+    static final long HOST_RESERVE_BYTES = org.retroinfer.model.gpu.GpuSession.HOST_RESERVE_BYTES;
     /** The most rows a step may have: the largest batch the bench picks. */
     private static final int MAX_ROWS = 256;
 

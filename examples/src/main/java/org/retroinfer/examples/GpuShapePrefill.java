@@ -37,10 +37,6 @@ import org.retroinfer.model.gpu.StepProfile;
  * a 128K prefill would take) and reports the device seconds of each phase over the whole prefill.
  */
 final class GpuShapePrefill {
-    /** Device memory kept free for the driver and the k-means scratch. */
-    private static final long RESERVE_BYTES = 2L << 30;
-    /** Host memory kept free for the JVM, the page cache and the system. */
-    private static final long HOST_RESERVE_BYTES = org.retroinfer.model.gpu.GpuSession.HOST_RESERVE_BYTES;
     /** The longest context a warm-up prefills: enough for an index build, so that its kernels are compiled too. */
     private static final int WARM_UP_CONTEXT = 8192;
 
@@ -135,7 +131,7 @@ final class GpuShapePrefill {
     /** A cache of one sequence of {@code capacity} positions, refused by name where it does not fit. */
     private static DeviceKvCache open(Options o, Device device, AttentionShape shape, DType kvType, RetroConfig retro,
             Engine.Tiers tiers, long capacity, int chunk, int context) {
-        long gpuFree = device.freeBytes() - RESERVE_BYTES;
+        long gpuFree = device.freeBytes() - GpuShapeBench.RESERVE_BYTES;
         if (retro == null) {
             if (GpuKvCache.bytesPerSequence(shape, kvType, capacity) > gpuFree) {
                 throw o.error("--context " + context + ": one sequence does not fit: " + (device.freeBytes() >> 20)
@@ -145,7 +141,8 @@ final class GpuShapePrefill {
         }
         GpuRetroKvCache.Lookups lookups = tiers.lookups(retro, capacity);
         GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 1, 1, true, gpuFree,
-                HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers(), lookups);
+                HostMemory.availableBytes() - GpuShapeBench.HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers(),
+                lookups);
         if (placement == null) {
             throw o.error("--context " + context + ": one sequence and its dense prefill slot do not fit: "
                     + (device.freeBytes() >> 20) + " MiB of GPU memory free, " + (HostMemory.availableBytes() >> 20)

@@ -297,7 +297,7 @@ public final class WaveBuffer implements AutoCloseable {
      * buffer, before the buffer's next gather (of any layer sharing it).
      */
     public void admitOnDevice() {
-        deviceTables();
+        deviceTables(); // refuses a buffer whose tables are on the host: its copies wait for the host's update instead
         launchAdmissionCopies();
     }
 
