@@ -31,7 +31,8 @@ final class Engine implements AutoCloseable {
                                  its keys and values in GPU memory where they fit, else pinned host memory, with
                                  a GPU block cache)
               --host-kv T        with --device gpu --attention retro: the host tier's keys and values as int8 (one
-                                 scale per vector: half the host memory and PCIe bytes) or the --kv-type (default)
+                                 scale per vector: half the host memory and PCIe bytes), int4 (one scale per 32
+                                 elements: 31% of them) or the --kv-type (default)
               --gpu-store-layers N
                                  with --device gpu --attention retro: at most N layers' keys and values in GPU
                                  memory (default: as many as fit; 0 puts them all in host memory)
@@ -67,7 +68,7 @@ final class Engine implements AutoCloseable {
 
     /**
      * {@code --host-kv}, {@code --gpu-store-layers} and {@code --lookups}, refused by name unless the GPU runs RetroInfer;
-     * the host format must be int8 or the retro modes' own KV type.
+     * the host format must be int8, int4 or the retro modes' own KV type.
      */
     static Tiers tiers(Options o, List<AttentionMode> modes) {
         boolean asked = o.has("host-kv") || o.has("gpu-store-layers") || o.has("lookups");

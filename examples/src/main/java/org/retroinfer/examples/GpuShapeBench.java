@@ -194,7 +194,8 @@ final class GpuShapeBench {
                     for (DeviceKvCache c : caches) c.close();
                 }
             }
-            String hostKv = retro == null ? null : tiers.hostFormat() == StoreFormat.INT8 ? "INT8" : kvType.name();
+            String hostKv = retro == null ? null : tiers.hostFormat() == StoreFormat.HALF ? kvType.name()
+                    : tiers.hostFormat().name();
             String lookups = retro == null ? null : describe(lookupsByContext, tiers.askedLookups() == null);
             Report report = new Report(shapeName, mode.name(), kvType.name(), hostKv, lookups,
                     retro != null && GpuRetroKvCache.branches(), device.describe(),

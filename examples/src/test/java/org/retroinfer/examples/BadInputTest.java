@@ -300,7 +300,7 @@ class BadInputTest {
         assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--device", "gpu",
                 "--attention", "full", "--gpu-store-layers", "0"), "--gpu-store-layers applies to --attention retro only");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
-                "retro", "--kv-type", "bf16", "--host-kv", "fp4"), "--host-kv must be int8 or the KV type bf16", "fp4");
+                "retro", "--kv-type", "bf16", "--host-kv", "fp4"), "--host-kv must be int8, int4 or the KV type bf16", "fp4");
         assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--lookups", "gpu"),
                 "--lookups applies to --device gpu --attention retro only");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",

@@ -27,7 +27,8 @@ import org.retroinfer.accel.kernel.KernelContext;
  * offset in its region of the buffer (exclusive prefix sums of the sizes, in rank order).
  *
  * <p>{@link #gatherInt8Bf16} and {@link #gatherInt8F16} read an INT8 host list ({@link Int8Vectors}: half the
- * host memory and PCIe bytes) and dequantise the misses into the 16-bit buffer.
+ * host memory and PCIe bytes) and dequantise the misses into the 16-bit buffer; {@link #gatherInt4Bf16} and
+ * {@link #gatherInt4F16} an INT4 one ({@link Int4Vectors}: 80 bytes a vector against INT8's 132).
  */
 public final class ExecutionBufferGather {
     /** Blocks per group: the spec's 16, so a group's chunks spread over several SMs. */
@@ -103,9 +104,9 @@ public final class ExecutionBufferGather {
             I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
             I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups) {
-        gatherInt8(ctx, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, listScalesK, listScalesV, listStride, cacheK,
-                cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts,
-                maxUnits, execK, execV, execStride, validLengths, groups, true);
+        gatherQuantised(ctx, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, listScalesK, listScalesV, listStride,
+                cacheK, cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
+                hitCounts, maxUnits, execK, execV, execStride, validLengths, groups, false, true);
     }
 
     /** {@link #gatherInt8Bf16} into an F16 execution buffer. Launch on {@link #grid}. */
@@ -115,16 +116,46 @@ public final class ExecutionBufferGather {
             I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
             I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups) {
-        gatherInt8(ctx, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, listScalesK, listScalesV, listStride, cacheK,
-                cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts,
-                maxUnits, execK, execV, execStride, validLengths, groups, false);
+        gatherQuantised(ctx, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, listScalesK, listScalesV, listStride,
+                cacheK, cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
+                hitCounts, maxUnits, execK, execV, execStride, validLengths, groups, false, false);
     }
 
-    private static void gatherInt8(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
+    /**
+     * {@link #gather} from an INT4 host list ({@link Int4Vectors}) into a BF16 execution buffer: {@code listK} and
+     * {@code listV} hold {@code [groups][listStride]} vectors of 16 ints, {@code listScalesK} and {@code listScalesV}
+     * their {@code [groups][listStride][4]} group scales; misses are dequantised and rounded to BF16 (nearest even),
+     * the steady zone and hits copied as they are. Launch on {@link #grid}.
+     */
+    @Kernel
+    public static void gatherInt4Bf16(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
             int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
             I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
-            I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups, boolean bf16) {
+            I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups) {
+        gatherQuantised(ctx, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, listScalesK, listScalesV, listStride,
+                cacheK, cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
+                hitCounts, maxUnits, execK, execV, execStride, validLengths, groups, true, true);
+    }
+
+    /** {@link #gatherInt4Bf16} into an F16 execution buffer. Launch on {@link #grid}. */
+    @Kernel
+    public static void gatherInt4F16(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
+            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
+            I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
+            I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
+            I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups) {
+        gatherQuantised(ctx, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, listScalesK, listScalesV, listStride,
+                cacheK, cacheV, cacheBlocks, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
+                hitCounts, maxUnits, execK, execV, execStride, validLengths, groups, true, false);
+    }
+
+    /** The INT8 ({@code int4} false) and INT4 gathers. */
+    private static void gatherQuantised(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
+            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
+            I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
+            I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
+            I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups, boolean int4, boolean bf16) {
         for (int job = ctx.groupIdx; job < groups * BLOCKS_PER_GROUP; job += ctx.numGroupsX) {
             int group = job / BLOCKS_PER_GROUP;
             long units = (long) group * maxUnits;
@@ -141,12 +172,18 @@ public final class ExecutionBufferGather {
                     if (c.x() == STEADY) {
                         VectorChunks.copy(ctx, steadyK, steadyV, (long) group * steadyStride + c.y(), execK, execV, to, c.w());
                     } else if (c.x() == MISS) {
-                        // An INT8 chunk is half a 16-bit one: the warp takes the next chunk too if it is a miss (chunks
-                        // are in kind order, and a chunk past the end is a steady one of no rows), to keep 4 KiB in flight.
+                        // A quantised chunk is a fraction of a 16-bit one: the warp takes the next chunk too if it is a
+                        // miss (chunks are in kind order, and a chunk past the end is a steady one of no rows), to keep
+                        // more bytes in flight (4 KiB for INT8, 2 KiB for INT4).
                         Int4 c2 = broadcast(ctx, d, Math.min(j + 1, KernelContext.WARP_SIZE - 1));
                         boolean pair = j + 1 < KernelContext.WARP_SIZE && c2.x() == MISS;
-                        Int8Chunks.dequantise(ctx, listK, listV, listScalesK, listScalesV, list + c.y(), to, c.w(), list + c2.y(),
-                                exec + c2.z(), pair ? c2.w() : 0, execK, execV, bf16);
+                        if (int4) {
+                            Int4Chunks.dequantise(ctx, listK, listV, listScalesK, listScalesV, list + c.y(), to, c.w(),
+                                    list + c2.y(), exec + c2.z(), pair ? c2.w() : 0, execK, execV, bf16);
+                        } else {
+                            Int8Chunks.dequantise(ctx, listK, listV, listScalesK, listScalesV, list + c.y(), to, c.w(),
+                                    list + c2.y(), exec + c2.z(), pair ? c2.w() : 0, execK, execV, bf16);
+                        }
                         if (pair) {
                             j++;
                         }

@@ -15,7 +15,8 @@ import org.retroinfer.accel.kernel.KernelContext;
  * through the host (spec §4.1: the reference reorganises on the CPU while the next layer runs; here the GPU does it
  * in one pass): {@link #gatherVectors} copies the members' keys or values in cluster order into the store (device
  * memory, or mapped host memory written over PCIe), {@link #gatherQuantized} does
- * the same into the INT8 host tier ({@link Int8Vectors}), {@link #toHalf} rounds the F32 centroids and value
+ * the same into the INT8 host tier ({@link Int8Vectors}), {@link #gatherQuantizedInt4} into the INT4 one
+ * ({@link Int4Vectors}), {@link #toHalf} rounds the F32 centroids and value
  * sums to the storage type, and {@link #toF32} turns the cluster sizes into the estimation zone's F32 weights.
  * Vectors are 128 16-bit values moved as 64 ints ({@link VectorChunks}).
  */
@@ -63,6 +64,24 @@ public final class IndexStore {
             boolean live = i < count;
             Float8 x = live ? source.getFloat8((long) index.get(i) * HEAD_DIM + lane * Int8Chunks.ELEMENTS_PER_LANE) : zero();
             Int8Chunks.quantise(ctx, x, live, target, scales, i);
+        }
+    }
+
+    /**
+     * Vector {@code i} of {@code target} = vector {@code index[i]} of {@code source} quantised to INT4 and
+     * {@code scales[4i, 4i + 4)} its group scales ({@link Int4Vectors}), for {@code i < count}. Launch on
+     * {@link #vectorGrid}.
+     */
+    @Kernel
+    public static void gatherQuantizedInt4(KernelContext ctx, HalfPrecisionArray source, I32Array index, int count,
+            I32Array target, F32Array scales) {
+        long lane = ctx.laneId % LANES;
+        for (long pair = ctx.globalIdx / KernelContext.WARP_SIZE; pair * 2 < count;
+                pair += ctx.globalGroupSizeX / KernelContext.WARP_SIZE) {
+            long i = pair * 2 + ctx.laneId / LANES;
+            boolean live = i < count;
+            Float8 x = live ? source.getFloat8((long) index.get(i) * HEAD_DIM + lane * Int8Chunks.ELEMENTS_PER_LANE) : zero();
+            Int4Chunks.quantise(ctx, x, live, target, scales, i);
         }
     }
 

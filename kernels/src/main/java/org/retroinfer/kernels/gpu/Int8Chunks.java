@@ -62,10 +62,11 @@ final class Int8Chunks {
     }
 
     /**
-     * {@code Math.rint} for {@code |y| <= 127} (the JIT has no rint): truncate, then round on the remainder, which is
-     * exact ({@code y} and its truncation lie within a factor of two, or the truncation is 0); NaN gives 0.
+     * {@code Math.rint} for {@code |y| <= 127} (the JIT has no rint; {@link Int4Chunks} uses it too): truncate, then
+     * round on the remainder, which is exact ({@code y} and its truncation lie within a factor of two, or the
+     * truncation is 0); NaN gives 0.
      */
-    private static int nearestEven(float y) {
+    static int nearestEven(float y) {
         int t = (int) y;
         float r = y - t;
         boolean odd = (t & 1) != 0;

@@ -59,13 +59,33 @@ class IndexStoreTest {
         }
     }
 
+    @Test
+    void gatherQuantizedInt4Bf16MatchesTheTwinBitForBit() {
+        try (Arena arena = Arena.ofShared()) {
+            BF16Array source = BF16Array.allocate(arena, (long) SOURCE_VECTORS * HEAD_DIM);
+            checkQuantizedGather(arena, source, "gatherQuantizedInt4");
+        }
+    }
+
+    @Test
+    void gatherQuantizedInt4F16MatchesTheTwinBitForBit() {
+        try (Arena arena = Arena.ofShared()) {
+            F16Array source = F16Array.allocate(arena, (long) SOURCE_VECTORS * HEAD_DIM);
+            checkQuantizedGather(arena, source, "gatherQuantizedInt4");
+        }
+    }
+
     /**
      * 25 vectors (an odd count: the last warp's second half-warp has none) gathered from 40 random ones, among them
-     * a vector of zeros, one with a single large outlier and one whose levels are all halfway cases (absmax 127,
-     * half-integers: the scale is exactly 1), on {@link IndexStore#vectorGrid} and on one warp (grid-stride), into
+     * a vector of zeros, one with a single large outlier and one whose levels are all halfway cases (absmax 127, or 7
+     * in each INT4 group, and half-integers: the scales are exactly 1), quantised to INT8 ({@code gatherQuantized}) or
+     * INT4 ({@code gatherQuantizedInt4}) on {@link IndexStore#vectorGrid} and on one warp (grid-stride), into
      * a poisoned target one vector longer than needed.
      */
     private static void checkQuantizedGather(Arena arena, HalfPrecisionArray source, String kernel) {
+        boolean int4 = kernel.endsWith("Int4");
+        int ints = int4 ? Int4Vectors.INTS : Int8Vectors.INTS, scalesPerVector = int4 ? Int4Vectors.GROUPS : 1;
+        int levels = int4 ? Int4Vectors.LEVELS : Int8Vectors.LEVELS;
         long seed = System.nanoTime();
         Random random = new Random(seed);
         for (int v = 0; v < SOURCE_VECTORS; v++) {
@@ -75,7 +95,7 @@ class IndexStoreTest {
         int zeros = 3, outlier = 17, halfway = 29;
         for (int j = 0; j < HEAD_DIM; j++) {
             source.set((long) zeros * HEAD_DIM + j, 0);
-            source.set((long) halfway * HEAD_DIM + j, j == 5 ? -127 : random.nextInt(253) - 126 + 0.5f);
+            source.set((long) halfway * HEAD_DIM + j, j % 32 == 5 ? -levels : random.nextInt(2 * levels - 1) - (levels - 1) + 0.5f);
         }
         source.set((long) outlier * HEAD_DIM + 77, 300);
         int count = 25;
@@ -86,31 +106,41 @@ class IndexStoreTest {
         chosen[1] = zeros;
         chosen[count - 1] = outlier;
         I32Array index = I32Array.of(arena, chosen);
-        I32Array twin = I32Array.allocate(arena, (long) (count + 1) * Int8Vectors.INTS);
-        F32Array twinScales = F32Array.allocate(arena, count + 1);
+        I32Array twin = I32Array.allocate(arena, (long) (count + 1) * ints);
+        F32Array twinScales = F32Array.allocate(arena, (long) (count + 1) * scalesPerVector);
         twin.fill(0xDEAD);
         twinScales.fill(Float.NaN);
-        for (int i = 0; i < count; i++) Int8Vectors.quantise(source, chosen[i], twin, twinScales, i);
+        for (int i = 0; i < count; i++) {
+            if (int4) {
+                Int4Vectors.quantise(source, chosen[i], twin, twinScales, i);
+            } else {
+                Int8Vectors.quantise(source, chosen[i], twin, twinScales, i);
+            }
+        }
         for (Grid grid : new Grid[] {IndexStore.vectorGrid(count), Grid.of(1, KernelContext.WARP_SIZE)}) {
-            I32Array target = I32Array.allocate(arena, (long) (count + 1) * Int8Vectors.INTS);
-            F32Array scales = F32Array.allocate(arena, count + 1);
+            I32Array target = I32Array.allocate(arena, (long) (count + 1) * ints);
+            F32Array scales = F32Array.allocate(arena, (long) (count + 1) * scalesPerVector);
             target.fill(0xDEAD);
             scales.fill(Float.NaN);
             new Emulator().launch(IndexStore.class, kernel, grid, source, index, count, target, scales);
             String where = kernel + " on " + grid + ", seed " + seed;
             for (int i = 0; i <= count; i++) {
-                assertEquals(Float.floatToRawIntBits(twinScales.get(i)), Float.floatToRawIntBits(scales.get(i)),
-                        "scale of vector " + i + ", " + where);
-                for (int k = 0; k < Int8Vectors.INTS; k++) {
-                    long at = (long) i * Int8Vectors.INTS + k;
+                for (int s = 0; s < scalesPerVector; s++) {
+                    long at = (long) i * scalesPerVector + s;
+                    assertEquals(Float.floatToRawIntBits(twinScales.get(at)), Float.floatToRawIntBits(scales.get(at)),
+                            "scale " + s + " of vector " + i + ", " + where);
+                }
+                for (int k = 0; k < ints; k++) {
+                    long at = (long) i * ints + k;
                     assertEquals(twin.get(at), target.get(at), "vector " + i + " int " + k + ", " + where);
                 }
             }
         }
-        assertEquals(0f, twinScales.get(1), "a vector of zeros has scale 0");
-        assertEquals(300f / 127, twinScales.get(count - 1), "the outlier sets the scale");
-        assertEquals(127, Int8Vectors.get(twin, count - 1, 77));
-        assertEquals(1f, twinScales.get(0), "the halfway vector's scale");
+        assertEquals(0f, twinScales.get(scalesPerVector), "a vector of zeros has scale 0");
+        // element 77 is in INT4 group 2
+        assertEquals(300f / levels, twinScales.get((long) (count - 1) * scalesPerVector + (int4 ? 2 : 0)), "the outlier sets the scale");
+        assertEquals(levels, int4 ? Int4Vectors.get(twin, count - 1, 77) : Int8Vectors.get(twin, count - 1, 77));
+        for (int s = 0; s < scalesPerVector; s++) assertEquals(1f, twinScales.get(s), "the halfway vector's scale " + s);
     }
 
     @Test

@@ -117,7 +117,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** Host-array calls ({@link #append(int, BatchLayout, float[], float[])}): the step they are in. */
     private StepRows hostStep;
     private final F32Array scratchIn, scratchOut;
-    /** How {@link #commit} writes an INT8 host tier, or null where there is none. */
+    /** How {@link #commit} writes a quantised (INT8 or INT4) host tier, or null where there is none. */
     private final QuantisedStoreWriter quantisedWriter;
     private long indexNanos, builds, updates;
     /** Where decode layers record their phases, or null. */
@@ -297,8 +297,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         weightedPartials = KernelMethod.of(SplitKvDecode.class, "partialsWeighted");
         append = KernelMethod.of(KvAppend.class, "into");
         toHalf = KernelMethod.of(IndexStore.class, "toHalf");
-        boolean int8HostTier = hostFormat == StoreFormat.INT8 && deviceStoreLayers < shape.layers();
-        quantisedWriter = int8HostTier ? new QuantisedStoreWriter(device, QuantisedStoreWriter.CHUNK) : null;
+        boolean quantisedHostTier = hostFormat != StoreFormat.HALF && deviceStoreLayers < shape.layers();
+        quantisedWriter = quantisedHostTier ? new QuantisedStoreWriter(device, hostFormat, QuantisedStoreWriter.CHUNK) : null;
         layers = new Layer[shape.layers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = new Layer(l < deviceStoreLayers);
@@ -455,7 +455,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /** {@link #storeBytesPerLayer(AttentionShape, long)} for a store in {@code format}. */
     public static long storeBytesPerLayer(AttentionShape shape, long capacity, StoreFormat format) {
-        return 2L * shape.kvHeads() * capacity * format.vectorBytes(HEAD_DIM);
+        return 2L * shape.kvHeads() * capacity * format.vectorBytes();
     }
 
     /** A 16-bit view of the storage type over an int array of vectors. */

@@ -36,12 +36,7 @@ public final class WaveBuffer implements AutoCloseable {
     private static final int PARALLEL_CLUSTERS = 128;
     /** The gather's blocks a SM where other work shares the GPU ({@link #gatherGrid}). */
     private static final int SHARED_GATHER_BLOCKS_PER_SM = 2;
-    private static final KernelMethod GATHER = KernelMethod.of(ExecutionBufferGather.class, "gather");
     private static final KernelMethod ADMIT = KernelMethod.of(CacheAdmission.class, "admit");
-    private static final KernelMethod GATHER_INT8_BF16 = KernelMethod.of(ExecutionBufferGather.class, "gatherInt8Bf16");
-    private static final KernelMethod GATHER_INT8_F16 = KernelMethod.of(ExecutionBufferGather.class, "gatherInt8F16");
-    /** Ints per INT8 vector: 128 bytes. */
-    public static final int INT8_INTS = INTS / 2;
 
     private final Device device;
     private final int groups, steadyStride, listStride, cacheBlocks, maxUnits, execStride;
@@ -63,7 +58,7 @@ public final class WaveBuffer implements AutoCloseable {
     private java.util.concurrent.CompletableFuture<Long> update;
     private final StoreFormat format;
     private final KernelMethod gather;
-    /** An INT8 store's per-vector scales ({@code [groups][listStride]}), beside it; null for a 16-bit store. */
+    /** A quantised store's scales ({@code [groups][listStride][format.scales()]}), beside it; null for a 16-bit store. */
     private final F32Array scalesK, scalesV;
     private final I32Array listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, execK, execV, validLengths;
     private final I32Array missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts;
@@ -94,8 +89,8 @@ public final class WaveBuffer implements AutoCloseable {
 
     /**
      * As {@link #WaveBuffer(Device, int, int, int, int, int, ExecutionBuffer, boolean)}, with the store in
-     * {@code format}; an {@link StoreFormat#INT8} store is dequantised into the execution buffer's {@code storage} type
-     * (BF16 or F16).
+     * {@code format}; an {@link StoreFormat#INT8} or {@link StoreFormat#INT4} store is dequantised into the execution
+     * buffer's {@code storage} type (BF16 or F16).
      */
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
             ExecutionBuffer exec, boolean storeOnDevice, StoreFormat format, DType storage) {
@@ -148,15 +143,16 @@ public final class WaveBuffer implements AutoCloseable {
         }
         this.storeOnDevice = storeOnDevice;
         this.format = format;
-        this.gather = format == StoreFormat.HALF ? GATHER : storage == DType.BF16 ? GATHER_INT8_BF16 : GATHER_INT8_F16;
+        this.gather = format.gather(storage);
         long storeVectors = (long) groups * listStride;
-        long storeInts = storeVectors * (format == StoreFormat.HALF ? INTS : INT8_INTS);
+        long storeInts = storeVectors * format.ints();
         listK = storeOnDevice ? device.i32(storeInts) : mapped(storeInts);
         listV = storeOnDevice ? device.i32(storeInts) : mapped(storeInts);
-        scalesK = format == StoreFormat.HALF ? null : storeOnDevice ? device.f32(storeVectors)
-                : (F32Array) device.mapped(ElementType.F32, storeVectors);
-        scalesV = format == StoreFormat.HALF ? null : storeOnDevice ? device.f32(storeVectors)
-                : (F32Array) device.mapped(ElementType.F32, storeVectors);
+        long storeScales = storeVectors * format.scales();
+        scalesK = format == StoreFormat.HALF ? null : storeOnDevice ? device.f32(storeScales)
+                : (F32Array) device.mapped(ElementType.F32, storeScales);
+        scalesV = format == StoreFormat.HALF ? null : storeOnDevice ? device.f32(storeScales)
+                : (F32Array) device.mapped(ElementType.F32, storeScales);
         steadyK = device.i32((long) groups * steadyStride * INTS);
         steadyV = device.i32((long) groups * steadyStride * INTS);
         steadyLengths = mapped(groups);
@@ -187,8 +183,8 @@ public final class WaveBuffer implements AutoCloseable {
     }
 
     /**
-     * The store's keys and values ({@code [groups][listStride][64]} ints, or {@code [groups][listStride][32]} for an
-     * INT8 store): fill them in cluster order, through the host segment where the store is in mapped host memory, by
+     * The store's keys and values ({@code [groups][listStride][format.ints()]} ints: 64 a vector, 32 for an INT8 store,
+     * 16 for an INT4 one): fill them in cluster order, through the host segment where the store is in mapped host memory, by
      * uploads or kernels where it is on the device.
      */
     public I32Array storeKeys() {
@@ -203,7 +199,10 @@ public final class WaveBuffer implements AutoCloseable {
         return format;
     }
 
-    /** An INT8 store's per-vector scales of keys and of values ({@code [groups][listStride]}); null for a 16-bit store. */
+    /**
+     * A quantised store's scales of keys and of values ({@code [groups][listStride][format.scales()]}); null for a
+     * 16-bit store.
+     */
     public F32Array storeKeyScales() {
         return scalesK;
     }

@@ -43,11 +43,13 @@ class GpuRetroKvCacheTest {
      * second in mapped host memory; one layer in F16 (the F16 kernels), its store on the host; and one BF16 layer with
      * its host tier in INT8 (the F16 variant is left to the kernels' own tests), whose retrieval zone reads keys and
      * values rounded to 1/127 of each vector's largest magnitude while the index, the ranking and the estimation zone
-     * keep the 16-bit ones, held to a looser bound. The F16 layer looks its retrieval zones up on the device
+     * keep the 16-bit ones, held to a looser bound; and one F16 layer with an INT4 host tier (1/7 of each 32 elements'
+     * largest magnitude: a bound ten times looser again). The first F16 layer looks its retrieval zones up on the device
      * ({@link GpuRetroKvCache.Lookups#DEVICE}), the others on the host.
      */
     @ParameterizedTest
-    @CsvSource({"BF16, 2, 1, HALF, 5e-3, HOST", "F16, 1, 0, HALF, 5e-3, DEVICE", "BF16, 1, 0, INT8, 5e-2, HOST"})
+    @CsvSource({"BF16, 2, 1, HALF, 5e-3, HOST", "F16, 1, 0, HALF, 5e-3, DEVICE", "BF16, 1, 0, INT8, 5e-2, HOST",
+            "F16, 1, 0, INT4, 0.5, HOST"})
     void decodesAsTheCpuRetroCacheDoes(DType storage, int layers, int deviceStoreLayers, StoreFormat hostFormat,
             double decodeTolerance, GpuRetroKvCache.Lookups lookups) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
@@ -286,6 +288,13 @@ class GpuRetroKvCacheTest {
         assertEquals(new GpuRetroKvCache.Placement(4, 10), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
                 4 * 22 * int8Store, StoreFormat.INT8, 32));
         assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 22 * int8Store));
+        // an INT4 host tier takes 80 bytes a vector (64 of levels, four F32 scales)
+        long int4Store = GpuRetroKvCache.storeBytesPerLayer(shape, capacity, StoreFormat.INT4);
+        assertEquals(2L * 8 * capacity * 80, int4Store);
+        assertEquals(new GpuRetroKvCache.Placement(4, 10), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
+                4 * 22 * int4Store, StoreFormat.INT4, 32));
+        assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 22 * int4Store, StoreFormat.INT8,
+                32));
         // a cap on the GPU tier puts the other layers on the host, and none with a cap of 0
         assertEquals(new GpuRetroKvCache.Placement(4, 3), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
                 4 * 29 * int8Store, StoreFormat.INT8, 3));

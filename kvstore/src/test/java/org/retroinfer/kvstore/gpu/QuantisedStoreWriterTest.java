@@ -12,14 +12,23 @@ import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.kernels.gpu.IndexStore;
-import org.retroinfer.kvstore.wave.WaveBuffer;
+import org.retroinfer.kvstore.wave.StoreFormat;
 
 class QuantisedStoreWriterTest {
     private static final int HEAD_DIM = 128;
 
     /** Chunks of 3 over 10 members: every chunk lands at its own place, nothing outside the range is touched. */
     @Test
-    void chunkedWritesEqualOneQuantisedGatherIntoTheStore() {
+    void chunkedInt8WritesEqualOneQuantisedGatherIntoTheStore() {
+        check(StoreFormat.INT8);
+    }
+
+    @Test
+    void chunkedInt4WritesEqualOneQuantisedGatherIntoTheStore() {
+        check(StoreFormat.INT4);
+    }
+
+    private static void check(StoreFormat format) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
         System.out.println("quantised store writer: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
         Random random = new Random(seed);
@@ -35,23 +44,25 @@ class QuantisedStoreWriterTest {
             int[] order = random.ints(0, sourceVectors).distinct().limit(n).toArray();
             I32Array members = device.i32(n);
             device.upload(MemorySegment.ofArray(order), members);
-            I32Array store = mapped(device, ElementType.I32, (long) storeVectors * WaveBuffer.INT8_INTS).i32;
-            F32Array scales = mapped(device, ElementType.F32, storeVectors).f32;
-            I32Array expected = mapped(device, ElementType.I32, (long) storeVectors * WaveBuffer.INT8_INTS).i32;
-            F32Array expectedScales = mapped(device, ElementType.F32, storeVectors).f32;
+            int ints = format.ints(), perVector = format.scales();
+            I32Array store = mapped(device, ElementType.I32, (long) storeVectors * ints).i32;
+            F32Array scales = mapped(device, ElementType.F32, (long) storeVectors * perVector).f32;
+            I32Array expected = mapped(device, ElementType.I32, (long) storeVectors * ints).i32;
+            F32Array expectedScales = mapped(device, ElementType.F32, (long) storeVectors * perVector).f32;
 
-            QuantisedStoreWriter writer = new QuantisedStoreWriter(device, 3);
+            QuantisedStoreWriter writer = new QuantisedStoreWriter(device, format, 3);
             writer.write(source, members, n, store, scales, at);
-            device.launch(KernelMethod.of(IndexStore.class, "gatherQuantized"), IndexStore.vectorGrid(n), source, members, n,
-                    expected.slice(at * WaveBuffer.INT8_INTS, (long) n * WaveBuffer.INT8_INTS), expectedScales.slice(at, n));
+            device.launch(KernelMethod.of(IndexStore.class, format == StoreFormat.INT4 ? "gatherQuantizedInt4" : "gatherQuantized"),
+                    IndexStore.vectorGrid(n), source, members, n, expected.slice(at * ints, (long) n * ints),
+                    expectedScales.slice(at * perVector, (long) n * perVector));
             device.synchronize();
             writer.free();
 
-            assertEquals(-1, store.segment().mismatch(expected.segment()), "INT8 vectors");
-            assertEquals(-1, scales.segment().mismatch(expectedScales.segment()), "scales");
-            for (long v = 0; v < storeVectors; v++) {
-                boolean inside = v >= at && v < at + n;
-                assertEquals(!inside, Float.isNaN(scales.get(v)), "scale " + v + (inside ? " written" : " poisoned still"));
+            assertEquals(-1, store.segment().mismatch(expected.segment()), format + " vectors");
+            assertEquals(-1, scales.segment().mismatch(expectedScales.segment()), format + " scales");
+            for (long i = 0; i < (long) storeVectors * perVector; i++) {
+                boolean inside = i >= at * perVector && i < (at + n) * perVector;
+                assertEquals(!inside, Float.isNaN(scales.get(i)), "scale " + i + (inside ? " written" : " poisoned still"));
             }
         }
     }

@@ -15,12 +15,13 @@ import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Half;
 
 /**
- * {@link ExecutionBufferGather#gatherInt8Bf16} and {@link ExecutionBufferGather#gatherInt8F16} on the emulator
- * against {@link WaveBufferCopyTwin#gatherInt8}, on random stores and unit lists with the outputs poisoned first:
+ * {@link ExecutionBufferGather#gatherInt8Bf16}, {@link ExecutionBufferGather#gatherInt8F16} and their INT4 forms on the
+ * emulator against {@link WaveBufferCopyTwin#gatherInt8} and {@link WaveBufferCopyTwin#gatherInt4}, on random stores
+ * and unit lists with the outputs poisoned first:
  * every int of the buffers must equal the twin's. Group 1 has more chunks than its 64 warps, so its warps take two
  * misses at once, or one miss followed by a hit; group 2's misses are each the last chunk of their warp.
  */
-class ExecutionBufferGatherInt8Test {
+class ExecutionBufferGatherQuantisedTest {
     private static final int POISON = 0xDEADBEEF;
     private static final int GROUPS = 3, STEADY_STRIDE = 40, LIST_STRIDE = 1500, CACHE_BLOCKS = 40, MAX_UNITS = 160;
     private static final int EXEC_STRIDE = STEADY_STRIDE + CHUNK * MAX_UNITS;
@@ -44,11 +45,23 @@ class ExecutionBufferGatherInt8Test {
         check(DType.F16, "gatherInt8F16");
     }
 
+    @Test
+    void gatherInt4Bf16DequantisesMissesBetweenTheSteadyZoneAndTheHits() {
+        check(DType.BF16, "gatherInt4Bf16");
+    }
+
+    @Test
+    void gatherInt4F16DequantisesMissesBetweenTheSteadyZoneAndTheHits() {
+        check(DType.F16, "gatherInt4F16");
+    }
+
     private void check(DType storage, String kernel) {
+        boolean int4 = kernel.startsWith("gatherInt4");
+        int scalesPerVector = int4 ? Int4Vectors.GROUPS : 1;
         I32Array steadyK = ints.random(GROUPS * STEADY_STRIDE * INTS), steadyV = ints.random(GROUPS * STEADY_STRIDE * INTS);
-        long listInts = (long) GROUPS * LIST_STRIDE * Int8Vectors.INTS;
+        long listInts = (long) GROUPS * LIST_STRIDE * (int4 ? Int4Vectors.INTS : Int8Vectors.INTS);
         I32Array listK = ints.random(listInts), listV = ints.random(listInts);
-        F32Array scalesK = scales(), scalesV = scales();
+        F32Array scalesK = scales(scalesPerVector), scalesV = scales(scalesPerVector);
         long cacheInts = (long) GROUPS * CACHE_BLOCKS * CHUNK * INTS;
         I32Array cacheK = ints.random(cacheInts), cacheV = ints.random(cacheInts);
         I32Array steadyLengths = I32Array.of(arena, STEADY), missCounts = I32Array.of(arena, MISSES);
@@ -84,23 +97,30 @@ class ExecutionBufferGatherInt8Test {
                 steadyLengths, STEADY_STRIDE, listK, listV, scalesK, scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS,
                 missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, MAX_UNITS, execK,
                 execV, EXEC_STRIDE, valid, GROUPS);
-        WaveBufferCopyTwin.gatherInt8(storage, GROUPS, steadyK, steadyV, steadyLengths, STEADY_STRIDE, listK, listV, scalesK,
-                scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS, missStarts, missSizes, missOffsets, missCounts, hitBlocks,
-                hitSizes, hitOffsets, hitCounts, MAX_UNITS, twinK, twinV, EXEC_STRIDE, twinValid);
+        if (int4) {
+            WaveBufferCopyTwin.gatherInt4(storage, GROUPS, steadyK, steadyV, steadyLengths, STEADY_STRIDE, listK, listV, scalesK,
+                    scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS, missStarts, missSizes, missOffsets, missCounts, hitBlocks,
+                    hitSizes, hitOffsets, hitCounts, MAX_UNITS, twinK, twinV, EXEC_STRIDE, twinValid);
+        } else {
+            WaveBufferCopyTwin.gatherInt8(storage, GROUPS, steadyK, steadyV, steadyLengths, STEADY_STRIDE, listK, listV, scalesK,
+                    scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS, missStarts, missSizes, missOffsets, missCounts, hitBlocks,
+                    hitSizes, hitOffsets, hitCounts, MAX_UNITS, twinK, twinV, EXEC_STRIDE, twinValid);
+        }
         assertSame(twinK, execK, kernel + " K");
         assertSame(twinV, execV, kernel + " V");
         assertSame(twinValid, valid, kernel + " valid lengths");
-        // group 1's last miss: its last element is byte 127 of its last list vector, dequantised and rounded
+        // group 1's last miss: its last element is level 127 of its last list vector, dequantised and rounded
         long u = MAX_UNITS + MISSES[1] - 1;
         long row = LIST_STRIDE + missStarts.get(u) + missSizes.get(u) - 1;
-        float value = Int8Vectors.dequantise(Int8Vectors.get(listV, row, 127), scalesV.get(row));
+        float value = int4 ? Int4Vectors.dequantise(Int4Vectors.get(listV, row, 127), Int4Vectors.scale(scalesV, row, 127))
+                : Int8Vectors.dequantise(Int8Vectors.get(listV, row, 127), scalesV.get(row));
         long at = (EXEC_STRIDE + STEADY[1] + missOffsets.get(u) + missSizes.get(u)) * INTS - 1;
         assertEquals(Half.fromFloat(storage, value), (short) (execV.get(at) >>> 16), kernel + " group 1's last miss, seed " + seed);
     }
 
-    /** Scales over six orders of magnitude, and some zero (a vector of zeros). */
-    private F32Array scales() {
-        F32Array s = F32Array.allocate(arena, (long) GROUPS * LIST_STRIDE);
+    /** Scales over six orders of magnitude, and some zero (a vector or group of zeros). */
+    private F32Array scales(int perVector) {
+        F32Array s = F32Array.allocate(arena, (long) GROUPS * LIST_STRIDE * perVector);
         for (long i = 0; i < s.length(); i++) {
             s.set(i, random.nextInt(10) == 0 ? 0 : (float) (random.nextDouble() * Math.pow(10, random.nextInt(6) - 4)));
         }
