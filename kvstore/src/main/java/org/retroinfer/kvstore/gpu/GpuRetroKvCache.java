@@ -66,7 +66,8 @@ import org.retroinfer.kvstore.wave.WaveBuffer;
  *
  * <p>Every kernel runs over all slots' groups, with empty counts and lengths for the slots outside the step, so the
  * launch shapes are fixed; only the host lookups depend on the step. Centroids are kept in F32 for scoring, as the
- * CPU index keeps them (the same ranking), and in the storage type for the estimation zone's weighted attention.
+ * CPU index keeps them (the same ranking), and only so: the estimation gather rounds the zone's to the storage type for
+ * its weighted attention, which saves a second, 16-bit copy (a quarter of the meta index).
  * The selection kernel's order within the retrieval zone is arbitrary; the ids are taken in ascending order.
  *
  * <p>Not thread-safe: one step at a time, like the device's stream.
@@ -75,7 +76,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
     private static final KernelMethod SCORE = KernelMethod.of(CentroidScoring.class, "logitsF32");
     private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
-    private static final KernelMethod ESTIMATION_GATHER = KernelMethod.of(EstimationGather.class, "gather");
     private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
     private static final KernelMethod MERGE_PREVIOUS = KernelMethod.of(SplitKvMerge.class, "mergeWithPrevious");
     private static final KernelMethod GATHER_VECTORS = KernelMethod.of(IndexStore.class, "gatherVectors");
@@ -96,7 +96,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final GpuKvCache prefill;
     private final ExecutionBuffer exec;
     private final Layer[] layers;
-    private final KernelMethod partials, weightedPartials, append, toHalf;
+    private final KernelMethod partials, weightedPartials, append, toHalf, estimationGather;
     private final ClusterScoringShape scoring;
     private final DecodeAttentionShape estimationShape, execShape;
     /** Step arrays shared by the layers (each layer's kernels are done with them before the next layer's run). */
@@ -171,9 +171,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** One layer's wave buffer and meta index, and the small host-written arrays its kernels read. */
     private final class Layer {
         final WaveBuffer wave;
-        /** Centroids {@code [groups][clusterCapacity][128]}: F32 for scoring, 16-bit (as ints) for estimation. */
+        /**
+         * Centroids {@code [groups][clusterCapacity][128]} in F32, for scoring (as the CPU index keeps them) and, rounded
+         * to the storage type by the estimation gather, for the estimation zone; value sums 16-bit (as ints).
+         */
         final F32Array centroids;
-        final I32Array centroids16, valueSums;
+        final I32Array valueSums;
         final F32Array sizes;
         /**
          * Per group: clusters to score (0 outside the step), the two budgets, the estimation zone's length and the
@@ -187,7 +190,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                     lookups == Lookups.DEVICE ? new WaveBuffer.DeviceLookups(clusterCapacity, maxRetrieval) : null);
             long vectors = (long) groups * clusterCapacity;
             centroids = device.f32(vectors * HEAD_DIM);
-            centroids16 = device.i32(vectors * WaveBuffer.INTS);
             valueSums = device.i32(vectors * WaveBuffer.INTS);
             sizes = device.f32(vectors);
             counts = (I32Array) device.mapped(ElementType.I32, groups);
@@ -198,7 +200,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
         void free() {
             wave.close();
-            for (TypedArray a : new TypedArray[] {centroids, centroids16, valueSums, sizes, counts, budgets, estimationLengths,
+            for (TypedArray a : new TypedArray[] {centroids, valueSums, sizes, counts, budgets, estimationLengths,
                     retrieved}) {
                 device.free(a);
             }
@@ -295,6 +297,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.exec = ExecutionBuffer.allocate(device, groups, steadyStride, fixed.maxUnits());
         partials = KernelMethod.of(SplitKvDecode.class, "partials");
         weightedPartials = KernelMethod.of(SplitKvDecode.class, "partialsWeighted");
+        estimationGather = KernelMethod.of(EstimationGather.class, storage == DType.BF16 ? "gatherBf16" : "gatherF16");
         append = KernelMethod.of(KvAppend.class, "into");
         toHalf = KernelMethod.of(IndexStore.class, "toHalf");
         boolean quantisedHostTier = hostFormat != StoreFormat.HALF && deviceStoreLayers < shape.layers();
@@ -375,13 +378,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /**
      * Device bytes a sequence of {@code capacity} positions takes beyond the shared ones: every layer's meta index (F32
-     * and 16-bit centroids, value sums, sizes), steady zone and block cache, and its share of the execution buffer and
+     * centroids, 16-bit value sums, sizes), steady zone and block cache, and its share of the execution buffer and
      * the ranking's scratch.
      */
     public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity) {
         Sizes z = Sizes.of(config, capacity);
         long vector = 2L * HEAD_DIM;
-        long perGroupLayer = (long) z.clusterCapacity() * (4L * HEAD_DIM + 2 * vector + 4)
+        long perGroupLayer = (long) z.clusterCapacity() * (4L * HEAD_DIM + vector + 4)
                 + 2L * z.steadyStride() * vector + 2L * z.cacheBlocks() * ClusterMappingTable.BLOCK * vector;
         long perGroupShared = 2L * (z.steadyStride() + (long) ClusterMappingTable.BLOCK * z.maxUnits()) * vector
                 + (long) shape.groupSize() * z.clusterCapacity() * 4 + 4L * z.clusterCapacity()
@@ -762,7 +765,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /** Enqueues the estimation zone's gather and its weighted attention, merged into {@code (esOut, esLse)}. */
     private void estimate(Layer l) {
-        device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids16, l.valueSums, l.sizes, clusterCapacity,
+        device.launch(estimationGather, EstimationGather.grid(groups), l.centroids, l.valueSums, l.sizes, clusterCapacity,
                 estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, esStride);
         device.launch(weightedPartials, estimationShape.partialsGrid(), qSlots, half(esKeys), half(esValues), esSizes,
                 l.estimationLengths, esPartialOut, esPartialLse, 1, estimationShape.capacity(), estimationShape.splits(),
@@ -1073,8 +1076,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             long first = (long) g * clusterCapacity + base;
             F32Array centroids = r.centroids().slice(h * elements, elements);
             device.copy(centroids, l.centroids.slice(first * HEAD_DIM, elements));
-            device.launch(toHalf, IndexStore.elementGrid(elements), centroids, half(l.centroids16).slice(first * HEAD_DIM,
-                    elements), elements);
             device.launch(toHalf, IndexStore.elementGrid(elements), r.valueSums().slice(h * elements, elements),
                     half(l.valueSums).slice(first * HEAD_DIM, elements), elements);
             device.launch(TO_F32, IndexStore.elementGrid(added), r.sizes().slice((long) h * added, added),
@@ -1190,7 +1191,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     public long deviceBytesPerSlot() {
         long total = 0;
         for (Layer l : layers) {
-            for (TypedArray a : new TypedArray[] {l.centroids, l.centroids16, l.valueSums, l.sizes}) total += a.byteSize();
+            for (TypedArray a : new TypedArray[] {l.centroids, l.valueSums, l.sizes}) total += a.byteSize();
             total += l.wave.deviceBytes();
         }
         return total / slots;
@@ -1210,7 +1211,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
                 execPartialLse, scratchIn, scratchOut, exec.keys(), exec.values(), exec.lengths()));
         for (Layer l : layers) {
-            arrays.addAll(java.util.List.of(l.centroids, l.centroids16, l.valueSums, l.sizes, l.counts, l.budgets,
+            arrays.addAll(java.util.List.of(l.centroids, l.valueSums, l.sizes, l.counts, l.budgets,
                     l.estimationLengths, l.retrieved));
             total += onDevice ? l.wave.deviceBytes() : l.wave.hostBytes();
         }
