@@ -63,7 +63,6 @@ public final class LinearGpuCheck {
             Random random = new Random(seed);
             KernelMethod streaming = kernel(StreamingLinear.class, ElementType.BF16), tiled = kernel(TiledLinear.class, ElementType.BF16);
             KernelMethod tensorCores = kernel(TensorCoreLinear.class, ElementType.BF16);
-            KernelMethod wide = KernelMethod.of(TensorCoreLinear.class, "bf16Wide");
             boolean ok = check(gpu, random, streaming, LinearShape::streamingGrid, ElementType.BF16, 5, 4096, 1000, false)
                     & check(gpu, random, streaming, LinearShape::streamingGrid, ElementType.BF16, 4, 14336, 4096, true)
                     & check(gpu, random, streaming, LinearShape::streamingGrid, ElementType.BF16, 1, 4096, 14336, false)
@@ -77,14 +76,14 @@ public final class LinearGpuCheck {
                     & check(gpu, random, tiled, s -> s.tiledGrid(new TiledLinear.Split(1, 2, 2)), ElementType.BF16, 17, 14336, 4096, true)
                     & check(gpu, random, tensorCores, LinearShape::tensorCoreGrid, ElementType.BF16, 5, 4096, 1000, true)
                     & check(gpu, random, tensorCores, LinearShape::tensorCoreGrid, ElementType.BF16, 16, 14336, 4096, false)
-                    & check(gpu, random, wide, LinearShape::tensorCoreGrid, ElementType.BF16, 34, 4096, 14336, true)
-                    & check(gpu, random, wide, LinearShape::tensorCoreGrid, ElementType.BF16, 64, 4096, 1000, false)
+                    & check(gpu, random, tensorCores, LinearShape::tensorCoreGrid, ElementType.BF16, 34, 4096, 14336, true)
+                    & check(gpu, random, tensorCores, LinearShape::tensorCoreGrid, ElementType.BF16, 64, 4096, 1000, false)
                     & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(4), ElementType.BF16, 15, 4096, 4096, true)
-                    & check(gpu, random, wide, s -> s.tensorCoreGrid(8), ElementType.BF16, 33, 14336, 1024, false);
+                    & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(8), ElementType.BF16, 33, 14336, 1024, false);
             GpuTiming.warmUp(gpu);
             System.out.println("time, BF16 weights: streaming = StreamingLinear (4 rows a pass), tiled = TiledLinear (4 outputs x 8"
                     + " rows a thread; splits: warps along the inputs x row tiles x output tiles a block), tensor = TensorCoreLinear"
-                    + " (mma.sync, 16 rows x 32 outputs a block, 32 rows past 16; 4 or 8 warps along the inputs); * the one LinearShape picks");
+                    + " (mma.sync, 16 rows x 32 outputs a block; 4 or 8 warps along the inputs); * the one LinearShape picks");
             double[][][] times = new double[LLAMA_3_8B.length][][];
             for (int s = 0; s < LLAMA_3_8B.length; s++) {
                 times[s] = time(gpu, rowCounts, LLAMA_3_8B[s][0], LLAMA_3_8B[s][1]);
@@ -112,6 +111,7 @@ public final class LinearGpuCheck {
             System.out.println("device: " + gpu.info() + ", seed " + seed);
             Random random = new Random(seed);
             KernelMethod gemm = KernelMethod.of(TensorCoreGemm.class, "bf16");
+            KernelMethod tensorCores = kernel(TensorCoreLinear.class, ElementType.BF16);
             boolean ok = check(gpu, random, gemm, s -> TensorCoreGemm.grid(s.rows(), s.out()), ElementType.BF16, 200, 4096, 1000, true)
                     & check(gpu, random, gemm, s -> TensorCoreGemm.grid(s.rows(), s.out()), ElementType.BF16, 131, 14336, 4096, false);
             GpuTiming.warmUp(gpu);
@@ -119,7 +119,7 @@ public final class LinearGpuCheck {
             int most = Arrays.stream(rows).max().orElseThrow();
             double[] gemmChunk = new double[rows.length], tensorChunk = new double[rows.length], pickedChunk = new double[rows.length];
             System.out.println("time, BF16 weights: gemm = TensorCoreGemm (32 rows x 32 outputs a warp), tensor = TensorCoreLinear"
-                    + " (16 or 32 x 32, as LinearShape gives it); * the one LinearShape picks");
+                    + " (16 x 32, the grid LinearShape gives it); * the one LinearShape picks");
             for (int s = 0; s < LLAMA_3_8B.length - 2; s++) {
                 int in = LLAMA_3_8B[s][0], out = LLAMA_3_8B[s][1];
                 try (DeviceBuffer dw = gpu.allocate(2L * in * out); DeviceBuffer dx = gpu.allocate(4L * most * in);
@@ -130,7 +130,7 @@ public final class LinearGpuCheck {
                     for (int r = 0; r < rows.length; r++) {
                         LinearShape shape = new LinearShape(rows[r], in, out);
                         double g = millis(gpu, stream, gemm, TensorCoreGemm.grid(rows[r], out), dx, dw, dy, shape);
-                        double t = millis(gpu, stream, shape.tensorCoreKernel(), shape.tensorCoreGrid(), dx, dw, dy, shape);
+                        double t = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(), dx, dw, dy, shape);
                         double flops = 2.0 * rows[r] * in * out;
                         boolean picksGemm = shape.gemm(ElementType.BF16);
                         System.out.printf("  %4d rows: gemm%s %8.3f ms %6.1f TFLOPS | tensor%s %8.3f ms %6.1f TFLOPS | gemm/tensor %.2f%n",
@@ -150,7 +150,7 @@ public final class LinearGpuCheck {
                 for (int r = 0; r < rows.length; r++) {
                     LinearShape shape = new LinearShape(rows[r], kv[0], kv[1]);
                     double g = millis(gpu, stream, gemm, TensorCoreGemm.grid(rows[r], kv[1]), dx, dw, dy, shape);
-                    double t = millis(gpu, stream, shape.tensorCoreKernel(), shape.tensorCoreGrid(), dx, dw, dy, shape);
+                    double t = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(), dx, dw, dy, shape);
                     System.out.printf("%d -> %d, %4d rows: gemm%s %8.3f ms | tensor%s %8.3f ms%n", kv[0], kv[1], rows[r],
                             shape.gemm(ElementType.BF16) ? "*" : " ", g, shape.gemm(ElementType.BF16) ? " " : "*", t);
                     int perStep = PER_STEP[PER_STEP.length - 1];
@@ -251,7 +251,7 @@ public final class LinearGpuCheck {
                 Grid tiledGrid = shape.tiledGrid();
                 double streaming = millis(gpu, stream, kernel(StreamingLinear.class, ElementType.BF16), shape.streamingGrid(), dx, dw, dy, shape);
                 double tiled = millis(gpu, stream, kernel(TiledLinear.class, ElementType.BF16), tiledGrid, dx, dw, dy, shape);
-                KernelMethod tensorCores = shape.tensorCoreKernel();
+                KernelMethod tensorCores = kernel(TensorCoreLinear.class, ElementType.BF16);
                 double tensor = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(), dx, dw, dy, shape);
                 double tensor4 = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(4), dx, dw, dy, shape);
                 double tensor8 = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(8), dx, dw, dy, shape);

@@ -20,14 +20,11 @@ public record LinearShape(int rows, int in, int out) {
     private static final KernelMethod TILED_HALF = KernelMethod.of(TiledLinear.class, "half");
     private static final KernelMethod TILED_F32 = KernelMethod.of(TiledLinear.class, "f32");
     private static final KernelMethod TENSOR_CORES_BF16 = KernelMethod.of(TensorCoreLinear.class, "bf16");
-    private static final KernelMethod TENSOR_CORES_WIDE_BF16 = KernelMethod.of(TensorCoreLinear.class, "bf16Wide");
     private static final KernelMethod GEMM_BF16 = KernelMethod.of(TensorCoreGemm.class, "bf16");
     /** The fewest rows {@link TensorCoreGemm} takes (LinearGpuCheck prefill times both kernels either side). */
     public static final int GEMM_ROWS = 512;
     /** {@code -Dretroinfer.linear.gemm=off} leaves prompt chunks to {@link TensorCoreLinear}, to compare the two. */
     private static final boolean GEMM = Switch.on("retroinfer.linear.gemm");
-    /** {@code -Dretroinfer.linear.wide=off} keeps {@link TensorCoreLinear}'s blocks at one row group, to compare. */
-    private static final boolean WIDE = Switch.on("retroinfer.linear.wide");
     /**
      * SMs of an H100 or H200 (SXM): a tiled grid of no more blocks than this leaves each SM at most one block, so its
      * blocks get eight warps instead of four.
@@ -64,7 +61,7 @@ public record LinearShape(int rows, int in, int out) {
     /** The kernel for weights of {@code type} (BF16, F16 or F32), to launch on {@link #grid(ElementType)}. */
     public KernelMethod kernel(ElementType type) {
         return switch (type) {
-            case BF16, F16 -> gemm(type) ? GEMM_BF16 : tensorCores(type) ? tensorCoreKernel() : tiled() ? TILED_HALF
+            case BF16, F16 -> gemm(type) ? GEMM_BF16 : tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_HALF
                     : STREAMING_HALF;
             case F32 -> tiled() ? TILED_F32 : STREAMING_F32;
             default -> throw new IllegalArgumentException("linear weights must be BF16, F16 or F32, got " + type);
@@ -77,22 +74,9 @@ public record LinearShape(int rows, int in, int out) {
                 : streamingGrid();
     }
 
-    /** {@link TensorCoreLinear}'s kernel for these rows, to launch on {@link #tensorCoreGrid()}. */
-    public KernelMethod tensorCoreKernel() {
-        return wide() ? TENSOR_CORES_WIDE_BF16 : TENSOR_CORES_BF16;
-    }
-
     /**
-     * Whether {@link TensorCoreLinear} takes two row groups a block ({@link TensorCoreLinear#bf16Wide}): past one group of
-     * 16 rows, unless {@code -Dretroinfer.linear.wide=off} (to compare).
-     */
-    public boolean wide() {
-        return WIDE && rows > TensorCoreLinear.ROWS;
-    }
-
-    /**
-     * {@link TensorCoreLinear}'s grid: one block per {@link TensorCoreLinear#OUTPUTS} outputs and 16 rows, or 32 where
-     * {@link #wide} (the row groups of an output block at consecutive indices), with four warps along the inputs, or
+     * {@link TensorCoreLinear}'s grid: one block per {@link TensorCoreLinear#OUTPUTS} outputs and 16 rows (the row groups
+     * of an output block at consecutive indices), with four warps along the inputs, or
      * {@link TensorCoreLinear#MAX_WARPS} where that leaves some SM without a block.
      */
     public Grid tensorCoreGrid() {
@@ -105,8 +89,7 @@ public record LinearShape(int rows, int in, int out) {
     }
 
     private long tensorCoreBlocks() {
-        int rowsPerBlock = wide() ? TensorCoreLinear.WIDE_ROWS : TensorCoreLinear.ROWS;
-        return (long) ((out + TensorCoreLinear.OUTPUTS - 1) / TensorCoreLinear.OUTPUTS) * ((rows + rowsPerBlock - 1) / rowsPerBlock);
+        return (long) ((out + TensorCoreLinear.OUTPUTS - 1) / TensorCoreLinear.OUTPUTS) * ((rows + TensorCoreLinear.ROWS - 1) / TensorCoreLinear.ROWS);
     }
 
     /** {@link StreamingLinear}'s grid: one block per {@link StreamingLinear#OUTPUTS} outputs. */

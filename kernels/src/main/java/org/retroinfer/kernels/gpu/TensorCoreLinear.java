@@ -36,16 +36,10 @@ import org.retroinfer.accel.kernel.KernelContext;
  * memory at the end. The row groups of one output block are consecutive block indices, as in {@link TiledLinear}, so
  * all but the first find the weights in L2. {@code in} must be a multiple of {@link #CHUNK}; {@code hasBias} 0 ignores
  * {@code bias}. Launch on {@link LinearShape#grid()}.
- *
- * <p>{@link #bf16Wide} serves two row groups a block with each weight load: past 16 rows the row groups' extra reads
- * of the weights from L2, not the DRAM read, were what the rows cost (a Llama 3 8B decode step's MLP took 9.0 ms for 33
- * rows, three row groups, against 5.0 ms for 15 on the H100, docs/results/gpu-retro/int4).
  */
 public final class TensorCoreLinear {
     /** Rows of a row group: the {@code mma}'s m. */
     public static final int ROWS = 16;
-    /** Rows of a {@link #bf16Wide} block: two row groups. */
-    public static final int WIDE_ROWS = 2 * ROWS;
     /** {@code mma} tiles of 8 outputs a warp owns. */
     static final int TILES = 4;
     /** Outputs of a block. */
@@ -66,7 +60,7 @@ public final class TensorCoreLinear {
         int firstRow = ROWS * (ctx.groupIdx % groups), first = OUTPUTS * (ctx.groupIdx / groups);
         int warps = ctx.localGroupSizeX / KernelContext.WARP_SIZE, warp = ctx.localIdx / KernelContext.WARP_SIZE;
         int g = ctx.laneId / 4, lane16 = 16 * (ctx.laneId % 4);
-        long x0 = inputRow(firstRow + g, rows, in) + lane16, x8 = inputRow(firstRow + g + 8, rows, in) + lane16;
+        long x0 = (long) Math.min(firstRow + g, rows - 1) * in + lane16, x8 = (long) Math.min(firstRow + g + 8, rows - 1) * in + lane16;
         long w0 = weightRow(first + g, out, in) + lane16, w1 = weightRow(first + 8 + g, out, in) + lane16;
         long w2 = weightRow(first + 16 + g, out, in) + lane16, w3 = weightRow(first + 24 + g, out, in) + lane16;
         Float4 c0 = zero(), c1 = zero(), c2 = zero(), c3 = zero();
@@ -76,13 +70,29 @@ public final class TensorCoreLinear {
             Float4 a0 = x.getFloat4(x0 + k), b0 = x.getFloat4(x8 + k), a1 = x.getFloat4(x0 + k + 4), b1 = x.getFloat4(x8 + k + 4);
             Float4 a2 = x.getFloat4(x0 + k + 8), b2 = x.getFloat4(x8 + k + 8), a3 = x.getFloat4(x0 + k + 12), b3 = x.getFloat4(x8 + k + 12);
             // depth s: inputs 16t + 4s .. 16t + 4s + 3 of rows g and g + 8, and the matching two words of each weight row
-            Int4 h0 = SplitBf16.pack(a0, b0), h1 = SplitBf16.pack(a1, b1), h2 = SplitBf16.pack(a2, b2), h3 = SplitBf16.pack(a3, b3);
-            Int4 l0 = SplitBf16.lowPart(a0, b0, h0), l1 = SplitBf16.lowPart(a1, b1, h1);
-            Int4 l2 = SplitBf16.lowPart(a2, b2, h2), l3 = SplitBf16.lowPart(a3, b3, h3);
-            c0 = tile(ctx, c0, h0, l0, h1, l1, h2, l2, h3, l3, p0, q0);
-            c1 = tile(ctx, c1, h0, l0, h1, l1, h2, l2, h3, l3, p1, q1);
-            c2 = tile(ctx, c2, h0, l0, h1, l1, h2, l2, h3, l3, p2, q2);
-            c3 = tile(ctx, c3, h0, l0, h1, l1, h2, l2, h3, l3, p3, q3);
+            Int4 hi = SplitBf16.pack(a0, b0), lo = SplitBf16.lowPart(a0, b0, hi);
+            c0 = SplitBf16.mma(ctx, c0, hi, lo, p0.x(), p0.y());
+            c1 = SplitBf16.mma(ctx, c1, hi, lo, p1.x(), p1.y());
+            c2 = SplitBf16.mma(ctx, c2, hi, lo, p2.x(), p2.y());
+            c3 = SplitBf16.mma(ctx, c3, hi, lo, p3.x(), p3.y());
+            hi = SplitBf16.pack(a1, b1);
+            lo = SplitBf16.lowPart(a1, b1, hi);
+            c0 = SplitBf16.mma(ctx, c0, hi, lo, p0.z(), p0.w());
+            c1 = SplitBf16.mma(ctx, c1, hi, lo, p1.z(), p1.w());
+            c2 = SplitBf16.mma(ctx, c2, hi, lo, p2.z(), p2.w());
+            c3 = SplitBf16.mma(ctx, c3, hi, lo, p3.z(), p3.w());
+            hi = SplitBf16.pack(a2, b2);
+            lo = SplitBf16.lowPart(a2, b2, hi);
+            c0 = SplitBf16.mma(ctx, c0, hi, lo, q0.x(), q0.y());
+            c1 = SplitBf16.mma(ctx, c1, hi, lo, q1.x(), q1.y());
+            c2 = SplitBf16.mma(ctx, c2, hi, lo, q2.x(), q2.y());
+            c3 = SplitBf16.mma(ctx, c3, hi, lo, q3.x(), q3.y());
+            hi = SplitBf16.pack(a3, b3);
+            lo = SplitBf16.lowPart(a3, b3, hi);
+            c0 = SplitBf16.mma(ctx, c0, hi, lo, q0.z(), q0.w());
+            c1 = SplitBf16.mma(ctx, c1, hi, lo, q1.z(), q1.w());
+            c2 = SplitBf16.mma(ctx, c2, hi, lo, q2.z(), q2.w());
+            c3 = SplitBf16.mma(ctx, c3, hi, lo, q3.z(), q3.w());
         }
         float[] partials = ctx.allocateFloatLocalArray(MAX_WARPS * TILE);
         publish(ctx, partials, warp, 0, c0);
@@ -102,98 +112,10 @@ public final class TensorCoreLinear {
         }
     }
 
-    /**
-     * {@link #bf16} for blocks of {@link #WIDE_ROWS} rows: each chunk's weights are loaded once and multiplied with both
-     * row groups' inputs (rows {@code g, g + 8} of each), the second group's inputs loaded after the first group's
-     * products so that only one group's operands are live at a time. Launch on {@link LinearShape#grid()}.
-     */
-    @Kernel
-    public static void bf16Wide(KernelContext ctx, F32Array x, BF16Array w, F32Array bias, F32Array y, int rows, int in, int out,
-            int hasBias) {
-        int groups = (rows + WIDE_ROWS - 1) / WIDE_ROWS;
-        int firstRow = WIDE_ROWS * (ctx.groupIdx % groups), first = OUTPUTS * (ctx.groupIdx / groups);
-        int warps = ctx.localGroupSizeX / KernelContext.WARP_SIZE, warp = ctx.localIdx / KernelContext.WARP_SIZE;
-        int g = ctx.laneId / 4, lane16 = 16 * (ctx.laneId % 4);
-        long x0 = inputRow(firstRow + g, rows, in) + lane16, x8 = inputRow(firstRow + g + 8, rows, in) + lane16;
-        long x16 = inputRow(firstRow + g + 16, rows, in) + lane16, x24 = inputRow(firstRow + g + 24, rows, in) + lane16;
-        long w0 = weightRow(first + g, out, in) + lane16, w1 = weightRow(first + 8 + g, out, in) + lane16;
-        long w2 = weightRow(first + 16 + g, out, in) + lane16, w3 = weightRow(first + 24 + g, out, in) + lane16;
-        Float4 c0 = zero(), c1 = zero(), c2 = zero(), c3 = zero(), d0 = zero(), d1 = zero(), d2 = zero(), d3 = zero();
-        for (int k = CHUNK * warp; k < in; k += CHUNK * warps) {
-            Int4 p0 = w.getWords(w0 + k), q0 = w.getWords(w0 + k + 8), p1 = w.getWords(w1 + k), q1 = w.getWords(w1 + k + 8);
-            Int4 p2 = w.getWords(w2 + k), q2 = w.getWords(w2 + k + 8), p3 = w.getWords(w3 + k), q3 = w.getWords(w3 + k + 8);
-            Float4 a0 = x.getFloat4(x0 + k), b0 = x.getFloat4(x8 + k), a1 = x.getFloat4(x0 + k + 4), b1 = x.getFloat4(x8 + k + 4);
-            Float4 a2 = x.getFloat4(x0 + k + 8), b2 = x.getFloat4(x8 + k + 8), a3 = x.getFloat4(x0 + k + 12), b3 = x.getFloat4(x8 + k + 12);
-            Int4 h0 = SplitBf16.pack(a0, b0), h1 = SplitBf16.pack(a1, b1), h2 = SplitBf16.pack(a2, b2), h3 = SplitBf16.pack(a3, b3);
-            Int4 l0 = SplitBf16.lowPart(a0, b0, h0), l1 = SplitBf16.lowPart(a1, b1, h1);
-            Int4 l2 = SplitBf16.lowPart(a2, b2, h2), l3 = SplitBf16.lowPart(a3, b3, h3);
-            c0 = tile(ctx, c0, h0, l0, h1, l1, h2, l2, h3, l3, p0, q0);
-            c1 = tile(ctx, c1, h0, l0, h1, l1, h2, l2, h3, l3, p1, q1);
-            c2 = tile(ctx, c2, h0, l0, h1, l1, h2, l2, h3, l3, p2, q2);
-            c3 = tile(ctx, c3, h0, l0, h1, l1, h2, l2, h3, l3, p3, q3);
-            a0 = x.getFloat4(x16 + k);
-            b0 = x.getFloat4(x24 + k);
-            a1 = x.getFloat4(x16 + k + 4);
-            b1 = x.getFloat4(x24 + k + 4);
-            a2 = x.getFloat4(x16 + k + 8);
-            b2 = x.getFloat4(x24 + k + 8);
-            a3 = x.getFloat4(x16 + k + 12);
-            b3 = x.getFloat4(x24 + k + 12);
-            h0 = SplitBf16.pack(a0, b0);
-            h1 = SplitBf16.pack(a1, b1);
-            h2 = SplitBf16.pack(a2, b2);
-            h3 = SplitBf16.pack(a3, b3);
-            l0 = SplitBf16.lowPart(a0, b0, h0);
-            l1 = SplitBf16.lowPart(a1, b1, h1);
-            l2 = SplitBf16.lowPart(a2, b2, h2);
-            l3 = SplitBf16.lowPart(a3, b3, h3);
-            d0 = tile(ctx, d0, h0, l0, h1, l1, h2, l2, h3, l3, p0, q0);
-            d1 = tile(ctx, d1, h0, l0, h1, l1, h2, l2, h3, l3, p1, q1);
-            d2 = tile(ctx, d2, h0, l0, h1, l1, h2, l2, h3, l3, p2, q2);
-            d3 = tile(ctx, d3, h0, l0, h1, l1, h2, l2, h3, l3, p3, q3);
-        }
-        float[] partials = ctx.allocateFloatLocalArray(MAX_WARPS * 2 * TILE);
-        // warp w's first row group is tile 2w of the shared area, its second 2w + 1
-        publish(ctx, partials, 2 * warp, 0, c0);
-        publish(ctx, partials, 2 * warp, 8, c1);
-        publish(ctx, partials, 2 * warp, 16, c2);
-        publish(ctx, partials, 2 * warp, 24, c3);
-        publish(ctx, partials, 2 * warp + 1, 0, d0);
-        publish(ctx, partials, 2 * warp + 1, 8, d1);
-        publish(ctx, partials, 2 * warp + 1, 16, d2);
-        publish(ctx, partials, 2 * warp + 1, 24, d3);
-        ctx.localBarrier();
-        for (int e = ctx.localIdx; e < 2 * TILE; e += ctx.localGroupSizeX) {
-            int half = e / TILE, at = e - half * TILE;
-            float sum = 0f;
-            for (int v = 0; v < warps; v++) {
-                sum += partials[(2 * v + half) * TILE + at];
-            }
-            int row = firstRow + half * ROWS + at / OUTPUTS, o = first + at % OUTPUTS;
-            if (row < rows && o < out) {
-                y.set((long) row * out + o, sum + (hasBias != 0 ? bias.get(o) : 0f));
-            }
-        }
-    }
-
-    /** One {@code mma} tile's four depths of a chunk: the A parts of depths 0-3 against the B words of {@code p, q}. */
-    private static Float4 tile(KernelContext ctx, Float4 c, Int4 h0, Int4 l0, Int4 h1, Int4 l1, Int4 h2, Int4 l2, Int4 h3,
-            Int4 l3, Int4 p, Int4 q) {
-        c = SplitBf16.mma(ctx, c, h0, l0, p.x(), p.y());
-        c = SplitBf16.mma(ctx, c, h1, l1, p.z(), p.w());
-        c = SplitBf16.mma(ctx, c, h2, l2, q.x(), q.y());
-        return SplitBf16.mma(ctx, c, h3, l3, q.z(), q.w());
-    }
-
-    /** Where input row {@code r} starts; rows past the last read the last one (in bounds, never written). */
-    private static long inputRow(int r, int rows, int in) {
-        return (long) Math.min(r, rows - 1) * in;
-    }
-
-    /** The warp's sums of one {@code mma} tile (outputs {@code column .. column + 7}) into shared-memory tile {@code slot}. */
-    private static void publish(KernelContext ctx, float[] partials, int slot, int column, Float4 c) {
+    /** The warp's sums of one {@code mma} tile (outputs {@code column .. column + 7}) into its shared-memory tile. */
+    private static void publish(KernelContext ctx, float[] partials, int warp, int column, Float4 c) {
         int g = ctx.laneId / 4, o = column + 2 * (ctx.laneId % 4);
-        int base = slot * TILE + g * OUTPUTS + o;
+        int base = warp * TILE + g * OUTPUTS + o;
         partials[base] = c.x();
         partials[base + 1] = c.y();
         partials[base + 8 * OUTPUTS] = c.z();
