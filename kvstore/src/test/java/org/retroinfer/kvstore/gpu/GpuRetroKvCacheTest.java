@@ -304,6 +304,26 @@ class GpuRetroKvCacheTest {
         assertTrue(GpuRetroKvCache.place(shape, config, capacity, 0, 4, true, gpu, 4 * 22 * store).deviceStoreLayers() > 10);
     }
 
+    /**
+     * What a placement reserves per sequence ({@link GpuRetroKvCache#deviceBytesPerSequence}) covers the meta index,
+     * steady zone and block cache a slot of the cache allocates on the device ({@link GpuRetroKvCache#deviceBytesPerSlot}),
+     * with either lookups and with the store on the host, so that a batch placed by the estimate fits (the rest of the
+     * estimate is the slot's share of the execution buffer, ranking scratch and estimation zone).
+     */
+    @ParameterizedTest
+    @CsvSource({"HOST, INT4", "DEVICE, HALF", "DEVICE, INT8"})
+    void theDeviceBytesAPlacementReservesCoverWhatASlotAllocates(GpuRetroKvCache.Lookups lookups, StoreFormat hostFormat) {
+        RetroConfig config = config(DType.BF16);
+        AttentionShape shape = new AttentionShape(3, 4, 2, 128);
+        long capacity = 20000;
+        try (EmulatedDevice device = new EmulatedDevice();
+             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 2, capacity, 64, 0, 0, hostFormat, lookups)) {
+            long estimate = GpuRetroKvCache.deviceBytesPerSequence(shape, config, capacity, lookups);
+            long allocated = gpu.deviceBytesPerSlot();
+            assertTrue(allocated <= estimate, "a slot allocates " + allocated + " bytes, the placement reserves " + estimate);
+        }
+    }
+
     @Test
     void aStepMixingPromptAndDecodeRowsIsRefused() {
         try (EmulatedDevice device = new EmulatedDevice();
