@@ -55,16 +55,7 @@ public final class IndexStore {
     @Kernel
     public static void gatherQuantized(KernelContext ctx, HalfPrecisionArray source, I32Array index, int count, I32Array target,
             F32Array scales) {
-        // A half-warp per vector as in gatherVectors, but the loop steps a warp (two vectors) at a time: the absmax
-        // is reduced by shuffles, in which all 32 lanes must take part.
-        long lane = ctx.laneId % LANES;
-        for (long pair = ctx.globalIdx / KernelContext.WARP_SIZE; pair * 2 < count;
-                pair += ctx.globalGroupSizeX / KernelContext.WARP_SIZE) {
-            long i = pair * 2 + ctx.laneId / LANES;
-            boolean live = i < count;
-            Float8 x = live ? source.getFloat8((long) index.get(i) * HEAD_DIM + lane * Int8Chunks.ELEMENTS_PER_LANE) : zero();
-            Int8Chunks.quantise(ctx, x, live, target, scales, i);
-        }
+        quantised(ctx, source, index, count, target, scales, false);
     }
 
     /**
@@ -75,13 +66,24 @@ public final class IndexStore {
     @Kernel
     public static void gatherQuantizedInt4(KernelContext ctx, HalfPrecisionArray source, I32Array index, int count,
             I32Array target, F32Array scales) {
+        quantised(ctx, source, index, count, target, scales, true);
+    }
+
+    private static void quantised(KernelContext ctx, HalfPrecisionArray source, I32Array index, int count, I32Array target,
+            F32Array scales, boolean int4) {
+        // A half-warp per vector as in gatherVectors, but the loop steps a warp (two vectors) at a time: the absmax
+        // is reduced by shuffles, in which all 32 lanes must take part.
         long lane = ctx.laneId % LANES;
         for (long pair = ctx.globalIdx / KernelContext.WARP_SIZE; pair * 2 < count;
                 pair += ctx.globalGroupSizeX / KernelContext.WARP_SIZE) {
             long i = pair * 2 + ctx.laneId / LANES;
             boolean live = i < count;
             Float8 x = live ? source.getFloat8((long) index.get(i) * HEAD_DIM + lane * Int8Chunks.ELEMENTS_PER_LANE) : zero();
-            Int4Chunks.quantise(ctx, x, live, target, scales, i);
+            if (int4) {
+                Int4Chunks.quantise(ctx, x, live, target, scales, i);
+            } else {
+                Int8Chunks.quantise(ctx, x, live, target, scales, i);
+            }
         }
     }
 

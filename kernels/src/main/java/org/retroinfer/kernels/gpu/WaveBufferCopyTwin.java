@@ -30,39 +30,20 @@ public final class WaveBufferCopyTwin {
 
     /**
      * {@link ExecutionBufferGather#gatherInt8Bf16} ({@code storage} BF16) or {@link ExecutionBufferGather#gatherInt8F16}
-     * ({@code storage} F16) for {@code groups} groups: misses dequantised from the INT8 list, as {@link Int8Vectors}
-     * defines them, and rounded to {@code storage}.
+     * ({@code storage} F16) for {@code groups} groups, or their INT4 forms where {@code int4}: misses dequantised from the
+     * quantised list, as {@link Int8Vectors} and {@link Int4Vectors} define them, and rounded to {@code storage}.
      */
-    public static void gatherInt8(DType storage, int groups, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
-            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
-            I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
-            I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
-            I32Array execK, I32Array execV, int execStride, I32Array validLengths) {
+    public static void gatherQuantised(boolean int4, DType storage, int groups, I32Array steadyK, I32Array steadyV,
+            I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV,
+            int listStride, I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes,
+            I32Array missOffsets, I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets,
+            I32Array hitCounts, int maxUnits, I32Array execK, I32Array execV, int execStride, I32Array validLengths) {
         assemble(groups, steadyK, steadyV, steadyLengths, steadyStride, cacheK, cacheV, cacheBlocks, missStarts, missSizes,
                 missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, maxUnits, execK, execV, execStride,
                 validLengths, (g, row, target, rows) -> {
                     long from = (long) g * listStride + row;
-                    dequantise(storage, listK, listScalesK, from, execK, target, rows);
-                    dequantise(storage, listV, listScalesV, from, execV, target, rows);
-                });
-    }
-
-    /**
-     * {@link ExecutionBufferGather#gatherInt4Bf16} ({@code storage} BF16) or {@link ExecutionBufferGather#gatherInt4F16}
-     * ({@code storage} F16) for {@code groups} groups: misses dequantised from the INT4 list, as {@link Int4Vectors}
-     * defines them, and rounded to {@code storage}.
-     */
-    public static void gatherInt4(DType storage, int groups, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
-            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
-            I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
-            I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
-            I32Array execK, I32Array execV, int execStride, I32Array validLengths) {
-        assemble(groups, steadyK, steadyV, steadyLengths, steadyStride, cacheK, cacheV, cacheBlocks, missStarts, missSizes,
-                missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, maxUnits, execK, execV, execStride,
-                validLengths, (g, row, target, rows) -> {
-                    long from = (long) g * listStride + row;
-                    dequantiseInt4(storage, listK, listScalesK, from, execK, target, rows);
-                    dequantiseInt4(storage, listV, listScalesV, from, execV, target, rows);
+                    dequantise(int4, storage, listK, listScalesK, from, execK, target, rows);
+                    dequantise(int4, storage, listV, listScalesV, from, execV, target, rows);
                 });
     }
 
@@ -131,30 +112,22 @@ public final class WaveBufferCopyTwin {
         }
     }
 
-    /** Dequantises {@code rows} INT8 vectors from row {@code srcRow} into 16-bit vectors from row {@code dstRow}. */
-    private static void dequantise(DType storage, I32Array src, F32Array scales, long srcRow, I32Array dst, long dstRow,
-            int rows) {
+    /** Dequantises {@code rows} INT8 or INT4 vectors from row {@code srcRow} into 16-bit vectors from row {@code dstRow}. */
+    private static void dequantise(boolean int4, DType storage, I32Array src, F32Array scales, long srcRow, I32Array dst,
+            long dstRow, int rows) {
         for (long r = 0; r < rows; r++) {
-            float scale = scales.get(srcRow + r);
             for (int j = 0; j < HEAD_DIM; j += 2) {
-                int low = Half.fromFloat(storage, Int8Vectors.dequantise(Int8Vectors.get(src, srcRow + r, j), scale)) & 0xFFFF;
-                int high = Half.fromFloat(storage, Int8Vectors.dequantise(Int8Vectors.get(src, srcRow + r, j + 1), scale));
+                int low = Half.fromFloat(storage, value(int4, src, scales, srcRow + r, j)) & 0xFFFF;
+                int high = Half.fromFloat(storage, value(int4, src, scales, srcRow + r, j + 1));
                 dst.set((dstRow + r) * INTS + j / 2, low | high << 16);
             }
         }
     }
 
-    /** Dequantises {@code rows} INT4 vectors from row {@code srcRow} into 16-bit vectors from row {@code dstRow}. */
-    private static void dequantiseInt4(DType storage, I32Array src, F32Array scales, long srcRow, I32Array dst, long dstRow,
-            int rows) {
-        for (long r = 0; r < rows; r++) {
-            for (int j = 0; j < HEAD_DIM; j += 2) {
-                float low = Int4Vectors.dequantise(Int4Vectors.get(src, srcRow + r, j), Int4Vectors.scale(scales, srcRow + r, j));
-                float high = Int4Vectors.dequantise(Int4Vectors.get(src, srcRow + r, j + 1),
-                        Int4Vectors.scale(scales, srcRow + r, j + 1));
-                dst.set((dstRow + r) * INTS + j / 2, Half.fromFloat(storage, low) & 0xFFFF | Half.fromFloat(storage, high) << 16);
-            }
-        }
+    /** Element {@code j} of quantised vector {@code vector}, dequantised to F32. */
+    private static float value(boolean int4, I32Array src, F32Array scales, long vector, int j) {
+        return int4 ? Int4Vectors.dequantise(Int4Vectors.get(src, vector, j), Int4Vectors.scale(scales, vector, j))
+                : Int8Vectors.dequantise(Int8Vectors.get(src, vector, j), scales.get(vector));
     }
 
     private static void copy(I32Array srcK, I32Array srcV, long srcRow, I32Array dstK, I32Array dstV, long dstRow, int rows) {

@@ -16,9 +16,8 @@ import org.retroinfer.kernels.Half;
 
 /**
  * {@link ExecutionBufferGather#gatherInt8Bf16}, {@link ExecutionBufferGather#gatherInt8F16} and their INT4 forms on the
- * emulator against {@link WaveBufferCopyTwin#gatherInt8} and {@link WaveBufferCopyTwin#gatherInt4}, on random stores
- * and unit lists with the outputs poisoned first:
- * every int of the buffers must equal the twin's. Group 1 has more chunks than its 64 warps, so its warps take two
+ * emulator against {@link WaveBufferCopyTwin#gatherQuantised}, on random stores and unit lists with the outputs poisoned
+ * first: every int of the buffers must equal the twin's. Group 1 has more chunks than its 64 warps, so its warps take two
  * misses at once, or one miss followed by a hit; group 2's misses are each the last chunk of their warp.
  */
 class ExecutionBufferGatherQuantisedTest {
@@ -97,15 +96,9 @@ class ExecutionBufferGatherQuantisedTest {
                 steadyLengths, STEADY_STRIDE, listK, listV, scalesK, scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS,
                 missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, MAX_UNITS, execK,
                 execV, EXEC_STRIDE, valid, GROUPS);
-        if (int4) {
-            WaveBufferCopyTwin.gatherInt4(storage, GROUPS, steadyK, steadyV, steadyLengths, STEADY_STRIDE, listK, listV, scalesK,
-                    scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS, missStarts, missSizes, missOffsets, missCounts, hitBlocks,
-                    hitSizes, hitOffsets, hitCounts, MAX_UNITS, twinK, twinV, EXEC_STRIDE, twinValid);
-        } else {
-            WaveBufferCopyTwin.gatherInt8(storage, GROUPS, steadyK, steadyV, steadyLengths, STEADY_STRIDE, listK, listV, scalesK,
-                    scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS, missStarts, missSizes, missOffsets, missCounts, hitBlocks,
-                    hitSizes, hitOffsets, hitCounts, MAX_UNITS, twinK, twinV, EXEC_STRIDE, twinValid);
-        }
+        WaveBufferCopyTwin.gatherQuantised(int4, storage, GROUPS, steadyK, steadyV, steadyLengths, STEADY_STRIDE, listK, listV,
+                scalesK, scalesV, LIST_STRIDE, cacheK, cacheV, CACHE_BLOCKS, missStarts, missSizes, missOffsets, missCounts,
+                hitBlocks, hitSizes, hitOffsets, hitCounts, MAX_UNITS, twinK, twinV, EXEC_STRIDE, twinValid);
         assertSame(twinK, execK, kernel + " K");
         assertSame(twinV, execV, kernel + " V");
         assertSame(twinValid, valid, kernel + " valid lengths");
