@@ -11,11 +11,11 @@ import static org.retroinfer.kernels.gpu.SplitKvDecode.probability;
 import static org.retroinfer.kernels.gpu.SplitKvDecode.query;
 import static org.retroinfer.kernels.gpu.SplitKvDecode.transposedSum;
 
-import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.Constant;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Float8;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
@@ -31,7 +31,7 @@ import org.retroinfer.accel.kernel.KernelContext;
  * clusters are cut into {@code splits} chunks of whole 32-centroid tiles, one block per chunk, as
  * {@link SplitKvDecode} cuts keys (the same split arithmetic, {@link SplitKvDecode#tokensPerSplit}), and
  * centroids stream into registers as its keys do: a block serves four query heads, each half-warp takes one
- * centroid at a time with a lane owning eight of its 128 dimensions (one 16-byte load of a BF16 centroid, two
+ * centroid at a time with a lane owning eight of its 128 dimensions (one 16-byte load of a 16-bit centroid, two
  * of an F32 one), a lane issues the loads of four centroids before it uses any, and the transposed butterfly
  * leaves one (centroid, head) score per lane. A group larger than four takes a block per four heads, as the
  * decode kernels do: each reads the split's centroids, but the quads of one split are neighbours in the grid,
@@ -41,7 +41,7 @@ import org.retroinfer.accel.kernel.KernelContext;
  * <p>With no values to weigh, each lane keeps its own running max and sum (a lane always holds the same head)
  * at one exp per score and no shuffle; the lanes and warps of a head are combined once, at the end. A warp's
  * y store writes, for each of its four heads, eight consecutive clusters: four whole 32-byte sectors. ptxas
- * gives the BF16 kernel 72 registers (seven blocks, 56 KiB of loads in flight per SM) and the F32 one 84-86
+ * gives the 16-bit kernel 72 registers (seven blocks, 56 KiB of loads in flight per SM) and the F32 one 84-86
  * (five blocks, 80 KiB). The
  * softmax runs over every cluster below the row's count, empty ones included, as the reference does: empty
  * clusters are masked only when selecting (spec §2.2 step 3).
@@ -54,13 +54,13 @@ public final class CentroidScoring {
     private CentroidScoring() {}
 
     /**
-     * Logits and per-split statistics for BF16 centroids: {@code logits[row][g][c] = scale · q_g · c},
+     * Logits and per-split statistics for 16-bit centroids (BF16 or F16, as the index stores them): {@code logits[row][g][c] = scale · q_g · c},
      * {@code partialMax/partialSum[row][split][g]} the max of y and Σ e^(y − max) over the split's clusters
      * (−∞ and 0 for an empty split). Block {@code (row · splits + split) · quads + quad} serves heads
      * {@code [4·quad, 4·quad + 4)}. Launch on {@link ClusterScoringShape#scoringGrid()}.
      */
     @Kernel
-    public static void logitsBf16(KernelContext ctx, F32Array q, BF16Array centroids, I32Array counts, F32Array logits,
+    public static void logitsHalf(KernelContext ctx, F32Array q, HalfPrecisionArray centroids, I32Array counts, F32Array logits,
             F32Array partialMax, F32Array partialSum, int capacity, int splits, float scale, @Constant int group) {
         float[] merge = ctx.allocateFloatLocalArray(2 * WARPS * QUAD);
         int quads = (group + QUAD - 1) / QUAD;
@@ -102,7 +102,7 @@ public final class CentroidScoring {
         finish(ctx, merge, max, sum, partialMax, partialSum, ((long) row * splits + split) * group + quad * QUAD, heads);
     }
 
-    /** {@link #logitsBf16} for F32 centroids (as the CPU index keeps them): two 16-byte loads per centroid and lane. */
+    /** {@link #logitsHalf} for F32 centroids: two 16-byte loads per centroid and lane. */
     @Kernel
     public static void logitsF32(KernelContext ctx, F32Array q, F32Array centroids, I32Array counts, F32Array logits,
             F32Array partialMax, F32Array partialSum, int capacity, int splits, float scale, @Constant int group) {

@@ -30,7 +30,7 @@ public final class ClusterRankingGpuCheck {
     /** GPU exp is {@code ex2.approx}, a few ulp; a wrong split or combine errs by 1e-2 or more. */
     private static final double TOLERANCE = 1e-4;
     private static final float SCALE = (float) (1 / Math.sqrt(HEAD_DIM));
-    private static final KernelMethod LOGITS_BF16 = KernelMethod.of(CentroidScoring.class, "logitsBf16");
+    private static final KernelMethod LOGITS_BF16 = KernelMethod.of(CentroidScoring.class, "logitsHalf");
     private static final KernelMethod LOGITS_F32 = KernelMethod.of(CentroidScoring.class, "logitsF32");
     private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
 

@@ -90,23 +90,15 @@ public final class WaveBufferCopyTwin {
         }
     }
 
-    /**
-     * {@link EstimationGather#gatherBf16} ({@code storage} BF16) or {@link EstimationGather#gatherF16} ({@code storage}
-     * F16) for {@code groups} groups: the F32 centroids rounded to {@code storage}.
-     */
-    public static void gatherEstimation(DType storage, int groups, F32Array centroids, I32Array valueSums, F32Array sizes,
-            int clusterStride, I32Array clusterIds, I32Array counts, int idsStride, I32Array esCentroids, I32Array esValueSums,
-            F32Array esSizes, int esStride) {
+    /** {@link EstimationGather#gather} for {@code groups} groups. */
+    public static void gatherEstimation(int groups, I32Array centroids, I32Array valueSums, F32Array sizes, int clusterStride,
+            I32Array clusterIds, I32Array counts, int idsStride, I32Array esCentroids, I32Array esValueSums, F32Array esSizes,
+            int esStride) {
         for (int g = 0; g < groups; g++) {
             for (int i = 0; i < counts.get(g); i++) {
                 long cluster = (long) g * clusterStride + clusterIds.get((long) g * idsStride + i);
                 long target = (long) g * esStride + i;
-                for (int j = 0; j < HEAD_DIM; j += 2) {
-                    int low = Half.fromFloat(storage, centroids.get(cluster * HEAD_DIM + j)) & 0xFFFF;
-                    int high = Half.fromFloat(storage, centroids.get(cluster * HEAD_DIM + j + 1));
-                    esCentroids.set(target * INTS + j / 2, low | high << 16);
-                }
-                for (int k = 0; k < INTS; k++) esValueSums.set(target * INTS + k, valueSums.get(cluster * INTS + k));
+                copy(centroids, valueSums, cluster, esCentroids, esValueSums, target, 1);
                 esSizes.set(target, sizes.get(cluster));
             }
         }

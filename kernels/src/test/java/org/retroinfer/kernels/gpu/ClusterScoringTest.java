@@ -60,7 +60,7 @@ class ClusterScoringTest {
             Case c = randomCase(arena, random, group, splits, capacity, counts);
             BF16Array centroids = BF16Array.allocate(arena, c.shape.centroidElements());
             fillCentroids(c.shape, c.counts, centroids, random);
-            runAndCheck(arena, c, centroids, centroids::get, "logitsBf16");
+            runAndCheck(arena, c, centroids, centroids::get, "logitsHalf");
         }
     }
 
@@ -101,7 +101,7 @@ class ClusterScoringTest {
                     }
                 }
             }
-            Outputs out = runAndCheck(arena, c, centroids, centroids::get, "logitsBf16");
+            Outputs out = runAndCheck(arena, c, centroids, centroids::get, "logitsHalf");
             int[] nonEmpty = IntStream.range(0, counts[0]).filter(i -> c.sizes.get(i) > 0).toArray();
             assertArrayEquals(Arrays.copyOfRange(nonEmpty, 0, 3), zone(out.retrieval, 0, shape.maxRetrieval(), out.zoneSizes.get(0)));
             assertArrayEquals(Arrays.copyOfRange(nonEmpty, 3, 23),

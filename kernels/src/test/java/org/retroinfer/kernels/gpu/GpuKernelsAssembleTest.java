@@ -54,10 +54,10 @@ class GpuKernelsAssembleTest {
     @Test
     void theGpuKernelsAreAllFound() {
         assertEquals(Set.of("partials", "partialsWeighted", "rows", "merge", "half", "bf16", "f32", "mergeWithPrevious",
-                "logitsBf16", "logitsF32", "select", "gather", "admit", "heads", "halves", "adjacent", "apply", "add", "into",
+                "logitsHalf", "logitsF32", "select", "gather", "admit", "heads", "halves", "adjacent", "apply", "add", "into",
                 "fromHalf", "fromF32", "keySums", "centre", "nearest", "seedCentroids", "rank", "tileOffsets", "clusterStarts",
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",
-                "gatherQuantizedInt4", "gatherBf16", "gatherF16", "gatherInt8Bf16", "gatherInt8F16", "gatherInt4Bf16",
+                "gatherQuantizedInt4", "gatherInt8Bf16", "gatherInt8F16", "gatherInt4Bf16",
                 "gatherInt4F16", "lookUp", "update", "split", "candidates", "refine"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }

@@ -65,16 +65,17 @@ import org.retroinfer.kvstore.wave.WaveBuffer;
  * (spec §1.4), as on the CPU.
  *
  * <p>Every kernel runs over all slots' groups, with empty counts and lengths for the slots outside the step, so the
- * launch shapes are fixed; only the host lookups depend on the step. Centroids are kept in F32 for scoring, as the
- * CPU index keeps them (the same ranking), and only so: the estimation gather rounds the zone's to the storage type for
- * its weighted attention, which saves a second, 16-bit copy (a quarter of the meta index).
+ * launch shapes are fixed; only the host lookups depend on the step. Centroids are kept in the storage type, as the
+ * reference keeps them and the CPU index rounds them (the same values, so the same ranking up to summation order), for
+ * scoring and for the estimation zone's weighted attention alike.
  * The selection kernel's order within the retrieval zone is arbitrary; the ids are taken in ascending order.
  *
  * <p>Not thread-safe: one step at a time, like the device's stream.
  */
 public final class GpuRetroKvCache implements DeviceKvCache {
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
-    private static final KernelMethod SCORE = KernelMethod.of(CentroidScoring.class, "logitsF32");
+    private static final KernelMethod SCORE = KernelMethod.of(CentroidScoring.class, "logitsHalf");
+    private static final KernelMethod ESTIMATION_GATHER = KernelMethod.of(EstimationGather.class, "gather");
     private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
     private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
     private static final KernelMethod MERGE_PREVIOUS = KernelMethod.of(SplitKvMerge.class, "mergeWithPrevious");
@@ -96,7 +97,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final GpuKvCache prefill;
     private final ExecutionBuffer exec;
     private final Layer[] layers;
-    private final KernelMethod partials, weightedPartials, append, toHalf, estimationGather;
+    private final KernelMethod partials, weightedPartials, append, toHalf;
     private final ClusterScoringShape scoring;
     private final DecodeAttentionShape estimationShape, execShape;
     /** Step arrays shared by the layers (each layer's kernels are done with them before the next layer's run). */
@@ -171,12 +172,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** One layer's wave buffer and meta index, and the small host-written arrays its kernels read. */
     private final class Layer {
         final WaveBuffer wave;
-        /**
-         * Centroids {@code [groups][clusterCapacity][128]} in F32, for scoring (as the CPU index keeps them) and, rounded
-         * to the storage type by the estimation gather, for the estimation zone; value sums 16-bit (as ints).
-         */
-        final F32Array centroids;
-        final I32Array valueSums;
+        /** Centroids and value sums {@code [groups][clusterCapacity][128]}, 16-bit (as ints). */
+        final I32Array centroids, valueSums;
         final F32Array sizes;
         /**
          * Per group: clusters to score (0 outside the step), the two budgets, the estimation zone's length and the
@@ -189,7 +186,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                     exec, storeOnDevice, storeOnDevice ? StoreFormat.HALF : hostFormat, storage,
                     lookups == Lookups.DEVICE ? new WaveBuffer.DeviceLookups(clusterCapacity, maxRetrieval) : null);
             long vectors = (long) groups * clusterCapacity;
-            centroids = device.f32(vectors * HEAD_DIM);
+            centroids = device.i32(vectors * WaveBuffer.INTS);
             valueSums = device.i32(vectors * WaveBuffer.INTS);
             sizes = device.f32(vectors);
             counts = (I32Array) device.mapped(ElementType.I32, groups);
@@ -297,7 +294,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.exec = ExecutionBuffer.allocate(device, groups, steadyStride, fixed.maxUnits());
         partials = KernelMethod.of(SplitKvDecode.class, "partials");
         weightedPartials = KernelMethod.of(SplitKvDecode.class, "partialsWeighted");
-        estimationGather = KernelMethod.of(EstimationGather.class, storage == DType.BF16 ? "gatherBf16" : "gatherF16");
         append = KernelMethod.of(KvAppend.class, "into");
         toHalf = KernelMethod.of(IndexStore.class, "toHalf");
         boolean quantisedHostTier = hostFormat != StoreFormat.HALF && deviceStoreLayers < shape.layers();
@@ -311,7 +307,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         qSlots = device.f32((long) slots * queryWidth);
         outSlots = device.f32((long) slots * queryWidth);
         outLse = device.f32((long) groups * group);
-        int scoringResident = device.residentBlocks(SCORE, DecodeAttentionShape.PARTIAL_THREADS, qSlots, layers[0].centroids,
+        int scoringResident = device.residentBlocks(SCORE, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(layers[0].centroids),
                 layers[0].counts, qSlots, qSlots, qSlots, clusterCapacity, 1, shape.scale(), group);
         int scoringSplits = ClusterScoringShape.splitsFor(groups, group, clusterCapacity, scoringResident);
         scoring = new ClusterScoringShape(slots, shape.kvHeads(), group, clusterCapacity, scoringSplits, maxRetrieval, maxEstimation);
@@ -377,14 +373,14 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     }
 
     /**
-     * Device bytes a sequence of {@code capacity} positions takes beyond the shared ones: every layer's meta index (F32
-     * centroids, 16-bit value sums, sizes), steady zone and block cache, and its share of the execution buffer and
+     * Device bytes a sequence of {@code capacity} positions takes beyond the shared ones: every layer's meta index (16-bit
+     * centroids and value sums, sizes), steady zone and block cache, and its share of the execution buffer and
      * the ranking's scratch.
      */
     public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity) {
         Sizes z = Sizes.of(config, capacity);
         long vector = 2L * HEAD_DIM;
-        long perGroupLayer = (long) z.clusterCapacity() * (4L * HEAD_DIM + vector + 4)
+        long perGroupLayer = (long) z.clusterCapacity() * (2 * vector + 4)
                 + 2L * z.steadyStride() * vector + 2L * z.cacheBlocks() * ClusterMappingTable.BLOCK * vector;
         long perGroupShared = 2L * (z.steadyStride() + (long) ClusterMappingTable.BLOCK * z.maxUnits()) * vector
                 + (long) shape.groupSize() * z.clusterCapacity() * 4 + 4L * z.clusterCapacity()
@@ -664,7 +660,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         Device.Mark started = mark();
         device.launch(GATHER_ROWS, Grid.covering((long) slots * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS), rowOfSlot, q,
                 qSlots, slots, queryWidth);
-        device.launch(SCORE, scoring.scoringGrid(), qSlots, l.centroids, l.counts, logits, partialMax, partialSum, clusterCapacity,
+        device.launch(SCORE, scoring.scoringGrid(), qSlots, half(l.centroids), l.counts, logits, partialMax, partialSum, clusterCapacity,
                 scoring.splits(), shape.scale(), group);
         Device.Mark scored = mark();
         device.launch(SELECT, scoring.selectionGrid(), logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax,
@@ -765,7 +761,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /** Enqueues the estimation zone's gather and its weighted attention, merged into {@code (esOut, esLse)}. */
     private void estimate(Layer l) {
-        device.launch(estimationGather, EstimationGather.grid(groups), l.centroids, l.valueSums, l.sizes, clusterCapacity,
+        device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids, l.valueSums, l.sizes, clusterCapacity,
                 estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, esStride);
         device.launch(weightedPartials, estimationShape.partialsGrid(), qSlots, half(esKeys), half(esValues), esSizes,
                 l.estimationLengths, esPartialOut, esPartialLse, 1, estimationShape.capacity(), estimationShape.splits(),
@@ -1074,8 +1070,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 quantisedWriter.write(memberValues, members, n, l.wave.storeValues(), l.wave.storeValueScales(), storeVector);
             }
             long first = (long) g * clusterCapacity + base;
-            F32Array centroids = r.centroids().slice(h * elements, elements);
-            device.copy(centroids, l.centroids.slice(first * HEAD_DIM, elements));
+            device.launch(toHalf, IndexStore.elementGrid(elements), r.centroids().slice(h * elements, elements),
+                    half(l.centroids).slice(first * HEAD_DIM, elements), elements);
             device.launch(toHalf, IndexStore.elementGrid(elements), r.valueSums().slice(h * elements, elements),
                     half(l.valueSums).slice(first * HEAD_DIM, elements), elements);
             device.launch(TO_F32, IndexStore.elementGrid(added), r.sizes().slice((long) h * added, added),

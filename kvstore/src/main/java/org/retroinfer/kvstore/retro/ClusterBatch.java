@@ -9,11 +9,12 @@ import org.retroinfer.kernels.DType;
 /**
  * The clusters one k-means run made of one KV head's keys (spec §1.3), in one off-heap segment:
  * the member keys in cluster order, then the member values in the same order, then one value sum
- * per cluster (all F16 or BF16), then the centroids (each its members' mean key) as F32. A
- * cluster's keys and values are each one contiguous run, read sequentially when it is retrieved.
+ * per cluster (all F16 or BF16), then the centroids (each its members' mean key, rounded to the
+ * storage type as the reference keeps them) as F32. A cluster's keys and values are each one
+ * contiguous run, read sequentially when it is retrieved.
  *
- * <p>The centroids are scored against every query at every decode step, so they are kept in
- * F32 (the spec's GPU code keeps bf16) and transposed into blocks of {@link #BLOCK} centroids,
+ * <p>The centroids are scored against every query at every decode step, so they are held as F32
+ * (exactly their 16-bit values; the GPU cache scores the 16-bit ones) and transposed into blocks of {@link #BLOCK} centroids,
  * dimension-major: one vector load gives one coordinate of a whole block, and scoring needs no
  * horizontal sums. The block is the float vector's lane count, so the layout is this machine's.
  *

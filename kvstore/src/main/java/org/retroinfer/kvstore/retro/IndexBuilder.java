@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import org.retroinfer.kernels.AttentionKernels;
 import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.Half;
 import org.retroinfer.kernels.VectorMath;
 
 /**
@@ -59,6 +60,10 @@ final class IndexBuilder {
         float[] centroids = clustering.centroids();
         for (int c = 0; c < clusters; c++) {
             VectorMath.addInPlace(centroids, c * headDim, mean, 0, headDim);
+            // in the storage type, as the reference keeps them (spec §1.3); the GPU cache scores the same 16-bit values
+            for (int i = c * headDim; i < (c + 1) * headDim; i++) {
+                centroids[i] = Half.toFloat(type, Half.fromFloat(type, centroids[i]));
+            }
             batch.setCentroid(c, centroids, c * headDim);
             AttentionKernels.store(valueSums, c * headDim, headDim, data, batch.valueSumOffset(c), type);
         }

@@ -13,9 +13,11 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.retroinfer.accel.emulator.Emulator;
+import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.Half;
 import org.retroinfer.kernels.gpu.CentroidScoring;
 import org.retroinfer.kernels.gpu.ClusterScoringShape;
 import org.retroinfer.kernels.gpu.ClusterTopK;
@@ -56,7 +58,8 @@ class GpuClusterRankingTest {
             ClusterScoringShape shape = new ClusterScoringShape(1, KV_HEADS, GROUP, clusters, 3, budget.retrieval(),
                     budget.estimation());
             F32Array queries = F32Array.of(arena, q);
-            F32Array centroids = F32Array.allocate(arena, shape.centroidElements());
+            // the GPU cache keeps the centroids in the storage type, F16 here (the index's are F16 values held as F32)
+            F16Array centroids = F16Array.allocate(arena, shape.centroidElements());
             F32Array sizes = F32Array.allocate(arena, shape.clusterElements());
             float[] centroid = new float[D];
             for (int h = 0; h < KV_HEADS; h++) {
@@ -79,7 +82,7 @@ class GpuClusterRankingTest {
             I32Array estimation = I32Array.allocate(arena, shape.estimationElements());
             I32Array zoneSizes = I32Array.allocate(arena, 2L * shape.rows());
             Emulator emulator = new Emulator();
-            emulator.launch(CentroidScoring.class, "logitsF32", shape.scoringGrid(), queries, centroids, counts, logits,
+            emulator.launch(CentroidScoring.class, "logitsHalf", shape.scoringGrid(), queries, centroids, counts, logits,
                     partialMax, partialSum, clusters, shape.splits(), scale, GROUP);
             emulator.launch(ClusterTopK.class, "select", shape.selectionGrid(), logits, partialMax, partialSum, counts, sizes,
                     budgets, headMax, headSum, scores, retrieval, estimation, zoneSizes, clusters, shape.splits(),
@@ -112,14 +115,17 @@ class GpuClusterRankingTest {
         }
     }
 
-    /** A batch of {@code clusters} random centroids with no stored members; a fifth of them are empty (size 0). */
+    /**
+     * A batch of {@code clusters} random centroids, F16 values as the index builder stores them, with no stored members;
+     * a fifth of them are empty (size 0).
+     */
     private static ClusterBatch centroidsOnly(Arena arena, int clusters, Random random) {
         MemorySegment data = arena.allocate(ClusterBatch.bytes(0, clusters, D), 64);
         int[] sizes = IntStream.range(0, clusters).map(c -> random.nextInt(5) == 0 ? 0 : 1 + random.nextInt(30)).toArray();
         ClusterBatch batch = new ClusterBatch(data, 0, clusters, sizes, new int[clusters], D, DType.F16);
         float[] centroid = new float[D];
         for (int c = 0; c < clusters; c++) {
-            for (int i = 0; i < D; i++) centroid[i] = (float) random.nextGaussian();
+            for (int i = 0; i < D; i++) centroid[i] = Half.toFloat(DType.F16, Half.fromFloat(DType.F16, (float) random.nextGaussian()));
             batch.setCentroid(c, centroid, 0);
         }
         return batch;
