@@ -22,9 +22,8 @@ import org.retroinfer.kvstore.wave.StoreFormat;
  * {@link GpuRetroKvCache} on the emulated device answers as the CPU's {@link RetroKvCache} does, step by step, through
  * dense prefill, the index build of a long prompt, a short prompt kept whole in the steady zone, lock-step decoding of
  * both in non-adjacent slots, and the index update of each when its steady zone fills (the short one's creating its
- * index). The GPU k-means is bit for bit the CPU's on the emulator and the ranking scores the same F32 centroids, so
- * both select the same zones; the outputs differ by F32 summation order and by the estimation zone's centroids,
- * which the GPU reads in the storage type (the CPU in F32).
+ * index). The GPU k-means is bit for bit the CPU's on the emulator and both keep the centroids in the storage type,
+ * so the ranking scores the same values and both select the same zones; the outputs differ by F32 summation order.
  */
 class GpuRetroKvCacheTest {
     /**
