@@ -35,6 +35,11 @@ public final class Half {
         };
     }
 
+    /** {@code value} rounded to the given 16-bit type (nearest even) and back: the float that type stores for it. */
+    public static float round(DType type, float value) {
+        return toFloat(type, fromFloat(type, value));
+    }
+
     /** Encodes one value as the given 16-bit type. */
     public static short fromFloat(DType type, float value) {
         return switch (type) {

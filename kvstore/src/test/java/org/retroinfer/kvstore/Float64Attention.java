@@ -31,7 +31,7 @@ public final class Float64Attention {
     public static double[] rounded(float[] x, int off, int n, DType type) {
         double[] r = new double[n];
         for (int i = 0; i < n; i++) {
-            r[i] = Half.toFloat(type, Half.fromFloat(type, x[off + i]));
+            r[i] = Half.round(type, x[off + i]);
         }
         return r;
     }

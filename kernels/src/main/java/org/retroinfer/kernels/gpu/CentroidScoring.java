@@ -54,8 +54,8 @@ public final class CentroidScoring {
     private CentroidScoring() {}
 
     /**
-     * Logits and per-split statistics for 16-bit centroids (BF16 or F16, as the index stores them): {@code logits[row][g][c] = scale · q_g · c},
-     * {@code partialMax/partialSum[row][split][g]} the max of y and Σ e^(y − max) over the split's clusters
+     * Logits and per-split statistics for 16-bit centroids (BF16 or F16, as the index stores them):
+     * {@code logits[row][g][c] = scale · q_g · c}, {@code partialMax/partialSum[row][split][g]} the max of y and Σ e^(y − max) over the split's clusters
      * (−∞ and 0 for an empty split). Block {@code (row · splits + split) · quads + quad} serves heads
      * {@code [4·quad, 4·quad + 4)}. Launch on {@link ClusterScoringShape#scoringGrid()}.
      */

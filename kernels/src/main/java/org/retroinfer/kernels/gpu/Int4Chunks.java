@@ -6,7 +6,6 @@ import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float8;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Int4;
-import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.KernelContext;
 
 /**
@@ -29,8 +28,7 @@ final class Int4Chunks {
      * of the warp must call it (each group's absmax is reduced by shuffles among its four lanes).
      */
     static void quantise(KernelContext ctx, Float8 x, boolean live, I32Array target, F32Array scales, long i) {
-        float m = Math.max(Math.max(Math.max(Math.abs(x.s0()), Math.abs(x.s1())), Math.max(Math.abs(x.s2()), Math.abs(x.s3()))),
-                Math.max(Math.max(Math.abs(x.s4()), Math.abs(x.s5())), Math.max(Math.abs(x.s6()), Math.abs(x.s7()))));
+        float m = Int8Chunks.absMax(x);
         for (int mask = LANES_PER_GROUP / 2; mask > 0; mask >>= 1) {
             m = Math.max(m, ctx.shuffleXor(m, mask));
         }
@@ -69,8 +67,8 @@ final class Int4Chunks {
         Int4 kb = b ? srcK.getInt4(sb * Int4Vectors.INTS + part * 4) : zero();
         Int4 va = a ? srcV.getInt4(sa * Int4Vectors.INTS + part * 4) : zero();
         Int4 vb = b ? srcV.getInt4(sb * Int4Vectors.INTS + part * 4) : zero();
-        float ska = a ? scalesK.get(sa * Int4Vectors.GROUPS + part) : 0, skb = b ? scalesK.get(sb * Int4Vectors.GROUPS + part) : 0;
-        float sva = a ? scalesV.get(sa * Int4Vectors.GROUPS + part) : 0, svb = b ? scalesV.get(sb * Int4Vectors.GROUPS + part) : 0;
+        long ga = sa * Int4Vectors.GROUPS + part, gb = sb * Int4Vectors.GROUPS + part;
+        float ska = a ? scalesK.get(ga) : 0, skb = b ? scalesK.get(gb) : 0, sva = a ? scalesV.get(ga) : 0, svb = b ? scalesV.get(gb) : 0;
         // group `part` is elements 32·part up: 64 bytes of 16-bit values, 16 ints
         long at = part * 16;
         if (a) {
@@ -99,13 +97,9 @@ final class Int4Chunks {
 
     /** The levels at bits {@code shift} and {@code shift + 4} of {@code word}, dequantised, as one int. */
     private static int pair(int word, int shift, float scale, boolean bf16) {
-        int low = half((word << (28 - shift) >> 28) * scale, bf16);
-        int high = half((word << (24 - shift) >> 28) * scale, bf16);
+        int low = Int8Chunks.half((word << (28 - shift) >> 28) * scale, bf16);
+        int high = Int8Chunks.half((word << (24 - shift) >> 28) * scale, bf16);
         return (low & 0xFFFF) | high << 16;
-    }
-
-    private static int half(float value, boolean bf16) {
-        return bf16 ? KMath.floatToBf16(value) : KMath.floatToF16(value);
     }
 
     private static Int4 zero() {

@@ -34,8 +34,7 @@ final class Int8Chunks {
      * call it (the absmax is reduced by shuffles within each half).
      */
     static void quantise(KernelContext ctx, Float8 x, boolean live, I32Array target, F32Array scales, long i) {
-        float m = Math.max(Math.max(Math.max(Math.abs(x.s0()), Math.abs(x.s1())), Math.max(Math.abs(x.s2()), Math.abs(x.s3()))),
-                Math.max(Math.max(Math.abs(x.s4()), Math.abs(x.s5())), Math.max(Math.abs(x.s6()), Math.abs(x.s7()))));
+        float m = absMax(x);
         for (int mask = QUANTISE_LANES / 2; mask > 0; mask >>= 1) {
             m = Math.max(m, ctx.shuffleXor(m, mask));
         }
@@ -49,6 +48,12 @@ final class Int8Chunks {
                 scales.set(i, scale);
             }
         }
+    }
+
+    /** The largest magnitude of a lane's eight elements (before the half-warp's reduction); {@link Int4Chunks} uses it too. */
+    static float absMax(Float8 x) {
+        return Math.max(Math.max(Math.max(Math.abs(x.s0()), Math.abs(x.s1())), Math.max(Math.abs(x.s2()), Math.abs(x.s3()))),
+                Math.max(Math.max(Math.abs(x.s4()), Math.abs(x.s5())), Math.max(Math.abs(x.s6()), Math.abs(x.s7()))));
     }
 
     /** Four elements quantised and packed little-endian. */
@@ -144,7 +149,8 @@ final class Int8Chunks {
         return (low & 0xFFFF) | high << 16;
     }
 
-    private static int half(float value, boolean bf16) {
+    /** {@code value} rounded to BF16 or F16 (nearest even), in an int's low 16 bits; {@link Int4Chunks} uses it too. */
+    static int half(float value, boolean bf16) {
         return bf16 ? KMath.floatToBf16(value) : KMath.floatToF16(value);
     }
 

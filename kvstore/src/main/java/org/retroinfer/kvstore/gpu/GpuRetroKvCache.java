@@ -307,8 +307,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         qSlots = device.f32((long) slots * queryWidth);
         outSlots = device.f32((long) slots * queryWidth);
         outLse = device.f32((long) groups * group);
-        int scoringResident = device.residentBlocks(SCORE, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(layers[0].centroids),
-                layers[0].counts, qSlots, qSlots, qSlots, clusterCapacity, 1, shape.scale(), group);
+        int scoringResident = device.residentBlocks(SCORE, DecodeAttentionShape.PARTIAL_THREADS, qSlots,
+                half(layers[0].centroids), layers[0].counts, qSlots, qSlots, qSlots, clusterCapacity, 1, shape.scale(), group);
         int scoringSplits = ClusterScoringShape.splitsFor(groups, group, clusterCapacity, scoringResident);
         scoring = new ClusterScoringShape(slots, shape.kvHeads(), group, clusterCapacity, scoringSplits, maxRetrieval, maxEstimation);
         logits = device.f32(scoring.logitElements());
@@ -660,8 +660,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         Device.Mark started = mark();
         device.launch(GATHER_ROWS, Grid.covering((long) slots * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS), rowOfSlot, q,
                 qSlots, slots, queryWidth);
-        device.launch(SCORE, scoring.scoringGrid(), qSlots, half(l.centroids), l.counts, logits, partialMax, partialSum, clusterCapacity,
-                scoring.splits(), shape.scale(), group);
+        device.launch(SCORE, scoring.scoringGrid(), qSlots, half(l.centroids), l.counts, logits, partialMax, partialSum,
+                clusterCapacity, scoring.splits(), shape.scale(), group);
         Device.Mark scored = mark();
         device.launch(SELECT, scoring.selectionGrid(), logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax,
                 headSum, scores, retrievalIds, estimationIds, zoneSizes, clusterCapacity, scoring.splits(), maxRetrieval,

@@ -62,7 +62,7 @@ final class IndexBuilder {
             VectorMath.addInPlace(centroids, c * headDim, mean, 0, headDim);
             // in the storage type, as the reference keeps them (spec §1.3); the GPU cache scores the same 16-bit values
             for (int i = c * headDim; i < (c + 1) * headDim; i++) {
-                centroids[i] = Half.toFloat(type, Half.fromFloat(type, centroids[i]));
+                centroids[i] = Half.round(type, centroids[i]);
             }
             batch.setCentroid(c, centroids, c * headDim);
             AttentionKernels.store(valueSums, c * headDim, headDim, data, batch.valueSumOffset(c), type);

@@ -63,6 +63,7 @@ public enum StoreFormat {
         if (name.equalsIgnoreCase("int8")) return INT8;
         if (name.equalsIgnoreCase("int4")) return INT4;
         if (name.equalsIgnoreCase(storage.name())) return HALF;
-        throw new IllegalArgumentException("must be int8, int4 or the KV type " + storage.name().toLowerCase() + ", got '" + name + "'");
+        throw new IllegalArgumentException("must be int8, int4 or the KV type " + storage.name().toLowerCase() + ", got '" + name
+                + "'");
     }
 }

@@ -125,7 +125,7 @@ class GpuClusterRankingTest {
         ClusterBatch batch = new ClusterBatch(data, 0, clusters, sizes, new int[clusters], D, DType.F16);
         float[] centroid = new float[D];
         for (int c = 0; c < clusters; c++) {
-            for (int i = 0; i < D; i++) centroid[i] = Half.toFloat(DType.F16, Half.fromFloat(DType.F16, (float) random.nextGaussian()));
+            for (int i = 0; i < D; i++) centroid[i] = Half.round(DType.F16, (float) random.nextGaussian());
             batch.setCentroid(c, centroid, 0);
         }
         return batch;

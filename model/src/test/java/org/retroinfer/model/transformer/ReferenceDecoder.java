@@ -129,7 +129,7 @@ final class ReferenceDecoder {
     private double[] rounded(double[] x) {
         double[] r = new double[x.length];
         for (int i = 0; i < x.length; i++) {
-            r[i] = Half.toFloat(kvStorage, Half.fromFloat(kvStorage, (float) x[i]));
+            r[i] = Half.round(kvStorage, (float) x[i]);
         }
         return r;
     }
