@@ -2,6 +2,7 @@ package org.retroinfer.kernels.gpu;
 
 import java.util.Arrays;
 import org.retroinfer.accel.cuda.CudaEvent;
+import org.retroinfer.accel.cuda.CudaGraph;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.DeviceBuffer;
 import org.retroinfer.accel.cuda.Gpu;
@@ -46,4 +47,22 @@ final class GpuTiming {
         Arrays.sort(times);
         return (times[reps / 2 - 1] + times[reps / 2]) / 2;
     }
+
+    /**
+     * The device time of one run of {@code work}, free of the host's launch cost: {@value #GRAPH_RUNS} runs captured
+     * in one CUDA graph, the graph replayed between events, the median replay over {@value #GRAPH_RUNS}. Short kernels
+     * timed by {@link #medianMillis} measure how fast Java launches them (tens of microseconds each), not the kernel;
+     * a decode step replays its kernels from a graph, so this is the time that matters there.
+     */
+    static double graphMillis(Gpu gpu, CudaStream stream, Runnable work) {
+        for (int i = 0; i < 3; i++) work.run(); // compiles, loads and warms outside the capture
+        try (CudaGraph graph = CudaGraph.capture(gpu, stream, () -> {
+            for (int i = 0; i < GRAPH_RUNS; i++) work.run();
+        })) {
+            return medianMillis(gpu, stream, () -> graph.launch(stream)) / GRAPH_RUNS;
+        }
+    }
+
+    /** Runs of the timed work a graph of {@link #graphMillis} holds. */
+    private static final int GRAPH_RUNS = 20;
 }

@@ -24,8 +24,8 @@ import org.retroinfer.kernels.WeightMatrix;
  * The linear kernels on a real GPU. First {@link StreamingLinear}, {@link TiledLinear} and {@link TensorCoreLinear}
  * against the CPU's {@link Matmul} on random inputs with a poisoned output (every weight type, with and without bias, row
  * counts with a partial last row group, several of the tiled kernel's block splits and both tensor-core block sizes).
- * Then, side by side in one run, the three kernels' median
- * time at Llama 3 8B's decode shapes (4096 → 4096, 4096 → 14336, 14336 → 4096, 4096 → 128256, and 4096 → 1024 for k and
+ * Then, side by side in one run, the three kernels' device time (captured in a CUDA graph, as a decode step runs them:
+ * launched one by one from Java, short kernels time the host instead; {@link GpuTiming#graphMillis}) at Llama 3 8B's decode shapes (4096 → 4096, 4096 → 14336, 14336 → 4096, 4096 → 128256, and 4096 → 1024 for k and
  * v) with BF16 weights, as GB/s of weights (the matrix's bytes over the time, however often the kernel reads it) and
  * TFLOPS, beside a device-to-device copy of the same bytes (read plus written, the yardstick of docs/results/gpu-decoder);
  * {@code *} marks the kernel {@link LinearShape} picks. The tiled kernel is also timed with other block splits
@@ -241,7 +241,7 @@ public final class LinearGpuCheck {
             gpu.fill(dw.asBF16(), (byte) 0x3C, stream);
             gpu.fill(dx.asF32(), (byte) 0x3C, stream);
             double bytes = 2.0 * weights;
-            double copyMs = GpuTiming.medianMillis(gpu, stream, () -> gpu.copy(dw.asBF16(), copy.asBF16(), stream));
+            double copyMs = GpuTiming.graphMillis(gpu, stream, () -> gpu.copy(dw.asBF16(), copy.asBF16(), stream));
             double[][] times = new double[rowCounts.length][];
             System.out.printf("%d -> %d: %.1f MB of weights, D2D copy %.3f ms = %.0f GB/s (read + written)%n", in, out, bytes / 1e6,
                     copyMs, 2 * bytes / copyMs / 1e6);
@@ -276,7 +276,7 @@ public final class LinearGpuCheck {
 
     private static double millis(Gpu gpu, CudaStream stream, KernelMethod kernel, Grid grid, DeviceBuffer dx, DeviceBuffer dw,
             DeviceBuffer dy, LinearShape shape) {
-        return GpuTiming.medianMillis(gpu, stream, () -> gpu.launch(kernel, grid, stream, dx.asF32(), dw.asBF16(), dy.asF32(),
+        return GpuTiming.graphMillis(gpu, stream, () -> gpu.launch(kernel, grid, stream, dx.asF32(), dw.asBF16(), dy.asF32(),
                 dy.asF32(), shape.rows(), shape.in(), shape.out(), 0));
     }
 }
