@@ -49,10 +49,6 @@ public final class LinearGpuCheck {
     private static final TiledLinear.Split[] SPLITS = {TiledLinear.Split.NARROW, TiledLinear.Split.WIDE, new TiledLinear.Split(2, 2, 1),
             new TiledLinear.Split(4, 2, 1), new TiledLinear.Split(2, 1, 2), new TiledLinear.Split(1, 2, 2), new TiledLinear.Split(2, 2, 2)};
 
-    private static final KernelMethod SPLIT_K = KernelMethod.of(SplitKLinear.class, "bf16");
-    /** Split counts of {@link SplitKLinear} timed beside the one {@link LinearShape#splits} picks, to tune it. */
-    private static final int[] SPLIT_COUNTS = {1, 2, 4, 8, 16, 32};
-
     private LinearGpuCheck() {}
 
     public static void main(String[] args) {
@@ -83,12 +79,7 @@ public final class LinearGpuCheck {
                     & check(gpu, random, tensorCores, LinearShape::tensorCoreGrid, ElementType.BF16, 34, 4096, 14336, true)
                     & check(gpu, random, tensorCores, LinearShape::tensorCoreGrid, ElementType.BF16, 64, 4096, 1000, false)
                     & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(4), ElementType.BF16, 15, 4096, 4096, true)
-                    & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(8), ElementType.BF16, 33, 14336, 1024, false)
-                    & check(gpu, random, SPLIT_K, s -> s.grid(ElementType.BF16), ElementType.BF16, 45, 4096, 14336, true)
-                    & check(gpu, random, SPLIT_K, s -> s.grid(ElementType.BF16), ElementType.BF16, 17, 14336, 4096, false)
-                    & check(gpu, random, SPLIT_K, s -> s.grid(ElementType.BF16), ElementType.BF16, 64, 4096, 1024, true)
-                    & check(gpu, random, SPLIT_K, s -> SplitKLinear.grid(s.out(), 1), ElementType.BF16, 39, 4096, 1000, false)
-                    & check(gpu, random, SPLIT_K, s -> SplitKLinear.grid(s.out(), 4), ElementType.BF16, 33, 4096, 4096, true);
+                    & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(8), ElementType.BF16, 33, 14336, 1024, false);
             GpuTiming.warmUp(gpu);
             System.out.println("time, BF16 weights: streaming = StreamingLinear (4 rows a pass), tiled = TiledLinear (4 outputs x 8"
                     + " rows a thread; splits: warps along the inputs x row tiles x output tiles a block), tensor = TensorCoreLinear"
@@ -184,8 +175,7 @@ public final class LinearGpuCheck {
         CudaStream stream = gpu.defaultStream();
         long n = (long) in * out;
         try (Arena arena = Arena.ofShared(); DeviceBuffer dw = gpu.allocate(type.bytes() * n); DeviceBuffer dx = gpu.allocate(4L * rows * in);
-             DeviceBuffer dy = gpu.allocate(4L * rows * out); DeviceBuffer db = gpu.allocate(4L * out);
-             DeviceBuffer dp = gpu.allocate(4L * Math.max(1, new LinearShape(rows, in, out).partialFloats(SPLIT_COUNTS[SPLIT_COUNTS.length - 1])))) {
+             DeviceBuffer dy = gpu.allocate(4L * rows * out); DeviceBuffer db = gpu.allocate(4L * out)) {
             TypedArray w = switch (type) {
                 case BF16 -> BF16Array.allocate(arena, n);
                 case F16 -> F16Array.allocate(arena, n);
@@ -211,12 +201,8 @@ public final class LinearGpuCheck {
             gpu.fill(dy.asF32(), (byte) 0xFF, stream);
             LinearShape shape = new LinearShape(rows, in, out);
             Grid launch = grid.apply(shape);
-            if (kernel.owner() == SplitKLinear.class) {
-                gpu.fill(dp.asF32(), (byte) 0xFF, stream);
-                splitK(gpu, stream, launch, shape, dx, deviceWeights, db, dy, dp, withBias ? 1 : 0);
-            } else {
-                gpu.launch(kernel, launch, stream, dx.asF32(), deviceWeights, db.asF32(), dy.asF32(), rows, in, out, withBias ? 1 : 0);
-            }
+            gpu.launch(kernel, launch, stream, dx.asF32(), deviceWeights, db.asF32(),
+                    dy.asF32(), rows, in, out, withBias ? 1 : 0);
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             gpu.copy(dy.asF32(), y, stream);
             stream.synchronize();
@@ -230,23 +216,10 @@ public final class LinearGpuCheck {
             }
             // F32 sums in any order stay within ~2e-6 of the outputs' scale; tensor cores sum with less precision
             // (0.9-1.9e-5 measured on an H100, see TensorCoreLinear), so that kernel is allowed 5e-5
-            boolean ok = worst <= (kernel.owner() == TensorCoreLinear.class || kernel.owner() == TensorCoreGemm.class
-                    || kernel.owner() == SplitKLinear.class ? 5e-5 : 1e-5);
+            boolean ok = worst <= (kernel.owner() == TensorCoreLinear.class || kernel.owner() == TensorCoreGemm.class ? 5e-5 : 1e-5);
             System.out.printf("check %s.%s %d rows %d -> %d%s on %s against the CPU Matmul: worst relative error %.2e %s%n",
                     kernel.owner().getSimpleName(), kernel.name(), rows, in, out, withBias ? " + bias" : "", launch, worst, ok ? "OK" : "FAILED");
             return ok;
-        }
-    }
-
-    /** {@link SplitKLinear} on {@code grid} (its split count is the grid's blocks over the output blocks) and its sum. */
-    private static void splitK(Gpu gpu, CudaStream stream, Grid grid, LinearShape shape, DeviceBuffer dx, TypedArray w, DeviceBuffer db,
-            DeviceBuffer dy, DeviceBuffer dp, int hasBias) {
-        int splits = grid.gridX() / SplitKLinear.outputBlocks(shape.out());
-        gpu.launch(SPLIT_K, grid, stream, dx.asF32(), w, db.asF32(), dy.asF32(), dp.asF32(), shape.rows(), shape.in(), shape.out(),
-                hasBias, splits);
-        if (splits > 1) {
-            gpu.launch(LinearShape.SPLIT_K_SUM, shape.sumGrid(), stream, dp.asF32(), db.asF32(), dy.asF32(), shape.rows(), shape.out(),
-                    hasBias, splits);
         }
     }
 
@@ -264,8 +237,7 @@ public final class LinearGpuCheck {
         long weights = (long) in * out;
         int most = Arrays.stream(rowCounts).max().orElseThrow();
         try (DeviceBuffer dw = gpu.allocate(2 * weights); DeviceBuffer copy = gpu.allocate(2 * weights);
-             DeviceBuffer dx = gpu.allocate(4L * most * in); DeviceBuffer dy = gpu.allocate(4L * most * out);
-             DeviceBuffer dp = gpu.allocate(4L * SPLIT_COUNTS[SPLIT_COUNTS.length - 1] * most * out)) {
+             DeviceBuffer dx = gpu.allocate(4L * most * in); DeviceBuffer dy = gpu.allocate(4L * most * out)) {
             gpu.fill(dw.asBF16(), (byte) 0x3C, stream);
             gpu.fill(dx.asF32(), (byte) 0x3C, stream);
             double bytes = 2.0 * weights;
@@ -289,29 +261,14 @@ public final class LinearGpuCheck {
                     double ms = millis(gpu, stream, kernel(TiledLinear.class, ElementType.BF16), shape.tiledGrid(split), dx, dw, dy, shape);
                     splits.append(String.format(" %s %.3f", split, ms));
                 }
-                StringBuilder splitK = new StringBuilder();
-                double pickedSplitK = Double.NaN;
-                if (rows > TensorCoreLinear.ROWS && rows <= SplitKLinear.ROWS) {
-                    for (int count : SPLIT_COUNTS) {
-                        if ((in / SplitKLinear.CHUNK) % count != 0) continue;
-                        Grid grid = SplitKLinear.grid(out, count);
-                        double ms = GpuTiming.graphMillis(gpu, stream, () -> splitK(gpu, stream, grid, shape, dx, dw.asBF16(), dy, dy, dp, 0));
-                        splitK.append(String.format(" %d: %.3f", count, ms));
-                        if (count == shape.splits()) pickedSplitK = ms;
-                    }
-                    splitK.insert(0, String.format(" | split-K%s %7.3f ms %5.0f GB/s (%d splits; by split count, ms:", shape.splitK(ElementType.BF16)
-                            ? "*" : " ", pickedSplitK, bytes / pickedSplitK / 1e6, shape.splits())).append(')');
-                }
-                boolean picksTensor = shape.tensorCores(ElementType.BF16) && !shape.splitK(ElementType.BF16);
+                boolean picksTensor = shape.tensorCores(ElementType.BF16);
                 System.out.printf("  %2d rows: streaming%s %7.3f ms %5.0f GB/s %5.1f TFLOPS | tiled %7.3f ms %5.0f GB/s %5.1f TFLOPS"
                                 + " | tensor%s %7.3f ms %5.0f GB/s %5.1f TFLOPS (%d blocks of %d; 4 warps %.3f, 8 warps %.3f)"
-                                + " | tensor/streaming %.2f, tensor/tiled %.2f%s | tiled splits (ms):%s%n", rows,
-                        picksTensor || shape.splitK(ElementType.BF16) ? " " : "*",
+                                + " | tensor/streaming %.2f, tensor/tiled %.2f | tiled splits (ms):%s%n", rows, picksTensor ? " " : "*",
                         streaming, bytes / streaming / 1e6, flops / streaming / 1e9, tiled, bytes / tiled / 1e6, flops / tiled / 1e9,
                         picksTensor ? "*" : " ", tensor, bytes / tensor / 1e6, flops / tensor / 1e9, shape.tensorCoreGrid().gridX(),
-                        shape.tensorCoreGrid().blockX(), tensor4, tensor8, tensor / streaming, tensor / tiled, splitK, splits);
-                double picked = shape.splitK(ElementType.BF16) ? pickedSplitK : picksTensor ? tensor : streaming;
-                times[r] = new double[] {streaming, picked, tiled};
+                        shape.tensorCoreGrid().blockX(), tensor4, tensor8, tensor / streaming, tensor / tiled, splits);
+                times[r] = new double[] {streaming, picksTensor ? tensor : streaming, tiled};
             }
             return times;
         }

@@ -11,9 +11,7 @@ import org.retroinfer.accel.kernel.KernelMethod;
  * its kernel. Up to {@link StreamingLinear#ROWS} rows, {@link StreamingLinear} reads each weight once in a single pass
  * at near copy bandwidth; past that it would read the matrix again per four rows, so {@link TensorCoreLinear} takes
  * over for BF16 weights (where {@code in} is a multiple of its {@link TensorCoreLinear#CHUNK}) and {@link TiledLinear}
- * for the rest. From 17 to {@link SplitKLinear#ROWS} rows of BF16 weights (a decode batch past one row group)
- * {@link SplitKLinear} reads the weights and the inputs from L2 about once instead of once per row group and output block
- * ({@link #splitK}: a second launch, {@link #sumGrid}, adds its splits into {@code y}). A prompt chunk of BF16 weights ({@link #gemm}: {@link #GEMM_ROWS} rows or more, whose blocks fill the
+ * for the rest. A prompt chunk of BF16 weights ({@link #gemm}: {@link #GEMM_ROWS} rows or more, whose blocks fill the
  * SMs) goes to {@link TensorCoreGemm}, which reads the weights once per 32 rows instead of once per 16.
  */
 public record LinearShape(int rows, int in, int out) {
@@ -23,18 +21,6 @@ public record LinearShape(int rows, int in, int out) {
     private static final KernelMethod TILED_F32 = KernelMethod.of(TiledLinear.class, "f32");
     private static final KernelMethod TENSOR_CORES_BF16 = KernelMethod.of(TensorCoreLinear.class, "bf16");
     private static final KernelMethod GEMM_BF16 = KernelMethod.of(TensorCoreGemm.class, "bf16");
-    private static final KernelMethod SPLIT_K_BF16 = KernelMethod.of(SplitKLinear.class, "bf16");
-    /** {@link SplitKLinear#sum}: adds a split-K launch's partial sums into {@code y}. */
-    public static final KernelMethod SPLIT_K_SUM = KernelMethod.of(SplitKLinear.class, "sum");
-    /** {@code -Dretroinfer.linear.splitK=off} leaves decode batches past 16 rows to {@link TensorCoreLinear}, to compare. */
-    private static final boolean SPLIT_K = Switch.on("retroinfer.linear.splitK");
-    /**
-     * {@link SplitKLinear} blocks to aim for: one and a half a SM, so that most SMs hold two blocks of eight warps (enough
-     * loads in flight to stream the weights) without splitting the inputs more than that needs.
-     */
-    static final int SPLIT_K_BLOCKS = 198;
-    /** Chunks a {@link SplitKLinear} split keeps at least, so that its loop outweighs its start and its stores. */
-    static final int SPLIT_K_MIN_CHUNKS = 2;
     /** The fewest rows {@link TensorCoreGemm} takes (LinearGpuCheck prefill times both kernels either side). */
     public static final int GEMM_ROWS = 512;
     /** {@code -Dretroinfer.linear.gemm=off} leaves prompt chunks to {@link TensorCoreLinear}, to compare the two. */
@@ -66,38 +52,6 @@ public record LinearShape(int rows, int in, int out) {
         return tiled() && type == ElementType.BF16 && in % TensorCoreLinear.CHUNK == 0;
     }
 
-    /**
-     * Whether weights of {@code type} go to {@link SplitKLinear}: BF16, 17 to {@link SplitKLinear#ROWS} rows, whole
-     * chunks. Its launch takes two more arguments than the others' (the partial sums' array and {@link #splits}), and a
-     * second launch of {@link #SPLIT_K_SUM} on {@link #sumGrid} where {@link #splits} is more than one.
-     */
-    public boolean splitK(ElementType type) {
-        return SPLIT_K && tensorCores(type) && rows > TensorCoreLinear.ROWS && rows <= SplitKLinear.ROWS
-                && in % SplitKLinear.CHUNK == 0;
-    }
-
-    /**
-     * How many blocks share the inputs of an output block in {@link SplitKLinear}: the fewest (a power of two) that make
-     * {@link #SPLIT_K_BLOCKS} blocks, as long as each split keeps {@link #SPLIT_K_MIN_CHUNKS} whole chunks.
-     */
-    public int splits() {
-        int blocks = SplitKLinear.outputBlocks(out), chunks = in / SplitKLinear.CHUNK, splits = 1;
-        while ((long) blocks * splits < SPLIT_K_BLOCKS && chunks % (2 * splits) == 0 && chunks / (2 * splits) >= SPLIT_K_MIN_CHUNKS) {
-            splits *= 2;
-        }
-        return splits;
-    }
-
-    /** Floats of the partial sums {@link SplitKLinear} writes with {@code splits} splits (none with one). */
-    public long partialFloats(int splits) {
-        return splits == 1 ? 0 : (long) splits * rows * out;
-    }
-
-    /** {@link SplitKLinear#sum}'s grid. */
-    public Grid sumGrid() {
-        return SplitKLinear.sumGrid(rows, out);
-    }
-
     /** Whether weights of {@code type} go to {@link TensorCoreGemm}: BF16, a prompt chunk's rows, a block per SM or more. */
     public boolean gemm(ElementType type) {
         return GEMM && tensorCores(type) && rows >= GEMM_ROWS && in % TensorCoreGemm.CHUNK == 0
@@ -107,7 +61,7 @@ public record LinearShape(int rows, int in, int out) {
     /** The kernel for weights of {@code type} (BF16, F16 or F32), to launch on {@link #grid(ElementType)}. */
     public KernelMethod kernel(ElementType type) {
         return switch (type) {
-            case BF16, F16 -> gemm(type) ? GEMM_BF16 : splitK(type) ? SPLIT_K_BF16 : tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_HALF
+            case BF16, F16 -> gemm(type) ? GEMM_BF16 : tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_HALF
                     : STREAMING_HALF;
             case F32 -> tiled() ? TILED_F32 : STREAMING_F32;
             default -> throw new IllegalArgumentException("linear weights must be BF16, F16 or F32, got " + type);
@@ -116,7 +70,7 @@ public record LinearShape(int rows, int in, int out) {
 
     /** The grid of {@link #kernel} for weights of {@code type}. */
     public Grid grid(ElementType type) {
-        return gemm(type) ? TensorCoreGemm.grid(rows, out) : splitK(type) ? SplitKLinear.grid(out, splits()) : tensorCores(type) ? tensorCoreGrid() : tiled() ? tiledGrid()
+        return gemm(type) ? TensorCoreGemm.grid(rows, out) : tensorCores(type) ? tensorCoreGrid() : tiled() ? tiledGrid()
                 : streamingGrid();
     }
 

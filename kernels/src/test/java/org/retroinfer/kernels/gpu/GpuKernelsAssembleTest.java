@@ -42,7 +42,7 @@ class GpuKernelsAssembleTest {
         return Stream.of(SplitKvDecode.class, SplitKvMerge.class, CentroidScoring.class, ClusterTopK.class,
                         ExecutionBufferGather.class, CacheAdmission.class, EstimationGather.class, RmsNorm.class, RopeRotation.class,
                         SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, StreamingLinear.class, TiledLinear.class,
-                        TensorCoreLinear.class, SplitKLinear.class, TensorCoreGemm.class, FlashPrefill.class,
+                        TensorCoreLinear.class, TensorCoreGemm.class, FlashPrefill.class,
                         RandomFill.class, RowArgmax.class, ClusterLookup.class,
                         KMeansCentring.class, KMeansAssign.class, KMeansTensorAssign.class, KMeansUpdate.class, IndexStore.class)
                 .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
@@ -58,7 +58,7 @@ class GpuKernelsAssembleTest {
                 "fromHalf", "fromF32", "keySums", "centre", "nearest", "seedCentroids", "rank", "tileOffsets", "clusterStarts",
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",
                 "gatherQuantizedInt4", "gatherInt8Bf16", "gatherInt8F16", "gatherInt4Bf16",
-                "gatherInt4F16", "lookUp", "update", "split", "candidates", "refine", "sum"),
+                "gatherInt4F16", "lookUp", "update", "split", "candidates", "refine"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 

@@ -99,9 +99,7 @@ class LinearTest {
         assertEquals(Grid.of(448, 128), new LinearShape(16, 4096, 14336).grid(ElementType.BF16));
         // 128 × 1, too few to give every SM one: eight warps; 34 rows are three row groups of 16
         assertEquals(Grid.of(128, 256), new LinearShape(16, 14336, 4096).grid(ElementType.BF16));
-        // 34 rows are three row groups of 16 (TensorCoreLinear with split-K off), or split-K's 32 blocks of 128 outputs × 8
-        assertEquals(Grid.of(384, 128), new LinearShape(34, 14336, 4096).tensorCoreGrid());
-        assertEquals(Grid.of(256, 256), new LinearShape(34, 14336, 4096).grid(ElementType.BF16));
+        assertEquals(Grid.of(384, 128), new LinearShape(34, 14336, 4096).grid(ElementType.BF16));
     }
 
     /**
@@ -127,78 +125,9 @@ class LinearTest {
         assertEquals(TiledLinear.class, new LinearShape(2048, 4096, 4096).kernel(ElementType.F16).owner());
     }
 
-    /**
-     * The split-K kernel at every split count (including one, which writes {@code y} itself, and counts LinearShape would
-     * not pick), one to four row groups, a partial last row group and output block: its partial sums poisoned too, so a
-     * split that leaves one unwritten fails.
-     */
-    @ParameterizedTest(name = "{0} rows, in {1}, out {2}, {3} splits, bias {4}")
-    @CsvSource({"17, 192, 33, 3, false", "20, 256, 40, 4, true", "45, 256, 130, 2, false", "64, 128, 16, 2, true",
-            "33, 128, 24, 1, true", "48, 64, 131, 1, false"})
-    void splitKMatchesAFloat64LoopAtEverySplitCount(int rows, int in, int out, int splits, boolean withBias) {
-        check("SplitKLinear, " + splits + " splits,", new SplitKLaunch(splits), "bf16", rows, in, out, withBias);
-    }
-
-    @Test
-    void bf16DecodeBatchesPastOneRowGroupGoToSplitK() {
-        assertEquals(SplitKLinear.class, new LinearShape(17, 4096, 14336).kernel(ElementType.BF16).owner());
-        assertEquals(SplitKLinear.class, new LinearShape(SplitKLinear.ROWS, 4096, 1024).kernel(ElementType.BF16).owner());
-        assertEquals(TensorCoreLinear.class, new LinearShape(16, 4096, 14336).kernel(ElementType.BF16).owner());
-        assertEquals(TensorCoreLinear.class, new LinearShape(SplitKLinear.ROWS + 1, 4096, 14336).kernel(ElementType.BF16).owner());
-        assertEquals(TiledLinear.class, new LinearShape(45, 4096, 14336).kernel(ElementType.F16).owner());
-    }
-
-    /** Splits grow in powers of two until the blocks reach the target, each split keeping whole chunks. */
-    @Test
-    void splitsFillTheSmsWithoutSplittingPastTwoChunks() {
-        assertEquals(8, new LinearShape(45, 4096, 4096).splits()); // 32 output blocks
-        assertEquals(2, new LinearShape(45, 4096, 14336).splits()); // 112
-        assertEquals(8, new LinearShape(45, 14336, 4096).splits());
-        assertEquals(32, new LinearShape(45, 4096, 1024).splits()); // 8 output blocks, 64 chunks
-        assertEquals(1, new LinearShape(45, 4096, 128256).splits());
-        assertEquals(2, new LinearShape(45, 256, 40).splits()); // four chunks: two splits of two
-        assertEquals(1, new LinearShape(45, 192, 40).splits()); // three chunks: not even
-        assertEquals(0, new LinearShape(45, 4096, 4096).partialFloats(1));
-        assertEquals(8L * 45 * 4096, new LinearShape(45, 4096, 4096).partialFloats(8));
-    }
-
     private static void checkAgainstFloat64(KernelMethod kernel, Grid grid, String type, int rows, int in, int out, boolean withBias) {
-        if (kernel.owner() == SplitKLinear.class) {
-            int splits = new LinearShape(rows, in, out).splits();
-            check("SplitKLinear, " + splits + " splits,", new SplitKLaunch(splits), type, rows, in, out, withBias);
-        } else {
-            check(kernel.owner().getSimpleName() + "." + kernel.name(),
-                    (x, w, bias, y, shape, hasBias) -> new Emulator().launch(kernel, grid, x, w, bias, y, rows, in, out, hasBias), type,
-                    rows, in, out, withBias);
-        }
-    }
-
-    /** How a test runs one linear layer on the emulator. */
-    private interface Launch {
-        void run(F32Array x, TypedArray w, F32Array bias, F32Array y, LinearShape shape, int hasBias);
-    }
-
-    /** {@link SplitKLinear} with {@code splits} splits, as GpuTransformer launches it, its partial sums poisoned first. */
-    private record SplitKLaunch(int splits) implements Launch {
-        @Override
-        public void run(F32Array x, TypedArray w, F32Array bias, F32Array y, LinearShape shape, int hasBias) {
-            try (Arena arena = Arena.ofShared()) {
-                F32Array partials = F32Array.allocate(arena, Math.max(1, shape.partialFloats(splits)));
-                partials.fill(Float.NaN);
-                Emulator emulator = new Emulator();
-                emulator.launch(KernelMethod.of(SplitKLinear.class, "bf16"), SplitKLinear.grid(shape.out(), splits), x, w, bias, y,
-                        partials, shape.rows(), shape.in(), shape.out(), hasBias, splits);
-                if (splits > 1) {
-                    emulator.launch(LinearShape.SPLIT_K_SUM, shape.sumGrid(), partials, bias, y, shape.rows(), shape.out(), hasBias,
-                            splits);
-                }
-            }
-        }
-    }
-
-    private static void check(String name, Launch launch, String type, int rows, int in, int out, boolean withBias) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
-        System.out.println(name + " " + type + " " + rows + " rows: seed " + seed
+        System.out.println(kernel.owner().getSimpleName() + "." + type + " " + rows + " rows: seed " + seed
                 + " (replay with -Dretroinfer.test.seed=" + seed + ")");
         Random random = new Random(seed);
         try (Arena arena = Arena.ofShared()) {
@@ -219,7 +148,7 @@ class LinearTest {
             for (int o = 0; o < out; o++) bias.set(o, (float) random.nextGaussian());
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             y.fill(Float.NaN);
-            launch.run(x, w, bias, y, new LinearShape(rows, in, out), withBias ? 1 : 0);
+            new Emulator().launch(kernel, grid, x, w, bias, y, rows, in, out, withBias ? 1 : 0);
 
             WeightMatrix matrix = new WeightMatrix(DType.valueOf(type.toUpperCase()), out, in, w.segment());
             float[] cpu = new float[rows * out];

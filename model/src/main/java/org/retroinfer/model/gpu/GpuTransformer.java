@@ -11,7 +11,6 @@ import org.retroinfer.kernels.Rope;
 import org.retroinfer.kernels.gpu.DecodeLayerShape;
 import org.retroinfer.kernels.gpu.EmbeddingLookup;
 import org.retroinfer.kernels.gpu.LinearShape;
-import org.retroinfer.kernels.gpu.SplitKLinear;
 import org.retroinfer.kernels.gpu.ResidualAdd;
 import org.retroinfer.kernels.gpu.RmsNorm;
 import org.retroinfer.kernels.gpu.RopeRotation;
@@ -65,8 +64,6 @@ public final class GpuTransformer implements ForwardPass {
         final I32Array tokens, rowIndex, logitRows, chosen, stagedTokens, stagedLogitRows, stagedChosen;
         final F32Array x, normed, q, k, v, attention, projected, gate, up, cos, sin, selected, logits;
         final F32Array stagedCos, stagedSin, stagedLogits;
-        /** Split-K partial sums of the linear layers ({@link LinearShape#splitK}); one float where none splits. */
-        final F32Array linearPartials;
 
         Workspace(Device d, ModelConfig c, int rows) {
             stagedTokens = (I32Array) d.staging(ElementType.I32, rows);
@@ -92,22 +89,6 @@ public final class GpuTransformer implements ForwardPass {
             sin = d.f32((long) rows * c.headDim() / 2);
             selected = d.f32((long) rows * c.hiddenSize());
             logits = d.f32((long) rows * c.vocabSize());
-            linearPartials = d.f32(Math.max(1, mostPartialFloats(c, rows)));
-        }
-
-        /** The most partial sums a step's linear layers of up to {@code rows} rows write (split-K needs at most 64 rows). */
-        private static long mostPartialFloats(ModelConfig c, int rows) {
-            int h = c.hiddenSize();
-            int[][] shapes = {{h, c.queryWidth()}, {h, c.kvWidth()}, {c.queryWidth(), h}, {h, c.intermediateSize()},
-                    {c.intermediateSize(), h}, {h, c.vocabSize()}};
-            long most = 0;
-            for (int r = 1; r <= Math.min(rows, SplitKLinear.ROWS); r++) {
-                for (int[] s : shapes) {
-                    LinearShape shape = new LinearShape(r, s[0], s[1]);
-                    most = Math.max(most, shape.partialFloats(shape.splits()));
-                }
-            }
-            return most;
         }
     }
 
@@ -334,19 +315,8 @@ public final class GpuTransformer implements ForwardPass {
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
         LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
         ElementType type = w.array().elementType();
-        F32Array biasOrAny = bias == null ? y : bias;
-        int hasBias = bias == null ? 0 : 1;
-        if (shape.splitK(type)) {
-            int splits = shape.splits();
-            device.launch(shape.kernel(type), shape.grid(type), x, w.array(), biasOrAny, y, ws.linearPartials, rows, w.cols(),
-                    w.rows(), hasBias, splits);
-            if (splits > 1) {
-                device.launch(LinearShape.SPLIT_K_SUM, shape.sumGrid(), ws.linearPartials, biasOrAny, y, rows, w.rows(), hasBias,
-                        splits);
-            }
-        } else {
-            device.launch(shape.kernel(type), shape.grid(type), x, w.array(), biasOrAny, y, rows, w.cols(), w.rows(), hasBias);
-        }
+        device.launch(shape.kernel(type), shape.grid(type), x, w.array(), bias == null ? y : bias, y, rows,
+                w.cols(), w.rows(), bias == null ? 0 : 1);
     }
 
     private static String lookupKernel(GpuWeights.Matrix table) {
