@@ -11,6 +11,7 @@ import org.retroinfer.kernels.Rope;
 import org.retroinfer.kernels.gpu.DecodeLayerShape;
 import org.retroinfer.kernels.gpu.EmbeddingLookup;
 import org.retroinfer.kernels.gpu.LinearShape;
+import org.retroinfer.kernels.gpu.TensorCoreLinear;
 import org.retroinfer.kernels.gpu.ResidualAdd;
 import org.retroinfer.kernels.gpu.RmsNorm;
 import org.retroinfer.kernels.gpu.RopeRotation;
@@ -64,6 +65,8 @@ public final class GpuTransformer implements ForwardPass {
         final I32Array tokens, rowIndex, logitRows, chosen, stagedTokens, stagedLogitRows, stagedChosen;
         final F32Array x, normed, q, k, v, attention, projected, gate, up, cos, sin, selected, logits;
         final F32Array stagedCos, stagedSin, stagedLogits;
+        /** A linear layer's inputs split for {@link TensorCoreLinear#bf16Fragments} (one int where the switch is off). */
+        final I32Array fragments;
 
         Workspace(Device d, ModelConfig c, int rows) {
             stagedTokens = (I32Array) d.staging(ElementType.I32, rows);
@@ -89,6 +92,8 @@ public final class GpuTransformer implements ForwardPass {
             sin = d.f32((long) rows * c.headDim() / 2);
             selected = d.f32((long) rows * c.hiddenSize());
             logits = d.f32((long) rows * c.vocabSize());
+            long widest = Math.max(c.hiddenSize(), Math.max(c.queryWidth(), c.intermediateSize()));
+            fragments = d.i32(LinearShape.fragmentsOn() ? TensorCoreLinear.fragmentInts(rows, (int) widest) : 1);
         }
     }
 
@@ -315,8 +320,11 @@ public final class GpuTransformer implements ForwardPass {
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
         LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
         ElementType type = w.array().elementType();
-        device.launch(shape.kernel(type), shape.grid(type), x, w.array(), bias == null ? y : bias, y, rows,
-                w.cols(), w.rows(), bias == null ? 0 : 1);
+        if (shape.fragments(type)) {
+            device.launch(LinearShape.FRAGMENTS, TensorCoreLinear.fragmentsGrid(rows, w.cols()), x, ws.fragments, rows, w.cols());
+        }
+        device.launch(shape.kernel(type), shape.grid(type), shape.fragments(type) ? ws.fragments : x, w.array(),
+                bias == null ? y : bias, y, rows, w.cols(), w.rows(), bias == null ? 0 : 1);
     }
 
     private static String lookupKernel(GpuWeights.Matrix table) {
