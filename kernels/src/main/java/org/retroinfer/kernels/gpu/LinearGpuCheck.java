@@ -25,7 +25,8 @@ import org.retroinfer.kernels.WeightMatrix;
  * against the CPU's {@link Matmul} on random inputs with a poisoned output (every weight type, with and without bias, row
  * counts with a partial last row group, several of the tiled kernel's block splits and both tensor-core block sizes).
  * Then, side by side in one run, the three kernels' device time (captured in a CUDA graph, as a decode step runs them:
- * launched one by one from Java, short kernels time the host instead; {@link GpuTiming#graphMillis}) at Llama 3 8B's decode shapes (4096 → 4096, 4096 → 14336, 14336 → 4096, 4096 → 128256, and 4096 → 1024 for k and
+ * launched one by one from Java, short kernels time the host instead; {@link GpuTiming#graphMillis}) at Llama 3 8B's
+ * decode shapes (4096 → 4096, 4096 → 14336, 14336 → 4096, 4096 → 128256, and 4096 → 1024 for k and
  * v) with BF16 weights, as GB/s of weights (the matrix's bytes over the time, however often the kernel reads it) and
  * TFLOPS, beside a device-to-device copy of the same bytes (read plus written, the yardstick of docs/results/gpu-decoder);
  * {@code *} marks the kernel {@link LinearShape} picks. The tiled kernel is also timed with other block splits
@@ -106,7 +107,8 @@ public final class LinearGpuCheck {
                     fragmentsStep += PER_STEP[s] * times[s][r][3];
                 }
                 System.out.printf("  %2d rows: streaming only %6.2f ms, tiled only %6.2f ms, as LinearShape picks %6.2f ms, with split"
-                        + " inputs where it picks the tensor cores %6.2f ms%n", rowCounts[r], streamingStep, tiledStep, pickedStep, fragmentsStep);
+                        + " inputs where it picks the tensor cores %6.2f ms%n", rowCounts[r], streamingStep, tiledStep, pickedStep,
+                        fragmentsStep);
             }
             System.out.println(ok ? "ALL OK" : "FAILED");
             System.exit(ok ? 0 : 1);
@@ -213,7 +215,8 @@ public final class LinearGpuCheck {
             Grid launch = grid.apply(shape);
             if (kernel == FRAGMENTS) {
                 gpu.fill(dparts.asI32(), (byte) 0xFF, stream);
-                gpu.launch(LinearShape.FRAGMENTS, TensorCoreLinear.fragmentsGrid(rows, in), stream, dx.asF32(), dparts.asI32(), rows, in);
+                gpu.launch(LinearShape.FRAGMENTS, TensorCoreLinear.fragmentsGrid(rows, in), stream, dx.asF32(), dparts.asI32(), rows,
+                        in);
             }
             gpu.launch(kernel, launch, stream, kernel == FRAGMENTS ? dparts.asI32() : dx.asF32(), deviceWeights, db.asF32(),
                     dy.asF32(), rows, in, out, withBias ? 1 : 0);
@@ -271,12 +274,13 @@ public final class LinearGpuCheck {
                 double tensor4 = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(4), dx, dw, dy, shape);
                 double tensor8 = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(8), dx, dw, dy, shape);
                 Grid splitGrid = TensorCoreLinear.fragmentsGrid(rows, in);
-                Runnable splitInputs = () -> gpu.launch(LinearShape.FRAGMENTS, splitGrid, stream, dx.asF32(), dparts.asI32(), rows, in);
+                Runnable splitInputs = () -> gpu.launch(LinearShape.FRAGMENTS, splitGrid, stream, dx.asF32(), dparts.asI32(), rows,
+                        in);
                 double splitOnly = GpuTiming.graphMillis(gpu, stream, splitInputs);
                 double fragments = GpuTiming.graphMillis(gpu, stream, () -> {
                     splitInputs.run();
-                    gpu.launch(FRAGMENTS, shape.tensorCoreGrid(), stream, dparts.asI32(), dw.asBF16(), dy.asF32(), dy.asF32(), rows, in,
-                            out, 0);
+                    gpu.launch(FRAGMENTS, shape.tensorCoreGrid(), stream, dparts.asI32(), dw.asBF16(), dy.asF32(), dy.asF32(), rows,
+                            in, out, 0);
                 });
                 double flops = 2.0 * rows * weights;
                 StringBuilder splits = new StringBuilder();
@@ -287,8 +291,8 @@ public final class LinearGpuCheck {
                 boolean picksTensor = shape.tensorCores(ElementType.BF16);
                 System.out.printf("  %2d rows: streaming%s %7.3f ms %5.0f GB/s %5.1f TFLOPS | tiled %7.3f ms %5.0f GB/s %5.1f TFLOPS"
                                 + " | tensor%s %7.3f ms %5.0f GB/s %5.1f TFLOPS (%d blocks of %d; 4 warps %.3f, 8 warps %.3f)"
-                                + " | tensor/streaming %.2f, tensor/tiled %.2f | split inputs + tensor %7.3f ms %5.0f GB/s (the split"
-                                + " alone %.3f ms) | tiled splits (ms):%s%n", rows, picksTensor ? " " : "*",
+                                + " | tensor/streaming %.2f, tensor/tiled %.2f | split inputs + tensor %7.3f ms %5.0f GB/s"
+                                + " (the split alone %.3f ms) | tiled splits (ms):%s%n", rows, picksTensor ? " " : "*",
                         streaming, bytes / streaming / 1e6, flops / streaming / 1e9, tiled, bytes / tiled / 1e6, flops / tiled / 1e9,
                         picksTensor ? "*" : " ", tensor, bytes / tensor / 1e6, flops / tensor / 1e9, shape.tensorCoreGrid().gridX(),
                         shape.tensorCoreGrid().blockX(), tensor4, tensor8, tensor / streaming, tensor / tiled, fragments,

@@ -182,7 +182,8 @@ public final class TensorCoreLinear {
             Int4 p0 = w.getWords(w0 + k), q0 = w.getWords(w0 + k + 32), p1 = w.getWords(w1 + k), q1 = w.getWords(w1 + k + 32);
             Int4 p2 = w.getWords(w2 + k), q2 = w.getWords(w2 + k + 32), p3 = w.getWords(w3 + k), q3 = w.getWords(w3 + k + 32);
             long f = lane + (long) (k / CHUNK) * CHUNK_FRAGMENT_INTS;
-            Int4 hi0 = parts.getInt4(f), lo0 = parts.getInt4(f + low), hi1 = parts.getInt4(f + depth), lo1 = parts.getInt4(f + depth + low);
+            Int4 hi0 = parts.getInt4(f), lo0 = parts.getInt4(f + low);
+            Int4 hi1 = parts.getInt4(f + depth), lo1 = parts.getInt4(f + depth + low);
             Int4 hi2 = parts.getInt4(f + 2 * depth), lo2 = parts.getInt4(f + 2 * depth + low);
             Int4 hi3 = parts.getInt4(f + 3 * depth), lo3 = parts.getInt4(f + 3 * depth + low);
             c0 = SplitBf16.mma(ctx, c0, hi0, lo0, p0.x(), p0.y());

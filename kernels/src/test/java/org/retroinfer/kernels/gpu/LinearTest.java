@@ -141,8 +141,8 @@ class LinearTest {
                 parts.fill(-1);
                 Emulator emulator = new Emulator();
                 emulator.launch(LinearShape.FRAGMENTS, TensorCoreLinear.fragmentsGrid(rows, in), x, parts, rows, in);
-                emulator.launch(KernelMethod.of(TensorCoreLinear.class, "bf16Fragments"), shape.tensorCoreGrid(warps), parts, w, bias, y,
-                        rows, in, out, hasBias);
+                emulator.launch(KernelMethod.of(TensorCoreLinear.class, "bf16Fragments"), shape.tensorCoreGrid(warps), parts, w,
+                        bias, y, rows, in, out, hasBias);
             }
         }, "bf16", rows, in, out, withBias);
     }
@@ -159,8 +159,8 @@ class LinearTest {
 
     private static void checkAgainstFloat64(KernelMethod kernel, Grid grid, String type, int rows, int in, int out, boolean withBias) {
         check(kernel.owner().getSimpleName() + "." + kernel.name(),
-                (x, w, bias, y, hasBias) -> new Emulator().launch(kernel, grid, x, w, bias, y, rows, in, out, hasBias), type, rows, in,
-                out, withBias);
+                (x, w, bias, y, hasBias) -> new Emulator().launch(kernel, grid, x, w, bias, y, rows, in, out, hasBias), type, rows,
+                in, out, withBias);
     }
 
     private static void check(String name, Launch launch, String type, int rows, int in, int out, boolean withBias) {
