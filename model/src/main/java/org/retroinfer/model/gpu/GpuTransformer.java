@@ -52,6 +52,9 @@ public final class GpuTransformer implements ForwardPass {
     private final KernelMethod rotate;
     private final KernelMethod lookup;
     private final Workspace ws;
+    /** The input, and its rows, whose split {@code ws.fragments} holds while linear layers on one input follow each other. */
+    private F32Array splitOf;
+    private int splitRows;
     /** Captured steps, or null where every step runs eagerly. */
     private StepGraphs graphs;
     /** Where profiled steps record their phases, or null. */
@@ -261,8 +264,8 @@ public final class GpuTransformer implements ForwardPass {
         device.launch(NORM, shape.normGrid(), ws.x, w.attentionNorm(), ws.normed, config.hiddenSize(), eps);
         done(StepProfile.Phase.NORMS_AND_ROPE);
         linear(w.query(), w.queryBias(), ws.normed, ws.q, rows);
-        linear(w.key(), w.keyBias(), ws.normed, ws.k, rows);
-        linear(w.value(), w.valueBias(), ws.normed, ws.v, rows);
+        linearOnSameInput(w.key(), w.keyBias(), ws.normed, ws.k, rows);
+        linearOnSameInput(w.value(), w.valueBias(), ws.normed, ws.v, rows);
         done(StepProfile.Phase.PROJECTIONS);
         if (w.queryNorm() != null) {
             device.launch(HEAD_NORM, shape.headNormGrid(config.heads()), ws.q, w.queryNorm(), ws.q, rows * config.heads(), eps);
@@ -288,7 +291,7 @@ public final class GpuTransformer implements ForwardPass {
         device.launch(NORM, shape.normGrid(), ws.x, w.feedForwardNorm(), ws.normed, config.hiddenSize(), eps);
         done(StepProfile.Phase.NORMS_AND_ROPE);
         linear(w.gate(), null, ws.normed, ws.gate, rows);
-        linear(w.up(), null, ws.normed, ws.up, rows);
+        linearOnSameInput(w.up(), null, ws.normed, ws.up, rows);
         done(StepProfile.Phase.MLP);
         device.launch(SWIGLU, shape.swigluGrid(), ws.gate, ws.up, shape.intermediateElements());
         done(StepProfile.Phase.ELEMENTWISE);
@@ -317,11 +320,23 @@ public final class GpuTransformer implements ForwardPass {
         }
     }
 
+    /** A linear layer on an input the previous one did not read. */
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
+        splitOf = null;
+        linearOnSameInput(w, bias, x, y, rows);
+    }
+
+    /**
+     * A linear layer on the unchanged input of the one before it (q's for k and v, gate's for up): where that one split
+     * the input ({@link LinearShape#fragments}), this one reads the same split.
+     */
+    private void linearOnSameInput(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
         LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
         ElementType type = w.array().elementType();
-        if (shape.fragments(type)) {
+        if (shape.fragments(type) && (splitOf != x || splitRows != rows)) {
             device.launch(LinearShape.FRAGMENTS, TensorCoreLinear.fragmentsGrid(rows, w.cols()), x, ws.fragments, rows, w.cols());
+            splitOf = x;
+            splitRows = rows;
         }
         device.launch(shape.kernel(type), shape.grid(type), shape.fragments(type) ? ws.fragments : x, w.array(),
                 bias == null ? y : bias, y, rows, w.cols(), w.rows(), bias == null ? 0 : 1);
