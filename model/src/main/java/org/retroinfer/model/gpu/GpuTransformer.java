@@ -11,12 +11,12 @@ import org.retroinfer.kernels.Rope;
 import org.retroinfer.kernels.gpu.DecodeLayerShape;
 import org.retroinfer.kernels.gpu.EmbeddingLookup;
 import org.retroinfer.kernels.gpu.LinearShape;
-import org.retroinfer.kernels.gpu.TensorCoreLinear;
 import org.retroinfer.kernels.gpu.ResidualAdd;
 import org.retroinfer.kernels.gpu.RmsNorm;
 import org.retroinfer.kernels.gpu.RopeRotation;
 import org.retroinfer.kernels.gpu.RowArgmax;
 import org.retroinfer.kernels.gpu.SwiGlu;
+import org.retroinfer.kernels.gpu.TensorCoreLinear;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.gpu.DeviceKvCache;
@@ -95,8 +95,8 @@ public final class GpuTransformer implements ForwardPass {
             sin = d.f32((long) rows * c.headDim() / 2);
             selected = d.f32((long) rows * c.hiddenSize());
             logits = d.f32((long) rows * c.vocabSize());
-            long widest = Math.max(c.hiddenSize(), Math.max(c.queryWidth(), c.intermediateSize()));
-            fragments = d.i32(LinearShape.fragmentsOn() ? TensorCoreLinear.fragmentInts(rows, (int) widest) : 1);
+            int widest = Math.max(c.hiddenSize(), Math.max(c.queryWidth(), c.intermediateSize()));
+            fragments = d.i32(LinearShape.fragmentsOn() ? TensorCoreLinear.fragmentInts(rows, widest) : 1);
         }
     }
 
