@@ -31,8 +31,6 @@ import org.retroinfer.kernels.WeightMatrix;
  * TFLOPS, beside a device-to-device copy of the same bytes (read plus written, the yardstick of docs/results/gpu-decoder);
  * {@code *} marks the kernel {@link LinearShape} picks. The tiled kernel is also timed with other block splits
  * ({@link TiledLinear.Split}: warps along the inputs × row tiles × output tiles), to tune {@link LinearShape#tiledGrid()},
- * and {@link TensorCoreLinear#bf16Fragments} beside {@link TensorCoreLinear#bf16} (with the split of its inputs,
- * {@link TensorCoreLinear#fragments}, timed with it and alone, to decide {@code -Dretroinfer.linear.fragments}),
  * and the shapes' times add up to an estimate of a decode step's linear layers at each row count. Exits 1 if a check
  * fails.
  *
@@ -51,8 +49,6 @@ public final class LinearGpuCheck {
     /** Block splits of the tiled kernel timed beside the one picked (inputs × row tiles × output tiles), to tune it. */
     private static final TiledLinear.Split[] SPLITS = {TiledLinear.Split.NARROW, TiledLinear.Split.WIDE, new TiledLinear.Split(2, 2, 1),
             new TiledLinear.Split(4, 2, 1), new TiledLinear.Split(2, 1, 2), new TiledLinear.Split(1, 2, 2), new TiledLinear.Split(2, 2, 2)};
-
-    private static final KernelMethod FRAGMENTS = KernelMethod.of(TensorCoreLinear.class, "bf16Fragments");
 
     private LinearGpuCheck() {}
 
@@ -84,11 +80,7 @@ public final class LinearGpuCheck {
                     & check(gpu, random, tensorCores, LinearShape::tensorCoreGrid, ElementType.BF16, 34, 4096, 14336, true)
                     & check(gpu, random, tensorCores, LinearShape::tensorCoreGrid, ElementType.BF16, 64, 4096, 1000, false)
                     & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(4), ElementType.BF16, 15, 4096, 4096, true)
-                    & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(8), ElementType.BF16, 33, 14336, 1024, false)
-                    & check(gpu, random, FRAGMENTS, LinearShape::tensorCoreGrid, ElementType.BF16, 5, 4096, 1000, true)
-                    & check(gpu, random, FRAGMENTS, LinearShape::tensorCoreGrid, ElementType.BF16, 45, 4096, 14336, false)
-                    & check(gpu, random, FRAGMENTS, LinearShape::tensorCoreGrid, ElementType.BF16, 33, 14336, 4096, true)
-                    & check(gpu, random, FRAGMENTS, s -> s.tensorCoreGrid(4), ElementType.BF16, 64, 4096, 1024, false);
+                    & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(8), ElementType.BF16, 33, 14336, 1024, false);
             GpuTiming.warmUp(gpu);
             System.out.println("time, BF16 weights: streaming = StreamingLinear (4 rows a pass), tiled = TiledLinear (4 outputs x 8"
                     + " rows a thread; splits: warps along the inputs x row tiles x output tiles a block), tensor = TensorCoreLinear"
@@ -99,16 +91,14 @@ public final class LinearGpuCheck {
             }
             System.out.println("a Llama 3 8B decode step's linear layers (32 x (q, k, v, o, gate, up, down) + LM head):");
             for (int r = 0; r < rowCounts.length; r++) {
-                double streamingStep = 0, pickedStep = 0, tiledStep = 0, fragmentsStep = 0;
+                double streamingStep = 0, pickedStep = 0, tiledStep = 0;
                 for (int s = 0; s < LLAMA_3_8B.length; s++) {
                     streamingStep += PER_STEP[s] * times[s][r][0];
                     pickedStep += PER_STEP[s] * times[s][r][1];
                     tiledStep += PER_STEP[s] * times[s][r][2];
-                    fragmentsStep += PER_STEP[s] * times[s][r][3];
                 }
-                System.out.printf("  %2d rows: streaming only %6.2f ms, tiled only %6.2f ms, as LinearShape picks %6.2f ms, with split"
-                        + " inputs where it picks the tensor cores %6.2f ms%n", rowCounts[r], streamingStep, tiledStep, pickedStep,
-                        fragmentsStep);
+                System.out.printf("  %2d rows: streaming only %6.2f ms, tiled only %6.2f ms, as LinearShape picks %6.2f ms%n", rowCounts[r],
+                        streamingStep, tiledStep, pickedStep);
             }
             System.out.println(ok ? "ALL OK" : "FAILED");
             System.exit(ok ? 0 : 1);
@@ -186,8 +176,7 @@ public final class LinearGpuCheck {
         CudaStream stream = gpu.defaultStream();
         long n = (long) in * out;
         try (Arena arena = Arena.ofShared(); DeviceBuffer dw = gpu.allocate(type.bytes() * n); DeviceBuffer dx = gpu.allocate(4L * rows * in);
-             DeviceBuffer dy = gpu.allocate(4L * rows * out); DeviceBuffer db = gpu.allocate(4L * out);
-             DeviceBuffer dparts = gpu.allocate(4L * TensorCoreLinear.fragmentInts(rows, in))) {
+             DeviceBuffer dy = gpu.allocate(4L * rows * out); DeviceBuffer db = gpu.allocate(4L * out)) {
             TypedArray w = switch (type) {
                 case BF16 -> BF16Array.allocate(arena, n);
                 case F16 -> F16Array.allocate(arena, n);
@@ -213,12 +202,7 @@ public final class LinearGpuCheck {
             gpu.fill(dy.asF32(), (byte) 0xFF, stream);
             LinearShape shape = new LinearShape(rows, in, out);
             Grid launch = grid.apply(shape);
-            if (kernel == FRAGMENTS) {
-                gpu.fill(dparts.asI32(), (byte) 0xFF, stream);
-                gpu.launch(LinearShape.FRAGMENTS, TensorCoreLinear.fragmentsGrid(rows, in), stream, dx.asF32(), dparts.asI32(), rows,
-                        in);
-            }
-            gpu.launch(kernel, launch, stream, kernel == FRAGMENTS ? dparts.asI32() : dx.asF32(), deviceWeights, db.asF32(),
+            gpu.launch(kernel, launch, stream, dx.asF32(), deviceWeights, db.asF32(),
                     dy.asF32(), rows, in, out, withBias ? 1 : 0);
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             gpu.copy(dy.asF32(), y, stream);
@@ -254,8 +238,7 @@ public final class LinearGpuCheck {
         long weights = (long) in * out;
         int most = Arrays.stream(rowCounts).max().orElseThrow();
         try (DeviceBuffer dw = gpu.allocate(2 * weights); DeviceBuffer copy = gpu.allocate(2 * weights);
-             DeviceBuffer dx = gpu.allocate(4L * most * in); DeviceBuffer dy = gpu.allocate(4L * most * out);
-             DeviceBuffer dparts = gpu.allocate(4L * TensorCoreLinear.fragmentInts(most, in))) {
+             DeviceBuffer dx = gpu.allocate(4L * most * in); DeviceBuffer dy = gpu.allocate(4L * most * out)) {
             gpu.fill(dw.asBF16(), (byte) 0x3C, stream);
             gpu.fill(dx.asF32(), (byte) 0x3C, stream);
             double bytes = 2.0 * weights;
@@ -273,15 +256,6 @@ public final class LinearGpuCheck {
                 double tensor = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(), dx, dw, dy, shape);
                 double tensor4 = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(4), dx, dw, dy, shape);
                 double tensor8 = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(8), dx, dw, dy, shape);
-                Grid splitGrid = TensorCoreLinear.fragmentsGrid(rows, in);
-                Runnable splitInputs = () -> gpu.launch(LinearShape.FRAGMENTS, splitGrid, stream, dx.asF32(), dparts.asI32(), rows,
-                        in);
-                double splitOnly = GpuTiming.graphMillis(gpu, stream, splitInputs);
-                double fragments = GpuTiming.graphMillis(gpu, stream, () -> {
-                    splitInputs.run();
-                    gpu.launch(FRAGMENTS, shape.tensorCoreGrid(), stream, dparts.asI32(), dw.asBF16(), dy.asF32(), dy.asF32(), rows,
-                            in, out, 0);
-                });
                 double flops = 2.0 * rows * weights;
                 StringBuilder splits = new StringBuilder();
                 for (TiledLinear.Split split : SPLITS) {
@@ -291,13 +265,11 @@ public final class LinearGpuCheck {
                 boolean picksTensor = shape.tensorCores(ElementType.BF16);
                 System.out.printf("  %2d rows: streaming%s %7.3f ms %5.0f GB/s %5.1f TFLOPS | tiled %7.3f ms %5.0f GB/s %5.1f TFLOPS"
                                 + " | tensor%s %7.3f ms %5.0f GB/s %5.1f TFLOPS (%d blocks of %d; 4 warps %.3f, 8 warps %.3f)"
-                                + " | tensor/streaming %.2f, tensor/tiled %.2f | split inputs + tensor %7.3f ms %5.0f GB/s"
-                                + " (the split alone %.3f ms) | tiled splits (ms):%s%n", rows, picksTensor ? " " : "*",
+                                + " | tensor/streaming %.2f, tensor/tiled %.2f | tiled splits (ms):%s%n", rows, picksTensor ? " " : "*",
                         streaming, bytes / streaming / 1e6, flops / streaming / 1e9, tiled, bytes / tiled / 1e6, flops / tiled / 1e9,
                         picksTensor ? "*" : " ", tensor, bytes / tensor / 1e6, flops / tensor / 1e9, shape.tensorCoreGrid().gridX(),
-                        shape.tensorCoreGrid().blockX(), tensor4, tensor8, tensor / streaming, tensor / tiled, fragments,
-                        bytes / fragments / 1e6, splitOnly, splits);
-                times[r] = new double[] {streaming, picksTensor ? tensor : streaming, tiled, picksTensor ? fragments : streaming};
+                        shape.tensorCoreGrid().blockX(), tensor4, tensor8, tensor / streaming, tensor / tiled, splits);
+                times[r] = new double[] {streaming, picksTensor ? tensor : streaming, tiled};
             }
             return times;
         }

@@ -21,14 +21,6 @@ public record LinearShape(int rows, int in, int out) {
     private static final KernelMethod TILED_F32 = KernelMethod.of(TiledLinear.class, "f32");
     private static final KernelMethod TENSOR_CORES_BF16 = KernelMethod.of(TensorCoreLinear.class, "bf16");
     private static final KernelMethod GEMM_BF16 = KernelMethod.of(TensorCoreGemm.class, "bf16");
-    private static final KernelMethod TENSOR_CORES_FRAGMENTS = KernelMethod.of(TensorCoreLinear.class, "bf16Fragments");
-    /** {@link TensorCoreLinear#fragments}: splits a linear layer's inputs for {@link TensorCoreLinear#bf16Fragments}. */
-    public static final KernelMethod FRAGMENTS = KernelMethod.of(TensorCoreLinear.class, "fragments");
-    /**
-     * {@code -Dretroinfer.linear.fragments=on} gives {@link TensorCoreLinear}'s rows to {@link TensorCoreLinear#bf16Fragments}
-     * (inputs split once, loads whole sectors); off by default until it is measured against the kernel it would replace.
-     */
-    private static final boolean FRAGMENTS_ON = Switch.choice("retroinfer.linear.fragments", "off", "on").equals("on");
     /** The fewest rows {@link TensorCoreGemm} takes (LinearGpuCheck prefill times both kernels either side). */
     public static final int GEMM_ROWS = 512;
     /** {@code -Dretroinfer.linear.gemm=off} leaves prompt chunks to {@link TensorCoreLinear}, to compare the two. */
@@ -60,20 +52,6 @@ public record LinearShape(int rows, int in, int out) {
         return tiled() && type == ElementType.BF16 && in % TensorCoreLinear.CHUNK == 0;
     }
 
-    /**
-     * Whether weights of {@code type} go to {@link TensorCoreLinear#bf16Fragments}: where {@link #tensorCores} but not
-     * {@link #gemm}, with the switch on. Its launch takes the {@link #FRAGMENTS} launch's output (ints, {@link
-     * TensorCoreLinear#fragmentInts}) in place of {@code x}.
-     */
-    public boolean fragments(ElementType type) {
-        return FRAGMENTS_ON && tensorCores(type) && !gemm(type);
-    }
-
-    /** Whether {@code -Dretroinfer.linear.fragments} is on, so that callers set aside room for the split inputs. */
-    public static boolean fragmentsOn() {
-        return FRAGMENTS_ON;
-    }
-
     /** Whether weights of {@code type} go to {@link TensorCoreGemm}: BF16, a prompt chunk's rows, a block per SM or more. */
     public boolean gemm(ElementType type) {
         return GEMM && tensorCores(type) && rows >= GEMM_ROWS && in % TensorCoreGemm.CHUNK == 0
@@ -83,8 +61,7 @@ public record LinearShape(int rows, int in, int out) {
     /** The kernel for weights of {@code type} (BF16, F16 or F32), to launch on {@link #grid(ElementType)}. */
     public KernelMethod kernel(ElementType type) {
         return switch (type) {
-            case BF16, F16 -> gemm(type) ? GEMM_BF16 : fragments(type) ? TENSOR_CORES_FRAGMENTS
-                    : tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_HALF
+            case BF16, F16 -> gemm(type) ? GEMM_BF16 : tensorCores(type) ? TENSOR_CORES_BF16 : tiled() ? TILED_HALF
                     : STREAMING_HALF;
             case F32 -> tiled() ? TILED_F32 : STREAMING_F32;
             default -> throw new IllegalArgumentException("linear weights must be BF16, F16 or F32, got " + type);

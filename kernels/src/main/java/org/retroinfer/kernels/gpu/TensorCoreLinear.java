@@ -3,8 +3,6 @@ package org.retroinfer.kernels.gpu;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float4;
-import org.retroinfer.accel.kernel.Grid;
-import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Int4;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
@@ -38,15 +36,6 @@ import org.retroinfer.accel.kernel.KernelContext;
  * memory at the end. The row groups of one output block are consecutive block indices, as in {@link TiledLinear}, so
  * all but the first find the weights in L2. {@code in} must be a multiple of {@link #CHUNK}; {@code hasBias} 0 ignores
  * {@code bias}. Launch on {@link LinearShape#grid()}.
- *
- * <p>{@link #bf16Fragments} is the same product from inputs already split ({@link #fragments}, once per input matrix):
- * past one row group the kernel above is bound by the L1, not by DRAM or the tensor cores (Nsight Compute at 45 rows:
- * L1 86% busy, DRAM 32%), because its loads use half of each 32-byte sector they move (lanes 32 bytes apart for the
- * weights, 64 bytes apart for the F32 inputs). {@link #fragments} stores each lane's A operands, both bfloat16 parts,
- * in the order the lanes read them, so that a warp's input load is 512 contiguous bytes and no conversion is left in
- * the loop, and {@link #bf16Fragments} numbers a chunk's inputs so that lane {@code t}'s weight loads are inputs
- * {@code 8t .. 8t + 7} and {@code 32 + 8t .. 32 + 8t + 7} ({@link #input}), a tile's four lanes 64 contiguous bytes
- * of each row. {@link LinearShape#fragments} picks it.
  */
 public final class TensorCoreLinear {
     /** Rows of a row group: the {@code mma}'s m. */
@@ -59,10 +48,8 @@ public final class TensorCoreLinear {
     public static final int CHUNK = 64;
     /** Warps a block may have. */
     public static final int MAX_WARPS = 8;
-    /** Floats between two rows of a warp's sums in shared memory. */
-    private static final int STRIDE = OUTPUTS + 1;
-    /** One warp's sums in shared memory: {@code [row][output]}, rows {@link #STRIDE} apart. */
-    private static final int TILE = ROWS * STRIDE;
+    /** One warp's sums in shared memory: {@code [row][output]}. */
+    private static final int TILE = ROWS * OUTPUTS;
 
     private TensorCoreLinear() {}
 
@@ -107,139 +94,32 @@ public final class TensorCoreLinear {
             c2 = SplitBf16.mma(ctx, c2, hi, lo, q2.z(), q2.w());
             c3 = SplitBf16.mma(ctx, c3, hi, lo, q3.z(), q3.w());
         }
-        finish(ctx, c0, c1, c2, c3, bias, y, rows, out, hasBias, firstRow, first);
-    }
-
-    /** Ints of a depth's {@link #fragments} for one chunk and row group: 32 lanes' {@code hi}, then their {@code lo}. */
-    static final int DEPTH_INTS = KernelContext.WARP_SIZE * 8;
-    /** Ints of a row group's {@link #fragments} for one chunk: four depths. */
-    static final int CHUNK_FRAGMENT_INTS = 4 * DEPTH_INTS;
-
-    /** Ints {@link #fragments} writes for {@code rows} rows of {@code in} inputs (as many as their F32s, rows padded to 16). */
-    public static long fragmentInts(int rows, int in) {
-        return (long) ((rows + ROWS - 1) / ROWS) * (in / CHUNK) * CHUNK_FRAGMENT_INTS;
-    }
-
-    /** {@link #fragments}' grid: a thread for each lane's operands of a depth, chunk and row group. */
-    public static Grid fragmentsGrid(int rows, int in) {
-        return Grid.of((int) ((fragmentInts(rows, in) / 8 + FRAGMENT_THREADS - 1) / FRAGMENT_THREADS), FRAGMENT_THREADS);
-    }
-
-    private static final int FRAGMENT_THREADS = 256;
-
-    /**
-     * The first of the four inputs of a chunk that lane {@code (g, t)} multiplies at depth {@code s} in
-     * {@link #bf16Fragments}: depths 0 and 1 take inputs {@code 8t .. 8t + 7}, depths 2 and 3 {@code 32 + 8t .. 32 + 8t
-     * + 7}, so a lane's two 16-byte weight loads sit beside its neighbours'.
-     */
-    static int input(int s, int t) {
-        return 8 * t + 4 * (s % 2) + 32 * (s / 2);
-    }
-
-    /**
-     * Splits {@code x} ({@code rows × in}, F32) into {@link #bf16Fragments}' A operands: for row group {@code G}, chunk
-     * {@code c}, depth {@code s} and lane {@code L = (g, t)}, the {@code Int4}s {@code hi} and {@code lo}
-     * ({@link SplitBf16}) of inputs {@code 64c + input(s, t) ..+3} of rows {@code 16G + g} and {@code 16G + g + 8} (rows
-     * past the last repeat it) at ints {@code D + 4L} and {@code D + 128 + 4L}, {@code D = 256·((G·chunks + c)·4 + s)}:
-     * a warp's 32 {@code hi}s are 512 contiguous bytes, then its {@code lo}s.
-     */
-    @Kernel
-    public static void fragments(KernelContext ctx, F32Array x, I32Array parts, int rows, int in) {
-        long unit = (long) ctx.groupIdx * ctx.localGroupSizeX + ctx.localIdx;
-        int chunks = in / CHUNK;
-        if (unit < fragmentInts(rows, in) / 8) {
-            int lane = (int) (unit % KernelContext.WARP_SIZE), s = (int) (unit / KernelContext.WARP_SIZE % 4);
-            long chunkOfGroup = unit / (4 * KernelContext.WARP_SIZE);
-            int chunk = (int) (chunkOfGroup % chunks), group = (int) (chunkOfGroup / chunks);
-            int g = lane / 4, i = CHUNK * chunk + input(s, lane % 4);
-            Float4 a = x.getFloat4((long) Math.min(ROWS * group + g, rows - 1) * in + i);
-            Float4 b = x.getFloat4((long) Math.min(ROWS * group + g + 8, rows - 1) * in + i);
-            Int4 hi = SplitBf16.pack(a, b);
-            long depthBase = unit / KernelContext.WARP_SIZE * DEPTH_INTS + 4L * lane;
-            parts.setInt4(depthBase, hi);
-            parts.setInt4(depthBase + DEPTH_INTS / 2, SplitBf16.lowPart(a, b, hi));
-        }
-    }
-
-    /**
-     * {@link #bf16} from inputs split by {@link #fragments} into {@code parts} (the same rows and inputs), on the same
-     * grid.
-     */
-    @Kernel
-    public static void bf16Fragments(KernelContext ctx, I32Array parts, BF16Array w, F32Array bias, F32Array y, int rows, int in,
-            int out, int hasBias) {
-        int groups = (rows + ROWS - 1) / ROWS, group = ctx.groupIdx % groups;
-        int firstRow = ROWS * group, first = OUTPUTS * (ctx.groupIdx / groups);
-        int warps = ctx.localGroupSizeX / KernelContext.WARP_SIZE, warp = ctx.localIdx / KernelContext.WARP_SIZE;
-        int g = ctx.laneId / 4, lane8 = 8 * (ctx.laneId % 4);
-        long w0 = weightRow(first + g, out, in) + lane8, w1 = weightRow(first + 8 + g, out, in) + lane8;
-        long w2 = weightRow(first + 16 + g, out, in) + lane8, w3 = weightRow(first + 24 + g, out, in) + lane8;
-        long lane = ((long) group * (in / CHUNK) * CHUNK_FRAGMENT_INTS) + 4L * ctx.laneId;
-        int depth = DEPTH_INTS, low = DEPTH_INTS / 2;
-        Float4 c0 = zero(), c1 = zero(), c2 = zero(), c3 = zero();
-        for (int k = CHUNK * warp; k < in; k += CHUNK * warps) {
-            // p: inputs 8t .. 8t + 7 (depths 0 and 1), q: 32 + 8t .. 32 + 8t + 7 (depths 2 and 3), as input(s, t) numbers them
-            Int4 p0 = w.getWords(w0 + k), q0 = w.getWords(w0 + k + 32), p1 = w.getWords(w1 + k), q1 = w.getWords(w1 + k + 32);
-            Int4 p2 = w.getWords(w2 + k), q2 = w.getWords(w2 + k + 32), p3 = w.getWords(w3 + k), q3 = w.getWords(w3 + k + 32);
-            long f = lane + (long) (k / CHUNK) * CHUNK_FRAGMENT_INTS;
-            Int4 hi0 = parts.getInt4(f), lo0 = parts.getInt4(f + low);
-            Int4 hi1 = parts.getInt4(f + depth), lo1 = parts.getInt4(f + depth + low);
-            Int4 hi2 = parts.getInt4(f + 2 * depth), lo2 = parts.getInt4(f + 2 * depth + low);
-            Int4 hi3 = parts.getInt4(f + 3 * depth), lo3 = parts.getInt4(f + 3 * depth + low);
-            c0 = SplitBf16.mma(ctx, c0, hi0, lo0, p0.x(), p0.y());
-            c1 = SplitBf16.mma(ctx, c1, hi0, lo0, p1.x(), p1.y());
-            c2 = SplitBf16.mma(ctx, c2, hi0, lo0, p2.x(), p2.y());
-            c3 = SplitBf16.mma(ctx, c3, hi0, lo0, p3.x(), p3.y());
-            c0 = SplitBf16.mma(ctx, c0, hi1, lo1, p0.z(), p0.w());
-            c1 = SplitBf16.mma(ctx, c1, hi1, lo1, p1.z(), p1.w());
-            c2 = SplitBf16.mma(ctx, c2, hi1, lo1, p2.z(), p2.w());
-            c3 = SplitBf16.mma(ctx, c3, hi1, lo1, p3.z(), p3.w());
-            c0 = SplitBf16.mma(ctx, c0, hi2, lo2, q0.x(), q0.y());
-            c1 = SplitBf16.mma(ctx, c1, hi2, lo2, q1.x(), q1.y());
-            c2 = SplitBf16.mma(ctx, c2, hi2, lo2, q2.x(), q2.y());
-            c3 = SplitBf16.mma(ctx, c3, hi2, lo2, q3.x(), q3.y());
-            c0 = SplitBf16.mma(ctx, c0, hi3, lo3, q0.z(), q0.w());
-            c1 = SplitBf16.mma(ctx, c1, hi3, lo3, q1.z(), q1.w());
-            c2 = SplitBf16.mma(ctx, c2, hi3, lo3, q2.z(), q2.w());
-            c3 = SplitBf16.mma(ctx, c3, hi3, lo3, q3.z(), q3.w());
-        }
-        finish(ctx, c0, c1, c2, c3, bias, y, rows, out, hasBias, firstRow, first);
-    }
-
-    /** Adds the warps' tiles through shared memory and writes the block's outputs (with the bias). */
-    private static void finish(KernelContext ctx, Float4 c0, Float4 c1, Float4 c2, Float4 c3, F32Array bias, F32Array y, int rows,
-            int out, int hasBias, int firstRow, int first) {
-        int warps = ctx.localGroupSizeX / KernelContext.WARP_SIZE, warp = ctx.localIdx / KernelContext.WARP_SIZE;
         float[] partials = ctx.allocateFloatLocalArray(MAX_WARPS * TILE);
         publish(ctx, partials, warp, 0, c0);
         publish(ctx, partials, warp, 8, c1);
         publish(ctx, partials, warp, 16, c2);
         publish(ctx, partials, warp, 24, c3);
         ctx.localBarrier();
-        for (int e = ctx.localIdx; e < ROWS * OUTPUTS; e += ctx.localGroupSizeX) {
-            int row = e / OUTPUTS, column = e % OUTPUTS;
+        for (int e = ctx.localIdx; e < TILE; e += ctx.localGroupSizeX) {
             float sum = 0f;
             for (int v = 0; v < warps; v++) {
-                sum += partials[v * TILE + row * STRIDE + column];
+                sum += partials[v * TILE + e];
             }
-            int o = first + column;
-            if (firstRow + row < rows && o < out) {
-                y.set((long) (firstRow + row) * out + o, sum + (hasBias != 0 ? bias.get(o) : 0f));
+            int row = firstRow + e / OUTPUTS, o = first + e % OUTPUTS;
+            if (row < rows && o < out) {
+                y.set((long) row * out + o, sum + (hasBias != 0 ? bias.get(o) : 0f));
             }
         }
     }
 
-    /**
-     * The warp's sums of one {@code mma} tile (outputs {@code column .. column + 7}) into its shared-memory tile, rows
-     * {@link #STRIDE} floats apart (not 32: lanes {@code g} would all hit one bank).
-     */
+    /** The warp's sums of one {@code mma} tile (outputs {@code column .. column + 7}) into its shared-memory tile. */
     private static void publish(KernelContext ctx, float[] partials, int warp, int column, Float4 c) {
         int g = ctx.laneId / 4, o = column + 2 * (ctx.laneId % 4);
-        int base = warp * TILE + g * STRIDE + o;
+        int base = warp * TILE + g * OUTPUTS + o;
         partials[base] = c.x();
         partials[base + 1] = c.y();
-        partials[base + 8 * STRIDE] = c.z();
-        partials[base + 8 * STRIDE + 1] = c.w();
+        partials[base + 8 * OUTPUTS] = c.z();
+        partials[base + 8 * OUTPUTS + 1] = c.w();
     }
 
     /** Where output {@code o}'s weights start; outputs past the last read the last one's (in bounds, never written). */

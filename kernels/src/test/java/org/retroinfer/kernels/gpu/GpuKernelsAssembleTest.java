@@ -58,7 +58,7 @@ class GpuKernelsAssembleTest {
                 "fromHalf", "fromF32", "keySums", "centre", "nearest", "seedCentroids", "rank", "tileOffsets", "clusterStarts",
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",
                 "gatherQuantizedInt4", "gatherInt8Bf16", "gatherInt8F16", "gatherInt4Bf16",
-                "gatherInt4F16", "lookUp", "update", "split", "candidates", "refine", "fragments", "bf16Fragments"),
+                "gatherInt4F16", "lookUp", "update", "split", "candidates", "refine"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 

@@ -15,7 +15,6 @@ import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
-import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.TypedArray;
 import org.retroinfer.kernels.DType;
@@ -126,46 +125,9 @@ class LinearTest {
         assertEquals(TiledLinear.class, new LinearShape(2048, 4096, 4096).kernel(ElementType.F16).owner());
     }
 
-    /**
-     * The split-input pair, {@link TensorCoreLinear#fragments} then {@link TensorCoreLinear#bf16Fragments}: one to four
-     * row groups (a partial last one), partial output blocks, 2, 4 and 8 warps along the inputs, the split inputs
-     * poisoned first (all-ones words are bfloat16 NaNs), so a fragment left unwritten fails.
-     */
-    @ParameterizedTest(name = "{0} rows, in {1}, out {2}, {3} warps, bias {4}")
-    @CsvSource({"5, 128, 33, 4, true", "20, 192, 40, 2, false", "45, 256, 70, 8, true", "64, 64, 8, 4, false"})
-    void splitInputsMatchAFloat64Loop(int rows, int in, int out, int warps, boolean withBias) {
-        LinearShape shape = new LinearShape(rows, in, out);
-        check("TensorCoreLinear.bf16Fragments", (x, w, bias, y, hasBias) -> {
-            try (Arena arena = Arena.ofShared()) {
-                I32Array parts = I32Array.allocate(arena, TensorCoreLinear.fragmentInts(rows, in));
-                parts.fill(-1);
-                Emulator emulator = new Emulator();
-                emulator.launch(LinearShape.FRAGMENTS, TensorCoreLinear.fragmentsGrid(rows, in), x, parts, rows, in);
-                emulator.launch(KernelMethod.of(TensorCoreLinear.class, "bf16Fragments"), shape.tensorCoreGrid(warps), parts, w,
-                        bias, y, rows, in, out, hasBias);
-            }
-        }, "bf16", rows, in, out, withBias);
-    }
-
-    @Test
-    void splitInputsStayOffUntilSwitchedOn() {
-        assertEquals("bf16", new LinearShape(45, 4096, 14336).kernel(ElementType.BF16).name());
-    }
-
-    /** How a test runs one linear layer on the emulator. */
-    private interface Launch {
-        void run(F32Array x, TypedArray w, F32Array bias, F32Array y, int hasBias);
-    }
-
     private static void checkAgainstFloat64(KernelMethod kernel, Grid grid, String type, int rows, int in, int out, boolean withBias) {
-        check(kernel.owner().getSimpleName() + "." + kernel.name(),
-                (x, w, bias, y, hasBias) -> new Emulator().launch(kernel, grid, x, w, bias, y, rows, in, out, hasBias), type, rows,
-                in, out, withBias);
-    }
-
-    private static void check(String name, Launch launch, String type, int rows, int in, int out, boolean withBias) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
-        System.out.println(name + " " + type + " " + rows + " rows: seed " + seed
+        System.out.println(kernel.owner().getSimpleName() + "." + type + " " + rows + " rows: seed " + seed
                 + " (replay with -Dretroinfer.test.seed=" + seed + ")");
         Random random = new Random(seed);
         try (Arena arena = Arena.ofShared()) {
@@ -186,7 +148,7 @@ class LinearTest {
             for (int o = 0; o < out; o++) bias.set(o, (float) random.nextGaussian());
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             y.fill(Float.NaN);
-            launch.run(x, w, bias, y, withBias ? 1 : 0);
+            new Emulator().launch(kernel, grid, x, w, bias, y, rows, in, out, withBias ? 1 : 0);
 
             WeightMatrix matrix = new WeightMatrix(DType.valueOf(type.toUpperCase()), out, in, w.segment());
             float[] cpu = new float[rows * out];

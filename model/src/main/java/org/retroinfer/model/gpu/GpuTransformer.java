@@ -16,7 +16,6 @@ import org.retroinfer.kernels.gpu.RmsNorm;
 import org.retroinfer.kernels.gpu.RopeRotation;
 import org.retroinfer.kernels.gpu.RowArgmax;
 import org.retroinfer.kernels.gpu.SwiGlu;
-import org.retroinfer.kernels.gpu.TensorCoreLinear;
 import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.gpu.DeviceKvCache;
@@ -52,9 +51,6 @@ public final class GpuTransformer implements ForwardPass {
     private final KernelMethod rotate;
     private final KernelMethod lookup;
     private final Workspace ws;
-    /** The input, and its rows, whose split {@code ws.fragments} holds while linear layers on one input follow each other. */
-    private F32Array splitOf;
-    private int splitRows;
     /** Captured steps, or null where every step runs eagerly. */
     private StepGraphs graphs;
     /** Where profiled steps record their phases, or null. */
@@ -68,8 +64,6 @@ public final class GpuTransformer implements ForwardPass {
         final I32Array tokens, rowIndex, logitRows, chosen, stagedTokens, stagedLogitRows, stagedChosen;
         final F32Array x, normed, q, k, v, attention, projected, gate, up, cos, sin, selected, logits;
         final F32Array stagedCos, stagedSin, stagedLogits;
-        /** A linear layer's inputs split for {@link TensorCoreLinear#bf16Fragments} (one int where the switch is off). */
-        final I32Array fragments;
 
         Workspace(Device d, ModelConfig c, int rows) {
             stagedTokens = (I32Array) d.staging(ElementType.I32, rows);
@@ -95,8 +89,6 @@ public final class GpuTransformer implements ForwardPass {
             sin = d.f32((long) rows * c.headDim() / 2);
             selected = d.f32((long) rows * c.hiddenSize());
             logits = d.f32((long) rows * c.vocabSize());
-            int widest = Math.max(c.hiddenSize(), Math.max(c.queryWidth(), c.intermediateSize()));
-            fragments = d.i32(LinearShape.fragmentsOn() ? TensorCoreLinear.fragmentInts(rows, widest) : 1);
         }
     }
 
@@ -264,8 +256,8 @@ public final class GpuTransformer implements ForwardPass {
         device.launch(NORM, shape.normGrid(), ws.x, w.attentionNorm(), ws.normed, config.hiddenSize(), eps);
         done(StepProfile.Phase.NORMS_AND_ROPE);
         linear(w.query(), w.queryBias(), ws.normed, ws.q, rows);
-        linearOnSameInput(w.key(), w.keyBias(), ws.normed, ws.k, rows);
-        linearOnSameInput(w.value(), w.valueBias(), ws.normed, ws.v, rows);
+        linear(w.key(), w.keyBias(), ws.normed, ws.k, rows);
+        linear(w.value(), w.valueBias(), ws.normed, ws.v, rows);
         done(StepProfile.Phase.PROJECTIONS);
         if (w.queryNorm() != null) {
             device.launch(HEAD_NORM, shape.headNormGrid(config.heads()), ws.q, w.queryNorm(), ws.q, rows * config.heads(), eps);
@@ -291,7 +283,7 @@ public final class GpuTransformer implements ForwardPass {
         device.launch(NORM, shape.normGrid(), ws.x, w.feedForwardNorm(), ws.normed, config.hiddenSize(), eps);
         done(StepProfile.Phase.NORMS_AND_ROPE);
         linear(w.gate(), null, ws.normed, ws.gate, rows);
-        linearOnSameInput(w.up(), null, ws.normed, ws.up, rows);
+        linear(w.up(), null, ws.normed, ws.up, rows);
         done(StepProfile.Phase.MLP);
         device.launch(SWIGLU, shape.swigluGrid(), ws.gate, ws.up, shape.intermediateElements());
         done(StepProfile.Phase.ELEMENTWISE);
@@ -320,26 +312,11 @@ public final class GpuTransformer implements ForwardPass {
         }
     }
 
-    /** A linear layer on an input the previous one did not read. */
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
-        splitOf = null;
-        linearOnSameInput(w, bias, x, y, rows);
-    }
-
-    /**
-     * A linear layer on the unchanged input of the one before it (q's for k and v, gate's for up): where that one split
-     * the input ({@link LinearShape#fragments}), this one reads the same split.
-     */
-    private void linearOnSameInput(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
         LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
         ElementType type = w.array().elementType();
-        if (shape.fragments(type) && (splitOf != x || splitRows != rows)) {
-            device.launch(LinearShape.FRAGMENTS, TensorCoreLinear.fragmentsGrid(rows, w.cols()), x, ws.fragments, rows, w.cols());
-            splitOf = x;
-            splitRows = rows;
-        }
-        device.launch(shape.kernel(type), shape.grid(type), shape.fragments(type) ? ws.fragments : x, w.array(),
-                bias == null ? y : bias, y, rows, w.cols(), w.rows(), bias == null ? 0 : 1);
+        device.launch(shape.kernel(type), shape.grid(type), x, w.array(), bias == null ? y : bias, y, rows,
+                w.cols(), w.rows(), bias == null ? 0 : 1);
     }
 
     private static String lookupKernel(GpuWeights.Matrix table) {
