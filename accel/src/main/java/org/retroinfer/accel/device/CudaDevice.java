@@ -3,6 +3,7 @@ package org.retroinfer.accel.device;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
+import org.retroinfer.accel.cuda.Cublas;
 import org.retroinfer.accel.cuda.CudaEvent;
 import org.retroinfer.accel.cuda.CudaGraph;
 import org.retroinfer.accel.cuda.CudaStream;
@@ -38,6 +39,8 @@ public final class CudaDevice implements Device {
     /** Staging arrays by host address. */
     private final Map<Long, PinnedBuffer> pinned = new HashMap<>();
     private long allocated;
+    /** This device's cuBLAS handle (bound to one stream at a time, so one a device), made on first use. */
+    private Cublas blas;
     /** Whether closing this device closes the GPU (false for a {@link #sibling}). */
     private final boolean ownsGpu;
     /** Devices open on this GPU: this one and its siblings. */
@@ -246,6 +249,18 @@ public final class CudaDevice implements Device {
         gpu.launch(kernel, grid, current, arguments);
     }
 
+    /**
+     * cuBLAS's GEMM on the stream work goes to now. Its handle is made by the first call, which must not be inside a
+     * capture (it allocates); steps run eagerly before they are captured.
+     */
+    @Override
+    public void blasLinear(TypedArray x, TypedArray w, F32Array y, int rows, int in, int out) {
+        if (blas == null) {
+            blas = Cublas.create(gpu);
+        }
+        blas.linear(current, rows, in, out, x, w, y);
+    }
+
     @Override
     public int residentBlocks(KernelMethod kernel, int blockSize, Object... arguments) {
         int perSm = gpu.maxActiveBlocksPerMultiprocessor(gpu.load(kernel, arguments), blockSize);
@@ -284,6 +299,10 @@ public final class CudaDevice implements Device {
     @Override
     public void close() {
         open.decrementAndGet();
+        if (blas != null) {
+            blas.close();
+            blas = null;
+        }
         if (ownsGpu) {
             gpu.close();
             return;

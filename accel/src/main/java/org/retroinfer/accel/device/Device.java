@@ -142,6 +142,14 @@ public interface Device extends AutoCloseable {
     void launch(KernelMethod kernel, Grid grid, Object... arguments);
 
     /**
+     * Enqueues {@code y = x wᵀ} through the platform's BLAS: {@code x} (rows × in) and {@code w} (out × in, as
+     * PyTorch stores a linear layer's weights) row-major and of one 16-bit type, {@code y} (rows × out) row-major
+     * float, the products summed in float. cuBLAS on a GPU, on this device's queue (and capturable); a loop on the
+     * emulator, summing in order.
+     */
+    void blasLinear(TypedArray x, TypedArray w, F32Array y, int rows, int in, int out);
+
+    /**
      * How many blocks of {@code blockSize} threads of {@code kernel} (as specialised for {@code arguments}) run at
      * once on the whole device: what one wave of a grid should hold.
      */

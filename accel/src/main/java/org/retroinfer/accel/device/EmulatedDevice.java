@@ -10,6 +10,7 @@ import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.TypedArray;
@@ -229,6 +230,30 @@ public final class EmulatedDevice implements Device {
     @Override
     public void launch(KernelMethod kernel, Grid grid, Object... arguments) {
         enqueue(() -> emulator.launch(kernel, grid, arguments));
+    }
+
+    /** Sums each output's products in float, in the order of the inputs (cuBLAS's order is its own). */
+    @Override
+    public void blasLinear(TypedArray x, TypedArray w, F32Array y, int rows, int in, int out) {
+        if (!(x instanceof HalfPrecisionArray hx) || !(w instanceof HalfPrecisionArray hw) || x.elementType() != w.elementType()) {
+            throw new IllegalArgumentException("blasLinear multiplies 16-bit x and w of one type, got " + x.describe() + " and "
+                    + w.describe());
+        }
+        if (hx.length() < (long) rows * in || hw.length() < (long) out * in || y.length() < (long) rows * out) {
+            throw new IllegalArgumentException("blasLinear of " + rows + " rows, " + in + " -> " + out + " needs larger arrays than "
+                    + x.describe() + ", " + w.describe() + " and " + y.describe());
+        }
+        enqueue(() -> {
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < out; o++) {
+                    float sum = 0;
+                    for (int i = 0; i < in; i++) {
+                        sum += hx.get((long) r * in + i) * hw.get((long) o * in + i);
+                    }
+                    y.set((long) r * out + o, sum);
+                }
+            }
+        });
     }
 
     @Override

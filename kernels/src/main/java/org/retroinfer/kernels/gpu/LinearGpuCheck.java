@@ -8,6 +8,7 @@ import org.retroinfer.accel.cuda.CudaDriver;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.DeviceBuffer;
 import org.retroinfer.accel.cuda.Gpu;
+import org.retroinfer.accel.device.CudaDevice;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.F16Array;
@@ -31,8 +32,9 @@ import org.retroinfer.kernels.WeightMatrix;
  * TFLOPS, beside a device-to-device copy of the same bytes (read plus written, the yardstick of docs/results/gpu-decoder);
  * {@code *} marks the kernel {@link LinearShape} picks. The tiled kernel is also timed with other block splits
  * ({@link TiledLinear.Split}: warps along the inputs × row tiles × output tiles), to tune {@link LinearShape#tiledGrid()},
- * and the shapes' times add up to an estimate of a decode step's linear layers at each row count. Exits 1 if a check
- * fails.
+ * and {@link BlasLinear} (cuBLAS on the inputs' two bfloat16 parts) beside them where {@link LinearShape#blas} would
+ * pick it, and the shapes' times add up to an estimate of a decode step's linear layers at each row count. Exits 1 if a
+ * check fails.
  *
  * <p>{@code java org.retroinfer.kernels.gpu.LinearGpuCheck [ROWS...]} (default 1 4 8 15 16 32 34 64).
  *
@@ -50,6 +52,14 @@ public final class LinearGpuCheck {
     private static final TiledLinear.Split[] SPLITS = {TiledLinear.Split.NARROW, TiledLinear.Split.WIDE, new TiledLinear.Split(2, 2, 1),
             new TiledLinear.Split(4, 2, 1), new TiledLinear.Split(2, 1, 2), new TiledLinear.Split(1, 2, 2), new TiledLinear.Split(2, 2, 2)};
 
+    /** The scratch the bench's transformers give {@link BlasLinear}: 256 rows of the widest layer (the LM head in slices). */
+    private static final int BLAS_ROWS = 256, BLAS_COLUMNS = 14336;
+
+    /** Runs one linear layer on the device buffers: x (rows × in, F32), w, bias, y (rows × out, F32). */
+    private interface Launch {
+        void run(DeviceBuffer x, TypedArray w, DeviceBuffer bias, DeviceBuffer y);
+    }
+
     private LinearGpuCheck() {}
 
     public static void main(String[] args) {
@@ -59,7 +69,8 @@ public final class LinearGpuCheck {
         }
         long seed = System.nanoTime();
         int[] rowCounts = args.length > 0 ? Arrays.stream(args).mapToInt(Integer::parseInt).toArray() : DEFAULT_ROWS;
-        try (Gpu gpu = Gpu.open(CudaDriver.system(), 0, false)) {
+        try (CudaDevice device = new CudaDevice(Gpu.open(CudaDriver.system(), 0, false))) {
+            Gpu gpu = device.gpu();
             System.out.println("device: " + gpu.info() + ", seed " + seed);
             Random random = new Random(seed);
             KernelMethod streaming = kernel(StreamingLinear.class, ElementType.BF16), tiled = kernel(TiledLinear.class, ElementType.BF16);
@@ -80,25 +91,30 @@ public final class LinearGpuCheck {
                     & check(gpu, random, tensorCores, LinearShape::tensorCoreGrid, ElementType.BF16, 34, 4096, 14336, true)
                     & check(gpu, random, tensorCores, LinearShape::tensorCoreGrid, ElementType.BF16, 64, 4096, 1000, false)
                     & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(4), ElementType.BF16, 15, 4096, 4096, true)
-                    & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(8), ElementType.BF16, 33, 14336, 1024, false);
+                    & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(8), ElementType.BF16, 33, 14336, 1024, false)
+                    & checkBlas(device, random, 17, 4096, 1000, true, BLAS_COLUMNS)
+                    & checkBlas(device, random, 45, 4096, 14336, false, BLAS_COLUMNS)
+                    & checkBlas(device, random, 33, 14336, 4096, true, BLAS_COLUMNS)
+                    & checkBlas(device, random, 45, 4096, 20000, false, 45 * 4096 / BLAS_ROWS); // in slices of 4096 outputs
             GpuTiming.warmUp(gpu);
             System.out.println("time, BF16 weights: streaming = StreamingLinear (4 rows a pass), tiled = TiledLinear (4 outputs x 8"
                     + " rows a thread; splits: warps along the inputs x row tiles x output tiles a block), tensor = TensorCoreLinear"
                     + " (mma.sync, 16 rows x 32 outputs a block; 4 or 8 warps along the inputs); * the one LinearShape picks");
             double[][][] times = new double[LLAMA_3_8B.length][][];
             for (int s = 0; s < LLAMA_3_8B.length; s++) {
-                times[s] = time(gpu, rowCounts, LLAMA_3_8B[s][0], LLAMA_3_8B[s][1]);
+                times[s] = time(device, rowCounts, LLAMA_3_8B[s][0], LLAMA_3_8B[s][1]);
             }
             System.out.println("a Llama 3 8B decode step's linear layers (32 x (q, k, v, o, gate, up, down) + LM head):");
             for (int r = 0; r < rowCounts.length; r++) {
-                double streamingStep = 0, pickedStep = 0, tiledStep = 0;
+                double streamingStep = 0, pickedStep = 0, tiledStep = 0, kernelStep = 0;
                 for (int s = 0; s < LLAMA_3_8B.length; s++) {
                     streamingStep += PER_STEP[s] * times[s][r][0];
                     pickedStep += PER_STEP[s] * times[s][r][1];
                     tiledStep += PER_STEP[s] * times[s][r][2];
+                    kernelStep += PER_STEP[s] * times[s][r][3];
                 }
-                System.out.printf("  %2d rows: streaming only %6.2f ms, tiled only %6.2f ms, as LinearShape picks %6.2f ms%n", rowCounts[r],
-                        streamingStep, tiledStep, pickedStep);
+                System.out.printf("  %2d rows: streaming only %6.2f ms, tiled only %6.2f ms, as LinearShape picks %6.2f ms (the"
+                        + " project's kernels only %6.2f ms)%n", rowCounts[r], streamingStep, tiledStep, pickedStep, kernelStep);
             }
             System.out.println(ok ? "ALL OK" : "FAILED");
             System.exit(ok ? 0 : 1);
@@ -174,6 +190,28 @@ public final class LinearGpuCheck {
     private static boolean check(Gpu gpu, Random random, KernelMethod kernel, Function<LinearShape, Grid> grid, ElementType type, int rows,
             int in, int out, boolean withBias) {
         CudaStream stream = gpu.defaultStream();
+        Grid launch = grid.apply(new LinearShape(rows, in, out));
+        // F32 sums in any order stay within ~2e-6 of the outputs' scale; tensor cores sum with less precision
+        // (0.9-1.9e-5 measured on an H100, see TensorCoreLinear), so that kernel is allowed 5e-5
+        double allowed = kernel.owner() == TensorCoreLinear.class || kernel.owner() == TensorCoreGemm.class ? 5e-5 : 1e-5;
+        return check(gpu, stream, random, kernel.owner().getSimpleName() + "." + kernel.name(), " on " + launch, allowed, type, rows, in,
+                out, withBias, (dx, w, db, dy) -> gpu.launch(kernel, launch, stream, dx.asF32(), w, db.asF32(), dy.asF32(), rows, in,
+                        out, withBias ? 1 : 0));
+    }
+
+    /**
+     * {@link BlasLinear} on {@code device}'s stream, against the CPU; allowed the tensor-core kernels' error. Its scratch
+     * holds {@link #BLAS_ROWS} rows of {@code columns} outputs, so wider layers go in slices.
+     */
+    private static boolean checkBlas(CudaDevice device, Random random, int rows, int in, int out, boolean withBias, int columns) {
+        BlasLinear blas = new BlasLinear(device, BLAS_ROWS, in, columns);
+        String label = "BlasLinear (cuBLAS, GEMMs of at most " + Math.min(out, 2L * BLAS_ROWS * columns / (2L * rows)) + " outputs)";
+        return check(device.gpu(), device.stream(), random, label, "", 5e-5, ElementType.BF16, rows, in, out, withBias,
+                (dx, w, db, dy) -> blas.run(dx.asF32(), (BF16Array) w, withBias ? db.asF32() : null, dy.asF32(), rows, in, out));
+    }
+
+    private static boolean check(Gpu gpu, CudaStream stream, Random random, String label, String where, double allowed, ElementType type,
+            int rows, int in, int out, boolean withBias, Launch run) {
         long n = (long) in * out;
         try (Arena arena = Arena.ofShared(); DeviceBuffer dw = gpu.allocate(type.bytes() * n); DeviceBuffer dx = gpu.allocate(4L * rows * in);
              DeviceBuffer dy = gpu.allocate(4L * rows * out); DeviceBuffer db = gpu.allocate(4L * out)) {
@@ -200,10 +238,7 @@ public final class LinearGpuCheck {
             gpu.copy(x, dx.asF32(), stream);
             gpu.copy(bias, db.asF32(), stream);
             gpu.fill(dy.asF32(), (byte) 0xFF, stream);
-            LinearShape shape = new LinearShape(rows, in, out);
-            Grid launch = grid.apply(shape);
-            gpu.launch(kernel, launch, stream, dx.asF32(), deviceWeights, db.asF32(),
-                    dy.asF32(), rows, in, out, withBias ? 1 : 0);
+            run.run(dx, deviceWeights, db, dy);
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             gpu.copy(dy.asF32(), y, stream);
             stream.synchronize();
@@ -215,11 +250,9 @@ public final class LinearGpuCheck {
                 double error = Math.abs(y.get(i) - want) / Math.max(1, Math.abs(want));
                 worst = Double.isNaN(error) ? Double.POSITIVE_INFINITY : Math.max(worst, error);
             }
-            // F32 sums in any order stay within ~2e-6 of the outputs' scale; tensor cores sum with less precision
-            // (0.9-1.9e-5 measured on an H100, see TensorCoreLinear), so that kernel is allowed 5e-5
-            boolean ok = worst <= (kernel.owner() == TensorCoreLinear.class || kernel.owner() == TensorCoreGemm.class ? 5e-5 : 1e-5);
-            System.out.printf("check %s.%s %d rows %d -> %d%s on %s against the CPU Matmul: worst relative error %.2e %s%n",
-                    kernel.owner().getSimpleName(), kernel.name(), rows, in, out, withBias ? " + bias" : "", launch, worst, ok ? "OK" : "FAILED");
+            boolean ok = worst <= allowed;
+            System.out.printf("check %s %d rows %d -> %d%s%s against the CPU Matmul: worst relative error %.2e %s%n", label, rows, in,
+                    out, withBias ? " + bias" : "", where, worst, ok ? "OK" : "FAILED");
             return ok;
         }
     }
@@ -233,8 +266,10 @@ public final class LinearGpuCheck {
      * Both kernels at every row count for one shape, the matrix and buffers allocated once for the largest; per row
      * count the streaming kernel's time and the time of the kernel {@link LinearShape} picks.
      */
-    private static double[][] time(Gpu gpu, int[] rowCounts, int in, int out) {
-        CudaStream stream = gpu.defaultStream();
+    private static double[][] time(CudaDevice device, int[] rowCounts, int in, int out) {
+        Gpu gpu = device.gpu();
+        CudaStream stream = device.stream();
+        BlasLinear blas = new BlasLinear(device, BLAS_ROWS, in, BLAS_COLUMNS);
         long weights = (long) in * out;
         int most = Arrays.stream(rowCounts).max().orElseThrow();
         try (DeviceBuffer dw = gpu.allocate(2 * weights); DeviceBuffer copy = gpu.allocate(2 * weights);
@@ -262,14 +297,19 @@ public final class LinearGpuCheck {
                     double ms = millis(gpu, stream, kernel(TiledLinear.class, ElementType.BF16), shape.tiledGrid(split), dx, dw, dy, shape);
                     splits.append(String.format(" %s %.3f", split, ms));
                 }
-                boolean picksTensor = shape.tensorCores(ElementType.BF16);
+                double cublas = GpuTiming.graphMillis(gpu, stream, () -> blas.run(dx.asF32(), dw.asBF16(), null, dy.asF32(), rows, in,
+                        out));
+                boolean picksBlas = shape.blas(ElementType.BF16), picksTensor = !picksBlas && shape.tensorCores(ElementType.BF16);
                 System.out.printf("  %2d rows: streaming%s %7.3f ms %5.0f GB/s %5.1f TFLOPS | tiled %7.3f ms %5.0f GB/s %5.1f TFLOPS"
                                 + " | tensor%s %7.3f ms %5.0f GB/s %5.1f TFLOPS (%d blocks of %d; 4 warps %.3f, 8 warps %.3f)"
-                                + " | tensor/streaming %.2f, tensor/tiled %.2f | tiled splits (ms):%s%n", rows, picksTensor ? " " : "*",
+                                + " | cublas%s %7.3f ms %5.0f GB/s | tensor/streaming %.2f, tensor/tiled %.2f, cublas/tensor %.2f"
+                                + " | tiled splits (ms):%s%n", rows, picksTensor || picksBlas ? " " : "*",
                         streaming, bytes / streaming / 1e6, flops / streaming / 1e9, tiled, bytes / tiled / 1e6, flops / tiled / 1e9,
                         picksTensor ? "*" : " ", tensor, bytes / tensor / 1e6, flops / tensor / 1e9, shape.tensorCoreGrid().gridX(),
-                        shape.tensorCoreGrid().blockX(), tensor4, tensor8, tensor / streaming, tensor / tiled, splits);
-                times[r] = new double[] {streaming, picksTensor ? tensor : streaming, tiled};
+                        shape.tensorCoreGrid().blockX(), tensor4, tensor8, picksBlas ? "*" : " ", cublas, bytes / cublas / 1e6,
+                        tensor / streaming, tensor / tiled, cublas / tensor, splits);
+                double kernels = shape.tensorCores(ElementType.BF16) ? tensor : streaming;
+                times[r] = new double[] {streaming, picksBlas ? cublas : kernels, tiled, kernels};
             }
             return times;
         }

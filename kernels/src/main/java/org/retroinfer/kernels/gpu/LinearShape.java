@@ -12,7 +12,8 @@ import org.retroinfer.accel.kernel.KernelMethod;
  * at near copy bandwidth; past that it would read the matrix again per four rows, so {@link TensorCoreLinear} takes
  * over for BF16 weights (where {@code in} is a multiple of its {@link TensorCoreLinear#CHUNK}) and {@link TiledLinear}
  * for the rest. A prompt chunk of BF16 weights ({@link #gemm}: {@link #GEMM_ROWS} rows or more, whose blocks fill the
- * SMs) goes to {@link TensorCoreGemm}, which reads the weights once per 32 rows instead of once per 16.
+ * SMs) goes to {@link TensorCoreGemm}, which reads the weights once per 32 rows instead of once per 16. Between the two
+ * ({@link #blas}) a decode step's rows go to cuBLAS through {@link BlasLinear}.
  */
 public record LinearShape(int rows, int in, int out) {
     private static final KernelMethod STREAMING_HALF = KernelMethod.of(StreamingLinear.class, "half");
@@ -25,6 +26,11 @@ public record LinearShape(int rows, int in, int out) {
     public static final int GEMM_ROWS = 512;
     /** {@code -Dretroinfer.linear.gemm=off} leaves prompt chunks to {@link TensorCoreLinear}, to compare the two. */
     private static final boolean GEMM = Switch.on("retroinfer.linear.gemm");
+    /**
+     * {@code -Dretroinfer.linear.blas=off} leaves decode rows past one row group to {@link TensorCoreLinear} instead of
+     * {@link BlasLinear}, to compare the two.
+     */
+    private static final boolean BLAS = Switch.on("retroinfer.linear.blas");
     /**
      * SMs of an H100 or H200 (SXM): a tiled grid of no more blocks than this leaves each SM at most one block, so its
      * blocks get eight warps instead of four.
@@ -56,6 +62,14 @@ public record LinearShape(int rows, int in, int out) {
     public boolean gemm(ElementType type) {
         return GEMM && tensorCores(type) && rows >= GEMM_ROWS && in % TensorCoreGemm.CHUNK == 0
                 && TensorCoreGemm.blocks(rows, out) >= SMS;
+    }
+
+    /**
+     * Whether weights of {@code type} go to {@link BlasLinear} (cuBLAS) rather than a kernel: BF16, more rows than one
+     * tensor-core row group and fewer than a prompt chunk's. {@link #kernel} is then the kernel it replaces.
+     */
+    public boolean blas(ElementType type) {
+        return BLAS && tensorCores(type) && rows > TensorCoreLinear.ROWS && !gemm(type);
     }
 
     /** The kernel for weights of {@code type} (BF16, F16 or F32), to launch on {@link #grid(ElementType)}. */

@@ -44,7 +44,8 @@ class GpuKernelsAssembleTest {
                         SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, StreamingLinear.class, TiledLinear.class,
                         TensorCoreLinear.class, TensorCoreGemm.class, FlashPrefill.class,
                         RandomFill.class, RowArgmax.class, ClusterLookup.class,
-                        KMeansCentring.class, KMeansAssign.class, KMeansTensorAssign.class, KMeansUpdate.class, IndexStore.class)
+                        KMeansCentring.class, KMeansAssign.class, KMeansTensorAssign.class, KMeansUpdate.class, IndexStore.class,
+                        LinearParts.class)
                 .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
@@ -58,7 +59,8 @@ class GpuKernelsAssembleTest {
                 "fromHalf", "fromF32", "keySums", "centre", "nearest", "seedCentroids", "rank", "tileOffsets", "clusterStarts",
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",
                 "gatherQuantizedInt4", "gatherInt8Bf16", "gatherInt8F16", "gatherInt4Bf16",
-                "gatherInt4F16", "lookUp", "update", "split", "candidates", "refine"),
+                "gatherInt4F16", "lookUp", "update", "split", "candidates", "refine", "toParts",
+                "sumParts"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 

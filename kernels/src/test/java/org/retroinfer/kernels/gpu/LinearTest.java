@@ -1,6 +1,7 @@
 package org.retroinfer.kernels.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -8,6 +9,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.retroinfer.accel.device.EmulatedDevice;
 import org.retroinfer.accel.emulator.Emulator;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
@@ -15,6 +17,7 @@ import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
+import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.TypedArray;
 import org.retroinfer.kernels.DType;
@@ -125,10 +128,57 @@ class LinearTest {
         assertEquals(TiledLinear.class, new LinearShape(2048, 4096, 4096).kernel(ElementType.F16).owner());
     }
 
+    /**
+     * cuBLAS's path on the emulator (its GEMM a float loop there): row counts past one row group up to the most the
+     * scratch holds, outputs that are and are not a multiple of 4, and outputs past the scratch's width, so that the
+     * GEMM goes in slices of outputs (2, 3 and 4 slices, the last one narrower).
+     */
+    @ParameterizedTest(name = "{0} rows of scratch {1}, in {2}, out {3} (scratch {4} wide), bias {5}")
+    @CsvSource({"17, 17, 64, 9, 9, true", "40, 48, 128, 33, 64, false", "23, 23, 32, 100, 40, true", "33, 40, 16, 70, 24, false"})
+    void blasLinearMatchesAFloat64Loop(int rows, int maxRows, int in, int out, int maxColumns, boolean withBias) {
+        try (EmulatedDevice device = new EmulatedDevice()) {
+            BlasLinear blas = new BlasLinear(device, maxRows, in, maxColumns);
+            checkAgainstFloat64("BlasLinear", "bf16", rows, in, out, withBias, (x, w, bias, y) -> blas.run(x, (BF16Array) w,
+                    withBias ? bias : null, y, rows, in, out));
+        }
+    }
+
+    @Test
+    void decodeRowsPastOneRowGroupGoToCublas() {
+        assertTrue(new LinearShape(17, 4096, 14336).blas(ElementType.BF16));
+        assertTrue(new LinearShape(LinearShape.GEMM_ROWS - 1, 4096, 14336).blas(ElementType.BF16));
+        assertTrue(new LinearShape(45, 4096, 128256).blas(ElementType.BF16));
+        // one row group, a prompt chunk (the GEMM), F16 weights, inputs not in whole chunks: not cuBLAS
+        assertFalse(new LinearShape(16, 4096, 14336).blas(ElementType.BF16));
+        assertFalse(new LinearShape(LinearShape.GEMM_ROWS, 4096, 14336).blas(ElementType.BF16));
+        assertFalse(new LinearShape(45, 4096, 14336).blas(ElementType.F16));
+        assertFalse(new LinearShape(45, 4128, 14336).blas(ElementType.BF16));
+    }
+
+    @Test
+    void theLowPartHoldsWhatBfloat16RoundsAway() {
+        Random random = new Random(Long.getLong("retroinfer.test.seed", System.nanoTime()));
+        for (int i = 0; i < 10_000; i++) {
+            float x = (float) (random.nextGaussian() * Math.pow(2, random.nextInt(40) - 20));
+            float hi = KMath.bf16ToFloat(KMath.floatToBf16(x)), lo = LinearParts.residual(x);
+            assertEquals(x, hi + lo, 0f, "x = " + x);
+            float both = hi + KMath.bf16ToFloat(KMath.floatToBf16(lo));
+            assertTrue(Math.abs(both - x) <= Math.abs(x) * 0x1p-16f, "x = " + x + ": hi + bf16(lo) = " + both);
+        }
+    }
+
+    private interface Launch {
+        void run(F32Array x, TypedArray w, F32Array bias, F32Array y);
+    }
+
     private static void checkAgainstFloat64(KernelMethod kernel, Grid grid, String type, int rows, int in, int out, boolean withBias) {
+        checkAgainstFloat64(kernel.owner().getSimpleName() + "." + type, type, rows, in, out, withBias,
+                (x, w, bias, y) -> new Emulator().launch(kernel, grid, x, w, bias, y, rows, in, out, withBias ? 1 : 0));
+    }
+
+    private static void checkAgainstFloat64(String label, String type, int rows, int in, int out, boolean withBias, Launch launch) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
-        System.out.println(kernel.owner().getSimpleName() + "." + type + " " + rows + " rows: seed " + seed
-                + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        System.out.println(label + " " + rows + " rows: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
         Random random = new Random(seed);
         try (Arena arena = Arena.ofShared()) {
             long n = (long) out * in;
@@ -148,7 +198,7 @@ class LinearTest {
             for (int o = 0; o < out; o++) bias.set(o, (float) random.nextGaussian());
             F32Array y = F32Array.allocate(arena, (long) rows * out);
             y.fill(Float.NaN);
-            new Emulator().launch(kernel, grid, x, w, bias, y, rows, in, out, withBias ? 1 : 0);
+            launch.run(x, w, bias, y);
 
             WeightMatrix matrix = new WeightMatrix(DType.valueOf(type.toUpperCase()), out, in, w.segment());
             float[] cpu = new float[rows * out];

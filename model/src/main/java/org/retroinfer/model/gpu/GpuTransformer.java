@@ -3,11 +3,13 @@ package org.retroinfer.model.gpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.retroinfer.accel.device.Device;
+import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.kernels.Rope;
+import org.retroinfer.kernels.gpu.BlasLinear;
 import org.retroinfer.kernels.gpu.DecodeLayerShape;
 import org.retroinfer.kernels.gpu.EmbeddingLookup;
 import org.retroinfer.kernels.gpu.LinearShape;
@@ -51,6 +53,8 @@ public final class GpuTransformer implements ForwardPass {
     private final KernelMethod rotate;
     private final KernelMethod lookup;
     private final Workspace ws;
+    /** cuBLAS for the linear layers where {@link LinearShape#blas} picks it, or null where no step of these weights can. */
+    private final BlasLinear blas;
     /** Captured steps, or null where every step runs eagerly. */
     private StepGraphs graphs;
     /** Where profiled steps record their phases, or null. */
@@ -104,6 +108,7 @@ public final class GpuTransformer implements ForwardPass {
         this.rotate = KernelMethod.of(RopeRotation.class, config.ropePairing() == Rope.Pairing.HALVES ? "halves" : "adjacent");
         this.lookup = KernelMethod.of(EmbeddingLookup.class, lookupKernel(weights.embedding()));
         this.ws = new Workspace(device, config, maxRows);
+        this.blas = blasFor(config, weights, device, maxRows);
         int[] identity = new int[maxRows];
         for (int r = 0; r < maxRows; r++) identity[r] = r;
         device.upload(MemorySegment.ofArray(identity), ws.rowIndex);
@@ -312,9 +317,25 @@ public final class GpuTransformer implements ForwardPass {
         }
     }
 
+    /**
+     * Scratch for {@link BlasLinear} where a step of up to {@code maxRows} rows can take it (BF16 weights, more rows than a
+     * row group), sized for the widest layer; the LM head, wider, goes in slices.
+     */
+    private static BlasLinear blasFor(ModelConfig config, GpuWeights weights, Device device, int maxRows) {
+        int rows = Math.min(maxRows, LinearShape.GEMM_ROWS - 1);
+        int in = Math.max(config.hiddenSize(), Math.max(config.queryWidth(), config.intermediateSize()));
+        int columns = Math.max(Math.max(config.hiddenSize(), config.queryWidth()), Math.max(config.kvWidth(), config.intermediateSize()));
+        ElementType type = weights.layers().getFirst().query().array().elementType();
+        return new LinearShape(rows, in, columns).blas(type) ? new BlasLinear(device, rows, in, columns) : null;
+    }
+
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
         LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
         ElementType type = w.array().elementType();
+        if (blas != null && shape.blas(type)) {
+            blas.run(x, (BF16Array) w.array(), bias, y, rows, w.cols(), w.rows());
+            return;
+        }
         device.launch(shape.kernel(type), shape.grid(type), x, w.array(), bias == null ? y : bias, y, rows,
                 w.cols(), w.rows(), bias == null ? 0 : 1);
     }

@@ -81,6 +81,33 @@ class GpuTransformerTest {
         }
     }
 
+    /**
+     * A step of more rows than one tensor-core row group sends the BF16 layers whose inputs fill whole chunks (q, k, v,
+     * o, gate and up at width 64) through {@link org.retroinfer.kernels.gpu.BlasLinear}, the emulator's GEMM standing in
+     * for cuBLAS; the logits still equal the CPU's.
+     */
+    @Test
+    void stepsPastOneRowGroupGiveTheCpuTransformersLogitsThroughTheBlasPath() {
+        ModelConfig config = (ModelConfig) models().findFirst().orElseThrow().get()[1];
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println("BLAS path: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        try (Arena arena = Arena.ofShared(); EmulatedDevice device = new EmulatedDevice()) {
+            ModelWeights weights = toBf16(InMemoryWeights.random(config, random, arena), arena);
+            Transformer cpu = new Transformer(config, weights);
+            GpuTransformer gpu = new GpuTransformer(config, GpuWeights.upload(device, weights), device, 24);
+            assertTrue(new org.retroinfer.kernels.gpu.LinearShape(19, config.hiddenSize(), config.queryWidth())
+                    .blas(org.retroinfer.accel.kernel.ElementType.BF16), "19 rows of q take the BLAS path");
+            try (KvCache cpuCache = new DenseKvCache(config.attentionShape(), new DenseKvCache.Config(DType.BF16, 16));
+                 KvCache gpuCache = new org.retroinfer.kvstore.gpu.GpuKvCache(device, config.attentionShape(), DType.BF16, 2, 32, 24)) {
+                int a = cpuCache.openSequence(), ga = gpuCache.openSequence();
+                int b = cpuCache.openSequence(), gb = gpuCache.openSequence();
+                compare(cpu, cpuCache, gpu, gpuCache, new int[] {a, b}, new int[] {ga, gb}, new int[] {10, 9}, new long[] {0, 0},
+                        random, new int[] {9, 18});
+            }
+        }
+    }
+
     /** One step on both paths with the same random tokens; the logits of {@code logitRows} must agree. */
     private static void compare(Transformer cpu, KvCache cpuCache, GpuTransformer gpu, KvCache gpuCache, int[] cpuSequences,
             int[] gpuSequences, int[] counts, long[] firstPositions, Random random, int[] logitRows) {

@@ -1,0 +1,77 @@
+package org.retroinfer.kernels.gpu;
+
+import org.retroinfer.accel.device.Device;
+import org.retroinfer.accel.kernel.BF16Array;
+import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.KernelMethod;
+
+/**
+ * A linear layer of BF16 weights through the platform's BLAS ({@link Device#blasLinear}: cuBLAS on a GPU) at the
+ * precision of the project's own tensor-core kernels: the F32 inputs split into two bfloat16 parts
+ * ({@link LinearParts#toParts}), one GEMM multiplies both parts' {@code 2 × rows} rows (so the weights are read once),
+ * and {@link LinearParts#sumParts} adds the two products and the bias into the outputs. Past one row group of 16,
+ * where {@link TensorCoreLinear} reads the weights once per group, cuBLAS's tuned GEMM is the faster
+ * (docs/results/gpu-retro, "cuBLAS for the linear layers").
+ *
+ * <p>Scratch is allocated once for up to {@code maxRows} rows and {@code maxColumns} outputs a GEMM; a layer with more
+ * outputs (an LM head) is multiplied in slices of outputs, each reading its own rows of the weights, so the weights
+ * are still read once. The arrays live as long as the device.
+ */
+public final class BlasLinear {
+    private static final KernelMethod TO_PARTS = KernelMethod.of(LinearParts.class, "toParts");
+    private static final KernelMethod SUM_PARTS = KernelMethod.of(LinearParts.class, "sumParts");
+    private static final int THREADS = 256;
+    /** Enough blocks of the grid-stride kernels to fill an H100 several times over. */
+    private static final int MAX_BLOCKS = 1024;
+
+    private final Device device;
+    private final int maxRows;
+    private final int maxIn;
+    private final long sumCapacity;
+    private final BF16Array parts;
+    private final F32Array sums;
+
+    /** Scratch on {@code device} for up to {@code maxRows} rows of up to {@code maxIn} inputs and {@code maxColumns} outputs a GEMM. */
+    public BlasLinear(Device device, int maxRows, int maxIn, int maxColumns) {
+        if (maxRows < 1 || maxIn < 8 || maxIn % 8 != 0 || maxColumns < 1) {
+            throw new IllegalArgumentException("BlasLinear needs at least one row, inputs a positive multiple of 8 and one output,"
+                    + " got " + maxRows + ", " + maxIn + " and " + maxColumns);
+        }
+        this.device = device;
+        this.maxRows = maxRows;
+        this.maxIn = maxIn;
+        this.sumCapacity = 2L * maxRows * maxColumns;
+        this.parts = device.bf16(2L * maxRows * maxIn);
+        this.sums = device.f32(sumCapacity);
+    }
+
+    /** Bytes of device memory the scratch takes. */
+    public long scratchBytes() {
+        return parts.byteSize() + sums.byteSize();
+    }
+
+    /**
+     * Enqueues {@code y = x wᵀ (+ bias)}: {@code x} rows × in (F32), {@code w} out × in (BF16), {@code y} rows × out,
+     * all row-major; {@code bias} (out) may be null.
+     */
+    public void run(F32Array x, BF16Array w, F32Array bias, F32Array y, int rows, int in, int out) {
+        if (rows < 1 || rows > maxRows || in % 8 != 0 || in > maxIn || out < 1) {
+            throw new IllegalArgumentException("BlasLinear takes 1 to " + maxRows + " rows and up to " + maxIn
+                    + " inputs (a multiple of 8), got " + rows + " rows of " + in + " -> " + out);
+        }
+        long n = (long) rows * in;
+        device.launch(TO_PARTS, grid(n / 8), x, parts, n);
+        int slice = (int) Math.min(out, sumCapacity / (2L * rows));
+        for (int from = 0; from < out; from += slice) {
+            int columns = Math.min(slice, out - from);
+            device.blasLinear(parts, w.slice((long) from * in, (long) columns * in), sums, 2 * rows, in, columns);
+            device.launch(SUM_PARTS, grid((long) rows * columns), sums, bias == null ? sums : bias, y, rows, columns, out, from,
+                    bias == null ? 0 : 1);
+        }
+    }
+
+    private static Grid grid(long units) {
+        return Grid.of((int) Math.min(MAX_BLOCKS, (units + THREADS - 1) / THREADS), THREADS);
+    }
+}
