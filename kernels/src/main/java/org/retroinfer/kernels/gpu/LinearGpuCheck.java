@@ -95,7 +95,7 @@ public final class LinearGpuCheck {
                     & checkBlas(device, random, 17, 4096, 1000, true, BLAS_COLUMNS)
                     & checkBlas(device, random, 45, 4096, 14336, false, BLAS_COLUMNS)
                     & checkBlas(device, random, 33, 14336, 4096, true, BLAS_COLUMNS)
-                    & checkBlas(device, random, 45, 4096, 20000, false, 45 * 4096 / BLAS_ROWS); // in slices of 4096 outputs
+                    & checkBlas(device, random, 45, 4096, 20000, false, 4096);
             GpuTiming.warmUp(gpu);
             System.out.println("time, BF16 weights: streaming = StreamingLinear (4 rows a pass), tiled = TiledLinear (4 outputs x 8"
                     + " rows a thread; splits: warps along the inputs x row tiles x output tiles a block), tensor = TensorCoreLinear"
@@ -205,7 +205,9 @@ public final class LinearGpuCheck {
      */
     private static boolean checkBlas(CudaDevice device, Random random, int rows, int in, int out, boolean withBias, int columns) {
         BlasLinear blas = new BlasLinear(device, BLAS_ROWS, in, columns);
-        String label = "BlasLinear (cuBLAS, GEMMs of at most " + Math.min(out, 2L * BLAS_ROWS * columns / (2L * rows)) + " outputs)";
+        int slices = (out + columns - 1) / columns;
+        String label = "BlasLinear (cuBLAS, " + slices + " GEMM" + (slices > 1 ? "s" : "") + " of at most " + (out + slices - 1) / slices
+                + " outputs)";
         return check(device.gpu(), device.stream(), random, label, "", 5e-5, ElementType.BF16, rows, in, out, withBias,
                 (dx, w, db, dy) -> blas.run(dx.asF32(), (BF16Array) w, withBias ? db.asF32() : null, dy.asF32(), rows, in, out));
     }
