@@ -131,7 +131,7 @@ class LinearTest {
     /**
      * cuBLAS's path on the emulator (its GEMM a float loop there): row counts past one row group up to the most the
      * scratch holds, outputs that are and are not a multiple of 4, and outputs past the scratch's width, so that the
-     * GEMM goes in slices of outputs (3 slices of 34, 34 and 32; 3 of 24, 24 and 22).
+     * GEMM goes in slices of outputs (3 slices of 40, 40 and 20; 3 of 24, 24 and 22).
      */
     @ParameterizedTest(name = "{0} rows of scratch {1}, in {2}, out {3} (scratch {4} wide), bias {5}")
     @CsvSource({"17, 17, 64, 9, 9, true", "40, 48, 128, 33, 64, false", "23, 23, 32, 100, 40, true", "33, 40, 16, 70, 24, false"})
