@@ -53,7 +53,10 @@ public final class GpuTransformer implements ForwardPass {
     private final KernelMethod rotate;
     private final KernelMethod lookup;
     private final Workspace ws;
-    /** cuBLAS for the linear layers where {@link LinearShape#blas} picks it, or null where no step of these weights can. */
+    /**
+     * cuBLAS for the linear layers where {@link LinearShape#blas} picks it and the device has the GPU to itself, or null
+     * where no step can take it (see {@link #blasFor}).
+     */
     private final BlasLinear blas;
     /** Captured steps, or null where every step runs eagerly. */
     private StepGraphs graphs;
@@ -136,6 +139,11 @@ public final class GpuTransformer implements ForwardPass {
     public GpuTransformer withProfile(StepProfile profile) {
         this.profile = profile;
         return this;
+    }
+
+    /** Whether steps of more rows than a row group may go through cuBLAS now (they do where {@link LinearShape#blas} says). */
+    boolean blasReady() {
+        return blas != null && !device.sharesGpu();
     }
 
     /** Step shapes captured so far. */
@@ -319,9 +327,17 @@ public final class GpuTransformer implements ForwardPass {
 
     /**
      * Scratch for {@link BlasLinear} where a step of up to {@code maxRows} rows can take it (BF16 weights, more rows than a
-     * row group), sized for the widest layer; the LM head, wider, goes in slices.
+     * row group), sized for the widest layer; the LM head, wider, goes in slices. Not where the device shares the GPU
+     * with a sibling (micro-batches): alone cuBLAS runs a step's linear layers at 45 rows in 8.98 ms against the
+     * tensor-core kernel's 12.08, but beside the other micro-batch's PCIe gather the 32K bench decoded 1009 tok/s on
+     * average with it against 1042 without (four runs each, NVIDIA H100, docs/results/gpu-retro, "cuBLAS for the
+     * linear layers"). Why is not measured: cuBLAS's GEMMs may hold SMs the other micro-batch's gather needs to keep the
+     * link busy.
      */
     private static BlasLinear blasFor(ModelConfig config, GpuWeights weights, Device device, int maxRows) {
+        if (device.sharesGpu()) {
+            return null;
+        }
         int rows = Math.min(maxRows, LinearShape.GEMM_ROWS - 1);
         int in = Math.max(config.hiddenSize(), Math.max(config.queryWidth(), config.intermediateSize()));
         int columns = Math.max(Math.max(config.hiddenSize(), config.queryWidth()), Math.max(config.kvWidth(), config.intermediateSize()));
@@ -332,7 +348,7 @@ public final class GpuTransformer implements ForwardPass {
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
         LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
         ElementType type = w.array().elementType();
-        if (blas != null && shape.blas(type)) {
+        if (blasReady() && shape.blas(type)) {
             blas.run(x, (BF16Array) w.array(), bias, y, rows, w.cols(), w.rows());
             return;
         }

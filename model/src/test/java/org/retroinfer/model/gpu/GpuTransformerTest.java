@@ -2,6 +2,7 @@ package org.retroinfer.model.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.device.EmulatedDevice;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Half;
@@ -98,6 +100,13 @@ class GpuTransformerTest {
             GpuTransformer gpu = new GpuTransformer(config, GpuWeights.upload(device, weights), device, 24);
             assertTrue(new org.retroinfer.kernels.gpu.LinearShape(19, config.hiddenSize(), config.queryWidth())
                     .blas(org.retroinfer.accel.kernel.ElementType.BF16), "19 rows of q take the BLAS path");
+            assertTrue(gpu.blasReady());
+            // micro-batches: a transformer on a device that shares the GPU keeps the kernels, and so does one whose
+            // device gains a sibling later
+            try (Device sibling = device.sibling()) {
+                assertFalse(new GpuTransformer(config, GpuWeights.upload(sibling, weights), sibling, 24).blasReady());
+                assertFalse(gpu.blasReady());
+            }
             try (KvCache cpuCache = new DenseKvCache(config.attentionShape(), new DenseKvCache.Config(DType.BF16, 16));
                  KvCache gpuCache = new org.retroinfer.kvstore.gpu.GpuKvCache(device, config.attentionShape(), DType.BF16, 2, 32, 24)) {
                 int a = cpuCache.openSequence(), ga = gpuCache.openSequence();
