@@ -4,18 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.retroinfer.accel.cuda.Cublas;
 import org.retroinfer.accel.cuda.CudaDriver;
 import org.retroinfer.accel.cuda.CudaException;
 import org.retroinfer.accel.cuda.Gpu;
 import org.retroinfer.accel.cuda.MockLog;
 import org.retroinfer.accel.cuda.MockNatives;
 import org.retroinfer.accel.examples.CopyKernels;
+import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.KernelMethod;
 
 /**
@@ -46,6 +51,45 @@ class CudaDeviceTest {
 
     private List<Long> launchedLengths() {
         return log.launches().lines().map(l -> Long.parseLong(l.substring(l.lastIndexOf("s64:") + 4))).toList();
+    }
+
+    /**
+     * The row-major {@code y = x wᵀ} reaches cuBLAS (the mock computes it on the CPU) with its transpositions and leading
+     * dimensions right: rows, inputs and outputs all different, against a float64 loop.
+     */
+    @Test
+    void blasLinearIsTheRowMajorLinearLayer() {
+        System.setProperty(Cublas.LIBRARY_PROPERTY, MockNatives.libcublas().toString());
+        try {
+            int rows = 3, in = 16, out = 5;
+            Random random = new Random(7);
+            float[] x = new float[rows * in], w = new float[out * in];
+            for (int i = 0; i < x.length; i++) x[i] = KMath.bf16ToFloat(KMath.floatToBf16((float) random.nextGaussian()));
+            for (int i = 0; i < w.length; i++) w[i] = KMath.bf16ToFloat(KMath.floatToBf16((float) random.nextGaussian()));
+            BF16Array dx = device.bf16(x.length), dw = device.bf16(w.length);
+            F32Array dy = device.f32((long) rows * out);
+            upload16(x, dx);
+            upload16(w, dw);
+            device.fill(dy, (byte) 0xFF);
+            device.blasLinear(dx, dw, dy, rows, in, out);
+            float[] y = new float[rows * out];
+            device.download(dy, MemorySegment.ofArray(y));
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < out; o++) {
+                    double want = 0;
+                    for (int i = 0; i < in; i++) want += (double) x[r * in + i] * w[o * in + i];
+                    assertEquals(want, y[r * out + o], 1e-5 * Math.max(1, Math.abs(want)), "row " + r + ", output " + o);
+                }
+            }
+        } finally {
+            System.clearProperty(Cublas.LIBRARY_PROPERTY);
+        }
+    }
+
+    private void upload16(float[] values, BF16Array destination) {
+        short[] bits = new short[values.length];
+        for (int i = 0; i < values.length; i++) bits[i] = KMath.floatToBf16(values[i]);
+        device.upload(MemorySegment.ofArray(bits), destination);
     }
 
     @Test
