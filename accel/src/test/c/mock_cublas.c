@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { int pointer_mode; void *stream; void *workspace; size_t workspace_bytes; } Handle;
+typedef struct { int pointer_mode; void *stream; void *workspace; size_t workspace_bytes; int sm_count_target; } Handle;
 
 static float half_to_float(uint16_t h) {
     uint32_t sign = (uint32_t) (h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
@@ -59,6 +59,7 @@ int cublasDestroy_v2(Handle *h) { free(h); return 0; }
 int cublasSetStream_v2(Handle *h, void *stream) { h->stream = stream; h->workspace = 0; return 0; }
 int cublasSetWorkspace_v2(Handle *h, void *workspace, size_t bytes) { h->workspace = workspace; h->workspace_bytes = bytes; return 0; }
 int cublasSetPointerMode_v2(Handle *h, int mode) { h->pointer_mode = mode; return 0; }
+int cublasSetSmCountTarget(Handle *h, int count) { if (!h || count < 0) return 7; h->sm_count_target = count; return 0; }
 const char *cublasGetStatusName(int s) { return s == 7 ? "CUBLAS_STATUS_INVALID_VALUE" : s == 15 ? "CUBLAS_STATUS_NOT_SUPPORTED" : "CUBLAS_STATUS_UNKNOWN"; }
 const char *cublasGetStatusString(int s) {
     return s == 7 ? "an invalid numeric value was used as an argument"

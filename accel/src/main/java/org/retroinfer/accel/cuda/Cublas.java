@@ -49,6 +49,8 @@ public final class Cublas implements AutoCloseable {
     private final MethodHandle gemmEx;
     private final MethodHandle sgemv;
     private final MethodHandle statusName;
+    /** {@code cublasSetSmCountTarget}, or null where the library lacks it (it came with cuBLAS 11.3). */
+    private final MethodHandle setSmCountTarget;
     private final MethodHandle statusString;
     private final DeviceBuffer workspace;
     private final DeviceBuffer scalars;
@@ -77,6 +79,8 @@ public final class Cublas implements AutoCloseable {
         sgemv = bind(lookup, "cublasSgemv_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG,
                 JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
         statusName = bind(lookup, "cublasGetStatusName", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        setSmCountTarget = lookup.find("cublasSetSmCountTarget")
+                .map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT))).orElse(null);
         statusString = bind(lookup, "cublasGetStatusString", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         gpu.makeCurrent();
         try (Arena arena = Arena.ofConfined()) {
@@ -107,6 +111,27 @@ public final class Cublas implements AutoCloseable {
     private MethodHandle bind(SymbolLookup lookup, String name, FunctionDescriptor fd) {
         return lookup.find(name).map(s -> LINKER.downcallHandle(s, fd)).orElseThrow(() -> new CudaException(
                 library + " has no " + name + "; this runtime needs cuBLAS 12 or newer"));
+    }
+
+    /**
+     * Asks cuBLAS to size its following GEMMs' grids for {@code multiprocessors} SMs (0: all of them), so that work on
+     * other streams keeps the rest ({@code cublasSetSmCountTarget}).
+     */
+    public void smCountTarget(int multiprocessors) {
+        if (multiprocessors < 0) {
+            throw new IllegalArgumentException("an SM count target must be 0 (all) or more, got " + multiprocessors);
+        }
+        if (setSmCountTarget == null) {
+            throw new CudaException(library + " has no cublasSetSmCountTarget; it needs cuBLAS 11.3 or newer");
+        }
+        try {
+            gpu.makeCurrent();
+            check((int) setSmCountTarget.invokeExact(handle, multiprocessors), "cublasSetSmCountTarget(" + multiprocessors + ")");
+        } catch (CudaException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new CudaException("the downcall to cublasSetSmCountTarget failed: " + t, t);
+        }
     }
 
     /** Uploads alpha/beta values ahead of a CUDA graph capture (values already known are skipped). */

@@ -255,10 +255,19 @@ public final class CudaDevice implements Device {
      */
     @Override
     public void blasLinear(TypedArray x, TypedArray w, F32Array y, int rows, int in, int out) {
+        blas().linear(current, rows, in, out, x, w, y);
+    }
+
+    @Override
+    public void blasMultiprocessors(int count) {
+        blas().smCountTarget(count);
+    }
+
+    private Cublas blas() {
         if (blas == null) {
             blas = Cublas.create(gpu);
         }
-        blas.linear(current, rows, in, out, x, w, y);
+        return blas;
     }
 
     @Override

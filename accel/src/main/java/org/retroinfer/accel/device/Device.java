@@ -150,6 +150,12 @@ public interface Device extends AutoCloseable {
     void blasLinear(TypedArray x, TypedArray w, F32Array y, int rows, int in, int out);
 
     /**
+     * Asks the BLAS to size the grids of this device's following {@link #blasLinear} calls for {@code count}
+     * multiprocessors (0: all), leaving the rest to a {@link #sibling}'s work; the emulator has none to leave.
+     */
+    void blasMultiprocessors(int count);
+
+    /**
      * How many blocks of {@code blockSize} threads of {@code kernel} (as specialised for {@code arguments}) run at
      * once on the whole device: what one wave of a grid should hold.
      */

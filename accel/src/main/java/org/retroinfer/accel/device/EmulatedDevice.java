@@ -257,6 +257,13 @@ public final class EmulatedDevice implements Device {
     }
 
     @Override
+    public void blasMultiprocessors(int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("a BLAS multiprocessor count must be 0 (all) or more, got " + count);
+        }
+    }
+
+    @Override
     public int residentBlocks(KernelMethod kernel, int blockSize, Object... arguments) {
         return RESIDENT_BLOCKS;
     }

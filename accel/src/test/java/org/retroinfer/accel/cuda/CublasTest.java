@@ -150,6 +150,14 @@ class CublasTest {
     }
 
     @Test
+    void anSmCountTargetIsPassedOnAndANegativeOneIsRefused() {
+        blas.smCountTarget(100); // the mock answers CUBLAS_STATUS_INVALID_VALUE to a bad handle or a negative count
+        blas.smCountTarget(0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> blas.smCountTarget(-1));
+        assertTrue(e.getMessage().contains("0 (all) or more, got -1"), e.getMessage());
+    }
+
+    @Test
     void cublasStatusErrorsNameTheCallTheStatusAndItsText() {
         F16Array h = gpu.allocate(64).asF16();
         // the mock cannot write half-precision outputs and answers CUBLAS_STATUS_NOT_SUPPORTED

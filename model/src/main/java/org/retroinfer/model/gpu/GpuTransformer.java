@@ -43,6 +43,8 @@ public final class GpuTransformer implements ForwardPass {
     private static final KernelMethod RESIDUAL = KernelMethod.of(ResidualAdd.class, "add");
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
     private static final KernelMethod ARGMAX = KernelMethod.of(RowArgmax.class, "rows");
+    /** Where micro-batches may use cuBLAS too, the SMs its GEMMs are sized for (0: all); -1, the default: they may not. */
+    private static final int BLAS_BESIDE = blasBeside(System.getProperty("retroinfer.linear.blasBeside", "off"));
 
     private final ModelConfig config;
     private final GpuWeights weights;
@@ -143,7 +145,7 @@ public final class GpuTransformer implements ForwardPass {
 
     /** Whether steps of more rows than a row group may go through cuBLAS now (they do where {@link LinearShape#blas} says). */
     boolean blasReady() {
-        return blas != null && !device.sharesGpu();
+        return blas != null && (BLAS_BESIDE >= 0 || !device.sharesGpu());
     }
 
     /** Step shapes captured so far. */
@@ -332,17 +334,41 @@ public final class GpuTransformer implements ForwardPass {
      * tensor-core kernel's 12.08, but beside the other micro-batch's PCIe gather the 32K bench decoded 1009 tok/s on
      * average with it against 1042 without (four runs each, NVIDIA H100, docs/results/gpu-retro, "cuBLAS for the
      * linear layers"). Why is not measured: cuBLAS's GEMMs may hold SMs the other micro-batch's gather needs to keep the
-     * link busy.
+     * link busy; {@code -Dretroinfer.linear.blasBeside=N} lets micro-batches use it with its GEMMs sized for N SMs (0:
+     * all), to measure that.
      */
     private static BlasLinear blasFor(ModelConfig config, GpuWeights weights, Device device, int maxRows) {
-        if (device.sharesGpu()) {
+        boolean beside = device.sharesGpu();
+        if (beside && BLAS_BESIDE < 0) {
             return null;
         }
         int rows = Math.min(maxRows, LinearShape.GEMM_ROWS - 1);
         int in = Math.max(config.hiddenSize(), Math.max(config.queryWidth(), config.intermediateSize()));
         int columns = Math.max(Math.max(config.hiddenSize(), config.queryWidth()), Math.max(config.kvWidth(), config.intermediateSize()));
         ElementType type = weights.layers().getFirst().query().array().elementType();
-        return new LinearShape(rows, in, columns).blas(type) ? new BlasLinear(device, rows, in, columns) : null;
+        if (!new LinearShape(rows, in, columns).blas(type)) {
+            return null;
+        }
+        if (beside) {
+            device.blasMultiprocessors(BLAS_BESIDE);
+        }
+        return new BlasLinear(device, rows, in, columns);
+    }
+
+    private static int blasBeside(String value) {
+        if (value.equals("off")) {
+            return -1;
+        }
+        try {
+            int count = Integer.parseInt(value);
+            if (count >= 0) {
+                return count;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-Dretroinfer.linear.blasBeside must be off or a number of SMs (0: all), got '" + value
+                + "'");
     }
 
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
