@@ -49,9 +49,9 @@ public final class Cublas implements AutoCloseable {
     private final MethodHandle gemmEx;
     private final MethodHandle sgemv;
     private final MethodHandle statusName;
+    private final MethodHandle statusString;
     /** {@code cublasSetSmCountTarget}, or null where the library lacks it (it came with cuBLAS 11.3). */
     private final MethodHandle setSmCountTarget;
-    private final MethodHandle statusString;
     private final DeviceBuffer workspace;
     private final DeviceBuffer scalars;
     private final Map<Integer, Long> scalarSlots = new HashMap<>();
@@ -79,9 +79,9 @@ public final class Cublas implements AutoCloseable {
         sgemv = bind(lookup, "cublasSgemv_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG,
                 JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
         statusName = bind(lookup, "cublasGetStatusName", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        statusString = bind(lookup, "cublasGetStatusString", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         setSmCountTarget = lookup.find("cublasSetSmCountTarget")
                 .map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT))).orElse(null);
-        statusString = bind(lookup, "cublasGetStatusString", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         gpu.makeCurrent();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);

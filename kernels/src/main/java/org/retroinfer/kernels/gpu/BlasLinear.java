@@ -47,11 +47,6 @@ public final class BlasLinear {
         this.sums = device.f32(2L * maxRows * maxColumns);
     }
 
-    /** Bytes of device memory the scratch takes. */
-    public long scratchBytes() {
-        return parts.byteSize() + sums.byteSize();
-    }
-
     /**
      * Enqueues {@code y = x wᵀ (+ bias)}: {@code x} rows × in (F32), {@code w} out × in (BF16), {@code y} rows × out,
      * all row-major; {@code bias} (out) may be null.
