@@ -39,8 +39,9 @@ import org.retroinfer.kernels.WeightMatrix;
  * <p>{@code java org.retroinfer.kernels.gpu.LinearGpuCheck [ROWS...]} (default 1 4 8 15 16 32 34 64).
  *
  * <p>{@code java org.retroinfer.kernels.gpu.LinearGpuCheck prefill [ROWS...]} (default 64 128 256 512 2048): prompt
- * chunks instead: {@link TensorCoreGemm} against the CPU, then it and {@link TensorCoreLinear} side by side at Llama 3
- * 8B's shapes and each row count, as TFLOPS, with the time of a prefill chunk's linear layers (LM head aside).
+ * chunks instead: {@link TensorCoreGemm} against the CPU, then it, {@link TensorCoreLinear} and {@link BlasLinear} side
+ * by side at Llama 3 8B's shapes and each row count, as TFLOPS, with the time of a prefill chunk's linear layers (LM
+ * head aside).
  */
 public final class LinearGpuCheck {
     private static final int[] DEFAULT_ROWS = {1, 4, 8, 15, 16, 32, 34, 64};
@@ -124,7 +125,8 @@ public final class LinearGpuCheck {
     private static void prefill(int[] rowCounts) {
         int[] rows = rowCounts.length > 0 ? rowCounts : new int[] {64, 128, 256, 512, 2048};
         long seed = System.nanoTime();
-        try (Gpu gpu = Gpu.open(CudaDriver.system(), 0, false)) {
+        try (CudaDevice device = new CudaDevice(Gpu.open(CudaDriver.system(), 0, false))) {
+            Gpu gpu = device.gpu();
             System.out.println("device: " + gpu.info() + ", seed " + seed);
             Random random = new Random(seed);
             KernelMethod gemm = KernelMethod.of(TensorCoreGemm.class, "bf16");
@@ -135,8 +137,10 @@ public final class LinearGpuCheck {
             CudaStream stream = gpu.defaultStream();
             int most = Arrays.stream(rows).max().orElseThrow();
             double[] gemmChunk = new double[rows.length], tensorChunk = new double[rows.length], pickedChunk = new double[rows.length];
+            double[] blasChunk = new double[rows.length];
             System.out.println("time, BF16 weights: gemm = TensorCoreGemm (32 rows x 32 outputs a warp), tensor = TensorCoreLinear"
-                    + " (16 x 32, the grid LinearShape gives it); * the one LinearShape picks");
+                    + " (16 x 32, the grid LinearShape gives it), cublas = BlasLinear (both bfloat16 parts in one cuBLAS GEMM; TFLOPS"
+                    + " of the layer, half what cuBLAS runs); * the one LinearShape picks");
             for (int s = 0; s < LLAMA_3_8B.length - 2; s++) {
                 int in = LLAMA_3_8B[s][0], out = LLAMA_3_8B[s][1];
                 try (DeviceBuffer dw = gpu.allocate(2L * in * out); DeviceBuffer dx = gpu.allocate(4L * most * in);
@@ -144,14 +148,18 @@ public final class LinearGpuCheck {
                     gpu.fill(dw.asBF16(), (byte) 0x3C, stream);
                     gpu.fill(dx.asF32(), (byte) 0x3C, stream);
                     System.out.printf("%d -> %d%n", in, out);
+                    BlasLinear blas = new BlasLinear(device, most, in, out);
                     for (int r = 0; r < rows.length; r++) {
                         LinearShape shape = new LinearShape(rows[r], in, out);
                         double g = millis(gpu, stream, gemm, TensorCoreGemm.grid(rows[r], out), dx, dw, dy, shape);
                         double t = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(), dx, dw, dy, shape);
+                        double b = blasMillis(device, blas, dx, dw, dy, shape);
                         double flops = 2.0 * rows[r] * in * out;
                         boolean picksGemm = shape.gemm(ElementType.BF16);
-                        System.out.printf("  %4d rows: gemm%s %8.3f ms %6.1f TFLOPS | tensor%s %8.3f ms %6.1f TFLOPS | gemm/tensor %.2f%n",
-                                rows[r], picksGemm ? "*" : " ", g, flops / g / 1e9, picksGemm ? " " : "*", t, flops / t / 1e9, g / t);
+                        System.out.printf("  %4d rows: gemm%s %8.3f ms %6.1f TFLOPS | tensor%s %8.3f ms %6.1f TFLOPS | cublas %8.3f ms"
+                                        + " %6.1f TFLOPS | gemm/tensor %.2f, cublas/gemm %.2f%n", rows[r], picksGemm ? "*" : " ", g,
+                                flops / g / 1e9, picksGemm ? " " : "*", t, flops / t / 1e9, b, flops / b / 1e9, g / t, b / g);
+                        blasChunk[r] += PER_STEP[s] * b;
                         gemmChunk[r] += PER_STEP[s] * g;
                         tensorChunk[r] += PER_STEP[s] * t;
                         pickedChunk[r] += PER_STEP[s] * (picksGemm ? g : t);
@@ -164,13 +172,16 @@ public final class LinearGpuCheck {
                  DeviceBuffer dy = gpu.allocate(4L * most * kv[1])) {
                 gpu.fill(dw.asBF16(), (byte) 0x3C, stream);
                 gpu.fill(dx.asF32(), (byte) 0x3C, stream);
+                BlasLinear blas = new BlasLinear(device, most, kv[0], kv[1]);
                 for (int r = 0; r < rows.length; r++) {
                     LinearShape shape = new LinearShape(rows[r], kv[0], kv[1]);
                     double g = millis(gpu, stream, gemm, TensorCoreGemm.grid(rows[r], kv[1]), dx, dw, dy, shape);
                     double t = millis(gpu, stream, tensorCores, shape.tensorCoreGrid(), dx, dw, dy, shape);
-                    System.out.printf("%d -> %d, %4d rows: gemm%s %8.3f ms | tensor%s %8.3f ms%n", kv[0], kv[1], rows[r],
-                            shape.gemm(ElementType.BF16) ? "*" : " ", g, shape.gemm(ElementType.BF16) ? " " : "*", t);
+                    double b = blasMillis(device, blas, dx, dw, dy, shape);
+                    System.out.printf("%d -> %d, %4d rows: gemm%s %8.3f ms | tensor%s %8.3f ms | cublas %8.3f ms%n", kv[0], kv[1], rows[r],
+                            shape.gemm(ElementType.BF16) ? "*" : " ", g, shape.gemm(ElementType.BF16) ? " " : "*", t, b);
                     int perStep = PER_STEP[PER_STEP.length - 1];
+                    blasChunk[r] += perStep * b;
                     gemmChunk[r] += perStep * g;
                     tensorChunk[r] += perStep * t;
                     pickedChunk[r] += perStep * (shape.gemm(ElementType.BF16) ? g : t);
@@ -178,8 +189,8 @@ public final class LinearGpuCheck {
             }
             System.out.println("a Llama 3 8B prefill chunk's linear layers (32 x (q, k, v, o, gate, up, down)):");
             for (int r = 0; r < rows.length; r++) {
-                System.out.printf("  %4d rows: gemm only %8.2f ms, tensor only %8.2f ms, as LinearShape picks %8.2f ms%n", rows[r],
-                        gemmChunk[r], tensorChunk[r], pickedChunk[r]);
+                System.out.printf("  %4d rows: gemm only %8.2f ms, tensor only %8.2f ms, as LinearShape picks %8.2f ms, cublas only"
+                        + " %8.2f ms%n", rows[r], gemmChunk[r], tensorChunk[r], pickedChunk[r], blasChunk[r]);
             }
             System.out.println(ok ? "ALL OK" : "FAILED");
             System.exit(ok ? 0 : 1);
@@ -298,8 +309,7 @@ public final class LinearGpuCheck {
                     double ms = millis(gpu, stream, kernel(TiledLinear.class, ElementType.BF16), shape.tiledGrid(split), dx, dw, dy, shape);
                     splits.append(String.format(" %s %.3f", split, ms));
                 }
-                double cublas = GpuTiming.graphMillis(gpu, stream, () -> blas.run(dx.asF32(), dw.asBF16(), null, dy.asF32(), rows, in,
-                        out));
+                double cublas = blasMillis(device, blas, dx, dw, dy, shape);
                 boolean picksBlas = shape.blas(ElementType.BF16), picksTensor = !picksBlas && shape.tensorCores(ElementType.BF16);
                 System.out.printf("  %2d rows: streaming%s %7.3f ms %5.0f GB/s %5.1f TFLOPS | tiled %7.3f ms %5.0f GB/s %5.1f TFLOPS"
                                 + " | tensor%s %7.3f ms %5.0f GB/s %5.1f TFLOPS (%d blocks of %d; 4 warps %.3f, 8 warps %.3f)"
@@ -314,6 +324,13 @@ public final class LinearGpuCheck {
             }
             return times;
         }
+    }
+
+    /** {@link BlasLinear} on the device's stream, timed as {@link #millis} times a kernel. */
+    private static double blasMillis(CudaDevice device, BlasLinear blas, DeviceBuffer dx, DeviceBuffer dw, DeviceBuffer dy,
+            LinearShape shape) {
+        return GpuTiming.graphMillis(device.gpu(), device.stream(), () -> blas.run(dx.asF32(), dw.asBF16(), null, dy.asF32(),
+                shape.rows(), shape.in(), shape.out()));
     }
 
     private static double millis(Gpu gpu, CudaStream stream, KernelMethod kernel, Grid grid, DeviceBuffer dx, DeviceBuffer dw,
