@@ -100,8 +100,14 @@ public final class Cublas implements AutoCloseable {
 
     /** cuBLAS on {@code gpu}: {@code -Dretroinfer.accel.libcublas}, else {@code $RETROINFER_LIBCUBLAS}, else libcublas.so.13. */
     public static Cublas create(Gpu gpu) {
+        String override = libraryOverride();
+        return new Cublas(gpu, override != null ? override : "libcublas.so.13");
+    }
+
+    /** The library the user named ({@code -Dretroinfer.accel.libcublas} or {@code $RETROINFER_LIBCUBLAS}), or null. */
+    public static String libraryOverride() {
         String override = System.getProperty(LIBRARY_PROPERTY, System.getenv(LIBRARY_ENV));
-        return new Cublas(gpu, override != null && !override.isBlank() ? override : "libcublas.so.13");
+        return override == null || override.isBlank() ? null : override;
     }
 
     public static Cublas create(Gpu gpu, String library) {

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.retroinfer.accel.cuda.Cublas;
 import org.retroinfer.accel.cuda.CudaEvent;
+import org.retroinfer.accel.cuda.CudaException;
 import org.retroinfer.accel.cuda.CudaGraph;
 import org.retroinfer.accel.cuda.CudaStream;
 import org.retroinfer.accel.cuda.PinnedBuffer;
@@ -20,12 +21,15 @@ import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.TypedArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link Device} on one CUDA GPU: device memory, a stream (and a second one for {@link #branch} work, made when first
  * needed), kernels compiled to PTX on first launch.
  */
 public final class CudaDevice implements Device {
+    private static final Logger LOG = LoggerFactory.getLogger(CudaDevice.class);
     private final Gpu gpu;
     private final CudaStream stream;
     /** The branch's stream and the events that fork it from and join it to {@link #stream}; null until a first branch. */
@@ -41,6 +45,8 @@ public final class CudaDevice implements Device {
     private long allocated;
     /** This device's cuBLAS handle (bound to one stream at a time, so one a device), made on first use. */
     private Cublas blas;
+    /** Why cuBLAS did not load here, or null where it did or was not tried yet. */
+    private String blasMissing;
     /** Whether closing this device closes the GPU (false for a {@link #sibling}). */
     private final boolean ownsGpu;
     /** Devices open on this GPU: this one and its siblings. */
@@ -256,6 +262,22 @@ public final class CudaDevice implements Device {
     @Override
     public void blasLinear(TypedArray x, TypedArray w, F32Array y, int rows, int in, int out) {
         blas().linear(current, rows, in, out, x, w, y);
+    }
+
+    @Override
+    public boolean blasAvailable() {
+        if (blas == null && blasMissing == null) {
+            try {
+                blas = Cublas.create(gpu);
+            } catch (CudaException e) {
+                if (Cublas.libraryOverride() != null) {
+                    throw e;
+                }
+                blasMissing = e.getMessage();
+                LOG.warn("{}; linear layers past 16 rows keep the project's tensor-core kernels", blasMissing);
+            }
+        }
+        return blas != null;
     }
 
     @Override

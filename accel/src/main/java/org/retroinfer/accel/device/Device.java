@@ -150,6 +150,13 @@ public interface Device extends AutoCloseable {
     void blasLinear(TypedArray x, TypedArray w, F32Array y, int rows, int in, int out);
 
     /**
+     * Whether {@link #blasLinear} can run here. On a GPU the first call loads cuBLAS; where the default library is
+     * missing it says why in one warning and answers false (the caller keeps its own kernels), but a library the user
+     * named that does not load is an error. Always true on the emulator.
+     */
+    boolean blasAvailable();
+
+    /**
      * Asks the BLAS to size the grids of this device's following {@link #blasLinear} calls for {@code count}
      * multiprocessors (0: all), leaving the rest to a {@link #sibling}'s work; the emulator has none to leave.
      */

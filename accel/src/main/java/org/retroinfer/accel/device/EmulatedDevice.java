@@ -257,6 +257,11 @@ public final class EmulatedDevice implements Device {
     }
 
     @Override
+    public boolean blasAvailable() {
+        return true;
+    }
+
+    @Override
     public void blasMultiprocessors(int count) {
         if (count < 0) {
             throw new IllegalArgumentException("a BLAS multiprocessor count must be 0 (all) or more, got " + count);

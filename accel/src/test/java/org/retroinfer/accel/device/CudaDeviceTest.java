@@ -1,6 +1,7 @@
 package org.retroinfer.accel.device;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.retroinfer.accel.cuda.Cublas;
@@ -71,6 +73,7 @@ class CudaDeviceTest {
             upload16(x, dx);
             upload16(w, dw);
             device.fill(dy, (byte) 0xFF);
+            assertTrue(device.blasAvailable());
             device.blasLinear(dx, dw, dy, rows, in, out);
             float[] y = new float[rows * out];
             device.download(dy, MemorySegment.ofArray(y));
@@ -81,6 +84,25 @@ class CudaDeviceTest {
                     assertEquals(want, y[r * out + o], 1e-5 * Math.max(1, Math.abs(want)), "row " + r + ", output " + o);
                 }
             }
+        } finally {
+            System.clearProperty(Cublas.LIBRARY_PROPERTY);
+        }
+    }
+
+    @Test
+    void withoutCublasTheDeviceSaysItHasNoBlas() {
+        Assumptions.assumeTrue(Cublas.libraryOverride() == null, "$RETROINFER_LIBCUBLAS names a library");
+        // the default libcublas.so.13 is absent here, or cannot open on the mock driver's context: no BLAS, and no retry
+        assertFalse(device.blasAvailable());
+        assertFalse(device.blasAvailable());
+    }
+
+    @Test
+    void aCublasTheUserNamedThatDoesNotLoadIsAnError() {
+        System.setProperty(Cublas.LIBRARY_PROPERTY, "/nonexistent/libcublas.so.13");
+        try {
+            CudaException e = assertThrows(CudaException.class, device::blasAvailable);
+            assertTrue(e.getMessage().contains("cannot load cuBLAS /nonexistent/libcublas.so.13"), e.getMessage());
         } finally {
             System.clearProperty(Cublas.LIBRARY_PROPERTY);
         }

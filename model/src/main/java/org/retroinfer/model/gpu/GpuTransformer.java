@@ -346,7 +346,7 @@ public final class GpuTransformer implements ForwardPass {
         int in = Math.max(config.hiddenSize(), Math.max(config.queryWidth(), config.intermediateSize()));
         int columns = Math.max(Math.max(config.hiddenSize(), config.queryWidth()), Math.max(config.kvWidth(), config.intermediateSize()));
         ElementType type = weights.layers().getFirst().query().array().elementType();
-        if (!new LinearShape(rows, in, columns).blas(type)) {
+        if (!new LinearShape(rows, in, columns).blas(type) || !device.blasAvailable()) {
             return null;
         }
         if (beside) {
