@@ -85,17 +85,6 @@ public abstract sealed class TypedArray permits F32Array, HalfPrecisionArray, I3
         return region.slice(from * size, count * size);
     }
 
-    /**
-     * A hint that element {@code index} will be read soon: on the GPU one {@code prefetch.global.L2} of the
-     * 128-byte line that holds it, so that a later load of it finds it in L2 instead of waiting on memory; on
-     * the host (emulator) only the bounds check, which pins down the addresses a kernel prefetches.
-     */
-    public final void prefetch(long index) {
-        if (index < 0 || index >= length) {
-            throw new IndexOutOfBoundsException("prefetch of element " + index + " is outside " + describe());
-        }
-    }
-
     /** Checks that a {@code lanes}-element vector access at {@code index} is in range and 16-byte aligned. */
     final void checkVector(long index, int lanes, String what) {
         if (index < 0 || index > length - lanes) {

@@ -20,20 +20,6 @@ final class CompilerTestKernels {
         out.set(ctx.globalIdx, in.get(ctx.globalIdx));
     }
 
-    /** Copies {@code in} to {@code out}, each thread first prefetching the element {@code ahead} past its own. */
-    @Kernel
-    static void copyPrefetchingAhead(KernelContext ctx, HalfPrecisionArray in, F32Array out, I8Array bytes, int n, int ahead) {
-        int i = ctx.globalIdx;
-        if (i + ahead < n) {
-            in.prefetch(i + ahead);
-            out.prefetch(i + ahead);
-            bytes.prefetch(i + ahead);
-        }
-        if (i < n) {
-            out.set(i, in.get(i));
-        }
-    }
-
     @Kernel
     static void floatArithmetic(KernelContext ctx, float[] a, float[] b, float[] out) {
         int i = ctx.globalIdx;

@@ -240,7 +240,6 @@ final class IrInterpreter {
                     yield null;
                 }
                 case ATOMIC -> atomic((Ptr) value(o.get(0)), i.attribute(AtomicOp.class), value(o.get(1)));
-                case PREFETCH -> null;
                 case BARRIER -> {
                     barrier.arriveAndAwaitAdvance();
                     yield null;

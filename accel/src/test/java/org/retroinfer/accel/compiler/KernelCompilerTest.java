@@ -19,9 +19,7 @@ import org.retroinfer.accel.emulator.Emulator;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
 import org.retroinfer.accel.kernel.F16Array;
-import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
-import org.retroinfer.accel.kernel.I8Array;
 import org.retroinfer.accel.kernel.KernelMethod;
 
 class KernelCompilerTest {
@@ -44,31 +42,6 @@ class KernelCompilerTest {
     void variableShiftCountsAreMaskedAsInJava() {
         String ptx = ptx("variableShift", CompileOptions.defaults());
         assertTrue(ptx.contains("and.b32") && ptx.contains(", 31;") && ptx.contains("shr.u32"), ptx);
-    }
-
-    @Test
-    void aPrefetchBecomesAnL2PrefetchOfTheElementsAddressAndChangesNoResult() {
-        KernelMethod k = KernelMethod.of(CompilerTestKernels.class, "copyPrefetchingAhead");
-        String ptx = compiler.compile(k, Map.of(1, ElementType.BF16), CompileOptions.defaults()).ptx();
-        assertEquals(3, ptx.lines().filter(l -> l.strip().startsWith("prefetch.global.L2")).count(), ptx);
-        try (Arena arena = Arena.ofShared()) {
-            int n = 300;
-            BF16Array in = BF16Array.allocate(arena, n);
-            F32Array out = F32Array.allocate(arena, n);
-            I8Array bytes = I8Array.allocate(arena, n);
-            Random random = new Random(11);
-            for (int i = 0; i < n; i++) {
-                in.set(i, random.nextFloat());
-                out.set(i, Float.NaN);
-            }
-            new Emulator().launch(k, Grid.of(n, 128), in, out, bytes, n, 37);
-            for (int i = 0; i < n; i++) {
-                assertEquals(in.get(i), out.get(i));
-            }
-            // the host twin checks the prefetched index: one past the end is a bug in the kernel
-            assertThrows(IndexOutOfBoundsException.class, () -> in.prefetch(n));
-            assertThrows(IndexOutOfBoundsException.class, () -> bytes.prefetch(-1));
-        }
     }
 
     @Test

@@ -43,8 +43,7 @@ public final class DecodeAttentionGpuCheck {
             args = Arrays.copyOfRange(args, 1, args.length);
         }
         try (Gpu gpu = Gpu.open(CudaDriver.system(), 0, fastMath)) {
-            System.out.println("device: " + gpu.info() + (fastMath ? ", fast math" : ", Java float semantics") + ", seed " + seed
-                    + ", K/V prefetched " + SplitKvDecode.PREFETCH_TILES + " tiles ahead");
+            System.out.println("device: " + gpu.info() + (fastMath ? ", fast math" : ", Java float semantics") + ", seed " + seed);
             boolean ok = check(gpu, new Random(seed), new DecodeAttentionShape(3, 8, 4, 1100, 9), new int[] {1100, 517, 3})
                     & check(gpu, new Random(seed + 1), new DecodeAttentionShape(2, 2, 8, 300, 5), new int[] {300, 77})
                     & check(gpu, new Random(seed + 2), new DecodeAttentionShape(1, 4, 1, 200, 3), new int[] {129})

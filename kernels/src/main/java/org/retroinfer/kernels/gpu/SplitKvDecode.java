@@ -49,14 +49,6 @@ public final class SplitKvDecode {
     public static final int TILE = 32;
     /** Tokens whose loads each lane issues before using any: the block's loads in flight. */
     static final int PER_LANE = 4;
-    /**
-     * Tiles past the one being read whose K/V lines the block asks L2 for ({@code prefetch.global.L2}, one
-     * 128-byte line a thread; 0: none). The loads above keep 16 KiB in flight a block, enough for the
-     * H100's HBM3 but not for the H200's faster HBM3e (docs/results/gpu-decode-attention); prefetches add
-     * bytes in flight without registers. {@code -Dretroinfer.attention.prefetchTiles} overrides it, read
-     * when the class loads (kernels compile it in as a constant).
-     */
-    static final int PREFETCH_TILES = Integer.getInteger("retroinfer.attention.prefetchTiles", 2);
     private static final int WARPS = PARTIAL_THREADS / KernelContext.WARP_SIZE;
     /** Lanes that share one token, eight dimensions each. */
     static final int TOKEN_LANES = HEAD_DIM / 8;
@@ -151,21 +143,7 @@ public final class SplitKvDecode {
         int half = ctx.laneId - pairIndex;
         float max = Float.NEGATIVE_INFINITY; // of this lane's head, shared by every lane that holds it
         float sum = 0f; // this lane's pairs only; the head's lanes are added at the end
-        // The line this thread prefetches of a tile: threads 0-63 the keys', 64-127 the values', two lines a token
-        int lineToken = (ctx.localIdx & 63) >> 1;
-        long line = slotPair * capacity * HEAD_DIM + (ctx.localIdx & 1) * (HEAD_DIM / 2);
-        boolean valueLine = ctx.localIdx >= 64;
-        int start = split * perSplit;
-        // not for the weighted kernels: their short reads (the estimation zone) gain little, and it costs them
-        // 8 registers, past the 128 at which four blocks fit on an SM
-        int prefetch = weighted ? 0 : PREFETCH_TILES;
-        for (int ahead = 1; ahead < prefetch; ahead++) {
-            prefetchLine(k, v, valueLine, line, start + ahead * TILE + lineToken, end);
-        }
-        for (int first = start; first < end; first += TILE) {
-            if (prefetch > 0) {
-                prefetchLine(k, v, valueLine, line, first + prefetch * TILE + lineToken, end);
-            }
+        for (int first = split * perSplit; first < end; first += TILE) {
             int t = first + lead;
             // Every load is issued before any use. Tokens past the end load the split's last token instead
             // (in bounds, and finite if the sequence is) and get zero probability below.
@@ -200,19 +178,6 @@ public final class SplitKvDecode {
         publish(ctx, merge, max, sum, acc0, acc1, acc2, acc3);
         long firstRow = ((long) pair * splits + split) * group + quad * QUAD;
         finish(ctx, merge, partialOut, partialLse, firstRow, heads);
-    }
-
-    /** Asks L2 for the line of token {@code token} at {@code line} of the keys or the values, if the split has it. */
-    private static void prefetchLine(HalfPrecisionArray k, HalfPrecisionArray v, boolean values, long line, int token,
-            int end) {
-        if (token < end) {
-            long at = line + (long) token * HEAD_DIM;
-            if (values) {
-                v.prefetch(at);
-            } else {
-                k.prefetch(at);
-            }
-        }
     }
 
     /** This lane's eight dimensions of query head {@code h} of the block, scaled; 0 past the group. */

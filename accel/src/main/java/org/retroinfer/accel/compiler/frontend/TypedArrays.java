@@ -86,8 +86,6 @@ final class TypedArrays {
             case "getWord(J)I" -> t.push(t.emit(Op.LOAD, Type.I32, MemType.I32, address(t, 2)));
             case "getWords(J)" + INT4 -> t.push(loadVector(t, MemType.I32, 2, VectorShape.INT4));
             case "setFloat8(J" + FLOAT8 + ")V" -> storeHalf8(t, bf16);
-            case "prefetch(J)V" -> t.emitEffect(Op.PREFETCH, Type.PTR, null,
-                    address(t, half ? 2 : owner.equals(I8) ? 1 : 4));
             default -> throw t.error(simpleName(owner) + "." + name + " is host-side API, not available in kernels",
                     name.equals("length") ? "pass the length as an int or long parameter"
                             : "kernels use get/set, getBits/setBits and the vector accessors");

@@ -50,8 +50,6 @@ public enum Op {
     SHARED_ADDR,
     /** A pointer converted to a generic address; attribute: the source {@link Space}. */
     TO_GENERIC,
-    /** (address): a hint to bring the 128-byte line holding the address into L2; no result, no fault. */
-    PREFETCH,
     /** Two floats rounded to bfloat16 (nearest even) and packed, (low, high) → I32 with low in bits 0-15. */
     PACK_BF16X2,
     /**
@@ -63,7 +61,7 @@ public enum Op {
     /** Whether the instruction must be kept even when its result is unused. */
     public boolean hasSideEffects() {
         return switch (this) {
-            case STORE, STORE_V4, ATOMIC, BARRIER, SHUFFLE, MMA_BF16, PREFETCH -> true;
+            case STORE, STORE_V4, ATOMIC, BARRIER, SHUFFLE, MMA_BF16 -> true;
             default -> false;
         };
     }

@@ -79,7 +79,6 @@ final class InstructionPrinter {
             case STORE_V4 -> e.line("st" + space(i.operand(0)) + ".v4." + vectorType(i) + " \t[" + e.reg(i.operand(0))
                     + "], {" + e.reg(i.operand(1)) + ", " + e.reg(i.operand(2)) + ", " + e.reg(i.operand(3)) + ", "
                     + e.reg(i.operand(4)) + "}");
-            case PREFETCH -> e.line("prefetch" + space(i.operand(0)) + ".L2 \t[" + e.reg(i.operand(0)) + "]");
             case ATOMIC -> atomic(i);
             case BARRIER -> e.line("bar.sync \t0");
             case SHUFFLE -> shuffle(i);
