@@ -2,6 +2,7 @@ package org.retroinfer.examples;
 
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.retroinfer.accel.cuda.CudaException;
 import org.retroinfer.accel.cuda.Gpu;
 import org.retroinfer.accel.device.CudaDevice;
@@ -10,6 +11,7 @@ import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.eval.EvalBackend;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
+import org.retroinfer.kvstore.gpu.TierFormats;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.model.Model;
@@ -24,7 +26,7 @@ import org.retroinfer.model.transformer.ForwardPass;
  * on the CPU.
  */
 final class Engine implements AutoCloseable {
-    static final Set<String> NAMES = Set.of("device", "host-kv", "gpu-store-layers", "lookups");
+    static final Set<String> NAMES = Set.of("device", "host-kv", "gpu-kv", "gpu-store-layers", "lookups");
     static final String HELP = """
               --device D         cpu (default) or gpu: CUDA GPU 0, every layer a Java kernel compiled to PTX at
                                  run time; --attention full or retro (RetroInfer's wave index built on the GPU,
@@ -33,6 +35,8 @@ final class Engine implements AutoCloseable {
               --host-kv T        with --device gpu --attention retro: the host tier's keys and values as int8 (one
                                  scale per vector: half the host memory and PCIe bytes), int4 (one scale per 32
                                  elements: 31% of them) or the --kv-type (default)
+              --gpu-kv T         with --device gpu --attention retro: the GPU tier's keys and values, as --host-kv
+                                 (int8 or int4 fit more sequences' stores in GPU memory, read with no PCIe)
               --gpu-store-layers N
                                  with --device gpu --attention retro: at most N layers' keys and values in GPU
                                  memory (default: as many as fit; 0 puts them all in host memory)
@@ -44,11 +48,11 @@ final class Engine implements AutoCloseable {
             """;
 
     /**
-     * Where GPU RetroInfer keeps its cluster-ordered keys and values (the host tier's format, and at most how many
-     * layers' stores go to GPU memory) and its mapping tables ({@code askedLookups}: null for auto).
+     * Where GPU RetroInfer keeps its cluster-ordered keys and values (each tier's format, and at most how many layers'
+     * stores go to GPU memory) and its mapping tables ({@code askedLookups}: null for auto).
      */
-    record Tiers(StoreFormat hostFormat, int maxDeviceLayers, GpuRetroKvCache.Lookups askedLookups) {
-        static final Tiers DEFAULT = new Tiers(StoreFormat.HALF, Integer.MAX_VALUE, null);
+    record Tiers(TierFormats formats, int maxDeviceLayers, GpuRetroKvCache.Lookups askedLookups) {
+        static final Tiers DEFAULT = new Tiers(TierFormats.HALF, Integer.MAX_VALUE, null);
 
         /** The lookups asked for, or auto's choice for sequences of {@code capacity} positions. */
         GpuRetroKvCache.Lookups lookups(RetroConfig config, long capacity) {
@@ -67,15 +71,15 @@ final class Engine implements AutoCloseable {
     }
 
     /**
-     * {@code --host-kv}, {@code --gpu-store-layers} and {@code --lookups}, refused by name unless the GPU runs RetroInfer;
-     * the host format must be int8, int4 or the retro modes' own KV type.
+     * {@code --host-kv}, {@code --gpu-kv}, {@code --gpu-store-layers} and {@code --lookups}, refused by name unless the GPU
+     * runs RetroInfer; the formats must be int8, int4 or the retro modes' own KV type.
      */
     static Tiers tiers(Options o, List<AttentionMode> modes) {
-        boolean asked = o.has("host-kv") || o.has("gpu-store-layers") || o.has("lookups");
-        if (!asked) {
+        String flag = Stream.of("host-kv", "gpu-kv", "gpu-store-layers", "lookups").filter(o::has).findFirst()
+                .map(name -> "--" + name).orElse(null);
+        if (flag == null) {
             return Tiers.DEFAULT;
         }
-        String flag = o.has("host-kv") ? "--host-kv" : o.has("gpu-store-layers") ? "--gpu-store-layers" : "--lookups";
         if (!o.text("device").orElse("cpu").equals("gpu")) {
             throw o.error(flag + " applies to --device gpu --attention retro only");
         }
@@ -84,17 +88,7 @@ final class Engine implements AutoCloseable {
         if (retros.isEmpty()) {
             throw o.error(flag + " applies to --attention retro only");
         }
-        StoreFormat format = StoreFormat.HALF;
-        if (o.has("host-kv")) {
-            String name = o.text("host-kv").orElseThrow();
-            for (AttentionMode.Retro r : retros) {
-                try {
-                    format = StoreFormat.parse(name, r.config().storage());
-                } catch (IllegalArgumentException e) {
-                    throw o.error("--host-kv " + e.getMessage());
-                }
-            }
-        }
+        TierFormats formats = new TierFormats(storeFormat(o, "gpu-kv", retros), storeFormat(o, "host-kv", retros));
         int layers = o.has("gpu-store-layers") ? o.integer("gpu-store-layers", 0, 0, 1 << 16) : Integer.MAX_VALUE;
         GpuRetroKvCache.Lookups lookups = switch (o.text("lookups").orElse("auto")) {
             case "auto" -> null;
@@ -102,7 +96,23 @@ final class Engine implements AutoCloseable {
             case "gpu" -> GpuRetroKvCache.Lookups.DEVICE;
             default -> throw o.error("--lookups must be auto, host or gpu, got '" + o.text("lookups").orElseThrow() + "'");
         };
-        return new Tiers(format, layers, lookups);
+        return new Tiers(formats, layers, lookups);
+    }
+
+    /** The store format {@code --<flag>} names, the KV type's own where it is absent. */
+    private static StoreFormat storeFormat(Options o, String flag, List<AttentionMode.Retro> retros) {
+        StoreFormat format = StoreFormat.HALF;
+        if (o.has(flag)) {
+            String name = o.text(flag).orElseThrow();
+            for (AttentionMode.Retro r : retros) {
+                try {
+                    format = StoreFormat.parse(name, r.config().storage());
+                } catch (IllegalArgumentException e) {
+                    throw o.error("--" + flag + " " + e.getMessage());
+                }
+            }
+        }
+        return format;
     }
 
     /** True for {@code --device gpu}; refuses, by name, attention modes the GPU path lacks. */
@@ -169,7 +179,7 @@ final class Engine implements AutoCloseable {
         long perSlot = mode instanceof AttentionMode.Retro retro
                 ? GpuRetroKvCache.deviceBytesPerSequence(shape, retro.config(), context, tiers.lookups(retro.config(), context))
                         + shape.layers() * org.retroinfer.kvstore.gpu.GpuRetroKvCache.storeBytesPerLayer(shape, context,
-                                tiers.hostFormat())
+                                tiers.formats().host())
                 : org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(shape, mode.kvType(), context);
         int slots = (int) Math.min(maxBatch, kvMemory / perSlot);
         if (slots < 1) {
@@ -204,7 +214,7 @@ final class Engine implements AutoCloseable {
     /** The GPU cache of {@code mode} (full or retro, the modes {@link #wantsGpu} lets through). */
     private static KvCache gpuCache(GpuSession gpu, Tiers tiers, AttentionMode mode, int sequences, long capacity) {
         return mode instanceof AttentionMode.Retro retro ? gpu.retroCache(retro.config(), sequences, capacity,
-                tiers.hostFormat(), tiers.maxDeviceLayers(), tiers.lookups(retro.config(), capacity))
+                tiers.formats(), tiers.maxDeviceLayers(), tiers.lookups(retro.config(), capacity))
                 : gpu.cache(mode.kvType(), sequences, capacity);
     }
 

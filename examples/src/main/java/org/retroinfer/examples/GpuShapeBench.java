@@ -66,7 +66,8 @@ final class GpuShapeBench {
                  Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
 
     /** {@code branches}: whether retro's decode layers estimate (and update the LRU) beside the gather. */
-    record Report(String shape, String attention, String kvType, String hostKv, String lookups, boolean branches, String device,
+    record Report(String shape, String attention, String kvType, String gpuKv, String hostKv, String lookups, boolean branches,
+                  String device,
                   String date,
                   long weightBytes,
                   String contextFill, boolean cudaGraphs, int microBatches, List<Point> points) {}
@@ -106,7 +107,7 @@ final class GpuShapeBench {
                 } else {
                     GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 0,
                             fixedBatch != null ? fixedBatch : MAX_ROWS, fixedBatch != null, gpuFree,
-                            HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers(),
+                            HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.formats(), tiers.maxDeviceLayers(),
                             lookups);
                     batch = placement == null ? 0 : placement.sequences();
                     deviceStoreLayers = placement == null ? 0 : placement.deviceStoreLayers();
@@ -122,10 +123,10 @@ final class GpuShapeBench {
                 }
                 long gpuPerSequence = retro == null ? kvPerSequence
                         : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity, lookups)
-                        + deviceStoreLayers * GpuRetroKvCache.storeBytesPerLayer(shape, capacity);
+                        + deviceStoreLayers * GpuRetroKvCache.storeBytesPerLayer(shape, capacity, tiers.formats().device());
                 long hostPerSequence = retro == null ? 0
                         : (shape.layers() - deviceStoreLayers) * GpuRetroKvCache.storeBytesPerLayer(shape, capacity,
-                                tiers.hostFormat());
+                                tiers.formats().host());
                 err.printf("bench: context %d, batch %d%s, %s%s: filling%s...%n", context, batch,
                         microBatches == 1 ? "" : " in " + microBatches + " micro-batches", mode.name(),
                         retro == null ? "" : ", " + deviceStoreLayers + " of " + shape.layers() + " layers' stores on the GPU",
@@ -142,7 +143,7 @@ final class GpuShapeBench {
                         long start = System.nanoTime();
                         DeviceKvCache cache = retro == null ? new GpuKvCache(d, shape, kvType, share, capacity, MAX_ROWS)
                                 : new GpuRetroKvCache(d, shape, retro, share, capacity, MAX_ROWS, 0, deviceStoreLayers,
-                                        tiers.hostFormat(), lookups);
+                                        tiers.formats(), lookups);
                         caches.add(cache);
                         allocateNanos += System.nanoTime() - start;
                         start = System.nanoTime();
@@ -194,10 +195,10 @@ final class GpuShapeBench {
                     for (DeviceKvCache c : caches) c.close();
                 }
             }
-            String hostKv = retro == null ? null : tiers.hostFormat() == StoreFormat.HALF ? kvType.name()
-                    : tiers.hostFormat().name();
+            String gpuKv = retro == null ? null : formatName(tiers.formats().device(), kvType);
+            String hostKv = retro == null ? null : formatName(tiers.formats().host(), kvType);
             String lookups = retro == null ? null : describe(lookupsByContext, tiers.askedLookups() == null);
-            Report report = new Report(shapeName, mode.name(), kvType.name(), hostKv, lookups,
+            Report report = new Report(shapeName, mode.name(), kvType.name(), gpuKv, hostKv, lookups,
                     retro != null && GpuRetroKvCache.branches(), device.describe(),
                     Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
@@ -288,10 +289,15 @@ final class GpuShapeBench {
         }
     }
 
+    /** A store format as the report names it: the KV type's name for the 16-bit store. */
+    private static String formatName(StoreFormat format, DType kvType) {
+        return format == StoreFormat.HALF ? kvType.name() : format.name();
+    }
+
     private static void print(Report r, PrintStream out) {
         out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s%s; context: %s; CUDA graphs %s;"
                 + " %s; %s%n%n", r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(),
-                r.hostKv() == null ? "" : " (host tier " + r.hostKv() + ", lookups on the " + r.lookups()
+                r.hostKv() == null ? "" : " (GPU tier " + r.gpuKv() + ", host tier " + r.hostKv() + ", lookups on the " + r.lookups()
                         + (r.branches() ? ", estimation beside the gather" : ", estimation in line") + ")", r.contextFill(),
                 r.cudaGraphs() ? "on" : "off",
                 r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",

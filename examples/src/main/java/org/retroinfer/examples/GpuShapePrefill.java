@@ -141,7 +141,7 @@ final class GpuShapePrefill {
         }
         GpuRetroKvCache.Lookups lookups = tiers.lookups(retro, capacity);
         GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 1, 1, true, gpuFree,
-                HostMemory.availableBytes() - GpuShapeBench.HOST_RESERVE_BYTES, tiers.hostFormat(), tiers.maxDeviceLayers(),
+                HostMemory.availableBytes() - GpuShapeBench.HOST_RESERVE_BYTES, tiers.formats(), tiers.maxDeviceLayers(),
                 lookups);
         if (placement == null) {
             throw o.error("--context " + context + ": one sequence and its dense prefill slot do not fit: "
@@ -149,7 +149,7 @@ final class GpuShapePrefill {
                     + " MiB of host memory available");
         }
         return new GpuRetroKvCache(device, shape, retro, 1, capacity, chunk, 1, placement.deviceStoreLayers(),
-                tiers.hostFormat(), lookups);
+                tiers.formats(), lookups);
     }
 
     private static void print(Report r, PrintStream out) {

@@ -292,7 +292,7 @@ class BadInputTest {
                 "--batch", "2"), "--batch does not apply to --prefill");
     }
 
-    /** The host tier's format and the GPU tier's cap are GPU RetroInfer's: refused by name anywhere else, before any GPU. */
+    /** The tiers' formats and the GPU tier's cap are GPU RetroInfer's: refused by name anywhere else, before any GPU. */
     @Test
     void hostTierFlagsNeedGpuRetroInfer() {
         assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--host-kv", "int8"),
@@ -301,6 +301,10 @@ class BadInputTest {
                 "--attention", "full", "--gpu-store-layers", "0"), "--gpu-store-layers applies to --attention retro only");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
                 "retro", "--kv-type", "bf16", "--host-kv", "fp4"), "--host-kv must be int8, int4 or the KV type bf16", "fp4");
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--device", "gpu",
+                "--attention", "full", "--gpu-kv", "int4"), "--gpu-kv applies to --attention retro only");
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
+                "retro", "--kv-type", "f16", "--gpu-kv", "int2"), "--gpu-kv must be int8, int4 or the KV type f16", "int2");
         assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--lookups", "gpu"),
                 "--lookups applies to --device gpu --attention retro only");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",

@@ -86,7 +86,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final AttentionShape shape;
     private final RetroConfig config;
     private final DType storage;
-    private final StoreFormat hostFormat;
+    private final TierFormats formats;
     private final int slots, groups, maxRows, steadyStride, clusterCapacity, maxRetrieval, maxEstimation;
     /** Estimation ids and vectors per group in the step arrays (at least one, so that they exist with estimation off). */
     private final int esStride;
@@ -118,8 +118,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** Host-array calls ({@link #append(int, BatchLayout, float[], float[])}): the step they are in. */
     private StepRows hostStep;
     private final F32Array scratchIn, scratchOut;
-    /** How {@link #commit} writes a quantised (INT8 or INT4) host tier, or null where there is none. */
-    private final QuantisedStoreWriter quantisedWriter;
+    /** How {@link #commit} writes a quantised (INT8 or INT4) GPU tier and host tier, or null where there is none. */
+    private final QuantisedStoreWriter deviceWriter, hostWriter;
     private long indexNanos, builds, updates;
     /** Where decode layers record their phases, or null. */
     private Profile profile;
@@ -183,7 +183,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
         Layer(boolean storeOnDevice) {
             wave = new WaveBuffer(device, groups, steadyStride, Math.toIntExact(capacity), fixed.cacheBlocks(), fixed.maxUnits(),
-                    exec, storeOnDevice, storeOnDevice ? StoreFormat.HALF : hostFormat, storage,
+                    exec, storeOnDevice, formats.of(storeOnDevice), storage,
                     lookups == Lookups.DEVICE ? new WaveBuffer.DeviceLookups(clusterCapacity, maxRetrieval) : null);
             long vectors = (long) groups * clusterCapacity;
             centroids = device.i32(vectors * WaveBuffer.INTS);
@@ -257,6 +257,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** @param lookups where the mapping tables live and the lookups and LRU updates run */
     public GpuRetroKvCache(Device device, AttentionShape shape, RetroConfig config, int slots, long capacity, int maxRows,
             int prefillSlots, int deviceStoreLayers, StoreFormat hostFormat, Lookups lookups) {
+        this(device, shape, config, slots, capacity, maxRows, prefillSlots, deviceStoreLayers, TierFormats.host(hostFormat),
+                lookups);
+    }
+
+    /** @param formats how each tier keeps its stores: in the storage type, or quantised (INT8, INT4) */
+    public GpuRetroKvCache(Device device, AttentionShape shape, RetroConfig config, int slots, long capacity, int maxRows,
+            int prefillSlots, int deviceStoreLayers, TierFormats formats, Lookups lookups) {
         GpuKvCache.checkShape(shape);
         if (slots < 1 || capacity < 1 || maxRows < 1 || prefillSlots < 0) {
             throw new IllegalArgumentException("slots, capacity and maxRows must be positive and prefillSlots not negative, got "
@@ -276,7 +283,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.shape = shape;
         this.config = config;
         this.storage = config.storage();
-        this.hostFormat = hostFormat;
+        this.formats = formats;
         this.lookups = lookups;
         this.slots = slots;
         this.groups = Math.multiplyExact(slots, shape.kvHeads());
@@ -296,8 +303,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         weightedPartials = KernelMethod.of(SplitKvDecode.class, "partialsWeighted");
         append = KernelMethod.of(KvAppend.class, "into");
         toHalf = KernelMethod.of(IndexStore.class, "toHalf");
-        boolean quantisedHostTier = hostFormat != StoreFormat.HALF && deviceStoreLayers < shape.layers();
-        quantisedWriter = quantisedHostTier ? new QuantisedStoreWriter(device, hostFormat, QuantisedStoreWriter.CHUNK) : null;
+        deviceWriter = deviceStoreLayers > 0 ? writer(formats.device(), null) : null;
+        hostWriter = deviceStoreLayers < shape.layers() ? writer(formats.host(), deviceWriter) : null;
         layers = new Layer[shape.layers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = new Layer(l < deviceStoreLayers);
@@ -432,10 +439,20 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** {@link #place(AttentionShape, RetroConfig, long, int, int, boolean, long, long, StoreFormat, int)} for {@code lookups}. */
     public static Placement place(AttentionShape shape, RetroConfig config, long capacity, int prefillSlots, int maxSequences,
             boolean exact, long deviceBytes, long hostBytes, StoreFormat hostFormat, int maxDeviceLayers, Lookups lookups) {
+        return place(shape, config, capacity, prefillSlots, maxSequences, exact, deviceBytes, hostBytes,
+                TierFormats.host(hostFormat), maxDeviceLayers, lookups);
+    }
+
+    /**
+     * {@link #place(AttentionShape, RetroConfig, long, int, int, boolean, long, long, StoreFormat, int, Lookups)} with
+     * each tier's stores in its format of {@code formats}.
+     */
+    public static Placement place(AttentionShape shape, RetroConfig config, long capacity, int prefillSlots, int maxSequences,
+            boolean exact, long deviceBytes, long hostBytes, TierFormats formats, int maxDeviceLayers, Lookups lookups) {
         long prefillSlot = prefillSlots * GpuKvCache.bytesPerSequence(shape, config.storage(), capacity);
         long meta = deviceBytesPerSequence(shape, config, capacity, lookups);
-        long store = storeBytesPerLayer(shape, capacity);
-        long hostStore = storeBytesPerLayer(shape, capacity, hostFormat);
+        long store = storeBytesPerLayer(shape, capacity, formats.device());
+        long hostStore = storeBytesPerLayer(shape, capacity, formats.host());
         for (int b = maxSequences; b >= (exact ? maxSequences : 1); b--) {
             long left = deviceBytes - prefillSlot - (long) b * meta;
             if (left < 0) continue;
@@ -1066,8 +1083,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 device.launch(GATHER_VECTORS, IndexStore.vectorGrid(n), I32Array.view(memberValues.region()), members, n,
                         l.wave.storeValues().slice(storeVector * WaveBuffer.INTS, ints));
             } else {
-                quantisedWriter.write(memberKeys, members, n, l.wave.storeKeys(), l.wave.storeKeyScales(), storeVector);
-                quantisedWriter.write(memberValues, members, n, l.wave.storeValues(), l.wave.storeValueScales(), storeVector);
+                QuantisedStoreWriter writer = l.wave.storeOnDevice() ? deviceWriter : hostWriter;
+                writer.write(memberKeys, members, n, l.wave.storeKeys(), l.wave.storeKeyScales(), storeVector);
+                writer.write(memberValues, members, n, l.wave.storeValues(), l.wave.storeValueScales(), storeVector);
             }
             long first = (long) g * clusterCapacity + base;
             device.launch(toHalf, IndexStore.elementGrid(elements), r.centroids().slice(h * elements, elements),
@@ -1237,8 +1255,20 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 execPartialLse, scratchIn, scratchOut}) {
             device.free(a);
         }
-        if (quantisedWriter != null) {
-            quantisedWriter.free();
+        if (deviceWriter != null) {
+            deviceWriter.free();
         }
+        if (hostWriter != null && hostWriter != deviceWriter) {
+            hostWriter.free();
+        }
+    }
+
+    /** A writer of stores in {@code format}: {@code other} where it writes that format, null for the storage type. */
+    private QuantisedStoreWriter writer(StoreFormat format, QuantisedStoreWriter other) {
+        if (format == StoreFormat.HALF) {
+            return null;
+        }
+        return other != null && other.format() == format ? other
+                : new QuantisedStoreWriter(device, format, QuantisedStoreWriter.CHUNK);
     }
 }

@@ -9,10 +9,11 @@ import org.retroinfer.kernels.gpu.IndexStore;
 import org.retroinfer.kvstore.wave.StoreFormat;
 
 /**
- * Writes new clusters' members into a quantised (INT8 or INT4) host tier: quantised in device memory a chunk at a time
- * ({@link IndexStore#gatherQuantized}, {@link IndexStore#gatherQuantizedInt4}), then copied over PCIe by the copy
- * engine. The same kernel writing straight into mapped host memory moved 3.2 GB/s on the H100, against 54 GB/s for
- * the copy (docs/results/gpu-retro/fill), and made the host tier's writes most of a prompt's indexing.
+ * Writes new clusters' members into a quantised (INT8 or INT4) store of the host tier or the GPU tier: quantised in
+ * device memory a chunk at a time ({@link IndexStore#gatherQuantized}, {@link IndexStore#gatherQuantizedInt4}), then
+ * copied to the store by the copy engine (over PCIe for the host tier). The same kernel writing straight into mapped
+ * host memory moved 3.2 GB/s on the H100, against 54 GB/s for the copy (docs/results/gpu-retro/fill), and made the
+ * host tier's writes most of a prompt's indexing.
  */
 final class QuantisedStoreWriter {
     /** Vectors a chunk by default: 8.25 MiB of INT8 scratch, a 32K prompt's head in one chunk. */
@@ -53,6 +54,10 @@ final class QuantisedStoreWriter {
             device.copy(chunkVectors, store.slice((storeVector + done) * ints, (long) count * ints));
             device.copy(chunkScales, storeScales.slice((storeVector + done) * perVector, (long) count * perVector));
         }
+    }
+
+    StoreFormat format() {
+        return format;
     }
 
     void free() {

@@ -44,21 +44,22 @@ class GpuRetroKvCacheTest {
      * values rounded to 1/127 of each vector's largest magnitude while the index, the ranking and the estimation zone
      * keep the 16-bit ones, held to a looser bound; and one F16 layer with an INT4 host tier (1/7 of each 32 elements'
      * largest magnitude: a bound ten times looser again). The first F16 layer looks its retrieval zones up on the device
-     * ({@link GpuRetroKvCache.Lookups#DEVICE}), the others on the host.
+     * ({@link GpuRetroKvCache.Lookups#DEVICE}), the others on the host. Quantised GPU tiers: two BF16 layers, the first's
+     * store in device memory as INT4 and the second's on the host in BF16; and an F16 layer whose device store is INT8.
      */
     @ParameterizedTest
-    @CsvSource({"BF16, 2, 1, HALF, 5e-3, HOST", "F16, 1, 0, HALF, 5e-3, DEVICE", "BF16, 1, 0, INT8, 5e-2, HOST",
-            "F16, 1, 0, INT4, 0.5, HOST"})
-    void decodesAsTheCpuRetroCacheDoes(DType storage, int layers, int deviceStoreLayers, StoreFormat hostFormat,
-            double decodeTolerance, GpuRetroKvCache.Lookups lookups) {
+    @CsvSource({"BF16, 2, 1, HALF, HALF, 5e-3, HOST", "F16, 1, 0, HALF, HALF, 5e-3, DEVICE", "BF16, 1, 0, HALF, INT8, 5e-2, HOST",
+            "F16, 1, 0, HALF, INT4, 0.5, HOST", "BF16, 2, 1, INT4, HALF, 0.5, HOST", "F16, 1, 1, INT8, INT4, 5e-2, DEVICE"})
+    void decodesAsTheCpuRetroCacheDoes(DType storage, int layers, int deviceStoreLayers, StoreFormat deviceFormat,
+            StoreFormat hostFormat, double decodeTolerance, GpuRetroKvCache.Lookups lookups) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
         System.out.println("gpu retro cache " + storage + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
         Random random = new Random(seed);
         RetroConfig config = config(storage);
         AttentionShape shape = new AttentionShape(layers, 4, 2, 128);
         try (EmulatedDevice device = new EmulatedDevice();
-             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 3, 160, 64, 2, deviceStoreLayers, hostFormat,
-                     lookups);
+             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 3, 160, 64, 2, deviceStoreLayers,
+                     new TierFormats(deviceFormat, hostFormat), lookups);
              RetroKvCache cpu = new RetroKvCache(shape, config)) {
             int unused = gpu.openSequence(), a = gpu.openSequence(), b = gpu.openSequence();
             int cUnused = cpu.openSequence(), ca = cpu.openSequence(), cb = cpu.openSequence();
@@ -83,8 +84,13 @@ class GpuRetroKvCacheTest {
             // a's steady zone (4 + 8 + 8) filled at step 8, b's at step 5, which built b's first index
             assertEquals(new GpuRetroKvCache.Stats(1, 2L * layers, gpu.stats().indexNanos()), gpu.stats());
             assertTrue(gpu.hitRatio() > 0, "repeated retrievals of a small index find clusters cached");
-            System.out.printf("  %s host tier, lookups on the %s: worst |gpu - cpu|: prefill %.2e, decode %.2e; cache hit ratio"
-                    + " %.2f%n", hostFormat, lookups, worst, decodeWorst, gpu.hitRatio());
+            boolean quantised = deviceStoreLayers > 0 && deviceFormat != StoreFormat.HALF
+                    || deviceStoreLayers < layers && hostFormat != StoreFormat.HALF;
+            // the rounding of a quantised store shows (16-bit stores agree to ~1e-6): the cache reads the format asked for
+            assertEquals(quantised, decodeWorst > 1e-4, "worst decode difference " + decodeWorst);
+            System.out.printf("  %s GPU tier (%d layers), %s host tier, lookups on the %s: worst |gpu - cpu|: prefill %.2e,"
+                    + " decode %.2e; cache hit ratio %.2f%n", deviceFormat, deviceStoreLayers, hostFormat, lookups, worst,
+                    decodeWorst, gpu.hitRatio());
         }
     }
 
@@ -299,6 +305,11 @@ class GpuRetroKvCacheTest {
                 4 * 29 * int8Store, StoreFormat.INT8, 3));
         assertEquals(new GpuRetroKvCache.Placement(4, 0), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
                 4 * 32 * int8Store, StoreFormat.INT8, 0));
+        // an INT4 GPU tier holds 256 / 80 times the layers of a 16-bit one: all 32 here, leaving the host nothing to hold
+        assertEquals(new GpuRetroKvCache.Placement(4, 32), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 0,
+                new TierFormats(StoreFormat.INT4, StoreFormat.INT4), 32, GpuRetroKvCache.Lookups.HOST));
+        assertEquals(new GpuRetroKvCache.Placement(4, 19), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
+                4 * 13 * store, new TierFormats(StoreFormat.INT8, StoreFormat.HALF), 32, GpuRetroKvCache.Lookups.HOST));
         // without a dense prefill slot the freed GPU memory holds more layers' stores
         assertTrue(GpuRetroKvCache.place(shape, config, capacity, 0, 4, true, gpu, 4 * 22 * store).deviceStoreLayers() > 10);
     }

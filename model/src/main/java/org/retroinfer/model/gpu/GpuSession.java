@@ -5,6 +5,7 @@ import org.retroinfer.kernels.DType;
 import org.retroinfer.accel.device.HostMemory;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
+import org.retroinfer.kvstore.gpu.TierFormats;
 import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.model.Model;
@@ -73,8 +74,14 @@ public final class GpuSession implements AutoCloseable {
     /** {@link #retroCache(RetroConfig, int, long, StoreFormat, int)} with the mapping tables where {@code lookups} puts them. */
     public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity, StoreFormat hostFormat,
             int maxDeviceLayers, GpuRetroKvCache.Lookups lookups) {
+        return retroCache(retro, sequences, capacity, TierFormats.host(hostFormat), maxDeviceLayers, lookups);
+    }
+
+    /** {@link #retroCache(RetroConfig, int, long, StoreFormat, int, GpuRetroKvCache.Lookups)} with each tier in its format. */
+    public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity, TierFormats formats,
+            int maxDeviceLayers, GpuRetroKvCache.Lookups lookups) {
         GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(config.attentionShape(), retro, capacity, 1, sequences, true,
-                device.freeBytes() - RESERVE_BYTES, HostMemory.availableBytes() - HOST_RESERVE_BYTES, hostFormat, maxDeviceLayers,
+                device.freeBytes() - RESERVE_BYTES, HostMemory.availableBytes() - HOST_RESERVE_BYTES, formats, maxDeviceLayers,
                 lookups);
         if (placement == null) {
             throw new IllegalArgumentException(sequences + " RetroInfer sequences of " + capacity + " positions fit neither this GPU's "
@@ -82,7 +89,7 @@ public final class GpuSession implements AutoCloseable {
                     + (HostMemory.availableBytes() >> 20) + " MiB available");
         }
         return new GpuRetroKvCache(device, config.attentionShape(), retro, sequences, capacity, transformer.maxRows(), 1,
-                placement.deviceStoreLayers(), hostFormat, lookups);
+                placement.deviceStoreLayers(), formats, lookups);
     }
 
     /** GPU memory left free beside a cache: the transformer's workspace is allocated, this is for the driver and scratch. */
