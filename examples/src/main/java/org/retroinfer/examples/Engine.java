@@ -7,6 +7,7 @@ import org.retroinfer.accel.cuda.CudaException;
 import org.retroinfer.accel.cuda.Gpu;
 import org.retroinfer.accel.device.CudaDevice;
 import org.retroinfer.accel.device.Device;
+import org.retroinfer.accel.device.HostMemory;
 import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.eval.EvalBackend;
 import org.retroinfer.kvstore.KvCache;
@@ -39,7 +40,8 @@ final class Engine implements AutoCloseable {
                                  (int8 or int4 fit more sequences' stores in GPU memory, read with no PCIe)
               --gpu-store-layers N
                                  with --device gpu --attention retro: at most N layers' keys and values in GPU
-                                 memory (default: as many as fit; 0 puts them all in host memory)
+                                 memory (default: as many as fit; 0 puts them all in host memory; all: every
+                                 layer's, no host tier, so that nothing is read over PCIe)
               --lookups L        with --device gpu --attention retro: where the wave buffer's mapping tables live
                                  and its lookups and LRU updates run: host (between each layer's launches, as
                                  the spec has it), gpu (kernels; decode steps then run as CUDA graphs) or auto
@@ -51,8 +53,13 @@ final class Engine implements AutoCloseable {
      * Where GPU RetroInfer keeps its cluster-ordered keys and values (each tier's format, and at most how many layers'
      * stores go to GPU memory) and its mapping tables ({@code askedLookups}: null for auto).
      */
-    record Tiers(TierFormats formats, int maxDeviceLayers, GpuRetroKvCache.Lookups askedLookups) {
-        static final Tiers DEFAULT = new Tiers(TierFormats.HALF, Integer.MAX_VALUE, null);
+    record Tiers(TierFormats formats, int maxDeviceLayers, boolean hostTier, GpuRetroKvCache.Lookups askedLookups) {
+        static final Tiers DEFAULT = new Tiers(TierFormats.HALF, Integer.MAX_VALUE, true, null);
+
+        /** Host memory the host tier may pin: what is available less a reserve, none without a host tier. */
+        long hostBytes() {
+            return hostTier ? HostMemory.availableBytes() - GpuSession.HOST_RESERVE_BYTES : 0;
+        }
 
         /** The lookups asked for, or auto's choice for sequences of {@code capacity} positions. */
         GpuRetroKvCache.Lookups lookups(RetroConfig config, long capacity) {
@@ -89,14 +96,26 @@ final class Engine implements AutoCloseable {
             throw o.error(flag + " applies to --attention retro only");
         }
         TierFormats formats = new TierFormats(storeFormat(o, "gpu-kv", retros), storeFormat(o, "host-kv", retros));
-        int layers = o.has("gpu-store-layers") ? o.integer("gpu-store-layers", 0, 0, 1 << 16) : Integer.MAX_VALUE;
+        String storeLayers = o.text("gpu-store-layers").orElse(null);
+        boolean all = "all".equals(storeLayers);
+        int layers = Integer.MAX_VALUE;
+        if (storeLayers != null && !all) {
+            try {
+                layers = Integer.parseInt(storeLayers);
+            } catch (NumberFormatException e) {
+                layers = -1;
+            }
+            if (layers < 0) {
+                throw o.error("--gpu-store-layers must be a number of layers (0 or more) or all, got '" + storeLayers + "'");
+            }
+        }
         GpuRetroKvCache.Lookups lookups = switch (o.text("lookups").orElse("auto")) {
             case "auto" -> null;
             case "host" -> GpuRetroKvCache.Lookups.HOST;
             case "gpu" -> GpuRetroKvCache.Lookups.DEVICE;
             default -> throw o.error("--lookups must be auto, host or gpu, got '" + o.text("lookups").orElseThrow() + "'");
         };
-        return new Tiers(formats, layers, lookups);
+        return new Tiers(formats, layers, !all, lookups);
     }
 
     /** The store format {@code --<flag>} names, the KV type's own where it is absent. */
@@ -214,7 +233,7 @@ final class Engine implements AutoCloseable {
     /** The GPU cache of {@code mode} (full or retro, the modes {@link #wantsGpu} lets through). */
     private static KvCache gpuCache(GpuSession gpu, Tiers tiers, AttentionMode mode, int sequences, long capacity) {
         return mode instanceof AttentionMode.Retro retro ? gpu.retroCache(retro.config(), sequences, capacity,
-                tiers.formats(), tiers.maxDeviceLayers(), tiers.lookups(retro.config(), capacity))
+                tiers.formats(), tiers.maxDeviceLayers(), tiers.hostTier(), tiers.lookups(retro.config(), capacity))
                 : gpu.cache(mode.kvType(), sequences, capacity);
     }
 

@@ -107,7 +107,7 @@ final class GpuShapeBench {
                 } else {
                     GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 0,
                             fixedBatch != null ? fixedBatch : MAX_ROWS, fixedBatch != null, gpuFree,
-                            HostMemory.availableBytes() - HOST_RESERVE_BYTES, tiers.formats(), tiers.maxDeviceLayers(),
+                            tiers.hostBytes(), tiers.formats(), tiers.maxDeviceLayers(),
                             lookups);
                     batch = placement == null ? 0 : placement.sequences();
                     deviceStoreLayers = placement == null ? 0 : placement.deviceStoreLayers();
@@ -122,8 +122,8 @@ final class GpuShapeBench {
                             + " fit, fewer than one a micro-batch; ask for fewer micro-batches");
                 }
                 long gpuPerSequence = retro == null ? kvPerSequence
-                        : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity, lookups)
-                        + deviceStoreLayers * GpuRetroKvCache.storeBytesPerLayer(shape, capacity, tiers.formats().device());
+                        : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity, lookups, deviceStoreLayers,
+                                tiers.formats().device());
                 long hostPerSequence = retro == null ? 0
                         : (shape.layers() - deviceStoreLayers) * GpuRetroKvCache.storeBytesPerLayer(shape, capacity,
                                 tiers.formats().host());
@@ -173,8 +173,9 @@ final class GpuShapeBench {
                     // said before the profiled pass, so that a run cut short there still reports its throughput
                     err.printf(Locale.ROOT, "bench: context %d, batch %d: %.1f decode tokens/s over %d timed passes%s; profiling"
                             + " one more pass%s...%n", context, batch, BenchCommand.mean(tps), reps,
-                            retro == null ? "" : String.format(Locale.ROOT, ", cache hit ratio %.3f, caches allocated in %.1f s, filled"
-                                    + " in %.1f s", accessed == 0 ? 0 : (double) hits / accessed, allocateSeconds, fillSeconds),
+                            retro == null ? "" : String.format(Locale.ROOT, ", cache hit ratio %s, caches allocated in %.1f s, filled"
+                                    + " in %.1f s", accessed == 0 ? "- (no layer's store on the host)"
+                                    : String.format(Locale.ROOT, "%.3f", (double) hits / accessed), allocateSeconds, fillSeconds),
                             microBatches == 1 ? "" : " of the first micro-batch alone");
                     StepProfile profile = new StepProfile();
                     GpuRetroKvCache.Profile retroProfile = new GpuRetroKvCache.Profile();
@@ -189,7 +190,7 @@ final class GpuShapeBench {
                     }
                     points.add(new Point(context, batch, gen, tps, ms, kvPerSequence, gpuPerSequence, hostPerSequence,
                             deviceStoreLayers, inUse,
-                            allocateSeconds, fillSeconds, retro == null ? null : accessed == 0 ? 0 : (double) hits / accessed,
+                            allocateSeconds, fillSeconds, retro == null || accessed == 0 ? null : (double) hits / accessed,
                             profile.millisPerStep(), retro == null ? null : retroProfile.millisPerLayer()));
                 } finally {
                     for (DeviceKvCache c : caches) c.close();

@@ -141,7 +141,7 @@ final class GpuShapePrefill {
         }
         GpuRetroKvCache.Lookups lookups = tiers.lookups(retro, capacity);
         GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 1, 1, true, gpuFree,
-                HostMemory.availableBytes() - GpuShapeBench.HOST_RESERVE_BYTES, tiers.formats(), tiers.maxDeviceLayers(),
+                tiers.hostBytes(), tiers.formats(), tiers.maxDeviceLayers(),
                 lookups);
         if (placement == null) {
             throw o.error("--context " + context + ": one sequence and its dense prefill slot do not fit: "

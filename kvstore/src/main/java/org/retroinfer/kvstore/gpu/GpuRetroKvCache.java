@@ -410,6 +410,22 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         return bytes;
     }
 
+    /**
+     * {@link #deviceBytesPerSequence(AttentionShape, RetroConfig, long, Lookups)} with {@code deviceStoreLayers} layers'
+     * stores in GPU memory, in {@code deviceFormat}: those layers keep no block cache ({@link WaveBuffer}).
+     */
+    public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, Lookups lookups,
+            int deviceStoreLayers, StoreFormat deviceFormat) {
+        return deviceBytesPerSequence(shape, config, capacity, lookups) + deviceStoreLayers
+                * (storeBytesPerLayer(shape, capacity, deviceFormat) - cacheBytesPerLayer(shape, config, capacity));
+    }
+
+    /** A sequence's device bytes of one layer's block cache, which a layer whose store is in GPU memory does without. */
+    static long cacheBytesPerLayer(AttentionShape shape, RetroConfig config, long capacity) {
+        Sizes z = Sizes.of(config, capacity);
+        return (long) shape.kvHeads() * 2L * z.cacheBlocks() * ClusterMappingTable.BLOCK * 2L * HEAD_DIM;
+    }
+
     /** How many sequences a cache holds and how many layers keep their store on the device. */
     public record Placement(int sequences, int deviceStoreLayers) {}
 
@@ -451,7 +467,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             boolean exact, long deviceBytes, long hostBytes, TierFormats formats, int maxDeviceLayers, Lookups lookups) {
         long prefillSlot = prefillSlots * GpuKvCache.bytesPerSequence(shape, config.storage(), capacity);
         long meta = deviceBytesPerSequence(shape, config, capacity, lookups);
-        long store = storeBytesPerLayer(shape, capacity, formats.device());
+        // a layer's store moved to the device frees its block cache there
+        long store = Math.max(1, storeBytesPerLayer(shape, capacity, formats.device()) - cacheBytesPerLayer(shape, config, capacity));
         long hostStore = storeBytesPerLayer(shape, capacity, formats.host());
         for (int b = maxSequences; b >= (exact ? maxSequences : 1); b--) {
             long left = deviceBytes - prefillSlot - (long) b * meta;

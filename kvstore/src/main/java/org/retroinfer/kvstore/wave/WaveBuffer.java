@@ -16,7 +16,8 @@ import org.retroinfer.kernels.gpu.ExecutionBufferGather;
 /**
  * The wave buffer of one layer (spec §3.1-3.3): for each group (a sequence's KV head) its non-steady keys and values
  * in cluster order in host memory the GPU reads directly (mapped, zero-copy) or, for a layer whose store fits there,
- * in device memory (the GPU tier), a GPU block cache of whole clusters, a
+ * in device memory (the GPU tier), a GPU block cache of whole clusters (for a host store only: a device store is read
+ * as fast as the cache, so there every cluster is read from the store and nothing is admitted), a
  * {@link ClusterMappingTable}, and the execution buffer that exact attention reads. {@link #assemble} turns each
  * group's ranked retrieval clusters into {@code [steady zone | misses | hits]} in the execution buffer, in one gather
  * launch; {@link #admit} then runs the tables' LRU updates and copies the admitted misses into the cache. Vectors
@@ -44,6 +45,8 @@ public final class WaveBuffer implements AutoCloseable {
     /** Whether this buffer allocated {@link #exec} and frees it. */
     private final boolean ownsExec;
     private final boolean storeOnDevice;
+    /** Whether the block cache holds clusters: only for a store in host memory, whose misses cross PCIe. */
+    private final boolean cached;
     /** The host's tables, one per group, or null where the tables are on the device. */
     private final ClusterMappingTable[] tables;
     /** The tables on the device, or null where they are on the host. */
@@ -128,18 +131,21 @@ public final class WaveBuffer implements AutoCloseable {
         this.groups = groups;
         this.steadyStride = steadyStride;
         this.listStride = listStride;
-        this.cacheBlocks = cacheBlocks;
+        // A store in device memory is read as fast as the cache would be: such a buffer caches nothing (one block keeps the
+        // arrays and tables well formed), its lookups find every cluster missing and it admits none.
+        this.cached = !storeOnDevice;
+        this.cacheBlocks = cached ? cacheBlocks : 1;
         this.maxUnits = maxUnits;
         this.exec = exec;
         this.ownsExec = ownsExec;
         this.execStride = exec.stride();
         deviceTables = lookups == null ? null
-                : new DeviceMappingTables(device, groups, lookups.clusters(), cacheBlocks, maxUnits, lookups.ranked());
+                : new DeviceMappingTables(device, groups, lookups.clusters(), this.cacheBlocks, maxUnits, lookups.ranked());
         tables = lookups == null ? new ClusterMappingTable[groups] : null;
         pending = new boolean[groups];
         rankedScratch = new int[groups][];
         for (int g = 0; tables != null && g < groups; g++) {
-            tables[g] = new ClusterMappingTable(cacheBlocks, maxUnits);
+            tables[g] = new ClusterMappingTable(this.cacheBlocks, maxUnits);
         }
         this.storeOnDevice = storeOnDevice;
         this.format = format;
@@ -156,8 +162,8 @@ public final class WaveBuffer implements AutoCloseable {
         steadyK = device.i32((long) groups * steadyStride * INTS);
         steadyV = device.i32((long) groups * steadyStride * INTS);
         steadyLengths = mapped(groups);
-        cacheK = device.i32((long) groups * cacheBlocks * ClusterMappingTable.BLOCK * INTS);
-        cacheV = device.i32((long) groups * cacheBlocks * ClusterMappingTable.BLOCK * INTS);
+        cacheK = device.i32((long) groups * this.cacheBlocks * ClusterMappingTable.BLOCK * INTS);
+        cacheV = device.i32((long) groups * this.cacheBlocks * ClusterMappingTable.BLOCK * INTS);
         execK = exec.keys();
         execV = exec.values();
         validLengths = exec.lengths();
@@ -288,6 +294,10 @@ public final class WaveBuffer implements AutoCloseable {
      * execution buffer, so they may run beside the gather and the attention ({@link Device#branch}).
      */
     public void updateOnDevice() {
+        if (!cached) {
+            deviceTables();
+            return;
+        }
         deviceTables().update(admitOffsets, admitSizes, admitBlocks, admitCounts);
     }
 
@@ -297,7 +307,9 @@ public final class WaveBuffer implements AutoCloseable {
      */
     public void admitOnDevice() {
         deviceTables(); // refuses a buffer whose tables are on the host: its copies wait for the host's update instead
-        launchAdmissionCopies();
+        if (cached) {
+            launchAdmissionCopies();
+        }
     }
 
     private DeviceMappingTables deviceTables() {
@@ -426,6 +438,11 @@ public final class WaveBuffer implements AutoCloseable {
                 throw new IllegalStateException("an LRU update needs an assemble() first");
             }
         }
+        if (!cached) {
+            Arrays.fill(pending, false);
+            update = java.util.concurrent.CompletableFuture.completedFuture(0L);
+            return;
+        }
         update = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             long start = System.nanoTime();
             eachGroup(g -> {
@@ -453,7 +470,9 @@ public final class WaveBuffer implements AutoCloseable {
         } finally {
             update = null;
         }
-        launchAdmissionCopies();
+        if (cached) {
+            launchAdmissionCopies();
+        }
         return nanos;
     }
 
@@ -511,6 +530,9 @@ public final class WaveBuffer implements AutoCloseable {
      * one download, which waits for the device).
      */
     public long[] hitCounts() {
+        if (!cached) {
+            return new long[2];
+        }
         if (deviceTables != null) {
             return deviceTables.hitCounts();
         }

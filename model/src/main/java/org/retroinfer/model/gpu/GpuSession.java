@@ -80,13 +80,23 @@ public final class GpuSession implements AutoCloseable {
     /** {@link #retroCache(RetroConfig, int, long, StoreFormat, int, GpuRetroKvCache.Lookups)} with each tier in its format. */
     public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity, TierFormats formats,
             int maxDeviceLayers, GpuRetroKvCache.Lookups lookups) {
+        return retroCache(retro, sequences, capacity, formats, maxDeviceLayers, true, lookups);
+    }
+
+    /**
+     * {@link #retroCache(RetroConfig, int, long, TierFormats, int, GpuRetroKvCache.Lookups)}, without a host tier where
+     * {@code hostTier} is false: every layer's store in GPU memory, or an error where they do not fit there.
+     */
+    public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity, TierFormats formats,
+            int maxDeviceLayers, boolean hostTier, GpuRetroKvCache.Lookups lookups) {
+        long hostBytes = hostTier ? HostMemory.availableBytes() - HOST_RESERVE_BYTES : 0;
         GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(config.attentionShape(), retro, capacity, 1, sequences, true,
-                device.freeBytes() - RESERVE_BYTES, HostMemory.availableBytes() - HOST_RESERVE_BYTES, formats, maxDeviceLayers,
-                lookups);
+                device.freeBytes() - RESERVE_BYTES, hostBytes, formats, maxDeviceLayers, lookups);
         if (placement == null) {
             throw new IllegalArgumentException(sequences + " RetroInfer sequences of " + capacity + " positions fit neither this GPU's "
-                    + (device.freeBytes() >> 20) + " MiB free nor, for their keys and values, the host's "
-                    + (HostMemory.availableBytes() >> 20) + " MiB available");
+                    + (device.freeBytes() >> 20) + " MiB free nor, for their keys and values, "
+                    + (hostTier ? "the host's " + (HostMemory.availableBytes() >> 20) + " MiB available"
+                            : "the GPU alone (no host tier: --gpu-store-layers all)"));
         }
         return new GpuRetroKvCache(device, config.attentionShape(), retro, sequences, capacity, transformer.maxRows(), 1,
                 placement.deviceStoreLayers(), formats, lookups);
