@@ -72,8 +72,9 @@ public final class SplitKvDecode {
     public static void partials(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
             I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
-        // q stands in for the weights, which the unweighted path never reads
-        attend(ctx, q, k, v, q, false, lengths, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+        // q stands in for the weights, which the unweighted path never reads, and lengths for the ids
+        attend(ctx, q, k, v, q, false, lengths, false, lengths, false, 0, lengths, partialOut, partialLse, kvHeads, capacity,
+                splits, scale, group);
     }
 
     /**
@@ -86,7 +87,24 @@ public final class SplitKvDecode {
     public static void partialsWeighted(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
             F32Array weights, I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity,
             int splits, float scale, @Constant int group) {
-        attend(ctx, q, k, v, weights, true, lengths, false, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+        attend(ctx, q, k, v, weights, true, lengths, false, lengths, false, 0, lengths, partialOut, partialLse, kvHeads,
+                capacity, splits, scale, group);
+    }
+
+    /**
+     * {@link #partialsWeighted} over keys chosen by id: (sequence, KV head) pair {@code p}'s token {@code t} is row
+     * {@code ids[p·idsStride + t]} of its {@code capacity} rows of {@code k}, {@code v} and {@code weights}. With the meta
+     * index's centroids, value sums and cluster sizes and the estimation zone's cluster ids this is the zone's
+     * {@code (out_E, lse_E)} read in place: one pass over the clusters' bytes where gathering them first
+     * ({@link EstimationGather}) reads them, writes them and reads them again. Launch on
+     * {@link DecodeAttentionShape#partialsGrid()}.
+     */
+    @Kernel
+    public static void partialsWeightedIndexed(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
+            F32Array weights, I32Array ids, int idsStride, I32Array lengths, F32Array partialOut, F32Array partialLse,
+            int kvHeads, long capacity, int splits, float scale, @Constant int group) {
+        attend(ctx, q, k, v, weights, true, lengths, false, ids, true, idsStride, lengths, partialOut, partialLse, kvHeads,
+                capacity, splits, scale, group);
     }
 
     /**
@@ -99,7 +117,8 @@ public final class SplitKvDecode {
     public static void rows(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v, I32Array slots,
             I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
-        attend(ctx, q, k, v, q, false, slots, true, lengths, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+        attend(ctx, q, k, v, q, false, slots, true, lengths, false, 0, lengths, partialOut, partialLse, kvHeads, capacity,
+                splits, scale, group);
     }
 
     /** The (slot, KV head) pair that (row, KV head) pair {@code pair} reads. */
@@ -113,8 +132,8 @@ public final class SplitKvDecode {
      * {@code [4·quad, 4·quad + 4)} of (sequence, KV head) {@code pair}.
      */
     private static void attend(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v, F32Array weights,
-            boolean weighted, I32Array slots, boolean mapped, I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
-            int group) {
+            boolean weighted, I32Array slots, boolean mapped, I32Array ids, boolean indexed, int idsStride, I32Array lengths,
+            F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale, int group) {
         float[] merge = ctx.allocateFloatLocalArray(WARPS * WARP_STRIDE);
         int quads = (group + QUAD - 1) / QUAD;
         int pairQuad = ctx.groupIdx / splits;
@@ -130,6 +149,7 @@ public final class SplitKvDecode {
         long slotPair = mapped ? slotPair(slots, pair, kvHeads) : pair;
         long kv = slotPair * capacity * HEAD_DIM + slice * 8;
         long weightSlot = slotPair * capacity;
+        long idBase = (long) pair * idsStride;
         long qBase = ((long) pair * group + quad * QUAD) * HEAD_DIM + slice * 8;
         int heads = group - quad * QUAD;
         Float8 q0 = query(q, qBase, 0, heads, scale);
@@ -147,10 +167,14 @@ public final class SplitKvDecode {
             int t = first + lead;
             // Every load is issued before any use. Tokens past the end load the split's last token instead
             // (in bounds, and finite if the sequence is) and get zero probability below.
-            long a0 = kv + (long) Math.min(t, last) * HEAD_DIM;
-            long a1 = kv + (long) Math.min(t + 2, last) * HEAD_DIM;
-            long a2 = kv + (long) Math.min(t + 4, last) * HEAD_DIM;
-            long a3 = kv + (long) Math.min(t + 6, last) * HEAD_DIM;
+            int r0 = row(ids, indexed, idBase, Math.min(t, last));
+            int r1 = row(ids, indexed, idBase, Math.min(t + 2, last));
+            int r2 = row(ids, indexed, idBase, Math.min(t + 4, last));
+            int r3 = row(ids, indexed, idBase, Math.min(t + 6, last));
+            long a0 = kv + (long) r0 * HEAD_DIM;
+            long a1 = kv + (long) r1 * HEAD_DIM;
+            long a2 = kv + (long) r2 * HEAD_DIM;
+            long a3 = kv + (long) r3 * HEAD_DIM;
             Float8 k0 = k.getFloat8(a0);
             Float8 k1 = k.getFloat8(a1);
             Float8 k2 = k.getFloat8(a2);
@@ -159,7 +183,7 @@ public final class SplitKvDecode {
             Float8 v1 = v.getFloat8(a1);
             Float8 v2 = v.getFloat8(a2);
             Float8 v3 = v.getFloat8(a3);
-            float weight = weighted ? weights.get(weightSlot + Math.min(t + pairToken, last)) : 1f;
+            float weight = weighted ? weights.get(weightSlot + row(ids, indexed, idBase, Math.min(t + pairToken, last))) : 1f;
             float y = transposedSum(ctx, dots(q0, q1, q2, q3, k0), dots(q0, q1, q2, q3, k1), dots(q0, q1, q2, q3, k2),
                     dots(q0, q1, q2, q3, k3));
             if (t + pairToken >= end) {
@@ -178,6 +202,11 @@ public final class SplitKvDecode {
         publish(ctx, merge, max, sum, acc0, acc1, acc2, acc3);
         long firstRow = ((long) pair * splits + split) * group + quad * QUAD;
         finish(ctx, merge, partialOut, partialLse, firstRow, heads);
+    }
+
+    /** The row token {@code token} reads: its id where the keys are chosen by id, else the token itself. */
+    private static int row(I32Array ids, boolean indexed, long idBase, int token) {
+        return indexed ? ids.get(idBase + token) : token;
     }
 
     /** This lane's eight dimensions of query head {@code h} of the block, scaled; 0 past the group. */

@@ -69,6 +69,71 @@ class WeightedSplitKvDecodeTest {
     }
 
     /**
+     * Keys, values and weights chosen by id ({@code partialsWeightedIndexed}, the estimation zone read in place) give
+     * bit for bit what the weighted kernel gives over the same rows gathered into a contiguous buffer first. The rows
+     * are drawn with repeats, the unchosen ones are NaN (a row read that should not be poisons the output), and the
+     * counts leave splits empty.
+     */
+    @ParameterizedTest(name = "group {0}, {1} splits")
+    @CsvSource({"4, 3", "8, 2", "1, 5"})
+    void keysChosenByIdGiveWhatGatheringThemFirstGives(int group, int splits) {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = random("indexed group " + group + " splits " + splits);
+            int rows = 300, idsStride = 96;
+            int[] counts = {96, 37, 1};
+            int pairs = counts.length;
+            BF16Array k = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
+            BF16Array v = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
+            F32Array w = F32Array.allocate(arena, (long) pairs * rows);
+            for (long i = 0; i < k.length(); i++) {
+                k.set(i, Float.NaN);
+                v.set(i, Float.NaN);
+            }
+            for (long i = 0; i < w.length(); i++) {
+                w.set(i, Float.NaN);
+            }
+            DecodeAttentionShape gathered = new DecodeAttentionShape(pairs, 1, group, idsStride, splits);
+            BF16Array gk = BF16Array.allocate(arena, gathered.kvElements());
+            BF16Array gv = BF16Array.allocate(arena, gathered.kvElements());
+            F32Array gw = F32Array.allocate(arena, gathered.weightElements());
+            I32Array ids = I32Array.allocate(arena, (long) pairs * idsStride);
+            for (int p = 0; p < pairs; p++) {
+                for (int t = 0; t < counts[p]; t++) {
+                    int row = random.nextInt(rows);
+                    ids.set((long) p * idsStride + t, row);
+                    long from = ((long) p * rows + row) * HEAD_DIM, to = gathered.kvOffset(p, 0, t);
+                    if (Float.isNaN(w.get((long) p * rows + row))) { // a row drawn again keeps its weight
+                        w.set((long) p * rows + row, 2 + random.nextInt(63));
+                    }
+                    gw.set(gathered.weightOffset(p, 0, t), w.get((long) p * rows + row));
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        if (Float.isNaN(k.get(from + d))) {
+                            k.set(from + d, (float) random.nextGaussian());
+                            v.set(from + d, (float) random.nextGaussian());
+                        }
+                        gk.set(to + d, k.get(from + d));
+                        gv.set(to + d, v.get(from + d));
+                    }
+                }
+            }
+            F32Array q = gaussian(arena, gathered.queryElements(), random);
+            Emulator emulator = new Emulator();
+            F32Array[] expected = launchPartials(emulator, arena, gathered, q, gk, gv, gw, counts, "partialsWeighted");
+            F32Array out = poisoned(arena, gathered.partialRows() * HEAD_DIM);
+            F32Array lse = poisoned(arena, gathered.partialRows());
+            emulator.launch(SplitKvDecode.class, "partialsWeightedIndexed", gathered.partialsGrid(), q, k, v, w, ids, idsStride,
+                    I32Array.of(arena, counts), out, lse, 1, (long) rows, splits, SCALE, group);
+            for (long i = 0; i < out.length(); i++) {
+                assertEquals(Float.floatToIntBits(expected[0].get(i)), Float.floatToIntBits(out.get(i)), "partial out " + i);
+            }
+            for (long i = 0; i < lse.length(); i++) {
+                assertEquals(Float.floatToIntBits(expected[1].get(i)), Float.floatToIntBits(lse.get(i)), "partial lse " + i);
+            }
+            assertTrue(Float.isFinite(out.get(0)), "the first pair's first split attends something");
+        }
+    }
+
+    /**
      * Offsets of the previous partial's lse from the exact attention's: ±100, where e^lse alone would overflow
      * or flush F32 (the merge must subtract the max first); near offsets, where dropping or doubling either
      * side errs by far more than the tolerance; and −∞ (nothing to add).

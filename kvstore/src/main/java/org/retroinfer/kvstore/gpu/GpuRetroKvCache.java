@@ -97,7 +97,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final GpuKvCache prefill;
     private final ExecutionBuffer exec;
     private final Layer[] layers;
-    private final KernelMethod partials, weightedPartials, append, toHalf;
+    private final KernelMethod partials, weightedPartials, weightedIndexed, append, toHalf;
     private final ClusterScoringShape scoring;
     private final DecodeAttentionShape estimationShape, execShape;
     /** Step arrays shared by the layers (each layer's kernels are done with them before the next layer's run). */
@@ -150,6 +150,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * and lookup, §3.3); {@code -Dretroinfer.decode.branches=off} runs them in line, to compare.
      */
     private static final boolean BRANCHES = Switch.on("retroinfer.decode.branches");
+    /**
+     * Whether a decode layer's weighted attention reads the estimation zone's centroids, value sums and sizes in place,
+     * by cluster id ({@link SplitKvDecode#partialsWeightedIndexed}): one pass over their bytes, where gathering them into
+     * a buffer first ({@link EstimationGather}, the reference's {@code gather_copy_vectors}) makes three;
+     * {@code -Dretroinfer.decode.estimationInPlace=off} gathers them, to compare.
+     */
+    private static final boolean ESTIMATION_IN_PLACE = Switch.on("retroinfer.decode.estimationInPlace");
 
     /** Whether decode layers run the estimation zone beside the gather (see {@code -Dretroinfer.decode.branches}). */
     public static boolean branches() {
@@ -301,6 +308,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.exec = ExecutionBuffer.allocate(device, groups, steadyStride, fixed.maxUnits());
         partials = KernelMethod.of(SplitKvDecode.class, "partials");
         weightedPartials = KernelMethod.of(SplitKvDecode.class, "partialsWeighted");
+        weightedIndexed = KernelMethod.of(SplitKvDecode.class, "partialsWeightedIndexed");
         append = KernelMethod.of(KvAppend.class, "into");
         toHalf = KernelMethod.of(IndexStore.class, "toHalf");
         deviceWriter = deviceStoreLayers > 0 ? writer(formats.device(), null) : null;
@@ -793,13 +801,19 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         }
     }
 
-    /** Enqueues the estimation zone's gather and its weighted attention, merged into {@code (esOut, esLse)}. */
+    /** Enqueues the estimation zone's weighted attention (and, unless it reads in place, its gather), merged into {@code (esOut, esLse)}. */
     private void estimate(Layer l) {
-        device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids, l.valueSums, l.sizes, clusterCapacity,
-                estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, esStride);
-        device.launch(weightedPartials, estimationShape.partialsGrid(), qSlots, half(esKeys), half(esValues), esSizes,
-                l.estimationLengths, esPartialOut, esPartialLse, 1, estimationShape.capacity(), estimationShape.splits(),
-                shape.scale(), group);
+        if (ESTIMATION_IN_PLACE) {
+            device.launch(weightedIndexed, estimationShape.partialsGrid(), qSlots, half(l.centroids), half(l.valueSums), l.sizes,
+                    estimationIds, maxEstimation, l.estimationLengths, esPartialOut, esPartialLse, 1, (long) clusterCapacity,
+                    estimationShape.splits(), shape.scale(), group);
+        } else {
+            device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids, l.valueSums, l.sizes, clusterCapacity,
+                    estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, esStride);
+            device.launch(weightedPartials, estimationShape.partialsGrid(), qSlots, half(esKeys), half(esValues), esSizes,
+                    l.estimationLengths, esPartialOut, esPartialLse, 1, estimationShape.capacity(), estimationShape.splits(),
+                    shape.scale(), group);
+        }
         device.launch(MERGE, estimationShape.mergeGrid(), esPartialOut, esPartialLse, esOut, esLse, estimationShape.splits(),
                 group);
     }
