@@ -48,8 +48,6 @@ final class GpuShapeBench {
      * bench keeps the same).
      */
     static final long RESERVE_BYTES = 2L << 30;
-    /** Host memory kept free for the JVM, the page cache and the system. */
-    static final long HOST_RESERVE_BYTES = org.retroinfer.model.gpu.GpuSession.HOST_RESERVE_BYTES;
     /** The most rows a step may have: the largest batch the bench picks. */
     private static final int MAX_ROWS = 256;
 
@@ -298,8 +296,8 @@ final class GpuShapeBench {
     private static void print(Report r, PrintStream out) {
         out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s%s; context: %s; CUDA graphs %s;"
                 + " %s; %s%n%n", r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(),
-                r.hostKv() == null ? "" : " (GPU tier " + r.gpuKv() + ", host tier " + r.hostKv() + ", lookups on the " + r.lookups()
-                        + (r.branches() ? ", estimation beside the gather" : ", estimation in line") + ")", r.contextFill(),
+                r.hostKv() == null ? "" : " (GPU tier " + r.gpuKv() + ", host tier " + r.hostKv() + ", lookups on the "
+                        + r.lookups() + (r.branches() ? ", estimation beside the gather" : ", estimation in line") + ")", r.contextFill(),
                 r.cudaGraphs() ? "on" : "off",
                 r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",
                 r.device());
