@@ -39,7 +39,8 @@ import org.retroinfer.accel.kernel.KernelContext;
  * {@code o_s = Σ e^y·v / Σ w·e^y} and {@code lse_s = log Σ w·e^y}; with keys = centroids, values = value sums and
  * weights = cluster sizes this is the estimation zone's {@code (out_E, lse_E)}. {@link SplitKvMerge#mergeWithPrevious} merges
  * one more partial per (sequence, query head), such as that {@code (out_E, lse_E)}, as an extra split, which
- * gives the spec's exact output {@code (Σ e^x V + Σ e^y VS) / (Σ e^x + Σ s·e^y)}.
+ * gives the spec's exact output {@code (Σ e^x V + Σ e^y VS) / (Σ e^x + Σ s·e^y)}. {@link #partialsWeightedIndexed} takes
+ * each token's row from a list of ids, so the estimation zone is read in place from the meta index.
  *
  * <p>{@link CentroidScoring} streams centroids as this class streams keys (same lane layout, same transposed
  * butterfly), hence the package-private constants and helpers.
