@@ -7,7 +7,6 @@ import org.retroinfer.accel.cuda.CudaException;
 import org.retroinfer.accel.cuda.Gpu;
 import org.retroinfer.accel.device.CudaDevice;
 import org.retroinfer.accel.device.Device;
-import org.retroinfer.accel.device.HostMemory;
 import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.eval.EvalBackend;
 import org.retroinfer.kvstore.KvCache;
@@ -58,7 +57,7 @@ final class Engine implements AutoCloseable {
 
         /** Host memory the host tier may pin: what is available less a reserve, none without a host tier. */
         long hostBytes() {
-            return hostTier ? HostMemory.availableBytes() - GpuSession.HOST_RESERVE_BYTES : 0;
+            return GpuSession.hostTierBytes(hostTier);
         }
 
         /** The lookups asked for, or auto's choice for sequences of {@code capacity} positions. */

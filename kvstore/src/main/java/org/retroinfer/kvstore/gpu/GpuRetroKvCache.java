@@ -337,13 +337,19 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 : device.i32(scoring.retrievalElements());
         estimationIds = device.i32(Math.max(1, scoring.estimationElements()));
         zoneSizes = device.i32(2L * groups);
-        long esVectors = (long) groups * esStride;
+        // the estimation zone's gathered copy, only where it is gathered (one vector otherwise, so that the arrays exist)
+        long esVectors = ESTIMATION_IN_PLACE ? 1 : (long) groups * esStride;
         esKeys = device.i32(esVectors * WaveBuffer.INTS);
         esValues = device.i32(esVectors * WaveBuffer.INTS);
         esSizes = device.f32(esVectors);
-        int weightedResident = device.residentBlocks(weightedPartials, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(esKeys),
-                half(esValues), esSizes, layers[0].estimationLengths, qSlots, qSlots, 1, (long) esStride, 1,
-                shape.scale(), group);
+        Layer first = layers[0];
+        int weightedResident = ESTIMATION_IN_PLACE
+                ? device.residentBlocks(weightedIndexed, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(first.centroids),
+                        half(first.valueSums), first.sizes, estimationIds, maxEstimation, first.estimationLengths, qSlots, qSlots,
+                        1, (long) clusterCapacity, 1, shape.scale(), group)
+                : device.residentBlocks(weightedPartials, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(esKeys),
+                        half(esValues), esSizes, first.estimationLengths, qSlots, qSlots, 1, (long) esStride, 1,
+                        shape.scale(), group);
         estimationShape = new DecodeAttentionShape(groups, 1, group, esStride,
                 DecodeAttentionShape.splitsFor(groups, 1, group, esStride, weightedResident));
         esPartialOut = device.f32(estimationShape.partialRows() * HEAD_DIM);

@@ -74,24 +74,18 @@ public final class GpuSession implements AutoCloseable {
     /** {@link #retroCache(RetroConfig, int, long, StoreFormat, int)} with the mapping tables where {@code lookups} puts them. */
     public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity, StoreFormat hostFormat,
             int maxDeviceLayers, GpuRetroKvCache.Lookups lookups) {
-        return retroCache(retro, sequences, capacity, TierFormats.host(hostFormat), maxDeviceLayers, lookups);
-    }
-
-    /** {@link #retroCache(RetroConfig, int, long, StoreFormat, int, GpuRetroKvCache.Lookups)} with each tier in its format. */
-    public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity, TierFormats formats,
-            int maxDeviceLayers, GpuRetroKvCache.Lookups lookups) {
-        return retroCache(retro, sequences, capacity, formats, maxDeviceLayers, true, lookups);
+        return retroCache(retro, sequences, capacity, TierFormats.host(hostFormat), maxDeviceLayers, true, lookups);
     }
 
     /**
-     * {@link #retroCache(RetroConfig, int, long, TierFormats, int, GpuRetroKvCache.Lookups)}, without a host tier where
-     * {@code hostTier} is false: every layer's store in GPU memory, or an error where they do not fit there.
+     * {@link #retroCache(RetroConfig, int, long, StoreFormat, int, GpuRetroKvCache.Lookups)} with each tier in its format
+     * of {@code formats}, and without a host tier where {@code hostTier} is false: every layer's store in GPU memory, or
+     * an error where they do not fit there.
      */
     public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity, TierFormats formats,
             int maxDeviceLayers, boolean hostTier, GpuRetroKvCache.Lookups lookups) {
-        long hostBytes = hostTier ? HostMemory.availableBytes() - HOST_RESERVE_BYTES : 0;
         GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(config.attentionShape(), retro, capacity, 1, sequences, true,
-                device.freeBytes() - RESERVE_BYTES, hostBytes, formats, maxDeviceLayers, lookups);
+                device.freeBytes() - RESERVE_BYTES, hostTierBytes(hostTier), formats, maxDeviceLayers, lookups);
         if (placement == null) {
             throw new IllegalArgumentException(sequences + " RetroInfer sequences of " + capacity + " positions fit neither this GPU's "
                     + (device.freeBytes() >> 20) + " MiB free nor, for their keys and values, "
@@ -106,6 +100,11 @@ public final class GpuSession implements AutoCloseable {
     public static final long RESERVE_BYTES = 1L << 30;
     /** Host memory left unpinned beside a cache's host tier, for the JVM and the system. */
     public static final long HOST_RESERVE_BYTES = 12L << 30;
+
+    /** Host memory a cache's host tier may pin: what is available less {@link #HOST_RESERVE_BYTES}; none without one. */
+    public static long hostTierBytes(boolean hostTier) {
+        return hostTier ? HostMemory.availableBytes() - HOST_RESERVE_BYTES : 0;
+    }
 
     public Device device() {
         return device;
