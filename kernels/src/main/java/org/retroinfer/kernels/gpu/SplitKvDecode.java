@@ -56,6 +56,8 @@ public final class SplitKvDecode {
     /** A warp's share of the shared merge area: four heads' outputs, then four maxima and four sums. */
     private static final int WARP_STRIDE = QUAD * HEAD_DIM + 2 * QUAD;
     private static final int MAXIMA = QUAD * HEAD_DIM, SUMS = MAXIMA + QUAD;
+    /** Floats of a block's shared merge area ({@link #publish}, {@link #finish}). */
+    static final int MERGE_FLOATS = WARPS * WARP_STRIDE;
 
     private SplitKvDecode() {}
 
@@ -135,7 +137,7 @@ public final class SplitKvDecode {
     private static void attend(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v, F32Array weights,
             boolean weighted, I32Array slots, boolean mapped, I32Array ids, boolean indexed, int idsStride, I32Array lengths,
             F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale, int group) {
-        float[] merge = ctx.allocateFloatLocalArray(WARPS * WARP_STRIDE);
+        float[] merge = ctx.allocateFloatLocalArray(MERGE_FLOATS);
         int quads = (group + QUAD - 1) / QUAD;
         int pairQuad = ctx.groupIdx / splits;
         int split = ctx.groupIdx - pairQuad * splits;
@@ -282,7 +284,7 @@ public final class SplitKvDecode {
      * ({@code head} counts from the half's first lane), with that head's rescale and probabilities fetched
      * from the lanes that computed them.
      */
-    private static Float8 accumulate(KernelContext ctx, Float8 acc, float rescale, float p, int head, Float8 v0, Float8 v1,
+    static Float8 accumulate(KernelContext ctx, Float8 acc, float rescale, float p, int head, Float8 v0, Float8 v1,
             Float8 v2, Float8 v3) {
         float r = ctx.shuffleIdx(rescale, head);
         float p0 = ctx.shuffleIdx(p, head);
@@ -296,7 +298,7 @@ public final class SplitKvDecode {
      * Adds up each head's lanes and the warp's two halves (they hold different tokens under one running max)
      * and writes the warp's maxima, sums and unnormalised outputs to its part of {@code merge}.
      */
-    private static void publish(KernelContext ctx, float[] merge, float max, float sum, Float8 acc0, Float8 acc1,
+    static void publish(KernelContext ctx, float[] merge, float max, float sum, Float8 acc0, Float8 acc1,
             Float8 acc2, Float8 acc3) {
         float total = headSum(ctx, sum);
         Float8 o0 = add8(acc0, shuffleXor8(ctx, acc0, 16));
@@ -323,7 +325,7 @@ public final class SplitKvDecode {
      * {@code lse_s = m + log l} of the block's heads, thread {@code i} taking head {@code i / 32} and
      * dimensions {@code 4·(i % 32) ..}; a split without tokens writes 0 and −∞.
      */
-    private static void finish(KernelContext ctx, float[] merge, F32Array partialOut, F32Array partialLse, long firstRow,
+    static void finish(KernelContext ctx, float[] merge, F32Array partialOut, F32Array partialLse, long firstRow,
             int heads) {
         int h = ctx.localIdx / KernelContext.WARP_SIZE;
         int d = ctx.laneId * 4;

@@ -157,6 +157,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * {@code -Dretroinfer.decode.estimationInPlace=off} gathers them, to compare.
      */
     private static final boolean ESTIMATION_IN_PLACE = Switch.on("retroinfer.decode.estimationInPlace");
+    /**
+     * Whether a decode layer whose store is in GPU memory (no block cache) attends its retrieval zone read in place from
+     * the store ({@link WaveBuffer#launchInPlacePartials}) rather than gathered into the execution buffer first:
+     * {@code -Dretroinfer.decode.exactInPlace=off} gathers, to compare.
+     */
+    private static final boolean EXACT_IN_PLACE = Switch.on("retroinfer.decode.exactInPlace");
 
     /** Whether decode layers run the estimation zone beside the gather (see {@code -Dretroinfer.decode.branches}). */
     public static boolean branches() {
@@ -723,6 +729,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             estimate(l);
         }
         Device.Mark estimated = mark();
+        boolean inPlace = EXACT_IN_PLACE && l.wave.readsInPlace();
         long lookup = 0;
         long[] lru = new long[2];
         Device.Mark looked = null, admittedPrevious = null;
@@ -733,7 +740,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             if (beside) {
                 device.branch(l.wave::updateOnDevice);
             }
-            l.wave.launchGather();
+            if (!inPlace) {
+                l.wave.launchGather();
+            }
         } else {
             // the host looks the retrieval zone up while the GPU estimates
             selected.await();
@@ -749,11 +758,17 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 pendingAdmission = null;
             }
             admittedPrevious = mark();
-            l.wave.launchGather();
+            if (!inPlace) {
+                l.wave.launchGather();
+            }
         }
         Device.Mark gathered = mark();
-        device.launch(partials, execShape.partialsGrid(), qSlots, half(exec.keys()), half(exec.values()), exec.lengths(),
-                execPartialOut, execPartialLse, 1, (long) exec.stride(), execShape.splits(), shape.scale(), group);
+        if (inPlace) {
+            l.wave.launchInPlacePartials(execShape, qSlots, execPartialOut, execPartialLse, shape.scale());
+        } else {
+            device.launch(partials, execShape.partialsGrid(), qSlots, half(exec.keys()), half(exec.values()), exec.lengths(),
+                    execPartialOut, execPartialLse, 1, (long) exec.stride(), execShape.splits(), shape.scale(), group);
+        }
         if (beside) {
             device.join();
         }

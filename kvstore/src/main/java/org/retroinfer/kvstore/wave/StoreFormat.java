@@ -5,6 +5,7 @@ import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.gpu.ExecutionBufferGather;
 import org.retroinfer.kernels.gpu.IndexStore;
 import org.retroinfer.kernels.gpu.Int4Vectors;
+import org.retroinfer.kernels.gpu.StoreDecode;
 
 /**
  * How a wave buffer's store keeps its cluster-ordered keys and values: in the cache's 16-bit storage type, copied
@@ -55,6 +56,19 @@ public enum StoreFormat {
             case HALF -> "gather";
             case INT8 -> "gatherInt8" + suffix;
             case INT4 -> "gatherInt4" + suffix;
+        });
+    }
+
+    /**
+     * The kernel that attends a steady zone of {@code storage} and units read in place from a store of this format
+     * ({@link StoreDecode}).
+     */
+    KernelMethod inPlacePartials(DType storage) {
+        String suffix = storage == DType.BF16 ? "Bf16" : "F16";
+        return KernelMethod.of(StoreDecode.class, switch (this) {
+            case HALF -> "partials" + suffix;
+            case INT8 -> "partialsInt8" + suffix;
+            case INT4 -> "partialsInt4" + suffix;
         });
     }
 

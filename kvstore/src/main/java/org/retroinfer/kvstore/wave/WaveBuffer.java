@@ -11,7 +11,9 @@ import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.gpu.CacheAdmission;
+import org.retroinfer.kernels.gpu.DecodeAttentionShape;
 import org.retroinfer.kernels.gpu.ExecutionBufferGather;
+import org.retroinfer.kernels.gpu.StoreDecode;
 
 /**
  * The wave buffer of one layer (spec §3.1-3.3): for each group (a sequence's KV head) its non-steady keys and values
@@ -60,7 +62,7 @@ public final class WaveBuffer implements AutoCloseable {
     /** The LRU update started and not yet joined (its host nanoseconds), or null. */
     private java.util.concurrent.CompletableFuture<Long> update;
     private final StoreFormat format;
-    private final KernelMethod gather;
+    private final KernelMethod gather, inPlacePartials;
     /** A quantised store's scales ({@code [groups][listStride][format.scales()]}), beside it; null for a 16-bit store. */
     private final F32Array scalesK, scalesV;
     private final I32Array listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, execK, execV, validLengths;
@@ -150,6 +152,7 @@ public final class WaveBuffer implements AutoCloseable {
         this.storeOnDevice = storeOnDevice;
         this.format = format;
         this.gather = format.gather(storage);
+        this.inPlacePartials = format.inPlacePartials(storage);
         long storeVectors = (long) groups * listStride;
         long storeInts = storeVectors * format.ints();
         listK = storeOnDevice ? device.i32(storeInts) : mapped(storeInts);
@@ -394,6 +397,35 @@ public final class WaveBuffer implements AutoCloseable {
     /** Enqueues the gather of the execution buffer that the last lookups described. */
     public void launchGather() {
         device.launch(gather, gatherGrid(), gatherArguments());
+    }
+
+    /**
+     * Whether exact attention may read this buffer's store in place ({@link #launchInPlacePartials}) instead of a
+     * gathered execution buffer: where the store is in device memory and there is no block cache, every retrieval unit
+     * is a miss from the store, which the attention reads as fast as the buffer and in fewer bytes.
+     */
+    public boolean readsInPlace() {
+        return storeOnDevice && !cached;
+    }
+
+    /**
+     * Enqueues exact attention's split-KV partials over each group's steady zone and the units the last lookups
+     * listed, read in place from the store ({@link StoreDecode}), in place of {@link #launchGather} and attention over
+     * the execution buffer: the same partial layout for a merge on {@code shape} ({@code groups} pairs of one KV head,
+     * {@code q} the groups' query heads in order).
+     */
+    public void launchInPlacePartials(DecodeAttentionShape shape, F32Array q, F32Array partialOut, F32Array partialLse,
+            float scale) {
+        if (!readsInPlace()) {
+            throw new IllegalStateException("only a store on the device without a block cache is read in place");
+        }
+        if (shape.batch() != groups || shape.kvHeads() != 1) {
+            throw new IllegalArgumentException("in-place partials run on " + groups + " pairs of one KV head, not " + shape);
+        }
+        F32Array kScales = scalesK == null ? q : scalesK, vScales = scalesV == null ? q : scalesV; // unread for a 16-bit store
+        device.launch(inPlacePartials, shape.partialsGrid(), q, steadyK, steadyV, steadyLengths, steadyStride, listK, listV,
+                kScales, vScales, listStride, missStarts, missSizes, missCounts, maxUnits, partialOut, partialLse, shape.splits(),
+                scale, shape.groupSize());
     }
 
     private Object[] gatherArguments() {
