@@ -30,16 +30,15 @@ import org.retroinfer.accel.kernel.KernelContext;
  * zone's {@code s} tokens at {@code [0, s)}, padded to whole {@link SplitKvDecode#TILE tiles}, then unit {@code u} at
  * {@code [pad + 8u, pad + 8u + 8)}, its tokens past its size masked. A tile is four units, one to a warp, so a lane's
  * four tokens (the same lanes and loads as {@link SplitKvDecode}) lie in its warp's unit: one descriptor load per tile,
- * read a tile ahead. A value is what the gather would have written: the level times its scale rounded to the 16-bit
- * type, so the result differs from gather-then-attend only in the order of the sums (the splits cut the tokens
- * elsewhere).
+ * read a tile ahead. A quantised value is its level times its scale in F32 ({@link Int4Vectors#dequantise},
+ * {@link Int8Vectors#dequantise}), not rounded to the 16-bit type as the gather rounds it before attention: the
+ * rounding would cost two conversions a value on the GPU's quarter-rate conversion pipe, and skipping it only makes
+ * the values more exact. Levels become floats by the 2^23 trick ({@link #nibbleLevel}), without a conversion either.
  *
  * <p>Store layouts: the steady store {@code [groups][steadyStride]} 16-bit vectors as 64 ints; the store
  * {@code [groups][listStride]} vectors of {@code 64} ints (16-bit), 32 ints and one scale ({@link Int8Vectors}) or 16
  * ints and four scales ({@link Int4Vectors}); unit {@code i} of group {@code g} at {@code g·maxUnits + i} of the
- * starts and sizes, {@code counts[g]} of them. The CPU twin is the gather's twin
- * ({@link WaveBufferCopyTwin#gather}, {@link WaveBufferCopyTwin#gatherQuantised}) followed by
- * {@link SplitKvDecodeTwin}'s: the same attention over the same values.
+ * starts and sizes, {@code counts[g]} of them. CPU twin: {@link StoreDecodeTwin}.
  */
 public final class StoreDecode {
     /** Vectors in a unit: a cache block, {@link VectorChunks#CHUNK}. */
@@ -261,28 +260,42 @@ public final class StoreDecode {
         return SplitKvDecode.dots(q0, q1, q2, q3, decode(raw, scale, inSteady, format, bf16));
     }
 
-    /** The eight values of a raw slice, as the execution buffer would hold them. */
+    /**
+     * The eight values of a raw slice: 16-bit values as they are; levels times their scale in F32, not rounded to 16
+     * bits as the gather rounds them (two conversions a value on the GPU's slow conversion pipe).
+     */
     private static Float8 decode(Int4 raw, float scale, boolean inSteady, int format, boolean bf16) {
         if (inSteady || format == HALF) {
             return new Float8(low(raw.x(), bf16), high(raw.x(), bf16), low(raw.y(), bf16), high(raw.y(), bf16),
                     low(raw.z(), bf16), high(raw.z(), bf16), low(raw.w(), bf16), high(raw.w(), bf16));
         }
         if (format == INT8) {
-            return new Float8(level((byte) raw.x(), scale, bf16), level((byte) (raw.x() >> 8), scale, bf16),
-                    level((byte) (raw.x() >> 16), scale, bf16), level(raw.x() >> 24, scale, bf16), level((byte) raw.y(), scale, bf16),
-                    level((byte) (raw.y() >> 8), scale, bf16), level((byte) (raw.y() >> 16), scale, bf16),
-                    level(raw.y() >> 24, scale, bf16));
+            int a = raw.x() ^ INT8_BIAS, b = raw.y() ^ INT8_BIAS;
+            return new Float8(byteLevel(a, 0), byteLevel(a, 8), byteLevel(a, 16), byteLevel(a, 24), byteLevel(b, 0),
+                    byteLevel(b, 8), byteLevel(b, 16), byteLevel(b, 24)).scale(scale);
         }
-        int w = raw.x();
-        return new Float8(level(w << 28 >> 28, scale, bf16), level(w << 24 >> 28, scale, bf16), level(w << 20 >> 28, scale, bf16),
-                level(w << 16 >> 28, scale, bf16), level(w << 12 >> 28, scale, bf16), level(w << 8 >> 28, scale, bf16),
-                level(w << 4 >> 28, scale, bf16), level(w >> 28, scale, bf16));
+        int w = raw.x() ^ INT4_BIAS;
+        return new Float8(nibbleLevel(w, 0), nibbleLevel(w, 4), nibbleLevel(w, 8), nibbleLevel(w, 12), nibbleLevel(w, 16),
+                nibbleLevel(w, 20), nibbleLevel(w, 24), nibbleLevel(w, 28)).scale(scale);
     }
 
-    /** A dequantised level rounded to the 16-bit type and read back: what the gather writes and attention reads. */
-    private static float level(int q, float scale, boolean bf16) {
-        float x = q * scale;
-        return bf16 ? KMath.bf16ToFloat(KMath.floatToBf16(x)) : KMath.f16ToFloat(KMath.floatToF16(x));
+    /**
+     * Flips each level's sign bit: a two's-complement level {@code l} becomes {@code l + 8} (INT4) or {@code l + 128}
+     * (INT8) as an unsigned field, which {@link #nibbleLevel} and {@link #byteLevel} turn into a float without a
+     * conversion instruction.
+     */
+    private static final int INT4_BIAS = 0x88888888, INT8_BIAS = 0x80808080;
+    /** 2^23 as float bits: OR-ing a field below 2^23 into its mantissa gives the float 2^23 + field, exactly. */
+    private static final int MAGIC = 0x4B000000;
+
+    /** The INT4 level at bits {@code shift} of a biased word, as a float. */
+    private static float nibbleLevel(int biased, int shift) {
+        return Float.intBitsToFloat(MAGIC | (biased >>> shift) & 0xF) - (8388608f + 8);
+    }
+
+    /** The INT8 level at bits {@code shift} of a biased word, as a float. */
+    private static float byteLevel(int biased, int shift) {
+        return Float.intBitsToFloat(MAGIC | (biased >>> shift) & 0xFF) - (8388608f + 128);
     }
 
     private static float low(int word, boolean bf16) {

@@ -22,8 +22,7 @@ import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.kernels.DType;
 
 /**
- * {@link StoreDecode}'s partials, merged, on the emulator against its CPU twin: the execution buffer the gather's twin
- * assembles from the same steady zone, store and units, attended by {@link SplitKvDecodeTwin} in float64. Every store
+ * {@link StoreDecode}'s partials, merged, on the emulator against {@link StoreDecodeTwin} (float64, no splits). Every store
  * vector no unit covers and every steady vector past a zone's length is NaN (a 16-bit NaN, or a NaN scale), so a read
  * of one poisons the output; outputs are NaN before the launches. Units are whole blocks and partial ones; group 1's
  * run over many splits, group 2 has no steady zone and group 3 nothing at all.
@@ -56,7 +55,7 @@ class StoreDecodeTest {
             F32Array lse = poisoned(arena, (long) GROUPS * group);
             emulator.launch(SplitKvMerge.class, "merge", shape.mergeGrid(), partialOut, partialLse, out, lse, splits, group);
 
-            SplitKvDecodeTwin.Output twin = c.twin(arena, shape, q);
+            SplitKvDecodeTwin.Output twin = c.twin(arena, group, q);
             double error = Math.max(worst(out, twin.out(), kernel + " out"), worst(lse, twin.lse(), kernel + " lse"));
             for (int h = 0; h < group; h++) {
                 assertEquals(Float.NEGATIVE_INFINITY, lse.get(3L * group + h), "group 3 attends nothing");
@@ -69,7 +68,7 @@ class StoreDecodeTest {
     private static final class StoreCase {
         final DType storage;
         final int bits;
-        final I32Array steadyK, steadyV, listK, listV, starts, sizes, offsets;
+        final I32Array steadyK, steadyV, listK, listV, starts, sizes;
         final F32Array scalesK, scalesV;
 
         StoreCase(Arena arena, Random random, DType storage, int bits) {
@@ -93,17 +92,13 @@ class StoreDecodeTest {
             scalesV = poisoned(arena, Math.max(1, vectors * scales));
             starts = ints.filled((long) GROUPS * MAX_UNITS, 0xDEADBEEF);
             sizes = ints.filled((long) GROUPS * MAX_UNITS, 0xDEADBEEF);
-            offsets = ints.filled((long) GROUPS * MAX_UNITS, 0xDEADBEEF);
             for (int g = 0; g < GROUPS; g++) {
-                int offset = 0;
                 for (int i = 0; i < UNITS[g]; i++) {
                     int size = i % 3 == 0 ? CHUNK : 1 + random.nextInt(CHUNK);
                     int start = random.nextInt(LIST_STRIDE - CHUNK);
                     long u = (long) g * MAX_UNITS + i;
                     starts.set(u, start);
                     sizes.set(u, size);
-                    offsets.set(u, offset);
-                    offset += size;
                     for (int r = 0; r < size; r++) {
                         long vector = (long) g * LIST_STRIDE + start + r;
                         if (bits == 16) {
@@ -122,25 +117,13 @@ class StoreDecodeTest {
             }
         }
 
-        /** The gather's twin into an execution buffer, then the split-KV twin over it, merged. */
-        SplitKvDecodeTwin.Output twin(Arena arena, DecodeAttentionShape shape, F32Array q) {
-            I32Array execK = halves(arena, (long) GROUPS * EXEC_STRIDE), execV = halves(arena, (long) GROUPS * EXEC_STRIDE);
-            I32Array valid = I32Array.allocate(arena, GROUPS);
-            I32Array none = I32Array.allocate(arena, (long) GROUPS * MAX_UNITS);
-            I32Array noHits = I32Array.allocate(arena, GROUPS);
-            I32Array cache = I32Array.allocate(arena, (long) GROUPS * CHUNK * INTS);
-            I32Array steadyLengths = I32Array.of(arena, STEADY), counts = I32Array.of(arena, UNITS);
-            if (bits == 16) {
-                WaveBufferCopyTwin.gather(GROUPS, steadyK, steadyV, steadyLengths, STEADY_STRIDE, listK, listV, LIST_STRIDE, cache,
-                        cache, 1, starts, sizes, offsets, counts, none, none, none, noHits, MAX_UNITS, execK, execV, EXEC_STRIDE,
-                        valid);
-            } else {
-                WaveBufferCopyTwin.gatherQuantised(bits == 4, storage, GROUPS, steadyK, steadyV, steadyLengths, STEADY_STRIDE,
-                        listK, listV, scalesK, scalesV, LIST_STRIDE, cache, cache, 1, starts, sizes, offsets, counts, none, none,
-                        none, noHits, MAX_UNITS, execK, execV, EXEC_STRIDE, valid);
-            }
-            return SplitKvDecodeTwin.merge(shape,
-                    SplitKvDecodeTwin.partials(shape, q, view(execK), view(execV), valid, SCALE));
+        /** {@link StoreDecodeTwin} over this case. */
+        SplitKvDecodeTwin.Output twin(Arena arena, int group, F32Array q) {
+            StoreDecodeTwin.Format format = bits == 16 ? StoreDecodeTwin.Format.HALF
+                    : bits == 8 ? StoreDecodeTwin.Format.INT8 : StoreDecodeTwin.Format.INT4;
+            return StoreDecodeTwin.attend(GROUPS, group, q, SCALE, view(steadyK), view(steadyV), I32Array.of(arena, STEADY),
+                    STEADY_STRIDE, format, view(listK), view(listV), listK, listV, scalesK, scalesV, LIST_STRIDE, starts, sizes,
+                    I32Array.of(arena, UNITS), MAX_UNITS);
         }
 
         /** {@code vectors} 16-bit vectors, NaN. */
