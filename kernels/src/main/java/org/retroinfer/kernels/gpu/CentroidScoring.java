@@ -17,7 +17,6 @@ import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Float8;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
-import org.retroinfer.accel.kernel.Int4;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 
@@ -101,131 +100,6 @@ public final class CentroidScoring {
             max = Math.max(max, y);
         }
         finish(ctx, merge, max, sum, partialMax, partialSum, ((long) row * splits + split) * group + quad * QUAD, heads);
-    }
-
-    /**
-     * {@link #logitsHalf} for BF16 centroids on the tensor cores ({@link KernelContext#mmaBf16}): the FMA kernel spends
-     * some 30 instructions a warp per centroid (16 lanes x 4 heads x 8 dimensions of FMAs, the transposed sums, the
-     * exps), which held it to ~2.2 TB/s at 32K x 72 sequences on the H200 (136 us a layer for ~300 MB of centroids,
-     * docs/results/gpu-retro/h200/s3-call-2); a multiply takes 8 centroids x 16 dimensions in one instruction.
-     *
-     * <p>A = the block's four query heads, scaled, in three bfloat16 parts: row h (h < 4) the first part of head h, row
-     * h + 8 the second ({@link SplitBf16#packWithResidual}), row h + 4 the third ({@link SplitBf16#thirdPart}), the
-     * other rows 0; each score is three outputs added, within about 2^-25 of the F32 query's product (two parts left
-     * errors of ~1e-5, at the scores' test tolerance). B = eight centroids. A warp takes 16 centroids per step, a lane loading
-     * 64 bytes of its centroid {@code g = lane / 4}: dimensions {@code 32j + 8t .. + 8} for {@code j < 4},
-     * {@code t = lane % 4}, which are the k indices 2t, 2t + 1, 2t + 8, 2t + 9 of multiplies 2j and 2j + 1 (A numbers
-     * its k the same way). Lane {@code (g, t)} ends with head g's scores of centroids 2t and 2t + 1 of each eight, for
-     * g < 4 (and lane + 16 the third part's). Launch on {@link ClusterScoringShape#scoringGrid()} (BF16 centroids only).
-     */
-    @Kernel
-    public static void logitsBf16Tensor(KernelContext ctx, F32Array q, HalfPrecisionArray centroids, I32Array counts,
-            F32Array logits, F32Array partialMax, F32Array partialSum, int capacity, int splits, float scale,
-            @Constant int group) {
-        float[] merge = ctx.allocateFloatLocalArray(2 * WARPS * QUAD);
-        int quads = (group + QUAD - 1) / QUAD;
-        int rowSplit = ctx.groupIdx / quads;
-        int quad = ctx.groupIdx - rowSplit * quads;
-        int row = rowSplit / splits;
-        int split = rowSplit - row * splits;
-        int count = counts.get(row);
-        int perSplit = SplitKvDecode.tokensPerSplit(count, splits);
-        int end = Math.min(count, (split + 1) * perSplit);
-        int last = Math.max(end - 1, 0);
-        int g = ctx.laneId / 4, t = ctx.laneId % 4;
-        int heads = group - quad * QUAD;
-        boolean own = g < QUAD && g < heads;
-        // lanes of g = 4 .. 7 hold row g of A: the third bfloat16 part of head g − 4
-        int part = g < QUAD ? 0 : 1;
-        boolean holds = g - QUAD * part < heads;
-        long qBase = ((long) row * group + quad * QUAD + Math.min(g - QUAD * part, heads - 1)) * HEAD_DIM + 8 * t;
-        Int4 a0 = queryFragment(q, qBase, holds, part, scale, 0), a1 = queryFragment(q, qBase, holds, part, scale, 4);
-        Int4 a2 = queryFragment(q, qBase, holds, part, scale, 32), a3 = queryFragment(q, qBase, holds, part, scale, 36);
-        Int4 a4 = queryFragment(q, qBase, holds, part, scale, 64), a5 = queryFragment(q, qBase, holds, part, scale, 68);
-        Int4 a6 = queryFragment(q, qBase, holds, part, scale, 96), a7 = queryFragment(q, qBase, holds, part, scale, 100);
-        long rowBase = (long) row * capacity * HEAD_DIM + 8 * t;
-        long yRow = own ? ((long) row * group + quad * QUAD + g) * capacity : -1;
-        float max = Float.NEGATIVE_INFINITY; // over this lane's scores only
-        float sum = 0f;
-        for (int first = split * perSplit + TENSOR_STEP * ctx.warpId; first < end; first += TENSOR_STEP * WARPS) {
-            // Every load is issued before any use; centroids past the end load the split's last one (in bounds, and
-            // finite if the row is) and get y = −∞ below.
-            long c0 = rowBase + (long) Math.min(first + g, last) * HEAD_DIM;
-            long c1 = rowBase + (long) Math.min(first + 8 + g, last) * HEAD_DIM;
-            Int4 w00 = centroids.getWords(c0), w01 = centroids.getWords(c0 + 32);
-            Int4 w02 = centroids.getWords(c0 + 64), w03 = centroids.getWords(c0 + 96);
-            Int4 w10 = centroids.getWords(c1), w11 = centroids.getWords(c1 + 32);
-            Int4 w12 = centroids.getWords(c1 + 64), w13 = centroids.getWords(c1 + 96);
-            Float4 y0 = eight(ctx, a0, a1, a2, a3, a4, a5, a6, a7, w00, w01, w02, w03);
-            Float4 y1 = eight(ctx, a0, a1, a2, a3, a4, a5, a6, a7, w10, w11, w12, w13);
-            // head g's score: its high part (row g), its low part (row g + 8) and its third part (row g + 4, lane + 16)
-            float e0 = ctx.shuffleXor(y0.x(), 16), e1 = ctx.shuffleXor(y0.y(), 16);
-            float e2 = ctx.shuffleXor(y1.x(), 16), e3 = ctx.shuffleXor(y1.y(), 16);
-            int cluster = first + 2 * t;
-            float s0 = tensorLogit(y0.x() + (y0.z() + e0), cluster, end, logits, yRow);
-            float s1 = tensorLogit(y0.y() + (y0.w() + e1), cluster + 1, end, logits, yRow);
-            float s2 = tensorLogit(y1.x() + (y1.z() + e2), cluster + 8, end, logits, yRow);
-            float s3 = tensorLogit(y1.y() + (y1.w() + e3), cluster + 9, end, logits, yRow);
-            sum = addExp(sum, max, s0);
-            max = Math.max(max, s0);
-            sum = addExp(sum, max, s1);
-            max = Math.max(max, s1);
-            sum = addExp(sum, max, s2);
-            max = Math.max(max, s2);
-            sum = addExp(sum, max, s3);
-            max = Math.max(max, s3);
-        }
-        // a head's lanes are 4g .. 4g + 3: combine them, then the warps as the FMA kernel does
-        float laneMax = Math.max(max, ctx.shuffleXor(max, 1));
-        laneMax = Math.max(laneMax, ctx.shuffleXor(laneMax, 2));
-        float laneSum = sum * probability(max, laneMax);
-        laneSum += ctx.shuffleXor(laneSum, 1);
-        laneSum += ctx.shuffleXor(laneSum, 2);
-        if (t == 0 && g < QUAD) {
-            merge[ctx.warpId * QUAD + g] = laneMax;
-            merge[SUMS + ctx.warpId * QUAD + g] = laneSum;
-        }
-        ctx.localBarrier();
-        combineWarps(ctx, merge, partialMax, partialSum, ((long) row * splits + split) * group + quad * QUAD, heads);
-    }
-
-    /** Centroids a warp of {@link #logitsBf16Tensor} takes per step: two multiplies' eight. */
-    private static final int TENSOR_STEP = 16;
-
-    /**
-     * This lane's A operand of multiply {@code 2j + p} where {@code at = 32j + 4p}: its head's scaled query at
-     * dimensions {@code 8t + at .. + 4} ({@code qBase} includes {@code 8t}), as high and low parts (part 0) or as the
-     * third part (part 1); 0 for a lane that holds no head.
-     */
-    private static Int4 queryFragment(F32Array q, long qBase, boolean holds, int part, float scale, int at) {
-        if (!holds) {
-            return new Int4(0, 0, 0, 0);
-        }
-        Float4 v = q.getFloat4(qBase + at).scale(scale);
-        return part == 0 ? SplitBf16.packWithResidual(v) : SplitBf16.thirdPart(v);
-    }
-
-    /** Eight centroids' outputs from their 128 dimensions in eight multiplies ({@code w_j}: this lane's words j). */
-    private static Float4 eight(KernelContext ctx, Int4 a0, Int4 a1, Int4 a2, Int4 a3, Int4 a4, Int4 a5, Int4 a6, Int4 a7,
-            Int4 w0, Int4 w1, Int4 w2, Int4 w3) {
-        Float4 c = new Float4(0f, 0f, 0f, 0f);
-        c = ctx.mmaBf16(c, a0.x(), a0.y(), a0.z(), a0.w(), w0.x(), w0.y());
-        c = ctx.mmaBf16(c, a1.x(), a1.y(), a1.z(), a1.w(), w0.z(), w0.w());
-        c = ctx.mmaBf16(c, a2.x(), a2.y(), a2.z(), a2.w(), w1.x(), w1.y());
-        c = ctx.mmaBf16(c, a3.x(), a3.y(), a3.z(), a3.w(), w1.z(), w1.w());
-        c = ctx.mmaBf16(c, a4.x(), a4.y(), a4.z(), a4.w(), w2.x(), w2.y());
-        c = ctx.mmaBf16(c, a5.x(), a5.y(), a5.z(), a5.w(), w2.z(), w2.w());
-        c = ctx.mmaBf16(c, a6.x(), a6.y(), a6.z(), a6.w(), w3.x(), w3.y());
-        return ctx.mmaBf16(c, a7.x(), a7.y(), a7.z(), a7.w(), w3.z(), w3.w());
-    }
-
-    /** A score of {@link #logitsBf16Tensor}: written where the cluster is below {@code end} and the lane holds a head. */
-    private static float tensorLogit(float y, int cluster, int end, F32Array logits, long yRow) {
-        if (cluster >= end || yRow < 0) {
-            return Float.NEGATIVE_INFINITY;
-        }
-        logits.set(yRow + cluster, y);
-        return y;
     }
 
     /** {@link #logitsHalf} for F32 centroids: two 16-byte loads per centroid and lane. */
@@ -323,12 +197,6 @@ public final class CentroidScoring {
             merge[SUMS + ctx.warpId * QUAD + ctx.laneId] = warpSum;
         }
         ctx.localBarrier();
-        combineWarps(ctx, merge, partialMax, partialSum, firstRow, heads);
-    }
-
-    /** Thread h < 4 combines head h's warps (their maxima and sums in {@code merge}) and writes the split's statistics. */
-    private static void combineWarps(KernelContext ctx, float[] merge, F32Array partialMax, F32Array partialSum, long firstRow,
-            int heads) {
         int h = ctx.localIdx;
         if (h < QUAD && h < heads) {
             float m = Float.NEGATIVE_INFINITY;

@@ -31,28 +31,6 @@ final class SplitBf16 {
                 v.z() - Float.intBitsToFloat(zw << 16), v.w() - Float.intBitsToFloat(zw & 0xFFFF0000));
     }
 
-    /**
-     * Four values as an A operand whose row g holds their bfloat16 parts and row g + 8 what those rounded away: one
-     * multiply then gives each column's product with the high parts in rows g and with the low parts in rows g + 8,
-     * to be added, where a matrix of at most eight rows leaves rows g + 8 free ({@link CentroidScoring}).
-     */
-    static Int4 packWithResidual(Float4 v) {
-        Int4 high = pack(v, v);
-        return pack(v, residual(v, high.x(), high.z()));
-    }
-
-    /**
-     * The third bfloat16 part of four values, what {@link #packWithResidual}'s two parts leave, in row g (row g + 8 is
-     * 0): with it the three parts are within about 2<sup>-25</sup> of the values.
-     */
-    static Int4 thirdPart(Float4 v) {
-        Int4 high = pack(v, v);
-        Float4 first = residual(v, high.x(), high.z());
-        Int4 low = pack(first, first);
-        Int4 third = pack(residual(first, low.x(), low.z()), new Float4(0f, 0f, 0f, 0f));
-        return new Int4(third.x(), 0, third.z(), 0);
-    }
-
     /** {@code c} plus the products of both parts of A with B. */
     static Float4 mma(KernelContext ctx, Float4 c, Int4 hi, Int4 lo, int b0, int b1) {
         Float4 withHigh = ctx.mmaBf16(c, hi.x(), hi.y(), hi.z(), hi.w(), b0, b1);

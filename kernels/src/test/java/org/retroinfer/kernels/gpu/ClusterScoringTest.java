@@ -64,20 +64,6 @@ class ClusterScoringTest {
         }
     }
 
-    /** The tensor-core kernel, its query in two bfloat16 parts: the same scores within the tolerance, the same zones. */
-    @ParameterizedTest(name = "group {0}, {1} splits, counts {3}")
-    @MethodSource("shapes")
-    void bf16TensorCoreScoresAndZonesMatchTheTwin(int group, int splits, int capacity, int[] counts) {
-        try (Arena arena = Arena.ofShared()) {
-            Random random = SplitKvDecodeTest.random("bf16 tensor group " + group + " splits " + splits + " counts "
-                    + Arrays.toString(counts));
-            Case c = randomCase(arena, random, group, splits, capacity, counts);
-            BF16Array centroids = BF16Array.allocate(arena, c.shape.centroidElements());
-            fillCentroids(c.shape, c.counts, centroids, random);
-            runAndCheck(arena, c, centroids, centroids::get, "logitsBf16Tensor");
-        }
-    }
-
     @Test
     void f32ScoresAndZonesMatchTheTwin() {
         try (Arena arena = Arena.ofShared()) {

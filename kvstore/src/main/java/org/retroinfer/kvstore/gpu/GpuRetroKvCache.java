@@ -74,6 +74,7 @@ import org.retroinfer.kvstore.wave.WaveBuffer;
  */
 public final class GpuRetroKvCache implements DeviceKvCache {
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
+    private static final KernelMethod SCORE = KernelMethod.of(CentroidScoring.class, "logitsHalf");
     private static final KernelMethod ESTIMATION_GATHER = KernelMethod.of(EstimationGather.class, "gather");
     private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
     private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
@@ -96,7 +97,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final GpuKvCache prefill;
     private final ExecutionBuffer exec;
     private final Layer[] layers;
-    private final KernelMethod partials, weightedPartials, weightedIndexed, append, toHalf, score;
+    private final KernelMethod partials, weightedPartials, weightedIndexed, append, toHalf;
     private final ClusterScoringShape scoring;
     private final DecodeAttentionShape estimationShape, execShape;
     /** Step arrays shared by the layers (each layer's kernels are done with them before the next layer's run). */
@@ -162,12 +163,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * {@code -Dretroinfer.decode.exactInPlace=off} gathers, to compare.
      */
     private static final boolean EXACT_IN_PLACE = Switch.on("retroinfer.decode.exactInPlace");
-    /**
-     * Whether BF16 centroids are scored on the tensor cores ({@link CentroidScoring#logitsBf16Tensor}) rather than by FMAs
-     * ({@link CentroidScoring#logitsHalf}, always for F16): {@code -Dretroinfer.decode.tensorScoring=off} uses the FMA
-     * kernel, to compare.
-     */
-    private static final boolean TENSOR_SCORING = Switch.on("retroinfer.decode.tensorScoring");
 
     /** Whether decode layers run the estimation zone beside the gather (see {@code -Dretroinfer.decode.branches}). */
     public static boolean branches() {
@@ -333,8 +328,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         qSlots = device.f32((long) slots * queryWidth);
         outSlots = device.f32((long) slots * queryWidth);
         outLse = device.f32((long) groups * group);
-        score = KernelMethod.of(CentroidScoring.class, TENSOR_SCORING && storage == DType.BF16 ? "logitsBf16Tensor" : "logitsHalf");
-        int scoringResident = device.residentBlocks(score, DecodeAttentionShape.PARTIAL_THREADS, qSlots,
+        int scoringResident = device.residentBlocks(SCORE, DecodeAttentionShape.PARTIAL_THREADS, qSlots,
                 half(layers[0].centroids), layers[0].counts, qSlots, qSlots, qSlots, clusterCapacity, 1, shape.scale(), group);
         int scoringSplits = ClusterScoringShape.splitsFor(groups, group, clusterCapacity, scoringResident);
         scoring = new ClusterScoringShape(slots, shape.kvHeads(), group, clusterCapacity, scoringSplits, maxRetrieval, maxEstimation);
@@ -720,7 +714,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         Device.Mark started = mark();
         device.launch(GATHER_ROWS, Grid.covering((long) slots * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS), rowOfSlot, q,
                 qSlots, slots, queryWidth);
-        device.launch(score, scoring.scoringGrid(), qSlots, half(l.centroids), l.counts, logits, partialMax, partialSum,
+        device.launch(SCORE, scoring.scoringGrid(), qSlots, half(l.centroids), l.counts, logits, partialMax, partialSum,
                 clusterCapacity, scoring.splits(), shape.scale(), group);
         Device.Mark scored = mark();
         device.launch(SELECT, scoring.selectionGrid(), logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax,
