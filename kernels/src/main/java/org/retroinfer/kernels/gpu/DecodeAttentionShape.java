@@ -59,10 +59,10 @@ public record DecodeAttentionShape(int batch, int kvHeads, int groupSize, long c
      * resident blocks, so that every block starts at once and none waits for a second wave, but no more than
      * the longest sequence has tiles, and at least one. On an H100 (132 SMs × 4 blocks) at Llama 3 8B's
      * shape one full wave read K/V at 98-100% of the copy bandwidth where 1.9-2.4 waves read at 82-95%
-     * (docs/results/gpu-decode-attention). Where one wave cannot be filled to {@link #FULL_WAVES} (more pairs than
-     * resident blocks, or 1.8 waves' worth: 576 pairs on 528 blocks ran a second wave of 48 blocks, half the time
-     * idle), the fewest splits whose blocks fill their waves to that fraction, else the fullest up to
-     * {@link #MAX_SPLITS_FOR_WAVES}.
+     * (docs/results/gpu-decode-attention). Where that wave would be less than {@link #LOW_WAVE} full, one split more
+     * (a little over a wave): RetroInfer's exact zone at 64K x 37 sequences, 296 pairs, took 0.166 ms a layer in one
+     * 56% wave on the H200 and 0.145 in five splits, while five splits at 32K (576 pairs) and ten at 128K (152
+     * pairs) were slower than one and three (docs/results/gpu-retro/h200/s3-call-4).
      */
     public static int splitsFor(int batch, int kvHeads, int groupSize, long longest, int residentBlocks) {
         if (batch < 1 || kvHeads < 1 || groupSize < 1 || longest < 1 || residentBlocks < 1) {
@@ -71,34 +71,15 @@ public record DecodeAttentionShape(int batch, int kvHeads, int groupSize, long c
         }
         long blocksPerSplit = (long) batch * kvHeads * quads(groupSize);
         long tiles = (longest + SplitKvDecode.TILE - 1) / SplitKvDecode.TILE;
-        long oneWave = residentBlocks / blocksPerSplit;
-        if (oneWave >= tiles || oneWave >= 1 && waveFill(blocksPerSplit, oneWave, residentBlocks) >= FULL_WAVES) {
-            return (int) Math.max(1, Math.min(oneWave, tiles));
+        long splits = Math.max(1, residentBlocks / blocksPerSplit);
+        if (splits * blocksPerSplit < LOW_WAVE * residentBlocks) {
+            splits = (residentBlocks + blocksPerSplit - 1) / blocksPerSplit;
         }
-        long best = Math.max(1, oneWave);
-        for (long s = best; s <= Math.min(tiles, MAX_SPLITS_FOR_WAVES); s++) {
-            double fill = waveFill(blocksPerSplit, s, residentBlocks);
-            if (fill >= FULL_WAVES) {
-                return (int) s;
-            }
-            if (fill > waveFill(blocksPerSplit, best, residentBlocks)) {
-                best = s;
-            }
-        }
-        return (int) best;
+        return (int) Math.max(1, Math.min(splits, tiles));
     }
 
-    /** The fraction of its waves' block slots that a launch fills for {@link #splitsFor} to take its split count. */
-    static final double FULL_WAVES = 0.9;
-    /** The most splits {@link #splitsFor} tries for fuller waves. */
-    static final int MAX_SPLITS_FOR_WAVES = 16;
-
-    /** How full the waves of {@code blocksPerSplit × splits} blocks on {@code residentBlocks} slots are. */
-    private static double waveFill(long blocksPerSplit, long splits, int residentBlocks) {
-        long blocks = blocksPerSplit * splits;
-        long waves = (blocks + residentBlocks - 1) / residentBlocks;
-        return (double) blocks / (waves * residentBlocks);
-    }
+    /** The fraction of a wave below which {@link #splitsFor} takes one split more. */
+    static final double LOW_WAVE = 0.75;
 
     /** Partials blocks per (sequence, KV head, split): one per {@link #QUAD} query heads. */
     public int headQuads() {
