@@ -59,10 +59,7 @@ public record DecodeAttentionShape(int batch, int kvHeads, int groupSize, long c
      * resident blocks, so that every block starts at once and none waits for a second wave, but no more than
      * the longest sequence has tiles, and at least one. On an H100 (132 SMs × 4 blocks) at Llama 3 8B's
      * shape one full wave read K/V at 98-100% of the copy bandwidth where 1.9-2.4 waves read at 82-95%
-     * (docs/results/gpu-decode-attention). Where that wave would be less than {@link #LOW_WAVE} full, one split more
-     * (a little over a wave): RetroInfer's exact zone at 64K x 37 sequences, 296 pairs, took 0.166 ms a layer in one
-     * 56% wave on the H200 and 0.145 in five splits, while five splits at 32K (576 pairs) and ten at 128K (152
-     * pairs) were slower than one and three (docs/results/gpu-retro/h200/s3-call-4).
+     * (docs/results/gpu-decode-attention).
      */
     public static int splitsFor(int batch, int kvHeads, int groupSize, long longest, int residentBlocks) {
         if (batch < 1 || kvHeads < 1 || groupSize < 1 || longest < 1 || residentBlocks < 1) {
@@ -71,15 +68,8 @@ public record DecodeAttentionShape(int batch, int kvHeads, int groupSize, long c
         }
         long blocksPerSplit = (long) batch * kvHeads * quads(groupSize);
         long tiles = (longest + SplitKvDecode.TILE - 1) / SplitKvDecode.TILE;
-        long splits = Math.max(1, residentBlocks / blocksPerSplit);
-        if (splits * blocksPerSplit < LOW_WAVE * residentBlocks) {
-            splits = (residentBlocks + blocksPerSplit - 1) / blocksPerSplit;
-        }
-        return (int) Math.max(1, Math.min(splits, tiles));
+        return (int) Math.max(1, Math.min(residentBlocks / blocksPerSplit, tiles));
     }
-
-    /** The fraction of a wave below which {@link #splitsFor} takes one split more. */
-    static final double LOW_WAVE = 0.75;
 
     /** Partials blocks per (sequence, KV head, split): one per {@link #QUAD} query heads. */
     public int headQuads() {

@@ -15,10 +15,6 @@ class DecodeAttentionShapeTest {
         assertEquals(8, DecodeAttentionShape.splitsFor(4, 8, 8, 131072, 528), "a group of 8 takes two blocks per split");
         assertEquals(1, DecodeAttentionShape.splitsFor(512, 8, 4, 32768, 528), "more pairs than resident blocks: one split");
         assertEquals(4, DecodeAttentionShape.splitsFor(1, 8, 4, 100, 528), "100 tokens are 4 tiles of 32");
-        assertEquals(1, DecodeAttentionShape.splitsFor(72, 8, 4, 3460, 528), "576 pairs: a little over one wave");
-        assertEquals(2, DecodeAttentionShape.splitsFor(37, 8, 4, 3460, 528), "296 pairs: one split fills 56% of a wave");
-        assertEquals(3, DecodeAttentionShape.splitsFor(19, 8, 4, 131072, 528), "152 pairs: 3 splits fill 86%");
-        assertEquals(1, DecodeAttentionShape.splitsFor(37, 8, 4, 20, 528), "no more splits than tiles");
         assertEquals(1, DecodeAttentionShape.splitsFor(1, 1, 1, 1, 528));
     }
 
