@@ -1,5 +1,5 @@
 #!/bin/bash
-# call s3-2 of 2026-11-28 (third session), H200, at 23d3d7a: the in-place exact attention without rounding to 16 bits and
+# call s4-2 of 2026-11-28 (fourth session), H200, at 23d3d7a: the in-place exact attention without rounding to 16 bits and
 # with levels turned into floats by the 2^23 trick (no conversion instructions); 32K and 64K; kernel times at 32K x 72
 # (ncu)
 J="bash .device/java"

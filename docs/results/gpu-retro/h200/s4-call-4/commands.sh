@@ -1,18 +1,19 @@
 #!/bin/bash
-# call s3-1 of 2026-11-28 (third session), H200, at e4575c3: exact attention reads the INT4 store in place (StoreDecode) against
-# gathered into the execution buffer first (-Dretroinfer.decode.exactInPlace=off); greedy tokens on retro-tiny against
-# the CPU; the 32K, 64K and 128K ratios
+# call s4-4 of 2026-11-28 (fourth session), H200, at d59ac21: split counts that fill whole waves (DecodeAttentionShape.splitsFor)
+# with exact attention read in place and FMA scoring; greedy tokens on
+# retro-tiny against the CPU; the 32K, 64K and 128K ratios
 J="bash .device/java"
 M="$J org.retroinfer.examples.Main"
 B="bench --shape llama3-8b --device gpu --kv-type bf16 --gen 16 --warmup 2 --reps 3"
 timeout 50 $J org.retroinfer.examples.GpuGreedyCheck models/retro-tiny 1024,4096,8192 48 bf16 retro gpu > $OUT/greedy.txt 2>&1
-run() { name=$1; shift; echo "== $name: $JAVA_TOOL_OPTIONS $*" >> $OUT/bench.txt; timeout $T $M $B "$@" --out $OUT/$name.json >> $OUT/bench.txt 2>&1; echo "rc $?" >> $OUT/bench.txt; }
+mkdir -p /tmp/json
+run() { name=$1; shift; echo "== $name: $JAVA_TOOL_OPTIONS $*" >> $OUT/bench.txt; timeout $T $M $B "$@" --out /tmp/json/$name.json >> $OUT/bench.txt 2>&1; echo "rc $?" >> $OUT/bench.txt; }
 R="--attention retro --gpu-kv int4 --gpu-store-layers all"
 T=50 run full-32k --context 32k --attention full
 T=95 run retro-32k --context 32k $R
-JAVA_TOOL_OPTIONS=-Dretroinfer.decode.exactInPlace=off T=85 run retro-32k-gathered --context 32k $R
 T=55 run full-64k --context 64k --attention full
 T=100 run retro-64k --context 64k $R
 T=60 run full-128k --context 128k --attention full
 T=110 run retro-128k --context 128k $R
-ls -la $OUT
+tar -C /tmp/json -cf $OUT/json.tar .
+ls -la $OUT /tmp/json
