@@ -57,7 +57,9 @@ import org.retroinfer.kvstore.wave.WaveBuffer;
  * partials), and meanwhile the host waits for the selected ids, looks them up in the mapping tables and assembles
  * the execution buffer ({@code [steady | misses | hits]}); the exact attention over it merges the estimation partial
  * ({@link SplitKvMerge#mergeWithPrevious}); the host's LRU update then runs while the GPU attends, and the admission
- * copies the misses into the cache. With {@link Lookups#DEVICE} the mapping tables live on the device and two kernels
+ * copies the misses into the cache. A layer whose store is in GPU memory (the GPU tier: no block cache) skips the
+ * execution buffer: its exact attention reads the steady zone and the looked-up units from the store in place
+ * ({@link WaveBuffer#launchInPlacePartials}). With {@link Lookups#DEVICE} the mapping tables live on the device and two kernels
  * make the lookups and the LRU updates ({@link DeviceMappingTables}): a decode step is then launches only, and one that
  * updates no index can be captured as a CUDA graph (the host writes each step's zone sizes and steady lengths in
  * {@link #prepare}, before the launches). A steady zone that fills ({@code sinks + window + updateSegment} positions)

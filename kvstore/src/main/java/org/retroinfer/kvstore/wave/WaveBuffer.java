@@ -22,7 +22,8 @@ import org.retroinfer.kernels.gpu.StoreDecode;
  * as fast as the cache, so there every cluster is read from the store and nothing is admitted), a
  * {@link ClusterMappingTable}, and the execution buffer that exact attention reads. {@link #assemble} turns each
  * group's ranked retrieval clusters into {@code [steady zone | misses | hits]} in the execution buffer, in one gather
- * launch; {@link #admit} then runs the tables' LRU updates and copies the admitted misses into the cache. Vectors
+ * launch; {@link #admit} then runs the tables' LRU updates and copies the admitted misses into the cache. A store in
+ * device memory can instead be attended in place ({@link #launchInPlacePartials}), with no execution buffer. Vectors
  * are 128 16-bit values moved as 64 ints ({@code VectorChunks}), so BF16 and F16 stores are alike here.
  *
  * <p>The descriptors go through mapped host memory, as in the reference, so nothing but the two launches is enqueued;
