@@ -48,23 +48,23 @@ import org.retroinfer.kvstore.wave.WaveBuffer;
  * value in host memory in cluster order that the gather kernel reads directly, and a GPU block cache of whole
  * clusters ({@link WaveBuffer}, one per layer, sharing one {@link ExecutionBuffer}).
  *
- * <p>A sequence holds one of {@code slots} slots; a group is one (slot, KV head). Its prompt goes into a dense
- * {@link GpuKvCache} slot (full causal attention, as the reference's prefill); {@link #endOfPrefill} then keeps the
- * sinks and the last {@code window} positions in the steady zone and clusters the rest, or keeps a prompt too short
- * for an index whole in the steady zone, as the CPU does. Each decode step appends the new position to the steady
- * zone and, per layer: gathers the step's queries into slot order, scores every centroid ({@link CentroidScoring}) and
- * selects the retrieval and estimation zones ({@link ClusterTopK}), gathers and attends the estimation zone (weighted
- * partials), and meanwhile the host waits for the selected ids, looks them up in the mapping tables and assembles
- * the execution buffer ({@code [steady | misses | hits]}); the exact attention over it merges the estimation partial
- * ({@link SplitKvMerge#mergeWithPrevious}); the host's LRU update then runs while the GPU attends, and the admission
- * copies the misses into the cache. A layer whose store is in GPU memory (the GPU tier: no block cache) skips the
- * execution buffer: its exact attention reads the steady zone and the looked-up units from the store in place
- * ({@link WaveBuffer#launchInPlacePartials}). With {@link Lookups#DEVICE} the mapping tables live on the device and two kernels
- * make the lookups and the LRU updates ({@link DeviceMappingTables}): a decode step is then launches only, and one that
- * updates no index can be captured as a CUDA graph (the host writes each step's zone sizes and steady lengths in
- * {@link #prepare}, before the launches). A steady zone that fills ({@code sinks + window + updateSegment} positions)
- * has its oldest {@code updateSegment} generated positions clustered into the index right after that layer's append
- * (spec §1.4), as on the CPU.
+ * <p>A sequence holds one of {@code slots} slots; a group is one (slot, KV head). Its prompt goes into a dense {@link
+ * GpuKvCache} slot (full causal attention, as the reference's prefill); {@link #endOfPrefill} then keeps the sinks and
+ * the last {@code window} positions in the steady zone and clusters the rest, or keeps a prompt too short for an index
+ * whole in the steady zone, as the CPU does. Each decode step appends the new position to the steady zone and, per
+ * layer: gathers the step's queries into slot order, scores every centroid ({@link CentroidScoring}) and selects the
+ * retrieval and estimation zones ({@link ClusterTopK}), gathers and attends the estimation zone (weighted partials),
+ * and meanwhile the host waits for the selected ids, looks them up in the mapping tables and assembles the execution
+ * buffer ({@code [steady | misses | hits]}); the exact attention over it merges the estimation partial ({@link
+ * SplitKvMerge#mergeWithPrevious}); the host's LRU update then runs while the GPU attends, and the admission copies the
+ * misses into the cache. A layer whose store is in GPU memory (the GPU tier: no block cache) skips the execution buffer
+ * where the lookups run on the device: its exact attention reads the steady zone and the looked-up units from the store
+ * in place ({@link WaveBuffer#launchInPlacePartials}). With {@link Lookups#DEVICE} the mapping tables live on the
+ * device and two kernels make the lookups and the LRU updates ({@link DeviceMappingTables}): a decode step is then
+ * launches only, and one that updates no index can be captured as a CUDA graph (the host writes each step's zone sizes
+ * and steady lengths in {@link #prepare}, before the launches). A steady zone that fills ({@code sinks + window +
+ * updateSegment} positions) has its oldest {@code updateSegment} generated positions clustered into the index right
+ * after that layer's append (spec §1.4), as on the CPU.
  *
  * <p>Every kernel runs over all slots' groups, with empty counts and lengths for the slots outside the step, so the
  * launch shapes are fixed; only the host lookups depend on the step. Centroids are kept in the storage type, as the
@@ -160,9 +160,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      */
     private static final boolean ESTIMATION_IN_PLACE = Switch.on("retroinfer.decode.estimationInPlace");
     /**
-     * Whether a decode layer whose store is in GPU memory (no block cache) attends its retrieval zone read in place from
-     * the store ({@link WaveBuffer#launchInPlacePartials}) rather than gathered into the execution buffer first:
-     * {@code -Dretroinfer.decode.exactInPlace=off} gathers, to compare.
+     * Whether a decode layer whose store is in GPU memory (no block cache) and whose lookups run on the device attends
+     * its retrieval zone read in place from the store ({@link WaveBuffer#launchInPlacePartials}) rather than gathered
+     * into the execution buffer first: {@code -Dretroinfer.decode.exactInPlace=off} gathers, to compare.
      */
     private static final boolean EXACT_IN_PLACE = Switch.on("retroinfer.decode.exactInPlace");
 
@@ -731,7 +731,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             estimate(l);
         }
         Device.Mark estimated = mark();
-        boolean inPlace = EXACT_IN_PLACE && l.wave.readsInPlace();
+        // In place only where the unit lists are in device memory: a warp reads its unit's descriptor every tile, which
+        // from mapped host memory would be a PCIe round trip a tile (the gather reads 32 descriptors per round trip).
+        boolean inPlace = EXACT_IN_PLACE && l.wave.readsInPlace() && lookups == Lookups.DEVICE;
         long lookup = 0;
         long[] lru = new long[2];
         Device.Mark looked = null, admittedPrevious = null;

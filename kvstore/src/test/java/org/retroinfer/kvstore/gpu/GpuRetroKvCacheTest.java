@@ -44,12 +44,13 @@ class GpuRetroKvCacheTest {
      * {@link #capturedDecodeStepsReplayAsTheEagerStepsRun}'s); two BF16 layers in INT8, the first's store in device
      * memory (a quantised GPU tier) and the second's in host memory, whose retrieval zones read keys and values rounded
      * to 1/127 of each vector's largest magnitude while the index, the ranking and the estimation zone keep the 16-bit
-     * ones, held to a looser bound; and one F16 layer in INT4 on the device (1/7 of each 32 elements' largest magnitude:
-     * a bound ten times looser again). A store in device memory keeps no block cache.
+     * ones, held to a looser bound; and one F16 layer in INT4 on the device with device lookups, so that its exact zone is
+     * read from the INT4 store in place (1/7 of each 32 elements' largest magnitude: a bound ten times looser again). A
+     * store in device memory keeps no block cache.
      */
     @ParameterizedTest
     @CsvSource({"BF16, 2, 1, HALF, HALF, 5e-3, HOST", "F16, 1, 1, HALF, HALF, 5e-3, DEVICE", "BF16, 2, 1, INT8, INT8, 5e-2, HOST",
-            "F16, 1, 1, INT4, INT4, 0.5, HOST"})
+            "F16, 1, 1, INT4, INT4, 0.5, DEVICE"})
     void decodesAsTheCpuRetroCacheDoes(DType storage, int layers, int deviceStoreLayers, StoreFormat deviceFormat,
             StoreFormat hostFormat, double decodeTolerance, GpuRetroKvCache.Lookups lookups) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
