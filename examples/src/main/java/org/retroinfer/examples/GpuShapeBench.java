@@ -169,8 +169,9 @@ final class GpuShapeBench {
                         }
                     }
                     // said before the profiled pass, so that a run cut short there still reports its throughput
-                    err.printf(Locale.ROOT, "bench: context %d, batch %d: %.1f decode tokens/s over %d timed passes%s; profiling"
-                            + " one more pass%s...%n", context, batch, BenchCommand.mean(tps), reps,
+                    // each pass too: a first timed pass slower than the rest says the warm-up was too short
+                    err.printf(Locale.ROOT, "bench: context %d, batch %d: %.1f decode tokens/s over %d timed passes (%s)%s;"
+                            + " profiling one more pass%s...%n", context, batch, BenchCommand.mean(tps), reps, passes(tps),
                             retro == null ? "" : String.format(Locale.ROOT, ", cache hit ratio %s, caches allocated in %.1f s, filled"
                                     + " in %.1f s", accessed == 0 ? "- (no layer's store on the host)"
                                     : String.format(Locale.ROOT, "%.3f", (double) hits / accessed), allocateSeconds, fillSeconds),
@@ -355,4 +356,9 @@ final class GpuShapeBench {
         }
     }
 
+    /** Each pass's tokens/s, to a tenth. */
+    static String passes(List<Double> tokensPerSecond) {
+        return tokensPerSecond.stream().map(t -> String.format(Locale.ROOT, "%.1f", t))
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
 }
