@@ -111,11 +111,7 @@ public final class StoreDecode {
                 unitSizes, unitCounts, maxUnits, partialOut, partialLse, splits, scale, group, INT4, false);
     }
 
-    /** Tokens of a group's space: its steady zone padded to whole tiles, then eight per unit. */
-    public static int tokens(int steady, int units) {
-        return steadyTokens(steady) + UNIT * units;
-    }
-
+    /** Where a group's units start in its token space: its steady zone padded to whole tiles. */
     private static int steadyTokens(int steady) {
         return (steady + TILE - 1) / TILE * TILE;
     }

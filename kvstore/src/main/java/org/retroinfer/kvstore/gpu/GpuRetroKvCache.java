@@ -731,9 +731,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             estimate(l);
         }
         Device.Mark estimated = mark();
-        // In place only where the unit lists are in device memory: a warp reads its unit's descriptor every tile, which
-        // from mapped host memory would be a PCIe round trip a tile (the gather reads 32 descriptors per round trip).
-        boolean inPlace = EXACT_IN_PLACE && l.wave.readsInPlace() && lookups == Lookups.DEVICE;
+        boolean inPlace = EXACT_IN_PLACE && l.wave.readsInPlace();
         long lookup = 0;
         long[] lru = new long[2];
         Device.Mark looked = null, admittedPrevious = null;

@@ -403,10 +403,12 @@ public final class WaveBuffer implements AutoCloseable {
     /**
      * Whether exact attention may read this buffer's store in place ({@link #launchInPlacePartials}) instead of a
      * gathered execution buffer: where the store is in device memory and there is no block cache, every retrieval unit
-     * is a miss from the store, which the attention reads as fast as the buffer and in fewer bytes.
+     * is a miss from the store, which the attention reads as fast as the buffer and in fewer bytes. The unit lists must
+     * be in device memory too (the tables on the device): the attention reads a unit's descriptor every tile, which from
+     * mapped host memory would be a PCIe round trip a tile, where the gather reads 32 descriptors per round trip.
      */
     public boolean readsInPlace() {
-        return storeOnDevice && !cached;
+        return storeOnDevice && !cached && deviceTables != null;
     }
 
     /**
@@ -418,7 +420,8 @@ public final class WaveBuffer implements AutoCloseable {
     public void launchInPlacePartials(DecodeAttentionShape shape, F32Array q, F32Array partialOut, F32Array partialLse,
             float scale) {
         if (!readsInPlace()) {
-            throw new IllegalStateException("only a store on the device without a block cache is read in place");
+            throw new IllegalStateException("only a store on the device without a block cache, looked up on the device, is read"
+                    + " in place");
         }
         if (shape.batch() != groups || shape.kvHeads() != 1) {
             throw new IllegalArgumentException("in-place partials run on " + groups + " pairs of one KV head, not " + shape);
