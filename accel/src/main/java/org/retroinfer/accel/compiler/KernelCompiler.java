@@ -94,7 +94,7 @@ public final class KernelCompiler {
         long start = System.nanoTime();
         Function f = optimizedIr(kernel, key.constants(), key.options());
         String comment = kernel.describe() + "\nconstants " + key.constants() + ", " + key.options();
-        String ptx = PtxEmitter.emit(f, key.options(), comment);
+        String ptx = PtxEmitter.emit(f, key.options(), comment, kernel.launchBounds());
         CompiledKernel compiled = new CompiledKernel(kernel, key, f.name(), ptx);
         PtxDump.writePtx(compiled);
         LOG.debug("compiled {} in {} ms", key.shortName(), (System.nanoTime() - start) / 1_000_000);

@@ -223,6 +223,7 @@ public final class Gpu implements AutoCloseable {
 
     /** Launches {@code kernel} over {@code grid} on {@code stream}; {@code args} exclude the KernelContext. */
     public void launch(KernelMethod kernel, Grid grid, CudaStream stream, Object... args) {
+        kernel.checkGrid(grid);
         LoadedKernel k = load(kernel, args);
         try (Arena arena = Arena.ofConfined()) {
             launch(k, grid, stream, KernelArguments.marshal(kernel, args, arena));

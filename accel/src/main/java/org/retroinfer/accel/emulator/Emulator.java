@@ -33,6 +33,7 @@ public final class Emulator {
 
     /** Runs {@code kernel} over {@code grid}. */
     public void launch(KernelMethod kernel, Grid grid, Object... arguments) {
+        kernel.checkGrid(grid);
         Object[] checked = kernel.checkArguments(arguments);
         checkArrays(kernel, checked);
         for (int z = 0; z < grid.gridZ(); z++) {

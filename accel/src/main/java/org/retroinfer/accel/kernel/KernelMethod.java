@@ -131,6 +131,20 @@ public final class KernelMethod {
         return arguments;
     }
 
+    /** The kernel's {@link LaunchBounds}, or null where it has none. */
+    public LaunchBounds launchBounds() {
+        return method.getAnnotation(LaunchBounds.class);
+    }
+
+    /** Refuses a grid whose blocks exceed the kernel's {@link LaunchBounds#maxThreads()}. */
+    public void checkGrid(Grid grid) {
+        LaunchBounds bounds = launchBounds();
+        if (bounds != null && grid.threadsPerBlock() > bounds.maxThreads()) {
+            throw new IllegalArgumentException(describe() + " is compiled for blocks of at most " + bounds.maxThreads()
+                    + " threads (@LaunchBounds), got a block of " + grid.threadsPerBlock() + ": launch it on smaller blocks");
+        }
+    }
+
     /** Position of the {@link KernelContext} among the Java parameters, or -1. */
     public int contextIndex() {
         for (KernelParameter p : parameters) {

@@ -9,6 +9,7 @@ import org.retroinfer.accel.kernel.I8Array;
 import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
+import org.retroinfer.accel.kernel.LaunchBounds;
 
 /** Small kernels that pin down individual compiler rules. */
 final class CompilerTestKernels {
@@ -29,6 +30,12 @@ final class CompilerTestKernels {
     @Kernel
     static void variableShift(KernelContext ctx, int[] a, int[] out, int s) {
         out[ctx.globalIdx] = a[ctx.globalIdx] >>> s;
+    }
+
+    @Kernel
+    @LaunchBounds(maxThreads = 128, minBlocks = 4)
+    static void bounded(KernelContext ctx, float[] a) {
+        a[ctx.globalIdx] += 1f;
     }
 
     @Kernel

@@ -45,6 +45,20 @@ class KernelCompilerTest {
     }
 
     @Test
+    void launchBoundsBecomeEntryDirectivesAndRefuseLargerBlocks() {
+        String ptx = ptx("bounded", CompileOptions.defaults());
+        assertTrue(ptx.contains(".maxntid 128, 1, 1\n.minnctapersm 4\n{"), ptx);
+        assertFalse(ptx("javaMax", CompileOptions.defaults()).contains(".maxntid"));
+        KernelMethod k = KernelMethod.of(CompilerTestKernels.class, "bounded");
+        float[] a = new float[256];
+        new Emulator().launch(k, Grid.of(2, 128), (Object) a);
+        assertEquals(1f, a[255]);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Emulator().launch(k, Grid.of(1, 256), (Object) a));
+        assertTrue(e.getMessage().contains("at most 128 threads"), e.getMessage());
+    }
+
+    @Test
     void mathMaxPropagatesNaN() {
         assertTrue(ptx("javaMax", CompileOptions.defaults()).contains("max.NaN.f32"));
     }

@@ -16,6 +16,7 @@ import org.retroinfer.accel.compiler.ir.SharedArray;
 import org.retroinfer.accel.compiler.ir.Terminator;
 import org.retroinfer.accel.compiler.ir.Type;
 import org.retroinfer.accel.compiler.ir.Value;
+import org.retroinfer.accel.kernel.LaunchBounds;
 
 /**
  * Writes one PTX module holding one {@code .entry}: parameter loads, blocks in order with their labels,
@@ -30,14 +31,23 @@ public final class PtxEmitter {
     private final Map<Phi, String> phiTemps = new java.util.HashMap<>();
     private final Set<Value> used = new HashSet<>();
 
-    private PtxEmitter(Function function, CompileOptions options) {
+    /** The entry's {@code .maxntid} and {@code .minnctapersm} directives, or null. */
+    private final LaunchBounds bounds;
+
+    private PtxEmitter(Function function, CompileOptions options, LaunchBounds bounds) {
         this.function = function;
         this.options = options;
+        this.bounds = bounds;
     }
 
     /** The PTX module text for {@code function}; {@code comment} goes into the header. */
     public static String emit(Function function, CompileOptions options, String comment) {
-        return new PtxEmitter(function, options).module(comment);
+        return emit(function, options, comment, null);
+    }
+
+    /** {@link #emit(Function, CompileOptions, String)} under the kernel's launch bounds ({@code null}: none). */
+    public static String emit(Function function, CompileOptions options, String comment, LaunchBounds bounds) {
+        return new PtxEmitter(function, options, bounds).module(comment);
     }
 
     private String module(String comment) {
@@ -62,7 +72,14 @@ public final class PtxEmitter {
             out.append("\t.param .").append(paramType(params.get(i).type())).append(' ').append(paramName(i))
                     .append(i + 1 < params.size() ? ",\n" : "\n");
         }
-        out.append(")\n{\n").append(registers.declarations()).append('\n').append(body).append("}\n");
+        out.append(")\n");
+        if (bounds != null) {
+            out.append(".maxntid ").append(bounds.maxThreads()).append(", 1, 1\n");
+            if (bounds.minBlocks() > 0) {
+                out.append(".minnctapersm ").append(bounds.minBlocks()).append('\n');
+            }
+        }
+        out.append("{\n").append(registers.declarations()).append('\n').append(body).append("}\n");
         return out.toString();
     }
 
