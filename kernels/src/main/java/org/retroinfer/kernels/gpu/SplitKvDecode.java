@@ -13,6 +13,7 @@ import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
+import org.retroinfer.accel.kernel.LaunchBounds;
 
 /**
  * Split-KV ("flash-decoding") attention for one decode query row per sequence, in two kernels:
@@ -30,7 +31,7 @@ import org.retroinfer.accel.kernel.KernelContext;
  * has 16 KiB in flight. The step's 16 (token, head) scores are summed over the half-warp by a transposed
  * butterfly that leaves one score per lane, so the online softmax costs one exp per lane and P·V fetches the
  * probabilities by shuffles; each warp keeps its own running max per head. Shared memory is used once, to
- * merge the four warps. At 128 registers four blocks fit on an SM. The first design staged each 32-token tile
+ * merge the four warps. Launch bounds hold the kernels to 128 registers, so that four blocks fit on an SM. The first design staged each 32-token tile
  * in shared memory as F32 and read it back per head: about ten shared bytes per K/V byte, which held it at
  * a quarter of the H100's copy bandwidth (docs/results/gpu-decode-attention).
  *
@@ -72,6 +73,7 @@ public final class SplitKvDecode {
 
     /** The partials of F16 or BF16 K/V; see the class comment. Launch on {@link DecodeAttentionShape#partialsGrid()}. */
     @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partials(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
             I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
@@ -87,6 +89,7 @@ public final class SplitKvDecode {
      * (cluster sizes). Launch on {@link DecodeAttentionShape#partialsGrid()}.
      */
     @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsWeighted(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
             F32Array weights, I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity,
             int splits, float scale, @Constant int group) {
@@ -103,6 +106,7 @@ public final class SplitKvDecode {
      * {@link DecodeAttentionShape#partialsGrid()}.
      */
     @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsWeightedIndexed(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v,
             F32Array weights, I32Array ids, int idsStride, I32Array lengths, F32Array partialOut, F32Array partialLse,
             int kvHeads, long capacity, int splits, float scale, @Constant int group) {
@@ -117,6 +121,7 @@ public final class SplitKvDecode {
      * the tokens up to its own. A decode step of sequences in arbitrary slots uses it too.
      */
     @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void rows(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v, I32Array slots,
             I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale,
             @Constant int group) {
@@ -166,14 +171,23 @@ public final class SplitKvDecode {
         int half = ctx.laneId - pairIndex;
         float max = Float.NEGATIVE_INFINITY; // of this lane's head, shared by every lane that holds it
         float sum = 0f; // this lane's pairs only; the head's lanes are added at the end
-        for (int first = split * perSplit; first < end; first += TILE) {
+        // Every load is issued before any use. Tokens past the end (of the split, or in the rows read past the last
+        // tile) load the split's last token instead (in bounds, and finite if the sequence is) and get zero probability
+        // below. Chosen by id, a token's row is a load the K/V loads wait for, so the ids are read a tile ahead.
+        int first = split * perSplit;
+        int r0 = row(ids, indexed, idBase, Math.max(Math.min(first + lead, last), 0));
+        int r1 = row(ids, indexed, idBase, Math.max(Math.min(first + lead + 2, last), 0));
+        int r2 = row(ids, indexed, idBase, Math.max(Math.min(first + lead + 4, last), 0));
+        int r3 = row(ids, indexed, idBase, Math.max(Math.min(first + lead + 6, last), 0));
+        int weightRow = weighted ? row(ids, indexed, idBase, Math.max(Math.min(first + lead + pairToken, last), 0)) : 0;
+        for (; first < end; first += TILE) {
             int t = first + lead;
-            // Every load is issued before any use. Tokens past the end load the split's last token instead
-            // (in bounds, and finite if the sequence is) and get zero probability below.
-            int r0 = row(ids, indexed, idBase, Math.min(t, last));
-            int r1 = row(ids, indexed, idBase, Math.min(t + 2, last));
-            int r2 = row(ids, indexed, idBase, Math.min(t + 4, last));
-            int r3 = row(ids, indexed, idBase, Math.min(t + 6, last));
+            int next = t + TILE;
+            int n0 = row(ids, indexed, idBase, Math.min(next, last));
+            int n1 = row(ids, indexed, idBase, Math.min(next + 2, last));
+            int n2 = row(ids, indexed, idBase, Math.min(next + 4, last));
+            int n3 = row(ids, indexed, idBase, Math.min(next + 6, last));
+            int nextWeightRow = weighted ? row(ids, indexed, idBase, Math.min(next + pairToken, last)) : 0;
             long a0 = kv + (long) r0 * HEAD_DIM;
             long a1 = kv + (long) r1 * HEAD_DIM;
             long a2 = kv + (long) r2 * HEAD_DIM;
@@ -186,7 +200,7 @@ public final class SplitKvDecode {
             Float8 v1 = v.getFloat8(a1);
             Float8 v2 = v.getFloat8(a2);
             Float8 v3 = v.getFloat8(a3);
-            float weight = weighted ? weights.get(weightSlot + row(ids, indexed, idBase, Math.min(t + pairToken, last))) : 1f;
+            float weight = weighted ? weights.get(weightSlot + weightRow) : 1f;
             float y = transposedSum(ctx, dots(q0, q1, q2, q3, k0), dots(q0, q1, q2, q3, k1), dots(q0, q1, q2, q3, k2),
                     dots(q0, q1, q2, q3, k3));
             if (t + pairToken >= end) {
@@ -201,6 +215,11 @@ public final class SplitKvDecode {
             acc1 = accumulate(ctx, acc1, rescale, p, half + 1, v0, v1, v2, v3);
             acc2 = accumulate(ctx, acc2, rescale, p, half + 2, v0, v1, v2, v3);
             acc3 = accumulate(ctx, acc3, rescale, p, half + 3, v0, v1, v2, v3);
+            r0 = n0;
+            r1 = n1;
+            r2 = n2;
+            r3 = n3;
+            weightRow = nextWeightRow;
         }
         publish(ctx, merge, max, sum, acc0, acc1, acc2, acc3);
         long firstRow = ((long) pair * splits + split) * group + quad * QUAD;

@@ -1,6 +1,7 @@
 package org.retroinfer.kernels.gpu;
 
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
+import static org.retroinfer.kernels.gpu.DecodeAttentionShape.PARTIAL_THREADS;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.QUAD;
 import static org.retroinfer.kernels.gpu.SplitKvDecode.PER_LANE;
 import static org.retroinfer.kernels.gpu.SplitKvDecode.TILE;
@@ -15,6 +16,7 @@ import org.retroinfer.accel.kernel.Int4;
 import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
+import org.retroinfer.accel.kernel.LaunchBounds;
 
 /**
  * The exact zone's split-KV partials read in place from a wave buffer whose store is in GPU memory and has no block
@@ -29,8 +31,9 @@ import org.retroinfer.accel.kernel.KernelContext;
  * {@link DecodeAttentionShape}. Tokens are numbered in a space where whole tiles do not mix the two sources: the steady
  * zone's {@code s} tokens at {@code [0, s)}, padded to whole {@link SplitKvDecode#TILE tiles}, then unit {@code u} at
  * {@code [pad + 8u, pad + 8u + 8)}, its tokens past its size masked. A tile is four units, one to a warp, so a lane's
- * four tokens (the same lanes and loads as {@link SplitKvDecode}) lie in its warp's unit: one descriptor load per tile,
- * read a tile ahead. A quantised value is its level times its scale in F32 ({@link Int4Vectors#dequantise},
+ * four tokens (the same lanes and loads as {@link SplitKvDecode}) lie in its warp's unit: one descriptor load per tile.
+ * A unit's descriptor and then its vectors are two dependent loads, so a warp loads the next tile's vectors and the
+ * descriptor of the tile after before it computes on the current one, and a block always has loads in flight. A quantised value is its level times its scale in F32 ({@link Int4Vectors#dequantise},
  * {@link Int8Vectors#dequantise}), not rounded to the 16-bit type as the gather rounds it before attention: the
  * rounding would cost two conversions a value on the GPU's quarter-rate conversion pipe, and skipping it only makes
  * the values more exact. Levels become floats by the 2^23 trick ({@link #nibbleLevel}), without a conversion either.
@@ -53,6 +56,7 @@ public final class StoreDecode {
      * Launch on the {@link DecodeAttentionShape#partialsGrid()} of {@code groups} pairs of one KV head.
      */
     @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsBf16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
             int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV, int listStride,
             I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
@@ -63,6 +67,7 @@ public final class StoreDecode {
 
     /** {@link #partialsBf16} for F16. */
     @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsF16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
             int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV, int listStride,
             I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
@@ -73,6 +78,7 @@ public final class StoreDecode {
 
     /** {@link #partialsBf16} over an INT8 store, its values rounded to BF16. */
     @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsInt8Bf16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV,
             I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV,
             int listStride, I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
@@ -83,6 +89,7 @@ public final class StoreDecode {
 
     /** {@link #partialsBf16} over an INT8 store and an F16 steady zone, its values rounded to F16. */
     @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsInt8F16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV,
             I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV,
             int listStride, I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
@@ -93,6 +100,7 @@ public final class StoreDecode {
 
     /** {@link #partialsBf16} over an INT4 store, its values rounded to BF16. */
     @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsInt4Bf16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV,
             I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV,
             int listStride, I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
@@ -103,6 +111,7 @@ public final class StoreDecode {
 
     /** {@link #partialsBf16} over an INT4 store and an F16 steady zone, its values rounded to F16. */
     @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsInt4F16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV,
             I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV,
             int listStride, I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
@@ -116,7 +125,10 @@ public final class StoreDecode {
         return (steady + TILE - 1) / TILE * TILE;
     }
 
-    /** One block's split, as {@link SplitKvDecode}'s {@code attend}, over the token space of the class comment. */
+    /**
+     * One block's split, as {@link SplitKvDecode}'s {@code attend}, over the token space of the class comment: its steady
+     * tiles first, then its unit tiles, each warp's data loaded a tile ahead and its descriptor two.
+     */
     private static void attend(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
             int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV, int listStride,
             I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
@@ -154,125 +166,179 @@ public final class StoreDecode {
         float max = Float.NEGATIVE_INFINITY;
         float sum = 0f;
         int first = split * perSplit;
-        // the warp's unit of the first tile, read a tile ahead from then on (a descriptor read is a dependent load)
-        int unit = unitOf(first, unitsFrom, units, ctx.warpId);
-        int start = unit < 0 ? 0 : unitStarts.get(unitBase + Math.min(unit, units - 1));
-        int size = unit < 0 || unit >= units ? 0 : unitSizes.get(unitBase + unit);
-        for (; first < end; first += TILE) {
-            boolean inSteady = first < unitsFrom;
-            int nextUnit = first + TILE < end ? unitOf(first + TILE, unitsFrom, units, ctx.warpId) : -1;
-            int nextStart = nextUnit < 0 ? 0 : unitStarts.get(unitBase + Math.min(nextUnit, units - 1));
-            int nextSize = nextUnit < 0 || nextUnit >= units ? 0 : unitSizes.get(unitBase + nextUnit);
+        int steadyEnd = Math.min(end, unitsFrom);
+        for (; first < steadyEnd; first += TILE) {
+            // Tokens past the zone read its last one (in bounds, and finite if the store is) and get zero probability.
             int t = first + lead;
-            // Steady tokens past the zone read its last one, unit tokens past the unit's size its last one (in bounds, and
-            // finite if the store is), and get zero probability below. A warp whose unit is past the group's last reads
-            // the last unit's first vector, all masked (its size is taken as 0).
             long s0 = steadyBase + Math.min(t, steadyLast), s1 = steadyBase + Math.min(t + 2, steadyLast);
             long s2 = steadyBase + Math.min(t + 4, steadyLast), s3 = steadyBase + Math.min(t + 6, steadyLast);
-            int lastOfUnit = Math.max(size - 1, 0);
-            long r0 = listBase + start + Math.min(within, lastOfUnit), r1 = listBase + start + Math.min(within + 2, lastOfUnit);
-            long r2 = listBase + start + Math.min(within + 4, lastOfUnit), r3 = listBase + start + Math.min(within + 6, lastOfUnit);
-            Int4 k0 = raw(inSteady, steadyK, s0, listK, r0, slice, format);
-            Int4 k1 = raw(inSteady, steadyK, s1, listK, r1, slice, format);
-            Int4 k2 = raw(inSteady, steadyK, s2, listK, r2, slice, format);
-            Int4 k3 = raw(inSteady, steadyK, s3, listK, r3, slice, format);
-            Int4 v0 = raw(inSteady, steadyV, s0, listV, r0, slice, format);
-            Int4 v1 = raw(inSteady, steadyV, s1, listV, r1, slice, format);
-            Int4 v2 = raw(inSteady, steadyV, s2, listV, r2, slice, format);
-            Int4 v3 = raw(inSteady, steadyV, s3, listV, r3, slice, format);
-            float ks0 = scaleOf(inSteady, scalesK, r0, slice, format), ks1 = scaleOf(inSteady, scalesK, r1, slice, format);
-            float ks2 = scaleOf(inSteady, scalesK, r2, slice, format), ks3 = scaleOf(inSteady, scalesK, r3, slice, format);
-            float vs0 = scaleOf(inSteady, scalesV, r0, slice, format), vs1 = scaleOf(inSteady, scalesV, r1, slice, format);
-            float vs2 = scaleOf(inSteady, scalesV, r2, slice, format), vs3 = scaleOf(inSteady, scalesV, r3, slice, format);
-            float y = SplitKvDecode.transposedSum(ctx, dots(q0, q1, q2, q3, k0, ks0, inSteady, format, bf16),
-                    dots(q0, q1, q2, q3, k1, ks1, inSteady, format, bf16), dots(q0, q1, q2, q3, k2, ks2, inSteady, format, bf16),
-                    dots(q0, q1, q2, q3, k3, ks3, inSteady, format, bf16));
+            Int4 k0 = steady(steadyK, s0, slice), k1 = steady(steadyK, s1, slice);
+            Int4 k2 = steady(steadyK, s2, slice), k3 = steady(steadyK, s3, slice);
+            Int4 v0 = steady(steadyV, s0, slice), v1 = steady(steadyV, s1, slice);
+            Int4 v2 = steady(steadyV, s2, slice), v3 = steady(steadyV, s3, slice);
+            float y = SplitKvDecode.transposedSum(ctx, dots(q0, q1, q2, q3, k0, HALF, bf16), dots(q0, q1, q2, q3, k1, HALF, bf16),
+                    dots(q0, q1, q2, q3, k2, HALF, bf16), dots(q0, q1, q2, q3, k3, HALF, bf16));
             int token = t + pairToken;
-            boolean live = token < end && (inSteady ? token < steady : within + pairToken < size);
-            if (!live) {
+            if (token >= end || token >= steady) {
                 y = Float.NEGATIVE_INFINITY;
             }
+            // the online-softmax update, as SplitKvDecode's (a helper cannot return the running state)
             float newMax = Math.max(max, SplitKvDecode.headMax(ctx, y));
             float rescale = SplitKvDecode.factor(max, newMax);
             float p = SplitKvDecode.probability(y, newMax);
             max = newMax;
             sum = sum * rescale + p;
-            Float8 w0 = decode(v0, vs0, inSteady, format, bf16), w1 = decode(v1, vs1, inSteady, format, bf16);
-            Float8 w2 = decode(v2, vs2, inSteady, format, bf16), w3 = decode(v3, vs3, inSteady, format, bf16);
+            Float8 w0 = decode(v0, HALF, bf16), w1 = decode(v1, HALF, bf16), w2 = decode(v2, HALF, bf16);
+            Float8 w3 = decode(v3, HALF, bf16);
             acc0 = SplitKvDecode.accumulate(ctx, acc0, rescale, p, half, w0, w1, w2, w3);
             acc1 = SplitKvDecode.accumulate(ctx, acc1, rescale, p, half + 1, w0, w1, w2, w3);
             acc2 = SplitKvDecode.accumulate(ctx, acc2, rescale, p, half + 2, w0, w1, w2, w3);
             acc3 = SplitKvDecode.accumulate(ctx, acc3, rescale, p, half + 3, w0, w1, w2, w3);
-            unit = nextUnit;
-            start = nextStart;
-            size = nextSize;
+        }
+        if (first < end) {
+            // The unit tiles. A descriptor read is a dependent load and so is the data behind it: with one tile's loads in
+            // flight at a time a warp waited for both each tile, so an INT4 store's next tile is loaded before this tile's
+            // arithmetic ("ahead"; the 16-bit and INT8 stores' larger slices would not fit the registers of four blocks an
+            // SM). Descriptors are read one tile before their data. A warp whose unit is past the group's last reads the
+            // last unit's first vector, all masked (its size is 0); slots past a unit's size read its last vector, masked.
+            boolean ahead = format == INT4;
+            int unit = (first - unitsFrom) / UNIT + ctx.warpId;
+            int size = unitSize(unitSizes, unitBase, unit, units);
+            long r = listBase + unitStart(unitStarts, unitBase, unit, units);
+            int lastOfUnit = Math.max(size - 1, 0);
+            Int4 k0 = ahead ? packed(listK, scalesK, r + Math.min(within, lastOfUnit), slice, format) : none();
+            Int4 k1 = ahead ? packed(listK, scalesK, r + Math.min(within + 2, lastOfUnit), slice, format) : none();
+            Int4 k2 = ahead ? packed(listK, scalesK, r + Math.min(within + 4, lastOfUnit), slice, format) : none();
+            Int4 k3 = ahead ? packed(listK, scalesK, r + Math.min(within + 6, lastOfUnit), slice, format) : none();
+            Int4 v0 = ahead ? packed(listV, scalesV, r + Math.min(within, lastOfUnit), slice, format) : none();
+            Int4 v1 = ahead ? packed(listV, scalesV, r + Math.min(within + 2, lastOfUnit), slice, format) : none();
+            Int4 v2 = ahead ? packed(listV, scalesV, r + Math.min(within + 4, lastOfUnit), slice, format) : none();
+            Int4 v3 = ahead ? packed(listV, scalesV, r + Math.min(within + 6, lastOfUnit), slice, format) : none();
+            // the unit whose vectors the loop loads next: the next tile's ahead, else this one's
+            int loadUnit = ahead ? unit + TILE / UNIT : unit;
+            int loadStart = unitStart(unitStarts, unitBase, loadUnit, units);
+            int loadSize = unitSize(unitSizes, unitBase, loadUnit, units);
+            for (; first < end; first += TILE) {
+                long n = listBase + loadStart;
+                int lastLoaded = Math.max(loadSize - 1, 0);
+                Int4 nk0 = packed(listK, scalesK, n + Math.min(within, lastLoaded), slice, format);
+                Int4 nk1 = packed(listK, scalesK, n + Math.min(within + 2, lastLoaded), slice, format);
+                Int4 nk2 = packed(listK, scalesK, n + Math.min(within + 4, lastLoaded), slice, format);
+                Int4 nk3 = packed(listK, scalesK, n + Math.min(within + 6, lastLoaded), slice, format);
+                Int4 nv0 = packed(listV, scalesV, n + Math.min(within, lastLoaded), slice, format);
+                Int4 nv1 = packed(listV, scalesV, n + Math.min(within + 2, lastLoaded), slice, format);
+                Int4 nv2 = packed(listV, scalesV, n + Math.min(within + 4, lastLoaded), slice, format);
+                Int4 nv3 = packed(listV, scalesV, n + Math.min(within + 6, lastLoaded), slice, format);
+                int laterUnit = loadUnit + TILE / UNIT;
+                int laterStart = unitStart(unitStarts, unitBase, laterUnit, units);
+                int laterSize = unitSize(unitSizes, unitBase, laterUnit, units);
+                if (!ahead) { // this tile's vectors are the ones just loaded
+                    k0 = nk0;
+                    k1 = nk1;
+                    k2 = nk2;
+                    k3 = nk3;
+                    v0 = nv0;
+                    v1 = nv1;
+                    v2 = nv2;
+                    v3 = nv3;
+                    size = loadSize;
+                }
+                float y = SplitKvDecode.transposedSum(ctx, dots(q0, q1, q2, q3, k0, format, bf16),
+                        dots(q0, q1, q2, q3, k1, format, bf16), dots(q0, q1, q2, q3, k2, format, bf16),
+                        dots(q0, q1, q2, q3, k3, format, bf16));
+                if (first + lead + pairToken >= end || within + pairToken >= size) {
+                    y = Float.NEGATIVE_INFINITY;
+                }
+                float newMax = Math.max(max, SplitKvDecode.headMax(ctx, y));
+                float rescale = SplitKvDecode.factor(max, newMax);
+                float p = SplitKvDecode.probability(y, newMax);
+                max = newMax;
+                sum = sum * rescale + p;
+                Float8 w0 = decode(v0, format, bf16), w1 = decode(v1, format, bf16), w2 = decode(v2, format, bf16);
+                Float8 w3 = decode(v3, format, bf16);
+                acc0 = SplitKvDecode.accumulate(ctx, acc0, rescale, p, half, w0, w1, w2, w3);
+                acc1 = SplitKvDecode.accumulate(ctx, acc1, rescale, p, half + 1, w0, w1, w2, w3);
+                acc2 = SplitKvDecode.accumulate(ctx, acc2, rescale, p, half + 2, w0, w1, w2, w3);
+                acc3 = SplitKvDecode.accumulate(ctx, acc3, rescale, p, half + 3, w0, w1, w2, w3);
+                k0 = nk0;
+                k1 = nk1;
+                k2 = nk2;
+                k3 = nk3;
+                v0 = nv0;
+                v1 = nv1;
+                v2 = nv2;
+                v3 = nv3;
+                size = loadSize;
+                loadUnit = laterUnit;
+                loadStart = laterStart;
+                loadSize = laterSize;
+            }
         }
         SplitKvDecode.publish(ctx, merge, max, sum, acc0, acc1, acc2, acc3);
         long firstRow = ((long) pair * splits + split) * group + quad * QUAD;
         SplitKvDecode.finish(ctx, merge, partialOut, partialLse, firstRow, heads);
     }
 
-    /**
-     * The unit warp {@code warp} takes in the tile at token {@code first}, or -1 in the steady zone or where the group
-     * has no units; it may be past the group's last unit, in the last tile.
-     */
-    private static int unitOf(int first, int unitsFrom, int units, int warp) {
-        return first < unitsFrom || units == 0 ? -1 : (first - unitsFrom) / UNIT + warp;
+    /** Where unit {@code unit} of the group starts in its store: the last unit's start past the last, 0 without units. */
+    private static int unitStart(I32Array unitStarts, long unitBase, int unit, int units) {
+        return units == 0 ? 0 : unitStarts.get(unitBase + Math.min(unit, units - 1));
+    }
+
+    /** Unit {@code unit}'s size, 0 past the group's last unit. */
+    private static int unitSize(I32Array unitSizes, long unitBase, int unit, int units) {
+        return unit < units ? unitSizes.get(unitBase + unit) : 0;
+    }
+
+    /** A slice not loaded yet. */
+    private static Int4 none() {
+        return new Int4(0, 0, 0, 0);
+    }
+
+    /** This lane's 16 bytes of a steady-zone vector. */
+    private static Int4 steady(I32Array store, long vector, int slice) {
+        return store.getInt4(vector * VectorChunks.INTS + slice * 4L);
     }
 
     /**
-     * This lane's slice of a vector as loaded: 16 bytes of 16-bit values (the steady zone, a 16-bit store), 8 bytes of
-     * INT8 levels, or 4 bytes of INT4 levels (the rest 0).
+     * This lane's slice of a store vector as loaded, with its scale's bits: 16 bytes of 16-bit values; 8 bytes of INT8
+     * levels in x and y and the vector's scale in z; 4 bytes of INT4 levels in x and its group of 32's scale in y. The
+     * parts a format leaves 0 are constants, so they take no registers.
      */
-    private static Int4 raw(boolean inSteady, I32Array steady, long steadyVector, I32Array list, long listVector, int slice,
-            int format) {
-        if (inSteady) {
-            return steady.getInt4(steadyVector * VectorChunks.INTS + slice * 4L);
-        }
+    private static Int4 packed(I32Array list, F32Array scales, long vector, int slice, int format) {
         if (format == HALF) {
-            return list.getInt4(listVector * VectorChunks.INTS + slice * 4L);
+            return list.getInt4(vector * VectorChunks.INTS + slice * 4L);
         }
         if (format == INT8) {
-            long at = listVector * Int8Vectors.INTS + slice * 2L;
-            return new Int4(list.get(at), list.get(at + 1), 0, 0);
+            long at = vector * Int8Vectors.INTS + slice * 2L;
+            return new Int4(list.get(at), list.get(at + 1), Float.floatToRawIntBits(scales.get(vector)), 0);
         }
-        return new Int4(list.get(listVector * Int4Vectors.INTS + slice), 0, 0, 0);
+        int scaleAt = slice / (Int4Vectors.GROUP / 8);
+        return new Int4(list.get(vector * Int4Vectors.INTS + slice),
+                Float.floatToRawIntBits(scales.get(vector * Int4Vectors.GROUPS + scaleAt)), 0, 0);
     }
 
-    /** The scale of this lane's slice: the vector's (INT8), its group of 32's (INT4); 1 where there is none. */
-    private static float scaleOf(boolean inSteady, F32Array scales, long listVector, int slice, int format) {
-        if (inSteady || format == HALF) {
-            return 1f;
-        }
-        if (format == INT8) {
-            return scales.get(listVector);
-        }
-        return scales.get(listVector * Int4Vectors.GROUPS + slice / (Int4Vectors.GROUP / 8));
-    }
-
-    /** The four heads' partial scores of one token from its raw slice. */
-    private static Float4 dots(Float8 q0, Float8 q1, Float8 q2, Float8 q3, Int4 raw, float scale, boolean inSteady, int format,
-            boolean bf16) {
-        return SplitKvDecode.dots(q0, q1, q2, q3, decode(raw, scale, inSteady, format, bf16));
+    /** The four heads' partial scores of one token from its packed slice. */
+    private static Float4 dots(Float8 q0, Float8 q1, Float8 q2, Float8 q3, Int4 packed, int format, boolean bf16) {
+        return SplitKvDecode.dots(q0, q1, q2, q3, decode(packed, format, bf16));
     }
 
     /**
-     * The eight values of a raw slice: 16-bit values as they are; levels times their scale in F32, not rounded to 16
+     * The eight values of a packed slice: 16-bit values as they are; levels times their scale in F32, not rounded to 16
      * bits as the gather rounds them (two conversions a value on the GPU's slow conversion pipe).
      */
-    private static Float8 decode(Int4 raw, float scale, boolean inSteady, int format, boolean bf16) {
-        if (inSteady || format == HALF) {
+    private static Float8 decode(Int4 raw, int format, boolean bf16) {
+        if (format == HALF) {
             return new Float8(low(raw.x(), bf16), high(raw.x(), bf16), low(raw.y(), bf16), high(raw.y(), bf16),
                     low(raw.z(), bf16), high(raw.z(), bf16), low(raw.w(), bf16), high(raw.w(), bf16));
         }
         if (format == INT8) {
             int a = raw.x() ^ INT8_BIAS, b = raw.y() ^ INT8_BIAS;
             return new Float8(byteLevel(a, 0), byteLevel(a, 8), byteLevel(a, 16), byteLevel(a, 24), byteLevel(b, 0),
-                    byteLevel(b, 8), byteLevel(b, 16), byteLevel(b, 24)).scale(scale);
+                    byteLevel(b, 8), byteLevel(b, 16), byteLevel(b, 24)).scale(Float.intBitsToFloat(raw.z()));
         }
         int w = raw.x() ^ INT4_BIAS;
         return new Float8(nibbleLevel(w, 0), nibbleLevel(w, 4), nibbleLevel(w, 8), nibbleLevel(w, 12), nibbleLevel(w, 16),
-                nibbleLevel(w, 20), nibbleLevel(w, 24), nibbleLevel(w, 28)).scale(scale);
+                nibbleLevel(w, 20), nibbleLevel(w, 24), nibbleLevel(w, 28)).scale(Float.intBitsToFloat(raw.y()));
     }
 
     /**
