@@ -22,6 +22,7 @@ import org.retroinfer.accel.kernel.KernelMethod;
 public final class BlasLinear {
     private static final KernelMethod TO_PARTS = KernelMethod.of(LinearParts.class, "toParts");
     private static final KernelMethod SUM_PARTS = KernelMethod.of(LinearParts.class, "sumParts");
+    private static final KernelMethod GATED_PARTS = KernelMethod.of(LinearParts.class, "gatedParts");
     private static final int THREADS = 256;
     /** Enough blocks of the grid-stride kernels to fill an H100 several times over. */
     private static final int MAX_BLOCKS = 1024;
@@ -64,8 +65,56 @@ public final class BlasLinear {
         for (int from = 0; from < out; from += slice) {
             int columns = Math.min(slice, out - from);
             device.blasLinear(parts, w.slice((long) from * in, (long) columns * in), sums, 2 * rows, in, columns);
-            device.launch(SUM_PARTS, grid((long) rows * columns), sums, bias == null ? sums : bias, y, rows, columns, out, from,
-                    bias == null ? 0 : 1);
+            device.launch(SUM_PARTS, grid((long) rows * columns), sums, bias == null ? sums : bias, y, rows, columns, columns, 0,
+                    out, from, bias == null ? 0 : 1);
+        }
+    }
+
+    /**
+     * Enqueues several layers of one input in one GEMM: {@code w} holds their weights one after another along the
+     * outputs (layer {@code i}'s {@code outs[i]} rows of {@code in}), and {@code ys[i] = x wᵢᵀ (+ biases[i])}, each
+     * rows × {@code outs[i]} (a null bias: none). A decode step's q, k and v projections this way read their weights
+     * in one GEMM as wide as the three, and convert the input into its parts once.
+     */
+    public void runStacked(F32Array x, BF16Array w, int rows, int in, F32Array[] ys, int[] outs, F32Array[] biases) {
+        int total = 0;
+        for (int out : outs) {
+            total += out;
+        }
+        check(rows, in, total);
+        if (ys.length != outs.length || biases.length != outs.length) {
+            throw new IllegalArgumentException("runStacked needs an output and a bias (or null) per layer, got " + outs.length
+                    + " layers, " + ys.length + " outputs and " + biases.length + " biases");
+        }
+        long n = (long) rows * in;
+        device.launch(TO_PARTS, grid(n / 8), x, parts, n);
+        device.blasLinear(parts, w.slice(0, (long) total * in), sums, 2 * rows, in, total);
+        for (int i = 0, from = 0; i < outs.length; from += outs[i], i++) {
+            F32Array bias = biases[i];
+            device.launch(SUM_PARTS, grid((long) rows * outs[i]), sums, bias == null ? sums : bias, ys[i], rows, outs[i], total,
+                    from, outs[i], 0, bias == null ? 0 : 1);
+        }
+    }
+
+    /**
+     * Enqueues a gated feed-forward's first half, {@code y = silu(x gateᵀ) ⊙ (x upᵀ)} (rows × {@code width}), from
+     * {@code w} holding the gate's {@code width} rows of {@code in} weights and then the up projection's: one GEMM as
+     * wide as both, and SwiGLU applied as the parts' products are summed.
+     */
+    public void runGated(F32Array x, BF16Array w, F32Array y, int rows, int in, int width) {
+        check(rows, in, 2 * width);
+        long n = (long) rows * in;
+        device.launch(TO_PARTS, grid(n / 8), x, parts, n);
+        device.blasLinear(parts, w.slice(0, 2L * width * in), sums, 2 * rows, in, 2 * width);
+        device.launch(GATED_PARTS, grid((long) rows * width), sums, y, rows, width);
+    }
+
+    /** Refuses a stacked GEMM that its scratch cannot hold (it is not cut into slices as {@link #run} cuts a wide layer). */
+    private void check(int rows, int in, int columns) {
+        if (rows < 1 || rows > maxRows || in % 8 != 0 || in > maxIn || columns < 1 || columns > maxColumns) {
+            throw new IllegalArgumentException("a stacked BlasLinear GEMM takes 1 to " + maxRows + " rows, up to " + maxIn
+                    + " inputs (a multiple of 8) and up to " + maxColumns + " outputs, got " + rows + " rows of " + in + " -> "
+                    + columns);
         }
     }
 

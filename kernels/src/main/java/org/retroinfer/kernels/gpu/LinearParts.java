@@ -38,21 +38,45 @@ public final class LinearParts {
     }
 
     /**
-     * Columns {@code from .. from + columns − 1} of {@code y} (rows × {@code out}, row-major) from {@code sums}, the GEMM
-     * of both parts: {@code rows × columns} sums of the high parts, then as many of the low parts, each row
-     * {@code columns} apart; plus {@code bias} where {@code withBias} is 1. One element a thread, grid-stride.
+     * Columns {@code to .. to + columns − 1} of {@code y} (rows × {@code out}, row-major) from columns
+     * {@code from .. from + columns − 1} of {@code sums}, the GEMM of both parts: {@code rows} rows of the high parts'
+     * products, then as many of the low parts', each {@code stride} apart; plus {@code bias[to + c]} where
+     * {@code withBias} is 1. One GEMM over layers stacked along its outputs (a layer's q, k and v) is summed into each
+     * layer's own {@code y} this way. One element a thread, grid-stride.
      */
     @Kernel
-    public static void sumParts(KernelContext ctx, F32Array sums, F32Array bias, F32Array y, int rows, int columns, int out, int from,
-                                int withBias) {
+    public static void sumParts(KernelContext ctx, F32Array sums, F32Array bias, F32Array y, int rows, int columns, int stride,
+                                int from, int out, int to, int withBias) {
         long n = (long) rows * columns;
+        long low = (long) rows * stride;
         for (long e = ctx.globalIdx; e < n; e += ctx.globalGroupSizeX) {
             int row = (int) (e / columns), column = (int) (e % columns);
-            float value = sums.get(e) + sums.get(n + e);
+            long at = (long) row * stride + from + column;
+            float value = sums.get(at) + sums.get(low + at);
             if (withBias != 0) {
-                value += bias.get(from + column);
+                value += bias.get(to + column);
             }
-            y.set((long) row * out + from + column, value);
+            y.set((long) row * out + to + column, value);
+        }
+    }
+
+    /**
+     * SwiGLU straight from the GEMM of both parts over a gate and an up projection stacked along its outputs:
+     * {@code y[r][c] = silu(g) · u} with {@code g} the sum of both parts' column {@code c} and {@code u} of column
+     * {@code width + c} ({@code rows} rows of high parts' products, then the low parts', each {@code 2·width} apart), as
+     * {@link SwiGlu#apply} computes it from the two layers' outputs. One element a thread, grid-stride.
+     */
+    @Kernel
+    public static void gatedParts(KernelContext ctx, F32Array sums, F32Array y, int rows, int width) {
+        long n = (long) rows * width;
+        long stride = 2L * width;
+        long low = rows * stride;
+        for (long e = ctx.globalIdx; e < n; e += ctx.globalGroupSizeX) {
+            long row = e / width, column = e % width;
+            long at = row * stride + column;
+            float gate = sums.get(at) + sums.get(low + at);
+            float up = sums.get(at + width) + sums.get(low + at + width);
+            y.set(e, SwiGlu.silu(gate) * up);
         }
     }
 }

@@ -29,7 +29,8 @@ public final class SwiGlu {
         }
     }
 
-    private static float silu(float g) {
+    /** {@code g · sigmoid(g)}. */
+    static float silu(float g) {
         return g / (1f + KMath.exp(-g));
     }
 }

@@ -1,7 +1,9 @@
 package org.retroinfer.kernels.gpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -141,6 +143,69 @@ class LinearTest {
             checkAgainstFloat64("BlasLinear", "bf16", rows, in, out, withBias, (x, w, bias, y) -> blas.run(x, (BF16Array) w,
                     withBias ? bias : null, y, rows, in, out));
         }
+    }
+
+    /** q, k and v in one GEMM: each layer's outputs as its own GEMM gives them (bit for bit on the emulator), biases too. */
+    @Test
+    void stackedLayersGiveWhatEachLayerGivesAlone() {
+        int rows = 19, in = 32;
+        int[] outs = {24, 8, 8};
+        try (EmulatedDevice device = new EmulatedDevice(); Arena arena = Arena.ofShared()) {
+            Random random = new Random(Long.getLong("retroinfer.test.seed", System.nanoTime()));
+            BlasLinear blas = new BlasLinear(device, rows, in, 40);
+            BF16Array w = randomBf16(arena, 40L * in, random);
+            F32Array x = randomF32(arena, (long) rows * in, random);
+            F32Array[] ys = new F32Array[3], alone = new F32Array[3], biases = {randomF32(arena, 24, random), null,
+                    randomF32(arena, 8, random)};
+            for (int i = 0; i < 3; i++) {
+                ys[i] = F32Array.allocate(arena, (long) rows * outs[i]);
+                ys[i].fill(Float.NaN);
+                alone[i] = F32Array.allocate(arena, (long) rows * outs[i]);
+            }
+            blas.runStacked(x, w, rows, in, ys, outs, biases);
+            for (int i = 0, from = 0; i < 3; from += outs[i], i++) {
+                blas.run(x, w.slice((long) from * in, (long) outs[i] * in), biases[i], alone[i], rows, in, outs[i]);
+            }
+            device.synchronize();
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(alone[i].toArray(), ys[i].toArray(), "layer " + i);
+            }
+            assertThrows(IllegalArgumentException.class, () -> blas.runStacked(x, w, rows, in, ys, new int[] {24, 8, 16},
+                    biases));
+        }
+    }
+
+    /** Gate and up in one GEMM with SwiGLU as the parts are summed: what the two layers and {@link SwiGlu#apply} give. */
+    @Test
+    void gatedLayersGiveSwiGluOfTheGateAndUpLayers() {
+        int rows = 21, in = 48, width = 20;
+        try (EmulatedDevice device = new EmulatedDevice(); Arena arena = Arena.ofShared()) {
+            Random random = new Random(Long.getLong("retroinfer.test.seed", System.nanoTime()));
+            BlasLinear blas = new BlasLinear(device, rows, in, 2 * width);
+            BF16Array w = randomBf16(arena, 2L * width * in, random);
+            F32Array x = randomF32(arena, (long) rows * in, random);
+            F32Array gated = F32Array.allocate(arena, (long) rows * width), gate = F32Array.allocate(arena, (long) rows * width);
+            F32Array up = F32Array.allocate(arena, (long) rows * width);
+            gated.fill(Float.NaN);
+            blas.runGated(x, w, gated, rows, in, width);
+            blas.run(x, w.slice(0, (long) width * in), null, gate, rows, in, width);
+            blas.run(x, w.slice((long) width * in, (long) width * in), null, up, rows, in, width);
+            device.launch(KernelMethod.of(SwiGlu.class, "apply"), Grid.of(4, 64), gate, up, (long) rows * width);
+            device.synchronize();
+            assertArrayEquals(gate.toArray(), gated.toArray());
+        }
+    }
+
+    private static BF16Array randomBf16(Arena arena, long n, Random random) {
+        BF16Array a = BF16Array.allocate(arena, n);
+        for (long i = 0; i < n; i++) a.set(i, (float) random.nextGaussian());
+        return a;
+    }
+
+    private static F32Array randomF32(Arena arena, long n, Random random) {
+        F32Array a = F32Array.allocate(arena, n);
+        for (long i = 0; i < n; i++) a.set(i, (float) random.nextGaussian());
+        return a;
     }
 
     @Test

@@ -148,6 +148,24 @@ public final class GpuTransformer implements ForwardPass {
         return blas != null && (BLAS_BESIDE >= 0 || !device.sharesGpu());
     }
 
+    /**
+     * Host time from one step's end (its synchronize) to the next step's first launch, summed, and the steps counted:
+     * the GPU idles through it, so a step's wall time is its device time plus this.
+     */
+    private long idleNanos, idleSteps, synchronizedAt;
+
+    /** Milliseconds per step the GPU waited for the host between steps since {@link #resetIdleTime()}. */
+    public double idleMillisPerStep() {
+        return idleSteps == 0 ? 0 : idleNanos / 1e6 / idleSteps;
+    }
+
+    /** Starts {@link #idleMillisPerStep()} afresh; the next step's wait is not counted (nothing ran before it). */
+    public void resetIdleTime() {
+        idleNanos = 0;
+        idleSteps = 0;
+        synchronizedAt = 0;
+    }
+
     /** Step shapes captured so far. */
     public int capturedSteps() {
         return graphs == null ? 0 : graphs.size();
@@ -208,6 +226,10 @@ public final class GpuTransformer implements ForwardPass {
         StepRows step = gpuCache.prepare(layout, 0);
         // device work: captured once per step shape and replayed where graphs are on
         Runnable work = () -> enqueue(step, gpuCache, logitRows.length, greedy);
+        if (synchronizedAt != 0) {
+            idleNanos += System.nanoTime() - synchronizedAt;
+            idleSteps++;
+        }
         if (profile != null) {
             profile.start(device.mark());
             work.run();
@@ -217,6 +239,7 @@ public final class GpuTransformer implements ForwardPass {
             work.run();
         }
         device.synchronize();
+        synchronizedAt = System.nanoTime();
         if (profile != null) {
             profile.finish();
         }
@@ -270,9 +293,11 @@ public final class GpuTransformer implements ForwardPass {
         int rows = shape.batch();
         device.launch(NORM, shape.normGrid(), ws.x, w.attentionNorm(), ws.normed, config.hiddenSize(), eps);
         done(StepProfile.Phase.NORMS_AND_ROPE);
-        linear(w.query(), w.queryBias(), ws.normed, ws.q, rows);
-        linear(w.key(), w.keyBias(), ws.normed, ws.k, rows);
-        linear(w.value(), w.valueBias(), ws.normed, ws.v, rows);
+        if (!stackedProjections(w, rows)) {
+            linear(w.query(), w.queryBias(), ws.normed, ws.q, rows);
+            linear(w.key(), w.keyBias(), ws.normed, ws.k, rows);
+            linear(w.value(), w.valueBias(), ws.normed, ws.v, rows);
+        }
         done(StepProfile.Phase.PROJECTIONS);
         if (w.queryNorm() != null) {
             device.launch(HEAD_NORM, shape.headNormGrid(config.heads()), ws.q, w.queryNorm(), ws.q, rows * config.heads(), eps);
@@ -297,11 +322,15 @@ public final class GpuTransformer implements ForwardPass {
         int rows = shape.batch();
         device.launch(NORM, shape.normGrid(), ws.x, w.feedForwardNorm(), ws.normed, config.hiddenSize(), eps);
         done(StepProfile.Phase.NORMS_AND_ROPE);
-        linear(w.gate(), null, ws.normed, ws.gate, rows);
-        linear(w.up(), null, ws.normed, ws.up, rows);
-        done(StepProfile.Phase.MLP);
-        device.launch(SWIGLU, shape.swigluGrid(), ws.gate, ws.up, shape.intermediateElements());
-        done(StepProfile.Phase.ELEMENTWISE);
+        if (gatedFeedForward(w, rows)) {
+            done(StepProfile.Phase.MLP);
+        } else {
+            linear(w.gate(), null, ws.normed, ws.gate, rows);
+            linear(w.up(), null, ws.normed, ws.up, rows);
+            done(StepProfile.Phase.MLP);
+            device.launch(SWIGLU, shape.swigluGrid(), ws.gate, ws.up, shape.intermediateElements());
+            done(StepProfile.Phase.ELEMENTWISE);
+        }
         linear(w.down(), null, ws.gate, ws.projected, rows);
         done(StepProfile.Phase.MLP);
         device.launch(RESIDUAL, shape.residualGrid(), ws.x, ws.projected, shape.hiddenElements());
@@ -344,7 +373,9 @@ public final class GpuTransformer implements ForwardPass {
         }
         int rows = Math.min(maxRows, LinearShape.GEMM_ROWS - 1);
         int in = Math.max(config.hiddenSize(), Math.max(config.queryWidth(), config.intermediateSize()));
-        int columns = Math.max(Math.max(config.hiddenSize(), config.queryWidth()), Math.max(config.kvWidth(), config.intermediateSize()));
+        // as wide as the widest GEMM: the stacked gate and up projections, or q, k and v
+        int columns = Math.max(Math.max(config.hiddenSize(), config.queryWidth() + 2 * config.kvWidth()),
+                2 * config.intermediateSize());
         ElementType type = weights.layers().getFirst().query().array().elementType();
         if (!new LinearShape(rows, in, columns).blas(type) || !device.blasAvailable()) {
             return null;
@@ -369,6 +400,35 @@ public final class GpuTransformer implements ForwardPass {
         }
         throw new IllegalArgumentException("-Dretroinfer.linear.blasBeside must be off or a number of SMs (0: all), got '" + value
                 + "'");
+    }
+
+    /**
+     * The layer's q, k and v projections as one cuBLAS GEMM over their stacked weights, where the step's rows go to cuBLAS
+     * ({@link BlasLinear#runStacked}): one read of the input's parts and a GEMM as wide as the three, where k and v alone
+     * (1,024 outputs at Llama 3 8B's shape) are too narrow to fill the GPU. False where it does not apply.
+     */
+    private boolean stackedProjections(GpuWeights.Layer w, int rows) {
+        GpuWeights.Matrix qkv = w.qkv();
+        if (qkv == null || !blasReady() || !new LinearShape(rows, qkv.cols(), qkv.rows()).blas(qkv.array().elementType())) {
+            return false;
+        }
+        blas.runStacked(ws.normed, (BF16Array) qkv.array(), rows, qkv.cols(), new F32Array[] {ws.q, ws.k, ws.v},
+                new int[] {w.query().rows(), w.key().rows(), w.value().rows()},
+                new F32Array[] {w.queryBias(), w.keyBias(), w.valueBias()});
+        return true;
+    }
+
+    /**
+     * The feed-forward's gate and up projections as one cuBLAS GEMM over their stacked weights, SwiGLU applied as its two
+     * parts are summed ({@link BlasLinear#runGated}), where the step's rows go to cuBLAS; false where it does not apply.
+     */
+    private boolean gatedFeedForward(GpuWeights.Layer w, int rows) {
+        GpuWeights.Matrix gateUp = w.gateUp();
+        if (gateUp == null || !blasReady() || !new LinearShape(rows, gateUp.cols(), gateUp.rows()).blas(gateUp.array().elementType())) {
+            return false;
+        }
+        blas.runGated(ws.normed, (BF16Array) gateUp.array(), ws.gate, rows, gateUp.cols(), w.gate().rows());
+        return true;
     }
 
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {

@@ -6,6 +6,7 @@ import java.util.List;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
+import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.kernels.gpu.DecodeLayerShape;
@@ -24,23 +25,40 @@ import org.retroinfer.model.transformer.ModelWeights;
  */
 public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNorm, Matrix lmHead) {
     /** A weight matrix on the device: {@code rows × cols} elements of {@code array}'s type. */
-    public record Matrix(TypedArray array, int rows, int cols) {}
+    public record Matrix(TypedArray array, int rows, int cols) {
+        /** Rows {@code from .. from + count − 1}, in place. */
+        Matrix slice(int from, int count) {
+            long at = (long) from * cols, n = (long) count * cols;
+            TypedArray part = switch (array) {
+                case BF16Array a -> a.slice(at, n);
+                case F16Array a -> a.slice(at, n);
+                case F32Array a -> a.slice(at, n);
+                default -> throw new IllegalStateException("weights of " + array.describe() + " cannot be sliced");
+            };
+            return new Matrix(part, count, cols);
+        }
+    }
 
-    /** One decoder layer; optional parts are null where the family has none. */
+    /**
+     * One decoder layer; optional parts are null where the family has none. {@code qkv} holds the query, key and value
+     * weights one after another along the outputs (they are its rows) and {@code gateUp} the gate's and up projection's,
+     * so that a decode step multiplies each stack in one GEMM; null where the parts' types differ.
+     */
     public record Layer(F32Array attentionNorm, Matrix query, Matrix key, Matrix value, Matrix output, F32Array queryBias,
             F32Array keyBias, F32Array valueBias, F32Array outputBias, F32Array queryNorm, F32Array keyNorm,
-            F32Array feedForwardNorm, Matrix gate, Matrix up, Matrix down) {}
+            F32Array feedForwardNorm, Matrix gate, Matrix up, Matrix down, Matrix qkv, Matrix gateUp) {}
 
     /** Uploads {@code weights}; quantized matrices are refused, naming the type. */
     public static GpuWeights upload(Device device, ModelWeights weights) {
         Matrix embedding = matrix(device, weights.embedding());
         List<Layer> layers = new ArrayList<>();
         for (LayerWeights w : weights.layers()) {
-            layers.add(new Layer(floats(device, w.attentionNorm()), matrix(device, w.query()), matrix(device, w.key()),
-                    matrix(device, w.value()), matrix(device, w.output()), floats(device, w.queryBias()),
-                    floats(device, w.keyBias()), floats(device, w.valueBias()), floats(device, w.outputBias()),
-                    floats(device, w.queryNorm()), floats(device, w.keyNorm()), floats(device, w.feedForwardNorm()),
-                    matrix(device, w.gate()), matrix(device, w.up()), matrix(device, w.down())));
+            Matrix[] qkv = stack(device, w.query(), w.key(), w.value());
+            Matrix[] gateUp = stack(device, w.gate(), w.up());
+            layers.add(new Layer(floats(device, w.attentionNorm()), qkv[1], qkv[2], qkv[3], matrix(device, w.output()),
+                    floats(device, w.queryBias()), floats(device, w.keyBias()), floats(device, w.valueBias()),
+                    floats(device, w.outputBias()), floats(device, w.queryNorm()), floats(device, w.keyNorm()),
+                    floats(device, w.feedForwardNorm()), gateUp[1], gateUp[2], matrix(device, w.down()), qkv[0], gateUp[0]));
         }
         Matrix lmHead = weights.lmHead() == weights.embedding() ? embedding : matrix(device, weights.lmHead());
         return new GpuWeights(embedding, layers, floats(device, weights.finalNorm()), lmHead);
@@ -63,13 +81,15 @@ public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNor
         int hidden = config.hiddenSize();
         Matrix embedding = matrix.apply(config.vocabSize(), hidden);
         List<Layer> layers = new ArrayList<>();
+        int q = config.queryWidth(), kv = config.kvWidth(), intermediate = config.intermediateSize();
         for (int l = 0; l < config.layers(); l++) {
-            layers.add(new Layer(ones(device, hidden), matrix.apply(config.queryWidth(), hidden), matrix.apply(config.kvWidth(), hidden),
-                    matrix.apply(config.kvWidth(), hidden), matrix.apply(hidden, config.queryWidth()), null, null, null, null,
-                    config.family().qkNorm() ? ones(device, config.headDim()) : null,
+            // stacks filled as one matrix: each part's rows are uniform with variance 1/hidden all the same
+            Matrix qkv = matrix.apply(q + 2 * kv, hidden), gateUp = matrix.apply(2 * intermediate, hidden);
+            layers.add(new Layer(ones(device, hidden), qkv.slice(0, q), qkv.slice(q, kv), qkv.slice(q + kv, kv),
+                    matrix.apply(hidden, q), null, null, null, null, config.family().qkNorm() ? ones(device, config.headDim()) : null,
                     config.family().qkNorm() ? ones(device, config.headDim()) : null, ones(device, hidden),
-                    matrix.apply(config.intermediateSize(), hidden), matrix.apply(config.intermediateSize(), hidden),
-                    matrix.apply(hidden, config.intermediateSize())));
+                    gateUp.slice(0, intermediate), gateUp.slice(intermediate, intermediate), matrix.apply(hidden, intermediate),
+                    qkv, gateUp));
         }
         Matrix lmHead = config.tiedEmbeddings() ? embedding : matrix.apply(config.vocabSize(), hidden);
         return new GpuWeights(embedding, layers, ones(device, hidden), lmHead);
@@ -81,17 +101,47 @@ public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNor
         return floats(device, values);
     }
 
+    /**
+     * {@code parts} (of one input width) uploaded one after another into one matrix: {@code [stack, part 0, part 1, ...]},
+     * each part a slice of the stack; where their types or widths differ, each uploaded on its own and the stack null.
+     */
+    private static Matrix[] stack(Device device, WeightMatrix... parts) {
+        Matrix[] out = new Matrix[parts.length + 1];
+        boolean alike = java.util.Arrays.stream(parts).allMatch(p -> p.type() == parts[0].type() && p.cols() == parts[0].cols());
+        if (!alike) {
+            for (int i = 0; i < parts.length; i++) {
+                out[i + 1] = matrix(device, parts[i]);
+            }
+            return out;
+        }
+        long rows = 0;
+        for (WeightMatrix p : parts) {
+            rows += p.rows();
+        }
+        int cols = Math.toIntExact(parts[0].cols());
+        Matrix stack = new Matrix(device.allocate(elementType(parts[0]), Math.multiplyExact(rows, cols)), Math.toIntExact(rows), cols);
+        out[0] = stack;
+        for (int i = 0, from = 0; i < parts.length; from += out[i + 1].rows(), i++) {
+            out[i + 1] = stack.slice(from, Math.toIntExact(parts[i].rows()));
+            device.upload(parts[i].data().asSlice(0, out[i + 1].array().byteSize()), out[i + 1].array());
+        }
+        return out;
+    }
+
     private static Matrix matrix(Device device, WeightMatrix w) {
-        ElementType type = switch (w.type()) {
+        TypedArray array = device.allocate(elementType(w), Math.multiplyExact(w.rows(), w.cols()));
+        device.upload(w.data().asSlice(0, array.byteSize()), array);
+        return new Matrix(array, Math.toIntExact(w.rows()), Math.toIntExact(w.cols()));
+    }
+
+    private static ElementType elementType(WeightMatrix w) {
+        return switch (w.type()) {
             case BF16 -> ElementType.BF16;
             case F16 -> ElementType.F16;
             case F32 -> ElementType.F32;
             default -> throw new IllegalArgumentException("the GPU path multiplies BF16, F16 and F32 weights; this model has "
                     + w.type() + " matrices (convert it with `retroinfer convert --type bf16`)");
         };
-        TypedArray array = device.allocate(type, Math.multiplyExact(w.rows(), w.cols()));
-        device.upload(w.data().asSlice(0, array.byteSize()), array);
-        return new Matrix(array, Math.toIntExact(w.rows()), Math.toIntExact(w.cols()));
     }
 
     private static F32Array floats(Device device, float[] values) {
