@@ -60,7 +60,8 @@ final class GpuShapeBench {
     record Point(int context, int batch, int generated, List<Double> decodeTokensPerSecond, List<Double> millisPerStep,
                  long kvBytesPerSequence, long gpuBytesPerSequence, long hostBytesPerSequence, int deviceStoreLayers,
                  long deviceBytesInUse,
-                 double allocateSeconds, double fillSeconds, Double hitRatio, Map<StepProfile.Phase, Double> phaseMillisPerStep,
+                 double allocateSeconds, double fillSeconds, Double hitRatio, double hostMillisPerStep,
+                 Map<StepProfile.Phase, Double> phaseMillisPerStep,
                  Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
 
     /** {@code branches}: whether retro's decode layers estimate (and update the LRU) beside the gather. */
@@ -156,11 +157,14 @@ final class GpuShapeBench {
                     List<Double> tps = new ArrayList<>(), ms = new ArrayList<>();
                     ProgressBar progress = ProgressBar.on(err, "bench context " + context + " batch " + batch, "reps");
                     long hits = 0, accessed = 0;
+                    double hostMillis = 0;
                     for (int r = -warmups; r < reps; r++) {
                         long[] before = hitCounts(caches);
+                        transformers.forEach(GpuTransformer::resetIdleTime);
                         double seconds = lanes.run(m -> decodes.get(m).run(transformers.get(m), gen));
                         if (r >= 0) {
                             tps.add((double) batch * gen / seconds);
+                            hostMillis += transformers.getFirst().idleMillisPerStep() / reps;
                             ms.add(1000 * seconds / gen);
                             progress.update(r + 1, reps);
                             long[] after = hitCounts(caches);
@@ -190,7 +194,7 @@ final class GpuShapeBench {
                     points.add(new Point(context, batch, gen, tps, ms, kvPerSequence, gpuPerSequence, hostPerSequence,
                             deviceStoreLayers, inUse,
                             allocateSeconds, fillSeconds, retro == null || accessed == 0 ? null : (double) hits / accessed,
-                            profile.millisPerStep(), retro == null ? null : retroProfile.millisPerLayer()));
+                            hostMillis, profile.millisPerStep(), retro == null ? null : retroProfile.millisPerLayer()));
                 } finally {
                     for (DeviceKvCache c : caches) c.close();
                 }
@@ -302,13 +306,14 @@ final class GpuShapeBench {
                 r.cudaGraphs() ? "on" : "off",
                 r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",
                 r.device());
-        out.println("| context | batch | decode tokens/s | ms per step | GPU GiB per sequence | pinned host GiB per sequence"
+        out.println("| context | batch | decode tokens/s | ms per step | host ms between steps | GPU GiB per sequence"
+                + " | pinned host GiB per sequence"
                 + " | layers stored on the GPU | GPU GiB in use | allocate s | fill s | cache hit ratio |");
-        out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Point p : r.points()) {
-            out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.2f | %s | %.1f | %.1f | %.1f | %s |%n", p.context(),
-                    p.batch(), BenchCommand.mean(p.decodeTokensPerSecond()), BenchCommand.sd(p.decodeTokensPerSecond()),
-                    BenchCommand.mean(p.millisPerStep()), BenchCommand.sd(p.millisPerStep()),
+            out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.2f | %.2f | %s | %.1f | %.1f | %.1f | %s |%n",
+                    p.context(), p.batch(), BenchCommand.mean(p.decodeTokensPerSecond()), BenchCommand.sd(p.decodeTokensPerSecond()),
+                    BenchCommand.mean(p.millisPerStep()), BenchCommand.sd(p.millisPerStep()), p.hostMillisPerStep(),
                     p.gpuBytesPerSequence() / 1073741824.0, p.hostBytesPerSequence() / 1073741824.0,
                     r.attention().startsWith("retro") ? String.valueOf(p.deviceStoreLayers()) : "-",
                     p.deviceBytesInUse() / 1073741824.0, p.allocateSeconds(), p.fillSeconds(),
