@@ -60,7 +60,7 @@ class GpuKernelsAssembleTest {
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",
                 "gatherQuantizedInt4", "gatherInt8Bf16", "gatherInt8F16", "gatherInt4Bf16",
                 "gatherInt4F16", "lookUp", "update", "split", "candidates", "refine", "toParts",
-                "sumParts"),
+                "sumParts", "gatedParts"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 
