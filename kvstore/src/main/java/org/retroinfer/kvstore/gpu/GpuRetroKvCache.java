@@ -181,6 +181,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     }
 
     private final Lookups lookups;
+    /** {@link #writeZones}' per-group values of one layer, before they are copied into its mapped arrays. */
+    private final int[] zoneCounts, zoneBudgets, zoneEstimation, zoneRetrieved, zoneSteady;
     /** Whether a sequence of the decode step being run fills its steady zone and updates its index (host work). */
     private boolean stepUpdatesIndex;
 
@@ -302,6 +304,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.lookups = lookups;
         this.slots = slots;
         this.groups = Math.multiplyExact(slots, shape.kvHeads());
+        zoneCounts = new int[groups];
+        zoneBudgets = new int[2 * groups];
+        zoneEstimation = new int[groups];
+        zoneRetrieved = new int[groups];
+        zoneSteady = new int[groups];
         this.capacity = capacity;
         this.maxRows = maxRows;
         this.group = shape.groupSize();
@@ -849,14 +856,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      */
     private void writeZones(int layer) {
         Layer l = layers[layer];
-        for (int g = 0; g < groups; g++) {
-            l.counts.set(g, 0);
-            l.budgets.set(2L * g, 0);
-            l.budgets.set(2L * g + 1, 0);
-            l.estimationLengths.set(g, 0);
-            l.retrieved.set(g, 0);
-            l.wave.steadyLength(g, 0);
-        }
+        // Built in Java arrays and copied into the mapped arrays in bulk: set one element at a time, the six arrays of
+        // every layer made ~2.5 ms of host work a step at 72 sequences (H200, s5-call-4), in which the GPU idled.
+        java.util.Arrays.fill(zoneCounts, 0);
+        java.util.Arrays.fill(zoneBudgets, 0);
+        java.util.Arrays.fill(zoneEstimation, 0);
+        java.util.Arrays.fill(zoneRetrieved, 0);
+        java.util.Arrays.fill(zoneSteady, 0);
         for (Sequence s : stepSequences) {
             ZoneBudget budget = s.budgets[layer];
             for (int h = 0; h < shape.kvHeads(); h++) {
@@ -865,14 +871,19 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 int candidates = s.candidates[layer][h];
                 int r = Math.min(Math.min(budget.retrieval(), maxRetrieval), candidates);
                 int e = Math.min(Math.min(budget.estimation(), maxEstimation), candidates - r);
-                l.counts.set(g, s.clusters[layer]);
-                l.budgets.set(2L * g, budget.retrieval());
-                l.budgets.set(2L * g + 1, budget.estimation());
-                l.estimationLengths.set(g, e);
-                l.retrieved.set(g, r);
-                l.wave.steadyLength(g, s.steady[layer]);
+                zoneCounts[g] = s.clusters[layer];
+                zoneBudgets[2 * g] = budget.retrieval();
+                zoneBudgets[2 * g + 1] = budget.estimation();
+                zoneEstimation[g] = e;
+                zoneRetrieved[g] = r;
+                zoneSteady[g] = s.steady[layer];
             }
         }
+        l.counts.copyFrom(zoneCounts);
+        l.budgets.copyFrom(zoneBudgets);
+        l.estimationLengths.copyFrom(zoneEstimation);
+        l.retrieved.copyFrom(zoneRetrieved);
+        l.wave.steadyLengths(zoneSteady);
     }
 
     /** Launches {@code wave}'s admission; adds its LRU update's host time and the wait for it to {@code lru}. */

@@ -243,6 +243,19 @@ public final class WaveBuffer implements AutoCloseable {
         steadyLengths.set(group, vectors);
     }
 
+    /** Every group's steady-zone length at once, {@code vectors[g]} for group {@code g}: {@link #steadyLength} in one copy. */
+    public void steadyLengths(int[] vectors) {
+        if (vectors.length != groups) {
+            throw new IllegalArgumentException("steady lengths are one per group, " + groups + ", got " + vectors.length);
+        }
+        for (int v : vectors) {
+            if (v < 0 || v > steadyStride) {
+                throw new IllegalArgumentException("a steady zone holds 0 to " + steadyStride + " vectors, got " + v);
+            }
+        }
+        steadyLengths.copyFrom(vectors);
+    }
+
     /** Group {@code g}'s mapping table on the host (where the tables are there): its clusters and cache, for tests. */
     public ClusterMappingTable table(int group) {
         return hostTables()[group];
