@@ -112,9 +112,11 @@ final class GpuShapeBench {
                     deviceStoreLayers = placement == null ? 0 : placement.deviceStoreLayers();
                 }
                 if (batch < 1) {
-                    throw o.error("--context " + context + ": " + (fixedBatch == null ? "one sequence" : fixedBatch + " sequences")
-                            + " do not fit: " + (device.freeBytes() >> 20) + " MiB of GPU memory free, "
-                            + (HostMemory.availableBytes() >> 20) + " MiB of host memory available");
+                    throw o.error("--context " + context + ": " + (fixedBatch == null ? "one sequence does" : fixedBatch
+                            + " sequences do") + " not fit: " + (device.freeBytes() >> 20) + " MiB of GPU memory free, "
+                            + (HostMemory.availableBytes() >> 20) + " MiB of host memory available; ask for a shorter --context"
+                            + (fixedBatch == null ? "" : " or a smaller --batch")
+                            + (retro == null ? " (--attention retro keeps a context's KV in compact tiers)" : ""));
                 }
                 if (batch < microBatches) {
                     throw o.error("--micro-batches " + microBatches + ": only " + batch + " sequences of --context " + context
