@@ -32,7 +32,7 @@ import org.retroinfer.model.generation.SamplingParams;
 final class BenchCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(
             Set.of("model", "shape", "cuda-graphs", "context", "batch", "micro-batches", "reps", "warmup", "gen", "prefill-chunk",
-                    "out"), CacheFlags.NAMES,
+                    "gpu-memory", "out"), CacheFlags.NAMES,
             Engine.NAMES);
     private static final Set<String> FLAGS = Set.of("json", "prefill");
     /** Prompt rows per prefill step of a {@code --shape --prefill} bench: enough tiles to fill the GPU. */
@@ -118,6 +118,8 @@ final class BenchCommand implements Command {
                   --micro-batches M  with --shape: decode the batch as M parts at once, each on its own GPU
                                      stream and host thread, so that one part's transfers overlap another's
                                      compute (default 1)
+                  --gpu-memory G     with --shape: decode as if the GPU had G GiB, the rest held back from the
+                                     start (e.g. an 80 GB card's batches on a larger one: its bandwidth stays)
                   --context LIST     context lengths, e.g. 512,4k,16k
                   --batch B          sequences decoded together (default 1)
                   --gen G            tokens decoded per sequence (default 32)
@@ -138,8 +140,10 @@ final class BenchCommand implements Command {
         if (o.has("shape")) {
             return runShape(o, out, err);
         }
-        if (o.has("micro-batches")) {
-            throw o.error("--micro-batches applies to --shape benches only");
+        for (String shapeOnly : List.of("micro-batches", "gpu-memory")) {
+            if (o.has(shapeOnly)) {
+                throw o.error("--" + shapeOnly + " applies to --shape benches only");
+            }
         }
         if (o.flag("prefill")) {
             throw o.error("--prefill applies to --shape benches only (a --model bench times prefill always)");
@@ -251,7 +255,7 @@ final class BenchCommand implements Command {
         Engine.wantsGpu(o, List.of(cacheFlags.mode()));
         List<Integer> contexts = o.sizes("context", 1, config.maxPositions());
         if (prefill) {
-            for (String decodeOnly : List.of("batch", "micro-batches", "gen", "cuda-graphs")) {
+            for (String decodeOnly : List.of("batch", "micro-batches", "gen", "cuda-graphs", "gpu-memory")) {
                 if (o.has(decodeOnly)) {
                     throw o.error("--" + decodeOnly + " does not apply to --prefill, which prefills one sequence at a time");
                 }

@@ -69,7 +69,7 @@ final class GpuShapeBench {
                   String device,
                   String date,
                   long weightBytes,
-                  String contextFill, boolean cudaGraphs, int microBatches, List<Point> points) {}
+                  String contextFill, boolean cudaGraphs, int microBatches, Integer gpuMemoryGiB, List<Point> points) {}
 
     private GpuShapeBench() {}
 
@@ -80,9 +80,12 @@ final class GpuShapeBench {
         RetroConfig retro = mode instanceof AttentionMode.Retro r ? r.config().withStorage(kvType) : null;
         Engine.Tiers tiers = Engine.tiers(o, List.of(mode));
         try (Device device = Engine.openGpu(o); MicroBatches lanes = new MicroBatches(device, microBatches)) {
-            err.printf("bench: random %s weights (BF16) on %s...%n", shapeName, device.describe());
+            Integer gpuMemory = o.has("gpu-memory") ? o.integer("gpu-memory", 0, 1, 1 << 20) : null;
+            long heldBack = gpuMemory == null ? 0 : holdBack(o, device, gpuMemory);
+            err.printf("bench: random %s weights (BF16) on %s%s...%n", shapeName, device.describe(),
+                    gpuMemory == null ? "" : ", held to " + gpuMemory + " GiB");
             GpuWeights weights = GpuWeights.random(device, config, 1);
-            long weightBytes = device.allocatedBytes();
+            long weightBytes = device.allocatedBytes() - heldBack;
             List<GpuTransformer> transformers = new ArrayList<>();
             for (Device d : lanes.devices()) {
                 transformers.add(new GpuTransformer(config, weights, d, MAX_ROWS).withGraphs(graphs));
@@ -155,7 +158,7 @@ final class GpuShapeBench {
                         fillNanos += System.nanoTime() - start;
                     }
                     double allocateSeconds = allocateNanos / 1e9, fillSeconds = fillNanos / 1e9;
-                    long inUse = lanes.allocatedBytes();
+                    long inUse = lanes.allocatedBytes() - heldBack;
                     List<Double> tps = new ArrayList<>(), ms = new ArrayList<>();
                     ProgressBar progress = ProgressBar.on(err, "bench context " + context + " batch " + batch, "reps");
                     long hits = 0, accessed = 0;
@@ -208,10 +211,26 @@ final class GpuShapeBench {
                     retro != null && GpuRetroKvCache.branches(), device.describe(),
                     Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
-                    microBatches, points);
+                    microBatches, gpuMemory, points);
             BenchCommand.report(report, outFile, json, out, GpuShapeBench::print);
         }
         return 0;
+    }
+
+    /**
+     * {@code --gpu-memory G}: allocates all but {@code gib} GiB of the GPU's free memory, for as long as the device is
+     * open, so that batches are sized and run as on a card of that much; the bytes held back.
+     */
+    private static long holdBack(Options o, Device device, int gib) {
+        long free = device.freeBytes(), keep = (long) gib << 30;
+        if (keep > free) {
+            throw o.error("--gpu-memory " + gib + ": the GPU has only " + (free >> 30) + " GiB free; ask for at most that");
+        }
+        long ints = (free - keep) / Integer.BYTES;
+        if (ints > 0) {
+            device.allocate(org.retroinfer.accel.kernel.ElementType.I32, ints);
+        }
+        return ints * Integer.BYTES;
     }
 
     /** Where the lookups ran: one place, or each context's; "(auto)" where {@code --lookups} left the choice to the bench. */
@@ -307,7 +326,7 @@ final class GpuShapeBench {
                         + r.lookups() + (r.branches() ? ", estimation beside the gather" : ", estimation in line") + ")", r.contextFill(),
                 r.cudaGraphs() ? "on" : "off",
                 r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",
-                r.device());
+                r.device() + (r.gpuMemoryGiB() == null ? "" : ", held to " + r.gpuMemoryGiB() + " GiB"));
         out.println("| context | batch | decode tokens/s | ms per step | host ms between steps | GPU GiB per sequence"
                 + " | pinned host GiB per sequence"
                 + " | layers stored on the GPU | GPU GiB in use | allocate s | fill s | cache hit ratio |");

@@ -284,6 +284,8 @@ class BadInputTest {
                 "0"), "--micro-batches", "got 0");
         assertRefused(CliHarness.run("bench", "--model", model.toString(), "--context", "16", "--micro-batches", "2"),
                 "--micro-batches applies to --shape benches only");
+        assertRefused(CliHarness.run("bench", "--model", model.toString(), "--context", "16", "--gpu-memory", "80"),
+                "--gpu-memory applies to --shape benches only");
         assertRefused(CliHarness.run("bench", "--model", model.toString(), "--context", "16", "--prefill"),
                 "--prefill applies to --shape benches only");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--prefill-chunk",
