@@ -61,4 +61,23 @@ class WaveBufferTest {
             assertEquals(1, buffer.hitCounts()[0], "the second access found the cluster the first admitted");
         }
     }
+
+    /**
+     * All groups' steady lengths in one copy: the gather assembles each group's steady zone at its length; a count other
+     * than one a group, or a length past the stride, is refused.
+     */
+    @Test
+    void steadyLengthsSetAtOnceAreEachGroupsSteadyZone() {
+        try (EmulatedDevice device = new EmulatedDevice();
+             WaveBuffer buffer = new WaveBuffer(device, 3, 4, 64, 8, 8)) {
+            buffer.steadyLengths(new int[] {3, 0, 4});
+            buffer.assemble(new int[][] {{}, {}, {}}, new int[] {0, 0, 0});
+            device.synchronize();
+            assertEquals(3, buffer.validLengths().get(0));
+            assertEquals(0, buffer.validLengths().get(1));
+            assertEquals(4, buffer.validLengths().get(2));
+            assertThrows(IllegalArgumentException.class, () -> buffer.steadyLengths(new int[] {1, 1}));
+            assertThrows(IllegalArgumentException.class, () -> buffer.steadyLengths(new int[] {1, 5, 1}));
+        }
+    }
 }
