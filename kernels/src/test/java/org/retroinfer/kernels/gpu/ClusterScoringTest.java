@@ -41,7 +41,8 @@ class ClusterScoringTest {
 
     /**
      * group size, splits, capacity, clusters per row (rows of 0, 1 and 5 clusters, counts that are not multiples
-     * of the 32-centroid tile or of the 512-thread selection block, rows shorter than their splits).
+     * of the 32-centroid tile or of the 512-thread selection block, rows shorter than their splits, and rows past four
+     * selection blocks' worth, whose threads load four clusters at once: the last one's lanes partly past the count).
      */
     static Stream<Arguments> shapes() {
         return Stream.of(
@@ -49,7 +50,8 @@ class ClusterScoringTest {
                 Arguments.of(4, 2, 544, new int[] {530, 5}),
                 Arguments.of(4, 5, 160, new int[] {150, 61, 97, 2}),
                 Arguments.of(8, 4, 128, new int[] {97, 40}),
-                Arguments.of(3, 1, 64, new int[] {45}));
+                Arguments.of(3, 1, 64, new int[] {45}),
+                Arguments.of(4, 3, 2240, new int[] {2230, 1700}));
     }
 
     @ParameterizedTest(name = "group {0}, {1} splits, counts {3}")
