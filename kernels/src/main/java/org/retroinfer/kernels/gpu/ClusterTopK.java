@@ -34,8 +34,6 @@ import org.retroinfer.accel.kernel.KernelContext;
 public final class ClusterTopK {
     /** Histogram bins: one 8-bit digit of the 32-bit key per pass. */
     private static final int BINS = 256;
-    /** Clusters a thread loads at once in the digit passes. */
-    private static final int UNROLL = 4;
     private static final int WARPS = SELECT_THREADS / KernelContext.WARP_SIZE;
     /**
      * Per-boundary state in shared ints, boundary b at {@code b · FIELDS}: boundary 0 closes the retrieval zone
@@ -172,33 +170,16 @@ public final class ClusterTopK {
             int shift, int[] histogram, int[] state) {
         int prefix0 = state[PREFIX], mask0 = state[MASK];
         int prefix1 = state[FIELDS + PREFIX], mask1 = state[FIELDS + MASK];
-        // Four clusters a thread at a time, all eight loads issued before any is used: one cluster at a time, a size
-        // and then (if non-empty) its score, a row of 64K clusters took ~256 dependent loads a thread a pass on one SM.
-        // A cluster past the count reads the row's first and counts nothing.
-        for (int c = ctx.localIdx; c < count; c += UNROLL * SELECT_THREADS) {
-            int c1 = c + SELECT_THREADS, c2 = c1 + SELECT_THREADS, c3 = c2 + SELECT_THREADS;
-            long a1 = clusters + (c1 < count ? c1 : 0), a2 = clusters + (c2 < count ? c2 : 0);
-            long a3 = clusters + (c3 < count ? c3 : 0);
-            float z0 = sizes.get(clusters + c), z1 = sizes.get(a1), z2 = sizes.get(a2), z3 = sizes.get(a3);
-            float s0 = scores.get(clusters + c), s1 = scores.get(a1), s2 = scores.get(a2), s3 = scores.get(a3);
-            countScoreDigit(ctx, z0 > 0f, s0, shift, prefix0, mask0, prefix1, mask1, histogram);
-            countScoreDigit(ctx, c1 < count && z1 > 0f, s1, shift, prefix0, mask0, prefix1, mask1, histogram);
-            countScoreDigit(ctx, c2 < count && z2 > 0f, s2, shift, prefix0, mask0, prefix1, mask1, histogram);
-            countScoreDigit(ctx, c3 < count && z3 > 0f, s3, shift, prefix0, mask0, prefix1, mask1, histogram);
-        }
-    }
-
-    /** One candidate's digit into the histogram of each boundary whose prefix its key matches. */
-    private static void countScoreDigit(KernelContext ctx, boolean candidate, float score, int shift, int prefix0, int mask0,
-            int prefix1, int mask1, int[] histogram) {
-        if (candidate) {
-            int key = rankKey(score);
-            int digit = (key >>> shift) & (BINS - 1);
-            if ((key & mask0) == prefix0) {
-                ctx.atomicAdd(histogram, digit, 1);
-            }
-            if ((key & mask1) == prefix1) {
-                ctx.atomicAdd(histogram, BINS + digit, 1);
+        for (int c = ctx.localIdx; c < count; c += SELECT_THREADS) {
+            if (sizes.get(clusters + c) > 0f) {
+                int key = rankKey(scores.get(clusters + c));
+                int digit = (key >>> shift) & (BINS - 1);
+                if ((key & mask0) == prefix0) {
+                    ctx.atomicAdd(histogram, digit, 1);
+                }
+                if ((key & mask1) == prefix1) {
+                    ctx.atomicAdd(histogram, BINS + digit, 1);
+                }
             }
         }
     }
@@ -285,11 +266,8 @@ public final class ClusterTopK {
             int c = first + ctx.localIdx;
             int retrieved = 0;
             int estimated = 0;
-            // both loads at once (a lane past the count reads the row's first cluster and takes nothing)
-            long at = clusters + (c < count ? c : 0);
-            float size = sizes.get(at), score = scores.get(at);
-            if (c < count && size > 0f) {
-                int key = rankKey(score);
+            if (c < count && sizes.get(clusters + c) > 0f) {
+                int key = rankKey(scores.get(clusters + c));
                 int id = count - 1 - c;
                 if (any0 && (above(key, key0) || key == key0 && id >= id0)) {
                     retrieved = 1;
