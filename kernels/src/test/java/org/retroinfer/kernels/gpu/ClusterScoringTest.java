@@ -42,7 +42,7 @@ class ClusterScoringTest {
     /**
      * group size, splits, capacity, clusters per row (rows of 0, 1 and 5 clusters, counts that are not multiples
      * of the 32-centroid tile or of the 512-thread selection block, rows shorter than their splits, and rows past four
-     * selection blocks' worth, whose threads load four clusters at once: the last one's lanes partly past the count).
+     * selection blocks' worth, each thread taking several clusters a pass).
      */
     static Stream<Arguments> shapes() {
         return Stream.of(
