@@ -57,8 +57,7 @@ public final class BlasLinear {
             throw new IllegalArgumentException("BlasLinear takes 1 to " + maxRows + " rows and up to " + maxIn
                     + " inputs (a multiple of 8), got " + rows + " rows of " + in + " -> " + out);
         }
-        long n = (long) rows * in;
-        device.launch(TO_PARTS, grid(n / 8), x, parts, n);
+        toParts(x, rows, in);
         // slices a multiple of 8 wide where they can be, so that every slice's rows of sums stay 32-byte aligned:
         // cuBLAS ran 9 slices of 14,251 outputs at 660 GB/s against 2 TB/s for 14,336
         int slices = (out + maxColumns - 1) / maxColumns, slice = Math.min(maxColumns, ((out + slices - 1) / slices + 7) / 8 * 8);
@@ -86,8 +85,7 @@ public final class BlasLinear {
             throw new IllegalArgumentException("runStacked needs an output and a bias (or null) per layer, got " + outs.length
                     + " layers, " + ys.length + " outputs and " + biases.length + " biases");
         }
-        long n = (long) rows * in;
-        device.launch(TO_PARTS, grid(n / 8), x, parts, n);
+        toParts(x, rows, in);
         device.blasLinear(parts, w.slice(0, (long) total * in), sums, 2 * rows, in, total);
         for (int i = 0, from = 0; i < outs.length; from += outs[i], i++) {
             F32Array bias = biases[i];
@@ -103,10 +101,15 @@ public final class BlasLinear {
      */
     public void runGated(F32Array x, BF16Array w, F32Array y, int rows, int in, int width) {
         check(rows, in, 2 * width);
-        long n = (long) rows * in;
-        device.launch(TO_PARTS, grid(n / 8), x, parts, n);
+        toParts(x, rows, in);
         device.blasLinear(parts, w.slice(0, 2L * width * in), sums, 2 * rows, in, 2 * width);
         device.launch(GATED_PARTS, grid((long) rows * width), sums, y, rows, width);
+    }
+
+    /** Enqueues the split of {@code x}'s {@code rows × in} inputs into their two bfloat16 parts, the GEMM's rows. */
+    private void toParts(F32Array x, int rows, int in) {
+        long n = (long) rows * in;
+        device.launch(TO_PARTS, grid(n / 8), x, parts, n);
     }
 
     /** Refuses a stacked GEMM that its scratch cannot hold (it is not cut into slices as {@link #run} cuts a wide layer). */

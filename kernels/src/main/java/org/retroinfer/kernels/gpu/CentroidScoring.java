@@ -44,8 +44,9 @@ import org.retroinfer.accel.kernel.LaunchBounds;
  * y store writes, for each of its four heads, eight consecutive clusters: four whole 32-byte sectors. The
  * 16-bit kernel loads each tile a tile ahead, which holds two tiles' centroids in registers: its launch bounds keep it
  * to 96 registers, five blocks an SM (660 on an H200, so that Llama 3 8B's 576 rows of 72 sequences at one split run
- * in one wave). The F32 one (84-86 registers, five blocks) loads a tile at a time. The softmax runs over every cluster below the row's count, empty ones included, as the reference does: empty
- * clusters are masked only when selecting (spec §2.2 step 3).
+ * in one wave). The F32 one (84-86 registers, five blocks) loads a tile at a time. The softmax runs over every
+ * cluster below the row's count, empty ones included, as the reference does: empty clusters are masked only when
+ * selecting (spec §2.2 step 3).
  */
 public final class CentroidScoring {
     private static final int WARPS = PARTIAL_THREADS / KernelContext.WARP_SIZE;
@@ -95,17 +96,13 @@ public final class CentroidScoring {
         // if the row is; an empty row's first) and get y = −∞ below.
         int first = split * perSplit;
         int t = first + lead;
-        Float8 c0 = centroids.getFloat8(from + (long) Math.max(Math.min(t, last), 0) * HEAD_DIM);
-        Float8 c1 = centroids.getFloat8(from + (long) Math.max(Math.min(t + 2, last), 0) * HEAD_DIM);
-        Float8 c2 = centroids.getFloat8(from + (long) Math.max(Math.min(t + 4, last), 0) * HEAD_DIM);
-        Float8 c3 = centroids.getFloat8(from + (long) Math.max(Math.min(t + 6, last), 0) * HEAD_DIM);
+        Float8 c0 = centroid(centroids, from, t, last), c1 = centroid(centroids, from, t + 2, last);
+        Float8 c2 = centroid(centroids, from, t + 4, last), c3 = centroid(centroids, from, t + 6, last);
         for (; first < end; first += TILE) {
             t = first + lead;
             int next = t + TILE;
-            Float8 n0 = centroids.getFloat8(from + (long) Math.min(next, last) * HEAD_DIM);
-            Float8 n1 = centroids.getFloat8(from + (long) Math.min(next + 2, last) * HEAD_DIM);
-            Float8 n2 = centroids.getFloat8(from + (long) Math.min(next + 4, last) * HEAD_DIM);
-            Float8 n3 = centroids.getFloat8(from + (long) Math.min(next + 6, last) * HEAD_DIM);
+            Float8 n0 = centroid(centroids, from, next, last), n1 = centroid(centroids, from, next + 2, last);
+            Float8 n2 = centroid(centroids, from, next + 4, last), n3 = centroid(centroids, from, next + 6, last);
             float y = logit(ctx, q0, q1, q2, q3, c0, c1, c2, c3, t + pairToken, end, logits, yRow);
             sum = addExp(sum, max, y);
             max = Math.max(max, y);
@@ -165,6 +162,11 @@ public final class CentroidScoring {
             max = Math.max(max, y);
         }
         finish(ctx, merge, max, sum, partialMax, partialSum, ((long) row * splits + split) * group + quad * QUAD, heads);
+    }
+
+    /** This lane's slice of centroid {@code c} of the row at {@code from}, clamped to the split's {@code last} (and to 0). */
+    private static Float8 centroid(HalfPrecisionArray centroids, long from, int c, int last) {
+        return centroids.getFloat8(from + (long) Math.max(Math.min(c, last), 0) * HEAD_DIM);
     }
 
     private static Float8 join(Float4 low, Float4 high) {

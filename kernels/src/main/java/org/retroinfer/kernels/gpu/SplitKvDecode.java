@@ -31,9 +31,9 @@ import org.retroinfer.accel.kernel.LaunchBounds;
  * has 16 KiB in flight. The step's 16 (token, head) scores are summed over the half-warp by a transposed
  * butterfly that leaves one score per lane, so the online softmax costs one exp per lane and P·V fetches the
  * probabilities by shuffles; each warp keeps its own running max per head. Shared memory is used once, to
- * merge the four warps. Launch bounds hold the kernels to 128 registers, so that four blocks fit on an SM. The first design staged each 32-token tile
- * in shared memory as F32 and read it back per head: about ten shared bytes per K/V byte, which held it at
- * a quarter of the H100's copy bandwidth (docs/results/gpu-decode-attention).
+ * merge the four warps. Launch bounds hold the kernels to 128 registers, so that four blocks fit on an SM. The
+ * first design staged each 32-token tile in shared memory as F32 and read it back per head: about ten shared bytes
+ * per K/V byte, which held it at a quarter of the H100's copy bandwidth (docs/results/gpu-decode-attention).
  *
  * <p>RetroInfer's two additions (spec §2.4, the weighted FlashAttention fork): {@code partialsWeighted*} give
  * each key {@code t} a weight {@code w_t} that enters only the softmax denominator, so a partial is
@@ -175,19 +175,16 @@ public final class SplitKvDecode {
         // tile) load the split's last token instead (in bounds, and finite if the sequence is) and get zero probability
         // below. Chosen by id, a token's row is a load the K/V loads wait for, so the ids are read a tile ahead.
         int first = split * perSplit;
-        int r0 = row(ids, indexed, idBase, Math.max(Math.min(first + lead, last), 0));
-        int r1 = row(ids, indexed, idBase, Math.max(Math.min(first + lead + 2, last), 0));
-        int r2 = row(ids, indexed, idBase, Math.max(Math.min(first + lead + 4, last), 0));
-        int r3 = row(ids, indexed, idBase, Math.max(Math.min(first + lead + 6, last), 0));
-        int weightRow = weighted ? row(ids, indexed, idBase, Math.max(Math.min(first + lead + pairToken, last), 0)) : 0;
+        int t0 = first + lead;
+        int r0 = row(ids, indexed, idBase, t0, last), r1 = row(ids, indexed, idBase, t0 + 2, last);
+        int r2 = row(ids, indexed, idBase, t0 + 4, last), r3 = row(ids, indexed, idBase, t0 + 6, last);
+        int weightRow = weighted ? row(ids, indexed, idBase, t0 + pairToken, last) : 0;
         for (; first < end; first += TILE) {
             int t = first + lead;
             int next = t + TILE;
-            int n0 = row(ids, indexed, idBase, Math.min(next, last));
-            int n1 = row(ids, indexed, idBase, Math.min(next + 2, last));
-            int n2 = row(ids, indexed, idBase, Math.min(next + 4, last));
-            int n3 = row(ids, indexed, idBase, Math.min(next + 6, last));
-            int nextWeightRow = weighted ? row(ids, indexed, idBase, Math.min(next + pairToken, last)) : 0;
+            int n0 = row(ids, indexed, idBase, next, last), n1 = row(ids, indexed, idBase, next + 2, last);
+            int n2 = row(ids, indexed, idBase, next + 4, last), n3 = row(ids, indexed, idBase, next + 6, last);
+            int nextWeightRow = weighted ? row(ids, indexed, idBase, next + pairToken, last) : 0;
             long a0 = kv + (long) r0 * HEAD_DIM;
             long a1 = kv + (long) r1 * HEAD_DIM;
             long a2 = kv + (long) r2 * HEAD_DIM;
@@ -226,9 +223,13 @@ public final class SplitKvDecode {
         finish(ctx, merge, partialOut, partialLse, firstRow, heads);
     }
 
-    /** The row token {@code token} reads: its id where the keys are chosen by id, else the token itself. */
-    private static int row(I32Array ids, boolean indexed, long idBase, int token) {
-        return indexed ? ids.get(idBase + token) : token;
+    /**
+     * The row token {@code token} reads, clamped to the split's {@code last} (and to 0): its id where the keys are chosen
+     * by id, else the token itself.
+     */
+    private static int row(I32Array ids, boolean indexed, long idBase, int token, int last) {
+        int clamped = Math.max(Math.min(token, last), 0);
+        return indexed ? ids.get(idBase + clamped) : clamped;
     }
 
     /** This lane's eight dimensions of query head {@code h} of the block, scaled; 0 past the group. */

@@ -205,30 +205,28 @@ public final class StoreDecode {
             int unit = (first - unitsFrom) / UNIT + ctx.warpId;
             int size = unitSize(unitSizes, unitBase, unit, units);
             long r = listBase + unitStart(unitStarts, unitBase, unit, units);
-            int lastOfUnit = Math.max(size - 1, 0);
-            Int4 k0 = ahead ? packed(listK, scalesK, r + Math.min(within, lastOfUnit), slice, format) : none();
-            Int4 k1 = ahead ? packed(listK, scalesK, r + Math.min(within + 2, lastOfUnit), slice, format) : none();
-            Int4 k2 = ahead ? packed(listK, scalesK, r + Math.min(within + 4, lastOfUnit), slice, format) : none();
-            Int4 k3 = ahead ? packed(listK, scalesK, r + Math.min(within + 6, lastOfUnit), slice, format) : none();
-            Int4 v0 = ahead ? packed(listV, scalesV, r + Math.min(within, lastOfUnit), slice, format) : none();
-            Int4 v1 = ahead ? packed(listV, scalesV, r + Math.min(within + 2, lastOfUnit), slice, format) : none();
-            Int4 v2 = ahead ? packed(listV, scalesV, r + Math.min(within + 4, lastOfUnit), slice, format) : none();
-            Int4 v3 = ahead ? packed(listV, scalesV, r + Math.min(within + 6, lastOfUnit), slice, format) : none();
+            long a0 = vector(r, within, size), a1 = vector(r, within + 2, size);
+            long a2 = vector(r, within + 4, size), a3 = vector(r, within + 6, size);
+            Int4 k0 = ahead ? packed(listK, scalesK, a0, slice, format) : none();
+            Int4 k1 = ahead ? packed(listK, scalesK, a1, slice, format) : none();
+            Int4 k2 = ahead ? packed(listK, scalesK, a2, slice, format) : none();
+            Int4 k3 = ahead ? packed(listK, scalesK, a3, slice, format) : none();
+            Int4 v0 = ahead ? packed(listV, scalesV, a0, slice, format) : none();
+            Int4 v1 = ahead ? packed(listV, scalesV, a1, slice, format) : none();
+            Int4 v2 = ahead ? packed(listV, scalesV, a2, slice, format) : none();
+            Int4 v3 = ahead ? packed(listV, scalesV, a3, slice, format) : none();
             // the unit whose vectors the loop loads next: the next tile's ahead, else this one's
             int loadUnit = ahead ? unit + TILE / UNIT : unit;
             int loadStart = unitStart(unitStarts, unitBase, loadUnit, units);
             int loadSize = unitSize(unitSizes, unitBase, loadUnit, units);
             for (; first < end; first += TILE) {
                 long n = listBase + loadStart;
-                int lastLoaded = Math.max(loadSize - 1, 0);
-                Int4 nk0 = packed(listK, scalesK, n + Math.min(within, lastLoaded), slice, format);
-                Int4 nk1 = packed(listK, scalesK, n + Math.min(within + 2, lastLoaded), slice, format);
-                Int4 nk2 = packed(listK, scalesK, n + Math.min(within + 4, lastLoaded), slice, format);
-                Int4 nk3 = packed(listK, scalesK, n + Math.min(within + 6, lastLoaded), slice, format);
-                Int4 nv0 = packed(listV, scalesV, n + Math.min(within, lastLoaded), slice, format);
-                Int4 nv1 = packed(listV, scalesV, n + Math.min(within + 2, lastLoaded), slice, format);
-                Int4 nv2 = packed(listV, scalesV, n + Math.min(within + 4, lastLoaded), slice, format);
-                Int4 nv3 = packed(listV, scalesV, n + Math.min(within + 6, lastLoaded), slice, format);
+                long b0 = vector(n, within, loadSize), b1 = vector(n, within + 2, loadSize);
+                long b2 = vector(n, within + 4, loadSize), b3 = vector(n, within + 6, loadSize);
+                Int4 nk0 = packed(listK, scalesK, b0, slice, format), nk1 = packed(listK, scalesK, b1, slice, format);
+                Int4 nk2 = packed(listK, scalesK, b2, slice, format), nk3 = packed(listK, scalesK, b3, slice, format);
+                Int4 nv0 = packed(listV, scalesV, b0, slice, format), nv1 = packed(listV, scalesV, b1, slice, format);
+                Int4 nv2 = packed(listV, scalesV, b2, slice, format), nv3 = packed(listV, scalesV, b3, slice, format);
                 int laterUnit = loadUnit + TILE / UNIT;
                 int laterStart = unitStart(unitStarts, unitBase, laterUnit, units);
                 int laterSize = unitSize(unitSizes, unitBase, laterUnit, units);
@@ -282,6 +280,11 @@ public final class StoreDecode {
     /** Where unit {@code unit} of the group starts in its store: the last unit's start past the last, 0 without units. */
     private static int unitStart(I32Array unitStarts, long unitBase, int unit, int units) {
         return units == 0 ? 0 : unitStarts.get(unitBase + Math.min(unit, units - 1));
+    }
+
+    /** The store vector of slot {@code slot} of the unit at {@code start}: past the unit's {@code size}, its last (or first). */
+    private static long vector(long start, int slot, int size) {
+        return start + Math.min(slot, Math.max(size - 1, 0));
     }
 
     /** Unit {@code unit}'s size, 0 past the group's last unit. */

@@ -237,9 +237,7 @@ public final class WaveBuffer implements AutoCloseable {
 
     /** Sets group {@code g}'s steady zone length. */
     public void steadyLength(int group, int vectors) {
-        if (vectors < 0 || vectors > steadyStride) {
-            throw new IllegalArgumentException("a steady zone holds 0 to " + steadyStride + " vectors, got " + vectors);
-        }
+        checkSteadyLength(vectors);
         steadyLengths.set(group, vectors);
     }
 
@@ -249,11 +247,15 @@ public final class WaveBuffer implements AutoCloseable {
             throw new IllegalArgumentException("steady lengths are one per group, " + groups + ", got " + vectors.length);
         }
         for (int v : vectors) {
-            if (v < 0 || v > steadyStride) {
-                throw new IllegalArgumentException("a steady zone holds 0 to " + steadyStride + " vectors, got " + v);
-            }
+            checkSteadyLength(v);
         }
         steadyLengths.copyFrom(vectors);
+    }
+
+    private void checkSteadyLength(int vectors) {
+        if (vectors < 0 || vectors > steadyStride) {
+            throw new IllegalArgumentException("a steady zone holds 0 to " + steadyStride + " vectors, got " + vectors);
+        }
     }
 
     /** Group {@code g}'s mapping table on the host (where the tables are there): its clusters and cache, for tests. */

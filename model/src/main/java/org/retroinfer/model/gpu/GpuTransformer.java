@@ -409,7 +409,7 @@ public final class GpuTransformer implements ForwardPass {
      */
     private boolean stackedProjections(GpuWeights.Layer w, int rows) {
         GpuWeights.Matrix qkv = w.qkv();
-        if (qkv == null || !blasReady() || !new LinearShape(rows, qkv.cols(), qkv.rows()).blas(qkv.array().elementType())) {
+        if (qkv == null || !throughBlas(qkv, rows)) {
             return false;
         }
         blas.runStacked(ws.normed, (BF16Array) qkv.array(), rows, qkv.cols(), new F32Array[] {ws.q, ws.k, ws.v},
@@ -424,20 +424,25 @@ public final class GpuTransformer implements ForwardPass {
      */
     private boolean gatedFeedForward(GpuWeights.Layer w, int rows) {
         GpuWeights.Matrix gateUp = w.gateUp();
-        if (gateUp == null || !blasReady() || !new LinearShape(rows, gateUp.cols(), gateUp.rows()).blas(gateUp.array().elementType())) {
+        if (gateUp == null || !throughBlas(gateUp, rows)) {
             return false;
         }
         blas.runGated(ws.normed, (BF16Array) gateUp.array(), ws.gate, rows, gateUp.cols(), w.gate().rows());
         return true;
     }
 
+    /** Whether {@code rows} rows through {@code w} go to cuBLAS ({@link BlasLinear}) now: {@link LinearShape#blas}. */
+    private boolean throughBlas(GpuWeights.Matrix w, int rows) {
+        return blasReady() && new LinearShape(rows, w.cols(), w.rows()).blas(w.array().elementType());
+    }
+
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {
-        LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
-        ElementType type = w.array().elementType();
-        if (blasReady() && shape.blas(type)) {
+        if (throughBlas(w, rows)) {
             blas.run(x, (BF16Array) w.array(), bias, y, rows, w.cols(), w.rows());
             return;
         }
+        LinearShape shape = new LinearShape(rows, w.cols(), w.rows());
+        ElementType type = w.array().elementType();
         device.launch(shape.kernel(type), shape.grid(type), x, w.array(), bias == null ? y : bias, y, rows,
                 w.cols(), w.rows(), bias == null ? 0 : 1);
     }
