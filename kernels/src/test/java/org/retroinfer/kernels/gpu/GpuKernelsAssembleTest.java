@@ -45,7 +45,7 @@ class GpuKernelsAssembleTest {
                         TensorCoreLinear.class, TensorCoreGemm.class, FlashPrefill.class,
                         RandomFill.class, RowArgmax.class, ClusterLookup.class,
                         KMeansCentring.class, KMeansAssign.class, KMeansTensorAssign.class, KMeansUpdate.class, IndexStore.class,
-                        LinearParts.class)
+                        LinearParts.class, StoreDecode.class)
                 .flatMap(c -> Arrays.stream(c.getDeclaredMethods()))
                 .filter(m -> m.isAnnotationPresent(Kernel.class)).map(KernelMethod::of)
                 .flatMap(k -> k.parameters().stream().anyMatch(KernelParameter::constant)
@@ -60,7 +60,8 @@ class GpuKernelsAssembleTest {
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",
                 "gatherQuantizedInt4", "gatherInt8Bf16", "gatherInt8F16", "gatherInt4Bf16",
                 "gatherInt4F16", "lookUp", "update", "split", "candidates", "refine", "toParts",
-                "sumParts", "gatedParts"),
+                "sumParts", "gatedParts", "partialsBf16", "partialsF16", "partialsInt8Bf16", "partialsInt8F16",
+                "partialsInt4Bf16", "partialsInt4F16"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));
     }
 
