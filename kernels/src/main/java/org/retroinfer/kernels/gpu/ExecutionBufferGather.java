@@ -2,7 +2,6 @@ package org.retroinfer.kernels.gpu;
 
 import static org.retroinfer.kernels.gpu.VectorChunks.CHUNK;
 
-import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Int4;
@@ -28,7 +27,7 @@ import org.retroinfer.accel.kernel.KernelContext;
  *
  * <p>{@link #gatherInt8Bf16} and {@link #gatherInt8F16} read an INT8 host list ({@link Int8Vectors}: half the
  * host memory and PCIe bytes) and dequantise the misses into the 16-bit buffer; {@link #gatherInt4Bf16} and
- * {@link #gatherInt4F16} an INT4 one ({@link Int4Vectors}: 80 bytes a vector against INT8's 132).
+ * {@link #gatherInt4F16} an INT4 one ({@link Int4Vectors}: 72 bytes a vector against INT8's 132).
  */
 public final class ExecutionBufferGather {
     /** Blocks per group: the spec's 16, so a group's chunks spread over several SMs. */
@@ -95,12 +94,12 @@ public final class ExecutionBufferGather {
     /**
      * {@link #gather} from an INT8 host list ({@link Int8Vectors}) into a BF16 execution buffer: {@code listK} and
      * {@code listV} hold {@code [groups][listStride]} vectors of 32 ints, {@code listScalesK} and {@code listScalesV}
-     * their {@code [groups][listStride]} scales; misses are dequantised and rounded to BF16 (nearest even), the
+     * their {@code [groups][listStride]} scales (F32 bits); misses are dequantised and rounded to BF16 (nearest even), the
      * steady zone and hits copied as they are. Launch on {@link #grid}.
      */
     @Kernel
     public static void gatherInt8Bf16(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
-            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
+            int steadyStride, I32Array listK, I32Array listV, I32Array listScalesK, I32Array listScalesV, int listStride,
             I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
             I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups) {
@@ -112,7 +111,7 @@ public final class ExecutionBufferGather {
     /** {@link #gatherInt8Bf16} into an F16 execution buffer. Launch on {@link #grid}. */
     @Kernel
     public static void gatherInt8F16(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
-            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
+            int steadyStride, I32Array listK, I32Array listV, I32Array listScalesK, I32Array listScalesV, int listStride,
             I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
             I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups) {
@@ -124,12 +123,12 @@ public final class ExecutionBufferGather {
     /**
      * {@link #gather} from an INT4 host list ({@link Int4Vectors}) into a BF16 execution buffer: {@code listK} and
      * {@code listV} hold {@code [groups][listStride]} vectors of 16 ints, {@code listScalesK} and {@code listScalesV}
-     * their {@code [groups][listStride][4]} group scales; misses are dequantised and rounded to BF16 (nearest even),
+     * their {@code [groups][listStride][2]} BF16 group-scale pairs; misses are dequantised and rounded to BF16 (nearest even),
      * the steady zone and hits copied as they are. Launch on {@link #grid}.
      */
     @Kernel
     public static void gatherInt4Bf16(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
-            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
+            int steadyStride, I32Array listK, I32Array listV, I32Array listScalesK, I32Array listScalesV, int listStride,
             I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
             I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups) {
@@ -141,7 +140,7 @@ public final class ExecutionBufferGather {
     /** {@link #gatherInt4Bf16} into an F16 execution buffer. Launch on {@link #grid}. */
     @Kernel
     public static void gatherInt4F16(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
-            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
+            int steadyStride, I32Array listK, I32Array listV, I32Array listScalesK, I32Array listScalesV, int listStride,
             I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
             I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups) {
@@ -152,7 +151,7 @@ public final class ExecutionBufferGather {
 
     /** The INT8 ({@code int4} false) and INT4 gathers. */
     private static void gatherQuantised(KernelContext ctx, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
-            int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV, int listStride,
+            int steadyStride, I32Array listK, I32Array listV, I32Array listScalesK, I32Array listScalesV, int listStride,
             I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes, I32Array missOffsets,
             I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, int maxUnits,
             I32Array execK, I32Array execV, int execStride, I32Array validLengths, int groups, boolean int4, boolean bf16) {

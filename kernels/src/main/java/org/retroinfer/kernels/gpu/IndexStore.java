@@ -49,28 +49,28 @@ public final class IndexStore {
 
     /**
      * Vector {@code i} of {@code target} = vector {@code index[i]} of {@code source} quantised to INT8 and
-     * {@code scales[i]} its scale ({@link Int8Vectors}: the wave buffer's INT8 host tier), for {@code i < count}.
+     * {@code scales[i]} its scale's bits ({@link Int8Vectors}: the wave buffer's INT8 host tier), for {@code i < count}.
      * Launch on {@link #vectorGrid}.
      */
     @Kernel
     public static void gatherQuantized(KernelContext ctx, HalfPrecisionArray source, I32Array index, int count, I32Array target,
-            F32Array scales) {
+            I32Array scales) {
         quantised(ctx, source, index, count, target, scales, false);
     }
 
     /**
      * Vector {@code i} of {@code target} = vector {@code index[i]} of {@code source} quantised to INT4 and
-     * {@code scales[4i, 4i + 4)} its group scales ({@link Int4Vectors}), for {@code i < count}. Launch on
+     * {@code scales[2i, 2i + 2)} its BF16 group scales ({@link Int4Vectors}), for {@code i < count}. Launch on
      * {@link #vectorGrid}.
      */
     @Kernel
     public static void gatherQuantizedInt4(KernelContext ctx, HalfPrecisionArray source, I32Array index, int count,
-            I32Array target, F32Array scales) {
+            I32Array target, I32Array scales) {
         quantised(ctx, source, index, count, target, scales, true);
     }
 
     private static void quantised(KernelContext ctx, HalfPrecisionArray source, I32Array index, int count, I32Array target,
-            F32Array scales, boolean int4) {
+            I32Array scales, boolean int4) {
         // A half-warp per vector as in gatherVectors, but the loop steps a warp (two vectors) at a time: the absmax
         // is reduced by shuffles, in which all 32 lanes must take part.
         long lane = ctx.laneId % LANES;

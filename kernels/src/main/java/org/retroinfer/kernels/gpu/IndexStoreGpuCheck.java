@@ -11,7 +11,6 @@ import org.retroinfer.accel.cuda.Gpu;
 import org.retroinfer.accel.device.CudaDevice;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
-import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
 
@@ -49,10 +48,10 @@ public final class IndexStoreGpuCheck {
             device.upload(MemorySegment.ofArray(order), members);
             long halfInts = (long) vectors * VectorChunks.INTS, int8Ints = (long) vectors * HEAD_DIM / 4;
             I32Array deviceHalf = device.i32(halfInts), deviceInt8 = device.i32(int8Ints);
-            F32Array deviceScales = device.f32(vectors);
+            I32Array deviceScales = device.i32(vectors);
             I32Array mappedHalf = (I32Array) device.mapped(ElementType.I32, halfInts);
             I32Array mappedInt8 = (I32Array) device.mapped(ElementType.I32, int8Ints);
-            F32Array mappedScales = (F32Array) device.mapped(ElementType.F32, vectors);
+            I32Array mappedScales = (I32Array) device.mapped(ElementType.I32, vectors);
             I32Array pinned = (I32Array) device.staging(ElementType.I32, halfInts);
             KernelMethod gather = KernelMethod.of(IndexStore.class, "gatherVectors");
             KernelMethod quantized = KernelMethod.of(IndexStore.class, "gatherQuantized");

@@ -2,7 +2,6 @@ package org.retroinfer.kernels.gpu;
 
 import static org.retroinfer.kernels.gpu.Int4Vectors.LEVELS;
 
-import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float8;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Int4;
@@ -24,22 +23,25 @@ final class Int4Chunks {
 
     /**
      * Quantises a vector held by a half-warp, eight elements {@code x} a lane, as vector {@code i} of {@code target}
-     * with its group scales at {@code scales[4i, 4i + 4)}; nothing is written where {@code live} is false. Every lane
-     * of the warp must call it (each group's absmax is reduced by shuffles among its four lanes).
+     * with its BF16 group scales in {@code scales[2i, 2i + 2)}; nothing is written where {@code live} is false. Every
+     * lane of the warp must call it (each group's absmax is reduced by shuffles among its four lanes, and an odd
+     * group's scale goes to the even group's lanes, which write the pair).
      */
-    static void quantise(KernelContext ctx, Float8 x, boolean live, I32Array target, F32Array scales, long i) {
+    static void quantise(KernelContext ctx, Float8 x, boolean live, I32Array target, I32Array scales, long i) {
         float m = Int8Chunks.absMax(x);
         for (int mask = LANES_PER_GROUP / 2; mask > 0; mask >>= 1) {
             m = Math.max(m, ctx.shuffleXor(m, mask));
         }
-        float scale = m / LEVELS;
+        int bf16 = Int4Vectors.bf16Bits(m / LEVELS);
+        float scale = Float.intBitsToFloat(bf16 << 16);
+        int odd = ctx.shuffleXor(bf16, LANES_PER_GROUP);
         int lane = ctx.laneId % Int8Chunks.QUANTISE_LANES;
         if (live) {
             target.set(i * Int4Vectors.INTS + lane, (level(x.s0(), scale) & 0xF) | (level(x.s1(), scale) & 0xF) << 4
                     | (level(x.s2(), scale) & 0xF) << 8 | (level(x.s3(), scale) & 0xF) << 12 | (level(x.s4(), scale) & 0xF) << 16
                     | (level(x.s5(), scale) & 0xF) << 20 | (level(x.s6(), scale) & 0xF) << 24 | level(x.s7(), scale) << 28);
-            if (lane % LANES_PER_GROUP == 0) {
-                scales.set(i * Int4Vectors.GROUPS + lane / LANES_PER_GROUP, scale);
+            if (lane % (2 * LANES_PER_GROUP) == 0) {
+                scales.set(i * Int4Vectors.SCALE_INTS + lane / (2 * LANES_PER_GROUP), bf16 | odd << 16);
             }
         }
     }
@@ -51,13 +53,13 @@ final class Int4Chunks {
 
     /**
      * Dequantises host-list vectors {@code [srcA, srcA + rowsA)} and {@code [srcB, srcB + rowsB)} of {@code srcK} and
-     * {@code srcV} (INT4, group scales in {@code scalesK}, {@code scalesV}) into 16-bit vectors
+     * {@code srcV} (INT4, BF16 group scales in {@code scalesK}, {@code scalesV}) into 16-bit vectors
      * {@code [dstA, dstA + rowsA)} and {@code [dstB, dstB + rowsB)} of {@code dstK} and {@code dstV} (BF16 if
      * {@code bf16}, else F16, viewed as ints). Rows are at most {@link VectorChunks#CHUNK} and the same in every lane;
      * either may be 0. Lane {@code l} carries group {@code l % 4} (16 bytes) of vector {@code l / 4} of each chunk,
      * and issues its four loads and four scale loads before its first store.
      */
-    static void dequantise(KernelContext ctx, I32Array srcK, I32Array srcV, F32Array scalesK, F32Array scalesV, long srcA,
+    static void dequantise(KernelContext ctx, I32Array srcK, I32Array srcV, I32Array scalesK, I32Array scalesV, long srcA,
             long dstA, int rowsA, long srcB, long dstB, int rowsB, I32Array dstK, I32Array dstV, boolean bf16) {
         int r = ctx.laneId / LANES_PER_VECTOR;
         long part = ctx.laneId % LANES_PER_VECTOR;
@@ -67,8 +69,8 @@ final class Int4Chunks {
         Int4 kb = b ? srcK.getInt4(sb * Int4Vectors.INTS + part * 4) : zero();
         Int4 va = a ? srcV.getInt4(sa * Int4Vectors.INTS + part * 4) : zero();
         Int4 vb = b ? srcV.getInt4(sb * Int4Vectors.INTS + part * 4) : zero();
-        long ga = sa * Int4Vectors.GROUPS + part, gb = sb * Int4Vectors.GROUPS + part;
-        float ska = a ? scalesK.get(ga) : 0, skb = b ? scalesK.get(gb) : 0, sva = a ? scalesV.get(ga) : 0, svb = b ? scalesV.get(gb) : 0;
+        float ska = scale(scalesK, sa, part, a), skb = scale(scalesK, sb, part, b);
+        float sva = scale(scalesV, sa, part, a), svb = scale(scalesV, sb, part, b);
         // group `part` is elements 32·part up: 64 bytes of 16-bit values, 16 ints
         long at = part * 16;
         if (a) {
@@ -79,6 +81,18 @@ final class Int4Chunks {
             store(dstK, (dstB + r) * VectorChunks.INTS + at, kb, skb, bf16);
             store(dstV, (dstB + r) * VectorChunks.INTS + at, vb, svb, bf16);
         }
+    }
+
+    /**
+     * Group {@code group}'s scale of vector {@code vector} where {@code live}, else 0 (nothing read): the BF16 in the
+     * low half of the pair's int for an even group, the high half for an odd one ({@link Int4Vectors#scale}).
+     */
+    static float scale(I32Array scales, long vector, long group, boolean live) {
+        if (!live) {
+            return 0;
+        }
+        int word = scales.get(vector * Int4Vectors.SCALE_INTS + group / 2);
+        return Float.intBitsToFloat(group % 2 == 0 ? word << 16 : word & 0xFFFF0000);
     }
 
     /** Thirty-two levels as thirty-two 16-bit values at int {@code at} of {@code dst}: four 16-byte stores. */

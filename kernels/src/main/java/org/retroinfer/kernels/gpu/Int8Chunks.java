@@ -3,7 +3,6 @@ package org.retroinfer.kernels.gpu;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import static org.retroinfer.kernels.gpu.Int8Vectors.LEVELS;
 
-import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Float8;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Int4;
@@ -30,10 +29,10 @@ final class Int8Chunks {
 
     /**
      * Quantises a vector held by a half-warp, eight elements {@code x} a lane, as vector {@code i} of {@code target}
-     * with its scale at {@code scales[i]}; nothing is written where {@code live} is false. Every lane of the warp must
+     * with its scale's bits at {@code scales[i]}; nothing is written where {@code live} is false. Every lane of the warp must
      * call it (the absmax is reduced by shuffles within each half).
      */
-    static void quantise(KernelContext ctx, Float8 x, boolean live, I32Array target, F32Array scales, long i) {
+    static void quantise(KernelContext ctx, Float8 x, boolean live, I32Array target, I32Array scales, long i) {
         float m = absMax(x);
         for (int mask = QUANTISE_LANES / 2; mask > 0; mask >>= 1) {
             m = Math.max(m, ctx.shuffleXor(m, mask));
@@ -45,7 +44,7 @@ final class Int8Chunks {
             target.set(at, word(x.s0(), x.s1(), x.s2(), x.s3(), scale));
             target.set(at + 1, word(x.s4(), x.s5(), x.s6(), x.s7(), scale));
             if (lane == 0) {
-                scales.set(i, scale);
+                scales.set(i, Float.floatToRawIntBits(scale));
             }
         }
     }
@@ -93,7 +92,7 @@ final class Int8Chunks {
      * {@code l / 8 + 4} of each, and issues all eight loads (and the scales') before its first store, the same 4 KiB
      * in flight as {@link VectorChunks#copy}.
      */
-    static void dequantise(KernelContext ctx, I32Array srcK, I32Array srcV, F32Array scalesK, F32Array scalesV, long srcA,
+    static void dequantise(KernelContext ctx, I32Array srcK, I32Array srcV, I32Array scalesK, I32Array scalesV, long srcA,
             long dstA, int rowsA, long srcB, long dstB, int rowsB, I32Array dstK, I32Array dstV, boolean bf16) {
         int r = ctx.laneId / LANES_PER_VECTOR;
         long part = ctx.laneId % LANES_PER_VECTOR;
@@ -107,10 +106,10 @@ final class Int8Chunks {
         Int4 va1 = a1 ? srcV.getInt4(sa1 * Int8Vectors.INTS + part * 4) : zero();
         Int4 vb0 = b0 ? srcV.getInt4(sb0 * Int8Vectors.INTS + part * 4) : zero();
         Int4 vb1 = b1 ? srcV.getInt4(sb1 * Int8Vectors.INTS + part * 4) : zero();
-        float ska0 = a0 ? scalesK.get(sa0) : 0, ska1 = a1 ? scalesK.get(sa1) : 0;
-        float skb0 = b0 ? scalesK.get(sb0) : 0, skb1 = b1 ? scalesK.get(sb1) : 0;
-        float sva0 = a0 ? scalesV.get(sa0) : 0, sva1 = a1 ? scalesV.get(sa1) : 0;
-        float svb0 = b0 ? scalesV.get(sb0) : 0, svb1 = b1 ? scalesV.get(sb1) : 0;
+        float ska0 = scale(scalesK, sa0, a0), ska1 = scale(scalesK, sa1, a1);
+        float skb0 = scale(scalesK, sb0, b0), skb1 = scale(scalesK, sb1, b1);
+        float sva0 = scale(scalesV, sa0, a0), sva1 = scale(scalesV, sa1, a1);
+        float svb0 = scale(scalesV, sb0, b0), svb1 = scale(scalesV, sb1, b1);
         // lane l's 16 bytes are elements 16·(l % 8) up of its vectors: 32 bytes of 16-bit values, 8 ints
         long at = part * 8;
         if (a0) {
@@ -125,6 +124,11 @@ final class Int8Chunks {
         if (b1) {
             storePair(dstK, dstV, (dstB + r + ROWS) * VectorChunks.INTS + at, kb1, skb1, vb1, svb1, bf16);
         }
+    }
+
+    /** Vector {@code vector}'s scale where {@code live}, else 0 (nothing read). */
+    private static float scale(I32Array scales, long vector, boolean live) {
+        return live ? Float.intBitsToFloat(scales.get(vector)) : 0;
     }
 
     /** One row's key and value pieces, each dequantised with its own scale, at int {@code at} of their buffers. */

@@ -2,7 +2,6 @@ package org.retroinfer.kernels.gpu;
 
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 
-import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
 
@@ -15,7 +14,8 @@ import org.retroinfer.accel.kernel.I32Array;
  *
  * <p>Layout: vector {@code i}'s bytes at byte offset {@code i·128}, packed little-endian into an {@link I32Array} as
  * {@link #INTS} ints per vector (byte {@code j} is bits {@code 8·(j % 4)} up of int {@code i·32 + j/4}); its scale
- * in a separate {@link F32Array} at {@code scales[i]}.
+ * in a separate {@link I32Array} as the F32's bits at {@code scales[i]} (an int array, as {@link Int4Vectors}' BF16
+ * pairs are, so that one kernel parameter takes either).
  *
  * <p>This class is the CPU twin of {@link IndexStore#gatherQuantized} and of the misses of
  * {@link ExecutionBufferGather#gatherInt8Bf16} (and their F16 forms), written straight from the definition.
@@ -49,11 +49,11 @@ public final class Int8Vectors {
      * Quantises vector {@code vector} of {@code source} into vector {@code at} of {@code target}, its scale into
      * {@code scales[at]}: the twin of one vector of {@link IndexStore#gatherQuantized}.
      */
-    public static void quantise(HalfPrecisionArray source, long vector, I32Array target, F32Array scales, long at) {
+    public static void quantise(HalfPrecisionArray source, long vector, I32Array target, I32Array scales, long at) {
         float[] x = new float[HEAD_DIM];
         for (int j = 0; j < HEAD_DIM; j++) x[j] = source.get(vector * HEAD_DIM + j);
         byte[] q = new byte[HEAD_DIM];
-        scales.set(at, quantise(x, 0, q));
+        scales.set(at, Float.floatToRawIntBits(quantise(x, 0, q)));
         store(q, target, at);
     }
 
@@ -64,6 +64,11 @@ public final class Int8Vectors {
             for (int b = 0; b < 4; b++) word |= (q[4 * k + b] & 0xFF) << (8 * b);
             target.set(vector * INTS + k, word);
         }
+    }
+
+    /** The scale of vector {@code vector}. */
+    public static float scale(I32Array scales, long vector) {
+        return Float.intBitsToFloat(scales.get(vector));
     }
 
     /** Byte {@code j} of vector {@code vector} of {@code source}. */

@@ -23,7 +23,7 @@ import org.retroinfer.accel.kernel.LaunchBounds;
  * cache: each group's steady zone from the steady store, then its retrieval zone's units (the lookups' miss lists,
  * {@link ExecutionBufferGather}) straight from the cluster-ordered store, dequantised in registers where it is INT8
  * or INT4. Gathering them into the 16-bit execution buffer first reads a store vector, writes 512 bytes and reads them
- * again; for an INT4 store that is 80 bytes against 1104, and at 32K x 72 sequences on the H200 the gather was 337 of
+ * again; for an INT4 store that is 72 bytes against 1096, and at 32K x 72 sequences on the H200 the gather was 337 of
  * a layer's ~730 us (docs/results/gpu-retro/h200/call-8).
  *
  * <p>A group is one (sequence, KV head), attended as a batch of groups with one KV head each, as over the execution
@@ -58,7 +58,7 @@ public final class StoreDecode {
     @Kernel
     @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsBf16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
-            int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV, int listStride,
+            int steadyStride, I32Array listK, I32Array listV, I32Array scalesK, I32Array scalesV, int listStride,
             I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
             F32Array partialLse, int splits, float scale, @Constant int group) {
         attend(ctx, q, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, scalesK, scalesV, listStride, unitStarts,
@@ -69,7 +69,7 @@ public final class StoreDecode {
     @Kernel
     @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsF16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
-            int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV, int listStride,
+            int steadyStride, I32Array listK, I32Array listV, I32Array scalesK, I32Array scalesV, int listStride,
             I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
             F32Array partialLse, int splits, float scale, @Constant int group) {
         attend(ctx, q, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, scalesK, scalesV, listStride, unitStarts,
@@ -80,7 +80,7 @@ public final class StoreDecode {
     @Kernel
     @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsInt8Bf16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV,
-            I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV,
+            I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, I32Array scalesK, I32Array scalesV,
             int listStride, I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
             F32Array partialLse, int splits, float scale, @Constant int group) {
         attend(ctx, q, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, scalesK, scalesV, listStride, unitStarts,
@@ -91,7 +91,7 @@ public final class StoreDecode {
     @Kernel
     @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsInt8F16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV,
-            I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV,
+            I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, I32Array scalesK, I32Array scalesV,
             int listStride, I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
             F32Array partialLse, int splits, float scale, @Constant int group) {
         attend(ctx, q, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, scalesK, scalesV, listStride, unitStarts,
@@ -102,7 +102,7 @@ public final class StoreDecode {
     @Kernel
     @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsInt4Bf16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV,
-            I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV,
+            I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, I32Array scalesK, I32Array scalesV,
             int listStride, I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
             F32Array partialLse, int splits, float scale, @Constant int group) {
         attend(ctx, q, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, scalesK, scalesV, listStride, unitStarts,
@@ -113,7 +113,7 @@ public final class StoreDecode {
     @Kernel
     @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
     public static void partialsInt4F16(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV,
-            I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV,
+            I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, I32Array scalesK, I32Array scalesV,
             int listStride, I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
             F32Array partialLse, int splits, float scale, @Constant int group) {
         attend(ctx, q, steadyK, steadyV, steadyLengths, steadyStride, listK, listV, scalesK, scalesV, listStride, unitStarts,
@@ -130,7 +130,7 @@ public final class StoreDecode {
      * tiles first, then its unit tiles, each warp's data loaded a tile ahead and its descriptor two.
      */
     private static void attend(KernelContext ctx, F32Array q, I32Array steadyK, I32Array steadyV, I32Array steadyLengths,
-            int steadyStride, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV, int listStride,
+            int steadyStride, I32Array listK, I32Array listV, I32Array scalesK, I32Array scalesV, int listStride,
             I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits, F32Array partialOut,
             F32Array partialLse, int splits, float scale, int group, int format, boolean bf16) {
         float[] merge = ctx.allocateFloatLocalArray(SplitKvDecode.MERGE_FLOATS);
@@ -176,8 +176,8 @@ public final class StoreDecode {
             Int4 k2 = steady(steadyK, s2, slice), k3 = steady(steadyK, s3, slice);
             Int4 v0 = steady(steadyV, s0, slice), v1 = steady(steadyV, s1, slice);
             Int4 v2 = steady(steadyV, s2, slice), v3 = steady(steadyV, s3, slice);
-            float y = SplitKvDecode.transposedSum(ctx, dots(q0, q1, q2, q3, k0, HALF, bf16), dots(q0, q1, q2, q3, k1, HALF, bf16),
-                    dots(q0, q1, q2, q3, k2, HALF, bf16), dots(q0, q1, q2, q3, k3, HALF, bf16));
+            float y = SplitKvDecode.transposedSum(ctx, dots(q0, q1, q2, q3, k0, HALF, bf16, 0), dots(q0, q1, q2, q3, k1, HALF, bf16, 0),
+                    dots(q0, q1, q2, q3, k2, HALF, bf16, 0), dots(q0, q1, q2, q3, k3, HALF, bf16, 0));
             int token = t + pairToken;
             if (token >= end || token >= steady) {
                 y = Float.NEGATIVE_INFINITY;
@@ -188,8 +188,8 @@ public final class StoreDecode {
             float p = SplitKvDecode.probability(y, newMax);
             max = newMax;
             sum = sum * rescale + p;
-            Float8 w0 = decode(v0, HALF, bf16), w1 = decode(v1, HALF, bf16), w2 = decode(v2, HALF, bf16);
-            Float8 w3 = decode(v3, HALF, bf16);
+            Float8 w0 = decode(v0, HALF, bf16, 0), w1 = decode(v1, HALF, bf16, 0), w2 = decode(v2, HALF, bf16, 0);
+            Float8 w3 = decode(v3, HALF, bf16, 0);
             acc0 = SplitKvDecode.accumulate(ctx, acc0, rescale, p, half, w0, w1, w2, w3);
             acc1 = SplitKvDecode.accumulate(ctx, acc1, rescale, p, half + 1, w0, w1, w2, w3);
             acc2 = SplitKvDecode.accumulate(ctx, acc2, rescale, p, half + 2, w0, w1, w2, w3);
@@ -202,6 +202,8 @@ public final class StoreDecode {
             // SM). Descriptors are read one tile before their data. A warp whose unit is past the group's last reads the
             // last unit's first vector, all masked (its size is 0); slots past a unit's size read its last vector, masked.
             boolean ahead = format == INT4;
+            // an INT4 slice's BF16 scale is the low half of its pair for an even group (shifted up 16), the high for an odd
+            int scaleShift = 16 * (1 - slice / (Int4Vectors.GROUP / 8) % 2);
             int unit = (first - unitsFrom) / UNIT + ctx.warpId;
             int size = unitSize(unitSizes, unitBase, unit, units);
             long r = listBase + unitStart(unitStarts, unitBase, unit, units);
@@ -241,9 +243,9 @@ public final class StoreDecode {
                     v3 = nv3;
                     size = loadSize;
                 }
-                float y = SplitKvDecode.transposedSum(ctx, dots(q0, q1, q2, q3, k0, format, bf16),
-                        dots(q0, q1, q2, q3, k1, format, bf16), dots(q0, q1, q2, q3, k2, format, bf16),
-                        dots(q0, q1, q2, q3, k3, format, bf16));
+                float y = SplitKvDecode.transposedSum(ctx, dots(q0, q1, q2, q3, k0, format, bf16, scaleShift),
+                        dots(q0, q1, q2, q3, k1, format, bf16, scaleShift), dots(q0, q1, q2, q3, k2, format, bf16, scaleShift),
+                        dots(q0, q1, q2, q3, k3, format, bf16, scaleShift));
                 if (first + lead + pairToken >= end || within + pairToken >= size) {
                     y = Float.NEGATIVE_INFINITY;
                 }
@@ -252,8 +254,8 @@ public final class StoreDecode {
                 float p = SplitKvDecode.probability(y, newMax);
                 max = newMax;
                 sum = sum * rescale + p;
-                Float8 w0 = decode(v0, format, bf16), w1 = decode(v1, format, bf16), w2 = decode(v2, format, bf16);
-                Float8 w3 = decode(v3, format, bf16);
+                Float8 w0 = decode(v0, format, bf16, scaleShift), w1 = decode(v1, format, bf16, scaleShift);
+                Float8 w2 = decode(v2, format, bf16, scaleShift), w3 = decode(v3, format, bf16, scaleShift);
                 acc0 = SplitKvDecode.accumulate(ctx, acc0, rescale, p, half, w0, w1, w2, w3);
                 acc1 = SplitKvDecode.accumulate(ctx, acc1, rescale, p, half + 1, w0, w1, w2, w3);
                 acc2 = SplitKvDecode.accumulate(ctx, acc2, rescale, p, half + 2, w0, w1, w2, w3);
@@ -304,32 +306,37 @@ public final class StoreDecode {
 
     /**
      * This lane's slice of a store vector as loaded, with its scale's bits: 16 bytes of 16-bit values; 8 bytes of INT8
-     * levels in x and y and the vector's scale in z; 4 bytes of INT4 levels in x and its group of 32's scale in y. The
-     * parts a format leaves 0 are constants, so they take no registers.
+     * levels in x and y and the vector's scale in z; 4 bytes of INT4 levels in x and, in y, the int of BF16 scales that
+     * holds its group of 32's ({@link #decode} takes the half). The parts a format leaves 0 are constants, so they take
+     * no registers.
      */
-    private static Int4 packed(I32Array list, F32Array scales, long vector, int slice, int format) {
+    private static Int4 packed(I32Array list, I32Array scales, long vector, int slice, int format) {
         if (format == HALF) {
             return list.getInt4(vector * VectorChunks.INTS + slice * 4L);
         }
         if (format == INT8) {
             long at = vector * Int8Vectors.INTS + slice * 2L;
-            return new Int4(list.get(at), list.get(at + 1), Float.floatToRawIntBits(scales.get(vector)), 0);
+            return new Int4(list.get(at), list.get(at + 1), scales.get(vector), 0);
         }
         int scaleAt = slice / (Int4Vectors.GROUP / 8);
-        return new Int4(list.get(vector * Int4Vectors.INTS + slice),
-                Float.floatToRawIntBits(scales.get(vector * Int4Vectors.GROUPS + scaleAt)), 0, 0);
+        return new Int4(list.get(vector * Int4Vectors.INTS + slice), scales.get(vector * Int4Vectors.SCALE_INTS + scaleAt / 2),
+                0, 0);
     }
 
     /** The four heads' partial scores of one token from its packed slice. */
-    private static Float4 dots(Float8 q0, Float8 q1, Float8 q2, Float8 q3, Int4 packed, int format, boolean bf16) {
-        return SplitKvDecode.dots(q0, q1, q2, q3, decode(packed, format, bf16));
+    private static Float4 dots(Float8 q0, Float8 q1, Float8 q2, Float8 q3, Int4 packed, int format, boolean bf16,
+            int scaleShift) {
+        return SplitKvDecode.dots(q0, q1, q2, q3, decode(packed, format, bf16, scaleShift));
     }
 
     /**
      * The eight values of a packed slice: 16-bit values as they are; levels times their scale in F32, not rounded to 16
-     * bits as the gather rounds them (two conversions a value on the GPU's slow conversion pipe).
+     * bits as the gather rounds them (two conversions a value on the GPU's slow conversion pipe). An INT4 slice's scale is
+     * the BF16 that {@code scaleShift} (16 for an even group, 0 for an odd) moves to the top of its pair: taken here
+     * rather than as the pair is loaded, because a tile's loads are in flight while the last is computed on, and the
+     * extra register there spilled on sm_80.
      */
-    private static Float8 decode(Int4 raw, int format, boolean bf16) {
+    private static Float8 decode(Int4 raw, int format, boolean bf16, int scaleShift) {
         if (format == HALF) {
             return new Float8(low(raw.x(), bf16), high(raw.x(), bf16), low(raw.y(), bf16), high(raw.y(), bf16),
                     low(raw.z(), bf16), high(raw.z(), bf16), low(raw.w(), bf16), high(raw.w(), bf16));
@@ -341,7 +348,7 @@ public final class StoreDecode {
         }
         int w = raw.x() ^ INT4_BIAS;
         return new Float8(nibbleLevel(w, 0), nibbleLevel(w, 4), nibbleLevel(w, 8), nibbleLevel(w, 12), nibbleLevel(w, 16),
-                nibbleLevel(w, 20), nibbleLevel(w, 24), nibbleLevel(w, 28)).scale(Float.intBitsToFloat(raw.y()));
+                nibbleLevel(w, 20), nibbleLevel(w, 24), nibbleLevel(w, 28)).scale(Float.intBitsToFloat(raw.y() << scaleShift & 0xFFFF0000));
     }
 
     /**

@@ -27,7 +27,7 @@ public final class StoreDecodeTwin {
      */
     public static SplitKvDecodeTwin.Output attend(int groups, int group, F32Array q, float scale, HalfPrecisionArray steadyK,
             HalfPrecisionArray steadyV, I32Array steadyLengths, int steadyStride, Format format, HalfPrecisionArray listHalfK,
-            HalfPrecisionArray listHalfV, I32Array listK, I32Array listV, F32Array scalesK, F32Array scalesV, int listStride,
+            HalfPrecisionArray listHalfV, I32Array listK, I32Array listV, I32Array scalesK, I32Array scalesV, int listStride,
             I32Array unitStarts, I32Array unitSizes, I32Array unitCounts, int maxUnits) {
         double[] out = new double[groups * group * HEAD_DIM];
         double[] lse = new double[groups * group];
@@ -87,13 +87,13 @@ public final class StoreDecodeTwin {
         return x;
     }
 
-    private static double[] int8Vector(I32Array levels, F32Array scales, long vector) {
+    private static double[] int8Vector(I32Array levels, I32Array scales, long vector) {
         double[] x = new double[HEAD_DIM];
-        for (int d = 0; d < HEAD_DIM; d++) x[d] = Int8Vectors.dequantise(Int8Vectors.get(levels, vector, d), scales.get(vector));
+        for (int d = 0; d < HEAD_DIM; d++) x[d] = Int8Vectors.dequantise(Int8Vectors.get(levels, vector, d), Int8Vectors.scale(scales, vector));
         return x;
     }
 
-    private static double[] int4Vector(I32Array levels, F32Array scales, long vector) {
+    private static double[] int4Vector(I32Array levels, I32Array scales, long vector) {
         double[] x = new double[HEAD_DIM];
         for (int d = 0; d < HEAD_DIM; d++) {
             x[d] = Int4Vectors.dequantise(Int4Vectors.get(levels, vector, d), Int4Vectors.scale(scales, vector, d));

@@ -34,7 +34,7 @@ public final class WaveBufferCopyTwin {
      * quantised list, as {@link Int8Vectors} and {@link Int4Vectors} define them, and rounded to {@code storage}.
      */
     public static void gatherQuantised(boolean int4, DType storage, int groups, I32Array steadyK, I32Array steadyV,
-            I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, F32Array listScalesK, F32Array listScalesV,
+            I32Array steadyLengths, int steadyStride, I32Array listK, I32Array listV, I32Array listScalesK, I32Array listScalesV,
             int listStride, I32Array cacheK, I32Array cacheV, int cacheBlocks, I32Array missStarts, I32Array missSizes,
             I32Array missOffsets, I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets,
             I32Array hitCounts, int maxUnits, I32Array execK, I32Array execV, int execStride, I32Array validLengths) {
@@ -105,7 +105,7 @@ public final class WaveBufferCopyTwin {
     }
 
     /** Dequantises {@code rows} INT8 or INT4 vectors from row {@code srcRow} into 16-bit vectors from row {@code dstRow}. */
-    private static void dequantise(boolean int4, DType storage, I32Array src, F32Array scales, long srcRow, I32Array dst,
+    private static void dequantise(boolean int4, DType storage, I32Array src, I32Array scales, long srcRow, I32Array dst,
             long dstRow, int rows) {
         for (long r = 0; r < rows; r++) {
             for (int j = 0; j < HEAD_DIM; j += 2) {
@@ -117,9 +117,9 @@ public final class WaveBufferCopyTwin {
     }
 
     /** Element {@code j} of quantised vector {@code vector}, dequantised to F32. */
-    private static float value(boolean int4, I32Array src, F32Array scales, long vector, int j) {
+    private static float value(boolean int4, I32Array src, I32Array scales, long vector, int j) {
         return int4 ? Int4Vectors.dequantise(Int4Vectors.get(src, vector, j), Int4Vectors.scale(scales, vector, j))
-                : Int8Vectors.dequantise(Int8Vectors.get(src, vector, j), scales.get(vector));
+                : Int8Vectors.dequantise(Int8Vectors.get(src, vector, j), Int8Vectors.scale(scales, vector));
     }
 
     private static void copy(I32Array srcK, I32Array srcV, long srcRow, I32Array dstK, I32Array dstV, long dstRow, int rows) {

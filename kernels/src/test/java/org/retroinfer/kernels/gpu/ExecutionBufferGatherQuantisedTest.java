@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.retroinfer.accel.emulator.Emulator;
-import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.kernels.DType;
 import org.retroinfer.kernels.Half;
@@ -56,11 +55,10 @@ class ExecutionBufferGatherQuantisedTest {
 
     private void check(DType storage, String kernel) {
         boolean int4 = kernel.startsWith("gatherInt4");
-        int scalesPerVector = int4 ? Int4Vectors.GROUPS : 1;
         I32Array steadyK = ints.random(GROUPS * STEADY_STRIDE * INTS), steadyV = ints.random(GROUPS * STEADY_STRIDE * INTS);
         long listInts = (long) GROUPS * LIST_STRIDE * (int4 ? Int4Vectors.INTS : Int8Vectors.INTS);
         I32Array listK = ints.random(listInts), listV = ints.random(listInts);
-        F32Array scalesK = scales(scalesPerVector), scalesV = scales(scalesPerVector);
+        I32Array scalesK = scales(int4), scalesV = scales(int4);
         long cacheInts = (long) GROUPS * CACHE_BLOCKS * CHUNK * INTS;
         I32Array cacheK = ints.random(cacheInts), cacheV = ints.random(cacheInts);
         I32Array steadyLengths = I32Array.of(arena, STEADY), missCounts = I32Array.of(arena, MISSES);
@@ -106,18 +104,32 @@ class ExecutionBufferGatherQuantisedTest {
         long u = MAX_UNITS + MISSES[1] - 1;
         long row = LIST_STRIDE + missStarts.get(u) + missSizes.get(u) - 1;
         float value = int4 ? Int4Vectors.dequantise(Int4Vectors.get(listV, row, 127), Int4Vectors.scale(scalesV, row, 127))
-                : Int8Vectors.dequantise(Int8Vectors.get(listV, row, 127), scalesV.get(row));
+                : Int8Vectors.dequantise(Int8Vectors.get(listV, row, 127), Int8Vectors.scale(scalesV, row));
         long at = (EXEC_STRIDE + STEADY[1] + missOffsets.get(u) + missSizes.get(u)) * INTS - 1;
         assertEquals(Half.fromFloat(storage, value), (short) (execV.get(at) >>> 16), kernel + " group 1's last miss, seed " + seed);
     }
 
-    /** Scales over six orders of magnitude, and some zero (a vector or group of zeros). */
-    private F32Array scales(int perVector) {
-        F32Array s = F32Array.allocate(arena, (long) GROUPS * LIST_STRIDE * perVector);
-        for (long i = 0; i < s.length(); i++) {
-            s.set(i, random.nextInt(10) == 0 ? 0 : (float) (random.nextDouble() * Math.pow(10, random.nextInt(6) - 4)));
+    /**
+     * Scales over six orders of magnitude, and some zero (a vector or group of zeros), in the format's words: an F32's
+     * bits a vector for INT8, four BF16 group scales in two ints for INT4.
+     */
+    private I32Array scales(boolean int4) {
+        long vectors = (long) GROUPS * LIST_STRIDE;
+        I32Array s = I32Array.allocate(arena, vectors * (int4 ? Int4Vectors.SCALE_INTS : 1));
+        float[] group = new float[Int4Vectors.GROUPS];
+        for (long i = 0; i < vectors; i++) {
+            if (int4) {
+                for (int g = 0; g < group.length; g++) group[g] = Int4Vectors.toBf16(scale());
+                Int4Vectors.storeScales(group, s, i);
+            } else {
+                s.set(i, Float.floatToRawIntBits(scale()));
+            }
         }
         return s;
+    }
+
+    private float scale() {
+        return random.nextInt(10) == 0 ? 0 : (float) (random.nextDouble() * Math.pow(10, random.nextInt(6) - 4));
     }
 
     private void assertSame(I32Array expected, I32Array actual, String what) {

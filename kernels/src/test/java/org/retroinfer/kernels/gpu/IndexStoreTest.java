@@ -84,7 +84,7 @@ class IndexStoreTest {
      */
     private static void checkQuantizedGather(Arena arena, HalfPrecisionArray source, String kernel) {
         boolean int4 = kernel.endsWith("Int4");
-        int ints = int4 ? Int4Vectors.INTS : Int8Vectors.INTS, scalesPerVector = int4 ? Int4Vectors.GROUPS : 1;
+        int ints = int4 ? Int4Vectors.INTS : Int8Vectors.INTS, scaleInts = int4 ? Int4Vectors.SCALE_INTS : 1;
         int levels = int4 ? Int4Vectors.LEVELS : Int8Vectors.LEVELS;
         long seed = System.nanoTime();
         Random random = new Random(seed);
@@ -107,9 +107,9 @@ class IndexStoreTest {
         chosen[count - 1] = outlier;
         I32Array index = I32Array.of(arena, chosen);
         I32Array twin = I32Array.allocate(arena, (long) (count + 1) * ints);
-        F32Array twinScales = F32Array.allocate(arena, (long) (count + 1) * scalesPerVector);
+        I32Array twinScales = I32Array.allocate(arena, (long) (count + 1) * scaleInts);
         twin.fill(0xDEAD);
-        twinScales.fill(Float.NaN);
+        twinScales.fill(0xDEAD);
         for (int i = 0; i < count; i++) {
             if (int4) {
                 Int4Vectors.quantise(source, chosen[i], twin, twinScales, i);
@@ -119,16 +119,15 @@ class IndexStoreTest {
         }
         for (Grid grid : new Grid[] {IndexStore.vectorGrid(count), Grid.of(1, KernelContext.WARP_SIZE)}) {
             I32Array target = I32Array.allocate(arena, (long) (count + 1) * ints);
-            F32Array scales = F32Array.allocate(arena, (long) (count + 1) * scalesPerVector);
+            I32Array scales = I32Array.allocate(arena, (long) (count + 1) * scaleInts);
             target.fill(0xDEAD);
-            scales.fill(Float.NaN);
+            scales.fill(0xDEAD);
             new Emulator().launch(IndexStore.class, kernel, grid, source, index, count, target, scales);
             String where = kernel + " on " + grid + ", seed " + seed;
             for (int i = 0; i <= count; i++) {
-                for (int s = 0; s < scalesPerVector; s++) {
-                    long at = (long) i * scalesPerVector + s;
-                    assertEquals(Float.floatToRawIntBits(twinScales.get(at)), Float.floatToRawIntBits(scales.get(at)),
-                            "scale " + s + " of vector " + i + ", " + where);
+                for (int s = 0; s < scaleInts; s++) {
+                    long at = (long) i * scaleInts + s;
+                    assertEquals(twinScales.get(at), scales.get(at), "scale int " + s + " of vector " + i + ", " + where);
                 }
                 for (int k = 0; k < ints; k++) {
                     long at = (long) i * ints + k;
@@ -136,11 +135,16 @@ class IndexStoreTest {
                 }
             }
         }
-        assertEquals(0f, twinScales.get(scalesPerVector), "a vector of zeros has scale 0");
+        for (int s = 0; s < scaleInts; s++) assertEquals(0, twinScales.get(scaleInts + s), "a vector of zeros has scale 0");
         // element 77 is in INT4 group 2
-        assertEquals(300f / levels, twinScales.get((long) (count - 1) * scalesPerVector + (int4 ? 2 : 0)), "the outlier sets the scale");
+        float outlierScale = int4 ? Int4Vectors.toBf16(300f / levels) : 300f / levels;
+        assertEquals(outlierScale, scale(twinScales, count - 1, 77, int4), "the outlier sets the scale");
         assertEquals(levels, int4 ? Int4Vectors.get(twin, count - 1, 77) : Int8Vectors.get(twin, count - 1, 77));
-        for (int s = 0; s < scalesPerVector; s++) assertEquals(1f, twinScales.get(s), "the halfway vector's scale " + s);
+        for (int j = 0; j < HEAD_DIM; j++) assertEquals(1f, scale(twinScales, 0, j, int4), "the halfway vector's scale at " + j);
+    }
+
+    private static float scale(I32Array scales, long vector, int element, boolean int4) {
+        return int4 ? Int4Vectors.scale(scales, vector, element) : Int8Vectors.scale(scales, vector);
     }
 
     @Test

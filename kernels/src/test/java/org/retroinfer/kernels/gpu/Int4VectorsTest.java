@@ -9,7 +9,6 @@ import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
 
 /** The INT4 host-tier format's definition: group scales, levels, rounding, zero groups and the packed layout. */
@@ -33,7 +32,10 @@ class Int4VectorsTest {
             for (int g = 0; g < Int4Vectors.GROUPS; g++) {
                 float absmax = 0;
                 for (int j = 0; j < Int4Vectors.GROUP; j++) absmax = Math.max(absmax, Math.abs(x[g * Int4Vectors.GROUP + j]));
-                assertEquals(absmax / 7, scales[g], "group " + g + ", seed " + seed);
+                float exact = absmax / 7;
+                assertEquals(Int4Vectors.toBf16(exact), scales[g], "group " + g + ", seed " + seed);
+                assertTrue(Math.abs(scales[g] - exact) <= exact * 0x1p-8f, "group " + g + ": " + scales[g] + " is not "
+                        + exact + " to BF16's precision, seed " + seed);
             }
             for (int j = 0; j < HEAD_DIM; j++) {
                 float scale = scales[j / Int4Vectors.GROUP];
@@ -71,9 +73,36 @@ class Int4VectorsTest {
                 assertEquals(q[j], Int4Vectors.get(packed, 2, j), "level " + j);
             }
             assertEquals(0, packed.get(0), "vector 0 untouched");
-            F32Array scales = F32Array.allocate(arena, 3L * Int4Vectors.GROUPS);
-            scales.set(2 * 4 + 3, 5f);
+        }
+    }
+
+    @Test
+    void scalesAreBf16PairsGroup2gInTheLowHalfOfAnIntAndGroup2gPlus1InTheHigh() {
+        try (Arena arena = Arena.ofConfined()) {
+            I32Array scales = I32Array.allocate(arena, 3L * Int4Vectors.SCALE_INTS);
+            Int4Vectors.storeScales(new float[] {0.25f, 3f, 0f, 5f}, scales, 2);
+            assertEquals(Float.floatToRawIntBits(0.25f) >>> 16 | Float.floatToRawIntBits(3f) & 0xFFFF0000, scales.get(4));
+            assertEquals(Float.floatToRawIntBits(5f) & 0xFFFF0000, scales.get(5));
+            assertEquals(0, scales.get(0), "vector 0 untouched");
+            assertEquals(0.25f, Int4Vectors.scale(scales, 2, 31), "element 31 takes group 0's scale");
+            assertEquals(3f, Int4Vectors.scale(scales, 2, 32), "element 32 takes group 1's scale");
             assertEquals(5f, Int4Vectors.scale(scales, 2, 127), "element 127 takes group 3's scale");
+        }
+    }
+
+    @Test
+    void aScaleRoundsToTheNearestBf16WithTiesToEven() {
+        assertEquals(1f, Int4Vectors.toBf16(1 + 0x1p-8f), "halfway between 1 and its even neighbour's up: down to even");
+        assertEquals(1 + 0x1p-6f, Int4Vectors.toBf16(1 + 3 * 0x1p-8f), "halfway up from an odd BF16: up to even");
+        assertEquals(1 + 0x1p-7f, Int4Vectors.toBf16(1 + 0x1p-8f + 0x1p-20f), "past halfway: up");
+        assertEquals(1f, Int4Vectors.toBf16(1 + 0x1p-8f - 0x1p-20f), "short of halfway: down");
+        assertEquals(0f, Int4Vectors.toBf16(0f));
+        assertEquals(Float.MIN_VALUE * 0, Int4Vectors.toBf16(Float.MIN_VALUE), "the smallest subnormal rounds to 0");
+        for (int i = 0; i < 1000; i++) {
+            float x = Math.abs((float) (random.nextGaussian() * Math.pow(10, random.nextInt(20) - 10)));
+            float r = Int4Vectors.toBf16(x);
+            assertEquals(0, Float.floatToRawIntBits(r) & 0xFFFF, "a BF16 has no low bits");
+            assertTrue(Math.abs(r - x) <= Math.ulp(x) * 0x1p15f, x + " -> " + r + ", seed " + seed);
         }
     }
 }

@@ -69,7 +69,7 @@ class StoreDecodeTest {
         final DType storage;
         final int bits;
         final I32Array steadyK, steadyV, listK, listV, starts, sizes;
-        final F32Array scalesK, scalesV;
+        final I32Array scalesK, scalesV;
 
         StoreCase(Arena arena, Random random, DType storage, int bits) {
             this.storage = storage;
@@ -85,11 +85,13 @@ class StoreDecodeTest {
             }
             int perVector = bits == 16 ? INTS : bits == 8 ? Int8Vectors.INTS : Int4Vectors.INTS;
             int scales = bits == 16 ? 0 : bits == 8 ? 1 : Int4Vectors.GROUPS;
+            int scaleInts = bits == 4 ? Int4Vectors.SCALE_INTS : scales;
             long vectors = (long) GROUPS * LIST_STRIDE;
             listK = bits == 16 ? halves(arena, vectors) : ints.random(vectors * perVector);
             listV = bits == 16 ? halves(arena, vectors) : ints.random(vectors * perVector);
-            scalesK = poisoned(arena, Math.max(1, vectors * scales));
-            scalesV = poisoned(arena, Math.max(1, vectors * scales));
+            // NaN as an F32 and as both BF16 halves: a scale read where none was written poisons the output
+            scalesK = ints.filled(Math.max(1, vectors * scaleInts), 0x7FC07FC0);
+            scalesV = ints.filled(Math.max(1, vectors * scaleInts), 0x7FC07FC0);
             starts = ints.filled((long) GROUPS * MAX_UNITS, 0xDEADBEEF);
             sizes = ints.filled((long) GROUPS * MAX_UNITS, 0xDEADBEEF);
             for (int g = 0; g < GROUPS; g++) {
@@ -107,9 +109,17 @@ class StoreDecodeTest {
                         } else {
                             // levels up to 127 or 7 times a scale near 2 / levels: values of order one
                             float unit = 2f / (bits == 8 ? Int8Vectors.LEVELS : Int4Vectors.LEVELS);
+                            float[] k = new float[scales], v = new float[scales];
                             for (int s = 0; s < scales; s++) {
-                                scalesK.set(vector * scales + s, unit * (0.5f + random.nextFloat()));
-                                scalesV.set(vector * scales + s, unit * (0.5f + random.nextFloat()));
+                                k[s] = Int4Vectors.toBf16(unit * (0.5f + random.nextFloat()));
+                                v[s] = Int4Vectors.toBf16(unit * (0.5f + random.nextFloat()));
+                            }
+                            if (bits == 8) {
+                                scalesK.set(vector, Float.floatToRawIntBits(k[0]));
+                                scalesV.set(vector, Float.floatToRawIntBits(v[0]));
+                            } else {
+                                Int4Vectors.storeScales(k, scalesK, vector);
+                                Int4Vectors.storeScales(v, scalesV, vector);
                             }
                         }
                     }

@@ -1,7 +1,6 @@
 package org.retroinfer.kvstore.gpu;
 
 import org.retroinfer.accel.device.Device;
-import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
@@ -24,7 +23,7 @@ final class QuantisedStoreWriter {
     private final KernelMethod quantiser;
     private final int chunk;
     private final I32Array vectors;
-    private final F32Array scales;
+    private final I32Array scales;
 
     QuantisedStoreWriter(Device device, StoreFormat format, int chunk) {
         if (format == StoreFormat.HALF) {
@@ -35,7 +34,7 @@ final class QuantisedStoreWriter {
         this.quantiser = format.quantiser();
         this.chunk = chunk;
         this.vectors = device.i32((long) chunk * format.ints());
-        this.scales = device.f32((long) chunk * format.scales());
+        this.scales = device.i32((long) chunk * format.scaleInts());
     }
 
     /**
@@ -43,12 +42,12 @@ final class QuantisedStoreWriter {
      * {@code storeScales}, from vector {@code storeVector} on. Enqueued only: the device's one stream orders each
      * chunk's copies before the next chunk overwrites the scratch.
      */
-    void write(HalfPrecisionArray source, I32Array members, int n, I32Array store, F32Array storeScales, long storeVector) {
-        int ints = format.ints(), perVector = format.scales();
+    void write(HalfPrecisionArray source, I32Array members, int n, I32Array store, I32Array storeScales, long storeVector) {
+        int ints = format.ints(), perVector = format.scaleInts();
         for (int done = 0; done < n; done += chunk) {
             int count = Math.min(chunk, n - done);
             I32Array chunkVectors = vectors.slice(0, (long) count * ints);
-            F32Array chunkScales = scales.slice(0, (long) count * perVector);
+            I32Array chunkScales = scales.slice(0, (long) count * perVector);
             device.launch(quantiser, IndexStore.vectorGrid(count), source, members.slice(done, count), count, chunkVectors,
                     chunkScales);
             device.copy(chunkVectors, store.slice((storeVector + done) * ints, (long) count * ints));

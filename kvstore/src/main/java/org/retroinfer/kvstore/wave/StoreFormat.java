@@ -10,7 +10,7 @@ import org.retroinfer.kernels.gpu.StoreDecode;
 /**
  * How a wave buffer's store keeps its cluster-ordered keys and values: in the cache's 16-bit storage type, copied
  * as they are, or quantised, which shrinks the host tier's memory and the PCIe bytes a miss costs: INT8 with one F32
- * scale per 128-element vector (symmetric, absmax / 127), or INT4 with one F32 scale per 32 elements (absmax / 7).
+ * scale per 128-element vector (symmetric, absmax / 127), or INT4 with one BF16 scale per 32 elements (absmax / 7).
  * The gather dequantises misses into the 16-bit execution buffer.
  */
 public enum StoreFormat {
@@ -18,15 +18,15 @@ public enum StoreFormat {
     HALF(WaveBuffer.INTS, 0),
     /** One signed byte per element and an F32 scale per vector ({@code Int8Vectors}). */
     INT8(WaveBuffer.INTS / 2, 1),
-    /** Four bits per element and an F32 scale per 32 elements ({@link Int4Vectors}). */
-    INT4(Int4Vectors.INTS, Int4Vectors.GROUPS);
+    /** Four bits per element and a BF16 scale per 32 elements ({@link Int4Vectors}). */
+    INT4(Int4Vectors.INTS, Int4Vectors.SCALE_INTS);
 
     private final int ints;
-    private final int scales;
+    private final int scaleInts;
 
-    StoreFormat(int ints, int scales) {
+    StoreFormat(int ints, int scaleInts) {
         this.ints = ints;
-        this.scales = scales;
+        this.scaleInts = scaleInts;
     }
 
     /** Ints a 128-element vector takes in the store, scales aside. */
@@ -34,14 +34,17 @@ public enum StoreFormat {
         return ints;
     }
 
-    /** F32 scales per 128-element vector, in a separate array beside the store; 0 for {@link #HALF}. */
-    public int scales() {
-        return scales;
+    /**
+     * Ints of scales per 128-element vector, in a separate int array beside the store (INT8: an F32's bits; INT4: four
+     * BF16s); 0 for {@link #HALF}.
+     */
+    public int scaleInts() {
+        return scaleInts;
     }
 
     /** Bytes one 128-element vector takes in the store, its scales included. */
     public long vectorBytes() {
-        return 4L * (ints + scales);
+        return 4L * (ints + scaleInts);
     }
 
     /** The kernel that quantises vectors into a store of this format ({@link IndexStore}); not for {@link #HALF}. */

@@ -64,8 +64,8 @@ public final class WaveBuffer implements AutoCloseable {
     private java.util.concurrent.CompletableFuture<Long> update;
     private final StoreFormat format;
     private final KernelMethod gather, inPlacePartials;
-    /** A quantised store's scales ({@code [groups][listStride][format.scales()]}), beside it; null for a 16-bit store. */
-    private final F32Array scalesK, scalesV;
+    /** A quantised store's scales ({@code [groups][listStride][format.scaleInts()]}), beside it; null for a 16-bit store. */
+    private final I32Array scalesK, scalesV;
     private final I32Array listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, execK, execV, validLengths;
     private final I32Array missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts;
     private final I32Array admitOffsets, admitSizes, admitBlocks, admitCounts;
@@ -158,11 +158,9 @@ public final class WaveBuffer implements AutoCloseable {
         long storeInts = storeVectors * format.ints();
         listK = storeOnDevice ? device.i32(storeInts) : mapped(storeInts);
         listV = storeOnDevice ? device.i32(storeInts) : mapped(storeInts);
-        long storeScales = storeVectors * format.scales();
-        scalesK = format == StoreFormat.HALF ? null : storeOnDevice ? device.f32(storeScales)
-                : (F32Array) device.mapped(ElementType.F32, storeScales);
-        scalesV = format == StoreFormat.HALF ? null : storeOnDevice ? device.f32(storeScales)
-                : (F32Array) device.mapped(ElementType.F32, storeScales);
+        long storeScales = storeVectors * format.scaleInts();
+        scalesK = format == StoreFormat.HALF ? null : storeOnDevice ? device.i32(storeScales) : mapped(storeScales);
+        scalesV = format == StoreFormat.HALF ? null : storeOnDevice ? device.i32(storeScales) : mapped(storeScales);
         steadyK = device.i32((long) groups * steadyStride * INTS);
         steadyV = device.i32((long) groups * steadyStride * INTS);
         steadyLengths = mapped(groups);
@@ -210,14 +208,14 @@ public final class WaveBuffer implements AutoCloseable {
     }
 
     /**
-     * A quantised store's scales of keys and of values ({@code [groups][listStride][format.scales()]}); null for a
+     * A quantised store's scales of keys and of values ({@code [groups][listStride][format.scaleInts()]}); null for a
      * 16-bit store.
      */
-    public F32Array storeKeyScales() {
+    public I32Array storeKeyScales() {
         return scalesK;
     }
 
-    public F32Array storeValueScales() {
+    public I32Array storeValueScales() {
         return scalesV;
     }
 
@@ -441,7 +439,7 @@ public final class WaveBuffer implements AutoCloseable {
         if (shape.batch() != groups || shape.kvHeads() != 1) {
             throw new IllegalArgumentException("in-place partials run on " + groups + " pairs of one KV head, not " + shape);
         }
-        F32Array kScales = scalesK == null ? q : scalesK, vScales = scalesV == null ? q : scalesV; // unread for a 16-bit store
+        I32Array kScales = scalesK == null ? listK : scalesK, vScales = scalesV == null ? listV : scalesV; // unread for a 16-bit store
         device.launch(inPlacePartials, shape.partialsGrid(), q, steadyK, steadyV, steadyLengths, steadyStride, listK, listV,
                 kScales, vScales, listStride, missStarts, missSizes, missCounts, maxUnits, partialOut, partialLse, shape.splits(),
                 scale, shape.groupSize());

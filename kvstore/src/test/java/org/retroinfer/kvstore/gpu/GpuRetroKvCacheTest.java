@@ -296,9 +296,9 @@ class GpuRetroKvCacheTest {
         assertEquals(new GpuRetroKvCache.Placement(4, 10), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
                 4 * 22 * int8Store, StoreFormat.INT8, 32));
         assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 22 * int8Store));
-        // an INT4 host tier takes 80 bytes a vector (64 of levels, four F32 scales)
+        // an INT4 host tier takes 72 bytes a vector (64 of levels, four BF16 scales)
         long int4Store = GpuRetroKvCache.storeBytesPerLayer(shape, capacity, StoreFormat.INT4);
-        assertEquals(2L * 8 * capacity * 80, int4Store);
+        assertEquals(2L * 8 * capacity * 72, int4Store);
         assertEquals(new GpuRetroKvCache.Placement(4, 10), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
                 4 * 22 * int4Store, StoreFormat.INT4, 32));
         assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 22 * int4Store, StoreFormat.INT8,

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.retroinfer.accel.device.EmulatedDevice;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
-import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.kernels.gpu.IndexStore;
@@ -44,11 +43,11 @@ class QuantisedStoreWriterTest {
             int[] order = random.ints(0, sourceVectors).distinct().limit(n).toArray();
             I32Array members = device.i32(n);
             device.upload(MemorySegment.ofArray(order), members);
-            int ints = format.ints(), perVector = format.scales();
-            I32Array store = mapped(device, ElementType.I32, (long) storeVectors * ints).i32;
-            F32Array scales = mapped(device, ElementType.F32, (long) storeVectors * perVector).f32;
-            I32Array expected = mapped(device, ElementType.I32, (long) storeVectors * ints).i32;
-            F32Array expectedScales = mapped(device, ElementType.F32, (long) storeVectors * perVector).f32;
+            int ints = format.ints(), perVector = format.scaleInts();
+            I32Array store = mapped(device, (long) storeVectors * ints);
+            I32Array scales = mapped(device, (long) storeVectors * perVector);
+            I32Array expected = mapped(device, (long) storeVectors * ints);
+            I32Array expectedScales = mapped(device, (long) storeVectors * perVector);
 
             QuantisedStoreWriter writer = new QuantisedStoreWriter(device, format, 3);
             writer.write(source, members, n, store, scales, at);
@@ -62,17 +61,15 @@ class QuantisedStoreWriterTest {
             assertEquals(-1, scales.segment().mismatch(expectedScales.segment()), format + " scales");
             for (long i = 0; i < (long) storeVectors * perVector; i++) {
                 boolean inside = i >= at * perVector && i < (at + n) * perVector;
-                assertEquals(!inside, Float.isNaN(scales.get(i)), "scale " + i + (inside ? " written" : " poisoned still"));
+                assertEquals(!inside, scales.get(i) == -1, "scale int " + i + (inside ? " written" : " poisoned still"));
             }
         }
     }
 
-    private record Mapped(I32Array i32, F32Array f32) {}
-
-    /** A mapped host array poisoned with 0xFF bytes (NaN scales), as a host tier before its clusters come. */
-    private static Mapped mapped(EmulatedDevice device, ElementType type, long length) {
-        var array = device.mapped(type, length);
+    /** A mapped host array poisoned with 0xFF bytes (NaN scales, F32 or BF16), as a host tier before its clusters come. */
+    private static I32Array mapped(EmulatedDevice device, long length) {
+        I32Array array = (I32Array) device.mapped(ElementType.I32, length);
         array.segment().fill((byte) 0xFF);
-        return type == ElementType.I32 ? new Mapped((I32Array) array, null) : new Mapped(null, (F32Array) array);
+        return array;
     }
 }
