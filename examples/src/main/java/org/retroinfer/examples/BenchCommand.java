@@ -32,7 +32,7 @@ import org.retroinfer.model.generation.SamplingParams;
 final class BenchCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(
             Set.of("model", "shape", "cuda-graphs", "context", "batch", "micro-batches", "reps", "warmup", "gen", "prefill-chunk",
-                    "gpu-memory", "out"), CacheFlags.NAMES,
+                    "gpu-memory", "seed", "out"), CacheFlags.NAMES,
             Engine.NAMES);
     private static final Set<String> FLAGS = Set.of("json", "prefill");
     /** Prompt rows per prefill step of a {@code --shape --prefill} bench: enough tiles to fill the GPU. */
@@ -128,6 +128,9 @@ final class BenchCommand implements Command {
                                      context up to 16K tokens, at least 256 tokens decoded; more of them
                                      let the JIT finish compiling (RetroInfer's index build needs 2-3)
                   --prefill-chunk N  prompt tokens per prefill step (default 256; 1024 with --device gpu)
+                  --seed S           the random prompts, first tokens and, with --shape, weights and contexts
+                                     (default 1): greedy decoding follows its own tokens, so a change that
+                                     rounds anything differently decodes other tokens; compare over seeds
                 """ + CacheFlags.HELP + Engine.HELP + """
                   --json             print the results as JSON instead of a table
                   --out FILE         also write the JSON results to FILE
@@ -171,7 +174,7 @@ final class BenchCommand implements Command {
                             + maxContext + " tokens");
                 }
             }
-            Random random = new Random(1);
+            Random random = new Random(seed(o));
             // Warm-ups at the longest context up to 16K tokens, decoding enough tokens for the JIT to
             // compile the decode path (Vector API code runs orders of magnitude slower until C2 compiles
             // it) before anything is timed: shorter warm-ups left the first timed index builds at 8K
@@ -272,6 +275,11 @@ final class BenchCommand implements Command {
         int microBatches = o.integer("micro-batches", 1, 1, 8);
         return GpuShapeBench.run(o, name, config, contexts, batch, gen, reps, warmups, cacheFlags.mode(), cudaGraphs(o),
                 microBatches, o.text("out").map(Path::of).orElse(null), o.flag("json"), out, err);
+    }
+
+    /** {@code --seed S}: what the bench's random choices start from (default 1). */
+    static long seed(Options o) {
+        return o.integer("seed", 1, 0, Integer.MAX_VALUE);
     }
 
     /** {@code --cuda-graphs on|off} (default on); refused without --device gpu. */

@@ -69,7 +69,7 @@ final class GpuShapeBench {
                   String device,
                   String date,
                   long weightBytes,
-                  String contextFill, boolean cudaGraphs, int microBatches, Integer gpuMemoryGiB, List<Point> points) {}
+                  String contextFill, boolean cudaGraphs, int microBatches, Integer gpuMemoryGiB, long seed, List<Point> points) {}
 
     private GpuShapeBench() {}
 
@@ -84,14 +84,14 @@ final class GpuShapeBench {
             long heldBack = gpuMemory == null ? 0 : holdBack(o, device, gpuMemory);
             err.printf("bench: random %s weights (BF16) on %s%s...%n", shapeName, device.describe(),
                     gpuMemory == null ? "" : ", held to " + gpuMemory + " GiB");
-            GpuWeights weights = GpuWeights.random(device, config, 1);
+            GpuWeights weights = GpuWeights.random(device, config, BenchCommand.seed(o));
             long weightBytes = device.allocatedBytes() - heldBack;
             List<GpuTransformer> transformers = new ArrayList<>();
             for (Device d : lanes.devices()) {
                 transformers.add(new GpuTransformer(config, weights, d, MAX_ROWS).withGraphs(graphs));
             }
             AttentionShape shape = config.attentionShape();
-            Random random = new Random(1);
+            Random random = new Random(BenchCommand.seed(o));
             List<Point> points = new ArrayList<>();
             Map<Integer, String> lookupsByContext = new java.util.LinkedHashMap<>();
             for (int context : contexts) {
@@ -211,7 +211,7 @@ final class GpuShapeBench {
                     retro != null && GpuRetroKvCache.branches(), device.describe(),
                     Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
-                    microBatches, gpuMemory, points);
+                    microBatches, gpuMemory, BenchCommand.seed(o), points);
             BenchCommand.report(report, outFile, json, out, GpuShapeBench::print);
         }
         return 0;
@@ -326,7 +326,7 @@ final class GpuShapeBench {
                         + r.lookups() + (r.branches() ? ", estimation beside the gather" : ", estimation in line") + ")", r.contextFill(),
                 r.cudaGraphs() ? "on" : "off",
                 r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",
-                r.device() + (r.gpuMemoryGiB() == null ? "" : ", held to " + r.gpuMemoryGiB() + " GiB"));
+                r.device() + (r.gpuMemoryGiB() == null ? "" : ", held to " + r.gpuMemoryGiB() + " GiB") + ", seed " + r.seed());
         out.println("| context | batch | decode tokens/s | ms per step | host ms between steps | GPU GiB per sequence"
                 + " | pinned host GiB per sequence"
                 + " | layers stored on the GPU | GPU GiB in use | allocate s | fill s | cache hit ratio |");
