@@ -48,6 +48,11 @@ public final class BlasLinear {
         this.sums = device.f32(2L * maxRows * maxColumns);
     }
 
+    /** The most rows one call takes: its scratch's. */
+    public int maxRows() {
+        return maxRows;
+    }
+
     /**
      * Enqueues {@code y = x wᵀ (+ bias)}: {@code x} rows × in (F32), {@code w} out × in (BF16), {@code y} rows × out,
      * all row-major; {@code bias} (out) may be null.

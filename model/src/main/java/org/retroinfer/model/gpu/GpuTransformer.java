@@ -431,9 +431,13 @@ public final class GpuTransformer implements ForwardPass {
         return true;
     }
 
-    /** Whether {@code rows} rows through {@code w} go to cuBLAS ({@link BlasLinear}) now: {@link LinearShape#blas}. */
+    /**
+     * Whether {@code rows} rows through {@code w} go to cuBLAS ({@link BlasLinear}) now: {@link LinearShape#blas}, and no
+     * more rows than its scratch holds. A prompt chunk of 512 rows or more takes the GEMM kernel where the layer fills
+     * the GPU with its blocks; a small model's layers do not, and such a chunk goes to the tensor-core kernel.
+     */
     private boolean throughBlas(GpuWeights.Matrix w, int rows) {
-        return blasReady() && new LinearShape(rows, w.cols(), w.rows()).blas(w.array().elementType());
+        return blasReady() && rows <= blas.maxRows() && new LinearShape(rows, w.cols(), w.rows()).blas(w.array().elementType());
     }
 
     private void linear(GpuWeights.Matrix w, F32Array bias, F32Array x, F32Array y, int rows) {

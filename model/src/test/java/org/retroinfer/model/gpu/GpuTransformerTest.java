@@ -117,6 +117,33 @@ class GpuTransformerTest {
         }
     }
 
+    /**
+     * A prompt chunk of more rows than the BLAS scratch holds (511), in layers too small for the GEMM kernel's blocks to
+     * fill the GPU, goes to the tensor-core kernel: it was handed to BlasLinear, which refused it (eval on retro-tiny with
+     * --prefill-chunk 512 on the GPU stopped with an internal error).
+     */
+    @Test
+    void aChunkPastTheBlasScratchInLayersTooSmallForTheGemmGoesToTheTensorCoreKernel() {
+        ModelConfig config = (ModelConfig) models().findFirst().orElseThrow().get()[1];
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println("chunk past the BLAS scratch: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        int rows = org.retroinfer.kernels.gpu.LinearShape.GEMM_ROWS + 1;
+        try (Arena arena = Arena.ofShared(); EmulatedDevice device = new EmulatedDevice()) {
+            ModelWeights weights = toBf16(InMemoryWeights.random(config, random, arena), arena);
+            GpuTransformer gpu = new GpuTransformer(config, GpuWeights.upload(device, weights), device, rows);
+            assertTrue(gpu.blasReady());
+            assertFalse(new org.retroinfer.kernels.gpu.LinearShape(rows, config.hiddenSize(), config.queryWidth())
+                    .gemm(org.retroinfer.accel.kernel.ElementType.BF16), "the layers are too small for the GEMM kernel");
+            try (KvCache cpuCache = new DenseKvCache(config.attentionShape(), new DenseKvCache.Config(DType.BF16, 16));
+                 KvCache gpuCache = new org.retroinfer.kvstore.gpu.GpuKvCache(device, config.attentionShape(), DType.BF16, 1,
+                         rows + 8, rows)) {
+                compare(new Transformer(config, weights), cpuCache, gpu, gpuCache, new int[] {cpuCache.openSequence()},
+                        new int[] {gpuCache.openSequence()}, new int[] {rows}, new long[] {0}, random, new int[] {rows - 1});
+            }
+        }
+    }
+
     /** One step on both paths with the same random tokens; the logits of {@code logitRows} must agree. */
     private static void compare(Transformer cpu, KvCache cpuCache, GpuTransformer gpu, KvCache gpuCache, int[] cpuSequences,
             int[] gpuSequences, int[] counts, long[] firstPositions, Random random, int[] logitRows) {
