@@ -64,16 +64,24 @@ public final class ClusterLookup {
         int lane = ctx.laneId;
         int n = idCounts.get(g);
         long idBase = (long) g * idsStride, rankBase = (long) g * rankedStride;
-        // ascending order: an id's place is how many of the group's ids are smaller
-        for (int i = lane; i < n; i += KernelContext.WARP_SIZE) {
-            int id = ids.get(idBase + i);
+        // ascending order: an id's place is how many of the group's ids are smaller, counted against a chunk of 32 ids at
+        // a time, one load a lane and the rest by shuffles (each lane loading every id in turn, n dependent loads for
+        // each of its ids, took most of the lookup's time: 39 us a layer at 128K x 10 sequences on an H200)
+        for (int first = 0; first < n; first += KernelContext.WARP_SIZE) {
+            int i = first + lane;
+            int id = i < n ? ids.get(idBase + i) : Integer.MAX_VALUE;
             int place = 0;
-            for (int j = 0; j < n; j++) {
-                if (ids.get(idBase + j) < id) {
-                    place++;
+            for (int chunk = 0; chunk < n; chunk += KernelContext.WARP_SIZE) {
+                int other = chunk + lane < n ? ids.get(idBase + chunk + lane) : Integer.MAX_VALUE; // past n: never smaller
+                for (int k = 0; k < KernelContext.WARP_SIZE; k++) {
+                    if (ctx.shuffleIdx(other, k) < id) {
+                        place++;
+                    }
                 }
             }
-            ranked.set(rankBase + place, id);
+            if (i < n) {
+                ranked.set(rankBase + place, id);
+            }
         }
         ctx.localBarrier();
         long clusterBase = (long) g * clusterStride, blockBase = (long) g * cacheBlocks, unitBase = (long) g * maxUnits;
