@@ -157,6 +157,7 @@ final class BenchCommand implements Command {
         int gen = o.integer("gen", 32, 1, 1 << 20);
         int reps = o.integer("reps", 3, 1, 1000);
         int warmups = o.integer("warmup", 1, 0, 100);
+        long seed = seed(o);
         int chunk = Engine.prefillChunk(o);
         CacheFlags cacheFlags = CacheFlags.read(o);
         Engine.wantsGpu(o, List.of(cacheFlags.mode())); // refuse a bad --device before loading the model
@@ -174,7 +175,7 @@ final class BenchCommand implements Command {
                             + maxContext + " tokens");
                 }
             }
-            Random random = new Random(seed(o));
+            Random random = new Random(seed);
             // Warm-ups at the longest context up to 16K tokens, decoding enough tokens for the JIT to
             // compile the decode path (Vector API code runs orders of magnitude slower until C2 compiles
             // it) before anything is timed: shorter warm-ups left the first timed index builds at 8K

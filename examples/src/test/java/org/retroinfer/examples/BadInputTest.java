@@ -286,6 +286,7 @@ class BadInputTest {
                 "--micro-batches applies to --shape benches only");
         assertRefused(CliHarness.run("bench", "--model", model.toString(), "--context", "16", "--gpu-memory", "80"),
                 "--gpu-memory applies to --shape benches only");
+        assertRefused(CliHarness.run("bench", "--model", model.toString(), "--context", "16", "--seed", "-1"), "bench:", "--seed");
         assertRefused(CliHarness.run("bench", "--model", model.toString(), "--context", "16", "--prefill"),
                 "--prefill applies to --shape benches only");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--prefill-chunk",
