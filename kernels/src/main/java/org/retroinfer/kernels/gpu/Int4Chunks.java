@@ -83,16 +83,9 @@ final class Int4Chunks {
         }
     }
 
-    /**
-     * Group {@code group}'s scale of vector {@code vector} where {@code live}, else 0 (nothing read): the BF16 in the
-     * low half of the pair's int for an even group, the high half for an odd one ({@link Int4Vectors#scale}).
-     */
-    static float scale(I32Array scales, long vector, long group, boolean live) {
-        if (!live) {
-            return 0;
-        }
-        int word = scales.get(vector * Int4Vectors.SCALE_INTS + group / 2);
-        return Float.intBitsToFloat(group % 2 == 0 ? word << 16 : word & 0xFFFF0000);
+    /** Group {@code group}'s scale of vector {@code vector} where {@code live}, else 0 (nothing read). */
+    private static float scale(I32Array scales, long vector, long group, boolean live) {
+        return live ? Int4Vectors.fromPair(scales.get(vector * Int4Vectors.SCALE_INTS + group / 2), group) : 0;
     }
 
     /** Thirty-two levels as thirty-two 16-bit values at int {@code at} of {@code dst}: four 16-byte stores. */

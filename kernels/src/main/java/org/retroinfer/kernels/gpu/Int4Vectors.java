@@ -110,7 +110,11 @@ public final class Int4Vectors {
     /** The scale of element {@code j} of vector {@code vector}. */
     public static float scale(I32Array scales, long vector, int j) {
         int g = j / GROUP;
-        int word = scales.get(vector * SCALE_INTS + g / 2);
-        return Float.intBitsToFloat(g % 2 == 0 ? word << 16 : word & 0xFFFF0000);
+        return fromPair(scales.get(vector * SCALE_INTS + g / 2), g);
+    }
+
+    /** Group {@code group}'s scale from its vector's int of BF16 scales: the low half for an even group, the high for odd. */
+    public static float fromPair(int pair, long group) {
+        return Float.intBitsToFloat(group % 2 == 0 ? pair << 16 : pair & 0xFFFF0000);
     }
 }
