@@ -79,19 +79,20 @@ final class GpuShapeBench {
         DType kvType = mode.kvType();
         RetroConfig retro = mode instanceof AttentionMode.Retro r ? r.config().withStorage(kvType) : null;
         Engine.Tiers tiers = Engine.tiers(o, List.of(mode));
+        long seed = BenchCommand.seed(o); // refused before the GPU is opened
         try (Device device = Engine.openGpu(o); MicroBatches lanes = new MicroBatches(device, microBatches)) {
             Integer gpuMemory = o.has("gpu-memory") ? o.integer("gpu-memory", 0, 1, 1 << 20) : null;
             long heldBack = gpuMemory == null ? 0 : holdBack(o, device, gpuMemory);
             err.printf("bench: random %s weights (BF16) on %s%s...%n", shapeName, device.describe(),
                     gpuMemory == null ? "" : ", held to " + gpuMemory + " GiB");
-            GpuWeights weights = GpuWeights.random(device, config, BenchCommand.seed(o));
+            GpuWeights weights = GpuWeights.random(device, config, seed);
             long weightBytes = device.allocatedBytes() - heldBack;
             List<GpuTransformer> transformers = new ArrayList<>();
             for (Device d : lanes.devices()) {
                 transformers.add(new GpuTransformer(config, weights, d, MAX_ROWS).withGraphs(graphs));
             }
             AttentionShape shape = config.attentionShape();
-            Random random = new Random(BenchCommand.seed(o));
+            Random random = new Random(seed);
             List<Point> points = new ArrayList<>();
             Map<Integer, String> lookupsByContext = new java.util.LinkedHashMap<>();
             for (int context : contexts) {
@@ -211,7 +212,7 @@ final class GpuShapeBench {
                     retro != null && GpuRetroKvCache.branches(), device.describe(),
                     Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
-                    microBatches, gpuMemory, BenchCommand.seed(o), points);
+                    microBatches, gpuMemory, seed, points);
             BenchCommand.report(report, outFile, json, out, GpuShapeBench::print);
         }
         return 0;
