@@ -59,7 +59,7 @@ final class GpuShapeBench {
      */
     record Point(int context, int batch, int generated, List<Double> decodeTokensPerSecond, List<Double> millisPerStep,
                  long kvBytesPerSequence, long gpuBytesPerSequence, long hostBytesPerSequence, int deviceStoreLayers,
-                 long deviceBytesInUse,
+                 long deviceBytesInUse, long deviceBytesAtPeak, long deviceFreeBytesAfter,
                  double allocateSeconds, double fillSeconds, Double hitRatio, double hostMillisPerStep,
                  Map<StepProfile.Phase, Double> phaseMillisPerStep,
                  Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
@@ -137,6 +137,7 @@ final class GpuShapeBench {
                         retro == null ? "" : ", " + deviceStoreLayers + " of " + shape.layers() + " layers' stores on the GPU",
                         retro == null ? "" : " and indexing");
                 List<DeviceKvCache> caches = new ArrayList<>();
+                lanes.devices().forEach(Device::resetPeakAllocatedBytes);
                 try {
                     List<Decode> decodes = new ArrayList<>();
                     long allocateNanos = 0, fillNanos = 0;
@@ -198,7 +199,7 @@ final class GpuShapeBench {
                         if (caches.getFirst() instanceof GpuRetroKvCache r) r.withProfile(null);
                     }
                     points.add(new Point(context, batch, gen, tps, ms, kvPerSequence, gpuPerSequence, hostPerSequence,
-                            deviceStoreLayers, inUse,
+                            deviceStoreLayers, inUse, lanes.peakAllocatedBytes() - heldBack, device.freeBytes(),
                             allocateSeconds, fillSeconds, retro == null || accessed == 0 ? null : (double) hits / accessed,
                             hostMillis, profile.millisPerStep(), retro == null ? null : retroProfile.millisPerLayer()));
                 } finally {
@@ -330,15 +331,17 @@ final class GpuShapeBench {
                 r.device() + (r.gpuMemoryGiB() == null ? "" : ", held to " + r.gpuMemoryGiB() + " GiB") + ", seed " + r.seed());
         out.println("| context | batch | decode tokens/s | ms per step | host ms between steps | GPU GiB per sequence"
                 + " | pinned host GiB per sequence"
-                + " | layers stored on the GPU | GPU GiB in use | allocate s | fill s | cache hit ratio |");
-        out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                + " | layers stored on the GPU | GPU GiB in use | GPU GiB at peak | GPU GiB free after | allocate s | fill s"
+                + " | cache hit ratio |");
+        out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Point p : r.points()) {
-            out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.2f | %.2f | %s | %.1f | %.1f | %.1f | %s |%n",
+            out.printf(Locale.ROOT, "| %d | %d | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.2f | %.2f | %s | %.1f | %.2f | %.2f | %.1f | %.1f | %s |%n",
                     p.context(), p.batch(), BenchCommand.mean(p.decodeTokensPerSecond()), BenchCommand.sd(p.decodeTokensPerSecond()),
                     BenchCommand.mean(p.millisPerStep()), BenchCommand.sd(p.millisPerStep()), p.hostMillisPerStep(),
                     p.gpuBytesPerSequence() / 1073741824.0, p.hostBytesPerSequence() / 1073741824.0,
                     r.attention().startsWith("retro") ? String.valueOf(p.deviceStoreLayers()) : "-",
-                    p.deviceBytesInUse() / 1073741824.0, p.allocateSeconds(), p.fillSeconds(),
+                    p.deviceBytesInUse() / 1073741824.0, p.deviceBytesAtPeak() / 1073741824.0,
+                    p.deviceFreeBytesAfter() / 1073741824.0, p.allocateSeconds(), p.fillSeconds(),
                     p.hitRatio() == null ? "-" : String.format(Locale.ROOT, "%.3f", p.hitRatio()));
         }
         printPhases(r, out);

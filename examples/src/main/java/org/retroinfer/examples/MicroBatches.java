@@ -40,6 +40,14 @@ final class MicroBatches implements AutoCloseable {
         return devices;
     }
 
+    /**
+     * The most device bytes allocated through every micro-batch's device since their peaks were reset: the sum of their
+     * peaks, an upper bound where they peaked at different times.
+     */
+    long peakAllocatedBytes() {
+        return devices.stream().mapToLong(Device::peakAllocatedBytes).sum();
+    }
+
     /** Device bytes allocated through every micro-batch's device. */
     long allocatedBytes() {
         return devices.stream().mapToLong(Device::allocatedBytes).sum();

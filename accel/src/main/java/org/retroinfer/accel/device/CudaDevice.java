@@ -43,6 +43,7 @@ public final class CudaDevice implements Device {
     /** Staging arrays by host address. */
     private final Map<Long, PinnedBuffer> pinned = new HashMap<>();
     private long allocated;
+    private long peakAllocated;
     /** This device's cuBLAS handle (bound to one stream at a time, so one a device), made on first use. */
     private Cublas blas;
     /** Why cuBLAS did not load here, or null where it did or was not tried yet. */
@@ -95,6 +96,7 @@ public final class CudaDevice implements Device {
         long bytes = Math.multiplyExact(length, (long) type.bytes());
         DeviceBuffer buffer = gpu.allocate(Math.max(bytes, 16));
         allocated += buffer.byteSize();
+        peakAllocated = Math.max(peakAllocated, allocated);
         buffers.put(buffer.region().deviceAddress(), buffer);
         // at least 16 bytes, so that even an empty array has an address; the view is exactly length long
         return switch (type) {
@@ -325,6 +327,16 @@ public final class CudaDevice implements Device {
     @Override
     public long allocatedBytes() {
         return allocated;
+    }
+
+    @Override
+    public long peakAllocatedBytes() {
+        return peakAllocated;
+    }
+
+    @Override
+    public void resetPeakAllocatedBytes() {
+        peakAllocated = allocated;
     }
 
     @Override

@@ -180,6 +180,15 @@ public interface Device extends AutoCloseable {
     /** Bytes of device memory this device has handed out and not freed. */
     long allocatedBytes();
 
+    /**
+     * The most {@link #allocatedBytes()} has been since the device opened or {@link #resetPeakAllocatedBytes()}: what a
+     * run's transient scratch took at its height, which the allocation count after the run no longer shows.
+     */
+    long peakAllocatedBytes();
+
+    /** Starts {@link #peakAllocatedBytes()} again from what is allocated now. */
+    void resetPeakAllocatedBytes();
+
     /** Frees every array. */
     @Override
     void close();

@@ -34,6 +34,7 @@ public final class EmulatedDevice implements Device {
     /** The calls of the capture in progress, or null. */
     private java.util.List<Runnable> recording;
     private long allocated;
+    private long peakAllocated;
 
     @Override
     public String describe() {
@@ -75,6 +76,7 @@ public final class EmulatedDevice implements Device {
         };
         array.segment().fill((byte) 0xFF);
         allocated += array.byteSize();
+        peakAllocated = Math.max(peakAllocated, allocated);
         arenas.put(array.segment().address(), arena);
         return array;
     }
@@ -291,6 +293,16 @@ public final class EmulatedDevice implements Device {
     @Override
     public long allocatedBytes() {
         return allocated;
+    }
+
+    @Override
+    public long peakAllocatedBytes() {
+        return peakAllocated;
+    }
+
+    @Override
+    public void resetPeakAllocatedBytes() {
+        peakAllocated = allocated;
     }
 
     @Override
