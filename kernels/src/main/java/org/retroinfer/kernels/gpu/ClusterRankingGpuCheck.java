@@ -201,8 +201,12 @@ public final class ClusterRankingGpuCheck {
 
     /** Scoring blocks of Llama 3 8B's group of 4 that one SM runs at once. */
     private static int residentBlocksPerSm(Gpu gpu, boolean f32) {
-        LoadedKernel logits = gpu.load(f32 ? LOGITS_F32 : LOGITS_BF16, null, null, null, null, null, null, 0, 0, 0f, 4);
-        return gpu.maxActiveBlocksPerMultiprocessor(logits, DecodeAttentionShape.PARTIAL_THREADS);
+        // the 16-bit kernel compiles for its centroids' element type, which only an array of that type names
+        try (DeviceBuffer typed = gpu.allocate(16)) {
+            LoadedKernel logits = gpu.load(f32 ? LOGITS_F32 : LOGITS_BF16, null, f32 ? null : typed.asBF16(), null, null, null,
+                    null, 0, 0, 0f, 4);
+            return gpu.maxActiveBlocksPerMultiprocessor(logits, DecodeAttentionShape.PARTIAL_THREADS);
+        }
     }
 
     /** The device buffers of one shape, with BF16 or F32 centroids. */
@@ -247,7 +251,7 @@ public final class ClusterRankingGpuCheck {
 
         void launch(Gpu gpu, CudaStream stream) {
             launchScoring(gpu, stream);
-            gpu.launch(SELECT, shape.selectionGrid(), stream, logits, partialMax, partialSum, counts, sizes, budgets, headMax, headSum,
+            gpu.launch(SELECT, shape.selectionGrid(gpu.info().multiprocessors()), stream, logits, partialMax, partialSum, counts, sizes, budgets, headMax, headSum,
                     scores, retrieval, estimation, zoneSizes, shape.capacity(), shape.splits(), shape.maxRetrieval(),
                     shape.maxEstimation(), shape.groupSize());
         }

@@ -38,8 +38,18 @@ import org.retroinfer.accel.kernel.Grid;
  */
 public record ClusterScoringShape(int batch, int kvHeads, int groupSize, int capacity, int splits, int maxRetrieval,
         int maxEstimation) {
-    /** Threads of a {@link ClusterTopK} block: one block per row, so all its threads share one row's passes. */
+    /**
+     * Threads of a {@link ClusterTopK} block (one block per row, so all its threads share one row's passes) where the rows
+     * are more than the SMs: blocks then share SMs, and larger ones would leave rows for a second wave.
+     */
     public static final int SELECT_THREADS = 512;
+    /**
+     * Threads of a {@link ClusterTopK} block where every row has an SM to itself: twice the warps to hide each pass's
+     * loads. On an H200 at 128K tokens × 10 sequences (80 rows) selection took 0.040 ms a layer with these against 0.053
+     * with 512; at 20 and 39 sequences (160 and 312 rows) 1024 was slower, 0.050 against 0.043 and 0.049 against 0.031
+     * (docs/results/gpu-retro/h200/s7-call-3 and -4).
+     */
+    public static final int WIDE_SELECT_THREADS = 1024;
 
     public ClusterScoringShape {
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
@@ -131,8 +141,11 @@ public record ClusterScoringShape(int batch, int kvHeads, int groupSize, int cap
         return Grid.of(rows() * splits * headQuads(), PARTIAL_THREADS);
     }
 
-    /** {@link ClusterTopK}'s grid: one block per row. */
-    public Grid selectionGrid() {
-        return Grid.of(rows(), SELECT_THREADS);
+    /**
+     * {@link ClusterTopK}'s grid on a GPU of {@code multiprocessors} SMs: one block per row, of
+     * {@link #WIDE_SELECT_THREADS} threads where the rows are no more than the SMs, else {@link #SELECT_THREADS}.
+     */
+    public Grid selectionGrid(int multiprocessors) {
+        return Grid.of(rows(), rows() <= multiprocessors ? WIDE_SELECT_THREADS : SELECT_THREADS);
     }
 }

@@ -1,6 +1,5 @@
 package org.retroinfer.kernels.gpu;
 
-import static org.retroinfer.kernels.gpu.ClusterScoringShape.SELECT_THREADS;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.MAX_GROUP;
 
 import org.retroinfer.accel.kernel.Constant;
@@ -34,7 +33,6 @@ import org.retroinfer.accel.kernel.KernelContext;
 public final class ClusterTopK {
     /** Histogram bins: one 8-bit digit of the 32-bit key per pass. */
     private static final int BINS = 256;
-    private static final int WARPS = SELECT_THREADS / KernelContext.WARP_SIZE;
     /**
      * Per-boundary state in shared ints, boundary b at {@code b · FIELDS}: boundary 0 closes the retrieval zone
      * (k = R), boundary 1 the estimation zone (k = R + E). PREFIX/MASK: the score-key bits fixed so far;
@@ -53,7 +51,7 @@ public final class ClusterTopK {
      * Combines the statistics, writes {@code headMax}/{@code headSum} (per query head, the max of y and
      * Σ e^(y − max) over the row's clusters: with the logits, the estimation zone's weights e^(y − max)) and
      * {@code scores}, and writes the row's retrieval and estimation ids and their counts to {@code zoneSizes}.
-     * Launch on {@link ClusterScoringShape#selectionGrid()} after {@link CentroidScoring}.
+     * Launch on {@link ClusterScoringShape#selectionGrid(int)} after {@link CentroidScoring}.
      */
     @Kernel
     public static void select(KernelContext ctx, F32Array logits, F32Array partialMax, F32Array partialSum,
@@ -132,7 +130,7 @@ public final class ClusterTopK {
             headMax.set((long) row * group + g, max);
             headSum.set((long) row * group + g, sum);
         }
-        for (int i = ctx.localIdx; i < 2 * BINS; i += SELECT_THREADS) {
+        for (int i = ctx.localIdx; i < 2 * BINS; i += ctx.localGroupSizeX) {
             histogram[i] = 0;
         }
         if (ctx.localIdx < STATE) {
@@ -148,7 +146,7 @@ public final class ClusterTopK {
     private static void score(KernelContext ctx, F32Array logits, F32Array sizes, F32Array scores, long rowLogits,
             long clusters, int count, int capacity, int group, float[] heads, int[] state) {
         int candidates = 0;
-        for (int c = ctx.localIdx; c < count; c += SELECT_THREADS) {
+        for (int c = ctx.localIdx; c < count; c += ctx.localGroupSizeX) {
             float s = 0f;
             for (int g = 0; g < group; g++) {
                 s += KMath.exp(logits.get(rowLogits + (long) g * capacity + c) - heads[g]) * heads[MAX_GROUP + g];
@@ -170,7 +168,7 @@ public final class ClusterTopK {
             int shift, int[] histogram, int[] state) {
         int prefix0 = state[PREFIX], mask0 = state[MASK];
         int prefix1 = state[FIELDS + PREFIX], mask1 = state[FIELDS + MASK];
-        for (int c = ctx.localIdx; c < count; c += SELECT_THREADS) {
+        for (int c = ctx.localIdx; c < count; c += ctx.localGroupSizeX) {
             if (sizes.get(clusters + c) > 0f) {
                 int key = rankKey(scores.get(clusters + c));
                 int digit = (key >>> shift) & (BINS - 1);
@@ -193,7 +191,7 @@ public final class ClusterTopK {
             int shift, boolean split0, boolean split1, int[] histogram, int[] state) {
         int key0 = state[PREFIX], prefix0 = state[ID_PREFIX], mask0 = state[ID_MASK];
         int key1 = state[FIELDS + PREFIX], prefix1 = state[FIELDS + ID_PREFIX], mask1 = state[FIELDS + ID_MASK];
-        for (int c = ctx.localIdx; c < count; c += SELECT_THREADS) {
+        for (int c = ctx.localIdx; c < count; c += ctx.localGroupSizeX) {
             if (sizes.get(clusters + c) > 0f) {
                 int key = rankKey(scores.get(clusters + c));
                 int id = count - 1 - c;
@@ -262,7 +260,7 @@ public final class ClusterTopK {
         int key0 = state[PREFIX], id0 = split0 ? state[ID_PREFIX] : 0;
         int key1 = state[FIELDS + PREFIX], id1 = split1 ? state[FIELDS + ID_PREFIX] : 0;
         // Whole-warp iterations: the slot counters are claimed once per warp through shuffles.
-        for (int first = 0; first < count; first += SELECT_THREADS) {
+        for (int first = 0; first < count; first += ctx.localGroupSizeX) {
             int c = first + ctx.localIdx;
             int retrieved = 0;
             int estimated = 0;

@@ -41,7 +41,7 @@ class ClusterScoringTest {
 
     /**
      * group size, splits, capacity, clusters per row (rows of 0, 1 and 5 clusters, counts that are not multiples
-     * of the 32-centroid tile or of the 512-thread selection block, rows shorter than their splits, and rows past four
+     * of the 32-centroid tile or of the 1024-thread selection block, rows shorter than their splits, and rows past two
      * selection blocks' worth, each thread taking several clusters a pass).
      */
     static Stream<Arguments> shapes() {
@@ -63,6 +63,20 @@ class ClusterScoringTest {
             BF16Array centroids = BF16Array.allocate(arena, c.shape.centroidElements());
             fillCentroids(c.shape, c.counts, centroids, random);
             runAndCheck(arena, c, centroids, centroids::get, "logitsHalf");
+        }
+    }
+
+    /** Where every row has an SM to itself the selection's blocks are twice as large; the zones are the same. */
+    @ParameterizedTest(name = "group {0}, {1} splits, counts {3}")
+    @MethodSource("shapes")
+    void wideSelectionBlocksMatchTheTwin(int group, int splits, int capacity, int[] counts) {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = SplitKvDecodeTest.random("wide group " + group + " splits " + splits + " counts " + Arrays.toString(counts));
+            Case c = randomCase(arena, random, group, splits, capacity, counts);
+            assertEquals(ClusterScoringShape.WIDE_SELECT_THREADS, c.shape.selectionGrid(c.shape.rows()).threadsPerBlock());
+            BF16Array centroids = BF16Array.allocate(arena, c.shape.centroidElements());
+            fillCentroids(c.shape, c.counts, centroids, random);
+            runAndCheck(arena, c, centroids, centroids::get, "logitsHalf", c.shape.rows());
         }
     }
 
@@ -142,6 +156,10 @@ class ClusterScoringTest {
         assertEquals(28, ClusterScoringShape.splitsFor(32, 4, 8192, 924), "924 resident blocks / 32 rows");
         assertEquals(14, ClusterScoringShape.splitsFor(32, 8, 8192, 924), "two blocks per split");
         assertEquals(4, ClusterScoringShape.splitsFor(8, 4, 100, 924), "100 clusters are 4 tiles of 32");
+        assertEquals(ClusterScoringShape.WIDE_SELECT_THREADS, new ClusterScoringShape(10, 8, 4, 64, 5, 1, 1).selectionGrid(132).threadsPerBlock(),
+                "80 rows on 132 SMs");
+        assertEquals(ClusterScoringShape.SELECT_THREADS, new ClusterScoringShape(20, 8, 4, 64, 5, 1, 1).selectionGrid(132).threadsPerBlock(),
+                "160 rows on 132 SMs");
     }
 
     /** The inputs of one launch pair: shape, counts, sizes (NaN past the counts), budgets and queries. */
@@ -201,6 +219,12 @@ class ClusterScoringTest {
 
     private static Outputs runAndCheck(Arena arena, Case c, TypedArray centroids, LongToDoubleFunction centroid,
             String scoringKernel) {
+        return runAndCheck(arena, c, centroids, centroid, scoringKernel, 1);
+    }
+
+    /** {@link #runAndCheck} with the selection's block as on a GPU of {@code multiprocessors} SMs. */
+    private static Outputs runAndCheck(Arena arena, Case c, TypedArray centroids, LongToDoubleFunction centroid,
+            String scoringKernel, int multiprocessors) {
         ClusterScoringShape shape = c.shape;
         F32Array logits = SplitKvDecodeTest.poisoned(arena, shape.logitElements());
         F32Array partialMax = SplitKvDecodeTest.poisoned(arena, shape.partialElements());
@@ -215,7 +239,7 @@ class ClusterScoringTest {
         Emulator emulator = new Emulator();
         emulator.launch(CentroidScoring.class, scoringKernel, shape.scoringGrid(), c.q, centroids, c.countArray, logits,
                 partialMax, partialSum, shape.capacity(), shape.splits(), SCALE, shape.groupSize());
-        emulator.launch(ClusterTopK.class, "select", shape.selectionGrid(), logits, partialMax, partialSum, c.countArray,
+        emulator.launch(ClusterTopK.class, "select", shape.selectionGrid(multiprocessors), logits, partialMax, partialSum, c.countArray,
                 c.sizes, c.budgets, headMax, headSum, scores, retrieval, estimation, zoneSizes, shape.capacity(),
                 shape.splits(), shape.maxRetrieval(), shape.maxEstimation(), shape.groupSize());
 

@@ -726,7 +726,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         device.launch(SCORE, scoring.scoringGrid(), qSlots, half(l.centroids), l.counts, logits, partialMax, partialSum,
                 clusterCapacity, scoring.splits(), shape.scale(), group);
         Device.Mark scored = mark();
-        device.launch(SELECT, scoring.selectionGrid(), logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax,
+        device.launch(SELECT, scoring.selectionGrid(device.multiprocessors()), logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax,
                 headSum, scores, retrievalIds, estimationIds, zoneSizes, clusterCapacity, scoring.splits(), maxRetrieval,
                 maxEstimation, group);
         Device.Mark selected = lookups == Lookups.HOST ? device.mark() : mark();

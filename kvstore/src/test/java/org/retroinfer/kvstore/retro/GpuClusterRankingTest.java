@@ -84,7 +84,7 @@ class GpuClusterRankingTest {
             Emulator emulator = new Emulator();
             emulator.launch(CentroidScoring.class, "logitsHalf", shape.scoringGrid(), queries, centroids, counts, logits,
                     partialMax, partialSum, clusters, shape.splits(), scale, GROUP);
-            emulator.launch(ClusterTopK.class, "select", shape.selectionGrid(), logits, partialMax, partialSum, counts, sizes,
+            emulator.launch(ClusterTopK.class, "select", shape.selectionGrid(1), logits, partialMax, partialSum, counts, sizes,
                     budgets, headMax, headSum, scores, retrieval, estimation, zoneSizes, clusters, shape.splits(),
                     shape.maxRetrieval(), shape.maxEstimation(), GROUP);
 
