@@ -3,6 +3,7 @@ package org.retroinfer.kernels.gpu;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 
 import org.retroinfer.accel.kernel.F32Array;
+import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Float8;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
@@ -17,7 +18,8 @@ import org.retroinfer.accel.kernel.KernelContext;
  * memory, or mapped host memory written over PCIe), {@link #gatherQuantized} does
  * the same into the INT8 host tier ({@link Int8Vectors}), {@link #gatherQuantizedInt4} into the INT4 one
  * ({@link Int4Vectors}), {@link #toHalf} rounds the F32 centroids and value
- * sums to the storage type, and {@link #toF32} turns the cluster sizes into the estimation zone's F32 weights.
+ * sums to the storage type (or {@link #toInt8} quantises the value sums), and {@link #toF32} turns the cluster sizes
+ * into the estimation zone's F32 weights.
  * Vectors are 128 16-bit values moved as 64 ints ({@link VectorChunks}).
  */
 public final class IndexStore {
@@ -85,6 +87,28 @@ public final class IndexStore {
                 Int8Chunks.quantise(ctx, x, live, target, scales, i);
             }
         }
+    }
+
+    /**
+     * Vector {@code i} of {@code target} = vector {@code i} of the F32 {@code source} quantised to INT8 and
+     * {@code scales[i]} its scale's bits ({@link Int8Vectors}), for {@code i < count}: the index's value sums kept in
+     * INT8. Launch on {@link #vectorGrid}.
+     */
+    @Kernel
+    public static void toInt8(KernelContext ctx, F32Array source, int count, I32Array target, I32Array scales) {
+        long lane = ctx.laneId % LANES;
+        for (long pair = ctx.globalIdx / KernelContext.WARP_SIZE; pair * 2 < count;
+                pair += ctx.globalGroupSizeX / KernelContext.WARP_SIZE) {
+            long i = pair * 2 + ctx.laneId / LANES;
+            boolean live = i < count;
+            long at = i * HEAD_DIM + lane * Int8Chunks.ELEMENTS_PER_LANE;
+            Float8 x = live ? join(source.getFloat4(at), source.getFloat4(at + 4)) : zero();
+            Int8Chunks.quantise(ctx, x, live, target, scales, i);
+        }
+    }
+
+    private static Float8 join(Float4 low, Float4 high) {
+        return new Float8(low.x(), low.y(), low.z(), low.w(), high.x(), high.y(), high.z(), high.w());
     }
 
     private static Float8 zero() {

@@ -115,6 +115,20 @@ public final class SplitKvDecode {
     }
 
     /**
+     * {@link #partialsWeightedIndexed} with INT8 values ({@link Int8Vectors}: {@code valueLevels} 32 ints a row,
+     * {@code valueScales} one F32's bits a row): the meta index's value sums kept in INT8, each value taken as level ×
+     * scale in F32. Launch on {@link DecodeAttentionShape#partialsGrid()}.
+     */
+    @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
+    public static void partialsWeightedIndexedInt8(KernelContext ctx, F32Array q, HalfPrecisionArray k, I32Array valueLevels,
+            I32Array valueScales, F32Array weights, I32Array ids, int idsStride, I32Array lengths, F32Array partialOut,
+            F32Array partialLse, int kvHeads, long capacity, int splits, float scale, @Constant int group) {
+        attendValues(ctx, q, k, k, valueLevels, valueScales, true, weights, true, lengths, false, ids, true, idsStride, lengths,
+                partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+    }
+
+    /**
      * {@link #partials} for query rows that each name the cache slot they read: row {@code r} attends to the
      * first {@code lengths[r]} tokens of slot {@code slots[r]} ({@code [slots][kvHeads][capacity][128]} K/V, any
      * number of slots). Several rows may read one slot: a prefill chunk's rows are its positions, each seeing
@@ -142,6 +156,19 @@ public final class SplitKvDecode {
     private static void attend(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v, F32Array weights,
             boolean weighted, I32Array slots, boolean mapped, I32Array ids, boolean indexed, int idsStride, I32Array lengths,
             F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale, int group) {
+        // lengths stands in for the INT8 levels and scales, which 16-bit values never read
+        attendValues(ctx, q, k, v, lengths, lengths, false, weights, weighted, slots, mapped, ids, indexed, idsStride, lengths,
+                partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+    }
+
+    /**
+     * {@link #attend} with the values in {@code v} (16-bit) or, where {@code int8Values}, in {@code valueLevels} and
+     * {@code valueScales} (INT8, {@link Int8Vectors}).
+     */
+    private static void attendValues(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v, I32Array valueLevels,
+            I32Array valueScales, boolean int8Values, F32Array weights, boolean weighted, I32Array slots, boolean mapped,
+            I32Array ids, boolean indexed, int idsStride, I32Array lengths, F32Array partialOut, F32Array partialLse,
+            int kvHeads, long capacity, int splits, float scale, int group) {
         float[] merge = ctx.allocateFloatLocalArray(MERGE_FLOATS);
         int quads = (group + QUAD - 1) / QUAD;
         int pairQuad = ctx.groupIdx / splits;
@@ -193,10 +220,10 @@ public final class SplitKvDecode {
             Float8 k1 = k.getFloat8(a1);
             Float8 k2 = k.getFloat8(a2);
             Float8 k3 = k.getFloat8(a3);
-            Float8 v0 = v.getFloat8(a0);
-            Float8 v1 = v.getFloat8(a1);
-            Float8 v2 = v.getFloat8(a2);
-            Float8 v3 = v.getFloat8(a3);
+            Float8 v0 = int8Values ? int8Value(valueLevels, valueScales, slotPair * capacity + r0, slice) : v.getFloat8(a0);
+            Float8 v1 = int8Values ? int8Value(valueLevels, valueScales, slotPair * capacity + r1, slice) : v.getFloat8(a1);
+            Float8 v2 = int8Values ? int8Value(valueLevels, valueScales, slotPair * capacity + r2, slice) : v.getFloat8(a2);
+            Float8 v3 = int8Values ? int8Value(valueLevels, valueScales, slotPair * capacity + r3, slice) : v.getFloat8(a3);
             float weight = weighted ? weights.get(weightSlot + weightRow) : 1f;
             float y = transposedSum(ctx, dots(q0, q1, q2, q3, k0), dots(q0, q1, q2, q3, k1), dots(q0, q1, q2, q3, k2),
                     dots(q0, q1, q2, q3, k3));
@@ -221,6 +248,12 @@ public final class SplitKvDecode {
         publish(ctx, merge, max, sum, acc0, acc1, acc2, acc3);
         long firstRow = ((long) pair * splits + split) * group + quad * QUAD;
         finish(ctx, merge, partialOut, partialLse, firstRow, heads);
+    }
+
+    /** This lane's eight values of INT8 row {@code vector} ({@link Int8Vectors}): two ints of levels and the row's scale. */
+    private static Float8 int8Value(I32Array levels, I32Array scales, long vector, int slice) {
+        long at = vector * Int8Vectors.INTS + slice * 2L;
+        return StoreDecode.int8Values(levels.get(at), levels.get(at + 1), scales.get(vector));
     }
 
     /**

@@ -342,13 +342,22 @@ public final class StoreDecode {
                     low(raw.z(), bf16), high(raw.z(), bf16), low(raw.w(), bf16), high(raw.w(), bf16));
         }
         if (format == INT8) {
-            int a = raw.x() ^ INT8_BIAS, b = raw.y() ^ INT8_BIAS;
-            return new Float8(byteLevel(a, 0), byteLevel(a, 8), byteLevel(a, 16), byteLevel(a, 24), byteLevel(b, 0),
-                    byteLevel(b, 8), byteLevel(b, 16), byteLevel(b, 24)).scale(Float.intBitsToFloat(raw.z()));
+            return int8Values(raw.x(), raw.y(), raw.z());
         }
         int w = raw.x() ^ INT4_BIAS;
         return new Float8(nibbleLevel(w, 0), nibbleLevel(w, 4), nibbleLevel(w, 8), nibbleLevel(w, 12), nibbleLevel(w, 16),
                 nibbleLevel(w, 20), nibbleLevel(w, 24), nibbleLevel(w, 28)).scale(Float.intBitsToFloat(raw.y() << scaleShift & 0xFFFF0000));
+    }
+
+    /**
+     * The eight values of an INT8 slice, levels {@code low} and {@code high} (four a word, little-endian) times the scale
+     * whose F32 bits are {@code scaleBits}, in F32 ({@link Int8Vectors}); {@link SplitKvDecode} reads INT8 value sums
+     * with it.
+     */
+    static Float8 int8Values(int low, int high, int scaleBits) {
+        int a = low ^ INT8_BIAS, b = high ^ INT8_BIAS;
+        return new Float8(byteLevel(a, 0), byteLevel(a, 8), byteLevel(a, 16), byteLevel(a, 24), byteLevel(b, 0),
+                byteLevel(b, 8), byteLevel(b, 16), byteLevel(b, 24)).scale(Float.intBitsToFloat(scaleBits));
     }
 
     /**

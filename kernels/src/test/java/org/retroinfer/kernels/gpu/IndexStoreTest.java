@@ -143,6 +143,56 @@ class IndexStoreTest {
         for (int j = 0; j < HEAD_DIM; j++) assertEquals(1f, scale(twinScales, 0, j, int4), "the halfway vector's scale at " + j);
     }
 
+    /**
+     * F32 vectors (the index's value sums) quantised to INT8 as {@link Int8Vectors#quantise(float[], int, byte[])}
+     * does, bit for bit: random magnitudes, a vector of zeros and one with an outlier, on {@link IndexStore#vectorGrid} and
+     * on one warp, into a poisoned target one vector longer than the count.
+     */
+    @Test
+    void toInt8QuantisesF32VectorsAsTheTwin() {
+        try (Arena arena = Arena.ofShared()) {
+            long seed = System.nanoTime();
+            Random random = new Random(seed);
+            int count = 23;
+            float[] values = new float[count * HEAD_DIM];
+            for (int v = 0; v < count; v++) {
+                double magnitude = Math.pow(10, random.nextInt(7) - 3);
+                for (int j = 0; j < HEAD_DIM; j++) values[v * HEAD_DIM + j] = (float) (random.nextGaussian() * magnitude);
+            }
+            java.util.Arrays.fill(values, 4 * HEAD_DIM, 5 * HEAD_DIM, 0f);
+            values[9 * HEAD_DIM + 100] = -5000f;
+            F32Array source = F32Array.of(arena, values);
+            I32Array twin = I32Array.allocate(arena, (long) (count + 1) * Int8Vectors.INTS);
+            I32Array twinScales = I32Array.allocate(arena, count + 1);
+            twin.fill(0xDEAD);
+            twinScales.fill(0xDEAD);
+            byte[] q = new byte[HEAD_DIM];
+            for (int v = 0; v < count; v++) {
+                float scale = Int8Vectors.quantise(values, v, q);
+                Int8Vectors.store(q, twin, v);
+                twinScales.set(v, Float.floatToRawIntBits(scale));
+            }
+            for (Grid grid : new Grid[] {IndexStore.vectorGrid(count), Grid.of(1, KernelContext.WARP_SIZE)}) {
+                I32Array target = I32Array.allocate(arena, (long) (count + 1) * Int8Vectors.INTS);
+                I32Array scales = I32Array.allocate(arena, count + 1);
+                target.fill(0xDEAD);
+                scales.fill(0xDEAD);
+                new Emulator().launch(IndexStore.class, "toInt8", grid, source, count, target, scales);
+                String where = "toInt8 on " + grid + ", seed " + seed;
+                for (int v = 0; v <= count; v++) {
+                    assertEquals(twinScales.get(v), scales.get(v), "scale of vector " + v + ", " + where);
+                    for (int k = 0; k < Int8Vectors.INTS; k++) {
+                        long at = (long) v * Int8Vectors.INTS + k;
+                        assertEquals(twin.get(at), target.get(at), "vector " + v + " int " + k + ", " + where);
+                    }
+                }
+            }
+            assertEquals(0, twinScales.get(4), "a vector of zeros has scale 0");
+            assertEquals(5000f / Int8Vectors.LEVELS, Int8Vectors.scale(twinScales, 9), "the outlier sets the scale");
+            assertEquals(-Int8Vectors.LEVELS, Int8Vectors.get(twin, 9, 100));
+        }
+    }
+
     private static float scale(I32Array scales, long vector, int element, boolean int4) {
         return int4 ? Int4Vectors.scale(scales, vector, element) : Int8Vectors.scale(scales, vector);
     }

@@ -134,6 +134,63 @@ class WeightedSplitKvDecodeTest {
     }
 
     /**
+     * INT8 values chosen by id ({@code partialsWeightedIndexedInt8}, the estimation zone over INT8 value sums) give bit
+     * for bit what the 16-bit kernel gives over the same values: each row's scale is a power of two, so level × scale is
+     * exactly a BF16 too. Unchosen rows have a NaN scale, so a row read that should not be poisons the output.
+     */
+    @ParameterizedTest(name = "group {0}, {1} splits")
+    @CsvSource({"4, 3", "8, 2", "1, 5"})
+    void int8ValuesGiveWhatTheirExact16BitValuesGive(int group, int splits) {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = random("int8 values group " + group + " splits " + splits);
+            int rows = 300, idsStride = 96;
+            int[] counts = {96, 37, 1};
+            int pairs = counts.length;
+            BF16Array k = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
+            BF16Array v = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
+            I32Array levels = I32Array.allocate(arena, (long) pairs * rows * Int8Vectors.INTS);
+            I32Array scales = I32Array.allocate(arena, (long) pairs * rows);
+            F32Array w = F32Array.allocate(arena, (long) pairs * rows);
+            scales.fill(Float.floatToRawIntBits(Float.NaN));
+            byte[] q8 = new byte[HEAD_DIM];
+            I32Array ids = I32Array.allocate(arena, (long) pairs * idsStride);
+            for (int p = 0; p < pairs; p++) {
+                for (int t = 0; t < counts[p]; t++) {
+                    int row = random.nextInt(rows);
+                    long vector = (long) p * rows + row;
+                    ids.set((long) p * idsStride + t, row);
+                    w.set(vector, 2 + random.nextInt(63));
+                    float scale = (float) Math.scalb(1.0, random.nextInt(9) - 6);
+                    scales.set(vector, Float.floatToRawIntBits(scale));
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        q8[d] = (byte) (random.nextInt(2 * Int8Vectors.LEVELS + 1) - Int8Vectors.LEVELS);
+                        k.set(vector * HEAD_DIM + d, (float) random.nextGaussian());
+                        v.set(vector * HEAD_DIM + d, q8[d] * scale);
+                    }
+                    Int8Vectors.store(q8, levels, vector);
+                }
+            }
+            DecodeAttentionShape shape = new DecodeAttentionShape(pairs, 1, group, idsStride, splits);
+            F32Array q = gaussian(arena, shape.queryElements(), random);
+            I32Array countArray = I32Array.of(arena, counts);
+            Emulator emulator = new Emulator();
+            F32Array out16 = poisoned(arena, shape.partialRows() * HEAD_DIM), lse16 = poisoned(arena, shape.partialRows());
+            emulator.launch(SplitKvDecode.class, "partialsWeightedIndexed", shape.partialsGrid(), q, k, v, w, ids, idsStride,
+                    countArray, out16, lse16, 1, (long) rows, splits, SCALE, group);
+            F32Array out8 = poisoned(arena, shape.partialRows() * HEAD_DIM), lse8 = poisoned(arena, shape.partialRows());
+            emulator.launch(SplitKvDecode.class, "partialsWeightedIndexedInt8", shape.partialsGrid(), q, k, levels, scales, w,
+                    ids, idsStride, countArray, out8, lse8, 1, (long) rows, splits, SCALE, group);
+            for (long i = 0; i < out8.length(); i++) {
+                assertEquals(Float.floatToIntBits(out16.get(i)), Float.floatToIntBits(out8.get(i)), "partial out " + i);
+            }
+            for (long i = 0; i < lse8.length(); i++) {
+                assertEquals(Float.floatToIntBits(lse16.get(i)), Float.floatToIntBits(lse8.get(i)), "partial lse " + i);
+            }
+            assertTrue(Float.isFinite(out8.get(0)), "the first pair's first split attends something");
+        }
+    }
+
+    /**
      * Offsets of the previous partial's lse from the exact attention's: ±100, where e^lse alone would overflow
      * or flush F32 (the merge must subtract the max first); near offsets, where dropping or doubling either
      * side errs by far more than the tolerance; and −∞ (nothing to add).
