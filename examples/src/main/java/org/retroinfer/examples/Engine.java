@@ -26,7 +26,7 @@ import org.retroinfer.model.transformer.ForwardPass;
  * on the CPU.
  */
 final class Engine implements AutoCloseable {
-    static final Set<String> NAMES = Set.of("device", "host-kv", "gpu-kv", "gpu-store-layers", "lookups");
+    static final Set<String> NAMES = Set.of("device", "host-kv", "gpu-kv", "value-sums", "gpu-store-layers", "lookups");
     static final String HELP = """
               --device D         cpu (default) or gpu: CUDA GPU 0, every layer a Java kernel compiled to PTX at
                                  run time; --attention full or retro (RetroInfer's wave index built on the GPU,
@@ -37,6 +37,9 @@ final class Engine implements AutoCloseable {
                                  elements: 31% of them) or the --kv-type (default)
               --gpu-kv T         with --device gpu --attention retro: the GPU tier's keys and values, as --host-kv
                                  (int8 or int4 fit more sequences' stores in GPU memory, read with no PCIe)
+              --value-sums T     with --device gpu --attention retro: the index's value sums (read by the estimation
+                                 zone only) as int8 (132 bytes a cluster instead of 256: 0.25 GiB less a 128K-token
+                                 sequence at Llama 3 8B's shape) or the --kv-type (default)
               --gpu-store-layers N
                                  with --device gpu --attention retro: at most N layers' keys and values in GPU
                                  memory (default: as many as fit; 0 puts them all in host memory; all: every
@@ -77,11 +80,12 @@ final class Engine implements AutoCloseable {
     }
 
     /**
-     * {@code --host-kv}, {@code --gpu-kv}, {@code --gpu-store-layers} and {@code --lookups}, refused by name unless the GPU
-     * runs RetroInfer; the formats must be int8, int4 or the retro modes' own KV type.
+     * {@code --host-kv}, {@code --gpu-kv}, {@code --value-sums}, {@code --gpu-store-layers} and {@code --lookups}, refused by
+     * name unless the GPU runs RetroInfer; the formats must be int8, int4 (not for the value sums) or the retro modes' own
+     * KV type.
      */
     static Tiers tiers(Options o, List<AttentionMode> modes) {
-        String flag = Stream.of("host-kv", "gpu-kv", "gpu-store-layers", "lookups").filter(o::has).findFirst()
+        String flag = Stream.of("host-kv", "gpu-kv", "value-sums", "gpu-store-layers", "lookups").filter(o::has).findFirst()
                 .map(name -> "--" + name).orElse(null);
         if (flag == null) {
             return Tiers.DEFAULT;
@@ -94,7 +98,8 @@ final class Engine implements AutoCloseable {
         if (retros.isEmpty()) {
             throw o.error(flag + " applies to --attention retro only");
         }
-        TierFormats formats = new TierFormats(storeFormat(o, "gpu-kv", retros), storeFormat(o, "host-kv", retros));
+        TierFormats formats = new TierFormats(storeFormat(o, "gpu-kv", retros), storeFormat(o, "host-kv", retros),
+                valueSums(o, retros));
         String storeLayers = o.text("gpu-store-layers").orElse(null);
         boolean all = "all".equals(storeLayers);
         int layers = Integer.MAX_VALUE;
@@ -127,6 +132,23 @@ final class Engine implements AutoCloseable {
                     format = StoreFormat.parse(name, r.config().storage());
                 } catch (IllegalArgumentException e) {
                     throw o.error("--" + flag + " " + e.getMessage());
+                }
+            }
+        }
+        return format;
+    }
+
+    /** {@code --value-sums}: int8, or the retro modes' KV type (the default); INT4 is not offered for them. */
+    private static StoreFormat valueSums(Options o, List<AttentionMode.Retro> retros) {
+        StoreFormat format = StoreFormat.HALF;
+        if (o.has("value-sums")) {
+            String name = o.text("value-sums").orElseThrow();
+            for (AttentionMode.Retro r : retros) {
+                String storage = r.config().storage().name().toLowerCase(java.util.Locale.ROOT);
+                if (name.equalsIgnoreCase("int8")) {
+                    format = StoreFormat.INT8;
+                } else if (!name.equalsIgnoreCase(storage)) {
+                    throw o.error("--value-sums must be int8 or the KV type " + storage + ", got '" + name + "'");
                 }
             }
         }
@@ -195,7 +217,8 @@ final class Engine implements AutoCloseable {
     KvCache serverCache(Options o, Model model, AttentionMode mode, int maxBatch, long kvMemory, int context) {
         var shape = model.config().attentionShape();
         long perSlot = mode instanceof AttentionMode.Retro retro
-                ? GpuRetroKvCache.deviceBytesPerSequence(shape, retro.config(), context, tiers.lookups(retro.config(), context))
+                ? GpuRetroKvCache.deviceBytesPerSequence(shape, retro.config(), context, tiers.lookups(retro.config(), context),
+                        tiers.formats().valueSums())
                         + shape.layers() * org.retroinfer.kvstore.gpu.GpuRetroKvCache.storeBytesPerLayer(shape, context,
                                 tiers.formats().host())
                 : org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(shape, mode.kvType(), context);

@@ -65,7 +65,8 @@ final class GpuShapeBench {
                  Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
 
     /** {@code branches}: whether retro's decode layers estimate (and update the LRU) beside the gather. */
-    record Report(String shape, String attention, String kvType, String gpuKv, String hostKv, String lookups, boolean branches,
+    record Report(String shape, String attention, String kvType, String gpuKv, String hostKv, String valueSums, String lookups,
+                  boolean branches,
                   String device,
                   String date,
                   long weightBytes,
@@ -128,7 +129,7 @@ final class GpuShapeBench {
                 }
                 long gpuPerSequence = retro == null ? kvPerSequence
                         : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity, lookups, deviceStoreLayers,
-                                tiers.formats().device());
+                                tiers.formats());
                 long hostPerSequence = retro == null ? 0
                         : (shape.layers() - deviceStoreLayers) * GpuRetroKvCache.storeBytesPerLayer(shape, capacity,
                                 tiers.formats().host());
@@ -208,8 +209,9 @@ final class GpuShapeBench {
             }
             String gpuKv = retro == null ? null : formatName(tiers.formats().device(), kvType);
             String hostKv = retro == null ? null : formatName(tiers.formats().host(), kvType);
+            String valueSums = retro == null ? null : formatName(tiers.formats().valueSums(), kvType);
             String lookups = retro == null ? null : describe(lookupsByContext, tiers.askedLookups() == null);
-            Report report = new Report(shapeName, mode.name(), kvType.name(), gpuKv, hostKv, lookups,
+            Report report = new Report(shapeName, mode.name(), kvType.name(), gpuKv, hostKv, valueSums, lookups,
                     retro != null && GpuRetroKvCache.branches(), device.describe(),
                     Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
@@ -324,7 +326,8 @@ final class GpuShapeBench {
     private static void print(Report r, PrintStream out) {
         out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s%s; context: %s; CUDA graphs %s;"
                 + " %s; %s%n%n", r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(),
-                r.hostKv() == null ? "" : " (GPU tier " + r.gpuKv() + ", host tier " + r.hostKv() + ", lookups on the "
+                r.hostKv() == null ? "" : " (GPU tier " + r.gpuKv() + ", host tier " + r.hostKv() + ", value sums " + r.valueSums()
+                        + ", lookups on the "
                         + r.lookups() + (r.branches() ? ", estimation beside the gather" : ", estimation in line") + ")", r.contextFill(),
                 r.cudaGraphs() ? "on" : "off",
                 r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",

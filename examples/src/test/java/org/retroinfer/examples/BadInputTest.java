@@ -308,6 +308,10 @@ class BadInputTest {
                 "--attention", "full", "--gpu-kv", "int4"), "--gpu-kv applies to --attention retro only");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
                 "retro", "--kv-type", "f16", "--gpu-kv", "int2"), "--gpu-kv must be int8, int4 or the KV type f16", "int2");
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--device", "gpu",
+                "--attention", "full", "--value-sums", "int8"), "--value-sums applies to --attention retro only");
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
+                "retro", "--kv-type", "bf16", "--value-sums", "int4"), "--value-sums must be int8 or the KV type bf16, got 'int4'");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
                 "retro", "--gpu-store-layers", "most"), "--gpu-store-layers must be a number of layers (0 or more) or all, got 'most'");
         assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--lookups", "gpu"),

@@ -26,6 +26,7 @@ import org.retroinfer.kernels.gpu.DecodeLayerShape;
 import org.retroinfer.kernels.gpu.EmbeddingLookup;
 import org.retroinfer.kernels.gpu.EstimationGather;
 import org.retroinfer.kernels.gpu.IndexStore;
+import org.retroinfer.kernels.gpu.Int8Vectors;
 import org.retroinfer.kernels.gpu.KMeansBuild;
 import org.retroinfer.kernels.gpu.KvAppend;
 import org.retroinfer.kernels.gpu.SplitKvDecode;
@@ -83,6 +84,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private static final KernelMethod MERGE_PREVIOUS = KernelMethod.of(SplitKvMerge.class, "mergeWithPrevious");
     private static final KernelMethod GATHER_VECTORS = KernelMethod.of(IndexStore.class, "gatherVectors");
     private static final KernelMethod TO_F32 = KernelMethod.of(IndexStore.class, "toF32");
+    private static final KernelMethod TO_INT8 = KernelMethod.of(IndexStore.class, "toInt8");
+    private static final KernelMethod WEIGHTED_INDEXED_INT8 = KernelMethod.of(SplitKvDecode.class, "partialsWeightedIndexedInt8");
 
     private final Device device;
     private final AttentionShape shape;
@@ -189,8 +192,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** One layer's wave buffer and meta index, and the small host-written arrays its kernels read. */
     private final class Layer {
         final WaveBuffer wave;
-        /** Centroids and value sums {@code [groups][clusterCapacity][128]}, 16-bit (as ints). */
-        final I32Array centroids, valueSums;
+        /**
+         * Centroids and value sums {@code [groups][clusterCapacity][128]}, 16-bit (as ints), or the value sums INT8 with
+         * their scales' bits in {@code valueSumScales} (one a cluster; a single unused int for 16-bit value sums).
+         */
+        final I32Array centroids, valueSums, valueSumScales;
         final F32Array sizes;
         /**
          * Per group: clusters to score (0 outside the step), the two budgets, the estimation zone's length and the
@@ -204,7 +210,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                     lookups == Lookups.DEVICE ? new WaveBuffer.DeviceLookups(clusterCapacity, maxRetrieval) : null);
             long vectors = (long) groups * clusterCapacity;
             centroids = device.i32(vectors * WaveBuffer.INTS);
-            valueSums = device.i32(vectors * WaveBuffer.INTS);
+            valueSums = device.i32(vectors * formats.valueSums().ints());
+            valueSumScales = device.i32(Math.max(1, vectors * formats.valueSums().scaleInts()));
             sizes = device.f32(vectors);
             counts = (I32Array) device.mapped(ElementType.I32, groups);
             budgets = (I32Array) device.mapped(ElementType.I32, 2L * groups);
@@ -214,8 +221,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
         void free() {
             wave.close();
-            for (TypedArray a : new TypedArray[] {centroids, valueSums, sizes, counts, budgets, estimationLengths,
-                    retrieved}) {
+            for (TypedArray a : new TypedArray[] {centroids, valueSums, valueSumScales, sizes, counts, budgets,
+                    estimationLengths, retrieved}) {
                 device.free(a);
             }
         }
@@ -301,6 +308,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.config = config;
         this.storage = config.storage();
         this.formats = formats;
+        if (formats.valueSums() != StoreFormat.HALF && !ESTIMATION_IN_PLACE) {
+            throw new IllegalArgumentException("INT8 value sums are read in place; -Dretroinfer.decode.estimationInPlace=off"
+                    + " gathers 16-bit ones only");
+        }
         this.lookups = lookups;
         this.slots = slots;
         this.groups = Math.multiplyExact(slots, shape.kvHeads());
@@ -358,7 +369,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         esValues = device.i32(esVectors * WaveBuffer.INTS);
         esSizes = device.f32(esVectors);
         Layer first = layers[0];
-        int weightedResident = ESTIMATION_IN_PLACE
+        int weightedResident = int8ValueSums()
+                ? device.residentBlocks(WEIGHTED_INDEXED_INT8, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(first.centroids),
+                        first.valueSums, first.valueSumScales, first.sizes, estimationIds, maxEstimation,
+                        first.estimationLengths, qSlots, qSlots, 1, (long) clusterCapacity, 1, shape.scale(), group)
+                : ESTIMATION_IN_PLACE
                 ? device.residentBlocks(weightedIndexed, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(first.centroids),
                         half(first.valueSums), first.sizes, estimationIds, maxEstimation, first.estimationLengths, qSlots, qSlots,
                         1, (long) clusterCapacity, 1, shape.scale(), group)
@@ -414,9 +429,14 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * the ranking's scratch.
      */
     public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity) {
+        return deviceBytesPerSequence(shape, config, capacity, StoreFormat.HALF);
+    }
+
+    /** {@link #deviceBytesPerSequence(AttentionShape, RetroConfig, long)} with the value sums in {@code valueSums}. */
+    public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, StoreFormat valueSums) {
         Sizes z = Sizes.of(config, capacity);
         long vector = 2L * HEAD_DIM;
-        long perGroupLayer = (long) z.clusterCapacity() * (2 * vector + 4)
+        long perGroupLayer = (long) z.clusterCapacity() * (vector + valueSums.vectorBytes() + 4)
                 + 2L * z.steadyStride() * vector + 2L * z.cacheBlocks() * ClusterMappingTable.BLOCK * vector;
         long perGroupShared = 2L * (z.steadyStride() + (long) ClusterMappingTable.BLOCK * z.maxUnits()) * vector
                 + (long) shape.groupSize() * z.clusterCapacity() * 4 + 4L * z.clusterCapacity()
@@ -429,7 +449,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * device where {@code lookups} puts them there.
      */
     public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, Lookups lookups) {
-        long bytes = deviceBytesPerSequence(shape, config, capacity);
+        return deviceBytesPerSequence(shape, config, capacity, lookups, StoreFormat.HALF);
+    }
+
+    /** {@link #deviceBytesPerSequence(AttentionShape, RetroConfig, long, Lookups)} with the value sums in {@code valueSums}. */
+    public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, Lookups lookups,
+            StoreFormat valueSums) {
+        long bytes = deviceBytesPerSequence(shape, config, capacity, valueSums);
         if (lookups == Lookups.DEVICE) {
             Sizes z = Sizes.of(config, capacity);
             long perGroupLayer = DeviceMappingTables.bytesPerGroup(z.clusterCapacity(), z.cacheBlocks(), z.maxRetrieval())
@@ -441,12 +467,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /**
      * {@link #deviceBytesPerSequence(AttentionShape, RetroConfig, long, Lookups)} with {@code deviceStoreLayers} layers'
-     * stores in GPU memory, in {@code deviceFormat}: those layers keep no block cache ({@link WaveBuffer}).
+     * stores in GPU memory, in the GPU tier's format of {@code formats}, and the value sums in theirs: those layers keep
+     * no block cache ({@link WaveBuffer}).
      */
     public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, Lookups lookups,
-            int deviceStoreLayers, StoreFormat deviceFormat) {
-        return deviceBytesPerSequence(shape, config, capacity, lookups) + deviceStoreLayers
-                * (storeBytesPerLayer(shape, capacity, deviceFormat) - cacheBytesPerLayer(shape, config, capacity));
+            int deviceStoreLayers, TierFormats formats) {
+        return deviceBytesPerSequence(shape, config, capacity, lookups, formats.valueSums()) + deviceStoreLayers
+                * (storeBytesPerLayer(shape, capacity, formats.device()) - cacheBytesPerLayer(shape, config, capacity));
     }
 
     /** A sequence's device bytes of one layer's block cache, which a layer whose store is in GPU memory does without. */
@@ -495,7 +522,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     public static Placement place(AttentionShape shape, RetroConfig config, long capacity, int prefillSlots, int maxSequences,
             boolean exact, long deviceBytes, long hostBytes, TierFormats formats, int maxDeviceLayers, Lookups lookups) {
         long prefillSlot = prefillSlots * GpuKvCache.bytesPerSequence(shape, config.storage(), capacity);
-        long meta = deviceBytesPerSequence(shape, config, capacity, lookups);
+        long meta = deviceBytesPerSequence(shape, config, capacity, lookups, formats.valueSums());
         // a layer's store moved to the device frees its block cache there
         long store = Math.max(1, storeBytesPerLayer(shape, capacity, formats.device()) - cacheBytesPerLayer(shape, config, capacity));
         long hostStore = storeBytesPerLayer(shape, capacity, formats.host());
@@ -518,6 +545,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** {@link #storeBytesPerLayer(AttentionShape, long)} for a store in {@code format}. */
     public static long storeBytesPerLayer(AttentionShape shape, long capacity, StoreFormat format) {
         return 2L * shape.kvHeads() * capacity * format.vectorBytes();
+    }
+
+    /** Whether the index keeps its value sums in INT8 ({@link TierFormats#valueSums}). */
+    private boolean int8ValueSums() {
+        return formats.valueSums() == StoreFormat.INT8;
     }
 
     /** A 16-bit view of the storage type over an int array of vectors. */
@@ -833,7 +865,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /** Enqueues the estimation zone's weighted attention (and, unless it reads in place, its gather), merged into {@code (esOut, esLse)}. */
     private void estimate(Layer l) {
-        if (ESTIMATION_IN_PLACE) {
+        if (int8ValueSums()) {
+            device.launch(WEIGHTED_INDEXED_INT8, estimationShape.partialsGrid(), qSlots, half(l.centroids), l.valueSums,
+                    l.valueSumScales, l.sizes, estimationIds, maxEstimation, l.estimationLengths, esPartialOut, esPartialLse, 1,
+                    (long) clusterCapacity, estimationShape.splits(), shape.scale(), group);
+        } else if (ESTIMATION_IN_PLACE) {
             device.launch(weightedIndexed, estimationShape.partialsGrid(), qSlots, half(l.centroids), half(l.valueSums), l.sizes,
                     estimationIds, maxEstimation, l.estimationLengths, esPartialOut, esPartialLse, 1, (long) clusterCapacity,
                     estimationShape.splits(), shape.scale(), group);
@@ -1155,8 +1191,14 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             long first = (long) g * clusterCapacity + base;
             device.launch(toHalf, IndexStore.elementGrid(elements), r.centroids().slice(h * elements, elements),
                     half(l.centroids).slice(first * HEAD_DIM, elements), elements);
-            device.launch(toHalf, IndexStore.elementGrid(elements), r.valueSums().slice(h * elements, elements),
-                    half(l.valueSums).slice(first * HEAD_DIM, elements), elements);
+            if (int8ValueSums()) {
+                device.launch(TO_INT8, IndexStore.vectorGrid(added), r.valueSums().slice(h * elements, elements), added,
+                        l.valueSums.slice(first * Int8Vectors.INTS, (long) added * Int8Vectors.INTS),
+                        l.valueSumScales.slice(first, added));
+            } else {
+                device.launch(toHalf, IndexStore.elementGrid(elements), r.valueSums().slice(h * elements, elements),
+                        half(l.valueSums).slice(first * HEAD_DIM, elements), elements);
+            }
             device.launch(TO_F32, IndexStore.elementGrid(added), r.sizes().slice((long) h * added, added),
                     l.sizes.slice(first, added), added);
         }
@@ -1270,7 +1312,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     public long deviceBytesPerSlot() {
         long total = 0;
         for (Layer l : layers) {
-            for (TypedArray a : new TypedArray[] {l.centroids, l.valueSums, l.sizes}) total += a.byteSize();
+            for (TypedArray a : new TypedArray[] {l.centroids, l.valueSums, l.valueSumScales, l.sizes}) total += a.byteSize();
             total += l.wave.deviceBytes();
         }
         return total / slots;
@@ -1290,7 +1332,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
                 execPartialLse, scratchIn, scratchOut, exec.keys(), exec.values(), exec.lengths()));
         for (Layer l : layers) {
-            arrays.addAll(java.util.List.of(l.centroids, l.valueSums, l.sizes, l.counts, l.budgets,
+            arrays.addAll(java.util.List.of(l.centroids, l.valueSums, l.valueSumScales, l.sizes, l.counts, l.budgets,
                     l.estimationLengths, l.retrieved));
             total += onDevice ? l.wave.deviceBytes() : l.wave.hostBytes();
         }

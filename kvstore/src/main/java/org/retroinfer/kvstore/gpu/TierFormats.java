@@ -9,17 +9,31 @@ import org.retroinfer.kvstore.wave.StoreFormat;
  * stay 16-bit) for sequences: at Llama 3 8B's shape an INT4 store takes 31% of a 16-bit one, so more sequences keep
  * every layer on the GPU and read nothing over PCIe.
  *
- * @param device the GPU tier's format
- * @param host   the host tier's format
+ * <p>The meta index's value sums (GPU memory, read only by the estimation zone) may be INT8 too: 132 bytes a cluster
+ * instead of 256, 0.25 GiB of a 128K-token sequence at Llama 3 8B's shape, each value sum then estimated from level ×
+ * scale. Centroids stay 16-bit: they rank the clusters.
+ *
+ * @param device    the GPU tier's format
+ * @param host      the host tier's format
+ * @param valueSums the index's value sums: the storage type or INT8
  */
-public record TierFormats(StoreFormat device, StoreFormat host) {
-    /** Both tiers in the storage type. */
+public record TierFormats(StoreFormat device, StoreFormat host, StoreFormat valueSums) {
+    /** Both tiers and the value sums in the storage type. */
     public static final TierFormats HALF = new TierFormats(StoreFormat.HALF, StoreFormat.HALF);
 
     public TierFormats {
-        if (device == null || host == null) {
-            throw new IllegalArgumentException("both tiers need a format, got device " + device + ", host " + host);
+        if (device == null || host == null || valueSums == null) {
+            throw new IllegalArgumentException("both tiers and the value sums need a format, got device " + device + ", host "
+                    + host + ", value sums " + valueSums);
         }
+        if (valueSums == StoreFormat.INT4) {
+            throw new IllegalArgumentException("value sums are kept in the storage type or INT8, not INT4");
+        }
+    }
+
+    /** The two tiers' formats, with 16-bit value sums. */
+    public TierFormats(StoreFormat device, StoreFormat host) {
+        this(device, host, StoreFormat.HALF);
     }
 
     /** The GPU tier in the storage type, the host tier in {@code host}. */

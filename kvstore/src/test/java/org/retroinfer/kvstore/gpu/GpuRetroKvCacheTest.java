@@ -45,14 +45,16 @@ class GpuRetroKvCacheTest {
      * memory (a quantised GPU tier) and the second's in host memory, whose retrieval zones read keys and values rounded
      * to 1/127 of each vector's largest magnitude while the index, the ranking and the estimation zone keep the 16-bit
      * ones, held to a looser bound; and one F16 layer in INT4 on the device with device lookups, so that its exact zone is
-     * read from the INT4 store in place (1/7 of each 32 elements' largest magnitude: a bound ten times looser again). A
+     * read from the INT4 store in place (1/7 of each 32 elements' largest magnitude: a bound ten times looser again); and
+     * one BF16 layer whose index keeps its value sums in INT8, so that only the estimation zone reads rounded values. A
      * store in device memory keeps no block cache.
      */
     @ParameterizedTest
-    @CsvSource({"BF16, 2, 1, HALF, HALF, 5e-3, HOST", "F16, 1, 1, HALF, HALF, 5e-3, DEVICE", "BF16, 2, 1, INT8, INT8, 5e-2, HOST",
-            "F16, 1, 1, INT4, INT4, 0.5, DEVICE"})
+    @CsvSource({"BF16, 2, 1, HALF, HALF, 5e-3, HOST, HALF", "F16, 1, 1, HALF, HALF, 5e-3, DEVICE, HALF",
+            "BF16, 2, 1, INT8, INT8, 5e-2, HOST, HALF", "F16, 1, 1, INT4, INT4, 0.5, DEVICE, HALF",
+            "BF16, 1, 1, HALF, HALF, 5e-2, DEVICE, INT8"})
     void decodesAsTheCpuRetroCacheDoes(DType storage, int layers, int deviceStoreLayers, StoreFormat deviceFormat,
-            StoreFormat hostFormat, double decodeTolerance, GpuRetroKvCache.Lookups lookups) {
+            StoreFormat hostFormat, double decodeTolerance, GpuRetroKvCache.Lookups lookups, StoreFormat valueSums) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
         System.out.println("gpu retro cache " + storage + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
         Random random = new Random(seed);
@@ -60,7 +62,7 @@ class GpuRetroKvCacheTest {
         AttentionShape shape = new AttentionShape(layers, 4, 2, 128);
         try (EmulatedDevice device = new EmulatedDevice();
              GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 3, 160, 64, 2, deviceStoreLayers,
-                     new TierFormats(deviceFormat, hostFormat), lookups);
+                     new TierFormats(deviceFormat, hostFormat, valueSums), lookups);
              RetroKvCache cpu = new RetroKvCache(shape, config)) {
             int unused = gpu.openSequence(), a = gpu.openSequence(), b = gpu.openSequence();
             int cUnused = cpu.openSequence(), ca = cpu.openSequence(), cb = cpu.openSequence();
@@ -88,12 +90,12 @@ class GpuRetroKvCacheTest {
             assertEquals(deviceStoreLayers < layers, gpu.hitRatio() > 0, "repeated retrievals of a small index find clusters"
                     + " cached where the store is on the host; hit ratio " + gpu.hitRatio());
             boolean quantised = deviceStoreLayers > 0 && deviceFormat != StoreFormat.HALF
-                    || deviceStoreLayers < layers && hostFormat != StoreFormat.HALF;
+                    || deviceStoreLayers < layers && hostFormat != StoreFormat.HALF || valueSums != StoreFormat.HALF;
             // the rounding of a quantised store shows (16-bit stores agree to ~1e-6): the cache reads the format asked for
             assertEquals(quantised, decodeWorst > 1e-4, "worst decode difference " + decodeWorst);
-            System.out.printf("  %s GPU tier (%d layers), %s host tier, lookups on the %s: worst |gpu - cpu|: prefill %.2e,"
-                    + " decode %.2e; cache hit ratio %.2f%n", deviceFormat, deviceStoreLayers, hostFormat, lookups, worst,
-                    decodeWorst, gpu.hitRatio());
+            System.out.printf("  %s GPU tier (%d layers), %s host tier, %s value sums, lookups on the %s: worst |gpu - cpu|:"
+                    + " prefill %.2e, decode %.2e; cache hit ratio %.2f%n", deviceFormat, deviceStoreLayers, hostFormat, valueSums,
+                    lookups, worst, decodeWorst, gpu.hitRatio());
         }
     }
 
@@ -317,6 +319,10 @@ class GpuRetroKvCacheTest {
                 4 * 11 * store, new TierFormats(StoreFormat.INT8, StoreFormat.HALF), 32, GpuRetroKvCache.Lookups.HOST));
         assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 11 * store - 1,
                 new TierFormats(StoreFormat.INT8, StoreFormat.HALF), 32, GpuRetroKvCache.Lookups.HOST));
+        // INT8 value sums take 132 of 256 bytes a cluster's value sum, in every layer and group
+        long clusters = GpuRetroKvCache.Sizes.of(config, capacity).clusterCapacity();
+        assertEquals(clusters * (256 - 132) * 8 * 32, meta - GpuRetroKvCache.deviceBytesPerSequence(shape, config, capacity,
+                StoreFormat.INT8));
         // without a dense prefill slot the freed GPU memory holds more layers' stores
         assertTrue(GpuRetroKvCache.place(shape, config, capacity, 0, 4, true, gpu, 4 * 22 * store).deviceStoreLayers() > 10);
     }
@@ -328,14 +334,16 @@ class GpuRetroKvCacheTest {
      * estimate is the slot's share of the execution buffer, ranking scratch and estimation zone).
      */
     @ParameterizedTest
-    @CsvSource({"HOST, INT4", "DEVICE, HALF", "DEVICE, INT8"})
-    void theDeviceBytesAPlacementReservesCoverWhatASlotAllocates(GpuRetroKvCache.Lookups lookups, StoreFormat hostFormat) {
+    @CsvSource({"HOST, INT4, HALF", "DEVICE, HALF, HALF", "DEVICE, INT8, HALF", "DEVICE, HALF, INT8"})
+    void theDeviceBytesAPlacementReservesCoverWhatASlotAllocates(GpuRetroKvCache.Lookups lookups, StoreFormat hostFormat,
+            StoreFormat valueSums) {
         RetroConfig config = config(DType.BF16);
         AttentionShape shape = new AttentionShape(3, 4, 2, 128);
         long capacity = 20000;
         try (EmulatedDevice device = new EmulatedDevice();
-             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 2, capacity, 64, 0, 0, hostFormat, lookups)) {
-            long estimate = GpuRetroKvCache.deviceBytesPerSequence(shape, config, capacity, lookups);
+             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 2, capacity, 64, 0, 0,
+                     new TierFormats(StoreFormat.HALF, hostFormat, valueSums), lookups)) {
+            long estimate = GpuRetroKvCache.deviceBytesPerSequence(shape, config, capacity, lookups, valueSums);
             long allocated = gpu.deviceBytesPerSlot();
             assertTrue(allocated <= estimate, "a slot allocates " + allocated + " bytes, the placement reserves " + estimate);
         }
