@@ -3,7 +3,6 @@ package org.retroinfer.kernels.gpu;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 
 import org.retroinfer.accel.kernel.F32Array;
-import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Float8;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
@@ -102,13 +101,9 @@ public final class IndexStore {
             long i = pair * 2 + ctx.laneId / LANES;
             boolean live = i < count;
             long at = i * HEAD_DIM + lane * Int8Chunks.ELEMENTS_PER_LANE;
-            Float8 x = live ? join(source.getFloat4(at), source.getFloat4(at + 4)) : zero();
+            Float8 x = live ? LinearSums.inputs(source, at) : zero();
             Int8Chunks.quantise(ctx, x, live, target, scales, i);
         }
-    }
-
-    private static Float8 join(Float4 low, Float4 high) {
-        return new Float8(low.x(), low.y(), low.z(), low.w(), high.x(), high.y(), high.z(), high.w());
     }
 
     private static Float8 zero() {

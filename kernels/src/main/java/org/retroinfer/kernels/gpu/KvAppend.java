@@ -3,8 +3,6 @@ package org.retroinfer.kernels.gpu;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 
 import org.retroinfer.accel.kernel.F32Array;
-import org.retroinfer.accel.kernel.Float4;
-import org.retroinfer.accel.kernel.Float8;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Kernel;
@@ -36,14 +34,8 @@ public final class KvAppend {
             int row = (int) (pair / kvHeads);
             long slotPair = (long) slots.get(row) * kvHeads + (pair - (long) row * kvHeads);
             long to = (slotPair * capacity + positions.get(row)) * HEAD_DIM + (from - pair * HEAD_DIM);
-            kCache.setFloat8(to, eight(k, from));
-            vCache.setFloat8(to, eight(v, from));
+            kCache.setFloat8(to, LinearSums.inputs(k, from));
+            vCache.setFloat8(to, LinearSums.inputs(v, from));
         }
-    }
-
-    private static Float8 eight(F32Array x, long at) {
-        Float4 lo = x.getFloat4(at);
-        Float4 hi = x.getFloat4(at + 4);
-        return new Float8(lo.x(), lo.y(), lo.z(), lo.w(), hi.x(), hi.y(), hi.z(), hi.w());
     }
 }
