@@ -42,8 +42,7 @@ public final class CudaDevice implements Device {
     private final Map<Long, DeviceBuffer> buffers = new HashMap<>();
     /** Staging arrays by host address. */
     private final Map<Long, PinnedBuffer> pinned = new HashMap<>();
-    private long allocated;
-    private long peakAllocated;
+    private final AllocatedBytes allocated = new AllocatedBytes();
     /** This device's cuBLAS handle (bound to one stream at a time, so one a device), made on first use. */
     private Cublas blas;
     /** Why cuBLAS did not load here, or null where it did or was not tried yet. */
@@ -95,8 +94,7 @@ public final class CudaDevice implements Device {
     public TypedArray allocate(ElementType type, long length) {
         long bytes = Math.multiplyExact(length, (long) type.bytes());
         DeviceBuffer buffer = gpu.allocate(Math.max(bytes, 16));
-        allocated += buffer.byteSize();
-        peakAllocated = Math.max(peakAllocated, allocated);
+        allocated.add(buffer.byteSize());
         buffers.put(buffer.region().deviceAddress(), buffer);
         // at least 16 bytes, so that even an empty array has an address; the view is exactly length long
         return switch (type) {
@@ -233,7 +231,7 @@ public final class CudaDevice implements Device {
             throw new IllegalArgumentException(array.describe() + " is not an array this device allocated, or is freed already");
         }
         finish(); // work queued before the free may still read it
-        allocated -= buffer.byteSize();
+        allocated.remove(buffer.byteSize());
         buffer.close();
     }
 
@@ -326,17 +324,17 @@ public final class CudaDevice implements Device {
 
     @Override
     public long allocatedBytes() {
-        return allocated;
+        return allocated.now();
     }
 
     @Override
     public long peakAllocatedBytes() {
-        return peakAllocated;
+        return allocated.peak();
     }
 
     @Override
     public void resetPeakAllocatedBytes() {
-        peakAllocated = allocated;
+        allocated.resetPeak();
     }
 
     @Override
@@ -355,7 +353,7 @@ public final class CudaDevice implements Device {
         pinned.values().forEach(PinnedBuffer::close);
         buffers.clear();
         pinned.clear();
-        allocated = 0;
+        allocated.clear();
         if (side != null) {
             forked.close();
             joined.close();

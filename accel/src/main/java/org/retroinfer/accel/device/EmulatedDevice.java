@@ -33,8 +33,7 @@ public final class EmulatedDevice implements Device {
     private boolean branched, inBranch;
     /** The calls of the capture in progress, or null. */
     private java.util.List<Runnable> recording;
-    private long allocated;
-    private long peakAllocated;
+    private final AllocatedBytes allocated = new AllocatedBytes();
 
     @Override
     public String describe() {
@@ -75,8 +74,7 @@ public final class EmulatedDevice implements Device {
             default -> throw new IllegalArgumentException("no emulated arrays of " + type);
         };
         array.segment().fill((byte) 0xFF);
-        allocated += array.byteSize();
-        peakAllocated = Math.max(peakAllocated, allocated);
+        allocated.add(array.byteSize());
         arenas.put(array.segment().address(), arena);
         return array;
     }
@@ -200,7 +198,7 @@ public final class EmulatedDevice implements Device {
         if (arena == null) {
             throw new IllegalArgumentException(array.describe() + " is not an array this device allocated, or is freed already");
         }
-        allocated -= array.byteSize();
+        allocated.remove(array.byteSize());
         arena.close();
     }
 
@@ -287,22 +285,22 @@ public final class EmulatedDevice implements Device {
 
     @Override
     public long freeBytes() {
-        return Math.max(0, MEMORY_BYTES - allocated);
+        return Math.max(0, MEMORY_BYTES - allocated.now());
     }
 
     @Override
     public long allocatedBytes() {
-        return allocated;
+        return allocated.now();
     }
 
     @Override
     public long peakAllocatedBytes() {
-        return peakAllocated;
+        return allocated.peak();
     }
 
     @Override
     public void resetPeakAllocatedBytes() {
-        peakAllocated = allocated;
+        allocated.resetPeak();
     }
 
     @Override
@@ -310,6 +308,6 @@ public final class EmulatedDevice implements Device {
         open.decrementAndGet();
         arenas.values().forEach(Arena::close);
         arenas.clear();
-        allocated = 0;
+        allocated.clear();
     }
 }
