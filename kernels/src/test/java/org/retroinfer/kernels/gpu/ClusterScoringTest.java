@@ -54,6 +54,11 @@ class ClusterScoringTest {
                 Arguments.of(4, 3, 2240, new int[] {2230, 1700}));
     }
 
+    /**
+     * The 16-bit kernels over each shape, the selection run twice: with its blocks of {@link ClusterScoringShape#SELECT_THREADS}
+     * (rows sharing SMs) and of {@link ClusterScoringShape#WIDE_SELECT_THREADS} (every row an SM to itself); the zones
+     * are the twin's both times.
+     */
     @ParameterizedTest(name = "group {0}, {1} splits, counts {3}")
     @MethodSource("shapes")
     void bf16ScoresAndZonesMatchTheTwin(int group, int splits, int capacity, int[] counts) {
@@ -63,19 +68,7 @@ class ClusterScoringTest {
             BF16Array centroids = BF16Array.allocate(arena, c.shape.centroidElements());
             fillCentroids(c.shape, c.counts, centroids, random);
             runAndCheck(arena, c, centroids, centroids::get, "logitsHalf");
-        }
-    }
-
-    /** Where every row has an SM to itself the selection's blocks are twice as large; the zones are the same. */
-    @ParameterizedTest(name = "group {0}, {1} splits, counts {3}")
-    @MethodSource("shapes")
-    void wideSelectionBlocksMatchTheTwin(int group, int splits, int capacity, int[] counts) {
-        try (Arena arena = Arena.ofShared()) {
-            Random random = SplitKvDecodeTest.random("wide group " + group + " splits " + splits + " counts " + Arrays.toString(counts));
-            Case c = randomCase(arena, random, group, splits, capacity, counts);
             assertEquals(ClusterScoringShape.WIDE_SELECT_THREADS, c.shape.selectionGrid(c.shape.rows()).threadsPerBlock());
-            BF16Array centroids = BF16Array.allocate(arena, c.shape.centroidElements());
-            fillCentroids(c.shape, c.counts, centroids, random);
             runAndCheck(arena, c, centroids, centroids::get, "logitsHalf", c.shape.rows());
         }
     }
