@@ -106,8 +106,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final ClusterScoringShape scoring;
     private final DecodeAttentionShape estimationShape, execShape;
     /** Step arrays shared by the layers (each layer's kernels are done with them before the next layer's run). */
-    private final I32Array rowOfSlot;
     private final StepRowArrays stepRows;
+    /** Every layer's zone sizes and the step's row of each slot, staged by the host and copied with the step's rows. */
+    private final ZoneArrays zones;
+    /** {@link #prepare}'s row of each slot, before it is staged. */
+    private final int[] stepRowOfSlot;
     private final F32Array qSlots, outSlots, logits, partialMax, partialSum, headMax, headSum, scores;
     private final I32Array retrievalIds, estimationIds, zoneSizes, esKeys, esValues;
     private final F32Array esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut, execPartialLse, outLse;
@@ -184,12 +187,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     }
 
     private final Lookups lookups;
-    /** {@link #writeZones}' per-group values of one layer, before they are copied into its mapped arrays. */
+    /** {@link #writeZones}' per-group values of one layer, before they are staged. */
     private final int[] zoneCounts, zoneBudgets, zoneEstimation, zoneRetrieved, zoneSteady;
     /** Whether a sequence of the decode step being run fills its steady zone and updates its index (host work). */
     private boolean stepUpdatesIndex;
 
-    /** One layer's wave buffer and meta index, and the small host-written arrays its kernels read. */
+    /** One layer's wave buffer and meta index, and its slices of the zone arrays its kernels read. */
     private final class Layer {
         final WaveBuffer wave;
         /**
@@ -199,30 +202,31 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         final I32Array centroids, valueSums, valueSumScales;
         final F32Array sizes;
         /**
-         * Per group: clusters to score (0 outside the step), the two budgets, the estimation zone's length and the
-         * retrieval zone's (the clusters to look up), written by the host before the step's launches.
+         * Per group, in device memory ({@link ZoneArrays}): clusters to score (0 outside the step), the two budgets, the
+         * estimation zone's length and the retrieval zone's (the clusters to look up), staged by the host before the step's
+         * launches.
          */
         final I32Array counts, budgets, estimationLengths, retrieved;
 
-        Layer(boolean storeOnDevice) {
+        Layer(int index, boolean storeOnDevice) {
             wave = new WaveBuffer(device, groups, steadyStride, Math.toIntExact(capacity), fixed.cacheBlocks(), fixed.maxUnits(),
                     exec, storeOnDevice, formats.of(storeOnDevice), storage,
-                    lookups == Lookups.DEVICE ? new WaveBuffer.DeviceLookups(clusterCapacity, maxRetrieval) : null);
+                    lookups == Lookups.DEVICE ? new WaveBuffer.DeviceLookups(clusterCapacity, maxRetrieval) : null,
+                    zones.steadyLengths(index));
             long vectors = (long) groups * clusterCapacity;
             centroids = device.i32(vectors * WaveBuffer.INTS);
             valueSums = device.i32(vectors * formats.valueSums().ints());
             valueSumScales = device.i32(Math.max(1, vectors * formats.valueSums().scaleInts()));
             sizes = device.f32(vectors);
-            counts = (I32Array) device.mapped(ElementType.I32, groups);
-            budgets = (I32Array) device.mapped(ElementType.I32, 2L * groups);
-            estimationLengths = (I32Array) device.mapped(ElementType.I32, groups);
-            retrieved = (I32Array) device.mapped(ElementType.I32, groups);
+            counts = zones.counts(index);
+            budgets = zones.budgets(index);
+            estimationLengths = zones.estimationLengths(index);
+            retrieved = zones.retrieved(index);
         }
 
         void free() {
             wave.close();
-            for (TypedArray a : new TypedArray[] {centroids, valueSums, valueSumScales, sizes, counts, budgets,
-                    estimationLengths, retrieved}) {
+            for (TypedArray a : new TypedArray[] {centroids, valueSums, valueSumScales, sizes}) {
                 device.free(a);
             }
         }
@@ -339,11 +343,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         toHalf = KernelMethod.of(IndexStore.class, "toHalf");
         deviceWriter = deviceStoreLayers > 0 ? writer(formats.device(), null) : null;
         hostWriter = deviceStoreLayers < shape.layers() ? writer(formats.host(), deviceWriter) : null;
+        zones = new ZoneArrays(device, shape.layers(), groups, slots);
+        stepRowOfSlot = new int[slots];
         layers = new Layer[shape.layers()];
         for (int l = 0; l < layers.length; l++) {
-            layers[l] = new Layer(l < deviceStoreLayers);
+            layers[l] = new Layer(l, l < deviceStoreLayers);
         }
-        rowOfSlot = (I32Array) device.mapped(ElementType.I32, slots);
         stepRows = new StepRowArrays(device, maxRows);
         qSlots = device.f32((long) slots * queryWidth);
         outSlots = device.f32((long) slots * queryWidth);
@@ -656,7 +661,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         }
         stepKind = StepKind.DECODE;
         stepSequences = new Sequence[batch.size()];
-        for (int r = 0; r < slots; r++) rowOfSlot.set(r, 0);
+        java.util.Arrays.fill(stepRowOfSlot, 0);
         for (int i = 0; i < batch.size(); i++) {
             Sequence s = sequence(batch.sequence(i));
             if (batch.count(i) != 1) {
@@ -669,7 +674,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             }
             stepSequences[i] = s;
             stepRows.set(i, s.slot, s.steady[layer], s.steady[layer] + 1); // the new position goes in the steady zone
-            rowOfSlot.set(s.slot, i);
+            stepRowOfSlot[s.slot] = i;
         }
         // The step's positions are counted now, before its launches, and every layer's zone arrays written: a captured
         // step replays its launches without the host code that enqueued them.
@@ -681,6 +686,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 stepUpdatesIndex |= s.steady[l] == steadyStride;
             }
         }
+        zones.stageRows(stepRowOfSlot);
         for (int l = 0; l < shape.layers(); l++) {
             writeZones(l);
         }
@@ -694,6 +700,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             return;
         }
         stepRows.enqueue(step);
+        zones.enqueue();
     }
 
     /** A step is prompt rows or decode rows, never both ({@link #prepare}). */
@@ -742,6 +749,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         }
         if (updated) {
             writeZones(layer); // the index update changed this layer's clusters, budgets and steady lengths
+            zones.enqueueLayer(layer);
         }
     }
 
@@ -753,7 +761,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         }
         Layer l = layers[layer];
         Device.Mark started = mark();
-        device.launch(GATHER_ROWS, Grid.covering((long) slots * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS), rowOfSlot, q,
+        device.launch(GATHER_ROWS, Grid.covering((long) slots * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS), zones.rowOfSlot(), q,
                 qSlots, slots, queryWidth);
         device.launch(SCORE, scoring.scoringGrid(), qSlots, half(l.centroids), l.counts, logits, partialMax, partialSum,
                 clusterCapacity, scoring.splits(), shape.scale(), group);
@@ -788,7 +796,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             // the host looks the retrieval zone up while the GPU estimates
             selected.await();
             lookup = System.nanoTime();
-            l.wave.lookUp(retrievalIds, maxRetrieval, l.retrieved);
+            l.wave.lookUp(retrievalIds, maxRetrieval, zones.stagedRetrieved(layer)); // the host reads the staged lengths
             lookup = System.nanoTime() - lookup;
             looked = mark();
             // The previous layer's admission reads the shared execution buffer, so it goes before this layer's gather.
@@ -885,15 +893,14 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     }
 
     /**
-     * Writes layer {@code layer}'s per-group arrays for the step's sequences (zeros for the other groups): clusters to
-     * score, zone budgets and sizes, and the steady zone's length after the step's append. The host writes them before
-     * the step's launches ({@link #prepare}), so that a captured step's replay reads this step's values, and again after
-     * an index update in the layer's append.
+     * Stages layer {@code layer}'s per-group arrays for the step's sequences (zeros for the other groups): clusters to
+     * score, zone budgets and sizes, and the steady zone's length after the step's append. The host stages them before
+     * the step's launches ({@link #prepare}), and the step's copy of its rows takes them to the device, so that a captured
+     * step's replay reads this step's values; and again after an index update in the layer's append.
      */
     private void writeZones(int layer) {
-        Layer l = layers[layer];
-        // Built in Java arrays and copied into the mapped arrays in bulk: set one element at a time, the six arrays of
-        // every layer made ~2.5 ms of host work a step at 72 sequences (H200, s5-call-4), in which the GPU idled.
+        // Built in Java arrays and staged in bulk: set one element at a time, the six arrays of every layer (then in
+        // mapped memory) made ~2.5 ms of host work a step at 72 sequences (H200, s5-call-4), in which the GPU idled.
         java.util.Arrays.fill(zoneCounts, 0);
         java.util.Arrays.fill(zoneBudgets, 0);
         java.util.Arrays.fill(zoneEstimation, 0);
@@ -915,11 +922,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 zoneSteady[g] = s.steady[layer];
             }
         }
-        l.counts.copyFrom(zoneCounts);
-        l.budgets.copyFrom(zoneBudgets);
-        l.estimationLengths.copyFrom(zoneEstimation);
-        l.retrieved.copyFrom(zoneRetrieved);
-        l.wave.steadyLengths(zoneSteady);
+        zones.stage(layer, zoneCounts, zoneBudgets, zoneEstimation, zoneRetrieved, zoneSteady);
     }
 
     /** Launches {@code wave}'s admission; adds its LRU update's host time and the wait for it to {@code lru}. */
@@ -1328,12 +1331,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private long bytes(boolean onDevice) {
         long total = onDevice && prefill != null ? prefill.memoryBytes() : 0;
         total += onDevice ? stepRows.deviceBytes() : 0;
-        java.util.List<TypedArray> arrays = new java.util.ArrayList<>(java.util.List.of(rowOfSlot, qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
+        total += zones.bytes(); // in device memory and staged in as many pinned bytes
+        java.util.List<TypedArray> arrays = new java.util.ArrayList<>(java.util.List.of(qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
                 estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
                 execPartialLse, scratchIn, scratchOut, exec.keys(), exec.values(), exec.lengths()));
         for (Layer l : layers) {
-            arrays.addAll(java.util.List.of(l.centroids, l.valueSums, l.valueSumScales, l.sizes, l.counts, l.budgets,
-                    l.estimationLengths, l.retrieved));
+            arrays.addAll(java.util.List.of(l.centroids, l.valueSums, l.valueSumScales, l.sizes));
             total += onDevice ? l.wave.deviceBytes() : l.wave.hostBytes();
         }
         for (TypedArray a : arrays) {
@@ -1357,7 +1360,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             prefill.close();
         }
         stepRows.free();
-        for (TypedArray a : new TypedArray[] {rowOfSlot, qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
+        zones.free();
+        for (TypedArray a : new TypedArray[] {qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
                 estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
                 execPartialLse, scratchIn, scratchOut}) {
             device.free(a);

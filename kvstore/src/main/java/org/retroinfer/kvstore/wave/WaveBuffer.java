@@ -67,6 +67,8 @@ public final class WaveBuffer implements AutoCloseable {
     /** A quantised store's scales ({@code [groups][listStride][format.scaleInts()]}), beside it; null for a 16-bit store. */
     private final I32Array scalesK, scalesV;
     private final I32Array listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, execK, execV, validLengths;
+    /** Whether {@link #steadyLengths} is this buffer's mapped array, written by its setters, or its owner's device array. */
+    private final boolean ownsSteadyLengths;
     private final I32Array missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts;
     private final I32Array admitOffsets, admitSizes, admitBlocks, admitCounts;
 
@@ -78,7 +80,7 @@ public final class WaveBuffer implements AutoCloseable {
      */
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits) {
         this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, ExecutionBuffer.allocate(device, groups, steadyStride,
-                maxUnits), true, false, StoreFormat.HALF, DType.BF16, null);
+                maxUnits), true, false, StoreFormat.HALF, DType.BF16);
     }
 
     /**
@@ -90,7 +92,7 @@ public final class WaveBuffer implements AutoCloseable {
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
             ExecutionBuffer exec, boolean storeOnDevice) {
         this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice, StoreFormat.HALF,
-                DType.BF16, null);
+                DType.BF16);
     }
 
     /**
@@ -100,7 +102,7 @@ public final class WaveBuffer implements AutoCloseable {
      */
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
             ExecutionBuffer exec, boolean storeOnDevice, StoreFormat format, DType storage) {
-        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice, format, storage, null);
+        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice, format, storage);
     }
 
     /**
@@ -112,16 +114,29 @@ public final class WaveBuffer implements AutoCloseable {
     /**
      * As {@link #WaveBuffer(Device, int, int, int, int, int, ExecutionBuffer, boolean, StoreFormat, DType)}, with the
      * mapping tables on the device ({@code lookups}; null keeps them on the host): {@link #lookUpOnDevice} and
-     * {@link #admitOnDevice} then replace the host's lookups and LRU updates, and the unit lists live in device memory.
+     * {@link #admitOnDevice} then replace the host's lookups and LRU updates, and the unit lists live in device memory;
+     * and with the steady zones' lengths in {@code steadyLengths}, one per group, which its owner writes (device memory,
+     * filled by copies enqueued in the steps), or null for mapped host memory that {@link #steadyLengths} writes.
      */
     public WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
-            ExecutionBuffer exec, boolean storeOnDevice, StoreFormat format, DType storage, DeviceLookups lookups) {
-        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice, format, storage, lookups);
+            ExecutionBuffer exec, boolean storeOnDevice, StoreFormat format, DType storage, DeviceLookups lookups,
+            I32Array steadyLengths) {
+        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, false, storeOnDevice, format, storage, lookups,
+                steadyLengths);
+    }
+
+    private WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
+            ExecutionBuffer exec, boolean ownsExec, boolean storeOnDevice, StoreFormat format, DType storage) {
+        this(device, groups, steadyStride, listStride, cacheBlocks, maxUnits, exec, ownsExec, storeOnDevice, format, storage,
+                null, null);
     }
 
     private WaveBuffer(Device device, int groups, int steadyStride, int listStride, int cacheBlocks, int maxUnits,
             ExecutionBuffer exec, boolean ownsExec, boolean storeOnDevice, StoreFormat format, DType storage,
-            DeviceLookups lookups) {
+            DeviceLookups lookups, I32Array steadyLengths) {
+        if (steadyLengths != null && steadyLengths.length() != groups) {
+            throw new IllegalArgumentException("steady lengths are one per group, " + groups + ", got " + steadyLengths.length());
+        }
         if (storage != DType.BF16 && storage != DType.F16) {
             throw new IllegalArgumentException("a wave buffer holds BF16 or F16 vectors, not " + storage);
         }
@@ -163,7 +178,8 @@ public final class WaveBuffer implements AutoCloseable {
         scalesV = format == StoreFormat.HALF ? null : storeOnDevice ? device.i32(storeScales) : mapped(storeScales);
         steadyK = device.i32((long) groups * steadyStride * INTS);
         steadyV = device.i32((long) groups * steadyStride * INTS);
-        steadyLengths = mapped(groups);
+        ownsSteadyLengths = steadyLengths == null;
+        this.steadyLengths = ownsSteadyLengths ? mapped(groups) : steadyLengths;
         cacheK = device.i32((long) groups * this.cacheBlocks * ClusterMappingTable.BLOCK * INTS);
         cacheV = device.i32((long) groups * this.cacheBlocks * ClusterMappingTable.BLOCK * INTS);
         execK = exec.keys();
@@ -235,6 +251,7 @@ public final class WaveBuffer implements AutoCloseable {
 
     /** Sets group {@code g}'s steady zone length. */
     public void steadyLength(int group, int vectors) {
+        checkOwnsSteadyLengths();
         checkSteadyLength(vectors);
         steadyLengths.set(group, vectors);
     }
@@ -244,10 +261,17 @@ public final class WaveBuffer implements AutoCloseable {
         if (vectors.length != groups) {
             throw new IllegalArgumentException("steady lengths are one per group, " + groups + ", got " + vectors.length);
         }
+        checkOwnsSteadyLengths();
         for (int v : vectors) {
             checkSteadyLength(v);
         }
         steadyLengths.copyFrom(vectors);
+    }
+
+    private void checkOwnsSteadyLengths() {
+        if (!ownsSteadyLengths) {
+            throw new IllegalStateException("this wave buffer's steady lengths are written by the owner of their device array");
+        }
     }
 
     private void checkSteadyLength(int vectors) {
@@ -561,7 +585,7 @@ public final class WaveBuffer implements AutoCloseable {
 
     /** Mapped host bytes: the store where it is on the host, the steady lengths and the unit lists where the host writes them. */
     public long hostBytes() {
-        return storeBytes(false) + steadyLengths.byteSize() + (deviceTables == null ? listBytes() : 0);
+        return storeBytes(false) + (ownsSteadyLengths ? steadyLengths.byteSize() : 0) + (deviceTables == null ? listBytes() : 0);
     }
 
     /** Bytes of the unit and admission lists. */
@@ -607,7 +631,10 @@ public final class WaveBuffer implements AutoCloseable {
         if (ownsExec) {
             exec.free(device);
         }
-        for (I32Array a : new I32Array[] {listK, listV, steadyK, steadyV, steadyLengths, cacheK, cacheV, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, admitOffsets, admitSizes,
+        if (ownsSteadyLengths) {
+            device.free(steadyLengths);
+        }
+        for (I32Array a : new I32Array[] {listK, listV, steadyK, steadyV, cacheK, cacheV, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, admitOffsets, admitSizes,
                 admitBlocks, admitCounts}) {
             device.free(a);
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.retroinfer.kernels.DType;
 import org.retroinfer.accel.device.EmulatedDevice;
 
 /**
@@ -78,6 +79,23 @@ class WaveBufferTest {
             assertEquals(4, buffer.validLengths().get(2));
             assertThrows(IllegalArgumentException.class, () -> buffer.steadyLengths(new int[] {1, 1}));
             assertThrows(IllegalArgumentException.class, () -> buffer.steadyLengths(new int[] {1, 5, 1}));
+        }
+    }
+
+    /** Steady lengths in their owner's device array (GpuRetroKvCache's zone arrays) are not the buffer's to set. */
+    @Test
+    void steadyLengthsItsOwnerWritesAreRefusedToTheSetters() {
+        try (EmulatedDevice device = new EmulatedDevice()) {
+            var steady = device.i32(2);
+            var exec = ExecutionBuffer.allocate(device, 2, 4, 8);
+            try (WaveBuffer buffer = new WaveBuffer(device, 2, 4, 64, 8, 8, exec, false, StoreFormat.HALF,
+                    DType.BF16, null, steady)) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> buffer.steadyLengths(new int[] {1, 1}));
+                assertEquals("this wave buffer's steady lengths are written by the owner of their device array", e.getMessage());
+                assertThrows(IllegalStateException.class, () -> buffer.steadyLength(0, 1));
+            }
+            exec.free(device);
+            device.free(steady);
         }
     }
 }
