@@ -294,9 +294,20 @@ public final class GpuTransformer implements ForwardPass {
         device.launch(NORM, shape.normGrid(), ws.x, w.attentionNorm(), ws.normed, config.hiddenSize(), eps);
         done(StepProfile.Phase.NORMS_AND_ROPE);
         if (!stackedProjections(w, rows)) {
-            linear(w.query(), w.queryBias(), ws.normed, ws.q, rows);
-            linear(w.key(), w.keyBias(), ws.normed, ws.k, rows);
-            linear(w.value(), w.valueBias(), ws.normed, ws.v, rows);
+            if (keyValueBeside(w, rows)) {
+                // k and v have a group's share of q's outputs (a quarter at Llama 3 8B's shape): too few blocks to fill the
+                // GPU, each waits out DRAM's latency alone, so they run on the second queue beside q
+                device.branch(() -> {
+                    linear(w.key(), w.keyBias(), ws.normed, ws.k, rows);
+                    linear(w.value(), w.valueBias(), ws.normed, ws.v, rows);
+                });
+                linear(w.query(), w.queryBias(), ws.normed, ws.q, rows);
+                device.join();
+            } else {
+                linear(w.query(), w.queryBias(), ws.normed, ws.q, rows);
+                linear(w.key(), w.keyBias(), ws.normed, ws.k, rows);
+                linear(w.value(), w.valueBias(), ws.normed, ws.v, rows);
+            }
         }
         done(StepProfile.Phase.PROJECTIONS);
         if (w.queryNorm() != null) {
@@ -416,6 +427,14 @@ public final class GpuTransformer implements ForwardPass {
                 new int[] {w.query().rows(), w.key().rows(), w.value().rows()},
                 new F32Array[] {w.queryBias(), w.keyBias(), w.valueBias()});
         return true;
+    }
+
+    /**
+     * Whether k and v run beside q: on the project's kernels (cuBLAS keeps its own stream) in steps that are not profiled
+     * (a profile times the phases one after another).
+     */
+    private boolean keyValueBeside(GpuWeights.Layer w, int rows) {
+        return profile == null && !throughBlas(w.query(), rows) && !throughBlas(w.key(), rows) && !throughBlas(w.value(), rows);
     }
 
     /**
