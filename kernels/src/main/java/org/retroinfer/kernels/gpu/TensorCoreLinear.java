@@ -64,17 +64,9 @@ public final class TensorCoreLinear {
         long w0 = weightRow(first + g, out, in) + lane16, w1 = weightRow(first + 8 + g, out, in) + lane16;
         long w2 = weightRow(first + 16 + g, out, in) + lane16, w3 = weightRow(first + 24 + g, out, in) + lane16;
         Float4 c0 = zero(), c1 = zero(), c2 = zero(), c3 = zero();
-        // Each chunk's weights are loaded a chunk ahead, before the arithmetic of the one before (as the decode kernels
-        // load their tiles): with only the current chunk's loads in flight, a warp waited out DRAM's latency once a
-        // chunk. A warp with no chunk (fewer chunks than warps) loads the last one, unused, and at its last chunk a warp
-        // loads that chunk again: every load in bounds.
-        int start = Math.min(CHUNK * warp, in - CHUNK);
-        Int4 p0 = w.getWords(w0 + start), q0 = w.getWords(w0 + start + 8), p1 = w.getWords(w1 + start), q1 = w.getWords(w1 + start + 8);
-        Int4 p2 = w.getWords(w2 + start), q2 = w.getWords(w2 + start + 8), p3 = w.getWords(w3 + start), q3 = w.getWords(w3 + start + 8);
         for (int k = CHUNK * warp; k < in; k += CHUNK * warps) {
-            int next = k + CHUNK * warps < in ? k + CHUNK * warps : k;
-            Int4 np0 = w.getWords(w0 + next), nq0 = w.getWords(w0 + next + 8), np1 = w.getWords(w1 + next), nq1 = w.getWords(w1 + next + 8);
-            Int4 np2 = w.getWords(w2 + next), nq2 = w.getWords(w2 + next + 8), np3 = w.getWords(w3 + next), nq3 = w.getWords(w3 + next + 8);
+            Int4 p0 = w.getWords(w0 + k), q0 = w.getWords(w0 + k + 8), p1 = w.getWords(w1 + k), q1 = w.getWords(w1 + k + 8);
+            Int4 p2 = w.getWords(w2 + k), q2 = w.getWords(w2 + k + 8), p3 = w.getWords(w3 + k), q3 = w.getWords(w3 + k + 8);
             Float4 a0 = x.getFloat4(x0 + k), b0 = x.getFloat4(x8 + k), a1 = x.getFloat4(x0 + k + 4), b1 = x.getFloat4(x8 + k + 4);
             Float4 a2 = x.getFloat4(x0 + k + 8), b2 = x.getFloat4(x8 + k + 8), a3 = x.getFloat4(x0 + k + 12), b3 = x.getFloat4(x8 + k + 12);
             // depth s: inputs 16t + 4s .. 16t + 4s + 3 of rows g and g + 8, and the matching two words of each weight row
@@ -101,14 +93,6 @@ public final class TensorCoreLinear {
             c1 = SplitBf16.mma(ctx, c1, hi, lo, q1.z(), q1.w());
             c2 = SplitBf16.mma(ctx, c2, hi, lo, q2.z(), q2.w());
             c3 = SplitBf16.mma(ctx, c3, hi, lo, q3.z(), q3.w());
-            p0 = np0;
-            q0 = nq0;
-            p1 = np1;
-            q1 = nq1;
-            p2 = np2;
-            q2 = nq2;
-            p3 = np3;
-            q3 = nq3;
         }
         float[] partials = ctx.allocateFloatLocalArray(MAX_WARPS * TILE);
         publish(ctx, partials, warp, 0, c0);
