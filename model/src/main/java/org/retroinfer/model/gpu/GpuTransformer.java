@@ -2,6 +2,7 @@ package org.retroinfer.model.gpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.retroinfer.accel.Switch;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
@@ -44,6 +45,11 @@ public final class GpuTransformer implements ForwardPass {
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
     private static final KernelMethod ARGMAX = KernelMethod.of(RowArgmax.class, "rows");
     /** Where micro-batches may use cuBLAS too, the SMs its GEMMs are sized for (0: all); -1, the default: they may not. */
+    /**
+     * Whether k and v run beside q on the device's second queue where the project's kernels take them
+     * ({@link #keyValueBeside}); {@code -Dretroinfer.decode.keyValueBeside=off} runs them after q, to compare.
+     */
+    private static final boolean KEY_VALUE_BESIDE = Switch.on("retroinfer.decode.keyValueBeside");
     private static final int BLAS_BESIDE = blasBeside(System.getProperty("retroinfer.linear.blasBeside", "off"));
 
     private final ModelConfig config;
@@ -434,7 +440,7 @@ public final class GpuTransformer implements ForwardPass {
      * (a profile times the phases one after another).
      */
     private boolean keyValueBeside(GpuWeights.Layer w, int rows) {
-        return profile == null && !throughBlas(w.query(), rows) && !throughBlas(w.key(), rows) && !throughBlas(w.value(), rows);
+        return KEY_VALUE_BESIDE && profile == null && !throughBlas(w.query(), rows) && !throughBlas(w.key(), rows) && !throughBlas(w.value(), rows);
     }
 
     /**
