@@ -44,12 +44,12 @@ public final class GpuTransformer implements ForwardPass {
     private static final KernelMethod RESIDUAL = KernelMethod.of(ResidualAdd.class, "add");
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
     private static final KernelMethod ARGMAX = KernelMethod.of(RowArgmax.class, "rows");
-    /** Where micro-batches may use cuBLAS too, the SMs its GEMMs are sized for (0: all); -1, the default: they may not. */
     /**
      * Whether k and v run beside q on the device's second queue where the project's kernels take them
      * ({@link #keyValueBeside}); {@code -Dretroinfer.decode.keyValueBeside=off} runs them after q, to compare.
      */
     private static final boolean KEY_VALUE_BESIDE = Switch.on("retroinfer.decode.keyValueBeside");
+    /** Where micro-batches may use cuBLAS too, the SMs its GEMMs are sized for (0: all); -1, the default: they may not. */
     private static final int BLAS_BESIDE = blasBeside(System.getProperty("retroinfer.linear.blasBeside", "off"));
 
     private final ModelConfig config;
