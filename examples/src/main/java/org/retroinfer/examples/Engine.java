@@ -11,6 +11,7 @@ import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.eval.EvalBackend;
 import org.retroinfer.kvstore.KvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
+import org.retroinfer.kvstore.gpu.GpuRetroPlacement;
 import org.retroinfer.kvstore.gpu.TierFormats;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.wave.StoreFormat;
@@ -217,9 +218,9 @@ final class Engine implements AutoCloseable {
     KvCache serverCache(Options o, Model model, AttentionMode mode, int maxBatch, long kvMemory, int context) {
         var shape = model.config().attentionShape();
         long perSlot = mode instanceof AttentionMode.Retro retro
-                ? GpuRetroKvCache.deviceBytesPerSequence(shape, retro.config(), context, tiers.lookups(retro.config(), context),
+                ? GpuRetroPlacement.deviceBytesPerSequence(shape, retro.config(), context, tiers.lookups(retro.config(), context),
                         tiers.formats().valueSums())
-                        + shape.layers() * org.retroinfer.kvstore.gpu.GpuRetroKvCache.storeBytesPerLayer(shape, context,
+                        + shape.layers() * GpuRetroPlacement.storeBytesPerLayer(shape, context,
                                 tiers.formats().host())
                 : org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(shape, mode.kvType(), context);
         int slots = (int) Math.min(maxBatch, kvMemory / perSlot);

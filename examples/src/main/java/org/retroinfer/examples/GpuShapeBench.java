@@ -17,6 +17,7 @@ import org.retroinfer.eval.AttentionMode;
 import org.retroinfer.kvstore.gpu.DeviceKvCache;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
+import org.retroinfer.kvstore.gpu.GpuRetroPlacement;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.model.config.ModelConfig;
@@ -35,7 +36,7 @@ import org.retroinfer.model.gpu.GpuWeights;
  * 1M-token context needs no dense copy of itself anywhere. The batch is the largest that fits, unless --batch says
  * otherwise: full attention's KV in the GPU's free memory (after the weights, less a reserve); retro's meta index,
  * steady zone and block cache there too, and its cluster-ordered keys and values in both tiers
- * ({@link GpuRetroKvCache#place}): as many layers' stores in GPU memory as fit, the rest in the host's available
+ * ({@link GpuRetroPlacement#place}): as many layers' stores in GPU memory as fit, the rest in the host's available
  * memory (less a reserve), pinned. The cache is filled once per context; the warm-up and timed passes then decode on from where the last one
  * stopped. Decoding is greedy, each row's token chosen on the device as greedy generation chooses it. With
  * {@code --micro-batches M} the batch is decoded as M parts at once ({@link MicroBatches}: a cache, a transformer, a
@@ -109,7 +110,7 @@ final class GpuShapeBench {
                 if (retro == null) {
                     batch = fixedBatch != null ? fixedBatch : (int) Math.min(MAX_ROWS, Math.max(0, gpuFree) / kvPerSequence);
                 } else {
-                    GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 0,
+                    GpuRetroPlacement.Placement placement = GpuRetroPlacement.place(shape, retro, capacity, 0,
                             fixedBatch != null ? fixedBatch : MAX_ROWS, fixedBatch != null, gpuFree,
                             tiers.hostBytes(), tiers.formats(), tiers.maxDeviceLayers(),
                             lookups);
@@ -128,10 +129,10 @@ final class GpuShapeBench {
                             + " fit, fewer than one a micro-batch; ask for fewer micro-batches");
                 }
                 long gpuPerSequence = retro == null ? kvPerSequence
-                        : GpuRetroKvCache.deviceBytesPerSequence(shape, retro, capacity, lookups, deviceStoreLayers,
+                        : GpuRetroPlacement.deviceBytesPerSequence(shape, retro, capacity, lookups, deviceStoreLayers,
                                 tiers.formats());
                 long hostPerSequence = retro == null ? 0
-                        : (shape.layers() - deviceStoreLayers) * GpuRetroKvCache.storeBytesPerLayer(shape, capacity,
+                        : (shape.layers() - deviceStoreLayers) * GpuRetroPlacement.storeBytesPerLayer(shape, capacity,
                                 tiers.formats().host());
                 err.printf("bench: context %d, batch %d%s, %s%s: filling%s...%n", context, batch,
                         microBatches == 1 ? "" : " in " + microBatches + " micro-batches", mode.name(),

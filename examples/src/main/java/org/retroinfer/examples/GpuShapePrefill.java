@@ -19,6 +19,7 @@ import org.retroinfer.kvstore.BatchLayout;
 import org.retroinfer.kvstore.gpu.DeviceKvCache;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
+import org.retroinfer.kvstore.gpu.GpuRetroPlacement;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.model.config.ModelConfig;
 import org.retroinfer.model.gpu.GpuTransformer;
@@ -140,7 +141,7 @@ final class GpuShapePrefill {
             return new GpuKvCache(device, shape, kvType, 1, capacity, chunk);
         }
         GpuRetroKvCache.Lookups lookups = tiers.lookups(retro, capacity);
-        GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(shape, retro, capacity, 1, 1, true, gpuFree,
+        GpuRetroPlacement.Placement placement = GpuRetroPlacement.place(shape, retro, capacity, 1, 1, true, gpuFree,
                 tiers.hostBytes(), tiers.formats(), tiers.maxDeviceLayers(),
                 lookups);
         if (placement == null) {

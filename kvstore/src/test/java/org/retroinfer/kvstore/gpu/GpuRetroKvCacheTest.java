@@ -275,60 +275,8 @@ class GpuRetroKvCacheTest {
         }
     }
 
-    @Test
-    void placementPutsAsManyLayersOnTheGpuAsFitAndTheRestOnTheHost() {
-        AttentionShape shape = new AttentionShape(32, 32, 8, 128);
-        RetroConfig config = RetroConfig.defaults().withStorage(DType.BF16);
-        long capacity = 131072;
-        long store = GpuRetroKvCache.storeBytesPerLayer(shape, capacity); // 512 MiB
-        long meta = GpuRetroKvCache.deviceBytesPerSequence(shape, config, capacity);
-        long prefill = GpuKvCache.bytesPerSequence(shape, DType.BF16, capacity);
-        assertEquals(512L << 20, store);
-        // room on the GPU for 4 sequences' meta and 10 layers of their stores; the host holds the other 22 layers
-        long gpu = prefill + 4 * meta + 4 * 10 * store + (store / 2);
-        assertEquals(new GpuRetroKvCache.Placement(4, 10), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
-                4 * 22 * store));
-        // a host too small for that: fewer sequences, more of each on the GPU
-        GpuRetroKvCache.Placement fewer = GpuRetroKvCache.place(shape, config, capacity, 1, 4, false, gpu, 4 * 22 * store - 1);
-        assertTrue(fewer.sequences() < 4 && fewer.deviceStoreLayers() > 10, fewer.toString());
-        assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 22 * store - 1));
-        // an INT8 host tier takes 132 of 256 bytes a vector: the same host holds the same placement in about half
-        long int8Store = GpuRetroKvCache.storeBytesPerLayer(shape, capacity, StoreFormat.INT8);
-        assertEquals(2L * 8 * capacity * 132, int8Store);
-        assertEquals(new GpuRetroKvCache.Placement(4, 10), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
-                4 * 22 * int8Store, StoreFormat.INT8, 32));
-        assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 22 * int8Store));
-        // an INT4 host tier takes 72 bytes a vector (64 of levels, four BF16 scales)
-        long int4Store = GpuRetroKvCache.storeBytesPerLayer(shape, capacity, StoreFormat.INT4);
-        assertEquals(2L * 8 * capacity * 72, int4Store);
-        assertEquals(new GpuRetroKvCache.Placement(4, 10), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
-                4 * 22 * int4Store, StoreFormat.INT4, 32));
-        assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 22 * int4Store, StoreFormat.INT8,
-                32));
-        // a cap on the GPU tier puts the other layers on the host, and none with a cap of 0
-        assertEquals(new GpuRetroKvCache.Placement(4, 3), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
-                4 * 29 * int8Store, StoreFormat.INT8, 3));
-        assertEquals(new GpuRetroKvCache.Placement(4, 0), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
-                4 * 32 * int8Store, StoreFormat.INT8, 0));
-        // an INT4 GPU tier holds 256 / 80 times the layers of a 16-bit one: all 32 here, leaving the host nothing to hold
-        assertEquals(new GpuRetroKvCache.Placement(4, 32), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 0,
-                new TierFormats(StoreFormat.INT4, StoreFormat.INT4), 32, GpuRetroKvCache.Lookups.HOST));
-        // an INT8 one about twice: 132 of 256 bytes a vector, less the block cache a layer on the GPU does without (5% of
-        // the 16-bit KV), so 40.5 / 4 / (0.516 - 0.05) = 21 layers
-        assertEquals(new GpuRetroKvCache.Placement(4, 21), GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu,
-                4 * 11 * store, new TierFormats(StoreFormat.INT8, StoreFormat.HALF), 32, GpuRetroKvCache.Lookups.HOST));
-        assertEquals(null, GpuRetroKvCache.place(shape, config, capacity, 1, 4, true, gpu, 4 * 11 * store - 1,
-                new TierFormats(StoreFormat.INT8, StoreFormat.HALF), 32, GpuRetroKvCache.Lookups.HOST));
-        // INT8 value sums take 132 of 256 bytes a cluster's value sum, in every layer and group
-        long clusters = GpuRetroKvCache.Sizes.of(config, capacity).clusterCapacity();
-        assertEquals(clusters * (256 - 132) * 8 * 32, meta - GpuRetroKvCache.deviceBytesPerSequence(shape, config, capacity,
-                StoreFormat.INT8));
-        // without a dense prefill slot the freed GPU memory holds more layers' stores
-        assertTrue(GpuRetroKvCache.place(shape, config, capacity, 0, 4, true, gpu, 4 * 22 * store).deviceStoreLayers() > 10);
-    }
-
     /**
-     * What a placement reserves per sequence ({@link GpuRetroKvCache#deviceBytesPerSequence}) covers the meta index,
+     * What a placement reserves per sequence ({@link GpuRetroPlacement#deviceBytesPerSequence}) covers the meta index,
      * steady zone and block cache a slot of the cache allocates on the device ({@link GpuRetroKvCache#deviceBytesPerSlot}),
      * with either lookups and with the store on the host, so that a batch placed by the estimate fits (the rest of the
      * estimate is the slot's share of the execution buffer, ranking scratch and estimation zone).
@@ -343,7 +291,7 @@ class GpuRetroKvCacheTest {
         try (EmulatedDevice device = new EmulatedDevice();
              GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 2, capacity, 64, 0, 0,
                      new TierFormats(StoreFormat.HALF, hostFormat, valueSums), lookups)) {
-            long estimate = GpuRetroKvCache.deviceBytesPerSequence(shape, config, capacity, lookups, valueSums);
+            long estimate = GpuRetroPlacement.deviceBytesPerSequence(shape, config, capacity, lookups, valueSums);
             long allocated = gpu.deviceBytesPerSlot();
             assertTrue(allocated <= estimate, "a slot allocates " + allocated + " bytes, the placement reserves " + estimate);
         }

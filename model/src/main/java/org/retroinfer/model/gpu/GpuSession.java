@@ -5,6 +5,7 @@ import org.retroinfer.kernels.DType;
 import org.retroinfer.accel.device.HostMemory;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
+import org.retroinfer.kvstore.gpu.GpuRetroPlacement;
 import org.retroinfer.kvstore.gpu.TierFormats;
 import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.kvstore.retro.RetroConfig;
@@ -84,7 +85,7 @@ public final class GpuSession implements AutoCloseable {
      */
     public GpuRetroKvCache retroCache(RetroConfig retro, int sequences, long capacity, TierFormats formats,
             int maxDeviceLayers, boolean hostTier, GpuRetroKvCache.Lookups lookups) {
-        GpuRetroKvCache.Placement placement = GpuRetroKvCache.place(config.attentionShape(), retro, capacity, 1, sequences, true,
+        GpuRetroPlacement.Placement placement = GpuRetroPlacement.place(config.attentionShape(), retro, capacity, 1, sequences, true,
                 device.freeBytes() - RESERVE_BYTES, hostTierBytes(hostTier), formats, maxDeviceLayers, lookups);
         if (placement == null) {
             throw new IllegalArgumentException(sequences + " RetroInfer sequences of " + capacity + " positions fit neither this GPU's "
