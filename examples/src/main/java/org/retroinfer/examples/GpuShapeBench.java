@@ -18,6 +18,7 @@ import org.retroinfer.kvstore.gpu.DeviceKvCache;
 import org.retroinfer.kvstore.gpu.GpuKvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache;
 import org.retroinfer.kvstore.gpu.GpuRetroPlacement;
+import org.retroinfer.kvstore.gpu.RetroLayerProfile;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.wave.StoreFormat;
 import org.retroinfer.model.config.ModelConfig;
@@ -63,7 +64,7 @@ final class GpuShapeBench {
                  long deviceBytesInUse, long deviceBytesAtPeak, long deviceFreeBytesAfter,
                  double allocateSeconds, double fillSeconds, Double hitRatio, double hostMillisPerStep,
                  Map<StepProfile.Phase, Double> phaseMillisPerStep,
-                 Map<GpuRetroKvCache.Profile.Phase, Double> retroMillisPerLayer) {}
+                 Map<RetroLayerProfile.Phase, Double> retroMillisPerLayer) {}
 
     /** {@code branches}: whether retro's decode layers estimate (and update the LRU) beside the gather. */
     record Report(String shape, String attention, String kvType, String gpuKv, String hostKv, String valueSums, String lookups,
@@ -190,7 +191,7 @@ final class GpuShapeBench {
                                     : String.format(Locale.ROOT, "%.3f", (double) hits / accessed), allocateSeconds, fillSeconds),
                             microBatches == 1 ? "" : " of the first micro-batch alone");
                     StepProfile profile = new StepProfile();
-                    GpuRetroKvCache.Profile retroProfile = new GpuRetroKvCache.Profile();
+                    RetroLayerProfile retroProfile = new RetroLayerProfile();
                     GpuTransformer first = transformers.getFirst();
                     try {
                         first.withProfile(profile);
@@ -353,7 +354,7 @@ final class GpuShapeBench {
             out.printf(Locale.ROOT, "%nRetroInfer attention per layer (ms; device time mark to mark, and the host's lookups and LRU"
                     + " updates):%n%n");
             StringBuilder header = new StringBuilder("| context | batch |"), rule = new StringBuilder("| ---: | ---: |");
-            for (GpuRetroKvCache.Profile.Phase phase : GpuRetroKvCache.Profile.Phase.values()) {
+            for (RetroLayerProfile.Phase phase : RetroLayerProfile.Phase.values()) {
                 header.append(' ').append(phase.name().toLowerCase(Locale.ROOT).replace('_', ' ')).append(" |");
                 rule.append(" ---: |");
             }
@@ -361,7 +362,7 @@ final class GpuShapeBench {
             out.println(rule);
             for (Point p : r.points()) {
                 StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %d | %d |", p.context(), p.batch()));
-                for (GpuRetroKvCache.Profile.Phase phase : GpuRetroKvCache.Profile.Phase.values()) {
+                for (RetroLayerProfile.Phase phase : RetroLayerProfile.Phase.values()) {
                     row.append(String.format(Locale.ROOT, " %.3f |", p.retroMillisPerLayer().getOrDefault(phase, 0.0)));
                 }
                 out.println(row);

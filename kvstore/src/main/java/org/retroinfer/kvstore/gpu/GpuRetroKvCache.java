@@ -129,7 +129,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final QuantisedStoreWriter deviceWriter, hostWriter;
     private long indexNanos, builds, updates;
     /** Where decode layers record their phases, or null. */
-    private Profile profile;
+    private RetroLayerProfile profile;
     /** The layer whose admission waits to be launched before the next layer's gather, or null. */
     private WaveBuffer pendingAdmission;
 
@@ -699,22 +699,22 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         if (profile != null) {
             Device.Mark done = device.mark();
             done.await();
-            profile.device(Profile.Phase.SCORING, started, scored);
-            profile.device(Profile.Phase.SELECTION, scored, selected);
-            profile.device(Profile.Phase.ESTIMATION, selected, estimated);
+            profile.device(RetroLayerProfile.Phase.SCORING, started, scored);
+            profile.device(RetroLayerProfile.Phase.SELECTION, scored, selected);
+            profile.device(RetroLayerProfile.Phase.ESTIMATION, selected, estimated);
             if (lookups == Lookups.HOST) {
-                profile.device(Profile.Phase.LOOKUP_WAIT, estimated, looked);
-                profile.device(Profile.Phase.ADMISSION, looked, admittedPrevious);
-                profile.device(Profile.Phase.GATHER, admittedPrevious, gathered);
+                profile.device(RetroLayerProfile.Phase.LOOKUP_WAIT, estimated, looked);
+                profile.device(RetroLayerProfile.Phase.ADMISSION, looked, admittedPrevious);
+                profile.device(RetroLayerProfile.Phase.GATHER, admittedPrevious, gathered);
             } else {
-                profile.device(Profile.Phase.GATHER, estimated, gathered);
+                profile.device(RetroLayerProfile.Phase.GATHER, estimated, gathered);
             }
-            profile.device(Profile.Phase.ATTENTION, gathered, attended);
-            profile.device(Profile.Phase.ADMISSION, attended, done);
-            profile.host(Profile.Phase.HOST_LOOKUP, lookup);
-            profile.host(Profile.Phase.HOST_LRU, lru[0]);
-            profile.host(Profile.Phase.HOST_LRU_WAIT, lru[1]);
-            profile.layers++;
+            profile.device(RetroLayerProfile.Phase.ATTENTION, gathered, attended);
+            profile.device(RetroLayerProfile.Phase.ADMISSION, attended, done);
+            profile.host(RetroLayerProfile.Phase.HOST_LOOKUP, lookup);
+            profile.host(RetroLayerProfile.Phase.HOST_LRU, lru[0]);
+            profile.host(RetroLayerProfile.Phase.HOST_LRU_WAIT, lru[1]);
+            profile.layerDone();
             for (Device.Mark m : new Device.Mark[] {started, scored, estimated, admittedPrevious, looked, gathered, attended, done}) {
                 if (m != null) m.close();
             }
@@ -790,40 +790,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         return profile == null ? null : device.mark();
     }
 
-    /**
-     * Where a decode layer's time goes, summed over the layers and steps profiled: device time from mark to mark (the
-     * lookup wait is the GPU's idle time between the estimation and the work the host enqueues after its lookup; the
-     * admission's phase includes the wait for the previous layer's LRU update and the copy of the outputs back into row
-     * order), and the host's own time for the lookups, the LRU updates (on other threads, overlapping the next layer) and
-     * the wait for them. With the lookups on the device the host phases and the lookup wait are 0, the gather's phase
-     * holds the lookup kernel and the admission's the update kernel. Profiled layers run the estimation and the update
-     * in line, not beside the gather, for each phase to be timed alone.
-     */
-    public static final class Profile {
-        /** The phases, in order. */
-        public enum Phase { SCORING, SELECTION, ESTIMATION, LOOKUP_WAIT, ADMISSION, GATHER, ATTENTION, HOST_LOOKUP, HOST_LRU, HOST_LRU_WAIT }
-
-        private final double[] millis = new double[Phase.values().length];
-        private long layers;
-
-        void device(Phase phase, Device.Mark from, Device.Mark to) {
-            millis[phase.ordinal()] += to.millisSince(from);
-        }
-
-        void host(Phase phase, long nanos) {
-            millis[phase.ordinal()] += nanos / 1e6;
-        }
-
-        /** Milliseconds per profiled layer, by phase. */
-        public java.util.Map<Phase, Double> millisPerLayer() {
-            java.util.Map<Phase, Double> out = new java.util.EnumMap<>(Phase.class);
-            for (Phase p : Phase.values()) out.put(p, layers == 0 ? 0 : millis[p.ordinal()] / layers);
-            return out;
-        }
-    }
-
     /** Profiles the following decode layers into {@code profile} (null: stop); profiled layers wait for their last mark. */
-    public GpuRetroKvCache withProfile(Profile profile) {
+    public GpuRetroKvCache withProfile(RetroLayerProfile profile) {
         this.profile = profile;
         return this;
     }
