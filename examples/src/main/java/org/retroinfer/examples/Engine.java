@@ -141,19 +141,20 @@ final class Engine implements AutoCloseable {
 
     /** {@code --value-sums}: int8, or the retro modes' KV type (the default); INT4 is not offered for them. */
     private static StoreFormat valueSums(Options o, List<AttentionMode.Retro> retros) {
-        StoreFormat format = StoreFormat.HALF;
-        if (o.has("value-sums")) {
-            String name = o.text("value-sums").orElseThrow();
-            for (AttentionMode.Retro r : retros) {
-                String storage = r.config().storage().name().toLowerCase(java.util.Locale.ROOT);
-                if (name.equalsIgnoreCase("int8")) {
-                    format = StoreFormat.INT8;
-                } else if (!name.equalsIgnoreCase(storage)) {
-                    throw o.error("--value-sums must be int8 or the KV type " + storage + ", got '" + name + "'");
-                }
+        String name = o.text("value-sums").orElse(null);
+        if (name == null) {
+            return StoreFormat.HALF;
+        }
+        if (name.equalsIgnoreCase("int8")) {
+            return StoreFormat.INT8;
+        }
+        for (AttentionMode.Retro r : retros) {
+            String storage = r.config().storage().name().toLowerCase(java.util.Locale.ROOT);
+            if (!name.equalsIgnoreCase(storage)) {
+                throw o.error("--value-sums must be int8 or the KV type " + storage + ", got '" + name + "'");
             }
         }
-        return format;
+        return StoreFormat.HALF;
     }
 
     /** True for {@code --device gpu}; refuses, by name, attention modes the GPU path lacks. */
