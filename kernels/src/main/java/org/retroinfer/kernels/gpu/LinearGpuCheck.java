@@ -68,6 +68,10 @@ public final class LinearGpuCheck {
             prefill(Arrays.stream(args).skip(1).mapToInt(Integer::parseInt).toArray());
             return;
         }
+        if (args.length > 0 && args[0].equals("warps")) {
+            warps(Arrays.stream(args).skip(1).mapToInt(Integer::parseInt).toArray());
+            return;
+        }
         long seed = System.nanoTime();
         int[] rowCounts = args.length > 0 ? Arrays.stream(args).mapToInt(Integer::parseInt).toArray() : DEFAULT_ROWS;
         try (CudaDevice device = new CudaDevice(Gpu.open(CudaDriver.system(), 0, false))) {
@@ -194,6 +198,132 @@ public final class LinearGpuCheck {
             }
             System.out.println(ok ? "ALL OK" : "FAILED");
             System.exit(ok ? 0 : 1);
+        }
+    }
+
+    /**
+     * {@link TensorCoreLinear} at 4, 8 and 16 warps a block for each decode shape of Llama 3 8B, the stacked ones (q, k
+     * and v: 4096 → 6144; gate and up: 4096 → 28672) among them, and a step's linear layers (LM head aside) as each
+     * combination would run them. Each timed launch reads another copy of the weights, the copies together four times
+     * the L2, so that no launch finds its weights there, as no decode step does. First the stacked kernel and sixteen
+     * warps against the CPU.
+     */
+    private static void warps(int[] rowCounts) {
+        int[] rows = rowCounts.length > 0 ? rowCounts : new int[] {5, 8, 11, 16};
+        int[][] shapes = {{4096, 4096}, {4096, 1024}, {4096, 6144}, {4096, 14336}, {4096, 28672}, {14336, 4096}};
+        String[] names = {"q, o", "k, v", "q+k+v stacked", "gate, up", "gate+up stacked", "down"};
+        int[] counts = {4, 8, 16};
+        long seed = System.nanoTime();
+        try (CudaDevice device = new CudaDevice(Gpu.open(CudaDriver.system(), 0, false))) {
+            Gpu gpu = device.gpu();
+            System.out.println("device: " + gpu.info() + ", seed " + seed);
+            Random random = new Random(seed);
+            KernelMethod tensorCores = kernel(TensorCoreLinear.class, ElementType.BF16);
+            boolean ok = check(gpu, random, tensorCores, s -> s.tensorCoreGrid(16), ElementType.BF16, 11, 4096, 4096, true)
+                    & check(gpu, random, tensorCores, s -> s.tensorCoreGrid(16), ElementType.BF16, 5, 14336, 1024, false)
+                    & checkStacked(gpu, random, 11, 16, new int[] {4096, 1024, 1024}, 16)
+                    & checkStacked(gpu, random, 7, 9, new int[] {14336, 14336, 0}, 4);
+            GpuTiming.warmUp(gpu);
+            CudaStream stream = gpu.defaultStream();
+            int most = Arrays.stream(rows).max().orElseThrow();
+            double[][][] ms = new double[shapes.length][rows.length][counts.length];
+            for (int s = 0; s < shapes.length; s++) {
+                int in = shapes[s][0], out = shapes[s][1];
+                long bytes = 2L * in * out;
+                int copies = (int) Math.max(2, (4L * 60 * 1024 * 1024 + bytes - 1) / bytes);
+                DeviceBuffer[] ws = new DeviceBuffer[copies];
+                try (DeviceBuffer dx = gpu.allocate(4L * most * in); DeviceBuffer dy = gpu.allocate(4L * most * out)) {
+                    for (int c = 0; c < copies; c++) {
+                        ws[c] = gpu.allocate(bytes);
+                        gpu.fill(ws[c].asBF16(), (byte) 0x3C, stream);
+                    }
+                    gpu.fill(dx.asF32(), (byte) 0x3C, stream);
+                    System.out.printf("%s, %d -> %d: %.1f MB of weights, %d copies%n", names[s], in, out, bytes / 1e6, copies);
+                    for (int r = 0; r < rows.length; r++) {
+                        LinearShape shape = new LinearShape(rows[r], in, out);
+                        StringBuilder line = new StringBuilder(String.format("  %2d rows:", rows[r]));
+                        for (int c = 0; c < counts.length; c++) {
+                            Grid grid = shape.tensorCoreGrid(counts[c]);
+                            int[] next = {0};
+                            ms[s][r][c] = GpuTiming.graphMillis(gpu, stream, () -> gpu.launch(tensorCores, grid, stream, dx.asF32(),
+                                    ws[next[0]++ % copies].asBF16(), dy.asF32(), dy.asF32(), shape.rows(), in, out, 0));
+                            line.append(String.format(" | %2d warps (%d blocks) %.4f ms %5.0f GB/s", counts[c], grid.gridX(), ms[s][r][c],
+                                    bytes / ms[s][r][c] / 1e6));
+                        }
+                        line.append(String.format(" | LinearShape's grid: %d threads", shape.tensorCoreGrid().blockX()));
+                        System.out.println(line);
+                    }
+                } finally {
+                    for (DeviceBuffer b : ws) {
+                        if (b != null) b.close();
+                    }
+                }
+            }
+            System.out.println("a Llama 3 8B decode step's linear layers, LM head aside (ms; 32 layers; narrow = grids of at most 132"
+                    + " blocks, the rest at 4 warps; best = each shape at its fastest warp count):");
+            // per layer: q and o, k and v, gate and up twice each when one by one; q, o, the two stacks and down once each
+            int[] separate = {2, 2, 0, 2, 0, 1}, stacked = {1, 0, 1, 0, 1, 1};
+            for (int r = 0; r < rows.length; r++) {
+                StringBuilder line = new StringBuilder(String.format("  %2d rows:", rows[r]));
+                for (int n = 0; n <= counts.length; n++) {
+                    double one = 0, stack = 0;
+                    for (int s = 0; s < shapes.length; s++) {
+                        long blocks = (long) (shapes[s][1] + 31) / 32 * ((rows[r] + 15) / 16);
+                        double time = n == counts.length ? Arrays.stream(ms[s][r]).min().orElseThrow() : ms[s][r][blocks > 132 ? 0 : n];
+                        one += 32 * separate[s] * time;
+                        stack += 32 * stacked[s] * time;
+                    }
+                    line.append(String.format(" | %s: one by one %.2f, stacked %.2f", n == counts.length ? "best" : "narrow at " + counts[n],
+                            one, stack));
+                }
+                System.out.println(line);
+            }
+            System.out.println(ok ? "ALL OK" : "FAILED");
+            System.exit(ok ? 0 : 1);
+        }
+    }
+
+    /**
+     * {@link TensorCoreLinear#bf16Stacked} on the GPU: each part ({@code widths}; a last width of 0 makes two parts) of a
+     * workspace of {@code capacity} rows against the CPU's Matmul of that part's weights and bias.
+     */
+    private static boolean checkStacked(Gpu gpu, Random random, int rows, int capacity, int[] widths, int warps) {
+        CudaStream stream = gpu.defaultStream();
+        int in = 4096, out = Arrays.stream(widths).sum();
+        int[] starts = {0, widths[0], widths[0] + widths[1]};
+        long n = (long) in * out;
+        try (Arena arena = Arena.ofShared(); DeviceBuffer dw = gpu.allocate(2 * n); DeviceBuffer dx = gpu.allocate(4L * rows * in);
+             DeviceBuffer dy = gpu.allocate(4L * capacity * out); DeviceBuffer db = gpu.allocate(4L * out)) {
+            BF16Array w = BF16Array.allocate(arena, n);
+            for (long i = 0; i < n; i++) w.set(i, (float) (random.nextGaussian() / Math.sqrt(in)));
+            F32Array x = F32Array.allocate(arena, (long) rows * in), bias = F32Array.allocate(arena, out);
+            for (long i = 0; i < x.length(); i++) x.set(i, (float) random.nextGaussian());
+            for (int o = 0; o < out; o++) bias.set(o, (float) random.nextGaussian());
+            gpu.copy(w, dw.asBF16(), stream);
+            gpu.copy(x, dx.asF32(), stream);
+            gpu.copy(bias, db.asF32(), stream);
+            gpu.fill(dy.asF32(), (byte) 0xFF, stream);
+            gpu.launch(LinearShape.TENSOR_CORES_STACKED, new LinearShape(rows, in, out).tensorCoreGrid(warps), stream, dx.asF32(), dw.asBF16(),
+                    db.asF32(), dy.asF32(), rows, in, out, 1, capacity, starts[1], starts[2]);
+            F32Array y = F32Array.allocate(arena, (long) capacity * out);
+            gpu.copy(dy.asF32(), y, stream);
+            stream.synchronize();
+            double worst = 0;
+            for (int p = 0; p < 3; p++) {
+                if (widths[p] == 0) continue;
+                float[] expected = new float[rows * widths[p]];
+                Matmul.multiply(new WeightMatrix(DType.BF16, widths[p], in, w.segment().asSlice(2L * starts[p] * in, 2L * widths[p] * in)),
+                        x.toArray(), expected, rows);
+                for (int i = 0; i < expected.length; i++) {
+                    double want = expected[i] + bias.get(starts[p] + i % widths[p]);
+                    double error = Math.abs(y.get((long) capacity * starts[p] + i) - want) / Math.max(1, Math.abs(want));
+                    worst = Double.isNaN(error) ? Double.POSITIVE_INFINITY : Math.max(worst, error);
+                }
+            }
+            boolean ok = worst <= 5e-5;
+            System.out.printf("check TensorCoreLinear.bf16Stacked %d rows (of %d) %d -> %s + bias, %d warps, against the CPU Matmul: worst"
+                    + " relative error %.2e %s%n", rows, capacity, in, Arrays.toString(widths), warps, worst, ok ? "OK" : "FAILED");
+            return ok;
         }
     }
 

@@ -21,6 +21,8 @@ public record LinearShape(int rows, int in, int out) {
     private static final KernelMethod TILED_HALF = KernelMethod.of(TiledLinear.class, "half");
     private static final KernelMethod TILED_F32 = KernelMethod.of(TiledLinear.class, "f32");
     private static final KernelMethod TENSOR_CORES_BF16 = KernelMethod.of(TensorCoreLinear.class, "bf16");
+    /** {@link TensorCoreLinear#bf16Stacked}: stacked layers in one launch, each part's outputs to a matrix of its own. */
+    public static final KernelMethod TENSOR_CORES_STACKED = KernelMethod.of(TensorCoreLinear.class, "bf16Stacked");
     private static final KernelMethod GEMM_BF16 = KernelMethod.of(TensorCoreGemm.class, "bf16");
     /** The fewest rows {@link TensorCoreGemm} takes (LinearGpuCheck prefill times both kernels either side). */
     public static final int GEMM_ROWS = 512;
@@ -36,6 +38,11 @@ public record LinearShape(int rows, int in, int out) {
      * blocks get eight warps instead of four.
      */
     private static final int SMS = 132;
+    /**
+     * Warps along the inputs of a {@link TensorCoreLinear} block where the grid has no more blocks than {@link #SMS}:
+     * {@code -Dretroinfer.linear.narrowWarps=16|8}, to compare the two.
+     */
+    private static final int NARROW_WARPS = Integer.parseInt(Switch.choice("retroinfer.linear.narrowWarps", "8", "16"));
 
     public LinearShape {
         if (rows < 1) throw new IllegalArgumentException("rows must be at least 1, got " + rows);
@@ -72,6 +79,15 @@ public record LinearShape(int rows, int in, int out) {
         return BLAS && tensorCores(type) && rows > TensorCoreLinear.ROWS && !gemm(type);
     }
 
+    /**
+     * Whether layers of this shape stacked along the outputs (q, k and v; gate and up) can run as one launch of
+     * {@link #TENSOR_CORES_STACKED} on {@link #grid(ElementType)}: where {@link #kernel} is {@link TensorCoreLinear}'s.
+     * (A caller that takes cuBLAS where {@link #blas} says so decides that first.)
+     */
+    public boolean stacks(ElementType type) {
+        return tensorCores(type) && !gemm(type);
+    }
+
     /** The kernel for weights of {@code type} (BF16, F16 or F32), to launch on {@link #grid(ElementType)}. */
     public KernelMethod kernel(ElementType type) {
         return switch (type) {
@@ -90,11 +106,11 @@ public record LinearShape(int rows, int in, int out) {
 
     /**
      * {@link TensorCoreLinear}'s grid: one block per {@link TensorCoreLinear#OUTPUTS} outputs and 16 rows (the row groups
-     * of an output block at consecutive indices), with four warps along the inputs, or
-     * {@link TensorCoreLinear#MAX_WARPS} where that leaves some SM without a block.
+     * of an output block at consecutive indices), with four warps along the inputs, or more ({@link #NARROW_WARPS}) where
+     * four would leave some SM without a block.
      */
     public Grid tensorCoreGrid() {
-        return tensorCoreGrid(tensorCoreBlocks() <= SMS ? TensorCoreLinear.MAX_WARPS : 4);
+        return tensorCoreGrid(tensorCoreBlocks() <= SMS ? NARROW_WARPS : 4);
     }
 
     /** {@link TensorCoreLinear}'s grid with {@code warps} warps a block along the inputs. */

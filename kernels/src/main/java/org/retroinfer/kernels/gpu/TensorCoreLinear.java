@@ -47,7 +47,9 @@ public final class TensorCoreLinear {
     /** Inputs a warp takes at a time: four {@code mma} depths of 16. */
     public static final int CHUNK = 64;
     /** Warps a block may have. */
-    public static final int MAX_WARPS = 8;
+    public static final int MAX_WARPS = 16;
+    /** Warps' tiles the shared memory holds; the warps past them hand theirs over (see {@link #multiply}). */
+    private static final int SLOTS = 8;
     /** One warp's sums in shared memory: {@code [row][output]}. */
     private static final int TILE = ROWS * OUTPUTS;
 
@@ -56,6 +58,26 @@ public final class TensorCoreLinear {
     @Kernel
     public static void bf16(KernelContext ctx, F32Array x, BF16Array w, F32Array bias, F32Array y, int rows, int in, int out,
             int hasBias) {
+        multiply(ctx, x, w, bias, y, rows, in, out, hasBias, rows, out, out);
+    }
+
+    /**
+     * {@link #bf16} over stacked weights (layers of one input one after another along the outputs, as q, k and v, or
+     * gate and up), each part's outputs to a matrix of its own: outputs {@code 0 .. split1 - 1}, {@code split1 .. split2 - 1}
+     * and {@code split2 .. out - 1} are three parts (the last empty where {@code split2 == out}), and output {@code o} of
+     * part {@code [s, e)} goes to {@code y[capacity·s + row·(e - s) + o - s]}: each part a {@code [capacity][e - s]}
+     * matrix, the next part after it, so that the parts are slices of {@code y} for a workspace of {@code capacity} rows.
+     * One launch then covers what would be three, and narrow layers (k and v) no longer leave most SMs idle; {@code bias},
+     * where {@code hasBias} is 1, is stacked as the weights are.
+     */
+    @Kernel
+    public static void bf16Stacked(KernelContext ctx, F32Array x, BF16Array w, F32Array bias, F32Array y, int rows, int in, int out,
+            int hasBias, int capacity, int split1, int split2) {
+        multiply(ctx, x, w, bias, y, rows, in, out, hasBias, capacity, split1, split2);
+    }
+
+    private static void multiply(KernelContext ctx, F32Array x, BF16Array w, F32Array bias, F32Array y, int rows, int in, int out,
+            int hasBias, int capacity, int split1, int split2) {
         int groups = (rows + ROWS - 1) / ROWS;
         int firstRow = ROWS * (ctx.groupIdx % groups), first = OUTPUTS * (ctx.groupIdx / groups);
         int warps = ctx.localGroupSizeX / KernelContext.WARP_SIZE, warp = ctx.localIdx / KernelContext.WARP_SIZE;
@@ -94,32 +116,53 @@ public final class TensorCoreLinear {
             c2 = SplitBf16.mma(ctx, c2, hi, lo, q2.z(), q2.w());
             c3 = SplitBf16.mma(ctx, c3, hi, lo, q3.z(), q3.w());
         }
-        float[] partials = ctx.allocateFloatLocalArray(MAX_WARPS * TILE);
-        publish(ctx, partials, warp, 0, c0);
-        publish(ctx, partials, warp, 8, c1);
-        publish(ctx, partials, warp, 16, c2);
-        publish(ctx, partials, warp, 24, c3);
+        // past SLOTS warps, warp w + SLOTS parks its sums in slot w for warp w to add its own: the shared memory of
+        // eight warps' tiles serves sixteen, and blocks of four warps keep their occupancy
+        float[] partials = ctx.allocateFloatLocalArray(SLOTS * TILE);
+        if (warps > SLOTS) {
+            if (warp >= SLOTS) {
+                publish(ctx, partials, warp - SLOTS, 0, c0, 0);
+                publish(ctx, partials, warp - SLOTS, 8, c1, 0);
+                publish(ctx, partials, warp - SLOTS, 16, c2, 0);
+                publish(ctx, partials, warp - SLOTS, 24, c3, 0);
+            }
+            ctx.localBarrier();
+        }
+        if (warp < SLOTS) {
+            int add = warp + SLOTS < warps ? 1 : 0;
+            publish(ctx, partials, warp, 0, c0, add);
+            publish(ctx, partials, warp, 8, c1, add);
+            publish(ctx, partials, warp, 16, c2, add);
+            publish(ctx, partials, warp, 24, c3, add);
+        }
         ctx.localBarrier();
+        int slots = Math.min(warps, SLOTS);
         for (int e = ctx.localIdx; e < TILE; e += ctx.localGroupSizeX) {
             float sum = 0f;
-            for (int v = 0; v < warps; v++) {
+            for (int v = 0; v < slots; v++) {
                 sum += partials[v * TILE + e];
             }
             int row = firstRow + e / OUTPUTS, o = first + e % OUTPUTS;
             if (row < rows && o < out) {
-                y.set((long) row * out + o, sum + (hasBias != 0 ? bias.get(o) : 0f));
+                // the part holding o: [0, split1), [split1, split2) or [split2, out)
+                int start = o < split1 ? 0 : o < split2 ? split1 : split2, end = o < split1 ? split1 : o < split2 ? split2 : out;
+                y.set((long) capacity * start + (long) row * (end - start) + o - start, sum + (hasBias != 0 ? bias.get(o) : 0f));
             }
         }
     }
 
-    /** The warp's sums of one {@code mma} tile (outputs {@code column .. column + 7}) into its shared-memory tile. */
-    private static void publish(KernelContext ctx, float[] partials, int warp, int column, Float4 c) {
+    /**
+     * The warp's sums of one {@code mma} tile (outputs {@code column .. column + 7}) into shared-memory tile {@code slot},
+     * or, where {@code add} is 1, added to what another warp put there.
+     */
+    private static void publish(KernelContext ctx, float[] partials, int slot, int column, Float4 c, int add) {
         int g = ctx.laneId / 4, o = column + 2 * (ctx.laneId % 4);
-        int base = warp * TILE + g * OUTPUTS + o;
-        partials[base] = c.x();
-        partials[base + 1] = c.y();
-        partials[base + 8 * OUTPUTS] = c.z();
-        partials[base + 8 * OUTPUTS + 1] = c.w();
+        int base = slot * TILE + g * OUTPUTS + o;
+        // a select, not a product: what the shared memory held before may be any bits, NaN among them
+        partials[base] = (add != 0 ? partials[base] : 0f) + c.x();
+        partials[base + 1] = (add != 0 ? partials[base + 1] : 0f) + c.y();
+        partials[base + 8 * OUTPUTS] = (add != 0 ? partials[base + 8 * OUTPUTS] : 0f) + c.z();
+        partials[base + 8 * OUTPUTS + 1] = (add != 0 ? partials[base + 8 * OUTPUTS + 1] : 0f) + c.w();
     }
 
     /** Where output {@code o}'s weights start; outputs past the last read the last one's (in bounds, never written). */

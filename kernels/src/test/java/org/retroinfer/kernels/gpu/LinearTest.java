@@ -86,12 +86,53 @@ class LinearTest {
         assertEquals(new Grid(6, 1, 1, 32, 2, 2), new LinearShape(34, 64, 65).tiledGrid(new TiledLinear.Split(1, 2, 2)));
     }
 
-    /** The same four warps along the inputs or eight sum alike, including warps whose share of the inputs is empty. */
+    /**
+     * Any warp count sums alike, including warps whose share of the inputs is empty and, past eight, warps that hand
+     * their sums to another warp's slot (all of them at sixteen, some at twelve).
+     */
     @ParameterizedTest(name = "{0} rows, in {1}, out {2}, {3} warps")
-    @CsvSource({"7, 320, 40, 4", "16, 64, 8, 8", "20, 128, 33, 2"})
+    @CsvSource({"7, 320, 40, 4", "16, 64, 8, 8", "20, 128, 33, 2", "9, 1152, 40, 16", "5, 768, 33, 12", "11, 320, 8, 16"})
     void tensorCoreBlocksOfAnyWarpCountMatchAFloat64Loop(int rows, int in, int out, int warps) {
         LinearShape shape = new LinearShape(rows, in, out);
         checkAgainstFloat64(KernelMethod.of(TensorCoreLinear.class, "bf16"), shape.tensorCoreGrid(warps), "bf16", rows, in, out, true);
+    }
+
+    /**
+     * Stacked layers in one launch: each part's outputs, in its own {@code [capacity][width]} matrix, are what the plain
+     * kernel gives on that part's weights and bias (bit for bit: the same sums in the same order), with parts whose
+     * boundaries fall inside a block's 32 outputs; the capacity's rows past the step's stay poisoned, as do the parts
+     * past the last, and two parts (the last one empty) work as three.
+     */
+    @ParameterizedTest(name = "{0} rows of {1}, parts {2}, {3}, {4}, {5} warps")
+    @CsvSource({"7, 9, 40, 8, 24, 4", "16, 16, 72, 40, 0, 16", "5, 6, 8, 8, 48, 8"})
+    void stackedLayersInOneLaunchGiveWhatEachLayerGivesAlone(int rows, int capacity, int width0, int width1, int width2, int warps) {
+        int in = 192, out = width0 + width1 + width2;
+        int[] widths = {width0, width1, width2}, starts = {0, width0, width0 + width1};
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println("stacked " + rows + " rows: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        try (Arena arena = Arena.ofShared()) {
+            BF16Array w = randomBf16(arena, (long) out * in, random);
+            F32Array x = randomF32(arena, (long) rows * in, random), bias = randomF32(arena, out, random);
+            F32Array y = F32Array.allocate(arena, (long) capacity * out + 5);
+            y.fill(Float.NaN);
+            Grid grid = new LinearShape(rows, in, out).tensorCoreGrid(warps);
+            new Emulator().launch(LinearShape.TENSOR_CORES_STACKED, grid, x, w, bias, y, rows, in, out, 1, capacity, starts[1], starts[2]);
+            for (int p = 0; p < 3; p++) {
+                if (widths[p] == 0) continue;
+                F32Array alone = F32Array.allocate(arena, (long) rows * widths[p]);
+                new Emulator().launch(KernelMethod.of(TensorCoreLinear.class, "bf16"), new LinearShape(rows, in, widths[p]).tensorCoreGrid(warps),
+                        x, w.slice((long) starts[p] * in, (long) widths[p] * in), bias.slice(starts[p], widths[p]), alone, rows, in, widths[p], 1);
+                F32Array part = y.slice((long) capacity * starts[p], (long) capacity * widths[p]);
+                assertArrayEquals(alone.toArray(), part.slice(0, (long) rows * widths[p]).toArray(), "part " + p);
+                for (long i = (long) rows * widths[p]; i < part.length(); i++) {
+                    assertTrue(Float.isNaN(part.get(i)), "part " + p + "'s rows past the step's were written at " + i);
+                }
+            }
+            for (long i = (long) capacity * out; i < y.length(); i++) {
+                assertTrue(Float.isNaN(y.get(i)), "written past the last part at " + i);
+            }
+        }
     }
 
     @Test

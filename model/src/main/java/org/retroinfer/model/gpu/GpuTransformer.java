@@ -49,6 +49,11 @@ public final class GpuTransformer implements ForwardPass {
      * ({@link #keyValueBeside}); {@code -Dretroinfer.decode.keyValueBeside=off} runs them after q, to compare.
      */
     private static final boolean KEY_VALUE_BESIDE = Switch.on("retroinfer.decode.keyValueBeside");
+    /**
+     * Whether q, k and v, and gate and up, run as one launch each where the tensor-core kernel takes them
+     * ({@link #stackedLaunch}); {@code -Dretroinfer.linear.stacked=off} launches each layer on its own, to compare.
+     */
+    private static final boolean STACKED = Switch.on("retroinfer.linear.stacked");
     /** Where micro-batches may use cuBLAS too, the SMs its GEMMs are sized for (0: all); -1, the default: they may not. */
     private static final int BLAS_BESIDE = blasBeside(System.getProperty("retroinfer.linear.blasBeside", "off"));
 
@@ -77,7 +82,8 @@ public final class GpuTransformer implements ForwardPass {
      */
     private static final class Workspace {
         final I32Array tokens, rowIndex, logitRows, chosen, stagedTokens, stagedLogitRows, stagedChosen;
-        final F32Array x, normed, q, k, v, attention, projected, gate, up, cos, sin, selected, logits;
+        /** q, k and v, and gate and up: slices of {@code qkv} and {@code gateUp}, as stacked launches write them. */
+        final F32Array x, normed, qkv, q, k, v, attention, projected, gateUp, gate, up, cos, sin, selected, logits;
         final F32Array stagedCos, stagedSin, stagedLogits;
 
         Workspace(Device d, ModelConfig c, int rows) {
@@ -93,13 +99,17 @@ public final class GpuTransformer implements ForwardPass {
             logitRows = d.i32(rows);
             x = d.f32((long) rows * c.hiddenSize());
             normed = d.f32((long) rows * c.hiddenSize());
-            q = d.f32((long) rows * c.queryWidth());
-            k = d.f32((long) rows * c.kvWidth());
-            v = d.f32((long) rows * c.kvWidth());
+            long queries = (long) rows * c.queryWidth(), keys = (long) rows * c.kvWidth();
+            qkv = d.f32(queries + 2 * keys);
+            q = qkv.slice(0, queries);
+            k = qkv.slice(queries, keys);
+            v = qkv.slice(queries + keys, keys);
             attention = d.f32((long) rows * c.queryWidth());
             projected = d.f32((long) rows * c.hiddenSize());
-            gate = d.f32((long) rows * c.intermediateSize());
-            up = d.f32((long) rows * c.intermediateSize());
+            long intermediate = (long) rows * c.intermediateSize();
+            gateUp = d.f32(2 * intermediate);
+            gate = gateUp.slice(0, intermediate);
+            up = gateUp.slice(intermediate, intermediate);
             cos = d.f32((long) rows * c.headDim() / 2);
             sin = d.f32((long) rows * c.headDim() / 2);
             selected = d.f32((long) rows * c.hiddenSize());
@@ -299,7 +309,9 @@ public final class GpuTransformer implements ForwardPass {
         int rows = shape.batch();
         device.launch(NORM, shape.normGrid(), ws.x, w.attentionNorm(), ws.normed, config.hiddenSize(), eps);
         done(StepProfile.Phase.NORMS_AND_ROPE);
-        if (!stackedProjections(w, rows)) {
+        boolean biased = w.queryBias() != null || w.keyBias() != null || w.valueBias() != null;
+        if (!stackedProjections(w, rows) && !stackedLaunch(w.qkv(), w.qkvBias(), biased, ws.qkv, rows, w.query().rows(),
+                w.query().rows() + w.key().rows())) {
             if (keyValueBeside(w, rows)) {
                 // k and v have a group's share of q's outputs (a quarter at Llama 3 8B's shape): too few blocks to fill the
                 // GPU, each waits out DRAM's latency alone, so they run on the second queue beside q
@@ -342,8 +354,10 @@ public final class GpuTransformer implements ForwardPass {
         if (gatedFeedForward(w, rows)) {
             done(StepProfile.Phase.MLP);
         } else {
-            linear(w.gate(), null, ws.normed, ws.gate, rows);
-            linear(w.up(), null, ws.normed, ws.up, rows);
+            if (!stackedLaunch(w.gateUp(), null, false, ws.gateUp, rows, w.gate().rows(), w.gate().rows() + w.up().rows())) {
+                linear(w.gate(), null, ws.normed, ws.gate, rows);
+                linear(w.up(), null, ws.normed, ws.up, rows);
+            }
             done(StepProfile.Phase.MLP);
             device.launch(SWIGLU, shape.swigluGrid(), ws.gate, ws.up, shape.intermediateElements());
             done(StepProfile.Phase.ELEMENTWISE);
@@ -432,6 +446,27 @@ public final class GpuTransformer implements ForwardPass {
         blas.runStacked(ws.normed, (BF16Array) qkv.array(), rows, qkv.cols(), new F32Array[] {ws.q, ws.k, ws.v},
                 new int[] {w.query().rows(), w.key().rows(), w.value().rows()},
                 new F32Array[] {w.queryBias(), w.keyBias(), w.valueBias()});
+        return true;
+    }
+
+    /**
+     * Stacked layers of the normed input ({@code stack}: q, k and v, or gate and up) in one launch of the tensor-core
+     * kernel ({@link LinearShape#TENSOR_CORES_STACKED}), each part's outputs to its slice of {@code y}, where that
+     * kernel is the one the layers would take and the parts' biases, if any ({@code biased}), are stacked too. One
+     * launch of 192 blocks at Llama 3 8B's shape instead of q's 128 and k's and v's 32 each, which leave most SMs idle
+     * while they wait out DRAM's latency. False where it does not apply ({@code -Dretroinfer.linear.stacked=off}: never).
+     */
+    private boolean stackedLaunch(GpuWeights.Matrix stack, F32Array bias, boolean biased, F32Array y, int rows, int split1, int split2) {
+        if (!STACKED || stack == null || (biased && bias == null)) {
+            return false;
+        }
+        LinearShape shape = new LinearShape(rows, stack.cols(), stack.rows());
+        ElementType type = stack.array().elementType();
+        if (throughBlas(stack, rows) || !shape.stacks(type)) {
+            return false;
+        }
+        device.launch(LinearShape.TENSOR_CORES_STACKED, shape.grid(type), ws.normed, stack.array(), bias == null ? y : bias, y, rows,
+                stack.cols(), stack.rows(), bias == null ? 0 : 1, maxRows, split1, split2);
         return true;
     }
 

@@ -2,7 +2,9 @@ package org.retroinfer.model.gpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
@@ -42,11 +44,12 @@ public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNor
     /**
      * One decoder layer; optional parts are null where the family has none. {@code qkv} holds the query, key and value
      * weights one after another along the outputs (they are its rows) and {@code gateUp} the gate's and up projection's,
-     * so that a decode step multiplies each stack in one GEMM; null where the parts' types differ.
+     * so that a decode step multiplies each stack in one GEMM or launch; null where the parts' types differ.
+     * {@code qkvBias} stacks the three biases the same way (each a slice of it), null unless all three exist.
      */
     public record Layer(F32Array attentionNorm, Matrix query, Matrix key, Matrix value, Matrix output, F32Array queryBias,
             F32Array keyBias, F32Array valueBias, F32Array outputBias, F32Array queryNorm, F32Array keyNorm,
-            F32Array feedForwardNorm, Matrix gate, Matrix up, Matrix down, Matrix qkv, Matrix gateUp) {}
+            F32Array feedForwardNorm, Matrix gate, Matrix up, Matrix down, Matrix qkv, Matrix gateUp, F32Array qkvBias) {}
 
     /** Uploads {@code weights}; quantized matrices are refused, naming the type. */
     public static GpuWeights upload(Device device, ModelWeights weights) {
@@ -55,10 +58,11 @@ public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNor
         for (LayerWeights w : weights.layers()) {
             Matrix[] qkv = stack(device, w.query(), w.key(), w.value());
             Matrix[] gateUp = stack(device, w.gate(), w.up());
+            F32Array[] qkvBias = stack(device, w.queryBias(), w.keyBias(), w.valueBias());
             layers.add(new Layer(floats(device, w.attentionNorm()), qkv[1], qkv[2], qkv[3], matrix(device, w.output()),
-                    floats(device, w.queryBias()), floats(device, w.keyBias()), floats(device, w.valueBias()),
-                    floats(device, w.outputBias()), floats(device, w.queryNorm()), floats(device, w.keyNorm()),
-                    floats(device, w.feedForwardNorm()), gateUp[1], gateUp[2], matrix(device, w.down()), qkv[0], gateUp[0]));
+                    qkvBias[1], qkvBias[2], qkvBias[3], floats(device, w.outputBias()), floats(device, w.queryNorm()),
+                    floats(device, w.keyNorm()), floats(device, w.feedForwardNorm()), gateUp[1], gateUp[2], matrix(device, w.down()),
+                    qkv[0], gateUp[0], qkvBias[0]));
         }
         Matrix lmHead = weights.lmHead() == weights.embedding() ? embedding : matrix(device, weights.lmHead());
         return new GpuWeights(embedding, layers, floats(device, weights.finalNorm()), lmHead);
@@ -89,7 +93,7 @@ public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNor
                     matrix.apply(hidden, q), null, null, null, null, config.family().qkNorm() ? ones(device, config.headDim()) : null,
                     config.family().qkNorm() ? ones(device, config.headDim()) : null, ones(device, hidden),
                     gateUp.slice(0, intermediate), gateUp.slice(intermediate, intermediate), matrix.apply(hidden, intermediate),
-                    qkv, gateUp));
+                    qkv, gateUp, null));
         }
         Matrix lmHead = config.tiedEmbeddings() ? embedding : matrix.apply(config.vocabSize(), hidden);
         return new GpuWeights(embedding, layers, ones(device, hidden), lmHead);
@@ -107,7 +111,7 @@ public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNor
      */
     private static Matrix[] stack(Device device, WeightMatrix... parts) {
         Matrix[] out = new Matrix[parts.length + 1];
-        boolean alike = java.util.Arrays.stream(parts).allMatch(p -> p.type() == parts[0].type() && p.cols() == parts[0].cols());
+        boolean alike = Arrays.stream(parts).allMatch(p -> p.type() == parts[0].type() && p.cols() == parts[0].cols());
         if (!alike) {
             for (int i = 0; i < parts.length; i++) {
                 out[i + 1] = matrix(device, parts[i]);
@@ -124,6 +128,26 @@ public record GpuWeights(Matrix embedding, List<Layer> layers, F32Array finalNor
         for (int i = 0, from = 0; i < parts.length; from += out[i + 1].rows(), i++) {
             out[i + 1] = stack.slice(from, Math.toIntExact(parts[i].rows()));
             device.upload(parts[i].data().asSlice(0, out[i + 1].array().byteSize()), out[i + 1].array());
+        }
+        return out;
+    }
+
+    /**
+     * Biases uploaded as {@link #stack(Device, WeightMatrix...)} uploads weights: {@code [stack, part 0, part 1, ...]},
+     * each part a slice of the stack where all exist; where none does, all null; otherwise each on its own, no stack.
+     */
+    private static F32Array[] stack(Device device, float[]... parts) {
+        F32Array[] out = new F32Array[parts.length + 1];
+        if (Arrays.stream(parts).anyMatch(Objects::isNull)) {
+            for (int i = 0; i < parts.length; i++) {
+                out[i + 1] = floats(device, parts[i]);
+            }
+            return out;
+        }
+        out[0] = device.f32(Arrays.stream(parts).mapToLong(p -> p.length).sum());
+        for (int i = 0, from = 0; i < parts.length; from += parts[i].length, i++) {
+            out[i + 1] = out[0].slice(from, parts[i].length);
+            device.upload(MemorySegment.ofArray(parts[i]), out[i + 1]);
         }
         return out;
     }

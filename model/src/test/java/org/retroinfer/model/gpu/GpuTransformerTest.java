@@ -118,6 +118,32 @@ class GpuTransformerTest {
     }
 
     /**
+     * A step of 5-16 rows, fewer than the transformer's most, runs q, k and v (with their biases) and gate and up as one
+     * stacked tensor-core launch each, every part's outputs in its slice of a workspace sized for the most rows; the
+     * logits still equal the CPU's.
+     */
+    @Test
+    void stepsOfOneRowGroupGiveTheCpuTransformersLogitsThroughStackedLaunches() {
+        ModelConfig config = (ModelConfig) models().findFirst().orElseThrow().get()[1];
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println("stacked launches: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        try (Arena arena = Arena.ofShared(); EmulatedDevice device = new EmulatedDevice()) {
+            ModelWeights weights = toBf16(InMemoryWeights.random(config, random, arena), arena);
+            GpuTransformer gpu = new GpuTransformer(config, GpuWeights.upload(device, weights), device, 12);
+            assertTrue(new org.retroinfer.kernels.gpu.LinearShape(7, config.hiddenSize(), config.queryWidth() + 2 * config.kvWidth())
+                    .stacks(org.retroinfer.accel.kernel.ElementType.BF16), "7 rows of q, k and v take one stacked launch");
+            try (KvCache cpuCache = new DenseKvCache(config.attentionShape(), new DenseKvCache.Config(DType.BF16, 16));
+                 KvCache gpuCache = new org.retroinfer.kvstore.gpu.GpuKvCache(device, config.attentionShape(), DType.BF16, 2, 32, 12)) {
+                int a = cpuCache.openSequence(), ga = gpuCache.openSequence();
+                int b = cpuCache.openSequence(), gb = gpuCache.openSequence();
+                compare(new Transformer(config, weights), cpuCache, gpu, gpuCache, new int[] {a, b}, new int[] {ga, gb},
+                        new int[] {4, 3}, new long[] {0, 0}, random, new int[] {3, 6});
+            }
+        }
+    }
+
+    /**
      * A prompt chunk of more rows than the BLAS scratch holds (511), in layers too small for the GEMM kernel's blocks to
      * fill the GPU, goes to the tensor-core kernel: it was handed to BlasLinear, which refused it (eval on retro-tiny with
      * --prefill-chunk 512 on the GPU stopped with an internal error).
