@@ -31,7 +31,7 @@ import org.retroinfer.model.generation.SamplingParams;
  */
 final class BenchCommand implements Command {
     private static final Set<String> VALUED = GenerateCommand.union(
-            Set.of("model", "shape", "cuda-graphs", "context", "batch", "micro-batches", "reps", "warmup", "gen", "prefill-chunk",
+            Set.of("model", "shape", "cuda-graphs", "profiler-step", "context", "batch", "micro-batches", "reps", "warmup", "gen", "prefill-chunk",
                     "gpu-memory", "seed", "out"), CacheFlags.NAMES,
             Engine.NAMES);
     private static final Set<String> FLAGS = Set.of("json", "prefill");
@@ -112,6 +112,9 @@ final class BenchCommand implements Command {
                                      values rather than prefilled, and only decoding is timed; --batch
                                      defaults to the largest batch whose KV fits the GPU
                   --cuda-graphs on|off  with --device gpu: replay repeated step shapes as CUDA graphs (default on)
+                  --profiler-step on|off  with --shape: after the timed passes, decode one more step inside a
+                                     CUDA profiler range, for `ncu --profile-from-start off` to record that
+                                     step's kernels alone (default off)
                   --prefill          with --shape: time prefill instead of decoding: one sequence of N random
                                      tokens a repetition, in chunks of --prefill-chunk (default 2048), and with
                                      retro the index build that ends it, with its share of the whole
@@ -143,7 +146,7 @@ final class BenchCommand implements Command {
         if (o.has("shape")) {
             return runShape(o, out, err);
         }
-        for (String shapeOnly : List.of("micro-batches", "gpu-memory")) {
+        for (String shapeOnly : List.of("micro-batches", "gpu-memory", "profiler-step")) {
             if (o.has(shapeOnly)) {
                 throw o.error("--" + shapeOnly + " applies to --shape benches only");
             }
@@ -259,7 +262,7 @@ final class BenchCommand implements Command {
         Engine.wantsGpu(o, List.of(cacheFlags.mode()));
         List<Integer> contexts = o.sizes("context", 1, config.maxPositions());
         if (prefill) {
-            for (String decodeOnly : List.of("batch", "micro-batches", "gen", "cuda-graphs", "gpu-memory")) {
+            for (String decodeOnly : List.of("batch", "micro-batches", "gen", "cuda-graphs", "gpu-memory", "profiler-step")) {
                 if (o.has(decodeOnly)) {
                     throw o.error("--" + decodeOnly + " does not apply to --prefill, which prefills one sequence at a time");
                 }
@@ -274,8 +277,13 @@ final class BenchCommand implements Command {
         int reps = o.integer("reps", 3, 1, 1000);
         int warmups = o.integer("warmup", 1, 0, 100);
         int microBatches = o.integer("micro-batches", 1, 1, 8);
+        boolean profilerStep = switch (o.text("profiler-step").orElse("off")) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw o.error("--profiler-step must be on or off, got '" + o.text("profiler-step").orElseThrow() + "'");
+        };
         return GpuShapeBench.run(o, name, config, contexts, batch, gen, reps, warmups, cacheFlags.mode(), cudaGraphs(o),
-                microBatches, o.text("out").map(Path::of).orElse(null), o.flag("json"), out, err);
+                profilerStep, microBatches, o.text("out").map(Path::of).orElse(null), o.flag("json"), out, err);
     }
 
     /** {@code --seed S}: what the bench's random choices start from (default 1). */

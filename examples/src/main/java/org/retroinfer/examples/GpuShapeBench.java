@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import org.retroinfer.accel.device.CudaDevice;
 import org.retroinfer.accel.device.Device;
 import org.retroinfer.accel.device.HostMemory;
 import org.retroinfer.kernels.DType;
@@ -77,7 +78,7 @@ final class GpuShapeBench {
     private GpuShapeBench() {}
 
     static int run(Options o, String shapeName, ModelConfig config, List<Integer> contexts, Integer fixedBatch, int gen, int reps,
-                   int warmups, AttentionMode mode, boolean graphs, int microBatches, Path outFile, boolean json, PrintStream out,
+                   int warmups, AttentionMode mode, boolean graphs, boolean profilerStep, int microBatches, Path outFile, boolean json, PrintStream out,
                    PrintStream err) throws IOException {
         DType kvType = mode.kvType();
         RetroConfig retro = mode instanceof AttentionMode.Retro r ? r.config().withStorage(kvType) : null;
@@ -190,6 +191,11 @@ final class GpuShapeBench {
                                     + " in %.1f s", accessed == 0 ? "- (no layer's store on the host)"
                                     : String.format(Locale.ROOT, "%.3f", (double) hits / accessed), allocateSeconds, fillSeconds),
                             microBatches == 1 ? "" : " of the first micro-batch alone");
+                    if (profilerStep && device instanceof CudaDevice cuda) {
+                        // as the timed passes run it (graphs and all), for ncu --profile-from-start off
+                        cuda.gpu().profilerRange(() -> lanes.run(m -> decodes.get(m).run(transformers.get(m), 1)));
+                        err.printf("bench: context %d, batch %d: one step decoded inside a CUDA profiler range%n", context, batch);
+                    }
                     StepProfile profile = new StepProfile();
                     RetroLayerProfile retroProfile = new RetroLayerProfile();
                     GpuTransformer first = transformers.getFirst();

@@ -293,6 +293,12 @@ class BadInputTest {
                 "512"), "--prefill-chunk applies to --shape with --prefill only");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--prefill",
                 "--batch", "2"), "--batch does not apply to --prefill");
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--profiler-step",
+                "maybe"), "--profiler-step must be on or off", "maybe");
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--prefill",
+                "--profiler-step", "on"), "--profiler-step does not apply to --prefill");
+        assertRefused(CliHarness.run("bench", "--model", model.toString(), "--context", "16", "--profiler-step", "on"),
+                "--profiler-step applies to --shape benches only");
     }
 
     /** The tiers' formats and the GPU tier's cap are GPU RetroInfer's: refused by name anywhere else, before any GPU. */

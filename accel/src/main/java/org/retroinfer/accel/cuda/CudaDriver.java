@@ -193,6 +193,20 @@ public final class CudaDriver {
         call(DriverCall.CTX_SYNCHRONIZE, "cuCtxSynchronize", h -> (int) h.invokeExact());
     }
 
+    /**
+     * Opens a profiling range on the current context: a profiler started with collection off ({@code ncu
+     * --profile-from-start off}, {@code nsys --capture-range=cudaProfilerApi}) records from here to
+     * {@link #profilerStop}; without one attached, nothing happens.
+     */
+    public void profilerStart() {
+        call(DriverCall.PROFILER_START, "cuProfilerStart", h -> (int) h.invokeExact());
+    }
+
+    /** Closes the range {@link #profilerStart} opened. */
+    public void profilerStop() {
+        call(DriverCall.PROFILER_STOP, "cuProfilerStop", h -> (int) h.invokeExact());
+    }
+
     /** Free and total device memory of the current context's device. */
     public long[] memoryInfo() {
         try (Arena arena = Arena.ofConfined()) {

@@ -65,7 +65,9 @@ enum DriverCall {
     GRAPH_INSTANTIATE("cuGraphInstantiateWithFlags", 11040, "cuGraphInstantiateWithFlags", ADDRESS, ADDRESS, JAVA_LONG),
     GRAPH_LAUNCH("cuGraphLaunch", 10000, "cuGraphLaunch", ADDRESS, ADDRESS),
     GRAPH_EXEC_DESTROY("cuGraphExecDestroy", 10000, "cuGraphExecDestroy", ADDRESS),
-    GRAPH_DESTROY("cuGraphDestroy", 10000, "cuGraphDestroy", ADDRESS);
+    GRAPH_DESTROY("cuGraphDestroy", 10000, "cuGraphDestroy", ADDRESS),
+    PROFILER_START("cuProfilerStart", 4000, "cuProfilerStart"),
+    PROFILER_STOP("cuProfilerStop", 4000, "cuProfilerStop");
 
     final String symbol;
     final int version;

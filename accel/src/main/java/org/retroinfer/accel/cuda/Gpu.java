@@ -76,6 +76,21 @@ public final class Gpu implements AutoCloseable {
         return driver;
     }
 
+    /**
+     * Runs {@code work} inside a CUDA profiling range ({@link CudaDriver#profilerStart}), so that a profiler attached
+     * with collection off ({@code ncu --profile-from-start off}) records that work alone.
+     */
+    public void profilerRange(Runnable work) {
+        makeCurrent();
+        driver.profilerStart();
+        try {
+            work.run();
+        } finally {
+            makeCurrent();
+            driver.profilerStop();
+        }
+    }
+
     public CompileOptions compileOptions() {
         return options;
     }

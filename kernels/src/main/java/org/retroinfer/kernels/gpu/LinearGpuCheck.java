@@ -203,8 +203,8 @@ public final class LinearGpuCheck {
 
     /**
      * {@link TensorCoreLinear} at 4, 8 and 16 warps a block for each decode shape of Llama 3 8B, the stacked ones (q, k
-     * and v: 4096 → 6144; gate and up: 4096 → 28672) among them, and a step's linear layers (LM head aside) as each
-     * combination would run them. Each timed launch reads another copy of the weights, the copies together four times
+     * and v: 4096 → 6144; gate and up: 4096 → 28672) among them, and a step's linear layers (LM head aside), one by one
+     * and stacked, at the warps {@link LinearShape} picks, at those of the rule before it, and at each shape's fastest. Each timed launch reads another copy of the weights, the copies together four times
      * the L2, so that no launch finds its weights there, as no decode step does. First the stacked kernel and sixteen
      * warps against the CPU.
      */
@@ -259,24 +259,25 @@ public final class LinearGpuCheck {
                     }
                 }
             }
-            System.out.println("a Llama 3 8B decode step's linear layers, LM head aside (ms; 32 layers; narrow = grids of at most 132"
-                    + " blocks, the rest at 4 warps; best = each shape at its fastest warp count):");
+            System.out.println("a Llama 3 8B decode step's linear layers, LM head aside (ms; 32 layers), each shape at the warps"
+                    + " LinearShape picks, at 8 warps where it has at most 132 blocks and 4 otherwise (the rule before), and at its fastest:");
             // per layer: q and o, k and v, gate and up twice each when one by one; q, o, the two stacks and down once each
             int[] separate = {2, 2, 0, 2, 0, 1}, stacked = {1, 0, 1, 0, 1, 1};
             for (int r = 0; r < rows.length; r++) {
-                StringBuilder line = new StringBuilder(String.format("  %2d rows:", rows[r]));
-                for (int n = 0; n <= counts.length; n++) {
-                    double one = 0, stack = 0;
-                    for (int s = 0; s < shapes.length; s++) {
-                        long blocks = (long) (shapes[s][1] + 31) / 32 * ((rows[r] + 15) / 16);
-                        double time = n == counts.length ? Arrays.stream(ms[s][r]).min().orElseThrow() : ms[s][r][blocks > 132 ? 0 : n];
-                        one += 32 * separate[s] * time;
-                        stack += 32 * stacked[s] * time;
+                double[][] step = new double[3][2];
+                for (int s = 0; s < shapes.length; s++) {
+                    LinearShape shape = new LinearShape(rows[r], shapes[s][0], shapes[s][1]);
+                    int picked = Arrays.binarySearch(counts, shape.tensorCoreGrid().blockX() / 32);
+                    int before = shape.tensorCoreGrid(4).gridX() <= 132 ? 1 : 0;
+                    double[] times = {ms[s][r][picked], ms[s][r][before], Arrays.stream(ms[s][r]).min().orElseThrow()};
+                    for (int k = 0; k < 3; k++) {
+                        step[k][0] += 32 * separate[s] * times[k];
+                        step[k][1] += 32 * stacked[s] * times[k];
                     }
-                    line.append(String.format(" | %s: one by one %.2f, stacked %.2f", n == counts.length ? "best" : "narrow at " + counts[n],
-                            one, stack));
                 }
-                System.out.println(line);
+                System.out.printf("  %2d rows: LinearShape's warps: one by one %.2f, stacked %.2f | the rule before: one by one %.2f,"
+                        + " stacked %.2f | fastest: one by one %.2f, stacked %.2f%n", rows[r], step[0][0], step[0][1], step[1][0],
+                        step[1][1], step[2][0], step[2][1]);
             }
             System.out.println(ok ? "ALL OK" : "FAILED");
             System.exit(ok ? 0 : 1);

@@ -38,11 +38,8 @@ public record LinearShape(int rows, int in, int out) {
      * blocks get eight warps instead of four.
      */
     private static final int SMS = 132;
-    /**
-     * Warps along the inputs of a {@link TensorCoreLinear} block where the grid has no more blocks than {@link #SMS}:
-     * {@code -Dretroinfer.linear.narrowWarps=16|8}, to compare the two.
-     */
-    private static final int NARROW_WARPS = Integer.parseInt(Switch.choice("retroinfer.linear.narrowWarps", "8", "16"));
+    /** Warps an SM should hold for {@link TensorCoreLinear} to keep enough weight loads in flight (see {@link #tensorCoreGrid()}). */
+    private static final int WARPS_PER_SM = 16;
 
     public LinearShape {
         if (rows < 1) throw new IllegalArgumentException("rows must be at least 1, got " + rows);
@@ -106,11 +103,20 @@ public record LinearShape(int rows, int in, int out) {
 
     /**
      * {@link TensorCoreLinear}'s grid: one block per {@link TensorCoreLinear#OUTPUTS} outputs and 16 rows (the row groups
-     * of an output block at consecutive indices), with four warps along the inputs, or more ({@link #NARROW_WARPS}) where
-     * four would leave some SM without a block.
+     * of an output block at consecutive indices), with as many warps along the inputs as give each SM about
+     * {@link #WARPS_PER_SM}: the largest power of two up to {@code 16 · SMs / blocks}, from 4 to
+     * {@link TensorCoreLinear#MAX_WARPS}. Each warp waits out DRAM's latency once per chunk, so a narrow layer's few
+     * blocks need more warps to keep the loads in flight, and a wide one's many blocks fewer (measured on an H200 at
+     * 5-16 rows, weights never in L2: 16 warps best at 32 and 128 blocks, 8 at 192, 4 at 448 and 896;
+     * docs/results/gpu-retro, "Stacked linear layers").
      */
     public Grid tensorCoreGrid() {
-        return tensorCoreGrid(tensorCoreBlocks() <= SMS ? NARROW_WARPS : 4);
+        long blocks = tensorCoreBlocks();
+        int warps = 4;
+        while (warps < TensorCoreLinear.MAX_WARPS && 2L * warps * blocks <= (long) WARPS_PER_SM * SMS) {
+            warps *= 2;
+        }
+        return tensorCoreGrid(warps);
     }
 
     /** {@link TensorCoreLinear}'s grid with {@code warps} warps a block along the inputs. */

@@ -141,10 +141,12 @@ class LinearTest {
         assertEquals(StreamingLinear.class, new LinearShape(4, 4096, 1024).kernel(ElementType.BF16).owner());
         assertEquals(TiledLinear.class, new LinearShape(5, 4096, 1024).kernel(ElementType.F16).owner());
         assertEquals(TiledLinear.class, new LinearShape(5, 4128, 1024).kernel(ElementType.BF16).owner());
-        // 448 output blocks of 32 × one row group: four warps a block
+        // about 16 warps an SM: 448 output blocks of 32 × one row group take four warps a block, 192 eight, and 128 (no
+        // more than the SMs) sixteen; 34 rows are three row groups of 16, 384 blocks of four warps
         assertEquals(Grid.of(448, 128), new LinearShape(16, 4096, 14336).grid(ElementType.BF16));
-        // 128 × 1, too few to give every SM one: eight warps; 34 rows are three row groups of 16
-        assertEquals(Grid.of(128, 256), new LinearShape(16, 14336, 4096).grid(ElementType.BF16));
+        assertEquals(Grid.of(192, 256), new LinearShape(11, 4096, 6144).grid(ElementType.BF16));
+        assertEquals(Grid.of(128, 512), new LinearShape(16, 14336, 4096).grid(ElementType.BF16));
+        assertEquals(Grid.of(32, 512), new LinearShape(5, 4096, 1024).grid(ElementType.BF16));
         assertEquals(Grid.of(384, 128), new LinearShape(34, 14336, 4096).grid(ElementType.BF16));
     }
 
