@@ -100,7 +100,8 @@ final class GpuShapeBench {
             List<Point> points = new ArrayList<>();
             Map<Integer, String> lookupsByContext = new java.util.LinkedHashMap<>();
             for (int context : contexts) {
-                long capacity = (long) context + (long) gen * (warmups + reps + 1);
+                // the warm-up, timed and profiled passes, and the one step in a profiler range
+                long capacity = (long) context + (long) gen * (warmups + reps + 1) + (profilerStep ? 1 : 0);
                 GpuRetroKvCache.Lookups lookups = retro == null ? null : tiers.lookups(retro, capacity);
                 if (lookups != null) {
                     lookupsByContext.put(context, lookups == GpuRetroKvCache.Lookups.HOST ? "host" : "gpu");

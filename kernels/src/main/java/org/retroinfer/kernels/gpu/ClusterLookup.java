@@ -31,12 +31,23 @@ public final class ClusterLookup {
     public static final int NO_BLOCKS = -2;
     /** Vectors per cache block. */
     public static final int BLOCK = 8;
+    /** Warps of a {@link #lookUp} block. */
+    static final int LOOKUP_WARPS = 8;
+    /**
+     * {@link #lookUp}'s running sums over the ranked clusters, as indices of its shared totals: blocks of all clusters,
+     * then of those in: missed blocks, vectors and clusters, hit blocks, vectors and clusters.
+     */
+    private static final int UNITS = 0, MISS_UNITS = 1, MISS_AT = 2, MISSES = 3, HIT_UNITS = 4, HIT_AT = 5, HITS = 6, SUMS = 7;
 
     private ClusterLookup() {}
 
-    /** {@link #lookUp}'s grid: one warp per group. */
+    /**
+     * {@link #lookUp}'s grid: a block of {@link #LOOKUP_WARPS} warps per group. One warp per group left most SMs idle
+     * and walked the clusters 32 at a time, each chunk's loads waiting on the one before: 24 us a layer at 128K x 11
+     * sequences on an H200 (ncu, docs/results/gpu-retro/h200/s9-call-2).
+     */
     public static Grid lookUpGrid(int groups) {
-        return Grid.of(groups, KernelContext.WARP_SIZE);
+        return Grid.of(groups, LOOKUP_WARPS * KernelContext.WARP_SIZE);
     }
 
     /** {@link #update}'s grid: one warp per group. */
@@ -60,14 +71,18 @@ public final class ClusterLookup {
             int rankedStride, I32Array missStarts, I32Array missSizes, I32Array missOffsets, I32Array missCounts,
             I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, I32Array hitClusters,
             I32Array missClusters, I32Array missClusterOffsets, I32Array accessCounts, I32Array stats) {
+        // per warp, its chunk's totals of the SUMS running sums; after them the totals of the rounds before
+        int[] totals = ctx.allocateIntLocalArray((LOOKUP_WARPS + 1) * SUMS);
         int g = ctx.groupIdx;
-        int lane = ctx.laneId;
+        int lane = ctx.laneId, warp = ctx.localIdx / KernelContext.WARP_SIZE;
+        int warps = ctx.localGroupSizeX / KernelContext.WARP_SIZE, carried = LOOKUP_WARPS * SUMS;
         int n = idCounts.get(g);
         long idBase = (long) g * idsStride, rankBase = (long) g * rankedStride;
         // ascending order: an id's place is how many of the group's ids are smaller, counted against a chunk of 32 ids at
         // a time, one load a lane and the rest by shuffles (each lane loading every id in turn, n dependent loads for
-        // each of its ids, took most of the lookup's time: 39 us a layer at 128K x 10 sequences on an H200)
-        for (int first = 0; first < n; first += KernelContext.WARP_SIZE) {
+        // each of its ids, took most of the lookup's time: 39 us a layer at 128K x 10 sequences on an H200); the
+        // warps take chunks of the ids to place in turn
+        for (int first = KernelContext.WARP_SIZE * warp; first < n; first += KernelContext.WARP_SIZE * warps) {
             int i = first + lane;
             int id = i < n ? ids.get(idBase + i) : Integer.MAX_VALUE;
             int place = 0;
@@ -83,12 +98,15 @@ public final class ClusterLookup {
                 ranked.set(rankBase + place, id);
             }
         }
+        if (ctx.localIdx < SUMS) {
+            totals[carried + ctx.localIdx] = 0;
+        }
         ctx.localBarrier();
         long clusterBase = (long) g * clusterStride, blockBase = (long) g * cacheBlocks, unitBase = (long) g * maxUnits;
-        // running totals over the chunks of 32 clusters before this one
-        int units = 0, missUnits = 0, missAt = 0, misses = 0, hitUnits = 0, hitAt = 0, hits = 0;
-        for (int first = 0; first < n; first += KernelContext.WARP_SIZE) {
-            int i = first + lane;
+        // a round walks warps x 32 ranked clusters, a chunk of 32 a warp; each running sum before a cluster is the rounds'
+        // before it, the warps' before its own, and the lanes' before it in its warp
+        for (int round = 0; round < n; round += KernelContext.WARP_SIZE * warps) {
+            int i = round + KernelContext.WARP_SIZE * warp + lane;
             int id = 0, size = 0, u = 0;
             boolean hit = false;
             if (i < n) {
@@ -97,18 +115,35 @@ public final class ClusterLookup {
                 u = (size + BLOCK - 1) / BLOCK;
                 hit = firstBlock.get(clusterBase + id) != NONE;
             }
+            int unitsScan = WarpScan.inclusiveSum(ctx, u);
+            if (lane == KernelContext.WARP_SIZE - 1) {
+                totals[warp * SUMS + UNITS] = unitsScan;
+            }
+            ctx.localBarrier();
             // a cluster is in while every block up to its own fits: the first that does not ends the lookup (every lane
             // takes part in each shuffle, so the sums come before any condition)
-            int unitsThrough = units + WarpScan.inclusiveSum(ctx, u);
+            int unitsThrough = before(totals, warp, carried, UNITS) + unitsScan;
             boolean in = i < n && unitsThrough <= maxUnits;
             int missU = in && !hit ? u : 0, missV = in && !hit ? size : 0, missC = in && !hit ? 1 : 0;
             int hitU = in && hit ? u : 0, hitV = in && hit ? size : 0, hitC = in && hit ? 1 : 0;
-            int missUnitsBefore = missUnits + WarpScan.inclusiveSum(ctx, missU) - missU;
-            int missAtBefore = missAt + WarpScan.inclusiveSum(ctx, missV) - missV;
-            int missesBefore = misses + WarpScan.inclusiveSum(ctx, missC) - missC;
-            int hitUnitsBefore = hitUnits + WarpScan.inclusiveSum(ctx, hitU) - hitU;
-            int hitAtBefore = hitAt + WarpScan.inclusiveSum(ctx, hitV) - hitV;
-            int hitsBefore = hits + WarpScan.inclusiveSum(ctx, hitC) - hitC;
+            int missUScan = WarpScan.inclusiveSum(ctx, missU), missVScan = WarpScan.inclusiveSum(ctx, missV);
+            int missCScan = WarpScan.inclusiveSum(ctx, missC), hitUScan = WarpScan.inclusiveSum(ctx, hitU);
+            int hitVScan = WarpScan.inclusiveSum(ctx, hitV), hitCScan = WarpScan.inclusiveSum(ctx, hitC);
+            if (lane == KernelContext.WARP_SIZE - 1) {
+                totals[warp * SUMS + MISS_UNITS] = missUScan;
+                totals[warp * SUMS + MISS_AT] = missVScan;
+                totals[warp * SUMS + MISSES] = missCScan;
+                totals[warp * SUMS + HIT_UNITS] = hitUScan;
+                totals[warp * SUMS + HIT_AT] = hitVScan;
+                totals[warp * SUMS + HITS] = hitCScan;
+            }
+            ctx.localBarrier();
+            int missUnitsBefore = before(totals, warp, carried, MISS_UNITS) + missUScan - missU;
+            int missAtBefore = before(totals, warp, carried, MISS_AT) + missVScan - missV;
+            int missesBefore = before(totals, warp, carried, MISSES) + missCScan - missC;
+            int hitUnitsBefore = before(totals, warp, carried, HIT_UNITS) + hitUScan - hitU;
+            int hitAtBefore = before(totals, warp, carried, HIT_AT) + hitVScan - hitV;
+            int hitsBefore = before(totals, warp, carried, HITS) + hitCScan - hitC;
             if (in && hit) {
                 hitClusters.set(rankBase + hitsBefore, id);
                 int b = firstBlock.get(clusterBase + id);
@@ -132,22 +167,30 @@ public final class ClusterLookup {
                     missOffsets.set(unit, missAtBefore + k * BLOCK);
                 }
             }
-            units += ctx.warpSum(u);
-            missUnits += ctx.warpSum(missU);
-            missAt += ctx.warpSum(missV);
-            misses += ctx.warpSum(missC);
-            hitUnits += ctx.warpSum(hitU);
-            hitAt += ctx.warpSum(hitV);
-            hits += ctx.warpSum(hitC);
+            ctx.localBarrier(); // every warp has read the totals before they move on
+            if (ctx.localIdx < SUMS) {
+                totals[carried + ctx.localIdx] = before(totals, warps, carried, ctx.localIdx);
+            }
+            ctx.localBarrier();
         }
-        if (lane == 0) {
-            missCounts.set(g, missUnits);
-            hitCounts.set(g, hitUnits);
+        if (ctx.localIdx == 0) {
+            int hits = totals[carried + HITS], misses = totals[carried + MISSES];
+            missCounts.set(g, totals[carried + MISS_UNITS]);
+            hitCounts.set(g, totals[carried + HIT_UNITS]);
             accessCounts.set(2L * g, hits);
             accessCounts.set(2L * g + 1, misses);
             stats.set(2L * g, stats.get(2L * g) + hits);
             stats.set(2L * g + 1, stats.get(2L * g + 1) + hits + misses);
         }
+    }
+
+    /** Running sum {@code sum} before warp {@code warp}'s chunk: the rounds' before, plus the warps' before it in this one. */
+    private static int before(int[] totals, int warp, int carried, int sum) {
+        int total = totals[carried + sum];
+        for (int w = 0; w < warp; w++) {
+            total += totals[w * SUMS + sum];
+        }
+        return total;
     }
 
     /**
