@@ -17,14 +17,14 @@ import org.retroinfer.accel.kernel.KernelContext;
  * {@code R = min(retrieval budget, candidates)} and {@code E = min(estimation budget, candidates − R)} as the
  * CPU's ClusterScorer counts them. Layout and grid: {@link ClusterScoringShape}.
  *
- * <p>Ranking is by score, then by lower cluster id: the CPU's rank key (score bits high, inverted id low), so a tie at
- * a zone boundary goes to the lower id and both pick the same sets. Selection is a radix select on that key, for both
- * boundaries at once: per pass, every candidate adds its next 8-bit digit to the histogram of each boundary whose
- * prefix it matches (shared-memory atomics; a warp adds its two largest bins with one each), then one warp per boundary
- * finds the digit holding its k-th largest key (a warp scan over 256 bins) and narrows the prefix. Four passes fix the
- * score bits; only when the clusters tied at a boundary score do not all fit does a second run of passes over the
- * inverted ids pick the lowest ids among them. A last pass writes each member's id at a slot from a warp-aggregated
- * shared counter, so the order within a zone is the GPU's (free, as the CPU's is).
+ * <p>Ranking is by score, then by lower cluster id: the CPU's rank key (score bits high, inverted id low), so
+ * a tie at a zone boundary goes to the lower id and both pick the same sets. Selection is a radix select on
+ * that key, for both boundaries at once: per pass, every candidate adds its next 8-bit digit to the histogram
+ * of each boundary whose prefix it matches (shared-memory atomics), then one warp per boundary finds the digit
+ * holding its k-th largest key (a warp scan over 256 bins) and narrows the prefix. Four passes fix the score
+ * bits; only when the clusters tied at a boundary score do not all fit does a second run of passes over the
+ * inverted ids pick the lowest ids among them. A last pass writes each member's id at a slot from a
+ * warp-aggregated shared counter, so the order within a zone is the GPU's (free, as the CPU's is).
  *
  * <p>Scores live in global memory between passes (a row of 8K clusters is 32 KB, cached): a row can hold more
  * clusters than shared memory. Budgets above the shape's {@code maxRetrieval}/{@code maxEstimation} slots are
@@ -33,8 +33,6 @@ import org.retroinfer.accel.kernel.KernelContext;
 public final class ClusterTopK {
     /** Histogram bins: one 8-bit digit of the 32-bit key per pass. */
     private static final int BINS = 256;
-    /** Bins a warp adds with one atomic each before its other lanes add their own ({@link #countBins}). */
-    private static final int AGGREGATED = 2;
     /**
      * Per-boundary state in shared ints, boundary b at {@code b · FIELDS}: boundary 0 closes the retrieval zone
      * (k = R), boundary 1 the estimation zone (k = R + E). PREFIX/MASK: the score-key bits fixed so far;
@@ -170,22 +168,17 @@ public final class ClusterTopK {
             int shift, int[] histogram, int[] state) {
         int prefix0 = state[PREFIX], mask0 = state[MASK];
         int prefix1 = state[FIELDS + PREFIX], mask1 = state[FIELDS + MASK];
-        // whole-warp iterations: countBins is a warp's collective
-        for (int first = ctx.localIdx - ctx.laneId; first < count; first += ctx.localGroupSizeX) {
-            int c = first + ctx.laneId;
-            int bin0 = -1, bin1 = -1;
-            if (c < count && sizes.get(clusters + c) > 0f) {
+        for (int c = ctx.localIdx; c < count; c += ctx.localGroupSizeX) {
+            if (sizes.get(clusters + c) > 0f) {
                 int key = rankKey(scores.get(clusters + c));
                 int digit = (key >>> shift) & (BINS - 1);
                 if ((key & mask0) == prefix0) {
-                    bin0 = digit;
+                    ctx.atomicAdd(histogram, digit, 1);
                 }
                 if ((key & mask1) == prefix1) {
-                    bin1 = BINS + digit;
+                    ctx.atomicAdd(histogram, BINS + digit, 1);
                 }
             }
-            countBins(ctx, histogram, bin0);
-            countBins(ctx, histogram, bin1);
         }
     }
 
@@ -198,46 +191,18 @@ public final class ClusterTopK {
             int shift, boolean split0, boolean split1, int[] histogram, int[] state) {
         int key0 = state[PREFIX], prefix0 = state[ID_PREFIX], mask0 = state[ID_MASK];
         int key1 = state[FIELDS + PREFIX], prefix1 = state[FIELDS + ID_PREFIX], mask1 = state[FIELDS + ID_MASK];
-        for (int first = ctx.localIdx - ctx.laneId; first < count; first += ctx.localGroupSizeX) {
-            int c = first + ctx.laneId;
-            int bin0 = -1, bin1 = -1;
-            if (c < count && sizes.get(clusters + c) > 0f) {
+        for (int c = ctx.localIdx; c < count; c += ctx.localGroupSizeX) {
+            if (sizes.get(clusters + c) > 0f) {
                 int key = rankKey(scores.get(clusters + c));
                 int id = count - 1 - c;
                 int digit = (id >>> shift) & (BINS - 1);
                 if (split0 && key == key0 && (id & mask0) == prefix0) {
-                    bin0 = digit;
+                    ctx.atomicAdd(histogram, digit, 1);
                 }
                 if (split1 && key == key1 && (id & mask1) == prefix1) {
-                    bin1 = BINS + digit;
+                    ctx.atomicAdd(histogram, BINS + digit, 1);
                 }
             }
-            countBins(ctx, histogram, bin0);
-            countBins(ctx, histogram, bin1);
-        }
-    }
-
-    /**
-     * Adds one to bin {@code bin} of {@code histogram} for each lane whose {@code bin} is not negative; every lane of
-     * the warp calls it. The first passes' digits are the scores' sign and exponent bits, which most of a warp's keys
-     * share, and lanes adding to one shared word take turns: so the warp adds its largest bin's count with one atomic,
-     * then the next largest's, and only the lanes left after {@link #AGGREGATED} bins add their own.
-     */
-    private static void countBins(KernelContext ctx, int[] histogram, int bin) {
-        int pending = bin;
-        int largest = ctx.warpMax(pending);
-        for (int round = 0; round < AGGREGATED && largest >= 0; round++) {
-            int lanes = ctx.warpSum(pending == largest ? 1 : 0);
-            if (ctx.laneId == 0) {
-                ctx.atomicAdd(histogram, largest, lanes);
-            }
-            if (pending == largest) {
-                pending = -1;
-            }
-            largest = ctx.warpMax(pending);
-        }
-        if (pending >= 0) {
-            ctx.atomicAdd(histogram, pending, 1);
         }
     }
 
