@@ -317,6 +317,8 @@ CUresult cuGraphLaunch(void *exec, void *stream) {
 }
 CUresult cuGraphExecDestroy(void *exec) { free(((Graph *) exec)->ops); free(exec); return OK; }
 CUresult cuGraphDestroy(void *graph) { free(((Graph *) graph)->ops); free(graph); return OK; }
+CUresult cuProfilerStart(void) { return OK; }
+CUresult cuProfilerStop(void) { return OK; }
 
 typedef struct { const char *name; void *fn; } Entry;
 static const Entry ENTRIES[] = {
@@ -341,6 +343,7 @@ static const Entry ENTRIES[] = {
     {"cuEventDestroy", cuEventDestroy_v2}, {"cuStreamBeginCapture", cuStreamBeginCapture_v2},
     {"cuStreamEndCapture", cuStreamEndCapture}, {"cuGraphInstantiateWithFlags", cuGraphInstantiateWithFlags},
     {"cuGraphLaunch", cuGraphLaunch}, {"cuGraphExecDestroy", cuGraphExecDestroy}, {"cuGraphDestroy", cuGraphDestroy},
+    {"cuProfilerStart", cuProfilerStart}, {"cuProfilerStop", cuProfilerStop},
 };
 
 /* Like the real driver: the requested ABI version must exist (here: every base name at any version

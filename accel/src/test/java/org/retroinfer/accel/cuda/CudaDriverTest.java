@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
@@ -51,18 +52,24 @@ class CudaDriverTest {
 
     /**
      * Each binding's ABI version must name a real PFN typedef of CUDA's headers with the same number of
-     * parameters, and its fallback must be a symbol the headers export. Skipped without the CUDA headers.
+     * parameters, and its fallback must be a symbol the headers export (the driver's in cuda.h, the profiler
+     * range's in cudaProfiler.h). Skipped without the CUDA headers.
      */
     @Test
     void bindingsMatchTheCudaHeaders() throws Exception {
-        Path typedefs = Path.of("/usr/local/cuda/include/cudaTypedefs.h");
-        Path header = Path.of("/usr/local/cuda/include/cuda.h");
-        if (!Files.exists(typedefs) || !Files.exists(header)) {
+        Path include = Path.of("/usr/local/cuda/include");
+        List<Path> typedefs = List.of(include.resolve("cudaTypedefs.h"), include.resolve("cudaProfilerTypedefs.h"));
+        List<Path> headers = List.of(include.resolve("cuda.h"), include.resolve("cudaProfiler.h"));
+        boolean present = java.util.stream.Stream.concat(typedefs.stream(), headers.stream()).allMatch(Files::exists);
+        if (!present) {
             System.out.println("CUDA headers not found under /usr/local/cuda/include: binding check skipped");
         }
-        Assumptions.assumeTrue(Files.exists(typedefs) && Files.exists(header), "CUDA headers not installed");
-        String pfns = Files.readString(typedefs);
-        String cuda = Files.readString(header);
+        Assumptions.assumeTrue(present, "CUDA headers not installed");
+        StringBuilder pfnText = new StringBuilder(), cudaText = new StringBuilder();
+        for (Path p : typedefs) pfnText.append(Files.readString(p));
+        for (Path p : headers) cudaText.append(Files.readString(p));
+        String pfns = pfnText.toString();
+        String cuda = cudaText.toString();
         for (DriverCall c : DriverCall.values()) {
             Matcher m = Pattern.compile("PFN_" + c.symbol + "_v" + c.version + "\\)\\(([^)]*)\\)").matcher(pfns);
             assertTrue(m.find(), c.symbol + " has no PFN typedef for version " + c.version);

@@ -372,18 +372,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         esKeys = device.i32(esVectors * WaveBuffer.INTS);
         esValues = device.i32(esVectors * WaveBuffer.INTS);
         esSizes = device.f32(esVectors);
-        Layer first = layers[0];
-        int weightedResident = int8ValueSums()
-                ? device.residentBlocks(WEIGHTED_INDEXED_INT8, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(first.centroids),
-                        first.valueSums, first.valueSumScales, first.sizes, estimationIds, maxEstimation,
-                        first.estimationLengths, qSlots, qSlots, 1, (long) clusterCapacity, 1, shape.scale(), group)
-                : ESTIMATION_IN_PLACE
-                ? device.residentBlocks(weightedIndexed, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(first.centroids),
-                        half(first.valueSums), first.sizes, estimationIds, maxEstimation, first.estimationLengths, qSlots, qSlots,
-                        1, (long) clusterCapacity, 1, shape.scale(), group)
-                : device.residentBlocks(weightedPartials, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(esKeys),
-                        half(esValues), esSizes, first.estimationLengths, qSlots, qSlots, 1, (long) esStride, 1,
-                        shape.scale(), group);
+        // the occupancy of the kernel estimate() launches, asked with its arguments (the query for the outputs, one split)
+        Launch weighted = weightedAttention(layers[0], qSlots, qSlots, 1);
+        int weightedResident = device.residentBlocks(weighted.kernel(), DecodeAttentionShape.PARTIAL_THREADS, weighted.arguments());
         estimationShape = new DecodeAttentionShape(groups, 1, group, esStride,
                 DecodeAttentionShape.splitsFor(groups, 1, group, esStride, weightedResident));
         esPartialOut = device.f32(estimationShape.partialRows() * HEAD_DIM);
@@ -726,23 +717,37 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /** Enqueues the estimation zone's weighted attention (and, unless it reads in place, its gather), merged into {@code (esOut, esLse)}. */
     private void estimate(Layer l) {
-        if (int8ValueSums()) {
-            device.launch(WEIGHTED_INDEXED_INT8, estimationShape.partialsGrid(), qSlots, half(l.centroids), l.valueSums,
-                    l.valueSumScales, l.sizes, estimationIds, maxEstimation, l.estimationLengths, esPartialOut, esPartialLse, 1,
-                    (long) clusterCapacity, estimationShape.splits(), shape.scale(), group);
-        } else if (ESTIMATION_IN_PLACE) {
-            device.launch(weightedIndexed, estimationShape.partialsGrid(), qSlots, half(l.centroids), half(l.valueSums), l.sizes,
-                    estimationIds, maxEstimation, l.estimationLengths, esPartialOut, esPartialLse, 1, (long) clusterCapacity,
-                    estimationShape.splits(), shape.scale(), group);
-        } else {
+        if (!int8ValueSums() && !ESTIMATION_IN_PLACE) {
             device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids, l.valueSums, l.sizes, clusterCapacity,
                     estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, esStride);
-            device.launch(weightedPartials, estimationShape.partialsGrid(), qSlots, half(esKeys), half(esValues), esSizes,
-                    l.estimationLengths, esPartialOut, esPartialLse, 1, estimationShape.capacity(), estimationShape.splits(),
-                    shape.scale(), group);
         }
+        Launch weighted = weightedAttention(l, esPartialOut, esPartialLse, estimationShape.splits());
+        device.launch(weighted.kernel(), estimationShape.partialsGrid(), weighted.arguments());
         device.launch(MERGE, estimationShape.mergeGrid(), esPartialOut, esPartialLse, esOut, esLse, estimationShape.splits(),
                 group);
+    }
+
+    /** A kernel and the arguments to launch it with. */
+    private record Launch(KernelMethod kernel, Object... arguments) {}
+
+    /**
+     * The estimation zone's weighted attention over layer {@code l} in {@code splits} splits to {@code (partialOut,
+     * partialLse)}: in place over the index with INT8 or (with {@code -Dretroinfer.decode.estimationInPlace}) 16-bit
+     * value sums, else over the gathered copy. One place for the arguments that both the launch and the occupancy
+     * query that sizes its splits pass.
+     */
+    private Launch weightedAttention(Layer l, F32Array partialOut, F32Array partialLse, int splits) {
+        if (int8ValueSums()) {
+            return new Launch(WEIGHTED_INDEXED_INT8, qSlots, half(l.centroids), l.valueSums, l.valueSumScales, l.sizes,
+                    estimationIds, maxEstimation, l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity, splits,
+                    shape.scale(), group);
+        }
+        if (ESTIMATION_IN_PLACE) {
+            return new Launch(weightedIndexed, qSlots, half(l.centroids), half(l.valueSums), l.sizes, estimationIds, maxEstimation,
+                    l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity, splits, shape.scale(), group);
+        }
+        return new Launch(weightedPartials, qSlots, half(esKeys), half(esValues), esSizes, l.estimationLengths, partialOut,
+                partialLse, 1, (long) esStride, splits, shape.scale(), group);
     }
 
     /**
