@@ -125,7 +125,36 @@ public final class SplitKvDecode {
             I32Array valueScales, F32Array weights, I32Array ids, int idsStride, I32Array lengths, F32Array partialOut,
             F32Array partialLse, int kvHeads, long capacity, int splits, float scale, @Constant int group) {
         attendValues(ctx, q, k, k, valueLevels, valueScales, true, weights, true, lengths, false, ids, true, idsStride, lengths,
-                partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+                q, false, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+    }
+
+    /**
+     * {@link #partialsWeightedIndexed} with the scores given: token {@code t} of (sequence, KV head) pair {@code p} is row
+     * {@code r = ids[p·idsStride + t]} and scores {@code logits[(p·group + h)·capacity + r]} for query head {@code h}
+     * (already {@code scale · q_h · k_r}), as {@link CentroidScoring} wrote them for every cluster: the estimation zone
+     * then reads each cluster's value sum, size and scores, not its centroid again (a centroid is 256 bytes, its scores
+     * 16). Launch on {@link DecodeAttentionShape#partialsGrid()}.
+     */
+    @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
+    public static void partialsScoredIndexed(KernelContext ctx, F32Array logits, HalfPrecisionArray v, F32Array weights, I32Array ids,
+            int idsStride, I32Array lengths, F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits,
+            @Constant int group) {
+        attendValues(ctx, logits, v, v, lengths, lengths, false, weights, true, lengths, false, ids, true, idsStride, lengths,
+                logits, true, partialOut, partialLse, kvHeads, capacity, splits, 1f, group);
+    }
+
+    /**
+     * {@link #partialsScoredIndexed} with INT8 values, as {@link #partialsWeightedIndexedInt8} reads them. {@code k}, the
+     * centroids the scores came from, is not read: the attention code shared with the other kernels names a 16-bit array.
+     */
+    @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 4)
+    public static void partialsScoredIndexedInt8(KernelContext ctx, F32Array logits, HalfPrecisionArray k, I32Array valueLevels,
+            I32Array valueScales, F32Array weights, I32Array ids, int idsStride, I32Array lengths, F32Array partialOut,
+            F32Array partialLse, int kvHeads, long capacity, int splits, @Constant int group) {
+        attendValues(ctx, logits, k, k, valueLevels, valueScales, true, weights, true, lengths, false, ids, true, idsStride,
+                lengths, logits, true, partialOut, partialLse, kvHeads, capacity, splits, 1f, group);
     }
 
     /**
@@ -158,17 +187,19 @@ public final class SplitKvDecode {
             F32Array partialOut, F32Array partialLse, int kvHeads, long capacity, int splits, float scale, int group) {
         // lengths stands in for the INT8 levels and scales, which 16-bit values never read
         attendValues(ctx, q, k, v, lengths, lengths, false, weights, weighted, slots, mapped, ids, indexed, idsStride, lengths,
-                partialOut, partialLse, kvHeads, capacity, splits, scale, group);
+                q, false, partialOut, partialLse, kvHeads, capacity, splits, scale, group);
     }
 
     /**
      * {@link #attend} with the values in {@code v} (16-bit) or, where {@code int8Values}, in {@code valueLevels} and
-     * {@code valueScales} (INT8, {@link Int8Vectors}).
+     * {@code valueScales} (INT8, {@link Int8Vectors}); where {@code scored}, each (token, head)'s score read from
+     * {@code logits} ({@code [pair][group][capacity]}, by the token's row) instead of computed from {@code q} and
+     * {@code k}, which are then not read.
      */
     private static void attendValues(KernelContext ctx, F32Array q, HalfPrecisionArray k, HalfPrecisionArray v, I32Array valueLevels,
             I32Array valueScales, boolean int8Values, F32Array weights, boolean weighted, I32Array slots, boolean mapped,
-            I32Array ids, boolean indexed, int idsStride, I32Array lengths, F32Array partialOut, F32Array partialLse,
-            int kvHeads, long capacity, int splits, float scale, int group) {
+            I32Array ids, boolean indexed, int idsStride, I32Array lengths, F32Array logits, boolean scored, F32Array partialOut,
+            F32Array partialLse, int kvHeads, long capacity, int splits, float scale, int group) {
         float[] merge = ctx.allocateFloatLocalArray(MERGE_FLOATS);
         int quads = (group + QUAD - 1) / QUAD;
         int pairQuad = ctx.groupIdx / splits;
@@ -187,13 +218,16 @@ public final class SplitKvDecode {
         long idBase = (long) pair * idsStride;
         long qBase = ((long) pair * group + quad * QUAD) * HEAD_DIM + slice * 8;
         int heads = group - quad * QUAD;
-        Float8 q0 = query(q, qBase, 0, heads, scale);
-        Float8 q1 = query(q, qBase, 1, heads, scale);
-        Float8 q2 = query(q, qBase, 2, heads, scale);
-        Float8 q3 = query(q, qBase, 3, heads, scale);
+        Float8 q0 = scored ? zero8() : query(q, qBase, 0, heads, scale);
+        Float8 q1 = scored ? zero8() : query(q, qBase, 1, heads, scale);
+        Float8 q2 = scored ? zero8() : query(q, qBase, 2, heads, scale);
+        Float8 q3 = scored ? zero8() : query(q, qBase, 3, heads, scale);
         Float8 acc0 = zero8(), acc1 = zero8(), acc2 = zero8(), acc3 = zero8();
         // This lane's (token, head) pair of each step, after the transposed sum: token u = pair / 4, head pair % 4
         int pairIndex = ctx.laneId % TOKEN_LANES;
+        // with the scores given, this lane's head's row of them (a head past the group reads the last head's: in bounds,
+        // its outputs never written)
+        long logitRow = ((long) pair * group + quad * QUAD + Math.min(pairIndex % QUAD, heads - 1)) * capacity;
         int pairToken = 2 * (pairIndex / QUAD);
         int half = ctx.laneId - pairIndex;
         float max = Float.NEGATIVE_INFINITY; // of this lane's head, shared by every lane that holds it
@@ -216,17 +250,18 @@ public final class SplitKvDecode {
             long a1 = kv + (long) r1 * HEAD_DIM;
             long a2 = kv + (long) r2 * HEAD_DIM;
             long a3 = kv + (long) r3 * HEAD_DIM;
-            Float8 k0 = k.getFloat8(a0);
-            Float8 k1 = k.getFloat8(a1);
-            Float8 k2 = k.getFloat8(a2);
-            Float8 k3 = k.getFloat8(a3);
+            Float8 k0 = scored ? zero8() : k.getFloat8(a0);
+            Float8 k1 = scored ? zero8() : k.getFloat8(a1);
+            Float8 k2 = scored ? zero8() : k.getFloat8(a2);
+            Float8 k3 = scored ? zero8() : k.getFloat8(a3);
             Float8 v0 = int8Values ? int8Value(valueLevels, valueScales, slotPair * capacity + r0, slice) : v.getFloat8(a0);
             Float8 v1 = int8Values ? int8Value(valueLevels, valueScales, slotPair * capacity + r1, slice) : v.getFloat8(a1);
             Float8 v2 = int8Values ? int8Value(valueLevels, valueScales, slotPair * capacity + r2, slice) : v.getFloat8(a2);
             Float8 v3 = int8Values ? int8Value(valueLevels, valueScales, slotPair * capacity + r3, slice) : v.getFloat8(a3);
             float weight = weighted ? weights.get(weightSlot + weightRow) : 1f;
-            float y = transposedSum(ctx, dots(q0, q1, q2, q3, k0), dots(q0, q1, q2, q3, k1), dots(q0, q1, q2, q3, k2),
-                    dots(q0, q1, q2, q3, k3));
+            float y = scored ? logits.get(logitRow + weightRow)
+                    : transposedSum(ctx, dots(q0, q1, q2, q3, k0), dots(q0, q1, q2, q3, k1), dots(q0, q1, q2, q3, k2),
+                            dots(q0, q1, q2, q3, k3));
             if (t + pairToken >= end) {
                 y = Float.NEGATIVE_INFINITY;
             }

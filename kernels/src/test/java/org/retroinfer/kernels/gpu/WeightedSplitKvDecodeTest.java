@@ -191,6 +191,91 @@ class WeightedSplitKvDecodeTest {
     }
 
     /**
+     * Scores given instead of keys ({@code partialsScoredIndexed} and its INT8 twin, the estimation zone reading the
+     * logits cluster scoring wrote): what the kernels that score the keys themselves give, up to the order of the F32 dot
+     * products. The keys the scored kernels are handed are all NaN, as are the scores of unchosen rows, so reading either
+     * poisons the output; group 1 leaves three of a quad's four heads past the group.
+     */
+    @ParameterizedTest(name = "group {0}, {1} splits, int8 values {2}")
+    @CsvSource({"4, 3, false", "8, 2, true", "1, 5, false", "4, 1, true"})
+    void givenScoresGiveWhatScoringTheKeysGives(int group, int splits, boolean int8) {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = random("scored group " + group + " splits " + splits + " int8 " + int8);
+            int rows = 300, idsStride = 96;
+            int[] counts = {96, 37, 1};
+            int pairs = counts.length;
+            BF16Array k = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
+            BF16Array v = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
+            BF16Array nanKeys = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
+            I32Array levels = I32Array.allocate(arena, (long) pairs * rows * Int8Vectors.INTS);
+            I32Array scales = I32Array.allocate(arena, (long) pairs * rows);
+            F32Array w = F32Array.allocate(arena, (long) pairs * rows);
+            F32Array logits = F32Array.allocate(arena, (long) pairs * group * rows);
+            for (long i = 0; i < k.length(); i++) {
+                nanKeys.set(i, Float.NaN);
+            }
+            logits.fill(Float.NaN);
+            DecodeAttentionShape shape = new DecodeAttentionShape(pairs, 1, group, idsStride, splits);
+            F32Array q = gaussian(arena, shape.queryElements(), random);
+            byte[] q8 = new byte[HEAD_DIM];
+            I32Array ids = I32Array.allocate(arena, (long) pairs * idsStride);
+            for (int p = 0; p < pairs; p++) {
+                for (int t = 0; t < counts[p]; t++) {
+                    int row = random.nextInt(rows);
+                    long vector = (long) p * rows + row;
+                    ids.set((long) p * idsStride + t, row);
+                    w.set(vector, 2 + random.nextInt(63));
+                    float scale = (float) Math.scalb(1.0, random.nextInt(9) - 6);
+                    scales.set(vector, Float.floatToRawIntBits(scale));
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        q8[d] = (byte) (random.nextInt(2 * Int8Vectors.LEVELS + 1) - Int8Vectors.LEVELS);
+                        k.set(vector * HEAD_DIM + d, (float) random.nextGaussian());
+                        v.set(vector * HEAD_DIM + d, q8[d] * scale);
+                    }
+                    Int8Vectors.store(q8, levels, vector);
+                    for (int h = 0; h < group; h++) {
+                        double y = 0;
+                        for (int d = 0; d < HEAD_DIM; d++) {
+                            y += (double) q.get(((long) p * group + h) * HEAD_DIM + d) * k.get(vector * HEAD_DIM + d);
+                        }
+                        logits.set(((long) p * group + h) * rows + row, (float) (SCALE * y));
+                    }
+                }
+            }
+            I32Array countArray = I32Array.of(arena, counts);
+            Emulator emulator = new Emulator();
+            F32Array expectedOut = poisoned(arena, shape.partialRows() * HEAD_DIM), expectedLse = poisoned(arena, shape.partialRows());
+            F32Array out = poisoned(arena, shape.partialRows() * HEAD_DIM), lse = poisoned(arena, shape.partialRows());
+            if (int8) {
+                emulator.launch(SplitKvDecode.class, "partialsWeightedIndexedInt8", shape.partialsGrid(), q, k, levels, scales, w,
+                        ids, idsStride, countArray, expectedOut, expectedLse, 1, (long) rows, splits, SCALE, group);
+                emulator.launch(SplitKvDecode.class, "partialsScoredIndexedInt8", shape.partialsGrid(), logits, nanKeys, levels,
+                        scales, w, ids, idsStride, countArray, out, lse, 1, (long) rows, splits, group);
+            } else {
+                emulator.launch(SplitKvDecode.class, "partialsWeightedIndexed", shape.partialsGrid(), q, k, v, w, ids, idsStride,
+                        countArray, expectedOut, expectedLse, 1, (long) rows, splits, SCALE, group);
+                emulator.launch(SplitKvDecode.class, "partialsScoredIndexed", shape.partialsGrid(), logits, v, w, ids, idsStride,
+                        countArray, out, lse, 1, (long) rows, splits, group);
+            }
+            for (long i = 0; i < out.length(); i++) {
+                float want = expectedOut.get(i), got = out.get(i);
+                assertEquals(Float.isNaN(want), Float.isNaN(got), "partial out " + i + ": " + got + " against " + want);
+                if (!Float.isNaN(want)) {
+                    assertEquals(want, got, TOLERANCE * Math.max(1, Math.abs(want)), "partial out " + i);
+                }
+            }
+            for (long i = 0; i < lse.length(); i++) {
+                float want = expectedLse.get(i), got = lse.get(i);
+                assertEquals(want == Float.NEGATIVE_INFINITY, got == Float.NEGATIVE_INFINITY, "partial lse " + i);
+                if (Float.isFinite(want)) {
+                    assertEquals(want, got, TOLERANCE * Math.max(1, Math.abs(want)), "partial lse " + i);
+                }
+            }
+            assertTrue(Float.isFinite(out.get(0)), "the first pair's first split attends something");
+        }
+    }
+
+    /**
      * Offsets of the previous partial's lse from the exact attention's: ±100, where e^lse alone would overflow
      * or flush F32 (the merge must subtract the max first); near offsets, where dropping or doubling either
      * side errs by far more than the tolerance; and −∞ (nothing to add).

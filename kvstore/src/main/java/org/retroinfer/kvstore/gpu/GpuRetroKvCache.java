@@ -85,6 +85,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private static final KernelMethod TO_F32 = KernelMethod.of(IndexStore.class, "toF32");
     private static final KernelMethod TO_INT8 = KernelMethod.of(IndexStore.class, "toInt8");
     private static final KernelMethod WEIGHTED_INDEXED_INT8 = KernelMethod.of(SplitKvDecode.class, "partialsWeightedIndexedInt8");
+    private static final KernelMethod SCORED_INDEXED = KernelMethod.of(SplitKvDecode.class, "partialsScoredIndexed");
+    private static final KernelMethod SCORED_INDEXED_INT8 = KernelMethod.of(SplitKvDecode.class, "partialsScoredIndexedInt8");
 
     private final Device device;
     private final AttentionShape shape;
@@ -164,6 +166,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * {@code -Dretroinfer.decode.estimationInPlace=off} gathers them, to compare.
      */
     private static final boolean ESTIMATION_IN_PLACE = Switch.on("retroinfer.decode.estimationInPlace");
+    /**
+     * Whether the estimation zone read in place takes its clusters' scores from the logits cluster scoring wrote
+     * ({@link SplitKvDecode#partialsScoredIndexed}: 16 bytes a cluster for four query heads) instead of scoring their
+     * centroids again (256 bytes a cluster); {@code -Dretroinfer.decode.estimationScored=off} scores them again, to compare.
+     */
+    private static final boolean ESTIMATION_SCORED = Switch.on("retroinfer.decode.estimationScored");
     /**
      * Whether a decode layer whose store is in GPU memory (no block cache) and whose lookups run on the device attends
      * its retrieval zone read in place from the store ({@link WaveBuffer#launchInPlacePartials}) rather than gathered
@@ -733,18 +741,24 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /**
      * The estimation zone's weighted attention over layer {@code l} in {@code splits} splits to {@code (partialOut,
      * partialLse)}: in place over the index with INT8 or (with {@code -Dretroinfer.decode.estimationInPlace}) 16-bit
-     * value sums, else over the gathered copy. One place for the arguments that both the launch and the occupancy
+     * value sums, the scores taken from the layer's logits ({@link #ESTIMATION_SCORED}), else over the gathered copy. One place for the arguments that both the launch and the occupancy
      * query that sizes its splits pass.
      */
     private Launch weightedAttention(Layer l, F32Array partialOut, F32Array partialLse, int splits) {
         if (int8ValueSums()) {
-            return new Launch(WEIGHTED_INDEXED_INT8, qSlots, half(l.centroids), l.valueSums, l.valueSumScales, l.sizes,
-                    estimationIds, maxEstimation, l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity, splits,
-                    shape.scale(), group);
+            return ESTIMATION_SCORED
+                    ? new Launch(SCORED_INDEXED_INT8, logits, half(l.centroids), l.valueSums, l.valueSumScales, l.sizes, estimationIds,
+                            maxEstimation, l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity, splits, group)
+                    : new Launch(WEIGHTED_INDEXED_INT8, qSlots, half(l.centroids), l.valueSums, l.valueSumScales, l.sizes,
+                            estimationIds, maxEstimation, l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity,
+                            splits, shape.scale(), group);
         }
         if (ESTIMATION_IN_PLACE) {
-            return new Launch(weightedIndexed, qSlots, half(l.centroids), half(l.valueSums), l.sizes, estimationIds, maxEstimation,
-                    l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity, splits, shape.scale(), group);
+            return ESTIMATION_SCORED
+                    ? new Launch(SCORED_INDEXED, logits, half(l.valueSums), l.sizes, estimationIds, maxEstimation,
+                            l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity, splits, group)
+                    : new Launch(weightedIndexed, qSlots, half(l.centroids), half(l.valueSums), l.sizes, estimationIds, maxEstimation,
+                            l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity, splits, shape.scale(), group);
         }
         return new Launch(weightedPartials, qSlots, half(esKeys), half(esValues), esSizes, l.estimationLengths, partialOut,
                 partialLse, 1, (long) esStride, splits, shape.scale(), group);
