@@ -108,7 +108,7 @@ public record LinearShape(int rows, int in, int out) {
      * {@link TensorCoreLinear#MAX_WARPS}. Each warp waits out DRAM's latency once per chunk, so a narrow layer's few
      * blocks need more warps to keep the loads in flight, and a wide one's many blocks fewer (measured on an H200 at
      * 5-16 rows, weights never in L2: 16 warps best at 32 and 128 blocks, 8 at 192, 4 at 448 and 896;
-     * docs/results/gpu-retro, "Stacked linear layers").
+     * docs/results/gpu-retro, "H200: stacked linear launches, warps by grid size").
      */
     public Grid tensorCoreGrid() {
         long blocks = tensorCoreBlocks();

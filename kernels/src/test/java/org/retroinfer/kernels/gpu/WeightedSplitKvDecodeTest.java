@@ -146,30 +146,10 @@ class WeightedSplitKvDecodeTest {
             int rows = 300, idsStride = 96;
             int[] counts = {96, 37, 1};
             int pairs = counts.length;
-            BF16Array k = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
-            BF16Array v = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
-            I32Array levels = I32Array.allocate(arena, (long) pairs * rows * Int8Vectors.INTS);
-            I32Array scales = I32Array.allocate(arena, (long) pairs * rows);
-            F32Array w = F32Array.allocate(arena, (long) pairs * rows);
-            scales.fill(Float.floatToRawIntBits(Float.NaN));
-            byte[] q8 = new byte[HEAD_DIM];
-            I32Array ids = I32Array.allocate(arena, (long) pairs * idsStride);
-            for (int p = 0; p < pairs; p++) {
-                for (int t = 0; t < counts[p]; t++) {
-                    int row = random.nextInt(rows);
-                    long vector = (long) p * rows + row;
-                    ids.set((long) p * idsStride + t, row);
-                    w.set(vector, 2 + random.nextInt(63));
-                    float scale = (float) Math.scalb(1.0, random.nextInt(9) - 6);
-                    scales.set(vector, Float.floatToRawIntBits(scale));
-                    for (int d = 0; d < HEAD_DIM; d++) {
-                        q8[d] = (byte) (random.nextInt(2 * Int8Vectors.LEVELS + 1) - Int8Vectors.LEVELS);
-                        k.set(vector * HEAD_DIM + d, (float) random.nextGaussian());
-                        v.set(vector * HEAD_DIM + d, q8[d] * scale);
-                    }
-                    Int8Vectors.store(q8, levels, vector);
-                }
-            }
+            ChosenRows chosen = ChosenRows.draw(arena, random, counts, rows, idsStride);
+            BF16Array k = chosen.k(), v = chosen.v();
+            I32Array levels = chosen.levels(), scales = chosen.scales(), ids = chosen.ids();
+            F32Array w = chosen.w();
             DecodeAttentionShape shape = new DecodeAttentionShape(pairs, 1, group, idsStride, splits);
             F32Array q = gaussian(arena, shape.queryElements(), random);
             I32Array countArray = I32Array.of(arena, counts);
@@ -204,41 +184,28 @@ class WeightedSplitKvDecodeTest {
             int rows = 300, idsStride = 96;
             int[] counts = {96, 37, 1};
             int pairs = counts.length;
-            BF16Array k = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
-            BF16Array v = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
-            BF16Array nanKeys = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
-            I32Array levels = I32Array.allocate(arena, (long) pairs * rows * Int8Vectors.INTS);
-            I32Array scales = I32Array.allocate(arena, (long) pairs * rows);
-            F32Array w = F32Array.allocate(arena, (long) pairs * rows);
-            F32Array logits = F32Array.allocate(arena, (long) pairs * group * rows);
+            ChosenRows chosen = ChosenRows.draw(arena, random, counts, rows, idsStride);
+            BF16Array k = chosen.k(), v = chosen.v();
+            I32Array levels = chosen.levels(), scales = chosen.scales(), ids = chosen.ids();
+            F32Array w = chosen.w();
+            BF16Array nanKeys = BF16Array.allocate(arena, k.length());
             for (long i = 0; i < k.length(); i++) {
                 nanKeys.set(i, Float.NaN);
             }
-            logits.fill(Float.NaN);
             DecodeAttentionShape shape = new DecodeAttentionShape(pairs, 1, group, idsStride, splits);
             F32Array q = gaussian(arena, shape.queryElements(), random);
-            byte[] q8 = new byte[HEAD_DIM];
-            I32Array ids = I32Array.allocate(arena, (long) pairs * idsStride);
+            // the chosen rows' scores, as cluster scoring writes them: [pair][head][row], NaN where no id names the row
+            F32Array logits = F32Array.allocate(arena, (long) pairs * group * rows);
+            logits.fill(Float.NaN);
             for (int p = 0; p < pairs; p++) {
                 for (int t = 0; t < counts[p]; t++) {
-                    int row = random.nextInt(rows);
-                    long vector = (long) p * rows + row;
-                    ids.set((long) p * idsStride + t, row);
-                    w.set(vector, 2 + random.nextInt(63));
-                    float scale = (float) Math.scalb(1.0, random.nextInt(9) - 6);
-                    scales.set(vector, Float.floatToRawIntBits(scale));
-                    for (int d = 0; d < HEAD_DIM; d++) {
-                        q8[d] = (byte) (random.nextInt(2 * Int8Vectors.LEVELS + 1) - Int8Vectors.LEVELS);
-                        k.set(vector * HEAD_DIM + d, (float) random.nextGaussian());
-                        v.set(vector * HEAD_DIM + d, q8[d] * scale);
-                    }
-                    Int8Vectors.store(q8, levels, vector);
+                    long vector = (long) p * rows + ids.get((long) p * idsStride + t);
                     for (int h = 0; h < group; h++) {
                         double y = 0;
                         for (int d = 0; d < HEAD_DIM; d++) {
                             y += (double) q.get(((long) p * group + h) * HEAD_DIM + d) * k.get(vector * HEAD_DIM + d);
                         }
-                        logits.set(((long) p * group + h) * rows + row, (float) (SCALE * y));
+                        logits.set(((long) p * group + h) * rows + vector % rows, (float) (SCALE * y));
                     }
                 }
             }
@@ -408,6 +375,42 @@ class WeightedSplitKvDecodeTest {
     }
 
     /** Launches a partials kernel into NaN-poisoned arrays; returns {partialOut, partialLse}. */
+    /**
+     * Rows chosen by id, {@code counts[p]} of pair {@code p}'s {@code rows} drawn with repeats: random keys, values whose
+     * INT8 levels times a power-of-two scale are exact BF16s (so the INT8 and 16-bit kernels read the same values), and
+     * weights; an unchosen row's scale is NaN.
+     */
+    private record ChosenRows(BF16Array k, BF16Array v, I32Array levels, I32Array scales, F32Array w, I32Array ids) {
+        static ChosenRows draw(Arena arena, Random random, int[] counts, int rows, int idsStride) {
+            int pairs = counts.length;
+            BF16Array k = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
+            BF16Array v = BF16Array.allocate(arena, (long) pairs * rows * HEAD_DIM);
+            I32Array levels = I32Array.allocate(arena, (long) pairs * rows * Int8Vectors.INTS);
+            I32Array scales = I32Array.allocate(arena, (long) pairs * rows);
+            F32Array w = F32Array.allocate(arena, (long) pairs * rows);
+            scales.fill(Float.floatToRawIntBits(Float.NaN));
+            byte[] q8 = new byte[HEAD_DIM];
+            I32Array ids = I32Array.allocate(arena, (long) pairs * idsStride);
+            for (int p = 0; p < pairs; p++) {
+                for (int t = 0; t < counts[p]; t++) {
+                    int row = random.nextInt(rows);
+                    long vector = (long) p * rows + row;
+                    ids.set((long) p * idsStride + t, row);
+                    w.set(vector, 2 + random.nextInt(63));
+                    float scale = (float) Math.scalb(1.0, random.nextInt(9) - 6);
+                    scales.set(vector, Float.floatToRawIntBits(scale));
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        q8[d] = (byte) (random.nextInt(2 * Int8Vectors.LEVELS + 1) - Int8Vectors.LEVELS);
+                        k.set(vector * HEAD_DIM + d, (float) random.nextGaussian());
+                        v.set(vector * HEAD_DIM + d, q8[d] * scale);
+                    }
+                    Int8Vectors.store(q8, levels, vector);
+                }
+            }
+            return new ChosenRows(k, v, levels, scales, w, ids);
+        }
+    }
+
     private static F32Array[] launchPartials(Emulator emulator, Arena arena, DecodeAttentionShape shape, F32Array q,
             HalfPrecisionArray k, HalfPrecisionArray v, F32Array weights, int[] lengths, String kernel) {
         F32Array partialOut = poisoned(arena, shape.partialRows() * HEAD_DIM);
