@@ -24,7 +24,6 @@ import org.retroinfer.kernels.gpu.ClusterTopK;
 import org.retroinfer.kernels.gpu.DecodeAttentionShape;
 import org.retroinfer.kernels.gpu.DecodeLayerShape;
 import org.retroinfer.kernels.gpu.EmbeddingLookup;
-import org.retroinfer.kernels.gpu.EstimationGather;
 import org.retroinfer.kernels.gpu.IndexStore;
 import org.retroinfer.kernels.gpu.Int8Vectors;
 import org.retroinfer.kernels.gpu.KMeansBuild;
@@ -77,16 +76,11 @@ import org.retroinfer.kvstore.wave.WaveBuffer;
 public final class GpuRetroKvCache implements DeviceKvCache {
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
     private static final KernelMethod SCORE = KernelMethod.of(CentroidScoring.class, "logitsHalf");
-    private static final KernelMethod ESTIMATION_GATHER = KernelMethod.of(EstimationGather.class, "gather");
     private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
-    private static final KernelMethod MERGE = KernelMethod.of(SplitKvMerge.class, "merge");
     private static final KernelMethod MERGE_PREVIOUS = KernelMethod.of(SplitKvMerge.class, "mergeWithPrevious");
     private static final KernelMethod GATHER_VECTORS = KernelMethod.of(IndexStore.class, "gatherVectors");
     private static final KernelMethod TO_F32 = KernelMethod.of(IndexStore.class, "toF32");
     private static final KernelMethod TO_INT8 = KernelMethod.of(IndexStore.class, "toInt8");
-    private static final KernelMethod WEIGHTED_INDEXED_INT8 = KernelMethod.of(SplitKvDecode.class, "partialsWeightedIndexedInt8");
-    private static final KernelMethod SCORED_INDEXED = KernelMethod.of(SplitKvDecode.class, "partialsScoredIndexed");
-    private static final KernelMethod SCORED_INDEXED_INT8 = KernelMethod.of(SplitKvDecode.class, "partialsScoredIndexedInt8");
 
     private final Device device;
     private final AttentionShape shape;
@@ -94,8 +88,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final DType storage;
     private final TierFormats formats;
     private final int slots, groups, maxRows, steadyStride, clusterCapacity, maxRetrieval, maxEstimation;
-    /** Estimation ids and vectors per group in the step arrays (at least one, so that they exist with estimation off). */
-    private final int esStride;
     private final GpuRetroPlacement.Sizes fixed;
     private final long capacity;
     private final int group, queryWidth;
@@ -103,9 +95,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final GpuKvCache prefill;
     private final ExecutionBuffer exec;
     private final Layer[] layers;
-    private final KernelMethod partials, weightedPartials, weightedIndexed, append, toHalf;
+    private final KernelMethod partials, append, toHalf;
     private final ClusterScoringShape scoring;
-    private final DecodeAttentionShape estimationShape, execShape;
+    private final DecodeAttentionShape execShape;
+    private final EstimationZone estimation;
     /** Step arrays shared by the layers (each layer's kernels are done with them before the next layer's run). */
     private final StepRowArrays stepRows;
     /** Every layer's zone sizes and the step's row of each slot, staged by the host and copied with the step's rows. */
@@ -113,8 +106,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** {@link #prepare}'s row of each slot, before it is staged. */
     private final int[] stepRowOfSlot;
     private final F32Array qSlots, outSlots, logits, partialMax, partialSum, headMax, headSum, scores;
-    private final I32Array retrievalIds, estimationIds, zoneSizes, esKeys, esValues;
-    private final F32Array esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut, execPartialLse, outLse;
+    private final I32Array retrievalIds, estimationIds, zoneSizes;
+    private final F32Array execPartialOut, execPartialLse, outLse;
     private final GpuKMeans updateBuild;
     private final Deque<Integer> freeSlots = new ArrayDeque<>();
     private final OpenSequences<Sequence> open = new OpenSequences<>();
@@ -159,19 +152,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * and lookup, §3.3); {@code -Dretroinfer.decode.branches=off} runs them in line, to compare.
      */
     private static final boolean BRANCHES = Switch.on("retroinfer.decode.branches");
-    /**
-     * Whether a decode layer's weighted attention reads the estimation zone's centroids, value sums and sizes in place,
-     * by cluster id ({@link SplitKvDecode#partialsWeightedIndexed}): one pass over their bytes, where gathering them into
-     * a buffer first ({@link EstimationGather}, the reference's {@code gather_copy_vectors}) makes three;
-     * {@code -Dretroinfer.decode.estimationInPlace=off} gathers them, to compare.
-     */
-    private static final boolean ESTIMATION_IN_PLACE = Switch.on("retroinfer.decode.estimationInPlace");
-    /**
-     * Whether the estimation zone read in place takes its clusters' scores from the logits cluster scoring wrote
-     * ({@link SplitKvDecode#partialsScoredIndexed}: 16 bytes a cluster for four query heads) instead of scoring their
-     * centroids again (256 bytes a cluster); {@code -Dretroinfer.decode.estimationScored=off} scores them again, to compare.
-     */
-    private static final boolean ESTIMATION_SCORED = Switch.on("retroinfer.decode.estimationScored");
     /**
      * Whether a decode layer whose store is in GPU memory (no block cache) and whose lookups run on the device attends
      * its retrieval zone read in place from the store ({@link WaveBuffer#launchInPlacePartials}) rather than gathered
@@ -229,6 +209,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             budgets = zones.budgets(index);
             estimationLengths = zones.estimationLengths(index);
             retrieved = zones.retrieved(index);
+        }
+
+        /** The meta index and estimation lengths as the estimation zone reads them. */
+        EstimationZone.Index estimationIndex() {
+            return new EstimationZone.Index(centroids, valueSums, valueSumScales, sizes, estimationLengths);
         }
 
         void free() {
@@ -319,10 +304,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.config = config;
         this.storage = config.storage();
         this.formats = formats;
-        if (formats.valueSums() != StoreFormat.HALF && !ESTIMATION_IN_PLACE) {
-            throw new IllegalArgumentException("INT8 value sums are read in place; -Dretroinfer.decode.estimationInPlace=off"
-                    + " gathers 16-bit ones only");
-        }
+        EstimationZone.checkValueSums(formats.valueSums() == StoreFormat.INT8);
         this.lookups = lookups;
         this.slots = slots;
         this.groups = Math.multiplyExact(slots, shape.kvHeads());
@@ -340,12 +322,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.clusterCapacity = fixed.clusterCapacity();
         this.maxRetrieval = fixed.maxRetrieval();
         this.maxEstimation = fixed.maxEstimation();
-        this.esStride = Math.max(1, maxEstimation);
         this.prefill = prefillSlots == 0 ? null : new GpuKvCache(device, shape, storage, prefillSlots, capacity, maxRows);
         this.exec = ExecutionBuffer.allocate(device, groups, steadyStride, fixed.maxUnits());
         partials = KernelMethod.of(SplitKvDecode.class, "partials");
-        weightedPartials = KernelMethod.of(SplitKvDecode.class, "partialsWeighted");
-        weightedIndexed = KernelMethod.of(SplitKvDecode.class, "partialsWeightedIndexed");
         append = KernelMethod.of(KvAppend.class, "into");
         toHalf = KernelMethod.of(IndexStore.class, "toHalf");
         deviceWriter = deviceStoreLayers > 0 ? writer(formats.device(), null) : null;
@@ -375,20 +354,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 : device.i32(scoring.retrievalElements());
         estimationIds = device.i32(Math.max(1, scoring.estimationElements()));
         zoneSizes = device.i32(2L * groups);
-        // the estimation zone's gathered copy, only where it is gathered (one vector otherwise, so that the arrays exist)
-        long esVectors = ESTIMATION_IN_PLACE ? 1 : (long) groups * esStride;
-        esKeys = device.i32(esVectors * WaveBuffer.INTS);
-        esValues = device.i32(esVectors * WaveBuffer.INTS);
-        esSizes = device.f32(esVectors);
-        // the occupancy of the kernel estimate() launches, asked with its arguments (the query for the outputs, one split)
-        Launch weighted = weightedAttention(layers[0], qSlots, qSlots, 1);
-        int weightedResident = device.residentBlocks(weighted.kernel(), DecodeAttentionShape.PARTIAL_THREADS, weighted.arguments());
-        estimationShape = new DecodeAttentionShape(groups, 1, group, esStride,
-                DecodeAttentionShape.splitsFor(groups, 1, group, esStride, weightedResident));
-        esPartialOut = device.f32(estimationShape.partialRows() * HEAD_DIM);
-        esPartialLse = device.f32(estimationShape.partialRows());
-        esOut = device.f32((long) slots * queryWidth);
-        esLse = device.f32((long) groups * group);
+        estimation = new EstimationZone(device, storage, int8ValueSums(), groups, group, clusterCapacity, maxEstimation, shape.scale(),
+                qSlots, logits, estimationIds, layers[0].estimationIndex());
         int execResident = device.residentBlocks(partials, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(exec.keys()),
                 half(exec.values()), exec.lengths(), qSlots, qSlots, 1, (long) exec.stride(), 1, shape.scale(), group);
         execShape = new DecodeAttentionShape(groups, 1, group, exec.stride(),
@@ -625,9 +592,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         // Profiled layers run their phases one after another, for the marks between them to time each.
         boolean beside = BRANCHES && profile == null;
         if (beside) {
-            device.branch(() -> estimate(l)); // beside the lookups and the gather, which wait on PCIe more than on SMs
+            // beside the lookups and the gather, which wait on PCIe more than on SMs
+            device.branch(() -> estimation.enqueue(l.estimationIndex()));
         } else {
-            estimate(l);
+            estimation.enqueue(l.estimationIndex());
         }
         Device.Mark estimated = mark();
         boolean inPlace = EXACT_IN_PLACE && l.wave.readsInPlace();
@@ -673,7 +641,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         if (beside) {
             device.join();
         }
-        device.launch(MERGE_PREVIOUS, execShape.mergeGrid(), execPartialOut, execPartialLse, esOut, esLse, outSlots, outLse,
+        device.launch(MERGE_PREVIOUS, execShape.mergeGrid(), execPartialOut, execPartialLse, estimation.out(), estimation.lse(), outSlots, outLse,
                 execShape.splits(), group);
         Device.Mark attended = mark();
         if (lookups == Lookups.DEVICE) {
@@ -721,47 +689,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         if (selected != null) {
             selected.close();
         }
-    }
-
-    /** Enqueues the estimation zone's weighted attention (and, unless it reads in place, its gather), merged into {@code (esOut, esLse)}. */
-    private void estimate(Layer l) {
-        if (!int8ValueSums() && !ESTIMATION_IN_PLACE) {
-            device.launch(ESTIMATION_GATHER, EstimationGather.grid(groups), l.centroids, l.valueSums, l.sizes, clusterCapacity,
-                    estimationIds, l.estimationLengths, maxEstimation, esKeys, esValues, esSizes, esStride);
-        }
-        Launch weighted = weightedAttention(l, esPartialOut, esPartialLse, estimationShape.splits());
-        device.launch(weighted.kernel(), estimationShape.partialsGrid(), weighted.arguments());
-        device.launch(MERGE, estimationShape.mergeGrid(), esPartialOut, esPartialLse, esOut, esLse, estimationShape.splits(),
-                group);
-    }
-
-    /** A kernel and the arguments to launch it with. */
-    private record Launch(KernelMethod kernel, Object... arguments) {}
-
-    /**
-     * The estimation zone's weighted attention over layer {@code l} in {@code splits} splits to {@code (partialOut,
-     * partialLse)}: in place over the index with INT8 or (with {@code -Dretroinfer.decode.estimationInPlace}) 16-bit
-     * value sums, the scores taken from the layer's logits ({@link #ESTIMATION_SCORED}), else over the gathered copy. One place for the arguments that both the launch and the occupancy
-     * query that sizes its splits pass.
-     */
-    private Launch weightedAttention(Layer l, F32Array partialOut, F32Array partialLse, int splits) {
-        if (int8ValueSums()) {
-            return ESTIMATION_SCORED
-                    ? new Launch(SCORED_INDEXED_INT8, logits, half(l.centroids), l.valueSums, l.valueSumScales, l.sizes, estimationIds,
-                            maxEstimation, l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity, splits, group)
-                    : new Launch(WEIGHTED_INDEXED_INT8, qSlots, half(l.centroids), l.valueSums, l.valueSumScales, l.sizes,
-                            estimationIds, maxEstimation, l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity,
-                            splits, shape.scale(), group);
-        }
-        if (ESTIMATION_IN_PLACE) {
-            return ESTIMATION_SCORED
-                    ? new Launch(SCORED_INDEXED, logits, half(l.valueSums), l.sizes, estimationIds, maxEstimation,
-                            l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity, splits, group)
-                    : new Launch(weightedIndexed, qSlots, half(l.centroids), half(l.valueSums), l.sizes, estimationIds, maxEstimation,
-                            l.estimationLengths, partialOut, partialLse, 1, (long) clusterCapacity, splits, shape.scale(), group);
-        }
-        return new Launch(weightedPartials, qSlots, half(esKeys), half(esValues), esSizes, l.estimationLengths, partialOut,
-                partialLse, 1, (long) esStride, splits, shape.scale(), group);
     }
 
     /**
@@ -1173,8 +1100,9 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         total += onDevice ? stepRows.deviceBytes() : 0;
         total += zones.bytes(); // in device memory and staged in as many pinned bytes
         java.util.List<TypedArray> arrays = new java.util.ArrayList<>(java.util.List.of(qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
-                estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
-                execPartialLse, scratchIn, scratchOut, exec.keys(), exec.values(), exec.lengths()));
+                estimationIds, zoneSizes, execPartialOut, execPartialLse, scratchIn, scratchOut, exec.keys(), exec.values(),
+                exec.lengths()));
+        arrays.addAll(estimation.arrays());
         for (Layer l : layers) {
             arrays.addAll(java.util.List.of(l.centroids, l.valueSums, l.valueSumScales, l.sizes));
             total += onDevice ? l.wave.deviceBytes() : l.wave.hostBytes();
@@ -1202,10 +1130,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         stepRows.free();
         zones.free();
         for (TypedArray a : new TypedArray[] {qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
-                estimationIds, zoneSizes, esKeys, esValues, esSizes, esPartialOut, esPartialLse, esOut, esLse, execPartialOut,
-                execPartialLse, scratchIn, scratchOut}) {
+                estimationIds, zoneSizes, execPartialOut, execPartialLse, scratchIn, scratchOut}) {
             device.free(a);
         }
+        estimation.free();
         if (deviceWriter != null) {
             deviceWriter.free();
         }
