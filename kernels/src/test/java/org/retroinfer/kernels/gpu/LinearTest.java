@@ -151,6 +151,25 @@ class LinearTest {
     }
 
     /**
+     * The warps a tensor-core block gets halve where the blocks double past about 16 warps an SM: 132 blocks (one an SM)
+     * take 16, 133 take 8, 264 take 8, 265 take 4, and no grid takes fewer than 4; stacked launches go where the
+     * tensor-core kernel would, not to the prompt chunks' GEMM.
+     */
+    @Test
+    void tensorCoreBlocksGetTheWarpsThatGiveEachSmAboutSixteen() {
+        assertEquals(512, new LinearShape(16, 4096, 132 * 32).tensorCoreGrid().blockX());
+        assertEquals(256, new LinearShape(16, 4096, 133 * 32).tensorCoreGrid().blockX());
+        assertEquals(256, new LinearShape(16, 4096, 264 * 32).tensorCoreGrid().blockX());
+        assertEquals(128, new LinearShape(16, 4096, 265 * 32).tensorCoreGrid().blockX());
+        assertEquals(128, new LinearShape(16, 4096, 128256).tensorCoreGrid().blockX());
+        assertTrue(new LinearShape(11, 4096, 6144).stacks(ElementType.BF16));
+        assertTrue(new LinearShape(45, 4096, 6144).stacks(ElementType.BF16), "past one row group, where cuBLAS is not taken");
+        assertFalse(new LinearShape(LinearShape.GEMM_ROWS, 4096, 28672).stacks(ElementType.BF16));
+        assertFalse(new LinearShape(4, 4096, 6144).stacks(ElementType.BF16));
+        assertFalse(new LinearShape(11, 4096, 6144).stacks(ElementType.F16));
+    }
+
+    /**
      * The prompt-chunk kernel: row and output counts that leave the last row tile, output tile and block partial
      * (rows 70 = two blocks of 32 and 6; outputs 150 = a block of 128 and 22, of which the last warp's tile has 6), the
      * grid LinearShape would pick at that size, with and without bias.
