@@ -185,6 +185,16 @@ public final class ClusterRankingGpuCheck {
             // counts in mapped host memory, as GpuRetroKvCache kept them until the bench's scoring was found to take 92-95
             // us at 128K x 10 under ncu where this check's took 59.7 us (docs/results/gpu-retro/h200/s7-call-7, s8-call-3)
             mappedCounts.asI32().copyFrom(counts);
+            double copyMs = GpuTiming.medianMillis(gpu, stream, () -> {
+                if (f32) {
+                    gpu.copy(b.centroids.asF32(), copy.asF32(), stream);
+                } else {
+                    gpu.copy(b.centroids.asBF16(), copy.asBF16(), stream);
+                }
+            });
+            double bytes = (double) elementBytes * shape.centroidElements();
+            // The copy reads and writes the centroids' bytes: its bandwidth counts both (issue 7's yardstick)
+            double copyGbs = 2 * bytes / copyMs / 1e6;
             for (String values : new String[] {"uniform", "random", "random, mapped counts"}) {
                 if (values.equals("random")) fillRandom(gpu, arena, stream, b, random);
                 I32Array rowCounts = values.endsWith("mapped counts") ? I32Array.view(mappedCounts.mapped()) : b.counts;
@@ -192,16 +202,6 @@ public final class ClusterRankingGpuCheck {
                 // at 10 x 128K against 59.7 us of kernel under ncu, docs/results/gpu-retro/h200/s7-call-7)
                 double scoring = GpuTiming.graphMillis(gpu, stream, () -> b.launchScoring(gpu, stream, rowCounts));
                 double both = GpuTiming.graphMillis(gpu, stream, () -> b.launch(gpu, stream, rowCounts));
-                double copyMs = GpuTiming.medianMillis(gpu, stream, () -> {
-                    if (f32) {
-                        gpu.copy(b.centroids.asF32(), copy.asF32(), stream);
-                    } else {
-                        gpu.copy(b.centroids.asBF16(), copy.asBF16(), stream);
-                    }
-                });
-                double bytes = (double) elementBytes * shape.centroidElements();
-                // The copy reads and writes the centroids' bytes: its bandwidth counts both (issue 7's yardstick)
-                double copyGbs = 2 * bytes / copyMs / 1e6;
                 double scoringGbs = bytes / scoring / 1e6;
                 System.out.printf("time batch %d context %d (%d clusters per row, %d + %d selected) %s %s centroids, splits %d"
                         + " (%d scoring blocks per SM): scoring %.3f ms = %.0f GB/s of centroids; D2D copy %.0f GB/s (read + written);"

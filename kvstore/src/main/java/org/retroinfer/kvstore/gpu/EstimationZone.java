@@ -5,8 +5,6 @@ import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 import java.util.List;
 import org.retroinfer.accel.Switch;
 import org.retroinfer.accel.device.Device;
-import org.retroinfer.accel.kernel.BF16Array;
-import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
@@ -74,7 +72,8 @@ final class EstimationZone {
     /**
      * The zone of {@code groups} groups of {@code group} query heads, up to {@code maxIds} clusters each (ids
      * {@code [groups][maxIds]}), over indexes of {@code clusterCapacity} clusters; {@code first} sizes its splits (the
-     * occupancy of the kernel it launches, asked with a real layer's arrays).
+     * occupancy of the kernel it launches, asked with a real layer's arrays). INT8 value sums need {@link #IN_PLACE}: its
+     * owner calls {@link #checkValueSums} before allocating anything.
      */
     EstimationZone(Device device, DType storage, boolean int8ValueSums, int groups, int group, int clusterCapacity, int maxIds,
             float scale, F32Array queries, F32Array logits, I32Array ids, Index first) {
@@ -90,7 +89,6 @@ final class EstimationZone {
         this.queries = queries;
         this.logits = logits;
         this.ids = ids;
-        checkValueSums(int8ValueSums);
         long gathered = IN_PLACE ? 1 : (long) groups * stride;
         gatheredKeys = device.i32(gathered * WaveBuffer.INTS);
         gatheredValues = device.i32(gathered * WaveBuffer.INTS);
@@ -174,6 +172,6 @@ final class EstimationZone {
     }
 
     private HalfPrecisionArray half(I32Array ints) {
-        return storage == DType.BF16 ? BF16Array.view(ints.region()) : F16Array.view(ints.region());
+        return GpuRetroKvCache.half(storage, ints);
     }
 }

@@ -378,6 +378,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /** A 16-bit view of the storage type over an int array of vectors. */
     private HalfPrecisionArray half(I32Array ints) {
+        return half(storage, ints);
+    }
+
+    /** A 16-bit view of {@code storage} (BF16 or F16) over an int array of vectors; the estimation zone's views too. */
+    static HalfPrecisionArray half(DType storage, I32Array ints) {
         MemoryRegion region = ints.region();
         return storage == DType.BF16 ? BF16Array.view(region) : F16Array.view(region);
     }
