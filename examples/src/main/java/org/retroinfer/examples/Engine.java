@@ -27,7 +27,8 @@ import org.retroinfer.model.transformer.ForwardPass;
  * on the CPU.
  */
 final class Engine implements AutoCloseable {
-    static final Set<String> NAMES = Set.of("device", "host-kv", "gpu-kv", "value-sums", "gpu-store-layers", "lookups");
+    static final Set<String> NAMES = Set.of("device", "host-kv", "gpu-kv", "value-sums", "centroids", "gpu-store-layers",
+            "lookups");
     static final String HELP = """
               --device D         cpu (default) or gpu: CUDA GPU 0, every layer a Java kernel compiled to PTX at
                                  run time; --attention full or retro (RetroInfer's wave index built on the GPU,
@@ -41,6 +42,10 @@ final class Engine implements AutoCloseable {
               --value-sums T     with --device gpu --attention retro: the index's value sums (read by the estimation
                                  zone only) as int8 (132 bytes a cluster instead of 256: 0.25 GiB less a 128K-token
                                  sequence at Llama 3 8B's shape) or the --kv-type (default)
+              --centroids T      with --device gpu --attention retro: the index's centroids, which rank every
+                                 cluster each step, as int8 (half the bytes cluster scoring reads, 0.25 GiB less
+                                 a 128K-token sequence; the clusters ranked by rounded centroids) or the --kv-type
+                                 (default)
               --gpu-store-layers N
                                  with --device gpu --attention retro: at most N layers' keys and values in GPU
                                  memory (default: as many as fit; 0 puts them all in host memory; all: every
@@ -81,12 +86,13 @@ final class Engine implements AutoCloseable {
     }
 
     /**
-     * {@code --host-kv}, {@code --gpu-kv}, {@code --value-sums}, {@code --gpu-store-layers} and {@code --lookups}, refused by
-     * name unless the GPU runs RetroInfer; the formats must be int8, int4 (not for the value sums) or the retro modes' own
-     * KV type.
+     * {@code --host-kv}, {@code --gpu-kv}, {@code --value-sums}, {@code --centroids}, {@code --gpu-store-layers} and
+     * {@code --lookups}, refused by name unless the GPU runs RetroInfer; the formats must be int8, int4 (not for the meta
+     * index) or the retro modes' own KV type.
      */
     static Tiers tiers(Options o, List<AttentionMode> modes) {
-        String flag = Stream.of("host-kv", "gpu-kv", "value-sums", "gpu-store-layers", "lookups").filter(o::has).findFirst()
+        String flag = Stream.of("host-kv", "gpu-kv", "value-sums", "centroids", "gpu-store-layers", "lookups").filter(o::has)
+                .findFirst()
                 .map(name -> "--" + name).orElse(null);
         if (flag == null) {
             return Tiers.DEFAULT;
@@ -100,7 +106,7 @@ final class Engine implements AutoCloseable {
             throw o.error(flag + " applies to --attention retro only");
         }
         TierFormats formats = new TierFormats(storeFormat(o, "gpu-kv", retros), storeFormat(o, "host-kv", retros),
-                valueSums(o, retros));
+                metaIndexFormat(o, "value-sums", retros), metaIndexFormat(o, "centroids", retros));
         String storeLayers = o.text("gpu-store-layers").orElse(null);
         boolean all = "all".equals(storeLayers);
         int layers = Integer.MAX_VALUE;
@@ -139,9 +145,12 @@ final class Engine implements AutoCloseable {
         return format;
     }
 
-    /** {@code --value-sums}: int8, or the retro modes' KV type (the default); INT4 is not offered for them. */
-    private static StoreFormat valueSums(Options o, List<AttentionMode.Retro> retros) {
-        String name = o.text("value-sums").orElse(null);
+    /**
+     * {@code --value-sums} or {@code --centroids}, the meta index's formats: int8, or the retro modes' KV type (the
+     * default); INT4 is not offered for them.
+     */
+    private static StoreFormat metaIndexFormat(Options o, String flag, List<AttentionMode.Retro> retros) {
+        String name = o.text(flag).orElse(null);
         if (name == null) {
             return StoreFormat.HALF;
         }
@@ -151,7 +160,7 @@ final class Engine implements AutoCloseable {
         for (AttentionMode.Retro r : retros) {
             String storage = r.config().storage().name().toLowerCase(java.util.Locale.ROOT);
             if (!name.equalsIgnoreCase(storage)) {
-                throw o.error("--value-sums must be int8 or the KV type " + storage + ", got '" + name + "'");
+                throw o.error("--" + flag + " must be int8 or the KV type " + storage + ", got '" + name + "'");
             }
         }
         return StoreFormat.HALF;
@@ -220,7 +229,7 @@ final class Engine implements AutoCloseable {
         var shape = model.config().attentionShape();
         long perSlot = mode instanceof AttentionMode.Retro retro
                 ? GpuRetroPlacement.deviceBytesPerSequence(shape, retro.config(), context, tiers.lookups(retro.config(), context),
-                        tiers.formats().valueSums())
+                        tiers.formats())
                         + shape.layers() * GpuRetroPlacement.storeBytesPerLayer(shape, context,
                                 tiers.formats().host())
                 : org.retroinfer.kvstore.gpu.GpuKvCache.bytesPerSequence(shape, mode.kvType(), context);

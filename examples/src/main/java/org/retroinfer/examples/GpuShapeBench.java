@@ -68,7 +68,8 @@ final class GpuShapeBench {
                  Map<RetroLayerProfile.Phase, Double> retroMillisPerLayer) {}
 
     /** {@code branches}: whether retro's decode layers estimate (and update the LRU) beside the gather. */
-    record Report(String shape, String attention, String kvType, String gpuKv, String hostKv, String valueSums, String lookups,
+    record Report(String shape, String attention, String kvType, String gpuKv, String hostKv, String valueSums, String centroids,
+                  String lookups,
                   boolean branches,
                   String device,
                   String date,
@@ -219,8 +220,9 @@ final class GpuShapeBench {
             String gpuKv = retro == null ? null : formatName(tiers.formats().device(), kvType);
             String hostKv = retro == null ? null : formatName(tiers.formats().host(), kvType);
             String valueSums = retro == null ? null : formatName(tiers.formats().valueSums(), kvType);
+            String centroids = retro == null ? null : formatName(tiers.formats().centroids(), kvType);
             String lookups = retro == null ? null : describe(lookupsByContext, tiers.askedLookups() == null);
-            Report report = new Report(shapeName, mode.name(), kvType.name(), gpuKv, hostKv, valueSums, lookups,
+            Report report = new Report(shapeName, mode.name(), kvType.name(), gpuKv, hostKv, valueSums, centroids, lookups,
                     retro != null && GpuRetroKvCache.branches(), device.describe(),
                     Instant.now().toString(),
                     weightBytes, "random keys and values (no prefill)" + (retro == null ? "" : ", indexed on the GPU"), graphs,
@@ -336,7 +338,7 @@ final class GpuShapeBench {
         out.printf(Locale.ROOT, "shape: %s, random BF16 weights (%.1f GiB); attention %s, KV %s%s; context: %s; CUDA graphs %s;"
                 + " %s; %s%n%n", r.shape(), r.weightBytes() / 1073741824.0, r.attention(), r.kvType(),
                 r.hostKv() == null ? "" : " (GPU tier " + r.gpuKv() + ", host tier " + r.hostKv() + ", value sums " + r.valueSums()
-                        + ", lookups on the "
+                        + ", centroids " + r.centroids() + ", lookups on the "
                         + r.lookups() + (r.branches() ? ", estimation beside the gather" : ", estimation in line") + ")", r.contextFill(),
                 r.cudaGraphs() ? "on" : "off",
                 r.microBatches() == 1 ? "one stream" : r.microBatches() + " micro-batches on their own streams and threads",

@@ -63,6 +63,7 @@ final class ServeCommand implements Command {
                   --host-kv int8|int4  gpu retro: the host tier's keys and values as INT8 or INT4 (default: the KV type)
                   --gpu-kv int8|int4   gpu retro: the GPU tier's keys and values as INT8 or INT4 (default: the KV type)
                   --value-sums int8    gpu retro: the index's value sums as INT8 (default: the KV type)
+                  --centroids int8     gpu retro: the index's centroids as INT8 (default: the KV type)
                   --gpu-store-layers N gpu retro: at most N layers' keys and values in GPU memory (all: every
                                        layer's, no host tier)
                   --lookups L          gpu retro: the wave buffer's lookups on the host, the gpu, or auto (default:

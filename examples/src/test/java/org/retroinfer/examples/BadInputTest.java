@@ -318,6 +318,10 @@ class BadInputTest {
                 "--attention", "full", "--value-sums", "int8"), "--value-sums applies to --attention retro only");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
                 "retro", "--kv-type", "bf16", "--value-sums", "int4"), "--value-sums must be int8 or the KV type bf16, got 'int4'");
+        assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--device", "cpu",
+                "--attention", "retro", "--centroids", "int8"), "--centroids applies to --device gpu --attention retro only");
+        assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
+                "retro", "--kv-type", "f16", "--centroids", "int4"), "--centroids must be int8 or the KV type f16, got 'int4'");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
                 "retro", "--gpu-store-layers", "most"), "--gpu-store-layers must be a number of layers (0 or more) or all, got 'most'");
         assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--lookups", "gpu"),

@@ -17,6 +17,7 @@ import org.retroinfer.accel.kernel.Float4;
 import org.retroinfer.accel.kernel.Float8;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.Int4;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 import org.retroinfer.accel.kernel.LaunchBounds;
@@ -33,7 +34,7 @@ import org.retroinfer.accel.kernel.LaunchBounds;
  * {@link SplitKvDecode} cuts keys (the same split arithmetic, {@link SplitKvDecode#tokensPerSplit}), and
  * centroids stream into registers as its keys do: a block serves four query heads, each half-warp takes one
  * centroid at a time with a lane owning eight of its 128 dimensions (one 16-byte load of a 16-bit centroid, two
- * of an F32 one), a lane issues the loads of four centroids before it uses any, and the transposed butterfly
+ * of an F32 one, half of one of an INT8 one, {@link #logitsInt8}), a lane issues the loads of four centroids before it uses any, and the transposed butterfly
  * leaves one (centroid, head) score per lane. A group larger than four takes a block per four heads, as the
  * decode kernels do: each reads the split's centroids, but the quads of one split are neighbours in the grid,
  * so they run together and the second read mostly hits L2 (Llama 3 70B's group of 8; the 8B's group of 4 reads
@@ -103,7 +104,7 @@ public final class CentroidScoring {
             int next = t + TILE;
             Float8 n0 = centroid(centroids, from, next, last), n1 = centroid(centroids, from, next + 2, last);
             Float8 n2 = centroid(centroids, from, next + 4, last), n3 = centroid(centroids, from, next + 6, last);
-            float y = logit(ctx, q0, q1, q2, q3, c0, c1, c2, c3, t + pairToken, end, logits, yRow);
+            float y = logit(ctx, q0, q1, q2, q3, c0, c1, c2, c3, t + pairToken, end, logits, yRow, 1f);
             sum = addExp(sum, max, y);
             max = Math.max(max, y);
             c0 = n0;
@@ -157,11 +158,90 @@ public final class CentroidScoring {
             Float4 l3 = centroids.getFloat4(a3);
             Float4 h3 = centroids.getFloat4(a3 + 4);
             float y = logit(ctx, q0, q1, q2, q3, join(l0, h0), join(l1, h1), join(l2, h2), join(l3, h3), t + pairToken, end,
-                    logits, yRow);
+                    logits, yRow, 1f);
             sum = addExp(sum, max, y);
             max = Math.max(max, y);
         }
         finish(ctx, merge, max, sum, partialMax, partialSum, ((long) row * splits + split) * group + quad * QUAD, heads);
+    }
+
+    /**
+     * {@link #logitsHalf} for INT8 centroids ({@link Int8Centroids}: {@code levels} interleaved in blocks of four,
+     * {@code levelScales} one F32's bits a centroid), half the bytes: a lane's two 16-byte loads hold its slices of the
+     * step's four centroids, and y is the dot product with the levels times the centroid's scale. With a tile's loads
+     * half as many bytes, they are issued two tiles ahead, to keep as many bytes in flight as the 16-bit kernel does.
+     * Rows are {@code capacity} centroids, a multiple of four.
+     */
+    @Kernel
+    @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 5)
+    public static void logitsInt8(KernelContext ctx, F32Array q, I32Array levels, I32Array levelScales, I32Array counts,
+            F32Array logits, F32Array partialMax, F32Array partialSum, int capacity, int splits, float scale,
+            @Constant int group) {
+        float[] merge = ctx.allocateFloatLocalArray(2 * WARPS * QUAD);
+        int quads = (group + QUAD - 1) / QUAD;
+        int rowSplit = ctx.groupIdx / quads;
+        int quad = ctx.groupIdx - rowSplit * quads;
+        int row = rowSplit / splits;
+        int split = rowSplit - row * splits;
+        int count = counts.get(row);
+        int perSplit = SplitKvDecode.tokensPerSplit(count, splits);
+        int end = Math.min(count, (split + 1) * perSplit);
+        int last = Math.max(end - 1, 0);
+        int lastBlock = last & -Int8Centroids.BLOCK;
+        int slice = ctx.laneId % TOKEN_LANES;
+        int half = ctx.laneId / TOKEN_LANES;
+        long rowBase = (long) row * capacity;
+        long laneWord = (half * (long) TOKEN_LANES + slice) * 4; // this lane's 16 bytes of a block
+        long qBase = ((long) row * group + quad * QUAD) * HEAD_DIM + slice * 8;
+        int heads = group - quad * QUAD;
+        Float8 q0 = query(q, qBase, 0, heads, scale);
+        Float8 q1 = query(q, qBase, 1, heads, scale);
+        Float8 q2 = query(q, qBase, 2, heads, scale);
+        Float8 q3 = query(q, qBase, 3, heads, scale);
+        int pairToken = 2 * (slice / QUAD);
+        int pairHead = slice % QUAD;
+        long yRow = pairHead < heads ? ((long) row * group + quad * QUAD + pairHead) * capacity : -1;
+        int pair = half + pairToken; // this lane's centroid after the transposed sum, from the warp's first of a step
+        float max = Float.NEGATIVE_INFINITY;
+        float sum = 0f;
+        // A warp's step is two blocks: centroids b … b + 7, the lane's t = b + half and t + 2 in the first, t + 4 and t + 6
+        // in the second. Blocks past the split load its last one (in bounds; the centroids past the end get y = −∞).
+        int first = split * perSplit;
+        int b = first + ctx.warpId * 2 * PER_LANE;
+        Int4 a0 = block(levels, rowBase, b, lastBlock, laneWord), a1 = block(levels, rowBase, b + 4, lastBlock, laneWord);
+        float aScale = centroidScale(levelScales, rowBase, b + pair, last);
+        Int4 n0 = block(levels, rowBase, b + TILE, lastBlock, laneWord);
+        Int4 n1 = block(levels, rowBase, b + TILE + 4, lastBlock, laneWord);
+        float nScale = centroidScale(levelScales, rowBase, b + TILE + pair, last);
+        for (; first < end; first += TILE) {
+            b = first + ctx.warpId * 2 * PER_LANE;
+            int ahead = b + 2 * TILE;
+            Int4 m0 = block(levels, rowBase, ahead, lastBlock, laneWord);
+            Int4 m1 = block(levels, rowBase, ahead + 4, lastBlock, laneWord);
+            float mScale = centroidScale(levelScales, rowBase, ahead + pair, last);
+            float y = logit(ctx, q0, q1, q2, q3, StoreDecode.int8Levels(a0.x(), a0.y()), StoreDecode.int8Levels(a0.z(), a0.w()),
+                    StoreDecode.int8Levels(a1.x(), a1.y()), StoreDecode.int8Levels(a1.z(), a1.w()), b + pair, end, logits, yRow,
+                    aScale);
+            sum = addExp(sum, max, y);
+            max = Math.max(max, y);
+            a0 = n0;
+            a1 = n1;
+            aScale = nScale;
+            n0 = m0;
+            n1 = m1;
+            nScale = mScale;
+        }
+        finish(ctx, merge, max, sum, partialMax, partialSum, ((long) row * splits + split) * group + quad * QUAD, heads);
+    }
+
+    /** This lane's 16 bytes of the block of centroids starting at {@code c} of the row, clamped to {@code lastBlock}. */
+    private static Int4 block(I32Array levels, long rowBase, int c, int lastBlock, long laneWord) {
+        return levels.getInt4((rowBase + Math.min(c, lastBlock)) * Int8Centroids.INTS + laneWord);
+    }
+
+    /** The scale of centroid {@code c} of the row, clamped to {@code last}. */
+    private static float centroidScale(I32Array levelScales, long rowBase, int c, int last) {
+        return Float.intBitsToFloat(levelScales.get(rowBase + Math.min(c, last)));
     }
 
     /** This lane's slice of centroid {@code c} of the row at {@code from}, clamped to the split's {@code last} (and to 0). */
@@ -174,17 +254,18 @@ public final class CentroidScoring {
     }
 
     /**
-     * This lane's score of the step, cluster {@code cluster} of its head, written to {@code logits} at
-     * {@code yRow + cluster} when the cluster is below {@code end} and the head in the group ({@code yRow ≥ 0});
-     * −∞ past the end, so it adds nothing to the softmax.
+     * This lane's score of the step, cluster {@code cluster} of its head, times {@code centroidScale} (its INT8
+     * centroid's scale, 1 for the others), written to {@code logits} at {@code yRow + cluster} when the cluster is below
+     * {@code end} and the head in the group ({@code yRow ≥ 0}); −∞ past the end, so it adds nothing to the softmax.
      */
     private static float logit(KernelContext ctx, Float8 q0, Float8 q1, Float8 q2, Float8 q3, Float8 c0, Float8 c1,
-            Float8 c2, Float8 c3, int cluster, int end, F32Array logits, long yRow) {
+            Float8 c2, Float8 c3, int cluster, int end, F32Array logits, long yRow, float centroidScale) {
         float y = transposedSum(ctx, dots(q0, q1, q2, q3, c0), dots(q0, q1, q2, q3, c1), dots(q0, q1, q2, q3, c2),
                 dots(q0, q1, q2, q3, c3));
         if (cluster >= end) {
             return Float.NEGATIVE_INFINITY;
         }
+        y *= centroidScale;
         if (yRow >= 0) {
             logits.set(yRow + cluster, y);
         }

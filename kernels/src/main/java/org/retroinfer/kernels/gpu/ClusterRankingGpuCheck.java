@@ -17,8 +17,8 @@ import org.retroinfer.accel.kernel.KernelMethod;
 
 /**
  * Runs {@link CentroidScoring} and {@link ClusterTopK} on a real GPU: first against {@link ClusterScoringTwin} on
- * random inputs (poisoned outputs, NaN past each row's count, a fifth of the clusters empty), with BF16 and with
- * F32 centroids, then timed at Llama 3 8B's shape (8 KV heads, groups of 4, 16 keys per cluster, the spec's
+ * random inputs (poisoned outputs, NaN past each row's count, a fifth of the clusters empty), with BF16, F32 and
+ * INT8 centroids ({@link Int8Centroids}), then timed at Llama 3 8B's shape (8 KV heads, groups of 4, 16 keys per cluster, the spec's
  * 1.8% and 23.2% zones) next to a device-to-device copy of the centroids, whose bandwidth counts the bytes
  * read plus the bytes written (as {@link DecodeAttentionGpuCheck}'s): scoring only reads its centroids, so
  * it can reach the copy's figure. Timed on uniform centroids, random ones, and random ones with the row counts in
@@ -34,26 +34,38 @@ public final class ClusterRankingGpuCheck {
     private static final float SCALE = (float) (1 / Math.sqrt(HEAD_DIM));
     private static final KernelMethod LOGITS_BF16 = KernelMethod.of(CentroidScoring.class, "logitsHalf");
     private static final KernelMethod LOGITS_F32 = KernelMethod.of(CentroidScoring.class, "logitsF32");
+    private static final KernelMethod LOGITS_INT8 = KernelMethod.of(CentroidScoring.class, "logitsInt8");
     private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
 
     private ClusterRankingGpuCheck() {}
+
+    /** How the centroids are kept, and the bytes of one element (INT8's scales aside). */
+    private enum Format {
+        BF16(2), F32(4), INT8(1);
+
+        final int elementBytes;
+
+        Format(int elementBytes) {
+            this.elementBytes = elementBytes;
+        }
+    }
 
     public static void main(String[] args) {
         long seed = System.nanoTime();
         try (Gpu gpu = Gpu.open()) {
             System.out.println("device: " + gpu.info() + ", seed " + seed);
             boolean ok = true;
-            for (boolean f32 : new boolean[] {false, true}) {
+            for (Format format : Format.values()) {
                 ok &= check(gpu, new Random(seed), new ClusterScoringShape(2, 8, 4, 8192, 12, 148, 1901),
-                        new int[] {8192, 5000, 1, 0, 700, 8191, 33, 4097, 8000, 12, 64, 2048, 3000, 8192, 100, 511}, f32)
-                        & check(gpu, new Random(seed + 1), new ClusterScoringShape(1, 2, 8, 600, 3, 11, 139), new int[] {600, 77}, f32)
-                        & check(gpu, new Random(seed + 2), new ClusterScoringShape(1, 4, 1, 300, 2, 6, 70), new int[] {300, 299, 2, 150}, f32);
+                        new int[] {8192, 5000, 1, 0, 700, 8191, 33, 4097, 8000, 12, 64, 2048, 3000, 8192, 100, 511}, format)
+                        & check(gpu, new Random(seed + 1), new ClusterScoringShape(1, 2, 8, 600, 3, 11, 139), new int[] {600, 77}, format)
+                        & check(gpu, new Random(seed + 2), new ClusterScoringShape(1, 4, 1, 300, 2, 6, 70), new int[] {300, 299, 2, 150}, format);
             }
             String[] shapes = args.length > 0 ? args : new String[] {"4", "131072", "0", "16", "32768", "0"};
             GpuTiming.warmUp(gpu);
             for (int i = 0; i + 2 < shapes.length; i += 3) {
-                for (boolean f32 : new boolean[] {false, true}) {
-                    time(gpu, Integer.parseInt(shapes[i]), Integer.parseInt(shapes[i + 1]), Integer.parseInt(shapes[i + 2]), f32);
+                for (Format format : Format.values()) {
+                    time(gpu, Integer.parseInt(shapes[i]), Integer.parseInt(shapes[i + 1]), Integer.parseInt(shapes[i + 2]), format);
                 }
             }
             System.out.println(ok ? "ALL OK" : "FAILED");
@@ -65,22 +77,32 @@ public final class ClusterRankingGpuCheck {
      * Scores within {@link #TOLERANCE} of the twin, and zones equal as sets to the twin's selection from the
      * GPU's own F32 scores (the ranking rule is compared, not the float rounding).
      */
-    private static boolean check(Gpu gpu, Random random, ClusterScoringShape shape, int[] counts, boolean f32) {
-        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape, f32)) {
+    private static boolean check(Gpu gpu, Random random, ClusterScoringShape shape, int[] counts, Format format) {
+        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape, format)) {
             F32Array q = F32Array.allocate(arena, shape.queryElements());
             for (long i = 0; i < shape.queryElements(); i++) q.set(i, (float) random.nextGaussian());
-            BF16Array bf16 = f32 ? null : BF16Array.allocate(arena, shape.centroidElements());
-            F32Array f32Centroids = f32 ? F32Array.allocate(arena, shape.centroidElements()) : null;
+            BF16Array bf16 = format == Format.BF16 ? BF16Array.allocate(arena, shape.centroidElements()) : null;
+            F32Array f32Centroids = format == Format.F32 ? F32Array.allocate(arena, shape.centroidElements()) : null;
+            I32Array levels = format == Format.INT8 ? I32Array.allocate(arena, shape.centroidElements() / 4) : null;
+            I32Array levelScales = format == Format.INT8 ? I32Array.allocate(arena, shape.clusterElements()) : null;
+            float[] centroid = new float[HEAD_DIM];
             F32Array sizes = F32Array.allocate(arena, shape.clusterElements());
             int[] budgets = new int[2 * shape.rows()];
             for (int row = 0; row < shape.rows(); row++) {
                 for (int c = 0; c < shape.capacity(); c++) {
                     for (int d = 0; d < HEAD_DIM; d++) {
                         float value = c < counts[row] ? (float) random.nextGaussian() : Float.NaN;
-                        if (f32) {
-                            f32Centroids.set(shape.centroidOffset(row, c) + d, value);
-                        } else {
-                            bf16.set(shape.centroidOffset(row, c) + d, value);
+                        switch (format) {
+                            case F32 -> f32Centroids.set(shape.centroidOffset(row, c) + d, value);
+                            case BF16 -> bf16.set(shape.centroidOffset(row, c) + d, value);
+                            case INT8 -> centroid[d] = value;
+                        }
+                    }
+                    if (format == Format.INT8) { // random levels and a NaN scale past the count
+                        long v = shape.clusterOffset(row, c);
+                        Int8Centroids.store(centroid, 0, levels, levelScales, v);
+                        if (c >= counts[row]) {
+                            for (int w = 0; w < HEAD_DIM / 4; w++) levels.set(Int8Centroids.word(v, w / 2) + w % 2, random.nextInt());
                         }
                     }
                     sizes.set(shape.clusterOffset(row, c), c >= counts[row] ? Float.NaN : random.nextInt(5) == 0 ? 0 : 16);
@@ -92,10 +114,13 @@ public final class ClusterRankingGpuCheck {
             I32Array budgetArray = I32Array.of(arena, budgets);
             CudaStream stream = gpu.defaultStream();
             gpu.copy(q, b.q, stream);
-            if (f32) {
-                gpu.copy(f32Centroids, b.centroids.asF32(), stream);
-            } else {
-                gpu.copy(bf16, b.centroids.asBF16(), stream);
+            switch (format) {
+                case F32 -> gpu.copy(f32Centroids, b.centroids.asF32(), stream);
+                case BF16 -> gpu.copy(bf16, b.centroids.asBF16(), stream);
+                case INT8 -> {
+                    gpu.copy(levels, b.centroids.asI32(), stream);
+                    gpu.copy(levelScales, b.levelScales.asI32(), stream);
+                }
             }
             gpu.copy(sizes, b.sizes, stream);
             gpu.copy(countArray, b.counts, stream);
@@ -116,7 +141,12 @@ public final class ClusterRankingGpuCheck {
             gpu.copy(b.estimation, estimation, stream);
             gpu.copy(b.zoneSizes, zoneSizes, stream);
             stream.synchronize();
-            ClusterScoringTwin.Scores twin = ClusterScoringTwin.score(shape, q, f32 ? f32Centroids::get : bf16::get, countArray, SCALE);
+            java.util.function.LongToDoubleFunction read = switch (format) {
+                case F32 -> f32Centroids::get;
+                case BF16 -> bf16::get;
+                case INT8 -> e -> Int8Centroids.value(levels, levelScales, e / HEAD_DIM, (int) (e % HEAD_DIM));
+            };
+            ClusterScoringTwin.Scores twin = ClusterScoringTwin.score(shape, q, read, countArray, SCALE);
             double worst = 0;
             for (int row = 0; row < shape.rows(); row++) {
                 for (int c = 0; c < counts[row]; c++) {
@@ -135,7 +165,7 @@ public final class ClusterRankingGpuCheck {
             }
             boolean ok = worst <= TOLERANCE && wrongZones == 0;
             System.out.printf("check %s centroids %s counts %s: worst score error %.2e (tolerance %.0e), %d rows with wrong zones %s%n",
-                    f32 ? "F32" : "BF16", shape, Arrays.toString(counts), worst, TOLERANCE, wrongZones, ok ? "OK" : "FAILED");
+                    format, shape, Arrays.toString(counts), worst, TOLERANCE, wrongZones, ok ? "OK" : "FAILED");
             return ok;
         }
     }
@@ -151,26 +181,28 @@ public final class ClusterRankingGpuCheck {
      * Median GPU time of scoring and of scoring + selection at Llama 3 8B's shape (replayed from a CUDA graph, so that the
      * host's launches are not timed), scoring as GB/s of centroids read, beside a device copy of the centroids.
      */
-    private static void time(Gpu gpu, int batch, int context, int requestedSplits, boolean f32) {
+    private static void time(Gpu gpu, int batch, int context, int requestedSplits, Format format) {
         int clusters = context / 16;
-        int perSm = residentBlocksPerSm(gpu, f32);
+        int perSm = residentBlocksPerSm(gpu, format);
         // 0: the split count ClusterScoringShape.splitsFor picks for this GPU
         int splits = requestedSplits > 0 ? requestedSplits
                 : ClusterScoringShape.splitsFor(batch * 8, 4, clusters, perSm * gpu.info().multiprocessors());
         int retrievalBudget = Math.max(1, Math.round(clusters * 0.018f));
         int estimationBudget = Math.round(clusters * 0.232f);
         ClusterScoringShape shape = new ClusterScoringShape(batch, 8, 4, clusters, splits, retrievalBudget, estimationBudget);
-        int elementBytes = f32 ? 4 : 2;
-        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape, f32);
-                DeviceBuffer copy = gpu.allocate(elementBytes * shape.centroidElements());
+        // INT8 centroids read their scales too
+        long centroidBytes = format.elementBytes * shape.centroidElements() + (format == Format.INT8 ? 4 * shape.clusterElements() : 0);
+        try (Arena arena = Arena.ofShared(); Buffers b = new Buffers(gpu, shape, format);
+                DeviceBuffer copy = gpu.allocate(format.elementBytes * shape.centroidElements());
                 PinnedBuffer mappedCounts = gpu.allocatePinned(4L * shape.rows())) {
             CudaStream stream = gpu.defaultStream();
             Random random = new Random(1);
             F32Array q = F32Array.allocate(arena, shape.queryElements());
             for (long i = 0; i < shape.queryElements(); i++) q.set(i, (float) random.nextGaussian());
             gpu.copy(q, b.q, stream);
-            // 0x3C3C3C3C: BF16 ≈ 0.0115 and F32 ≈ 0.0115, finite, so timing runs the real path
-            gpu.fill(f32 ? b.centroids.asF32() : b.centroids.asBF16(), (byte) 0x3C, stream);
+            // 0x3C3C3C3C: BF16 ≈ 0.0115 and F32 ≈ 0.0115 (INT8: levels 60, scales ≈ 0.0115), finite, so timing runs the real path
+            gpu.fill(b.centroids.asI32(), (byte) 0x3C, stream);
+            gpu.fill(b.levelScales.asI32(), (byte) 0x3C, stream);
             gpu.fill(b.sizes, (byte) 0x41, stream); // F32 0x41414141 ≈ 12.1: every cluster non-empty
             int[] counts = new int[shape.rows()];
             Arrays.fill(counts, clusters);
@@ -185,16 +217,11 @@ public final class ClusterRankingGpuCheck {
             // counts in mapped host memory, as GpuRetroKvCache kept them until the bench's scoring was found to take 92-95
             // us at 128K x 10 under ncu where this check's took 59.7 us (docs/results/gpu-retro/h200/s7-call-7, s8-call-3)
             mappedCounts.asI32().copyFrom(counts);
-            double copyMs = GpuTiming.medianMillis(gpu, stream, () -> {
-                if (f32) {
-                    gpu.copy(b.centroids.asF32(), copy.asF32(), stream);
-                } else {
-                    gpu.copy(b.centroids.asBF16(), copy.asBF16(), stream);
-                }
-            });
-            double bytes = (double) elementBytes * shape.centroidElements();
-            // The copy reads and writes the centroids' bytes: its bandwidth counts both (issue 7's yardstick)
-            double copyGbs = 2 * bytes / copyMs / 1e6;
+            double copyMs = GpuTiming.medianMillis(gpu, stream, () -> gpu.copy(b.centroids.asI32(), copy.asI32(), stream));
+            double bytes = centroidBytes;
+            // The copy reads and writes the centroids' bytes (INT8's levels, not their scales): its bandwidth counts both
+            // (issue 7's yardstick)
+            double copyGbs = 2.0 * copy.byteSize() / copyMs / 1e6;
             for (String values : new String[] {"uniform", "random", "random, mapped counts"}) {
                 if (values.equals("random")) fillRandom(gpu, arena, stream, b, random);
                 I32Array rowCounts = values.endsWith("mapped counts") ? I32Array.view(mappedCounts.mapped()) : b.counts;
@@ -206,7 +233,7 @@ public final class ClusterRankingGpuCheck {
                 System.out.printf("time batch %d context %d (%d clusters per row, %d + %d selected) %s %s centroids, splits %d"
                         + " (%d scoring blocks per SM): scoring %.3f ms = %.0f GB/s of centroids; D2D copy %.0f GB/s (read + written);"
                         + " scoring at %.1f%% of the copy; scoring + selection %.3f ms%n", batch, context, clusters, retrievalBudget,
-                        estimationBudget, values, f32 ? "F32" : "BF16", splits, perSm, scoring, scoringGbs, copyGbs,
+                        estimationBudget, values, format, splits, perSm, scoring, scoringGbs, copyGbs,
                         100 * scoringGbs / copyGbs, both);
             }
         }
@@ -214,52 +241,69 @@ public final class ClusterRankingGpuCheck {
 
     /** Standard normal centroids, written a row at a time through one host row. */
     private static void fillRandom(Gpu gpu, Arena arena, CudaStream stream, Buffers b, Random random) {
-        long row = (long) b.shape.capacity() * HEAD_DIM;
-        F32Array f32Row = b.f32 ? F32Array.allocate(arena, row) : null;
-        BF16Array bf16Row = b.f32 ? null : BF16Array.allocate(arena, row);
+        int capacity = b.shape.capacity();
+        long row = (long) capacity * HEAD_DIM;
+        F32Array f32Row = b.format == Format.F32 ? F32Array.allocate(arena, row) : null;
+        BF16Array bf16Row = b.format == Format.BF16 ? BF16Array.allocate(arena, row) : null;
+        I32Array levelRow = b.format == Format.INT8 ? I32Array.allocate(arena, row / 4) : null;
+        I32Array scaleRow = b.format == Format.INT8 ? I32Array.allocate(arena, capacity) : null;
+        float[] centroid = new float[HEAD_DIM];
         for (long r = 0; r < b.shape.rows(); r++) {
-            for (long i = 0; i < row; i++) {
-                float value = (float) random.nextGaussian();
-                if (b.f32) f32Row.set(i, value); else bf16Row.set(i, value);
+            for (int c = 0; c < capacity; c++) {
+                for (int d = 0; d < HEAD_DIM; d++) {
+                    float value = (float) random.nextGaussian();
+                    long i = (long) c * HEAD_DIM + d;
+                    switch (b.format) {
+                        case F32 -> f32Row.set(i, value);
+                        case BF16 -> bf16Row.set(i, value);
+                        case INT8 -> centroid[d] = value;
+                    }
+                }
+                if (b.format == Format.INT8) Int8Centroids.store(centroid, 0, levelRow, scaleRow, c);
             }
-            if (b.f32) {
-                gpu.copy(f32Row, b.centroids.asF32().slice(r * row, row), stream);
-            } else {
-                gpu.copy(bf16Row, b.centroids.asBF16().slice(r * row, row), stream);
+            switch (b.format) {
+                case F32 -> gpu.copy(f32Row, b.centroids.asF32().slice(r * row, row), stream);
+                case BF16 -> gpu.copy(bf16Row, b.centroids.asBF16().slice(r * row, row), stream);
+                case INT8 -> {
+                    gpu.copy(levelRow, b.centroids.asI32().slice(r * row / 4, row / 4), stream);
+                    gpu.copy(scaleRow, b.levelScales.asI32().slice(r * capacity, capacity), stream);
+                }
             }
             stream.synchronize();
         }
     }
 
     /** Scoring blocks of Llama 3 8B's group of 4 that one SM runs at once. */
-    private static int residentBlocksPerSm(Gpu gpu, boolean f32) {
+    private static int residentBlocksPerSm(Gpu gpu, Format format) {
         // the 16-bit kernel compiles for its centroids' element type, which only an array of that type names
         try (DeviceBuffer typed = gpu.allocate(16)) {
-            LoadedKernel logits = gpu.load(f32 ? LOGITS_F32 : LOGITS_BF16, null, f32 ? null : typed.asBF16(), null, null, null,
-                    null, 0, 0, 0f, 4);
+            LoadedKernel logits = format == Format.INT8
+                    ? gpu.load(LOGITS_INT8, null, null, null, null, null, null, null, 0, 0, 0f, 4)
+                    : gpu.load(format == Format.F32 ? LOGITS_F32 : LOGITS_BF16, null, format == Format.F32 ? null : typed.asBF16(),
+                            null, null, null, null, 0, 0, 0f, 4);
             return gpu.maxActiveBlocksPerMultiprocessor(logits, DecodeAttentionShape.PARTIAL_THREADS);
         }
     }
 
-    /** The device buffers of one shape, with BF16 or F32 centroids. */
+    /** The device buffers of one shape, with BF16, F32 or INT8 centroids (INT8's scales in {@code levelScales}). */
     private static final class Buffers implements AutoCloseable {
         final ClusterScoringShape shape;
-        final boolean f32;
+        final Format format;
         final F32Array q, sizes, logits, partialMax, partialSum, headMax, headSum, scores;
-        final DeviceBuffer centroids;
+        final DeviceBuffer centroids, levelScales;
         final I32Array counts, budgets, retrieval, estimation, zoneSizes;
         private final DeviceBuffer[] owned;
 
-        Buffers(Gpu gpu, ClusterScoringShape shape, boolean f32) {
+        Buffers(Gpu gpu, ClusterScoringShape shape, Format format) {
             this.shape = shape;
-            this.f32 = f32;
-            owned = new DeviceBuffer[] {gpu.allocate(4 * shape.queryElements()), gpu.allocate((f32 ? 4 : 2) * shape.centroidElements()),
+            this.format = format;
+            owned = new DeviceBuffer[] {gpu.allocate(4 * shape.queryElements()), gpu.allocate(format.elementBytes * shape.centroidElements()),
                     gpu.allocate(4 * shape.clusterElements()), gpu.allocate(4L * shape.rows()), gpu.allocate(8L * shape.rows()),
                     gpu.allocate(4 * shape.logitElements()), gpu.allocate(4 * shape.partialElements()),
                     gpu.allocate(4 * shape.partialElements()), gpu.allocate(4 * shape.headElements()),
                     gpu.allocate(4 * shape.headElements()), gpu.allocate(4 * shape.clusterElements()),
                     gpu.allocate(4 * Math.max(1, shape.retrievalElements())), gpu.allocate(4 * Math.max(1, shape.estimationElements())),
-                    gpu.allocate(8L * shape.rows())};
+                    gpu.allocate(8L * shape.rows()), gpu.allocate(format == Format.INT8 ? 4 * shape.clusterElements() : 16)};
             q = owned[0].asF32();
             centroids = owned[1];
             sizes = owned[2].asF32();
@@ -274,11 +318,18 @@ public final class ClusterRankingGpuCheck {
             retrieval = owned[11].asI32();
             estimation = owned[12].asI32();
             zoneSizes = owned[13].asI32();
+            levelScales = owned[14];
         }
 
         void launchScoring(Gpu gpu, CudaStream stream, I32Array counts) {
-            gpu.launch(f32 ? LOGITS_F32 : LOGITS_BF16, shape.scoringGrid(), stream, q, f32 ? centroids.asF32() : centroids.asBF16(),
-                    counts, logits, partialMax, partialSum, shape.capacity(), shape.splits(), SCALE, shape.groupSize());
+            if (format == Format.INT8) {
+                gpu.launch(LOGITS_INT8, shape.scoringGrid(), stream, q, centroids.asI32(), levelScales.asI32(), counts, logits,
+                        partialMax, partialSum, shape.capacity(), shape.splits(), SCALE, shape.groupSize());
+            } else {
+                gpu.launch(format == Format.F32 ? LOGITS_F32 : LOGITS_BF16, shape.scoringGrid(), stream, q,
+                        format == Format.F32 ? centroids.asF32() : centroids.asBF16(), counts, logits, partialMax, partialSum,
+                        shape.capacity(), shape.splits(), SCALE, shape.groupSize());
+            }
         }
 
         void launch(Gpu gpu, CudaStream stream, I32Array counts) {

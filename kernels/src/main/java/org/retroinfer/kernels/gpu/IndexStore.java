@@ -14,11 +14,11 @@ import org.retroinfer.accel.kernel.KernelContext;
  * Writes a k-means run's results into the wave index on the device, so that indexing a prompt moves no keys or values
  * through the host (spec §4.1: the reference reorganises on the CPU while the next layer runs; here the GPU does it
  * in one pass): {@link #gatherVectors} copies the members' keys or values in cluster order into the store (device
- * memory, or mapped host memory written over PCIe), {@link #gatherQuantized} does
- * the same into the INT8 host tier ({@link Int8Vectors}), {@link #gatherQuantizedInt4} into the INT4 one
- * ({@link Int4Vectors}), {@link #toHalf} rounds the F32 centroids and value
- * sums to the storage type (or {@link #toInt8} quantises the value sums), and {@link #toF32} turns the cluster sizes
- * into the estimation zone's F32 weights.
+ * memory, or mapped host memory written over PCIe), {@link #gatherQuantized} does the same into the INT8 host tier
+ * ({@link Int8Vectors}), {@link #gatherQuantizedInt4} into the INT4 one ({@link Int4Vectors}), {@link #toHalf} rounds
+ * the F32 centroids and value sums to the storage type (or {@link #toInt8} quantises the value sums and
+ * {@link #toInt8Centroids} the centroids), and {@link #toF32} turns the cluster sizes into the estimation zone's F32
+ * weights.
  * Vectors are 128 16-bit values moved as 64 ints ({@link VectorChunks}).
  */
 public final class IndexStore {
@@ -103,6 +103,24 @@ public final class IndexStore {
             long at = i * HEAD_DIM + lane * Int8Chunks.ELEMENTS_PER_LANE;
             Float8 x = live ? LinearSums.inputs(source, at) : zero();
             Int8Chunks.quantise(ctx, x, live, target, scales, i);
+        }
+    }
+
+    /**
+     * Vector {@code i} of the F32 {@code source} quantised to INT8 as centroid {@code first + i} of {@code target}, in
+     * {@link Int8Centroids}' interleaved layout, and {@code scales[first + i]} its scale's bits, for {@code i < count}:
+     * the index's centroids kept in INT8. {@code first} need not start a block. Launch on {@link #vectorGrid}.
+     */
+    @Kernel
+    public static void toInt8Centroids(KernelContext ctx, F32Array source, int count, I32Array target, I32Array scales,
+            long first) {
+        int lane = ctx.laneId % LANES;
+        for (long pair = ctx.globalIdx / KernelContext.WARP_SIZE; pair * 2 < count;
+                pair += ctx.globalGroupSizeX / KernelContext.WARP_SIZE) {
+            long i = pair * 2 + ctx.laneId / LANES;
+            boolean live = i < count;
+            Float8 x = live ? LinearSums.inputs(source, i * HEAD_DIM + lane * Int8Chunks.ELEMENTS_PER_LANE) : zero();
+            Int8Chunks.quantise(ctx, x, live, target, Int8Centroids.word(first + i, lane), scales, first + i);
         }
     }
 

@@ -33,6 +33,14 @@ final class Int8Chunks {
      * call it (the absmax is reduced by shuffles within each half).
      */
     static void quantise(KernelContext ctx, Float8 x, boolean live, I32Array target, I32Array scales, long i) {
+        quantise(ctx, x, live, target, i * Int8Vectors.INTS + (ctx.laneId % QUANTISE_LANES) * 2L, scales, i);
+    }
+
+    /**
+     * {@link #quantise(KernelContext, Float8, boolean, I32Array, I32Array, long)} with this lane's two ints of levels
+     * at {@code target[at]} instead of in {@link Int8Vectors}' layout ({@link Int8Centroids} interleaves its vectors).
+     */
+    static void quantise(KernelContext ctx, Float8 x, boolean live, I32Array target, long at, I32Array scales, long i) {
         float m = absMax(x);
         for (int mask = QUANTISE_LANES / 2; mask > 0; mask >>= 1) {
             m = Math.max(m, ctx.shuffleXor(m, mask));
@@ -40,7 +48,6 @@ final class Int8Chunks {
         float scale = m / LEVELS;
         int lane = ctx.laneId % QUANTISE_LANES;
         if (live) {
-            long at = i * Int8Vectors.INTS + lane * 2L;
             target.set(at, word(x.s0(), x.s1(), x.s2(), x.s3(), scale));
             target.set(at + 1, word(x.s4(), x.s5(), x.s6(), x.s7(), scale));
             if (lane == 0) {

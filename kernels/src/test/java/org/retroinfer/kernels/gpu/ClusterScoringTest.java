@@ -73,6 +73,41 @@ class ClusterScoringTest {
         }
     }
 
+    /**
+     * The INT8 kernel over each shape against the twin reading the same levels times scales ({@link Int8Centroids}):
+     * past each row's count the levels are random and the scales NaN, so a centroid read past the count shows.
+     */
+    @ParameterizedTest(name = "group {0}, {1} splits, counts {3}")
+    @MethodSource("shapes")
+    void int8ScoresAndZonesMatchTheTwin(int group, int splits, int capacity, int[] counts) {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = SplitKvDecodeTest.random("int8 group " + group + " splits " + splits + " counts " + Arrays.toString(counts));
+            Case c = randomCase(arena, random, group, splits, capacity, counts);
+            ClusterScoringShape shape = c.shape;
+            I32Array levels = I32Array.allocate(arena, (long) shape.rows() * capacity * Int8Centroids.INTS);
+            I32Array scales = I32Array.allocate(arena, (long) shape.rows() * capacity);
+            float[] centroid = new float[HEAD_DIM];
+            for (int row = 0; row < shape.rows(); row++) {
+                for (int cluster = 0; cluster < capacity; cluster++) {
+                    long v = (long) row * capacity + cluster;
+                    if (cluster < counts[row]) {
+                        double magnitude = Math.pow(2, random.nextInt(5) - 2);
+                        for (int i = 0; i < HEAD_DIM; i++) centroid[i] = (float) (random.nextGaussian() * magnitude);
+                        Int8Centroids.store(centroid, 0, levels, scales, v);
+                    } else {
+                        for (int s = 0; s < HEAD_DIM / 8; s++) {
+                            levels.set(Int8Centroids.word(v, s), random.nextInt());
+                            levels.set(Int8Centroids.word(v, s) + 1, random.nextInt());
+                        }
+                        scales.set(v, Float.floatToRawIntBits(Float.NaN));
+                    }
+                }
+            }
+            LongToDoubleFunction value = e -> Int8Centroids.value(levels, scales, e / HEAD_DIM, (int) (e % HEAD_DIM));
+            runAndCheck(arena, c, new TypedArray[] {levels, scales}, value, "logitsInt8", 1);
+        }
+    }
+
     @Test
     void f32ScoresAndZonesMatchTheTwin() {
         try (Arena arena = Arena.ofShared()) {
@@ -218,6 +253,12 @@ class ClusterScoringTest {
     /** {@link #runAndCheck} with the selection's block as on a GPU of {@code multiprocessors} SMs. */
     private static Outputs runAndCheck(Arena arena, Case c, TypedArray centroids, LongToDoubleFunction centroid,
             String scoringKernel, int multiprocessors) {
+        return runAndCheck(arena, c, new TypedArray[] {centroids}, centroid, scoringKernel, multiprocessors);
+    }
+
+    /** {@link #runAndCheck} for a kernel that reads the centroids from {@code centroids} (levels and scales for INT8). */
+    private static Outputs runAndCheck(Arena arena, Case c, TypedArray[] centroids, LongToDoubleFunction centroid,
+            String scoringKernel, int multiprocessors) {
         ClusterScoringShape shape = c.shape;
         F32Array logits = SplitKvDecodeTest.poisoned(arena, shape.logitElements());
         F32Array partialMax = SplitKvDecodeTest.poisoned(arena, shape.partialElements());
@@ -230,8 +271,11 @@ class ClusterScoringTest {
         I32Array zoneSizes = poisonedIds(arena, 2L * shape.rows());
 
         Emulator emulator = new Emulator();
-        emulator.launch(CentroidScoring.class, scoringKernel, shape.scoringGrid(), c.q, centroids, c.countArray, logits,
-                partialMax, partialSum, shape.capacity(), shape.splits(), SCALE, shape.groupSize());
+        java.util.List<Object> scoringArgs = new java.util.ArrayList<>(java.util.List.of(c.q));
+        scoringArgs.addAll(java.util.List.of(centroids));
+        scoringArgs.addAll(java.util.List.of(c.countArray, logits, partialMax, partialSum, shape.capacity(), shape.splits(), SCALE,
+                shape.groupSize()));
+        emulator.launch(CentroidScoring.class, scoringKernel, shape.scoringGrid(), scoringArgs.toArray());
         emulator.launch(ClusterTopK.class, "select", shape.selectionGrid(multiprocessors), logits, partialMax, partialSum, c.countArray,
                 c.sizes, c.budgets, headMax, headSum, scores, retrieval, estimation, zoneSizes, shape.capacity(),
                 shape.splits(), shape.maxRetrieval(), shape.maxEstimation(), shape.groupSize());

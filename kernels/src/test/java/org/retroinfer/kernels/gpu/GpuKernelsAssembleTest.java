@@ -55,10 +55,10 @@ class GpuKernelsAssembleTest {
     @Test
     void theGpuKernelsAreAllFound() {
         assertEquals(Set.of("partials", "partialsWeighted", "partialsWeightedIndexed", "partialsWeightedIndexedInt8", "partialsScoredIndexed", "partialsScoredIndexedInt8", "rows", "merge", "half", "bf16", "bf16Stacked", "f32", "mergeWithPrevious",
-                "logitsHalf", "logitsF32", "select", "gather", "admit", "heads", "halves", "adjacent", "apply", "add", "into",
+                "logitsHalf", "logitsF32", "logitsInt8", "select", "gather", "admit", "heads", "halves", "adjacent", "apply", "add", "into",
                 "fromHalf", "fromF32", "keySums", "centre", "nearest", "seedCentroids", "rank", "tileOffsets", "clusterStarts",
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",
-                "gatherQuantizedInt4", "toInt8", "gatherInt8Bf16", "gatherInt8F16", "gatherInt4Bf16",
+                "gatherQuantizedInt4", "toInt8", "toInt8Centroids", "gatherInt8Bf16", "gatherInt8F16", "gatherInt4Bf16",
                 "gatherInt4F16", "lookUp", "update", "split", "candidates", "refine", "toParts",
                 "sumParts", "gatedParts", "partialsBf16", "partialsF16", "partialsInt8Bf16", "partialsInt8F16",
                 "partialsInt4Bf16", "partialsInt4F16"),

@@ -1,5 +1,6 @@
 package org.retroinfer.kernels.gpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
@@ -190,6 +191,52 @@ class IndexStoreTest {
             assertEquals(0, twinScales.get(4), "a vector of zeros has scale 0");
             assertEquals(5000f / Int8Vectors.LEVELS, Int8Vectors.scale(twinScales, 9), "the outlier sets the scale");
             assertEquals(-Int8Vectors.LEVELS, Int8Vectors.get(twin, 9, 100));
+        }
+    }
+
+    /**
+     * F32 centroids quantised into {@link Int8Centroids}' interleaved layout as its twin stores them, bit for bit, from a
+     * first centroid that does not start a block, on {@link IndexStore#vectorGrid} and on one warp: the centroids before
+     * and after the run keep the poison, and each centroid reads back within half a level of its values.
+     */
+    @Test
+    void toInt8CentroidsQuantisesIntoTheInterleavedLayoutAsTheTwin() {
+        try (Arena arena = Arena.ofShared()) {
+            long seed = System.nanoTime();
+            Random random = new Random(seed);
+            int count = 13, first = 6, slots = 24;
+            float[] values = new float[count * HEAD_DIM];
+            for (int i = 0; i < values.length; i++) values[i] = (float) (random.nextGaussian() * 3);
+            F32Array source = F32Array.of(arena, values);
+            I32Array twin = I32Array.allocate(arena, (long) slots * Int8Centroids.INTS);
+            I32Array twinScales = I32Array.allocate(arena, slots);
+            twin.fill(0xDEAD);
+            twinScales.fill(0xDEAD);
+            for (int v = 0; v < count; v++) Int8Centroids.store(values, v * HEAD_DIM, twin, twinScales, first + v);
+            for (Grid grid : new Grid[] {IndexStore.vectorGrid(count), Grid.of(1, KernelContext.WARP_SIZE)}) {
+                I32Array target = I32Array.allocate(arena, (long) slots * Int8Centroids.INTS);
+                I32Array scales = I32Array.allocate(arena, slots);
+                target.fill(0xDEAD);
+                scales.fill(0xDEAD);
+                new Emulator().launch(IndexStore.class, "toInt8Centroids", grid, source, count, target, scales, (long) first);
+                String where = "toInt8Centroids on " + grid + ", seed " + seed;
+                assertArrayEquals(twinScales.toArray(), scales.toArray(), "scales, " + where);
+                assertArrayEquals(twin.toArray(), target.toArray(), "levels, " + where);
+            }
+            for (int v = 0; v < slots; v++) {
+                boolean written = v >= first && v < first + count;
+                for (int s = 0; s < HEAD_DIM / 8; s++) {
+                    long at = Int8Centroids.word(v, s);
+                    assertEquals(written, twin.get(at) != 0xDEAD || twin.get(at + 1) != 0xDEAD, "centroid " + v + " slice " + s);
+                }
+                if (written) {
+                    float scale = Int8Vectors.scale(twinScales, v);
+                    for (int j = 0; j < HEAD_DIM; j++) {
+                        assertEquals(values[(v - first) * HEAD_DIM + j], Int8Centroids.value(twin, twinScales, v, j), scale / 2 * 1.0001,
+                                "centroid " + v + " element " + j);
+                    }
+                }
+            }
         }
     }
 

@@ -48,7 +48,7 @@ final class EstimationZone {
 
     /**
      * A layer's meta index as the zone reads it: centroids and value sums (16-bit, as ints; INT8 value sums with their
-     * scales), cluster sizes, and each group's estimation length this step.
+     * scales; INT8 centroids are not read), cluster sizes, and each group's estimation length this step.
      */
     record Index(I32Array centroids, I32Array valueSums, I32Array valueSumScales, F32Array sizes, I32Array lengths) {}
 
@@ -72,8 +72,8 @@ final class EstimationZone {
     /**
      * The zone of {@code groups} groups of {@code group} query heads, up to {@code maxIds} clusters each (ids
      * {@code [groups][maxIds]}), over indexes of {@code clusterCapacity} clusters; {@code first} sizes its splits (the
-     * occupancy of the kernel it launches, asked with a real layer's arrays). INT8 value sums need {@link #IN_PLACE}: its
-     * owner calls {@link #checkValueSums} before allocating anything.
+     * occupancy of the kernel it launches, asked with a real layer's arrays). Its owner calls {@link #checkFormats} before
+     * allocating anything.
      */
     EstimationZone(Device device, DType storage, boolean int8ValueSums, int groups, int group, int clusterCapacity, int maxIds,
             float scale, F32Array queries, F32Array logits, I32Array ids, Index first) {
@@ -103,11 +103,19 @@ final class EstimationZone {
         lse = device.f32((long) groups * group);
     }
 
-    /** Refuses INT8 value sums where the zone gathers ({@link #IN_PLACE} off): the gather copies 16-bit ones only. */
-    static void checkValueSums(boolean int8ValueSums) {
+    /**
+     * Refuses INT8 value sums where the zone gathers ({@link #IN_PLACE} off): the gather copies 16-bit ones only; and INT8
+     * centroids unless the zone takes its scores from the logits ({@link #IN_PLACE} and {@link #SCORED}): the zone's other
+     * kernels read 16-bit centroids.
+     */
+    static void checkFormats(boolean int8ValueSums, boolean int8Centroids) {
         if (int8ValueSums && !IN_PLACE) {
             throw new IllegalArgumentException("INT8 value sums are read in place; -Dretroinfer.decode.estimationInPlace=off"
                     + " gathers 16-bit ones only");
+        }
+        if (int8Centroids && !(IN_PLACE && SCORED)) {
+            throw new IllegalArgumentException("INT8 centroids are read by cluster scoring alone; -Dretroinfer.decode"
+                    + ".estimationScored=off and -Dretroinfer.decode.estimationInPlace=off read 16-bit ones");
         }
     }
 

@@ -25,6 +25,7 @@ import org.retroinfer.kernels.gpu.DecodeAttentionShape;
 import org.retroinfer.kernels.gpu.DecodeLayerShape;
 import org.retroinfer.kernels.gpu.EmbeddingLookup;
 import org.retroinfer.kernels.gpu.IndexStore;
+import org.retroinfer.kernels.gpu.Int8Centroids;
 import org.retroinfer.kernels.gpu.Int8Vectors;
 import org.retroinfer.kernels.gpu.KMeansBuild;
 import org.retroinfer.kernels.gpu.KvAppend;
@@ -76,11 +77,13 @@ import org.retroinfer.kvstore.wave.WaveBuffer;
 public final class GpuRetroKvCache implements DeviceKvCache {
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
     private static final KernelMethod SCORE = KernelMethod.of(CentroidScoring.class, "logitsHalf");
+    private static final KernelMethod SCORE_INT8 = KernelMethod.of(CentroidScoring.class, "logitsInt8");
     private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
     private static final KernelMethod MERGE_PREVIOUS = KernelMethod.of(SplitKvMerge.class, "mergeWithPrevious");
     private static final KernelMethod GATHER_VECTORS = KernelMethod.of(IndexStore.class, "gatherVectors");
     private static final KernelMethod TO_F32 = KernelMethod.of(IndexStore.class, "toF32");
     private static final KernelMethod TO_INT8 = KernelMethod.of(IndexStore.class, "toInt8");
+    private static final KernelMethod TO_INT8_CENTROIDS = KernelMethod.of(IndexStore.class, "toInt8Centroids");
 
     private final Device device;
     private final AttentionShape shape;
@@ -183,10 +186,11 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final class Layer {
         final WaveBuffer wave;
         /**
-         * Centroids and value sums {@code [groups][clusterCapacity][128]}, 16-bit (as ints), or the value sums INT8 with
-         * their scales' bits in {@code valueSumScales} (one a cluster; a single unused int for 16-bit value sums).
+         * Centroids and value sums {@code [groups][clusterCapacity][128]}, 16-bit (as ints), or INT8 with their scales' bits
+         * in {@code centroidScales} and {@code valueSumScales} (one a cluster; a single unused int for 16-bit ones), the
+         * centroids then in {@link Int8Centroids}' interleaved layout.
          */
-        final I32Array centroids, valueSums, valueSumScales;
+        final I32Array centroids, centroidScales, valueSums, valueSumScales;
         final F32Array sizes;
         /**
          * Per group, in device memory ({@link ZoneArrays}): clusters to score (0 outside the step), the two budgets, the
@@ -201,7 +205,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                     lookups == Lookups.DEVICE ? new WaveBuffer.DeviceLookups(clusterCapacity, maxRetrieval) : null,
                     zones.steadyLengths(index));
             long vectors = (long) groups * clusterCapacity;
-            centroids = device.i32(vectors * WaveBuffer.INTS);
+            centroids = device.i32(vectors * formats.centroids().ints());
+            centroidScales = device.i32(Math.max(1, vectors * formats.centroids().scaleInts()));
             valueSums = device.i32(vectors * formats.valueSums().ints());
             valueSumScales = device.i32(Math.max(1, vectors * formats.valueSums().scaleInts()));
             sizes = device.f32(vectors);
@@ -216,9 +221,14 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             return new EstimationZone.Index(centroids, valueSums, valueSumScales, sizes, estimationLengths);
         }
 
+        /** The meta index's arrays. */
+        java.util.List<TypedArray> meta() {
+            return java.util.List.of(centroids, centroidScales, valueSums, valueSumScales, sizes);
+        }
+
         void free() {
             wave.close();
-            for (TypedArray a : new TypedArray[] {centroids, valueSums, valueSumScales, sizes}) {
+            for (TypedArray a : meta()) {
                 device.free(a);
             }
         }
@@ -304,7 +314,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         this.config = config;
         this.storage = config.storage();
         this.formats = formats;
-        EstimationZone.checkValueSums(formats.valueSums() == StoreFormat.INT8);
+        EstimationZone.checkFormats(int8ValueSums(), int8Centroids());
         this.lookups = lookups;
         this.slots = slots;
         this.groups = Math.multiplyExact(slots, shape.kvHeads());
@@ -339,8 +349,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         qSlots = device.f32((long) slots * queryWidth);
         outSlots = device.f32((long) slots * queryWidth);
         outLse = device.f32((long) groups * group);
-        int scoringResident = device.residentBlocks(SCORE, DecodeAttentionShape.PARTIAL_THREADS, qSlots,
-                half(layers[0].centroids), layers[0].counts, qSlots, qSlots, qSlots, clusterCapacity, 1, shape.scale(), group);
+        int scoringResident = device.residentBlocks(int8Centroids() ? SCORE_INT8 : SCORE, DecodeAttentionShape.PARTIAL_THREADS,
+                scoringArguments(layers[0], qSlots, qSlots, qSlots, 1));
         int scoringSplits = ClusterScoringShape.splitsFor(groups, group, clusterCapacity, scoringResident);
         scoring = new ClusterScoringShape(slots, shape.kvHeads(), group, clusterCapacity, scoringSplits, maxRetrieval, maxEstimation);
         logits = device.f32(scoring.logitElements());
@@ -374,6 +384,22 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** Whether the index keeps its value sums in INT8 ({@link TierFormats#valueSums}). */
     private boolean int8ValueSums() {
         return formats.valueSums() == StoreFormat.INT8;
+    }
+
+    /** Whether the index keeps its centroids in INT8 ({@link TierFormats#centroids}). */
+    private boolean int8Centroids() {
+        return formats.centroids() == StoreFormat.INT8;
+    }
+
+    /**
+     * Cluster scoring's arguments over layer {@code l}'s centroids (16-bit, or INT8 levels and scales) in {@code splits}
+     * splits: one place for the launch and the occupancy query.
+     */
+    private Object[] scoringArguments(Layer l, F32Array logits, F32Array partialMax, F32Array partialSum, int splits) {
+        java.util.List<Object> args = new java.util.ArrayList<>(java.util.List.of(qSlots));
+        args.addAll(int8Centroids() ? java.util.List.of(l.centroids, l.centroidScales) : java.util.List.of(half(l.centroids)));
+        args.addAll(java.util.List.of(l.counts, logits, partialMax, partialSum, clusterCapacity, splits, shape.scale(), group));
+        return args.toArray();
     }
 
     /** A 16-bit view of the storage type over an int array of vectors. */
@@ -446,6 +472,47 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     private Sequence sequence(int id) {
         return open.get(id);
+    }
+
+    /**
+     * Sequence {@code sequence}'s centroids of KV head {@code kvHead} in layer {@code layer}, {@code [clusters][128]}, as
+     * cluster scoring reads them (INT8 ones as level × scale): for tests that compare the index across formats.
+     */
+    float[] centroids(int sequence, int layer, int kvHead) {
+        Sequence s = sequence(sequence);
+        Layer l = layers[layer];
+        int count = s.clusters[layer];
+        long first = ((long) s.slot * shape.kvHeads() + kvHead) * clusterCapacity; // a multiple of Int8Centroids.BLOCK
+        int ints = formats.centroids().ints();
+        int[] levels = new int[Math.toIntExact((long) Math.ceilDiv(count, Int8Centroids.BLOCK) * Int8Centroids.BLOCK * ints)];
+        device.download(l.centroids.slice(first * ints, levels.length), MemorySegment.ofArray(levels));
+        int[] scales = new int[int8Centroids() ? count : 0];
+        if (int8Centroids()) device.download(l.centroidScales.slice(first, count), MemorySegment.ofArray(scales));
+        float[] out = new float[count * HEAD_DIM];
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            I32Array hostLevels = I32Array.of(arena, levels);
+            I32Array hostScales = I32Array.of(arena, scales.length == 0 ? new int[1] : scales);
+            HalfPrecisionArray halves = half(hostLevels);
+            for (int c = 0; c < count; c++) {
+                for (int j = 0; j < HEAD_DIM; j++) {
+                    out[c * HEAD_DIM + j] = int8Centroids() ? Int8Centroids.value(hostLevels, hostScales, c, j)
+                            : halves.get((long) c * HEAD_DIM + j);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The logits cluster scoring wrote last (the last layer attended) for query head {@code head} of KV head {@code kvHead}'s
+     * group of sequence {@code sequence}, one per cluster: for tests.
+     */
+    float[] lastLogits(int sequence, int layer, int kvHead, int head) {
+        Sequence s = sequence(sequence);
+        float[] out = new float[s.clusters[layer]];
+        int row = s.slot * shape.kvHeads() + kvHead;
+        device.download(logits.slice(scoring.logitOffset(row, head, 0), out.length), MemorySegment.ofArray(out));
+        return out;
     }
 
     /**
@@ -587,8 +654,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         Device.Mark started = mark();
         device.launch(GATHER_ROWS, Grid.covering((long) slots * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS), zones.rowOfSlot(), q,
                 qSlots, slots, queryWidth);
-        device.launch(SCORE, scoring.scoringGrid(), qSlots, half(l.centroids), l.counts, logits, partialMax, partialSum,
-                clusterCapacity, scoring.splits(), shape.scale(), group);
+        device.launch(int8Centroids() ? SCORE_INT8 : SCORE, scoring.scoringGrid(),
+                scoringArguments(l, logits, partialMax, partialSum, scoring.splits()));
         Device.Mark scored = mark();
         device.launch(SELECT, scoring.selectionGrid(device.multiprocessors()), logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax,
                 headSum, scores, retrievalIds, estimationIds, zoneSizes, clusterCapacity, scoring.splits(), maxRetrieval,
@@ -964,8 +1031,13 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 writer.write(memberValues, members, n, l.wave.storeValues(), l.wave.storeValueScales(), storeVector);
             }
             long first = (long) g * clusterCapacity + base;
-            device.launch(toHalf, IndexStore.elementGrid(elements), r.centroids().slice(h * elements, elements),
-                    half(l.centroids).slice(first * HEAD_DIM, elements), elements);
+            if (int8Centroids()) {
+                device.launch(TO_INT8_CENTROIDS, IndexStore.vectorGrid(added), r.centroids().slice(h * elements, elements), added,
+                        l.centroids, l.centroidScales, first);
+            } else {
+                device.launch(toHalf, IndexStore.elementGrid(elements), r.centroids().slice(h * elements, elements),
+                        half(l.centroids).slice(first * HEAD_DIM, elements), elements);
+            }
             if (int8ValueSums()) {
                 device.launch(TO_INT8, IndexStore.vectorGrid(added), r.valueSums().slice(h * elements, elements), added,
                         l.valueSums.slice(first * Int8Vectors.INTS, (long) added * Int8Vectors.INTS),
@@ -1087,7 +1159,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     public long deviceBytesPerSlot() {
         long total = 0;
         for (Layer l : layers) {
-            for (TypedArray a : new TypedArray[] {l.centroids, l.valueSums, l.valueSumScales, l.sizes}) total += a.byteSize();
+            for (TypedArray a : l.meta()) total += a.byteSize();
             total += l.wave.deviceBytes();
         }
         return total / slots;
@@ -1109,7 +1181,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 exec.lengths()));
         arrays.addAll(estimation.arrays());
         for (Layer l : layers) {
-            arrays.addAll(java.util.List.of(l.centroids, l.valueSums, l.valueSumScales, l.sizes));
+            arrays.addAll(l.meta());
             total += onDevice ? l.wave.deviceBytes() : l.wave.hostBytes();
         }
         for (TypedArray a : arrays) {

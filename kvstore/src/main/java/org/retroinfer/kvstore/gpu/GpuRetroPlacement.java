@@ -2,6 +2,7 @@ package org.retroinfer.kvstore.gpu;
 
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 
+import org.retroinfer.kernels.gpu.Int8Centroids;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.gpu.GpuRetroKvCache.Lookups;
 import org.retroinfer.kvstore.retro.ClusterSizing;
@@ -32,7 +33,9 @@ public final class GpuRetroPlacement {
         static Sizes of(RetroConfig config, long capacity) {
             ClusterSizing atCapacity = ClusterSizing.forPrompt(capacity, config);
             int updateClusters = ClusterSizing.forUpdate(config).clusters();
-            int clusters = Math.toIntExact(capacity / config.clusterSize() + 8L * atCapacity.segments() + 2L * updateClusters);
+            // a multiple of four: INT8 centroids interleave blocks of four, and each group's row must start one
+            int clusters = Math.toIntExact(Math.ceilDiv(capacity / config.clusterSize() + 8L * atCapacity.segments()
+                    + 2L * updateClusters, Int8Centroids.BLOCK) * Int8Centroids.BLOCK);
             long maxUpdates = capacity / config.updateSegment() + 1;
             int retrieval = (int) Math.min(clusters, Math.rint(clusters * config.retrievalBudget()) + maxUpdates + 1);
             int estimation = (int) Math.min(clusters, Math.rint(clusters * config.estimationBudget())
@@ -49,14 +52,17 @@ public final class GpuRetroPlacement {
      * the ranking's scratch.
      */
     public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity) {
-        return deviceBytesPerSequence(shape, config, capacity, StoreFormat.HALF);
+        return deviceBytesPerSequence(shape, config, capacity, TierFormats.HALF);
     }
 
-    /** {@link #deviceBytesPerSequence(AttentionShape, RetroConfig, long)} with the value sums in {@code valueSums}. */
-    public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, StoreFormat valueSums) {
+    /**
+     * {@link #deviceBytesPerSequence(AttentionShape, RetroConfig, long)} with the meta index's value sums and centroids in
+     * their formats of {@code formats}.
+     */
+    public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, TierFormats formats) {
         Sizes z = Sizes.of(config, capacity);
         long vector = 2L * HEAD_DIM;
-        long perGroupLayer = (long) z.clusterCapacity() * (vector + valueSums.vectorBytes() + 4)
+        long perGroupLayer = (long) z.clusterCapacity() * (formats.centroids().vectorBytes() + formats.valueSums().vectorBytes() + 4)
                 + 2L * z.steadyStride() * vector + 2L * z.cacheBlocks() * ClusterMappingTable.BLOCK * vector;
         long perGroupShared = 2L * (z.steadyStride() + (long) ClusterMappingTable.BLOCK * z.maxUnits()) * vector
                 + (long) shape.groupSize() * z.clusterCapacity() * 4 + 4L * z.clusterCapacity()
@@ -69,13 +75,16 @@ public final class GpuRetroPlacement {
      * device where {@code lookups} puts them there.
      */
     public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, Lookups lookups) {
-        return deviceBytesPerSequence(shape, config, capacity, lookups, StoreFormat.HALF);
+        return deviceBytesPerSequence(shape, config, capacity, lookups, TierFormats.HALF);
     }
 
-    /** {@link #deviceBytesPerSequence(AttentionShape, RetroConfig, long, Lookups)} with the value sums in {@code valueSums}. */
+    /**
+     * {@link #deviceBytesPerSequence(AttentionShape, RetroConfig, long, Lookups)} with the meta index in its formats of
+     * {@code formats}.
+     */
     public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, Lookups lookups,
-            StoreFormat valueSums) {
-        long bytes = deviceBytesPerSequence(shape, config, capacity, valueSums);
+            TierFormats formats) {
+        long bytes = deviceBytesPerSequence(shape, config, capacity, formats);
         if (lookups == Lookups.DEVICE) {
             Sizes z = Sizes.of(config, capacity);
             long perGroupLayer = DeviceMappingTables.bytesPerGroup(z.clusterCapacity(), z.cacheBlocks(), z.maxRetrieval())
@@ -87,12 +96,12 @@ public final class GpuRetroPlacement {
 
     /**
      * {@link #deviceBytesPerSequence(AttentionShape, RetroConfig, long, Lookups)} with {@code deviceStoreLayers} layers'
-     * stores in GPU memory, in the GPU tier's format of {@code formats}, and the value sums in theirs: those layers keep
+     * stores in GPU memory, in the GPU tier's format of {@code formats}, and the meta index in its: those layers keep
      * no block cache ({@link WaveBuffer}).
      */
     public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, Lookups lookups,
             int deviceStoreLayers, TierFormats formats) {
-        return deviceBytesPerSequence(shape, config, capacity, lookups, formats.valueSums()) + deviceStoreLayers
+        return deviceBytesPerSequence(shape, config, capacity, lookups, formats) + deviceStoreLayers
                 * (storeBytesPerLayer(shape, capacity, formats.device()) - cacheBytesPerLayer(shape, config, capacity));
     }
 
@@ -142,7 +151,7 @@ public final class GpuRetroPlacement {
     public static Placement place(AttentionShape shape, RetroConfig config, long capacity, int prefillSlots, int maxSequences,
             boolean exact, long deviceBytes, long hostBytes, TierFormats formats, int maxDeviceLayers, Lookups lookups) {
         long prefillSlot = prefillSlots * GpuKvCache.bytesPerSequence(shape, config.storage(), capacity);
-        long meta = deviceBytesPerSequence(shape, config, capacity, lookups, formats.valueSums());
+        long meta = deviceBytesPerSequence(shape, config, capacity, lookups, formats);
         // a layer's store moved to the device frees its block cache there
         long store = Math.max(1, storeBytesPerLayer(shape, capacity, formats.device()) - cacheBytesPerLayer(shape, config, capacity));
         long hostStore = storeBytesPerLayer(shape, capacity, formats.host());

@@ -11,27 +11,34 @@ import org.retroinfer.kvstore.wave.StoreFormat;
  *
  * <p>The meta index's value sums (GPU memory, read only by the estimation zone) may be INT8 too: 132 bytes a cluster
  * instead of 256, 0.25 GiB of a 128K-token sequence at Llama 3 8B's shape, each value sum then estimated from level ×
- * scale. Centroids stay 16-bit: they rank the clusters.
+ * scale. So may its centroids ({@link org.retroinfer.kernels.gpu.Int8Centroids}), which cluster scoring reads every step
+ * for every cluster: half its bytes, and 0.25 GiB more, at the price of ranking the clusters by rounded centroids.
  *
  * @param device    the GPU tier's format
  * @param host      the host tier's format
  * @param valueSums the index's value sums: the storage type or INT8
+ * @param centroids the index's centroids: the storage type or INT8
  */
-public record TierFormats(StoreFormat device, StoreFormat host, StoreFormat valueSums) {
-    /** Both tiers and the value sums in the storage type. */
+public record TierFormats(StoreFormat device, StoreFormat host, StoreFormat valueSums, StoreFormat centroids) {
+    /** Both tiers and the meta index in the storage type. */
     public static final TierFormats HALF = new TierFormats(StoreFormat.HALF, StoreFormat.HALF);
 
     public TierFormats {
-        if (device == null || host == null || valueSums == null) {
-            throw new IllegalArgumentException("both tiers and the value sums need a format, got device " + device + ", host "
-                    + host + ", value sums " + valueSums);
+        if (device == null || host == null || valueSums == null || centroids == null) {
+            throw new IllegalArgumentException("both tiers, the value sums and the centroids need a format, got device " + device
+                    + ", host " + host + ", value sums " + valueSums + ", centroids " + centroids);
         }
-        if (valueSums == StoreFormat.INT4) {
-            throw new IllegalArgumentException("value sums are kept in the storage type or INT8, not INT4");
+        if (valueSums == StoreFormat.INT4 || centroids == StoreFormat.INT4) {
+            throw new IllegalArgumentException("value sums and centroids are kept in the storage type or INT8, not INT4");
         }
     }
 
-    /** The two tiers' formats, with 16-bit value sums. */
+    /** The two tiers' formats and the value sums', with 16-bit centroids. */
+    public TierFormats(StoreFormat device, StoreFormat host, StoreFormat valueSums) {
+        this(device, host, valueSums, StoreFormat.HALF);
+    }
+
+    /** The two tiers' formats, with a 16-bit meta index. */
     public TierFormats(StoreFormat device, StoreFormat host) {
         this(device, host, StoreFormat.HALF);
     }

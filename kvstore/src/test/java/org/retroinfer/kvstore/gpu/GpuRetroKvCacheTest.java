@@ -99,6 +99,88 @@ class GpuRetroKvCacheTest {
         }
     }
 
+    /**
+     * With INT8 centroids ({@link TierFormats#centroids}) the index holds the 16-bit cache's centroids to half a level (the
+     * same k-means, bit for bit on the emulator, the 16-bit ones rounded to the storage type), through the prompt's index
+     * build and an index update, and cluster scoring's logits are q·c/√d of those levels times scales, in float64. Zones
+     * may differ from the 16-bit cache's where two clusters' scores lie within the rounding, so this compares the index
+     * and its scores rather than the outputs.
+     */
+    @Test
+    void int8CentroidsHoldTheIndexToHalfALevelAndScoringReadsThem() {
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println("int8 centroids: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        RetroConfig config = config(DType.BF16);
+        AttentionShape shape = new AttentionShape(1, 4, 2, 128);
+        try (EmulatedDevice device = new EmulatedDevice();
+             GpuRetroKvCache half = new GpuRetroKvCache(device, shape, config, 1, 160, 64, 1, 1, TierFormats.HALF,
+                     GpuRetroKvCache.Lookups.HOST);
+             GpuRetroKvCache int8 = new GpuRetroKvCache(device, shape, config, 1, 160, 64, 1, 1,
+                     new TierFormats(StoreFormat.HALF, StoreFormat.HALF, StoreFormat.HALF, StoreFormat.INT8),
+                     GpuRetroKvCache.Lookups.HOST)) {
+            int a = half.openSequence();
+            assertEquals(a, int8.openSequence());
+            for (int chunk = 0; chunk < 2; chunk++) {
+                float[] k = gaussian(60 * shape.kvWidth(), random), v = gaussian(60 * shape.kvWidth(), random);
+                float[] q = gaussian(60 * shape.queryWidth(), random), out = new float[q.length];
+                for (GpuRetroKvCache cache : new GpuRetroKvCache[] {half, int8}) {
+                    cache.append(0, BatchLayout.single(a, 60), k, v);
+                    cache.attend(0, BatchLayout.single(a, 60), q, out); // the step's last layer: the cache takes the rows
+                }
+            }
+            half.endOfPrefill(a);
+            int8.endOfPrefill(a);
+            int built = 0;
+            double worstCentroid = 0, worstLogit = 0;
+            for (int step = 0; step < 9; step++) {
+                float[] k = gaussian(shape.kvWidth(), random), v = gaussian(shape.kvWidth(), random);
+                float[] q = gaussian(shape.queryWidth(), random), out = new float[q.length];
+                for (GpuRetroKvCache cache : new GpuRetroKvCache[] {half, int8}) {
+                    cache.append(0, BatchLayout.single(a, 1), k, v);
+                    cache.attend(0, BatchLayout.single(a, 1), q, out);
+                }
+                if (step == 0) {
+                    built = half.centroids(a, 0, 0).length / 128;
+                    assertTrue(built > 0, "the first decode step built the prompt's index");
+                }
+                for (int h = 0; h < shape.kvHeads(); h++) {
+                    float[] expected = half.centroids(a, 0, h), actual = int8.centroids(a, 0, h);
+                    assertEquals(expected.length, actual.length, "clusters of KV head " + h);
+                    for (int c = 0; c < actual.length / 128; c++) {
+                        double absmax = 0;
+                        for (int j = 0; j < 128; j++) absmax = Math.max(absmax, Math.abs(expected[c * 128 + j]));
+                        for (int j = 0; j < 128; j++) {
+                            int at = c * 128 + j;
+                            // half a level of the INT8 centroid, and the 16-bit one's rounding of the same F32 centroid
+                            double bound = absmax / 127 / 2 * 1.01 + Math.abs(expected[at]) / 256;
+                            double error = Math.abs(actual[at] - expected[at]);
+                            worstCentroid = Math.max(worstCentroid, error / Math.max(bound, 1e-30));
+                            assertTrue(error <= bound, "step " + step + " head " + h + " centroid " + c + " element " + j
+                                    + ": 16-bit " + expected[at] + ", INT8 " + actual[at]);
+                        }
+                    }
+                    for (int g = 0; g < shape.groupSize(); g++) {
+                        float[] logits = int8.lastLogits(a, 0, h, g);
+                        for (int c = 0; c < logits.length; c++) {
+                            double y = 0;
+                            for (int j = 0; j < 128; j++) y += (double) q[(h * shape.groupSize() + g) * 128 + j] * actual[c * 128 + j];
+                            y /= Math.sqrt(128);
+                            double error = Math.abs(logits[c] - y) / Math.max(1, Math.abs(y));
+                            worstLogit = Math.max(worstLogit, error);
+                            assertTrue(error <= 1e-5, "step " + step + " head " + h + "." + g + " logit of cluster " + c + ": "
+                                    + logits[c] + ", expected " + y);
+                        }
+                    }
+                }
+            }
+            assertTrue(int8.centroids(a, 0, 0).length / 128 > built, "the steady zone filled and the update added clusters");
+            assertEquals(1, int8.stats().updates());
+            System.out.printf("  INT8 centroids: worst error %.2f of its bound; worst logit error %.1e%n", worstCentroid,
+                    worstLogit);
+        }
+    }
+
     /** Appends and attends the same random rows in both caches, layer by layer; returns the largest difference. */
     private static double step(GpuRetroKvCache gpu, RetroKvCache cpu, BatchLayout onGpu, BatchLayout onCpu, Random random,
             double tolerance) {
@@ -282,16 +364,17 @@ class GpuRetroKvCacheTest {
      * estimate is the slot's share of the execution buffer, ranking scratch and estimation zone).
      */
     @ParameterizedTest
-    @CsvSource({"HOST, INT4, HALF", "DEVICE, HALF, HALF", "DEVICE, INT8, HALF", "DEVICE, HALF, INT8"})
+    @CsvSource({"HOST, INT4, HALF, HALF", "DEVICE, HALF, HALF, HALF", "DEVICE, INT8, HALF, HALF", "DEVICE, HALF, INT8, HALF",
+            "HOST, HALF, INT8, INT8"})
     void theDeviceBytesAPlacementReservesCoverWhatASlotAllocates(GpuRetroKvCache.Lookups lookups, StoreFormat hostFormat,
-            StoreFormat valueSums) {
+            StoreFormat valueSums, StoreFormat centroids) {
         RetroConfig config = config(DType.BF16);
         AttentionShape shape = new AttentionShape(3, 4, 2, 128);
         long capacity = 20000;
+        TierFormats formats = new TierFormats(StoreFormat.HALF, hostFormat, valueSums, centroids);
         try (EmulatedDevice device = new EmulatedDevice();
-             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 2, capacity, 64, 0, 0,
-                     new TierFormats(StoreFormat.HALF, hostFormat, valueSums), lookups)) {
-            long estimate = GpuRetroPlacement.deviceBytesPerSequence(shape, config, capacity, lookups, valueSums);
+             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 2, capacity, 64, 0, 0, formats, lookups)) {
+            long estimate = GpuRetroPlacement.deviceBytesPerSequence(shape, config, capacity, lookups, formats);
             long allocated = gpu.deviceBytesPerSlot();
             assertTrue(allocated <= estimate, "a slot allocates " + allocated + " bytes, the placement reserves " + estimate);
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.gpu.Int8Centroids;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.retro.RetroConfig;
 import org.retroinfer.kvstore.wave.StoreFormat;
@@ -58,7 +59,11 @@ class GpuRetroPlacementTest {
         // INT8 value sums take 132 of 256 bytes a cluster's value sum, in every layer and group
         long clusters = GpuRetroPlacement.Sizes.of(config, capacity).clusterCapacity();
         assertEquals(clusters * (256 - 132) * 8 * 32, meta - GpuRetroPlacement.deviceBytesPerSequence(shape, config, capacity,
-                StoreFormat.INT8));
+                new TierFormats(StoreFormat.HALF, StoreFormat.HALF, StoreFormat.INT8)));
+        // and so do INT8 centroids, in a row of clusters that is a multiple of their blocks of four
+        assertEquals(2 * clusters * (256 - 132) * 8 * 32, meta - GpuRetroPlacement.deviceBytesPerSequence(shape, config, capacity,
+                new TierFormats(StoreFormat.HALF, StoreFormat.HALF, StoreFormat.INT8, StoreFormat.INT8)));
+        assertEquals(0, clusters % Int8Centroids.BLOCK);
         // without a dense prefill slot the freed GPU memory holds more layers' stores
         assertTrue(GpuRetroPlacement.place(shape, config, capacity, 0, 4, true, gpu, 4 * 22 * store).deviceStoreLayers() > 10);
     }
