@@ -89,6 +89,19 @@ public final class KMath {
     }
 
     /**
+     * {@code c} plus the dot product of the four signed bytes of {@code a} with those of {@code b} (byte {@code k} is bits
+     * {@code 8k} up), in 32-bit two's-complement arithmetic: one {@code dp4a.s32.s32} on the GPU, four multiply-adds of
+     * INT8 levels without converting them to floats.
+     */
+    public static int dp4a(int a, int b, int c) {
+        int sum = c;
+        for (int k = 0; k < 32; k += 8) {
+            sum += (byte) (a >> k) * (byte) (b >> k);
+        }
+        return sum;
+    }
+
+    /**
      * Tells the GPU compiler not to unroll the next loop (PTX {@code .pragma "nounroll"} on its header). Use it
      * when ptxas would fully unroll a constant-trip loop and hoist every load out of an outer loop, which can
      * multiply register use (167 instead of 31 registers in the prototype's decode attention). No effect on

@@ -28,6 +28,12 @@ final class CompilerTestKernels {
     }
 
     @Kernel
+    static void bytesDot(KernelContext ctx, int[] a, int[] b, int[] c, int[] out) {
+        int i = ctx.globalIdx;
+        out[i] = KMath.dp4a(a[i], b[i], c[i]);
+    }
+
+    @Kernel
     static void variableShift(KernelContext ctx, int[] a, int[] out, int s) {
         out[ctx.globalIdx] = a[ctx.globalIdx] >>> s;
     }

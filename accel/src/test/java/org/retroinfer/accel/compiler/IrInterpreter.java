@@ -248,6 +248,7 @@ final class IrInterpreter {
                 case SHARED_ADDR -> new Ptr(shared.get(i.attribute(SharedArray.class).symbol()), 0);
                 case TO_GENERIC -> value(o.get(0));
                 case PACK_BF16X2 -> KMath.packBf16x2((Float) value(o.get(0)), (Float) value(o.get(1)));
+                case DP4A -> KMath.dp4a((Integer) value(o.get(0)), (Integer) value(o.get(1)), (Integer) value(o.get(2)));
                 case MMA_BF16 -> mma(o);
             };
         }

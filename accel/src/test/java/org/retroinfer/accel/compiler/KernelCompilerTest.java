@@ -58,6 +58,34 @@ class KernelCompilerTest {
         assertTrue(e.getMessage().contains("at most 128 threads"), e.getMessage());
     }
 
+    /**
+     * {@code KMath.dp4a} is one {@code dp4a.s32.s32}, and on the CPU it sums the four signed byte products: checked on
+     * extreme bytes (-128 · -128 four times overflows no int) and random words against a loop over the bytes.
+     */
+    @Test
+    void dp4aIsOneInstructionAndSumsSignedByteProducts() {
+        assertTrue(ptx("bytesDot", CompileOptions.defaults()).contains("dp4a.s32.s32"));
+        Random random = new Random(11);
+        int n = 64;
+        int[] a = new int[n], b = new int[n], c = new int[n], out = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = random.nextInt();
+            b[i] = random.nextInt();
+            c[i] = random.nextInt(1 << 20) - (1 << 19);
+        }
+        a[0] = b[0] = 0x80808080;
+        a[1] = 0x7F80FF01;
+        b[1] = 0x80FF7F01;
+        new Emulator().launch(KernelMethod.of(CompilerTestKernels.class, "bytesDot"), Grid.of(1, n), a, b, c, out);
+        for (int i = 0; i < n; i++) {
+            int expected = c[i];
+            for (int k = 0; k < 4; k++) expected += (byte) (a[i] >>> (8 * k)) * (byte) (b[i] >>> (8 * k));
+            assertEquals(expected, out[i], "word " + i);
+        }
+        assertEquals(4 * 128 * 128 + c[0], out[0]);
+        assertEquals(1 - 127 + (-128) * (-1) + 127 * (-128) + c[1], out[1]);
+    }
+
     @Test
     void mathMaxPropagatesNaN() {
         assertTrue(ptx("javaMax", CompileOptions.defaults()).contains("max.NaN.f32"));

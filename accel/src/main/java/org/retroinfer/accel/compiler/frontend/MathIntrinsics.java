@@ -44,6 +44,7 @@ final class MathIntrinsics {
             case "bf16ToFloat(S)F" -> t.push(bf16ToFloat(t, t.popValue()));
             case "floatToBf16(F)S" -> convert(t, Conversion.F32_TO_BF16, Type.I32);
             case "packBf16x2(FF)I" -> binary(t, Op.PACK_BF16X2, Type.I32);
+            case "dp4a(III)I" -> ternary(t, Op.DP4A, Type.I32);
             case "noUnroll()V" -> t.noUnrollNextLoop();
             default -> {
                 return false;
@@ -189,10 +190,14 @@ final class MathIntrinsics {
     }
 
     private static void fma(MethodTranslator t, Type type) {
+        ternary(t, Op.FMA, type);
+    }
+
+    private static void ternary(MethodTranslator t, Op op, Type type) {
         Value c = t.popValue();
         Value b = t.popValue();
         Value a = t.popValue();
-        t.push(t.emit(Op.FMA, type, null, a, b, c));
+        t.push(t.emit(op, type, null, a, b, c));
     }
 
     private static void convert(MethodTranslator t, Conversion c, Type result) {

@@ -13,6 +13,8 @@ public enum Op {
     MIN, MAX,
     /** {@code a * b + c} with one rounding. */
     FMA,
+    /** (a, b, c) → c + the dot product of a's and b's four signed bytes (I32). */
+    DP4A,
     SQRT, RSQRT, EXP, LOG,
     /** Integer bit counts: population count and leading zeros (result I32). */
     POPC, CLZ,

@@ -39,6 +39,7 @@ public final class Folder {
             case IS_NAN -> Const.pred(isNaN(a) || isNaN(b));
             case CMP3 -> Const.i32(compare3(a, b, (Integer) attribute));
             case PACK_BF16X2 -> Const.i32(KMath.packBf16x2(a.asFloat(), b.asFloat()));
+            case DP4A -> Const.i32(KMath.dp4a(a.asInt(), b.asInt(), ((Const) ops[2]).asInt()));
             case FMA -> type == Type.F32 ? Const.f32(Math.fma(a.asFloat(), b.asFloat(), ((Const) ops[2]).asFloat()))
                     : Const.f64(Math.fma(a.asDouble(), b.asDouble(), ((Const) ops[2]).asDouble()));
             default -> switch (type) {

@@ -44,6 +44,8 @@ final class InstructionPrinter {
             case MIN, MAX -> minMax(i);
             case FMA -> e.line("fma.rn." + numType(i.type()) + " \t" + dst(i) + ", " + e.reg(i.operand(0)) + ", "
                     + e.operand(i.operand(1)) + ", " + e.operand(i.operand(2)));
+            case DP4A -> e.line("dp4a.s32.s32 \t" + dst(i) + ", " + e.reg(i.operand(0)) + ", " + e.reg(i.operand(1)) + ", "
+                    + e.reg(i.operand(2)));
             case SQRT -> unary(i, i.type() == Type.F64 ? "sqrt.rn.f64" : fast ? "sqrt.approx.ftz.f32" : "sqrt.rn.f32");
             case RSQRT -> unary(i, fast ? "rsqrt.approx.ftz.f32" : "rsqrt.approx.f32");
             case EXP -> PtxMath.exp(e, dst(i), e.reg(i.operand(0)), fast);
