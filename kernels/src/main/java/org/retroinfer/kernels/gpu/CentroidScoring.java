@@ -18,6 +18,7 @@ import org.retroinfer.accel.kernel.Float8;
 import org.retroinfer.accel.kernel.HalfPrecisionArray;
 import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.Int4;
+import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 import org.retroinfer.accel.kernel.LaunchBounds;
@@ -104,7 +105,7 @@ public final class CentroidScoring {
             int next = t + TILE;
             Float8 n0 = centroid(centroids, from, next, last), n1 = centroid(centroids, from, next + 2, last);
             Float8 n2 = centroid(centroids, from, next + 4, last), n3 = centroid(centroids, from, next + 6, last);
-            float y = logit(ctx, q0, q1, q2, q3, c0, c1, c2, c3, t + pairToken, end, logits, yRow, 1f);
+            float y = logit(ctx, q0, q1, q2, q3, c0, c1, c2, c3, t + pairToken, end, logits, yRow);
             sum = addExp(sum, max, y);
             max = Math.max(max, y);
             c0 = n0;
@@ -158,7 +159,7 @@ public final class CentroidScoring {
             Float4 l3 = centroids.getFloat4(a3);
             Float4 h3 = centroids.getFloat4(a3 + 4);
             float y = logit(ctx, q0, q1, q2, q3, join(l0, h0), join(l1, h1), join(l2, h2), join(l3, h3), t + pairToken, end,
-                    logits, yRow, 1f);
+                    logits, yRow);
             sum = addExp(sum, max, y);
             max = Math.max(max, y);
         }
@@ -167,10 +168,14 @@ public final class CentroidScoring {
 
     /**
      * {@link #logitsHalf} for INT8 centroids ({@link Int8Centroids}: {@code levels} interleaved in blocks of four,
-     * {@code levelScales} one F32's bits a centroid), half the bytes: a lane's two 16-byte loads hold its slices of the
-     * step's four centroids, and y is the dot product with the levels times the centroid's scale. With a tile's loads
-     * half as many bytes, they are issued two tiles ahead, to keep as many bytes in flight as the 16-bit kernel does.
-     * Rows are {@code capacity} centroids, a multiple of four.
+     * {@code levelScales} one F32's bits a centroid), half the bytes. The queries (times {@code scale}) are quantised to
+     * INT8 too, each head's 128 dimensions on one scale ({@code absmax / 127}, as {@link Int8Vectors} quantises a vector),
+     * so that a (centroid, head) partial over a lane's eight dimensions is two {@code dp4a} instead of eight conversions
+     * and eight FMAs: converting the levels to floats made the kernel issue-bound, slower than the 16-bit one. The sum
+     * of level products is exact (below 2^24); y is it times the two scales. A lane's two 16-byte loads hold its slices
+     * of the step's four centroids, issued two tiles ahead, to keep as many bytes in flight as the 16-bit kernel does.
+     * Rows are {@code capacity} centroids, a multiple of four. {@link ClusterScoringTwin#int8Queries} is the twin of the
+     * queries' rounding.
      */
     @Kernel
     @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 5)
@@ -198,8 +203,14 @@ public final class CentroidScoring {
         Float8 q1 = query(q, qBase, 1, heads, scale);
         Float8 q2 = query(q, qBase, 2, heads, scale);
         Float8 q3 = query(q, qBase, 3, heads, scale);
+        float s0 = queryScale(ctx, q0), s1 = queryScale(ctx, q1), s2 = queryScale(ctx, q2), s3 = queryScale(ctx, q3);
+        int q0a = Int8Chunks.word(q0.s0(), q0.s1(), q0.s2(), q0.s3(), s0), q0b = Int8Chunks.word(q0.s4(), q0.s5(), q0.s6(), q0.s7(), s0);
+        int q1a = Int8Chunks.word(q1.s0(), q1.s1(), q1.s2(), q1.s3(), s1), q1b = Int8Chunks.word(q1.s4(), q1.s5(), q1.s6(), q1.s7(), s1);
+        int q2a = Int8Chunks.word(q2.s0(), q2.s1(), q2.s2(), q2.s3(), s2), q2b = Int8Chunks.word(q2.s4(), q2.s5(), q2.s6(), q2.s7(), s2);
+        int q3a = Int8Chunks.word(q3.s0(), q3.s1(), q3.s2(), q3.s3(), s3), q3b = Int8Chunks.word(q3.s4(), q3.s5(), q3.s6(), q3.s7(), s3);
         int pairToken = 2 * (slice / QUAD);
         int pairHead = slice % QUAD;
+        float pairScale = pairHead == 0 ? s0 : pairHead == 1 ? s1 : pairHead == 2 ? s2 : s3;
         long yRow = pairHead < heads ? ((long) row * group + quad * QUAD + pairHead) * capacity : -1;
         int pair = half + pairToken; // this lane's centroid after the transposed sum, from the warp's first of a step
         float max = Float.NEGATIVE_INFINITY;
@@ -219,9 +230,11 @@ public final class CentroidScoring {
             Int4 m0 = block(levels, rowBase, ahead, lastBlock, laneWord);
             Int4 m1 = block(levels, rowBase, ahead + 4, lastBlock, laneWord);
             float mScale = centroidScale(levelScales, rowBase, ahead + pair, last);
-            float y = logit(ctx, q0, q1, q2, q3, StoreDecode.int8Levels(a0.x(), a0.y()), StoreDecode.int8Levels(a0.z(), a0.w()),
-                    StoreDecode.int8Levels(a1.x(), a1.y()), StoreDecode.int8Levels(a1.z(), a1.w()), b + pair, end, logits, yRow,
-                    aScale);
+            float y = transposedSum(ctx, levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a0.x(), a0.y()),
+                    levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a0.z(), a0.w()),
+                    levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a1.x(), a1.y()),
+                    levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a1.z(), a1.w()));
+            y = store(y * (pairScale * aScale), b + pair, end, logits, yRow);
             sum = addExp(sum, max, y);
             max = Math.max(max, y);
             a0 = n0;
@@ -232,6 +245,24 @@ public final class CentroidScoring {
             nScale = mScale;
         }
         finish(ctx, merge, max, sum, partialMax, partialSum, ((long) row * splits + split) * group + quad * QUAD, heads);
+    }
+
+    /** The INT8 scale of a query head's 128 dimensions: the half-warp's largest magnitude of them over 127. */
+    private static float queryScale(KernelContext ctx, Float8 q) {
+        float m = Int8Chunks.absMax(q);
+        for (int mask = TOKEN_LANES / 2; mask > 0; mask >>= 1) {
+            m = Math.max(m, ctx.shuffleXor(m, mask));
+        }
+        return m / Int8Vectors.LEVELS;
+    }
+
+    /**
+     * The four heads' partial sums of level products over this lane's eight dimensions of one centroid ({@code low},
+     * {@code high}: its eight levels), the queries' levels in {@code qNa}, {@code qNb}: exact integers, as floats.
+     */
+    private static Float4 levelDots(int q0a, int q0b, int q1a, int q1b, int q2a, int q2b, int q3a, int q3b, int low, int high) {
+        return new Float4(KMath.dp4a(high, q0b, KMath.dp4a(low, q0a, 0)), KMath.dp4a(high, q1b, KMath.dp4a(low, q1a, 0)),
+                KMath.dp4a(high, q2b, KMath.dp4a(low, q2a, 0)), KMath.dp4a(high, q3b, KMath.dp4a(low, q3a, 0)));
     }
 
     /** This lane's 16 bytes of the block of centroids starting at {@code c} of the row, clamped to {@code lastBlock}. */
@@ -254,18 +285,22 @@ public final class CentroidScoring {
     }
 
     /**
-     * This lane's score of the step, cluster {@code cluster} of its head, times {@code centroidScale} (its INT8
-     * centroid's scale, 1 for the others), written to {@code logits} at {@code yRow + cluster} when the cluster is below
-     * {@code end} and the head in the group ({@code yRow ≥ 0}); −∞ past the end, so it adds nothing to the softmax.
+     * This lane's score of the step, cluster {@code cluster} of its head, written to {@code logits} at
+     * {@code yRow + cluster} when the cluster is below {@code end} and the head in the group ({@code yRow ≥ 0});
+     * −∞ past the end, so it adds nothing to the softmax.
      */
     private static float logit(KernelContext ctx, Float8 q0, Float8 q1, Float8 q2, Float8 q3, Float8 c0, Float8 c1,
-            Float8 c2, Float8 c3, int cluster, int end, F32Array logits, long yRow, float centroidScale) {
+            Float8 c2, Float8 c3, int cluster, int end, F32Array logits, long yRow) {
         float y = transposedSum(ctx, dots(q0, q1, q2, q3, c0), dots(q0, q1, q2, q3, c1), dots(q0, q1, q2, q3, c2),
                 dots(q0, q1, q2, q3, c3));
+        return store(y, cluster, end, logits, yRow);
+    }
+
+    /** Score {@code y} of {@code cluster} written at {@code yRow + cluster} (see {@link #logit}); −∞ past the end. */
+    private static float store(float y, int cluster, int end, F32Array logits, long yRow) {
         if (cluster >= end) {
             return Float.NEGATIVE_INFINITY;
         }
-        y *= centroidScale;
         if (yRow >= 0) {
             logits.set(yRow + cluster, y);
         }

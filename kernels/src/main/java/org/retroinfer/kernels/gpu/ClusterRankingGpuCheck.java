@@ -146,7 +146,10 @@ public final class ClusterRankingGpuCheck {
                 case BF16 -> bf16::get;
                 case INT8 -> e -> Int8Centroids.value(levels, levelScales, e / HEAD_DIM, (int) (e % HEAD_DIM));
             };
-            ClusterScoringTwin.Scores twin = ClusterScoringTwin.score(shape, q, read, countArray, SCALE);
+            // INT8 centroids are scored with the queries rounded to INT8 as well
+            ClusterScoringTwin.Scores twin = format == Format.INT8
+                    ? ClusterScoringTwin.score(shape, ClusterScoringTwin.int8Queries(shape, q, SCALE, arena), read, countArray, 1f)
+                    : ClusterScoringTwin.score(shape, q, read, countArray, SCALE);
             double worst = 0;
             for (int row = 0; row < shape.rows(); row++) {
                 for (int c = 0; c < counts[row]; c++) {

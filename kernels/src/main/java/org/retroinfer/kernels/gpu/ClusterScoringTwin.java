@@ -28,6 +28,33 @@ public final class ClusterScoringTwin {
     private ClusterScoringTwin() {}
 
     /**
+     * The queries as {@link CentroidScoring#logitsInt8} scores with them: each query head's 128 values times
+     * {@code scale} (in F32), quantised as one {@link Int8Vectors} vector and read back as level × its scale. Score INT8
+     * centroids against these with a scale of 1.
+     */
+    public static F32Array int8Queries(ClusterScoringShape shape, F32Array q, float scale, java.lang.foreign.Arena arena) {
+        F32Array out = F32Array.allocate(arena, shape.queryElements());
+        float[] head = new float[HEAD_DIM];
+        for (long from = 0; from < shape.queryElements(); from += HEAD_DIM) {
+            for (int d = 0; d < HEAD_DIM; d++) head[d] = q.get(from + d);
+            float[] rounded = int8Query(head, 0, scale);
+            for (int d = 0; d < HEAD_DIM; d++) out.set(from + d, rounded[d]);
+        }
+        return out;
+    }
+
+    /** One query head of {@link #int8Queries}: {@code q[from, from + 128)} times {@code scale}, quantised and read back. */
+    public static float[] int8Query(float[] q, int from, float scale) {
+        float[] scaled = new float[HEAD_DIM];
+        for (int d = 0; d < HEAD_DIM; d++) scaled[d] = q[from + d] * scale;
+        byte[] levels = new byte[HEAD_DIM];
+        float s = Int8Vectors.quantise(scaled, 0, levels);
+        float[] out = new float[HEAD_DIM];
+        for (int d = 0; d < HEAD_DIM; d++) out[d] = Int8Vectors.dequantise(levels[d], s);
+        return out;
+    }
+
+    /**
      * The logits, statistics and scores for centroids read through {@code centroid} (an F32 or BF16 array's
      * {@code get}), with the kernels' splits ({@link SplitKvDecode#tokensPerSplit}).
      */

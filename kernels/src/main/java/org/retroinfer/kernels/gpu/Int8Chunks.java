@@ -62,8 +62,8 @@ final class Int8Chunks {
                 Math.max(Math.max(Math.abs(x.s4()), Math.abs(x.s5())), Math.max(Math.abs(x.s6()), Math.abs(x.s7()))));
     }
 
-    /** Four elements quantised and packed little-endian. */
-    private static int word(float a, float b, float c, float d, float scale) {
+    /** Four elements quantised and packed little-endian ({@link CentroidScoring#logitsInt8} quantises its queries so). */
+    static int word(float a, float b, float c, float d, float scale) {
         return (level(a, scale) & 0xFF) | (level(b, scale) & 0xFF) << 8 | (level(c, scale) & 0xFF) << 16 | level(d, scale) << 24;
     }
 

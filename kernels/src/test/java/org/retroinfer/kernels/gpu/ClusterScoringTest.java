@@ -74,8 +74,9 @@ class ClusterScoringTest {
     }
 
     /**
-     * The INT8 kernel over each shape against the twin reading the same levels times scales ({@link Int8Centroids}):
-     * past each row's count the levels are random and the scales NaN, so a centroid read past the count shows.
+     * The INT8 kernel over each shape against the twin reading the same levels times scales ({@link Int8Centroids}) and
+     * the queries rounded as the kernel rounds them ({@link ClusterScoringTwin#int8Queries}): past each row's count the
+     * levels are random and the scales NaN, so a centroid read past the count shows.
      */
     @ParameterizedTest(name = "group {0}, {1} splits, counts {3}")
     @MethodSource("shapes")
@@ -280,7 +281,11 @@ class ClusterScoringTest {
                 c.sizes, c.budgets, headMax, headSum, scores, retrieval, estimation, zoneSizes, shape.capacity(),
                 shape.splits(), shape.maxRetrieval(), shape.maxEstimation(), shape.groupSize());
 
-        ClusterScoringTwin.Scores twin = ClusterScoringTwin.score(shape, c.q, centroid, c.countArray, SCALE);
+        // the INT8 kernel scores with its queries rounded to INT8 too: the twin reads them so
+        boolean int8 = scoringKernel.equals("logitsInt8");
+        ClusterScoringTwin.Scores twin = int8
+                ? ClusterScoringTwin.score(shape, ClusterScoringTwin.int8Queries(shape, c.q, SCALE, arena), centroid, c.countArray, 1f)
+                : ClusterScoringTwin.score(shape, c.q, centroid, c.countArray, SCALE);
         checkTwinAgainstDirectSoftmax(shape, c.counts, twin);
         double worst = 0;
         for (int row = 0; row < shape.rows(); row++) {

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.retroinfer.accel.device.EmulatedDevice;
 import org.retroinfer.kernels.DType;
+import org.retroinfer.kernels.gpu.ClusterScoringTwin;
 import org.retroinfer.kernels.gpu.RandomFill;
 import org.retroinfer.kvstore.AttentionShape;
 import org.retroinfer.kvstore.BatchLayout;
@@ -102,7 +103,8 @@ class GpuRetroKvCacheTest {
     /**
      * With INT8 centroids ({@link TierFormats#centroids}) the index holds the 16-bit cache's centroids to half a level (the
      * same k-means, bit for bit on the emulator, the 16-bit ones rounded to the storage type), through the prompt's index
-     * build and an index update, and cluster scoring's logits are q·c/√d of those levels times scales, in float64. Zones
+     * build and an index update, and cluster scoring's logits are q·c/√d of those levels times scales and the query's INT8
+     * rounding, in float64. Zones
      * may differ from the 16-bit cache's where two clusters' scores lie within the rounding, so this compares the index
      * and its scores rather than the outputs.
      */
@@ -162,10 +164,11 @@ class GpuRetroKvCacheTest {
                     }
                     for (int g = 0; g < shape.groupSize(); g++) {
                         float[] logits = int8.lastLogits(a, 0, h, g);
+                        // scored with the query rounded to INT8 too
+                        float[] query = ClusterScoringTwin.int8Query(q, (h * shape.groupSize() + g) * 128, shape.scale());
                         for (int c = 0; c < logits.length; c++) {
                             double y = 0;
-                            for (int j = 0; j < 128; j++) y += (double) q[(h * shape.groupSize() + g) * 128 + j] * actual[c * 128 + j];
-                            y /= Math.sqrt(128);
+                            for (int j = 0; j < 128; j++) y += (double) query[j] * actual[c * 128 + j];
                             double error = Math.abs(logits[c] - y) / Math.max(1, Math.abs(y));
                             worstLogit = Math.max(worstLogit, error);
                             assertTrue(error <= 1e-5, "step " + step + " head " + h + "." + g + " logit of cluster " + c + ": "
