@@ -44,8 +44,8 @@ final class Engine implements AutoCloseable {
                                  sequence at Llama 3 8B's shape) or the --kv-type (default)
               --centroids T      with --device gpu --attention retro: the index's centroids, which rank every
                                  cluster each step, as int8 (half the bytes cluster scoring reads, 0.25 GiB less
-                                 a 128K-token sequence; the clusters ranked by rounded centroids) or the --kv-type
-                                 (default)
+                                 a 128K-token sequence; ranked against queries rounded to int8 as well) or the
+                                 --kv-type (default)
               --gpu-store-layers N
                                  with --device gpu --attention retro: at most N layers' keys and values in GPU
                                  memory (default: as many as fit; 0 puts them all in host memory; all: every

@@ -12,7 +12,8 @@ import org.retroinfer.kvstore.wave.StoreFormat;
  * <p>The meta index's value sums (GPU memory, read only by the estimation zone) may be INT8 too: 132 bytes a cluster
  * instead of 256, 0.25 GiB of a 128K-token sequence at Llama 3 8B's shape, each value sum then estimated from level ×
  * scale. So may its centroids ({@link org.retroinfer.kernels.gpu.Int8Centroids}), which cluster scoring reads every step
- * for every cluster: half its bytes, and 0.25 GiB more, at the price of ranking the clusters by rounded centroids.
+ * for every cluster: half its bytes, and 0.25 GiB more, at the price of ranking the clusters by rounded centroids and
+ * queries (it scores INT8 against INT8 with {@code dp4a}).
  *
  * @param device    the GPU tier's format
  * @param host      the host tier's format
