@@ -173,7 +173,7 @@ public final class CentroidScoring {
      * so that a (centroid, head) partial over a lane's eight dimensions is two {@code dp4a} instead of eight conversions
      * and eight FMAs: converting the levels to floats made the kernel issue-bound, slower than the 16-bit one. The sum
      * of level products is exact (below 2^24); y is it times the two scales. A lane's two 16-byte loads hold its slices
-     * of the step's four centroids, issued two tiles ahead (a tile is half the 16-bit kernel's bytes).
+     * of the step's four centroids, issued two tiles ahead, to keep as many bytes in flight as the 16-bit kernel does.
      * Rows are {@code capacity} centroids, a multiple of four. {@link ClusterScoringTwin#int8Queries} is the twin of the
      * queries' rounding.
      */
@@ -204,14 +204,10 @@ public final class CentroidScoring {
         Float8 q2 = query(q, qBase, 2, heads, scale);
         Float8 q3 = query(q, qBase, 3, heads, scale);
         float s0 = queryScale(ctx, q0), s1 = queryScale(ctx, q1), s2 = queryScale(ctx, q2), s3 = queryScale(ctx, q3);
-        int q0a = Int8Chunks.word(q0.s0(), q0.s1(), q0.s2(), q0.s3(), s0);
-        int q0b = Int8Chunks.word(q0.s4(), q0.s5(), q0.s6(), q0.s7(), s0);
-        int q1a = Int8Chunks.word(q1.s0(), q1.s1(), q1.s2(), q1.s3(), s1);
-        int q1b = Int8Chunks.word(q1.s4(), q1.s5(), q1.s6(), q1.s7(), s1);
-        int q2a = Int8Chunks.word(q2.s0(), q2.s1(), q2.s2(), q2.s3(), s2);
-        int q2b = Int8Chunks.word(q2.s4(), q2.s5(), q2.s6(), q2.s7(), s2);
-        int q3a = Int8Chunks.word(q3.s0(), q3.s1(), q3.s2(), q3.s3(), s3);
-        int q3b = Int8Chunks.word(q3.s4(), q3.s5(), q3.s6(), q3.s7(), s3);
+        int q0a = Int8Chunks.word(q0.s0(), q0.s1(), q0.s2(), q0.s3(), s0), q0b = Int8Chunks.word(q0.s4(), q0.s5(), q0.s6(), q0.s7(), s0);
+        int q1a = Int8Chunks.word(q1.s0(), q1.s1(), q1.s2(), q1.s3(), s1), q1b = Int8Chunks.word(q1.s4(), q1.s5(), q1.s6(), q1.s7(), s1);
+        int q2a = Int8Chunks.word(q2.s0(), q2.s1(), q2.s2(), q2.s3(), s2), q2b = Int8Chunks.word(q2.s4(), q2.s5(), q2.s6(), q2.s7(), s2);
+        int q3a = Int8Chunks.word(q3.s0(), q3.s1(), q3.s2(), q3.s3(), s3), q3b = Int8Chunks.word(q3.s4(), q3.s5(), q3.s6(), q3.s7(), s3);
         int pairToken = 2 * (slice / QUAD);
         int pairHead = slice % QUAD;
         float pairScale = pairHead == 0 ? s0 : pairHead == 1 ? s1 : pairHead == 2 ? s2 : s3;
@@ -220,45 +216,33 @@ public final class CentroidScoring {
         float max = Float.NEGATIVE_INFINITY;
         float sum = 0f;
         // A warp's step is two blocks: centroids b … b + 7, the lane's t = b + half and t + 2 in the first, t + 4 and t + 6
-        // in the second. Blocks past the split load its last one (in bounds; the centroids past the end get y = −∞). The
-        // loop takes three tiles a turn, each loaded two tiles ahead into the registers that the tile before it has just
-        // freed: a loop of one tile handed the loaded registers on to the next turn by copies at its end, which wait for
-        // the loads, so that every turn waited out about a DRAM latency (~1.1 us a tile at 128K x 11 on the H200, s10-call-6).
-        Int4 qa = new Int4(q0a, q1a, q2a, q3a), qb = new Int4(q0b, q1b, q2b, q3b);
+        // in the second. Blocks past the split load its last one (in bounds; the centroids past the end get y = −∞).
         int first = split * perSplit;
         int b = first + ctx.warpId * 2 * PER_LANE;
         Int4 a0 = block(levels, rowBase, b, lastBlock, laneWord), a1 = block(levels, rowBase, b + 4, lastBlock, laneWord);
-        float aScale = pairScale * centroidScale(levelScales, rowBase, b + pair, last);
+        float aScale = centroidScale(levelScales, rowBase, b + pair, last);
         Int4 n0 = block(levels, rowBase, b + TILE, lastBlock, laneWord);
         Int4 n1 = block(levels, rowBase, b + TILE + 4, lastBlock, laneWord);
-        float nScale = pairScale * centroidScale(levelScales, rowBase, b + TILE + pair, last);
-        for (; first < end; first += 3 * TILE) {
+        float nScale = centroidScale(levelScales, rowBase, b + TILE + pair, last);
+        for (; first < end; first += TILE) {
             b = first + ctx.warpId * 2 * PER_LANE;
             int ahead = b + 2 * TILE;
             Int4 m0 = block(levels, rowBase, ahead, lastBlock, laneWord);
             Int4 m1 = block(levels, rowBase, ahead + 4, lastBlock, laneWord);
-            float mScale = pairScale * centroidScale(levelScales, rowBase, ahead + pair, last);
-            float y = int8Logit(ctx, qa, qb, a0, a1, aScale, b + pair, end, logits, yRow);
+            float mScale = centroidScale(levelScales, rowBase, ahead + pair, last);
+            float y = transposedSum(ctx, levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a0.x(), a0.y()),
+                    levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a0.z(), a0.w()),
+                    levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a1.x(), a1.y()),
+                    levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a1.z(), a1.w()));
+            y = store(y * (pairScale * aScale), b + pair, end, logits, yRow);
             sum = addExp(sum, max, y);
             max = Math.max(max, y);
-            if (first + TILE >= end) {
-                break;
-            }
-            a0 = block(levels, rowBase, ahead + TILE, lastBlock, laneWord);
-            a1 = block(levels, rowBase, ahead + TILE + 4, lastBlock, laneWord);
-            aScale = pairScale * centroidScale(levelScales, rowBase, ahead + TILE + pair, last);
-            y = int8Logit(ctx, qa, qb, n0, n1, nScale, b + TILE + pair, end, logits, yRow);
-            sum = addExp(sum, max, y);
-            max = Math.max(max, y);
-            if (first + 2 * TILE >= end) {
-                break;
-            }
-            n0 = block(levels, rowBase, ahead + 2 * TILE, lastBlock, laneWord);
-            n1 = block(levels, rowBase, ahead + 2 * TILE + 4, lastBlock, laneWord);
-            nScale = pairScale * centroidScale(levelScales, rowBase, ahead + 2 * TILE + pair, last);
-            y = int8Logit(ctx, qa, qb, m0, m1, mScale, ahead + pair, end, logits, yRow);
-            sum = addExp(sum, max, y);
-            max = Math.max(max, y);
+            a0 = n0;
+            a1 = n1;
+            aScale = nScale;
+            n0 = m0;
+            n1 = m1;
+            nScale = mScale;
         }
         finish(ctx, merge, max, sum, partialMax, partialSum, ((long) row * splits + split) * group + quad * QUAD, heads);
     }
@@ -273,26 +257,12 @@ public final class CentroidScoring {
     }
 
     /**
-     * This lane's score of a step of INT8 centroids ({@code lo}, {@code hi}: its 16 bytes of each of the step's two
-     * blocks), its cluster {@code cluster}: the transposed sum of the level products times {@code scale} (its head's and
-     * centroid's scales), stored as {@link #logit} stores.
-     */
-    private static float int8Logit(KernelContext ctx, Int4 qa, Int4 qb, Int4 lo, Int4 hi, float scale, int cluster, int end,
-            F32Array logits, long yRow) {
-        float y = transposedSum(ctx, levelDots(qa, qb, lo.x(), lo.y()), levelDots(qa, qb, lo.z(), lo.w()),
-                levelDots(qa, qb, hi.x(), hi.y()), levelDots(qa, qb, hi.z(), hi.w()));
-        return store(y * scale, cluster, end, logits, yRow);
-    }
-
-    /**
      * The four heads' partial sums of level products over this lane's eight dimensions of one centroid ({@code low},
-     * {@code high}: its eight levels), head h's query levels in lane h of {@code qa} (dimensions 0-3) and {@code qb} (4-7):
-     * exact integers, as floats.
+     * {@code high}: its eight levels), the queries' levels in {@code qNa}, {@code qNb}: exact integers, as floats.
      */
-    private static Float4 levelDots(Int4 qa, Int4 qb, int low, int high) {
-        return new Float4(KMath.dp4a(high, qb.x(), KMath.dp4a(low, qa.x(), 0)),
-                KMath.dp4a(high, qb.y(), KMath.dp4a(low, qa.y(), 0)), KMath.dp4a(high, qb.z(), KMath.dp4a(low, qa.z(), 0)),
-                KMath.dp4a(high, qb.w(), KMath.dp4a(low, qa.w(), 0)));
+    private static Float4 levelDots(int q0a, int q0b, int q1a, int q1b, int q2a, int q2b, int q3a, int q3b, int low, int high) {
+        return new Float4(KMath.dp4a(high, q0b, KMath.dp4a(low, q0a, 0)), KMath.dp4a(high, q1b, KMath.dp4a(low, q1a, 0)),
+                KMath.dp4a(high, q2b, KMath.dp4a(low, q2a, 0)), KMath.dp4a(high, q3b, KMath.dp4a(low, q3a, 0)));
     }
 
     /** This lane's 16 bytes of the block of centroids starting at {@code c} of the row, clamped to {@code lastBlock}. */
