@@ -56,9 +56,7 @@ class GpuRetroKvCacheTest {
             "BF16, 1, 1, HALF, HALF, 5e-2, DEVICE, INT8"})
     void decodesAsTheCpuRetroCacheDoes(DType storage, int layers, int deviceStoreLayers, StoreFormat deviceFormat,
             StoreFormat hostFormat, double decodeTolerance, GpuRetroKvCache.Lookups lookups, StoreFormat valueSums) {
-        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
-        System.out.println("gpu retro cache " + storage + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
-        Random random = new Random(seed);
+        Random random = seeded("gpu retro cache " + storage);
         RetroConfig config = config(storage);
         AttentionShape shape = new AttentionShape(layers, 4, 2, 128);
         try (EmulatedDevice device = new EmulatedDevice();
@@ -110,9 +108,7 @@ class GpuRetroKvCacheTest {
      */
     @Test
     void int8CentroidsHoldTheIndexToHalfALevelAndScoringReadsThem() {
-        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
-        System.out.println("int8 centroids: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
-        Random random = new Random(seed);
+        Random random = seeded("int8 centroids");
         RetroConfig config = config(DType.BF16);
         AttentionShape shape = new AttentionShape(1, 4, 2, 128);
         try (EmulatedDevice device = new EmulatedDevice();
@@ -184,6 +180,13 @@ class GpuRetroKvCacheTest {
         }
     }
 
+    /** A random source seeded by -Dretroinfer.test.seed or afresh, the seed printed so that a failure can be replayed. */
+    private static Random seeded(String what) {
+        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
+        System.out.println(what + ": seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
+        return new Random(seed);
+    }
+
     /** Appends and attends the same random rows in both caches, layer by layer; returns the largest difference. */
     private static double step(GpuRetroKvCache gpu, RetroKvCache cpu, BatchLayout onGpu, BatchLayout onCpu, Random random,
             double tolerance) {
@@ -216,9 +219,7 @@ class GpuRetroKvCacheTest {
      */
     @Test
     void capturedDecodeStepsReplayAsTheEagerStepsRun() {
-        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
-        System.out.println("captured decode: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
-        Random random = new Random(seed);
+        Random random = seeded("captured decode");
         RetroConfig config = config(DType.BF16);
         AttentionShape shape = new AttentionShape(2, 2, 1, 128);
         int tokens = 40, steps = 10;
@@ -308,9 +309,7 @@ class GpuRetroKvCacheTest {
      */
     @Test
     void aFilledContextDecodesAsTheSameValuesPrefilled() {
-        long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
-        System.out.println("filled vs prefilled: seed " + seed + " (replay with -Dretroinfer.test.seed=" + seed + ")");
-        Random random = new Random(seed);
+        Random random = seeded("filled vs prefilled");
         RetroConfig config = config(DType.BF16);
         AttentionShape shape = new AttentionShape(1, 4, 2, 128);
         int tokens = 40; // 4 sinks, 28 clustered, 8 in the window
