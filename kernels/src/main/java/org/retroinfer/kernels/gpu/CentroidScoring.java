@@ -204,10 +204,9 @@ public final class CentroidScoring {
         Float8 q2 = query(q, qBase, 2, heads, scale);
         Float8 q3 = query(q, qBase, 3, heads, scale);
         float s0 = queryScale(ctx, q0), s1 = queryScale(ctx, q1), s2 = queryScale(ctx, q2), s3 = queryScale(ctx, q3);
-        int q0a = Int8Chunks.word(q0.s0(), q0.s1(), q0.s2(), q0.s3(), s0), q0b = Int8Chunks.word(q0.s4(), q0.s5(), q0.s6(), q0.s7(), s0);
-        int q1a = Int8Chunks.word(q1.s0(), q1.s1(), q1.s2(), q1.s3(), s1), q1b = Int8Chunks.word(q1.s4(), q1.s5(), q1.s6(), q1.s7(), s1);
-        int q2a = Int8Chunks.word(q2.s0(), q2.s1(), q2.s2(), q2.s3(), s2), q2b = Int8Chunks.word(q2.s4(), q2.s5(), q2.s6(), q2.s7(), s2);
-        int q3a = Int8Chunks.word(q3.s0(), q3.s1(), q3.s2(), q3.s3(), s3), q3b = Int8Chunks.word(q3.s4(), q3.s5(), q3.s6(), q3.s7(), s3);
+        // head h's levels of this lane's dimensions 0-3 in lane h of qa, of 4-7 in lane h of qb
+        Int4 qa = new Int4(lowLevels(q0, s0), lowLevels(q1, s1), lowLevels(q2, s2), lowLevels(q3, s3));
+        Int4 qb = new Int4(highLevels(q0, s0), highLevels(q1, s1), highLevels(q2, s2), highLevels(q3, s3));
         int pairToken = 2 * (slice / QUAD);
         int pairHead = slice % QUAD;
         float pairScale = pairHead == 0 ? s0 : pairHead == 1 ? s1 : pairHead == 2 ? s2 : s3;
@@ -230,10 +229,8 @@ public final class CentroidScoring {
             Int4 m0 = block(levels, rowBase, ahead, lastBlock, laneWord);
             Int4 m1 = block(levels, rowBase, ahead + 4, lastBlock, laneWord);
             float mScale = centroidScale(levelScales, rowBase, ahead + pair, last);
-            float y = transposedSum(ctx, levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a0.x(), a0.y()),
-                    levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a0.z(), a0.w()),
-                    levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a1.x(), a1.y()),
-                    levelDots(q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, a1.z(), a1.w()));
+            float y = transposedSum(ctx, levelDots(qa, qb, a0.x(), a0.y()), levelDots(qa, qb, a0.z(), a0.w()),
+                    levelDots(qa, qb, a1.x(), a1.y()), levelDots(qa, qb, a1.z(), a1.w()));
             y = store(y * (pairScale * aScale), b + pair, end, logits, yRow);
             sum = addExp(sum, max, y);
             max = Math.max(max, y);
@@ -256,13 +253,25 @@ public final class CentroidScoring {
         return m / Int8Vectors.LEVELS;
     }
 
+    /** A query slice's first four values quantised on {@code scale} and packed, as {@link Int8Chunks} packs levels. */
+    private static int lowLevels(Float8 q, float scale) {
+        return Int8Chunks.word(q.s0(), q.s1(), q.s2(), q.s3(), scale);
+    }
+
+    /** A query slice's last four values quantised on {@code scale} and packed. */
+    private static int highLevels(Float8 q, float scale) {
+        return Int8Chunks.word(q.s4(), q.s5(), q.s6(), q.s7(), scale);
+    }
+
     /**
      * The four heads' partial sums of level products over this lane's eight dimensions of one centroid ({@code low},
-     * {@code high}: its eight levels), the queries' levels in {@code qNa}, {@code qNb}: exact integers, as floats.
+     * {@code high}: its eight levels), head h's query levels in lane h of {@code qa} (dimensions 0-3) and {@code qb} (4-7):
+     * exact integers, as floats.
      */
-    private static Float4 levelDots(int q0a, int q0b, int q1a, int q1b, int q2a, int q2b, int q3a, int q3b, int low, int high) {
-        return new Float4(KMath.dp4a(high, q0b, KMath.dp4a(low, q0a, 0)), KMath.dp4a(high, q1b, KMath.dp4a(low, q1a, 0)),
-                KMath.dp4a(high, q2b, KMath.dp4a(low, q2a, 0)), KMath.dp4a(high, q3b, KMath.dp4a(low, q3a, 0)));
+    private static Float4 levelDots(Int4 qa, Int4 qb, int low, int high) {
+        return new Float4(KMath.dp4a(high, qb.x(), KMath.dp4a(low, qa.x(), 0)),
+                KMath.dp4a(high, qb.y(), KMath.dp4a(low, qa.y(), 0)), KMath.dp4a(high, qb.z(), KMath.dp4a(low, qa.z(), 0)),
+                KMath.dp4a(high, qb.w(), KMath.dp4a(low, qa.w(), 0)));
     }
 
     /** This lane's 16 bytes of the block of centroids starting at {@code c} of the row, clamped to {@code lastBlock}. */

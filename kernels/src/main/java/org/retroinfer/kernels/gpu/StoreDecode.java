@@ -355,14 +355,9 @@ public final class StoreDecode {
      * with it.
      */
     static Float8 int8Values(int low, int high, int scaleBits) {
-        return int8Levels(low, high).scale(Float.intBitsToFloat(scaleBits));
-    }
-
-    /** The eight INT8 levels of two little-endian words, as floats (unscaled). */
-    static Float8 int8Levels(int low, int high) {
         int a = low ^ INT8_BIAS, b = high ^ INT8_BIAS;
         return new Float8(byteLevel(a, 0), byteLevel(a, 8), byteLevel(a, 16), byteLevel(a, 24), byteLevel(b, 0),
-                byteLevel(b, 8), byteLevel(b, 16), byteLevel(b, 24));
+                byteLevel(b, 8), byteLevel(b, 16), byteLevel(b, 24)).scale(Float.intBitsToFloat(scaleBits));
     }
 
     /**
