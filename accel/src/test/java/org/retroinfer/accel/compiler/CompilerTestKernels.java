@@ -33,6 +33,46 @@ final class CompilerTestKernels {
         out[i] = KMath.dp4a(a[i], b[i], c[i]);
     }
 
+    /**
+     * Ternaries of values computed before them, a nested one, a boolean one (Java's booleans are ints), and one whose arm
+     * computes.
+     */
+    @Kernel
+    static void ternaries(KernelContext ctx, int[] a, float[] x, int[] out, float[] y) {
+        int i = ctx.globalIdx;
+        int v = a[i];
+        int w = v * 3;
+        int u = v - 7;
+        float f = x[i];
+        float g = f * 0.5f;
+        boolean small = v > -5 ? v < 5 : false;
+        out[2 * i] = v > 0 ? w : u;
+        out[2 * i + 1] = v > 10 ? w : v < -10 ? u : small ? 1 : v;
+        y[2 * i] = (i & 1) != 0 ? f : g;
+        y[2 * i + 1] = f > 0f ? f : -f * 2f;
+    }
+
+    /**
+     * Divisions and remainders by powers of two (shifts), of values that cannot be negative (a shift or a mask), by 1,
+     * and by other constants (divisions).
+     */
+    @Kernel
+    static void constantDivisions(KernelContext ctx, int[] a, long[] b, int[] out, long[] wide) {
+        int i = ctx.globalIdx;
+        int x = a[i];
+        long y = b[i];
+        out[8 * i] = x / 8;
+        out[8 * i + 1] = x % 8;
+        out[8 * i + 2] = x / 1 + x % 1;
+        out[8 * i + 3] = x / (1 << 30);
+        out[8 * i + 4] = x / -4;
+        out[8 * i + 5] = x % 3;
+        out[8 * i + 6] = ctx.localIdx / 4 + (x & 0xFFFF) % 16;
+        out[8 * i + 7] = Math.max(x, 0) / 32;
+        wide[2 * i] = y / 16;
+        wide[2 * i + 1] = y % (1L << 40);
+    }
+
     @Kernel
     static void variableShift(KernelContext ctx, int[] a, int[] out, int s) {
         out[ctx.globalIdx] = a[ctx.globalIdx] >>> s;

@@ -86,6 +86,80 @@ class KernelCompilerTest {
         assertEquals(1 - 127 + (-128) * (-1) + 127 * (-128) + c[1], out[1]);
     }
 
+    /**
+     * A ternary of values already computed is a {@code selp}, not a branch (ptxas turns such a branch into two predicated
+     * moves per value, a select into one instruction), and so are the inner two of three nested ternaries and a boolean
+     * one made of a compare; an arm that computes more (the outer ternary's arm holds two compares and two selects) stays
+     * a branch. The IR computes what the Java does, on values either side of every condition.
+     */
+    @Test
+    void ternariesOfComputedValuesBecomeSelects() {
+        KernelMethod k = KernelMethod.of(CompilerTestKernels.class, "ternaries");
+        org.retroinfer.accel.compiler.ir.Function f = KernelCompiler.optimizedIr(k, Map.of(), CompileOptions.defaults());
+        long selects = f.blocks().stream().flatMap(b -> b.instrs().stream())
+                .filter(i -> i.op() == org.retroinfer.accel.compiler.ir.Op.SELECT).count();
+        long branches = f.blocks().stream()
+                .filter(b -> b.terminator() instanceof org.retroinfer.accel.compiler.ir.Terminator.Branch).count();
+        assertEquals(6, selects, f.dump());
+        assertEquals(2, branches, f.dump());
+        int n = 64;
+        int[] a = new int[n];
+        float[] x = new float[n];
+        Random random = new Random(5);
+        for (int i = 0; i < n; i++) {
+            a[i] = random.nextInt(41) - 20;
+            x[i] = (float) random.nextGaussian();
+        }
+        int[] outIr = new int[2 * n], outJava = new int[2 * n];
+        float[] yIr = new float[2 * n], yJava = new float[2 * n];
+        IrInterpreter.run(f, Grid.of(1, n), a, x, outIr, yIr);
+        new Emulator().launch(k, Grid.of(1, n), a, x, outJava, yJava);
+        assertArrayEquals(outJava, outIr);
+        assertArrayEquals(yJava, yIr);
+        assertTrue(ptx("ternaries", CompileOptions.defaults()).contains("selp.b32"));
+    }
+
+    /**
+     * Division and remainder by a power of two are shifts and masks (ptxas keeps {@code div.s32 x, 8} a full division),
+     * with Java's rounding toward zero for negative dividends, and a plain shift or mask for a dividend that cannot be
+     * negative (a thread index, a masked value, a max with 0: no sign shifts); by 1 they vanish; by -4 and 3 they stay
+     * divisions. The IR computes what the Java does on the extremes, ±1 and random ints and longs.
+     */
+    @Test
+    void divisionsByPowersOfTwoBecomeShifts() {
+        KernelMethod k = KernelMethod.of(CompilerTestKernels.class, "constantDivisions");
+        org.retroinfer.accel.compiler.ir.Function f = KernelCompiler.optimizedIr(k, Map.of(), CompileOptions.defaults());
+        long divisions = f.blocks().stream().flatMap(b -> b.instrs().stream())
+                .filter(i -> i.op() == org.retroinfer.accel.compiler.ir.Op.DIV || i.op() == org.retroinfer.accel.compiler.ir.Op.REM)
+                .count();
+        assertEquals(2, divisions, f.dump());
+        // sign shifts (x >> 31, y >> 63) only for the four reductions of possibly negative dividends: x / 8, x % 8,
+        // x / 2^30 and y / 16, y % 2^40
+        long signShifts = f.blocks().stream().flatMap(b -> b.instrs().stream())
+                .filter(i -> i.op() == org.retroinfer.accel.compiler.ir.Op.SHR
+                        && i.operand(1) instanceof org.retroinfer.accel.compiler.ir.Const c && (c.asInt() == 31 || c.asInt() == 63))
+                .count();
+        assertEquals(5, signShifts, f.dump());
+        int n = 64;
+        int[] a = new int[n];
+        long[] b = new long[n];
+        Random random = new Random(9);
+        for (int i = 0; i < n; i++) {
+            a[i] = random.nextInt();
+            b[i] = random.nextLong();
+        }
+        int[] edges = {Integer.MIN_VALUE, Integer.MAX_VALUE, -1, 1, 0, -8, -9, 7};
+        System.arraycopy(edges, 0, a, 0, edges.length);
+        long[] wideEdges = {Long.MIN_VALUE, Long.MAX_VALUE, -1, 1, 0, -16, -17, -(1L << 40) - 1};
+        System.arraycopy(wideEdges, 0, b, 0, wideEdges.length);
+        int[] outIr = new int[8 * n], outJava = new int[8 * n];
+        long[] wideIr = new long[2 * n], wideJava = new long[2 * n];
+        IrInterpreter.run(f, Grid.of(1, n), a, b, outIr, wideIr);
+        new Emulator().launch(k, Grid.of(1, n), a, b, outJava, wideJava);
+        assertArrayEquals(outJava, outIr);
+        assertArrayEquals(wideJava, wideIr);
+    }
+
     @Test
     void mathMaxPropagatesNaN() {
         assertTrue(ptx("javaMax", CompileOptions.defaults()).contains("max.NaN.f32"));

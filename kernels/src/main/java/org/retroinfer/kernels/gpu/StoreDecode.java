@@ -318,9 +318,9 @@ public final class StoreDecode {
             long at = vector * Int8Vectors.INTS + slice * 2L;
             return new Int4(list.get(at), list.get(at + 1), scales.get(vector), 0);
         }
-        int scaleAt = slice / (Int4Vectors.GROUP / 8);
-        return new Int4(list.get(vector * Int4Vectors.INTS + slice), scales.get(vector * Int4Vectors.SCALE_INTS + scaleAt / 2),
-                0, 0);
+        // a slice's group of 32 is slice / 4, and two groups' BF16 scales share an int
+        return new Int4(list.get(vector * Int4Vectors.INTS + slice),
+                scales.get(vector * Int4Vectors.SCALE_INTS + slice / (2 * (Int4Vectors.GROUP / 8))), 0, 0);
     }
 
     /** The four heads' partial scores of one token from its packed slice. */

@@ -76,6 +76,24 @@ public final class Block {
         return i;
     }
 
+    /** Inserts an instruction just before {@code at}, an instruction of this block (used by passes). */
+    public Instr insertBefore(Instr at, Op op, Type type, Object attribute, Value... operands) {
+        Instr i = new Instr(function.nextId(), op, type, attribute, Arrays.asList(operands), at.position(), this);
+        int index = instrs.indexOf(at);
+        if (index < 0) {
+            throw new IllegalArgumentException(at + " is not in block b" + id);
+        }
+        instrs.add(index, i);
+        return i;
+    }
+
+    /** Moves {@code i} from its block to the end of this one, before the terminator (used by passes). */
+    public void appendMoved(Instr i) {
+        i.block().instrs.remove(i);
+        instrs.add(i);
+        i.moveTo(this);
+    }
+
     public Phi addPhi(Type type) {
         Phi p = new Phi(function.nextId(), type, this);
         phis.add(p);
