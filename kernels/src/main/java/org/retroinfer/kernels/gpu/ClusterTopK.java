@@ -26,13 +26,26 @@ import org.retroinfer.accel.kernel.KernelContext;
  * inverted ids pick the lowest ids among them. A last pass writes each member's id at a slot from a
  * warp-aggregated shared counter, so the order within a zone is the GPU's (free, as the CPU's is).
  *
- * <p>Scores live in global memory between passes (a row of 8K clusters is 32 KB, cached): a row can hold more
- * clusters than shared memory. Budgets above the shape's {@code maxRetrieval}/{@code maxEstimation} slots are
- * cut to them.
+ * <p>The passes read each cluster's rank key from shared memory, where the scoring step leaves the first
+ * {@link #SHARED_KEYS} of the row (a 128K-token row and its index updates), with 0 for an empty cluster, which no
+ * candidate's key is: read from global memory each pass, a cluster's size and score made every pass wait on two
+ * dependent L1/L2 loads (48% of the warps' stalls at 128K × 11 on an H200, docs/results/gpu-retro/h200/s11-call-1).
+ * Clusters past them (rows of longer contexts) read their score and size from global memory as before. Budgets above
+ * the shape's {@code maxRetrieval}/{@code maxEstimation} slots are cut to them.
  */
 public final class ClusterTopK {
     /** Histogram bins: one 8-bit digit of the 32-bit key per pass. */
     private static final int BINS = 256;
+    /**
+     * Rank keys of a row kept in shared memory: 40 KiB, under the 48 KiB of static shared memory with the histograms,
+     * and more than the 8192 clusters of a 128K-token row with the index updates of its first 32K generated tokens.
+     */
+    static final int SHARED_KEYS = 10240;
+    /**
+     * The key of an empty cluster, below every candidate's: a non-negative score's key has its top bit set, and only a
+     * NaN of all ones, which no sum of exps is, maps to 0.
+     */
+    private static final int EMPTY = 0;
     /**
      * Per-boundary state in shared ints, boundary b at {@code b · FIELDS}: boundary 0 closes the retrieval zone
      * (k = R), boundary 1 the estimation zone (k = R + E). PREFIX/MASK: the score-key bits fixed so far;
@@ -61,11 +74,12 @@ public final class ClusterTopK {
         float[] heads = ctx.allocateFloatLocalArray(2 * MAX_GROUP);
         int[] histogram = ctx.allocateIntLocalArray(2 * BINS);
         int[] state = ctx.allocateIntLocalArray(STATE);
+        int[] keys = ctx.allocateIntLocalArray(SHARED_KEYS);
         int row = ctx.groupIdx;
         int count = counts.get(row);
         long clusters = (long) row * capacity;
         begin(ctx, partialMax, partialSum, headMax, headSum, row, splits, group, heads, histogram, state);
-        score(ctx, logits, sizes, scores, (long) row * group * capacity, clusters, count, capacity, group, heads, state);
+        score(ctx, logits, sizes, scores, keys, (long) row * group * capacity, clusters, count, capacity, group, heads, state);
         if (ctx.localIdx == 0) {
             int candidates = state[CANDIDATES];
             int r = Math.min(Math.min(budgets.get(2L * row), maxRetrieval), candidates);
@@ -79,7 +93,7 @@ public final class ClusterTopK {
         }
         // The first pass's histograms do not read WANTED; its digit search, after the barrier, does.
         for (int shift = 24; shift >= 0; shift -= 8) {
-            countScoreDigits(ctx, scores, sizes, clusters, count, shift, histogram, state);
+            countScoreDigits(ctx, keys, scores, sizes, clusters, count, shift, histogram, state);
             ctx.localBarrier();
             if (ctx.warpId < 2) {
                 findDigit(ctx, ctx.warpId * FIELDS, PREFIX, shift, histogram, state);
@@ -92,7 +106,7 @@ public final class ClusterTopK {
         if (split0 || split1) {
             int bits = 32 - Integer.numberOfLeadingZeros(count - 1);
             for (int shift = (bits - 1) / 8 * 8; shift >= 0; shift -= 8) {
-                countIdDigits(ctx, scores, sizes, clusters, count, shift, split0, split1, histogram, state);
+                countIdDigits(ctx, keys, scores, sizes, clusters, count, shift, split0, split1, histogram, state);
                 ctx.localBarrier();
                 if (ctx.warpId == 0 && split0 || ctx.warpId == 1 && split1) {
                     findDigit(ctx, ctx.warpId * FIELDS, ID_PREFIX, shift, histogram, state);
@@ -100,7 +114,7 @@ public final class ClusterTopK {
                 ctx.localBarrier();
             }
         }
-        compact(ctx, scores, sizes, clusters, count, split0, split1, state, retrieval, (long) row * maxRetrieval,
+        compact(ctx, keys, scores, sizes, clusters, count, split0, split1, state, retrieval, (long) row * maxRetrieval,
                 estimation, (long) row * maxEstimation);
     }
 
@@ -141,10 +155,11 @@ public final class ClusterTopK {
 
     /**
      * score_c = Σ_g e^(y_gc − M_g)/S_g for every cluster below the count (empty ones too, as the CPU keeps
-     * them), and the number of non-empty ones in {@code state[CANDIDATES]}.
+     * them), the rank keys of the first {@link #SHARED_KEYS} in {@code keys}, and the number of non-empty ones in
+     * {@code state[CANDIDATES]}.
      */
-    private static void score(KernelContext ctx, F32Array logits, F32Array sizes, F32Array scores, long rowLogits,
-            long clusters, int count, int capacity, int group, float[] heads, int[] state) {
+    private static void score(KernelContext ctx, F32Array logits, F32Array sizes, F32Array scores, int[] keys,
+            long rowLogits, long clusters, int count, int capacity, int group, float[] heads, int[] state) {
         int candidates = 0;
         for (int c = ctx.localIdx; c < count; c += ctx.localGroupSizeX) {
             float s = 0f;
@@ -152,7 +167,11 @@ public final class ClusterTopK {
                 s += KMath.exp(logits.get(rowLogits + (long) g * capacity + c) - heads[g]) * heads[MAX_GROUP + g];
             }
             scores.set(clusters + c, s);
-            if (sizes.get(clusters + c) > 0f) {
+            boolean candidate = sizes.get(clusters + c) > 0f;
+            if (c < SHARED_KEYS) {
+                keys[c] = candidate ? rankKey(s) : EMPTY;
+            }
+            if (candidate) {
                 candidates++;
             }
         }
@@ -164,13 +183,13 @@ public final class ClusterTopK {
     }
 
     /** Adds each candidate's score-key digit at {@code shift} to the histogram of every boundary whose prefix it matches. */
-    private static void countScoreDigits(KernelContext ctx, F32Array scores, F32Array sizes, long clusters, int count,
-            int shift, int[] histogram, int[] state) {
+    private static void countScoreDigits(KernelContext ctx, int[] keys, F32Array scores, F32Array sizes, long clusters,
+            int count, int shift, int[] histogram, int[] state) {
         int prefix0 = state[PREFIX], mask0 = state[MASK];
         int prefix1 = state[FIELDS + PREFIX], mask1 = state[FIELDS + MASK];
         for (int c = ctx.localIdx; c < count; c += ctx.localGroupSizeX) {
-            if (sizes.get(clusters + c) > 0f) {
-                int key = rankKey(scores.get(clusters + c));
+            int key = key(keys, scores, sizes, clusters, c);
+            if (key != EMPTY) {
                 int digit = (key >>> shift) & (BINS - 1);
                 if ((key & mask0) == prefix0) {
                     ctx.atomicAdd(histogram, digit, 1);
@@ -187,13 +206,13 @@ public final class ClusterTopK {
      * at the boundary's score key and matching its id prefix. Inverting ({@code count − 1 − c}) makes the
      * largest key the lowest id, so the same largest-first search picks the lowest ids.
      */
-    private static void countIdDigits(KernelContext ctx, F32Array scores, F32Array sizes, long clusters, int count,
-            int shift, boolean split0, boolean split1, int[] histogram, int[] state) {
+    private static void countIdDigits(KernelContext ctx, int[] keys, F32Array scores, F32Array sizes, long clusters,
+            int count, int shift, boolean split0, boolean split1, int[] histogram, int[] state) {
         int key0 = state[PREFIX], prefix0 = state[ID_PREFIX], mask0 = state[ID_MASK];
         int key1 = state[FIELDS + PREFIX], prefix1 = state[FIELDS + ID_PREFIX], mask1 = state[FIELDS + ID_MASK];
         for (int c = ctx.localIdx; c < count; c += ctx.localGroupSizeX) {
-            if (sizes.get(clusters + c) > 0f) {
-                int key = rankKey(scores.get(clusters + c));
+            int key = key(keys, scores, sizes, clusters, c);
+            if (key != EMPTY) {
                 int id = count - 1 - c;
                 int digit = (id >>> shift) & (BINS - 1);
                 if (split0 && key == key0 && (id & mask0) == prefix0) {
@@ -252,7 +271,7 @@ public final class ClusterTopK {
      * boundary 1 to the estimation zone. A key is at or above a boundary when it is larger than the boundary's
      * key, or equal and (when the boundary splits its tie) its inverted id is at least the boundary's.
      */
-    private static void compact(KernelContext ctx, F32Array scores, F32Array sizes, long clusters, int count,
+    private static void compact(KernelContext ctx, int[] keys, F32Array scores, F32Array sizes, long clusters, int count,
             boolean split0, boolean split1, int[] state, I32Array retrieval, long retrievalRow, I32Array estimation,
             long estimationRow) {
         boolean any0 = state[RETRIEVAL] > 0;
@@ -264,8 +283,8 @@ public final class ClusterTopK {
             int c = first + ctx.localIdx;
             int retrieved = 0;
             int estimated = 0;
-            if (c < count && sizes.get(clusters + c) > 0f) {
-                int key = rankKey(scores.get(clusters + c));
+            int key = c < count ? key(keys, scores, sizes, clusters, c) : EMPTY;
+            if (key != EMPTY) {
                 int id = count - 1 - c;
                 if (any0 && (above(key, key0) || key == key0 && id >= id0)) {
                     retrieved = 1;
@@ -301,6 +320,17 @@ public final class ClusterTopK {
             base = ctx.atomicAdd(state, field, inclusive);
         }
         return ctx.shuffleIdx(base, KernelContext.WARP_SIZE - 1) + inclusive - flag;
+    }
+
+    /**
+     * Cluster {@code c}'s rank key, {@link #EMPTY} for an empty cluster: from shared memory for the first
+     * {@link #SHARED_KEYS}, else from its size and score in global memory.
+     */
+    private static int key(int[] keys, F32Array scores, F32Array sizes, long clusters, int c) {
+        if (c < SHARED_KEYS) {
+            return keys[c];
+        }
+        return sizes.get(clusters + c) > 0f ? rankKey(scores.get(clusters + c)) : EMPTY;
     }
 
     /**

@@ -42,7 +42,8 @@ class ClusterScoringTest {
     /**
      * group size, splits, capacity, clusters per row (rows of 0, 1 and 5 clusters, counts that are not multiples
      * of the 32-centroid tile or of the 1024-thread selection block, rows shorter than their splits, and rows past two
-     * selection blocks' worth, each thread taking several clusters a pass).
+     * selection blocks' worth, each thread taking several clusters a pass, and a row past the rank keys the selection
+     * keeps in shared memory, whose last clusters' keys come from global memory).
      */
     static Stream<Arguments> shapes() {
         return Stream.of(
@@ -51,7 +52,8 @@ class ClusterScoringTest {
                 Arguments.of(4, 5, 160, new int[] {150, 61, 97, 2}),
                 Arguments.of(8, 4, 128, new int[] {97, 40}),
                 Arguments.of(3, 1, 64, new int[] {45}),
-                Arguments.of(4, 3, 2240, new int[] {2230, 1700}));
+                Arguments.of(4, 3, 2240, new int[] {2230, 1700}),
+                Arguments.of(2, 4, ClusterTopK.SHARED_KEYS + 128, new int[] {ClusterTopK.SHARED_KEYS + 100, 9000}));
     }
 
     /**
