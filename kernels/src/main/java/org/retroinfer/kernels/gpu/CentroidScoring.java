@@ -196,7 +196,8 @@ public final class CentroidScoring {
         int slice = ctx.laneId % TOKEN_LANES;
         int half = ctx.laneId / TOKEN_LANES;
         long rowBase = (long) row * capacity;
-        long laneWord = (half * (long) TOKEN_LANES + slice) * 4; // this lane's 16 bytes of a block
+        // this lane's 16 bytes of the row's first block; a block's offset from it is an int (rows hold < 2^26 centroids)
+        long laneBase = rowBase * Int8Centroids.INTS + (half * TOKEN_LANES + slice) * 4;
         long qBase = ((long) row * group + quad * QUAD) * HEAD_DIM + slice * 8;
         int heads = group - quad * QUAD;
         Float8 q0 = query(q, qBase, 0, heads, scale);
@@ -218,20 +219,20 @@ public final class CentroidScoring {
         // in the second. Blocks past the split load its last one (in bounds; the centroids past the end get y = −∞).
         int first = split * perSplit;
         int b = first + ctx.warpId * 2 * PER_LANE;
-        Int4 a0 = block(levels, rowBase, b, lastBlock, laneWord), a1 = block(levels, rowBase, b + 4, lastBlock, laneWord);
+        Int4 a0 = block(levels, laneBase, b, lastBlock), a1 = block(levels, laneBase, b + 4, lastBlock);
         float aScale = centroidScale(levelScales, rowBase, b + pair, last);
-        Int4 n0 = block(levels, rowBase, b + TILE, lastBlock, laneWord);
-        Int4 n1 = block(levels, rowBase, b + TILE + 4, lastBlock, laneWord);
+        Int4 n0 = block(levels, laneBase, b + TILE, lastBlock);
+        Int4 n1 = block(levels, laneBase, b + TILE + 4, lastBlock);
         float nScale = centroidScale(levelScales, rowBase, b + TILE + pair, last);
         for (; first < end; first += TILE) {
             b = first + ctx.warpId * 2 * PER_LANE;
             int ahead = b + 2 * TILE;
-            Int4 m0 = block(levels, rowBase, ahead, lastBlock, laneWord);
-            Int4 m1 = block(levels, rowBase, ahead + 4, lastBlock, laneWord);
+            Int4 m0 = block(levels, laneBase, ahead, lastBlock);
+            Int4 m1 = block(levels, laneBase, ahead + 4, lastBlock);
             float mScale = centroidScale(levelScales, rowBase, ahead + pair, last);
-            float y = transposedSum(ctx, levelDots(qa, qb, a0.x(), a0.y()), levelDots(qa, qb, a0.z(), a0.w()),
+            int dot = transposedLevelSum(ctx, levelDots(qa, qb, a0.x(), a0.y()), levelDots(qa, qb, a0.z(), a0.w()),
                     levelDots(qa, qb, a1.x(), a1.y()), levelDots(qa, qb, a1.z(), a1.w()));
-            y = store(y * (pairScale * aScale), b + pair, end, logits, yRow);
+            float y = store(dot * (pairScale * aScale), b + pair, end, logits, yRow);
             sum = addExp(sum, max, y);
             max = Math.max(max, y);
             a0 = n0;
@@ -265,18 +266,46 @@ public final class CentroidScoring {
 
     /**
      * The four heads' partial sums of level products over this lane's eight dimensions of one centroid ({@code low},
-     * {@code high}: its eight levels), head h's query levels in lane h of {@code qa} (dimensions 0-3) and {@code qb} (4-7):
-     * exact integers, as floats.
+     * {@code high}: its eight levels), head h's query levels in lane h of {@code qa} (dimensions 0-3) and {@code qb} (4-7).
      */
-    private static Float4 levelDots(Int4 qa, Int4 qb, int low, int high) {
-        return new Float4(KMath.dp4a(high, qb.x(), KMath.dp4a(low, qa.x(), 0)),
+    private static Int4 levelDots(Int4 qa, Int4 qb, int low, int high) {
+        return new Int4(KMath.dp4a(high, qb.x(), KMath.dp4a(low, qa.x(), 0)),
                 KMath.dp4a(high, qb.y(), KMath.dp4a(low, qa.y(), 0)), KMath.dp4a(high, qb.z(), KMath.dp4a(low, qa.z(), 0)),
                 KMath.dp4a(high, qb.w(), KMath.dp4a(low, qa.w(), 0)));
     }
 
-    /** This lane's 16 bytes of the block of centroids starting at {@code c} of the row, clamped to {@code lastBlock}. */
-    private static Int4 block(I32Array levels, long rowBase, int c, int lastBlock, long laneWord) {
-        return levels.getInt4((rowBase + Math.min(c, lastBlock)) * Int8Centroids.INTS + laneWord);
+    /**
+     * This lane's 16 bytes of the block of centroids starting at {@code c} of the row, clamped to {@code lastBlock}; the
+     * row's first block at {@code laneBase}.
+     */
+    private static Int4 block(I32Array levels, long laneBase, int c, int lastBlock) {
+        return levels.getInt4(laneBase + Math.min(c, lastBlock) * Int8Centroids.INTS);
+    }
+
+    /**
+     * {@link SplitKvDecode#transposedSum} of integer partials, exact: the sum of the (centroid, head) pair this lane holds
+     * after it, over the half-warp's sixteen lanes.
+     */
+    private static int transposedLevelSum(KernelContext ctx, Int4 y0, Int4 y1, Int4 y2, Int4 y3) {
+        boolean upper8 = (ctx.laneId & 8) != 0;
+        Int4 a = pick(upper8, y2, y0).add(shuffleXor4(ctx, pick(upper8, y0, y2), 8));
+        Int4 b = pick(upper8, y3, y1).add(shuffleXor4(ctx, pick(upper8, y1, y3), 8));
+        boolean upper4 = (ctx.laneId & 4) != 0;
+        Int4 c = pick(upper4, b, a).add(shuffleXor4(ctx, pick(upper4, a, b), 4));
+        boolean upper2 = (ctx.laneId & 2) != 0;
+        int d0 = (upper2 ? c.z() : c.x()) + ctx.shuffleXor(upper2 ? c.x() : c.z(), 2);
+        int d1 = (upper2 ? c.w() : c.y()) + ctx.shuffleXor(upper2 ? c.y() : c.w(), 2);
+        boolean upper1 = (ctx.laneId & 1) != 0;
+        return (upper1 ? d1 : d0) + ctx.shuffleXor(upper1 ? d0 : d1, 1);
+    }
+
+    private static Int4 pick(boolean first, Int4 a, Int4 b) {
+        return first ? a : b;
+    }
+
+    private static Int4 shuffleXor4(KernelContext ctx, Int4 x, int mask) {
+        return new Int4(ctx.shuffleXor(x.x(), mask), ctx.shuffleXor(x.y(), mask), ctx.shuffleXor(x.z(), mask),
+                ctx.shuffleXor(x.w(), mask));
     }
 
     /** The scale of centroid {@code c} of the row, clamped to {@code last}. */
