@@ -190,6 +190,32 @@ public final class KernelContext {
         return v;
     }
 
+    /**
+     * The warp's lanes whose {@code flag} holds, bit l for lane l ({@code vote.sync.ballot}): with {@link Integer#bitCount}
+     * of the lanes below, a lane's rank among them. All 32 lanes must call it together, as with a shuffle.
+     */
+    public int ballot(boolean flag) {
+        int[] all = scope.gather(this, new int[] {flag ? 1 : 0});
+        int mask = 0;
+        for (int lane = 0; lane < WARP_SIZE; lane++) {
+            mask |= all[lane] << lane;
+        }
+        return mask;
+    }
+
+    /**
+     * The warp's lanes that hold the same {@code value} as this one, bit l for lane l ({@code match.any.sync}): lanes that
+     * would update the same counter can add their number once. All 32 lanes must call it together.
+     */
+    public int matchAny(int value) {
+        int[] all = scope.gather(this, new int[] {value});
+        int mask = 0;
+        for (int lane = 0; lane < WARP_SIZE; lane++) {
+            mask |= (all[lane] == value ? 1 : 0) << lane;
+        }
+        return mask;
+    }
+
     /** TornadoVM's name for {@link #shuffleDown(float, int)}. */
     public float simdShuffleDown(float value, int delta) {
         return shuffleDown(value, delta);

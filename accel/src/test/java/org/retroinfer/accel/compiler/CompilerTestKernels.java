@@ -73,6 +73,17 @@ final class CompilerTestKernels {
         wide[2 * i + 1] = y % (1L << 40);
     }
 
+    /** A ballot of positive values, the lanes sharing a value's low two bits, and each lane's rank in the ballot. */
+    @Kernel
+    static void warpVotes(KernelContext ctx, int[] a, int[] out) {
+        int i = ctx.globalIdx;
+        int v = a[i];
+        int mask = ctx.ballot(v > 0);
+        out[3 * i] = mask;
+        out[3 * i + 1] = ctx.matchAny(v & 3);
+        out[3 * i + 2] = Integer.bitCount(mask & (1 << ctx.laneId) - 1);
+    }
+
     @Kernel
     static void variableShift(KernelContext ctx, int[] a, int[] out, int s) {
         out[ctx.globalIdx] = a[ctx.globalIdx] >>> s;

@@ -245,6 +245,7 @@ final class IrInterpreter {
                     yield null;
                 }
                 case SHUFFLE -> shuffle(i.attribute(ShuffleMode.class), value(o.get(0)), i32(o.get(1)));
+                case WARP_VOTE -> vote(i.attribute(org.retroinfer.accel.compiler.ir.WarpVote.class), i32(o.get(0)));
                 case SHARED_ADDR -> new Ptr(shared.get(i.attribute(SharedArray.class).symbol()), 0);
                 case TO_GENERIC -> value(o.get(0));
                 case PACK_BF16X2 -> KMath.packBf16x2((Float) value(o.get(0)), (Float) value(o.get(1)));
@@ -279,6 +280,21 @@ final class IrInterpreter {
                     new Float4((Float) value(o.get(6)), (Float) value(o.get(7)), (Float) value(o.get(8)), (Float) value(o.get(9))),
                     i32(o.get(0)), i32(o.get(1)), i32(o.get(2)), i32(o.get(3)), i32(o.get(4)), i32(o.get(5)));
             return new Object[] {d.x(), d.y(), d.z(), d.w()};
+        }
+
+        /** A ballot (lanes whose value is nonzero) or match-any (lanes whose value equals this one's) over the warp. */
+        private Object vote(org.retroinfer.accel.compiler.ir.WarpVote vote, int v) {
+            int lane = idx.linearLocalId() % 32;
+            int warp = idx.linearLocalId() / 32;
+            warpSlots[warp][lane] = v;
+            warpPhasers[warp].arriveAndAwaitAdvance();
+            int mask = 0;
+            for (int l = 0; l < 32; l++) {
+                boolean in = vote == org.retroinfer.accel.compiler.ir.WarpVote.BALLOT ? warpSlots[warp][l] != 0 : warpSlots[warp][l] == v;
+                mask |= (in ? 1 : 0) << l;
+            }
+            warpPhasers[warp].arriveAndAwaitAdvance();
+            return mask;
         }
 
         private Object shuffle(ShuffleMode mode, Object v, int b) {

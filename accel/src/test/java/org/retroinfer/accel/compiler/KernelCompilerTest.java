@@ -160,6 +160,43 @@ class KernelCompilerTest {
         assertArrayEquals(wideJava, wideIr);
     }
 
+    /**
+     * {@code ctx.ballot} is one {@code vote.sync.ballot.b32} and {@code ctx.matchAny} one {@code match.any.sync.b32}
+     * (ptxas assembles both for sm_80 and sm_90); on the emulator and in the IR they give the masks the inputs define.
+     */
+    @Test
+    void warpVotesAreOneInstructionAndGiveTheLaneMasks() {
+        String ptx = ptx("warpVotes", CompileOptions.defaults());
+        assertTrue(ptx.contains("vote.sync.ballot.b32") && ptx.contains("match.any.sync.b32"), ptx);
+        if (Ptxas.available()) {
+            for (Target target : new Target[] {Target.SM_80, Target.SM_90}) {
+                String forTarget = compiler.compile(KernelMethod.of(CompilerTestKernels.class, "warpVotes"), Map.of(),
+                        new CompileOptions(target, false)).ptx();
+                Ptxas.Result r = Ptxas.assemble(forTarget, target);
+                assertEquals(0, r.exitCode(), r.log());
+            }
+        }
+        int n = 64;
+        int[] a = new int[n];
+        Random random = new Random(3);
+        for (int i = 0; i < n; i++) a[i] = random.nextInt(9) - 4;
+        int[] outJava = new int[3 * n], outIr = new int[3 * n];
+        KernelMethod k = KernelMethod.of(CompilerTestKernels.class, "warpVotes");
+        new Emulator().launch(k, Grid.of(1, n), a, outJava);
+        IrInterpreter.run(KernelCompiler.optimizedIr(k, Map.of(), CompileOptions.defaults()), Grid.of(1, n), a, outIr);
+        assertArrayEquals(outJava, outIr);
+        for (int i = 0; i < n; i++) {
+            int warp = i / 32 * 32, lane = i % 32, ballot = 0, peers = 0;
+            for (int l = 0; l < 32; l++) {
+                ballot |= (a[warp + l] > 0 ? 1 : 0) << l;
+                peers |= ((a[warp + l] & 3) == (a[i] & 3) ? 1 : 0) << l;
+            }
+            assertEquals(ballot, outJava[3 * i], "ballot of thread " + i);
+            assertEquals(peers, outJava[3 * i + 1], "peers of thread " + i);
+            assertEquals(Integer.bitCount(ballot & (1 << lane) - 1), outJava[3 * i + 2], "rank of thread " + i);
+        }
+    }
+
     @Test
     void mathMaxPropagatesNaN() {
         assertTrue(ptx("javaMax", CompileOptions.defaults()).contains("max.NaN.f32"));

@@ -7,6 +7,7 @@ import org.retroinfer.accel.compiler.ir.Op;
 import org.retroinfer.accel.compiler.ir.SharedArray;
 import org.retroinfer.accel.compiler.ir.Type;
 import org.retroinfer.accel.compiler.ir.Value;
+import org.retroinfer.accel.compiler.ir.WarpVote;
 import org.retroinfer.accel.kernel.ShuffleMode;
 
 /**
@@ -80,6 +81,8 @@ final class ContextIntrinsics {
             case "shuffleUp(FI)F", "shuffleUp(II)I" -> shuffle(t, ShuffleMode.UP);
             case "shuffleXor(FI)F", "shuffleXor(II)I" -> shuffle(t, ShuffleMode.XOR);
             case "shuffleIdx(FI)F", "shuffleIdx(II)I" -> shuffle(t, ShuffleMode.IDX);
+            case "ballot(Z)I" -> vote(t, WarpVote.BALLOT);
+            case "matchAny(I)I" -> vote(t, WarpVote.MATCH_ANY);
             case "atomicAdd([FIF)F" -> atomic(t, "add", MemType.F32);
             case "atomicAdd([III)I" -> atomic(t, "add", MemType.I32);
             case "atomicMax([III)I" -> atomic(t, "max", MemType.I32);
@@ -119,6 +122,12 @@ final class ContextIntrinsics {
         Value value = t.popValue();
         t.pop();
         t.push(t.emitEffect(Op.SHUFFLE, value.type(), mode, value, lane));
+    }
+
+    private static void vote(MethodTranslator t, WarpVote vote) {
+        Value value = t.popValue();
+        t.pop();
+        t.push(t.emitEffect(Op.WARP_VOTE, Type.I32, vote, value));
     }
 
     /** One {@code mma.sync}: its four results become the lanes of a {@code Float4}. */

@@ -48,6 +48,11 @@ public enum Op {
     BARRIER,
     /** (value, lane or delta); attribute: {@link org.retroinfer.accel.kernel.ShuffleMode}. */
     SHUFFLE,
+    /**
+     * A warp vote over an I32 operand (a flag, nonzero for true, or a value), giving a lane mask; attribute:
+     * {@link WarpVote}.
+     */
+    WARP_VOTE,
     /** Address of a shared array; attribute: {@link SharedArray}. */
     SHARED_ADDR,
     /** A pointer converted to a generic address; attribute: the source {@link Space}. */
@@ -63,7 +68,7 @@ public enum Op {
     /** Whether the instruction must be kept even when its result is unused. */
     public boolean hasSideEffects() {
         return switch (this) {
-            case STORE, STORE_V4, ATOMIC, BARRIER, SHUFFLE, MMA_BF16 -> true;
+            case STORE, STORE_V4, ATOMIC, BARRIER, SHUFFLE, WARP_VOTE, MMA_BF16 -> true;
             default -> false;
         };
     }

@@ -10,6 +10,7 @@ import org.retroinfer.accel.compiler.ir.SharedArray;
 import org.retroinfer.accel.compiler.ir.Space;
 import org.retroinfer.accel.compiler.ir.Type;
 import org.retroinfer.accel.compiler.ir.Value;
+import org.retroinfer.accel.compiler.ir.WarpVote;
 import org.retroinfer.accel.kernel.ShuffleMode;
 
 /**
@@ -84,6 +85,7 @@ final class InstructionPrinter {
             case ATOMIC -> atomic(i);
             case BARRIER -> e.line("bar.sync \t0");
             case SHUFFLE -> shuffle(i);
+            case WARP_VOTE -> vote(i);
             case SHARED_ADDR -> e.line("mov.u64 \t" + dst(i) + ", " + i.attribute(SharedArray.class).symbol());
             case PACK_BF16X2 -> e.line("cvt.rn.bf16x2.f32 \t" + dst(i) + ", " + e.reg(i.operand(1)) + ", " + e.reg(i.operand(0)));
             case MMA_BF16 -> mma(i);
@@ -239,6 +241,17 @@ final class InstructionPrinter {
     }
 
     /** {@code shfl.sync} over the full warp; clamp 31 (0 for up) keeps out-of-range lanes' own values, as Java's twin does. */
+    /** {@code vote.sync.ballot} of a flag (nonzero), or {@code match.any.sync} of a value, over the full warp. */
+    private void vote(Instr i) {
+        if (i.attribute(WarpVote.class) == WarpVote.BALLOT) {
+            String p = e.temp(Registers.RegClass.PRED);
+            e.line("setp.ne.s32 \t" + p + ", " + e.reg(i.operand(0)) + ", 0");
+            e.line("vote.sync.ballot.b32 \t" + dst(i) + ", " + p + ", -1");
+        } else {
+            e.line("match.any.sync.b32 \t" + dst(i) + ", " + e.reg(i.operand(0)) + ", -1");
+        }
+    }
+
     private void shuffle(Instr i) {
         ShuffleMode mode = i.attribute(ShuffleMode.class);
         String m = switch (mode) {
