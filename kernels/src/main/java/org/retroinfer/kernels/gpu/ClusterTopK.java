@@ -20,11 +20,14 @@ import org.retroinfer.accel.kernel.KernelContext;
  * <p>Ranking is by score, then by lower cluster id: the CPU's rank key (score bits high, inverted id low), so
  * a tie at a zone boundary goes to the lower id and both pick the same sets. Selection is a radix select on
  * that key, for both boundaries at once: per pass, every candidate adds its next 8-bit digit to the histogram
- * of each boundary whose prefix it matches (shared-memory atomics), then one warp per boundary finds the digit
+ * of each boundary whose prefix it matches (shared-memory atomics, one per distinct digit of a warp: the lanes that
+ * share a digit, found with {@code match.any}, add their number once, since the first pass's digits, a score's sign
+ * and exponent, fall in a few bins), then one warp per boundary finds the digit
  * holding its k-th largest key (a warp scan over 256 bins) and narrows the prefix. Four passes fix the score
  * bits; only when the clusters tied at a boundary score do not all fit does a second run of passes over the
  * inverted ids pick the lowest ids among them. A last pass writes each member's id at a slot from a
- * warp-aggregated shared counter, so the order within a zone is the GPU's (free, as the CPU's is).
+ * warp-aggregated shared counter (a ballot and one atomic a warp), so the order within a zone is the GPU's (free, as the
+ * CPU's is).
  *
  * <p>The passes read each cluster's rank key from shared memory, where the scoring step leaves the first
  * {@link #SHARED_KEYS} of the row (a 128K-token row and its index updates), with 0 for an empty cluster, which no
@@ -182,23 +185,45 @@ public final class ClusterTopK {
         ctx.localBarrier();
     }
 
-    /** Adds each candidate's score-key digit at {@code shift} to the histogram of every boundary whose prefix it matches. */
+    /**
+     * Adds each candidate's score-key digit at {@code shift} to the histogram of every boundary whose prefix it matches.
+     * While both boundaries' prefixes are the same (the first pass), one vote serves both histograms.
+     */
     private static void countScoreDigits(KernelContext ctx, int[] keys, F32Array scores, F32Array sizes, long clusters,
             int count, int shift, int[] histogram, int[] state) {
         int prefix0 = state[PREFIX], mask0 = state[MASK];
         int prefix1 = state[FIELDS + PREFIX], mask1 = state[FIELDS + MASK];
-        for (int c = ctx.localIdx; c < count; c += ctx.localGroupSizeX) {
-            int key = key(keys, scores, sizes, clusters, c);
-            if (key != EMPTY) {
-                int digit = (key >>> shift) & (BINS - 1);
-                if ((key & mask0) == prefix0) {
-                    ctx.atomicAdd(histogram, digit, 1);
+        boolean same = prefix0 == prefix1 && mask0 == mask1;
+        // whole-warp iterations: the votes need every lane
+        for (int first = 0; first < count; first += ctx.localGroupSizeX) {
+            int c = first + ctx.localIdx;
+            int key = c < count ? key(keys, scores, sizes, clusters, c) : EMPTY;
+            int digit = (key >>> shift) & (BINS - 1);
+            int bin0 = key != EMPTY && (key & mask0) == prefix0 ? digit : -1;
+            int n = votedCount(ctx, bin0);
+            if (n > 0) {
+                ctx.atomicAdd(histogram, bin0, n);
+                if (same) {
+                    ctx.atomicAdd(histogram, BINS + bin0, n);
                 }
-                if ((key & mask1) == prefix1) {
-                    ctx.atomicAdd(histogram, BINS + digit, 1);
+            }
+            if (!same) {
+                int bin1 = key != EMPTY && (key & mask1) == prefix1 ? BINS + digit : -1;
+                n = votedCount(ctx, bin1);
+                if (n > 0) {
+                    ctx.atomicAdd(histogram, bin1, n);
                 }
             }
         }
+    }
+
+    /**
+     * For the lowest lane of those whose {@code bin} is the same and not −1, how many they are; 0 for the others, so that
+     * each distinct bin of the warp gets one atomic add.
+     */
+    private static int votedCount(KernelContext ctx, int bin) {
+        int peers = ctx.matchAny(bin);
+        return bin >= 0 && (peers & (1 << ctx.laneId) - 1) == 0 ? Integer.bitCount(peers) : 0;
     }
 
     /**
@@ -210,17 +235,20 @@ public final class ClusterTopK {
             int count, int shift, boolean split0, boolean split1, int[] histogram, int[] state) {
         int key0 = state[PREFIX], prefix0 = state[ID_PREFIX], mask0 = state[ID_MASK];
         int key1 = state[FIELDS + PREFIX], prefix1 = state[FIELDS + ID_PREFIX], mask1 = state[FIELDS + ID_MASK];
-        for (int c = ctx.localIdx; c < count; c += ctx.localGroupSizeX) {
-            int key = key(keys, scores, sizes, clusters, c);
-            if (key != EMPTY) {
-                int id = count - 1 - c;
-                int digit = (id >>> shift) & (BINS - 1);
-                if (split0 && key == key0 && (id & mask0) == prefix0) {
-                    ctx.atomicAdd(histogram, digit, 1);
-                }
-                if (split1 && key == key1 && (id & mask1) == prefix1) {
-                    ctx.atomicAdd(histogram, BINS + digit, 1);
-                }
+        for (int first = 0; first < count; first += ctx.localGroupSizeX) {
+            int c = first + ctx.localIdx;
+            int key = c < count ? key(keys, scores, sizes, clusters, c) : EMPTY;
+            int id = count - 1 - c;
+            int digit = (id >>> shift) & (BINS - 1);
+            int bin0 = split0 && key != EMPTY && key == key0 && (id & mask0) == prefix0 ? digit : -1;
+            int n = votedCount(ctx, bin0);
+            if (n > 0) {
+                ctx.atomicAdd(histogram, bin0, n);
+            }
+            int bin1 = split1 && key != EMPTY && key == key1 && (id & mask1) == prefix1 ? BINS + digit : -1;
+            n = votedCount(ctx, bin1);
+            if (n > 0) {
+                ctx.atomicAdd(histogram, bin1, n);
             }
         }
     }
@@ -304,22 +332,16 @@ public final class ClusterTopK {
     }
 
     /**
-     * A slot for each lane whose {@code flag} is 1: the warp's exclusive scan of the flags plus a base that
-     * lane 31 takes from the shared counter {@code state[field]} with one atomic for the whole warp.
+     * A slot for each lane whose {@code flag} is 1: its rank among the warp's flagged lanes (a ballot) plus a base that
+     * lane 0 takes from the shared counter {@code state[field]} with one atomic for the whole warp.
      */
     private static int claim(KernelContext ctx, int flag, int[] state, int field) {
-        int inclusive = flag;
-        for (int delta = 1; delta < KernelContext.WARP_SIZE; delta <<= 1) {
-            int lower = ctx.shuffleUp(inclusive, delta);
-            if (ctx.laneId >= delta) {
-                inclusive += lower;
-            }
-        }
+        int flagged = ctx.ballot(flag == 1);
         int base = 0;
-        if (ctx.laneId == KernelContext.WARP_SIZE - 1 && inclusive > 0) {
-            base = ctx.atomicAdd(state, field, inclusive);
+        if (ctx.laneId == 0 && flagged != 0) {
+            base = ctx.atomicAdd(state, field, Integer.bitCount(flagged));
         }
-        return ctx.shuffleIdx(base, KernelContext.WARP_SIZE - 1) + inclusive - flag;
+        return ctx.shuffleIdx(base, 0) + Integer.bitCount(flagged & (1 << ctx.laneId) - 1);
     }
 
     /**
