@@ -6,14 +6,14 @@ import java.lang.invoke.VarHandle;
 /**
  * A GPU thread's view of the launch, with TornadoVM's {@code KernelContext} names so that kernels port
  * easily: thread ids ({@code globalIdx}, {@code localIdx}, {@code groupIdx} and their y/z twins), block
- * and grid sizes, block barriers, shared ("local") arrays, warp shuffles and reductions, and atomics.
+ * and grid sizes, block barriers, shared ("local") arrays, warp shuffles, votes and reductions, and atomics.
  *
  * <p>On the GPU every field read and method call is replaced by the compiler (special registers,
- * {@code bar.sync}, {@code .shared} arrays, {@code shfl.sync}, {@code atom}); the Java bodies below are
- * the semantics the CPU emulator runs, one context per thread.
+ * {@code bar.sync}, {@code .shared} arrays, {@code shfl.sync}, {@code vote.sync}, {@code match.sync}, {@code atom}); the
+ * Java bodies below are the semantics the CPU emulator runs, one context per thread.
  *
  * <p>Rules the GPU imposes and the emulator checks: every thread of a block that has not returned must
- * reach the same {@link #localBarrier()}; all 32 lanes of a warp must take part in each shuffle;
+ * reach the same {@link #localBarrier()}; all 32 lanes of a warp must take part in each shuffle and vote;
  * shared-array sizes must be compile-time constants (literals, {@code static final} constants or
  * expressions of {@link Constant} parameters); there is no barrier across blocks (split the work into
  * two kernels instead).

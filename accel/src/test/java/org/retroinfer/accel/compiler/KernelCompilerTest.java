@@ -13,8 +13,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.retroinfer.accel.compiler.ir.Const;
+import org.retroinfer.accel.compiler.ir.Function;
+import org.retroinfer.accel.compiler.ir.Instr;
+import org.retroinfer.accel.compiler.ir.Op;
+import org.retroinfer.accel.compiler.ir.Terminator;
 import org.retroinfer.accel.emulator.Emulator;
 import org.retroinfer.accel.kernel.BF16Array;
 import org.retroinfer.accel.kernel.ElementType;
@@ -95,13 +101,9 @@ class KernelCompilerTest {
     @Test
     void ternariesOfComputedValuesBecomeSelects() {
         KernelMethod k = KernelMethod.of(CompilerTestKernels.class, "ternaries");
-        org.retroinfer.accel.compiler.ir.Function f = KernelCompiler.optimizedIr(k, Map.of(), CompileOptions.defaults());
-        long selects = f.blocks().stream().flatMap(b -> b.instrs().stream())
-                .filter(i -> i.op() == org.retroinfer.accel.compiler.ir.Op.SELECT).count();
-        long branches = f.blocks().stream()
-                .filter(b -> b.terminator() instanceof org.retroinfer.accel.compiler.ir.Terminator.Branch).count();
-        assertEquals(6, selects, f.dump());
-        assertEquals(2, branches, f.dump());
+        Function f = KernelCompiler.optimizedIr(k, Map.of(), CompileOptions.defaults());
+        assertEquals(6, count(f, i -> i.op() == Op.SELECT), f.dump());
+        assertEquals(2, f.blocks().stream().filter(b -> b.terminator() instanceof Terminator.Branch).count(), f.dump());
         int n = 64;
         int[] a = new int[n];
         float[] x = new float[n];
@@ -128,18 +130,12 @@ class KernelCompilerTest {
     @Test
     void divisionsByPowersOfTwoBecomeShifts() {
         KernelMethod k = KernelMethod.of(CompilerTestKernels.class, "constantDivisions");
-        org.retroinfer.accel.compiler.ir.Function f = KernelCompiler.optimizedIr(k, Map.of(), CompileOptions.defaults());
-        long divisions = f.blocks().stream().flatMap(b -> b.instrs().stream())
-                .filter(i -> i.op() == org.retroinfer.accel.compiler.ir.Op.DIV || i.op() == org.retroinfer.accel.compiler.ir.Op.REM)
-                .count();
-        assertEquals(2, divisions, f.dump());
-        // sign shifts (x >> 31, y >> 63) only for the four reductions of possibly negative dividends: x / 8, x % 8,
-        // x / 2^30 and y / 16, y % 2^40
-        long signShifts = f.blocks().stream().flatMap(b -> b.instrs().stream())
-                .filter(i -> i.op() == org.retroinfer.accel.compiler.ir.Op.SHR
-                        && i.operand(1) instanceof org.retroinfer.accel.compiler.ir.Const c && (c.asInt() == 31 || c.asInt() == 63))
-                .count();
-        assertEquals(5, signShifts, f.dump());
+        Function f = KernelCompiler.optimizedIr(k, Map.of(), CompileOptions.defaults());
+        assertEquals(2, count(f, i -> i.op() == Op.DIV || i.op() == Op.REM), f.dump());
+        // sign shifts (x >> 31, y >> 63) only for the five reductions of possibly negative dividends: x / 8, x % 8,
+        // x / 2^30, y / 16 and y % 2^40
+        assertEquals(5, count(f, i -> i.op() == Op.SHR && i.operand(1) instanceof Const c && (c.asInt() == 31 || c.asInt() == 63)),
+                f.dump());
         int n = 64;
         int[] a = new int[n];
         long[] b = new long[n];
@@ -195,6 +191,11 @@ class KernelCompilerTest {
             assertEquals(peers, outJava[3 * i + 1], "peers of thread " + i);
             assertEquals(Integer.bitCount(ballot & (1 << lane) - 1), outJava[3 * i + 2], "rank of thread " + i);
         }
+    }
+
+    /** The instructions of {@code f} that {@code which} accepts. */
+    private static long count(Function f, Predicate<Instr> which) {
+        return f.blocks().stream().flatMap(b -> b.instrs().stream()).filter(which).count();
     }
 
     @Test

@@ -21,8 +21,9 @@ import org.retroinfer.accel.kernel.KernelContext;
  * a tie at a zone boundary goes to the lower id and both pick the same sets. Selection is a radix select on
  * that key, for both boundaries at once: per pass, every candidate adds its next 8-bit digit to the histogram
  * of each boundary whose prefix it matches (shared-memory atomics, one per distinct digit of a warp: the lanes that
- * share a digit, found with {@code match.any}, add their number once, since the first pass's digits, a score's sign
- * and exponent, fall in a few bins), then one warp per boundary finds the digit
+ * share a digit, found with {@code match.any}, add their number once; that halved selection on tied scores, and left it
+ * as it was on random ones, whose passes wait on latency, docs/results/gpu-retro/h200/s11-call-6), then one warp per
+ * boundary finds the digit
  * holding its k-th largest key (a warp scan over 256 bins) and narrows the prefix. Four passes fix the score
  * bits; only when the clusters tied at a boundary score do not all fit does a second run of passes over the
  * inverted ids pick the lowest ids among them. A last pass writes each member's id at a slot from a

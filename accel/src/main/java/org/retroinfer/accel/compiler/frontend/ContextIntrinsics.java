@@ -12,7 +12,7 @@ import org.retroinfer.accel.kernel.ShuffleMode;
 
 /**
  * {@code KernelContext} fields (special registers) and intrinsic methods (barrier, shared arrays,
- * shuffles, atomics). Its other methods (warpSum, the TornadoVM aliases) are plain Java over these and
+ * shuffles, votes, atomics). Its other methods (warpSum, the TornadoVM aliases) are plain Java over these and
  * get inlined.
  */
 final class ContextIntrinsics {
