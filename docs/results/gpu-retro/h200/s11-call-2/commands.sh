@@ -5,6 +5,8 @@
 # accel and kernels jars (.device/old, first on the class path) in the same call: ClusterRankingGpuCheck at 128K x 11
 # and 32K x 42 both ways; then every GPU check on the new jars (the compiler change touches every kernel). The accel
 # GpuCheck ran past its 45 s (its checks so far all OK).
+# .device/old held c2c4fc3's accel and kernels jars, copied from the pack made at c2c4fc3 before repacking;
+# tools/device/pack-old c2c4fc3 (after tools/device/pack) makes the same, with .device/java-old as the OLD launcher.
 NEW="bash .device/java"
 bash .device/java -version > /dev/null 2>&1 # unpacks the runtime
 OLD=".device/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp .device/old/*:.device/lib/*"

@@ -5,6 +5,8 @@
 # Checks on the new jars (greedy tokens, cluster ranking, decode attention, retro-tiny's RULER at 8K with INT8 centroids
 # and the INT4 GPU tier as s10-call-3 ran it), then bench A/B at 128K x 11 and 32K x 42 (retro, INT8 centroids) and full
 # attention at 128K x 3, old and new alternating
+# .device/old held c2c4fc3's accel and kernels jars, copied from the pack made at c2c4fc3 before repacking;
+# tools/device/pack-old c2c4fc3 (after tools/device/pack) makes the same, with .device/java-old as the OLD launcher.
 NEW="bash .device/java"
 bash .device/java -version > /dev/null 2>&1 # unpacks the runtime
 OLD=".device/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp .device/old/*:.device/lib/*"

@@ -1,9 +1,11 @@
 #!/bin/bash
-# call s11-call-6 of 2026-11-29 (eleventh session), NVIDIA H200 (143771 MiB, driver 580.159.04): the working tree of the
-# commit after b6a2914 (ctx.ballot and ctx.matchAny in the kernel language; ClusterTopK counts each distinct digit of a
+# call s11-call-6 of 2026-11-29 (eleventh session), NVIDIA H200 (143771 MiB, driver 580.159.04): c3ff243
+# (ctx.ballot and ctx.matchAny in the kernel language; ClusterTopK counts each distinct digit of a
 # warp with one atomic and claims its compaction slots with a ballot) against 6d0f6b3's accel and kernels jars
 # (.device/old, first on the class path) in the same call: ClusterRankingGpuCheck at 128K x 11 both ways (its checks
 # on the new jars), greedy tokens, then retro at 128K x 11 with INT8 centroids, old and new
+# .device/old held 6d0f6b3's accel and kernels jars, copied from the pack made at 6d0f6b3 before repacking;
+# tools/device/pack-old 6d0f6b3 (after tools/device/pack) makes the same, with .device/java-old as the OLD launcher.
 NEW="bash .device/java"
 bash .device/java -version > /dev/null 2>&1 # unpacks the runtime
 OLD=".device/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp .device/old/*:.device/lib/*"
