@@ -264,7 +264,10 @@ class TripartiteAttentionTest {
                     norm += exact[i] * exact[i];
                 }
                 System.out.printf("needle %d: relative error %.2e against dense attention%n", n, Math.sqrt(error / norm));
-                assertTrue(Math.sqrt(error / norm) < 0.05, "needle " + n + ": relative error " + Math.sqrt(error / norm)
+                // The estimation zone approximates the distractor topics' clusters: over seeds 0-1999 the worst needle's
+                // error reached 0.060 (1.8% of seeds above 0.05, which this bound was until it failed CI at seed
+                // 47098739788317 with 0.054); a retrieval that misses the needle errs by far more.
+                assertTrue(Math.sqrt(error / norm) < 0.08, "needle " + n + ": relative error " + Math.sqrt(error / norm)
                         + " against dense attention (seed " + seed + ")");
             }
         }
