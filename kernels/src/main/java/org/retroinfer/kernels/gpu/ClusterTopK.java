@@ -198,7 +198,7 @@ public final class ClusterTopK {
         // whole-warp iterations: the votes need every lane
         for (int first = 0; first < count; first += ctx.localGroupSizeX) {
             int c = first + ctx.localIdx;
-            int key = c < count ? key(keys, scores, sizes, clusters, c) : EMPTY;
+            int key = key(keys, scores, sizes, clusters, count, c);
             int digit = (key >>> shift) & (BINS - 1);
             int bin0 = key != EMPTY && (key & mask0) == prefix0 ? digit : -1;
             int n = votedCount(ctx, bin0);
@@ -238,7 +238,7 @@ public final class ClusterTopK {
         int key1 = state[FIELDS + PREFIX], prefix1 = state[FIELDS + ID_PREFIX], mask1 = state[FIELDS + ID_MASK];
         for (int first = 0; first < count; first += ctx.localGroupSizeX) {
             int c = first + ctx.localIdx;
-            int key = c < count ? key(keys, scores, sizes, clusters, c) : EMPTY;
+            int key = key(keys, scores, sizes, clusters, count, c);
             int id = count - 1 - c;
             int digit = (id >>> shift) & (BINS - 1);
             int bin0 = split0 && key != EMPTY && key == key0 && (id & mask0) == prefix0 ? digit : -1;
@@ -312,7 +312,7 @@ public final class ClusterTopK {
             int c = first + ctx.localIdx;
             int retrieved = 0;
             int estimated = 0;
-            int key = c < count ? key(keys, scores, sizes, clusters, c) : EMPTY;
+            int key = key(keys, scores, sizes, clusters, count, c);
             if (key != EMPTY) {
                 int id = count - 1 - c;
                 if (any0 && (above(key, key0) || key == key0 && id >= id0)) {
@@ -346,10 +346,13 @@ public final class ClusterTopK {
     }
 
     /**
-     * Cluster {@code c}'s rank key, {@link #EMPTY} for an empty cluster: from shared memory for the first
-     * {@link #SHARED_KEYS}, else from its size and score in global memory.
+     * Cluster {@code c}'s rank key, {@link #EMPTY} for an empty cluster or one past the row's {@code count}: from shared
+     * memory for the first {@link #SHARED_KEYS}, else from its size and score in global memory.
      */
-    private static int key(int[] keys, F32Array scores, F32Array sizes, long clusters, int c) {
+    private static int key(int[] keys, F32Array scores, F32Array sizes, long clusters, int count, int c) {
+        if (c >= count) {
+            return EMPTY;
+        }
         if (c < SHARED_KEYS) {
             return keys[c];
         }

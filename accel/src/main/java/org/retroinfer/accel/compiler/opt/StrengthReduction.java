@@ -48,7 +48,7 @@ public final class StrengthReduction {
         }
         if (nonNegative(x, 0)) {
             return i.op() == Op.DIV ? b.insertBefore(i, Op.SHR, t, null, x, Const.i32(k))
-                    : b.insertBefore(i, Op.AND, t, null, x, t == Type.I32 ? Const.i32((1 << k) - 1) : Const.i64((1L << k) - 1));
+                    : b.insertBefore(i, Op.AND, t, null, x, integer(t, (1L << k) - 1));
         }
         int bits = t == Type.I32 ? 32 : 64;
         Instr sign = b.insertBefore(i, Op.SHR, t, null, x, Const.i32(bits - 1));
@@ -57,8 +57,7 @@ public final class StrengthReduction {
         if (i.op() == Op.DIV) {
             return b.insertBefore(i, Op.SHR, t, null, biased, Const.i32(k));
         }
-        Value mask = t == Type.I32 ? Const.i32(-(1 << k)) : Const.i64(-(1L << k));
-        Instr multiple = b.insertBefore(i, Op.AND, t, null, biased, mask);
+        Instr multiple = b.insertBefore(i, Op.AND, t, null, biased, integer(t, -(1L << k)));
         return b.insertBefore(i, Op.SUB, t, null, x, multiple);
     }
 
@@ -69,7 +68,7 @@ public final class StrengthReduction {
      */
     private static boolean nonNegative(Value v, int depth) {
         if (v instanceof Const c) {
-            return c.type() == Type.I32 ? c.asInt() >= 0 : c.type() == Type.I64 && c.asLong() >= 0;
+            return c.type().isInteger() && c.asLong() >= 0;
         }
         if (!(v instanceof Instr i) || depth > 8) {
             return false;
@@ -86,12 +85,17 @@ public final class StrengthReduction {
         };
     }
 
+    /** The constant {@code v} (which fits the type) of integer type {@code t}. */
+    private static Const integer(Type t, long v) {
+        return t == Type.I32 ? Const.i32((int) v) : Const.i64(v);
+    }
+
     /** k when {@code v} is the constant 2^k (k ≥ 0), else −1. */
     private static int powerOfTwo(Value v) {
         if (!(v instanceof Const c)) {
             return -1;
         }
-        long d = c.type() == Type.I32 ? c.asInt() : c.asLong();
-        return d > 0 && Long.bitCount(d) == 1 ? Long.numberOfTrailingZeros(d) : -1;
+        long d = c.asLong(); // an I32 constant's bits are its value sign-extended
+        return c.type().isInteger() && d > 0 && Long.bitCount(d) == 1 ? Long.numberOfTrailingZeros(d) : -1;
     }
 }
