@@ -54,6 +54,13 @@ public final class CentroidScoring {
     private static final int WARPS = PARTIAL_THREADS / KernelContext.WARP_SIZE;
     /** The shared merge area: each warp's four head maxima, then its four sums. */
     private static final int SUMS = WARPS * QUAD;
+    /**
+     * Lanes that share an INT8 centroid in {@link #logitsInt8}: as many as a block's heads, so that summing their four
+     * heads' partials leaves each lane one (centroid, head) score.
+     */
+    private static final int CENTROID_LANES = QUAD;
+    /** Dimensions of an INT8 centroid that one lane takes: 32 bytes, two 16-byte loads. */
+    private static final int PART = HEAD_DIM / CENTROID_LANES;
 
     private CentroidScoring() {}
 
@@ -170,11 +177,13 @@ public final class CentroidScoring {
      * {@link #logitsHalf} for INT8 centroids ({@link Int8Centroids}: {@code levels} interleaved in blocks of four,
      * {@code levelScales} one F32's bits a centroid), half the bytes. The queries (times {@code scale}) are quantised to
      * INT8 too, each head's 128 dimensions on one scale ({@code absmax / 127}, as {@link Int8Vectors} quantises a vector),
-     * so that a (centroid, head) partial over a lane's eight dimensions is two {@code dp4a} instead of eight conversions
-     * and eight FMAs: converting the levels to floats made the kernel issue-bound, slower than the 16-bit one. The sum
-     * of level products is exact (below 2^24); y is it times the two scales. A lane's two 16-byte loads hold its slices
-     * of the step's four centroids, issued two tiles ahead, to keep as many bytes in flight as the 16-bit kernel does.
-     * Rows are {@code capacity} centroids, a multiple of four. {@link ClusterScoringTwin#int8Queries} is the twin of the
+     * so that a (centroid, head) partial over four dimensions is one {@code dp4a} instead of four conversions and four
+     * FMAs: converting the levels to floats made the kernel issue-bound, slower than the 16-bit one. Unlike the 16-bit
+     * kernels, four lanes share a centroid, 32 dimensions each: summing their partials then takes two shuffle rounds
+     * where a half-warp's sixteen lanes of eight dimensions took four rounds and the selects of a transposed sum, as many
+     * instructions as the {@code dp4a} themselves. The sum of level products is exact (below 2^24); y is it times the two
+     * scales. A lane's two 16-byte loads, issued two tiles ahead to keep as many bytes in flight as the 16-bit kernel
+     * does, are its 32 bytes of its centroid of the step. Rows are {@code capacity} centroids, a multiple of four. {@link ClusterScoringTwin#int8Queries} is the twin of the
      * queries' rounding.
      */
     @Kernel
@@ -193,46 +202,41 @@ public final class CentroidScoring {
         int end = Math.min(count, (split + 1) * perSplit);
         int last = Math.max(end - 1, 0);
         int lastBlock = last & -Int8Centroids.BLOCK;
-        int slice = ctx.laneId % TOKEN_LANES;
-        int half = ctx.laneId / TOKEN_LANES;
+        int part = ctx.laneId % CENTROID_LANES; // this lane's dimensions of its centroid, [32·part, 32·part + 32)
+        int centroid = ctx.laneId / CENTROID_LANES; // this lane's centroid of a step, from the warp's first
         long rowBase = (long) row * capacity;
-        // this lane's 16 bytes of the row's first block; a block's offset from it is an int (rows hold < 2^26 centroids)
-        long laneBase = rowBase * Int8Centroids.INTS + (half * TOKEN_LANES + slice) * 4;
-        long qBase = ((long) row * group + quad * QUAD) * HEAD_DIM + slice * 8;
+        // this lane's first 16 bytes of the row's first block; a block's offset from it is an int (rows hold < 2^26 centroids)
+        long laneBase = rowBase * Int8Centroids.INTS + ctx.laneId % (Int8Centroids.BLOCK * CENTROID_LANES) * 4;
+        int laneBlock = centroid / Int8Centroids.BLOCK * Int8Centroids.BLOCK; // the step's block of this lane's centroid
+        long qBase = ((long) row * group + quad * QUAD) * HEAD_DIM + part * PART;
         int heads = group - quad * QUAD;
-        Float8 q0 = query(q, qBase, 0, heads, scale);
-        Float8 q1 = query(q, qBase, 1, heads, scale);
-        Float8 q2 = query(q, qBase, 2, heads, scale);
-        Float8 q3 = query(q, qBase, 3, heads, scale);
-        float s0 = queryScale(ctx, q0), s1 = queryScale(ctx, q1), s2 = queryScale(ctx, q2), s3 = queryScale(ctx, q3);
-        // head h's levels of this lane's dimensions 0-3 in lane h of qa, of 4-7 in lane h of qb
-        Int4 qa = new Int4(lowLevels(q0, s0), lowLevels(q1, s1), lowLevels(q2, s2), lowLevels(q3, s3));
-        Int4 qb = new Int4(highLevels(q0, s0), highLevels(q1, s1), highLevels(q2, s2), highLevels(q3, s3));
-        int pairToken = 2 * (slice / QUAD);
-        int pairHead = slice % QUAD;
-        float pairScale = pairHead == 0 ? s0 : pairHead == 1 ? s1 : pairHead == 2 ? s2 : s3;
-        long yRow = pairHead < heads ? ((long) row * group + quad * QUAD + pairHead) * capacity : -1;
-        int pair = half + pairToken; // this lane's centroid after the transposed sum, from the warp's first of a step
+        float s0 = queryScale(ctx, q, qBase, 0, heads, scale), s1 = queryScale(ctx, q, qBase, 1, heads, scale);
+        float s2 = queryScale(ctx, q, qBase, 2, heads, scale), s3 = queryScale(ctx, q, qBase, 3, heads, scale);
+        // head h's levels of this lane's first 16 dimensions in qhLow, of its last 16 in qhHigh
+        Int4 q0Low = queryLevels(q, qBase, 0, heads, scale, s0, 0), q0High = queryLevels(q, qBase, 0, heads, scale, s0, 1);
+        Int4 q1Low = queryLevels(q, qBase, 1, heads, scale, s1, 0), q1High = queryLevels(q, qBase, 1, heads, scale, s1, 1);
+        Int4 q2Low = queryLevels(q, qBase, 2, heads, scale, s2, 0), q2High = queryLevels(q, qBase, 2, heads, scale, s2, 1);
+        Int4 q3Low = queryLevels(q, qBase, 3, heads, scale, s3, 0), q3High = queryLevels(q, qBase, 3, heads, scale, s3, 1);
+        float partScale = part == 0 ? s0 : part == 1 ? s1 : part == 2 ? s2 : s3; // the head this lane holds after the sum
+        long yRow = part < heads ? ((long) row * group + quad * QUAD + part) * capacity : -1;
         float max = Float.NEGATIVE_INFINITY;
         float sum = 0f;
-        // A warp's step is two blocks: centroids b … b + 7, the lane's t = b + half and t + 2 in the first, t + 4 and t + 6
-        // in the second. Blocks past the split load its last one (in bounds; the centroids past the end get y = −∞).
+        // A warp's step is two blocks, centroids b … b + 7: this lane's two 16-byte loads are both of centroid b + centroid.
+        // Blocks past the split load its last one (in bounds; the centroids past the end get y = −∞).
         int first = split * perSplit;
-        int b = first + ctx.warpId * 2 * PER_LANE;
-        Int4 a0 = block(levels, laneBase, b, lastBlock), a1 = block(levels, laneBase, b + 4, lastBlock);
-        float aScale = centroidScale(levelScales, rowBase, b + pair, last);
-        Int4 n0 = block(levels, laneBase, b + TILE, lastBlock);
-        Int4 n1 = block(levels, laneBase, b + TILE + 4, lastBlock);
-        float nScale = centroidScale(levelScales, rowBase, b + TILE + pair, last);
+        int b = first + ctx.warpId * 2 * PER_LANE + laneBlock;
+        Int4 a0 = block(levels, laneBase, b, lastBlock, 0), a1 = block(levels, laneBase, b, lastBlock, 1);
+        float aScale = centroidScale(levelScales, rowBase, b - laneBlock + centroid, last);
+        Int4 n0 = block(levels, laneBase, b + TILE, lastBlock, 0), n1 = block(levels, laneBase, b + TILE, lastBlock, 1);
+        float nScale = centroidScale(levelScales, rowBase, b - laneBlock + TILE + centroid, last);
         for (; first < end; first += TILE) {
-            b = first + ctx.warpId * 2 * PER_LANE;
-            int ahead = b + 2 * TILE;
-            Int4 m0 = block(levels, laneBase, ahead, lastBlock);
-            Int4 m1 = block(levels, laneBase, ahead + 4, lastBlock);
-            float mScale = centroidScale(levelScales, rowBase, ahead + pair, last);
-            int dot = transposedLevelSum(ctx, levelDots(qa, qb, a0.x(), a0.y()), levelDots(qa, qb, a0.z(), a0.w()),
-                    levelDots(qa, qb, a1.x(), a1.y()), levelDots(qa, qb, a1.z(), a1.w()));
-            float y = store(dot * (pairScale * aScale), b + pair, end, logits, yRow);
+            int c = first + ctx.warpId * 2 * PER_LANE + centroid;
+            int ahead = c - centroid + laneBlock + 2 * TILE;
+            Int4 m0 = block(levels, laneBase, ahead, lastBlock, 0), m1 = block(levels, laneBase, ahead, lastBlock, 1);
+            float mScale = centroidScale(levelScales, rowBase, c + 2 * TILE, last);
+            int dot = quadSum(ctx, levelDot(q0Low, q0High, a0, a1), levelDot(q1Low, q1High, a0, a1),
+                    levelDot(q2Low, q2High, a0, a1), levelDot(q3Low, q3High, a0, a1));
+            float y = store(dot * (partScale * aScale), c, end, logits, yRow);
             sum = addExp(sum, max, y);
             max = Math.max(max, y);
             a0 = n0;
@@ -245,67 +249,60 @@ public final class CentroidScoring {
         finish(ctx, merge, max, sum, partialMax, partialSum, ((long) row * splits + split) * group + quad * QUAD, heads);
     }
 
-    /** The INT8 scale of a query head's 128 dimensions: the half-warp's largest magnitude of them over 127. */
-    private static float queryScale(KernelContext ctx, Float8 q) {
-        float m = Int8Chunks.absMax(q);
-        for (int mask = TOKEN_LANES / 2; mask > 0; mask >>= 1) {
-            m = Math.max(m, ctx.shuffleXor(m, mask));
+    /**
+     * The INT8 scale of query head {@code h}'s 128 dimensions ({@code absmax / 127}), from this lane's 32 at {@code qBase}
+     * and its quad's (the lanes of its centroid hold the others).
+     */
+    private static float queryScale(KernelContext ctx, F32Array q, long qBase, int h, int heads, float scale) {
+        float m = 0f;
+        for (int i = 0; i < PART / 8; i++) {
+            m = Math.max(m, Int8Chunks.absMax(query(q, qBase + i * 8, h, heads, scale)));
         }
+        m = Math.max(m, ctx.shuffleXor(m, 1));
+        m = Math.max(m, ctx.shuffleXor(m, 2));
         return m / Int8Vectors.LEVELS;
     }
 
-    /** A query slice's first four values quantised on {@code scale} and packed, as {@link Int8Chunks} packs levels. */
-    private static int lowLevels(Float8 q, float scale) {
-        return Int8Chunks.word(q.s0(), q.s1(), q.s2(), q.s3(), scale);
+    /**
+     * Query head {@code h}'s levels of 16 of this lane's dimensions, the first ({@code half} 0) or last 16, quantised on
+     * {@code levelScale} and packed four to an int as {@link Int8Chunks} packs levels.
+     */
+    private static Int4 queryLevels(F32Array q, long qBase, int h, int heads, float scale, float levelScale, int half) {
+        Float8 x = query(q, qBase + half * 16, h, heads, scale);
+        Float8 y = query(q, qBase + half * 16 + 8, h, heads, scale);
+        return new Int4(Int8Chunks.word(x.s0(), x.s1(), x.s2(), x.s3(), levelScale),
+                Int8Chunks.word(x.s4(), x.s5(), x.s6(), x.s7(), levelScale),
+                Int8Chunks.word(y.s0(), y.s1(), y.s2(), y.s3(), levelScale),
+                Int8Chunks.word(y.s4(), y.s5(), y.s6(), y.s7(), levelScale));
     }
 
-    /** A query slice's last four values quantised on {@code scale} and packed. */
-    private static int highLevels(Float8 q, float scale) {
-        return Int8Chunks.word(q.s4(), q.s5(), q.s6(), q.s7(), scale);
+    /** One head's sum of level products over this lane's 32 dimensions ({@code low}, {@code high}: its two loads). */
+    private static int levelDot(Int4 qLow, Int4 qHigh, Int4 low, Int4 high) {
+        int a = KMath.dp4a(low.x(), qLow.x(), KMath.dp4a(low.y(), qLow.y(), KMath.dp4a(low.z(), qLow.z(),
+                KMath.dp4a(low.w(), qLow.w(), 0))));
+        int b = KMath.dp4a(high.x(), qHigh.x(), KMath.dp4a(high.y(), qHigh.y(), KMath.dp4a(high.z(), qHigh.z(),
+                KMath.dp4a(high.w(), qHigh.w(), 0))));
+        return a + b;
     }
 
     /**
-     * The four heads' partial sums of level products over this lane's eight dimensions of one centroid ({@code low},
-     * {@code high}: its eight levels), head h's query levels in lane h of {@code qa} (dimensions 0-3) and {@code qb} (4-7).
+     * This lane's 16 bytes {@code k} (0 or 1) of the block of centroids starting at {@code c} of the row, clamped to
+     * {@code lastBlock}; the row's first block at {@code laneBase}.
      */
-    private static Int4 levelDots(Int4 qa, Int4 qb, int low, int high) {
-        return new Int4(KMath.dp4a(high, qb.x(), KMath.dp4a(low, qa.x(), 0)),
-                KMath.dp4a(high, qb.y(), KMath.dp4a(low, qa.y(), 0)), KMath.dp4a(high, qb.z(), KMath.dp4a(low, qa.z(), 0)),
-                KMath.dp4a(high, qb.w(), KMath.dp4a(low, qa.w(), 0)));
+    private static Int4 block(I32Array levels, long laneBase, int c, int lastBlock, int k) {
+        return levels.getInt4(laneBase + Math.min(c, lastBlock) * Int8Centroids.INTS + k * (Int8Centroids.INTS * 2));
     }
 
     /**
-     * This lane's 16 bytes of the block of centroids starting at {@code c} of the row, clamped to {@code lastBlock}; the
-     * row's first block at {@code laneBase}.
+     * The sums over a quad's four lanes of the four heads' partials, exact: lane {@code 4j + h} is left with head
+     * {@code h}'s (two shuffle rounds where the half-warp of sixteen partials each took four).
      */
-    private static Int4 block(I32Array levels, long laneBase, int c, int lastBlock) {
-        return levels.getInt4(laneBase + Math.min(c, lastBlock) * Int8Centroids.INTS);
-    }
-
-    /**
-     * {@link SplitKvDecode#transposedSum} of integer partials, exact: the sum of the (centroid, head) pair this lane holds
-     * after it, over the half-warp's sixteen lanes.
-     */
-    private static int transposedLevelSum(KernelContext ctx, Int4 y0, Int4 y1, Int4 y2, Int4 y3) {
-        boolean upper8 = (ctx.laneId & 8) != 0;
-        Int4 a = pick(upper8, y2, y0).add(shuffleXor4(ctx, pick(upper8, y0, y2), 8));
-        Int4 b = pick(upper8, y3, y1).add(shuffleXor4(ctx, pick(upper8, y1, y3), 8));
-        boolean upper4 = (ctx.laneId & 4) != 0;
-        Int4 c = pick(upper4, b, a).add(shuffleXor4(ctx, pick(upper4, a, b), 4));
+    private static int quadSum(KernelContext ctx, int y0, int y1, int y2, int y3) {
         boolean upper2 = (ctx.laneId & 2) != 0;
-        int d0 = (upper2 ? c.z() : c.x()) + ctx.shuffleXor(upper2 ? c.x() : c.z(), 2);
-        int d1 = (upper2 ? c.w() : c.y()) + ctx.shuffleXor(upper2 ? c.y() : c.w(), 2);
+        int a0 = (upper2 ? y2 : y0) + ctx.shuffleXor(upper2 ? y0 : y2, 2);
+        int a1 = (upper2 ? y3 : y1) + ctx.shuffleXor(upper2 ? y1 : y3, 2);
         boolean upper1 = (ctx.laneId & 1) != 0;
-        return (upper1 ? d1 : d0) + ctx.shuffleXor(upper1 ? d0 : d1, 1);
-    }
-
-    private static Int4 pick(boolean first, Int4 a, Int4 b) {
-        return first ? a : b;
-    }
-
-    private static Int4 shuffleXor4(KernelContext ctx, Int4 x, int mask) {
-        return new Int4(ctx.shuffleXor(x.x(), mask), ctx.shuffleXor(x.y(), mask), ctx.shuffleXor(x.z(), mask),
-                ctx.shuffleXor(x.w(), mask));
+        return (upper1 ? a1 : a0) + ctx.shuffleXor(upper1 ? a0 : a1, 1);
     }
 
     /** The scale of centroid {@code c} of the row, clamped to {@code last}. */

@@ -9,12 +9,12 @@ import org.retroinfer.accel.kernel.I32Array;
  * vector (an F32 scale {@code absmax / 127}, levels {@code rint(x / scale)}), 132 bytes a centroid instead of 256, so that
  * {@link CentroidScoring#logitsInt8} reads half the bytes that ranking every cluster reads each step.
  *
- * <p>Scoring gives a lane eight dimensions of each of four centroids of a step ({@code t, t + 2, t + 4, t + 6}, the two
- * half-warps taking neighbours), which in INT8 are 8 bytes, half a load. So centroids are laid out in blocks of
+ * <p>Scoring gives four lanes each centroid of a step, a lane 32 of its dimensions (32 bytes, two 16-byte loads), so
+ * that summing a centroid's partials over its lanes takes two shuffle rounds. So centroids are laid out in blocks of
  * {@link #BLOCK}: block {@code b} holds centroids {@code 4b … 4b + 3} in 128 ints, and the 16 bytes at ints
- * {@code 4·(16h + s)} of it are slice {@code s} (dimensions {@code 8s … 8s + 7}) of centroid {@code 4b + h}, then the same
- * slice of centroid {@code 4b + h + 2}: one 16-byte load per lane gives it two of its centroids, and a warp's two loads
- * read its eight centroids' 1 KiB in two contiguous 512-byte pieces. Levels are packed little-endian, four to an int, as
+ * {@code 4·(16k + 4j + p)} of it are dimensions {@code 32p + 16k … 32p + 16k + 15} of centroid {@code 4b + j}: a lane's
+ * two loads ({@code k} = 0, 1) read its part {@code p} of its centroid, and a warp's load reads its eight centroids' first
+ * (or second) halves in two contiguous 256-byte pieces. Levels are packed little-endian, four to an int, as
  * {@link Int8Vectors} packs them. Scales are F32 bits at {@code scales[v]}, one int per centroid.
  *
  * <p>Centroid {@code v} is a global index; a row of {@code capacity} centroids starts at centroid {@code row·capacity},
@@ -35,7 +35,8 @@ public final class Int8Centroids {
     public static long word(long vector, int slice) {
         long block = vector >> 2;
         int j = (int) (vector & 3);
-        return block * BLOCK * INTS + ((j & 1) * 16L + slice) * 4 + (j >> 1) * 2L;
+        int part = slice >> 2, k = (slice >> 1) & 1;
+        return block * BLOCK * INTS + (k * 16L + j * 4 + part) * 4 + (slice & 1) * 2L;
     }
 
     /** Quantises elements {@code [from, from + 128)} of {@code centroids} as centroid {@code vector} of {@code levels}. */
