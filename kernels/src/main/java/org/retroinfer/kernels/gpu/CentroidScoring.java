@@ -61,6 +61,8 @@ public final class CentroidScoring {
     private static final int CENTROID_LANES = QUAD;
     /** Dimensions of an INT8 centroid that one lane takes: 32 bytes, two 16-byte loads. */
     private static final int PART = HEAD_DIM / CENTROID_LANES;
+    /** Level words of one query head: four levels each. */
+    private static final int QUERY_WORDS = HEAD_DIM / 4;
 
     private CentroidScoring() {}
 
@@ -208,16 +210,20 @@ public final class CentroidScoring {
         // this lane's first 16 bytes of the row's first block; a block's offset from it is an int (rows hold < 2^26 centroids)
         long laneBase = rowBase * Int8Centroids.INTS + ctx.laneId % (Int8Centroids.BLOCK * CENTROID_LANES) * 4;
         int laneBlock = centroid / Int8Centroids.BLOCK * Int8Centroids.BLOCK; // the step's block of this lane's centroid
-        long qBase = ((long) row * group + quad * QUAD) * HEAD_DIM + part * PART;
+        long qBase = ((long) row * group + quad * QUAD) * HEAD_DIM;
         int heads = group - quad * QUAD;
-        float s0 = queryScale(ctx, q, qBase, 0, heads, scale), s1 = queryScale(ctx, q, qBase, 1, heads, scale);
-        float s2 = queryScale(ctx, q, qBase, 2, heads, scale), s3 = queryScale(ctx, q, qBase, 3, heads, scale);
-        // head h's levels of this lane's first 16 dimensions in qhLow, of its last 16 in qhHigh
-        Int4 q0Low = queryLevels(q, qBase, 0, heads, scale, s0, 0), q0High = queryLevels(q, qBase, 0, heads, scale, s0, 1);
-        Int4 q1Low = queryLevels(q, qBase, 1, heads, scale, s1, 0), q1High = queryLevels(q, qBase, 1, heads, scale, s1, 1);
-        Int4 q2Low = queryLevels(q, qBase, 2, heads, scale, s2, 0), q2High = queryLevels(q, qBase, 2, heads, scale, s2, 1);
-        Int4 q3Low = queryLevels(q, qBase, 3, heads, scale, s3, 0), q3High = queryLevels(q, qBase, 3, heads, scale, s3, 1);
-        float partScale = part == 0 ? s0 : part == 1 ? s1 : part == 2 ? s2 : s3; // the head this lane holds after the sum
+        // Warp w quantises head w's query (four warps, four heads; each lane four dimensions, one level word) into shared
+        // memory, once for the block: quantised lane by lane, each lane its 128 levels, they took as many instructions as
+        // the centroids' dot products.
+        int[] words = ctx.allocateIntLocalArray(QUAD * QUERY_WORDS);
+        float[] queryScales = ctx.allocateFloatLocalArray(QUAD);
+        quantiseQuery(ctx, q, qBase, heads, scale, words, queryScales);
+        ctx.localBarrier();
+        Int4 q0Low = queryWords(words, 0, part, 0), q0High = queryWords(words, 0, part, 1);
+        Int4 q1Low = queryWords(words, 1, part, 0), q1High = queryWords(words, 1, part, 1);
+        Int4 q2Low = queryWords(words, 2, part, 0), q2High = queryWords(words, 2, part, 1);
+        Int4 q3Low = queryWords(words, 3, part, 0), q3High = queryWords(words, 3, part, 1);
+        float partScale = queryScales[part]; // the scale of the head this lane holds after the sum
         long yRow = part < heads ? ((long) row * group + quad * QUAD + part) * capacity : -1;
         float max = Float.NEGATIVE_INFINITY;
         float sum = 0f;
@@ -250,30 +256,29 @@ public final class CentroidScoring {
     }
 
     /**
-     * The INT8 scale of query head {@code h}'s 128 dimensions ({@code absmax / 127}), from this lane's 32 at {@code qBase}
-     * and its quad's (the lanes of its centroid hold the others).
+     * Warp {@code w} quantises query head {@code w} (times {@code scale}) on its INT8 scale ({@code absmax / 127} over its
+     * 128 dimensions, as {@link Int8Vectors} quantises a vector), each lane four dimensions into one level word of
+     * {@code words} ({@code [head][32]}); the scales to {@code levelScales}. Heads past {@code heads} get levels and scale 0.
      */
-    private static float queryScale(KernelContext ctx, F32Array q, long qBase, int h, int heads, float scale) {
-        float m = 0f;
-        for (int i = 0; i < PART / 8; i++) {
-            m = Math.max(m, Int8Chunks.absMax(query(q, qBase + i * 8, h, heads, scale)));
+    private static void quantiseQuery(KernelContext ctx, F32Array q, long qBase, int heads, float scale, int[] words,
+            float[] levelScales) {
+        int h = ctx.warpId;
+        Float4 x = h < heads ? q.getFloat4(qBase + h * HEAD_DIM + ctx.laneId * 4).scale(scale) : new Float4(0f, 0f, 0f, 0f);
+        float m = Math.max(Math.max(Math.abs(x.x()), Math.abs(x.y())), Math.max(Math.abs(x.z()), Math.abs(x.w())));
+        for (int mask = KernelContext.WARP_SIZE / 2; mask > 0; mask >>= 1) {
+            m = Math.max(m, ctx.shuffleXor(m, mask));
         }
-        m = Math.max(m, ctx.shuffleXor(m, 1));
-        m = Math.max(m, ctx.shuffleXor(m, 2));
-        return m / Int8Vectors.LEVELS;
+        float levelScale = m / Int8Vectors.LEVELS;
+        words[h * QUERY_WORDS + ctx.laneId] = Int8Chunks.word(x.x(), x.y(), x.z(), x.w(), levelScale);
+        if (ctx.laneId == 0) {
+            levelScales[h] = levelScale;
+        }
     }
 
-    /**
-     * Query head {@code h}'s levels of 16 of this lane's dimensions, the first ({@code half} 0) or last 16, quantised on
-     * {@code levelScale} and packed four to an int as {@link Int8Chunks} packs levels.
-     */
-    private static Int4 queryLevels(F32Array q, long qBase, int h, int heads, float scale, float levelScale, int half) {
-        Float8 x = query(q, qBase + half * 16, h, heads, scale);
-        Float8 y = query(q, qBase + half * 16 + 8, h, heads, scale);
-        return new Int4(Int8Chunks.word(x.s0(), x.s1(), x.s2(), x.s3(), levelScale),
-                Int8Chunks.word(x.s4(), x.s5(), x.s6(), x.s7(), levelScale),
-                Int8Chunks.word(y.s0(), y.s1(), y.s2(), y.s3(), levelScale),
-                Int8Chunks.word(y.s4(), y.s5(), y.s6(), y.s7(), levelScale));
+    /** Head {@code h}'s level words of 16 dimensions of part {@code part}: the first ({@code half} 0) or last 16. */
+    private static Int4 queryWords(int[] words, int h, int part, int half) {
+        int at = h * QUERY_WORDS + part * (PART / 4) + half * 4;
+        return new Int4(words[at], words[at + 1], words[at + 2], words[at + 3]);
     }
 
     /** One head's sum of level products over this lane's 32 dimensions ({@code low}, {@code high}: its two loads). */
