@@ -64,6 +64,8 @@ public final class DecodeLayerGpuCheck {
                     & c.rope(new DecodeLayerShape(16, 4096, 32, 8, 14336), Rope.Pairing.ADJACENT)
                     & c.swiglu(new DecodeLayerShape(16, 4096, 32, 8, 14336))
                     & c.residual(new DecodeLayerShape(5, 4104, 32, 8, 14336))
+                    & c.rowNormAfterResidual(new DecodeLayerShape(5, 4104, 32, 8, 14336))
+                    & c.rowNormAfterResidual(new DecodeLayerShape(16, 4096, 32, 8, 14336))
                     & c.kvAppend(new DecodeAttentionShape(5, 8, 4, 300, 1), true)
                     & c.kvAppend(new DecodeAttentionShape(5, 8, 4, 300, 1), false)
                     & c.embedding(new DecodeLayerShape(5, 4096, 32, 8, 14336), ElementType.BF16)
@@ -129,6 +131,23 @@ public final class DecodeLayerGpuCheck {
         F32Array deviceX = upload(x);
         gpu.launch(KernelMethod.of(ResidualAdd.class, "add"), shape.residualGrid(), stream, deviceX, upload(y), n);
         return report("ResidualAdd " + shape.batch() + " x " + shape.hidden(), relative(DecodeLayerTwin.residual(x, y, n), download(deviceX)), 0);
+    }
+
+    private boolean rowNormAfterResidual(DecodeLayerShape shape) {
+        long n = shape.hiddenElements();
+        F32Array x = gaussian(n, 10);
+        F32Array y = gaussian(n, 1);
+        F32Array weight = gaussian(shape.hidden(), 1);
+        F32Array deviceX = upload(x);
+        F32Array out = poisonedOnDevice(n);
+        gpu.launch(KernelMethod.of(RmsNorm.class, "rowsAfterResidual"), shape.normGrid(), stream, deviceX, upload(y),
+                upload(weight), out, shape.hidden(), EPS);
+        float[] sum = DecodeLayerTwin.residual(x, y, n);
+        boolean sumOk = report("RmsNorm.rowsAfterResidual " + shape.batch() + " x " + shape.hidden() + ", the sum",
+                relative(sum, download(deviceX)), 0);
+        return report("RmsNorm.rowsAfterResidual " + shape.batch() + " x " + shape.hidden() + ", the norm",
+                relative(DecodeLayerTwin.rmsNorm(F32Array.of(arena, sum), weight, EPS, shape.batch(), shape.hidden()),
+                        download(out)), RELATIVE) & sumOk;
     }
 
     private boolean kvAppend(DecodeAttentionShape cache, boolean bf16) {

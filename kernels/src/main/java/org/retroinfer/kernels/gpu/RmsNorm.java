@@ -47,6 +47,31 @@ public final class RmsNorm {
     }
 
     /**
+     * {@link ResidualAdd#add} and {@link #rows} in one launch: row {@code groupIdx}'s {@code x += y}, written back, then
+     * the norm of the sum to {@code out}, with the same roundings as the two launches (each thread adds and squares its
+     * own pieces, and its second pass reads back what it wrote). A decode step launches each pair 64 times for Llama 3
+     * 8B's 32 layers, and each launch of a few microseconds' work costs its own gap in the stream. Launch on
+     * {@link DecodeLayerShape#normGrid()}.
+     */
+    @Kernel
+    public static void rowsAfterResidual(KernelContext ctx, F32Array x, F32Array y, F32Array weight, F32Array out, int width,
+            float eps) {
+        float[] warpSums = ctx.allocateFloatLocalArray(KernelContext.WARP_SIZE);
+        long base = (long) ctx.groupIdx * width;
+        int step = 4 * ctx.localGroupSizeX;
+        float sum = 0f;
+        for (int i = 4 * ctx.localIdx; i < width; i += step) {
+            Float4 v = x.getFloat4(base + i).add(y.getFloat4(base + i));
+            x.setFloat4(base + i, v);
+            sum += v.dot(v);
+        }
+        float inverse = inverseRms(blockSum(ctx, warpSums, sum), width, eps);
+        for (int i = 4 * ctx.localIdx; i < width; i += step) {
+            out.setFloat4(base + i, x.getFloat4(base + i).scale(inverse).mul(weight.getFloat4(i)));
+        }
+    }
+
+    /**
      * The per-head form (Qwen3's q and k norms): {@code rows} rows of {@link DecodeAttentionShape#HEAD_DIM},
      * one {@code weight} of 128 shared by all; a warp per row, so the sum needs shuffles only. Launch on
      * {@link DecodeLayerShape#headNormGrid(int)}.

@@ -160,6 +160,24 @@ class DecodeLayerKernelsTest {
         }
     }
 
+    @ParameterizedTest(name = "batch {0}, width {1}")
+    @CsvSource({"1, 40", "5, 4104", "3, 1032"})
+    void rowNormAfterResidualIsTheAddThenTheNorm(int batch, int width) {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = random("row norm after residual batch " + batch + " width " + width);
+            DecodeLayerShape shape = new DecodeLayerShape(batch, width, 1, 1, 8);
+            F32Array x = gaussian(arena, random, shape.hiddenElements(), 10);
+            F32Array y = gaussian(arena, random, shape.hiddenElements(), 1);
+            F32Array weight = gaussian(arena, random, width, 1);
+            F32Array out = poisoned(arena, shape.hiddenElements());
+            float[] sum = DecodeLayerTwin.residual(x, y, shape.hiddenElements());
+            float[] expected = DecodeLayerTwin.rmsNorm(F32Array.of(arena, sum), weight, EPS, batch, width);
+            emulator.launch(RmsNorm.class, "rowsAfterResidual", shape.normGrid(), x, y, weight, out, width, EPS);
+            assertArrayEquals(sum, x.toArray());
+            assertClose(expected, out, "row norm after residual");
+        }
+    }
+
     @Test
     void kvAppendWritesEachRowIntoItsSlotAndPositionAndNothingElse() {
         try (Arena arena = Arena.ofShared()) {

@@ -54,7 +54,7 @@ class GpuKernelsAssembleTest {
 
     @Test
     void theGpuKernelsAreAllFound() {
-        assertEquals(Set.of("partials", "partialsWeighted", "partialsWeightedIndexed", "partialsWeightedIndexedInt8", "partialsScoredIndexed", "partialsScoredIndexedInt8", "rows", "merge", "half", "bf16", "bf16Stacked", "f32", "mergeWithPrevious",
+        assertEquals(Set.of("partials", "partialsWeighted", "partialsWeightedIndexed", "partialsWeightedIndexedInt8", "partialsScoredIndexed", "partialsScoredIndexedInt8", "rows", "rowsAfterResidual", "merge", "half", "bf16", "bf16Stacked", "f32", "mergeWithPrevious",
                 "logitsHalf", "logitsF32", "logitsInt8", "select", "gather", "admit", "heads", "halves", "adjacent", "apply", "add", "into",
                 "fromHalf", "fromF32", "keySums", "centre", "nearest", "seedCentroids", "rank", "tileOffsets", "clusterStarts",
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",

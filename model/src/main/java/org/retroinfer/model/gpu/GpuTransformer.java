@@ -39,6 +39,8 @@ import org.retroinfer.model.transformer.RotaryEmbedding;
  */
 public final class GpuTransformer implements ForwardPass {
     private static final KernelMethod NORM = KernelMethod.of(RmsNorm.class, "rows");
+    /** The residual add of a block's output and the next block's norm, in one launch. */
+    private static final KernelMethod NORM_AFTER_RESIDUAL = KernelMethod.of(RmsNorm.class, "rowsAfterResidual");
     private static final KernelMethod HEAD_NORM = KernelMethod.of(RmsNorm.class, "heads");
     private static final KernelMethod SWIGLU = KernelMethod.of(SwiGlu.class, "apply");
     private static final KernelMethod RESIDUAL = KernelMethod.of(ResidualAdd.class, "add");
@@ -281,6 +283,9 @@ public final class GpuTransformer implements ForwardPass {
             attentionBlock(l, step, shape, cache);
             feedForwardBlock(l, shape);
         }
+        // the last block's residual, which no norm of a next block takes
+        device.launch(RESIDUAL, shape.residualGrid(), ws.x, ws.projected, shape.hiddenElements());
+        done(StepProfile.Phase.ELEMENTWISE);
         if (logitRows > 0) {
             logits(logitRows, greedy);
             done(StepProfile.Phase.LOGITS);
@@ -307,8 +312,7 @@ public final class GpuTransformer implements ForwardPass {
     private void attentionBlock(int l, StepRows step, DecodeLayerShape shape, DeviceKvCache cache) {
         GpuWeights.Layer w = weights.layers().get(l);
         int rows = shape.batch();
-        device.launch(NORM, shape.normGrid(), ws.x, w.attentionNorm(), ws.normed, config.hiddenSize(), eps);
-        done(StepProfile.Phase.NORMS_AND_ROPE);
+        norm(l > 0, shape, w.attentionNorm());
         boolean biased = w.queryBias() != null || w.keyBias() != null || w.valueBias() != null;
         if (!stackedProjections(w, rows) && !stackedLaunch(w.qkv(), w.qkvBias(), biased, ws.qkv, rows, w.query().rows(),
                 w.query().rows() + w.key().rows())) {
@@ -340,17 +344,14 @@ public final class GpuTransformer implements ForwardPass {
         done(StepProfile.Phase.KV_APPEND);
         cache.attend(l, step, ws.q, ws.attention);
         done(StepProfile.Phase.ATTENTION);
-        linear(w.output(), w.outputBias(), ws.attention, ws.projected, rows);
+        linear(w.output(), w.outputBias(), ws.attention, ws.projected, rows); // its residual: the next norm's
         done(StepProfile.Phase.PROJECTIONS);
-        device.launch(RESIDUAL, shape.residualGrid(), ws.x, ws.projected, shape.hiddenElements());
-        done(StepProfile.Phase.ELEMENTWISE);
     }
 
     private void feedForwardBlock(int l, DecodeLayerShape shape) {
         GpuWeights.Layer w = weights.layers().get(l);
         int rows = shape.batch();
-        device.launch(NORM, shape.normGrid(), ws.x, w.feedForwardNorm(), ws.normed, config.hiddenSize(), eps);
-        done(StepProfile.Phase.NORMS_AND_ROPE);
+        norm(true, shape, w.feedForwardNorm());
         if (gatedFeedForward(w, rows)) {
             done(StepProfile.Phase.MLP);
         } else {
@@ -362,10 +363,21 @@ public final class GpuTransformer implements ForwardPass {
             device.launch(SWIGLU, shape.swigluGrid(), ws.gate, ws.up, shape.intermediateElements());
             done(StepProfile.Phase.ELEMENTWISE);
         }
-        linear(w.down(), null, ws.gate, ws.projected, rows);
+        linear(w.down(), null, ws.gate, ws.projected, rows); // its residual: the next norm's, or the step's last
         done(StepProfile.Phase.MLP);
-        device.launch(RESIDUAL, shape.residualGrid(), ws.x, ws.projected, shape.hiddenElements());
-        done(StepProfile.Phase.ELEMENTWISE);
+    }
+
+    /**
+     * A block's input norm into {@code ws.normed}: after the previous block's output ({@code ws.projected}) is added to
+     * the residual stream {@code ws.x} where there is one ({@code afterBlock}), in the same launch.
+     */
+    private void norm(boolean afterBlock, DecodeLayerShape shape, F32Array weight) {
+        if (afterBlock) {
+            device.launch(NORM_AFTER_RESIDUAL, shape.normGrid(), ws.x, ws.projected, weight, ws.normed, config.hiddenSize(), eps);
+        } else {
+            device.launch(NORM, shape.normGrid(), ws.x, weight, ws.normed, config.hiddenSize(), eps);
+        }
+        done(StepProfile.Phase.NORMS_AND_ROPE);
     }
 
     /**
