@@ -35,8 +35,8 @@ import org.retroinfer.accel.kernel.LaunchBounds;
  * {@link SplitKvDecode} cuts keys (the same split arithmetic, {@link SplitKvDecode#tokensPerSplit}), and
  * centroids stream into registers as its keys do: a block serves four query heads, each half-warp takes one
  * centroid at a time with a lane owning eight of its 128 dimensions (one 16-byte load of a 16-bit centroid, two
- * of an F32 one, half of one of an INT8 one, {@link #logitsInt8}), a lane issues the loads of four centroids before it uses any, and the transposed butterfly
- * leaves one (centroid, head) score per lane. A group larger than four takes a block per four heads, as the
+ * of an F32 one), a lane issues the loads of four centroids before it uses any, and the transposed butterfly
+ * leaves one (centroid, head) score per lane; {@link #logitsInt8} gives a centroid four lanes instead. A group larger than four takes a block per four heads, as the
  * decode kernels do: each reads the split's centroids, but the quads of one split are neighbours in the grid,
  * so they run together and the second read mostly hits L2 (Llama 3 70B's group of 8; the 8B's group of 4 reads
  * each centroid once).
@@ -185,8 +185,8 @@ public final class CentroidScoring {
      * where a half-warp's sixteen lanes of eight dimensions took four rounds and the selects of a transposed sum, as many
      * instructions as the {@code dp4a} themselves. The sum of level products is exact (below 2^24); y is it times the two
      * scales. A lane's two 16-byte loads, issued two tiles ahead to keep as many bytes in flight as the 16-bit kernel
-     * does, are its 32 bytes of its centroid of the step. Rows are {@code capacity} centroids, a multiple of four. {@link ClusterScoringTwin#int8Queries} is the twin of the
-     * queries' rounding.
+     * does, are its 32 bytes of its centroid of the step. Rows are {@code capacity} centroids, a multiple of four.
+     * {@link ClusterScoringTwin#int8Queries} is the twin of the queries' rounding.
      */
     @Kernel
     @LaunchBounds(maxThreads = PARTIAL_THREADS, minBlocks = 5)
@@ -207,7 +207,7 @@ public final class CentroidScoring {
         int part = ctx.laneId % CENTROID_LANES; // this lane's dimensions of its centroid, [32·part, 32·part + 32)
         int centroid = ctx.laneId / CENTROID_LANES; // this lane's centroid of a step, from the warp's first
         long rowBase = (long) row * capacity;
-        // this lane's first 16 bytes of the row's first block; a block's offset from it is an int (rows hold < 2^26 centroids)
+        // this lane's first 16 bytes of the row's first block; a block's offset from it is an int (rows < 2^26 centroids)
         long laneBase = rowBase * Int8Centroids.INTS + ctx.laneId % (Int8Centroids.BLOCK * CENTROID_LANES) * 4;
         int laneBlock = centroid / Int8Centroids.BLOCK * Int8Centroids.BLOCK; // the step's block of this lane's centroid
         long qBase = ((long) row * group + quad * QUAD) * HEAD_DIM;
@@ -230,19 +230,23 @@ public final class CentroidScoring {
         // A warp's step is two blocks, centroids b … b + 7: this lane's two 16-byte loads are both of centroid b + centroid.
         // Blocks past the split load its last one (in bounds; the centroids past the end get y = −∞).
         int first = split * perSplit;
-        int b = first + ctx.warpId * 2 * PER_LANE + laneBlock;
-        Int4 a0 = block(levels, laneBase, b, lastBlock, 0), a1 = block(levels, laneBase, b, lastBlock, 1);
-        float aScale = centroidScale(levelScales, rowBase, b - laneBlock + centroid, last);
-        Int4 n0 = block(levels, laneBase, b + TILE, lastBlock, 0), n1 = block(levels, laneBase, b + TILE, lastBlock, 1);
-        float nScale = centroidScale(levelScales, rowBase, b - laneBlock + TILE + centroid, last);
+        int b = first + ctx.warpId * 2 * PER_LANE; // the warp's first centroid of the step
+        Int4 a0 = block(levels, laneBase, b + laneBlock, lastBlock, 0);
+        Int4 a1 = block(levels, laneBase, b + laneBlock, lastBlock, 1);
+        float aScale = centroidScale(levelScales, rowBase, b + centroid, last);
+        int next = b + TILE;
+        Int4 n0 = block(levels, laneBase, next + laneBlock, lastBlock, 0);
+        Int4 n1 = block(levels, laneBase, next + laneBlock, lastBlock, 1);
+        float nScale = centroidScale(levelScales, rowBase, next + centroid, last);
         for (; first < end; first += TILE) {
-            int c = first + ctx.warpId * 2 * PER_LANE + centroid;
-            int ahead = c - centroid + laneBlock + 2 * TILE;
-            Int4 m0 = block(levels, laneBase, ahead, lastBlock, 0), m1 = block(levels, laneBase, ahead, lastBlock, 1);
-            float mScale = centroidScale(levelScales, rowBase, c + 2 * TILE, last);
+            b = first + ctx.warpId * 2 * PER_LANE;
+            int ahead = b + 2 * TILE;
+            Int4 m0 = block(levels, laneBase, ahead + laneBlock, lastBlock, 0);
+            Int4 m1 = block(levels, laneBase, ahead + laneBlock, lastBlock, 1);
+            float mScale = centroidScale(levelScales, rowBase, ahead + centroid, last);
             int dot = quadSum(ctx, levelDot(q0Low, q0High, a0, a1), levelDot(q1Low, q1High, a0, a1),
                     levelDot(q2Low, q2High, a0, a1), levelDot(q3Low, q3High, a0, a1));
-            float y = store(dot * (partScale * aScale), c, end, logits, yRow);
+            float y = store(dot * (partScale * aScale), b + centroid, end, logits, yRow);
             sum = addExp(sum, max, y);
             max = Math.max(max, y);
             a0 = n0;
@@ -258,10 +262,11 @@ public final class CentroidScoring {
     /**
      * Warp {@code w} quantises query head {@code w} (times {@code scale}) on its INT8 scale ({@code absmax / 127} over its
      * 128 dimensions, as {@link Int8Vectors} quantises a vector), each lane four dimensions into one level word of
-     * {@code words} ({@code [head][32]}); the scales to {@code levelScales}. Heads past {@code heads} get levels and scale 0.
+     * {@code words} ({@code [head][32]}); the scales to {@code queryScales}. Heads past {@code heads} get levels and
+     * scale 0.
      */
     private static void quantiseQuery(KernelContext ctx, F32Array q, long qBase, int heads, float scale, int[] words,
-            float[] levelScales) {
+            float[] queryScales) {
         int h = ctx.warpId;
         Float4 x = h < heads ? q.getFloat4(qBase + h * HEAD_DIM + ctx.laneId * 4).scale(scale) : new Float4(0f, 0f, 0f, 0f);
         float m = Math.max(Math.max(Math.abs(x.x()), Math.abs(x.y())), Math.max(Math.abs(x.z()), Math.abs(x.w())));
@@ -271,7 +276,7 @@ public final class CentroidScoring {
         float levelScale = m / Int8Vectors.LEVELS;
         words[h * QUERY_WORDS + ctx.laneId] = Int8Chunks.word(x.x(), x.y(), x.z(), x.w(), levelScale);
         if (ctx.laneId == 0) {
-            levelScales[h] = levelScale;
+            queryScales[h] = levelScale;
         }
     }
 
