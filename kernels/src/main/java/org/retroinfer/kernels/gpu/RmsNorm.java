@@ -40,10 +40,7 @@ public final class RmsNorm {
             Float4 v = x.getFloat4(base + i);
             sum += v.dot(v);
         }
-        float inverse = inverseRms(blockSum(ctx, warpSums, sum), width, eps);
-        for (int i = 4 * ctx.localIdx; i < width; i += step) {
-            out.setFloat4(base + i, x.getFloat4(base + i).scale(inverse).mul(weight.getFloat4(i)));
-        }
+        writeNormed(ctx, warpSums, sum, x, weight, out, base, width, eps);
     }
 
     /**
@@ -65,10 +62,7 @@ public final class RmsNorm {
             x.setFloat4(base + i, v);
             sum += v.dot(v);
         }
-        float inverse = inverseRms(blockSum(ctx, warpSums, sum), width, eps);
-        for (int i = 4 * ctx.localIdx; i < width; i += step) {
-            out.setFloat4(base + i, x.getFloat4(base + i).scale(inverse).mul(weight.getFloat4(i)));
-        }
+        writeNormed(ctx, warpSums, sum, x, weight, out, base, width, eps);
     }
 
     /**
@@ -86,6 +80,18 @@ public final class RmsNorm {
         Float4 v = x.getFloat4(at);
         float inverse = inverseRms(ctx.warpSum(v.dot(v)), HEAD_DIM, eps);
         out.setFloat4(at, v.scale(inverse).mul(weight.getFloat4(4 * ctx.laneId)));
+    }
+
+    /**
+     * The second pass of a row norm: the block's sum of this thread's {@code sumSquares}, then each of the thread's
+     * pieces of row {@code x} at {@code base} scaled by the inverse RMS and {@code weight} into {@code out}.
+     */
+    private static void writeNormed(KernelContext ctx, float[] warpSums, float sumSquares, F32Array x, F32Array weight,
+            F32Array out, long base, int width, float eps) {
+        float inverse = inverseRms(blockSum(ctx, warpSums, sumSquares), width, eps);
+        for (int i = 4 * ctx.localIdx; i < width; i += 4 * ctx.localGroupSizeX) {
+            out.setFloat4(base + i, x.getFloat4(base + i).scale(inverse).mul(weight.getFloat4(i)));
+        }
     }
 
     /** {@code 1 / sqrt(sumSquares / width + eps)} rounded as VectorMath.rmsNorm rounds it: in double. */
