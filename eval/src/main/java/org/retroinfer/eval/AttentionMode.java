@@ -156,6 +156,29 @@ public sealed interface AttentionMode {
     /** A fresh, empty cache for the model; the caller closes it. */
     KvCache create(ModelConfig config);
 
+    /**
+     * What sets a mode apart from the others of its {@code family} besides its retrieval budget, read back from its
+     * {@link #name()} (reports of earlier runs hold names, not configs): the family, then the estimation budget where
+     * it is not the default and the cluster size where it is not, as {@link Retro#name()} writes them. "retro
+     * 7.2%/23.2% c4" is "retro c4", "retro 7.2%/0% c4" is "retro est 0% c4", "quest 14.4%" is "quest".
+     */
+    static String series(String family, String name) {
+        String[] words = name.split(" ");
+        StringBuilder series = new StringBuilder(family);
+        if (words.length > 1 && words[1].contains("/")) {
+            String estimation = words[1].substring(words[1].indexOf('/') + 1);
+            if (!estimation.equals(percent(RetroConfig.defaults().estimationBudget()))) {
+                series.append(" est ").append(estimation);
+            }
+        }
+        for (int i = 1; i < words.length; i++) {
+            if (words[i].matches("c\\d+")) {
+                series.append(' ').append(words[i]);
+            }
+        }
+        return series.toString();
+    }
+
     /** A fraction as a short percentage: 0.018 → {@code 1.8%}. */
     static String percent(double fraction) {
         return java.math.BigDecimal.valueOf(100 * fraction).round(new java.math.MathContext(3)).stripTrailingZeros()

@@ -19,7 +19,6 @@ import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
-import org.retroinfer.kvstore.retro.RetroConfig;
 
 /**
  * The PNG plots of a {@link ComparisonReport}, drawn with XChart: the NIAH heatmap (needle depth ×
@@ -50,38 +49,19 @@ public final class EvalPlots {
         return budgets(report).values().stream().anyMatch(m -> m.size() >= 2);
     }
 
-    /** Sparse series ({@link #series}) → (retrieval budget → mean score over every length). */
+    /**
+     * Sparse series ({@link AttentionMode#series}: a family's modes of one cluster size and estimation budget; one line a
+     * family mixed the cluster sizes of a sweep) → (retrieval budget → mean score over every length).
+     */
     private static Map<String, TreeMap<Double, Double>> budgets(ComparisonReport report) {
         Map<String, TreeMap<Double, Double>> bySeries = new LinkedHashMap<>();
         for (ComparisonReport.ModeInfo m : report.modes()) {
             ComparisonReport.ModeScore s = report.find(m.name(), 0);
             if (m.retrievalBudget() != null && s != null && !Double.isNaN(s.score())) {
-                bySeries.computeIfAbsent(series(m), f -> new TreeMap<>()).put(m.retrievalBudget(), s.score());
+                bySeries.computeIfAbsent(AttentionMode.series(m.family(), m.name()), f -> new TreeMap<>()).put(m.retrievalBudget(), s.score());
             }
         }
         return bySeries;
-    }
-
-    /**
-     * The line a sparse mode's point belongs to: its family, and what else its name sets apart from the budget (the
-     * estimation budget where it is not the default, the cluster size where it is not): "retro 7.2%/23.2% c4" is on the
-     * line "retro c4", "retro 7.2%/0% c4" on "retro est 0% c4". One line a family mixed the cluster sizes of a sweep.
-     */
-    static String series(ComparisonReport.ModeInfo m) {
-        String[] words = m.name().split(" ");
-        StringBuilder series = new StringBuilder(m.family());
-        if (words.length > 1 && words[1].contains("/")) {
-            String estimation = words[1].substring(words[1].indexOf('/') + 1);
-            if (!estimation.equals(AttentionMode.percent(RetroConfig.defaults().estimationBudget()))) {
-                series.append(" est ").append(estimation);
-            }
-        }
-        for (int i = 1; i < words.length; i++) {
-            if (words[i].matches("c\\d+")) {
-                series.append(' ').append(words[i]);
-            }
-        }
-        return series.toString();
     }
 
     private static XYChart budgetChart(ComparisonReport report) {
