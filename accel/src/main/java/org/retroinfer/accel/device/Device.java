@@ -7,6 +7,7 @@ import org.retroinfer.accel.kernel.F16Array;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.I32Array;
+import org.retroinfer.accel.kernel.KernelLauncher;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.TypedArray;
 
@@ -19,7 +20,7 @@ import org.retroinfer.accel.kernel.TypedArray;
  * which runs after the calls before the branch and beside the calls after it until a {@link #join}. Downloads wait for
  * the work before them. Arrays live until freed or until the device closes.
  */
-public interface Device extends AutoCloseable {
+public interface Device extends KernelLauncher, AutoCloseable {
     /** The device in words, for logs and reports. */
     String describe();
 
@@ -139,6 +140,7 @@ public interface Device extends AutoCloseable {
     void fill(TypedArray array, byte value);
 
     /** Runs {@code kernel} over {@code grid}; {@code arguments} exclude the KernelContext. */
+    @Override
     void launch(KernelMethod kernel, Grid grid, Object... arguments);
 
     /**

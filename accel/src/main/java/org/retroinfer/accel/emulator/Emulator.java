@@ -3,6 +3,7 @@ package org.retroinfer.accel.emulator;
 import java.time.Duration;
 import java.util.List;
 import org.retroinfer.accel.kernel.Grid;
+import org.retroinfer.accel.kernel.KernelLauncher;
 import org.retroinfer.accel.kernel.KernelMethod;
 import org.retroinfer.accel.kernel.KernelParameter;
 import org.retroinfer.accel.kernel.TypedArray;
@@ -16,7 +17,7 @@ import org.retroinfer.accel.kernel.TypedArray;
  * <p>Arguments are the kernel's parameters without the {@code KernelContext}; arrays must be host
  * accessible (Java arrays, or typed arrays in host, pinned or mapped memory).
  */
-public final class Emulator {
+public final class Emulator implements KernelLauncher {
     private final Duration timeout;
 
     /** An emulator whose barriers and shuffles give up after 30 seconds (a deadlocked kernel). */
@@ -32,6 +33,7 @@ public final class Emulator {
     }
 
     /** Runs {@code kernel} over {@code grid}. */
+    @Override
     public void launch(KernelMethod kernel, Grid grid, Object... arguments) {
         kernel.checkGrid(grid);
         Object[] checked = kernel.checkArguments(arguments);

@@ -24,7 +24,10 @@ import org.retroinfer.accel.kernel.Grid;
  *   <li>per-head statistics: F32 {@code [rows][groupSize]} max of y and Σ e^(y − max) over the row's clusters;</li>
  *   <li>scores: F32 {@code [rows][capacity]}, Σ over the group of softmax(y);</li>
  *   <li>zones: I32 {@code [rows][maxRetrieval]} and {@code [rows][maxEstimation]} cluster ids, and I32
- *       {@code [rows][2]} how many of each a row selected.</li>
+ *       {@code [rows][2]} how many of each a row selected;</li>
+ *   <li>where a row's clusters are more than one selection block keeps ({@link ClusterTopK#chunked}), the chunked
+ *       selection's work area: I32 {@code [rows][}{@link ChunkedClusterTopK#rowWork}{@code ]}, zero before the first
+ *       selection, which leaves it so.</li>
  * </ul>
  *
  * @param batch         sequences
@@ -64,6 +67,10 @@ public record ClusterScoringShape(int batch, int kvHeads, int groupSize, int cap
         if (blocks > Integer.MAX_VALUE)
             throw new IllegalArgumentException("batch × kvHeads × splits × ⌈groupSize / 4⌉ must fit a grid of 2^31-1 blocks, got "
                     + blocks);
+        long selectionBlocks = (long) batch * kvHeads * ChunkedClusterTopK.chunks(capacity);
+        if (selectionBlocks > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("batch × kvHeads × ⌈capacity / " + ChunkedClusterTopK.CHUNK
+                    + "⌉ must fit a grid of 2^31-1 blocks, got " + selectionBlocks);
     }
 
     /**
@@ -147,5 +154,13 @@ public record ClusterScoringShape(int batch, int kvHeads, int groupSize, int cap
      */
     public Grid selectionGrid(int multiprocessors) {
         return Grid.of(rows(), rows() <= multiprocessors ? WIDE_SELECT_THREADS : SELECT_THREADS);
+    }
+
+    /**
+     * Ints of the selection's work area: the chunked selection's where it runs ({@link ClusterTopK#chunked}), else 1 (the
+     * one-block selection needs none, and an array cannot be empty).
+     */
+    public long selectionWorkElements() {
+        return ClusterTopK.chunked(this) ? rows() * ChunkedClusterTopK.rowWork(capacity) : 1;
     }
 }

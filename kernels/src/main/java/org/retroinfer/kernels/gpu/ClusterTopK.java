@@ -8,6 +8,8 @@ import org.retroinfer.accel.kernel.I32Array;
 import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
+import org.retroinfer.accel.kernel.KernelLauncher;
+import org.retroinfer.accel.kernel.KernelMethod;
 
 /**
  * The second half of cluster ranking (retroinfer-spec.md §2.2), one block per (sequence, KV head) row: combine
@@ -36,6 +38,12 @@ import org.retroinfer.accel.kernel.KernelContext;
  * dependent L1/L2 loads (48% of the warps' stalls at 128K × 11 on an H200, docs/results/gpu-retro/h200/s11-call-1).
  * Clusters past them (rows of longer contexts) read their score and size from global memory as before. Budgets above
  * the shape's {@code maxRetrieval}/{@code maxEstimation} slots are cut to them.
+ *
+ * <p>Rows longer than {@link #SHARED_KEYS} (contexts past about 160K tokens) select with {@link ChunkedClusterTopK}
+ * instead, a row spread over many blocks: one block per row took 0.29 ms a layer at 1M tokens on an H200, where the
+ * chunked kernels took 0.06; at 128K tokens x 11 and 32K x 42 one block per row took 0.029 and 0.022 ms, the chunked
+ * kernels 0.055 and 0.057, five launches of a few microseconds each (docs/results/gpu-retro/h200/s13-call-1). {@link
+ * #launch} picks.
  */
 public final class ClusterTopK {
     /** Histogram bins: one 8-bit digit of the 32-bit key per pass. */
@@ -62,7 +70,33 @@ public final class ClusterTopK {
     private static final int CANDIDATES = 2 * FIELDS, RETRIEVAL = CANDIDATES + 1, ESTIMATION = CANDIDATES + 2;
     private static final int STATE = CANDIDATES + 3;
 
+    private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
+
     private ClusterTopK() {}
+
+    /** Whether {@link #launch} selects with {@link ChunkedClusterTopK}: rows longer than one block keeps. */
+    public static boolean chunked(ClusterScoringShape shape) {
+        return shape.capacity() > SHARED_KEYS;
+    }
+
+    /**
+     * Enqueues the selection on {@code launcher} after {@link CentroidScoring}, for a GPU of {@code multiprocessors} SMs:
+     * writes {@code headMax}/{@code headSum}, {@code scores}, and each row's retrieval and estimation ids and their counts
+     * ({@code zoneSizes}), as {@link #select} describes. {@code work} holds {@link ClusterScoringShape#selectionWorkElements()}
+     * ints, zero before the first launch.
+     */
+    public static void launch(KernelLauncher launcher, int multiprocessors, ClusterScoringShape shape, F32Array logits,
+            F32Array partialMax, F32Array partialSum, I32Array counts, F32Array sizes, I32Array budgets, F32Array headMax,
+            F32Array headSum, F32Array scores, I32Array work, I32Array retrieval, I32Array estimation, I32Array zoneSizes) {
+        if (chunked(shape)) {
+            ChunkedClusterTopK.launch(launcher, shape, logits, partialMax, partialSum, counts, sizes, budgets, headMax, headSum,
+                    scores, work, retrieval, estimation, zoneSizes);
+        } else {
+            launcher.launch(SELECT, shape.selectionGrid(multiprocessors), logits, partialMax, partialSum, counts, sizes, budgets,
+                    headMax, headSum, scores, retrieval, estimation, zoneSizes, shape.capacity(), shape.splits(),
+                    shape.maxRetrieval(), shape.maxEstimation(), shape.groupSize());
+        }
+    }
 
     /**
      * Combines the statistics, writes {@code headMax}/{@code headSum} (per query head, the max of y and
@@ -222,7 +256,7 @@ public final class ClusterTopK {
      * For the lowest lane of those whose {@code bin} is the same and not −1, how many they are; 0 for the others, so that
      * each distinct bin of the warp gets one atomic add.
      */
-    private static int votedCount(KernelContext ctx, int bin) {
+    static int votedCount(KernelContext ctx, int bin) {
         int peers = ctx.matchAny(bin);
         return bin >= 0 && (peers & (1 << ctx.laneId) - 1) == 0 ? Integer.bitCount(peers) : 0;
     }
@@ -363,13 +397,13 @@ public final class ClusterTopK {
      * The score's bits as an unsigned key in float order: the sign bit flipped for positive floats, all bits
      * for negative ones (scores are sums of softmaxes, so never negative, but the order holds for any float).
      */
-    private static int rankKey(float score) {
+    static int rankKey(float score) {
         int bits = Float.floatToRawIntBits(score);
         return bits ^ (bits >> 31 | Integer.MIN_VALUE);
     }
 
     /** {@code a > b} as unsigned ints. */
-    private static boolean above(int a, int b) {
+    static boolean above(int a, int b) {
         return (a ^ Integer.MIN_VALUE) > (b ^ Integer.MIN_VALUE);
     }
 }

@@ -2,6 +2,7 @@ package org.retroinfer.kernels.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.HEAD_DIM;
 
@@ -41,9 +42,11 @@ class ClusterScoringTest {
 
     /**
      * group size, splits, capacity, clusters per row (rows of 0, 1 and 5 clusters, counts that are not multiples
-     * of the 32-centroid tile or of the 1024-thread selection block, rows shorter than their splits, and rows past two
-     * selection blocks' worth, each thread taking several clusters a pass, and a row past the rank keys the selection
-     * keeps in shared memory, whose last clusters' keys come from global memory).
+     * of the 32-centroid tile or of the 1024-thread selection block, rows shorter than their splits, rows past two
+     * selection blocks' worth, each thread taking several clusters a pass, rows over three chunks of the chunked
+     * selection, whose blocks find the boundaries together, and a row past the rank keys the one-block selection keeps in
+     * shared memory, whose last clusters' keys come from global memory, and which {@link ClusterTopK#launch} selects
+     * chunked).
      */
     static Stream<Arguments> shapes() {
         return Stream.of(
@@ -53,13 +56,14 @@ class ClusterScoringTest {
                 Arguments.of(8, 4, 128, new int[] {97, 40}),
                 Arguments.of(3, 1, 64, new int[] {45}),
                 Arguments.of(4, 3, 2240, new int[] {2230, 1700}),
+                Arguments.of(2, 4, 2 * ChunkedClusterTopK.CHUNK + 300, new int[] {2 * ChunkedClusterTopK.CHUNK + 250, 3000}),
                 Arguments.of(2, 4, ClusterTopK.SHARED_KEYS + 128, new int[] {ClusterTopK.SHARED_KEYS + 100, 9000}));
     }
 
     /**
-     * The 16-bit kernels over each shape, the selection run twice: with its blocks of {@link ClusterScoringShape#SELECT_THREADS}
-     * (rows sharing SMs) and of {@link ClusterScoringShape#WIDE_SELECT_THREADS} (every row an SM to itself); the zones
-     * are the twin's both times.
+     * The 16-bit kernels over each shape, the selection run three times on the same scores: in one block per row of
+     * {@link ClusterScoringShape#SELECT_THREADS} (rows sharing SMs) and of {@link ClusterScoringShape#WIDE_SELECT_THREADS}
+     * (every row an SM to itself), and chunked; the zones are the twin's each time.
      */
     @ParameterizedTest(name = "group {0}, {1} splits, counts {3}")
     @MethodSource("shapes")
@@ -69,9 +73,9 @@ class ClusterScoringTest {
             Case c = randomCase(arena, random, group, splits, capacity, counts);
             BF16Array centroids = BF16Array.allocate(arena, c.shape.centroidElements());
             fillCentroids(c.shape, c.counts, centroids, random);
-            runAndCheck(arena, c, centroids, centroids::get, "logitsHalf");
-            assertEquals(ClusterScoringShape.WIDE_SELECT_THREADS, c.shape.selectionGrid(c.shape.rows()).threadsPerBlock());
-            runAndCheck(arena, c, centroids, centroids::get, "logitsHalf", c.shape.rows());
+            for (Selection selection : Selection.values()) {
+                runAndCheck(arena, c, centroids, centroids::get, "logitsHalf", selection);
+            }
         }
     }
 
@@ -107,7 +111,7 @@ class ClusterScoringTest {
                 }
             }
             LongToDoubleFunction value = e -> Int8Centroids.value(levels, scales, e / HEAD_DIM, (int) (e % HEAD_DIM));
-            runAndCheck(arena, c, new TypedArray[] {levels, scales}, value, "logitsInt8", 1);
+            runAndCheck(arena, c, new TypedArray[] {levels, scales}, value, "logitsInt8", Selection.AS_LAUNCHED);
         }
     }
 
@@ -118,7 +122,7 @@ class ClusterScoringTest {
             Case c = randomCase(arena, random, 4, 3, 128, new int[] {111, 40, 7});
             F32Array centroids = F32Array.allocate(arena, c.shape.centroidElements());
             fillCentroids(c.shape, c.counts, centroids, random);
-            runAndCheck(arena, c, centroids, centroids::get, "logitsF32");
+            runAndCheck(arena, c, centroids, centroids::get, "logitsF32", Selection.AS_LAUNCHED);
         }
     }
 
@@ -130,30 +134,67 @@ class ClusterScoringTest {
     @Test
     void tiedScoresGoToTheLowerClusterId() {
         try (Arena arena = Arena.ofShared()) {
-            Random random = SplitKvDecodeTest.random("ties");
-            int[] counts = {70, 300};
-            ClusterScoringShape shape = new ClusterScoringShape(1, 2, 4, 320, 3, 20, 60);
-            Case c = new Case(shape, counts, I32Array.of(arena, counts), sizes(arena, shape, counts, random),
-                    I32Array.of(arena, 3, 20, 17, 60), randomQueries(arena, shape, random));
-            BF16Array centroids = BF16Array.allocate(arena, shape.centroidElements());
-            float[][] distinct = new float[5][HEAD_DIM];
-            for (float[] d : distinct) {
-                for (int i = 0; i < HEAD_DIM; i++) d[i] = (float) random.nextGaussian();
+            for (Selection selection : new Selection[] {Selection.ONE_BLOCK, Selection.CHUNKED}) {
+                Outputs out = runTied(arena, new int[] {70, 300}, 320, 20, 60, new int[] {3, 20, 17, 60}, "ties", selection);
+                assertArrayEquals(Arrays.copyOfRange(out.nonEmptyOfRow0, 0, 3), zone(out.retrieval, 0, 20, out.zoneSizes.get(0)));
+                assertArrayEquals(Arrays.copyOfRange(out.nonEmptyOfRow0, 3, 23), zone(out.estimation, 0, 60, out.zoneSizes.get(1)));
             }
-            for (int row = 0; row < 2; row++) {
-                for (int cluster = 0; cluster < shape.capacity(); cluster++) {
-                    float[] from = distinct[row == 0 ? 0 : random.nextInt(distinct.length)];
-                    for (int i = 0; i < HEAD_DIM; i++) {
-                        centroids.set(shape.centroidOffset(row, cluster) + i, cluster < counts[row] ? from[i] : Float.NaN);
-                    }
+        }
+    }
+
+    /**
+     * The same over three chunks of the chunked selection: row 0's estimation zone ends in its second chunk, row 1's five
+     * scores tie across all three chunks at both boundaries, so each block ranks its ties after the earlier blocks'.
+     */
+    @Test
+    void tiesAcrossSelectionBlocksGoToTheLowerClusterId() {
+        try (Arena arena = Arena.ofShared()) {
+            int capacity = 2 * ChunkedClusterTopK.CHUNK + 500;
+            Outputs out = runTied(arena, new int[] {capacity - 96, capacity - 10}, capacity, 900, 2600,
+                    new int[] {3, 2500, 900, 2600}, "ties across blocks", Selection.CHUNKED);
+            assertArrayEquals(Arrays.copyOfRange(out.nonEmptyOfRow0, 0, 3), zone(out.retrieval, 0, 900, out.zoneSizes.get(0)));
+            assertArrayEquals(Arrays.copyOfRange(out.nonEmptyOfRow0, 3, 2503), zone(out.estimation, 0, 2600, out.zoneSizes.get(1)));
+        }
+    }
+
+    /** Row 0's centroids all equal, row 1's drawn from five; the run checked against the twin. */
+    private static Outputs runTied(Arena arena, int[] counts, int capacity, int maxRetrieval, int maxEstimation, int[] budgets,
+            String seed, Selection selection) {
+        Random random = SplitKvDecodeTest.random(seed);
+        ClusterScoringShape shape = new ClusterScoringShape(1, 2, 4, capacity, 3, maxRetrieval, maxEstimation);
+        Case c = new Case(shape, counts, I32Array.of(arena, counts), sizes(arena, shape, counts, random),
+                I32Array.of(arena, budgets), randomQueries(arena, shape, random));
+        BF16Array centroids = BF16Array.allocate(arena, shape.centroidElements());
+        float[][] distinct = new float[5][HEAD_DIM];
+        for (float[] d : distinct) {
+            for (int i = 0; i < HEAD_DIM; i++) d[i] = (float) random.nextGaussian();
+        }
+        for (int row = 0; row < 2; row++) {
+            for (int cluster = 0; cluster < shape.capacity(); cluster++) {
+                float[] from = distinct[row == 0 ? 0 : random.nextInt(distinct.length)];
+                for (int i = 0; i < HEAD_DIM; i++) {
+                    centroids.set(shape.centroidOffset(row, cluster) + i, cluster < counts[row] ? from[i] : Float.NaN);
                 }
             }
-            Outputs out = runAndCheck(arena, c, centroids, centroids::get, "logitsHalf");
-            int[] nonEmpty = IntStream.range(0, counts[0]).filter(i -> c.sizes.get(i) > 0).toArray();
-            assertArrayEquals(Arrays.copyOfRange(nonEmpty, 0, 3), zone(out.retrieval, 0, shape.maxRetrieval(), out.zoneSizes.get(0)));
-            assertArrayEquals(Arrays.copyOfRange(nonEmpty, 3, 23),
-                    zone(out.estimation, 0, shape.maxEstimation(), out.zoneSizes.get(1)));
         }
+        Outputs out = runAndCheck(arena, c, centroids, centroids::get, "logitsHalf", selection);
+        int[] nonEmpty = IntStream.range(0, counts[0]).filter(i -> c.sizes.get(i) > 0).toArray();
+        return new Outputs(out.retrieval, out.estimation, out.zoneSizes, nonEmpty);
+    }
+
+    /**
+     * Rows past the one-block selection's shared keys select chunked: a row of 65536 clusters (1M tokens) over 32 blocks,
+     * where one block per row ran 0.29 ms a layer on an H200; rows of a 128K-token context in one block each.
+     */
+    @Test
+    void longRowsSelectChunked() {
+        ClusterScoringShape oneMillion = new ClusterScoringShape(1, 8, 4, 65536, 5, 1, 1);
+        assertTrue(ClusterTopK.chunked(oneMillion));
+        assertEquals(8 * 32, ChunkedClusterTopK.grid(oneMillion).blockCount());
+        assertEquals(8 * ChunkedClusterTopK.rowWork(65536), oneMillion.selectionWorkElements());
+        ClusterScoringShape longest = new ClusterScoringShape(11, 8, 4, ClusterTopK.SHARED_KEYS, 5, 1, 1);
+        assertFalse(ClusterTopK.chunked(longest));
+        assertEquals(1, longest.selectionWorkElements());
     }
 
     @Test
@@ -170,7 +211,7 @@ class ClusterScoringTest {
                     randomQueries(arena, shape, random));
             F32Array centroids = F32Array.allocate(arena, shape.centroidElements());
             fillCentroids(shape, counts, centroids, random);
-            Outputs out = runAndCheck(arena, c, centroids, centroids::get, "logitsF32");
+            Outputs out = runAndCheck(arena, c, centroids, centroids::get, "logitsF32", Selection.AS_LAUNCHED);
             assertEquals(8, out.zoneSizes.get(0), "retrieval: its budget");
             assertEquals(14 - 8, out.zoneSizes.get(1), "estimation: the 14 non-empty clusters less the retrieved");
         }
@@ -197,7 +238,8 @@ class ClusterScoringTest {
     private record Case(ClusterScoringShape shape, int[] counts, I32Array countArray, F32Array sizes, I32Array budgets,
             F32Array q) {}
 
-    private record Outputs(I32Array retrieval, I32Array estimation, I32Array zoneSizes) {}
+    /** A run's zones; {@code nonEmptyOfRow0} the tie tests' expected order. */
+    private record Outputs(I32Array retrieval, I32Array estimation, I32Array zoneSizes, int[] nonEmptyOfRow0) {}
 
     /** Budgets of about 10% and 40% of each row's clusters, but at most 7 retrieved (some rows are cut). */
     private static Case randomCase(Arena arena, Random random, int group, int splits, int capacity, int[] counts) {
@@ -248,20 +290,34 @@ class ClusterScoringTest {
         }
     }
 
-    private static Outputs runAndCheck(Arena arena, Case c, TypedArray centroids, LongToDoubleFunction centroid,
-            String scoringKernel) {
-        return runAndCheck(arena, c, centroids, centroid, scoringKernel, 1);
+    /** How a test runs the selection: through {@link ClusterTopK#launch}, or one of its kernels directly. */
+    private enum Selection {
+        AS_LAUNCHED, ONE_BLOCK, ONE_WIDE_BLOCK, CHUNKED;
+
+        void launch(Emulator emulator, ClusterScoringShape shape, F32Array logits, F32Array partialMax, F32Array partialSum,
+                Case c, F32Array headMax, F32Array headSum, F32Array scores, I32Array work, I32Array retrieval,
+                I32Array estimation, I32Array zoneSizes) {
+            switch (this) {
+                case AS_LAUNCHED -> ClusterTopK.launch(emulator, shape.rows(), shape, logits, partialMax, partialSum, c.countArray,
+                        c.sizes, c.budgets, headMax, headSum, scores, work, retrieval, estimation, zoneSizes);
+                case ONE_BLOCK, ONE_WIDE_BLOCK -> emulator.launch(ClusterTopK.class, "select",
+                        shape.selectionGrid(this == ONE_BLOCK ? 1 : shape.rows()), logits, partialMax, partialSum, c.countArray,
+                        c.sizes, c.budgets, headMax, headSum, scores, retrieval, estimation, zoneSizes, shape.capacity(),
+                        shape.splits(), shape.maxRetrieval(), shape.maxEstimation(), shape.groupSize());
+                case CHUNKED -> ChunkedClusterTopK.launch(emulator, shape, logits, partialMax, partialSum, c.countArray, c.sizes,
+                        c.budgets, headMax, headSum, scores, work, retrieval, estimation, zoneSizes);
+            }
+        }
     }
 
-    /** {@link #runAndCheck} with the selection's block as on a GPU of {@code multiprocessors} SMs. */
     private static Outputs runAndCheck(Arena arena, Case c, TypedArray centroids, LongToDoubleFunction centroid,
-            String scoringKernel, int multiprocessors) {
-        return runAndCheck(arena, c, new TypedArray[] {centroids}, centroid, scoringKernel, multiprocessors);
+            String scoringKernel, Selection selection) {
+        return runAndCheck(arena, c, new TypedArray[] {centroids}, centroid, scoringKernel, selection);
     }
 
     /** {@link #runAndCheck} for a kernel that reads the centroids from {@code centroids} (levels and scales for INT8). */
     private static Outputs runAndCheck(Arena arena, Case c, TypedArray[] centroids, LongToDoubleFunction centroid,
-            String scoringKernel, int multiprocessors) {
+            String scoringKernel, Selection selection) {
         ClusterScoringShape shape = c.shape;
         F32Array logits = SplitKvDecodeTest.poisoned(arena, shape.logitElements());
         F32Array partialMax = SplitKvDecodeTest.poisoned(arena, shape.partialElements());
@@ -279,9 +335,10 @@ class ClusterScoringTest {
         scoringArgs.addAll(java.util.List.of(c.countArray, logits, partialMax, partialSum, shape.capacity(), shape.splits(), SCALE,
                 shape.groupSize()));
         emulator.launch(CentroidScoring.class, scoringKernel, shape.scoringGrid(), scoringArgs.toArray());
-        emulator.launch(ClusterTopK.class, "select", shape.selectionGrid(multiprocessors), logits, partialMax, partialSum, c.countArray,
-                c.sizes, c.budgets, headMax, headSum, scores, retrieval, estimation, zoneSizes, shape.capacity(),
-                shape.splits(), shape.maxRetrieval(), shape.maxEstimation(), shape.groupSize());
+        // zeroed, as the selection needs it; the chunked kernels' even where the shape's selection is one block a row
+        I32Array work = I32Array.allocate(arena, shape.rows() * ChunkedClusterTopK.rowWork(shape.capacity()));
+        selection.launch(emulator, shape, logits, partialMax, partialSum, c, headMax, headSum, scores, work, retrieval, estimation,
+                zoneSizes);
 
         // the INT8 kernel scores with its queries rounded to INT8 too: the twin reads them so
         boolean int8 = scoringKernel.equals("logitsInt8");
@@ -337,7 +394,23 @@ class ClusterScoringTest {
         }
         System.out.printf("  worst error %.2e (tolerance %.0e); zones %s%n", worst, TOLERANCE,
                 IntStream.range(0, shape.rows()).mapToObj(r -> zones.retrieval()[r].length + "+" + zones.estimation()[r].length).toList());
-        return new Outputs(retrieval, estimation, zoneSizes);
+
+        // Again on the work area the first run left: the same zones (a CUDA graph replays the selection so)
+        I32Array retrievalAgain = poisonedIds(arena, shape.retrievalElements());
+        I32Array estimationAgain = poisonedIds(arena, shape.estimationElements());
+        I32Array zoneSizesAgain = poisonedIds(arena, 2L * shape.rows());
+        selection.launch(emulator, shape, logits, partialMax, partialSum, c, headMax, headSum, scores, work, retrievalAgain,
+                estimationAgain, zoneSizesAgain);
+        for (int row = 0; row < shape.rows(); row++) {
+            int r = zoneSizes.get(2L * row), e = zoneSizes.get(2L * row + 1);
+            assertEquals(r, zoneSizesAgain.get(2L * row), "second run's retrieval size of row " + row);
+            assertEquals(e, zoneSizesAgain.get(2L * row + 1), "second run's estimation size of row " + row);
+            assertArrayEquals(zone(retrieval, row, shape.maxRetrieval(), r), zone(retrievalAgain, row, shape.maxRetrieval(), r),
+                    "second run's retrieval zone of row " + row);
+            assertArrayEquals(zone(estimation, row, shape.maxEstimation(), e), zone(estimationAgain, row, shape.maxEstimation(), e),
+                    "second run's estimation zone of row " + row);
+        }
+        return new Outputs(retrieval, estimation, zoneSizes, null);
     }
 
     /**

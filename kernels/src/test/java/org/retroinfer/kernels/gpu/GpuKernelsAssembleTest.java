@@ -39,7 +39,7 @@ class GpuKernelsAssembleTest {
     private static final int[] GROUPS = {1, 3, 4, 8};
 
     static Stream<Arguments> kernels() {
-        return Stream.of(SplitKvDecode.class, SplitKvMerge.class, CentroidScoring.class, ClusterTopK.class,
+        return Stream.of(SplitKvDecode.class, SplitKvMerge.class, CentroidScoring.class, ClusterTopK.class, ChunkedClusterTopK.class,
                         ExecutionBufferGather.class, CacheAdmission.class, EstimationGather.class, RmsNorm.class, RopeRotation.class,
                         SwiGlu.class, ResidualAdd.class, KvAppend.class, EmbeddingLookup.class, StreamingLinear.class, TiledLinear.class,
                         TensorCoreLinear.class, TensorCoreGemm.class, FlashPrefill.class,
@@ -55,7 +55,7 @@ class GpuKernelsAssembleTest {
     @Test
     void theGpuKernelsAreAllFound() {
         assertEquals(Set.of("partials", "partialsWeighted", "partialsWeightedIndexed", "partialsWeightedIndexedInt8", "partialsScoredIndexed", "partialsScoredIndexedInt8", "rows", "rowsAfterResidual", "merge", "half", "bf16", "bf16Stacked", "f32", "mergeWithPrevious",
-                "logitsHalf", "logitsF32", "logitsInt8", "select", "gather", "admit", "heads", "halves", "adjacent", "apply", "add", "into",
+                "logitsHalf", "logitsF32", "logitsInt8", "select", "scoreClusters", "countDigits", "countTies", "compactZones", "gather", "admit", "heads", "halves", "adjacent", "apply", "add", "into",
                 "fromHalf", "fromF32", "keySums", "centre", "nearest", "seedCentroids", "rank", "tileOffsets", "clusterStarts",
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",
                 "gatherQuantizedInt4", "toInt8", "toInt8Centroids", "gatherInt8Bf16", "gatherInt8F16", "gatherInt4Bf16",

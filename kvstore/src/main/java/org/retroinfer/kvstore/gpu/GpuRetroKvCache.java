@@ -78,7 +78,6 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private static final KernelMethod GATHER_ROWS = KernelMethod.of(EmbeddingLookup.class, "fromF32");
     private static final KernelMethod SCORE = KernelMethod.of(CentroidScoring.class, "logitsHalf");
     private static final KernelMethod SCORE_INT8 = KernelMethod.of(CentroidScoring.class, "logitsInt8");
-    private static final KernelMethod SELECT = KernelMethod.of(ClusterTopK.class, "select");
     private static final KernelMethod MERGE_PREVIOUS = KernelMethod.of(SplitKvMerge.class, "mergeWithPrevious");
     private static final KernelMethod GATHER_VECTORS = KernelMethod.of(IndexStore.class, "gatherVectors");
     private static final KernelMethod TO_F32 = KernelMethod.of(IndexStore.class, "toF32");
@@ -109,7 +108,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** {@link #prepare}'s row of each slot, before it is staged. */
     private final int[] stepRowOfSlot;
     private final F32Array qSlots, outSlots, logits, partialMax, partialSum, headMax, headSum, scores;
-    private final I32Array retrievalIds, estimationIds, zoneSizes;
+    private final I32Array retrievalIds, estimationIds, zoneSizes, selectionWork;
     private final F32Array execPartialOut, execPartialLse, outLse;
     private final GpuKMeans updateBuild;
     private final Deque<Integer> freeSlots = new ArrayDeque<>();
@@ -364,6 +363,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
                 : device.i32(scoring.retrievalElements());
         estimationIds = device.i32(Math.max(1, scoring.estimationElements()));
         zoneSizes = device.i32(2L * groups);
+        selectionWork = device.i32(scoring.selectionWorkElements());
+        device.fill(selectionWork, (byte) 0); // the chunked selection leaves its work area as it finds it: zero
         estimation = new EstimationZone(device, storage, int8ValueSums(), groups, group, clusterCapacity, maxEstimation, shape.scale(),
                 qSlots, logits, estimationIds, layers[0].estimationIndex());
         int execResident = device.residentBlocks(partials, DecodeAttentionShape.PARTIAL_THREADS, qSlots, half(exec.keys()),
@@ -657,9 +658,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         device.launch(int8Centroids() ? SCORE_INT8 : SCORE, scoring.scoringGrid(),
                 scoringArguments(l, logits, partialMax, partialSum, scoring.splits()));
         Device.Mark scored = mark();
-        device.launch(SELECT, scoring.selectionGrid(device.multiprocessors()), logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax,
-                headSum, scores, retrievalIds, estimationIds, zoneSizes, clusterCapacity, scoring.splits(), maxRetrieval,
-                maxEstimation, group);
+        ClusterTopK.launch(device, device.multiprocessors(), scoring, logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax, headSum, scores,
+                selectionWork, retrievalIds, estimationIds, zoneSizes);
         Device.Mark selected = lookups == Lookups.HOST ? device.mark() : mark();
         // Profiled layers run their phases one after another, for the marks between them to time each.
         boolean beside = BRANCHES && profile == null;
@@ -1177,7 +1177,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         total += onDevice ? stepRows.deviceBytes() : 0;
         total += zones.bytes(); // in device memory and staged in as many pinned bytes
         java.util.List<TypedArray> arrays = new java.util.ArrayList<>(java.util.List.of(qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
-                estimationIds, zoneSizes, execPartialOut, execPartialLse, scratchIn, scratchOut, exec.keys(), exec.values(),
+                estimationIds, zoneSizes, selectionWork, execPartialOut, execPartialLse, scratchIn, scratchOut, exec.keys(), exec.values(),
                 exec.lengths()));
         arrays.addAll(estimation.arrays());
         for (Layer l : layers) {
@@ -1207,7 +1207,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         stepRows.free();
         zones.free();
         for (TypedArray a : new TypedArray[] {qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
-                estimationIds, zoneSizes, execPartialOut, execPartialLse, scratchIn, scratchOut}) {
+                estimationIds, zoneSizes, selectionWork, execPartialOut, execPartialLse, scratchIn, scratchOut}) {
             device.free(a);
         }
         estimation.free();

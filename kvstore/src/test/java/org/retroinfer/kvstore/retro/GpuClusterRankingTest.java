@@ -84,9 +84,8 @@ class GpuClusterRankingTest {
             Emulator emulator = new Emulator();
             emulator.launch(CentroidScoring.class, "logitsHalf", shape.scoringGrid(), queries, centroids, counts, logits,
                     partialMax, partialSum, clusters, shape.splits(), scale, GROUP);
-            emulator.launch(ClusterTopK.class, "select", shape.selectionGrid(1), logits, partialMax, partialSum, counts, sizes,
-                    budgets, headMax, headSum, scores, retrieval, estimation, zoneSizes, clusters, shape.splits(),
-                    shape.maxRetrieval(), shape.maxEstimation(), GROUP);
+            ClusterTopK.launch(emulator, 1, shape, logits, partialMax, partialSum, counts, sizes, budgets, headMax, headSum, scores,
+                    I32Array.allocate(arena, shape.selectionWorkElements()), retrieval, estimation, zoneSizes);
 
             for (int h = 0; h < KV_HEADS; h++) {
                 ClusterScorer scorer = new ClusterScorer(GROUP, clusters);
