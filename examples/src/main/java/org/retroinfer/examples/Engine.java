@@ -52,9 +52,11 @@ final class Engine implements AutoCloseable {
                                  layer's, no host tier, so that nothing is read over PCIe)
               --lookups L        with --device gpu --attention retro: where the wave buffer's mapping tables live
                                  and its lookups and LRU updates run: host (between each layer's launches, as
-                                 the spec has it), gpu (kernels; decode steps then run as CUDA graphs) or auto
-                                 (default: gpu, but host where a retrieval zone exceeds 512 clusters, past
-                                 ~450K-token contexts, where the host's threads were faster)
+                                 the spec has it), gpu (kernels; decode steps then run as CUDA graphs),
+                                 gpu-stores (gpu for the layers whose keys and values are in GPU memory, host
+                                 for the others) or auto (default: gpu, but gpu-stores where a retrieval zone
+                                 exceeds 512 clusters, past ~450K-token contexts, where the host's threads walked
+                                 the block caches' LRU lists faster)
             """;
 
     /**
@@ -124,7 +126,9 @@ final class Engine implements AutoCloseable {
             case "auto" -> null;
             case "host" -> GpuRetroKvCache.Lookups.HOST;
             case "gpu" -> GpuRetroKvCache.Lookups.DEVICE;
-            default -> throw o.error("--lookups must be auto, host or gpu, got '" + o.text("lookups").orElseThrow() + "'");
+            case "gpu-stores" -> GpuRetroKvCache.Lookups.DEVICE_STORES;
+            default -> throw o.error("--lookups must be auto, host, gpu or gpu-stores, got '" + o.text("lookups").orElseThrow()
+                    + "'");
         };
         return new Tiers(formats, layers, !all, lookups);
     }

@@ -31,7 +31,8 @@ import org.retroinfer.model.gpu.GpuSession;
  * decode speed; exits 1 on a difference.
  *
  * <p>{@code java org.retroinfer.examples.GpuGreedyCheck MODEL [LENGTHS=1024,4096,16384] [TOKENS=48] [KV=bf16]
- * [ATTENTION=full|retro] [LOOKUPS=host|gpu]}
+ * [ATTENTION=full|retro] [LOOKUPS=host|gpu|gpu-stores] [GPU_STORE_LAYERS=all]}: with fewer GPU store layers than the
+ * model's, the others' stores are in host memory
  */
 public final class GpuGreedyCheck {
     private GpuGreedyCheck() {}
@@ -42,14 +43,19 @@ public final class GpuGreedyCheck {
         int tokens = args.length > 2 ? Integer.parseInt(args[2]) : 48;
         DType kv = args.length > 3 && args[3].equals("f16") ? DType.F16 : DType.BF16;
         RetroConfig retro = args.length > 4 && args[4].equals("retro") ? RetroConfig.defaults().withStorage(kv) : null;
-        GpuRetroKvCache.Lookups lookups = args.length > 5 && args[5].equals("gpu") ? GpuRetroKvCache.Lookups.DEVICE
-                : GpuRetroKvCache.Lookups.HOST;
+        GpuRetroKvCache.Lookups lookups = switch (args.length > 5 ? args[5] : "host") {
+            case "gpu" -> GpuRetroKvCache.Lookups.DEVICE;
+            case "gpu-stores" -> GpuRetroKvCache.Lookups.DEVICE_STORES;
+            default -> GpuRetroKvCache.Lookups.HOST;
+        };
+        int storeLayers = args.length > 6 && !args[6].equals("all") ? Integer.parseInt(args[6]) : Integer.MAX_VALUE;
         int chunk = Generator.DEFAULT_PREFILL_CHUNK;
         boolean ok = true;
         try (Model model = Model.load(modelPath);
              GpuSession gpu = GpuSession.open(model, new CudaDevice(Gpu.open()), chunk)) {
             System.out.println("model " + modelPath + " on " + gpu.device().describe() + ", KV " + kv + ", attention "
-                    + (retro == null ? "full" : "retro, lookups on the " + (lookups == GpuRetroKvCache.Lookups.HOST ? "host" : "gpu"))
+                    + (retro == null ? "full" : "retro, lookups on the " + lookups.describe() + ", at most " + Math.min(storeLayers,
+                    model.config().layers()) + " layers' stores on the GPU")
                     + ", " + tokens + " greedy tokens per prompt");
             for (int length : lengths) {
                 for (long seed = 1; seed <= 2; seed++) {
@@ -65,7 +71,7 @@ public final class GpuGreedyCheck {
                     long capacity = (long) prompt.length + tokens;
                     String hits = "";
                     try (KvCache cache = retro == null ? gpu.cache(kv, 1, capacity) : gpu.retroCache(retro, 1, capacity,
-                            StoreFormat.HALF, model.config().layers(), lookups)) {
+                            StoreFormat.HALF, Math.min(storeLayers, model.config().layers()), lookups)) {
                         onGpu = new Generator(gpu.transformer(), cache, chunk).generate(List.of(request), GenerationListener.NONE);
                         if (cache instanceof GpuRetroKvCache r) {
                             hits = String.format(java.util.Locale.ROOT, "; GPU block cache hit ratio %.3f", r.hitRatio());

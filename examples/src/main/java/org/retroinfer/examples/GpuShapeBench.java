@@ -105,7 +105,7 @@ final class GpuShapeBench {
                 long capacity = (long) context + (long) gen * (warmups + reps + 1) + (profilerStep ? 1 : 0);
                 GpuRetroKvCache.Lookups lookups = retro == null ? null : tiers.lookups(retro, capacity);
                 if (lookups != null) {
-                    lookupsByContext.put(context, lookups == GpuRetroKvCache.Lookups.HOST ? "host" : "gpu");
+                    lookupsByContext.put(context, lookups.describe());
                 }
                 long kvPerSequence = GpuKvCache.bytesPerSequence(shape, kvType, capacity);
                 long gpuFree = device.freeBytes() - RESERVE_BYTES;

@@ -17,8 +17,9 @@ class EngineTest {
     }
 
     /**
-     * By default the wave buffer's lookups run on the GPU up to contexts whose retrieval zone has 512 clusters, and on
-     * the host past them (a 128K context's has 147, a 1M context's 1,152); asked for, they run where asked.
+     * By default the wave buffer's lookups run on the GPU up to contexts whose retrieval zone has 512 clusters, and past
+     * them on the GPU for the GPU tier's layers only (a 128K context's has 147, a 1M context's 1,152); asked for, they run
+     * where asked.
      */
     @Test
     void lookupsGoToTheGpuUnlessTheRetrievalZoneIsLong() {
@@ -26,11 +27,13 @@ class EngineTest {
         List<AttentionMode> retro = List.of(new AttentionMode.Retro(config));
         Engine.Tiers auto = Engine.tiers(parse("--device", "gpu"), retro);
         assertEquals(GpuRetroKvCache.Lookups.DEVICE, auto.lookups(config, 131072));
-        assertEquals(GpuRetroKvCache.Lookups.HOST, auto.lookups(config, 1024000));
+        assertEquals(GpuRetroKvCache.Lookups.DEVICE_STORES, auto.lookups(config, 1024000));
         Engine.Tiers host = Engine.tiers(parse("--device", "gpu", "--lookups", "host"), retro);
         assertEquals(GpuRetroKvCache.Lookups.HOST, host.lookups(config, 131072));
         Engine.Tiers gpu = Engine.tiers(parse("--device", "gpu", "--lookups", "gpu"), retro);
         assertEquals(GpuRetroKvCache.Lookups.DEVICE, gpu.lookups(config, 1024000));
+        Engine.Tiers stores = Engine.tiers(parse("--device", "gpu", "--lookups", "gpu-stores"), retro);
+        assertEquals(GpuRetroKvCache.Lookups.DEVICE_STORES, stores.lookups(config, 131072));
     }
 
     @Test

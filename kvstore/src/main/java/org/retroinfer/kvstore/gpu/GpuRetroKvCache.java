@@ -108,7 +108,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** {@link #prepare}'s row of each slot, before it is staged. */
     private final int[] stepRowOfSlot;
     private final F32Array qSlots, outSlots, logits, partialMax, partialSum, headMax, headSum, scores;
-    private final I32Array retrievalIds, estimationIds, zoneSizes, selectionWork;
+    /**
+     * The selected retrieval ids: in device memory for the layers that look up on the device, in mapped host memory,
+     * where the selection kernel writes them for the host to read, for the others; null where no layer needs them.
+     */
+    private final I32Array deviceRetrievalIds, mappedRetrievalIds;
+    private final I32Array estimationIds, zoneSizes, selectionWork;
     private final F32Array execPartialOut, execPartialLse, outLse;
     private final GpuKMeans updateBuild;
     private final Deque<Integer> freeSlots = new ArrayDeque<>();
@@ -136,9 +141,34 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * Where the wave buffer's mapping tables live and its lookups and LRU updates run: on the host between each layer's
      * launches (the spec's design, §3.3: the lookup overlaps the estimation, the update the attention), or on the device
      * ({@link DeviceMappingTables}: two kernels a layer, no host work in it, so a decode step that updates no index can be
-     * captured as a CUDA graph).
+     * captured as a CUDA graph), or on the device for the layers whose store is in GPU memory and on the host for the
+     * others ({@link #DEVICE_STORES}).
      */
-    public enum Lookups { HOST, DEVICE }
+    public enum Lookups {
+        HOST,
+        DEVICE,
+        /**
+         * A GPU-tier layer (its store in GPU memory, no block cache) looks up on the device, where a lookup maps the
+         * retrieved clusters to store units and has no LRU list to walk; a host-tier layer on the host. At 1M tokens every
+         * layer waited for the host's lookups (0.29 ms a layer on an H200, docs/results/gpu-retro/h200/s13-call-2) where 29
+         * of the 32 layers' stores were in GPU memory.
+         */
+        DEVICE_STORES;
+
+        /** Where a layer whose store is in GPU memory ({@code storeOnDevice}) or host memory looks up: on the device? */
+        public boolean onDevice(boolean storeOnDevice) {
+            return this == DEVICE || this == DEVICE_STORES && storeOnDevice;
+        }
+
+        /** The place as reports name it. */
+        public String describe() {
+            return switch (this) {
+                case HOST -> "host";
+                case DEVICE -> "gpu";
+                case DEVICE_STORES -> "gpu for GPU-tier layers, host for host-tier ones";
+            };
+        }
+    }
 
     /**
      * The largest retrieval zone per group (clusters, at a sequence's capacity) whose lookups {@link #fasterLookups}
@@ -168,11 +198,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
 
     /**
      * Where the wave buffer's lookups decode fastest for sequences of up to {@code capacity} positions: on the device
-     * unless a group's retrieval zone at that length exceeds {@link #DEVICE_LOOKUP_CLUSTERS} clusters.
+     * unless a group's retrieval zone at that length exceeds {@link #DEVICE_LOOKUP_CLUSTERS} clusters, and then on the
+     * device for the GPU tier's layers only ({@link Lookups#DEVICE_STORES}).
      */
     public static Lookups fasterLookups(RetroConfig config, long capacity) {
         int nprobe = ZoneBudget.initial(ClusterSizing.forPrompt(capacity, config).clusters(), config).retrieval();
-        return nprobe <= DEVICE_LOOKUP_CLUSTERS ? Lookups.DEVICE : Lookups.HOST;
+        return nprobe <= DEVICE_LOOKUP_CLUSTERS ? Lookups.DEVICE : Lookups.DEVICE_STORES;
     }
 
     private final Lookups lookups;
@@ -184,6 +215,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     /** One layer's wave buffer and meta index, and its slices of the zone arrays its kernels read. */
     private final class Layer {
         final WaveBuffer wave;
+        /** Whether its lookups run on the device ({@link Lookups#onDevice}). */
+        final boolean deviceLookups;
         /**
          * Centroids and value sums {@code [groups][clusterCapacity][128]}, 16-bit (as ints), or INT8 with their scales' bits
          * in {@code centroidScales} and {@code valueSumScales} (one a cluster; a single unused int for 16-bit ones), the
@@ -199,9 +232,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         final I32Array counts, budgets, estimationLengths, retrieved;
 
         Layer(int index, boolean storeOnDevice) {
+            deviceLookups = lookups.onDevice(storeOnDevice);
             wave = new WaveBuffer(device, groups, steadyStride, Math.toIntExact(capacity), fixed.cacheBlocks(), fixed.maxUnits(),
                     exec, storeOnDevice, formats.of(storeOnDevice), storage,
-                    lookups == Lookups.DEVICE ? new WaveBuffer.DeviceLookups(clusterCapacity, maxRetrieval) : null,
+                    deviceLookups ? new WaveBuffer.DeviceLookups(clusterCapacity, maxRetrieval) : null,
                     zones.steadyLengths(index));
             long vectors = (long) groups * clusterCapacity;
             centroids = device.i32(vectors * formats.centroids().ints());
@@ -359,8 +393,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         headSum = device.f32(scoring.headElements());
         scores = device.f32(scoring.clusterElements());
         // the host's lookups read the selected ids where the selection kernel writes them; the device's read them on it
-        retrievalIds = lookups == Lookups.HOST ? (I32Array) device.mapped(ElementType.I32, scoring.retrievalElements())
-                : device.i32(scoring.retrievalElements());
+        deviceRetrievalIds = java.util.Arrays.stream(layers).anyMatch(l -> l.deviceLookups)
+                ? device.i32(scoring.retrievalElements()) : null;
+        mappedRetrievalIds = java.util.Arrays.stream(layers).anyMatch(l -> !l.deviceLookups)
+                ? (I32Array) device.mapped(ElementType.I32, scoring.retrievalElements()) : null;
         estimationIds = device.i32(Math.max(1, scoring.estimationElements()));
         zoneSizes = device.i32(2L * groups);
         selectionWork = device.i32(scoring.selectionWorkElements());
@@ -619,7 +655,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      */
     @Override
     public boolean capturable(StepRows step) {
-        return stepKind == StepKind.PREFILL || lookups == Lookups.DEVICE && !stepUpdatesIndex && profile == null;
+        return stepKind == StepKind.PREFILL
+                || java.util.Arrays.stream(layers).allMatch(l -> l.deviceLookups) && !stepUpdatesIndex && profile == null;
     }
 
     @Override
@@ -658,9 +695,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         device.launch(int8Centroids() ? SCORE_INT8 : SCORE, scoring.scoringGrid(),
                 scoringArguments(l, logits, partialMax, partialSum, scoring.splits()));
         Device.Mark scored = mark();
+        I32Array retrievalIds = l.deviceLookups ? deviceRetrievalIds : mappedRetrievalIds;
         ClusterTopK.launch(device, device.multiprocessors(), scoring, logits, partialMax, partialSum, l.counts, l.sizes, l.budgets, headMax, headSum, scores,
                 selectionWork, retrievalIds, estimationIds, zoneSizes);
-        Device.Mark selected = lookups == Lookups.HOST ? device.mark() : mark();
+        Device.Mark selected = l.deviceLookups ? mark() : device.mark();
         // Profiled layers run their phases one after another, for the marks between them to time each.
         boolean beside = BRANCHES && profile == null;
         if (beside) {
@@ -674,9 +712,14 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         long lookup = 0;
         long[] lru = new long[2];
         Device.Mark looked = null, admittedPrevious = null;
-        if (lookups == Lookups.DEVICE) {
+        if (l.deviceLookups) {
             // the lookups and the gather, then (after the attention) the admission: all enqueued; the LRU update needs only
-            // the lookups, so it runs beside the gather and the attention where it can
+            // the lookups, so it runs beside the gather and the attention where it can. A host-tier layer's admission left
+            // pending (DEVICE_STORES) goes first: it reads the shared execution buffer.
+            if (pendingAdmission != null) {
+                admit(pendingAdmission, lru);
+                pendingAdmission = null;
+            }
             l.wave.lookUpOnDevice(retrievalIds, maxRetrieval, l.retrieved);
             if (beside) {
                 device.branch(l.wave::updateOnDevice);
@@ -716,7 +759,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         device.launch(MERGE_PREVIOUS, execShape.mergeGrid(), execPartialOut, execPartialLse, estimation.out(), estimation.lse(), outSlots, outLse,
                 execShape.splits(), group);
         Device.Mark attended = mark();
-        if (lookups == Lookups.DEVICE) {
+        if (l.deviceLookups) {
             if (!beside) {
                 l.wave.updateOnDevice();
             }
@@ -728,7 +771,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         }
         device.launch(GATHER_ROWS, Grid.covering((long) step.rows() * queryWidth / 8, DecodeLayerShape.ELEMENTWISE_THREADS),
                 step.slots(), outSlots, out, step.rows(), queryWidth);
-        if (lookups == Lookups.HOST) {
+        if (!l.deviceLookups) {
             if (layer == shape.layers() - 1) {
                 admit(l.wave, lru);
             } else {
@@ -741,7 +784,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
             profile.device(RetroLayerProfile.Phase.SCORING, started, scored);
             profile.device(RetroLayerProfile.Phase.SELECTION, scored, selected);
             profile.device(RetroLayerProfile.Phase.ESTIMATION, selected, estimated);
-            if (lookups == Lookups.HOST) {
+            if (!l.deviceLookups) {
                 profile.device(RetroLayerProfile.Phase.LOOKUP_WAIT, estimated, looked);
                 profile.device(RetroLayerProfile.Phase.ADMISSION, looked, admittedPrevious);
                 profile.device(RetroLayerProfile.Phase.GATHER, admittedPrevious, gathered);
@@ -1176,9 +1219,12 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         long total = onDevice && prefill != null ? prefill.memoryBytes() : 0;
         total += onDevice ? stepRows.deviceBytes() : 0;
         total += zones.bytes(); // in device memory and staged in as many pinned bytes
-        java.util.List<TypedArray> arrays = new java.util.ArrayList<>(java.util.List.of(qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
+        java.util.List<TypedArray> arrays = new java.util.ArrayList<>(java.util.List.of(qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores,
                 estimationIds, zoneSizes, selectionWork, execPartialOut, execPartialLse, scratchIn, scratchOut, exec.keys(), exec.values(),
                 exec.lengths()));
+        for (I32Array ids : new I32Array[] {deviceRetrievalIds, mappedRetrievalIds}) {
+            if (ids != null) arrays.add(ids);
+        }
         arrays.addAll(estimation.arrays());
         for (Layer l : layers) {
             arrays.addAll(l.meta());
@@ -1206,9 +1252,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         }
         stepRows.free();
         zones.free();
-        for (TypedArray a : new TypedArray[] {qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores, retrievalIds,
-                estimationIds, zoneSizes, selectionWork, execPartialOut, execPartialLse, scratchIn, scratchOut}) {
-            device.free(a);
+        for (TypedArray a : new TypedArray[] {qSlots, outSlots, outLse, logits, partialMax, partialSum, headMax, headSum, scores,
+                estimationIds, zoneSizes, selectionWork, execPartialOut, execPartialLse, scratchIn, scratchOut,
+                deviceRetrievalIds, mappedRetrievalIds}) {
+            if (a != null) device.free(a);
         }
         estimation.free();
         if (deviceWriter != null) {

@@ -86,12 +86,24 @@ public final class GpuRetroPlacement {
             TierFormats formats) {
         long bytes = deviceBytesPerSequence(shape, config, capacity, formats);
         if (lookups == Lookups.DEVICE) {
-            Sizes z = Sizes.of(config, capacity);
-            long perGroupLayer = DeviceMappingTables.bytesPerGroup(z.clusterCapacity(), z.cacheBlocks(), z.maxRetrieval())
-                    + 4L * (9L * z.maxUnits() + 3);
-            bytes += (long) shape.kvHeads() * shape.layers() * perGroupLayer;
+            bytes += shape.layers() * tableBytesPerLayer(shape, config, capacity);
         }
         return bytes;
+    }
+
+    /** A sequence's device bytes of one layer's mapping tables and unit lists, where its lookups run on the device. */
+    static long tableBytesPerLayer(AttentionShape shape, RetroConfig config, long capacity) {
+        Sizes z = Sizes.of(config, capacity);
+        long perGroupLayer = DeviceMappingTables.bytesPerGroup(z.clusterCapacity(), z.cacheBlocks(), z.maxRetrieval())
+                + 4L * (9L * z.maxUnits() + 3);
+        return (long) shape.kvHeads() * perGroupLayer;
+    }
+
+    /** The device bytes a layer's store adds, less the block cache it does without, and its tables where they go with it. */
+    private static long storeOnDeviceBytes(AttentionShape shape, RetroConfig config, long capacity, Lookups lookups,
+            TierFormats formats) {
+        return storeBytesPerLayer(shape, capacity, formats.device()) - cacheBytesPerLayer(shape, config, capacity)
+                + (lookups == Lookups.DEVICE_STORES ? tableBytesPerLayer(shape, config, capacity) : 0);
     }
 
     /**
@@ -102,7 +114,7 @@ public final class GpuRetroPlacement {
     public static long deviceBytesPerSequence(AttentionShape shape, RetroConfig config, long capacity, Lookups lookups,
             int deviceStoreLayers, TierFormats formats) {
         return deviceBytesPerSequence(shape, config, capacity, lookups, formats) + deviceStoreLayers
-                * (storeBytesPerLayer(shape, capacity, formats.device()) - cacheBytesPerLayer(shape, config, capacity));
+                * storeOnDeviceBytes(shape, config, capacity, lookups, formats);
     }
 
     /** A sequence's device bytes of one layer's block cache, which a layer whose store is in GPU memory does without. */
@@ -152,8 +164,8 @@ public final class GpuRetroPlacement {
             boolean exact, long deviceBytes, long hostBytes, TierFormats formats, int maxDeviceLayers, Lookups lookups) {
         long prefillSlot = prefillSlots * GpuKvCache.bytesPerSequence(shape, config.storage(), capacity);
         long meta = deviceBytesPerSequence(shape, config, capacity, lookups, formats);
-        // a layer's store moved to the device frees its block cache there
-        long store = Math.max(1, storeBytesPerLayer(shape, capacity, formats.device()) - cacheBytesPerLayer(shape, config, capacity));
+        // a layer's store moved to the device frees its block cache there (and brings its mapping tables with DEVICE_STORES)
+        long store = Math.max(1, storeOnDeviceBytes(shape, config, capacity, lookups, formats));
         long hostStore = storeBytesPerLayer(shape, capacity, formats.host());
         for (int b = maxSequences; b >= (exact ? maxSequences : 1); b--) {
             long left = deviceBytes - prefillSlot - (long) b * meta;

@@ -39,8 +39,9 @@ class GpuRetroKvCacheTest {
     private static final double PREFILL_TOLERANCE = 1e-4;
 
     /**
-     * Two layers in BF16 (each layer's own index and wave buffer), the first with its store in device memory and the
-     * second in mapped host memory; one layer in F16 (the F16 kernels), its store in device memory and its retrieval
+     * Two layers in BF16 (each layer's own index and wave buffer), the first with its store in device memory, looked up
+     * there ({@link GpuRetroKvCache.Lookups#DEVICE_STORES}), the second in mapped host memory, looked up on the host and its
+     * admission launched at the step's end; one layer in F16 (the F16 kernels), its store in device memory and its retrieval
      * zones looked up on the device ({@link GpuRetroKvCache.Lookups#DEVICE}; a host store with device lookups is
      * {@link #capturedDecodeStepsReplayAsTheEagerStepsRun}'s); two BF16 layers in INT8, the first's store in device
      * memory (a quantised GPU tier) and the second's in host memory, whose retrieval zones read keys and values rounded
@@ -48,10 +49,10 @@ class GpuRetroKvCacheTest {
      * ones, held to a looser bound; and one F16 layer in INT4 on the device with device lookups, so that its exact zone is
      * read from the INT4 store in place (1/7 of each 32 elements' largest magnitude: a bound ten times looser again); and
      * one BF16 layer whose index keeps its value sums in INT8, so that only the estimation zone reads rounded values. A
-     * store in device memory keeps no block cache.
+     * store in device memory keeps no block cache; the INT8 pair looks both layers up on the host.
      */
     @ParameterizedTest
-    @CsvSource({"BF16, 2, 1, HALF, HALF, 5e-3, HOST, HALF", "F16, 1, 1, HALF, HALF, 5e-3, DEVICE, HALF",
+    @CsvSource({"BF16, 2, 1, HALF, HALF, 5e-3, DEVICE_STORES, HALF", "F16, 1, 1, HALF, HALF, 5e-3, DEVICE, HALF",
             "BF16, 2, 1, INT8, INT8, 5e-2, HOST, HALF", "F16, 1, 1, INT4, INT4, 0.5, DEVICE, HALF",
             "BF16, 1, 1, HALF, HALF, 5e-2, DEVICE, INT8"})
     void decodesAsTheCpuRetroCacheDoes(DType storage, int layers, int deviceStoreLayers, StoreFormat deviceFormat,
@@ -362,21 +363,24 @@ class GpuRetroKvCacheTest {
     /**
      * What a placement reserves per sequence ({@link GpuRetroPlacement#deviceBytesPerSequence}) covers the meta index,
      * steady zone and block cache a slot of the cache allocates on the device ({@link GpuRetroKvCache#deviceBytesPerSlot}),
-     * with either lookups and with the store on the host, so that a batch placed by the estimate fits (the rest of the
+     * with each lookups and with the stores on the host, or two of three layers' on the device with their mapping tables
+     * ({@link GpuRetroKvCache.Lookups#DEVICE_STORES}), so that a batch placed by the estimate fits (the rest of the
      * estimate is the slot's share of the execution buffer, ranking scratch and estimation zone).
      */
     @ParameterizedTest
-    @CsvSource({"HOST, INT4, HALF, HALF", "DEVICE, HALF, HALF, HALF", "DEVICE, INT8, HALF, HALF", "DEVICE, HALF, INT8, HALF",
-            "HOST, HALF, INT8, INT8"})
+    @CsvSource({"HOST, INT4, HALF, HALF, 0", "DEVICE, HALF, HALF, HALF, 0", "DEVICE, INT8, HALF, HALF, 0",
+            "DEVICE, HALF, INT8, HALF, 0", "HOST, HALF, INT8, INT8, 0", "DEVICE_STORES, HALF, HALF, HALF, 0",
+            "DEVICE_STORES, INT4, HALF, HALF, 2"})
     void theDeviceBytesAPlacementReservesCoverWhatASlotAllocates(GpuRetroKvCache.Lookups lookups, StoreFormat hostFormat,
-            StoreFormat valueSums, StoreFormat centroids) {
+            StoreFormat valueSums, StoreFormat centroids, int deviceStoreLayers) {
         RetroConfig config = config(DType.BF16);
         AttentionShape shape = new AttentionShape(3, 4, 2, 128);
         long capacity = 20000;
         TierFormats formats = new TierFormats(StoreFormat.HALF, hostFormat, valueSums, centroids);
         try (EmulatedDevice device = new EmulatedDevice();
-             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 2, capacity, 64, 0, 0, formats, lookups)) {
-            long estimate = GpuRetroPlacement.deviceBytesPerSequence(shape, config, capacity, lookups, formats);
+             GpuRetroKvCache gpu = new GpuRetroKvCache(device, shape, config, 2, capacity, 64, 0, deviceStoreLayers, formats,
+                     lookups)) {
+            long estimate = GpuRetroPlacement.deviceBytesPerSequence(shape, config, capacity, lookups, deviceStoreLayers, formats);
             long allocated = gpu.deviceBytesPerSlot();
             assertTrue(allocated <= estimate, "a slot allocates " + allocated + " bytes, the placement reserves " + estimate);
         }
