@@ -38,6 +38,11 @@ public final class ClusterLookup {
      * then of those in: missed blocks, vectors and clusters, hit blocks, vectors and clusters.
      */
     private static final int UNITS = 0, MISS_UNITS = 1, MISS_AT = 2, MISSES = 3, HIT_UNITS = 4, HIT_AT = 5, HITS = 6, SUMS = 7;
+    /**
+     * Words of {@link #lookUp}'s bit set of a group's ids, for groups of up to 32 times as many clusters (2M-token
+     * contexts); larger ones are ordered by comparisons.
+     */
+    static final int ID_WORDS = 4096;
 
     private ClusterLookup() {}
 
@@ -73,30 +78,18 @@ public final class ClusterLookup {
             I32Array missClusters, I32Array missClusterOffsets, I32Array accessCounts, I32Array stats) {
         // per warp, its chunk's totals of the SUMS running sums; after them the totals of the rounds before
         int[] totals = ctx.allocateIntLocalArray((LOOKUP_WARPS + 1) * SUMS);
+        // the ids' bit set and, per word, the ids below it
+        int[] bits = ctx.allocateIntLocalArray(ID_WORDS);
+        int[] below = ctx.allocateIntLocalArray(ID_WORDS);
         int g = ctx.groupIdx;
         int lane = ctx.laneId, warp = ctx.localIdx / KernelContext.WARP_SIZE;
         int warps = ctx.localGroupSizeX / KernelContext.WARP_SIZE, carried = LOOKUP_WARPS * SUMS;
         int n = idCounts.get(g);
         long idBase = (long) g * idsStride, rankBase = (long) g * rankedStride;
-        // ascending order: an id's place is how many of the group's ids are smaller, counted against a chunk of 32 ids at
-        // a time, one load a lane and the rest by shuffles (each lane loading every id in turn, n dependent loads for
-        // each of its ids, took most of the lookup's time: 39 us a layer at 128K x 10 sequences on an H200); the
-        // warps take chunks of the ids to place in turn
-        for (int first = KernelContext.WARP_SIZE * warp; first < n; first += KernelContext.WARP_SIZE * warps) {
-            int i = first + lane;
-            int id = i < n ? ids.get(idBase + i) : Integer.MAX_VALUE;
-            int place = 0;
-            for (int chunk = 0; chunk < n; chunk += KernelContext.WARP_SIZE) {
-                int other = chunk + lane < n ? ids.get(idBase + chunk + lane) : Integer.MAX_VALUE; // past n: never smaller
-                for (int k = 0; k < KernelContext.WARP_SIZE; k++) {
-                    if (ctx.shuffleIdx(other, k) < id) {
-                        place++;
-                    }
-                }
-            }
-            if (i < n) {
-                ranked.set(rankBase + place, id);
-            }
+        if (clusterStride <= ID_WORDS * KernelContext.WARP_SIZE) {
+            rankByBitSet(ctx, ids, idBase, n, clusterStride, ranked, rankBase, bits, below, totals);
+        } else {
+            rankByComparisons(ctx, ids, idBase, n, ranked, rankBase);
         }
         if (ctx.localIdx < SUMS) {
             totals[carried + ctx.localIdx] = 0;
@@ -181,6 +174,82 @@ public final class ClusterLookup {
             accessCounts.set(2L * g + 1, misses);
             stats.set(2L * g, stats.get(2L * g) + hits);
             stats.set(2L * g + 1, stats.get(2L * g + 1) + hits + misses);
+        }
+    }
+
+    /**
+     * Writes the group's {@code n} ids to {@code ranked} in ascending order through a bit set of the group's cluster ids in
+     * shared memory: an id's place is the ids below it, the set bits of the words before its word (an exclusive block
+     * scan of the words' counts) and of its word below it. Linear in the ids and the clusters; ranking by comparisons
+     * takes n²/32 shuffles a group, 0.1 ms a layer at 1M tokens (1,180 ids a group) on an H200
+     * (docs/results/gpu-retro/h200/s13-call-3). The ids are distinct, so adding a bit sets it.
+     */
+    private static void rankByBitSet(KernelContext ctx, I32Array ids, long idBase, int n, int clusterStride, I32Array ranked,
+            long rankBase, int[] bits, int[] below, int[] warpTotals) {
+        int words = (clusterStride + KernelContext.WARP_SIZE - 1) / KernelContext.WARP_SIZE;
+        int threads = ctx.localGroupSizeX;
+        for (int w = ctx.localIdx; w < words; w += threads) {
+            bits[w] = 0;
+        }
+        ctx.localBarrier();
+        for (int i = ctx.localIdx; i < n; i += threads) {
+            int id = ids.get(idBase + i);
+            ctx.atomicAdd(bits, id >>> 5, 1 << (id & 31));
+        }
+        ctx.localBarrier();
+        // thread t counts the words [t·span, (t + 1)·span)
+        int span = (words + threads - 1) / threads;
+        int first = ctx.localIdx * span;
+        int count = 0;
+        for (int w = first; w < first + span && w < words; w++) {
+            count += Integer.bitCount(bits[w]);
+        }
+        int scan = WarpScan.inclusiveSum(ctx, count);
+        int warp = ctx.localIdx / KernelContext.WARP_SIZE;
+        if (ctx.laneId == KernelContext.WARP_SIZE - 1) {
+            warpTotals[warp] = scan;
+        }
+        ctx.localBarrier();
+        int running = scan - count;
+        for (int w = 0; w < warp; w++) {
+            running += warpTotals[w];
+        }
+        for (int w = first; w < first + span && w < words; w++) {
+            below[w] = running;
+            running += Integer.bitCount(bits[w]);
+        }
+        ctx.localBarrier();
+        for (int i = ctx.localIdx; i < n; i += threads) {
+            int id = ids.get(idBase + i);
+            int w = id >>> 5;
+            ranked.set(rankBase + below[w] + Integer.bitCount(bits[w] & (1 << (id & 31)) - 1), id);
+        }
+    }
+
+    /**
+     * Writes the group's {@code n} ids to {@code ranked} in ascending order: an id's place is how many of the group's ids
+     * are smaller, counted against a chunk of 32 ids at a time, one load a lane and the rest by shuffles (each lane
+     * loading every id in turn, n dependent loads for each of its ids, took most of the lookup's time: 39 us a layer at
+     * 128K x 10 sequences on an H200); the warps take chunks of the ids to place in turn.
+     */
+    private static void rankByComparisons(KernelContext ctx, I32Array ids, long idBase, int n, I32Array ranked, long rankBase) {
+        int lane = ctx.laneId, warp = ctx.localIdx / KernelContext.WARP_SIZE;
+        int warps = ctx.localGroupSizeX / KernelContext.WARP_SIZE;
+        for (int first = KernelContext.WARP_SIZE * warp; first < n; first += KernelContext.WARP_SIZE * warps) {
+            int i = first + lane;
+            int id = i < n ? ids.get(idBase + i) : Integer.MAX_VALUE;
+            int place = 0;
+            for (int chunk = 0; chunk < n; chunk += KernelContext.WARP_SIZE) {
+                int other = chunk + lane < n ? ids.get(idBase + chunk + lane) : Integer.MAX_VALUE; // past n: never smaller
+                for (int k = 0; k < KernelContext.WARP_SIZE; k++) {
+                    if (ctx.shuffleIdx(other, k) < id) {
+                        place++;
+                    }
+                }
+            }
+            if (i < n) {
+                ranked.set(rankBase + place, id);
+            }
         }
     }
 
