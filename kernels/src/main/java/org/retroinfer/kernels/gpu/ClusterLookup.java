@@ -39,10 +39,16 @@ public final class ClusterLookup {
      */
     private static final int UNITS = 0, MISS_UNITS = 1, MISS_AT = 2, MISSES = 3, HIT_UNITS = 4, HIT_AT = 5, HITS = 6, SUMS = 7;
     /**
-     * Words of {@link #lookUp}'s bit set of a group's ids, for groups of up to 32 times as many clusters (2M-token
-     * contexts); larger ones are ordered by comparisons.
+     * Words of {@link #lookUpLong}'s bit set of a group's ids, for groups of up to 32 times as many clusters (2M-token
+     * contexts).
      */
     static final int ID_WORDS = 4096;
+    /**
+     * The largest retrieval zone {@link #lookUp} orders by comparisons ({@link #longZones}): 1.5% slower steps at 128K x
+     * 11 with the bit set's 32 KiB of shared memory a block than with 147 ids compared, 6% faster at 1M tokens (1,180 ids
+     * a group) on an H200 (docs/results/gpu-retro/h200/s13-call-4 and -5).
+     */
+    static final int COMPARED_IDS = 512;
 
     private ClusterLookup() {}
 
@@ -78,15 +84,51 @@ public final class ClusterLookup {
             I32Array missClusters, I32Array missClusterOffsets, I32Array accessCounts, I32Array stats) {
         // per warp, its chunk's totals of the SUMS running sums; after them the totals of the rounds before
         int[] totals = ctx.allocateIntLocalArray((LOOKUP_WARPS + 1) * SUMS);
+        int[] none = ctx.allocateIntLocalArray(1);
+        look(ctx, ids, idsStride, idCounts, starts, sizes, firstBlock, nextBlock, clusterStride, cacheBlocks, maxUnits, ranked,
+                rankedStride, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, hitClusters,
+                missClusters, missClusterOffsets, accessCounts, stats, false, totals, none, none);
+    }
+
+    /**
+     * {@link #lookUp} for retrieval zones past {@link #COMPARED_IDS} ids ({@link #longZones}), whose ids it orders
+     * through a bit set of the group's clusters in shared memory.
+     */
+    @Kernel
+    public static void lookUpLong(KernelContext ctx, I32Array ids, int idsStride, I32Array idCounts, I32Array starts, I32Array sizes,
+            I32Array firstBlock, I32Array nextBlock, int clusterStride, int cacheBlocks, int maxUnits, I32Array ranked,
+            int rankedStride, I32Array missStarts, I32Array missSizes, I32Array missOffsets, I32Array missCounts,
+            I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, I32Array hitClusters,
+            I32Array missClusters, I32Array missClusterOffsets, I32Array accessCounts, I32Array stats) {
+        int[] totals = ctx.allocateIntLocalArray((LOOKUP_WARPS + 1) * SUMS);
         // the ids' bit set and, per word, the ids below it
         int[] bits = ctx.allocateIntLocalArray(ID_WORDS);
         int[] below = ctx.allocateIntLocalArray(ID_WORDS);
+        look(ctx, ids, idsStride, idCounts, starts, sizes, firstBlock, nextBlock, clusterStride, cacheBlocks, maxUnits, ranked,
+                rankedStride, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets, hitCounts, hitClusters,
+                missClusters, missClusterOffsets, accessCounts, stats, true, totals, bits, below);
+    }
+
+    /**
+     * Whether groups of {@code clusterStride} clusters and zones of up to {@code rankedStride} ids look up with {@link
+     * #lookUpLong}.
+     */
+    public static boolean longZones(int clusterStride, int rankedStride) {
+        return rankedStride > COMPARED_IDS && clusterStride <= ID_WORDS * KernelContext.WARP_SIZE;
+    }
+
+    private static void look(KernelContext ctx, I32Array ids, int idsStride, I32Array idCounts, I32Array starts, I32Array sizes,
+            I32Array firstBlock, I32Array nextBlock, int clusterStride, int cacheBlocks, int maxUnits, I32Array ranked,
+            int rankedStride, I32Array missStarts, I32Array missSizes, I32Array missOffsets, I32Array missCounts,
+            I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets, I32Array hitCounts, I32Array hitClusters,
+            I32Array missClusters, I32Array missClusterOffsets, I32Array accessCounts, I32Array stats, boolean bitSet,
+            int[] totals, int[] bits, int[] below) {
         int g = ctx.groupIdx;
         int lane = ctx.laneId, warp = ctx.localIdx / KernelContext.WARP_SIZE;
         int warps = ctx.localGroupSizeX / KernelContext.WARP_SIZE, carried = LOOKUP_WARPS * SUMS;
         int n = idCounts.get(g);
         long idBase = (long) g * idsStride, rankBase = (long) g * rankedStride;
-        if (clusterStride <= ID_WORDS * KernelContext.WARP_SIZE) {
+        if (bitSet) {
             rankByBitSet(ctx, ids, idBase, n, clusterStride, ranked, rankBase, bits, below, totals);
         } else {
             rankByComparisons(ctx, ids, idBase, n, ranked, rankBase);
@@ -181,8 +223,8 @@ public final class ClusterLookup {
      * Writes the group's {@code n} ids to {@code ranked} in ascending order through a bit set of the group's cluster ids in
      * shared memory: an id's place is the ids below it, the set bits of the words before its word (an exclusive block
      * scan of the words' counts) and of its word below it. Linear in the ids and the clusters; ranking by comparisons
-     * takes n²/32 shuffles a group, 0.1 ms a layer at 1M tokens (1,180 ids a group) on an H200
-     * (docs/results/gpu-retro/h200/s13-call-3). The ids are distinct, so adding a bit sets it.
+     * takes n²/32 shuffles a group: the lookups' phase took 0.115 ms a layer at 1M tokens (1,180 ids a group) on an H200,
+     * 0.073 with the bit set (docs/results/gpu-retro/h200/s13-call-4). The ids are distinct, so adding a bit sets it.
      */
     private static void rankByBitSet(KernelContext ctx, I32Array ids, long idBase, int n, int clusterStride, I32Array ranked,
             long rankBase, int[] bits, int[] below, int[] warpTotals) {

@@ -59,7 +59,7 @@ class GpuKernelsAssembleTest {
                 "fromHalf", "fromF32", "keySums", "centre", "nearest", "seedCentroids", "rank", "tileOffsets", "clusterStarts",
                 "scatter", "means", "valueSums", "uncentre", "gatherVectors", "toHalf", "toF32", "gatherQuantized",
                 "gatherQuantizedInt4", "toInt8", "toInt8Centroids", "gatherInt8Bf16", "gatherInt8F16", "gatherInt4Bf16",
-                "gatherInt4F16", "lookUp", "update", "split", "candidates", "refine", "toParts",
+                "gatherInt4F16", "lookUp", "lookUpLong", "update", "split", "candidates", "refine", "toParts",
                 "sumParts", "gatedParts", "partialsBf16", "partialsF16", "partialsInt8Bf16", "partialsInt8F16",
                 "partialsInt4Bf16", "partialsInt4F16"),
                 kernels().map(a -> ((KernelMethod) a.get()[0]).name()).collect(Collectors.toSet()));

@@ -20,6 +20,7 @@ import org.retroinfer.kernels.gpu.ClusterLookup;
  */
 public final class DeviceMappingTables implements AutoCloseable {
     private static final KernelMethod LOOK_UP = KernelMethod.of(ClusterLookup.class, "lookUp");
+    private static final KernelMethod LOOK_UP_LONG = KernelMethod.of(ClusterLookup.class, "lookUpLong");
     private static final KernelMethod UPDATE = KernelMethod.of(ClusterLookup.class, "update");
 
     private final Device device;
@@ -108,7 +109,8 @@ public final class DeviceMappingTables implements AutoCloseable {
     public void lookUp(I32Array ids, int idsStride, I32Array idCounts, I32Array missStarts, I32Array missSizes,
             I32Array missOffsets, I32Array missCounts, I32Array hitBlocks, I32Array hitSizes, I32Array hitOffsets,
             I32Array hitCounts) {
-        device.launch(LOOK_UP, ClusterLookup.lookUpGrid(groups), ids, idsStride, idCounts, starts, sizes, firstBlock, nextBlock,
+        device.launch(ClusterLookup.longZones(clusterStride, rankedStride) ? LOOK_UP_LONG : LOOK_UP, ClusterLookup.lookUpGrid(groups),
+                ids, idsStride, idCounts, starts, sizes, firstBlock, nextBlock,
                 clusterStride, cacheBlocks, maxUnits, ranked, rankedStride, missStarts, missSizes, missOffsets, missCounts,
                 hitBlocks, hitSizes, hitOffsets, hitCounts, hitClusters, missClusters, missClusterOffsets, accessCounts, stats);
     }

@@ -24,12 +24,13 @@ import org.retroinfer.accel.kernel.I32Array;
 class DeviceMappingTablesTest {
     /**
      * Small tables, and large ones whose steps admit more than a warp of clusters, evict more than a warp of victims
-     * and rank more than a warp of free-block words at once (the update kernel's rounds); the lookups order the ids
-     * through a bit set of the group's clusters, and in a group of more clusters than the bit set holds (past 2M-token
-     * contexts) by comparisons.
+     * and rank more than a warp of free-block words at once (the update kernel's rounds); zones of up to 512 ids are
+     * ordered by comparisons, longer ones through a bit set of the group's clusters ({@link org.retroinfer.kernels.gpu.ClusterLookup#longZones}),
+     * and in a group of more clusters than the bit set holds (past 2M-token contexts) by comparisons again.
      */
     @ParameterizedTest(name = "{0} groups, {1} cache blocks, {2} units, {3} ids, {4} clusters of up to {7} vectors mostly")
-    @CsvSource({"3, 40, 14, 40, 70, 40, 25, 24", "2, 1200, 500, 500, 1500, 12, 500, 8", "1, 60, 30, 60, 131100, 8, 40, 24"})
+    @CsvSource({"3, 40, 14, 40, 70, 40, 25, 24", "2, 1200, 500, 500, 1500, 12, 500, 8", "2, 1200, 500, 600, 1500, 12, 500, 8",
+            "1, 60, 30, 600, 131100, 8, 40, 24"})
     void lookupsAndUpdatesOnTheGpuMakeTheHostTablesDecisionsStepAfterStep(int groups, int cacheBlocks, int maxUnits,
             int ranked, int maxClusters, int steps, int laterPool, int commonSize) {
         long seed = Long.getLong("retroinfer.test.seed", System.nanoTime());
