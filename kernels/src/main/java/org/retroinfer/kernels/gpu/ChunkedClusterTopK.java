@@ -6,7 +6,6 @@ import org.retroinfer.accel.kernel.Constant;
 import org.retroinfer.accel.kernel.F32Array;
 import org.retroinfer.accel.kernel.Grid;
 import org.retroinfer.accel.kernel.I32Array;
-import org.retroinfer.accel.kernel.KMath;
 import org.retroinfer.accel.kernel.Kernel;
 import org.retroinfer.accel.kernel.KernelContext;
 import org.retroinfer.accel.kernel.KernelLauncher;
@@ -129,27 +128,7 @@ public final class ChunkedClusterTopK {
         int first = (ctx.groupIdx - row * chunks) * CHUNK;
         int count = counts.get(row);
         long area = row * rowWork(capacity);
-        int g = ctx.localIdx;
-        if (g < group) {
-            long split0 = (long) row * splits * group + g;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int s = 0; s < splits; s++) {
-                max = Math.max(max, partialMax.get(split0 + (long) s * group));
-            }
-            float sum = 0f;
-            for (int s = 0; s < splits; s++) {
-                float l = partialSum.get(split0 + (long) s * group);
-                if (l > 0f) {
-                    sum += l * KMath.exp(partialMax.get(split0 + (long) s * group) - max);
-                }
-            }
-            heads[g] = max;
-            heads[MAX_GROUP + g] = 1f / sum;
-            if (first == 0) {
-                headMax.set((long) row * group + g, max);
-                headSum.set((long) row * group + g, sum);
-            }
-        }
+        ClusterTopK.combineSplits(ctx, partialMax, partialSum, headMax, headSum, row, splits, group, heads, first == 0);
         for (int i = ctx.localIdx; i < BINS; i += THREADS) {
             histogram[i] = 0;
         }
@@ -164,10 +143,7 @@ public final class ChunkedClusterTopK {
         for (int c = first + ctx.localIdx; c < first + CHUNK; c += THREADS) {
             int key = EMPTY;
             if (c < count) {
-                float s = 0f;
-                for (int h = 0; h < group; h++) {
-                    s += KMath.exp(logits.get(rowLogits + (long) h * capacity + c) - heads[h]) * heads[MAX_GROUP + h];
-                }
+                float s = ClusterTopK.clusterScore(logits, rowLogits, capacity, c, group, heads);
                 scores.set(clusters + c, s);
                 if (sizes.get(clusters + c) > 0f) {
                     key = ClusterTopK.rankKey(s);

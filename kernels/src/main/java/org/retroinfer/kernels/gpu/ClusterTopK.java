@@ -163,6 +163,23 @@ public final class ClusterTopK {
      */
     private static void begin(KernelContext ctx, F32Array partialMax, F32Array partialSum, F32Array headMax,
             F32Array headSum, int row, int splits, int group, float[] heads, int[] histogram, int[] state) {
+        combineSplits(ctx, partialMax, partialSum, headMax, headSum, row, splits, group, heads, true);
+        for (int i = ctx.localIdx; i < 2 * BINS; i += ctx.localGroupSizeX) {
+            histogram[i] = 0;
+        }
+        if (ctx.localIdx < STATE) {
+            state[ctx.localIdx] = 0;
+        }
+        ctx.localBarrier();
+    }
+
+    /**
+     * Each head's max M and sum S over the row's splits, as {@link #begin} describes, in {@code heads} (M, then 1/S from
+     * {@link DecodeAttentionShape#MAX_GROUP}), and in {@code headMax}/{@code headSum} where {@code write}; thread g takes
+     * head g.
+     */
+    static void combineSplits(KernelContext ctx, F32Array partialMax, F32Array partialSum, F32Array headMax, F32Array headSum,
+            int row, int splits, int group, float[] heads, boolean write) {
         int g = ctx.localIdx;
         if (g < group) {
             long first = (long) row * splits * group + g;
@@ -179,16 +196,20 @@ public final class ClusterTopK {
             }
             heads[g] = max;
             heads[MAX_GROUP + g] = 1f / sum;
-            headMax.set((long) row * group + g, max);
-            headSum.set((long) row * group + g, sum);
+            if (write) {
+                headMax.set((long) row * group + g, max);
+                headSum.set((long) row * group + g, sum);
+            }
         }
-        for (int i = ctx.localIdx; i < 2 * BINS; i += ctx.localGroupSizeX) {
-            histogram[i] = 0;
+    }
+
+    /** Cluster {@code c}'s score Σ_g e^(y_gc − M_g)/S_g from the row's logits at {@code rowLogits} and {@code heads}. */
+    static float clusterScore(F32Array logits, long rowLogits, int capacity, int c, int group, float[] heads) {
+        float s = 0f;
+        for (int g = 0; g < group; g++) {
+            s += KMath.exp(logits.get(rowLogits + (long) g * capacity + c) - heads[g]) * heads[MAX_GROUP + g];
         }
-        if (ctx.localIdx < STATE) {
-            state[ctx.localIdx] = 0;
-        }
-        ctx.localBarrier();
+        return s;
     }
 
     /**
@@ -200,10 +221,7 @@ public final class ClusterTopK {
             long rowLogits, long clusters, int count, int capacity, int group, float[] heads, int[] state) {
         int candidates = 0;
         for (int c = ctx.localIdx; c < count; c += ctx.localGroupSizeX) {
-            float s = 0f;
-            for (int g = 0; g < group; g++) {
-                s += KMath.exp(logits.get(rowLogits + (long) g * capacity + c) - heads[g]) * heads[MAX_GROUP + g];
-            }
+            float s = clusterScore(logits, rowLogits, capacity, c, group, heads);
             scores.set(clusters + c, s);
             boolean candidate = sizes.get(clusters + c) > 0f;
             if (c < SHARED_KEYS) {
