@@ -31,8 +31,9 @@ import org.retroinfer.accel.kernel.KernelMethod;
  *       counter, so the order within a zone is the GPU's (free, as the CPU's is).</li>
  * </ol>
  * Each kernel's first block writes the boundaries it found for the next kernel, and zeroes the counters and the
- * histogram whose last reader has finished: the work area must be zero when first used, and every run leaves it so
- * (a CUDA graph replays the kernels as they are).
+ * histogram whose last reader has finished: the histograms and the candidate counter must be zero when first used (a
+ * zeroed work area), and every run leaves them so, whatever it leaves in the rest (a CUDA graph replays the kernels as
+ * they are).
  */
 public final class ChunkedClusterTopK {
     /** Clusters of a row per block. */

@@ -27,7 +27,7 @@ import org.retroinfer.accel.kernel.Grid;
  *       {@code [rows][2]} how many of each a row selected;</li>
  *   <li>where a row's clusters are more than one selection block keeps ({@link ClusterTopK#chunked}), the chunked
  *       selection's work area: I32 {@code [rows][}{@link ChunkedClusterTopK#rowWork}{@code ]}, zero before the first
- *       selection, which leaves it so.</li>
+ *       selection, which leaves what must be zero so.</li>
  * </ul>
  *
  * @param batch         sequences
