@@ -327,6 +327,6 @@ class BadInputTest {
         assertRefused(CliHarness.run("generate", "--model", model.toString(), "--prompt", "hi", "--lookups", "gpu"),
                 "--lookups applies to --device gpu --attention retro only");
         assertRefused(CliHarness.run("bench", "--shape", "llama3-8b", "--device", "gpu", "--context", "1k", "--attention",
-                "retro", "--lookups", "disk"), "--lookups must be auto, host or gpu, got 'disk'");
+                "retro", "--lookups", "disk"), "--lookups must be auto, host, gpu or gpu-stores, got 'disk'");
     }
 }
