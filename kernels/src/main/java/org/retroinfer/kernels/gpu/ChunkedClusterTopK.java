@@ -1,5 +1,6 @@
 package org.retroinfer.kernels.gpu;
 
+import static org.retroinfer.kernels.gpu.ClusterTopK.EMPTY;
 import static org.retroinfer.kernels.gpu.DecodeAttentionShape.MAX_GROUP;
 
 import org.retroinfer.accel.kernel.Constant;
@@ -46,11 +47,6 @@ public final class ChunkedClusterTopK {
     /** Bins of the histogram each thread sums in a digit search. */
     private static final int BINS_PER_THREAD = BINS / THREADS;
     private static final int PASSES = 3;
-    /**
-     * The key of an empty cluster, below every candidate's: a non-negative score's key has its top bit set, and only a
-     * NaN of all ones, which no sum of exps is, maps to 0.
-     */
-    private static final int EMPTY = 0;
     /**
      * Per-boundary state, boundary b at {@code b · BOUNDARY_FIELDS}: boundary 0 closes the retrieval zone (k = R),
      * boundary 1 the estimation zone (k = R + E). PREFIX/MASK: the key bits fixed so far; WANTED: how many keys still
@@ -238,22 +234,7 @@ public final class ChunkedClusterTopK {
         // whole-warp iterations: the votes need every lane
         for (int c = first + ctx.localIdx; c < first + CHUNK; c += THREADS) {
             int key = c < count ? work.get(area + c) : EMPTY;
-            int digit = key >>> shift & digits;
-            int bin0 = key != EMPTY && (key & mask0) == prefix0 ? digit : -1;
-            int n = ClusterTopK.votedCount(ctx, bin0);
-            if (n > 0) {
-                ctx.atomicAdd(histogram, bin0, n);
-                if (same) {
-                    ctx.atomicAdd(histogram, BINS + bin0, n);
-                }
-            }
-            if (!same) {
-                int bin1 = key != EMPTY && (key & mask1) == prefix1 ? BINS + digit : -1;
-                n = ClusterTopK.votedCount(ctx, bin1);
-                if (n > 0) {
-                    ctx.atomicAdd(histogram, bin1, n);
-                }
-            }
+            ClusterTopK.countDigit(ctx, key, key >>> shift & digits, BINS, histogram, prefix0, mask0, prefix1, mask1, same);
         }
         ctx.localBarrier();
         mergeHistogram(ctx, histogram, 2 * BINS, work, area + capacity + (long) pass * 2 * BINS);

@@ -57,7 +57,7 @@ public final class ClusterTopK {
      * The key of an empty cluster, below every candidate's: a non-negative score's key has its top bit set, and only a
      * NaN of all ones, which no sum of exps is, maps to 0.
      */
-    private static final int EMPTY = 0;
+    static final int EMPTY = 0;
     /**
      * Per-boundary state in shared ints, boundary b at {@code b · FIELDS}: boundary 0 closes the retrieval zone
      * (k = R), boundary 1 the estimation zone (k = R + E). PREFIX/MASK: the score-key bits fixed so far;
@@ -251,21 +251,30 @@ public final class ClusterTopK {
         for (int first = 0; first < count; first += ctx.localGroupSizeX) {
             int c = first + ctx.localIdx;
             int key = key(keys, scores, sizes, clusters, count, c);
-            int digit = (key >>> shift) & (BINS - 1);
-            int bin0 = key != EMPTY && (key & mask0) == prefix0 ? digit : -1;
-            int n = votedCount(ctx, bin0);
-            if (n > 0) {
-                ctx.atomicAdd(histogram, bin0, n);
-                if (same) {
-                    ctx.atomicAdd(histogram, BINS + bin0, n);
-                }
+            countDigit(ctx, key, (key >>> shift) & (BINS - 1), BINS, histogram, prefix0, mask0, prefix1, mask1, same);
+        }
+    }
+
+    /**
+     * Adds {@code digit} of {@code key} to boundary 0's histogram (bins from 0) and boundary 1's (from {@code bins}) where
+     * the key matches that boundary's prefix, one atomic add a distinct bin of the warp; while both prefixes are the same
+     * ({@code same}), one vote serves both. Every lane of the warp takes part.
+     */
+    static void countDigit(KernelContext ctx, int key, int digit, int bins, int[] histogram, int prefix0, int mask0,
+            int prefix1, int mask1, boolean same) {
+        int bin0 = key != EMPTY && (key & mask0) == prefix0 ? digit : -1;
+        int n = votedCount(ctx, bin0);
+        if (n > 0) {
+            ctx.atomicAdd(histogram, bin0, n);
+            if (same) {
+                ctx.atomicAdd(histogram, bins + bin0, n);
             }
-            if (!same) {
-                int bin1 = key != EMPTY && (key & mask1) == prefix1 ? BINS + digit : -1;
-                n = votedCount(ctx, bin1);
-                if (n > 0) {
-                    ctx.atomicAdd(histogram, bin1, n);
-                }
+        }
+        if (!same) {
+            int bin1 = key != EMPTY && (key & mask1) == prefix1 ? bins + digit : -1;
+            n = votedCount(ctx, bin1);
+            if (n > 0) {
+                ctx.atomicAdd(histogram, bin1, n);
             }
         }
     }
