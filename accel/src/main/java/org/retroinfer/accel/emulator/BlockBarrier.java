@@ -1,6 +1,5 @@
 package org.retroinfer.accel.emulator;
 
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -8,21 +7,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * The block barrier ({@code bar.sync 0}) with the GPU's rules: it opens when every thread that has not
  * returned has arrived (a returned thread counts as arrived, as in PTX), and all threads must arrive at
  * the same barrier; arriving at different ones is reported instead of silently pairing them up.
+ *
+ * <p>Waits are untimed (a timed park costs a virtual thread a timer for every barrier of every thread); the block's
+ * {@link BlockRun} watches for threads that wait while nothing moves, and {@link #stall()} says where they wait.
  */
 final class BlockBarrier {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition opened = lock.newCondition();
     private final String block;
-    private final long timeoutNanos;
     private int live;
     private int arrived;
     private long generation;
     private CallSite phaseSite;
 
-    BlockBarrier(String block, int threads, long timeoutNanos) {
+    BlockBarrier(String block, int threads) {
         this.block = block;
         this.live = threads;
-        this.timeoutNanos = timeoutNanos;
     }
 
     void await(CallSite site, int thread) {
@@ -41,14 +41,8 @@ final class BlockBarrier {
                 return;
             }
             long gen = generation;
-            long remaining = timeoutNanos;
             while (gen == generation) {
-                if (remaining <= 0) {
-                    throw new EmulationException(block + ": thread " + thread + " waited " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos)
-                            + " s at the barrier at " + site.display() + " for " + (live - arrived)
-                            + " threads that never arrived (are they blocked in a warp shuffle?)");
-                }
-                remaining = opened.awaitNanos(remaining);
+                opened.await();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -66,6 +60,27 @@ final class BlockBarrier {
             if (arrived > 0 && arrived == live) {
                 open();
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How often the barrier opened or a thread returned: a block whose count stands still makes no progress here. */
+    long progress() {
+        lock.lock();
+        try {
+            return generation - live; // both an opening and a return raise it
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Where threads wait and for how many, or null when none waits. */
+    String stall() {
+        lock.lock();
+        try {
+            return arrived == 0 ? null : arrived + " threads wait at the barrier at " + phaseSite.display() + " for "
+                    + (live - arrived) + " that never arrived (are they blocked in a warp shuffle?)";
         } finally {
             lock.unlock();
         }

@@ -2,7 +2,10 @@ package org.retroinfer.accel.emulator;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.retroinfer.accel.kernel.BlockScope;
 import org.retroinfer.accel.kernel.Grid;
@@ -13,7 +16,9 @@ import org.retroinfer.accel.kernel.ThreadIndex;
 
 /**
  * One block of an emulated launch: one virtual thread per GPU thread, a {@link BlockBarrier}, one
- * {@link WarpExchange} per warp and the block's shared arrays.
+ * {@link WarpExchange} per warp and the block's shared arrays. A block whose threads wait at a barrier or shuffle while
+ * no barrier opens, no exchange completes and no thread returns for the timeout is deadlocked: it is reported with
+ * where its threads wait, and its threads are interrupted.
  */
 final class BlockRun implements BlockScope {
     private final KernelMethod kernel;
@@ -22,6 +27,7 @@ final class BlockRun implements BlockScope {
     private final int groupY;
     private final int groupZ;
     private final String name;
+    private final long timeoutNanos;
     private final BlockBarrier barrier;
     private final WarpExchange[] warps;
     private final Map<Object, Object> shared = new HashMap<>();
@@ -35,13 +41,14 @@ final class BlockRun implements BlockScope {
         this.groupY = groupY;
         this.groupZ = groupZ;
         this.name = "block (" + groupX + "," + groupY + "," + groupZ + ")";
+        this.timeoutNanos = timeoutNanos;
         int threads = grid.threadsPerBlock();
-        this.barrier = new BlockBarrier(name, threads, timeoutNanos);
+        this.barrier = new BlockBarrier(name, threads);
         int warpCount = (threads + KernelContext.WARP_SIZE - 1) / KernelContext.WARP_SIZE;
         this.warps = new WarpExchange[warpCount];
         for (int w = 0; w < warpCount; w++) {
             int lanes = Math.min(KernelContext.WARP_SIZE, threads - w * KernelContext.WARP_SIZE);
-            warps[w] = new WarpExchange(name + " warp " + w, lanes, timeoutNanos);
+            warps[w] = new WarpExchange(name + " warp " + w, lanes);
         }
     }
 
@@ -62,19 +69,64 @@ final class BlockRun implements BlockScope {
         for (Thread thread : threads) {
             thread.start();
         }
-        for (Thread thread : threads) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new EmulationException(kernel.describe() + ": interrupted while waiting for " + name, e);
-            }
+        try {
+            awaitAll(threads);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EmulationException(kernel.describe() + ": interrupted while waiting for " + name, e);
         }
         if (failure != null) {
             String what = failure instanceof EmulationException ? failure.getMessage() : failure.toString();
             throw new EmulationException(kernel.describe() + ": thread " + failedThread + " of " + name + " failed: "
                     + what, failure);
         }
+    }
+
+    /** Joins every thread; a block that waits without progress for the timeout is interrupted and reported. */
+    private void awaitAll(Thread[] threads) throws InterruptedException {
+        long progress = progress();
+        for (Thread thread : threads) {
+            while (!thread.join(Duration.ofNanos(timeoutNanos))) {
+                long now = progress();
+                String stall = stall();
+                if (now != progress || stall == null) { // moving, or busy without waiting: as a GPU would let it run
+                    progress = now;
+                    continue;
+                }
+                for (Thread t : threads) {
+                    t.interrupt();
+                }
+                for (Thread t : threads) {
+                    t.join();
+                }
+                throw new EmulationException(String.format("%s: %s made no progress for %.1f s (a deadlock): %s",
+                        kernel.describe(), name, timeoutNanos / 1e9, stall));
+            }
+        }
+    }
+
+    private long progress() {
+        long sum = barrier.progress();
+        for (WarpExchange warp : warps) {
+            sum += warp.progress();
+        }
+        return sum;
+    }
+
+    /** Where the block's waiting threads wait, or null when none waits. */
+    private String stall() {
+        List<String> waits = new ArrayList<>();
+        String b = barrier.stall();
+        if (b != null) {
+            waits.add(b);
+        }
+        for (WarpExchange warp : warps) {
+            String w = warp.stall();
+            if (w != null) {
+                waits.add(w);
+            }
+        }
+        return waits.isEmpty() ? null : String.join("; ", waits);
     }
 
     private void runThread(KernelContext ctx, Object[] javaArgs) {

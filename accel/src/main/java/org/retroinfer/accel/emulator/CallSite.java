@@ -3,7 +3,6 @@ package org.retroinfer.accel.emulator;
 import java.lang.StackWalker.StackFrame;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.retroinfer.accel.kernel.KernelContext;
@@ -14,15 +13,19 @@ import org.retroinfer.accel.kernel.KernelContext;
  * this chain is exactly what identifies one instruction (or one {@code .shared} variable) on the GPU.
  *
  * <p>Every emulated thread captures one at every barrier and shuffle, so the capture keeps to what identifies the
- * site ({@link #key()}: each frame's class, method and bytecode index) and leaves file names and line numbers
+ * site ({@link #key()}: each frame's class and bytecode index) and leaves file names and line numbers
  * ({@link #display()}) to the error messages that need them.
  */
 final class CallSite {
-    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
-    private static final String EMULATOR_PACKAGE = CallSite.class.getPackageName() + ".";
+    private static final StackWalker WALKER = StackWalker.getInstance(java.util.Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE), 4);
+    private static final String EMULATOR_PACKAGE = CallSite.class.getPackageName();
 
-    /** One frame of the chain: equal frames are the same call in the same method. */
-    private record Frame(Class<?> type, String method, int bytecodeIndex) {}
+    /**
+     * One frame of the chain: equal frames are the same call. The chain starts at the kernel method, whose bytecode index
+     * names the one method that call invokes (kernels call static methods), and so on down: class and bytecode index
+     * identify each frame without the method names, which cost a stack walk most of its time to resolve.
+     */
+    private record Frame(Class<?> type, int bytecodeIndex) {}
 
     private final List<Frame> key;
     private final List<StackFrame> frames;
@@ -34,25 +37,21 @@ final class CallSite {
 
     /** The calling thread's site in {@code kernel}, skipping the emulator and the intrinsic's own frame. */
     static CallSite capture(Method kernel) {
-        return WALKER.walk(s -> {
-            List<Frame> key = new ArrayList<>(4);
-            List<StackFrame> frames = new ArrayList<>(4);
-            Iterator<StackFrame> it = s.iterator();
-            StackFrame f = it.hasNext() ? it.next() : null;
-            while (f != null && f.getClassName().startsWith(EMULATOR_PACKAGE)) {
-                f = it.hasNext() ? it.next() : null;
-            }
-            // f is the intrinsic itself (KernelContext.localBarrier, shuffleXor, ...): the chain starts at its caller
-            while (it.hasNext()) {
-                f = it.next();
-                key.add(new Frame(f.getDeclaringClass(), f.getMethodName(), f.getByteCodeIndex()));
-                frames.add(f);
-                if (f.getDeclaringClass() == kernel.getDeclaringClass() && f.getMethodName().equals(kernel.getName())) {
-                    break;
-                }
-            }
-            return new CallSite(key, frames);
-        });
+        List<Frame> key = new ArrayList<>(4);
+        List<StackFrame> frames = new ArrayList<>(4);
+        Class<?> kernelClass = kernel.getDeclaringClass();
+        String kernelName = kernel.getName();
+        // findFirst stops the walk at the kernel's frame; the skipped frame is the intrinsic itself
+        // (KernelContext.localBarrier, shuffleXor, ...): the chain starts at its caller
+        WALKER.walk(s -> s.dropWhile(f -> f.getDeclaringClass().getPackageName().equals(EMULATOR_PACKAGE))
+                .skip(1)
+                .filter(f -> {
+                    key.add(new Frame(f.getDeclaringClass(), f.getByteCodeIndex()));
+                    frames.add(f);
+                    return f.getDeclaringClass() == kernelClass && f.getMethodName().equals(kernelName);
+                })
+                .findFirst());
+        return new CallSite(key, frames);
     }
 
     /** What identifies the site: equal keys are the same instruction (or shared variable) on the GPU. */

@@ -1,6 +1,5 @@
 package org.retroinfer.accel.emulator;
 
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.retroinfer.accel.kernel.KernelContext;
@@ -10,7 +9,8 @@ import org.retroinfer.accel.kernel.ShuffleMode;
  * One warp's {@code shfl.sync} with a full mask: all 32 lanes deposit a value at the same shuffle, then
  * each reads the value of its source lane. A warp with fewer than 32 live lanes (a partial last warp, or
  * lanes that returned) or lanes at different shuffles is an error, because on the GPU the result is
- * undefined.
+ * undefined. Waits are untimed, as in {@link BlockBarrier}: {@link BlockRun} reports a warp that waits while nothing
+ * moves ({@link #stall()}).
  */
 final class WarpExchange {
     private static final int LANES = KernelContext.WARP_SIZE;
@@ -18,7 +18,6 @@ final class WarpExchange {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition done = lock.newCondition();
     private final String warp;
-    private final long timeoutNanos;
     private final int[] inputs = new int[LANES];
     private final int[] args = new int[LANES];
     private int[] results = new int[LANES];
@@ -30,10 +29,9 @@ final class WarpExchange {
     private CallSite phaseSite;
     private String failure;
 
-    WarpExchange(String warp, int lanes, long timeoutNanos) {
+    WarpExchange(String warp, int lanes) {
         this.warp = warp;
         this.live = lanes;
-        this.timeoutNanos = timeoutNanos;
     }
 
     int exchange(int lane, CallSite site, ShuffleMode mode, int value, int laneOrDelta) {
@@ -48,7 +46,7 @@ final class WarpExchange {
                 complete();
                 return results[lane];
             }
-            await(lane, site);
+            await();
             return results[lane];
         } finally {
             lock.unlock();
@@ -76,7 +74,7 @@ final class WarpExchange {
                 complete();
                 return all;
             }
-            await(lane, site);
+            await();
             return gathered;
         } finally {
             lock.unlock();
@@ -109,17 +107,12 @@ final class WarpExchange {
         done.signalAll();
     }
 
-    /** Waits (holding the lock between waits) until the exchange lane {@code lane} joined completes. */
-    private void await(int lane, CallSite site) {
+    /** Waits (holding the lock between waits) until the exchange the caller joined completes. */
+    private void await() {
         long gen = generation;
         try {
-            long remaining = timeoutNanos;
             while (gen == generation && failure == null) {
-                if (remaining <= 0) {
-                    throw fail(warp + ": lane " + lane + " waited " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos)
-                            + " s at the shuffle at " + site.display() + " for " + (live - arrived) + " lanes");
-                }
-                remaining = done.awaitNanos(remaining);
+                done.await();
             }
             if (failure != null) {
                 throw new EmulationException(failure);
@@ -139,6 +132,27 @@ final class WarpExchange {
                 fail(warp + ": a lane returned while " + arrived + " lanes wait at the shuffle at " + phaseSite.display()
                         + "; all 32 lanes must take part in every shuffle");
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How often an exchange completed or a lane returned: a warp whose count stands still makes no progress. */
+    long progress() {
+        lock.lock();
+        try {
+            return generation - live; // both a completed exchange and a return raise it
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Where lanes wait and for how many, or null when none waits. */
+    String stall() {
+        lock.lock();
+        try {
+            return arrived == 0 ? null : warp + ": " + arrived + " lanes wait at the shuffle at " + phaseSite.display()
+                    + " for " + (live - arrived);
         } finally {
             lock.unlock();
         }

@@ -88,6 +88,15 @@ class EmulatorTest {
     }
 
     @Test
+    void aDeadlockedBlockIsReportedWithWhereItsThreadsWait() {
+        EmulationException e = assertThrows(EmulationException.class, () -> new Emulator(Duration.ofMillis(200))
+                .launch(EmulatorTestKernels.class, "barrierAgainstShuffle", Grid.of(1, 32), new float[32]));
+        assertTrue(e.getMessage().contains("block (0,0,0) made no progress")
+                && e.getMessage().contains("16 threads wait at the barrier at EmulatorTestKernels.java")
+                && e.getMessage().contains("warp 0: 16 lanes wait at the shuffle at EmulatorTestKernels.java"), e.getMessage());
+    }
+
+    @Test
     void returnedThreadsDoNotHoldUpABarrier() {
         int[] out = new int[64];
         emulator.launch(EmulatorTestKernels.class, "earlyReturnThenBarrier", Grid.of(1, 64), out, 40);

@@ -57,6 +57,17 @@ final class EmulatorTestKernels {
         }
     }
 
+    /** Half a warp waits at a barrier for the other half, which waits at a shuffle for the first: a deadlock. */
+    @Kernel
+    static void barrierAgainstShuffle(KernelContext ctx, float[] out) {
+        if (ctx.localIdx < 16) {
+            ctx.localBarrier();
+            out[ctx.localIdx] = 1f;
+        } else {
+            out[ctx.localIdx] = ctx.shuffleXor(1f, 1);
+        }
+    }
+
     /** Early return before a barrier is allowed: returned threads count as arrived. */
     @Kernel
     static void earlyReturnThenBarrier(KernelContext ctx, int[] out, int n) {

@@ -377,7 +377,7 @@ class ClusterScoringTest {
         }
 
         ClusterScoringTwin.Zones zones = ClusterScoringTwin.select(shape, scores, c.sizes, c.countArray, c.budgets);
-        checkTwinAgainstRankCount(shape, c, scores, zones);
+        checkTwinAgainstSortedRanks(shape, c, scores, zones);
         for (int row = 0; row < shape.rows(); row++) {
             assertEquals(zones.retrieval()[row].length, zoneSizes.get(2L * row), "retrieval size of row " + row);
             assertEquals(zones.estimation()[row].length, zoneSizes.get(2L * row + 1), "estimation size of row " + row);
@@ -447,29 +447,29 @@ class ClusterScoringTest {
     }
 
     /**
-     * Each candidate's rank counted directly (candidates with a larger score, or an equal one and a lower id):
-     * rank below R is retrieval, below R + E estimation, with R and E as the CPU's ClusterScorer cuts them.
+     * Each candidate's rank taken directly from the candidates sorted by score, an equal one by the lower id: rank below
+     * R is retrieval, below R + E estimation, with R and E as the CPU's ClusterScorer cuts them.
      */
-    private static void checkTwinAgainstRankCount(ClusterScoringShape shape, Case c, F32Array scores,
+    private static void checkTwinAgainstSortedRanks(ClusterScoringShape shape, Case c, F32Array scores,
             ClusterScoringTwin.Zones zones) {
         for (int row = 0; row < shape.rows(); row++) {
             int r0 = row;
             int[] candidates = IntStream.range(0, c.counts[row]).filter(i -> c.sizes.get(shape.clusterOffset(r0, i)) > 0).toArray();
             int r = Math.min(Math.min(c.budgets.get(2L * row), shape.maxRetrieval()), candidates.length);
             int e = Math.min(Math.min(c.budgets.get(2L * row + 1), shape.maxEstimation()), candidates.length - r);
+            // rank = how many candidates score higher, or the same with a lower id: their order sorted that way
+            Integer[] ranked = Arrays.stream(candidates).boxed().toArray(Integer[]::new);
+            Arrays.sort(ranked, (i, j) -> {
+                float si = scores.get(shape.clusterOffset(r0, i)), sj = scores.get(shape.clusterOffset(r0, j));
+                return si > sj ? -1 : si < sj ? 1 : Integer.compare(i, j);
+            });
             IntStream.Builder retrieved = IntStream.builder();
             IntStream.Builder estimated = IntStream.builder();
-            for (int i : candidates) {
-                float s = scores.get(shape.clusterOffset(row, i));
-                long rank = Arrays.stream(candidates).filter(j -> {
-                    float t = scores.get(shape.clusterOffset(r0, j));
-                    return t > s || t == s && j < i;
-                }).count();
-                if (rank < r) retrieved.add(i);
-                else if (rank < r + e) estimated.add(i);
+            for (int rank = 0; rank < r + e; rank++) {
+                (rank < r ? retrieved : estimated).add(ranked[rank]);
             }
-            assertArrayEquals(retrieved.build().toArray(), zones.retrieval()[row], "twin's retrieval zone of row " + row);
-            assertArrayEquals(estimated.build().toArray(), zones.estimation()[row], "twin's estimation zone of row " + row);
+            assertArrayEquals(retrieved.build().sorted().toArray(), zones.retrieval()[row], "twin's retrieval zone of row " + row);
+            assertArrayEquals(estimated.build().sorted().toArray(), zones.estimation()[row], "twin's estimation zone of row " + row);
         }
     }
 
