@@ -3,12 +3,14 @@ package org.retroinfer.kernels.gpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -70,6 +72,8 @@ class GpuKernelsAssembleTest {
     void kernelAssemblesWithoutSpills(KernelMethod kernel, int group) {
         Assumptions.assumeTrue(Ptxas.available(), Ptxas::missingMessage);
         boolean half = kernel.parameters().stream().anyMatch(KernelParameter::halfPrecision);
+        List<CompiledKernel> compiled = new ArrayList<>();
+        List<Target> targets = new ArrayList<>();
         for (ElementType type : half ? List.of(ElementType.F16, ElementType.BF16) : List.of(ElementType.F32)) {
             Map<Integer, Object> constants = new HashMap<>();
             for (KernelParameter p : kernel.parameters()) {
@@ -79,14 +83,17 @@ class GpuKernelsAssembleTest {
                     constants.put(p.index(), type);
                 }
             }
-            assembles(kernel, constants);
+            for (CompileOptions o : OPTIONS) {
+                compiled.add(COMPILER.compile(kernel, constants, o));
+                targets.add(o.target());
+            }
         }
-    }
-
-    private static void assembles(KernelMethod kernel, Map<Integer, Object> constants) {
-        for (CompileOptions o : OPTIONS) {
-            CompiledKernel k = COMPILER.compile(kernel, constants, o);
-            Ptxas.Result r = Ptxas.assemble(k.ptx(), o.target());
+        // ptxas runs are separate processes: assembling a kernel's variants at once keeps the machine's cores busy
+        List<Ptxas.Result> results = IntStream.range(0, compiled.size()).parallel()
+                .mapToObj(i -> Ptxas.assemble(compiled.get(i).ptx(), targets.get(i))).toList();
+        for (int i = 0; i < compiled.size(); i++) {
+            CompiledKernel k = compiled.get(i);
+            Ptxas.Result r = results.get(i);
             assertEquals(0, r.exitCode(), () -> k.key().shortName() + " was rejected by ptxas:\n" + r.log());
             assertTrue(r.log().contains("0 bytes spill stores"), () -> k.key().shortName() + " spills registers:\n" + r.log());
             r.log().lines().filter(l -> l.contains("Used")).forEach(l -> System.out.println(k.key().shortName() + ": " + l.strip()));
