@@ -204,7 +204,8 @@ public final class CpuKernelsReport {
             case "VectorMathBenchmark.rmsNorm" -> new Row("rmsNorm", VectorMathBenchmark.MODEL + " values", ms, error,
                     0, 0, allocated);
             case "MappingTableBenchmark.layer" -> new Row("wave-buffer lookups + LRU updates, one layer",
-                    MappingTableBenchmark.GROUPS + " groups x 37 of 2048 clusters, " + params.path("path").asText() + ", one thread",
+                    MappingTableBenchmark.Shape.of(params.path("shape").asText()).describe() + ", " + params.path("path").asText()
+                            + ", one thread",
                     ms, error, 0, 0, allocated);
             default -> throw new UncheckedIOException(new IOException("unknown benchmark " + benchmark
                     + "; teach CpuKernelsReport what it reads or computes"));

@@ -19,23 +19,42 @@ import org.retroinfer.kvstore.wave.ClusterMappingTable;
 /**
  * The host half of one RetroInfer decode layer on the GPU, on one thread: every group's lookup of its retrieval zone
  * in its {@link ClusterMappingTable} and the LRU update after it, with the kernels' unit and admission lists written
- * out, at the sizes of a 32K context (2,048 clusters of ~16 vectors, 37 retrieved, a cache of 5% of the vectors) for
- * {@value #GROUPS} groups (28 sequences × 8 KV heads), random retrieval zones as in the random-weight bench. {@code
- * path}: {@code records} through the {@code Access}/{@code Admission} records and {@code writeAccess}/{@code
- * writeAdmission}, {@code direct} through {@code accessInto}/{@code updateInto} (what the wave buffer uses); with
- * {@code -prof gc}, {@code gc.alloc.rate.norm} is the garbage of one layer.
+ * out, a cache of 5% of the vectors and random retrieval zones as in the random-weight bench. {@code shape}: {@code 32k}
+ * is a 32K context (2,048 clusters of ~16 vectors, 37 retrieved) for 224 groups (28 sequences × 8 KV heads); {@code 1m}
+ * a 1M-token one (64,000 clusters, 1,152 retrieved) for 32 groups (4 sequences × 8 KV heads), whose tables are
+ * megabytes a group. {@code path}: {@code records} through the {@code Access}/{@code Admission} records and {@code
+ * writeAccess}/{@code writeAdmission}, {@code direct} through {@code accessInto}/{@code updateInto} (what the wave buffer
+ * uses); with {@code -prof gc}, {@code gc.alloc.rate.norm} is the garbage of one layer.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Fork(value = 1, jvmArgsAppend = {BenchmarkJvm.VECTOR_API, BenchmarkJvm.NATIVE_ACCESS, BenchmarkJvm.GC})
 public class MappingTableBenchmark {
-    static final int GROUPS = 224;
-    private static final int CLUSTERS = 2048, RETRIEVED = 37, MAX_UNITS = 4 * RETRIEVED * 2, ZONES = 64;
+    private static final int ZONES = 64;
+
+    /** Groups, clusters a group and clusters retrieved, by {@code shape}. */
+    record Shape(int groups, int clusters, int retrieved) {
+        static Shape of(String name) {
+            return switch (name) {
+                case "32k" -> new Shape(224, 2048, 37);
+                case "1m" -> new Shape(32, 64000, 1152);
+                default -> throw new IllegalArgumentException("shape must be 32k or 1m, got " + name);
+            };
+        }
+
+        String describe() {
+            return groups + " groups x " + retrieved + " of " + clusters + " clusters";
+        }
+    }
+
+    @Param({"32k", "1m"})
+    public String shape;
 
     @Param({"records", "direct"})
     public String path;
 
+    private int groups, retrieved;
     private Arena arena;
     private ClusterMappingTable[] tables;
     private int[][][] zones;
@@ -45,37 +64,41 @@ public class MappingTableBenchmark {
 
     @Setup
     public void build() {
+        Shape sizes = Shape.of(shape);
+        groups = sizes.groups();
+        retrieved = sizes.retrieved();
+        int clusters = sizes.clusters(), maxUnits = 4 * retrieved * 2;
         Random random = new Random(1);
-        tables = new ClusterMappingTable[GROUPS];
-        int cacheBlocks = CLUSTERS * 16 / 20 / ClusterMappingTable.BLOCK;
-        for (int g = 0; g < GROUPS; g++) {
-            tables[g] = new ClusterMappingTable(cacheBlocks, MAX_UNITS);
-            for (int c = 0, at = 0; c < CLUSTERS; c++) {
+        tables = new ClusterMappingTable[groups];
+        int cacheBlocks = clusters * 16 / 20 / ClusterMappingTable.BLOCK;
+        for (int g = 0; g < groups; g++) {
+            tables[g] = new ClusterMappingTable(cacheBlocks, maxUnits);
+            for (int c = 0, at = 0; c < clusters; c++) {
                 int size = 10 + random.nextInt(13);
                 tables[g].addCluster(at, size);
                 at += size;
             }
         }
-        zones = new int[ZONES][GROUPS][];
+        zones = new int[ZONES][groups][];
         for (int[][] zone : zones) {
-            for (int g = 0; g < GROUPS; g++) {
-                zone[g] = random.ints(0, CLUSTERS).distinct().limit(RETRIEVED).sorted().toArray();
+            for (int g = 0; g < groups; g++) {
+                zone[g] = random.ints(0, clusters).distinct().limit(retrieved).sorted().toArray();
             }
         }
         arena = Arena.ofShared();
-        long units = (long) GROUPS * MAX_UNITS;
+        long units = (long) groups * maxUnits;
         missStarts = I32Array.allocate(arena, units);
         missSizes = I32Array.allocate(arena, units);
         missOffsets = I32Array.allocate(arena, units);
-        missCounts = I32Array.allocate(arena, GROUPS);
+        missCounts = I32Array.allocate(arena, groups);
         hitBlocks = I32Array.allocate(arena, units);
         hitSizes = I32Array.allocate(arena, units);
         hitOffsets = I32Array.allocate(arena, units);
-        hitCounts = I32Array.allocate(arena, GROUPS);
+        hitCounts = I32Array.allocate(arena, groups);
         admitOffsets = I32Array.allocate(arena, units);
         admitSizes = I32Array.allocate(arena, units);
         admitBlocks = I32Array.allocate(arena, units);
-        admitCounts = I32Array.allocate(arena, GROUPS);
+        admitCounts = I32Array.allocate(arena, groups);
     }
 
     @TearDown
@@ -88,24 +111,24 @@ public class MappingTableBenchmark {
     public int layer() {
         int[][] zone = zones[step++ % ZONES];
         if (path.equals("records")) {
-            ClusterMappingTable.Access[] accesses = new ClusterMappingTable.Access[GROUPS];
-            for (int g = 0; g < GROUPS; g++) {
-                accesses[g] = tables[g].access(zone[g], RETRIEVED);
+            ClusterMappingTable.Access[] accesses = new ClusterMappingTable.Access[groups];
+            for (int g = 0; g < groups; g++) {
+                accesses[g] = tables[g].access(zone[g], retrieved);
                 tables[g].writeAccess(accesses[g], g, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes, hitOffsets,
                         hitCounts);
             }
-            for (int g = 0; g < GROUPS; g++) {
+            for (int g = 0; g < groups; g++) {
                 tables[g].writeAdmission(tables[g].update(accesses[g]), g, admitOffsets, admitSizes, admitBlocks, admitCounts);
             }
         } else {
-            for (int g = 0; g < GROUPS; g++) {
-                tables[g].accessInto(zone[g], RETRIEVED, g, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes,
+            for (int g = 0; g < groups; g++) {
+                tables[g].accessInto(zone[g], retrieved, g, missStarts, missSizes, missOffsets, missCounts, hitBlocks, hitSizes,
                         hitOffsets, hitCounts);
             }
-            for (int g = 0; g < GROUPS; g++) {
+            for (int g = 0; g < groups; g++) {
                 tables[g].updateInto(g, admitOffsets, admitSizes, admitBlocks, admitCounts);
             }
         }
-        return admitCounts.get(0) + missCounts.get(GROUPS - 1);
+        return admitCounts.get(0) + missCounts.get(groups - 1);
     }
 }
