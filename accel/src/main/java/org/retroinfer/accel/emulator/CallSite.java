@@ -17,13 +17,13 @@ import org.retroinfer.accel.kernel.KernelContext;
  * ({@link #display()}) to the error messages that need them.
  */
 final class CallSite {
-    private static final StackWalker WALKER = StackWalker.getInstance(java.util.Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE), 4);
+    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
     private static final String EMULATOR_PACKAGE = CallSite.class.getPackageName();
 
     /**
-     * One frame of the chain: equal frames are the same call. The chain starts at the kernel method, whose bytecode index
-     * names the one method that call invokes (kernels call static methods), and so on down: class and bytecode index
-     * identify each frame without the method names, which cost a stack walk most of its time to resolve.
+     * One frame of the chain: equal frames are the same call. The chain ends at the kernel method, whose bytecode index
+     * names the one method that call invokes (kernels call static methods), and so on up: class and bytecode index
+     * identify each frame, and a frame's method name is read only to find the kernel's.
      */
     private record Frame(Class<?> type, int bytecodeIndex) {}
 
