@@ -35,6 +35,14 @@ public final class Ptxas {
         return "ptxas is not on the PATH (nor in /usr/local/cuda/bin): PTX assembly checks skipped; install the CUDA toolkit to run them";
     }
 
+    /**
+     * Assembles each kernel for the target it was compiled for, as concurrent ptxas processes (separate processes keep a
+     * machine's cores busy where one at a time used one): the results in the kernels' order.
+     */
+    public static List<Result> assembleAll(List<CompiledKernel> kernels) {
+        return kernels.parallelStream().map(k -> assemble(k.ptx(), k.key().options().target())).toList();
+    }
+
     public static Result assemble(String ptx, Target target) {
         try {
             Path dir = Files.createTempDirectory("ptxas");

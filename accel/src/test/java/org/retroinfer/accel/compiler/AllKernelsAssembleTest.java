@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -59,9 +60,11 @@ class AllKernelsAssembleTest {
                 constants.put(p.index(), ElementType.F16);
             }
         }
-        for (CompileOptions o : OPTIONS) {
-            CompiledKernel k = COMPILER.compile(kernel, constants, o);
-            Ptxas.Result r = Ptxas.assemble(k.ptx(), o.target());
+        List<CompiledKernel> compiled = Arrays.stream(OPTIONS).map(o -> COMPILER.compile(kernel, constants, o)).toList();
+        List<Ptxas.Result> results = Ptxas.assembleAll(compiled);
+        for (int i = 0; i < compiled.size(); i++) {
+            CompiledKernel k = compiled.get(i);
+            Ptxas.Result r = results.get(i);
             assertEquals(0, r.exitCode(), () -> k.key().shortName() + " was rejected by ptxas:\n" + r.log() + "\n" + k.ptx());
             assertTrue(r.log().contains("0 bytes spill stores"), () -> k.key().shortName() + " spills registers:\n" + r.log());
         }

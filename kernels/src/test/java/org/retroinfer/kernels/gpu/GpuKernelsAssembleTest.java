@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -73,7 +72,6 @@ class GpuKernelsAssembleTest {
         Assumptions.assumeTrue(Ptxas.available(), Ptxas::missingMessage);
         boolean half = kernel.parameters().stream().anyMatch(KernelParameter::halfPrecision);
         List<CompiledKernel> compiled = new ArrayList<>();
-        List<Target> targets = new ArrayList<>();
         for (ElementType type : half ? List.of(ElementType.F16, ElementType.BF16) : List.of(ElementType.F32)) {
             Map<Integer, Object> constants = new HashMap<>();
             for (KernelParameter p : kernel.parameters()) {
@@ -85,12 +83,9 @@ class GpuKernelsAssembleTest {
             }
             for (CompileOptions o : OPTIONS) {
                 compiled.add(COMPILER.compile(kernel, constants, o));
-                targets.add(o.target());
             }
         }
-        // ptxas runs are separate processes: assembling a kernel's variants at once keeps the machine's cores busy
-        List<Ptxas.Result> results = IntStream.range(0, compiled.size()).parallel()
-                .mapToObj(i -> Ptxas.assemble(compiled.get(i).ptx(), targets.get(i))).toList();
+        List<Ptxas.Result> results = Ptxas.assembleAll(compiled);
         for (int i = 0; i < compiled.size(); i++) {
             CompiledKernel k = compiled.get(i);
             Ptxas.Result r = results.get(i);
