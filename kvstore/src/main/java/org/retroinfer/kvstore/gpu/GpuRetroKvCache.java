@@ -97,6 +97,8 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     private final GpuKvCache prefill;
     private final ExecutionBuffer exec;
     private final Layer[] layers;
+    /** Whether every layer looks up on the device: then a decode step that updates no index is all launches. */
+    private final boolean allDeviceLookups;
     private final KernelMethod partials, append, toHalf;
     private final ClusterScoringShape scoring;
     private final DecodeAttentionShape execShape;
@@ -393,10 +395,10 @@ public final class GpuRetroKvCache implements DeviceKvCache {
         headSum = device.f32(scoring.headElements());
         scores = device.f32(scoring.clusterElements());
         // the host's lookups read the selected ids where the selection kernel writes them; the device's read them on it
-        deviceRetrievalIds = java.util.Arrays.stream(layers).anyMatch(l -> l.deviceLookups)
-                ? device.i32(scoring.retrievalElements()) : null;
-        mappedRetrievalIds = java.util.Arrays.stream(layers).anyMatch(l -> !l.deviceLookups)
-                ? (I32Array) device.mapped(ElementType.I32, scoring.retrievalElements()) : null;
+        allDeviceLookups = java.util.Arrays.stream(layers).allMatch(l -> l.deviceLookups);
+        boolean anyDeviceLookups = java.util.Arrays.stream(layers).anyMatch(l -> l.deviceLookups);
+        deviceRetrievalIds = anyDeviceLookups ? device.i32(scoring.retrievalElements()) : null;
+        mappedRetrievalIds = allDeviceLookups ? null : (I32Array) device.mapped(ElementType.I32, scoring.retrievalElements());
         estimationIds = device.i32(Math.max(1, scoring.estimationElements()));
         zoneSizes = device.i32(2L * groups);
         selectionWork = device.i32(scoring.selectionWorkElements());
@@ -656,7 +658,7 @@ public final class GpuRetroKvCache implements DeviceKvCache {
     @Override
     public boolean capturable(StepRows step) {
         return stepKind == StepKind.PREFILL
-                || java.util.Arrays.stream(layers).allMatch(l -> l.deviceLookups) && !stepUpdatesIndex && profile == null;
+                || allDeviceLookups && !stepUpdatesIndex && profile == null;
     }
 
     @Override
