@@ -122,14 +122,11 @@ final class Engine implements AutoCloseable {
                 throw o.error("--gpu-store-layers must be a number of layers (0 or more) or all, got '" + storeLayers + "'");
             }
         }
-        GpuRetroKvCache.Lookups lookups = switch (o.text("lookups").orElse("auto")) {
-            case "auto" -> null;
-            case "host" -> GpuRetroKvCache.Lookups.HOST;
-            case "gpu" -> GpuRetroKvCache.Lookups.DEVICE;
-            case "gpu-stores" -> GpuRetroKvCache.Lookups.DEVICE_STORES;
-            default -> throw o.error("--lookups must be auto, host, gpu or gpu-stores, got '" + o.text("lookups").orElseThrow()
-                    + "'");
-        };
+        String lookupsName = o.text("lookups").orElse("auto");
+        GpuRetroKvCache.Lookups lookups = GpuRetroKvCache.Lookups.named(lookupsName);
+        if (lookups == null && !lookupsName.equals("auto")) {
+            throw o.error("--lookups must be auto, host, gpu or gpu-stores, got '" + lookupsName + "'");
+        }
         return new Tiers(formats, layers, !all, lookups);
     }
 

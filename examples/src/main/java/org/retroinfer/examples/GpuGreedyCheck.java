@@ -43,11 +43,8 @@ public final class GpuGreedyCheck {
         int tokens = args.length > 2 ? Integer.parseInt(args[2]) : 48;
         DType kv = args.length > 3 && args[3].equals("f16") ? DType.F16 : DType.BF16;
         RetroConfig retro = args.length > 4 && args[4].equals("retro") ? RetroConfig.defaults().withStorage(kv) : null;
-        GpuRetroKvCache.Lookups lookups = switch (args.length > 5 ? args[5] : "host") {
-            case "gpu" -> GpuRetroKvCache.Lookups.DEVICE;
-            case "gpu-stores" -> GpuRetroKvCache.Lookups.DEVICE_STORES;
-            default -> GpuRetroKvCache.Lookups.HOST;
-        };
+        GpuRetroKvCache.Lookups named = args.length > 5 ? GpuRetroKvCache.Lookups.named(args[5]) : null;
+        GpuRetroKvCache.Lookups lookups = named != null ? named : GpuRetroKvCache.Lookups.HOST;
         int storeLayers = args.length > 6 && !args[6].equals("all") ? Integer.parseInt(args[6]) : Integer.MAX_VALUE;
         int chunk = Generator.DEFAULT_PREFILL_CHUNK;
         boolean ok = true;

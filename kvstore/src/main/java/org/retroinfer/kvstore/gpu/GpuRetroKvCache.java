@@ -147,15 +147,31 @@ public final class GpuRetroKvCache implements DeviceKvCache {
      * others ({@link #DEVICE_STORES}).
      */
     public enum Lookups {
-        HOST,
-        DEVICE,
+        HOST("host"),
+        DEVICE("gpu"),
         /**
          * A GPU-tier layer (its store in GPU memory, no block cache) looks up on the device, where a lookup maps the
          * retrieved clusters to store units and has no LRU list to walk; a host-tier layer on the host. At 1M tokens every
          * layer waited for the host's lookups (0.29 ms a layer on an H200, docs/results/gpu-retro/h200/s13-call-2) where 29
          * of the 32 layers' stores were in GPU memory.
          */
-        DEVICE_STORES;
+        DEVICE_STORES("gpu-stores");
+
+        private final String flag;
+
+        Lookups(String flag) {
+            this.flag = flag;
+        }
+
+        /** The lookups the command line's name {@code flag} means (host, gpu or gpu-stores), or null for another name. */
+        public static Lookups named(String flag) {
+            for (Lookups l : values()) {
+                if (l.flag.equals(flag)) {
+                    return l;
+                }
+            }
+            return null;
+        }
 
         /** Where a layer whose store is in GPU memory ({@code storeOnDevice}) or host memory looks up: on the device? */
         public boolean onDevice(boolean storeOnDevice) {
